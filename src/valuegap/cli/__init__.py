@@ -1,0 +1,29 @@
+"""The ``valuegap`` command line. Each command parses, calls one Ledger method, and renders.
+
+Modules here import only Typer and light valuegap modules at the top; the Ledger (DuckDB,
+pydantic) is imported when a command runs, so that ``valuegap --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from valuegap.cli import audit, control, initiative, ledger_file, metric, user
+
+app = typer.Typer(
+    name="valuegap",
+    help="valuegap: what your AI spend costs, and what it returns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+ledger_file.register(app)
+app.add_typer(initiative.app, name="initiative")
+app.add_typer(metric.app, name="metric")
+app.add_typer(control.app, name="control")
+app.add_typer(user.app, name="user")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,102 @@
+"""``valuegap initiative``: add, list, show, advance and retire initiatives."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.portfolio.vocabulary import KINDS, RISK_TIERS, STAGES
+
+app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
+
+LIST_COLUMNS = ["id", "name", "business_unit", "stage", "risk_tier", "owner", "metrics"]
+
+
+@command(app, "add")
+def add(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID", help="A slug, e.g. loc-qa.")],
+    name: Annotated[str, typer.Option(help="A name people recognise.")],
+    unit: Annotated[str, typer.Option("--unit", help="The business unit that owns it.")],
+    kind: Annotated[str, typer.Option(help=" | ".join(KINDS))] = "use_case",
+    owner: Annotated[str | None, typer.Option(help="The business owner.")] = None,
+    sponsor: Annotated[str | None, typer.Option()] = None,
+    risk_tier: Annotated[str | None, typer.Option(help=" | ".join(RISK_TIERS))] = None,
+    hypothesis: Annotated[str | None, typer.Option()] = None,
+    kill_criterion: Annotated[
+        list[str] | None,
+        typer.Option("--kill-criterion", help="A policy expression; repeat for more."),
+    ] = None,
+) -> None:
+    """Propose a new initiative (it starts at stage 'proposed')."""
+    spec = {
+        "id": initiative_id,
+        "name": name,
+        "kind": kind,
+        "business_unit": unit,
+        "owner": owner,
+        "sponsor": sponsor,
+        "risk_tier": risk_tier,
+        "hypothesis": hypothesis,
+        "kill_criteria": kill_criterion or [],
+    }
+    with open_ledger() as ledger:
+        created = ledger.add_initiative(spec)
+    typer.echo(f"Proposed initiative {created.id} ({created.name}).")
+
+
+@command(app, "list")
+def list_(
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Only this business unit.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List initiatives. JSON gives every portfolio-file field plus the stage."""
+    with open_ledger() as ledger:
+        initiatives = ledger.initiatives(stage=stage, unit=unit)
+    rows = [i.model_dump(mode="json") for i in initiatives]
+    if fmt is OutputFormat.table:
+        for row in rows:
+            row["metrics"] = len(row["metrics"])
+    render.records(rows, fmt, columns=LIST_COLUMNS, title="Initiatives")
+
+
+@command(app, "show")
+def show(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Everything about one initiative: fields, metrics, controls, review date, stage history."""
+    with open_ledger() as ledger:
+        detail = ledger.initiative_detail(initiative_id)
+    doc: dict[str, Any] = detail.initiative.model_dump(mode="json")
+    doc["review_date"] = detail.review_date
+    doc["controls"] = detail.controls
+    doc["stage_history"] = detail.stage_history
+    render.document(doc, fmt, title=f"Initiative {initiative_id}")
+
+
+@command(app, "advance")
+def advance(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID")],
+    to: Annotated[str, typer.Option("--to", help=" | ".join(STAGES[:-1]))],
+) -> None:
+    """Move an initiative to its next stage, if its gate allows."""
+    with open_ledger() as ledger:
+        before = ledger.initiative(initiative_id).stage
+        ledger.advance(initiative_id, to)
+    typer.echo(f"{initiative_id}: {before} -> {to}.")
+
+
+@command(app, "retire")
+def retire(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why it stops.")],
+    learnings: Annotated[str, typer.Option(help="What the organisation learned.")],
+) -> None:
+    """Retire an initiative from any stage (a reason and the learnings are required)."""
+    with open_ledger() as ledger:
+        ledger.retire(initiative_id, reason=reason, learnings=learnings)
+    typer.echo(f"{initiative_id}: retired.")

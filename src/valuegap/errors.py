@@ -1,0 +1,73 @@
+"""The errors valuegap raises.
+
+Every error a user can cause is a ``ValuegapError``; the CLI prints its message and exits 1,
+and (later) the API turns it into one JSON error shape. Anything else is a bug.
+
+    ValuegapError
+    ├── ConfigError          settings, the ledger file, its schema version
+    ├── ValidationError      input that breaks the rules; carries every ``Problem`` found
+    │   └── IngestError      a bad row in an ingested file: file, row, column, value
+    ├── PolicyViolation      a rule refused the change; carries the rule ids
+    ├── NotFound             no such initiative, metric, user, ...
+    └── PermissionDenied     the acting user's role does not allow it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ValuegapError(Exception):
+    """Root of every error a user can cause. The message says what is wrong and what to do."""
+
+
+class ConfigError(ValuegapError):
+    """A setting, the ledger file, or its schema version is not usable."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is, the value found, and what is allowed."""
+
+    where: str
+    message: str
+    value: object = None
+
+    def __str__(self) -> str:
+        found = "" if self.value is None else f" (found {self.value!r})"
+        return f"{self.where}: {self.message}{found}"
+
+
+class ValidationError(ValuegapError):
+    """Input refused whole; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, summary: str, problems: list[Problem]) -> None:
+        self.summary = summary
+        self.problems = problems
+        lines = [summary, *(f"  - {p}" for p in problems)]
+        super().__init__("\n".join(lines))
+
+
+class IngestError(ValidationError):
+    """A file refused whole because of a bad row; nothing from it was stored."""
+
+    def __init__(self, file: str, row: int, column: str, value: object, message: str) -> None:
+        self.file, self.row, self.column, self.value = file, row, column, value
+        problem = Problem(f"{file}, row {row}, column {column!r}", message, value)
+        super().__init__(f"{file} was not ingested; nothing from it was stored.", [problem])
+
+
+class PolicyViolation(ValuegapError):
+    """A rule refused the change. ``rule_ids`` names the rules that decided."""
+
+    def __init__(self, message: str, rule_ids: list[str]) -> None:
+        self.rule_ids = rule_ids
+        super().__init__(message)
+
+
+class NotFound(ValuegapError):
+    """The named thing does not exist in the ledger."""
+
+
+class PermissionDenied(ValuegapError):
+    """The acting user's role does not allow the action."""

@@ -1,0 +1,1 @@
+"""Roles, the tamper-evident audit chain, and (later) policies, gates, reviews and agents."""

@@ -1,0 +1,159 @@
+"""The audit chain: every change, append-only, each entry hash-chained to the one before.
+
+An entry's hash is SHA-256 over its canonical JSON form, which includes the previous entry's
+hash. Editing an entry breaks its own hash; re-hashing it breaks the next entry's link; deleting
+one leaves a gap in the sequence; deleting the newest ones no longer matches the recorded head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    recorded_at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: str | None
+    after: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    bad_seq: int | None = None
+    message: str = ""
+
+
+def canonical_json(value: Any) -> str | None:
+    """The one JSON spelling of a value: sorted keys, no spaces, Decimal and dates as strings."""
+    if value is None:
+        return None
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_to_text
+    )
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, Decimal | date | datetime):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    raise TypeError(f"cannot record {type(value).__name__} in the audit log")
+
+
+def _hash(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: str | None,
+    after: str | None,
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [seq, at.isoformat(), actor, action, entity_type, entity_id, before, after, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def seal(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> AuditEntry:
+    """Make the next entry of the chain."""
+    before_text, after_text = canonical_json(before), canonical_json(after)
+    digest = _hash(
+        seq, at, actor, action, entity_type, entity_id, before_text, after_text, prev_hash
+    )
+    return AuditEntry(
+        seq, at, actor, action, entity_type, entity_id, before_text, after_text, prev_hash, digest
+    )
+
+
+def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> Verification:
+    """Walk the chain in sequence order; report the first entry that was tampered with.
+
+    ``head`` is the (seq, hash) of the newest entry as recorded when it was appended.
+    """
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return Verification(
+                False,
+                count,
+                expected_seq,
+                f"entry {expected_seq} was deleted: the chain jumps from entry "
+                f"{expected_seq - 1} to entry {entry.seq}",
+            )
+        if entry.prev_hash != prev_hash:
+            return Verification(
+                False,
+                count,
+                entry.seq - 1,
+                f"entry {entry.seq - 1} was edited or replaced: entry {entry.seq} no longer "
+                "links to it",
+            )
+        recomputed = _hash(
+            entry.seq,
+            entry.recorded_at,
+            entry.actor,
+            entry.action,
+            entry.entity_type,
+            entry.entity_id,
+            entry.before,
+            entry.after,
+            entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return Verification(
+                False,
+                count,
+                entry.seq,
+                f"entry {entry.seq} was edited: its content no longer matches its hash",
+            )
+        prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    last = (expected_seq - 1, prev_hash)
+    if head is not None and head != last:
+        if head[0] > last[0]:
+            return Verification(
+                False,
+                count,
+                last[0] + 1,
+                f"entries {last[0] + 1} to {head[0]} were deleted from the end of the log",
+            )
+        return Verification(
+            False,
+            count,
+            head[0],
+            f"the log does not end where it was last written (entry {head[0]}): entries "
+            "were inserted or the newest entry was edited",
+        )
+    if head is None and count:
+        return Verification(False, count, 1, "the log's recorded head is missing")
+    return Verification(True, count, None, f"the audit chain is intact ({count} entries)")

@@ -1,0 +1,89 @@
+"""Who may do what: five roles, and contributors scoped to business units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from valuegap.errors import PermissionDenied, Problem, ValidationError
+
+Role = Literal["viewer", "contributor", "finance", "governance", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+
+Permission = Literal[
+    "read",
+    "portfolio.write",  # create and change initiatives and metrics
+    "stage.move",  # advance and retire initiatives
+    "control.attest",  # attest readiness controls
+    "metric.agree",  # the finance sign-off of an attribution method
+    "user.manage",
+]
+
+# An admin may do everything, including recording a finance sign-off (the audit log shows who
+# recorded it); among the other roles only finance may agree an attribution method.
+GRANTS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"read"}),
+    "contributor": frozenset({"read", "portfolio.write", "stage.move", "control.attest"}),
+    "finance": frozenset({"read", "metric.agree"}),
+    "governance": frozenset({"read", "stage.move", "control.attest"}),
+    "admin": frozenset(get_args(Permission)),
+}
+
+SCOPED_ROLES = frozenset({"contributor"})
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    units: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.role not in ROLES:
+            problems.append(Problem("role", f"must be one of {', '.join(ROLES)}", self.role))
+        if self.role in SCOPED_ROLES and not self.units:
+            problems.append(
+                Problem("unit", "a contributor is scoped to business units: give --unit")
+            )
+        if self.role not in SCOPED_ROLES and self.units:
+            problems.append(Problem("unit", f"only a contributor has units, not {self.role}"))
+        if problems:
+            raise ValidationError(f"User {self.name!r} was not saved.", problems)
+
+    def may(self, permission: Permission, business_unit: str | None = None) -> bool:
+        if permission not in GRANTS[self.role]:
+            return False
+        return not (
+            self.role in SCOPED_ROLES
+            and business_unit is not None
+            and business_unit not in self.units
+        )
+
+
+def require(user: User | None, name: str, permission: Permission, unit: str | None = None) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may do ``permission`` (in ``unit``)."""
+    if user is None:
+        raise PermissionDenied(
+            f"{name!r} is not a user of this ledger. An admin can add them with "
+            f"`valuegap user add {name} --role viewer` (or another role)."
+        )
+    if user.may(permission, unit):
+        return
+    holders = [role for role, grants in GRANTS.items() if permission in grants]
+    where = f" in business unit {unit!r}" if unit else ""
+    scope = f" (scoped to {', '.join(user.units)})" if user.units else ""
+    raise PermissionDenied(
+        f"{name} ({user.role}{scope}) may not {_DESCRIPTIONS[permission]}{where}; "
+        f"this needs the role {' or '.join(holders)}."
+    )
+
+
+_DESCRIPTIONS: dict[str, str] = {
+    "read": "read this ledger",
+    "portfolio.write": "create or change initiatives and metrics",
+    "stage.move": "move initiatives between stages",
+    "control.attest": "attest readiness controls",
+    "metric.agree": "agree an attribution method",
+    "user.manage": "add or change users",
+}

@@ -1,0 +1,451 @@
+"""``Ledger``: the one object that the CLI, the web app and the tests call."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
+from valuegap.governance import roles
+from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
+from valuegap.governance.roles import Permission, User
+from valuegap.portfolio import stages
+from valuegap.portfolio.apply import Change, metric_fields, plan_apply
+from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
+from valuegap.portfolio.validation import validated
+from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.settings import Settings, acting_user, load_settings
+from valuegap.store import Database
+from valuegap.store.audit import AuditStore
+from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.users import UserStore
+
+Clock = Callable[[], datetime]
+REVIEW_AFTER_MONTHS = 6
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    changes: list[Change]
+    dry_run: bool = False
+
+    def ids(self, kind: str) -> list[str]:
+        return [f"{c.entity_type} {c.id}" for c in self.changes if c.kind == kind]
+
+
+@dataclass(frozen=True)
+class InitiativeDetail:
+    initiative: Initiative
+    review_date: date | None
+    controls: dict[str, dict[str, Any]]
+    stage_history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Ledger:
+    """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        actor: str,
+        settings: Settings,
+        clock: Clock = _utcnow,
+        gate: stages.Gate = stages.OPEN_GATE,
+    ) -> None:
+        self._db = db
+        self.actor = actor
+        self.settings = settings
+        self._clock = clock
+        self._gate = gate
+        self._portfolio = PortfolioStore(db)
+        self._users = UserStore(db)
+        self._audit = AuditStore(db)
+
+    @classmethod
+    def open(
+        cls,
+        db: str | Path | None = None,
+        *,
+        actor: str | None = None,
+        settings: Settings | None = None,
+        clock: Clock = _utcnow,
+    ) -> Ledger:
+        """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema."""
+        settings = settings or load_settings({"db": db})
+        database = Database.open(Path(db or settings.db), create=False)
+        return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
+
+    @classmethod
+    def init(
+        cls,
+        db: str | Path | None = None,
+        *,
+        actor: str | None = None,
+        settings: Settings | None = None,
+        clock: Clock = _utcnow,
+    ) -> Ledger:
+        """Create a new ledger; the acting user becomes its first admin."""
+        settings = settings or load_settings({"db": db})
+        path = Path(db or settings.db)
+        database = Database.open(path, create=True)
+        ledger = cls(database, actor=acting_user(actor), settings=settings, clock=clock)
+        with database.transaction():
+            admin = User(ledger.actor, "admin")
+            ledger._users.save(admin, by=ledger.actor, at=ledger._now())
+            ledger._record("ledger.init", "ledger", str(path.name), None, {"admin": admin.name})
+        return ledger
+
+    def acting_as(self, actor: str) -> Ledger:
+        """The same open ledger, acting as another user (e.g. one web request's user)."""
+        return Ledger(
+            self._db, actor=actor, settings=self.settings, clock=self._clock, gate=self._gate
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.schema_version
+
+    # Users
+
+    def add_user(self, name: str, role: str, units: list[str] | None = None) -> User:
+        """Add a user, or change an existing user's role and units."""
+        self._require("user.manage")
+        user = User(name, role, tuple(units or ()))  # type: ignore[arg-type]
+        before = self._users.get(name)
+        with self._db.transaction():
+            self._users.save(user, by=self.actor, at=self._now())
+            self._record(
+                "user.save", "user", name, before and _user_fields(before), _user_fields(user)
+            )
+        return user
+
+    def users(self) -> list[User]:
+        self._require("read")
+        return self._users.all()
+
+    # Reading the portfolio
+
+    def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
+        self._require("read")
+        return self._portfolio.initiatives(stage=stage, unit=unit)
+
+    def initiative(self, initiative_id: str) -> Initiative:
+        self._require("read")
+        found = self._portfolio.initiative(initiative_id)
+        if found is None:
+            raise NotFound(
+                f"There is no initiative {initiative_id!r}; `valuegap initiative list` shows them."
+            )
+        return found
+
+    def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
+        initiative = self.initiative(initiative_id)
+        attested = self._portfolio.attestations(initiative_id)
+        controls = {c: {"attested": c in attested, **attested.get(c, {})} for c in CONTROLS}
+        entered_mvp = self._portfolio.entered_stage_at(initiative_id, "mvp")
+        review = _add_months(entered_mvp.date(), REVIEW_AFTER_MONTHS) if entered_mvp else None
+        history = self._portfolio.stage_history(initiative_id)
+        return InitiativeDetail(initiative, review, controls, history)
+
+    def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
+        """(initiative id, metric) pairs, optionally of one initiative."""
+        if initiative_id is not None:
+            self.initiative(initiative_id)
+        else:
+            self._require("read")
+        return self._portfolio.metrics(initiative_id)
+
+    def export(self) -> str:
+        """The whole portfolio as a portfolio file (what ``apply`` reads)."""
+        return dump_portfolio([i.spec() for i in self.initiatives()])
+
+    # Changing the portfolio
+
+    def add_initiative(self, spec: InitiativeSpec | Mapping[str, Any]) -> Initiative:
+        """Propose a new initiative (with its metrics, if it declares any)."""
+        if not isinstance(spec, InitiativeSpec):
+            spec = validated(InitiativeSpec, spec, "The initiative was not added.")
+        if self._portfolio.initiative(spec.id) is not None:
+            raise ValidationError(
+                f"Initiative {spec.id!r} already exists.",
+                [Problem("id", "is taken; change an initiative with `valuegap apply`", spec.id)],
+            )
+        self.apply(Portfolio(initiatives=[spec]))
+        return self.initiative(spec.id)
+
+    def define_metric(
+        self, initiative_id: str, metric: MetricSpec | Mapping[str, Any]
+    ) -> MetricSpec:
+        if not isinstance(metric, MetricSpec):
+            metric = validated(MetricSpec, metric, "The metric was not defined.")
+        initiative = self.initiative(initiative_id)
+        owner = self._portfolio.metric_owner(metric.id)
+        if owner is not None:
+            raise ValidationError(
+                f"Metric {metric.id!r} already exists (on initiative {owner!r}).",
+                [Problem("id", "is taken; metric ids are unique in a ledger", metric.id)],
+            )
+        spec = initiative.spec().model_copy(update={"metrics": [*initiative.metrics, metric]})
+        self.apply(Portfolio(initiatives=[spec]))
+        return metric
+
+    def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(
+                f"{path} cannot be read.", [Problem(str(path), exc.strerror or str(exc))]
+            ) from exc
+        return self.apply(parse_portfolio(text, str(path)), dry_run=dry_run)
+
+    def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
+        """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
+        already as declared is left alone and writes no audit entry."""
+        ids = [i.id for i in portfolio.initiatives]
+        existing = {i.id: i for i in self._portfolio.initiatives(ids=ids)}
+        owners = {m.id: owner for owner, m in self._portfolio.metrics()}
+        changes = plan_apply(portfolio, existing, owners)
+        specs = {s.id: s for s in portfolio.initiatives}
+        for change in changes:
+            if change.kind == "unchanged":
+                continue
+            unit = specs[change.initiative_id].business_unit
+            self._require("portfolio.write", unit)
+            previous = existing.get(change.initiative_id)
+            if previous is not None and previous.business_unit != unit:
+                self._require("portfolio.write", previous.business_unit)
+            if change.agreement_changed:
+                self._require("metric.agree")
+        if dry_run:
+            return ApplyResult(changes, dry_run=True)
+        metrics = {m.id: m for s in portfolio.initiatives for m in s.metrics}
+        with self._db.transaction():
+            for change in changes:
+                if change.kind == "unchanged":
+                    continue
+                self._write(change, specs, metrics)
+        return ApplyResult(changes)
+
+    def _write(
+        self, change: Change, specs: dict[str, InitiativeSpec], metrics: dict[str, MetricSpec]
+    ) -> None:
+        now = self._now()
+        action = f"{change.entity_type}.{change.kind}"
+        if change.entity_type == "initiative":
+            spec = specs[change.id]
+            if change.kind == "create":
+                self._portfolio.insert_initiative(spec, now)
+                self._portfolio.add_stage_event(
+                    spec.id, None, "proposed", at=now, actor=self.actor, decision="allow", rules=[]
+                )
+            else:
+                self._portfolio.update_initiative(spec)
+        elif change.kind == "create":
+            self._portfolio.insert_metric(change.initiative_id, metrics[change.id])
+        else:
+            self._portfolio.update_metric(metrics[change.id])
+        self._record(action, change.entity_type, change.id, change.before, change.after)
+
+    def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
+        """Record finance's agreement to a metric's attribution method."""
+        owner = self._portfolio.metric_owner(metric_id)
+        if owner is None:
+            raise NotFound(f"There is no metric {metric_id!r}; `valuegap metric list` shows them.")
+        metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
+        self._require("metric.agree")
+        if metric.method is None:
+            raise ValidationError(
+                f"Metric {metric_id!r} has no attribution method to agree.",
+                [Problem("method", "set a method (direct, before_after, ab_test, diff_in_diff)")],
+            )
+        agreed = metric.model_copy(update={"agreed_by": by, "agreed_at": at or self._now().date()})
+        with self._db.transaction():
+            self._portfolio.update_metric(agreed)
+            self._record(
+                "metric.agree", "metric", metric_id, metric_fields(metric), metric_fields(agreed)
+            )
+        return agreed
+
+    def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
+        initiative = self.initiative(initiative_id)
+        self._require("control.attest", initiative.business_unit)
+        problems = []
+        if control not in CONTROLS:
+            problems.append(Problem("control", f"must be one of {', '.join(CONTROLS)}", control))
+        if not evidence.strip():
+            problems.append(Problem("evidence", "is required: say where the proof is"))
+        if problems:
+            raise ValidationError("The attestation was not recorded.", problems)
+        before = self._portfolio.attestations(initiative_id).get(control)
+        now = self._now()
+        with self._db.transaction():
+            self._portfolio.attest(initiative_id, control, evidence, self.actor, now)
+            self._record(
+                "control.attest",
+                "initiative",
+                initiative_id,
+                before and {"control": control, **before},
+                {"control": control, "evidence": evidence},
+            )
+
+    def advance(self, initiative_id: str, to_stage: str) -> stages.GateDecision:
+        """Move an initiative one stage forward, if its gate allows."""
+        if to_stage == "retired":
+            raise ValidationError(
+                "Retiring is not an advance.",
+                [
+                    Problem(
+                        "--to",
+                        "use `valuegap initiative retire` with a reason and the learnings",
+                        to_stage,
+                    )
+                ],
+            )
+        return self._move(initiative_id, to_stage)
+
+    def retire(self, initiative_id: str, *, reason: str, learnings: str) -> stages.GateDecision:
+        problems = [
+            Problem(name, "is required when retiring an initiative")
+            for name, text in (("reason", reason), ("learnings", learnings))
+            if not text.strip()
+        ]
+        if problems:
+            raise ValidationError(f"{initiative_id} was not retired.", problems)
+        return self._move(initiative_id, "retired", reason=reason, learnings=learnings)
+
+    def _move(
+        self,
+        initiative_id: str,
+        to_stage: str,
+        *,
+        reason: str | None = None,
+        learnings: str | None = None,
+    ) -> stages.GateDecision:
+        initiative = self.initiative(initiative_id)
+        self._require("stage.move", initiative.business_unit)
+        stages.check_move(initiative, to_stage)
+        decision = self._gate.evaluate(initiative, to_stage)
+        rules = [{"id": r.id, "message": r.message} for r in decision.rules]
+        move = {
+            "from": initiative.stage,
+            "to": to_stage,
+            "decision": decision.outcome,
+            "rules": rules,
+            "reason": reason,
+            "learnings": learnings,
+        }
+        with self._db.transaction():
+            if decision.outcome == "allow":
+                self._portfolio.set_stage(initiative_id, to_stage)
+                self._portfolio.add_stage_event(
+                    initiative_id,
+                    initiative.stage,
+                    to_stage,
+                    at=self._now(),
+                    actor=self.actor,
+                    decision=decision.outcome,
+                    rules=rules,
+                    reason=reason,
+                    learnings=learnings,
+                )
+            verb = "retire" if to_stage == "retired" else "advance"
+            suffix = "" if decision.outcome == "allow" else f".{decision.outcome}"
+            self._record(
+                f"initiative.{verb}{suffix}",
+                "initiative",
+                initiative_id,
+                {"stage": initiative.stage},
+                move,
+            )
+        if decision.outcome != "allow":
+            raise PolicyViolation(
+                f"{initiative_id} cannot move to {to_stage!r} "
+                f"({decision.outcome.replace('_', ' ')}):\n"
+                + "\n".join(f"  - {r.id}: {r.message}" for r in decision.rules),
+                [r.id for r in decision.rules],
+            )
+        return decision
+
+    # The audit log
+
+    def audit_log(
+        self, *, entity_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        self._require("read")
+        return list(self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True))
+
+    def verify_audit(self) -> Verification:
+        self._require("read")
+        return verify(self._audit.entries(), self._audit.head())
+
+    # Internals
+
+    def _require(self, permission: Permission, unit: str | None = None) -> None:
+        roles.require(self._users.get(self.actor), self.actor, permission, unit)
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    def _record(
+        self, action: str, entity_type: str, entity_id: str, before: Any, after: Any
+    ) -> None:
+        head = self._audit.head()
+        seq, prev = head if head else (0, GENESIS)
+        self._audit.append(
+            seal(
+                seq=seq + 1,
+                at=self._now(),
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                prev_hash=prev,
+            )
+        )
+
+    def set_origin(self, origin: str) -> None:
+        self._db.set_meta("origin", origin)
+
+    @property
+    def origin(self) -> str | None:
+        return self._db.get_meta("origin")
+
+
+def _user_fields(user: User) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role, "units": list(user.units)}
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day (31 Aug + 6 = 28/29 Feb)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -1,0 +1,1 @@
+"""Initiatives, their stages, success metrics, readiness controls and business cases."""

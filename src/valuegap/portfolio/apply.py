@@ -1,0 +1,127 @@
+"""Plan what applying a portfolio file changes, before anything is written.
+
+``apply`` is declarative and additive: what the file declares is created or updated; what the
+ledger holds and the file does not mention is left alone (never deleted); stages never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
+
+ChangeKind = Literal["create", "update", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    entity_type: Literal["initiative", "metric"]
+    id: str
+    initiative_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    fields: list[str] = field(default_factory=list)
+
+    @property
+    def agreement_changed(self) -> bool:
+        return self.entity_type == "metric" and any(
+            f in ("agreed_by", "agreed_at") for f in self.fields
+        )
+
+
+def initiative_fields(spec: InitiativeSpec) -> dict[str, Any]:
+    """An initiative's own fields (its metrics are changes of their own)."""
+    return spec.model_dump(exclude={"metrics", "stage"})
+
+
+def metric_fields(metric: MetricSpec) -> dict[str, Any]:
+    return metric.model_dump()
+
+
+def plan_apply(
+    portfolio: Portfolio, existing: dict[str, Initiative], metric_owners: dict[str, str]
+) -> list[Change]:
+    """The changes the file asks for, or ``ValidationError`` listing every conflict with the
+    ledger. ``metric_owners`` maps each metric id in the ledger to its initiative."""
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    for n, spec in enumerate(portfolio.initiatives):
+        where = f"initiatives[{n}] ({spec.id})"
+        current = existing.get(spec.id)
+        changes.append(
+            _diff(
+                "initiative",
+                spec.id,
+                spec.id,
+                initiative_fields(current) if current else None,
+                initiative_fields(spec),
+            )
+        )
+        if current and current.stage != "proposed" and spec.risk_tier == "prohibited":
+            problems.append(
+                Problem(
+                    f"{where}.risk_tier",
+                    f"the initiative is at stage {current.stage!r}; a prohibited initiative cannot "
+                    "be past 'proposed': retire it with `valuegap initiative retire`",
+                    spec.risk_tier,
+                )
+            )
+        stored = {m.id: m for m in current.metrics} if current else {}
+        for k, metric in enumerate(spec.metrics):
+            owner = metric_owners.get(metric.id)
+            if owner is not None and owner != spec.id:
+                problems.append(
+                    Problem(
+                        f"{where}.metrics[{k}].id",
+                        f"already belongs to initiative {owner!r} (metric ids are unique)",
+                        metric.id,
+                    )
+                )
+                continue
+            before = stored.get(metric.id)
+            if (
+                before is not None
+                and before.agreed
+                and metric.method != before.method
+                and (metric.agreed_by, metric.agreed_at) == (before.agreed_by, before.agreed_at)
+            ):
+                problems.append(
+                    Problem(
+                        f"{where}.metrics[{k}].method",
+                        f"finance agreed the method {before.method!r}; a new method needs a new "
+                        "agreement: remove agreed_by and agreed_at, then `valuegap metric agree`",
+                        metric.method,
+                    )
+                )
+            changes.append(
+                _diff(
+                    "metric",
+                    metric.id,
+                    spec.id,
+                    metric_fields(before) if before else None,
+                    metric_fields(metric),
+                )
+            )
+    if problems:
+        raise ValidationError(
+            f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
+            problems,
+        )
+    return changes
+
+
+def _diff(
+    entity_type: Literal["initiative", "metric"],
+    entity_id: str,
+    initiative_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> Change:
+    if before is None:
+        return Change("create", entity_type, entity_id, initiative_id, None, after)
+    changed = [name for name in after if after[name] != before.get(name)]
+    kind: ChangeKind = "update" if changed else "unchanged"
+    return Change(kind, entity_type, entity_id, initiative_id, before, after, changed)

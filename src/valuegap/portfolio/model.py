@@ -1,0 +1,139 @@
+"""The portfolio's vocabulary (PRODUCT.md section 1), as validated models.
+
+``InitiativeSpec`` and ``MetricSpec`` are what a portfolio file declares; ``Initiative`` adds what
+the ledger owns (the stage). Numbers that a portfolio file holds are ``Decimal``, never binary
+floats, so that a value written in a file comes back exactly as written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from valuegap.portfolio.vocabulary import (
+    Direction,
+    Kind,
+    Method,
+    RiskTier,
+    Stage,
+)
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64),
+    Field(description="lower-case letters, digits, '-' and '_', starting with a letter or digit"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+def _number(value: Any) -> Any:
+    """Accept numbers only: a quoted "12" in a file is a mistake worth reporting."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+# At most 10 decimal places, so that a value survives the store's DECIMAL(38, 10) exactly.
+Number = Annotated[Decimal, BeforeValidator(_number), Field(max_digits=38, decimal_places=10)]
+Ratio = Annotated[float, Field(gt=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Baseline(_Model):
+    value: Number
+    period: Text
+    source: Text | None = None
+
+
+class MetricSpec(_Model):
+    """A success metric, defined before any code is written."""
+
+    id: Slug
+    name: Text
+    unit: Text
+    direction: Direction
+    baseline: Baseline | None = None
+    target: Number | None = None
+    value_per_unit: Number | None = None
+    currency: Currency | None = None
+    volume_basis: Text | None = None
+    method: Method | None = None
+    agreed_by: Text | None = None
+    agreed_at: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MetricSpec:
+        if self.value_per_unit is not None and self.currency is None:
+            raise ValueError("value_per_unit needs a currency (an ISO 4217 code such as USD)")
+        if (self.agreed_by is None) != (self.agreed_at is None):
+            raise ValueError("agreed_by and agreed_at go together: give both or neither")
+        if self.agreed_by is not None and self.method is None:
+            raise ValueError("a finance agreement is an agreement on a method: set method")
+        return self
+
+    @property
+    def agreed(self) -> bool:
+        return self.agreed_at is not None
+
+
+class AdoptionRamp(_Model):
+    """A logistic ramp: adoption(month) = ceiling / (1 + exp(-steepness * (month - midpoint)))."""
+
+    ceiling: Ratio
+    midpoint_month: Positive
+    steepness: Positive
+
+
+class BusinessCase(_Model):
+    currency: Currency
+    monthly_investment: Number
+    monthly_value_at_full_adoption: Number
+    adoption_ramp: AdoptionRamp
+
+
+class InitiativeSpec(_Model):
+    """An AI use case, workflow or agent, as a portfolio file declares it."""
+
+    id: Slug
+    name: Text
+    kind: Kind
+    business_unit: Slug
+    owner: Text | None = None
+    sponsor: Text | None = None
+    risk_tier: RiskTier | None = None
+    hypothesis: Text | None = None
+    kill_criteria: list[Text] = Field(default_factory=list)
+    business_case: BusinessCase | None = None
+    metrics: list[MetricSpec] = Field(default_factory=list)
+
+
+class Initiative(InitiativeSpec):
+    """An initiative as the ledger holds it: its declaration plus its stage."""
+
+    stage: Stage = "proposed"
+
+    def spec(self) -> InitiativeSpec:
+        return InitiativeSpec.model_validate(self.model_dump(exclude={"stage"}))
+
+
+class Portfolio(_Model):
+    """A portfolio file: the initiatives and their metrics."""
+
+    initiatives: list[InitiativeSpec] = Field(default_factory=list)

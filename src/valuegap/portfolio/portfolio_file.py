@@ -1,0 +1,96 @@
+"""Portfolio as code: read and write the YAML portfolio file.
+
+Reading collects every problem before refusing (a path in the file, the value found, what is
+allowed). Numbers are read as ``Decimal``, never as binary floats, and written back the same way,
+so that ``export`` then ``apply`` is exact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import yaml
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.portfolio.model import InitiativeSpec, Portfolio
+from valuegap.portfolio.validation import validated
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """A safe loader that reads YAML floats as Decimal."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes Decimal as a plain YAML number and keeps the models' field order."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    if value == value.to_integral_value():
+        return dumper.represent_scalar("tag:yaml.org,2002:int", str(int(value)))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value.normalize(), "f"))
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+
+
+def parse_portfolio(text: str, source: str) -> Portfolio:
+    """Parse and validate a portfolio file; raise ``ValidationError`` listing every problem."""
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ValidationError(
+            f"{source} is not valid YAML.", [Problem(where, str(problem))]
+        ) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationError(
+            f"{source} is not a portfolio file.",
+            [Problem("(top level)", "must be a mapping with the key 'initiatives'", data)],
+        )
+    portfolio = validated(Portfolio, data, f"{source} was refused; nothing was applied.")
+    problems = _duplicates(portfolio)
+    if problems:
+        raise ValidationError(
+            f"{source} was refused; nothing was applied. {len(problems)} problem(s):", problems
+        )
+    return portfolio
+
+
+def dump_portfolio(initiatives: list[InitiativeSpec]) -> str:
+    data = Portfolio(initiatives=initiatives).model_dump(exclude_none=True)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _duplicates(portfolio: Portfolio) -> list[Problem]:
+    problems = []
+    ids = Counter(i.id for i in portfolio.initiatives)
+    metric_ids = Counter(m.id for i in portfolio.initiatives for m in i.metrics)
+    for n, initiative in enumerate(portfolio.initiatives):
+        if ids[initiative.id] > 1:
+            problems.append(
+                Problem(
+                    f"initiatives[{n}].id", "is used by more than one initiative", initiative.id
+                )
+            )
+        for k, metric in enumerate(initiative.metrics):
+            if metric_ids[metric.id] > 1:
+                problems.append(
+                    Problem(
+                        f"initiatives[{n}].metrics[{k}].id",
+                        "is used by more than one metric (metric ids are unique in a ledger)",
+                        metric.id,
+                    )
+                )
+    return problems

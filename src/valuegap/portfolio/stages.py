@@ -1,0 +1,73 @@
+"""Stage moves: forward one stage at a time, or to ``retired`` from any stage.
+
+The structural rules live here and always hold. Whether a move that is structurally possible
+may happen is a gate's decision: ``Gate`` is the seam where the policy engine plugs in.
+Until one does, ``OPEN_GATE`` allows every structurally valid move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from valuegap.errors import PolicyViolation
+from valuegap.portfolio.model import Initiative
+from valuegap.portfolio.vocabulary import STAGES
+
+FORWARD: tuple[str, ...] = ("proposed", "poc", "mvp", "production", "scaled")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule that took part in a decision."""
+
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    outcome: Literal["allow", "deny", "require_approval"]
+    rules: list[RuleResult] = field(default_factory=list)
+
+
+class Gate(Protocol):
+    def evaluate(self, initiative: Initiative, to_stage: str) -> GateDecision: ...
+
+
+class _OpenGate:
+    def evaluate(self, initiative: Initiative, to_stage: str) -> GateDecision:
+        return GateDecision("allow")
+
+
+OPEN_GATE: Gate = _OpenGate()
+
+
+def check_move(initiative: Initiative, to_stage: str) -> None:
+    """Raise ``PolicyViolation`` unless the move is structurally allowed."""
+    current = initiative.stage
+    if to_stage not in STAGES:
+        raise PolicyViolation(
+            f"{to_stage!r} is not a stage; the stages are {', '.join(STAGES)}", ["stage-known"]
+        )
+    if current == "retired":
+        raise PolicyViolation(
+            f"{initiative.id} is retired; a retired initiative does not move again "
+            "(propose a new initiative instead)",
+            ["retired-is-final"],
+        )
+    if to_stage == "retired":
+        return
+    if initiative.risk_tier == "prohibited":
+        raise PolicyViolation(
+            f"{initiative.id} has risk tier 'prohibited' and can never leave 'proposed'",
+            ["prohibited-stays-proposed"],
+        )
+    expected = FORWARD[FORWARD.index(current) + 1] if current != FORWARD[-1] else None
+    if to_stage != expected:
+        hint = f"the next stage is {expected!r}" if expected else f"{current!r} is the last stage"
+        raise PolicyViolation(
+            f"{initiative.id} cannot move from {current!r} to {to_stage!r}: stages advance one "
+            f"at a time ({hint}); 'retired' is reached with `initiative retire`",
+            ["stage-order"],
+        )

@@ -1,0 +1,89 @@
+"""One typed settings object, from four sources in rising precedence:
+defaults < ``valuegap.toml`` < ``VALUEGAP_*`` environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from valuegap.errors import ConfigError
+
+CONFIG_FILE = "valuegap.toml"
+ENV_PREFIX = "VALUEGAP_"
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = Path("valuegap.duckdb")
+    """The ledger: an embedded DuckDB file."""
+    reporting_currency: str = "USD"
+    """ISO 4217 code every report converts money into."""
+
+    def __post_init__(self) -> None:
+        if not _CURRENCY.match(self.reporting_currency):
+            raise ConfigError(
+                f"reporting_currency {self.reporting_currency!r} is not an ISO 4217 code "
+                "such as USD or EUR"
+            )
+
+
+_KEYS = {f.name for f in fields(Settings)}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge the four sources. ``flags`` with the value None are treated as not given.
+
+    The config file is ``VALUEGAP_CONFIG`` if set, else ``valuegap.toml`` in the working
+    directory if present.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if config_file is None and env.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(env[ENV_PREFIX + "CONFIG"])
+        if not config_file.is_file():
+            raise ConfigError(f"VALUEGAP_CONFIG names {config_file}, which is not a file")
+    if config_file is None and Path(CONFIG_FILE).is_file():
+        config_file = Path(CONFIG_FILE)
+    if config_file is not None:
+        values.update(_read_config_file(config_file))
+    for key in _KEYS:
+        if (value := env.get(ENV_PREFIX + key.upper())) not in (None, ""):
+            values[key] = value
+    values.update({k: v for k, v in (flags or {}).items() if v is not None and k in _KEYS})
+    if "db" in values:
+        values["db"] = Path(values["db"])
+    return replace(Settings(), **values)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"the settings are {', '.join(sorted(_KEYS))}"
+        )
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must be a string (found {value!r})")
+    return data
+
+
+def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Who is acting: ``--as``, else ``VALUEGAP_USER``, else the login name."""
+    env = os.environ if env is None else env
+    return flag or env.get(ENV_PREFIX + "USER") or getpass.getuser()

@@ -1,0 +1,50 @@
+"""The audit log table and its recorded head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import astuple
+
+from valuegap.governance.audit import AuditEntry
+from valuegap.store.database import Database
+
+_HEAD_KEY = "audit_head"
+_COLUMNS = "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash"
+
+
+class AuditStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def head(self) -> tuple[int, str] | None:
+        value = self._db.get_meta(_HEAD_KEY)
+        if value is None:
+            return None
+        seq, digest = value.split(":", 1)
+        return int(seq), digest
+
+    def append(self, entry: AuditEntry) -> None:
+        """Must run inside the transaction of the change it records."""
+        self._db.execute(
+            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            list(astuple(entry)),
+        )
+        self._db.set_meta(_HEAD_KEY, f"{entry.seq}:{entry.hash}")
+
+    def entries(
+        self,
+        *,
+        entity_id: str | None = None,
+        since_seq: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[AuditEntry]:
+        order = "DESC" if newest_first else "ASC"
+        rows = self._db.all(
+            f"SELECT {_COLUMNS} FROM audit_log "
+            "WHERE seq > ? AND (? IS NULL OR entity_id = ?) "
+            f"ORDER BY seq {order} LIMIT ?",
+            [since_seq, entity_id, entity_id, limit],
+        )
+        for row in rows:
+            yield AuditEntry(**row)

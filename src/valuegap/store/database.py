@@ -1,0 +1,136 @@
+"""The DuckDB file: opening it, migrating its schema, and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from valuegap.errors import ConfigError
+from valuegap.store.migrations import MIGRATIONS, Migration
+
+
+class Database:
+    """One open ledger file. All SQL that valuegap runs goes through here."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self._con = connection
+        self.path = path
+        self._depth = 0
+
+    @classmethod
+    def open(
+        cls, path: Path, *, create: bool, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> Database:
+        """Open (or with ``create``, make) a ledger and bring its schema up to date."""
+        if not create and not path.exists():
+            raise ConfigError(
+                f"There is no ledger at {path}. Create one with `valuegap init --db {path}`, "
+                "or point --db (or VALUEGAP_DB) at an existing ledger."
+            )
+        if create and path.exists():
+            raise ConfigError(f"{path} already exists; choose another --db path.")
+        try:
+            connection = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise ConfigError(f"{path} cannot be opened as a ledger: {exc}") from exc
+        database = cls(connection, path)
+        try:
+            database._migrate(migrations, create=create)
+        except BaseException:
+            connection.close()
+            raise
+        return database
+
+    def close(self) -> None:
+        self._con.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self.one("SELECT max(version) FROM valuegap_schema")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _migrate(self, migrations: Sequence[Migration], *, create: bool) -> None:
+        tables = {row[0] for row in self._con.execute("SHOW TABLES").fetchall()}
+        if not create and "valuegap_schema" not in tables:
+            raise ConfigError(
+                f"{self.path} is a database but not a valuegap ledger; nothing was changed. "
+                "Point --db at a ledger, or create one with `valuegap init`."
+            )
+        self._con.execute(
+            """CREATE TABLE IF NOT EXISTS valuegap_schema (
+                version INTEGER PRIMARY KEY,
+                description VARCHAR NOT NULL,
+                applied_at TIMESTAMP NOT NULL
+            )"""
+        )
+        current = self.schema_version
+        latest = migrations[-1].version if migrations else 0
+        if current > latest:
+            raise ConfigError(
+                f"{self.path} was written by a newer valuegap (schema version {current}; this "
+                f"valuegap knows up to {latest}). Upgrade valuegap to open it; nothing was changed."
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            with self.transaction():
+                for statement in migration.statements:
+                    self._con.execute(statement)
+                self.execute(
+                    "INSERT INTO valuegap_schema VALUES (?, ?, ?)",
+                    [migration.version, migration.description, _utcnow()],
+                )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing. Nested use joins the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._con.begin()
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._con.rollback()
+            raise
+        else:
+            self._con.commit()
+        finally:
+            self._depth = 0
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._con.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._con.executemany(sql, rows)
+
+    def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self._con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._con.execute(sql, params).fetchone()
+        return row
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM ledger_meta WHERE key = ?", [key])
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,285 @@
+"""Initiatives, metrics, stage history and control attestations in the ledger file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from valuegap.portfolio.model import (
+    AdoptionRamp,
+    Baseline,
+    BusinessCase,
+    Initiative,
+    InitiativeSpec,
+    MetricSpec,
+)
+from valuegap.store.database import Database
+
+_INITIATIVE_COLUMNS = (
+    "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
+    "case_currency, case_monthly_investment, case_monthly_value, case_ramp_ceiling, "
+    "case_ramp_midpoint_month, case_ramp_steepness"
+)
+_METRIC_COLUMNS = (
+    "id, initiative_id, position, name, unit, direction, baseline_value, baseline_period, "
+    "baseline_source, target, value_per_unit, currency, volume_basis, method, agreed_by, agreed_at"
+)
+
+
+class PortfolioStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # Initiatives
+
+    def initiatives(
+        self, *, ids: list[str] | None = None, stage: str | None = None, unit: str | None = None
+    ) -> list[Initiative]:
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
+        for column, value in (("stage", stage), ("business_unit", unit)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if ids is not None:
+            where.append("list_contains(?, id)")
+            params.append(ids)
+        rows = self._db.all(
+            f"SELECT {_INITIATIVE_COLUMNS}, stage FROM initiatives "
+            f"WHERE {' AND '.join(where)} ORDER BY id",
+            params,
+        )
+        metrics = self._metrics_by_initiative([r["id"] for r in rows])
+        return [_initiative(row, metrics.get(row["id"], [])) for row in rows]
+
+    def initiative(self, initiative_id: str) -> Initiative | None:
+        found = self.initiatives(ids=[initiative_id])
+        return found[0] if found else None
+
+    def insert_initiative(self, spec: InitiativeSpec, created_at: datetime) -> None:
+        self._db.execute(
+            f"INSERT INTO initiatives ({_INITIATIVE_COLUMNS}, stage, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)",
+            [*_initiative_values(spec), created_at],
+        )
+
+    def update_initiative(self, spec: InitiativeSpec) -> None:
+        names = _INITIATIVE_COLUMNS.split(", ")[1:]
+        self._db.execute(
+            f"UPDATE initiatives SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            [*_initiative_values(spec)[1:], spec.id],
+        )
+
+    def set_stage(self, initiative_id: str, stage: str) -> None:
+        self._db.execute("UPDATE initiatives SET stage = ? WHERE id = ?", [stage, initiative_id])
+
+    # Metrics
+
+    def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
+        rows = self._db.all(
+            f"SELECT {_METRIC_COLUMNS} FROM metrics "
+            "WHERE ? IS NULL OR initiative_id = ? ORDER BY initiative_id, position",
+            [initiative_id, initiative_id],
+        )
+        return [(row["initiative_id"], _metric(row)) for row in rows]
+
+    def metric_owner(self, metric_id: str) -> str | None:
+        row = self._db.one("SELECT initiative_id FROM metrics WHERE id = ?", [metric_id])
+        return None if row is None else str(row[0])
+
+    def insert_metric(self, initiative_id: str, metric: MetricSpec) -> None:
+        row = self._db.one(
+            "SELECT coalesce(max(position) + 1, 0) FROM metrics WHERE initiative_id = ?",
+            [initiative_id],
+        )
+        position = int(row[0]) if row else 0
+        self._db.execute(
+            f"INSERT INTO metrics ({_METRIC_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [metric.id, initiative_id, position, *_metric_values(metric)],
+        )
+
+    def update_metric(self, metric: MetricSpec) -> None:
+        names = _METRIC_COLUMNS.split(", ")[3:]
+        self._db.execute(
+            f"UPDATE metrics SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            [*_metric_values(metric), metric.id],
+        )
+
+    def _metrics_by_initiative(self, ids: list[str]) -> dict[str, list[MetricSpec]]:
+        rows = self._db.all(
+            f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE list_contains(?, initiative_id) "
+            "ORDER BY initiative_id, position",
+            [ids],
+        )
+        found: dict[str, list[MetricSpec]] = {}
+        for row in rows:
+            found.setdefault(row["initiative_id"], []).append(_metric(row))
+        return found
+
+    # Stage history and readiness controls
+
+    def add_stage_event(
+        self,
+        initiative_id: str,
+        from_stage: str | None,
+        to_stage: str,
+        *,
+        at: datetime,
+        actor: str,
+        decision: str,
+        rules: list[dict[str, str]],
+        reason: str | None = None,
+        learnings: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO stage_history SELECT ?, "
+            "(SELECT coalesce(max(seq) + 1, 1) FROM stage_history WHERE initiative_id = ?), "
+            "?, ?, ?, ?, ?, ?, ?, ?",
+            [
+                initiative_id,
+                initiative_id,
+                from_stage,
+                to_stage,
+                at,
+                actor,
+                decision,
+                json.dumps(rules),
+                reason,
+                learnings,
+            ],
+        )
+
+    def stage_history(self, initiative_id: str) -> list[dict[str, Any]]:
+        rows = self._db.all(
+            "SELECT from_stage, to_stage, moved_at, actor, decision, rules, reason, learnings "
+            "FROM stage_history WHERE initiative_id = ? ORDER BY seq",
+            [initiative_id],
+        )
+        for row in rows:
+            row["rules"] = json.loads(row["rules"])
+        return rows
+
+    def attest(
+        self, initiative_id: str, control: str, evidence: str, actor: str, at: datetime
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO control_attestations VALUES (?, ?, ?, ?, ?)",
+            [initiative_id, control, evidence, actor, at],
+        )
+
+    def attestations(self, initiative_id: str) -> dict[str, dict[str, Any]]:
+        rows = self._db.all(
+            "SELECT control, evidence, attested_by, attested_at FROM control_attestations "
+            "WHERE initiative_id = ? ORDER BY control",
+            [initiative_id],
+        )
+        return {row.pop("control"): row for row in rows}
+
+    def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
+        row = self._db.one(
+            "SELECT max(moved_at) FROM stage_history WHERE initiative_id = ? AND to_stage = ?",
+            [initiative_id, stage],
+        )
+        return None if row is None else row[0]
+
+
+def _initiative_values(spec: InitiativeSpec) -> list[Any]:
+    case = spec.business_case
+    ramp = case.adoption_ramp if case else None
+    return [
+        spec.id,
+        spec.name,
+        spec.kind,
+        spec.business_unit,
+        spec.owner,
+        spec.sponsor,
+        spec.risk_tier,
+        spec.hypothesis,
+        json.dumps(spec.kill_criteria),
+        case.currency if case else None,
+        case.monthly_investment if case else None,
+        case.monthly_value_at_full_adoption if case else None,
+        ramp.ceiling if ramp else None,
+        ramp.midpoint_month if ramp else None,
+        ramp.steepness if ramp else None,
+    ]
+
+
+def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
+    case = None
+    if row["case_currency"] is not None:
+        case = BusinessCase(
+            currency=row["case_currency"],
+            monthly_investment=_plain(row["case_monthly_investment"]),
+            monthly_value_at_full_adoption=_plain(row["case_monthly_value"]),
+            adoption_ramp=AdoptionRamp(
+                ceiling=row["case_ramp_ceiling"],
+                midpoint_month=row["case_ramp_midpoint_month"],
+                steepness=row["case_ramp_steepness"],
+            ),
+        )
+    return Initiative(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        business_unit=row["business_unit"],
+        owner=row["owner"],
+        sponsor=row["sponsor"],
+        risk_tier=row["risk_tier"],
+        hypothesis=row["hypothesis"],
+        kill_criteria=json.loads(row["kill_criteria"]),
+        business_case=case,
+        metrics=metrics,
+        stage=row["stage"],
+    )
+
+
+def _metric_values(metric: MetricSpec) -> list[Any]:
+    baseline = metric.baseline
+    return [
+        metric.name,
+        metric.unit,
+        metric.direction,
+        baseline.value if baseline else None,
+        baseline.period if baseline else None,
+        baseline.source if baseline else None,
+        metric.target,
+        metric.value_per_unit,
+        metric.currency,
+        metric.volume_basis,
+        metric.method,
+        metric.agreed_by,
+        metric.agreed_at,
+    ]
+
+
+def _metric(row: dict[str, Any]) -> MetricSpec:
+    baseline = None
+    if row["baseline_value"] is not None:
+        baseline = Baseline(
+            value=_plain(row["baseline_value"]),
+            period=row["baseline_period"],
+            source=row["baseline_source"],
+        )
+    return MetricSpec(
+        id=row["id"],
+        name=row["name"],
+        unit=row["unit"],
+        direction=row["direction"],
+        baseline=baseline,
+        target=_plain(row["target"]),
+        value_per_unit=_plain(row["value_per_unit"]),
+        currency=row["currency"],
+        volume_basis=row["volume_basis"],
+        method=row["method"],
+        agreed_by=row["agreed_by"],
+        agreed_at=row["agreed_at"],
+    )
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    """Drop the store's trailing zeros (85.0000000000 -> 85) without an exponent."""
+    return None if value is None else Decimal(format(value.normalize(), "f"))
