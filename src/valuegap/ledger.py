@@ -103,7 +103,7 @@ class Ledger:
         with database.transaction():
             admin = User(ledger.actor, "admin")
             ledger._users.save(admin, by=ledger.actor, at=ledger._now())
-            ledger._record("ledger.init", "ledger", str(path.name), None, {"admin": admin.name})
+            ledger._record("ledger.init", "ledger", "ledger", None, {"admin": admin.name})
         return ledger
 
     def acting_as(self, actor: str) -> Ledger:

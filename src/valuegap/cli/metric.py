@@ -55,7 +55,7 @@ def define(
     method: Annotated[str | None, typer.Option(help=" | ".join(METHODS))] = None,
 ) -> None:
     """Define a success metric of an initiative."""
-    metric = {
+    metric: dict[str, object] = {
         "id": metric_id,
         "name": name,
         "unit": unit,

@@ -46,6 +46,15 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _period(value: Any) -> Any:
+    """A period is text, but `period: 2025` or `period: 2025-01-01` in YAML is not a mistake."""
+    if isinstance(value, int | date) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Period = Annotated[str, BeforeValidator(_period), StringConstraints(min_length=1)]
+
 # At most 10 decimal places, so that a value survives the store's DECIMAL(38, 10) exactly.
 Number = Annotated[Decimal, BeforeValidator(_number), Field(max_digits=38, decimal_places=10)]
 Ratio = Annotated[float, Field(gt=0, le=1)]
@@ -58,7 +67,7 @@ class _Model(BaseModel):
 
 class Baseline(_Model):
     value: Number
-    period: Text
+    period: Period
     source: Text | None = None
 
 

@@ -7,7 +7,6 @@ so that ``export`` then ``apply`` is exact.
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 
 import yaml
@@ -74,23 +73,25 @@ def dump_portfolio(initiatives: list[InitiativeSpec]) -> str:
 
 
 def _duplicates(portfolio: Portfolio) -> list[Problem]:
+    """Ids used twice: each later use is a problem that names the first."""
     problems = []
-    ids = Counter(i.id for i in portfolio.initiatives)
-    metric_ids = Counter(m.id for i in portfolio.initiatives for m in i.metrics)
+    first_initiative: dict[str, str] = {}
+    first_metric: dict[str, str] = {}
     for n, initiative in enumerate(portfolio.initiatives):
-        if ids[initiative.id] > 1:
-            problems.append(
-                Problem(
-                    f"initiatives[{n}].id", "is used by more than one initiative", initiative.id
-                )
-            )
+        where = f"initiatives[{n}]"
+        if initiative.id in first_initiative:
+            problems.append(Problem(
+                f"{where}.id", f"is already used by {first_initiative[initiative.id]}",
+                initiative.id,
+            ))  # fmt: skip
+        first_initiative.setdefault(initiative.id, where)
         for k, metric in enumerate(initiative.metrics):
-            if metric_ids[metric.id] > 1:
-                problems.append(
-                    Problem(
-                        f"initiatives[{n}].metrics[{k}].id",
-                        "is used by more than one metric (metric ids are unique in a ledger)",
-                        metric.id,
-                    )
-                )
+            at = f"{where}.metrics[{k}]"
+            if metric.id in first_metric:
+                problems.append(Problem(
+                    f"{at}.id",
+                    f"is already used by {first_metric[metric.id]} (metric ids are unique)",
+                    metric.id,
+                ))  # fmt: skip
+            first_metric.setdefault(metric.id, at)
     return problems

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from valuegap.errors import ConfigError
+from valuegap.store import Database
+from valuegap.store.migrations import MIGRATIONS, Migration
+
+EXTRA = Migration(
+    MIGRATIONS[-1].version + 1,
+    "test: initiatives gain a colour",
+    ("ALTER TABLE initiatives ADD COLUMN colour VARCHAR DEFAULT 'blue'",),
+)
+
+
+def test_new_ledger_has_the_latest_schema(db_path: Path) -> None:
+    db = Database.open(db_path, create=True)
+    assert db.schema_version == MIGRATIONS[-1].version
+    db.close()
+
+
+def test_missing_ledger_is_not_created_silently(db_path: Path) -> None:
+    with pytest.raises(ConfigError, match="valuegap init"):
+        Database.open(db_path, create=False)
+    assert not db_path.exists()
+
+
+def test_older_ledger_is_upgraded_without_losing_data(db_path: Path) -> None:
+    db = Database.open(db_path, create=True)
+    db.execute(
+        "INSERT INTO initiatives (id, name, kind, business_unit, kill_criteria, stage, created_at)"
+        " VALUES ('a', 'A', 'use_case', 'ops', '[]', 'poc', TIMESTAMP '2026-01-01')"
+    )
+    db.close()
+
+    upgraded = Database.open(db_path, create=False, migrations=[*MIGRATIONS, EXTRA])
+    assert upgraded.schema_version == EXTRA.version
+    assert upgraded.all("SELECT id, stage, colour FROM initiatives") == [
+        {"id": "a", "stage": "poc", "colour": "blue"}
+    ]
+    upgraded.close()
+
+
+def test_ledger_from_a_newer_valuegap_is_refused_unchanged(db_path: Path) -> None:
+    db = Database.open(db_path, create=True, migrations=[*MIGRATIONS, EXTRA])
+    db.close()
+    with pytest.raises(ConfigError, match=rf"newer valuegap \(schema version {EXTRA.version}"):
+        Database.open(db_path, create=False)
+    db = Database.open(db_path, create=False, migrations=[*MIGRATIONS, EXTRA])
+    assert db.schema_version == EXTRA.version
+    db.close()
+
+
+def test_a_database_that_is_not_a_ledger_is_refused(db_path: Path) -> None:
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE sales (id INTEGER)")
+    con.close()
+    with pytest.raises(ConfigError, match="not a valuegap ledger"):
+        Database.open(db_path, create=False)
+
+
+def test_transaction_is_all_or_nothing(db_path: Path) -> None:
+    db = Database.open(db_path, create=True)
+    with pytest.raises(RuntimeError), db.transaction():
+        db.set_meta("k", "v")
+        raise RuntimeError("boom")
+    assert db.get_meta("k") is None
+    db.close()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.demo import PEOPLE, build_demo
+from valuegap.errors import ConfigError
+from valuegap.settings import Settings
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.duckdb"
+    build_demo(Settings(db=path), actor="you")
+    return path
+
+
+def test_demo_covers_every_stage_and_four_business_units(demo: Path) -> None:
+    with Ledger.open(demo, actor="you") as ledger:
+        initiatives = {i.id: i for i in ledger.initiatives()}
+        assert {i.stage for i in initiatives.values()} == {
+            "proposed", "poc", "mvp", "production", "scaled", "retired",
+        }  # fmt: skip
+        assert len({i.business_unit for i in initiatives.values()}) >= 4
+        assert {i.kind for i in initiatives.values()} == {"use_case", "workflow", "agent"}
+        assert ledger.verify_audit().ok
+
+
+def test_demo_holds_the_fields_examples(demo: Path) -> None:
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        metrics = {m.id: m for _, m in ledger.metrics()}
+        assert metrics["loc-qa-errors"].baseline.value == 150  # type: ignore[union-attr]
+        assert metrics["loc-qa-hours"].baseline.value == 300  # type: ignore[union-attr]
+        review = metrics["doc-review-hours"]
+        assert (review.baseline.value, review.target) == (40, 8)  # type: ignore[union-attr]
+        assert metrics["recs-order-value"].value_per_unit == Decimal("3.50")
+        killed = ledger.initiative_detail("meeting-summariser")
+        assert killed.initiative.stage == "retired"
+        assert killed.stage_history[-1]["learnings"]
+        assert ledger.initiative("emotion-monitoring").stage == "proposed"
+        production = ledger.initiative_detail("loc-qa")
+        assert all(c["attested"] for c in production.controls.values())
+        assert {u.name for u in ledger.users()} == {"you", *PEOPLE}
+
+
+def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:
+    other = tmp_path / "again.duckdb"
+    build_demo(Settings(db=other), actor="you")
+    build_demo(Settings(db=demo), actor="you")  # replaces the earlier demo
+    with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
+        assert a.export() == b.export()
+        assert [e.hash for e in a.audit_log()] == [e.hash for e in b.audit_log()]
+
+
+def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "real.duckdb"
+    Ledger.init(path, actor="you").close()
+    with pytest.raises(ConfigError, match="not a demo ledger"):
+        build_demo(Settings(db=path), actor="you")
+    with Ledger.open(path, actor="you") as ledger:
+        assert ledger.verify_audit().entries == 1

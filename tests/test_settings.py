@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from valuegap.errors import ConfigError
+from valuegap.settings import Settings, acting_user, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings(env={}, config_file=None)
+    assert settings == Settings(db=Path("valuegap.duckdb"), reporting_currency="USD")
+
+
+def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_text('db = "from-file.duckdb"\nreporting_currency = "EUR"\n')
+
+    from_file = load_settings(env={}, config_file=config)
+    assert (from_file.db, from_file.reporting_currency) == (Path("from-file.duckdb"), "EUR")
+
+    env = {"VALUEGAP_DB": "from-env.duckdb", "VALUEGAP_REPORTING_CURRENCY": "GBP"}
+    from_env = load_settings(env=env, config_file=config)
+    assert (from_env.db, from_env.reporting_currency) == (Path("from-env.duckdb"), "GBP")
+
+    from_flag = load_settings({"db": "flag.duckdb", "reporting_currency": None}, env, config)
+    assert (from_flag.db, from_flag.reporting_currency) == (Path("flag.duckdb"), "GBP")
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('reporting_currency = "CHF"\n')
+    assert load_settings(env={"VALUEGAP_CONFIG": str(config)}).reporting_currency == "CHF"
+
+
+def test_unknown_setting_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_text('reporting_curency = "EUR"\n')
+    with pytest.raises(ConfigError, match="reporting_curency"):
+        load_settings(env={}, config_file=config)
+
+
+def test_bad_currency_is_refused() -> None:
+    with pytest.raises(ConfigError, match="ISO 4217"):
+        load_settings({"reporting_currency": "euro"}, env={})
+
+
+def test_acting_user_precedence() -> None:
+    assert acting_user("flag", env={"VALUEGAP_USER": "env"}) == "flag"
+    assert acting_user(None, env={"VALUEGAP_USER": "env"}) == "env"
+    assert acting_user(None, env={})  # the login name
