@@ -82,9 +82,7 @@ class Ledger:
         clock: Clock = _utcnow,
     ) -> Ledger:
         """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema."""
-        settings = settings or load_settings({"db": db})
-        database = Database.open(Path(db or settings.db), create=False)
-        return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
+        return cls._connect(db, actor, settings, clock, create=False)
 
     @classmethod
     def init(
@@ -96,15 +94,26 @@ class Ledger:
         clock: Clock = _utcnow,
     ) -> Ledger:
         """Create a new ledger; the acting user becomes its first admin."""
-        settings = settings or load_settings({"db": db})
-        path = Path(db or settings.db)
-        database = Database.open(path, create=True)
-        ledger = cls(database, actor=acting_user(actor), settings=settings, clock=clock)
-        with database.transaction():
+        ledger = cls._connect(db, actor, settings, clock, create=True)
+        with ledger._db.transaction():
             admin = User(ledger.actor, "admin")
             ledger._users.save(admin, by=ledger.actor, at=ledger._now())
             ledger._record("ledger.init", "ledger", "ledger", None, {"admin": admin.name})
         return ledger
+
+    @classmethod
+    def _connect(
+        cls,
+        db: str | Path | None,
+        actor: str | None,
+        settings: Settings | None,
+        clock: Clock,
+        *,
+        create: bool,
+    ) -> Ledger:
+        settings = settings or load_settings({"db": db})
+        database = Database.open(Path(db or settings.db), create=create)
+        return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 
     def acting_as(self, actor: str) -> Ledger:
         """The same open ledger, acting as another user (e.g. one web request's user)."""
@@ -126,10 +135,6 @@ class Ledger:
     @property
     def path(self) -> Path:
         return self._db.path
-
-    @property
-    def schema_version(self) -> int:
-        return self._db.schema_version
 
     # Users
 
@@ -227,6 +232,7 @@ class Ledger:
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
         """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
         already as declared is left alone and writes no audit entry."""
+        self._require("read")
         ids = [i.id for i in portfolio.initiatives]
         existing = {i.id: i for i in self._portfolio.initiatives(ids=ids)}
         owners = {m.id: owner for owner, m in self._portfolio.metrics()}
@@ -434,10 +440,6 @@ class Ledger:
 
     def set_origin(self, origin: str) -> None:
         self._db.set_meta("origin", origin)
-
-    @property
-    def origin(self) -> str | None:
-        return self._db.get_meta("origin")
 
 
 def _user_fields(user: User) -> dict[str, Any]:

@@ -75,7 +75,35 @@ def show(
     doc["review_date"] = detail.review_date
     doc["controls"] = detail.controls
     doc["stage_history"] = detail.stage_history
+    if fmt is OutputFormat.table:
+        _readable(doc)
     render.document(doc, fmt, title=f"Initiative {initiative_id}")
+
+
+def _readable(doc: dict[str, Any]) -> None:
+    """Shorten nested fields for a terminal; JSON and CSV keep them whole."""
+    if case := doc["business_case"]:
+        ramp = case["adoption_ramp"]
+        doc["business_case"] = (
+            f"{case['monthly_investment']} {case['currency']}/month invested, "
+            f"{case['monthly_value_at_full_adoption']} {case['currency']}/month at full adoption; "
+            f"ramp to {ramp['ceiling']:.0%} with midpoint month {ramp['midpoint_month']:g}"
+        )
+    doc["metrics"] = [
+        {
+            "id": m["id"],
+            "name": m["name"],
+            "direction": m["direction"],
+            "baseline": m["baseline"] and f"{m['baseline']['value']} ({m['baseline']['period']})",
+            "target": m["target"],
+            "value/unit": m["value_per_unit"] and f"{m['value_per_unit']} {m['currency']}",
+            "method": m["method"],
+            "agreed": m["agreed_at"] and f"{m['agreed_by']}, {m['agreed_at']}",
+        }
+        for m in doc["metrics"]
+    ]
+    for move in doc["stage_history"]:
+        move.pop("rules")
 
 
 @command(app, "advance")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -55,22 +55,16 @@ def _to_text(value: Any) -> str:
     raise TypeError(f"cannot record {type(value).__name__} in the audit log")
 
 
-def _hash(
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    before: str | None,
-    after: str | None,
-    prev_hash: str,
-) -> str:
+def _digest(entry: AuditEntry) -> str:
+    """SHA-256 over every field of the entry but its own hash (so over ``prev_hash`` too)."""
     payload = json.dumps(
-        [seq, at.isoformat(), actor, action, entity_type, entity_id, before, after, prev_hash],
+        [
+            entry.seq, entry.recorded_at.isoformat(), entry.actor, entry.action,
+            entry.entity_type, entry.entity_id, entry.before, entry.after, entry.prev_hash,
+        ],
         separators=(",", ":"),
         ensure_ascii=False,
-    )
+    )  # fmt: skip
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -87,13 +81,11 @@ def seal(
     prev_hash: str,
 ) -> AuditEntry:
     """Make the next entry of the chain."""
-    before_text, after_text = canonical_json(before), canonical_json(after)
-    digest = _hash(
-        seq, at, actor, action, entity_type, entity_id, before_text, after_text, prev_hash
-    )
-    return AuditEntry(
-        seq, at, actor, action, entity_type, entity_id, before_text, after_text, prev_hash, digest
-    )
+    entry = AuditEntry(
+        seq, at, actor, action, entity_type, entity_id,
+        canonical_json(before), canonical_json(after), prev_hash, hash="",
+    )  # fmt: skip
+    return replace(entry, hash=_digest(entry))
 
 
 def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> Verification:
@@ -119,18 +111,7 @@ def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> Verif
                 f"entry {entry.seq - 1} was edited or replaced: entry {entry.seq} no longer "
                 "links to it",
             )
-        recomputed = _hash(
-            entry.seq,
-            entry.recorded_at,
-            entry.actor,
-            entry.action,
-            entry.entity_type,
-            entry.entity_id,
-            entry.before,
-            entry.after,
-            entry.prev_hash,
-        )
-        if recomputed != entry.hash:
+        if _digest(entry) != entry.hash:
             return Verification(
                 False,
                 count,

@@ -35,16 +35,15 @@ class AuditStore:
         self,
         *,
         entity_id: str | None = None,
-        since_seq: int = 0,
         limit: int | None = None,
         newest_first: bool = False,
     ) -> Iterator[AuditEntry]:
         order = "DESC" if newest_first else "ASC"
         rows = self._db.all(
             f"SELECT {_COLUMNS} FROM audit_log "
-            "WHERE seq > ? AND (? IS NULL OR entity_id = ?) "
+            "WHERE ? IS NULL OR entity_id = ? "
             f"ORDER BY seq {order} LIMIT ?",
-            [since_seq, entity_id, entity_id, limit],
+            [entity_id, entity_id, limit],
         )
         for row in rows:
             yield AuditEntry(**row)

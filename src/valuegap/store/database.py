@@ -111,10 +111,6 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self._con.executemany(sql, rows)
-
     def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         cursor = self._con.execute(sql, params)
         names = [d[0] for d in cursor.description]
