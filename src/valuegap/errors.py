@@ -49,12 +49,17 @@ class ValidationError(ValuegapError):
 
 
 class IngestError(ValidationError):
-    """A file refused whole because of a bad row; nothing from it was stored."""
+    """A file refused whole because of bad rows; nothing from it was stored. Each problem names
+    the file, the row (1 is the first row after the header), the column and the value."""
 
-    def __init__(self, file: str, row: int, column: str, value: object, message: str) -> None:
-        self.file, self.row, self.column, self.value = file, row, column, value
-        problem = Problem(f"{file}, row {row}, column {column!r}", message, value)
-        super().__init__(f"{file} was not ingested; nothing from it was stored.", [problem])
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        super().__init__(f"{file} was not ingested; nothing from it was stored.", problems)
+
+    @staticmethod
+    def at(file: str, row: int | None, column: str, value: object, message: str) -> Problem:
+        where = f"{file}, row {row}, column {column!r}" if row else f"{file}, column {column!r}"
+        return Problem(where, message, value)
 
 
 class PolicyViolation(ValuegapError):

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from valuegap.costs.api import CostsApi
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
@@ -23,6 +24,7 @@ from valuegap.portfolio.vocabulary import CONTROLS
 from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
 from valuegap.store.audit import AuditStore
+from valuegap.store.costs import CostStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
@@ -51,7 +53,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger:
+class Ledger(CostsApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -71,6 +73,7 @@ class Ledger:
         self._portfolio = PortfolioStore(db)
         self._users = UserStore(db)
         self._audit = AuditStore(db)
+        self._costs = CostStore(db)
 
     @classmethod
     def open(

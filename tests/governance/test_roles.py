@@ -11,12 +11,12 @@ from valuegap.governance.roles import User, require
     [
         ("viewer", {"read"}),
         ("contributor", {"read", "portfolio.write", "stage.move", "control.attest"}),
-        ("finance", {"read", "metric.agree"}),
+        ("finance", {"read", "metric.agree", "cost.write"}),
         ("governance", {"read", "stage.move", "control.attest"}),
         (
             "admin",
             {"read", "portfolio.write", "stage.move", "control.attest", "metric.agree",
-             "user.manage"},
+             "cost.write", "user.manage"},
         ),
     ],
 )  # fmt: skip
@@ -24,7 +24,7 @@ def test_role_grants(role: str, allowed: set[str]) -> None:
     units = ("marketing",) if role == "contributor" else ()
     user = User("u", role, units)  # type: ignore[arg-type]
     every = ["read", "portfolio.write", "stage.move", "control.attest", "metric.agree",
-             "user.manage"]  # fmt: skip
+             "cost.write", "user.manage"]  # fmt: skip
     assert {p for p in every if user.may(p, "marketing")} == allowed  # type: ignore[arg-type]
 
 

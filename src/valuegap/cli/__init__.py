@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from valuegap.cli import audit, control, initiative, ledger_file, metric, user
+from valuegap.cli import audit, control, ingest, initiative, ledger_file, metric, price, user
 
 app = typer.Typer(
     name="valuegap",
@@ -23,6 +23,8 @@ app.add_typer(metric.app, name="metric")
 app.add_typer(control.app, name="control")
 app.add_typer(user.app, name="user")
 app.add_typer(audit.app, name="audit")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(price.app, name="price")
 
 
 def main() -> None:

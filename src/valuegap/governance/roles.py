@@ -16,6 +16,7 @@ Permission = Literal[
     "stage.move",  # advance and retire initiatives
     "control.attest",  # attest readiness controls
     "metric.agree",  # the finance sign-off of an attribution method
+    "cost.write",  # ingest costs and usage, set prices, rates and allocation rules
     "user.manage",
 ]
 
@@ -24,7 +25,7 @@ Permission = Literal[
 GRANTS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
     "contributor": frozenset({"read", "portfolio.write", "stage.move", "control.attest"}),
-    "finance": frozenset({"read", "metric.agree"}),
+    "finance": frozenset({"read", "metric.agree", "cost.write"}),
     "governance": frozenset({"read", "stage.move", "control.attest"}),
     "admin": frozenset(get_args(Permission)),
 }
@@ -85,5 +86,6 @@ _DESCRIPTIONS: dict[str, str] = {
     "stage.move": "move initiatives between stages",
     "control.attest": "attest readiness controls",
     "metric.agree": "agree an attribution method",
+    "cost.write": "ingest costs or change prices, rates and allocation rules",
     "user.manage": "add or change users",
 }

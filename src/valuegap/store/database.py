@@ -38,6 +38,7 @@ class Database:
             connection = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise ConfigError(f"{path} cannot be opened as a ledger: {exc}") from exc
+        connection.execute("SET TimeZone = 'UTC'")  # timestamps without a zone are UTC
         database = cls(connection, path)
         try:
             database._migrate(migrations, create=create)
@@ -110,6 +111,15 @@ class Database:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, params)
+
+    def insert_arrow(self, table: str, data: Any) -> None:
+        """Append a pyarrow table whose columns match ``table``'s by name."""
+        self._con.register("_valuegap_arrow", data)
+        try:
+            names = ", ".join('"' + n + '"' for n in data.column_names)
+            self._con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _valuegap_arrow")
+        finally:
+            self._con.unregister("_valuegap_arrow")
 
     def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         cursor = self._con.execute(sql, params)

@@ -104,4 +104,110 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "costs: ingests, FOCUS lines, usage events, manual costs, rates, prices, rules",
+        (
+            """CREATE TABLE ingests (
+                id INTEGER PRIMARY KEY,
+                kind VARCHAR NOT NULL,            -- focus | usage | costs | rates
+                source VARCHAR NOT NULL,          -- the file as given
+                rows_read BIGINT NOT NULL,
+                rows_added BIGINT NOT NULL,
+                ingested_at TIMESTAMP NOT NULL,
+                actor VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE focus_lines (
+                line_key VARCHAR NOT NULL,        -- content hash + occurrence: dedupes re-ingests
+                ingest_id INTEGER NOT NULL,
+                source_row BIGINT NOT NULL,
+                billing_account_id VARCHAR NOT NULL,
+                sub_account_id VARCHAR,
+                provider VARCHAR NOT NULL,
+                invoice_issuer VARCHAR,
+                service_name VARCHAR NOT NULL,
+                service_category VARCHAR NOT NULL,
+                charge_category VARCHAR NOT NULL,
+                charge_description VARCHAR,
+                resource_id VARCHAR,
+                region_id VARCHAR,
+                billing_period_start TIMESTAMP NOT NULL,
+                charge_period_start TIMESTAMP NOT NULL,
+                charge_period_end TIMESTAMP NOT NULL,
+                billing_currency VARCHAR NOT NULL,
+                billed_cost DECIMAL(38, 10) NOT NULL,
+                effective_cost DECIMAL(38, 10),
+                list_cost DECIMAL(38, 10),
+                contracted_cost DECIMAL(38, 10),
+                consumed_quantity DECIMAL(38, 10),
+                consumed_unit VARCHAR,
+                tags MAP(VARCHAR, VARCHAR),
+                extra MAP(VARCHAR, VARCHAR)       -- x_ and other non-standard columns
+            )""",
+            """CREATE TABLE usage_events (
+                event_key VARCHAR NOT NULL,
+                ingest_id INTEGER NOT NULL,
+                source VARCHAR NOT NULL,          -- otel | litellm | csv
+                ts TIMESTAMP NOT NULL,
+                provider VARCHAR,
+                request_model VARCHAR,
+                response_model VARCHAR,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cache_read_tokens BIGINT NOT NULL,
+                cache_write_tokens BIGINT NOT NULL,
+                reasoning_tokens BIGINT NOT NULL,
+                reported_cost DECIMAL(38, 10),
+                reported_currency VARCHAR,
+                computed_cost DECIMAL(38, 10),    -- USD from the catalogue or an override
+                price_source VARCHAR,             -- catalogue | override | NULL (unpriced)
+                api_key VARCHAR,
+                team VARCHAR,
+                initiative VARCHAR,
+                user_pseudonym VARCHAR,           -- keyed hash; the raw identity is never stored
+                tags MAP(VARCHAR, VARCHAR)
+            )""",
+            """CREATE TABLE manual_costs (
+                entry_key VARCHAR NOT NULL,
+                month DATE NOT NULL,              -- one row per month the entry covers
+                ingest_id INTEGER NOT NULL,
+                source_row BIGINT NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,
+                category VARCHAR NOT NULL,
+                amount DECIMAL(38, 10) NOT NULL,  -- this month's share of the entry
+                entry_amount DECIMAL(38, 10) NOT NULL,
+                currency VARCHAR NOT NULL,
+                initiative VARCHAR,
+                business_unit VARCHAR,
+                description VARCHAR,
+                fte DECIMAL(38, 10),
+                rate_per_month DECIMAL(38, 10)
+            )""",
+            """CREATE TABLE currency_rates (
+                valid_from DATE NOT NULL,
+                from_currency VARCHAR NOT NULL,
+                to_currency VARCHAR NOT NULL,
+                rate DECIMAL(38, 10) NOT NULL,    -- 1 from_currency = rate to_currency
+                PRIMARY KEY (valid_from, from_currency, to_currency)
+            )""",
+            """CREATE TABLE price_overrides (
+                model VARCHAR NOT NULL,
+                valid_from DATE NOT NULL,
+                input_per_mtok DECIMAL(38, 10) NOT NULL,
+                output_per_mtok DECIMAL(38, 10) NOT NULL,
+                cache_read_per_mtok DECIMAL(38, 10),
+                cache_write_per_mtok DECIMAL(38, 10),
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL,
+                PRIMARY KEY (model, valid_from)
+            )""",
+            """CREATE TABLE allocation_rules (
+                version INTEGER PRIMARY KEY,
+                rules VARCHAR NOT NULL,           -- canonical JSON of the validated rules
+                applied_at TIMESTAMP NOT NULL,
+                applied_by VARCHAR NOT NULL
+            )""",
+        ),
+    ),
 )

@@ -1,0 +1,1 @@
+"""Adoption without surveillance: pseudonymisation now; the ladder and k-anonymity later."""

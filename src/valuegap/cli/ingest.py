@@ -1,0 +1,93 @@
+"""``valuegap ingest``: load cloud bills, LLM usage, manual costs and currency rates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+
+if TYPE_CHECKING:
+    from valuegap.costs.api import IngestResult
+
+app = typer.Typer(help="Load cloud bills (FOCUS), LLM usage, manual costs and currency rates.")
+
+Files = Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV, .csv.gz or .parquet")]
+
+
+def _run(work: Callable[[Callable[[int], None]], list[IngestResult]], fmt: OutputFormat) -> None:
+    from rich.console import Console
+
+    started = time.perf_counter()
+    console = Console(stderr=True)
+    with console.status("Reading…") as status:
+        results = work(lambda rows: status.update(f"Reading… {rows:,} rows"))
+    seconds = time.perf_counter() - started
+    rows = [
+        {"file": r.file, "rows_read": r.rows_read, "rows_added": r.rows_added,
+         "already_stored": r.rows_skipped}
+        for r in results
+    ]  # fmt: skip
+    render.records(rows, fmt, title="Ingested")
+    if fmt is OutputFormat.table:
+        total = sum(r.rows_read for r in results)
+        rate = total / seconds if seconds > 0 else 0.0
+        console.print(f"{total:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s).")
+
+
+@command(app, "focus")
+def focus(files: Files, fmt: FormatOption = OutputFormat.table) -> None:
+    """FOCUS 1.0-1.3 cost-and-usage exports. All files land, or none."""
+    with open_ledger() as ledger:
+        _run(lambda _: ledger.ingest_focus(files), fmt)
+
+
+@command(app, "usage")
+def usage(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    source: Annotated[
+        str, typer.Option("--format", help="otel (OTLP JSON or JSON lines) | litellm | csv")
+    ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map", help="FIELD=COLUMN,…, e.g. timestamp=ts,model=model_name,tag.team=squad"
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--output-format", "-f", help="table | json | csv")
+    ] = OutputFormat.table,
+) -> None:
+    """LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet."""
+    from valuegap.costs.usage import parse_mapping
+
+    with open_ledger() as ledger:
+        columns = parse_mapping(mapping)
+        _run(lambda progress: [ledger.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
+             fmt)  # fmt: skip
+
+
+@command(app, "costs")
+def costs(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Manual costs: period_start,period_end,category,amount,currency,initiative,business_unit,
+    description (people may give fte,rate_per_month in place of amount)."""
+    with open_ledger() as ledger:
+        _run(lambda _: [ledger.ingest_costs(file)], fmt)
+
+
+@command(app, "rates")
+def rates(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Currency rates: valid_from,from_currency,to_currency,rate (1 from = rate to)."""
+    with open_ledger() as ledger:
+        _run(lambda _: [ledger.ingest_rates(file)], fmt)

@@ -1,0 +1,1 @@
+"""All AI cost: readers, pricing, allocation rules, reconciliation and the rollups."""

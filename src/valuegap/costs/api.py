@@ -1,0 +1,193 @@
+"""The cost side of ``Ledger``: ingest, prices and (later) rules and reports.
+
+``Ledger`` inherits this; it is kept apart so that each file stays about one thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.store.costs import CostStore
+from valuegap.store.database import Database
+
+UsageFormat = Literal["otel", "litellm", "csv"]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    kind: str
+    file: str
+    rows_read: int
+    rows_added: int
+
+    @property
+    def rows_skipped(self) -> int:
+        """Rows already in the ledger (re-ingested or overlapping)."""
+        return self.rows_read - self.rows_added
+
+
+class CostsApi:
+    # Provided by Ledger.
+    _db: Database
+    _costs: CostStore
+    actor: str
+    _require: Callable[..., None]
+    _now: Callable[[], datetime]
+    _record: Callable[[str, str, str, Any, Any], None]
+
+    def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
+        """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing."""
+        from valuegap.store.focus import load_focus
+        from valuegap.store.staging import stage_file
+
+        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+            staged = stage_file(self._db, path)
+            return staged.rows, load_focus(self._db, staged, ingest_id)
+
+        return self._ingest("focus", paths, load)
+
+    def ingest_usage(
+        self,
+        path: Path,
+        fmt: UsageFormat,
+        mapping: dict[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
+        from valuegap.adoption.pseudonyms import load_key, pseudonym
+        from valuegap.costs.pricing import catalogue_rates
+        from valuegap.costs.usage import LITELLM_COLUMNS, otel_events
+        from valuegap.store.pricing import price_events
+        from valuegap.store.staging import stage_file
+        from valuegap.store.usage import load_usage, stage_events, stage_mapped
+
+        if fmt not in ("otel", "litellm", "csv"):
+            raise ValidationError("Unknown usage format.", [
+                Problem("--format", "must be otel, litellm or csv", fmt)])  # fmt: skip
+        key = load_key(self._db.path)
+
+        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+            names: dict[str, str] = {}
+            if fmt == "otel":
+                stage_events(self._db, _counting(otel_events(path), progress))
+            else:
+                staged = stage_file(self._db, path)
+                columns = LITELLM_COLUMNS if fmt == "litellm" else {}
+                names = {**columns, **(mapping or {})}
+                stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
+            read, added = load_usage(self._db, str(path), fmt, ingest_id,
+                                     lambda person: pseudonym(key, person), names)  # fmt: skip
+            price_events(self._db, catalogue_rates, "e.ingest_id = ?", [ingest_id])
+            return read, added
+
+        return self._ingest("usage", [path], load)[0]
+
+    def ingest_costs(self, path: Path) -> IngestResult:
+        """Load manual cost entries (people, data, licences, operations, opportunity)."""
+        from valuegap.store.manual_costs import load_manual_costs
+        from valuegap.store.staging import stage_file
+
+        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+            staged = stage_file(self._db, path)
+            return staged.rows, load_manual_costs(self._db, staged, ingest_id)
+
+        return self._ingest("costs", [path], load)[0]
+
+    def ingest_rates(self, path: Path) -> IngestResult:
+        """Load currency rates ``valid_from,from_currency,to_currency,rate``."""
+        from valuegap.store.manual_costs import load_rates
+        from valuegap.store.staging import stage_file
+
+        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+            staged = stage_file(self._db, path)
+            return staged.rows, load_rates(self._db, staged)
+
+        return self._ingest("rates", [path], load)[0]
+
+    def _ingest(
+        self, kind: str, paths: Sequence[Path], load: Callable[[Path, int], tuple[int, int]]
+    ) -> list[IngestResult]:
+        self._require("cost.write")
+        results = []
+        with self._db.transaction():
+            for path in paths:
+                ingest_id = self._costs.next_ingest_id()
+                read, added = load(Path(path), ingest_id)
+                results.append(IngestResult(kind, str(path), read, added))
+                if added == 0:
+                    continue  # the same data again: nothing changes, nothing to record
+                self._costs.record_ingest(ingest_id, kind, str(path), read, added, self._now(),
+                                          self.actor)  # fmt: skip
+                self._record(
+                    f"ingest.{kind}",
+                    "ingest",
+                    str(ingest_id),
+                    None,
+                    {"file": str(path), "rows_read": read, "rows_added": added},
+                )
+        self._db.execute("DROP TABLE IF EXISTS _valuegap_stage")
+        return results
+
+    # Prices
+
+    def set_price(
+        self,
+        model: str,
+        *,
+        input_per_mtok: Decimal,
+        output_per_mtok: Decimal,
+        valid_from: date,
+        cache_read_per_mtok: Decimal | None = None,
+        cache_write_per_mtok: Decimal | None = None,
+    ) -> int:
+        """An organisation price for ``model`` from ``valid_from`` on (USD per million tokens);
+        reprices the events it covers. Returns how many events of the model were repriced."""
+        from valuegap.costs.pricing import catalogue_rates
+        from valuegap.store.pricing import price_events
+
+        self._require("cost.write")
+        rates = {"input_per_mtok": input_per_mtok, "output_per_mtok": output_per_mtok,
+                 "cache_read_per_mtok": cache_read_per_mtok,
+                 "cache_write_per_mtok": cache_write_per_mtok}  # fmt: skip
+        problems = [Problem(f"--{k.replace('_', '-')}", "must be a number >= 0", v)
+                    for k, v in rates.items() if v is not None and v < 0]  # fmt: skip
+        if problems:
+            raise ValidationError(f"The price of {model} was not set.", problems)
+        with self._db.transaction():
+            before = self._costs.set_override(model, valid_from, rates, self._now(), self.actor)
+            where = "? IN (e.request_model, e.response_model)"
+            price_events(self._db, catalogue_rates, where, [model])
+            row = self._db.one("SELECT count(*) FROM usage_events e WHERE " + where, [model])
+            self._record(
+                "price.set",
+                "price",
+                f"{model}@{valid_from}",
+                before,
+                {"model": model, "valid_from": valid_from, **rates},
+            )
+        return int(row[0]) if row else 0
+
+    def price_overrides(self) -> list[dict[str, Any]]:
+        self._require("read")
+        return self._costs.overrides()
+
+    def unpriced_usage(self) -> list[dict[str, Any]]:
+        """Usage with no reported cost that the catalogue and overrides cannot price."""
+        self._require("read")
+        return self._costs.unpriced()
+
+
+def _counting(
+    events: Iterable[tuple[int, dict[str, Any]]], progress: Progress | None
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    for count, event in enumerate(events, start=1):
+        if progress and count % 10_000 == 0:
+            progress(count)
+        yield event

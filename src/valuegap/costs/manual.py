@@ -1,0 +1,51 @@
+"""Manual cost entries: people, data acquisition and labelling, licences, operations,
+opportunity cost. An entry covering several months is spread over them: evenly when it runs
+from the first of a month to the first of a later month, else by days; the months' shares add
+up to the entry exactly."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+CATEGORIES = ("infrastructure", "development", "data", "operations", "opportunity")
+HEADER = (
+    "period_start", "period_end", "category", "amount", "currency", "initiative",
+    "business_unit", "description",
+)  # fmt: skip
+PEOPLE_COLUMNS = ("fte", "rate_per_month")
+_STEP = Decimal("0.0000000001")
+
+
+def month_starts(start: date, end: date) -> list[date]:
+    """The first days of the months that [start, end) touches."""
+    months, current = [], start.replace(day=1)
+    while current < end:
+        months.append(current)
+        current = _next_month(current)
+    return months
+
+
+def whole_months(start: date, end: date) -> int | None:
+    """How many whole months [start, end) is, or None when it does not run first-to-first."""
+    if start.day != 1 or end.day != 1:
+        return None
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def spread(amount: Decimal, start: date, end: date) -> list[tuple[date, Decimal]]:
+    """(month, share) pairs adding up to ``amount`` exactly."""
+    months = month_starts(start, end)
+    n = whole_months(start, end)
+    if n is not None:
+        weights = [Decimal(1)] * n
+    else:
+        weights = [Decimal((min(end, _next_month(m)) - max(start, m)).days) for m in months]
+    total = sum(weights)
+    shares = [(amount * w / total).quantize(_STEP, ROUND_HALF_EVEN) for w in weights]
+    shares[-1] += amount - sum(shares)
+    return list(zip(months, shares, strict=True))
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

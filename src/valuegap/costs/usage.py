@@ -1,0 +1,202 @@
+"""LLM usage events: what an event holds, and how each source spells it.
+
+Sources: OpenTelemetry GenAI spans (OTLP JSON as an exporter writes it, or JSON lines of spans),
+LiteLLM spend logs, and any CSV or Parquet file with a column mapping. Every source becomes the
+same fields; cached and reasoning tokens are subsets of input and output tokens, as in the
+OpenTelemetry conventions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from valuegap.errors import IngestError, Problem
+
+FIELDS: tuple[str, ...] = (
+    "event_id", "timestamp", "provider", "request_model", "response_model", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost",
+    "currency", "api_key", "team", "initiative", "user",
+)  # fmt: skip
+TOKEN_FIELDS = (
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+)  # fmt: skip
+
+# OpenTelemetry GenAI attributes, current name first, then the deprecated ones.
+OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "provider": ("gen_ai.provider.name", "gen_ai.system"),
+    "request_model": ("gen_ai.request.model",),
+    "response_model": ("gen_ai.response.model",),
+    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
+    "cache_read_tokens": (
+        "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+        "gen_ai.usage.input_tokens.cached",
+    ),
+    "cache_write_tokens": (
+        "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+        "gen_ai.usage.input_tokens.cache_write",
+    ),
+    "reasoning_tokens": (
+        "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.output_tokens.reasoning",
+    ),
+    "cost": ("gen_ai.usage.cost", "valuegap.cost"),
+    "currency": ("valuegap.cost.currency",),
+    "api_key": ("valuegap.api_key", "api_key.alias"),
+    "team": ("valuegap.team", "team"),
+    "initiative": ("valuegap.initiative", "initiative"),
+    "user": ("enduser.id", "user.id", "gen_ai.user.id", "valuegap.user"),
+}  # fmt: skip
+_CONSUMED = {name for names in OTEL_ATTRIBUTES.values() for name in names}
+
+
+def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans.
+
+    Lines are read one at a time; a file that is one pretty-printed document is read whole.
+    ``row`` is the line (or, for a single document, the span's position). Spans without GenAI
+    attributes are skipped. Attributes that are not GenAI usage become tags, except person
+    identifiers, which go to ``user`` to be pseudonymised.
+    """
+    file = str(path)
+    with path.open(encoding="utf-8") as handle:
+        first = handle.readline()
+        try:
+            json.loads(first) if first.strip() else None
+            line_by_line = True
+        except json.JSONDecodeError:
+            line_by_line = False
+        handle.seek(0)
+        if not line_by_line:
+            try:
+                document = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise IngestError(
+                    file,
+                    [
+                        IngestError.at(
+                            file, exc.lineno, "(json)", None, f"is not valid JSON: {exc.msg}"
+                        )
+                    ],
+                ) from exc
+            for n, event in enumerate(_events(document, {}), start=1):
+                yield n, event
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IngestError(
+                    file,
+                    [
+                        IngestError.at(
+                            file, number, "(json)", line[:80], f"is not valid JSON: {exc.msg}"
+                        )
+                    ],
+                ) from exc
+            for event in _events(document, {}):
+                yield number, event
+
+
+def _events(document: Any, resource: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    if isinstance(document, list):
+        for item in document:
+            yield from _events(item, resource)
+        return
+    if not isinstance(document, dict):
+        return
+    if "resourceSpans" in document:
+        for resource_spans in document["resourceSpans"] or []:
+            attrs = _attributes((resource_spans.get("resource") or {}).get("attributes"))
+            for scope in resource_spans.get("scopeSpans") or []:
+                for span in scope.get("spans") or []:
+                    if (event := _span_event(span, attrs)) is not None:
+                        yield event
+        return
+    if (event := _span_event(document, resource)) is not None:
+        yield event
+
+
+def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    attrs = {**resource, **_attributes(span.get("attributes"))}
+    if not any(name.startswith("gen_ai.") for name in attrs):
+        return None
+    event: dict[str, Any] = {
+        field: next((attrs[n] for n in names if attrs.get(n) is not None), None)
+        for field, names in OTEL_ATTRIBUTES.items()
+    }
+    trace, span_id = span.get("traceId") or span.get("trace_id"), span.get("spanId")
+    span_id = span_id or span.get("span_id")
+    event["event_id"] = f"{trace}:{span_id}" if trace and span_id else None
+    event["timestamp"] = _span_time(span)
+    event["tags"] = {
+        k: str(v) for k, v in attrs.items() if k not in _CONSUMED and not k.startswith("gen_ai.")
+    }
+    return event
+
+
+def _attributes(raw: Any) -> dict[str, Any]:
+    """OTLP JSON's [{key, value: {stringValue: …}}] list, or an already-flat mapping."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    found: dict[str, Any] = {}
+    for item in raw or []:
+        value = item.get("value") or {}
+        for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+            if kind in value:
+                found[item["key"]] = value[kind]
+                break
+    return found
+
+
+def _span_time(span: Mapping[str, Any]) -> str | None:
+    nanos = span.get("startTimeUnixNano") or span.get("start_time_unix_nano")
+    if nanos not in (None, ""):
+        try:
+            seconds = int(nanos) / 1e9
+        except (TypeError, ValueError):
+            return str(nanos)
+        return datetime.fromtimestamp(seconds, UTC).isoformat()
+    value = span.get("startTime") or span.get("start_time") or span.get("timestamp")
+    return None if value is None else str(value)
+
+
+# LiteLLM spend logs (the LiteLLM_SpendLogs export): field -> SQL over the staged columns.
+LITELLM_COLUMNS: dict[str, str] = {
+    "event_id": "request_id",
+    "timestamp": "startTime",
+    "provider": "custom_llm_provider",
+    "request_model": "model",
+    "input_tokens": "prompt_tokens",
+    "output_tokens": "completion_tokens",
+    "cost": "spend",
+    "api_key": "api_key",
+    "team": "team_id",
+    "user": "user",
+}
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``timestamp=ts,model=model_name,tag.team=squad`` -> {field: column}."""
+    mapping: dict[str, str] = {}
+    problems: list[Problem] = []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        field, sep, column = part.partition("=")
+        field = "request_model" if field.strip() == "model" else field.strip()
+        if not sep or not column.strip():
+            problems.append(Problem("--map", "entries are FIELD=COLUMN", part))
+        elif field not in FIELDS and not field.startswith("tag."):
+            allowed = ", ".join(["model", *FIELDS, "tag.<key>"])
+            problems.append(Problem("--map", f"unknown field; the fields are {allowed}", field))
+        else:
+            mapping[field] = column.strip()
+    if problems:
+        from valuegap.errors import ValidationError
+
+        raise ValidationError("The column mapping was not understood.", problems)
+    return mapping

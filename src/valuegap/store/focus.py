@@ -1,0 +1,116 @@
+"""Loading a staged FOCUS export into ``focus_lines``: validate, convert, skip what is stored."""
+
+from __future__ import annotations
+
+from valuegap.costs.focus import CHARGE_CATEGORIES, COLUMNS, PROVIDER_COLUMNS, FocusColumn
+from valuegap.errors import IngestError, Problem
+from valuegap.store.database import Database
+from valuegap.store.staging import STAGE, Staged, quote
+
+_CONVERT = {
+    "text": "{v}",
+    "timestamp": "timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))",
+    "decimal": "TRY_CAST({v} AS DECIMAL(38, 10))",
+    "currency": "upper(trim({v}))",
+    "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
+}
+_BAD = {
+    "timestamp": ("TRY_CAST(v AS TIMESTAMPTZ) IS NULL", "is not a timestamp (ISO 8601, e.g. "
+                  "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
+    "decimal": ("TRY_CAST(v AS DECIMAL(38, 10)) IS NULL", "is not a decimal number"),
+    "currency": ("NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
+                 "is not an ISO 4217 currency code such as USD"),
+    "json": ("json_valid(v) IS NOT TRUE OR json_type(v::JSON) <> 'OBJECT'",
+             "is not a JSON object such as {\"team\": \"ml\"}"),
+}  # fmt: skip
+
+
+def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
+    """Insert the staged lines that are not stored yet; return how many were added."""
+    present = {c.name: staged.column(c.name) for c in COLUMNS}
+    providers = [p for p in (staged.column(n) for n in PROVIDER_COLUMNS) if p]
+    _validate(db, staged, present, providers)
+
+    def value(column: FocusColumn) -> str:
+        name = present[column.name]
+        return _CONVERT[column.type].format(v=quote(name)) if name else "NULL"
+
+    known = {n.lower() for n in [*present.values(), *providers] if n}
+    extras = [c for c in staged.columns if c.lower() not in known]
+    extra = (
+        f"map([{', '.join(_text(c) for c in extras)}], [{', '.join(quote(c) for c in extras)}])"
+        if extras else "NULL"
+    )  # fmt: skip
+    provider = f"coalesce({', '.join(quote(p) for p in providers)})"
+    ordered = sorted(staged.columns, key=str.lower)
+    content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in ordered)
+    fields = ", ".join(c.field for c in COLUMNS)
+    before = _count(db)
+    db.execute(
+        f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
+        WITH keyed AS (
+            SELECT *, md5({content}) AS content_hash FROM {STAGE}
+        ), numbered AS (
+            SELECT *, content_hash || '-' || row_number() OVER (
+                PARTITION BY content_hash ORDER BY _row) AS line_key
+            FROM keyed
+        )
+        SELECT line_key, ?, _row, {provider}, {extra}, {", ".join(value(c) for c in COLUMNS)}
+        FROM numbered ANTI JOIN focus_lines USING (line_key)
+        ORDER BY _row""",
+        [ingest_id],
+    )
+    return _count(db) - before
+
+
+def _validate(
+    db: Database, staged: Staged, present: dict[str, str | None], providers: list[str]
+) -> None:
+    file = staged.file
+    problems: list[Problem] = [
+        IngestError.at(file, None, c.name, None, "is a required FOCUS column but is missing")
+        for c in COLUMNS
+        if c.required and present[c.name] is None
+    ]
+    if not providers:
+        problems.append(IngestError.at(
+            file, None, "ServiceProviderName", None,
+            "is missing, and so is the older ProviderName: one of them is required",
+        ))  # fmt: skip
+    if problems:
+        raise IngestError(file, problems)
+    checks: list[tuple[str, str, str]] = []
+    for column in COLUMNS:
+        name = present[column.name]
+        if name is None:
+            continue
+        if column.required:
+            checks.append((name, "v IS NULL", "is required; the value is empty"))
+        if column.type in _BAD:
+            condition, message = _BAD[column.type]
+            checks.append((name, f"v IS NOT NULL AND ({condition})", message))
+    categories = ", ".join(_text(c) for c in CHARGE_CATEGORIES)
+    charge = present["ChargeCategory"]
+    if charge:
+        checks.append((charge, f"v NOT IN ({categories})",
+                       f"must be one of {', '.join(CHARGE_CATEGORIES)}"))  # fmt: skip
+    first_provider = f"coalesce({', '.join(quote(p) for p in providers)})"
+    for name, condition, message in checks:
+        for row, found in staged.first_bad(db, name, condition):
+            problems.append(IngestError.at(file, row, name, found, message))
+    missing_provider = db.one(f"SELECT min(_row) FROM {STAGE} WHERE {first_provider} IS NULL")
+    if missing_provider and missing_provider[0] is not None:
+        problems.append(IngestError.at(
+            file, missing_provider[0], providers[0], None, "is required; the value is empty"
+        ))  # fmt: skip
+    if problems:
+        raise IngestError(file, problems)
+
+
+def _count(db: Database) -> int:
+    row = db.one("SELECT count(*) FROM focus_lines")
+    return int(row[0]) if row else 0
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

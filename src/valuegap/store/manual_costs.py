@@ -1,0 +1,161 @@
+"""Loading staged manual cost entries (and currency rates) into the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+import pyarrow as pa
+
+from valuegap.costs.manual import CATEGORIES, HEADER, PEOPLE_COLUMNS, spread, whole_months
+from valuegap.errors import IngestError, Problem
+from valuegap.store.database import Database
+from valuegap.store.staging import STAGE, Staged, quote
+
+_DATE = "TRY_CAST(v AS DATE) IS NULL"
+_DECIMAL = "TRY_CAST(v AS DECIMAL(38, 10)) IS NULL"
+
+
+def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
+    """Validate and insert the staged entries that are not stored yet; return how many."""
+    file = staged.file
+    people = all(staged.column(c) for c in PEOPLE_COLUMNS)
+    missing = [c for c in HEADER if staged.column(c) is None and not (c == "amount" and people)]
+    if missing:
+        raise IngestError(file, [
+            IngestError.at(file, None, c, None, f"is missing; the header is {','.join(HEADER)} "
+                           "(people cost may give fte,rate_per_month in place of amount)")
+            for c in missing
+        ])  # fmt: skip
+    col = {c: quote(staged.column(c) or c) for c in (*HEADER, *PEOPLE_COLUMNS)}
+    amount = col["amount"] if staged.column("amount") else "NULL"
+    fte = col["fte"] if people else "NULL"
+    rate = col["rate_per_month"] if people else "NULL"
+    categories = ", ".join(f"'{c}'" for c in CATEGORIES)
+    checks: list[tuple[str, str, str]] = [
+        ("period_start", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("period_end", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("period_end", f"TRY_CAST(v AS DATE) <= TRY_CAST({col['period_start']} AS DATE)",
+         "must be after period_start (periods are [start, end))"),
+        ("category", f"v IS NULL OR lower(v) NOT IN ({categories})",
+         f"must be one of {', '.join(CATEGORIES)}"),
+        ("currency", "v IS NULL OR NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
+         "is not an ISO 4217 currency code such as USD"),
+        ("initiative", f"v IS NULL AND {col['business_unit']} IS NULL",
+         "and business_unit are both empty: give one of them"),
+        ("initiative", "v IS NOT NULL AND v NOT IN (SELECT id FROM initiatives)",
+         "is not an initiative in this ledger"),
+    ]  # fmt: skip
+    if staged.column("amount"):
+        checks.append(("amount", f"v IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
+    if people:
+        for name in PEOPLE_COLUMNS:
+            checks.append((name, f"v IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
+    checks.append(((staged.column("amount") and "amount") or "fte",
+                   f"{amount} IS NULL AND ({fte} IS NULL OR {rate} IS NULL)",
+                   "is empty: give amount, or fte and rate_per_month"))  # fmt: skip
+    problems: list[Problem] = []
+    for name, condition, message in checks:
+        for row, value in staged.first_bad(db, staged.column(name) or name, condition):
+            problems.append(IngestError.at(file, row, name, value, message))
+    if problems:
+        raise IngestError(file, problems)
+    rows = db.all(
+        f"""SELECT _row, CAST({col["period_start"]} AS DATE) AS s, CAST({col["period_end"]} AS DATE)
+            AS e, lower({col["category"]}) AS category, CAST({amount} AS DECIMAL(38, 10)) AS amount,
+            upper(trim({col["currency"]})) AS currency, {col["initiative"]} AS initiative,
+            {col["business_unit"]} AS business_unit, {col["description"]} AS description,
+            CAST({fte} AS DECIMAL(38, 10)) AS fte, CAST({rate} AS DECIMAL(38, 10)) AS rate
+        FROM {STAGE} ORDER BY _row"""
+    )
+    columns: dict[str, list[object]] = {name: [] for name in (
+        "entry_key", "month", "ingest_id", "source_row", "period_start", "period_end",
+        "category", "amount", "entry_amount", "currency", "initiative", "business_unit",
+        "description", "fte", "rate_per_month",
+    )}  # fmt: skip
+    seen: dict[str, int] = {}
+    for entry in rows:
+        total = entry["amount"]
+        if total is None:
+            months = whole_months(entry["s"], entry["e"])
+            if months is None:
+                raise IngestError(file, [IngestError.at(
+                    file, entry["_row"], "period_start", str(entry["s"]),
+                    "people cost from fte and rate_per_month needs a period from the first of a "
+                    "month to the first of a later month",
+                )])  # fmt: skip
+            total = entry["fte"] * entry["rate"] * Decimal(months)
+        content = "|".join(str(entry[k]) for k in entry if k != "_row")
+        digest = hashlib.md5(content.encode()).hexdigest()
+        seen[digest] = seen.get(digest, 0) + 1
+        for month, share in spread(total, entry["s"], entry["e"]):
+            values = (
+                f"{digest}-{seen[digest]}", month, ingest_id, entry["_row"], entry["s"], entry["e"],
+                entry["category"], share, total, entry["currency"], entry["initiative"],
+                entry["business_unit"], entry["description"], entry["fte"], entry["rate"],
+            )  # fmt: skip
+            for name, value in zip(columns, values, strict=True):
+                columns[name].append(value)
+    before = _count(db)
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE _valuegap_manual AS SELECT * FROM manual_costs LIMIT 0"
+    )
+    if rows:
+        db.insert_arrow("_valuegap_manual", pa.table(columns))
+    db.execute(
+        "INSERT INTO manual_costs SELECT m.* FROM _valuegap_manual m "
+        "WHERE m.entry_key NOT IN (SELECT entry_key FROM manual_costs)"
+    )
+    db.execute("DROP TABLE _valuegap_manual")
+    return _count(db) - before
+
+
+def load_rates(db: Database, staged: Staged) -> int:
+    """Currency rates ``valid_from,from_currency,to_currency,rate``; a rate given again for the
+    same day and pair replaces the earlier one. Returns how many rows were new or changed."""
+    file = staged.file
+    header = ("valid_from", "from_currency", "to_currency", "rate")
+    missing = [c for c in header if staged.column(c) is None]
+    if missing:
+        raise IngestError(file, [IngestError.at(file, None, c, None, "is missing; the header is "
+                                                + ",".join(header)) for c in missing])  # fmt: skip
+    currency = "v IS NULL OR NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')"
+    checks = [
+        ("valid_from", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("from_currency", currency, "is not an ISO 4217 currency code"),
+        ("to_currency", currency, "is not an ISO 4217 currency code"),
+        ("rate", f"v IS NULL OR {_DECIMAL} OR TRY_CAST(v AS DECIMAL(38, 10)) <= 0",
+         "is not a positive decimal number"),
+    ]  # fmt: skip
+    problems = [
+        IngestError.at(file, row, name, value, message)
+        for name, condition, message in checks
+        for row, value in staged.first_bad(db, staged.column(name) or name, condition)
+    ]
+    if problems:
+        raise IngestError(file, problems)
+    c = {name: quote(staged.column(name) or name) for name in header}
+    db.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _valuegap_rates AS
+        SELECT DISTINCT ON (valid_from, from_currency, to_currency) * FROM (
+            SELECT CAST({c["valid_from"]} AS DATE) AS valid_from,
+                upper(trim({c["from_currency"]})) AS from_currency,
+                upper(trim({c["to_currency"]})) AS to_currency,
+                CAST({c["rate"]} AS DECIMAL(38, 10)) AS rate, _row FROM {STAGE}
+        ) ORDER BY valid_from, from_currency, to_currency, _row DESC"""
+    )
+    changed = db.one(
+        "SELECT count(*) FROM _valuegap_rates n LEFT JOIN currency_rates o USING "
+        "(valid_from, from_currency, to_currency) WHERE o.rate IS DISTINCT FROM n.rate"
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO currency_rates SELECT valid_from, from_currency, to_currency, "
+        "rate FROM _valuegap_rates"
+    )
+    db.execute("DROP TABLE _valuegap_rates")
+    return int(changed[0]) if changed else 0
+
+
+def _count(db: Database) -> int:
+    row = db.one("SELECT count(DISTINCT entry_key) FROM manual_costs")
+    return int(row[0]) if row else 0

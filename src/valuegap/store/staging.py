@@ -1,0 +1,124 @@
+"""Reading an input file into a temporary table: every column as text, each row numbered.
+
+DuckDB reads the file itself (CSV, gzip-compressed CSV, or Parquet), so a file never has to fit
+in Python's memory. Rows are numbered from 1, the first row after the header. Validation then
+asks SQL for the first bad value of each column, so that an error names file, row, column and
+value.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from valuegap.errors import IngestError
+from valuegap.store.database import Database
+
+STAGE = "_valuegap_stage"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Staged:
+    file: str
+    columns: list[str]  # as spelled in the file
+    rows: int
+
+    def column(self, name: str) -> str | None:
+        """The file's spelling of a column, matched without regard to letter case."""
+        wanted = name.lower()
+        return next((c for c in self.columns if c.lower() == wanted), None)
+
+    def first_bad(
+        self, db: Database, column: str, bad_when: str, limit: int = 1
+    ) -> list[tuple[int, object]]:
+        """(row, value) of the first rows where ``bad_when`` (SQL over ``v``) holds."""
+        rows = db.all(
+            f"SELECT _row, v FROM (SELECT *, {quote(column)} AS v FROM {STAGE}) "
+            f"WHERE {bad_when} ORDER BY _row LIMIT {int(limit)}"
+        )
+        return [(r["_row"], r["v"]) for r in rows]
+
+
+def stage_file(db: Database, path: Path) -> Staged:
+    """Read ``path`` into the staging table, replacing what was staged before."""
+    file = str(path)
+    if not path.is_file():
+        raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
+    try:
+        if path.suffix.lower() == ".parquet":
+            _stage_parquet(db, path)
+        else:
+            _stage_csv(db, path)
+    except duckdb.Error as exc:
+        raise _csv_error(file, exc) from exc
+    columns = [
+        str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}") if r["column_name"] != "_row"
+    ]
+    row = db.one(f"SELECT count(*) FROM {STAGE}")
+    return Staged(file, columns, int(row[0]) if row else 0)
+
+
+def _stage_csv(db: Database, path: Path) -> None:
+    header = _csv_header(path)
+    duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
+    if duplicates or not header or any(not c.strip() for c in header):
+        found = ", ".join(sorted(duplicates)) or "an empty column name"
+        raise IngestError(
+            str(path), [IngestError.at(str(path), None, "(header)", found, "column names must "
+                                       "be present and unique")]
+        )  # fmt: skip
+    columns = "{" + ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in header) + "}"
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        "SELECT row_number() OVER () AS _row, * FROM read_csv(?, header = true, "
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        f"nullstr = ['NULL', ''], columns = {columns})",
+        [str(path)],
+    )
+
+
+def _stage_parquet(db: Database, path: Path) -> None:
+    described = db.all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
+    selects = []
+    for column in described:
+        name, kind = str(column["column_name"]), str(column["column_type"])
+        text = f"to_json({quote(name)})" if kind.startswith(("MAP", "STRUCT")) else quote(name)
+        selects.append(f"CAST({text} AS VARCHAR) AS {quote(name)}")
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _row, "
+        f"{', '.join(selects)} FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
+    )
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _csv_error(file: str, exc: duckdb.Error) -> IngestError:
+    text = str(exc)
+    line = re.search(r"Line: (\d+)", text)
+    row = int(line.group(1)) - 1 if line else None
+    original = re.search(r"Original Line: (.*)", text)
+    reason = text.splitlines()[0].split("Error: ", 1)[-1]
+    expected = re.search(r"Expected Number of Columns: \d+ Found: \d+", text)
+    message = expected.group(0) if expected else reason
+    return IngestError(
+        file,
+        [IngestError.at(file, row, "(row)", original.group(1) if original else None, message)],
+    )

@@ -1,0 +1,185 @@
+"""Loading usage events: every source is first shaped into one text staging table with the
+fields of ``costs.usage.FIELDS``, then validated, pseudonymised and inserted the same way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from valuegap.costs.usage import FIELDS, TOKEN_FIELDS
+from valuegap.errors import IngestError, Problem
+from valuegap.store.database import Database
+from valuegap.store.staging import STAGE, Staged, quote
+
+USAGE_STAGE = "_valuegap_usage"
+_COLUMNS = ("_row", *FIELDS, "tags")
+_BATCH = 50_000
+
+
+def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
+    """Stage events read in Python (OpenTelemetry), a batch at a time."""
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {USAGE_STAGE} ("
+               + ", ".join(f"{quote(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}"
+                           for c in _COLUMNS) + ")")  # fmt: skip
+    batch: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+    count = 0
+    for row, event in events:
+        batch["_row"].append(row)
+        for field in FIELDS:
+            value = event.get(field)
+            batch[field].append(None if value is None else str(value))
+        batch["tags"].append(json.dumps(event.get("tags") or {}))
+        count += 1
+        if len(batch["_row"]) >= _BATCH:
+            _flush(db, batch)
+    _flush(db, batch)
+    return count
+
+
+def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
+    if not batch["_row"]:
+        return
+    db.insert_arrow(USAGE_STAGE, pa.table(batch))
+    for values in batch.values():
+        values.clear()
+
+
+# LiteLLM's request_tags: a JSON list of "key:value" (or bare) tags.
+_LITELLM_TAGS = """coalesce(CAST(to_json(map_from_entries(list_transform(
+    CAST(json({column}) AS VARCHAR[]),
+    t -> {{'key': split_part(t, ':', 1),
+          'value': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE 'true' END}}
+))) AS VARCHAR), '{{}}')"""
+
+
+def stage_mapped(
+    db: Database, staged: Staged, mapping: Mapping[str, str], *, litellm: bool = False
+) -> None:
+    """Shape a staged CSV/Parquet file into the usage staging table with ``mapping``
+    (field -> the file's column; ``tag.<key>`` fields become tags; LiteLLM's request_tags
+    become tags too)."""
+    problems: list[Problem] = []
+    selects = ["_row"]
+    for field in FIELDS:
+        column = mapping.get(field) or staged.column(field)
+        if field in mapping and staged.column(mapping[field]) is None:
+            problems.append(
+                IngestError.at(
+                    staged.file,
+                    None,
+                    mapping[field],
+                    None,
+                    f"is mapped to {field} but the file has no such column",
+                )
+            )
+        found = staged.column(column) if column else None
+        selects.append(
+            f"{quote(found)} AS {quote(field)}"
+            if found
+            else f"CAST(NULL AS VARCHAR) AS {quote(field)}"
+        )
+    tag_columns = {k.removeprefix("tag."): v for k, v in mapping.items() if k.startswith("tag.")}
+    for key, column in tag_columns.items():
+        if staged.column(column) is None:
+            problems.append(
+                IngestError.at(
+                    staged.file,
+                    None,
+                    column,
+                    None,
+                    f"is mapped to tag.{key} but the file has no such column",
+                )
+            )
+    pairs = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}', {quote(staged.column(c) or c)}"
+                      for k, c in tag_columns.items())  # fmt: skip
+    if litellm and staged.column("request_tags"):
+        selects.append(
+            _LITELLM_TAGS.format(column=quote(staged.column("request_tags") or "")) + " AS tags"
+        )
+    else:
+        selects.append(
+            f"CAST(json_object({pairs}) AS VARCHAR) AS tags" if pairs else "'{}' AS tags"
+        )
+    if problems:
+        raise IngestError(staged.file, problems)
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {USAGE_STAGE} AS SELECT {', '.join(selects)} "
+               f"FROM {STAGE}")  # fmt: skip
+
+
+_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("timestamp", "v IS NULL", "is required: when the call was made"),
+    ("timestamp", "v IS NOT NULL AND TRY_CAST(v AS TIMESTAMPTZ) IS NULL",
+     "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
+    ("request_model", "v IS NULL AND response_model IS NULL",
+     "is required (the request or the response model)"),
+    *((f, "v IS NOT NULL AND (TRY_CAST(v AS BIGINT) IS NULL OR TRY_CAST(v AS BIGINT) < 0)",
+       "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
+    ("cost", "v IS NOT NULL AND TRY_CAST(v AS DECIMAL(38, 10)) IS NULL", "is not a decimal number"),
+    ("currency", "v IS NOT NULL AND NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
+     "is not an ISO 4217 currency code such as USD"),
+)  # fmt: skip
+
+
+def load_usage(
+    db: Database,
+    file: str,
+    source: str,
+    ingest_id: int,
+    pseudonymise: Callable[[str], str],
+    column_names: Mapping[str, str] | None = None,
+) -> tuple[int, int]:
+    """Validate the staged events and insert the new ones; (rows read, rows added)."""
+    names = column_names or {}
+    problems = []
+    for field, condition, message in _CHECKS:
+        rows = db.all(f"SELECT _row, {quote(field)} AS v FROM {USAGE_STAGE} "
+                      f"WHERE {condition} ORDER BY _row LIMIT 1")  # fmt: skip
+        for row in rows:
+            problems.append(IngestError.at(file, row["_row"], names.get(field, field), row["v"],
+                                           message))  # fmt: skip
+    if problems:
+        raise IngestError(file, problems)
+    users = db.all(f'SELECT DISTINCT "user" FROM {USAGE_STAGE} WHERE "user" IS NOT NULL')
+    db.execute(
+        'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
+    )
+    if users:
+        pairs = [(u["user"], pseudonymise(u["user"])) for u in users]
+        db.insert_arrow("_valuegap_pseudonyms", pa.table({
+            "user": [p[0] for p in pairs], "pseudonym": [p[1] for p in pairs]}))  # fmt: skip
+    content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in (*FIELDS, "tags"))
+    tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
+    before = _count(db)
+    db.execute(
+        f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
+            response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
+            api_key, team, initiative, user_pseudonym, tags)
+        WITH keyed AS (
+            SELECT *, coalesce(event_id, md5({content}) || '-' || row_number() OVER (
+                PARTITION BY md5({content}) ORDER BY _row)) AS event_key
+            FROM {USAGE_STAGE}
+        ), fresh AS (
+            SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
+        )
+        SELECT event_key, ?, ?, timezone('UTC', CAST(timestamp AS TIMESTAMPTZ)),
+            lower(provider), request_model, response_model, {tokens},
+            CAST(cost AS DECIMAL(38, 10)),
+            CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END,
+            api_key, team, initiative, p.pseudonym,
+            CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))
+        FROM fresh LEFT JOIN _valuegap_pseudonyms p USING ("user")
+        QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY _row) = 1""",
+        [ingest_id, source],
+    )
+    read = db.one(f"SELECT count(*) FROM {USAGE_STAGE}")
+    db.execute(f"DROP TABLE {USAGE_STAGE}")
+    db.execute("DROP TABLE _valuegap_pseudonyms")
+    return (int(read[0]) if read else 0), _count(db) - before
+
+
+def _count(db: Database) -> int:
+    row = db.one("SELECT count(*) FROM usage_events")
+    return int(row[0]) if row else 0
