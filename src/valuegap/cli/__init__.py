@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from valuegap.cli import audit, control, ingest, initiative, ledger_file, metric, price, user
+from valuegap.cli import (
+    audit,
+    control,
+    ingest,
+    initiative,
+    ledger_file,
+    metric,
+    price,
+    report,
+    rules,
+    user,
+)
 
 app = typer.Typer(
     name="valuegap",
@@ -25,6 +36,8 @@ app.add_typer(user.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(price.app, name="price")
+app.add_typer(rules.app, name="rules")
+app.add_typer(report.app, name="report")
 
 
 def main() -> None:

@@ -23,3 +23,11 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def month(text: str) -> date:
+    """YYYY-MM (the month's first day) or YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text + "-01" if len(text) == 7 else text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a month (YYYY-MM) or a date") from None

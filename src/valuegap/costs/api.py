@@ -191,3 +191,133 @@ def _counting(
         if progress and count % 10_000 == 0:
             progress(count)
         yield event
+
+
+class CostReportsApi:
+    """Allocation rules, the cost report and reconciliation (mixed into Ledger)."""
+
+    _db: Database
+    _costs: CostStore
+    actor: str
+    settings: Any
+    _require: Callable[..., None]
+    _now: Callable[[], datetime]
+    _record: Callable[[str, str, str, Any, Any], None]
+
+    def apply_rules(self, path: Path) -> int:
+        """Validate and store allocation rules, replacing those in force; return the version."""
+        import yaml
+
+        from valuegap.costs.rules import RuleSet, check_rules
+        from valuegap.portfolio.validation import validated
+
+        self._require("cost.write")
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValidationError(f"{path} cannot be read as YAML.",
+                                  [Problem(str(path), str(exc))]) from exc  # fmt: skip
+        rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
+        ids = {r["id"] for r in self._db.all("SELECT id FROM initiatives")}
+        check_rules(rules, ids, str(path))
+        text = rules.model_dump_json()
+        current = self._costs.current_rules()
+        if current and current[1] == text:
+            return current[0]
+        with self._db.transaction():
+            version = self._costs.save_rules(text, self._now(), self.actor)
+            self._record(
+                "rules.apply",
+                "rules",
+                str(version),
+                current and {"version": current[0]},
+                {"version": version, "rules": rules.model_dump(mode="json")["rules"]},
+            )
+        return version
+
+    def allocation_rules(self) -> Any:
+        from valuegap.costs.rules import RuleSet
+
+        self._require("read")
+        current = self._costs.current_rules()
+        return RuleSet.model_validate_json(current[1]) if current else RuleSet()
+
+    def cost_report(
+        self, by: Sequence[str], start: date | None = None, end: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Allocated cost in the reporting currency, summed by ``by``; unallocated shown."""
+        from valuegap.costs.rollup import DIMENSIONS, rollup
+        from valuegap.store.engine import ibis_tables
+
+        self._require("read")
+        problems = [Problem("--by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
+                    for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
+        if problems:
+            raise ValidationError("The report cannot be made.", problems)
+        tables = ibis_tables(self._db)
+        inputs = self.rollup_inputs(tables)
+        rows = rollup(tables, inputs, by, start, end).to_pyarrow().to_pylist()
+        for row in rows:
+            row["cost"] = plain(row["cost"])
+            if "month" in row:
+                row["month"] = f"{row['month']:%Y-%m}"
+            row["currency"] = inputs.reporting_currency
+        return rows
+
+    def rollup_inputs(self, tables: Any) -> Any:
+        """Rules, rates and proportional shares for a rollup over ``tables``."""
+        from valuegap.costs.currency import monthly_rates
+        from valuegap.costs.rollup import RollupInputs, drivers, lines
+
+        column = "effective_cost"
+        reporting = self.settings.reporting_currency
+        needed = lines(tables, column).select("currency", "month").distinct()
+        pairs = [(r["currency"], r["month"]) for r in needed.to_pyarrow().to_pylist()
+                 if r["currency"] is not None]  # fmt: skip
+        rates = monthly_rates(pairs, self._costs.rates(), reporting)
+        rules = self.allocation_rules().rules
+        inputs = RollupInputs(rules, rates, reporting, column)
+        proportional = [r for r in rules if r.split and r.split.method == "proportional"]
+        if not proportional:
+            return inputs
+        return RollupInputs(
+            rules,
+            rates,
+            reporting,
+            column,
+            proportional_shares(proportional, drivers(tables, inputs)),
+        )
+
+    def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[dict[str, Any]]:
+        """Computed usage cost against invoiced FOCUS cost per provider and month."""
+        from valuegap.costs.currency import monthly_rates
+        from valuegap.costs.reconcile import reconcile
+
+        self._require("read")
+        rows = self._costs.reconciliation()
+        reporting = self.settings.reporting_currency
+        rates = monthly_rates([(r["currency"], r["month"]) for r in rows], self._costs.rates(),
+                              reporting)  # fmt: skip
+        return reconcile(rows, rates, reporting, tolerance)
+
+
+def plain(value: Decimal) -> Decimal:
+    """A decimal without trailing zeros or an exponent (25050.2500000000 -> 25050.25)."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def proportional_shares(rules: Sequence[Any], driver_table: Any) -> dict[Any, Any]:
+    """(rule id, month) -> {initiative: share} from the month's driver values."""
+    from valuegap.costs.rules import exact_shares
+
+    found: dict[Any, Any] = {}
+    rows = driver_table.to_pyarrow().to_pylist()
+    for rule in rules:
+        split = rule.split
+        for month in sorted({r["month"] for r in rows}):
+            weights = {r["initiative"]: r[split.driver] for r in rows
+                       if r["month"] == month and r["initiative"] in split.among
+                       and r[split.driver]}  # fmt: skip
+            if weights and sum(weights.values()) > 0:
+                found[(rule.id, month)] = exact_shares(weights)
+    return found

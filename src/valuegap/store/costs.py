@@ -56,3 +56,43 @@ class CostStore:
             FROM usage_events WHERE reported_cost IS NULL AND computed_cost IS NULL
             GROUP BY ALL ORDER BY events DESC, model"""
         )
+
+    # Allocation rules and currency rates
+
+    def save_rules(self, rules_json: str, at: datetime, actor: str) -> int:
+        row = self._db.one("SELECT coalesce(max(version), 0) + 1 FROM allocation_rules")
+        version = int(row[0]) if row else 1
+        self._db.execute(
+            "INSERT INTO allocation_rules VALUES (?, ?, ?, ?)", [version, rules_json, at, actor]
+        )
+        return version
+
+    def current_rules(self) -> tuple[int, str] | None:
+        row = self._db.one(
+            "SELECT version, rules FROM allocation_rules ORDER BY version DESC LIMIT 1"
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def rates(self) -> list[dict[str, Any]]:
+        return self._db.all("SELECT * FROM currency_rates ORDER BY valid_from")
+
+    def reconciliation(self) -> list[dict[str, Any]]:
+        """Per provider, month and currency: invoiced FOCUS usage of AI services, and the
+        computed cost of usage events."""
+        return self._db.all(
+            """WITH invoiced AS (
+                SELECT lower(provider) AS provider,
+                    CAST(date_trunc('month', charge_period_start) AS DATE) AS month,
+                    billing_currency AS currency, sum(billed_cost) AS invoiced
+                FROM focus_lines
+                WHERE service_category = 'AI and Machine Learning' AND charge_category = 'Usage'
+                GROUP BY ALL
+            ), computed AS (
+                SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
+                    'USD' AS currency, sum(computed_cost) AS computed,
+                    count(*) FILTER (WHERE computed_cost IS NULL) AS unpriced_events
+                FROM usage_events GROUP BY ALL
+            )
+            SELECT * FROM invoiced FULL OUTER JOIN computed USING (provider, month, currency)
+            ORDER BY month, provider"""
+        )

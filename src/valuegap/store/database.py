@@ -51,6 +51,11 @@ class Database:
         self._con.close()
 
     @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """For the engine adapter (store.engine) only: everything else goes through here."""
+        return self._con
+
+    @property
     def schema_version(self) -> int:
         row = self.one("SELECT max(version) FROM valuegap_schema")
         return int(row[0]) if row and row[0] is not None else 0

@@ -169,7 +169,10 @@ def load_usage(
             CAST(cost AS DECIMAL(38, 10)),
             CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END,
             api_key, team, initiative, p.pseudonym,
-            CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))
+            -- the initiative attribute is also a tag, so that rules can match tag.initiative
+            map_concat(CASE WHEN initiative IS NULL THEN MAP {{}}::MAP(VARCHAR, VARCHAR)
+                            ELSE MAP {{'initiative': initiative}} END,
+                       CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)))
         FROM fresh LEFT JOIN _valuegap_pseudonyms p USING ("user")
         QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY _row) = 1""",
         [ingest_id, source],

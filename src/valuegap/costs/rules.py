@@ -1,0 +1,128 @@
+"""Allocation rules: which initiative and business unit a cost belongs to.
+
+Rules are tried in order and the first match wins. A rule either gives the cost to one
+initiative or splits it among several: ``even``, ``fixed`` shares, or ``proportional`` to a
+driver (tokens, requests or cost of the initiatives' directly allocated usage in the same month).
+Cost that no rule matches is unallocated, and reports show it as such.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.portfolio.model import Number, Slug
+
+MATCH_KEYS = (
+    "sub_account", "api_key", "model", "service", "service_category", "provider", "team",
+    "source",
+)  # fmt: skip
+SOURCES = ("focus", "otel", "litellm", "csv")
+CATEGORIES = ("infrastructure", "development", "data", "operations", "opportunity")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Split(_Model):
+    method: Literal["even", "proportional", "fixed"]
+    among: list[Slug] = Field(default_factory=list)
+    driver: Literal["tokens", "requests", "cost"] | None = None
+    shares: dict[Slug, Number] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Split:
+        if self.method == "fixed":
+            if not self.shares:
+                raise ValueError("a fixed split needs shares: {initiative: share, ...}")
+            if sum(self.shares.values()) != 1:
+                raise ValueError(f"fixed shares must add up to 1 (they add up to "
+                                 f"{sum(self.shares.values())})")  # fmt: skip
+            if any(v <= 0 for v in self.shares.values()):
+                raise ValueError("fixed shares must be positive")
+        elif len(self.among) < 2:
+            raise ValueError(f"a {self.method} split needs at least two initiatives in among")
+        if self.method == "proportional" and self.driver is None:
+            raise ValueError("a proportional split needs a driver: tokens, requests or cost")
+        if self.method != "proportional" and self.driver is not None:
+            raise ValueError("only a proportional split has a driver")
+        return self
+
+    @property
+    def initiatives(self) -> list[str]:
+        return list(self.shares) if self.method == "fixed" and self.shares else self.among
+
+
+MatchValue = Annotated[str | list[str], Field(min_length=1)]
+
+
+class Rule(_Model):
+    id: Slug
+    match: dict[str, MatchValue] = Field(min_length=1)
+    initiative: Slug | None = None
+    business_unit: Slug | None = None
+    category: Literal["infrastructure", "development", "data", "operations",
+                      "opportunity"] | None = None  # fmt: skip
+    split: Split | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        unknown = [k for k in self.match if k not in MATCH_KEYS and not k.startswith("tag.")]
+        if unknown:
+            raise ValueError(f"unknown match key {unknown[0]!r}; the keys are tag.<key>, "
+                             f"{', '.join(MATCH_KEYS)}")  # fmt: skip
+        if (self.initiative is None) == (self.split is None):
+            raise ValueError("a rule gives an initiative or a split, not both and not neither")
+        if self.split is not None and self.business_unit is not None:
+            raise ValueError("a split rule takes each initiative's own business unit")
+        return self
+
+    def values(self, key: str) -> list[str]:
+        value = self.match[key]
+        return [value] if isinstance(value, str) else value
+
+
+class RuleSet(_Model):
+    rules: list[Rule] = Field(default_factory=list)
+
+
+def check_rules(rules: RuleSet, initiatives: set[str], source: str) -> None:
+    """Refuse the whole rule set for ids used twice or initiatives the ledger does not have."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for n, rule in enumerate(rules.rules):
+        where = f"rules[{n}] ({rule.id})"
+        if rule.id in seen:
+            problems.append(Problem(f"{where}.id", "is used by an earlier rule too", rule.id))
+        seen.add(rule.id)
+        named = [rule.initiative] if rule.initiative else rule.split.initiatives  # type: ignore[union-attr]
+        for name in named:
+            if name not in initiatives:
+                problems.append(Problem(where, "names an initiative this ledger does not have",
+                                        name))  # fmt: skip
+    if problems:
+        raise ValidationError(f"{source} was refused; the rules in force are unchanged.",
+                              problems)  # fmt: skip
+
+
+def rule_shares(rule: Rule) -> dict[str, Decimal] | None:
+    """Fixed or even shares (proportional shares depend on the month's drivers)."""
+    split = rule.split
+    if split is None or split.method == "proportional":
+        return None
+    if split.method == "fixed":
+        return exact_shares(dict(split.shares or {}))
+    return exact_shares({name: Decimal(1) for name in split.among})
+
+
+def exact_shares(weights: dict[str, Any]) -> dict[str, Decimal]:
+    """Shares proportional to ``weights`` at 9 decimal places, adding up to exactly 1."""
+    total = sum(Decimal(w) for w in weights.values())
+    names = sorted(weights)
+    shares = {n: (Decimal(weights[n]) / total).quantize(Decimal("1e-9")) for n in names}
+    shares[names[-1]] += Decimal(1) - sum(shares.values())
+    return shares
