@@ -210,17 +210,18 @@ class CostReportsApi:
 
         from valuegap.costs.rules import RuleSet, check_rules
         from valuegap.portfolio.validation import validated
+        from valuegap.yamlio import dump_yaml, load_yaml
 
         self._require("cost.write")
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ValidationError(f"{path} cannot be read as YAML.",
                                   [Problem(str(path), str(exc))]) from exc  # fmt: skip
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
         ids = {r["id"] for r in self._db.all("SELECT id FROM initiatives")}
         check_rules(rules, ids, str(path))
-        text = rules.model_dump_json()
+        text = dump_yaml(rules.model_dump(exclude_none=True))
         current = self._costs.current_rules()
         if current and current[1] == text:
             return current[0]
@@ -237,10 +238,11 @@ class CostReportsApi:
 
     def allocation_rules(self) -> Any:
         from valuegap.costs.rules import RuleSet
+        from valuegap.yamlio import load_yaml
 
         self._require("read")
         current = self._costs.current_rules()
-        return RuleSet.model_validate_json(current[1]) if current else RuleSet()
+        return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
 
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None

@@ -7,43 +7,18 @@ so that ``export`` then ``apply`` is exact.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import yaml
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """A safe loader that reads YAML floats as Decimal."""
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes Decimal as a plain YAML number and keeps the models' field order."""
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    if value == value.to_integral_value():
-        return dumper.represent_scalar("tag:yaml.org,2002:int", str(int(value)))
-    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value.normalize(), "f"))
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
+from valuegap.yamlio import dump_yaml, load_yaml
 
 
 def parse_portfolio(text: str, source: str) -> Portfolio:
     """Parse and validate a portfolio file; raise ``ValidationError`` listing every problem."""
     try:
-        data = yaml.load(text, Loader=_DecimalLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
@@ -69,7 +44,7 @@ def parse_portfolio(text: str, source: str) -> Portfolio:
 
 def dump_portfolio(initiatives: list[InitiativeSpec]) -> str:
     data = Portfolio(initiatives=initiatives).model_dump(exclude_none=True)
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return dump_yaml(data)
 
 
 def _duplicates(portfolio: Portfolio) -> list[Problem]:

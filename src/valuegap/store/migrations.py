@@ -204,7 +204,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
             """CREATE TABLE allocation_rules (
                 version INTEGER PRIMARY KEY,
-                rules VARCHAR NOT NULL,           -- canonical JSON of the validated rules
+                rules VARCHAR NOT NULL,           -- the validated rules, as YAML
                 applied_at TIMESTAMP NOT NULL,
                 applied_by VARCHAR NOT NULL
             )""",

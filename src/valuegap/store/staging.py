@@ -92,7 +92,8 @@ def _stage_parquet(db: Database, path: Path) -> None:
     for column in described:
         name, kind = str(column["column_name"]), str(column["column_type"])
         text = f"to_json({quote(name)})" if kind.startswith(("MAP", "STRUCT")) else quote(name)
-        selects.append(f"CAST({text} AS VARCHAR) AS {quote(name)}")
+        # as in CSV, the text NULL and the empty string are nulls
+        selects.append(f"nullif(nullif(CAST({text} AS VARCHAR), 'NULL'), '') AS {quote(name)}")
     db.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _row, "
         f"{', '.join(selects)} FROM read_parquet(?, file_row_number = true)",

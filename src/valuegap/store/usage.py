@@ -65,6 +65,8 @@ def stage_mapped(
     selects = ["_row"]
     for field in FIELDS:
         column = mapping.get(field) or staged.column(field)
+        if column is None and field == "request_model":
+            column = staged.column("model")  # a file's plain "model" column
         if field in mapping and staged.column(mapping[field]) is None:
             problems.append(
                 IngestError.at(

@@ -1,0 +1,41 @@
+"""YAML with exact decimals: floats are read as ``Decimal`` and ``Decimal`` is written as a plain
+number, so that a value written in a file comes back exactly as written."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """A safe loader that reads YAML floats as Decimal."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes Decimal as a plain YAML number and keeps the models' field order."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    if value == value.to_integral_value():
+        return dumper.represent_scalar("tag:yaml.org,2002:int", str(int(value)))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value.normalize(), "f"))
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_DecimalLoader)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import gzip
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import IngestError
+
+from .focus_files import write_aws_export, write_focus_13
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def by(ledger: Ledger, key: str) -> dict[str, Decimal]:
+    return {row[key]: row["cost"] for row in ledger.cost_report([key])}
+
+
+def hand(path: Path, group: str) -> dict[str, Decimal]:
+    """The same totals as a hand-written DuckDB query over the file, to the cent."""
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT {group} AS k, sum(CAST(EffectiveCost AS DECIMAL(38, 10))) FROM read_csv(?, "
+        "all_varchar = true, nullstr = ['NULL', '']) GROUP BY 1",
+        [str(path)],
+    ).fetchall()
+    return {("(none)" if k is None else k): v.quantize(Decimal("0.01")) for k, v in rows}
+
+
+def cents(totals: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {("(none)" if k is None else k): v.quantize(Decimal("0.01")) for k, v in totals.items()}
+
+
+def test_export_totals_equal_a_hand_written_query(ledger: Ledger, tmp_path: Path) -> None:
+    export = tmp_path / "aws-focus-1.2.csv"
+    write_aws_export(export, rows=2_000)
+    [result] = ledger.ingest_focus([export])
+    assert (result.rows_read, result.rows_added) == (2_000, 2_000)
+    assert cents(by(ledger, "service_category")) == hand(export, "ServiceCategory")
+    assert cents(by(ledger, "tag:Owner")) == hand(export, "json_extract_string(Tags, '$.Owner')")
+
+
+def test_hand_written_focus_12_file_with_every_mandatory_column(ledger: Ledger) -> None:
+    path = DATA / "focus-1.2-minimal.csv"
+    ledger.ingest_focus([path])
+    # By hand: 1100.25 + 300.00 - 50.00 (credit) in AI and ML; 45.10 storage; 12.34 tax.
+    assert by(ledger, "service_category") == {
+        "AI and Machine Learning": Decimal("1350.25"), "Other": Decimal("12.34"),
+        "Storage": Decimal("45.1"),
+    }  # fmt: skip
+    assert by(ledger, "tag:initiative") == {"loc-qa": Decimal("1050.25"), None: Decimal("357.44")}
+
+
+def test_gzip_and_parquet_read_the_same(ledger: Ledger, tmp_path: Path) -> None:
+    export = tmp_path / "e.csv"
+    write_aws_export(export, rows=300)
+    packed = tmp_path / "e.csv.gz"
+    with export.open("rb") as source, gzip.open(packed, "wb") as target:
+        shutil.copyfileobj(source, target)
+    parquet = tmp_path / "e.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{export}', all_varchar = true)) TO '{parquet}'")
+    [csv_result] = ledger.ingest_focus([packed])
+    assert csv_result.rows_added == 300
+    [again] = ledger.ingest_focus([parquet])
+    assert (again.rows_read, again.rows_added) == (300, 0)  # the same lines: not counted twice
+
+
+def test_focus_13_provider_column(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "focus-1.3.csv"
+    write_focus_13(path)
+    ledger.ingest_focus([path])
+    assert by(ledger, "provider") == {"OpenAI": Decimal("114.5")}
+
+
+def test_ingesting_twice_or_overlapping_changes_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    first, overlap = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_aws_export(first, rows=400)
+    write_aws_export(overlap, rows=600)  # the first 400 lines again, then 200 new ones
+    ledger.ingest_focus([first])
+    before = by(ledger, "service")
+    entries = len(ledger.audit_log())
+    [again] = ledger.ingest_focus([first])
+    assert (again.rows_added, by(ledger, "service")) == (0, before)
+    assert len(ledger.audit_log()) == entries
+    [more] = ledger.ingest_focus([overlap])
+    assert more.rows_added == 200
+
+
+def test_one_bad_value_refuses_the_file_and_names_it(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    write_aws_export(path, rows=100)
+    lines = path.read_text().splitlines()
+    fields = lines[50].split(",")
+    fields[19] = "12,5O"  # row 50's EffectiveCost, with a letter O for a zero
+    lines[50] = ",".join(fields[:19]) + ',"12,5O",' + ",".join(fields[20:])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_focus([path])
+    [problem] = refused.value.problems
+    assert problem.where == f"{path}, row 50, column 'EffectiveCost'"
+    assert problem.value == "12,5O"
+    assert ledger.cost_report(["provider"]) == []
+
+
+def test_a_missing_mandatory_column_is_named(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "no-currency.csv"
+    path.write_text("BilledCost,EffectiveCost\n1,1\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_focus([path])
+    named = {p.where.split("column ")[1] for p in refused.value.problems}
+    assert "'BillingCurrency'" in named and "'ServiceProviderName'" in named
+
+
+def test_all_files_or_none(ledger: Ledger, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    write_aws_export(good, rows=10)
+    bad.write_text("nonsense\n1\n")
+    with pytest.raises(IngestError):
+        ledger.ingest_focus([good, bad])
+    assert ledger.cost_report(["provider"]) == []

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from genai_prices import Usage, calc_price
+
+from valuegap import Ledger
+from valuegap.errors import IngestError
+
+DATA = Path(__file__).parent.parent / "data"
+MODELS = [  # (OTel provider name, model): plain, cached, tiered and time-of-day prices
+    ("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5"),
+    ("anthropic", "claude-3-5-haiku"), ("gcp.gemini", "gemini-2.5-pro"),
+    ("deepseek", "deepseek-chat"),
+]  # fmt: skip
+
+
+def _span(n: int, provider: str, model: str, when: datetime, tokens: dict[str, int]) -> str:
+    attrs = {"gen_ai.provider.name": provider, "gen_ai.request.model": model,
+             **{f"gen_ai.usage.{k}": v for k, v in tokens.items()}}  # fmt: skip
+    nanos = int(when.timestamp() * 1e9)
+    return json.dumps({"traceId": f"t{n:031d}", "spanId": f"s{n:015d}",
+                       "startTimeUnixNano": str(nanos), "attributes": attrs})  # fmt: skip
+
+
+def _computed(ledger: Ledger) -> dict[str, tuple[Decimal | None, str | None]]:
+    rows = ledger._db.all("SELECT event_key, computed_cost, price_source FROM usage_events")
+    return {r["event_key"]: (r["computed_cost"], r["price_source"]) for r in rows}
+
+
+def test_spans_are_priced_exactly_as_genai_prices(ledger: Ledger, tmp_path: Path) -> None:
+    spans, expected = [], {}
+    n = 0
+    for provider, model in MODELS:
+        for when in (datetime(2025, 3, 1, 3, tzinfo=UTC), datetime(2025, 9, 12, 20, tzinfo=UTC)):
+            for tokens in ({"input_tokens": 1_234, "output_tokens": 567},
+                           {"input_tokens": 250_000, "output_tokens": 1_000,
+                            "cache_read.input_tokens": 40_000},
+                           {"input_tokens": 9_000, "output_tokens": 3_000,
+                            "cache_creation.input_tokens": 2_000}):  # fmt: skip
+                n += 1
+                spans.append(_span(n, provider, model, when, tokens))
+                usage = Usage(
+                    input_tokens=tokens["input_tokens"],
+                    output_tokens=tokens["output_tokens"],
+                    cache_read_tokens=tokens.get("cache_read.input_tokens"),
+                    cache_write_tokens=tokens.get("cache_creation.input_tokens"),
+                )
+                provider_id = {"gcp.gemini": "google"}.get(provider, provider)
+                price = calc_price(usage, model, provider_id=provider_id,
+                                   genai_request_timestamp=when).total_price  # fmt: skip
+                expected[f"t{n:031d}:s{n:015d}"] = price.quantize(Decimal("1e-10"))
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(spans) + "\n")
+    ledger.ingest_usage(path, "otel")
+    computed = _computed(ledger)
+    assert {k: v[0] for k, v in computed.items()} == expected
+    assert {v[1] for v in computed.values()} == {"catalogue"}
+
+
+def test_override_reprices_only_events_from_its_date(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join([
+        _span(1, "openai", "gpt-4o", datetime(2025, 5, 31, 23, tzinfo=UTC),
+              {"input_tokens": 1_000_000, "output_tokens": 0}),
+        _span(2, "openai", "gpt-4o", datetime(2025, 6, 1, 0, tzinfo=UTC),
+              {"input_tokens": 1_000_000, "output_tokens": 1_000_000}),
+    ]) + "\n")  # fmt: skip
+    ledger.ingest_usage(path, "otel")
+    before = _computed(ledger)
+    repriced = ledger.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal("1.50"),
+        output_per_mtok=Decimal("6"),
+        valid_from=date(2025, 6, 1),
+    )
+    assert repriced == 2
+    after = _computed(ledger)
+    old, new = f"t{1:031d}:s{1:015d}", f"t{2:031d}:s{2:015d}"
+    assert after[old] == before[old]  # before the override's date: the catalogue price
+    assert after[new] == (Decimal("7.5"), "override")  # 1 M x 1.50 + 1 M x 6, by hand
+
+
+def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
+    result = ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
+    assert (result.rows_read, result.rows_added) == (3, 3)  # the HTTP span is not usage
+    rows = ledger._db.all(
+        "SELECT request_model, response_model, input_tokens, output_tokens, cache_read_tokens,"
+        " provider, team, tags, user_pseudonym FROM usage_events ORDER BY ts, request_model"
+    )
+    first = rows[0]
+    assert (first["response_model"], first["input_tokens"], first["cache_read_tokens"]) == (
+        "gpt-4o-2024-08-06",
+        1200,
+        200,
+    )
+    assert first["team"] == "localisation"
+    assert first["tags"] == {"initiative": "loc-qa", "service.name": "loc-qa-api"}
+    deprecated = next(r for r in rows if r["request_model"] == "claude-sonnet-4-5")
+    assert (deprecated["provider"], deprecated["input_tokens"]) == ("anthropic", 250_000)
+    assert ledger.unpriced_usage()[0]["model"] == "acme-internal-7b"
+
+
+def test_person_identifiers_are_never_stored(ledger: Ledger) -> None:
+    ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
+    ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    path = ledger.path
+    ledger.close()
+    raw = path.read_bytes()
+    assert b"ana.costa@northwind.example" not in raw and b"omar" not in raw
+    con = duckdb.connect(str(path), read_only=True)
+    pseudonyms = {r[0] for r in con.execute("SELECT user_pseudonym FROM usage_events").fetchall()}
+    assert all(p is None or p.startswith("p_") for p in pseudonyms)
+    assert len(pseudonyms - {None}) == 3
+
+
+def test_litellm_spend_log(ledger: Ledger) -> None:
+    result = ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    assert result.rows_added == 2
+    rows = ledger._db.all("SELECT event_key, reported_cost, team, tags FROM usage_events "
+                          "ORDER BY event_key")  # fmt: skip
+    assert rows[0] == {"event_key": "chatcmpl-1", "reported_cost": Decimal("0.0042500000"),
+                       "team": "team-ops", "tags": {"initiative": "doc-classifier"}}  # fmt: skip
+    assert ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm").rows_added == 0
+
+
+def test_generic_csv_with_a_mapping(ledger: Ledger) -> None:
+    mapping = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor",
+               "input_tokens": "in_tok", "output_tokens": "out_tok", "tag.team": "squad",
+               "user": "who"}  # fmt: skip
+    ledger.ingest_usage(DATA / "usage-generic.csv", "csv", mapping)
+    rows = ledger._db.all("SELECT computed_cost, tags FROM usage_events ORDER BY ts")
+    # gpt-4o: 1000 x 2.50/M + 1000 x 10/M = 0.0125; 2000 x 2.50/M = 0.005 (by hand).
+    assert [r["computed_cost"] for r in rows] == [Decimal("0.0125"), Decimal("0.005")]
+    assert rows[0]["tags"] == {"team": "growth"}
+
+
+def test_bad_usage_rows_are_named(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text("ts,model,in\n2025-01-01T00:00:00Z,gpt-4o,12\nyesterday,gpt-4o,-3\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "csv", {"timestamp": "ts", "input_tokens": "in"})
+    found = [str(p) for p in refused.value.problems]
+    assert f"{path}, row 2, column 'ts': is not a timestamp" in found[0]
+    assert "row 2, column 'in': is not a whole number of tokens >= 0 (found '-3')" in found[1]
