@@ -12,20 +12,66 @@ import json
 import random
 from pathlib import Path
 
-HEADER_12 = (
-    "ProviderName,PublisherName,InvoiceIssuerName,InvoiceId,BillingAccountId,BillingAccountName,"
-    "BillingAccountType,SubAccountId,SubAccountName,SubAccountType,BillingPeriodStart,"
-    "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ChargeClass,"
-    "ChargeDescription,ChargeFrequency,BilledCost,EffectiveCost,ListCost,ContractedCost,"
-    "ListUnitPrice,ContractedUnitPrice,PricingCategory,PricingQuantity,PricingUnit,"
-    "PricingCurrency,PricingCurrencyContractedUnitPrice,PricingCurrencyEffectiveCost,"
-    "PricingCurrencyListUnitPrice,BillingCurrency,ConsumedQuantity,ConsumedUnit,ServiceName,"
-    "ServiceCategory,ServiceSubcategory,SkuId,SkuMeter,SkuPriceId,SkuPriceDetails,ResourceId,"
-    "ResourceName,ResourceType,RegionId,RegionName,AvailabilityZone,CommitmentDiscountId,"
-    "CommitmentDiscountName,CommitmentDiscountCategory,CommitmentDiscountType,"
-    "CommitmentDiscountStatus,CommitmentDiscountQuantity,CommitmentDiscountUnit,"
-    "CapacityReservationId,CapacityReservationStatus,Tags,x_UsageType"
-).split(",")
+HEADER_12 = [
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "InvoiceId",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "PricingCategory",
+    "PricingQuantity",
+    "PricingUnit",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "BillingCurrency",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ServiceName",
+    "ServiceCategory",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceId",
+    "SkuPriceDetails",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "RegionId",
+    "RegionName",
+    "AvailabilityZone",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountType",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountUnit",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "Tags",
+    "x_UsageType",
+]
 
 SERVICES = [
     ("Amazon SageMaker", "AI and Machine Learning", "p5.48xlarge GPU hours"),

@@ -1,0 +1,57 @@
+"""The same rollup code on DuckDB and on Apache Spark gives identical results."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.costs.rollup import rollup
+from valuegap.store.engine import FACT_TABLES, ibis_tables
+
+from .test_allocation import allocated  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.slow
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    os.environ.setdefault("PYSPARK_PYTHON", "python")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]").appName("valuegap-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )  # fmt: skip
+    yield session
+    session.stop()
+
+
+def test_rollup_is_identical_on_duckdb_and_spark(allocated: Ledger, spark: Any) -> None:  # noqa: F811
+    import ibis
+
+    allocated.ingest_rates(DATA / "rates.csv")
+    allocated.ingest_costs(DATA / "manual-costs.csv")  # EUR and USD entries, months spread
+    duck = ibis_tables(allocated._db)
+    for name, table in duck.items():
+        spark.createDataFrame(table.to_pyarrow()).createOrReplaceTempView(name)
+    backend = ibis.pyspark.connect(spark)
+    on_spark = {name: backend.table(name) for name in FACT_TABLES}
+    inputs = allocated.rollup_inputs(duck)
+    for by in (["initiative", "business_unit", "category", "month"],
+               ["provider", "service", "model", "tag:application"]):  # fmt: skip
+        expected = rollup(duck, inputs, by).to_pyarrow().to_pylist()
+        found = rollup(on_spark, inputs, by).to_pyarrow().to_pylist()
+        assert len(expected) > 3
+        key = lambda row: tuple(str(row[k]) for k in by)  # noqa: E731
+        assert sorted(found, key=key) == sorted(expected, key=key)
