@@ -53,5 +53,8 @@ def test_rollup_is_identical_on_duckdb_and_spark(allocated: Ledger, spark: Any) 
         expected = rollup(duck, inputs, by).to_pyarrow().to_pylist()
         found = rollup(on_spark, inputs, by).to_pyarrow().to_pylist()
         assert len(expected) > 3
-        key = lambda row: tuple(str(row[k]) for k in by)  # noqa: E731
-        assert sorted(found, key=key) == sorted(expected, key=key)
+        assert _sorted(found, by) == _sorted(expected, by)
+
+
+def _sorted(rows: list[dict[str, Any]], by: list[str]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: tuple(str(row[k]) for k in by))

@@ -258,7 +258,7 @@ class CostReportsApi:
             raise ValidationError("The report cannot be made.", problems)
         tables = ibis_tables(self._db)
         inputs = self.rollup_inputs(tables)
-        rows = rollup(tables, inputs, by, start, end).to_pyarrow().to_pylist()
+        rows: list[dict[str, Any]] = rollup(tables, inputs, by, start, end).to_pyarrow().to_pylist()
         for row in rows:
             row["cost"] = plain(row["cost"])
             if "month" in row:
