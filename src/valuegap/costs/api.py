@@ -64,7 +64,6 @@ class CostsApi:
         from valuegap.adoption.pseudonyms import load_key, pseudonym
         from valuegap.costs.pricing import catalogue_rates
         from valuegap.costs.usage import LITELLM_COLUMNS, otel_events
-        from valuegap.store.pricing import price_events
         from valuegap.store.staging import stage_file
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
 
@@ -82,10 +81,15 @@ class CostsApi:
                 columns = LITELLM_COLUMNS if fmt == "litellm" else {}
                 names = {**columns, **(mapping or {})}
                 stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
-            read, added = load_usage(self._db, str(path), fmt, ingest_id,
-                                     lambda person: pseudonym(key, person), names)  # fmt: skip
-            price_events(self._db, catalogue_rates, "e.ingest_id = ?", [ingest_id])
-            return read, added
+            return load_usage(
+                self._db,
+                str(path),
+                fmt,
+                ingest_id,
+                lambda person: pseudonym(key, person),
+                catalogue_rates,
+                names,
+            )
 
         return self._ingest("usage", [path], load)[0]
 
@@ -150,7 +154,7 @@ class CostsApi:
         """An organisation price for ``model`` from ``valid_from`` on (USD per million tokens);
         reprices the events it covers. Returns how many events of the model were repriced."""
         from valuegap.costs.pricing import catalogue_rates
-        from valuegap.store.pricing import price_events
+        from valuegap.store.pricing import reprice
 
         self._require("cost.write")
         rates = {"input_per_mtok": input_per_mtok, "output_per_mtok": output_per_mtok,
@@ -162,9 +166,9 @@ class CostsApi:
             raise ValidationError(f"The price of {model} was not set.", problems)
         with self._db.transaction():
             before = self._costs.set_override(model, valid_from, rates, self._now(), self.actor)
-            where = "? IN (e.request_model, e.response_model)"
-            price_events(self._db, catalogue_rates, where, [model])
-            row = self._db.one("SELECT count(*) FROM usage_events e WHERE " + where, [model])
+            where = "? IN (e0.request_model, e0.response_model)"
+            reprice(self._db, catalogue_rates, where, [model])
+            row = self._db.one(f"SELECT count(*) FROM usage_events e0 WHERE {where}", [model])
             self._record(
                 "price.set",
                 "price",

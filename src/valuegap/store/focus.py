@@ -5,22 +5,22 @@ from __future__ import annotations
 from valuegap.costs.focus import CHARGE_CATEGORIES, COLUMNS, PROVIDER_COLUMNS, FocusColumn
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Staged, quote
+from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
 
 _CONVERT = {
     "text": "{v}",
     "timestamp": "timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))",
-    "decimal": "TRY_CAST({v} AS DECIMAL(38, 10))",
+    "decimal": as_decimal("{v}"),
     "currency": "upper(trim({v}))",
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
 }
 _BAD = {
-    "timestamp": ("TRY_CAST(v AS TIMESTAMPTZ) IS NULL", "is not a timestamp (ISO 8601, e.g. "
+    "timestamp": ("TRY_CAST({v} AS TIMESTAMPTZ) IS NULL", "is not a timestamp (ISO 8601, e.g. "
                   "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
-    "decimal": ("TRY_CAST(v AS DECIMAL(38, 10)) IS NULL", "is not a decimal number"),
-    "currency": ("NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
+    "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
+    "currency": ("NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
                  "is not an ISO 4217 currency code such as USD"),
-    "json": ("json_valid(v) IS NOT TRUE OR json_type(v::JSON) <> 'OBJECT'",
+    "json": ("json_valid({v}) IS NOT TRUE OR json_type({v}::JSON) <> 'OBJECT'",
              "is not a JSON object such as {\"team\": \"ml\"}"),
 }  # fmt: skip
 
@@ -33,7 +33,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
 
     def value(column: FocusColumn) -> str:
         name = present[column.name]
-        return _CONVERT[column.type].format(v=quote(name)) if name else "NULL"
+        return _CONVERT[column.type].replace("{v}", quote(name)) if name else "NULL"
 
     known = {n.lower() for n in [*present.values(), *providers] if n}
     extras = [c for c in staged.columns if c.lower() not in known]
@@ -42,22 +42,24 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
         if extras else "NULL"
     )  # fmt: skip
     provider = f"coalesce({', '.join(quote(p) for p in providers)})"
-    ordered = sorted(staged.columns, key=str.lower)
-    content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in ordered)
+    content = " || chr(31) || ".join(
+        f"coalesce({quote(c)}, chr(30))" for c in sorted(staged.columns, key=str.lower)
+    )
     fields = ", ".join(c.field for c in COLUMNS)
     before = _count(db)
+    # A line's key is its content's hash and, for identical lines, its occurrence: re-ingesting
+    # a file, or one that overlaps it, adds only the lines not stored yet.
     db.execute(
         f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
         WITH keyed AS (
             SELECT *, md5({content}) AS content_hash FROM {STAGE}
         ), numbered AS (
-            SELECT *, content_hash || '-' || row_number() OVER (
-                PARTITION BY content_hash ORDER BY _row) AS line_key
+            SELECT *, content_hash || '-' || row_number() OVER (PARTITION BY content_hash)
+                AS line_key
             FROM keyed
         )
         SELECT line_key, ?, _row, {provider}, {extra}, {", ".join(value(c) for c in COLUMNS)}
-        FROM numbered ANTI JOIN focus_lines USING (line_key)
-        ORDER BY _row""",
+        FROM numbered ANTI JOIN focus_lines USING (line_key)""",
         [ingest_id],
     )
     return _count(db) - before
@@ -79,30 +81,25 @@ def _validate(
         ))  # fmt: skip
     if problems:
         raise IngestError(file, problems)
-    checks: list[tuple[str, str, str]] = []
+    checks: list[Check] = []
     for column in COLUMNS:
         name = present[column.name]
         if name is None:
             continue
         if column.required:
-            checks.append((name, "v IS NULL", "is required; the value is empty"))
+            checks.append(Check(name, "{v} IS NULL", "is required; the value is empty"))
         if column.type in _BAD:
             condition, message = _BAD[column.type]
-            checks.append((name, f"v IS NOT NULL AND ({condition})", message))
-    categories = ", ".join(_text(c) for c in CHARGE_CATEGORIES)
+            checks.append(Check(name, f"{{v}} IS NOT NULL AND ({condition})", message))
     charge = present["ChargeCategory"]
     if charge:
-        checks.append((charge, f"v NOT IN ({categories})",
-                       f"must be one of {', '.join(CHARGE_CATEGORIES)}"))  # fmt: skip
-    first_provider = f"coalesce({', '.join(quote(p) for p in providers)})"
-    for name, condition, message in checks:
-        for row, found in staged.first_bad(db, name, condition):
-            problems.append(IngestError.at(file, row, name, found, message))
-    missing_provider = db.one(f"SELECT min(_row) FROM {STAGE} WHERE {first_provider} IS NULL")
-    if missing_provider and missing_provider[0] is not None:
-        problems.append(IngestError.at(
-            file, missing_provider[0], providers[0], None, "is required; the value is empty"
-        ))  # fmt: skip
+        categories = ", ".join(_text(c) for c in CHARGE_CATEGORIES)
+        checks.append(Check(charge, f"{{v}} NOT IN ({categories})",
+                            f"must be one of {', '.join(CHARGE_CATEGORIES)}"))  # fmt: skip
+    checks.append(Check(providers[0], " AND ".join(f"{quote(p)} IS NULL" for p in providers),
+                        "is required; the value is empty"))  # fmt: skip
+    problems = [IngestError.at(file, row, check.column, value, check.message)
+                for check, row, value in first_bad_rows(db, STAGE, checks)]  # fmt: skip
     if problems:
         raise IngestError(file, problems)
 

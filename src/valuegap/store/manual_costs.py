@@ -10,10 +10,10 @@ import pyarrow as pa
 from valuegap.costs.manual import CATEGORIES, HEADER, PEOPLE_COLUMNS, spread, whole_months
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Staged, quote
+from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
 
-_DATE = "TRY_CAST(v AS DATE) IS NULL"
-_DECIMAL = "TRY_CAST(v AS DECIMAL(38, 10)) IS NULL"
+_DATE = "TRY_CAST({v} AS DATE) IS NULL"
+_DECIMAL = f"{as_decimal('{v}')} IS NULL"
 
 
 def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
@@ -33,36 +33,39 @@ def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
     rate = col["rate_per_month"] if people else "NULL"
     categories = ", ".join(f"'{c}'" for c in CATEGORIES)
     checks: list[tuple[str, str, str]] = [
-        ("period_start", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
-        ("period_end", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
-        ("period_end", f"TRY_CAST(v AS DATE) <= TRY_CAST({col['period_start']} AS DATE)",
+        ("period_start", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("period_end", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("period_end", f"TRY_CAST({{v}} AS DATE) <= TRY_CAST({col['period_start']} AS DATE)",
          "must be after period_start (periods are [start, end))"),
-        ("category", f"v IS NULL OR lower(v) NOT IN ({categories})",
+        ("category", f"{{v}} IS NULL OR lower({{v}}) NOT IN ({categories})",
          f"must be one of {', '.join(CATEGORIES)}"),
-        ("currency", "v IS NULL OR NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
+        ("currency", "{v} IS NULL OR NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
          "is not an ISO 4217 currency code such as USD"),
-        ("initiative", f"v IS NULL AND {col['business_unit']} IS NULL",
+        ("initiative", f"{{v}} IS NULL AND {col['business_unit']} IS NULL",
          "and business_unit are both empty: give one of them"),
-        ("initiative", "v IS NOT NULL AND v NOT IN (SELECT id FROM initiatives)",
+        ("initiative", "{v} IS NOT NULL AND {v} NOT IN (SELECT id FROM initiatives)",
          "is not an initiative in this ledger"),
     ]  # fmt: skip
     if staged.column("amount"):
-        checks.append(("amount", f"v IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
+        checks.append(("amount", f"{{v}} IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
     if people:
         for name in PEOPLE_COLUMNS:
-            checks.append((name, f"v IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
+            checks.append((name, f"{{v}} IS NOT NULL AND {_DECIMAL}", "is not a decimal number"))
     checks.append(((staged.column("amount") and "amount") or "fte",
                    f"{amount} IS NULL AND ({fte} IS NULL OR {rate} IS NULL)",
                    "is empty: give amount, or fte and rate_per_month"))  # fmt: skip
-    problems: list[Problem] = []
-    for name, condition, message in checks:
-        for row, value in staged.first_bad(db, staged.column(name) or name, condition):
-            problems.append(IngestError.at(file, row, name, value, message))
+    problems: list[Problem] = [
+        IngestError.at(file, row, check.label or check.column, value, check.message)
+        for check, row, value in first_bad_rows(db, STAGE, [
+            Check(staged.column(name) or name, condition, message, name)
+            for name, condition, message in checks
+        ])
+    ]  # fmt: skip
     if problems:
         raise IngestError(file, problems)
     rows = db.all(
         f"""SELECT _row, CAST({col["period_start"]} AS DATE) AS s, CAST({col["period_end"]} AS DATE)
-            AS e, lower({col["category"]}) AS category, CAST({amount} AS DECIMAL(38, 10)) AS amount,
+            AS e, lower({col["category"]}) AS category, {as_decimal(amount)} AS amount,
             upper(trim({col["currency"]})) AS currency, {col["initiative"]} AS initiative,
             {col["business_unit"]} AS business_unit, {col["description"]} AS description,
             CAST({fte} AS DECIMAL(38, 10)) AS fte, CAST({rate} AS DECIMAL(38, 10)) AS rate
@@ -119,19 +122,21 @@ def load_rates(db: Database, staged: Staged) -> int:
     if missing:
         raise IngestError(file, [IngestError.at(file, None, c, None, "is missing; the header is "
                                                 + ",".join(header)) for c in missing])  # fmt: skip
-    currency = "v IS NULL OR NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')"
+    currency = "{v} IS NULL OR NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')"
     checks = [
-        ("valid_from", f"v IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("valid_from", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
         ("from_currency", currency, "is not an ISO 4217 currency code"),
         ("to_currency", currency, "is not an ISO 4217 currency code"),
-        ("rate", f"v IS NULL OR {_DECIMAL} OR TRY_CAST(v AS DECIMAL(38, 10)) <= 0",
+        ("rate", f"{{v}} IS NULL OR {_DECIMAL} OR TRY_CAST({{v}} AS DECIMAL(38, 10)) <= 0",
          "is not a positive decimal number"),
     ]  # fmt: skip
     problems = [
-        IngestError.at(file, row, name, value, message)
-        for name, condition, message in checks
-        for row, value in staged.first_bad(db, staged.column(name) or name, condition)
-    ]
+        IngestError.at(file, row, check.label or check.column, value, check.message)
+        for check, row, value in first_bad_rows(db, STAGE, [
+            Check(staged.column(name) or name, condition, message, name)
+            for name, condition, message in checks
+        ])
+    ]  # fmt: skip
     if problems:
         raise IngestError(file, problems)
     c = {name: quote(staged.column(name) or name) for name in header}

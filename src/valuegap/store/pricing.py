@@ -1,7 +1,8 @@
-"""Pricing stored usage events: catalogue rates first, then organisation overrides.
+"""Pricing usage events: organisation overrides first, then the catalogue; else unpriced.
 
-``where`` is an SQL condition over the events, aliased ``e``. Rates are per token as
-DECIMAL(38, 18), so that every product is exact; the cost is kept as DECIMAL(38, 10).
+Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as
+DECIMAL(38, 10). ASOF joins pick, per event, the catalogue tier whose threshold its input passes
+and the override in force on its day.
 """
 
 from __future__ import annotations
@@ -16,43 +17,59 @@ import pyarrow as pa
 from valuegap.costs.pricing import MILLION, CatalogueMatch
 from valuegap.store.database import Database
 
+Lookup = Callable[[str | None, str, datetime], CatalogueMatch | None]
 _FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning", "per_request")
 
-# The cost of one event e from per-token rates r (see costs.pricing for the formula).
-_COST = """CAST(
-      coalesce(r.input, 0) * (e.input_tokens
-          - CASE WHEN r.cache_read IS NOT NULL THEN e.cache_read_tokens ELSE 0 END
-          - CASE WHEN r.cache_write IS NOT NULL THEN e.cache_write_tokens ELSE 0 END)
-    + coalesce(r.cache_read, 0) * e.cache_read_tokens
-    + coalesce(r.cache_write, 0) * e.cache_write_tokens
-    + coalesce(r.output, 0) * (e.output_tokens
-          - CASE WHEN r.reasoning IS NOT NULL THEN e.reasoning_tokens ELSE 0 END)
-    + coalesce(r.reasoning, 0) * e.reasoning_tokens
-    + coalesce(r.per_request, 0) AS DECIMAL(38, 10))"""
+# Columns an event needs for pricing, from a table of events aliased e0.
+EVENT_KEYS = """coalesce(e0.provider, '') AS price_provider,
+    coalesce(e0.response_model, e0.request_model) AS price_model,
+    time_bucket(INTERVAL 30 MINUTE, e0.ts) AS price_bucket, CAST(e0.ts AS DATE) AS price_day"""
+
+JOINS = """ASOF LEFT JOIN _valuegap_rates r
+      ON r.provider = e.price_provider AND r.model = e.price_model
+     AND r.bucket = e.price_bucket AND e.input_tokens > r.above
+    ASOF LEFT JOIN _valuegap_overrides o
+      ON o.model = e.price_model AND e.price_day >= o.valid_from
+    ASOF LEFT JOIN _valuegap_overrides q
+      ON q.model = e.request_model AND e.price_day >= q.valid_from"""
 
 
-def price_events(
-    db: Database,
-    lookup: Callable[[str | None, str, datetime], CatalogueMatch | None],
-    where: str = "TRUE",
-    params: list[Any] | None = None,
-) -> None:
-    """(Re)price the events matching ``where``: catalogue, then overrides; the rest unpriced."""
-    params = params or []
-    db.execute(
-        f"UPDATE usage_events e SET computed_cost = NULL, price_source = NULL WHERE {where}",
-        params,
-    )
+def _cost(r: str) -> str:
+    """The cost of event e at the per-token rates of alias r (see costs.pricing)."""
+    return f"""CAST(
+      coalesce({r}.input, 0) * (e.input_tokens
+          - CASE WHEN {r}.cache_read IS NOT NULL THEN e.cache_read_tokens ELSE 0 END
+          - CASE WHEN {r}.cache_write IS NOT NULL THEN e.cache_write_tokens ELSE 0 END)
+    + coalesce({r}.cache_read, 0) * e.cache_read_tokens
+    + coalesce({r}.cache_write, 0) * e.cache_write_tokens
+    + coalesce({r}.output, 0) * (e.output_tokens
+          - CASE WHEN {r}.reasoning IS NOT NULL THEN e.reasoning_tokens ELSE 0 END)
+    + coalesce({r}.reasoning, 0) * e.reasoning_tokens
+    + coalesce({r}.per_request, 0) AS DECIMAL(38, 10))"""
+
+
+COMPUTED_COST = f"""CASE WHEN o.model IS NOT NULL THEN {_cost("o")}
+         WHEN q.model IS NOT NULL THEN {_cost("q")}
+         WHEN r.model IS NOT NULL THEN {_cost("r")} END"""
+PRICE_SOURCE = """CASE WHEN o.model IS NOT NULL OR q.model IS NOT NULL THEN 'override'
+         WHEN r.model IS NOT NULL THEN 'catalogue' END"""
+
+
+def prepare_rates(db: Database, lookup: Lookup, events: str, params: list[Any]) -> None:
+    """Rate tables for the events of query ``events`` (aliased e0): catalogue rates for each
+    provider, model and half hour present, and every override."""
     buckets = db.all(
-        "SELECT DISTINCT provider, coalesce(response_model, request_model) AS model, "
-        f"time_bucket(INTERVAL 30 MINUTE, ts) AS bucket FROM usage_events e WHERE {where}",
+        f"SELECT DISTINCT e0.provider, coalesce(e0.response_model, e0.request_model) AS model, "
+        f"time_bucket(INTERVAL 30 MINUTE, e0.ts) AS bucket FROM {events}",
         params,
     )
     rows = []
     for found in buckets:
+        if found["model"] is None:
+            continue
         match = lookup(found["provider"], found["model"], found["bucket"])
         for rates in match.rates if match else ():
-            rows.append({"provider": found["provider"], "model": found["model"],
+            rows.append({"provider": found["provider"] or "", "model": found["model"],
                          "bucket": found["bucket"], "above": rates.above,
                          **{n: getattr(rates, n) for n in _FIELDS}})  # fmt: skip
     _rates_table(
@@ -60,18 +77,6 @@ def price_events(
         "_valuegap_rates",
         {"provider": "VARCHAR", "model": "VARCHAR", "bucket": "TIMESTAMP", "above": "BIGINT"},
         rows,
-    )
-    _update(
-        db,
-        "catalogue",
-        """JOIN _valuegap_rates r
-              ON r.provider IS NOT DISTINCT FROM e.provider
-             AND r.model = coalesce(e.response_model, e.request_model)
-             AND r.bucket = time_bucket(INTERVAL 30 MINUTE, e.ts)
-             AND e.input_tokens > r.above""",
-        "r.above DESC",
-        where,
-        params,
     )
     overrides = [
         {"model": o["model"], "valid_from": o["valid_from"],
@@ -82,31 +87,26 @@ def price_events(
         for o in db.all("SELECT * FROM price_overrides")
     ]  # fmt: skip
     _rates_table(db, "_valuegap_overrides", {"model": "VARCHAR", "valid_from": "DATE"}, overrides)
-    _update(
-        db,
-        "override",
-        """JOIN _valuegap_overrides r
-              ON r.model IN (e.request_model, e.response_model)
-             AND CAST(e.ts AS DATE) >= r.valid_from""",
-        "r.valid_from DESC",
-        where,
-        params,
-    )
-    db.execute("DROP TABLE _valuegap_rates")
-    db.execute("DROP TABLE _valuegap_overrides")
 
 
-def _update(
-    db: Database, source: str, join: str, latest: str, where: str, params: list[Any]
-) -> None:
+def drop_rates(db: Database) -> None:
+    db.execute("DROP TABLE IF EXISTS _valuegap_rates")
+    db.execute("DROP TABLE IF EXISTS _valuegap_overrides")
+
+
+def reprice(db: Database, lookup: Lookup, where: str, params: list[Any]) -> None:
+    """Price again the stored events matching ``where`` (SQL over alias e0)."""
+    events = f"usage_events e0 WHERE {where}"
+    prepare_rates(db, lookup, events, params)
     db.execute(
-        f"""UPDATE usage_events SET computed_cost = p.cost, price_source = '{source}' FROM (
-            SELECT e.rowid AS rid, {_COST} AS cost FROM usage_events e {join}
-            WHERE {where}
-            QUALIFY row_number() OVER (PARTITION BY e.rowid ORDER BY {latest}) = 1
+        f"""UPDATE usage_events SET computed_cost = p.cost, price_source = p.source FROM (
+            SELECT e.rid, {COMPUTED_COST} AS cost, {PRICE_SOURCE} AS source
+            FROM (SELECT e0.rowid AS rid, e0.*, {EVENT_KEYS} FROM {events}) e
+            {JOINS}
         ) p WHERE usage_events.rowid = p.rid""",
         params,
     )
+    drop_rates(db)
 
 
 def _rates_table(db: Database, name: str, keys: dict[str, str], rows: list[dict[str, Any]]) -> None:

@@ -12,7 +12,16 @@ import pyarrow as pa
 from valuegap.costs.usage import FIELDS, TOKEN_FIELDS
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Staged, quote
+from valuegap.store.pricing import (
+    COMPUTED_COST,
+    EVENT_KEYS,
+    JOINS,
+    PRICE_SOURCE,
+    Lookup,
+    drop_rates,
+    prepare_rates,
+)
+from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
 
 USAGE_STAGE = "_valuegap_usage"
 _COLUMNS = ("_row", *FIELDS, "tags")
@@ -111,17 +120,17 @@ def stage_mapped(
                f"FROM {STAGE}")  # fmt: skip
 
 
-_CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("timestamp", "v IS NULL", "is required: when the call was made"),
-    ("timestamp", "v IS NOT NULL AND TRY_CAST(v AS TIMESTAMPTZ) IS NULL",
-     "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
-    ("request_model", "v IS NULL AND response_model IS NULL",
-     "is required (the request or the response model)"),
-    *((f, "v IS NOT NULL AND (TRY_CAST(v AS BIGINT) IS NULL OR TRY_CAST(v AS BIGINT) < 0)",
-       "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
-    ("cost", "v IS NOT NULL AND TRY_CAST(v AS DECIMAL(38, 10)) IS NULL", "is not a decimal number"),
-    ("currency", "v IS NOT NULL AND NOT regexp_full_match(upper(trim(v)), '[A-Z]{3}')",
-     "is not an ISO 4217 currency code such as USD"),
+_CHECKS: tuple[Check, ...] = (
+    Check("timestamp", "{v} IS NULL", "is required: when the call was made"),
+    Check("timestamp", "{v} IS NOT NULL AND TRY_CAST({v} AS TIMESTAMPTZ) IS NULL",
+          "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
+    Check("request_model", "{v} IS NULL AND response_model IS NULL",
+          "is required (the request or the response model)"),
+    *(Check(f, "{v} IS NOT NULL AND coalesce(TRY_CAST({v} AS BIGINT), -1) < 0",
+            "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
+    Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
+    Check("currency", "{v} IS NOT NULL AND NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
+          "is not an ISO 4217 currency code such as USD"),
 )  # fmt: skip
 
 
@@ -131,17 +140,15 @@ def load_usage(
     source: str,
     ingest_id: int,
     pseudonymise: Callable[[str], str],
+    lookup: Lookup,
     column_names: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
-    """Validate the staged events and insert the new ones; (rows read, rows added)."""
+    """Validate the staged events, then insert and price the new ones: (rows read, added)."""
     names = column_names or {}
-    problems = []
-    for field, condition, message in _CHECKS:
-        rows = db.all(f"SELECT _row, {quote(field)} AS v FROM {USAGE_STAGE} "
-                      f"WHERE {condition} ORDER BY _row LIMIT 1")  # fmt: skip
-        for row in rows:
-            problems.append(IngestError.at(file, row["_row"], names.get(field, field), row["v"],
-                                           message))  # fmt: skip
+    problems = [
+        IngestError.at(file, row, names.get(check.column, check.column), value, check.message)
+        for check, row, value in first_bad_rows(db, USAGE_STAGE, list(_CHECKS))
+    ]
     if problems:
         raise IngestError(file, problems)
     users = db.all(f'SELECT DISTINCT "user" FROM {USAGE_STAGE} WHERE "user" IS NOT NULL')
@@ -154,37 +161,48 @@ def load_usage(
             "user": [p[0] for p in pairs], "pseudonym": [p[1] for p in pairs]}))  # fmt: skip
     content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in (*FIELDS, "tags"))
     tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
-    before = _count(db)
+    # Typed, keyed and new events: an event id is the key; identical rows without one are
+    # numbered, so that re-ingesting a file adds nothing and identical calls still count.
     db.execute(
-        f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
-            response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
-            api_key, team, initiative, user_pseudonym, tags)
+        f"""CREATE OR REPLACE TEMP TABLE _valuegap_events AS
         WITH keyed AS (
-            SELECT *, coalesce(event_id, md5({content}) || '-' || row_number() OVER (
-                PARTITION BY md5({content}) ORDER BY _row)) AS event_key
+            SELECT *, CASE WHEN event_id IS NULL THEN md5({content}) END AS content_hash
             FROM {USAGE_STAGE}
-        ), fresh AS (
-            SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
+        ), numbered AS (
+            SELECT *, coalesce(event_id, content_hash || '-' || row_number() OVER (
+                PARTITION BY content_hash)) AS event_key
+            FROM keyed
         )
-        SELECT event_key, ?, ?, timezone('UTC', CAST(timestamp AS TIMESTAMPTZ)),
-            lower(provider), request_model, response_model, {tokens},
-            CAST(cost AS DECIMAL(38, 10)),
-            CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END,
-            api_key, team, initiative, p.pseudonym,
+        SELECT event_key, timezone('UTC', CAST(timestamp AS TIMESTAMPTZ)) AS ts,
+            lower(provider) AS provider, request_model, response_model, {tokens},
+            {as_decimal("cost")} AS reported_cost,
+            CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
+                AS reported_currency,
+            api_key, team, initiative, p.pseudonym AS user_pseudonym,
             -- the initiative attribute is also a tag, so that rules can match tag.initiative
             map_concat(CASE WHEN initiative IS NULL THEN MAP {{}}::MAP(VARCHAR, VARCHAR)
                             ELSE MAP {{'initiative': initiative}} END,
-                       CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)))
-        FROM fresh LEFT JOIN _valuegap_pseudonyms p USING ("user")
-        QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY _row) = 1""",
+                       CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))) AS tags
+        FROM numbered LEFT JOIN _valuegap_pseudonyms p USING ("user")
+        ANTI JOIN usage_events USING (event_key)
+        QUALIFY row_number() OVER (PARTITION BY event_key) = 1"""
+    )
+    prepare_rates(db, lookup, "_valuegap_events e0", [])
+    db.execute(
+        f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
+            response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
+            computed_cost, price_source, api_key, team, initiative, user_pseudonym, tags)
+        SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
+            {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost, e.reported_currency,
+            {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, e.user_pseudonym,
+            e.tags
+        FROM (SELECT e0.*, {EVENT_KEYS} FROM _valuegap_events e0) e
+        {JOINS}""",
         [ingest_id, source],
     )
     read = db.one(f"SELECT count(*) FROM {USAGE_STAGE}")
-    db.execute(f"DROP TABLE {USAGE_STAGE}")
-    db.execute("DROP TABLE _valuegap_pseudonyms")
-    return (int(read[0]) if read else 0), _count(db) - before
-
-
-def _count(db: Database) -> int:
-    row = db.one("SELECT count(*) FROM usage_events")
-    return int(row[0]) if row else 0
+    added = db.one("SELECT count(*) FROM _valuegap_events")
+    for table in (USAGE_STAGE, "_valuegap_pseudonyms", "_valuegap_events"):
+        db.execute(f"DROP TABLE {table}")
+    drop_rates(db)
+    return (int(read[0]) if read else 0), (int(added[0]) if added else 0)
