@@ -115,7 +115,9 @@ class Ledger(CostsApi, CostReportsApi):
         create: bool,
     ) -> Ledger:
         settings = settings or load_settings({"db": db})
-        database = Database.open(Path(db or settings.db), create=create)
+        database = Database.open(
+            Path(db or settings.db), create=create, memory_limit=settings.memory_limit
+        )
         return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 
     def acting_as(self, actor: str) -> Ledger:

@@ -25,6 +25,9 @@ class Settings:
     """The ledger: an embedded DuckDB file."""
     reporting_currency: str = "USD"
     """ISO 4217 code every report converts money into."""
+    memory_limit: str | None = None
+    """The most memory DuckDB may use, e.g. "2GB"; beyond it, work spills to disk.
+    Default: DuckDB's own (80 % of the machine's memory)."""
 
     def __post_init__(self) -> None:
         if not _CURRENCY.match(self.reporting_currency):

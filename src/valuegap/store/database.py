@@ -24,7 +24,12 @@ class Database:
 
     @classmethod
     def open(
-        cls, path: Path, *, create: bool, migrations: Sequence[Migration] = MIGRATIONS
+        cls,
+        path: Path,
+        *,
+        create: bool,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        memory_limit: str | None = None,
     ) -> Database:
         """Open (or with ``create``, make) a ledger and bring its schema up to date."""
         if not create and not path.exists():
@@ -39,6 +44,14 @@ class Database:
         except duckdb.Error as exc:
             raise ConfigError(f"{path} cannot be opened as a ledger: {exc}") from exc
         connection.execute("SET TimeZone = 'UTC'")  # timestamps without a zone are UTC
+        if memory_limit:
+            try:
+                connection.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+            except duckdb.Error as exc:
+                connection.close()
+                raise ConfigError(
+                    f"memory_limit {memory_limit!r} is not a size such as 2GB or 512MB"
+                ) from exc
         database = cls(connection, path)
         try:
             database._migrate(migrations, create=create)

@@ -1,14 +1,14 @@
 """Pricing usage events: organisation overrides first, then the catalogue; else unpriced.
 
 Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as
-DECIMAL(38, 10). ASOF joins pick, per event, the catalogue tier whose threshold its input passes
-and the override in force on its day.
+DECIMAL(38, 10). Each catalogue tier covers a range of input tokens and each override a range of
+days, so that an event meets at most one of each in a plain equality join.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,13 +25,14 @@ EVENT_KEYS = """coalesce(e0.provider, '') AS price_provider,
     coalesce(e0.response_model, e0.request_model) AS price_model,
     time_bucket(INTERVAL 30 MINUTE, e0.ts) AS price_bucket, CAST(e0.ts AS DATE) AS price_day"""
 
-JOINS = """ASOF LEFT JOIN _valuegap_rates r
+JOINS = """LEFT JOIN _valuegap_rates r
       ON r.provider = e.price_provider AND r.model = e.price_model
-     AND r.bucket = e.price_bucket AND e.input_tokens > r.above
-    ASOF LEFT JOIN _valuegap_overrides o
-      ON o.model = e.price_model AND e.price_day >= o.valid_from
-    ASOF LEFT JOIN _valuegap_overrides q
-      ON q.model = e.request_model AND e.price_day >= q.valid_from"""
+     AND r.bucket = e.price_bucket AND e.input_tokens > r.above AND e.input_tokens <= r.up_to
+    LEFT JOIN _valuegap_overrides o
+      ON o.model = e.price_model AND e.price_day >= o.valid_from AND e.price_day < o.valid_to
+    LEFT JOIN _valuegap_overrides q
+      ON q.model = e.request_model AND e.price_day >= q.valid_from AND e.price_day < q.valid_to"""
+_NO_END = 2**62
 
 
 def _cost(r: str) -> str:
@@ -68,25 +69,27 @@ def prepare_rates(db: Database, lookup: Lookup, events: str, params: list[Any]) 
         if found["model"] is None:
             continue
         match = lookup(found["provider"], found["model"], found["bucket"])
-        for rates in match.rates if match else ():
+        tiers = match.rates if match else ()
+        for n, rates in enumerate(tiers):
+            up_to = tiers[n + 1].above if n + 1 < len(tiers) else _NO_END
             rows.append({"provider": found["provider"] or "", "model": found["model"],
-                         "bucket": found["bucket"], "above": rates.above,
-                         **{n: getattr(rates, n) for n in _FIELDS}})  # fmt: skip
-    _rates_table(
-        db,
-        "_valuegap_rates",
-        {"provider": "VARCHAR", "model": "VARCHAR", "bucket": "TIMESTAMP", "above": "BIGINT"},
-        rows,
-    )
+                         "bucket": found["bucket"], "above": rates.above, "up_to": up_to,
+                         **{f: getattr(rates, f) for f in _FIELDS}})  # fmt: skip
+    keys = {"provider": "VARCHAR", "model": "VARCHAR", "bucket": "TIMESTAMP",
+            "above": "BIGINT", "up_to": "BIGINT"}  # fmt: skip
+    _rates_table(db, "_valuegap_rates", keys, rows)
+    stored = db.all("SELECT * FROM price_overrides ORDER BY model, valid_from")
     overrides = [
         {"model": o["model"], "valid_from": o["valid_from"],
+         "valid_to": nxt["valid_from"] if nxt and nxt["model"] == o["model"] else date.max,
          "input": o["input_per_mtok"] / MILLION, "output": o["output_per_mtok"] / MILLION,
          "cache_read": _per_token(o["cache_read_per_mtok"]),
          "cache_write": _per_token(o["cache_write_per_mtok"]),
          "reasoning": None, "per_request": None}
-        for o in db.all("SELECT * FROM price_overrides")
+        for o, nxt in zip(stored, [*stored[1:], None], strict=False)
     ]  # fmt: skip
-    _rates_table(db, "_valuegap_overrides", {"model": "VARCHAR", "valid_from": "DATE"}, overrides)
+    keys = {"model": "VARCHAR", "valid_from": "DATE", "valid_to": "DATE"}
+    _rates_table(db, "_valuegap_overrides", keys, overrides)
 
 
 def drop_rates(db: Database) -> None:

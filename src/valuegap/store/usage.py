@@ -23,16 +23,18 @@ from valuegap.store.pricing import (
 )
 from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
 
-USAGE_STAGE = "_valuegap_usage"
+USAGE_STAGE = "_valuegap_usage"  # a view: over the staged file, or over _EVENT_ROWS
+_EVENT_ROWS = "_valuegap_usage_rows"
 _COLUMNS = ("_row", *FIELDS, "tags")
 _BATCH = 50_000
 
 
 def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
     """Stage events read in Python (OpenTelemetry), a batch at a time."""
-    db.execute(f"CREATE OR REPLACE TEMP TABLE {USAGE_STAGE} ("
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {_EVENT_ROWS} ("
                + ", ".join(f"{quote(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}"
                            for c in _COLUMNS) + ")")  # fmt: skip
+    db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT * FROM {_EVENT_ROWS}")
     batch: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
     count = 0
     for row, event in events:
@@ -51,7 +53,7 @@ def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) 
 def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
     if not batch["_row"]:
         return
-    db.insert_arrow(USAGE_STAGE, pa.table(batch))
+    db.insert_arrow(_EVENT_ROWS, pa.table(batch))
     for values in batch.values():
         values.clear()
 
@@ -116,7 +118,7 @@ def stage_mapped(
         )
     if problems:
         raise IngestError(staged.file, problems)
-    db.execute(f"CREATE OR REPLACE TEMP TABLE {USAGE_STAGE} AS SELECT {', '.join(selects)} "
+    db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT {', '.join(selects)} "
                f"FROM {STAGE}")  # fmt: skip
 
 
@@ -202,7 +204,8 @@ def load_usage(
     )
     read = db.one(f"SELECT count(*) FROM {USAGE_STAGE}")
     added = db.one("SELECT count(*) FROM _valuegap_events")
-    for table in (USAGE_STAGE, "_valuegap_pseudonyms", "_valuegap_events"):
-        db.execute(f"DROP TABLE {table}")
+    db.execute(f"DROP VIEW {USAGE_STAGE}")
+    for table in (_EVENT_ROWS, "_valuegap_pseudonyms", "_valuegap_events"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     drop_rates(db)
     return (int(read[0]) if read else 0), (int(added[0]) if added else 0)
