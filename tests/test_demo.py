@@ -62,3 +62,19 @@ def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
         build_demo(Settings(db=path), actor="you")
     with Ledger.open(path, actor="you") as ledger:
         assert ledger.verify_audit().entries == 1
+
+
+def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        months = {r["month"] for r in ledger.cost_report(["month"])}
+        assert len(months) == 18 and min(months) == "2025-01" and max(months) == "2026-06"
+        by_initiative = {r["initiative"]: r["cost"] for r in ledger.cost_report(["initiative"])}
+        assert by_initiative["(unallocated)"] > 0
+        assert {"loc-qa", "fraud-detection", "code-review", "refund-agent"} <= set(by_initiative)
+        categories = {r["category"] for r in ledger.cost_report(["category"])}
+        assert categories == {"infrastructure", "development", "data", "operations",
+                              "opportunity"}  # fmt: skip
+        providers = {r["provider"] for r in ledger.cost_report(["provider"])}
+        assert {"AWS", "OpenAI", "openai", "anthropic", "gcp.gemini"} <= providers
+        gaps = [r for r in ledger.reconcile() if r["status"] == "gap"]
+        assert [(r["provider"], r["month"]) for r in gaps] == [("openai", "2026-03")]

@@ -9,11 +9,13 @@ it is, on a simulated calendar, so the audit log reads like a real year.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from valuegap.demo_costs import load_demo_costs
 from valuegap.errors import ConfigError
 from valuegap.ledger import Ledger
 from valuegap.portfolio.model import Portfolio
@@ -338,13 +340,18 @@ def build_demo(settings: Settings, *, actor: str) -> str:
         for offset, who, what, target, argument in TIMELINE:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
+        with tempfile.TemporaryDirectory() as folder:
+            calendar.now = START + timedelta(days=540)
+            load_demo_costs(admin.acting_as("finn.berg"), Path(folder))
         present = {i.stage for i in admin.initiatives()}
         stages = [s for s in STAGES if s in present]
         count = len(admin.initiatives())
     return (
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
         f"{', '.join(stages)}, {len(PEOPLE) + 1} users ({actor} is admin).\n"
-        f"Try: valuegap initiative list --db {path}"
+        "with 18 months of cost (cloud bills, LLM usage, people, data, operations).\n"
+        f"Try: valuegap initiative list --db {path}\n"
+        f"     valuegap report costs --by initiative --db {path}"
     )
 
 

@@ -39,6 +39,8 @@ def costs(
     with open_ledger() as ledger:
         rows = ledger.cost_report(keys, start, end)
         unpriced = sum(r["events"] for r in ledger.unpriced_usage())
+    if fmt is OutputFormat.table:
+        rows = [{**row, "cost": f"{row['cost']:,.2f}"} for row in rows]
     render.records(rows, fmt, title="Costs")
     if unpriced:
         typer.echo(

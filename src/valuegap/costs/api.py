@@ -134,7 +134,7 @@ class CostsApi:
                     "ingest",
                     str(ingest_id),
                     None,
-                    {"file": str(path), "rows_read": read, "rows_added": added},
+                    {"file": Path(path).name, "rows_read": read, "rows_added": added},
                 )
         self._db.execute("DROP TABLE IF EXISTS _valuegap_stage")
         return results

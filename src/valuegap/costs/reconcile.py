@@ -37,13 +37,16 @@ def reconcile(
     for row in rows:
         key = (provider_key(row["provider"]), row["month"])
         entry = totals.setdefault(key, {"invoiced": Decimal(0), "computed": Decimal(0),
-                                        "unpriced_events": 0, "has_invoice": False})  # fmt: skip
+                                        "unpriced_events": 0, "has_invoice": False,
+                                        "has_usage": False})  # fmt: skip
         rate = (
             Decimal(1) if row["currency"] == reporting else rates[(row["currency"], row["month"])]
         )
         if row["invoiced"] is not None:
             entry["invoiced"] += row["invoiced"] * rate
             entry["has_invoice"] = True
+        if row["computed"] is not None or row["unpriced_events"]:
+            entry["has_usage"] = True
         entry["computed"] += (row["computed"] or 0) * rate
         entry["unpriced_events"] += row["unpriced_events"] or 0
     result = []
@@ -51,16 +54,18 @@ def reconcile(
         invoiced = entry["invoiced"].quantize(Decimal("0.01"))
         computed = entry["computed"].quantize(Decimal("0.01"))
         gap = computed - invoiced
-        share = float(gap / invoiced) if invoiced else None
-        if not entry["has_invoice"]:
+        share = round(float(gap / invoiced), 4) if invoiced else None
+        if not entry["has_usage"]:
+            status = "no_usage"
+        elif not entry["has_invoice"]:
             status = "no_invoice"
         elif abs(gap) > abs(invoiced) * tolerance:
             status = "gap"
         else:
             status = "ok"
         result.append({
-            "provider": provider, "month": month, "invoiced": invoiced, "computed": computed,
+            "provider": provider, "month": f"{month:%Y-%m}", "invoiced": invoiced, "computed": computed,
             "gap": gap, "gap_share": share, "unpriced_events": entry["unpriced_events"],
             "status": status, "currency": reporting,
         })  # fmt: skip
-    return result
+    return sorted(result, key=lambda row: row["status"] == "no_usage")
