@@ -64,7 +64,8 @@ def reconcile(
         else:
             status = "ok"
         result.append({
-            "provider": provider, "month": f"{month:%Y-%m}", "invoiced": invoiced, "computed": computed,
+            "provider": provider, "month": f"{month:%Y-%m}", "invoiced": invoiced,
+            "computed": computed,
             "gap": gap, "gap_share": share, "unpriced_events": entry["unpriced_events"],
             "status": status, "currency": reporting,
         })  # fmt: skip
