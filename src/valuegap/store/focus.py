@@ -5,11 +5,19 @@ from __future__ import annotations
 from valuegap.costs.focus import CHARGE_CATEGORIES, COLUMNS, PROVIDER_COLUMNS, FocusColumn
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
+from valuegap.store.staging import (
+    STAGE,
+    Check,
+    Staged,
+    as_decimal,
+    as_utc,
+    first_bad_rows,
+    quote,
+)
 
 _CONVERT = {
     "text": "{v}",
-    "timestamp": "timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))",
+    "timestamp": as_utc("{v}"),
     "decimal": as_decimal("{v}"),
     "currency": "upper(trim({v}))",
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",

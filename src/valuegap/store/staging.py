@@ -35,6 +35,18 @@ def as_decimal(sql: str) -> str:
     return DECIMAL_SQL.replace("{v}", sql)
 
 
+# Text to a UTC timestamp. Reading through TIMESTAMPTZ honours an offset but is slow; the two
+# forms that cannot carry one ("2025-01-01 10:00:00" and "...Z") take the fast path.
+UTC_SQL = (
+    "CASE WHEN length({v}) = 19 OR suffix({v}, 'Z') THEN TRY_CAST({v} AS TIMESTAMP) "
+    "ELSE timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END"
+)
+
+
+def as_utc(sql: str) -> str:
+    return UTC_SQL.replace("{v}", sql)
+
+
 @dataclass(frozen=True)
 class Check:
     """A rule a staged column must keep: ``condition`` is SQL over ``{v}`` (the value) that is

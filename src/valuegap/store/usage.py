@@ -21,10 +21,19 @@ from valuegap.store.pricing import (
     drop_rates,
     prepare_rates,
 )
-from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
+from valuegap.store.staging import (
+    STAGE,
+    Check,
+    Staged,
+    as_decimal,
+    as_utc,
+    first_bad_rows,
+    quote,
+)
 
 USAGE_STAGE = "_valuegap_usage"  # a view: over the staged file, or over _EVENT_ROWS
 _EVENT_ROWS = "_valuegap_usage_rows"
+_TAGS = "CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))"
 _COLUMNS = ("_row", *FIELDS, "tags")
 _BATCH = 50_000
 
@@ -175,16 +184,16 @@ def load_usage(
                 PARTITION BY content_hash)) AS event_key
             FROM keyed
         )
-        SELECT event_key, timezone('UTC', CAST(timestamp AS TIMESTAMPTZ)) AS ts,
+        SELECT event_key, {as_utc("timestamp")} AS ts,
             lower(provider) AS provider, request_model, response_model, {tokens},
             {as_decimal("cost")} AS reported_cost,
             CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
                 AS reported_currency,
             api_key, team, initiative, p.pseudonym AS user_pseudonym,
             -- the initiative attribute is also a tag, so that rules can match tag.initiative
-            map_concat(CASE WHEN initiative IS NULL THEN MAP {{}}::MAP(VARCHAR, VARCHAR)
-                            ELSE MAP {{'initiative': initiative}} END,
-                       CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))) AS tags
+            CASE WHEN initiative IS NULL THEN {_TAGS}
+                 WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
+                 ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
         FROM numbered LEFT JOIN _valuegap_pseudonyms p USING ("user")
         ANTI JOIN usage_events USING (event_key)
         QUALIFY row_number() OVER (PARTITION BY event_key) = 1"""
