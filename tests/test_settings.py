@@ -50,3 +50,9 @@ def test_acting_user_precedence() -> None:
     assert acting_user("flag", env={"VALUEGAP_USER": "env"}) == "flag"
     assert acting_user(None, env={"VALUEGAP_USER": "env"}) == "env"
     assert acting_user(None, env={})  # the login name
+
+
+def test_cost_column_is_one_of_focus_cost_columns() -> None:
+    assert load_settings({"cost_column": "BilledCost"}, env={}).cost_column == "BilledCost"
+    with pytest.raises(ConfigError, match="EffectiveCost, BilledCost"):
+        load_settings({"cost_column": "Cost"}, env={})

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from valuegap.costs.api import CostReportsApi, CostsApi
+from valuegap.costs.api import CostsApi
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
@@ -53,7 +53,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, CostReportsApi):
+class Ledger(CostsApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from valuegap.costs.focus import COST_COLUMNS
 from valuegap.errors import ConfigError
 
 CONFIG_FILE = "valuegap.toml"
@@ -25,11 +26,18 @@ class Settings:
     """The ledger: an embedded DuckDB file."""
     reporting_currency: str = "USD"
     """ISO 4217 code every report converts money into."""
+    cost_column: str = "EffectiveCost"
+    """The FOCUS cost column reports use: EffectiveCost (amortised, after discounts),
+    BilledCost, ListCost or ContractedCost."""
     memory_limit: str | None = None
     """The most memory DuckDB may use, e.g. "2GB"; beyond it, work spills to disk.
     Default: DuckDB's own (80 % of the machine's memory)."""
 
     def __post_init__(self) -> None:
+        if self.cost_column not in COST_COLUMNS:
+            raise ConfigError(
+                f"cost_column {self.cost_column!r} is not one of {', '.join(COST_COLUMNS)}"
+            )
         if not _CURRENCY.match(self.reporting_currency):
             raise ConfigError(
                 f"reporting_currency {self.reporting_currency!r} is not an ISO 4217 code "

@@ -123,3 +123,16 @@ def test_all_files_or_none(ledger: Ledger, tmp_path: Path) -> None:
     with pytest.raises(IngestError):
         ledger.ingest_focus([good, bad])
     assert ledger.cost_report(["provider"]) == []
+
+
+def test_the_cost_column_is_a_setting(ledger: Ledger) -> None:
+    from valuegap.settings import Settings
+
+    ledger.ingest_focus([DATA / "focus-1.2-minimal.csv"])
+    path = ledger.path
+    ledger.close()
+    with Ledger.open(
+        path, actor="alice", settings=Settings(db=path, cost_column="BilledCost")
+    ) as billed:
+        # By hand: BilledCost 1200.50 + 300.00 - 50.00 in AI and ML (EffectiveCost gives 1350.25).
+        assert by(billed, "service_category")["AI and Machine Learning"] == Decimal("1450.5")

@@ -1,4 +1,4 @@
-"""The cost side of ``Ledger``: ingest, prices and (later) rules and reports.
+"""The cost side of ``Ledger``: ingest, prices, allocation rules, reports, reconciliation.
 
 ``Ledger`` inherits this; it is kept apart so that each file stays about one thing.
 """
@@ -35,6 +35,7 @@ class IngestResult:
 
 class CostsApi:
     # Provided by Ledger.
+    settings: Any
     _db: Database
     _costs: CostStore
     actor: str
@@ -187,27 +188,6 @@ class CostsApi:
         self._require("read")
         return self._costs.unpriced()
 
-
-def _counting(
-    events: Iterable[tuple[int, dict[str, Any]]], progress: Progress | None
-) -> Iterable[tuple[int, dict[str, Any]]]:
-    for count, event in enumerate(events, start=1):
-        if progress and count % 10_000 == 0:
-            progress(count)
-        yield event
-
-
-class CostReportsApi:
-    """Allocation rules, the cost report and reconciliation (mixed into Ledger)."""
-
-    _db: Database
-    _costs: CostStore
-    actor: str
-    settings: Any
-    _require: Callable[..., None]
-    _now: Callable[[], datetime]
-    _record: Callable[[str, str, str, Any, Any], None]
-
     def apply_rules(self, path: Path) -> int:
         """Validate and store allocation rules, replacing those in force; return the version."""
         import yaml
@@ -273,9 +253,10 @@ class CostReportsApi:
     def rollup_inputs(self, tables: Any) -> Any:
         """Rules, rates and proportional shares for a rollup over ``tables``."""
         from valuegap.costs.currency import monthly_rates
+        from valuegap.costs.focus import COST_COLUMNS
         from valuegap.costs.rollup import RollupInputs, drivers, lines
 
-        column = "effective_cost"
+        column = COST_COLUMNS[self.settings.cost_column]
         reporting = self.settings.reporting_currency
         needed = lines(tables, column).select("currency", "month").distinct()
         pairs = [(r["currency"], r["month"]) for r in needed.to_pyarrow().to_pylist()
@@ -327,3 +308,12 @@ def proportional_shares(rules: Sequence[Any], driver_table: Any) -> dict[Any, An
             if weights and sum(weights.values()) > 0:
                 found[(rule.id, month)] = exact_shares(weights)
     return found
+
+
+def _counting(
+    events: Iterable[tuple[int, dict[str, Any]]], progress: Progress | None
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    for count, event in enumerate(events, start=1):
+        if progress and count % 10_000 == 0:
+            progress(count)
+        yield event

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from valuegap.errors import IngestError, Problem
+from valuegap.errors import IngestError, Problem, ValidationError
 
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "input_tokens",
@@ -196,7 +196,5 @@ def parse_mapping(text: str | None) -> dict[str, str]:
         else:
             mapping[field] = column.strip()
     if problems:
-        from valuegap.errors import ValidationError
-
         raise ValidationError("The column mapping was not understood.", problems)
     return mapping
