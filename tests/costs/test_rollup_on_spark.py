@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from valuegap import Ledger
-from valuegap.costs.rollup import rollup
+from valuegap.costs.rollup import rollup, summed_lines
 from valuegap.store.engine import FACT_TABLES, ibis_tables
 
 from .test_allocation import allocated  # noqa: F401 - the fixture
@@ -47,11 +47,16 @@ def test_rollup_is_identical_on_duckdb_and_spark(allocated: Ledger, spark: Any) 
         spark.createDataFrame(table.to_pyarrow()).createOrReplaceTempView(name)
     backend = ibis.pyspark.connect(spark)
     on_spark = {name: backend.table(name) for name in FACT_TABLES}
-    inputs = allocated.rollup_inputs(duck)
+    rules = allocated.allocation_rules().rules
     for by in (["initiative", "business_unit", "category", "month"],
                ["provider", "service", "model", "tag:application"]):  # fmt: skip
-        expected = rollup(duck, inputs, by).to_pyarrow().to_pylist()
-        found = rollup(on_spark, inputs, by).to_pyarrow().to_pylist()
+        tags = [k[4:] for k in by if k.startswith("tag:")]
+        results = []
+        for tables in (duck, on_spark):
+            summed = summed_lines(tables, rules, "effective_cost", tags).cache()
+            inputs = allocated.rollup_inputs(summed, tables["initiatives"], rules)
+            results.append(rollup(summed, tables["initiatives"], inputs, by).to_pyarrow())
+        expected, found = (r.to_pylist() for r in results)
         assert len(expected) > 3
         assert _sorted(found, by) == _sorted(expected, by)
 

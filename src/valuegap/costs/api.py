@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -233,16 +234,16 @@ class CostsApi:
     ) -> list[dict[str, Any]]:
         """Allocated cost in the reporting currency, summed by ``by``; unallocated shown."""
         from valuegap.costs.rollup import DIMENSIONS, rollup
-        from valuegap.store.engine import ibis_tables
 
         self._require("read")
         problems = [Problem("--by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
-        tables = ibis_tables(self._db)
-        inputs = self.rollup_inputs(tables)
-        rows: list[dict[str, Any]] = rollup(tables, inputs, by, start, end).to_pyarrow().to_pylist()
+        tags = [k.removeprefix("tag:") for k in by if k.startswith("tag:")]
+        with self.rollup_base(tags) as (summed, initiatives, inputs):
+            result = rollup(summed, initiatives, inputs, by, start, end).to_pyarrow()
+        rows: list[dict[str, Any]] = result.to_pylist()
         for row in rows:
             row["cost"] = plain(row["cost"])
             if "month" in row:
@@ -250,30 +251,40 @@ class CostsApi:
             row["currency"] = inputs.reporting_currency
         return rows
 
-    def rollup_inputs(self, tables: Any) -> Any:
-        """Rules, rates and proportional shares for a rollup over ``tables``."""
-        from valuegap.costs.currency import monthly_rates
+    @contextmanager
+    def rollup_base(self, tag_keys: Sequence[str] = ()) -> Iterator[tuple[Any, Any, Any]]:
+        """The facts summed once (cached where they live), the initiatives, and the rules,
+        rates and proportional shares to allocate them with."""
         from valuegap.costs.focus import COST_COLUMNS
-        from valuegap.costs.rollup import RollupInputs, drivers, lines
+        from valuegap.costs.rollup import summed_lines
+        from valuegap.store.engine import ibis_tables
 
+        tables = ibis_tables(self._db)
+        rules = self.allocation_rules().rules
         column = COST_COLUMNS[self.settings.cost_column]
+        summed = summed_lines(tables, rules, column, tag_keys).cache()
+        try:
+            initiatives = tables["initiatives"]
+            yield summed, initiatives, self.rollup_inputs(summed, initiatives, rules)
+        finally:
+            summed.release()
+
+    def rollup_inputs(self, summed: Any, initiatives: Any, rules: Sequence[Any]) -> Any:
+        """Rates and proportional shares for allocating ``summed`` (from ``summed_lines``)."""
+        from valuegap.costs.currency import monthly_rates
+        from valuegap.costs.rollup import RollupInputs, currencies, drivers
+
         reporting = self.settings.reporting_currency
-        needed = lines(tables, column).select("currency", "month").distinct()
-        pairs = [(r["currency"], r["month"]) for r in needed.to_pyarrow().to_pylist()
+        pairs = [(r["currency"], r["month"])
+                 for r in currencies(summed, reporting).to_pyarrow().to_pylist()
                  if r["currency"] is not None]  # fmt: skip
         rates = monthly_rates(pairs, self._costs.rates(), reporting)
-        rules = self.allocation_rules().rules
-        inputs = RollupInputs(rules, rates, reporting, column)
+        inputs = RollupInputs(rules, rates, reporting)
         proportional = [r for r in rules if r.split and r.split.method == "proportional"]
         if not proportional:
             return inputs
-        return RollupInputs(
-            rules,
-            rates,
-            reporting,
-            column,
-            proportional_shares(proportional, drivers(tables, inputs)),
-        )
+        shares = proportional_shares(proportional, drivers(summed, initiatives, inputs))
+        return RollupInputs(rules, rates, reporting, shares)
 
     def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[dict[str, Any]]:
         """Computed usage cost against invoiced FOCUS cost per provider and month."""

@@ -42,7 +42,6 @@ class RollupInputs:
     rules: Sequence[Rule]
     rates: Mapping[tuple[str, date], Decimal]  # (currency, month) -> rate to reporting
     reporting_currency: str
-    cost_column: str = "effective_cost"
     shares: Mapping[tuple[str, date], Mapping[str, Decimal]] | None = None  # proportional
 
 
@@ -77,7 +76,7 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
         tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
     )  # fmt: skip
-    # One schema, every column nullable, so that the three sources union.
+    # One schema, every column nullable, so that the sources union.
     schema = ibis.schema(
         {name: dtype.copy(nullable=True) for name, dtype in focus.schema().items()}
     )
@@ -87,44 +86,62 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
 def _matches(rule: Rule, t: ibis.Table) -> Any:
     condition = ibis.literal(True)
     for key in rule.match:
-        values = [v.lower() for v in rule.values(key)]
-        tag = key.removeprefix("tag.")
-        column = t.tags.get(tag) if key.startswith("tag.") else t[key]
-        condition = condition & column.lower().isin(values)
+        column = t[key.replace("tag.", "tag:", 1)]
+        condition = condition & column.lower().isin([v.lower() for v in rule.values(key)])
     return condition
 
 
-def allocated(tables: Tables, inputs: RollupInputs, *, splits: bool = True) -> ibis.Table:
-    """Cost lines in the reporting currency with their initiative and business unit."""
-    t = lines(tables, inputs.cost_column)
-    t = _convert(t, inputs)
+def _summed(t: ibis.Table, tag_keys: Sequence[str]) -> ibis.Table:
+    """Lines summed over everything but what rules and reports look at: the tags they name
+    become columns (``tag:<key>``), and the rest of a line's detail goes. Rules then run over
+    a few thousand sums instead of millions of lines, and the totals are the same."""
+    t = t.mutate(**{f"tag:{key}": t.tags.get(key) for key in sorted(set(tag_keys))}).drop("tags")
+    keys = [c for c in t.columns if c not in ("amount", "tokens", "requests")]
+    return t.group_by(keys).aggregate(
+        amount=t.amount.sum().cast(MONEY), tokens=t.tokens.sum(), requests=t.requests.sum()
+    )
+
+
+def summed_lines(
+    tables: Tables,
+    rules: Sequence[Rule],
+    cost_column: str,
+    tag_keys: Sequence[str] = (),
+) -> ibis.Table:
+    """Every cost line, summed by month and by every attribute that ``rules`` or ``tag_keys``
+    look at. Rollups start here; cache it to run several over one pass of the facts."""
+    rule_tags = [k[4:] for r in rules for k in r.match if k.startswith("tag.")]
+    return _summed(lines(tables, cost_column), [*rule_tags, *tag_keys])
+
+
+def allocated(
+    summed: ibis.Table, initiatives: ibis.Table, inputs: RollupInputs, *, splits: bool = True
+) -> ibis.Table:
+    """The summed lines in the reporting currency, with their initiative and business unit."""
+    t = summed
+    if inputs.rates:
+        t = _convert(t, inputs)
     cases = [(_matches(rule, t), rule.id) for rule in inputs.rules]
     rule_id = ibis.cases(*cases, else_=ibis.null("string")) if cases else ibis.null("string")
     t = t.mutate(rule=(t.initiative.isnull() & (t.source != "manual")).ifelse(rule_id, None))
-    meta = ibis.memtable(
-        {
-            "rule_id": [r.id for r in inputs.rules] or [""],
-            "rule_initiative": [r.initiative for r in inputs.rules] or [None],
-            "rule_unit": [r.business_unit for r in inputs.rules] or [None],
-            "rule_category": [r.category for r in inputs.rules] or [None],
-        },
-        schema={"rule_id": "string", "rule_initiative": "string", "rule_unit": "string",
-                "rule_category": "string"},
-    )  # fmt: skip
-    t = t.left_join(meta, t.rule == meta.rule_id).select(
-        *[c for c in t.columns if c not in ("initiative", "business_unit", "category")],
-        initiative=_.initiative.coalesce(_.rule_initiative),
-        business_unit=_.business_unit.coalesce(_.rule_unit),
-        category=_.rule_category.coalesce(_.category),
+    t = t.mutate(
+        initiative=t.initiative.coalesce(_by_rule(t, inputs.rules, "initiative")),
+        business_unit=t.business_unit.coalesce(_by_rule(t, inputs.rules, "business_unit")),
+        category=_by_rule(t, inputs.rules, "category").coalesce(t.category),
     )
     if splits:
-        t = _split(t, inputs)
-    t = _settled(t)
-    units = tables["initiatives"].select(unit_of=_.id, initiative_unit=_.business_unit)
+        t = _settled(_split(t, inputs))
+    units = initiatives.select(unit_of=_.id, initiative_unit=_.business_unit)
     return t.left_join(units, t.initiative == units.unit_of).select(
         *[c for c in t.columns if c != "business_unit"],
         business_unit=_.business_unit.coalesce(_.initiative_unit),
     )
+
+
+def _by_rule(t: ibis.Table, rules: Sequence[Rule], field: str) -> Any:
+    """What the matched rule says of ``field`` (initiative, business unit or category)."""
+    cases = [(t.rule == r.id, getattr(r, field)) for r in rules if getattr(r, field)]
+    return ibis.cases(*cases, else_=ibis.null("string")) if cases else ibis.null("string")
 
 
 def _settled(t: ibis.Table) -> ibis.Table:
@@ -192,10 +209,17 @@ def _split(t: ibis.Table, inputs: RollupInputs) -> ibis.Table:
     )
 
 
-def rollup(tables: Tables, inputs: RollupInputs, by: Sequence[str],
-           start: date | None = None, end: date | None = None) -> ibis.Table:  # fmt: skip
-    """Allocated cost summed by ``by`` (DIMENSIONS or ``tag:<key>``), months in [start, end)."""
-    t = allocated(tables, inputs)
+def rollup(
+    summed: ibis.Table,
+    initiatives: ibis.Table,
+    inputs: RollupInputs,
+    by: Sequence[str],
+    start: date | None = None,
+    end: date | None = None,
+) -> ibis.Table:
+    """Allocated cost by ``by`` (DIMENSIONS or ``tag:<key>``; the tags must be among those
+    ``summed`` kept), months in [start, end)."""
+    t = allocated(summed, initiatives, inputs)
     t = t.filter(t.amount.notnull())
     if start is not None:
         t = t.filter(t.month >= start)
@@ -203,9 +227,7 @@ def rollup(tables: Tables, inputs: RollupInputs, by: Sequence[str],
         t = t.filter(t.month < end)
     keys = {}
     for key in by:
-        if key.startswith("tag:"):
-            keys[key] = t.tags.get(key.removeprefix("tag:"))
-        elif key in ("initiative", "business_unit"):
+        if key in ("initiative", "business_unit"):
             keys[key] = t[key].coalesce(UNALLOCATED)
         else:
             keys[key] = t[key]
@@ -214,10 +236,16 @@ def rollup(tables: Tables, inputs: RollupInputs, by: Sequence[str],
     return result.order_by([result[k] for k in keys]) if keys else result
 
 
-def drivers(tables: Tables, inputs: RollupInputs) -> ibis.Table:
-    """Per month and initiative: tokens, requests and cost of directly allocated usage."""
-    t = allocated(tables, inputs, splits=False)
-    t = t.filter(t.source.isin(USAGE_SOURCES) & t.initiative.notnull())
+def currencies(summed: ibis.Table, reporting: str) -> ibis.Table:
+    """The (currency, month) pairs of cost not in the reporting currency."""
+    return summed.filter(summed.currency != reporting).select("currency", "month").distinct()
+
+
+def drivers(summed: ibis.Table, initiatives: ibis.Table, inputs: RollupInputs) -> ibis.Table:
+    """Per month and initiative: tokens, requests and cost of directly allocated usage
+    (and, with no initiative, of unallocated usage)."""
+    usage = summed.filter(summed.source.isin(USAGE_SOURCES))
+    t = allocated(usage, initiatives, inputs, splits=False)
     return t.group_by("month", "initiative").aggregate(
         tokens=t.tokens.sum(), requests=t.requests.sum(), cost=t.amount.sum().cast(MONEY)
     )
