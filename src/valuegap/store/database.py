@@ -127,6 +127,15 @@ class Database:
         finally:
             self._depth = 0
 
+    @contextmanager
+    def unordered(self) -> Iterator[None]:
+        """Let DuckDB write rows in any order: bulk inserts then stream instead of buffering."""
+        self._con.execute("SET preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self._con.execute("RESET preserve_insertion_order")
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, params)
 

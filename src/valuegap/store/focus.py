@@ -57,19 +57,20 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
     before = _count(db)
     # A line's key is its content's hash and, for identical lines, its occurrence: re-ingesting
     # a file, or one that overlaps it, adds only the lines not stored yet.
-    db.execute(
-        f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
-        WITH keyed AS (
-            SELECT *, md5({content}) AS content_hash FROM {STAGE}
-        ), numbered AS (
-            SELECT *, content_hash || '-' || row_number() OVER (PARTITION BY content_hash)
-                AS line_key
-            FROM keyed
+    with db.unordered():
+        db.execute(
+            f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
+            WITH keyed AS (
+                SELECT *, md5({content}) AS content_hash FROM {STAGE}
+            ), numbered AS (
+                SELECT *, content_hash || '-' || row_number() OVER (PARTITION BY content_hash)
+                    AS line_key
+                FROM keyed
+            )
+            SELECT line_key, ?, _row, {provider}, {extra}, {", ".join(value(c) for c in COLUMNS)}
+            FROM numbered ANTI JOIN focus_lines USING (line_key)""",
+            [ingest_id],
         )
-        SELECT line_key, ?, _row, {provider}, {extra}, {", ".join(value(c) for c in COLUMNS)}
-        FROM numbered ANTI JOIN focus_lines USING (line_key)""",
-        [ingest_id],
-    )
     return _count(db) - before
 
 

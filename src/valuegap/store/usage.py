@@ -174,43 +174,44 @@ def load_usage(
     tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
     # Typed, keyed and new events: an event id is the key; identical rows without one are
     # numbered, so that re-ingesting a file adds nothing and identical calls still count.
-    db.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _valuegap_events AS
-        WITH keyed AS (
-            SELECT *, CASE WHEN event_id IS NULL THEN md5({content}) END AS content_hash
-            FROM {USAGE_STAGE}
-        ), numbered AS (
-            SELECT *, coalesce(event_id, content_hash || '-' || row_number() OVER (
-                PARTITION BY content_hash)) AS event_key
-            FROM keyed
+    with db.unordered():
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _valuegap_events AS
+            WITH keyed AS (
+                SELECT *, CASE WHEN event_id IS NULL THEN md5({content}) END AS content_hash
+                FROM {USAGE_STAGE}
+            ), numbered AS (
+                SELECT *, coalesce(event_id, content_hash || '-' || row_number() OVER (
+                    PARTITION BY content_hash)) AS event_key
+                FROM keyed
+            )
+            SELECT event_key, {as_utc("timestamp")} AS ts,
+                lower(provider) AS provider, request_model, response_model, {tokens},
+                {as_decimal("cost")} AS reported_cost,
+                CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
+                    AS reported_currency,
+                api_key, team, initiative, p.pseudonym AS user_pseudonym,
+                -- the initiative attribute is also a tag, so that rules can match tag.initiative
+                CASE WHEN initiative IS NULL THEN {_TAGS}
+                     WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
+                     ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
+            FROM numbered LEFT JOIN _valuegap_pseudonyms p USING ("user")
+            ANTI JOIN usage_events USING (event_key)
+            QUALIFY row_number() OVER (PARTITION BY event_key) = 1"""
         )
-        SELECT event_key, {as_utc("timestamp")} AS ts,
-            lower(provider) AS provider, request_model, response_model, {tokens},
-            {as_decimal("cost")} AS reported_cost,
-            CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
-                AS reported_currency,
-            api_key, team, initiative, p.pseudonym AS user_pseudonym,
-            -- the initiative attribute is also a tag, so that rules can match tag.initiative
-            CASE WHEN initiative IS NULL THEN {_TAGS}
-                 WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
-                 ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
-        FROM numbered LEFT JOIN _valuegap_pseudonyms p USING ("user")
-        ANTI JOIN usage_events USING (event_key)
-        QUALIFY row_number() OVER (PARTITION BY event_key) = 1"""
-    )
-    prepare_rates(db, lookup, "_valuegap_events e0", [])
-    db.execute(
-        f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
-            response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
-            computed_cost, price_source, api_key, team, initiative, user_pseudonym, tags)
-        SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
-            {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost, e.reported_currency,
-            {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, e.user_pseudonym,
-            e.tags
-        FROM (SELECT e0.*, {EVENT_KEYS} FROM _valuegap_events e0) e
-        {JOINS}""",
-        [ingest_id, source],
-    )
+        prepare_rates(db, lookup, "_valuegap_events e0", [])
+        db.execute(
+            f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
+                response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
+                computed_cost, price_source, api_key, team, initiative, user_pseudonym, tags)
+            SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
+                {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost, e.reported_currency,
+                {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, e.user_pseudonym,
+                e.tags
+            FROM (SELECT e0.*, {EVENT_KEYS} FROM _valuegap_events e0) e
+            {JOINS}""",
+            [ingest_id, source],
+        )
     read = db.one(f"SELECT count(*) FROM {USAGE_STAGE}")
     added = db.one("SELECT count(*) FROM _valuegap_events")
     db.execute(f"DROP VIEW {USAGE_STAGE}")
