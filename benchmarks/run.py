@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--focus", type=int, default=1_000_000)
     parser.add_argument("--chunks", type=int, default=0,
                         help="also ingest this many more chunks of --events events")
-    parser.add_argument("--memory", default="1.5GB", help="DuckDB memory limit for everyone")
+    parser.add_argument("--memory", default="1GB", help="DuckDB memory limit for everyone")
     parser.add_argument("--work", type=Path, default=Path("benchmark-data"))
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--kwargs", help=argparse.SUPPRESS)
