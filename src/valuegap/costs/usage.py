@@ -74,14 +74,7 @@ def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 document = json.load(handle)
             except json.JSONDecodeError as exc:
-                raise IngestError(
-                    file,
-                    [
-                        IngestError.at(
-                            file, exc.lineno, "(json)", None, f"is not valid JSON: {exc.msg}"
-                        )
-                    ],
-                ) from exc
+                raise _not_json(file, exc.lineno, None, exc) from exc
             for n, event in enumerate(_events(document, {}), start=1):
                 yield n, event
             return
@@ -91,16 +84,14 @@ def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 document = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise IngestError(
-                    file,
-                    [
-                        IngestError.at(
-                            file, number, "(json)", line[:80], f"is not valid JSON: {exc.msg}"
-                        )
-                    ],
-                ) from exc
+                raise _not_json(file, number, line[:80], exc) from exc
             for event in _events(document, {}):
                 yield number, event
+
+
+def _not_json(file: str, line: int, text: str | None, exc: json.JSONDecodeError) -> IngestError:
+    return IngestError(file, [IngestError.at(file, line, "(json)", text,
+                                             f"is not valid JSON: {exc.msg}")])  # fmt: skip
 
 
 def _events(document: Any, resource: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

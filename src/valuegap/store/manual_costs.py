@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from valuegap.costs.manual import CATEGORIES, HEADER, PEOPLE_COLUMNS, spread, whole_months
-from valuegap.errors import IngestError, Problem
+from valuegap.errors import IngestError
 from valuegap.store.database import Database
 from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
 
@@ -54,15 +54,7 @@ def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
     checks.append(((staged.column("amount") and "amount") or "fte",
                    f"{amount} IS NULL AND ({fte} IS NULL OR {rate} IS NULL)",
                    "is empty: give amount, or fte and rate_per_month"))  # fmt: skip
-    problems: list[Problem] = [
-        IngestError.at(file, row, check.label or check.column, value, check.message)
-        for check, row, value in first_bad_rows(db, STAGE, [
-            Check(staged.column(name) or name, condition, message, name)
-            for name, condition, message in checks
-        ])
-    ]  # fmt: skip
-    if problems:
-        raise IngestError(file, problems)
+    _refuse_bad_rows(db, staged, checks)
     rows = db.all(
         f"""SELECT _row, CAST({col["period_start"]} AS DATE) AS s, CAST({col["period_end"]} AS DATE)
             AS e, lower({col["category"]}) AS category, {as_decimal(amount)} AS amount,
@@ -130,15 +122,7 @@ def load_rates(db: Database, staged: Staged) -> int:
         ("rate", f"{{v}} IS NULL OR {_DECIMAL} OR TRY_CAST({{v}} AS DECIMAL(38, 10)) <= 0",
          "is not a positive decimal number"),
     ]  # fmt: skip
-    problems = [
-        IngestError.at(file, row, check.label or check.column, value, check.message)
-        for check, row, value in first_bad_rows(db, STAGE, [
-            Check(staged.column(name) or name, condition, message, name)
-            for name, condition, message in checks
-        ])
-    ]  # fmt: skip
-    if problems:
-        raise IngestError(file, problems)
+    _refuse_bad_rows(db, staged, checks)
     c = {name: quote(staged.column(name) or name) for name in header}
     db.execute(
         f"""CREATE OR REPLACE TEMP TABLE _valuegap_rates AS
@@ -164,3 +148,15 @@ def load_rates(db: Database, staged: Staged) -> int:
 def _count(db: Database) -> int:
     row = db.one("SELECT count(DISTINCT entry_key) FROM manual_costs")
     return int(row[0]) if row else 0
+
+
+def _refuse_bad_rows(db: Database, staged: Staged, checks: list[tuple[str, str, str]]) -> None:
+    """Raise ``IngestError`` naming the first bad row of each (column, condition, message)."""
+    found = first_bad_rows(db, STAGE, [
+        Check(staged.column(name) or name, condition, message, name)
+        for name, condition, message in checks
+    ])  # fmt: skip
+    problems = [IngestError.at(staged.file, row, check.label or check.column, value,
+                               check.message) for check, row, value in found]  # fmt: skip
+    if problems:
+        raise IngestError(staged.file, problems)
