@@ -1,8 +1,10 @@
 """The cost rollups, written once in Ibis so that they run on DuckDB and on Apache Spark.
 
 Every cost line (FOCUS lines, usage events, manual entries) is brought to one shape at a
-monthly grain, converted to the reporting currency, allocated by the rules (first match wins;
-splits multiply a line by each initiative's share), and summed by what a report asks for.
+monthly grain and summed by every attribute the rules and the report look at (one pass over the
+facts; callers cache the sums where the facts live). The sums are converted to the reporting
+currency, allocated by the rules (first match wins; a split multiplies a sum by each
+initiative's share), and summed again by what the report asks for.
 
 Money stays decimal: a line is DECIMAL(38, 10); conversion and splits multiply DECIMAL(18, 9)
 values, which both engines do exactly, and round the product back to 10 places.
