@@ -141,6 +141,11 @@ class Ledger(CostsApi):
     def path(self) -> Path:
         return self._db.path
 
+    def progress(self) -> float | None:
+        """How far the ledger's running statement is (0-100), for a progress bar; None when
+        there is none. Call it from another thread than the one doing the work."""
+        return self._db.progress()
+
     # Users
 
     def add_user(self, name: str, role: str, units: list[str] | None = None) -> User:

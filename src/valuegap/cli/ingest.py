@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,19 +15,42 @@ from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
 if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
+    from valuegap.ledger import Ledger
 
 app = typer.Typer(help="Load cloud bills (FOCUS), LLM usage, manual costs and currency rates.")
 
 Files = Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV, .csv.gz or .parquet")]
 
 
-def _run(work: Callable[[Callable[[int], None]], list[IngestResult]], fmt: OutputFormat) -> None:
+def _run(
+    ledger: Ledger, work: Callable[[Callable[[int], None]], list[IngestResult]],
+    fmt: OutputFormat,
+) -> None:  # fmt: skip
+    """Do ``work`` under a progress bar (the running statement's progress, and rows read where
+    they are counted), then show what landed, with the throughput."""
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    started = time.perf_counter()
     console = Console(stderr=True)
-    with console.status("Reading…") as status:
-        results = work(lambda rows: status.update(f"Reading… {rows:,} rows"))
+    started = time.perf_counter()
+    columns = (TextColumn("Ingesting"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[rows]}"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("ingest", total=100, rows="")
+        done = threading.Event()
+
+        def follow() -> None:
+            while not done.wait(0.2):
+                if (percent := ledger.progress()) is not None:
+                    bar.update(task, completed=percent)
+
+        watcher = threading.Thread(target=follow, daemon=True)
+        watcher.start()
+        try:
+            results = work(lambda rows: bar.update(task, rows=f"{rows:,} rows"))
+        finally:
+            done.set()
+            watcher.join()
     seconds = time.perf_counter() - started
     rows = [
         {"file": r.file, "rows_read": r.rows_read, "rows_added": r.rows_added,
@@ -44,7 +68,7 @@ def _run(work: Callable[[Callable[[int], None]], list[IngestResult]], fmt: Outpu
 def focus(files: Files, fmt: FormatOption = OutputFormat.table) -> None:
     """FOCUS 1.0-1.3 cost-and-usage exports. All files land, or none."""
     with open_ledger() as ledger:
-        _run(lambda _: ledger.ingest_focus(files), fmt)
+        _run(ledger, lambda _: ledger.ingest_focus(files), fmt)
 
 
 @command(app, "usage")
@@ -68,7 +92,7 @@ def usage(
 
     with open_ledger() as ledger:
         columns = parse_mapping(mapping)
-        _run(lambda progress: [ledger.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
+        _run(ledger, lambda progress: [ledger.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
              fmt)  # fmt: skip
 
 
@@ -80,7 +104,7 @@ def costs(
     """Manual costs: period_start,period_end,category,amount,currency,initiative,business_unit,
     description (people may give fte,rate_per_month in place of amount)."""
     with open_ledger() as ledger:
-        _run(lambda _: [ledger.ingest_costs(file)], fmt)
+        _run(ledger, lambda _: [ledger.ingest_costs(file)], fmt)
 
 
 @command(app, "rates")
@@ -90,4 +114,4 @@ def rates(
 ) -> None:
     """Currency rates: valid_from,from_currency,to_currency,rate (1 from = rate to)."""
     with open_ledger() as ledger:
-        _run(lambda _: [ledger.ingest_rates(file)], fmt)
+        _run(ledger, lambda _: [ledger.ingest_rates(file)], fmt)

@@ -44,6 +44,9 @@ class Database:
         except duckdb.Error as exc:
             raise ConfigError(f"{path} cannot be opened as a ledger: {exc}") from exc
         connection.execute("SET TimeZone = 'UTC'")  # timestamps without a zone are UTC
+        # Track long statements' progress for the CLI's own bar, without DuckDB's printed one.
+        connection.execute("SET enable_progress_bar = true")
+        connection.execute("SET enable_progress_bar_print = false")
         if memory_limit:
             try:
                 connection.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
@@ -126,6 +129,12 @@ class Database:
             self._con.commit()
         finally:
             self._depth = 0
+
+    def progress(self) -> float | None:
+        """How far the running statement is, 0 to 100; None when nothing long is running.
+        Safe to call from another thread."""
+        value = float(self._con.query_progress())
+        return None if value < 0 else value
 
     @contextmanager
     def unordered(self) -> Iterator[None]:
