@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal, get_args
 
-CATEGORIES = ("infrastructure", "development", "data", "operations", "opportunity")
+Category = Literal["infrastructure", "development", "data", "operations", "opportunity"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 HEADER = (
     "period_start", "period_end", "category", "amount", "currency", "initiative",
     "business_unit", "description",

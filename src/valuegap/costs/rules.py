@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from valuegap.costs.manual import Category
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import Number, Slug
 
@@ -20,8 +21,6 @@ MATCH_KEYS = (
     "sub_account", "api_key", "model", "service", "service_category", "provider", "team",
     "source",
 )  # fmt: skip
-SOURCES = ("focus", "otel", "litellm", "csv")
-CATEGORIES = ("infrastructure", "development", "data", "operations", "opportunity")
 
 
 class _Model(BaseModel):
@@ -65,8 +64,7 @@ class Rule(_Model):
     match: dict[str, MatchValue] = Field(min_length=1)
     initiative: Slug | None = None
     business_unit: Slug | None = None
-    category: Literal["infrastructure", "development", "data", "operations",
-                      "opportunity"] | None = None  # fmt: skip
+    category: Category | None = None
     split: Split | None = None
 
     @model_validator(mode="after")
