@@ -148,3 +148,32 @@ def test_bad_usage_rows_are_named(ledger: Ledger, tmp_path: Path) -> None:
     found = [str(p) for p in refused.value.problems]
     assert f"{path}, row 2, column 'ts': is not a timestamp" in found[0]
     assert "row 2, column 'in': is not a whole number of tokens >= 0 (found '-3')" in found[1]
+
+
+def test_one_bad_value_in_the_middle_of_a_large_file(ledger: Ledger, tmp_path: Path) -> None:
+    # Large enough that DuckDB reads it on several threads: the row must still be the file's.
+    path = tmp_path / "u.csv"
+    lines = [f"e{n},2025-01-01T00:00:00Z,gpt-4o,{n % 900}" for n in range(1, 300_001)]
+    lines[212_344] = "e212345,2025-01-01T00:00:00Z,gpt-4o,many"
+    path.write_text("event_id,timestamp,model,input_tokens\n" + "\n".join(lines) + "\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "csv")
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}, row 212345, column 'input_tokens': is not a whole number of tokens >= 0 "
+        "(found 'many')"
+    ]
+    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+
+
+def test_identical_calls_without_ids_each_count_and_ids_count_once(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "event_id,timestamp,model,input_tokens\n"
+        + ",2025-01-01T00:00:00Z,gpt-4o,1000\n" * 3  # three identical calls without an id
+        + "e9,2025-01-01T00:00:00Z,gpt-4o,5\n" * 2  # one call, exported twice
+    )
+    assert ledger.ingest_usage(path, "csv").rows_added == 4
+    assert ledger.ingest_usage(path, "csv").rows_added == 0
+    assert ledger._db.one("SELECT count(*) FROM usage_events") == (4,)

@@ -79,7 +79,7 @@ class CostsApi:
             if fmt == "otel":
                 stage_events(self._db, _counting(otel_events(path), progress))
             else:
-                staged = stage_file(self._db, path)
+                staged = stage_file(self._db, path, numbered=False)
                 columns = LITELLM_COLUMNS if fmt == "litellm" else {}
                 names = {**columns, **(mapping or {})}
                 stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
@@ -120,6 +120,8 @@ class CostsApi:
     def _ingest(
         self, kind: str, paths: Sequence[Path], load: Callable[[Path, int], tuple[int, int]]
     ) -> list[IngestResult]:
+        from valuegap.store.staging import drop_stage
+
         self._require("cost.write")
         results = []
         with self._db.transaction():
@@ -138,7 +140,7 @@ class CostsApi:
                     None,
                     {"file": Path(path).name, "rows_read": read, "rows_added": added},
                 )
-        self._db.execute("DROP TABLE IF EXISTS _valuegap_stage")
+        drop_stage(self._db)
         return results
 
     # Prices

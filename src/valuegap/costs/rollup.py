@@ -6,8 +6,9 @@ facts; callers cache the sums where the facts live). The sums are converted to t
 currency, allocated by the rules (first match wins; a split multiplies a sum by each
 initiative's share), and summed again by what the report asks for.
 
-Money stays decimal: a line is DECIMAL(38, 10); conversion and splits multiply DECIMAL(18, 9)
-values, which both engines do exactly, and round the product back to 10 places.
+Money stays decimal: a line is DECIMAL(38, 18) (priced usage has 18 places), its sums
+DECIMAL(38, 10); conversion and splits multiply DECIMAL(18, 9) values, which both engines do
+exactly, and round the product back to 10 places.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ibis import _
 from valuegap.costs.rules import Rule, rule_shares
 
 MONEY = dt.Decimal(38, 10)
+LINE_MONEY = dt.Decimal(38, 18)  # rounded to MONEY once summed: rounding every line is slow
 FACTOR = dt.Decimal(18, 9)
 TAGS = dt.Map(dt.string, dt.string)
 UNALLOCATED = "(unallocated)"
@@ -58,7 +60,7 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
         provider=f.provider, service=f.service_name, service_category=f.service_category,
         sub_account=f.sub_account_id, api_key=none, model=none, team=none,
         tags=f.tags.cast(TAGS), category=ibis.literal("infrastructure"),
-        currency=f.billing_currency, amount=f[cost_column].cast(MONEY), tokens=zero,
+        currency=f.billing_currency, amount=f[cost_column].cast(LINE_MONEY), tokens=zero,
         requests=zero, initiative=none, business_unit=none,
     )  # fmt: skip
     usage = u.select(
@@ -68,14 +70,14 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
         model=u.response_model.coalesce(u.request_model), team=u.team, tags=u.tags.cast(TAGS),
         category=ibis.literal("infrastructure"),
         currency=u.reported_cost.isnull().ifelse("USD", u.reported_currency),
-        amount=u.reported_cost.coalesce(u.computed_cost).cast(MONEY),
+        amount=u.reported_cost.cast(LINE_MONEY).coalesce(u.computed_cost),
         tokens=(u.input_tokens + u.output_tokens).cast("int64"),
         requests=ibis.literal(1, type="int64"), initiative=none, business_unit=none,
     )  # fmt: skip
     manual = m.select(
         source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
         service_category=none, sub_account=none, api_key=none, model=none, team=none,
-        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
+        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(LINE_MONEY),
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
     )  # fmt: skip
     # One schema, every column nullable, so that the sources union.

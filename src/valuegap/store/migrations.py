@@ -210,4 +210,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "computed usage cost kept to 18 decimal places, as priced (rounding it cost more than "
+        "pricing it)",
+        ("ALTER TABLE usage_events ALTER computed_cost SET DATA TYPE DECIMAL(38, 18)",),
+    ),
 )

@@ -1,7 +1,7 @@
 """Pricing usage events: organisation overrides first, then the catalogue; else unpriced.
 
-Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as
-DECIMAL(38, 10). Each catalogue tier covers a range of input tokens and each override a range of
+Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as it
+comes, DECIMAL(38, 18) (rounding it to fewer places in SQL takes longer than pricing it). Each catalogue tier covers a range of input tokens and each override a range of
 days, so that an event meets at most one of each in a plain equality join.
 """
 
@@ -46,7 +46,7 @@ def _cost(r: str) -> str:
     + coalesce({r}.output, 0) * (e.output_tokens
           - CASE WHEN {r}.reasoning IS NOT NULL THEN e.reasoning_tokens ELSE 0 END)
     + coalesce({r}.reasoning, 0) * e.reasoning_tokens
-    + coalesce({r}.per_request, 0) AS DECIMAL(38, 10))"""
+    + coalesce({r}.per_request, 0) AS DECIMAL(38, 18))"""
 
 
 COMPUTED_COST = f"""CASE WHEN o.model IS NOT NULL THEN {_cost("o")}

@@ -4,6 +4,10 @@ DuckDB reads the file itself (CSV, gzip-compressed CSV, or Parquet), so a file n
 in Python's memory. Rows are numbered from 1, the first row after the header. Validation then
 asks SQL for the first bad value of each column, so that an error names file, row, column and
 value.
+
+Numbering the rows of a CSV file makes DuckDB read it on one thread, so a large file that needs
+row numbers only to name a bad value can be staged unnumbered, as a view over the file: the rows
+are numbered only when a check fails.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from valuegap.errors import IngestError
 from valuegap.store.database import Database
 
 STAGE = "_valuegap_stage"
+NUMBERED = "_valuegap_numbered"
 
 
 def quote(name: str) -> str:
@@ -61,9 +66,19 @@ class Check:
 def first_bad_rows(
     db: Database, table: str, checks: list[Check]
 ) -> list[tuple[Check, int, object]]:
-    """One scan for all checks: the first bad row of each, with its value."""
+    """One scan for all checks: the first bad row of each, with its value. A table without
+    ``_row`` is scanned once to see whether anything is bad, and numbered only if so."""
     if not checks:
         return []
+    if not any(r["column_name"] == "_row" for r in db.all(f"DESCRIBE {table}")):
+        flags = ", ".join(f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks)
+        if not any(db.one(f"SELECT {flags} FROM {table}") or ()):
+            return []
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {NUMBERED} AS "
+            f"SELECT row_number() OVER () AS _row, * FROM {table}"
+        )
+        table = NUMBERED
     selects = ", ".join(
         f"min(_row) FILTER (WHERE {c.condition.replace('{v}', quote(c.column))})" for c in checks
     )
@@ -81,6 +96,7 @@ class Staged:
     file: str
     columns: list[str]  # as spelled in the file
     rows: int
+    numbered: bool  # has _row
 
     def column(self, name: str) -> str | None:
         """The file's spelling of a column, matched without regard to letter case."""
@@ -88,26 +104,26 @@ class Staged:
         return next((c for c in self.columns if c.lower() == wanted), None)
 
 
-def stage_file(db: Database, path: Path) -> Staged:
-    """Read ``path`` into the staging table, replacing what was staged before."""
+def stage_file(db: Database, path: Path, *, numbered: bool = True) -> Staged:
+    """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
+    CSV file is staged as a view that reads the file again each time it is used."""
     file = str(path)
     if not path.is_file():
         raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
     try:
         if path.suffix.lower() == ".parquet":
-            _stage_parquet(db, path)
+            _stage_parquet(db, path, numbered)
         else:
-            _stage_csv(db, path)
+            _stage_csv(db, path, numbered)
+        row = db.one(f"SELECT count(*) FROM {STAGE}")  # reads a view's file: a broken row fails
     except duckdb.Error as exc:
         raise _csv_error(file, exc) from exc
-    columns = [
-        str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}") if r["column_name"] != "_row"
-    ]
-    row = db.one(f"SELECT count(*) FROM {STAGE}")
-    return Staged(file, columns, int(row[0]) if row else 0)
+    names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
+    columns = [name for name in names if name != "_row"]
+    return Staged(file, columns, int(row[0]) if row else 0, "_row" in names)
 
 
-def _stage_csv(db: Database, path: Path) -> None:
+def _stage_csv(db: Database, path: Path, numbered: bool) -> None:
     header = _csv_header(path)
     duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
     if duplicates or not header or any(not c.strip() for c in header):
@@ -117,16 +133,30 @@ def _stage_csv(db: Database, path: Path) -> None:
                                        "be present and unique")]
         )  # fmt: skip
     columns = "{" + ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in header) + "}"
-    db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
-        "SELECT row_number() OVER () AS _row, * FROM read_csv(?, header = true, "
-        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        f"nullstr = ['NULL', ''], columns = {columns})",
-        [str(path)],
+    read = (
+        f"read_csv({_sql_text(str(path))}, header = true, auto_detect = false, delim = ',', "
+        f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns})"
     )
+    if numbered:
+        _create_stage(db, True, f"SELECT row_number() OVER () AS _row, * FROM {read}")
+    else:
+        _create_stage(db, False, f"SELECT * FROM {read}")
 
 
-def _stage_parquet(db: Database, path: Path) -> None:
+def drop_stage(db: Database) -> None:
+    for name in (STAGE, NUMBERED):
+        found = db.one("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                       [name])  # fmt: skip
+        if found:
+            db.execute(f"DROP {'VIEW' if found[0] == 'VIEW' else 'TABLE'} {name}")
+
+
+def _create_stage(db: Database, table: bool, select: str) -> None:
+    drop_stage(db)
+    db.execute(f"CREATE TEMP {'TABLE' if table else 'VIEW'} {STAGE} AS {select}")
+
+
+def _stage_parquet(db: Database, path: Path, numbered: bool) -> None:
     described = db.all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
     selects = []
     for column in described:
@@ -134,10 +164,12 @@ def _stage_parquet(db: Database, path: Path) -> None:
         text = f"to_json({quote(name)})" if kind.startswith(("MAP", "STRUCT")) else quote(name)
         # as in CSV, the text NULL and the empty string are nulls
         selects.append(f"nullif(nullif(CAST({text} AS VARCHAR), 'NULL'), '') AS {quote(name)}")
-    db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _row, "
-        f"{', '.join(selects)} FROM read_parquet(?, file_row_number = true)",
-        [str(path)],
+    # Parquet gives row numbers cheaply: an unnumbered stage is a view that still has them.
+    _create_stage(
+        db,
+        numbered,
+        f"SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
+        f"FROM read_parquet({_sql_text(str(path))}, file_row_number = true)",
     )
 
 

@@ -82,7 +82,7 @@ def stage_mapped(
     (field -> the file's column; ``tag.<key>`` fields become tags; LiteLLM's request_tags
     become tags too)."""
     problems: list[Problem] = []
-    selects = ["_row"]
+    selects = ["_row"] if staged.numbered else []
     for field in FIELDS:
         column = mapping.get(field) or staged.column(field)
         if column is None and field == "request_model":
@@ -162,6 +162,10 @@ def load_usage(
     ]
     if problems:
         raise IngestError(file, problems)
+    counted = db.one(
+        f"SELECT count(*), count(event_id), count(DISTINCT event_id) FROM {USAGE_STAGE}"
+    )
+    read, with_id, distinct_ids = (int(n) for n in counted) if counted else (0, 0, 0)
     users = db.all(f'SELECT DISTINCT "user" FROM {USAGE_STAGE} WHERE "user" IS NOT NULL')
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
@@ -170,52 +174,59 @@ def load_usage(
         pairs = [(u["user"], pseudonymise(u["user"])) for u in users]
         db.insert_arrow("_valuegap_pseudonyms", pa.table({
             "user": [p[0] for p in pairs], "pseudonym": [p[1] for p in pairs]}))  # fmt: skip
+    typed = f"""SELECT {as_utc("timestamp")} AS ts, lower(provider) AS provider, request_model,
+        response_model FROM {USAGE_STAGE}"""
+    prepare_rates(db, lookup, f"({typed}) e0", [])
     content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in (*FIELDS, "tags"))
-    tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
-    # Typed, keyed and new events: an event id is the key; identical rows without one are
-    # numbered, so that re-ingesting a file adds nothing and identical calls still count.
-    with db.unordered():
-        db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _valuegap_events AS
-            WITH keyed AS (
-                SELECT *, CASE WHEN event_id IS NULL THEN md5({content}) END AS content_hash
-                FROM {USAGE_STAGE}
-            ), numbered AS (
-                SELECT *, coalesce(event_id, content_hash || '-' || row_number() OVER (
-                    PARTITION BY content_hash)) AS event_key
-                FROM keyed
-            )
-            SELECT event_key, {as_utc("timestamp")} AS ts,
-                lower(provider) AS provider, request_model, response_model, {tokens},
-                {as_decimal("cost")} AS reported_cost,
-                CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
-                    AS reported_currency,
-                api_key, team, initiative, p.pseudonym AS user_pseudonym,
-                -- the initiative attribute is also a tag, so that rules can match tag.initiative
-                CASE WHEN initiative IS NULL THEN {_TAGS}
-                     WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
-                     ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
-            FROM numbered LEFT JOIN _valuegap_pseudonyms p USING ("user")
-            ANTI JOIN usage_events USING (event_key)
-            QUALIFY row_number() OVER (PARTITION BY event_key) = 1"""
+    keyed = []  # each branch only when the file has such events: each reads the file
+    if with_id or not read:
+        keyed.append(
+            f"SELECT *, event_id AS event_key FROM {USAGE_STAGE} WHERE event_id IS NOT NULL"
         )
-        prepare_rates(db, lookup, "_valuegap_events e0", [])
-        db.execute(
+    if with_id < read:
+        keyed.append(f"""SELECT *, content_hash || '-' || row_number() OVER (
+                PARTITION BY content_hash) AS event_key
+            FROM (SELECT *, md5({content}) AS content_hash FROM {USAGE_STAGE}
+                  WHERE event_id IS NULL)""")
+    tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
+    # One statement from the staged file to the ledger. An event id is the key; identical rows
+    # without one are numbered, so that re-ingesting a file adds nothing and identical calls
+    # still count.
+    with db.unordered():
+        added = db.one(
             f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
                 response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
                 computed_cost, price_source, api_key, team, initiative, user_pseudonym, tags)
+            WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
+            ), new AS (
+                SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
+                {"QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
+                 if distinct_ids < with_id else ""}
+            ), e0 AS (
+                SELECT event_key, {as_utc("timestamp")} AS ts, lower(provider) AS provider,
+                    request_model, response_model, {tokens},
+                    {as_decimal("cost")} AS reported_cost,
+                    CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
+                        AS reported_currency,
+                    api_key, team, initiative, "user",
+                    -- the initiative attribute is also a tag, so that rules can match
+                    -- tag.initiative
+                    CASE WHEN initiative IS NULL THEN {_TAGS}
+                         WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
+                         ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
+                FROM new
+            )
             SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
                 {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost, e.reported_currency,
-                {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, e.user_pseudonym,
+                {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, p.pseudonym,
                 e.tags
-            FROM (SELECT e0.*, {EVENT_KEYS} FROM _valuegap_events e0) e
+            FROM (SELECT e0.*, {EVENT_KEYS} FROM e0) e
+            LEFT JOIN _valuegap_pseudonyms p USING ("user")
             {JOINS}""",
             [ingest_id, source],
         )
-    read = db.one(f"SELECT count(*) FROM {USAGE_STAGE}")
-    added = db.one("SELECT count(*) FROM _valuegap_events")
     db.execute(f"DROP VIEW {USAGE_STAGE}")
-    for table in (_EVENT_ROWS, "_valuegap_pseudonyms", "_valuegap_events"):
+    for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     drop_rates(db)
-    return (int(read[0]) if read else 0), (int(added[0]) if added else 0)
+    return read, (int(added[0]) if added else 0)
