@@ -242,8 +242,7 @@ class CostsApi:
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
-        tags = [k.removeprefix("tag:") for k in by if k.startswith("tag:")]
-        with self.rollup_base(tags) as (summed, initiatives, inputs):
+        with self.rollup_base(by) as (summed, initiatives, inputs):
             result = rollup(summed, initiatives, inputs, by, start, end).to_pyarrow()
         rows: list[dict[str, Any]] = result.to_pylist()
         for row in rows:
@@ -254,9 +253,10 @@ class CostsApi:
         return rows
 
     @contextmanager
-    def rollup_base(self, tag_keys: Sequence[str] = ()) -> Iterator[tuple[Any, Any, Any]]:
-        """The facts summed once (cached where they live), the initiatives, and the rules,
-        rates and proportional shares to allocate them with."""
+    def rollup_base(self, by: Sequence[str] = ()) -> Iterator[tuple[Any, Any, Any]]:
+        """The facts summed once by what the rules and ``by`` look at (cached where they
+        live), the initiatives, and the rules, rates and proportional shares to allocate them
+        with."""
         from valuegap.costs.focus import COST_COLUMNS
         from valuegap.costs.rollup import summed_lines
         from valuegap.store.engine import ibis_tables
@@ -264,7 +264,7 @@ class CostsApi:
         tables = ibis_tables(self._db)
         rules = self.allocation_rules().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        summed = summed_lines(tables, rules, column, tag_keys).cache()
+        summed = summed_lines(tables, rules, column, by).cache()
         try:
             initiatives = tables["initiatives"]
             yield summed, initiatives, self.rollup_inputs(summed, initiatives, rules)

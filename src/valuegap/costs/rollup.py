@@ -95,12 +95,17 @@ def _matches(rule: Rule, t: ibis.Table) -> Any:
     return condition
 
 
-def _summed(t: ibis.Table, tag_keys: Sequence[str]) -> ibis.Table:
-    """Lines summed over everything but what rules and reports look at: the tags they name
-    become columns (``tag:<key>``), and the rest of a line's detail goes. Rules then run over
-    a few thousand sums instead of millions of lines, and the totals are the same."""
-    t = t.mutate(**{f"tag:{key}": t.tags.get(key) for key in sorted(set(tag_keys))}).drop("tags")
-    keys = [c for c in t.columns if c not in ("amount", "tokens", "requests")]
+# What every rollup needs of a line, whatever the rules and the report look at.
+_ALWAYS = ("month", "category", "currency", "source", "initiative", "business_unit")
+
+
+def _summed(t: ibis.Table, keep: Sequence[str]) -> ibis.Table:
+    """Lines summed over everything but what rules and reports look at (``keep``: columns,
+    and tags as ``tag:<key>``, which become columns). Rules then run over a few thousand sums
+    instead of millions of lines, and the totals are the same."""
+    tag_keys = sorted({k[4:] for k in keep if k.startswith("tag:")})
+    t = t.mutate(**{f"tag:{key}": t.tags.get(key) for key in tag_keys})
+    keys = [c for c in t.columns if c in _ALWAYS or c in keep]
     return t.group_by(keys).aggregate(
         amount=t.amount.sum().cast(MONEY), tokens=t.tokens.sum(), requests=t.requests.sum()
     )
@@ -110,12 +115,13 @@ def summed_lines(
     tables: Tables,
     rules: Sequence[Rule],
     cost_column: str,
-    tag_keys: Sequence[str] = (),
+    by: Sequence[str] = (),
 ) -> ibis.Table:
-    """Every cost line, summed by month and by every attribute that ``rules`` or ``tag_keys``
-    look at. Rollups start here; cache it to run several over one pass of the facts."""
-    rule_tags = [k[4:] for r in rules for k in r.match if k.startswith("tag.")]
-    return _summed(lines(tables, cost_column), [*rule_tags, *tag_keys])
+    """Every cost line, summed by month and by every attribute that ``rules`` or a report
+    by ``by`` (DIMENSIONS or ``tag:<key>``) look at. Rollups start here; cache it to run
+    several over one pass of the facts."""
+    rule_keys = [k.replace("tag.", "tag:", 1) for r in rules for k in r.match]
+    return _summed(lines(tables, cost_column), [*rule_keys, *by])
 
 
 def allocated(
