@@ -1,8 +1,9 @@
 """Pricing usage events: organisation overrides first, then the catalogue; else unpriced.
 
 Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as it
-comes, DECIMAL(38, 18) (rounding it to fewer places in SQL takes longer than pricing it). Each catalogue tier covers a range of input tokens and each override a range of
-days, so that an event meets at most one of each in a plain equality join.
+comes, DECIMAL(38, 18) (rounding it to fewer places in SQL takes longer than pricing it). Each
+catalogue tier covers a range of input tokens and each override a range of days, so that an
+event meets at most one of each in a plain equality join.
 """
 
 from __future__ import annotations
