@@ -78,3 +78,32 @@ def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
         assert {"AWS", "OpenAI", "openai", "anthropic", "gcp.gemini"} <= providers
         gaps = [r for r in ledger.reconcile() if r["status"] == "gap"]
         assert [(r["provider"], r["month"]) for r in gaps] == [("openai", "2026-03")]
+
+
+def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        report = ledger.portfolio_report()
+        rows = {r["id"]: r for r in report["initiatives"]}
+        assert {r["state"] for r in rows.values()} == {"validated", "not_validated", "killed"}
+        assert 0 < report["attribution_coverage"] < 1
+        for name in ("total_cost", "value", "value_low", "value_high", "roi",
+                     "roi_conservative", "validated"):  # fmt: skip
+            assert name in rows["loc-qa"]
+        methods = {
+            m.method for i in ledger.initiatives() for m in i.metrics if rows[i.id]["validated"]
+        }
+        assert {"direct", "before_after", "ab_test", "diff_in_diff"} <= methods
+        assert "includes zero" in rows["code-review"]["validation_reason"]
+        summariser = ledger.initiative_report("meeting-summariser")
+        assert "not agreed in advance" in summariser["metrics"][0]["validation_reason"]
+        code_review = ledger.initiative_report("code-review")
+        assert code_review["behaviour"]["override_rate"] == 0.9
+        loc_qa = ledger.initiative_report("loc-qa")
+        accuracy = loc_qa["quality"][0]
+        assert (accuracy["reference"], accuracy["latest"], accuracy["drifted"]) == (
+            0.95,
+            0.72,
+            True,
+        )
+        capacity = ledger.initiative_report("doc-classifier")["capacity"]
+        assert 0 < capacity["not_captured"] < capacity["hours_saved"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from valuegap.demo_costs import load_demo_costs
+from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError
 from valuegap.ledger import Ledger
 from valuegap.portfolio.model import Portfolio
@@ -290,6 +291,7 @@ TIMELINE: list[tuple[int, str, str, str, Any]] = [
     (130, "ana.costa", "attest", "loc-qa", "all"),
     (135, "ana.costa", "advance", "loc-qa", "production"),
     (150, "finn.berg", "agree", "fraud-losses", None),
+    (150, "finn.berg", "agree", "summary-hours-saved", None),  # after measuring began
     (155, "lena.fischer", "advance", "fraud-detection", "poc"),
     (170, "lena.fischer", "advance", "product-recs", "mvp"),
     (200, "omar.haddad", "advance", "refund-agent", "mvp"),
@@ -343,15 +345,18 @@ def build_demo(settings: Settings, *, actor: str) -> str:
         with tempfile.TemporaryDirectory() as folder:
             calendar.now = START + timedelta(days=540)
             load_demo_costs(admin.acting_as("finn.berg"), Path(folder))
+            load_demo_outcomes(admin.acting_as("finn.berg"), Path(folder))
         present = {i.stage for i in admin.initiatives()}
         stages = [s for s in STAGES if s in present]
         count = len(admin.initiatives())
     return (
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
         f"{', '.join(stages)}, {len(PEOPLE) + 1} users ({actor} is admin).\n"
-        "with 18 months of cost (cloud bills, LLM usage, people, data, operations).\n"
+        "with 18 months of cost (cloud bills, LLM usage, people, data, operations) and of\n"
+        "measured outcomes (counts, before/after, A/B tests, a regional rollout).\n"
         f"Try: valuegap initiative list --db {path}\n"
-        f"     valuegap report costs --by initiative --db {path}"
+        f"     valuegap report costs --by initiative --db {path}\n"
+        f"     valuegap report portfolio --db {path}"
     )
 
 

@@ -15,6 +15,7 @@ from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
 from valuegap.governance.roles import Permission, User
+from valuegap.outcomes.api import OutcomesApi
 from valuegap.portfolio import stages
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
@@ -53,7 +54,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi):
+class Ledger(CostsApi, OutcomesApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(

@@ -32,8 +32,25 @@ class Settings:
     memory_limit: str | None = None
     """The most memory DuckDB may use, e.g. "2GB"; beyond it, work spills to disk.
     Default: DuckDB's own (80 % of the machine's memory)."""
+    confidence_level: float = 0.95
+    """The confidence level of every attribution interval, between 0.5 and 1."""
+    quality_drift_threshold: float = 0.05
+    """A quality score this far below the PoC's reference (e.g. 0.05 = five points of
+    accuracy) is flagged as drift."""
+    count_uncaptured_capacity: bool = False
+    """Count the value of hours saved that were not captured (neither redeployed nor a cost
+    reduced). By default only captured hours are realised value."""
 
     def __post_init__(self) -> None:
+        for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
+                           ("count_uncaptured_capacity", bool)):  # fmt: skip
+            object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
+        if not 0.5 <= self.confidence_level < 1:
+            raise ConfigError(
+                f"confidence_level {self.confidence_level} must be at least 0.5 and below 1"
+            )
+        if self.quality_drift_threshold < 0:
+            raise ConfigError("quality_drift_threshold must not be negative")
         if self.cost_column not in COST_COLUMNS:
             raise ConfigError(
                 f"cost_column {self.cost_column!r} is not one of {', '.join(COST_COLUMNS)}"
@@ -89,9 +106,26 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             f"the settings are {', '.join(sorted(_KEYS))}"
         )
     for key, value in data.items():
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: {key} must be a string (found {value!r})")
+        if not isinstance(value, str | int | float | bool):
+            raise ConfigError(f"{path}: {key} must be a string or a number (found {value!r})")
     return data
+
+
+def _typed(name: str, value: Any, kind: type) -> Any:
+    """A setting given as text (environment, flags) in its type."""
+    if isinstance(value, kind) and not (kind is float and isinstance(value, bool)):
+        return value
+    text = str(value).strip().lower()
+    if kind is bool:
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        raise ConfigError(f"{name} must be true or false (found {value!r})")
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number (found {value!r})") from None
 
 
 def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

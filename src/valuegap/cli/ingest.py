@@ -1,4 +1,5 @@
-"""``valuegap ingest``: load cloud bills, LLM usage, manual costs and currency rates."""
+"""``valuegap ingest``: load cloud bills, LLM usage, manual costs, currency rates and measured
+outcomes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
     from valuegap.ledger import Ledger
 
-app = typer.Typer(help="Load cloud bills (FOCUS), LLM usage, manual costs and currency rates.")
+app = typer.Typer(
+    help="Load cloud bills (FOCUS), LLM usage, manual costs, currency rates and measured outcomes."
+)
 
 Files = Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV, .csv.gz or .parquet")]
 
@@ -115,3 +118,30 @@ def rates(
     """Currency rates: valid_from,from_currency,to_currency,rate (1 from = rate to)."""
     with open_ledger() as ledger:
         _run(ledger, lambda _: [ledger.ingest_rates(file)], fmt)
+
+
+def _measures(kind: str, help: str) -> None:
+    def load(
+        file: Annotated[Path, typer.Argument(metavar="FILE")],
+        fmt: FormatOption = OutputFormat.table,
+    ) -> None:
+        with open_ledger() as ledger:
+            _run(ledger, lambda _: [ledger.ingest_measures(kind, file)], fmt)  # type: ignore[arg-type]
+
+    load.__doc__ = help
+    load.__name__ = kind
+    command(app, kind)(load)
+
+
+_measures("observations", "Metric observations: metric,period_start,period_end,group,phase and "
+          "n,mean,sd (or n,sum,sum_sq), optionally volume; group treatment|control|all, phase "
+          "before|after.")  # fmt: skip
+_measures("outcomes", "Successful outcome counts: initiative,metric,period_start,period_end,"
+          "count,source (source: the system of record).")  # fmt: skip
+_measures("behaviour", "Decisions per initiative and period: initiative,period_start,period_end,"
+          "decisions,accepted,overridden,escalated, optionally review_minutes.")  # fmt: skip
+_measures("quality", "Quality on labelled samples: initiative,period_start,period_end,score,"
+          "sample_size, optionally measure (default accuracy) and reference (true for the "
+          "PoC's figure).")  # fmt: skip
+_measures("capacity", "Hours saved: initiative,period_start,period_end,redeployed,cost_reduced,"
+          "not_captured.")  # fmt: skip

@@ -1,17 +1,18 @@
-"""``valuegap report``: costs by any dimension, and reconciliation with the invoices."""
+"""``valuegap report``: costs by any dimension, reconciliation with the invoices, and value:
+one initiative, the portfolio, the scoreboard."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
-app = typer.Typer(help="Reports: costs, reconciliation.")
+app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, scoreboard.")
 
 Month = Annotated[date | None, typer.Option(parser=parse.month, help="YYYY-MM (or YYYY-MM-DD).")]
 
@@ -61,3 +62,121 @@ def reconcile(
     with open_ledger() as ledger:
         rows = ledger.reconcile(tolerance)
     render.records(rows, fmt, title="Reconciliation")
+
+
+Period = Annotated[
+    str | None,
+    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+]
+From = Annotated[
+    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
+]
+To = Annotated[
+    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
+]
+
+
+def _window(period: str | None, start: date | None, end: date | None) -> Any:
+    from valuegap.outcomes.periods import Window, parse_period
+
+    if period and (start or end):
+        raise typer.BadParameter("give --period, or --from/--to, not both")
+    return parse_period(period) if period else Window(start, end)
+
+
+@command(app, "initiative")
+def initiative(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID")],
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """One initiative's cost, value with its interval, ROI, payback, cost per successful
+    outcome, capacity, behaviour and quality."""
+    with open_ledger() as ledger:
+        report = ledger.initiative_report(initiative_id, _window(period, start, end))
+    _show(report, fmt, "metrics", {
+        "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
+                    "validation_reason"],
+        "periods": [],
+        "by_month": [],
+    })  # fmt: skip
+
+
+@command(app, "portfolio")
+def portfolio(
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
+    cost (unallocated included) tied to a validated outcome."""
+    with open_ledger() as ledger:
+        report = ledger.portfolio_report(_window(period, start, end))
+    _show(report, fmt, "initiatives", {
+        "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
+                        "roi_conservative"],
+    })  # fmt: skip
+
+
+@command(app, "scoreboard")
+def scoreboard(
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Coverage and its change, laggards retired, cost per successful outcome falling, per
+    business unit (default: the latest quarter with cost, against the one before)."""
+    with open_ledger() as ledger:
+        window = _window(period, start, end) if period or start or end else None
+        report = ledger.scoreboard(window)
+    _show(report, fmt, "business_units", {})
+
+
+def _show(
+    report: dict[str, Any], fmt: OutputFormat, rows: str, shown: dict[str, list[str]]
+) -> None:
+    """JSON: the whole report. CSV: its main list. A table: the report with the named lists
+    cut to the named columns (an empty list of columns leaves the list out)."""
+    if fmt is OutputFormat.csv:
+        render.records(report[rows], fmt)
+        return
+    if fmt is OutputFormat.table:
+        report = _flat(_cut(report, shown))
+    render.document(report, fmt)
+
+
+def _flat(report: dict[str, Any]) -> dict[str, Any]:
+    """Objects of plain values become rows of their own: ``outcomes.trend``."""
+    flat: dict[str, Any] = {}
+    for key, value in report.items():
+        if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _cut(value: Any, shown: dict[str, list[str]]) -> Any:
+    """For people: named lists cut to their columns, money with separators, floats short."""
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"{value['from'] or 'the beginning'} to {value['to'] or 'now'}"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        cut = {}
+        for key, item in value.items():
+            if key in shown and not shown[key]:
+                continue
+            if key in shown and isinstance(item, list):
+                item = [{c: row.get(c) for c in shown[key]} for row in item]
+            cut[key] = _cut(item, shown)
+        return cut
+    if isinstance(value, list):
+        return [_cut(item, shown) for item in value]
+    return value

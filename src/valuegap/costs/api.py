@@ -118,11 +118,15 @@ class CostsApi:
         return self._ingest("rates", [path], load)[0]
 
     def _ingest(
-        self, kind: str, paths: Sequence[Path], load: Callable[[Path, int], tuple[int, int]]
+        self,
+        kind: str,
+        paths: Sequence[Path],
+        load: Callable[[Path, int], tuple[int, int]],
+        permission: str = "cost.write",
     ) -> list[IngestResult]:
         from valuegap.store.staging import drop_stage
 
-        self._require("cost.write")
+        self._require(permission)
         results = []
         with self._db.transaction():
             for path in paths:

@@ -17,6 +17,7 @@ Permission = Literal[
     "control.attest",  # attest readiness controls
     "metric.agree",  # the finance sign-off of an attribution method
     "cost.write",  # ingest costs and usage, set prices, rates and allocation rules
+    "outcome.write",  # ingest observations, outcome counts, behaviour, quality, capacity
     "user.manage",
 ]
 
@@ -25,7 +26,7 @@ Permission = Literal[
 GRANTS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
     "contributor": frozenset({"read", "portfolio.write", "stage.move", "control.attest"}),
-    "finance": frozenset({"read", "metric.agree", "cost.write"}),
+    "finance": frozenset({"read", "metric.agree", "cost.write", "outcome.write"}),
     "governance": frozenset({"read", "stage.move", "control.attest"}),
     "admin": frozenset(get_args(Permission)),
 }
@@ -87,5 +88,6 @@ _DESCRIPTIONS: dict[str, str] = {
     "control.attest": "attest readiness controls",
     "metric.agree": "agree an attribution method",
     "cost.write": "ingest costs or change prices, rates and allocation rules",
+    "outcome.write": "ingest measured outcomes",
     "user.manage": "add or change users",
 }

@@ -216,4 +216,68 @@ MIGRATIONS: tuple[Migration, ...] = (
         "pricing it)",
         ("ALTER TABLE usage_events ALTER computed_cost SET DATA TYPE DECIMAL(38, 18)",),
     ),
+    Migration(
+        4,
+        "outcomes: observations, outcome counts, behaviour, quality, capacity",
+        (
+            """CREATE TABLE observations (
+                metric VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,         -- periods are [start, end)
+                "group" VARCHAR NOT NULL,         -- treatment | control | all
+                phase VARCHAR NOT NULL,           -- before | after
+                n BIGINT,
+                mean DOUBLE,                      -- or sum and sum_sq, as the file gave them
+                sd DOUBLE,
+                sum DOUBLE,
+                sum_sq DOUBLE,
+                volume DECIMAL(38, 10),           -- units of work the effect applies to
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (metric, period_start, period_end, "group", phase)
+            )""",
+            """CREATE TABLE outcome_counts (
+                initiative VARCHAR NOT NULL,
+                metric VARCHAR NOT NULL,          -- '' when the count is for no one metric
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,
+                count BIGINT NOT NULL,
+                source VARCHAR,                   -- the system of record
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (initiative, metric, period_start, period_end)
+            )""",
+            """CREATE TABLE behaviour (
+                initiative VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,
+                decisions BIGINT NOT NULL,
+                accepted BIGINT NOT NULL,
+                overridden BIGINT NOT NULL,
+                escalated BIGINT NOT NULL,
+                review_minutes DECIMAL(38, 10),
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (initiative, period_start, period_end)
+            )""",
+            """CREATE TABLE quality (
+                initiative VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,
+                measure VARCHAR NOT NULL,         -- accuracy unless named
+                score DOUBLE NOT NULL,
+                sample_size BIGINT NOT NULL,
+                reference BOOLEAN NOT NULL,       -- the PoC's figure, that drift is measured from
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (initiative, measure, period_start, period_end)
+            )""",
+            """CREATE TABLE capacity (
+                initiative VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,
+                redeployed DECIMAL(38, 10) NOT NULL,      -- hours saved and put to other work
+                cost_reduced DECIMAL(38, 10) NOT NULL,    -- hours saved and no longer paid for
+                not_captured DECIMAL(38, 10) NOT NULL,    -- hours saved that went nowhere
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (initiative, period_start, period_end)
+            )""",
+        ),
+    ),
 )

@@ -200,8 +200,11 @@ def load_usage(
             WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
             ), new AS (
                 SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
-                {"QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
-                 if distinct_ids < with_id else ""}
+                {
+                "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
+                if distinct_ids < with_id
+                else ""
+            }
             ), e0 AS (
                 SELECT event_key, {as_utc("timestamp")} AS ts, lower(provider) AS provider,
                     request_model, response_model, {tokens},

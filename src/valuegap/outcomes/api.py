@@ -1,0 +1,104 @@
+"""The outcome half of ``Ledger``: loading measured data, and the value reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from valuegap.errors import NotFound
+from valuegap.outcomes.periods import Window
+from valuegap.settings import Settings
+from valuegap.store.costs import CostStore
+from valuegap.store.database import Database
+from valuegap.store.outcomes import OutcomeStore
+
+ALL_TIME = Window()
+MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capacity"]
+
+
+class OutcomesApi:
+    _db: Database
+    _costs: CostStore
+    settings: Settings
+    _require: Callable[..., None]
+    _ingest: Callable[..., Any]
+    cost_report: Callable[..., list[dict[str, Any]]]
+    initiatives: Callable[..., Any]
+
+    def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
+        """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
+        from valuegap.store.measures import load_measures
+        from valuegap.store.staging import stage_file
+
+        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+            staged = stage_file(self._db, path)
+            return staged.rows, load_measures(self._db, staged, kind, ingest_id)
+
+        return self._ingest(kind, [path], load, permission="outcome.write")[0]
+
+    def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
+        from valuegap.outcomes.reports import initiative_report
+
+        facts = self._facts()
+        found = next((i for i in facts.initiatives if i.id == initiative_id), None)
+        if found is None:
+            raise NotFound(f"No initiative {initiative_id!r}; `valuegap initiative list` "
+                           "shows them.")  # fmt: skip
+        return initiative_report(facts, found, window)
+
+    def portfolio_report(self, window: Window = ALL_TIME) -> dict[str, Any]:
+        from valuegap.outcomes.reports import portfolio_report
+
+        return portfolio_report(self._facts(), window)
+
+    def scoreboard(self, window: Window | None = None) -> dict[str, Any]:
+        """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
+        from valuegap.outcomes.periods import parse_period
+        from valuegap.outcomes.reports import scoreboard
+
+        facts = self._facts()
+        if window is None:
+            months = [r["month"] for r in facts.costs]
+            latest = max(months) if months else date.today()
+            window = parse_period(f"{latest.year}-Q{(latest.month - 1) // 3 + 1}")
+        activity = OutcomeStore(self._db).activity(window.start, window.end)
+        return scoreboard(facts, window, activity)
+
+    def _facts(self) -> Any:
+        from valuegap.costs.currency import monthly_rates
+        from valuegap.outcomes.reports import Facts
+
+        self._require("read")
+        store = OutcomeStore(self._db)
+        costs = self.cost_report(["initiative", "business_unit", "category", "month"])
+        for row in costs:
+            row["month"] = date.fromisoformat(row["month"] + "-01")
+        reporting = self.settings.reporting_currency
+        rates = self._costs.rates()
+        known: dict[tuple[str, date], Decimal] = {}
+
+        def convert(currency: str, month: date) -> Decimal:
+            if currency == reporting:
+                return Decimal(1)
+            if (currency, month) not in known:
+                known.update(monthly_rates([(currency, month)], rates, reporting))
+            return known[(currency, month)]
+
+        return Facts(
+            initiatives=self.initiatives(),
+            costs=costs,
+            observations=store.observations(),
+            counts=store.outcome_counts(),
+            behaviour=store.behaviour(),
+            quality=store.quality(),
+            capacity=store.capacity(),
+            retirements=store.retirements(),
+            convert=convert,
+            currency=reporting,
+            level=self.settings.confidence_level,
+            drift_threshold=self.settings.quality_drift_threshold,
+            count_uncaptured=self.settings.count_uncaptured_capacity,
+        )

@@ -1,0 +1,63 @@
+"""The finance formulas of PRODUCT.md section 2, on exact decimals.
+
+- ROI = (value - total cost) / total cost; none when nothing was spent.
+- Payback month: the first month whose cumulative value reaches its cumulative cost.
+- Cost per successful outcome = total cost / successful outcomes.
+- Attribution coverage = cost of the initiatives with a validated outcome / all AI cost,
+  unallocated cost included.
+- Rates (override, acceptance, escalation) = count / decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Rounded to the cent, half to even."""
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
+    """A ratio for people and JSON (4 decimal places), none when the denominator is zero."""
+    if not denominator:
+        return None
+    return float(round(Decimal(numerator) / Decimal(denominator), 4))
+
+
+def roi(value: Decimal, cost: Decimal) -> float | None:
+    return ratio(value - cost, cost)
+
+
+def payback_month(
+    value_by_month: Mapping[date, Decimal], cost_by_month: Mapping[date, Decimal]
+) -> date | None:
+    """The first month in which cumulative value >= cumulative cost (with some cost spent)."""
+    value = cost = Decimal(0)
+    for month in sorted(set(value_by_month) | set(cost_by_month)):
+        value += value_by_month.get(month, Decimal(0))
+        cost += cost_by_month.get(month, Decimal(0))
+        if cost > 0 and value >= cost:
+            return month
+    return None
+
+
+def cost_per_outcome(cost: Decimal, outcomes: int) -> Decimal | None:
+    return money(cost / outcomes) if outcomes else None
+
+
+def coverage(validated_cost: Decimal, all_cost: Decimal) -> float | None:
+    return ratio(validated_cost, all_cost)
+
+
+def trend(values: Iterable[Decimal | float | None]) -> str | None:
+    """``falling``, ``rising`` or ``flat`` from the first to the last known value."""
+    known = [v for v in values if v is not None]
+    if len(known) < 2:
+        return None
+    first, last = known[0], known[-1]
+    return "falling" if last < first else "rising" if last > first else "flat"

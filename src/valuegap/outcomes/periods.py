@@ -1,0 +1,84 @@
+"""Report windows: half-open [start, end) ranges of whole months, named as people name them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.outcomes.finance import money
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date | None = None  # None: from the beginning
+    end: date | None = None  # None: to the end; exclusive
+
+    def holds(self, day: date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day < self.end)
+
+    def previous(self) -> Window | None:
+        """The window of the same length just before this one (none for an open window)."""
+        if self.start is None or self.end is None:
+            return None
+        months = _index(self.end) - _index(self.start)
+        return Window(_month(_index(self.start) - months), self.start)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")
+
+
+def parse_period(text: str) -> Window:
+    """``2026``, ``2026-H1``, ``2026-Q1`` or ``2026-03`` as a window."""
+    found = _PERIOD.match(text.strip().upper())
+    if not found or (found.group(2) and not 1 <= int(found.group(2)) <= 12):
+        raise ValidationError(
+            "The period cannot be read.",
+            [
+                Problem(
+                    "--period",
+                    "must be a year, half, quarter or month: 2026, 2026-H1, 2026-Q1 or 2026-03",
+                    text,
+                )
+            ],
+        )
+    year, month, quarter, half = found.groups()
+    first = int(month or 0) or (3 * int(quarter) - 2 if quarter else 6 * int(half or 1) - 5)
+    length = 1 if month else 3 if quarter else 6 if half else 12
+    start = date(int(year), first, 1)
+    return Window(start, _month(_index(start) + length))
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def spread_by_month(start: date, end: date, amount: Decimal) -> dict[date, Decimal]:
+    """``amount`` over the months of [start, end) in proportion to their days; to the cent,
+    with the rounding left in the last month so that the parts add up to the whole."""
+    days = (end - start).days
+    parts: dict[date, Decimal] = {}
+    cursor = start
+    while cursor < end:
+        following = min(_month(_index(cursor) + 1), end)
+        parts[month_of(cursor)] = money(amount * (following - cursor).days / days)
+        cursor = following
+    last = max(parts)
+    parts[last] += amount - sum(parts.values(), Decimal(0))
+    return parts
+
+
+def _index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)

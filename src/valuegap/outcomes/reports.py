@@ -1,0 +1,453 @@
+"""The outcome reports as plain data: one initiative, the portfolio, and the scoreboard.
+
+Everything is worked out from ``Facts`` (what the ledger holds, already read), so the reports
+are the same wherever they are shown. Money is Decimal (strings in JSON), ratios are floats.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from valuegap.outcomes.evaluation import Convert, MetricOutcome, evaluate, with_captured_share
+from valuegap.outcomes.finance import (
+    cost_per_outcome,
+    coverage,
+    money,
+    payback_month,
+    ratio,
+    roi,
+    trend,
+)
+from valuegap.outcomes.periods import Window, month_of, spread_by_month
+from valuegap.portfolio.model import Initiative
+
+UNALLOCATED = "(unallocated)"
+ZERO = Decimal(0)
+ACTIVITY_NOTE = "Activity is context only: it is not rewarded and never ranked."
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the reports are made of, as read from the ledger."""
+
+    initiatives: Sequence[Initiative]
+    costs: Sequence[Mapping[str, Any]]  # initiative, business_unit, category, month, cost
+    observations: Sequence[Mapping[str, Any]]
+    counts: Sequence[Mapping[str, Any]]
+    behaviour: Sequence[Mapping[str, Any]]
+    quality: Sequence[Mapping[str, Any]]
+    capacity: Sequence[Mapping[str, Any]]
+    retirements: Sequence[Mapping[str, Any]]
+    convert: Convert
+    currency: str
+    level: float = 0.95
+    drift_threshold: float = 0.05
+    count_uncaptured: bool = False
+    min_group: int = 5
+
+
+@dataclass
+class Assessment:
+    """One initiative in one window."""
+
+    initiative: Initiative
+    cost_by_category: dict[str, Decimal] = field(default_factory=dict)
+    metrics: list[MetricOutcome] = field(default_factory=list)
+    outcomes: int = 0
+    captured: dict[str, Any] | None = None
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum(self.cost_by_category.values(), ZERO)
+
+    def value(self, name: str = "value") -> Decimal:
+        return sum((m.total(name) or ZERO for m in self.metrics), ZERO)
+
+    @property
+    def validated(self) -> bool:
+        return any(m.validated for m in self.metrics)
+
+    @property
+    def validation_reason(self) -> str:
+        if not self.metrics:
+            return "no success metric is defined"
+        good = [m for m in self.metrics if m.validated]
+        shown = good[0] if good else self.metrics[0]
+        return f"{shown.metric.id}: {shown.validation_reason}"
+
+    @property
+    def state(self) -> str:
+        if self.initiative.stage == "retired":
+            return "killed"
+        return "validated" if self.validated else "not_validated"
+
+
+def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
+    result = Assessment(initiative)
+    for row in facts.costs:
+        if row["initiative"] == initiative.id and window.holds(row["month"]):
+            category = row["category"]
+            result.cost_by_category[category] = (
+                result.cost_by_category.get(category, ZERO) + row["cost"]
+            )
+    share = None
+    capacity = [c for c in facts.capacity if c["initiative"] == initiative.id
+                and window.holds(c["period_start"])]  # fmt: skip
+    if capacity:
+        result.captured = _capacity(capacity)
+        share = None if facts.count_uncaptured else result.captured["captured_share_exact"]
+    for metric in initiative.metrics:
+        outcome = evaluate(
+            metric,
+            [o for o in facts.observations if o["metric"] == metric.id],
+            [c for c in facts.counts if c["initiative"] == initiative.id
+             and c["metric"] == metric.id],
+            level=facts.level, convert=facts.convert, start=window.start, end=window.end,
+        )  # fmt: skip
+        result.metrics.append(with_captured_share(outcome, share))
+    result.outcomes = sum(int(c["count"]) for c in _counts(facts, initiative.id, window))
+    return result
+
+
+def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> dict[str, Any]:
+    a = assess(facts, initiative, window)
+    history = Window(None, window.end)
+    value_by_month = _value_by_month(assess(facts, initiative, history))
+    cost_by_month = _cost_by_month(facts, initiative.id, history)
+    payback = payback_month(value_by_month, cost_by_month)
+    value, low, high, cost = a.value(), a.value("value_low"), a.value("value_high"), a.total_cost
+    return {
+        "initiative": {
+            "id": initiative.id,
+            "name": initiative.name,
+            "kind": initiative.kind,
+            "business_unit": initiative.business_unit,
+            "stage": initiative.stage,
+            "risk_tier": initiative.risk_tier,
+        },
+        "period": window.as_dict(),
+        "currency": facts.currency,
+        "confidence_level": facts.level,
+        "total_cost": money(cost),
+        "cost_by_category": {k: money(v) for k, v in sorted(a.cost_by_category.items())},
+        "value": money(value),
+        "value_low": money(low),
+        "value_high": money(high),
+        "roi": roi(value, cost),
+        "roi_conservative": roi(low, cost),
+        "cumulative_cost": money(sum(cost_by_month.values(), ZERO)),
+        "cumulative_value": money(sum(value_by_month.values(), ZERO)),
+        "payback_month": f"{payback:%Y-%m}" if payback else None,
+        "validated": a.validated,
+        "validation_reason": a.validation_reason,
+        "metrics": [_metric(m) for m in a.metrics],
+        "outcomes": _outcomes(facts, initiative.id, window, a),
+        "capacity": _without_exact(a.captured),
+        "behaviour": _behaviour(facts, initiative.id, window),
+        "quality": _quality(facts, initiative.id, window),
+    }
+
+
+def portfolio_report(facts: Facts, window: Window) -> dict[str, Any]:
+    assessed = [assess(facts, i, window) for i in facts.initiatives]
+    rows = [_portfolio_row(a) for a in assessed]
+    report = {
+        "period": window.as_dict(),
+        "currency": facts.currency,
+        "confidence_level": facts.level,
+        **_coverage(facts, assessed, window),
+        "business_units": _units(facts, assessed, window),
+        "initiatives": rows,
+    }
+    previous = window.previous()
+    if previous is not None:
+        before = _coverage(facts, [assess(facts, i, previous) for i in facts.initiatives], previous)
+        report["previous_attribution_coverage"] = before["attribution_coverage"]
+        report["coverage_change"] = _change(
+            report["attribution_coverage"], before["attribution_coverage"]
+        )
+    return report
+
+
+def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dict[str, Any]:
+    previous = window.previous()
+    now = [assess(facts, i, window) for i in facts.initiatives]
+    then = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
+    units = sorted({a.initiative.business_unit for a in now})
+    lines = [_score(facts, u, now, then, window, previous) for u in [*units, None]]
+    users = activity.get("users", 0)
+    return {
+        "period": window.as_dict(),
+        "previous_period": previous.as_dict() if previous else None,
+        "currency": facts.currency,
+        "overall": lines[-1],
+        "business_units": lines[:-1],
+        "context": {
+            "note": ACTIVITY_NOTE,
+            "requests": activity.get("requests", 0),
+            "tokens": activity.get("tokens", 0),
+            # fewer people than the smallest group shown could be singled out
+            "active_users": users if users >= facts.min_group else None,
+        },
+    }
+
+
+# The pieces.
+
+
+def _portfolio_row(a: Assessment) -> dict[str, Any]:
+    value, low, high, cost = a.value(), a.value("value_low"), a.value("value_high"), a.total_cost
+    i = a.initiative
+    return {
+        "id": i.id, "name": i.name, "business_unit": i.business_unit, "stage": i.stage,
+        "state": a.state, "total_cost": money(cost), "value": money(value),
+        "value_low": money(low), "value_high": money(high), "roi": roi(value, cost),
+        "roi_conservative": roi(low, cost), "validated": a.validated,
+        "validation_reason": a.validation_reason, "successful_outcomes": a.outcomes,
+        "cost_per_outcome": cost_per_outcome(cost, a.outcomes),
+    }  # fmt: skip
+
+
+def _coverage(facts: Facts, assessed: Sequence[Assessment], window: Window) -> dict[str, Any]:
+    everything = sum((r["cost"] for r in facts.costs if window.holds(r["month"])), ZERO)
+    unallocated = sum((r["cost"] for r in facts.costs if window.holds(r["month"])
+                       and r["initiative"] == UNALLOCATED), ZERO)  # fmt: skip
+    validated = sum((a.total_cost for a in assessed if a.validated), ZERO)
+    return {
+        "attribution_coverage": coverage(validated, everything),
+        "total_cost": money(everything),
+        "validated_cost": money(validated),
+        "unallocated_cost": money(unallocated),
+    }
+
+
+def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list[dict[str, Any]]:
+    previous = window.previous()
+    before = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
+    rows = []
+    for unit in sorted({a.initiative.business_unit for a in assessed}):
+        now = _unit_coverage(facts, unit, assessed, window)
+        row = {"business_unit": unit, **now}
+        if previous is not None:
+            then = _unit_coverage(facts, unit, before, previous)
+            row["previous_attribution_coverage"] = then["attribution_coverage"]
+            row["coverage_change"] = _change(now["attribution_coverage"],
+                                             then["attribution_coverage"])  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def _unit_coverage(
+    facts: Facts, unit: str | None, assessed: Sequence[Assessment], window: Window
+) -> dict[str, Any]:
+    if unit is None:
+        return _coverage(facts, assessed, window)
+    in_unit = [r for r in facts.costs if window.holds(r["month"]) and r["business_unit"] == unit]
+    everything = sum((r["cost"] for r in in_unit), ZERO)
+    validated = sum((a.total_cost for a in assessed
+                     if a.validated and a.initiative.business_unit == unit), ZERO)  # fmt: skip
+    return {
+        "attribution_coverage": coverage(validated, everything),
+        "total_cost": money(everything),
+        "validated_cost": money(validated),
+    }
+
+
+def _score(
+    facts: Facts,
+    unit: str | None,
+    now: Sequence[Assessment],
+    then: Sequence[Assessment],
+    window: Window,
+    previous: Window | None,
+) -> dict[str, Any]:
+    mine = [a for a in now if unit is None or a.initiative.business_unit == unit]
+    current = _unit_coverage(facts, unit, now, window)["attribution_coverage"]
+    earlier = (
+        _unit_coverage(facts, unit, then, previous)["attribution_coverage"] if previous else None
+    )
+    unit_cost = _cost_per_outcome(mine)
+    before = _cost_per_outcome([a for a in then if unit is None
+                                or a.initiative.business_unit == unit])  # fmt: skip
+    retired = {r["initiative"] for r in facts.retirements if window.holds(r["day"])}
+    laggards = [a.initiative.id for a in mine if a.initiative.id in retired
+                and not _ever_validated(facts, a.initiative, window)]  # fmt: skip
+    return {
+        "business_unit": unit if unit is not None else "(all)",
+        "attribution_coverage": current,
+        "previous_attribution_coverage": earlier,
+        "coverage_change": _change(current, earlier),
+        "laggards_retired": laggards,
+        "cost_per_outcome": unit_cost,
+        "previous_cost_per_outcome": before,
+        "cost_per_outcome_falling": None if unit_cost is None or before is None
+        else unit_cost < before,
+    }  # fmt: skip
+
+
+def _ever_validated(facts: Facts, initiative: Initiative, window: Window) -> bool:
+    return assess(facts, initiative, Window(None, window.end)).validated
+
+
+def _cost_per_outcome(assessed: Iterable[Assessment]) -> Decimal | None:
+    counted = [a for a in assessed if a.outcomes]
+    cost = sum((a.total_cost for a in counted), ZERO)
+    return cost_per_outcome(cost, sum(a.outcomes for a in counted))
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 4)
+
+
+def _metric(m: MetricOutcome) -> dict[str, Any]:
+    latest = m.latest
+    return {
+        "id": m.metric.id,
+        "name": m.metric.name,
+        "unit": m.metric.unit,
+        "method": m.metric.method,
+        "agreed_at": m.metric.agreed_at,
+        "effect": latest.effect if latest else None,
+        "effect_low": latest.effect_low if latest else None,
+        "effect_high": latest.effect_high if latest else None,
+        "std_error": latest.std_error if latest else None,
+        "value": m.total("value"),
+        "value_low": m.total("value_low"),
+        "value_high": m.total("value_high"),
+        "captured_share": None if m.captured_share is None else float(m.captured_share),
+        "validated": m.validated,
+        "validation_reason": m.validation_reason,
+        "periods": [
+            {
+                "period_start": p.period_start,
+                "period_end": p.period_end,
+                "effect": p.effect,
+                "effect_low": p.effect_low,
+                "effect_high": p.effect_high,
+                "std_error": p.std_error,
+                "volume": p.volume,
+                "value": p.value,
+                "value_low": p.value_low,
+                "value_high": p.value_high,
+                "validated": p.validated,
+                "validation_reason": p.validation_reason,
+            }
+            for p in m.periods
+        ],
+    }
+
+
+def _counts(facts: Facts, initiative: str, window: Window) -> list[Mapping[str, Any]]:
+    return [c for c in facts.counts
+            if c["initiative"] == initiative and window.holds(c["period_start"])]  # fmt: skip
+
+
+def _outcomes(facts: Facts, initiative: str, window: Window, a: Assessment) -> dict[str, Any]:
+    counts: dict[date, int] = defaultdict(int)
+    for c in _counts(facts, initiative, window):
+        counts[month_of(c["period_start"])] += int(c["count"])
+    costs = _cost_by_month(facts, initiative, window)
+    per_outcome = {m: cost_per_outcome(costs.get(m, ZERO), counts[m]) for m in sorted(counts)}
+    by_month = [
+        {"month": f"{m:%Y-%m}", "outcomes": counts[m], "cost": money(costs.get(m, ZERO)),
+         "cost_per_outcome": per_outcome[m]}
+        for m in sorted(counts)
+    ]  # fmt: skip
+    return {
+        "successful_outcomes": a.outcomes,
+        "cost_per_outcome": cost_per_outcome(a.total_cost, a.outcomes),
+        "trend": trend(per_outcome.values()),
+        "by_month": by_month,
+    }
+
+
+def _capacity(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    split = {k: sum((r[k] for r in rows), ZERO) for k in ("redeployed", "cost_reduced",
+                                                          "not_captured")}  # fmt: skip
+    saved = sum(split.values(), ZERO)
+    captured = split["redeployed"] + split["cost_reduced"]
+    share = captured / saved if saved else None
+    return {
+        "hours_saved": saved, **split, "captured_hours": captured,
+        "captured_share": ratio(captured, saved), "captured_share_exact": share,
+    }  # fmt: skip
+
+
+def _without_exact(captured: dict[str, Any] | None) -> dict[str, Any] | None:
+    if captured is None:
+        return None
+    return {k: v for k, v in captured.items() if k != "captured_share_exact"}
+
+
+def _behaviour(facts: Facts, initiative: str, window: Window) -> dict[str, Any] | None:
+    rows = [b for b in facts.behaviour
+            if b["initiative"] == initiative and window.holds(b["period_start"])]  # fmt: skip
+    if not rows:
+        return None
+
+    def rates(found: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        total = {k: sum(int(r[k]) for r in found)
+                 for k in ("decisions", "accepted", "overridden", "escalated")}  # fmt: skip
+        minutes = sum((r["review_minutes"] or ZERO for r in found), ZERO)
+        decisions = total["decisions"]
+        return {
+            **total, "review_minutes": minutes,
+            "override_rate": ratio(total["overridden"], decisions),
+            "acceptance_rate": ratio(total["accepted"], decisions),
+            "escalation_rate": ratio(total["escalated"], decisions),
+            "review_minutes_per_decision": ratio(minutes, decisions),
+        }  # fmt: skip
+
+    periods = [{"period_start": r["period_start"], "period_end": r["period_end"], **rates([r])}
+               for r in rows]  # fmt: skip
+    return {
+        **rates(rows),
+        "override_rate_trend": trend(p["override_rate"] for p in periods),
+        "periods": periods,
+    }
+
+
+def _quality(facts: Facts, initiative: str, window: Window) -> list[dict[str, Any]]:
+    mine = [q for q in facts.quality if q["initiative"] == initiative]
+    found = []
+    for measure in sorted({q["measure"] for q in mine}):
+        rows = [q for q in mine if q["measure"] == measure]
+        references = [q for q in rows if q["reference"]]
+        measured = [q for q in rows if not q["reference"] and window.holds(q["period_start"])]
+        reference = references[-1] if references else None
+        latest = measured[-1] if measured else None
+        drop = (reference["score"] - latest["score"]) if reference and latest else None
+        found.append({
+            "measure": measure,
+            "reference": reference["score"] if reference else None,
+            "latest": latest["score"] if latest else None,
+            "latest_period_start": latest["period_start"] if latest else None,
+            "sample_size": latest["sample_size"] if latest else None,
+            "drop": None if drop is None else round(drop, 4),
+            "threshold": facts.drift_threshold,
+            "drifted": drop is not None and drop > facts.drift_threshold,
+        })  # fmt: skip
+    return found
+
+
+def _cost_by_month(facts: Facts, initiative: str, window: Window) -> dict[date, Decimal]:
+    found: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for row in facts.costs:
+        if row["initiative"] == initiative and window.holds(row["month"]):
+            found[row["month"]] += row["cost"]
+    return dict(found)
+
+
+def _value_by_month(a: Assessment) -> dict[date, Decimal]:
+    found: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for m in a.metrics:
+        for p in m.periods:
+            if p.value is not None:
+                for month, part in spread_by_month(p.period_start, p.period_end, p.value).items():
+                    found[month] += part
+    return dict(found)

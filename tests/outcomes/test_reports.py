@@ -1,0 +1,178 @@
+"""Outcome ingest and the value reports, on a small portfolio worked out by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import IngestError
+from valuegap.outcomes.periods import parse_period
+from valuegap.portfolio.model import Portfolio
+
+JANUARY = parse_period("2026-01")
+
+
+def _portfolio(agreed: str = "2025-12-01") -> Portfolio:
+    def metric(id: str, method: str, unit: str, **extra: object) -> dict[str, object]:
+        return {"id": id, "name": id, "unit": unit, "direction": "increase", "method": method,
+                "value_per_unit": 10, "currency": "USD", "agreed_by": "finn",
+                "agreed_at": agreed, **extra}  # fmt: skip
+
+    return Portfolio.model_validate({"initiatives": [
+        {"id": "tickets", "name": "Ticket agent", "kind": "agent", "business_unit": "service",
+         "metrics": [metric("resolved", "direct", "tickets")]},
+        {"id": "upsell", "name": "Upsell prompts", "kind": "use_case", "business_unit": "sales",
+         "metrics": [metric("basket", "ab_test", "USD per order", volume_basis="order")]},
+    ]})  # fmt: skip
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text.strip() + "\n")
+    return path
+
+
+@pytest.fixture
+def measured(ledger: Ledger, tmp_path: Path) -> Ledger:
+    ledger.apply(_portfolio())
+    ledger.ingest_costs(
+        _write(
+            tmp_path / "costs.csv",
+            """
+period_start,period_end,category,amount,currency,initiative,business_unit,description
+2026-01-01,2026-02-01,development,300,USD,tickets,,agent team
+2026-01-01,2026-02-01,development,200,USD,upsell,,prompt team
+2026-01-01,2026-02-01,operations,500,USD,,platform,shared platform not allocated
+""",
+        )
+    )
+    ledger.ingest_measures(
+        "outcomes",
+        _write(
+            tmp_path / "outcomes.csv",
+            """
+initiative,metric,period_start,period_end,count,source
+tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
+""",
+        ),
+    )
+    # Treatment 10.2 (sd 4, n 50) against control 10.0 (sd 4, n 50): the interval includes 0.
+    ledger.ingest_measures(
+        "observations",
+        _write(
+            tmp_path / "obs.csv",
+            """
+metric,period_start,period_end,group,phase,n,mean,sd,volume
+basket,2026-01-01,2026-02-01,treatment,after,50,10.2,4,1000
+basket,2026-01-01,2026-02-01,control,after,50,10.0,4,
+""",
+        ),
+    )
+    return ledger
+
+
+def test_coverage_of_a_small_portfolio_by_hand(measured: Ledger) -> None:
+    report = measured.portfolio_report(JANUARY)
+    # All AI cost in January: 300 + 200 + 500 unallocated = 1,000. Only "tickets" has a
+    # validated outcome (40 tickets from a system of record, method agreed in advance), so
+    # coverage = 300 / 1,000 = 0.3.
+    assert report["total_cost"] == Decimal("1000.00")
+    assert report["unallocated_cost"] == Decimal("500.00")
+    assert report["validated_cost"] == Decimal("300.00")
+    assert report["attribution_coverage"] == 0.3
+    rows = {r["id"]: r for r in report["initiatives"]}
+    # tickets: value 40 x 10 = 400; ROI (400 - 300) / 300 = 0.3333
+    assert rows["tickets"]["value"] == Decimal("400.00")
+    assert rows["tickets"]["roi"] == 0.3333
+    assert rows["tickets"]["cost_per_outcome"] == Decimal("7.50")  # 300 / 40
+    assert rows["tickets"]["state"] == "validated"
+    # upsell: effect 0.2 USD per order x 1,000 orders x 10 = 2,000 USD, not validated
+    assert rows["upsell"]["value"] == Decimal("2000.00")
+    assert rows["upsell"]["validated"] is False
+    assert "includes zero" in rows["upsell"]["validation_reason"]
+    units = {u["business_unit"]: u for u in report["business_units"]}
+    assert units["service"]["attribution_coverage"] == 1.0
+    assert units["sales"]["attribution_coverage"] == 0.0
+
+
+def test_a_method_agreed_after_measuring_began_is_never_validated(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.apply(_portfolio(agreed="2026-01-15"))
+    ledger.ingest_measures(
+        "outcomes",
+        _write(
+            tmp_path / "outcomes.csv",
+            """
+initiative,metric,period_start,period_end,count,source
+tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
+""",
+        ),
+    )
+    report = ledger.initiative_report("tickets", JANUARY)
+    metric = report["metrics"][0]
+    assert metric["validated"] is False
+    assert metric["validation_reason"] == (
+        "2026-01-01 to 2026-02-01: the method was agreed on 2026-01-15, after the measurement "
+        "period began on 2026-01-01: it was not agreed in advance"
+    )
+    # the next period began after the agreement: that one counts
+    ledger.ingest_measures(
+        "outcomes",
+        _write(
+            tmp_path / "feb.csv",
+            """
+initiative,metric,period_start,period_end,count,source
+tickets,resolved,2026-02-01,2026-03-01,55,Ticketing system
+""",
+        ),
+    )
+    assert ledger.initiative_report("tickets", parse_period("2026-02"))["validated"] is True
+
+
+def test_the_initiative_report_has_every_metric_field(measured: Ledger) -> None:
+    report = measured.initiative_report("upsell", JANUARY)
+    metric = report["metrics"][0]
+    for name in ("method", "effect", "effect_low", "effect_high", "std_error", "value",
+                 "value_low", "value_high", "validated", "validation_reason"):  # fmt: skip
+        assert name in metric
+    # Welch: se = sqrt(16/50 + 16/50) = 0.8; effect 0.2
+    assert metric["std_error"] == pytest.approx(0.8)
+    assert metric["effect"] == pytest.approx(0.2)
+    assert metric["effect_low"] < 0 < metric["effect_high"]
+
+
+def test_ingesting_the_same_measures_twice_changes_nothing(
+    measured: Ledger, tmp_path: Path
+) -> None:
+    before = measured.portfolio_report(JANUARY)
+    again = measured.ingest_measures("observations", tmp_path / "obs.csv")
+    assert again.rows_added == 0
+    assert measured.portfolio_report(JANUARY) == before
+
+
+def test_malformed_observations_are_refused_whole(measured: Ledger, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "bad.csv",
+        """
+metric,period_start,period_end,group,phase,n,mean,sd
+basket,2026-02-01,2026-03-01,treatment,after,-5,10.2,4
+basket,2026-02-01,2026-03-01,control,after,,10.0,4
+nosuch,2026-02-01,2026-03-01,all,after,10,1,1
+basket,2026-02-01,2026-03-01,placebo,after,10,1,1
+""",
+    )
+    with pytest.raises(IngestError) as refused:
+        measured.ingest_measures("observations", path)
+    found = [str(p) for p in refused.value.problems]
+    assert any(f"{path}, row 1, column 'n': must be at least 1" in p and "'-5'" in p
+               for p in found)  # fmt: skip
+    assert any("row 2, column 'sd': is given without n" in p and "'4'" in p for p in found)
+    assert any("row 3, column 'metric': is not a metric in this ledger (found 'nosuch')" in p
+               for p in found)  # fmt: skip
+    assert any("row 4, column 'group': must be one of treatment, control, all (found "
+               "'placebo')" in p for p in found)  # fmt: skip
+    # nothing from the file is stored
+    assert measured._db.one("SELECT count(*) FROM observations") == (2,)
