@@ -176,3 +176,19 @@ basket,2026-02-01,2026-03-01,placebo,after,10,1,1
                "'placebo')" in p for p in found)  # fmt: skip
     # nothing from the file is stored
     assert measured._db.one("SELECT count(*) FROM observations") == (2,)
+
+
+def test_a_key_given_twice_in_one_file_names_the_second_row(
+    measured: Ledger, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path / "twice.csv",
+        """
+initiative,period_start,period_end,decisions,accepted,overridden,escalated
+tickets,2026-01-01,2026-02-01,100,90,8,2
+tickets,2026-02-01,2026-03-01,100,90,8,2
+tickets,2026-01-01,2026-02-01,100,80,18,2
+""",
+    )
+    with pytest.raises(IngestError, match="row 3, column 'initiative,period_start,period_end'"):
+        measured.ingest_measures("behaviour", path)

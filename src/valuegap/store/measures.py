@@ -226,8 +226,8 @@ def load_measures(db: Database, staged: Staged, kind: str, ingest_id: int) -> in
     _refuse(db, file, checks)
     key = ", ".join(_keyed(name) for name in spec.key)
     repeated = db.one(
-        f"SELECT min(_row) FILTER (WHERE n > 1) FROM (SELECT _row, count(*) OVER "
-        f"(PARTITION BY {key}) AS n FROM {_TYPED})"
+        f"SELECT min(_row) FILTER (WHERE n > 1) FROM (SELECT _row, row_number() OVER "
+        f"(PARTITION BY {key} ORDER BY _row) AS n FROM {_TYPED})"
     )
     if repeated and repeated[0] is not None:
         raise IngestError(file, [IngestError.at(
