@@ -279,7 +279,7 @@ def _stored(c: Column) -> str:
 
 
 def _refuse(db: Database, file: str, checks: list[Check]) -> None:
-    found = first_bad_rows(db, _TYPED, checks)
+    found = sorted(first_bad_rows(db, _TYPED, checks), key=lambda bad: bad[1])
     problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
                 for check, row, value in found]  # fmt: skip
     if problems:
