@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from valuegap.errors import NotFound
+from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.periods import Window
 from valuegap.settings import Settings
 from valuegap.store.costs import CostStore
@@ -30,8 +30,12 @@ class OutcomesApi:
 
     def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
         """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
-        from valuegap.store.measures import load_measures
+        from valuegap.store.measures import FILES, load_measures
         from valuegap.store.staging import stage_file
+
+        if kind not in FILES:
+            raise ValidationError("Unknown kind of measured data.", [
+                Problem("kind", f"must be one of {', '.join(FILES)}", kind)])  # fmt: skip
 
         def load(path: Path, ingest_id: int) -> tuple[int, int]:
             staged = stage_file(self._db, path)
