@@ -107,6 +107,24 @@ def test_one_bad_value_refuses_the_file_and_names_it(ledger: Ledger, tmp_path: P
     assert ledger.cost_report(["provider"]) == []
 
 
+def test_tags_that_are_not_json_are_named(ledger: Ledger, tmp_path: Path) -> None:
+    import csv
+
+    source = DATA / "focus-1.2-minimal.csv"
+    with source.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = [c.lower() for c in rows[0]].index("tags")
+    rows[2][column] = "not json"
+    path = tmp_path / "bad-tags.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_focus([path])
+    [problem] = refused.value.problems
+    assert problem.where == f"{path}, row 2, column '{rows[0][column]}'"
+    assert problem.value == "not json"
+
+
 def test_a_missing_mandatory_column_is_named(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "no-currency.csv"
     path.write_text("BilledCost,EffectiveCost\n1,1\n")

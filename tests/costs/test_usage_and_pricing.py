@@ -129,6 +129,20 @@ def test_litellm_spend_log(ledger: Ledger) -> None:
     assert ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm").rows_added == 0
 
 
+def test_litellm_tags_that_are_not_a_list_of_distinct_keys_are_named(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    lines = (DATA / "litellm-spend.csv").read_text().splitlines()
+    bad = tmp_path / "spend.csv"
+    bad.write_text("\n".join([*lines, lines[2].replace("chatcmpl-2", "chatcmpl-9")
+                              .replace(",[]", ',"[""a:1"",""a:2""]"')]) + "\n")  # fmt: skip
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(bad, "litellm")
+    [problem] = refused.value.problems
+    assert problem.where == f"{bad}, row {len(lines)}, column 'request_tags'"
+    assert problem.value == '["a:1","a:2"]'
+
+
 def test_generic_csv_with_a_mapping(ledger: Ledger) -> None:
     mapping = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor",
                "input_tokens": "in_tok", "output_tokens": "out_tok", "tag.team": "squad",

@@ -28,7 +28,7 @@ _BAD = {
     "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
     "currency": ("NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
                  "is not an ISO 4217 currency code such as USD"),
-    "json": ("json_valid({v}) IS NOT TRUE OR json_type({v}::JSON) <> 'OBJECT'",
+    "json": ("json_type(TRY_CAST({v} AS JSON)) IS DISTINCT FROM 'OBJECT'",
              "is not a JSON object such as {\"team\": \"ml\"}"),
 }  # fmt: skip
 

@@ -67,12 +67,13 @@ def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
         values.clear()
 
 
-# LiteLLM's request_tags: a JSON list of "key:value" (or bare) tags.
-_LITELLM_TAGS = """coalesce(CAST(to_json(map_from_entries(list_transform(
+# LiteLLM's request_tags: a JSON list of "key:value" (or bare) tags, each key once. A value
+# that is not such a list gives NULL (and is refused by a check, which names its row).
+_LITELLM_TAGS = """try(CAST(to_json(map_from_entries(list_transform(
     CAST(json({column}) AS VARCHAR[]),
     t -> {{'key': split_part(t, ':', 1),
           'value': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE 'true' END}}
-))) AS VARCHAR), '{{}}')"""
+))) AS VARCHAR))"""
 
 
 def stage_mapped(
@@ -117,10 +118,12 @@ def stage_mapped(
             )
     pairs = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}', {quote(staged.column(c) or c)}"
                       for k, c in tag_columns.items())  # fmt: skip
-    if litellm and staged.column("request_tags"):
-        selects.append(
-            _LITELLM_TAGS.format(column=quote(staged.column("request_tags") or "")) + " AS tags"
-        )
+    request_tags = staged.column("request_tags") if litellm else None
+    if request_tags:
+        tags = _LITELLM_TAGS.format(column=quote(request_tags))
+        selects.append(f"coalesce({tags}, '{{}}') AS tags")
+        selects.append(f"{quote(request_tags)} AS request_tags")
+        selects.append(f"{quote(request_tags)} IS NOT NULL AND {tags} IS NULL AS bad_tags")
     else:
         selects.append(
             f"CAST(json_object({pairs}) AS VARCHAR) AS tags" if pairs else "'{}' AS tags"
@@ -156,9 +159,13 @@ def load_usage(
 ) -> tuple[int, int]:
     """Validate the staged events, then insert and price the new ones: (rows read, added)."""
     names = column_names or {}
+    checks = list(_CHECKS)
+    if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
+        message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
+        checks.append(Check("request_tags", "bad_tags", message))
     problems = [
         IngestError.at(file, row, names.get(check.column, check.column), value, check.message)
-        for check, row, value in first_bad_rows(db, USAGE_STAGE, list(_CHECKS))
+        for check, row, value in first_bad_rows(db, USAGE_STAGE, checks)
     ]
     if problems:
         raise IngestError(file, problems)
