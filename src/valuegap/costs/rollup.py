@@ -23,13 +23,12 @@ import ibis
 import ibis.expr.datatypes as dt
 from ibis import _
 
-from valuegap.costs.rules import Rule, rule_shares
+from valuegap.costs.rules import UNALLOCATED, Rule, rule_shares
 
 MONEY = dt.Decimal(38, 10)
 LINE_MONEY = dt.Decimal(38, 18)  # rounded to MONEY once summed: rounding every line is slow
 FACTOR = dt.Decimal(18, 9)
 TAGS = dt.Map(dt.string, dt.string)
-UNALLOCATED = "(unallocated)"
 USAGE_SOURCES = ("otel", "litellm", "csv")
 DIMENSIONS = (
     "initiative", "business_unit", "category", "month", "provider", "service",

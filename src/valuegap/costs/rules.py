@@ -17,6 +17,8 @@ from valuegap.costs.manual import Category
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import Number, Slug
 
+UNALLOCATED = "(unallocated)"  # the initiative and business unit of cost no rule matches
+
 MATCH_KEYS = (
     "sub_account", "api_key", "model", "service", "service_category", "provider", "team",
     "source",

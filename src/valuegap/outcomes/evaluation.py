@@ -22,6 +22,7 @@ from typing import Any
 
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
+from valuegap.outcomes.periods import Window
 from valuegap.portfolio.model import MetricSpec
 
 Convert = Callable[[str, date], Decimal]  # (currency, month) -> rate into the reporting currency
@@ -87,21 +88,20 @@ def evaluate(
     *,
     level: float,
     convert: Convert,
-    start: date | None = None,
-    end: date | None = None,
+    window: Window,
 ) -> MetricOutcome:
-    """The metric's outcome in each measurement period beginning in [start, end)."""
+    """The metric's outcome in each measurement period beginning in ``window``."""
     if metric.method is None:
         return MetricOutcome(metric)
     if metric.method == "direct":
-        periods = [_direct(metric, c, convert) for c in counts if _within(c, start, end)]
+        periods = [_direct(metric, c, convert) for c in counts if window.holds(c["period_start"])]
     else:
         after = sorted({(o["period_start"], o["period_end"]) for o in observations
                         if o["phase"] == "after"})  # fmt: skip
         periods = [
             _measured(metric, observations, s, e, level, convert)
             for s, e in after
-            if _within({"period_start": s}, start, end)
+            if window.holds(s)
         ]
     return MetricOutcome(metric, periods)
 
@@ -121,11 +121,6 @@ def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> Metric
         for p in outcome.periods
     ]
     return replace(outcome, periods=scaled, captured_share=share)
-
-
-def _within(row: Mapping[str, Any], start: date | None, end: date | None) -> bool:
-    day = row["period_start"]
-    return (start is None or day >= start) and (end is None or day < end)
 
 
 def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> PeriodOutcome:
@@ -172,7 +167,8 @@ def _measured(
         group = "all" if after("all") else "treatment"
         measured, baseline = after(group), before(group)
         if measured is None:
-            return replace(empty, validation_reason="no after observation for the group 'all'")
+            return replace(empty, validation_reason="no after observation of the group 'all' "
+                           "or 'treatment'")  # fmt: skip
         if baseline is not None:
             estimate = stats.before_after(_group(measured), _group(baseline), sign, level)
         elif metric.baseline is not None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.outcomes.finance import money
 
 
 @dataclass(frozen=True)
@@ -59,21 +57,6 @@ def parse_period(text: str) -> Window:
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
-
-
-def spread_by_month(start: date, end: date, amount: Decimal) -> dict[date, Decimal]:
-    """``amount`` over the months of [start, end) in proportion to their days; to the cent,
-    with the rounding left in the last month so that the parts add up to the whole."""
-    days = (end - start).days
-    parts: dict[date, Decimal] = {}
-    cursor = start
-    while cursor < end:
-        following = min(_month(_index(cursor) + 1), end)
-        parts[month_of(cursor)] = money(amount * (following - cursor).days / days)
-        cursor = following
-    last = max(parts)
-    parts[last] += amount - sum(parts.values(), Decimal(0))
-    return parts
 
 
 def _index(day: date) -> int:

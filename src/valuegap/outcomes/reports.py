@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from valuegap.costs.manual import spread
+from valuegap.costs.rules import UNALLOCATED
 from valuegap.outcomes.evaluation import Convert, MetricOutcome, evaluate, with_captured_share
 from valuegap.outcomes.finance import (
     cost_per_outcome,
@@ -23,11 +25,11 @@ from valuegap.outcomes.finance import (
     roi,
     trend,
 )
-from valuegap.outcomes.periods import Window, month_of, spread_by_month
+from valuegap.outcomes.periods import Window, month_of
 from valuegap.portfolio.model import Initiative
 
-UNALLOCATED = "(unallocated)"
 ZERO = Decimal(0)
+MIN_GROUP = 5  # no figure about fewer people than this is shown
 ACTIVITY_NOTE = "Activity is context only: it is not rewarded and never ranked."
 
 
@@ -48,7 +50,6 @@ class Facts:
     level: float = 0.95
     drift_threshold: float = 0.05
     count_uncaptured: bool = False
-    min_group: int = 5
 
 
 @dataclass
@@ -57,13 +58,26 @@ class Assessment:
 
     initiative: Initiative
     cost_by_category: dict[str, Decimal] = field(default_factory=dict)
+    cost_by_month: dict[date, Decimal] = field(default_factory=dict)
     metrics: list[MetricOutcome] = field(default_factory=list)
     outcomes: int = 0
-    captured: dict[str, Any] | None = None
+    capacity: dict[str, Any] | None = None
 
     @property
     def total_cost(self) -> Decimal:
         return sum(self.cost_by_category.values(), ZERO)
+
+    def value_by_month(self, window: Window) -> dict[date, Decimal]:
+        """The periods' value over their months (as manual costs are spread), within
+        ``window``."""
+        found: dict[date, Decimal] = defaultdict(lambda: ZERO)
+        for m in self.metrics:
+            for p in m.periods:
+                if p.value is not None:
+                    for month, part in spread(p.value, p.period_start, p.period_end):
+                        if window.holds(month):
+                            found[month] += part
+        return dict(found)
 
     def value(self, name: str = "value") -> Decimal:
         return sum((m.total(name) or ZERO for m in self.metrics), ZERO)
@@ -91,23 +105,23 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
     result = Assessment(initiative)
     for row in facts.costs:
         if row["initiative"] == initiative.id and window.holds(row["month"]):
-            category = row["category"]
-            result.cost_by_category[category] = (
-                result.cost_by_category.get(category, ZERO) + row["cost"]
-            )
+            for parts, key in ((result.cost_by_category, row["category"]),
+                               (result.cost_by_month, row["month"])):  # fmt: skip
+                parts[key] = parts.get(key, ZERO) + row["cost"]
     share = None
     capacity = [c for c in facts.capacity if c["initiative"] == initiative.id
                 and window.holds(c["period_start"])]  # fmt: skip
     if capacity:
-        result.captured = _capacity(capacity)
-        share = None if facts.count_uncaptured else result.captured["captured_share_exact"]
+        result.capacity, share = _capacity(capacity)
+        if facts.count_uncaptured:
+            share = None
     for metric in initiative.metrics:
         outcome = evaluate(
             metric,
             [o for o in facts.observations if o["metric"] == metric.id],
             [c for c in facts.counts if c["initiative"] == initiative.id
              and c["metric"] == metric.id],
-            level=facts.level, convert=facts.convert, start=window.start, end=window.end,
+            level=facts.level, convert=facts.convert, window=window,
         )  # fmt: skip
         result.metrics.append(with_captured_share(outcome, share))
     result.outcomes = sum(int(c["count"]) for c in _counts(facts, initiative.id, window))
@@ -115,11 +129,11 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
 
 
 def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> dict[str, Any]:
-    a = assess(facts, initiative, window)
     history = Window(None, window.end)
-    value_by_month = _value_by_month(assess(facts, initiative, history))
-    cost_by_month = _cost_by_month(facts, initiative.id, history)
-    payback = payback_month(value_by_month, cost_by_month)
+    so_far = assess(facts, initiative, history)
+    a = so_far if window == history else assess(facts, initiative, window)
+    value_by_month = so_far.value_by_month(history)
+    payback = payback_month(value_by_month, so_far.cost_by_month)
     value, low, high, cost = a.value(), a.value("value_low"), a.value("value_high"), a.total_cost
     return {
         "initiative": {
@@ -140,14 +154,14 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
         "value_high": money(high),
         "roi": roi(value, cost),
         "roi_conservative": roi(low, cost),
-        "cumulative_cost": money(sum(cost_by_month.values(), ZERO)),
+        "cumulative_cost": money(so_far.total_cost),
         "cumulative_value": money(sum(value_by_month.values(), ZERO)),
         "payback_month": f"{payback:%Y-%m}" if payback else None,
         "validated": a.validated,
         "validation_reason": a.validation_reason,
         "metrics": [_metric(m) for m in a.metrics],
         "outcomes": _outcomes(facts, initiative.id, window, a),
-        "capacity": _without_exact(a.captured),
+        "capacity": a.capacity,
         "behaviour": _behaviour(facts, initiative.id, window),
         "quality": _quality(facts, initiative.id, window),
     }
@@ -155,22 +169,28 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
 
 def portfolio_report(facts: Facts, window: Window) -> dict[str, Any]:
     assessed = [assess(facts, i, window) for i in facts.initiatives]
-    rows = [_portfolio_row(a) for a in assessed]
+    previous = window.previous()
+    before = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
     report = {
         "period": window.as_dict(),
         "currency": facts.currency,
         "confidence_level": facts.level,
         **_coverage(facts, assessed, window),
-        "business_units": _units(facts, assessed, window),
-        "initiatives": rows,
+        "business_units": [],
+        "initiatives": [_portfolio_row(a) for a in assessed],
     }
-    previous = window.previous()
+    for unit in sorted({a.initiative.business_unit for a in assessed}):
+        now = _coverage(facts, assessed, window, unit)
+        row = {"business_unit": unit, **now}
+        if previous is not None:
+            then = _coverage(facts, before, previous, unit)["attribution_coverage"]
+            row["previous_attribution_coverage"] = then
+            row["coverage_change"] = _change(now["attribution_coverage"], then)
+        report["business_units"].append(row)
     if previous is not None:
-        before = _coverage(facts, [assess(facts, i, previous) for i in facts.initiatives], previous)
-        report["previous_attribution_coverage"] = before["attribution_coverage"]
-        report["coverage_change"] = _change(
-            report["attribution_coverage"], before["attribution_coverage"]
-        )
+        then = _coverage(facts, before, previous)["attribution_coverage"]
+        report["previous_attribution_coverage"] = then
+        report["coverage_change"] = _change(report["attribution_coverage"], then)
     return report
 
 
@@ -178,8 +198,12 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
     previous = window.previous()
     now = [assess(facts, i, window) for i in facts.initiatives]
     then = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
+    retired = {r["initiative"] for r in facts.retirements if window.holds(r["day"])}
+    history = Window(None, window.end)
+    laggards = {i.id for i in facts.initiatives
+                if i.id in retired and not assess(facts, i, history).validated}  # fmt: skip
     units = sorted({a.initiative.business_unit for a in now})
-    lines = [_score(facts, u, now, then, window, previous) for u in [*units, None]]
+    lines = [_score(facts, u, now, then, window, previous, laggards) for u in [*units, None]]
     users = activity.get("users", 0)
     return {
         "period": window.as_dict(),
@@ -192,7 +216,7 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
             "requests": activity.get("requests", 0),
             "tokens": activity.get("tokens", 0),
             # fewer people than the smallest group shown could be singled out
-            "active_users": users if users >= facts.min_group else None,
+            "active_users": users if users >= MIN_GROUP else None,
         },
     }
 
@@ -213,49 +237,25 @@ def _portfolio_row(a: Assessment) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _coverage(facts: Facts, assessed: Sequence[Assessment], window: Window) -> dict[str, Any]:
-    everything = sum((r["cost"] for r in facts.costs if window.holds(r["month"])), ZERO)
-    unallocated = sum((r["cost"] for r in facts.costs if window.holds(r["month"])
-                       and r["initiative"] == UNALLOCATED), ZERO)  # fmt: skip
-    validated = sum((a.total_cost for a in assessed if a.validated), ZERO)
-    return {
-        "attribution_coverage": coverage(validated, everything),
-        "total_cost": money(everything),
-        "validated_cost": money(validated),
-        "unallocated_cost": money(unallocated),
-    }
-
-
-def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list[dict[str, Any]]:
-    previous = window.previous()
-    before = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
-    rows = []
-    for unit in sorted({a.initiative.business_unit for a in assessed}):
-        now = _unit_coverage(facts, unit, assessed, window)
-        row = {"business_unit": unit, **now}
-        if previous is not None:
-            then = _unit_coverage(facts, unit, before, previous)
-            row["previous_attribution_coverage"] = then["attribution_coverage"]
-            row["coverage_change"] = _change(now["attribution_coverage"],
-                                             then["attribution_coverage"])  # fmt: skip
-        rows.append(row)
-    return rows
-
-
-def _unit_coverage(
-    facts: Facts, unit: str | None, assessed: Sequence[Assessment], window: Window
+def _coverage(
+    facts: Facts, assessed: Sequence[Assessment], window: Window, unit: str | None = None
 ) -> dict[str, Any]:
-    if unit is None:
-        return _coverage(facts, assessed, window)
-    in_unit = [r for r in facts.costs if window.holds(r["month"]) and r["business_unit"] == unit]
-    everything = sum((r["cost"] for r in in_unit), ZERO)
-    validated = sum((a.total_cost for a in assessed
-                     if a.validated and a.initiative.business_unit == unit), ZERO)  # fmt: skip
-    return {
-        "attribution_coverage": coverage(validated, everything),
+    """Attribution coverage of all cost in ``window`` (of one business unit, if given)."""
+    validated = {a.initiative.id for a in assessed if a.validated}
+    rows = [r for r in facts.costs if window.holds(r["month"])]
+    if unit is not None:
+        rows = [r for r in rows if r["business_unit"] == unit]
+    everything = sum((r["cost"] for r in rows), ZERO)
+    covered = sum((r["cost"] for r in rows if r["initiative"] in validated), ZERO)
+    found = {
+        "attribution_coverage": coverage(covered, everything),
         "total_cost": money(everything),
-        "validated_cost": money(validated),
+        "validated_cost": money(covered),
     }
+    if unit is None:
+        unallocated = (r["cost"] for r in rows if r["initiative"] == UNALLOCATED)
+        found["unallocated_cost"] = money(sum(unallocated, ZERO))
+    return found
 
 
 def _score(
@@ -265,33 +265,25 @@ def _score(
     then: Sequence[Assessment],
     window: Window,
     previous: Window | None,
+    laggards: set[str],
 ) -> dict[str, Any]:
-    mine = [a for a in now if unit is None or a.initiative.business_unit == unit]
-    current = _unit_coverage(facts, unit, now, window)["attribution_coverage"]
-    earlier = (
-        _unit_coverage(facts, unit, then, previous)["attribution_coverage"] if previous else None
-    )
-    unit_cost = _cost_per_outcome(mine)
-    before = _cost_per_outcome([a for a in then if unit is None
-                                or a.initiative.business_unit == unit])  # fmt: skip
-    retired = {r["initiative"] for r in facts.retirements if window.holds(r["day"])}
-    laggards = [a.initiative.id for a in mine if a.initiative.id in retired
-                and not _ever_validated(facts, a.initiative, window)]  # fmt: skip
+    def mine(assessed: Sequence[Assessment]) -> list[Assessment]:
+        return [a for a in assessed if unit is None or a.initiative.business_unit == unit]
+
+    current = _coverage(facts, now, window, unit)["attribution_coverage"]
+    earlier = _coverage(facts, then, previous, unit)["attribution_coverage"] if previous else None
+    unit_cost, before = _cost_per_outcome(mine(now)), _cost_per_outcome(mine(then))
     return {
         "business_unit": unit if unit is not None else "(all)",
         "attribution_coverage": current,
         "previous_attribution_coverage": earlier,
         "coverage_change": _change(current, earlier),
-        "laggards_retired": laggards,
+        "laggards_retired": [a.initiative.id for a in mine(now) if a.initiative.id in laggards],
         "cost_per_outcome": unit_cost,
         "previous_cost_per_outcome": before,
         "cost_per_outcome_falling": None if unit_cost is None or before is None
         else unit_cost < before,
     }  # fmt: skip
-
-
-def _ever_validated(facts: Facts, initiative: Initiative, window: Window) -> bool:
-    return assess(facts, initiative, Window(None, window.end)).validated
 
 
 def _cost_per_outcome(assessed: Iterable[Assessment]) -> Decimal | None:
@@ -351,7 +343,7 @@ def _outcomes(facts: Facts, initiative: str, window: Window, a: Assessment) -> d
     counts: dict[date, int] = defaultdict(int)
     for c in _counts(facts, initiative, window):
         counts[month_of(c["period_start"])] += int(c["count"])
-    costs = _cost_by_month(facts, initiative, window)
+    costs = a.cost_by_month
     per_outcome = {m: cost_per_outcome(costs.get(m, ZERO), counts[m]) for m in sorted(counts)}
     by_month = [
         {"month": f"{m:%Y-%m}", "outcomes": counts[m], "cost": money(costs.get(m, ZERO)),
@@ -366,22 +358,17 @@ def _outcomes(facts: Facts, initiative: str, window: Window, a: Assessment) -> d
     }
 
 
-def _capacity(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    split = {k: sum((r[k] for r in rows), ZERO) for k in ("redeployed", "cost_reduced",
-                                                          "not_captured")}  # fmt: skip
+def _capacity(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Decimal | None]:
+    """Hours saved by split, and the captured share (exact, to scale value with)."""
+    names = ("redeployed", "cost_reduced", "not_captured")
+    split = {k: sum((r[k] for r in rows), ZERO) for k in names}
     saved = sum(split.values(), ZERO)
     captured = split["redeployed"] + split["cost_reduced"]
-    share = captured / saved if saved else None
-    return {
+    summary = {
         "hours_saved": saved, **split, "captured_hours": captured,
-        "captured_share": ratio(captured, saved), "captured_share_exact": share,
+        "captured_share": ratio(captured, saved),
     }  # fmt: skip
-
-
-def _without_exact(captured: dict[str, Any] | None) -> dict[str, Any] | None:
-    if captured is None:
-        return None
-    return {k: v for k, v in captured.items() if k != "captured_share_exact"}
+    return summary, (captured / saved if saved else None)
 
 
 def _behaviour(facts: Facts, initiative: str, window: Window) -> dict[str, Any] | None:
@@ -433,21 +420,3 @@ def _quality(facts: Facts, initiative: str, window: Window) -> list[dict[str, An
             "drifted": drop is not None and drop > facts.drift_threshold,
         })  # fmt: skip
     return found
-
-
-def _cost_by_month(facts: Facts, initiative: str, window: Window) -> dict[date, Decimal]:
-    found: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    for row in facts.costs:
-        if row["initiative"] == initiative and window.holds(row["month"]):
-            found[row["month"]] += row["cost"]
-    return dict(found)
-
-
-def _value_by_month(a: Assessment) -> dict[date, Decimal]:
-    found: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    for m in a.metrics:
-        for p in m.periods:
-            if p.value is not None:
-                for month, part in spread_by_month(p.period_start, p.period_end, p.value).items():
-                    found[month] += part
-    return dict(found)
