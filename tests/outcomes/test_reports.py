@@ -192,3 +192,53 @@ tickets,2026-01-01,2026-02-01,100,80,18,2
     )
     with pytest.raises(IngestError, match="row 3, column 'initiative,period_start,period_end'"):
         measured.ingest_measures("behaviour", path)
+
+
+def test_a_units_coverage_counts_the_units_own_cost(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.apply(_portfolio())
+    # 300 of the ticket agent's cost is charged to another unit, "platform"
+    ledger.ingest_costs(
+        _write(
+            tmp_path / "costs.csv",
+            """
+period_start,period_end,category,amount,currency,initiative,business_unit,description
+2026-01-01,2026-02-01,development,100,USD,tickets,,agent team
+2026-01-01,2026-02-01,operations,300,USD,tickets,platform,shared hosting
+2026-01-01,2026-02-01,operations,600,USD,,platform,platform team
+""",
+        )
+    )
+    ledger.ingest_measures(
+        "outcomes",
+        _write(
+            tmp_path / "outcomes.csv",
+            """
+initiative,metric,period_start,period_end,count,source
+tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
+""",
+        ),
+    )
+    units = {u["business_unit"]: u for u in ledger.portfolio_report(JANUARY)["business_units"]}
+    # service: 100 of 100 validated; platform: 300 of 900 (the agent's share of it)
+    assert units["service"]["attribution_coverage"] == 1.0
+    assert units["platform"]["attribution_coverage"] == 0.3333
+
+
+def test_payback_counts_no_value_after_the_window(measured: Ledger, tmp_path: Path) -> None:
+    # A quarter's 90 tickets (900 USD) measured from January: by the end of January only its
+    # January part (31 of 90 days of a quarter spread equally by month: 300 USD) has come in.
+    measured.ingest_measures(
+        "outcomes",
+        _write(
+            tmp_path / "q.csv",
+            """
+initiative,metric,period_start,period_end,count,source
+tickets,resolved,2026-01-01,2026-02-01,0,Ticketing system
+tickets,resolved,2026-01-01,2026-04-01,90,Ticketing system
+""",
+        ),
+    )
+    report = measured.initiative_report("tickets", JANUARY)
+    assert report["cumulative_value"] == Decimal("300.00")
+    assert report["cumulative_cost"] == Decimal("300.00")
+    assert report["payback_month"] == "2026-01"

@@ -179,7 +179,7 @@ def portfolio_report(facts: Facts, window: Window) -> dict[str, Any]:
         "business_units": [],
         "initiatives": [_portfolio_row(a) for a in assessed],
     }
-    for unit in sorted({a.initiative.business_unit for a in assessed}):
+    for unit in _units(facts, assessed, window):
         now = _coverage(facts, assessed, window, unit)
         row = {"business_unit": unit, **now}
         if previous is not None:
@@ -202,7 +202,7 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
     history = Window(None, window.end)
     laggards = {i.id for i in facts.initiatives
                 if i.id in retired and not assess(facts, i, history).validated}  # fmt: skip
-    units = sorted({a.initiative.business_unit for a in now})
+    units = _units(facts, now, window)
     lines = [_score(facts, u, now, then, window, previous, laggards) for u in [*units, None]]
     users = activity.get("users", 0)
     return {
@@ -235,6 +235,12 @@ def _portfolio_row(a: Assessment) -> dict[str, Any]:
         "validation_reason": a.validation_reason, "successful_outcomes": a.outcomes,
         "cost_per_outcome": cost_per_outcome(cost, a.outcomes),
     }  # fmt: skip
+
+
+def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list[str]:
+    """The business units with an initiative, or with cost in the window."""
+    charged = {r["business_unit"] for r in facts.costs if window.holds(r["month"])}
+    return sorted(({a.initiative.business_unit for a in assessed} | charged) - {UNALLOCATED})
 
 
 def _coverage(
