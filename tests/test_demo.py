@@ -55,6 +55,12 @@ def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: P
         assert [e.hash for e in a.audit_log()] == [e.hash for e in b.audit_log()]
 
 
+def test_the_demo_is_not_built_as_one_of_its_people(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"finn\.berg is one of the demo.s people"):
+        build_demo(Settings(db=tmp_path / "demo.duckdb"), actor="finn.berg")
+    assert not (tmp_path / "demo.duckdb").exists()
+
+
 def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
     path = tmp_path / "real.duckdb"
     Ledger.init(path, actor="you").close()

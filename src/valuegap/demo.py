@@ -1,6 +1,6 @@
 """The sample organisation: a deterministic ledger built from the examples the field talks about.
 
-Northwind Group runs seven AI initiatives across five business units, at every stage: a
+Northwind Group runs nine AI initiatives across six business units, at every stage: a
 localisation QA assistant in production, a document classifier at scale, product recommendations
 and a refund agent at MVP, fraud detection and code review at PoC, a meeting summariser that was
 killed, and two proposals, one of them prohibited. Every change is made by the person whose role
@@ -331,6 +331,11 @@ def build_demo(settings: Settings, *, actor: str) -> str:
     A file that an earlier demo built is replaced; any other existing file is left alone.
     """
     path = Path(settings.db)
+    if actor in PEOPLE:
+        raise ConfigError(
+            f"{actor} is one of the demo's people ({', '.join(PEOPLE)}), who act with their own "
+            "roles; build the demo as someone else (--as NAME)."
+        )
     portfolio = validated(Portfolio, {"initiatives": INITIATIVES}, "The demo is invalid.")
     _make_room(path)
     calendar = _Calendar(START)
@@ -352,8 +357,8 @@ def build_demo(settings: Settings, *, actor: str) -> str:
     return (
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
         f"{', '.join(stages)}, {len(PEOPLE) + 1} users ({actor} is admin).\n"
-        "with 18 months of cost (cloud bills, LLM usage, people, data, operations) and of\n"
-        "measured outcomes (counts, before/after, A/B tests, a regional rollout).\n"
+        "with 18 months of cost (cloud bills, LLM usage, people, data, operations) and a year\n"
+        "of measured outcomes (counts, before/after, A/B tests, a regional rollout).\n"
         f"Try: valuegap initiative list --db {path}\n"
         f"     valuegap report costs --by initiative --db {path}\n"
         f"     valuegap report portfolio --db {path}"

@@ -146,7 +146,8 @@ def _quality() -> list[dict[str, Any]]:
 def _capacity() -> list[dict[str, Any]]:
     # 32 hours a week in six teams, about 2,500 a quarter: most redeployed, some never captured
     return [
-        {"initiative": "doc-classifier", "period_start": start, "period_end": end,
+        {"initiative": "doc-classifier", "metric": "doc-review-hours", "period_start": start,
+         "period_end": end,
          "redeployed": 1500, "cost_reduced": 540, "not_captured": 456}
         for _, start, end in _quarters()
     ]  # fmt: skip

@@ -135,6 +135,10 @@ def test_metric_commands_and_finance_role(run: Run) -> None:
     [metric] = _json(run, "metric", "list")
     assert (metric["initiative"], metric["value_per_unit"]) == ("a", "62.5")
     assert (metric["agreed_by"], metric["agreed_at"]) == ("Finn", "2025-03-01")
+    # a baseline source without the baseline itself is a mistake, not something to drop
+    sourced = run("metric", "define", "a", "errors", "--name", "Errors", "--unit", "errors",
+                  "--direction", "decrease", "--baseline-source", "Tracker")  # fmt: skip
+    assert sourced.exit_code == 1 and "baseline" in sourced.stderr
 
 
 def test_csv_output_has_every_field(run: Run, example_portfolio: Path) -> None:

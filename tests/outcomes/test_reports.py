@@ -242,3 +242,36 @@ tickets,resolved,2026-01-01,2026-04-01,90,Ticketing system
     assert report["cumulative_value"] == Decimal("300.00")
     assert report["cumulative_cost"] == Decimal("300.00")
     assert report["payback_month"] == "2026-01"
+
+
+def test_only_captured_hours_are_value(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.apply(Portfolio.model_validate({"initiatives": [
+        {"id": "triage", "name": "Triage", "kind": "workflow", "business_unit": "ops",
+         "metrics": [{"id": "review", "name": "Review hours", "unit": "hours/week",
+                      "direction": "decrease", "method": "before_after", "value_per_unit": 50,
+                      "currency": "USD", "agreed_by": "finn", "agreed_at": "2025-12-01"}]},
+    ]}))  # fmt: skip
+    ledger.ingest_measures(
+        "observations",
+        _write(
+            tmp_path / "obs.csv",
+            """
+metric,period_start,period_end,group,phase,n,mean,sd,volume
+review,2025-10-01,2026-01-01,all,before,12,40,4,
+review,2026-01-01,2026-04-01,all,after,13,8,2,13
+""",
+        ),
+    )
+    capacity = _write(
+        tmp_path / "capacity.csv",
+        """
+initiative,metric,period_start,period_end,redeployed,cost_reduced,not_captured
+triage,review,2026-01-01,2026-04-01,200,100,116
+""",
+    )
+    ledger.ingest_measures("capacity", capacity)
+    metric = ledger.initiative_report("triage", parse_period("2026-Q1"))["metrics"][0]
+    # 32 hours a week x 13 weeks x 50 USD = 20,800, of which 300 of 416 hours were captured:
+    # 20,800 x 300 / 416 = 15,000
+    assert metric["value"] == Decimal("15000.00")
+    assert metric["captured_share"] == 0.7212

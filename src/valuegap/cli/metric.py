@@ -66,7 +66,7 @@ def define(
         "volume_basis": volume_basis,
         "method": method,
     }
-    if baseline is not None or baseline_period is not None:
+    if baseline is not None or baseline_period is not None or baseline_source is not None:
         metric["baseline"] = {
             "value": baseline,
             "period": baseline_period,

@@ -48,7 +48,7 @@ class PeriodOutcome:
 class MetricOutcome:
     metric: MetricSpec
     periods: list[PeriodOutcome] = field(default_factory=list)
-    captured_share: Decimal | None = None  # applied to the value of an hours metric
+    captured_share: Decimal | None = None  # applied to the value of the saved hours
 
     @property
     def latest(self) -> PeriodOutcome | None:
@@ -107,8 +107,9 @@ def evaluate(
 
 
 def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> MetricOutcome:
-    """Only captured hours are realised value: scale an hours metric's value by the share."""
-    if share is None or "hour" not in outcome.metric.unit.lower():
+    """Only captured hours are realised value: scale the value of the metric that measures
+    the saved hours by the captured share."""
+    if share is None:
         return outcome
 
     def scale(value: Decimal | None) -> Decimal | None:

@@ -108,14 +108,13 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
             for parts, key in ((result.cost_by_category, row["category"]),
                                (result.cost_by_month, row["month"])):  # fmt: skip
                 parts[key] = parts.get(key, ZERO) + row["cost"]
-    share = None
     capacity = [c for c in facts.capacity if c["initiative"] == initiative.id
                 and window.holds(c["period_start"])]  # fmt: skip
     if capacity:
-        result.capacity, share = _capacity(capacity)
-        if facts.count_uncaptured:
-            share = None
+        result.capacity, _ = _capacity(capacity)
     for metric in initiative.metrics:
+        measured = [c for c in capacity if c["metric"] == metric.id]
+        share = _capacity(measured)[1] if measured and not facts.count_uncaptured else None
         outcome = evaluate(
             metric,
             [o for o in facts.observations if o["metric"] == metric.id],
@@ -317,7 +316,7 @@ def _metric(m: MetricOutcome) -> dict[str, Any]:
         "value": m.total("value"),
         "value_low": m.total("value_low"),
         "value_high": m.total("value_high"),
-        "captured_share": None if m.captured_share is None else float(m.captured_share),
+        "captured_share": None if m.captured_share is None else ratio(m.captured_share, 1),
         "validated": m.validated,
         "validation_reason": m.validation_reason,
         "periods": [

@@ -46,6 +46,9 @@ class MeasureFile:
 _PERIOD = (Column("period_start", "date"), Column("period_end", "date"))
 _PERIOD_RULE = ("period_end", "period_end <= period_start",
                 "must be after period_start (periods are [start, end))")  # fmt: skip
+_METRIC_OF_INITIATIVE = ("metric", "metric <> '' AND (metric, initiative) NOT IN "
+                         "(SELECT id, initiative_id FROM metrics)",
+                         "is not a metric of this initiative")  # fmt: skip
 _INITIATIVE = ("initiative", "initiative NOT IN (SELECT id FROM initiatives)",
                "is not an initiative in this ledger")  # fmt: skip
 
@@ -145,15 +148,17 @@ FILES: dict[str, MeasureFile] = {
         "capacity",
         (
             Column("initiative", "text"),
+            Column("metric", "text", required=False),
             *_PERIOD,
             Column("redeployed", "decimal"),
             Column("cost_reduced", "decimal"),
             Column("not_captured", "decimal"),
         ),
-        ("initiative", "period_start", "period_end"),
+        ("initiative", "metric", "period_start", "period_end"),
         (
             _INITIATIVE,
             _PERIOD_RULE,
+            _METRIC_OF_INITIATIVE,
             *(
                 (c, f"{c} < 0", "must not be negative (hours)")
                 for c in ("redeployed", "cost_reduced", "not_captured")

@@ -270,13 +270,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
             """CREATE TABLE capacity (
                 initiative VARCHAR NOT NULL,
+                metric VARCHAR NOT NULL,          -- the metric measuring these hours, or ''
                 period_start DATE NOT NULL,
                 period_end DATE NOT NULL,
                 redeployed DECIMAL(38, 10) NOT NULL,      -- hours saved and put to other work
                 cost_reduced DECIMAL(38, 10) NOT NULL,    -- hours saved and no longer paid for
                 not_captured DECIMAL(38, 10) NOT NULL,    -- hours saved that went nowhere
                 ingest_id INTEGER NOT NULL,
-                PRIMARY KEY (initiative, period_start, period_end)
+                PRIMARY KEY (initiative, metric, period_start, period_end)
             )""",
         ),
     ),
