@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,15 +26,12 @@ from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
 from valuegap.store.audit import AuditStore
 from valuegap.store.costs import CostStore
+from valuegap.store.database import utcnow
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
 Clock = Callable[[], datetime]
 REVIEW_AFTER_MONTHS = 6
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ class Ledger(CostsApi, OutcomesApi):
         *,
         actor: str,
         settings: Settings,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
         gate: stages.Gate = stages.OPEN_GATE,
     ) -> None:
         self._db = db
@@ -83,7 +80,7 @@ class Ledger(CostsApi, OutcomesApi):
         *,
         actor: str | None = None,
         settings: Settings | None = None,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
     ) -> Ledger:
         """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema."""
         return cls._connect(db, actor, settings, clock, create=False)
@@ -95,7 +92,7 @@ class Ledger(CostsApi, OutcomesApi):
         *,
         actor: str | None = None,
         settings: Settings | None = None,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
     ) -> Ledger:
         """Create a new ledger; the acting user becomes its first admin."""
         ledger = cls._connect(db, actor, settings, clock, create=True)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from valuegap.errors import Problem, ValidationError
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
+from valuegap.store.portfolio import PortfolioStore
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
@@ -39,6 +40,7 @@ class CostsApi:
     settings: Any
     _db: Database
     _costs: CostStore
+    _portfolio: PortfolioStore
     actor: str
     _require: Callable[..., None]
     _now: Callable[[], datetime]
@@ -47,13 +49,8 @@ class CostsApi:
     def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing."""
         from valuegap.store.focus import load_focus
-        from valuegap.store.staging import stage_file
 
-        def load(path: Path, ingest_id: int) -> tuple[int, int]:
-            staged = stage_file(self._db, path)
-            return staged.rows, load_focus(self._db, staged, ingest_id)
-
-        return self._ingest("focus", paths, load)
+        return self._ingest("focus", paths, self._staged(load_focus))
 
     def ingest_usage(
         self,
@@ -98,24 +95,27 @@ class CostsApi:
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
         from valuegap.store.manual_costs import load_manual_costs
-        from valuegap.store.staging import stage_file
 
-        def load(path: Path, ingest_id: int) -> tuple[int, int]:
-            staged = stage_file(self._db, path)
-            return staged.rows, load_manual_costs(self._db, staged, ingest_id)
-
-        return self._ingest("costs", [path], load)[0]
+        return self._ingest("costs", [path], self._staged(load_manual_costs))[0]
 
     def ingest_rates(self, path: Path) -> IngestResult:
         """Load currency rates ``valid_from,from_currency,to_currency,rate``."""
         from valuegap.store.manual_costs import load_rates
+
+        loader = self._staged(lambda db, staged, _: load_rates(db, staged))
+        return self._ingest("rates", [path], loader)[0]
+
+    def _staged(
+        self, loader: Callable[[Database, Any, int], int]
+    ) -> Callable[[Path, int], tuple[int, int]]:
+        """Stage a file, then ``loader(db, staged, ingest_id)``: (rows read, rows added)."""
         from valuegap.store.staging import stage_file
 
         def load(path: Path, ingest_id: int) -> tuple[int, int]:
             staged = stage_file(self._db, path)
-            return staged.rows, load_rates(self._db, staged)
+            return staged.rows, loader(self._db, staged, ingest_id)
 
-        return self._ingest("rates", [path], load)[0]
+        return load
 
     def _ingest(
         self,
@@ -174,9 +174,7 @@ class CostsApi:
             raise ValidationError(f"The price of {model} was not set.", problems)
         with self._db.transaction():
             before = self._costs.set_override(model, valid_from, rates, self._now(), self.actor)
-            where = "? IN (e0.request_model, e0.response_model)"
-            reprice(self._db, catalogue_rates, where, [model])
-            row = self._db.one(f"SELECT count(*) FROM usage_events e0 WHERE {where}", [model])
+            repriced = reprice(self._db, catalogue_rates, model)
             self._record(
                 "price.set",
                 "price",
@@ -184,7 +182,7 @@ class CostsApi:
                 before,
                 {"model": model, "valid_from": valid_from, **rates},
             )
-        return int(row[0]) if row else 0
+        return repriced
 
     def price_overrides(self) -> list[dict[str, Any]]:
         self._require("read")
@@ -210,7 +208,7 @@ class CostsApi:
             raise ValidationError(f"{path} cannot be read as YAML.",
                                   [Problem(str(path), str(exc))]) from exc  # fmt: skip
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
-        ids = {r["id"] for r in self._db.all("SELECT id FROM initiatives")}
+        ids = {i.id for i in self._portfolio.initiatives()}
         check_rules(rules, ids, str(path))
         text = dump_yaml(rules.model_dump(exclude_none=True))
         current = self._costs.current_rules()

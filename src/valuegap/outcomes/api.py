@@ -25,23 +25,22 @@ class OutcomesApi:
     settings: Settings
     _require: Callable[..., None]
     _ingest: Callable[..., Any]
+    _staged: Callable[..., Any]
     cost_report: Callable[..., list[dict[str, Any]]]
     initiatives: Callable[..., Any]
 
     def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
         """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
         from valuegap.store.measures import FILES, load_measures
-        from valuegap.store.staging import stage_file
 
         if kind not in FILES:
             raise ValidationError("Unknown kind of measured data.", [
                 Problem("kind", f"must be one of {', '.join(FILES)}", kind)])  # fmt: skip
 
-        def load(path: Path, ingest_id: int) -> tuple[int, int]:
-            staged = stage_file(self._db, path)
-            return staged.rows, load_measures(self._db, staged, kind, ingest_id)
-
-        return self._ingest(kind, [path], load, permission="outcome.write")[0]
+        loader = self._staged(
+            lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id)
+        )
+        return self._ingest(kind, [path], loader, permission="outcome.write")[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
         from valuegap.outcomes.reports import initiative_report

@@ -26,9 +26,6 @@ class CostStore:
             [ingest_id, kind, source, read, added, at, actor],
         )
 
-    def ingests(self) -> list[dict[str, Any]]:
-        return self._db.all("SELECT * FROM ingests ORDER BY id")
-
     def set_override(
         self, model: str, valid_from: date, rates: dict[str, Decimal | None], at: datetime,
         actor: str,

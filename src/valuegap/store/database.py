@@ -105,7 +105,7 @@ class Database:
                     self._con.execute(statement)
                 self.execute(
                     "INSERT INTO valuegap_schema VALUES (?, ?, ?)",
-                    [migration.version, migration.description, _utcnow()],
+                    [migration.version, migration.description, utcnow()],
                 )
 
     @contextmanager
@@ -174,5 +174,5 @@ class Database:
         self.execute("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)", [key, value])
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

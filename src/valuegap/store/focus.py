@@ -11,8 +11,9 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
-    first_bad_rows,
+    literal,
     quote,
+    refuse_bad_rows,
 )
 
 _CONVERT = {
@@ -46,7 +47,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
     known = {n.lower() for n in [*present.values(), *providers] if n}
     extras = [c for c in staged.columns if c.lower() not in known]
     extra = (
-        f"map([{', '.join(_text(c) for c in extras)}], [{', '.join(quote(c) for c in extras)}])"
+        f"map([{', '.join(literal(c) for c in extras)}], [{', '.join(quote(c) for c in extras)}])"
         if extras else "NULL"
     )  # fmt: skip
     provider = f"coalesce({', '.join(quote(p) for p in providers)})"
@@ -54,11 +55,10 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
         f"coalesce({quote(c)}, chr(30))" for c in sorted(staged.columns, key=str.lower)
     )
     fields = ", ".join(c.field for c in COLUMNS)
-    before = _count(db)
     # A line's key is its content's hash and, for identical lines, its occurrence: re-ingesting
     # a file, or one that overlaps it, adds only the lines not stored yet.
     with db.unordered():
-        db.execute(
+        added = db.one(
             f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
             WITH keyed AS (
                 SELECT *, md5({content}) AS content_hash FROM {STAGE}
@@ -71,7 +71,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
             FROM numbered ANTI JOIN focus_lines USING (line_key)""",
             [ingest_id],
         )
-    return _count(db) - before
+    return int(added[0]) if added else 0
 
 
 def _validate(
@@ -102,21 +102,9 @@ def _validate(
             checks.append(Check(name, f"{{v}} IS NOT NULL AND ({condition})", message))
     charge = present["ChargeCategory"]
     if charge:
-        categories = ", ".join(_text(c) for c in CHARGE_CATEGORIES)
+        categories = ", ".join(literal(c) for c in CHARGE_CATEGORIES)
         checks.append(Check(charge, f"{{v}} NOT IN ({categories})",
                             f"must be one of {', '.join(CHARGE_CATEGORIES)}"))  # fmt: skip
     checks.append(Check(providers[0], " AND ".join(f"{quote(p)} IS NULL" for p in providers),
                         "is required; the value is empty"))  # fmt: skip
-    problems = [IngestError.at(file, row, check.column, value, check.message)
-                for check, row, value in first_bad_rows(db, STAGE, checks)]  # fmt: skip
-    if problems:
-        raise IngestError(file, problems)
-
-
-def _count(db: Database) -> int:
-    row = db.one("SELECT count(*) FROM focus_lines")
-    return int(row[0]) if row else 0
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    refuse_bad_rows(db, STAGE, file, checks)

@@ -10,7 +10,7 @@ import pyarrow as pa
 from valuegap.costs.manual import CATEGORIES, HEADER, PEOPLE_COLUMNS, spread, whole_months
 from valuegap.errors import IngestError
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
+from valuegap.store.staging import STAGE, Check, Staged, as_decimal, quote, refuse_bad_rows
 
 _DATE = "TRY_CAST({v} AS DATE) IS NULL"
 _DECIMAL = f"{as_decimal('{v}')} IS NULL"
@@ -152,11 +152,7 @@ def _count(db: Database) -> int:
 
 def _refuse_bad_rows(db: Database, staged: Staged, checks: list[tuple[str, str, str]]) -> None:
     """Raise ``IngestError`` naming the first bad row of each (column, condition, message)."""
-    found = first_bad_rows(db, STAGE, [
+    refuse_bad_rows(db, STAGE, staged.file, [
         Check(staged.column(name) or name, condition, message, name)
         for name, condition, message in checks
     ])  # fmt: skip
-    problems = [IngestError.at(staged.file, row, check.label or check.column, value,
-                               check.message) for check, row, value in found]  # fmt: skip
-    if problems:
-        raise IngestError(staged.file, problems)

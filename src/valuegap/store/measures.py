@@ -9,11 +9,11 @@ replaces the old one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from valuegap.errors import IngestError
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Check, Staged, as_decimal, first_bad_rows, quote
+from valuegap.store.staging import STAGE, Check, Staged, as_decimal, quote, refuse_bad_rows
 
 _TYPED = "_valuegap_measure"
 _YES = ("true", "yes", "1")
@@ -36,7 +36,6 @@ class MeasureFile:
     # (column named in the error, SQL over typed columns "<name>" that is true for a bad row,
     # message)
     rules: tuple[tuple[str, str, str], ...] = ()
-    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def header(self) -> str:
@@ -226,9 +225,9 @@ def load_measures(db: Database, staged: Staged, kind: str, ingest_id: int) -> in
             checks.append(Check(c.name + ":raw", bad, "must be true or false", c.name))
     for name, condition, message in spec.rules:
         # the rule is over typed values; a value that did not convert is reported above
-        guarded = f"coalesce(({_quoted(condition, spec)}), false)"
+        guarded = f"coalesce(({condition}), false)"
         checks.append(Check(name + ":raw", guarded, message, name))
-    _refuse(db, file, checks)
+    refuse_bad_rows(db, _TYPED, file, checks)
     key = ", ".join(_keyed(name) for name in spec.key)
     repeated = db.one(
         f"SELECT min(_row) FILTER (WHERE n > 1) FROM (SELECT _row, row_number() OVER "
@@ -247,29 +246,12 @@ def load_measures(db: Database, staged: Staged, kind: str, ingest_id: int) -> in
     same = " AND ".join(f"s.{quote(c.name)} IS NOT DISTINCT FROM n.{quote(c.name)}"
                         for c in spec.columns)  # fmt: skip
     changed = db.one(
-        f"SELECT count(*) FROM _valuegap_new n WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {spec.table} s WHERE {same})"
-    )
-    db.execute(
         f"INSERT OR REPLACE INTO {spec.table} SELECT * FROM _valuegap_new n WHERE NOT EXISTS "
         f"(SELECT 1 FROM {spec.table} s WHERE {same})"
     )
     db.execute("DROP TABLE _valuegap_new")
     db.execute(f"DROP VIEW {_TYPED}")
     return int(changed[0]) if changed else 0
-
-
-def _quoted(condition: str, spec: MeasureFile) -> str:
-    """Quote the column names a rule uses ("group" is an SQL keyword)."""
-    for c in sorted(spec.columns, key=lambda c: -len(c.name)):
-        condition = _replace_word(condition, c.name, quote(c.name))
-    return condition
-
-
-def _replace_word(text: str, word: str, replacement: str) -> str:
-    import re
-
-    return re.sub(rf'(?<![\w"]){re.escape(word)}(?![\w"])', replacement, text)
 
 
 def _keyed(name: str) -> str:
@@ -281,11 +263,3 @@ def _stored(c: Column) -> str:
     if c.name in _DEFAULTS:
         return f"coalesce({quote(c.name)}, {_DEFAULTS[c.name]}) AS {quote(c.name)}"
     return quote(c.name)
-
-
-def _refuse(db: Database, file: str, checks: list[Check]) -> None:
-    found = sorted(first_bad_rows(db, _TYPED, checks), key=lambda bad: bad[1])
-    problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
-                for check, row, value in found]  # fmt: skip
-    if problems:
-        raise IngestError(file, problems)

@@ -98,11 +98,12 @@ def drop_rates(db: Database) -> None:
     db.execute("DROP TABLE IF EXISTS _valuegap_overrides")
 
 
-def reprice(db: Database, lookup: Lookup, where: str, params: list[Any]) -> None:
-    """Price again the stored events matching ``where`` (SQL over alias e0)."""
-    events = f"usage_events e0 WHERE {where}"
+def reprice(db: Database, lookup: Lookup, model: str) -> int:
+    """Price again the stored events of ``model`` (requested or responding); return how many."""
+    events = "usage_events e0 WHERE ? IN (e0.request_model, e0.response_model)"
+    params = [model]
     prepare_rates(db, lookup, events, params)
-    db.execute(
+    repriced = db.one(
         f"""UPDATE usage_events SET computed_cost = p.cost, price_source = p.source FROM (
             SELECT e.rid, {COMPUTED_COST} AS cost, {PRICE_SOURCE} AS source
             FROM (SELECT e0.rowid AS rid, e0.*, {EVENT_KEYS} FROM {events}) e
@@ -111,6 +112,7 @@ def reprice(db: Database, lookup: Lookup, where: str, params: list[Any]) -> None
         params,
     )
     drop_rates(db)
+    return int(repriced[0]) if repriced else 0
 
 
 def _rates_table(db: Database, name: str, keys: dict[str, str], rows: list[dict[str, Any]]) -> None:

@@ -91,6 +91,15 @@ def first_bad_rows(
     return found
 
 
+def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) -> None:
+    """Raise ``IngestError`` naming, in row order, the first bad row of each check."""
+    found = sorted(first_bad_rows(db, table, checks), key=lambda bad: bad[1])
+    problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
+                for check, row, value in found]  # fmt: skip
+    if problems:
+        raise IngestError(file, problems)
+
+
 @dataclass(frozen=True)
 class Staged:
     file: str
@@ -132,9 +141,9 @@ def _stage_csv(db: Database, path: Path, numbered: bool) -> None:
             str(path), [IngestError.at(str(path), None, "(header)", found, "column names must "
                                        "be present and unique")]
         )  # fmt: skip
-    columns = "{" + ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in header) + "}"
+    columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
     read = (
-        f"read_csv({_sql_text(str(path))}, header = true, auto_detect = false, delim = ',', "
+        f"read_csv({literal(str(path))}, header = true, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns})"
     )
     if numbered:
@@ -169,7 +178,7 @@ def _stage_parquet(db: Database, path: Path, numbered: bool) -> None:
         db,
         numbered,
         f"SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
-        f"FROM read_parquet({_sql_text(str(path))}, file_row_number = true)",
+        f"FROM read_parquet({literal(str(path))}, file_row_number = true)",
     )
 
 
@@ -179,7 +188,8 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def _sql_text(value: str) -> str:
+def literal(value: str) -> str:
+    """``value`` as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -27,8 +28,9 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
-    first_bad_rows,
+    literal,
     quote,
+    refuse_bad_rows,
 )
 
 USAGE_STAGE = "_valuegap_usage"  # a view: over the staged file, or over _EVENT_ROWS
@@ -116,7 +118,7 @@ def stage_mapped(
                     f"is mapped to tag.{key} but the file has no such column",
                 )
             )
-    pairs = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}', {quote(staged.column(c) or c)}"
+    pairs = ", ".join(f"{literal(k)}, {quote(staged.column(c) or c)}"
                       for k, c in tag_columns.items())  # fmt: skip
     request_tags = staged.column("request_tags") if litellm else None
     if request_tags:
@@ -163,12 +165,8 @@ def load_usage(
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
-    problems = [
-        IngestError.at(file, row, names.get(check.column, check.column), value, check.message)
-        for check, row, value in first_bad_rows(db, USAGE_STAGE, checks)
-    ]
-    if problems:
-        raise IngestError(file, problems)
+    labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
+    refuse_bad_rows(db, USAGE_STAGE, file, labelled)
     counted = db.one(
         f"SELECT count(*), count(event_id), count(DISTINCT event_id) FROM {USAGE_STAGE}"
     )
