@@ -20,7 +20,7 @@ Each initiative shows one way value is (or is not) demonstrated:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -28,14 +28,8 @@ from typing import Any
 
 from valuegap.ledger import Ledger
 
-QUARTERS = [
-    date(2025, 7, 1),
-    date(2025, 10, 1),
-    date(2026, 1, 1),
-    date(2026, 4, 1),
-    date(2026, 7, 1),
-]
 MONTHS = [date(2025 + m // 12, m % 12 + 1, 1) for m in range(6, 19)]  # 2025-07 .. 2026-07
+QUARTERS = MONTHS[::3]
 
 
 def load_demo_outcomes(ledger: Ledger, folder: Path) -> None:
@@ -57,11 +51,6 @@ def _write(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _quarters() -> Iterable[tuple[int, date, date]]:
-    for n, (start, end) in enumerate(pairwise(QUARTERS)):
-        yield n, start, end
 
 
 def _obs(metric: str, start: date, end: date, group: str, phase: str, n: int, mean: float,
@@ -86,7 +75,7 @@ def _observations() -> list[dict[str, Any]]:
         _obs("summary-hours-saved", date(2025, 4, 1), date(2025, 7, 1), "all", "after", 40, 0.3,
              1.1, 13),
     ]  # fmt: skip
-    for n, start, end in _quarters():
+    for n, (start, end) in enumerate(pairwise(QUARTERS)):
         rows += [
             # six review teams: 13 weeks x 6 teams = 78 team-weeks a quarter
             _obs("doc-review-hours", start, end, "all", "after", 13, 8.0 + n * 0.2, 2.0, 78),
@@ -149,5 +138,5 @@ def _capacity() -> list[dict[str, Any]]:
         {"initiative": "doc-classifier", "metric": "doc-review-hours", "period_start": start,
          "period_end": end,
          "redeployed": 1500, "cost_reduced": 540, "not_captured": 456}
-        for _, start, end in _quarters()
+        for start, end in pairwise(QUARTERS)
     ]  # fmt: skip

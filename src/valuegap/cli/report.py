@@ -11,10 +11,20 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.outcomes.periods import window
 
 app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, scoreboard.")
 
-Month = Annotated[date | None, typer.Option(parser=parse.month, help="YYYY-MM (or YYYY-MM-DD).")]
+Period = Annotated[
+    str | None,
+    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+]
+From = Annotated[
+    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
+]
+To = Annotated[
+    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
+]
 
 
 @command(app, "costs")
@@ -27,12 +37,8 @@ def costs(
             "tag:<key>."
         ),
     ] = "initiative,month",
-    start: Annotated[
-        date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
-    ] = None,
-    end: Annotated[
-        date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
-    ] = None,
+    start: From = None,
+    end: To = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Allocated cost in the reporting currency; unallocated cost is always shown."""
@@ -64,26 +70,6 @@ def reconcile(
     render.records(rows, fmt, title="Reconciliation")
 
 
-Period = Annotated[
-    str | None,
-    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
-]
-From = Annotated[
-    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
-]
-To = Annotated[
-    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
-]
-
-
-def _window(period: str | None, start: date | None, end: date | None) -> Any:
-    from valuegap.outcomes.periods import Window, parse_period
-
-    if period and (start or end):
-        raise typer.BadParameter("give --period, or --from/--to, not both")
-    return parse_period(period) if period else Window(start, end)
-
-
 @command(app, "initiative")
 def initiative(
     initiative_id: Annotated[str, typer.Argument(metavar="ID")],
@@ -95,7 +81,7 @@ def initiative(
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
     with open_ledger() as ledger:
-        report = ledger.initiative_report(initiative_id, _window(period, start, end))
+        report = ledger.initiative_report(initiative_id, window(period, start, end))
     _show(report, fmt, "metrics", {
         "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
                     "validation_reason"],
@@ -114,7 +100,7 @@ def portfolio(
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
     with open_ledger() as ledger:
-        report = ledger.portfolio_report(_window(period, start, end))
+        report = ledger.portfolio_report(window(period, start, end))
     _show(report, fmt, "initiatives", {
         "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
                         "roi_conservative"],
@@ -131,8 +117,7 @@ def scoreboard(
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
     with open_ledger() as ledger:
-        window = _window(period, start, end) if period or start or end else None
-        report = ledger.scoreboard(window)
+        report = ledger.scoreboard(window(period, start, end) if period or start or end else None)
     _show(report, fmt, "business_units", {})
 
 

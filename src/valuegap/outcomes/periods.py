@@ -55,6 +55,16 @@ def parse_period(text: str) -> Window:
     return Window(start, _month(_index(start) + length))
 
 
+def window(period: str | None, start: date | None, end: date | None) -> Window:
+    """The window a report asks for: a named period, or months from ``start`` to ``end``."""
+    if period and (start or end):
+        raise ValidationError(
+            "The period is given twice.",
+            [Problem("--period", "give a period, or --from/--to, not both", period)],
+        )
+    return parse_period(period) if period else Window(start, end)
+
+
 def month_of(day: date) -> date:
     return day.replace(day=1)
 
