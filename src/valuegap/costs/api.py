@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from valuegap.decimals import plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
@@ -301,11 +302,6 @@ class CostsApi:
         rates = monthly_rates([(r["currency"], r["month"]) for r in rows], self._costs.rates(),
                               reporting)  # fmt: skip
         return reconcile(rows, rates, reporting, tolerance)
-
-
-def plain(value: Decimal) -> Decimal:
-    """A decimal without trailing zeros or an exponent (25050.2500000000 -> 25050.25)."""
-    return Decimal(format(value.normalize(), "f"))
 
 
 def proportional_shares(rules: Sequence[Any], driver_table: Any) -> dict[Any, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from valuegap.costs.manual import spread
 from valuegap.costs.rules import UNALLOCATED
+from valuegap.decimals import plain
 from valuegap.outcomes.evaluation import Convert, MetricOutcome, evaluate, with_captured_share
 from valuegap.outcomes.finance import (
     cost_per_outcome,
@@ -366,7 +367,7 @@ def _outcomes(facts: Facts, initiative: str, window: Window, a: Assessment) -> d
 def _capacity(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Decimal | None]:
     """Hours saved by split, and the captured share (exact, to scale value with)."""
     names = ("redeployed", "cost_reduced", "not_captured")
-    split = {k: sum((r[k] for r in rows), ZERO) for k in names}
+    split = {k: plain(sum((r[k] for r in rows), ZERO)) for k in names}
     saved = sum(split.values(), ZERO)
     captured = split["redeployed"] + split["cost_reduced"]
     summary = {

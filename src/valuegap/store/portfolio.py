@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from valuegap.decimals import plain
 from valuegap.portfolio.model import (
     AdoptionRamp,
     Baseline,
@@ -281,5 +282,5 @@ def _metric(row: dict[str, Any]) -> MetricSpec:
 
 
 def _plain(value: Decimal | None) -> Decimal | None:
-    """Drop the store's trailing zeros (85.0000000000 -> 85) without an exponent."""
-    return None if value is None else Decimal(format(value.normalize(), "f"))
+    """Drop the store's trailing zeros (85.0000000000 -> 85)."""
+    return None if value is None else plain(value)
