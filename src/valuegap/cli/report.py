@@ -135,10 +135,15 @@ def _show(
 
 
 def _flat(report: dict[str, Any]) -> dict[str, Any]:
-    """Objects of plain values become rows of their own: ``outcomes.trend``."""
+    """Objects of plain values (or lists of them) become rows of their own: ``outcomes.trend``."""
+
+    def plain(value: Any) -> bool:
+        items = value if isinstance(value, list) else [value]
+        return not any(isinstance(item, dict | list) for item in items)
+
     flat: dict[str, Any] = {}
     for key, value in report.items():
-        if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        if isinstance(value, dict) and all(plain(v) for v in value.values()):
             flat.update({f"{key}.{k}": v for k, v in value.items()})
         else:
             flat[key] = value
