@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,22 @@ def ledger(db_path: Path, clock: SteppingClock) -> Iterator[Ledger]:
 @pytest.fixture
 def example_portfolio() -> Path:
     return EXAMPLES / "portfolio.yaml"
+
+
+def ready(initiative_id: str, **fields: Any) -> dict[str, Any]:
+    """An initiative that the default gates let through to production, once its controls are
+    attested and finance agreed its method; ``fields`` change or add to it."""
+    return {
+        "id": initiative_id, "name": initiative_id.upper(), "kind": "use_case",
+        "business_unit": "ops", "owner": "Olu Ade", "risk_tier": "limited",
+        "kill_criteria": ["roi < 0 && months_live >= 6"],
+        "poc_evaluation": {"representative_data": True, "evaluated_by": "Ops clerks",
+                           "independent_of_builders": True, "accuracy": 0.9, "sample_size": 300},
+        "production_cost_estimate": {"currency": "USD", "monthly": 1200},
+        "human_in_the_loop": "Clerks review low-confidence cases.",
+        "fallback": "The manual queue.",
+        "metrics": [{"id": f"{initiative_id}-hours", "name": "Hours", "unit": "h/week",
+                     "direction": "decrease", "baseline": {"value": 40, "period": "2025-Q4"},
+                     "value_per_unit": 62, "currency": "USD", "method": "before_after"}],
+        **fields,
+    }  # fmt: skip

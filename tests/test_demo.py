@@ -67,7 +67,7 @@ def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a demo ledger"):
         build_demo(Settings(db=path), actor="you")
     with Ledger.open(path, actor="you") as ledger:
-        assert ledger.verify_audit().entries == 1
+        assert ledger.verify_audit().entries == 2  # its creation and the default policies
 
 
 def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:

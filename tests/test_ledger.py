@@ -11,7 +11,7 @@ from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
 from valuegap.portfolio.portfolio_file import parse_portfolio
 
-from .conftest import SteppingClock
+from .conftest import SteppingClock, ready
 
 
 def _apply(ledger: Ledger, path: Path) -> dict[str, list[str]]:
@@ -85,7 +85,7 @@ def test_changing_an_agreed_method_needs_a_new_agreement(
 
 
 def test_stages_move_one_at_a_time_and_are_recorded(ledger: Ledger) -> None:
-    ledger.add_initiative({"id": "a", "name": "A", "kind": "use_case", "business_unit": "ops"})
+    ledger.add_initiative(ready("a"))
     ledger.advance("a", "poc")
     with pytest.raises(PolicyViolation, match="the next stage is 'mvp'") as refused:
         ledger.advance("a", "production")
@@ -102,7 +102,7 @@ def test_stages_move_one_at_a_time_and_are_recorded(ledger: Ledger) -> None:
 def test_review_date_is_six_months_after_entering_mvp(db_path: Path) -> None:
     clock = SteppingClock(datetime(2025, 8, 31, 12, 0))
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
-        ledger.add_initiative({"id": "a", "name": "A", "kind": "agent", "business_unit": "ops"})
+        ledger.add_initiative(ready("a", kind="agent"))
         assert ledger.initiative_detail("a").review_date is None
         ledger.advance("a", "poc")
         ledger.advance("a", "mvp")
@@ -123,15 +123,14 @@ def test_prohibited_never_leaves_proposed_but_can_be_retired(ledger: Ledger) -> 
 
 
 def test_an_initiative_past_proposed_cannot_become_prohibited(ledger: Ledger) -> None:
-    spec = {"id": "a", "name": "A", "kind": "use_case", "business_unit": "ops"}
-    ledger.add_initiative(spec)
+    ledger.add_initiative(ready("a"))
     ledger.advance("a", "poc")
     with pytest.raises(ValidationError, match="cannot be past 'proposed'"):
         ledger.apply(parse_portfolio(
             "initiatives: [{id: a, name: A, kind: use_case, business_unit: ops, "
             "risk_tier: prohibited}]", "p.yaml",
         ))  # fmt: skip
-    assert ledger.initiative("a").risk_tier is None
+    assert ledger.initiative("a").risk_tier == "limited"
 
 
 def test_retiring_needs_reason_and_learnings_and_is_final(ledger: Ledger) -> None:

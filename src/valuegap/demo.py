@@ -17,7 +17,7 @@ from typing import Any
 
 from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
-from valuegap.errors import ConfigError
+from valuegap.errors import ConfigError, PolicyViolation
 from valuegap.ledger import Ledger
 from valuegap.portfolio.model import Portfolio
 from valuegap.portfolio.validation import validated
@@ -36,6 +36,7 @@ PEOPLE = {
     "finn.berg": ("finance", []),
     "grace.okafor": ("governance", []),
     "exec.board": ("viewer", []),
+    "svc.refund-agent": ("contributor", ["customer-service"]),  # the agent's service account
 }
 
 
@@ -57,6 +58,20 @@ def _case(investment: int, value: int, ceiling: float, midpoint: float, steepnes
     }  # fmt: skip
 
 
+def _ready(evaluated_by: str, accuracy: float, sample_size: int, monthly_cost: int,
+           human_in_the_loop: str, fallback: str) -> dict[str, Any]:  # fmt: skip
+    """What the poc -> mvp and mvp -> production gates ask to be written down."""
+    return {
+        "poc_evaluation": {
+            "representative_data": True, "evaluated_by": evaluated_by,
+            "independent_of_builders": True, "accuracy": accuracy, "sample_size": sample_size,
+        },
+        "production_cost_estimate": {"currency": "USD", "monthly": monthly_cost},
+        "human_in_the_loop": human_in_the_loop,
+        "fallback": fallback,
+    }  # fmt: skip
+
+
 INITIATIVES: list[dict[str, Any]] = [
     {
         "id": "loc-qa",
@@ -70,6 +85,14 @@ INITIATIVES: list[dict[str, Any]] = [
         "before release.",
         "kill_criteria": ["roi < 0 && months_live >= 6", "accuracy < 0.8"],
         "business_case": _case(38_000, 61_000, 0.9, 5, 0.9),
+        **_ready(
+            "Marketing's localisation reviewers",
+            0.95,
+            400,
+            2_400,
+            "Reviewers approve every flagged string before release.",
+            "The manual QA checklist, as before.",
+        ),  # fmt: skip
         "metrics": [
             _metric(
                 "loc-qa-errors",
@@ -109,6 +132,14 @@ INITIATIVES: list[dict[str, Any]] = [
         "hypothesis": "Classifying inbound documents cuts manual review from 40 to 8 hours a week.",
         "kill_criteria": ["override_rate > 0.5"],
         "business_case": _case(9_000, 14_000, 0.95, 3, 1.2),
+        **_ready(
+            "Operations clerks",
+            0.93,
+            1_200,
+            900,
+            "Clerks review every document classified with low confidence.",
+            "The manual triage queue.",
+        ),  # fmt: skip
         "metrics": [
             _metric(
                 "doc-review-hours",
@@ -135,6 +166,14 @@ INITIATIVES: list[dict[str, Any]] = [
         "hypothesis": "Recommendations raise order value: each accepted one is worth 3.50 USD.",
         "kill_criteria": ["roi < 0 && months_live >= 6"],
         "business_case": _case(22_000, 48_000, 0.8, 6, 0.7),
+        **_ready(
+            "The merchandising team",
+            0.81,
+            5_000,
+            3_100,
+            "Merchandisers block categories and override placements.",
+            "Best-seller lists.",
+        ),  # fmt: skip
         "metrics": [
             _metric(
                 "recs-order-value",
@@ -162,6 +201,14 @@ INITIATIVES: list[dict[str, Any]] = [
         "region so untreated regions are the control.",
         "kill_criteria": ["roi < 0 && months_live >= 9"],
         "business_case": _case(55_000, 140_000, 0.85, 7, 0.6),
+        **_ready(
+            "Fraud analysts in two regions",
+            0.97,
+            20_000,
+            7_500,
+            "Analysts confirm every block above 5,000 USD.",
+            "The rules engine it replaces stays on standby.",
+        ),  # fmt: skip
         "metrics": [
             _metric(
                 "fraud-losses",
@@ -213,6 +260,22 @@ INITIATIVES: list[dict[str, Any]] = [
         "hypothesis": "An agent resolves routine refund tickets end to end with no human touch.",
         "kill_criteria": ["override_rate > 0.3", "roi < 0 && months_live >= 6"],
         "business_case": _case(18_000, 35_000, 0.7, 4, 1.0),
+        **_ready(
+            "Customer service team leads",
+            0.9,
+            600,
+            1_800,
+            "Refunds above the approval threshold go to a team lead.",
+            "The ticket returns to the human queue.",
+        ),  # fmt: skip
+        "agent": {
+            "objective": "Resolve routine refund tickets end to end.",
+            "success_criteria": ["Ticket closed with no human touch", "No refund reversed"],
+            "allowed_actions": ["issue_refund", "send_reply", "escalate_to_human"],
+            "autonomy": "autonomous",
+            "approval_threshold": Decimal("200"),
+            "currency": "USD",
+        },
         "metrics": [
             _metric(
                 "refunds-resolved",
@@ -235,7 +298,15 @@ INITIATIVES: list[dict[str, Any]] = [
         "owner": "Omar Haddad",
         "risk_tier": "minimal",
         "hypothesis": "Automatic meeting notes save managers an hour a week.",
-        "kill_criteria": ["roi < 0 && months_live >= 6"],
+        "kill_criteria": ["roi < 0 && months_live >= 6", "!validated && months_in_stage >= 6"],
+        **_ready(
+            "Team managers",
+            0.88,
+            60,
+            600,
+            "Managers edit the notes before they are shared.",
+            "Managers write their own notes.",
+        ),  # fmt: skip
         "metrics": [
             _metric(
                 "summary-hours-saved",
@@ -269,8 +340,48 @@ INITIATIVES: list[dict[str, Any]] = [
     },
 ]
 
+# Policies below the enterprise's default pack: a business unit's and an initiative's own rules.
+RISK_POLICY = """\
+layer: business_unit
+scope: risk
+rules:
+  - id: risk-high-tier-mvp-approval
+    when: {transition: poc->mvp}
+    expr: initiative.risk_tier != "high"
+    effect: require_approval
+    message: The model risk committee approves every high-risk MVP before it touches customers.
+"""
+SERVICE_POLICY = """\
+layer: business_unit
+scope: customer-service
+rules:
+  - id: service-refund-names-order
+    when: {action: issue_refund}
+    expr: has(action.context.order_id)
+    effect: deny
+    message: Every refund names the order it refunds (--context order_id=...).
+"""
+REFUND_AGENT_POLICY = """\
+layer: initiative
+scope: refund-agent
+rules:
+  - id: refund-agent-hard-cap
+    when: {action: issue_refund}
+    expr: action.amount <= 1000.0
+    effect: deny
+    message: Refunds above 1,000 USD are never automated; a team lead handles them.
+  - id: refund-agent-new-customers
+    when: {action: issue_refund}
+    expr: '!has(action.context.customer_since_days) || int(action.context.customer_since_days) >= 30'
+    effect: require_approval
+    message: Refunds to customers of less than 30 days need a team lead's approval.
+"""
+
 # (day offset from START, who, what, initiative, argument)
 TIMELINE: list[tuple[int, str, str, str, Any]] = [
+    (1, "grace.okafor", "policy", "risk", RISK_POLICY),
+    (1, "grace.okafor", "policy", "customer-service", SERVICE_POLICY),
+    (1, "grace.okafor", "policy", "refund-agent", REFUND_AGENT_POLICY),
     (10, "finn.berg", "agree", "loc-qa-errors", None),
     (10, "finn.berg", "agree", "loc-qa-hours", None),
     (12, "finn.berg", "agree", "doc-review-hours", None),
@@ -286,6 +397,7 @@ TIMELINE: list[tuple[int, str, str, str, Any]] = [
     (85, "lena.fischer", "advance", "code-review", "poc"),
     (95, "finn.berg", "agree", "refunds-resolved", None),
     (100, "omar.haddad", "advance", "refund-agent", "poc"),
+    (104, "lena.fischer", "try", "code-review", "mvp"),  # denied: the PoC was not evaluated
     (110, "omar.haddad", "attest", "doc-classifier", "all"),
     (112, "omar.haddad", "advance", "doc-classifier", "production"),
     (130, "ana.costa", "attest", "loc-qa", "all"),
@@ -295,8 +407,14 @@ TIMELINE: list[tuple[int, str, str, str, Any]] = [
     (155, "lena.fischer", "advance", "fraud-detection", "poc"),
     (170, "lena.fischer", "advance", "product-recs", "mvp"),
     (200, "omar.haddad", "advance", "refund-agent", "mvp"),
-    (240, "omar.haddad", "retire", "meeting-summariser", None),
-    (260, "omar.haddad", "advance", "doc-classifier", "scaled"),
+    (246, "grace.okafor", "review", "", None),  # meeting-summariser: kill
+    (250, "omar.haddad", "retire", "meeting-summariser", None),
+    (300, "lena.fischer", "advance", "fraud-detection", "mvp"),  # waits for an approval
+    (320, "svc.refund-agent", "authorize", "refund-agent", "send_reply"),
+    (320, "svc.refund-agent", "authorize", "refund-agent", "issue_refund 45.90 order_id=NW-100482"),
+    (321, "svc.refund-agent", "authorize", "refund-agent", "issue_refund 350 order_id=NW-100517"),
+    (322, "svc.refund-agent", "authorize", "refund-agent", "close_account"),  # not allowed
+    (390, "omar.haddad", "advance", "doc-classifier", "scaled"),  # ROI now above its case
 ]
 
 EVIDENCE = {
@@ -344,13 +462,14 @@ def build_demo(settings: Settings, *, actor: str) -> str:
         for name, (role, units) in PEOPLE.items():
             admin.add_user(name, role, units)
         admin.apply(portfolio)
+        # The history is replayed on top of the whole data set: every gate and review looks
+        # only at what had been measured by its own day.
+        with tempfile.TemporaryDirectory() as folder:
+            load_demo_costs(admin.acting_as("finn.berg"), Path(folder))
+            load_demo_outcomes(admin.acting_as("finn.berg"), Path(folder))
         for offset, who, what, target, argument in TIMELINE:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
-        with tempfile.TemporaryDirectory() as folder:
-            calendar.now = START + timedelta(days=540)
-            load_demo_costs(admin.acting_as("finn.berg"), Path(folder))
-            load_demo_outcomes(admin.acting_as("finn.berg"), Path(folder))
         present = {i.stage for i in admin.initiatives()}
         stages = [s for s in STAGES if s in present]
         count = len(admin.initiatives())
@@ -370,6 +489,21 @@ def _act(ledger: Ledger, what: str, target: str, argument: Any, when: datetime) 
         ledger.agree_metric(target, by="Finn Berg (Finance)", at=when.date())
     elif what == "advance":
         ledger.advance(target, argument)
+    elif what == "try":
+        try:
+            ledger.advance(target, argument)
+        except PolicyViolation:
+            pass
+        else:  # pragma: no cover - the timeline above is fixed
+            raise AssertionError(f"{target} was meant to be refused")
+    elif what == "policy":
+        ledger.apply_policy(argument, f"northwind/{target}.yaml")
+    elif what == "review":
+        ledger.run_reviews(when.date())
+    elif what == "authorize":  # "ACTION [AMOUNT [KEY=VALUE ...]]"
+        action, *rest = argument.split()
+        amount = Decimal(rest[0]) if rest else None
+        ledger.authorize(target, action, amount, dict(kv.split("=") for kv in rest[1:]))
     elif what == "attest":
         for control, evidence in EVIDENCE.items():
             ledger.attest_control(target, control, evidence)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,7 +12,9 @@ from typing import Any
 from valuegap.costs.api import CostsApi
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
+from valuegap.governance.api import DEFAULT_POLICIES, GovernanceApi, StageMove
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
+from valuegap.governance.reviews import check_kill_criteria
 from valuegap.governance.roles import Permission, User
 from valuegap.outcomes.api import OutcomesApi
 from valuegap.portfolio import stages
@@ -31,7 +32,6 @@ from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
 Clock = Callable[[], datetime]
-REVIEW_AFTER_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, OutcomesApi):
+class Ledger(CostsApi, OutcomesApi, GovernanceApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -61,13 +61,11 @@ class Ledger(CostsApi, OutcomesApi):
         actor: str,
         settings: Settings,
         clock: Clock = utcnow,
-        gate: stages.Gate = stages.OPEN_GATE,
     ) -> None:
         self._db = db
         self.actor = actor
         self.settings = settings
         self._clock = clock
-        self._gate = gate
         self._portfolio = PortfolioStore(db)
         self._users = UserStore(db)
         self._audit = AuditStore(db)
@@ -94,12 +92,14 @@ class Ledger(CostsApi, OutcomesApi):
         settings: Settings | None = None,
         clock: Clock = utcnow,
     ) -> Ledger:
-        """Create a new ledger; the acting user becomes its first admin."""
+        """Create a new ledger; the acting user becomes its first admin. The default policy pack
+        (the stage gates and agent guardrails) is its first enterprise policy."""
         ledger = cls._connect(db, actor, settings, clock, create=True)
         with ledger._db.transaction():
             admin = User(ledger.actor, "admin")
             ledger._users.save(admin, by=ledger.actor, at=ledger._now())
             ledger._record("ledger.init", "ledger", "ledger", None, {"admin": admin.name})
+        ledger.apply_policy_file(DEFAULT_POLICIES)
         return ledger
 
     @classmethod
@@ -120,9 +120,7 @@ class Ledger(CostsApi, OutcomesApi):
 
     def acting_as(self, actor: str) -> Ledger:
         """The same open ledger, acting as another user (e.g. one web request's user)."""
-        return Ledger(
-            self._db, actor=actor, settings=self.settings, clock=self._clock, gate=self._gate
-        )
+        return Ledger(self._db, actor=actor, settings=self.settings, clock=self._clock)
 
     def close(self) -> None:
         self._db.close()
@@ -181,8 +179,7 @@ class Ledger(CostsApi, OutcomesApi):
         initiative = self.initiative(initiative_id)
         attested = self._portfolio.attestations(initiative_id)
         controls = {c: {"attested": c in attested, **attested.get(c, {})} for c in CONTROLS}
-        entered_mvp = self._portfolio.entered_stage_at(initiative_id, "mvp")
-        review = _add_months(entered_mvp.date(), REVIEW_AFTER_MONTHS) if entered_mvp else None
+        review = self.next_review(initiative_id)
         history = self._portfolio.stage_history(initiative_id)
         return InitiativeDetail(initiative, review, controls, history)
 
@@ -246,6 +243,18 @@ class Ledger(CostsApi, OutcomesApi):
         owners = {m.id: owner for owner, m in self._portfolio.metrics()}
         changes = plan_apply(portfolio, existing, owners)
         specs = {s.id: s for s in portfolio.initiatives}
+        problems = [
+            p
+            for n, s in enumerate(portfolio.initiatives)
+            for p in check_kill_criteria(
+                s.kill_criteria, f"initiatives[{n}] ({s.id}).kill_criteria"
+            )
+        ]
+        if problems:
+            raise ValidationError(
+                f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
+                problems,
+            )
         for change in changes:
             if change.kind == "unchanged":
                 continue
@@ -328,8 +337,9 @@ class Ledger(CostsApi, OutcomesApi):
                 {"control": control, "evidence": evidence},
             )
 
-    def advance(self, initiative_id: str, to_stage: str) -> stages.GateDecision:
-        """Move an initiative one stage forward, if its gate allows."""
+    def advance(self, initiative_id: str, to_stage: str) -> StageMove:
+        """Move an initiative one stage forward if its gate allows; when the gate asks for an
+        approval, record a pending request instead. A denied move raises ``PolicyViolation``."""
         if to_stage == "retired":
             raise ValidationError(
                 "Retiring is not an advance.",
@@ -343,7 +353,7 @@ class Ledger(CostsApi, OutcomesApi):
             )
         return self._move(initiative_id, to_stage)
 
-    def retire(self, initiative_id: str, *, reason: str, learnings: str) -> stages.GateDecision:
+    def retire(self, initiative_id: str, *, reason: str, learnings: str) -> StageMove:
         problems = [
             Problem(name, "is required when retiring an initiative")
             for name, text in (("reason", reason), ("learnings", learnings))
@@ -360,51 +370,42 @@ class Ledger(CostsApi, OutcomesApi):
         *,
         reason: str | None = None,
         learnings: str | None = None,
-    ) -> stages.GateDecision:
+    ) -> StageMove:
         initiative = self.initiative(initiative_id)
         self._require("stage.move", initiative.business_unit)
         stages.check_move(initiative, to_stage)
-        decision = self._gate.evaluate(initiative, to_stage)
-        rules = [{"id": r.id, "message": r.message} for r in decision.rules]
-        move = {
-            "from": initiative.stage,
-            "to": to_stage,
-            "decision": decision.outcome,
-            "rules": rules,
-            "reason": reason,
-            "learnings": learnings,
-        }
+        decision = self._gate(initiative, to_stage, reason, learnings)
+        move = StageMove(initiative_id, initiative.stage, to_stage, decision)
         with self._db.transaction():
             if decision.outcome == "allow":
-                self._portfolio.set_stage(initiative_id, to_stage)
-                self._portfolio.add_stage_event(
-                    initiative_id,
-                    initiative.stage,
-                    to_stage,
-                    at=self._now(),
-                    actor=self.actor,
-                    decision=decision.outcome,
-                    rules=rules,
-                    reason=reason,
-                    learnings=learnings,
-                )
+                self._moved(initiative, to_stage, decision, reason=reason, learnings=learnings)
+                return move
+            approval = None
+            if decision.outcome == "require_approval":
+                approval = self._ask_approval(initiative, to_stage, decision)
             verb = "retire" if to_stage == "retired" else "advance"
-            suffix = "" if decision.outcome == "allow" else f".{decision.outcome}"
             self._record(
-                f"initiative.{verb}{suffix}",
+                f"initiative.{verb}.{decision.outcome}",
                 "initiative",
                 initiative_id,
                 {"stage": initiative.stage},
-                move,
+                {
+                    "from": initiative.stage,
+                    "to": to_stage,
+                    **decision.as_dict(),
+                    "approval": approval,
+                },
             )
-        if decision.outcome != "allow":
-            raise PolicyViolation(
-                f"{initiative_id} cannot move to {to_stage!r} "
-                f"({decision.outcome.replace('_', ' ')}):\n"
-                + "\n".join(f"  - {r.id}: {r.message}" for r in decision.rules),
-                [r.id for r in decision.rules],
-            )
-        return decision
+        if approval is not None:
+            return StageMove(initiative_id, initiative.stage, to_stage, decision, approval)
+        raise PolicyViolation(
+            f"{initiative_id} cannot move to {to_stage!r}; the gate denies it:\n"
+            + "\n".join(
+                f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else "")
+                for r in decision.rules
+            ),
+            decision.rule_ids,
+        )
 
     # The audit log
 
@@ -452,10 +453,3 @@ class Ledger(CostsApi, OutcomesApi):
 
 def _user_fields(user: User) -> dict[str, Any]:
     return {"name": user.name, "role": user.role, "units": list(user.units)}
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day (31 Aug + 6 = 28/29 Feb)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -37,12 +37,16 @@ class Settings:
     quality_drift_threshold: float = 0.05
     """A quality score this far below the PoC's reference (e.g. 0.05 = five points of
     accuracy) is flagged as drift."""
+    override_rate_threshold: float = 0.5
+    """A review recommends ``fix`` when people override more than this share of an
+    initiative's decisions."""
     count_uncaptured_capacity: bool = False
     """Count the value of hours saved that were not captured (neither redeployed nor a cost
     reduced). By default only captured hours are realised value."""
 
     def __post_init__(self) -> None:
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
+                           ("override_rate_threshold", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
         if not 0.5 <= self.confidence_level < 1:
@@ -51,6 +55,8 @@ class Settings:
             )
         if self.quality_drift_threshold < 0:
             raise ConfigError("quality_drift_threshold must not be negative")
+        if not 0 <= self.override_rate_threshold <= 1:
+            raise ConfigError("override_rate_threshold must be between 0 and 1")
         if self.cost_column not in COST_COLUMNS:
             raise ConfigError(
                 f"cost_column {self.cost_column!r} is not one of {', '.join(COST_COLUMNS)}"

@@ -15,7 +15,8 @@ from .conftest import Run
 
 PORTFOLIO_FIELDS = {
     "id", "name", "kind", "business_unit", "owner", "sponsor", "risk_tier", "hypothesis",
-    "kill_criteria", "business_case", "metrics", "stage",
+    "kill_criteria", "business_case", "poc_evaluation", "production_cost_estimate",
+    "human_in_the_loop", "fallback", "agent", "metrics", "stage",
 }  # fmt: skip
 METRIC_FIELDS = {
     "id", "name", "unit", "direction", "baseline", "target", "value_per_unit", "currency",
@@ -88,7 +89,8 @@ def test_invalid_file_is_refused_whole(run: Run, tmp_path: Path) -> None:
         " (found 'sideways')" in result.stderr  # fmt: skip
     assert "initiatives[1].metrics[0] (m).target: must be a number (found 'lots')" in result.stderr
     assert _json(run, "initiative", "list") == []
-    assert len(_json(run, "audit", "log")) == 1  # only the ledger's creation
+    # only the ledger's creation and its default policies
+    assert [e["action"] for e in _json(run, "audit", "log")] == ["policy.apply", "ledger.init"]
 
 
 def test_editing_an_audit_row_fails_verify_naming_it(run: Run, db_path: Path,
@@ -96,11 +98,11 @@ def test_editing_an_audit_row_fails_verify_naming_it(run: Run, db_path: Path,
     run("apply", str(example_portfolio))
     assert run("audit", "verify").exit_code == 0
     con = duckdb.connect(str(db_path))
-    con.execute("UPDATE audit_log SET after = replace(after, '85', '58') WHERE seq = 4")
+    con.execute("UPDATE audit_log SET after = replace(after, '85', '58') WHERE seq = 5")
     con.close()
     result = run("audit", "verify")
     assert result.exit_code == 1
-    assert "entry 4 was edited" in result.stderr
+    assert "entry 5 was edited" in result.stderr
 
 
 def test_stage_and_control_commands(run: Run, example_portfolio: Path) -> None:

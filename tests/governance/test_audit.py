@@ -46,7 +46,7 @@ def _verify(db_path: Path) -> tuple[bool, int | None, str]:
 
 def test_intact_chain_verifies(db_path: Path, clock: object) -> None:
     _ledger_with_history(db_path, clock)
-    assert _verify(db_path) == (True, None, "the audit chain is intact (5 entries)")
+    assert _verify(db_path) == (True, None, "the audit chain is intact (6 entries)")
 
 
 def test_editing_one_row_names_that_entry(db_path: Path, clock: object) -> None:
@@ -77,7 +77,7 @@ def test_deleting_the_newest_rows_is_detected(db_path: Path, clock: object) -> N
     _sql(db_path, "DELETE FROM audit_log WHERE seq >= 4")
     ok, seq, message = _verify(db_path)
     assert (ok, seq) == (False, 4)
-    assert "entries 4 to 5 were deleted" in message
+    assert "entries 4 to 6 were deleted" in message
 
 
 def test_inserting_a_row_is_detected(db_path: Path, clock: object) -> None:

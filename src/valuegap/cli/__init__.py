@@ -9,14 +9,19 @@ from __future__ import annotations
 import typer
 
 from valuegap.cli import (
+    agent,
+    approval,
     audit,
     control,
+    gate,
     ingest,
     initiative,
     ledger_file,
     metric,
+    policy,
     price,
     report,
+    review,
     rules,
     user,
 )
@@ -38,6 +43,11 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(price.app, name="price")
 app.add_typer(rules.app, name="rules")
 app.add_typer(report.app, name="report")
+app.add_typer(policy.app, name="policy")
+app.add_typer(gate.app, name="gate")
+app.add_typer(approval.app, name="approval")
+app.add_typer(review.app, name="review")
+app.add_typer(agent.app, name="agent")
 
 
 def main() -> None:

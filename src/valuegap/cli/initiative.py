@@ -111,11 +111,18 @@ def advance(
     initiative_id: Annotated[str, typer.Argument(metavar="ID")],
     to: Annotated[str, typer.Option("--to", help=" | ".join(STAGES[:-1]))],
 ) -> None:
-    """Move an initiative to its next stage, if its gate allows."""
+    """Move an initiative to its next stage if its gate allows (a denied move exits 1 and
+    lists the failing rules); a gate that asks for approval records a pending request."""
     with open_ledger() as ledger:
-        before = ledger.initiative(initiative_id).stage
-        ledger.advance(initiative_id, to)
-    typer.echo(f"{initiative_id}: {before} -> {to}.")
+        move = ledger.advance(initiative_id, to)
+    if move.approval_id is None:
+        typer.echo(f"{initiative_id}: {move.from_stage} -> {to}.")
+        return
+    typer.echo(f"{initiative_id} waits for approval {move.approval_id} to move to {to}:")
+    for rule in move.decision.rules:
+        typer.echo(f"  - {rule.id}: {rule.message}")
+    typer.echo(f"A governance user decides with `valuegap approval approve {move.approval_id}` "
+               f"or `valuegap approval reject {move.approval_id} --note TEXT`.")  # fmt: skip
 
 
 @command(app, "retire")

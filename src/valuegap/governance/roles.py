@@ -18,6 +18,10 @@ Permission = Literal[
     "metric.agree",  # the finance sign-off of an attribution method
     "cost.write",  # ingest costs and usage, set prices, rates and allocation rules
     "outcome.write",  # ingest observations, outcome counts, behaviour, quality, capacity
+    "policy.write",  # apply policy files
+    "approval.decide",  # approve or reject a stage move that a gate sent for approval
+    "review.run",  # run scale-or-kill reviews and record their recommendations
+    "agent.act",  # ask whether an agent may take an action (the agent's own service user)
     "user.manage",
 ]
 
@@ -25,9 +29,21 @@ Permission = Literal[
 # recorded it); among the other roles only finance may agree an attribution method.
 GRANTS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
-    "contributor": frozenset({"read", "portfolio.write", "stage.move", "control.attest"}),
+    "contributor": frozenset(
+        {"read", "portfolio.write", "stage.move", "control.attest", "agent.act"}
+    ),
     "finance": frozenset({"read", "metric.agree", "cost.write", "outcome.write"}),
-    "governance": frozenset({"read", "stage.move", "control.attest"}),
+    "governance": frozenset(
+        {
+            "read",
+            "stage.move",
+            "control.attest",
+            "policy.write",
+            "approval.decide",
+            "review.run",
+            "agent.act",
+        }
+    ),
     "admin": frozenset(get_args(Permission)),
 }
 
@@ -89,5 +105,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "metric.agree": "agree an attribution method",
     "cost.write": "ingest costs or change prices, rates and allocation rules",
     "outcome.write": "ingest measured outcomes",
+    "policy.write": "apply policies",
+    "approval.decide": "approve or reject stage moves",
+    "review.run": "run reviews",
+    "agent.act": "ask for an agent's authorisation",
     "user.manage": "add or change users",
 }

@@ -73,6 +73,7 @@ class OutcomesApi:
     def _facts(self) -> Any:
         from valuegap.costs.currency import monthly_rates
         from valuegap.outcomes.reports import Facts
+        from valuegap.store.governance import GovernanceStore
 
         self._require("read")
         store = OutcomeStore(self._db)
@@ -82,6 +83,7 @@ class OutcomesApi:
         reporting = self.settings.reporting_currency
         rates = self._costs.rates()
         known: dict[tuple[str, date], Decimal] = {}
+        latest = {r["initiative"]: r["recommendation"] for r in GovernanceStore(self._db).reviews()}
 
         def convert(currency: str, month: date) -> Decimal:
             if currency == reporting:
@@ -104,4 +106,5 @@ class OutcomesApi:
             level=self.settings.confidence_level,
             drift_threshold=self.settings.quality_drift_threshold,
             count_uncaptured=self.settings.count_uncaptured_capacity,
+            kill_recommended=frozenset(i for i, said in latest.items() if said == "kill"),
         )

@@ -6,6 +6,9 @@
 - Attribution coverage = cost of the initiatives with a validated outcome / all AI cost,
   unallocated cost included.
 - Rates (override, acceptance, escalation) = count / decisions.
+- Planned ROI after M months of a business case: value planned = sum over months 1..M of
+  value at full adoption x ceiling / (1 + exp(-steepness x (month - midpoint))); ROI =
+  (value planned - investment x M) / (investment x M).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from math import exp
 
 CENT = Decimal("0.01")
 
@@ -44,6 +48,23 @@ def payback_month(
         if cost > 0 and value >= cost:
             return month
     return None
+
+
+def planned_roi(
+    monthly_investment: Decimal,
+    monthly_value: Decimal,
+    ceiling: float,
+    midpoint_month: float,
+    steepness: float,
+    months: int,
+) -> float | None:
+    """The ROI a business case projects after ``months`` months (none before the first)."""
+    if months < 1 or not monthly_investment:
+        return None
+    adoption = sum(ceiling / (1 + exp(-steepness * (m - midpoint_month)))
+                   for m in range(1, months + 1))  # fmt: skip
+    cost = float(monthly_investment) * months
+    return round((float(monthly_value) * adoption - cost) / cost, 4)
 
 
 def cost_per_outcome(cost: Decimal, outcomes: int) -> Decimal | None:

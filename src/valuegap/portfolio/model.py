@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from valuegap.portfolio.vocabulary import (
+    Autonomy,
     Direction,
     Kind,
     Method,
@@ -58,6 +59,8 @@ Period = Annotated[str, BeforeValidator(_period), StringConstraints(min_length=1
 # At most 10 decimal places, so that a value survives the store's DECIMAL(38, 10) exactly.
 Number = Annotated[Decimal, BeforeValidator(_number), Field(max_digits=38, decimal_places=10)]
 Ratio = Annotated[float, Field(gt=0, le=1)]
+Score = Annotated[float, Field(ge=0, le=1)]
+ActionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Positive = Annotated[float, Field(gt=0)]
 
 
@@ -117,6 +120,40 @@ class BusinessCase(_Model):
     adoption_ramp: AdoptionRamp
 
 
+class PocEvaluation(_Model):
+    """How the proof of concept was evaluated (the poc -> mvp gate reads it)."""
+
+    representative_data: bool  # on data representative of production
+    evaluated_by: Text
+    independent_of_builders: bool  # evaluated by users other than the builders
+    accuracy: Score  # or another quality score between 0 and 1
+    sample_size: Annotated[int, Field(gt=0)]
+
+
+class CostEstimate(_Model):
+    """Inference cost at production volume, estimated before the MVP."""
+
+    currency: Currency
+    monthly: Number
+
+
+class AgentSpec(_Model):
+    """What an agent may do on its own (initiatives of kind ``agent``)."""
+
+    objective: Text
+    success_criteria: list[Text] = Field(default_factory=list)
+    allowed_actions: list[ActionName] = Field(min_length=1)
+    autonomy: Autonomy
+    approval_threshold: Number | None = None  # an action's amount above this needs approval
+    currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgentSpec:
+        if self.approval_threshold is not None and self.currency is None:
+            raise ValueError("approval_threshold needs a currency (an ISO 4217 code such as USD)")
+        return self
+
+
 class InitiativeSpec(_Model):
     """An AI use case, workflow or agent, as a portfolio file declares it."""
 
@@ -130,7 +167,18 @@ class InitiativeSpec(_Model):
     hypothesis: Text | None = None
     kill_criteria: list[Text] = Field(default_factory=list)
     business_case: BusinessCase | None = None
+    poc_evaluation: PocEvaluation | None = None
+    production_cost_estimate: CostEstimate | None = None
+    human_in_the_loop: Text | None = None  # when people review, approve or override
+    fallback: Text | None = None  # what happens when the AI is unavailable or wrong
+    agent: AgentSpec | None = None
     metrics: list[MetricSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _agent_only_for_agents(self) -> InitiativeSpec:
+        if self.agent is not None and self.kind != "agent":
+            raise ValueError(f"agent is only for initiatives of kind 'agent', not {self.kind!r}")
+        return self
 
 
 class Initiative(InitiativeSpec):

@@ -1,46 +1,16 @@
 """Stage moves: forward one stage at a time, or to ``retired`` from any stage.
 
-The structural rules live here and always hold. Whether a move that is structurally possible
-may happen is a gate's decision: ``Gate`` is the seam where the policy engine plugs in.
-Until one does, ``OPEN_GATE`` allows every structurally valid move.
+The structural rules live here and always hold, whatever the policies say. Whether a move
+that is structurally possible may happen is the stage gate's decision (``governance``).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
 from valuegap.errors import PolicyViolation
 from valuegap.portfolio.model import Initiative
 from valuegap.portfolio.vocabulary import STAGES
 
 FORWARD: tuple[str, ...] = ("proposed", "poc", "mvp", "production", "scaled")
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    """One rule that took part in a decision."""
-
-    id: str
-    message: str
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    outcome: Literal["allow", "deny", "require_approval"]
-    rules: list[RuleResult] = field(default_factory=list)
-
-
-class Gate(Protocol):
-    def evaluate(self, initiative: Initiative, to_stage: str) -> GateDecision: ...
-
-
-class _OpenGate:
-    def evaluate(self, initiative: Initiative, to_stage: str) -> GateDecision:
-        return GateDecision("allow")
-
-
-OPEN_GATE: Gate = _OpenGate()
 
 
 def check_move(initiative: Initiative, to_stage: str) -> None:

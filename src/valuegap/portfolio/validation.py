@@ -11,10 +11,13 @@ import pydantic
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import (
     AdoptionRamp,
+    AgentSpec,
     Baseline,
     BusinessCase,
+    CostEstimate,
     InitiativeSpec,
     MetricSpec,
+    PocEvaluation,
 )
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -75,4 +78,7 @@ _MODEL_AT: dict[str, type[pydantic.BaseModel]] = {
     "baseline": Baseline,
     "business_case": BusinessCase,
     "adoption_ramp": AdoptionRamp,
+    "poc_evaluation": PocEvaluation,
+    "production_cost_estimate": CostEstimate,
+    "agent": AgentSpec,
 }

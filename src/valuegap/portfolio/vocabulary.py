@@ -9,6 +9,7 @@ Stage = Literal["proposed", "poc", "mvp", "production", "scaled", "retired"]
 RiskTier = Literal["minimal", "limited", "high", "prohibited"]
 Direction = Literal["increase", "decrease"]
 Method = Literal["direct", "before_after", "ab_test", "diff_in_diff"]
+Autonomy = Literal["suggest", "act_with_approval", "autonomous"]
 Control = Literal[
     "role_based_training",
     "sops_updated",
@@ -23,3 +24,4 @@ RISK_TIERS: tuple[str, ...] = get_args(RiskTier)
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
 METHODS: tuple[str, ...] = get_args(Method)
 CONTROLS: tuple[str, ...] = get_args(Control)
+AUTONOMY: tuple[str, ...] = get_args(Autonomy)

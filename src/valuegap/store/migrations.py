@@ -281,4 +281,49 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "governance: readiness facts and agents on initiatives; policies, approvals, reviews",
+        (
+            "ALTER TABLE initiatives ADD COLUMN poc_evaluation VARCHAR",  # JSON
+            "ALTER TABLE initiatives ADD COLUMN production_cost_estimate VARCHAR",  # JSON
+            "ALTER TABLE initiatives ADD COLUMN human_in_the_loop VARCHAR",
+            "ALTER TABLE initiatives ADD COLUMN fallback VARCHAR",
+            "ALTER TABLE initiatives ADD COLUMN agent VARCHAR",  # JSON
+            """CREATE TABLE policies (
+                layer VARCHAR NOT NULL,           -- enterprise | business_unit | initiative
+                scope VARCHAR NOT NULL,           -- '' for enterprise
+                version INTEGER NOT NULL,
+                rules VARCHAR NOT NULL,           -- the validated rules, as JSON
+                source VARCHAR NOT NULL,          -- the file as given
+                applied_at TIMESTAMP NOT NULL,
+                applied_by VARCHAR NOT NULL,
+                PRIMARY KEY (layer, scope, version)
+            )""",
+            """CREATE TABLE approvals (
+                id INTEGER PRIMARY KEY,
+                initiative VARCHAR NOT NULL,
+                from_stage VARCHAR NOT NULL,
+                to_stage VARCHAR NOT NULL,
+                status VARCHAR NOT NULL,          -- pending | approved | rejected
+                rules VARCHAR NOT NULL,           -- JSON: the rules that asked for approval
+                policy_versions VARCHAR NOT NULL, -- JSON
+                requested_at TIMESTAMP NOT NULL,
+                requested_by VARCHAR NOT NULL,
+                decided_at TIMESTAMP,
+                decided_by VARCHAR,
+                note VARCHAR
+            )""",
+            """CREATE TABLE reviews (
+                initiative VARCHAR NOT NULL,
+                as_of DATE NOT NULL,
+                due DATE NOT NULL,                -- the review date that made it due
+                recommendation VARCHAR NOT NULL,  -- scale | continue | fix | kill
+                reasons VARCHAR NOT NULL,         -- JSON array of sentences
+                recorded_at TIMESTAMP NOT NULL,
+                recorded_by VARCHAR NOT NULL,
+                PRIMARY KEY (initiative, as_of)
+            )""",
+        ),
+    ),
 )

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from valuegap.decimals import plain
 from valuegap.portfolio.model import (
     AdoptionRamp,
@@ -21,7 +23,8 @@ from valuegap.store.database import Database
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
     "case_currency, case_monthly_investment, case_monthly_value, case_ramp_ceiling, "
-    "case_ramp_midpoint_month, case_ramp_steepness"
+    "case_ramp_midpoint_month, case_ramp_steepness, poc_evaluation, production_cost_estimate, "
+    "human_in_the_loop, fallback, agent"
 )
 _METRIC_COLUMNS = (
     "id, initiative_id, position, name, unit, direction, baseline_value, baseline_period, "
@@ -62,7 +65,7 @@ class PortfolioStore:
     def insert_initiative(self, spec: InitiativeSpec, created_at: datetime) -> None:
         self._db.execute(
             f"INSERT INTO initiatives ({_INITIATIVE_COLUMNS}, stage, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)",
+            f"VALUES ({', '.join('?' * 20)}, 'proposed', ?)",
             [*_initiative_values(spec), created_at],
         )
 
@@ -179,6 +182,15 @@ class PortfolioStore:
         )
         return {row.pop("control"): row for row in rows}
 
+    def stages_entered(self, initiative_id: str) -> dict[str, datetime]:
+        """When the initiative last entered each stage it has been at."""
+        rows = self._db.all(
+            "SELECT to_stage, max(moved_at) AS at FROM stage_history WHERE initiative_id = ? "
+            "GROUP BY to_stage",
+            [initiative_id],
+        )
+        return {row["to_stage"]: row["at"] for row in rows}
+
     def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
         row = self._db.one(
             "SELECT max(moved_at) FROM stage_history WHERE initiative_id = ? AND to_stage = ?",
@@ -206,7 +218,27 @@ def _initiative_values(spec: InitiativeSpec) -> list[Any]:
         ramp.ceiling if ramp else None,
         ramp.midpoint_month if ramp else None,
         ramp.steepness if ramp else None,
+        _json(spec.poc_evaluation),
+        _json(spec.production_cost_estimate),
+        spec.human_in_the_loop,
+        spec.fallback,
+        _json(spec.agent),
     ]
+
+
+def _json(block: BaseModel | None) -> str | None:
+    """A nested block as JSON; decimals become strings, read back exactly by ``_block``."""
+    return None if block is None else block.model_dump_json()
+
+
+def _block(text: str | None, money: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    data: dict[str, Any] = json.loads(text)
+    for name in money:
+        if data.get(name) is not None:
+            data[name] = Decimal(data[name])
+    return data
 
 
 def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
@@ -233,6 +265,11 @@ def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
         hypothesis=row["hypothesis"],
         kill_criteria=json.loads(row["kill_criteria"]),
         business_case=case,
+        poc_evaluation=_block(row["poc_evaluation"]),
+        production_cost_estimate=_block(row["production_cost_estimate"], ("monthly",)),
+        human_in_the_loop=row["human_in_the_loop"],
+        fallback=row["fallback"],
+        agent=_block(row["agent"], ("approval_threshold",)),
         metrics=metrics,
         stage=row["stage"],
     )

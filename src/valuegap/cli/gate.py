@@ -1,0 +1,37 @@
+"""``valuegap gate``: what a stage gate would decide, without moving anything."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.portfolio.vocabulary import STAGES
+
+app = typer.Typer(help="Stage gates: check what a move would need.")
+
+
+@command(app, "check")
+def check(
+    initiative_id: Annotated[str, typer.Argument(metavar="ID")],
+    to: Annotated[str, typer.Option("--to", help=" | ".join(STAGES))],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Evaluate the gate for a move now: allow, deny or require_approval, rule by rule."""
+    with open_ledger() as ledger:
+        decision = ledger.gate_check(initiative_id, to)
+    if fmt is not OutputFormat.table:
+        render.document({"initiative": initiative_id, "to_stage": to, **decision.as_dict()}, fmt)
+        return
+    typer.echo(f"{initiative_id} -> {to}: {decision.outcome}")
+    rows = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
+    render.records(
+        rows,
+        fmt,
+        columns=["id", "effect", "held", "message", "error"],
+        title="Rules that decided" if rows else None,
+    )
+    for ignored in decision.ignored:
+        typer.echo(f"(no effect: {ignored} has the id of a rule above it)")

@@ -1,0 +1,135 @@
+"""Check the names a CEL expression uses against the documented context, before it is stored.
+
+The CEL library compiles without declarations, so a misspelt ``initiative.contrls`` would only
+fail when a decision is made. This reads the expression's tokens instead: every chain of names
+(``initiative.controls.sops_updated``) must exist in the schema, and the variable of a macro
+(``metrics.exists(m, m.validated)``) takes the type of the list's items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from valuegap.governance.context import Leaf, ListOf, Node, Schema
+
+_TOKEN = re.compile(
+    r"""(?P<string>[rRbB]{0,2}(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
+    |(?P<number>(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[uU]?)
+    |(?P<ident>[_a-zA-Z][_a-zA-Z0-9]*)
+    |(?P<punct>[.()\[\],])
+    |(?P<other>\S)""",
+    re.VERBOSE | re.DOTALL,
+)
+_LITERALS = frozenset({"true", "false", "null", "in"})
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    offset: int
+
+
+def check_names(expression: str, context: Mapping[str, Schema]) -> list[NameProblem]:
+    """Every name in ``expression`` that ``context`` does not have, with its position."""
+    tokens = [
+        _Token(m.lastgroup or "other", m.group(), m.start()) for m in _TOKEN.finditer(expression)
+    ]
+    problems: list[NameProblem] = []
+    bound: list[tuple[str, Schema, int]] = []  # macro variable, its type, its paren depth
+    depth = 0
+    skip: set[int] = set()
+
+    def problem(token: _Token, message: str) -> None:
+        line = expression.count("\n", 0, token.offset) + 1
+        column = token.offset - (expression.rfind("\n", 0, token.offset) + 1) + 1
+        problems.append(NameProblem(line, column, message))
+
+    def at(i: int, kind: str, text: str | None = None) -> bool:
+        return i < len(tokens) and tokens[i].kind == kind and text in (None, tokens[i].text)
+
+    for i, token in enumerate(tokens):
+        if token.kind == "punct" and token.text in "([":
+            depth += 1
+        elif token.kind == "punct" and token.text in ")]":
+            depth -= 1
+            bound = [b for b in bound if b[2] <= depth]
+        if token.kind != "ident" or i in skip or token.text in _LITERALS:
+            continue
+        if i > 0 and at(i - 1, "punct", "."):
+            continue  # a field or method, checked with its chain
+        if at(i + 1, "punct", "("):
+            continue  # a function: size(), has(), timestamp(), ...
+        names = {b[0]: b[1] for b in bound}
+        schema = names.get(token.text) or context.get(token.text)
+        if schema is None:
+            problem(token, f"unknown name {token.text!r}; the names are: {', '.join(context)}")
+            continue
+        path = token.text
+        j = i + 1
+        while at(j, "punct", ".") and at(j + 1, "ident"):
+            segment = tokens[j + 1]
+            if at(j + 2, "punct", "("):
+                if segment.text in _MACROS and at(j + 3, "ident") and at(j + 4, "punct", ","):
+                    item = schema.item if isinstance(schema, ListOf) else Leaf("string", "key")
+                    bound.append((tokens[j + 3].text, item, depth + 1))
+                    skip.add(j + 3)
+                break
+            if isinstance(schema, Leaf) and schema.type == "map":
+                break  # a map of whatever was passed: any key may be asked for, with has()
+            if isinstance(schema, ListOf):
+                problem(
+                    segment,
+                    f"{path} is a list; ask about its items with "
+                    f"{path}.exists(x, x.{segment.text}) or {path}.all(...)",
+                )
+                break
+            if isinstance(schema, Leaf):
+                problem(segment, f"{path} is a {schema.type}; it has no field {segment.text!r}")
+                break
+            if segment.text not in schema.fields:
+                problem(
+                    segment,
+                    f"{path} has no field {segment.text!r}; its fields are: "
+                    f"{', '.join(schema.fields)}",
+                )
+                break
+            schema = schema.fields[segment.text]
+            path = f"{path}.{segment.text}"
+            j += 2
+    return problems
+
+
+def sample(schema: Schema) -> object:
+    """A value of every documented name, none of them null, to try an expression on."""
+    if isinstance(schema, Node):
+        return {name: sample(child) for name, child in schema.fields.items()}
+    if isinstance(schema, ListOf):
+        return [sample(schema.item)]
+    return _SAMPLES[schema.type]
+
+
+_SAMPLES: dict[str, object] = {
+    "string": "x",
+    "int": 1,
+    "double": 1.0,
+    "bool": True,
+    "list(string)": ["x"],
+    "map": {},
+    "timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+}
+
+
+def sample_context(context: Mapping[str, Schema]) -> dict[str, object]:
+    return {name: sample(schema) for name, schema in context.items()}

@@ -1,0 +1,456 @@
+"""Policies: rules in CEL, in three layers, and the decisions they make.
+
+A rule says what must hold (``expr``) and what happens when it does not (``effect``: deny,
+require_approval or warn). Rules only restrict: a lower layer (business unit, initiative) adds
+rules and can never remove, weaken or shadow an enterprise rule. A decision evaluates every rule
+that applies and is as strict as the strictest rule that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.governance import context as ctx
+from valuegap.governance.names import check_names, sample_context
+from valuegap.portfolio.vocabulary import STAGES
+from valuegap.yamlio import load_yaml
+
+LAYERS = ("enterprise", "business_unit", "initiative")
+EFFECTS = ("deny", "require_approval", "warn")
+Outcome = Literal["allow", "deny", "require_approval"]
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_RULE_KEYS = ("id", "when", "expr", "effect", "message")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    subject: Literal["transition", "action"]
+    pattern: str  # "*", "mvp->production", "*->retired"; or "*" or an action name
+    expr: str
+    effect: str
+    message: str
+    program: Any = field(compare=False, repr=False)
+    uses: frozenset[str] = field(compare=False, repr=False, default=frozenset())
+
+    def applies_to(self, subject: str, name: str) -> bool:
+        if subject != self.subject:
+            return False
+        if self.pattern == "*":
+            return True
+        if subject == "action":
+            return self.pattern == name
+        source, target = self.pattern.split("->")
+        start, end = name.split("->")
+        return source in ("*", start) and target in ("*", end)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "when": {self.subject: self.pattern},
+            "expr": self.expr,
+            "effect": self.effect,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One layer's rules (for one business unit or initiative below the enterprise)."""
+
+    layer: str
+    scope: str | None
+    rules: tuple[Rule, ...]
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.layer if self.scope is None else f"{self.layer}/{self.scope}"
+
+    def rules_json(self) -> str:
+        return json.dumps([r.as_dict() for r in self.rules])
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """How one rule came out in one decision."""
+
+    id: str
+    policy: str  # the layer (and scope) it belongs to, e.g. business_unit/risk
+    version: int
+    effect: str
+    message: str
+    held: bool
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        found = {
+            "id": self.id,
+            "policy": self.policy,
+            "version": self.version,
+            "effect": self.effect,
+            "held": self.held,
+            "message": self.message,
+        }
+        return found if self.error is None else {**found, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    rules: list[RuleResult]  # the rules that decided: failed ones, or for allow, those that held
+    warnings: list[RuleResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # lower rules shadowed by a higher id
+    policy_versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.outcome,
+            "rules": self.rule_ids,
+            "details": [r.as_dict() for r in self.rules],
+            "warnings": [r.as_dict() for r in self.warnings],
+            "ignored": self.ignored,
+            "policy_versions": self.policy_versions,
+        }
+
+
+# Reading a policy file.
+
+
+def parse_policy(text: str, source: str, *, enterprise_ids: Sequence[str] = ()) -> Policy:
+    """Validate a policy file whole; ``ValidationError`` names every bad rule and where it is.
+    ``enterprise_ids``: the enterprise rules a lower layer may not reuse."""
+    try:
+        data, lines = load_yaml(text), _rule_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        raise ValidationError(
+            f"{source} is not valid YAML; no rule was loaded.",
+            [Problem(where, str(getattr(exc, "problem", exc)))],
+        ) from exc
+    return policy_from_data(data, source, lines, enterprise_ids)
+
+
+def policy_from_data(
+    data: Any, source: str, lines: Sequence[int] = (), enterprise_ids: Sequence[str] = ()
+) -> Policy:
+    """``parse_policy`` after the YAML was read; ``lines`` are the rules' lines in the file."""
+    summary = f"{source} was refused; no rule was loaded."
+    if not isinstance(data, dict):
+        raise ValidationError(
+            summary, [Problem(source, "must be a mapping with layer, scope and rules", data)]
+        )
+    problems = [
+        Problem(f"{source}: {key}", "is not a key of a policy file (layer, scope, rules)")
+        for key in data
+        if key not in ("layer", "scope", "rules")
+    ]
+    layer, scope = data.get("layer"), data.get("scope")
+    if layer not in LAYERS:
+        problems.append(Problem(f"{source}: layer", f"must be one of {', '.join(LAYERS)}", layer))
+    elif layer == "enterprise" and scope is not None:
+        problems.append(Problem(f"{source}: scope", "must be null for the enterprise", scope))
+    elif layer != "enterprise" and not (isinstance(scope, str) and _SLUG.match(scope)):
+        problems.append(
+            Problem(
+                f"{source}: scope",
+                f"must name the {layer.replace('_', ' ')} these rules are for",
+                scope,
+            )
+        )
+    raw = data.get("rules")
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        problems.append(Problem(f"{source}: rules", "must be a list of rules", raw))
+        raw = []
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for n, item in enumerate(raw):
+        line = lines[n] if n < len(lines) else None
+        where = f"{source}, line {line}, rules[{n}]" if line else f"{source}, rules[{n}]"
+        rule, found = _rule(item, where)
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            rule_id = item["id"]
+            if rule_id in seen:
+                found.append(
+                    Problem(f"{where} ({rule_id})", f"repeats the id of rules[{seen[rule_id]}]")
+                )
+            elif layer != "enterprise" and rule_id in enterprise_ids:
+                found.append(
+                    Problem(
+                        f"{where} ({rule_id})",
+                        "has the id of an enterprise rule; a lower layer may add rules but can "
+                        "never replace or weaken an enterprise rule: give it an id of its own",
+                    )
+                )
+            seen.setdefault(rule_id, n)
+        problems.extend(found)
+        if rule is not None:
+            rules.append(rule)
+    if problems:
+        raise ValidationError(f"{summary} {len(problems)} problem(s):", problems)
+    return Policy(str(layer), scope, tuple(rules))
+
+
+def _rule(item: Any, where: str) -> tuple[Rule | None, list[Problem]]:
+    if not isinstance(item, dict):
+        return None, [Problem(where, "must be a mapping with id, when, expr, effect, message")]
+    rule_id = item.get("id")
+    where = f"{where} ({rule_id})" if isinstance(rule_id, str) else where
+    problems = [
+        Problem(f"{where}.{key}", f"is not a key of a rule ({', '.join(_RULE_KEYS)})")
+        for key in item
+        if key not in _RULE_KEYS
+    ]
+    problems += [
+        Problem(f"{where}.{key}", "is required but missing")
+        for key in _RULE_KEYS
+        if key not in item
+    ]
+    if not (isinstance(rule_id, str) and _SLUG.match(rule_id)):
+        problems.append(
+            Problem(
+                f"{where}.id",
+                "must be lower-case letters, digits, '-', '_' "
+                "or '.', starting with a letter or digit",
+                rule_id,
+            )
+        )
+    effect = item.get("effect")
+    if "effect" in item and effect not in EFFECTS:
+        hint = (
+            " (rules only restrict: nothing below can allow what a rule above denies)"
+            if effect == "allow"
+            else ""
+        )
+        problems.append(
+            Problem(
+                f"{where}.effect",
+                f"is not an effect; the effects are {', '.join(EFFECTS)}{hint}",
+                effect,
+            )
+        )
+    message = item.get("message")
+    if "message" in item and not (isinstance(message, str) and message.strip()):
+        problems.append(Problem(f"{where}.message", "must say, for a person, what to do"))
+    subject, pattern = _when(item.get("when"), f"{where}.when", problems)
+    expr = item.get("expr")
+    program, uses = None, frozenset[str]()
+    if "expr" in item:
+        if not isinstance(expr, str) or not expr.strip():
+            problems.append(Problem(f"{where}.expr", "must be a CEL expression", expr))
+        elif subject is not None:
+            names = ctx.for_actions() if subject == "action" else ctx.for_transitions()
+            program, uses = compile_condition(expr, names, f"{where}.expr", problems)
+    if problems or program is None or subject is None or pattern is None:
+        return None, problems
+    rule = Rule(
+        str(rule_id), subject, pattern, str(expr), str(effect), str(message).strip(), program, uses
+    )
+    return rule, []
+
+
+def _when(
+    when: Any, where: str, problems: list[Problem]
+) -> tuple[Literal["transition", "action"] | None, str | None]:
+    if when is None:
+        return None, None
+    if (
+        not isinstance(when, dict)
+        or len(when) != 1
+        or next(iter(when)) not in ("transition", "action")
+    ):
+        problems.append(
+            Problem(
+                where, 'must be {transition: FROM->TO} or {action: NAME}, either may be "*"', when
+            )
+        )
+        return None, None
+    ((subject, pattern),) = when.items()
+    pattern = str(pattern).replace(" ", "").replace("→", "->")
+    if subject == "action":
+        if pattern != "*" and not _SLUG.match(pattern):
+            problems.append(Problem(f"{where}.action", 'must be "*" or an action name', pattern))
+            return None, None
+        return "action", pattern
+    if pattern == "*":
+        return "transition", pattern
+    stages = pattern.split("->")
+    if len(stages) != 2 or any(s != "*" and s not in STAGES for s in stages):
+        problems.append(
+            Problem(
+                f"{where}.transition",
+                f'must be "*" or FROM->TO, each a stage ({", ".join(STAGES)}) or "*"',
+                pattern,
+            )
+        )
+        return None, None
+    return "transition", "->".join(stages)
+
+
+def compile_condition(
+    expr: str, names: Mapping[str, ctx.Schema], where: str, problems: list[Problem]
+) -> tuple[Any, frozenset[str]]:
+    """Compile a condition over ``names``; on a syntax error, an unknown name, a type error or
+    a result that is not true or false, add a problem and return no program. Also returns the
+    names the condition uses."""
+    import cel
+
+    try:
+        program = cel.compile(expr)
+    except ValueError as exc:
+        problems.append(Problem(where, _syntax_error(str(exc)), expr))
+        return None, frozenset()
+    found = check_names(expr, names)
+    for p in found:
+        problems.append(Problem(f"{where} at {p.line}:{p.column}", p.message, expr))
+    if found:
+        return None, frozenset()
+    try:
+        result = program.execute(sample_context(names))
+    except TypeError as exc:
+        problems.append(Problem(where, f"type error: {_first_line(exc)}", expr))
+        return None, frozenset()
+    except (KeyError, ValueError, RuntimeError):
+        result = True  # a has()-guarded key, or a value the sample lacks: fine at load time
+    if not isinstance(result, bool):
+        problems.append(
+            Problem(
+                where,
+                "must be true or false (a condition that must hold), "
+                f"not a {type(result).__name__}",
+                expr,
+            )
+        )
+        return None, frozenset()
+    uses = frozenset(n for n in names if re.search(rf"\b{n}\b", expr))
+    return program, uses
+
+
+def _syntax_error(message: str) -> str:
+    """'... ERROR: <input>:1:5: Syntax error: mismatched input ...' -> 'syntax error at 1:5: ...'"""
+    found = re.search(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)", message)
+    if not found:
+        return f"is not valid CEL: {_first_line(message)}"
+    line, column, what = found.groups()
+    return f"syntax error at {line}:{column} of the expression: {what.split(' expecting ')[0]}"
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _rule_lines(text: str) -> list[int]:
+    """The line of each item of ``rules``, for error messages."""
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def load_policy(layer: str, scope: str | None, version: int, rules_json: str) -> Policy:
+    """A stored policy, compiled again (it was validated when it was applied)."""
+    key = (layer, scope, version, rules_json)
+    if key not in _COMPILED:
+        data = {"layer": layer, "scope": scope or None, "rules": json.loads(rules_json)}
+        policy = policy_from_data(data, f"stored policy {layer} v{version}")
+        _COMPILED[key] = Policy(policy.layer, policy.scope, policy.rules, version)
+    return _COMPILED[key]
+
+
+# A stored version never changes, so it is compiled once per process.
+_COMPILED: dict[tuple[str, str | None, int, str], Policy] = {}
+
+
+# Deciding.
+
+
+def applicable(
+    policies: Sequence[Policy], initiative: Any, subject: str, name: str
+) -> tuple[list[tuple[Policy, Rule]], list[str]]:
+    """The rules for ``initiative`` and this transition or action, highest layer first, and the
+    lower rules that a higher rule with the same id shadows (they have no effect)."""
+    mine = [
+        p
+        for p in policies
+        if p.layer == "enterprise"
+        or (p.layer == "business_unit" and p.scope == initiative.business_unit)
+        or (p.layer == "initiative" and p.scope == initiative.id)
+    ]
+    mine.sort(key=lambda p: LAYERS.index(p.layer))
+    taken: set[str] = set()
+    found: list[tuple[Policy, Rule]] = []
+    ignored: list[str] = []
+    for policy in mine:
+        for rule in policy.rules:
+            if not rule.applies_to(subject, name):
+                continue
+            if rule.id in taken:
+                ignored.append(f"{policy.key}:{rule.id}")
+                continue
+            taken.add(rule.id)
+            found.append((policy, rule))
+    return found, ignored
+
+
+def decide(
+    rules: Sequence[tuple[Policy, Rule]],
+    ignored: Sequence[str],
+    context: Mapping[str, Any] | Callable[[frozenset[str]], Mapping[str, Any]],
+) -> Decision:
+    """Evaluate ``rules``; ``context`` may be a function of the names the rules use, so that
+    costly parts are built only when a rule needs them."""
+    if callable(context):
+        context = context(frozenset().union(*(r.uses for _, r in rules)))
+    results = [(p, r, *evaluate_condition(r.program, context)) for p, r in rules]
+    failed = {r.effect for _, r, held, _e in results if not held}
+    outcome: Outcome = (
+        "deny" if "deny" in failed else "require_approval" if "require_approval" in failed
+        else "allow"
+    )  # fmt: skip
+    deciding = [
+        _result(p, r, held, error)
+        for p, r, held, error in results
+        if (held and outcome == "allow" and r.effect != "warn")
+        or (not held and r.effect == outcome)
+    ]
+    warnings = [
+        _result(p, r, held, error)
+        for p, r, held, error in results
+        if not held and r.effect == "warn"
+    ]
+    versions = {p.key: p.version for p, *_ in results}
+    return Decision(outcome, deciding, warnings, list(ignored), versions)
+
+
+def evaluate_condition(program: Any, context: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """Whether a compiled condition holds; one that cannot be evaluated does not hold."""
+    try:
+        result = program.execute(context)
+    except KeyError as exc:
+        return False, f"could not be evaluated: {exc} is not known here (guard it with has())"
+    except (TypeError, ValueError, RuntimeError) as exc:
+        return False, f"could not be evaluated: {_first_line(exc)} (is a value still null?)"
+    if not isinstance(result, bool):
+        return False, f"gave {result!r}, not true or false"
+    return result, None
+
+
+def _result(policy: Policy, rule: Rule, held: bool, error: str | None) -> RuleResult:
+    return RuleResult(rule.id, policy.key, policy.version, rule.effect, rule.message, held, error)

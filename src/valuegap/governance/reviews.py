@@ -1,0 +1,132 @@
+"""Scale-or-kill reviews: at the review date, a recommendation with reasons a person can act on.
+
+Kill criteria are evaluated first: one that holds means ``kill``. Otherwise anything that can
+be repaired (no validated outcome, quality drifted from the PoC, people overriding most of its
+decisions) means ``fix``; a validated outcome with ROI at or above the business case means
+``scale``; anything else (validated, but ROI still below the projection) means ``continue``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from valuegap.errors import Problem
+from valuegap.governance import context as ctx
+from valuegap.governance.policy import compile_condition, evaluate_condition
+
+Recommendation = Literal["scale", "continue", "fix", "kill"]
+
+
+@dataclass(frozen=True)
+class Review:
+    initiative: str
+    stage: str
+    due: date
+    as_of: date
+    recommendation: Recommendation
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "initiative": self.initiative,
+            "stage": self.stage,
+            "due": self.due,
+            "as_of": self.as_of,
+            "recommendation": self.recommendation,
+            "reasons": self.reasons,
+        }
+
+
+def check_kill_criteria(criteria: list[str], where: str) -> list[Problem]:
+    """Problems with kill criteria (syntax, unknown names, not a condition), for ``apply``."""
+    problems: list[Problem] = []
+    for n, criterion in enumerate(criteria):
+        compile_condition(criterion, ctx.for_kill_criteria(), f"{where}[{n}]", problems)
+    return problems
+
+
+def recommend(
+    context: Mapping[str, Any], validation_reason: str, override_threshold: float
+) -> tuple[Recommendation, list[str]]:
+    """The recommendation and its reasons, from a context with the measured names."""
+    flat = {**context, **ctx.shortcuts(context)}
+    killing, notes = _kill_criteria(context["initiative"]["kill_criteria"], flat)
+    if killing:
+        return "kill", killing + notes
+    finance, quality = context["finance"], context["quality"]
+    behaviour = context["behaviour"]
+    fixes = []
+    if not flat["validated"]:
+        fixes.append(f"No validated outcome yet ({validation_reason}).")
+    if quality["drifted"]:
+        fixes.append(
+            f"{quality['measure'].capitalize()} fell from {quality['reference']:.2f} in the PoC "
+            f"to {quality['latest']:.2f} (a drop of {quality['drop']:.2f}): find the cause of "
+            "the drift."
+        )
+    override = behaviour["override_rate"]
+    if override is not None and override > override_threshold:
+        fixes.append(
+            f"People override {override:.0%} of its decisions (more than "
+            f"{override_threshold:.0%}): ask them why before scaling it."
+        )
+    if fixes:
+        return "fix", fixes + notes
+    roi, expected = finance["roi"], finance["expected_roi"]
+    target = expected if expected is not None else 0.0
+    if roi is not None and roi >= target:
+        against = (
+            f"the business case's {expected:.2f} for these months"
+            if expected is not None
+            else "break-even (there is no business case)"
+        )
+        dip = " (below zero, as the business case expected: the J-curve dip)" if roi < 0 else ""
+        return "scale", [
+            f"Validated outcome, and ROI so far {roi:.2f} is at or above {against}{dip}.",
+            *notes,
+        ]
+    if roi is None:
+        return "continue", [
+            "Validated outcome, but no cost is allocated to it yet: allocate "
+            "its cost so that ROI can be worked out.",
+            *notes,
+        ]
+    return "continue", [
+        f"Validated outcome, but ROI so far {roi:.2f} is below "
+        + (f"the business case's {expected:.2f}" if expected is not None else "break-even")
+        + ": keep measuring, and review again in six months.",
+        *notes,
+    ]
+
+
+def _kill_criteria(criteria: list[str], flat: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Reasons from the criteria that hold, and notes on those that could not be evaluated."""
+    holding, notes = [], []
+    for criterion in criteria:
+        program, _ = compile_condition(criterion, ctx.for_kill_criteria(), "kill criterion", [])
+        if program is None:
+            notes.append(f"Kill criterion `{criterion}` is not a valid condition; correct it.")
+            continue
+        held, error = evaluate_condition(program, flat)
+        if error is not None:
+            notes.append(f"Kill criterion `{criterion}` {error}.")
+        elif held:
+            values = ", ".join(
+                f"{name} = {_show(flat[name])}"
+                for name in ctx.SHORTCUTS
+                if re.search(rf"\b{name}\b", criterion)
+            )
+            holding.append(f"Kill criterion `{criterion}` holds ({values}).")
+    return holding, notes
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return (
+        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    )

@@ -1,0 +1,125 @@
+"""Policy versions, approval requests and review recommendations in the ledger file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from valuegap.store.database import Database
+
+
+class GovernanceStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # Policies: every version is kept; the newest of each layer and scope is in force.
+
+    def current_policies(self) -> list[dict[str, Any]]:
+        return self._db.all(
+            "SELECT layer, scope, version, rules, source, applied_at, applied_by FROM policies "
+            "QUALIFY version = max(version) OVER (PARTITION BY layer, scope) "
+            "ORDER BY layer = 'initiative', layer = 'business_unit', scope"
+        )
+
+    def policy_versions(self, layer: str, scope: str) -> list[dict[str, Any]]:
+        return self._db.all(
+            "SELECT layer, scope, version, rules, source, applied_at, applied_by FROM policies "
+            "WHERE layer = ? AND scope = ? ORDER BY version",
+            [layer, scope],
+        )
+
+    def add_policy(
+        self, layer: str, scope: str, rules: str, source: str, at: datetime, by: str
+    ) -> int:
+        row = self._db.one(
+            "SELECT coalesce(max(version), 0) + 1 FROM policies WHERE layer = ? AND scope = ?",
+            [layer, scope],
+        )
+        version = int(row[0]) if row else 1
+        self._db.execute(
+            "INSERT INTO policies VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [layer, scope, version, rules, source, at, by],
+        )
+        return version
+
+    # Approval requests for stage moves.
+
+    def add_approval(
+        self,
+        initiative: str,
+        from_stage: str,
+        to_stage: str,
+        rules: list[dict[str, Any]],
+        versions: dict[str, int],
+        at: datetime,
+        by: str,
+    ) -> int:
+        row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM approvals")
+        approval_id = int(row[0]) if row else 1
+        self._db.execute(
+            "INSERT INTO approvals VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, NULL)",
+            [
+                approval_id,
+                initiative,
+                from_stage,
+                to_stage,
+                json.dumps(rules),
+                json.dumps(versions),
+                at,
+                by,
+            ],
+        )
+        return approval_id
+
+    def approvals(
+        self, *, status: str | None = None, approval_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        rows = self._db.all(
+            "SELECT * FROM approvals WHERE (? IS NULL OR status = ?) AND (? IS NULL OR id = ?) "
+            "ORDER BY id",
+            [status, status, approval_id, approval_id],
+        )
+        for row in rows:
+            row["rules"] = json.loads(row["rules"])
+            row["policy_versions"] = json.loads(row["policy_versions"])
+        return rows
+
+    def decide_approval(
+        self, approval_id: int, status: str, at: datetime, by: str, note: str | None
+    ) -> None:
+        self._db.execute(
+            "UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? "
+            "WHERE id = ?",
+            [status, at, by, note, approval_id],
+        )
+
+    # Review recommendations.
+
+    def add_review(self, review: dict[str, Any], at: datetime, by: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                review["initiative"],
+                review["as_of"],
+                review["due"],
+                review["recommendation"],
+                json.dumps(review["reasons"]),
+                at,
+                by,
+            ],
+        )
+
+    def reviews(self, initiative: str | None = None) -> list[dict[str, Any]]:
+        rows = self._db.all(
+            "SELECT initiative, as_of, due, recommendation, reasons, recorded_at, recorded_by "
+            "FROM reviews WHERE ? IS NULL OR initiative = ? ORDER BY as_of, initiative",
+            [initiative, initiative],
+        )
+        for row in rows:
+            row["reasons"] = json.loads(row["reasons"])
+        return rows
+
+    def last_review(self, initiative: str) -> date | None:
+        row = self._db.one("SELECT max(as_of) FROM reviews WHERE initiative = ?", [initiative])
+        return None if row is None else row[0]
