@@ -92,7 +92,7 @@ INITIATIVES: list[dict[str, Any]] = [
             2_400,
             "Reviewers approve every flagged string before release.",
             "The manual QA checklist, as before.",
-        ),  # fmt: skip
+        ),
         "metrics": [
             _metric(
                 "loc-qa-errors",
@@ -139,7 +139,7 @@ INITIATIVES: list[dict[str, Any]] = [
             900,
             "Clerks review every document classified with low confidence.",
             "The manual triage queue.",
-        ),  # fmt: skip
+        ),
         "metrics": [
             _metric(
                 "doc-review-hours",
@@ -173,7 +173,7 @@ INITIATIVES: list[dict[str, Any]] = [
             3_100,
             "Merchandisers block categories and override placements.",
             "Best-seller lists.",
-        ),  # fmt: skip
+        ),
         "metrics": [
             _metric(
                 "recs-order-value",
@@ -208,7 +208,7 @@ INITIATIVES: list[dict[str, Any]] = [
             7_500,
             "Analysts confirm every block above 5,000 USD.",
             "The rules engine it replaces stays on standby.",
-        ),  # fmt: skip
+        ),
         "metrics": [
             _metric(
                 "fraud-losses",
@@ -267,7 +267,7 @@ INITIATIVES: list[dict[str, Any]] = [
             1_800,
             "Refunds above the approval threshold go to a team lead.",
             "The ticket returns to the human queue.",
-        ),  # fmt: skip
+        ),
         "agent": {
             "objective": "Resolve routine refund tickets end to end.",
             "success_criteria": ["Ticket closed with no human touch", "No refund reversed"],
@@ -306,7 +306,7 @@ INITIATIVES: list[dict[str, Any]] = [
             600,
             "Managers edit the notes before they are shared.",
             "Managers write their own notes.",
-        ),  # fmt: skip
+        ),
         "metrics": [
             _metric(
                 "summary-hours-saved",
@@ -372,7 +372,7 @@ rules:
     message: Refunds above 1,000 USD are never automated; a team lead handles them.
   - id: refund-agent-new-customers
     when: {action: issue_refund}
-    expr: '!has(action.context.customer_since_days) || int(action.context.customer_since_days) >= 30'
+    expr: '!has(action.context.customer_days) || int(action.context.customer_days) >= 30'
     effect: require_approval
     message: Refunds to customers of less than 30 days need a team lead's approval.
 """

@@ -171,13 +171,11 @@ class GovernanceApi:
         reason: str | None = None,
         learnings: str | None = None,
     ) -> Decision:
-        rules, ignored = applicable(
+        rules = applicable(
             self.policies(), initiative, "transition", f"{initiative.stage}->{to_stage}"
         )
         move = {"from": initiative.stage, "to": to_stage, "reason": reason, "learnings": learnings}
-        return decide(
-            rules, ignored, lambda names: self._context(initiative, names, self._now(), move=move)
-        )
+        return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
 
     def _ask_approval(self, initiative: Initiative, to_stage: str, decision: Decision) -> int:
         pending = [
@@ -420,14 +418,12 @@ class GovernanceApi:
         self._require("agent.act", initiative.business_unit)
         now = self._now()
         given = dict(context or {})
-        rules, ignored = applicable(self.policies(), initiative, "action", action)
+        rules = applicable(self.policies(), initiative, "action", action)
         values = {
             "agent": ctx.agent_context(initiative, initiative.agent),
             "action": ctx.action_context(action, amount, given),
         }
-        decision = decide(
-            rules, ignored, lambda names: self._context(initiative, names, now, **values)
-        )
+        decision = decide(rules, lambda names: self._context(initiative, names, now, **values))
         answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
         result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
         with self._db.transaction():

@@ -9,9 +9,10 @@ fail when a decision is made. This reads the expression's tokens instead: every 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from valuegap.governance.context import Leaf, ListOf, Node, Schema
 
@@ -41,12 +42,17 @@ class _Token:
     offset: int
 
 
-def check_names(expression: str, context: Mapping[str, Schema]) -> list[NameProblem]:
-    """Every name in ``expression`` that ``context`` does not have, with its position."""
+def check_names(
+    expression: str, context: Mapping[str, Schema]
+) -> tuple[list[NameProblem], frozenset[tuple[str, ...]]]:
+    """Every name in ``expression`` that ``context`` does not have, with its position; and the
+    paths it reads (``("initiative", "controls", "sops_updated")``; a path stops where the
+    expression calls a method, indexes or enters a list, so it covers everything read below)."""
     tokens = [
         _Token(m.lastgroup or "other", m.group(), m.start()) for m in _TOKEN.finditer(expression)
     ]
     problems: list[NameProblem] = []
+    paths: set[tuple[str, ...]] = set()
     bound: list[tuple[str, Schema, int]] = []  # macro variable, its type, its paren depth
     depth = 0
     skip: set[int] = set()
@@ -77,6 +83,7 @@ def check_names(expression: str, context: Mapping[str, Schema]) -> list[NameProb
             problem(token, f"unknown name {token.text!r}; the names are: {', '.join(context)}")
             continue
         path = token.text
+        walked = [token.text]
         j = i + 1
         while at(j, "punct", ".") and at(j + 1, "ident"):
             segment = tokens[j + 1]
@@ -107,8 +114,30 @@ def check_names(expression: str, context: Mapping[str, Schema]) -> list[NameProb
                 break
             schema = schema.fields[segment.text]
             path = f"{path}.{segment.text}"
+            walked.append(segment.text)
             j += 2
-    return problems
+        if token.text not in names:
+            paths.add(tuple(walked))
+    return problems, frozenset(paths)
+
+
+def pruned(context: Mapping[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
+    """Only what ``paths`` read from ``context`` (no path may lie below another): converting
+    values to CEL costs more than evaluating the rules, so a decision converts only what its
+    rules read. A value on the way that is null or not a map is given as it is."""
+    found: dict[str, Any] = {}
+    for path in paths:
+        source: Any = context
+        target = found
+        for n, name in enumerate(path):
+            value = source.get(name) if isinstance(source, Mapping) else None
+            if n == len(path) - 1 or not isinstance(value, Mapping):
+                target[name] = value
+                break
+            if not isinstance(target.setdefault(name, {}), dict):
+                break
+            source, target = value, target[name]
+    return found
 
 
 def sample(schema: Schema) -> object:

@@ -18,7 +18,7 @@ import yaml
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.names import check_names, sample_context
+from valuegap.governance.names import check_names, pruned, sample_context
 from valuegap.portfolio.vocabulary import STAGES
 from valuegap.yamlio import load_yaml
 
@@ -38,7 +38,7 @@ class Rule:
     effect: str
     message: str
     program: Any = field(compare=False, repr=False)
-    uses: frozenset[str] = field(compare=False, repr=False, default=frozenset())
+    paths: frozenset[tuple[str, ...]] = field(compare=False, repr=False, default=frozenset())
 
     def applies_to(self, subject: str, name: str) -> bool:
         if subject != self.subject:
@@ -248,17 +248,17 @@ def _rule(item: Any, where: str) -> tuple[Rule | None, list[Problem]]:
         problems.append(Problem(f"{where}.message", "must say, for a person, what to do"))
     subject, pattern = _when(item.get("when"), f"{where}.when", problems)
     expr = item.get("expr")
-    program, uses = None, frozenset[str]()
+    program, paths = None, frozenset[tuple[str, ...]]()
     if "expr" in item:
         if not isinstance(expr, str) or not expr.strip():
             problems.append(Problem(f"{where}.expr", "must be a CEL expression", expr))
         elif subject is not None:
             names = ctx.for_actions() if subject == "action" else ctx.for_transitions()
-            program, uses = compile_condition(expr, names, f"{where}.expr", problems)
+            program, paths = compile_condition(expr, names, f"{where}.expr", problems)
     if problems or program is None or subject is None or pattern is None:
         return None, problems
     rule = Rule(
-        str(rule_id), subject, pattern, str(expr), str(effect), str(message).strip(), program, uses
+        str(rule_id), subject, pattern, str(expr), str(effect), str(message).strip(), program, paths
     )
     return rule, []
 
@@ -303,10 +303,10 @@ def _when(
 
 def compile_condition(
     expr: str, names: Mapping[str, ctx.Schema], where: str, problems: list[Problem]
-) -> tuple[Any, frozenset[str]]:
+) -> tuple[Any, frozenset[tuple[str, ...]]]:
     """Compile a condition over ``names``; on a syntax error, an unknown name, a type error or
     a result that is not true or false, add a problem and return no program. Also returns the
-    names the condition uses."""
+    paths the condition reads (``names.check_names``)."""
     import cel
 
     try:
@@ -314,7 +314,7 @@ def compile_condition(
     except ValueError as exc:
         problems.append(Problem(where, _syntax_error(str(exc)), expr))
         return None, frozenset()
-    found = check_names(expr, names)
+    found, paths = check_names(expr, names)
     for p in found:
         problems.append(Problem(f"{where} at {p.line}:{p.column}", p.message, expr))
     if found:
@@ -336,8 +336,7 @@ def compile_condition(
             )
         )
         return None, frozenset()
-    uses = frozenset(n for n in names if re.search(rf"\b{n}\b", expr))
-    return program, uses
+    return program, paths
 
 
 def _syntax_error(message: str) -> str:
@@ -381,18 +380,38 @@ _COMPILED: dict[tuple[str, str | None, int, str], Policy] = {}
 # Deciding.
 
 
-def applicable(
-    policies: Sequence[Policy], initiative: Any, subject: str, name: str
-) -> tuple[list[tuple[Policy, Rule]], list[str]]:
-    """The rules for ``initiative`` and this transition or action, highest layer first, and the
-    lower rules that a higher rule with the same id shadows (they have no effect)."""
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules that apply to one initiative's transition or action, highest layer first."""
+
+    rules: tuple[tuple[Policy, Rule], ...]
+    ignored: tuple[str, ...]  # lower rules shadowed by a higher rule with the same id
+    paths: tuple[tuple[str, ...], ...]  # what the rules read, no path below another
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(path[0] for path in self.paths)
+
+
+def applicable(policies: Sequence[Policy], initiative: Any, subject: str, name: str) -> RuleSet:
+    """The rules for ``initiative`` (its business unit, its id) and this transition or action.
+    A stored policy version never changes, so the answer is kept for the same policies."""
+    key = (tuple(id(p) for p in policies), initiative.id, initiative.business_unit, subject, name)
+    if key not in _APPLICABLE:
+        _APPLICABLE[key] = _applicable(policies, initiative, subject, name)
+    return _APPLICABLE[key]
+
+
+_APPLICABLE: dict[tuple[Any, ...], RuleSet] = {}
+
+
+def _applicable(policies: Sequence[Policy], initiative: Any, subject: str, name: str) -> RuleSet:
     mine = [
-        p
-        for p in policies
+        p for p in policies
         if p.layer == "enterprise"
         or (p.layer == "business_unit" and p.scope == initiative.business_unit)
         or (p.layer == "initiative" and p.scope == initiative.id)
-    ]
+    ]  # fmt: skip
     mine.sort(key=lambda p: LAYERS.index(p.layer))
     taken: set[str] = set()
     found: list[tuple[Policy, Rule]] = []
@@ -406,19 +425,25 @@ def applicable(
                 continue
             taken.add(rule.id)
             found.append((policy, rule))
-    return found, ignored
+    paths: list[tuple[str, ...]] = []
+    for path in sorted(frozenset().union(*(r.paths for _, r in found)), key=len):
+        if not any(path[: len(kept)] == kept for kept in paths):
+            paths.append(path)
+    return RuleSet(tuple(found), tuple(ignored), tuple(paths))
 
 
 def decide(
-    rules: Sequence[tuple[Policy, Rule]],
-    ignored: Sequence[str],
+    rules: RuleSet,
     context: Mapping[str, Any] | Callable[[frozenset[str]], Mapping[str, Any]],
 ) -> Decision:
-    """Evaluate ``rules``; ``context`` may be a function of the names the rules use, so that
-    costly parts are built only when a rule needs them."""
+    """Evaluate ``rules``; ``context`` may be a function of the top-level names the rules use,
+    so that costly parts are built only when a rule needs them."""
+    import cel
+
     if callable(context):
-        context = context(frozenset().union(*(r.uses for _, r in rules)))
-    results = [(p, r, *evaluate_condition(r.program, context)) for p, r in rules]
+        context = context(rules.names)
+    converted = cel.Context(pruned(context, rules.paths))
+    results = [(p, r, *evaluate_condition(r.program, converted)) for p, r in rules.rules]
     failed = {r.effect for _, r, held, _e in results if not held}
     outcome: Outcome = (
         "deny" if "deny" in failed else "require_approval" if "require_approval" in failed
@@ -435,11 +460,11 @@ def decide(
         for p, r, held, error in results
         if not held and r.effect == "warn"
     ]
-    versions = {p.key: p.version for p, *_ in results}
-    return Decision(outcome, deciding, warnings, list(ignored), versions)
+    versions = {p.key: p.version for p, _ in rules.rules}
+    return Decision(outcome, deciding, warnings, list(rules.ignored), versions)
 
 
-def evaluate_condition(program: Any, context: Mapping[str, Any]) -> tuple[bool, str | None]:
+def evaluate_condition(program: Any, context: Any) -> tuple[bool, str | None]:
     """Whether a compiled condition holds; one that cannot be evaluated does not hold."""
     try:
         result = program.execute(context)

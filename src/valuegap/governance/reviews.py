@@ -8,7 +8,6 @@ decisions) means ``fix``; a validated outcome with ROI at or above the business 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,7 +106,7 @@ def _kill_criteria(criteria: list[str], flat: Mapping[str, Any]) -> tuple[list[s
     """Reasons from the criteria that hold, and notes on those that could not be evaluated."""
     holding, notes = [], []
     for criterion in criteria:
-        program, _ = compile_condition(criterion, ctx.for_kill_criteria(), "kill criterion", [])
+        program, paths = compile_condition(criterion, ctx.for_kill_criteria(), "", [])
         if program is None:
             notes.append(f"Kill criterion `{criterion}` is not a valid condition; correct it.")
             continue
@@ -115,11 +114,8 @@ def _kill_criteria(criteria: list[str], flat: Mapping[str, Any]) -> tuple[list[s
         if error is not None:
             notes.append(f"Kill criterion `{criterion}` {error}.")
         elif held:
-            values = ", ".join(
-                f"{name} = {_show(flat[name])}"
-                for name in ctx.SHORTCUTS
-                if re.search(rf"\b{name}\b", criterion)
-            )
+            used = {path[0] for path in paths}
+            values = ", ".join(f"{n} = {_show(flat[n])}" for n in ctx.SHORTCUTS if n in used)
             holding.append(f"Kill criterion `{criterion}` holds ({values}).")
     return holding, notes
 

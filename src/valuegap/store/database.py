@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import duckdb
 
 from valuegap.errors import ConfigError
 from valuegap.store.migrations import MIGRATIONS, Migration
+
+T = TypeVar("T")
 
 
 class Database:
@@ -21,6 +23,9 @@ class Database:
         self._con = connection
         self.path = path
         self._depth = 0
+        # Small reads that every decision needs (users, policies, an initiative, the audit
+        # head). Any write through ``execute``, and any rollback, forgets them all.
+        self._cache: dict[Hashable, Any] = {}
 
     @classmethod
     def open(
@@ -124,6 +129,7 @@ class Database:
             yield
         except BaseException:
             self._con.rollback()
+            self._cache.clear()
             raise
         else:
             self._con.commit()
@@ -145,11 +151,28 @@ class Database:
         finally:
             self._con.execute("RESET preserve_insertion_order")
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+    def execute(
+        self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
+    ) -> None:
+        """Run a write. ``keeps_cache`` only for writes that change nothing cached (an
+        append to the audit log, whose new head the caller then remembers)."""
+        if not keeps_cache:
+            self._cache.clear()
         self._con.execute(sql, params)
+
+    def cached(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()``, remembered until the next write (``key`` names what is read)."""
+        if key not in self._cache:
+            self._cache[key] = read()
+        return cast(T, self._cache[key])
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Record what a write just made true (e.g. the new audit head), after the write."""
+        self._cache[key] = value
 
     def insert_arrow(self, table: str, data: Any) -> None:
         """Append a pyarrow table whose columns match ``table``'s by name."""
+        self._cache.clear()
         self._con.register("_valuegap_arrow", data)
         try:
             names = ", ".join('"' + n + '"' for n in data.column_names)

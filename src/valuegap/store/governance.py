@@ -16,11 +16,11 @@ class GovernanceStore:
     # Policies: every version is kept; the newest of each layer and scope is in force.
 
     def current_policies(self) -> list[dict[str, Any]]:
-        return self._db.all(
+        return self._db.cached("policies", lambda: self._db.all(
             "SELECT layer, scope, version, rules, source, applied_at, applied_by FROM policies "
             "QUALIFY version = max(version) OVER (PARTITION BY layer, scope) "
             "ORDER BY layer = 'initiative', layer = 'business_unit', scope"
-        )
+        ))  # fmt: skip
 
     def policy_versions(self, layer: str, scope: str) -> list[dict[str, Any]]:
         return self._db.all(

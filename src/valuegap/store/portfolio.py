@@ -59,8 +59,11 @@ class PortfolioStore:
         return [_initiative(row, metrics.get(row["id"], [])) for row in rows]
 
     def initiative(self, initiative_id: str) -> Initiative | None:
-        found = self.initiatives(ids=[initiative_id])
-        return found[0] if found else None
+        def read() -> Initiative | None:
+            found = self.initiatives(ids=[initiative_id])
+            return found[0] if found else None
+
+        return self._db.cached(("initiative", initiative_id), read)
 
     def insert_initiative(self, spec: InitiativeSpec, created_at: datetime) -> None:
         self._db.execute(
@@ -175,21 +178,28 @@ class PortfolioStore:
         )
 
     def attestations(self, initiative_id: str) -> dict[str, dict[str, Any]]:
-        rows = self._db.all(
-            "SELECT control, evidence, attested_by, attested_at FROM control_attestations "
-            "WHERE initiative_id = ? ORDER BY control",
-            [initiative_id],
-        )
-        return {row.pop("control"): row for row in rows}
+        def read() -> dict[str, dict[str, Any]]:
+            rows = self._db.all(
+                "SELECT control, evidence, attested_by, attested_at FROM control_attestations "
+                "WHERE initiative_id = ? ORDER BY control",
+                [initiative_id],
+            )
+            return {row.pop("control"): row for row in rows}
+
+        return self._db.cached(("attestations", initiative_id), read)
 
     def stages_entered(self, initiative_id: str) -> dict[str, datetime]:
         """When the initiative last entered each stage it has been at."""
-        rows = self._db.all(
-            "SELECT to_stage, max(moved_at) AS at FROM stage_history WHERE initiative_id = ? "
-            "GROUP BY to_stage",
-            [initiative_id],
-        )
-        return {row["to_stage"]: row["at"] for row in rows}
+
+        def read() -> dict[str, datetime]:
+            rows = self._db.all(
+                "SELECT to_stage, max(moved_at) AS at FROM stage_history "
+                "WHERE initiative_id = ? GROUP BY to_stage",
+                [initiative_id],
+            )
+            return {row["to_stage"]: row["at"] for row in rows}
+
+        return self._db.cached(("stages_entered", initiative_id), read)
 
     def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
         row = self._db.one(

@@ -14,6 +14,9 @@ class UserStore:
         self._db = db
 
     def get(self, name: str) -> User | None:
+        return self._db.cached(("user", name), lambda: self._read(name))
+
+    def _read(self, name: str) -> User | None:
         row = self._db.one("SELECT name, role, units FROM users WHERE name = ?", [name])
         return None if row is None else User(row[0], row[1], tuple(json.loads(row[2])))
 
