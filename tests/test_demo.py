@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from valuegap.errors import ConfigError
 from valuegap.settings import Settings
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    path = tmp_path / "demo.duckdb"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once for the module: tests read it and never change it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(Settings(db=path), actor="you")
     return path
 
@@ -49,7 +51,7 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
 def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:
     other = tmp_path / "again.duckdb"
     build_demo(Settings(db=other), actor="you")
-    build_demo(Settings(db=demo), actor="you")  # replaces the earlier demo
+    build_demo(Settings(db=other), actor="you")  # replaces the earlier demo
     with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
         assert a.export() == b.export()
         assert [e.hash for e in a.audit_log()] == [e.hash for e in b.audit_log()]
@@ -113,3 +115,53 @@ def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
         )
         capacity = ledger.initiative_report("doc-classifier")["capacity"]
         assert 0 < capacity["not_captured"] < capacity["hours_saved"]
+
+
+def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(demo: Path) -> None:
+    from valuegap.outcomes.periods import parse_period
+
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        assert {p.layer for p in ledger.policies()} == {"enterprise", "business_unit", "initiative"}
+        [pending] = ledger.approvals("pending")
+        assert (pending["initiative"], pending["to_stage"], pending["rules"]) == (
+            "fraud-detection", "mvp", ["risk-high-tier-mvp-approval"],
+        )  # fmt: skip
+        log = ledger.audit_log()
+        denied = [e for e in log if e.action == "initiative.advance.deny"]
+        assert [e.entity_id for e in denied] == ["code-review"]
+        assert "mvp-representative-data" in (denied[0].after or "")
+
+        [review] = [r for r in ledger.reviews() if r["recommendation"] == "kill"]
+        assert review["initiative"] == "meeting-summariser"
+        assert review["reasons"][0].startswith("Kill criterion `!validated && months_in_stage")
+        retired = ledger.initiative_detail("meeting-summariser").stage_history[-1]
+        assert retired["moved_at"].date() > review["as_of"]
+        board = ledger.scoreboard(parse_period("2025-Q3"))
+        assert "meeting-summariser" in board["overall"]["laggards_retired"]
+
+        agent = ledger.initiative("refund-agent").agent
+        assert agent is not None and agent.approval_threshold == 200
+        decisions = [e for e in log if e.action == "agent.authorize"]
+        said = sorted(json.loads(e.after or "{}")["decision"] for e in decisions)
+        assert said == ["allow", "allow", "deny", "needs_approval"]
+        assert ledger.initiative("doc-classifier").stage == "scaled"
+        assert ledger.verify_audit().ok
+
+
+def test_review_run_on_the_demo_lists_what_is_due_with_reasons(demo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from valuegap.cli import app
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(demo, copy)
+    result = CliRunner().invoke(app, ["review", "run", "--as-of", "2026-07-01", "--db", str(copy),
+                                      "--as", "grace.okafor", "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = {r["initiative"]: r for r in json.loads(result.stdout)}
+    assert said["loc-qa"]["recommendation"] == "kill"
+    assert said["loc-qa"]["reasons"] == ["Kill criterion `accuracy < 0.8` holds (accuracy = 0.72)."]
+    assert {r["recommendation"] for r in said.values()} <= {"scale", "continue", "fix", "kill"}
+    assert all(r["reasons"] for r in said.values())

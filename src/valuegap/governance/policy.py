@@ -252,8 +252,10 @@ def _rule(item: Any, where: str) -> tuple[Rule | None, list[Problem]]:
     if "expr" in item:
         if not isinstance(expr, str) or not expr.strip():
             problems.append(Problem(f"{where}.expr", "must be a CEL expression", expr))
-        elif subject is not None:
-            names = ctx.for_actions() if subject == "action" else ctx.for_transitions()
+        else:  # with an unreadable `when`, still check what can be checked
+            names = {"action": ctx.for_actions(), "transition": ctx.for_transitions()}.get(
+                subject or "", ctx.CONTEXT
+            )
             program, paths = compile_condition(expr, names, f"{where}.expr", problems)
     if problems or program is None or subject is None or pattern is None:
         return None, problems

@@ -1,0 +1,89 @@
+"""Agent guardrails: allow, deny or needs_approval, with the deciding rules, all logged."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import NotFound, PermissionDenied, ValidationError
+
+from ..conftest import ready
+
+AGENT = {
+    "objective": "Resolve routine refund tickets end to end.",
+    "allowed_actions": ["issue_refund", "send_reply"],
+    "autonomy": "autonomous",
+    "approval_threshold": Decimal("200"),
+    "currency": "USD",
+}
+
+
+@pytest.fixture
+def agent(ledger: Ledger) -> Ledger:
+    ledger.add_initiative(ready("refunds", kind="agent", business_unit="service"))
+    ledger.register_agent("refunds", AGENT)
+    ledger.add_user("svc", "contributor", ["service"])
+    return ledger.acting_as("svc")
+
+
+def test_threshold_allowed_actions_and_allow(agent: Ledger) -> None:
+    above = agent.authorize("refunds", "issue_refund", Decimal("200.01"))
+    assert (above.decision, above.rules) == ("needs_approval", ["agent-approval-threshold"])
+    outside = agent.authorize("refunds", "close_account", Decimal("5"))
+    assert (outside.decision, outside.rules) == ("deny", ["agent-allowed-action"])
+    inside = agent.authorize("refunds", "issue_refund", Decimal("200.00"))
+    assert inside.decision == "allow"
+    assert "agent-approval-threshold" in inside.rules and "agent-allowed-action" in inside.rules
+
+    logged = [e for e in agent.audit_log(limit=3)]
+    assert [e.action for e in logged] == ["agent.authorize"] * 3
+    assert [json.loads(e.after or "{}")["decision"] for e in logged] == [
+        "allow", "deny", "needs_approval",
+    ]  # fmt: skip
+    assert json.loads(logged[2].after or "{}")["amount"] == "200.01"
+    assert agent.verify_audit().ok
+
+
+def test_autonomy_decides_too(ledger: Ledger, agent: Ledger) -> None:
+    ledger.register_agent("refunds", {**AGENT, "autonomy": "act_with_approval"})
+    decision = agent.authorize("refunds", "send_reply")
+    assert (decision.decision, decision.rules) == ("needs_approval", ["agent-acts-with-approval"])
+    ledger.register_agent("refunds", {**AGENT, "autonomy": "suggest"})
+    decision = agent.authorize("refunds", "send_reply")
+    assert (decision.decision, decision.rules) == ("deny", ["agent-suggests-only"])
+
+
+def test_lower_layers_add_rules_that_read_the_actions_context(
+    ledger: Ledger, agent: Ledger
+) -> None:
+    ledger.apply_policy("""\
+layer: initiative
+scope: refunds
+rules:
+  - id: refunds-name-the-order
+    when: {action: issue_refund}
+    expr: has(action.context.order_id)
+    effect: deny
+    message: Name the order.
+""", "refunds.yaml")  # fmt: skip
+    denied = agent.authorize("refunds", "issue_refund", Decimal("20"))
+    assert (denied.decision, denied.rules) == ("deny", ["refunds-name-the-order"])
+    assert denied.details.policy_versions == {"enterprise": 1, "initiative/refunds": 1}
+    allowed = agent.authorize("refunds", "issue_refund", Decimal("20"), {"order_id": "A-1"})
+    assert allowed.decision == "allow"
+
+
+def test_only_a_registered_agent_of_the_unit_is_authorised(ledger: Ledger, agent: Ledger) -> None:
+    with pytest.raises(NotFound, match="no registered agent 'nobody'"):
+        agent.authorize("nobody", "send_reply")
+    ledger.add_user("outsider", "contributor", ["finance"])
+    with pytest.raises(PermissionDenied):
+        ledger.acting_as("outsider").authorize("refunds", "send_reply")
+    ledger.add_initiative(ready("not-an-agent"))
+    with pytest.raises(ValidationError, match="kind 'agent'"):
+        ledger.register_agent("not-an-agent", AGENT)
+    with pytest.raises(ValidationError, match="approval_threshold needs a currency"):
+        ledger.register_agent("refunds", {**AGENT, "currency": None})

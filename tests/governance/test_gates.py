@@ -1,0 +1,219 @@
+"""Stage gates through the Ledger: the default pack, layers, approvals, the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import PermissionDenied, PolicyViolation, ValidationError
+from valuegap.portfolio.model import Portfolio
+from valuegap.portfolio.vocabulary import CONTROLS
+
+from ..conftest import ready
+
+CONTROL_RULES = [
+    "control-role-based-training",
+    "control-sops-updated",
+    "control-usage-monitoring",
+    "control-exception-management",
+    "control-human-authority",
+]
+
+
+def _at_mvp(ledger: Ledger, initiative_id: str = "a", **fields: object) -> None:
+    ledger.add_initiative(ready(initiative_id, **fields))
+    ledger.advance(initiative_id, "poc")
+    ledger.advance(initiative_id, "mvp")
+
+
+def _attest_all(ledger: Ledger, initiative_id: str = "a") -> None:
+    for control in CONTROLS:
+        ledger.attest_control(initiative_id, control, "Evidence in the team's wiki")
+
+
+def test_production_without_the_readiness_controls_is_refused_with_their_five_ids(
+    ledger: Ledger,
+) -> None:
+    _at_mvp(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    with pytest.raises(PolicyViolation) as refused:
+        ledger.advance("a", "production")
+    assert refused.value.rule_ids == CONTROL_RULES
+    assert "control-sops-updated: Attest that the standard operating procedures" in str(
+        refused.value
+    )
+    assert ledger.initiative("a").stage == "mvp"
+    [entry] = ledger.audit_log(limit=1)
+    assert entry.action == "initiative.advance.deny"
+    assert all(rule in (entry.after or "") for rule in CONTROL_RULES)
+
+    _attest_all(ledger)
+    move = ledger.advance("a", "production")
+    assert move.moved and ledger.initiative("a").stage == "production"
+    assert ledger.verify_audit().ok
+
+
+def test_finance_must_have_agreed_the_method_before_production(ledger: Ledger) -> None:
+    _at_mvp(ledger)
+    _attest_all(ledger)
+    with pytest.raises(PolicyViolation) as refused:
+        ledger.advance("a", "production")
+    assert refused.value.rule_ids == ["production-method-agreed"]
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    assert ledger.advance("a", "production").moved
+
+
+def test_a_high_risk_initiative_waits_for_a_governance_approval(ledger: Ledger) -> None:
+    _at_mvp(ledger, risk_tier="high")
+    _attest_all(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    ledger.add_user("gina", "governance")
+    ledger.add_user("carl", "contributor", ["ops"])
+
+    waiting = ledger.advance("a", "production")
+    assert (waiting.moved, waiting.approval_id) == (False, 1)
+    assert waiting.decision.rule_ids == ["production-high-risk-approval"]
+    assert ledger.initiative("a").stage == "mvp"
+    # asking again does not make a second request
+    assert ledger.advance("a", "production").approval_id == 1
+    [request] = ledger.approvals("pending")
+    assert {k: request[k] for k in ("id", "initiative", "to_stage", "status", "rules")} == {
+        "id": 1, "initiative": "a", "to_stage": "production", "status": "pending",
+        "rules": ["production-high-risk-approval"],
+    }  # fmt: skip
+
+    with pytest.raises(PermissionDenied, match="governance or admin"):
+        ledger.acting_as("carl").approve(1)
+    with pytest.raises(PolicyViolation, match="cannot also grant or refuse"):
+        ledger.approve(1)  # alice asked for it: another person decides
+    moved = ledger.acting_as("gina").approve(1, note="Model risk reviewed")
+    assert moved.moved and ledger.initiative("a").stage == "production"
+    assert [a["status"] for a in ledger.approvals()] == ["approved"]
+    history = ledger.initiative_detail("a").stage_history[-1]
+    assert (history["decision"], history["actor"]) == ("approved", "gina")
+    actions = [e.action for e in ledger.audit_log(limit=3)]
+    assert actions == ["initiative.advance", "approval.approve",
+                       "initiative.advance.require_approval"]  # fmt: skip
+    assert ledger.verify_audit().ok
+
+
+def test_a_rejected_request_leaves_the_initiative_where_it_was(ledger: Ledger) -> None:
+    _at_mvp(ledger, risk_tier="high")
+    _attest_all(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    ledger.add_user("gina", "governance")
+    ledger.advance("a", "production")
+    with pytest.raises(ValidationError, match="say why"):
+        ledger.acting_as("gina").reject(1, " ")
+    ledger.acting_as("gina").reject(1, "Bias tests on the new segment first")
+    assert ledger.initiative("a").stage == "mvp"
+    with pytest.raises(ValidationError, match="already rejected"):
+        ledger.acting_as("gina").approve(1)
+
+
+def test_approving_rechecks_the_gate(ledger: Ledger) -> None:
+    _at_mvp(ledger, risk_tier="high")
+    _attest_all(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    ledger.add_user("gina", "governance")
+    ledger.advance("a", "production")
+    # the fallback was dropped after the request: the gate now denies
+    spec = ledger.initiative("a").spec().model_copy(update={"fallback": None})
+    ledger.apply(Portfolio(initiatives=[spec]))
+    with pytest.raises(PolicyViolation, match="the gate now decides deny") as refused:
+        ledger.acting_as("gina").approve(1)
+    assert refused.value.rule_ids == ["production-fallback"]
+    assert ledger.approvals()[0]["status"] == "pending"
+
+
+def test_a_business_unit_rule_cannot_allow_what_an_enterprise_rule_denies(
+    ledger: Ledger,
+) -> None:
+    _at_mvp(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    relaxed = """\
+layer: business_unit
+scope: ops
+rules:
+  - id: ops-fast-track
+    when: {transition: mvp->production}
+    expr: "true"
+    effect: warn
+    message: Ops moves fast; training can follow.
+"""
+    assert ledger.apply_policy(relaxed, "ops.yaml")["version"] == 1
+    decision = ledger.gate_check("a", "production")
+    assert decision.outcome == "deny"
+    assert decision.rule_ids == CONTROL_RULES
+    assert {r.policy for r in decision.rules} == {"enterprise"}
+    assert decision.policy_versions == {"enterprise": 1, "business_unit/ops": 1}
+    # reusing the enterprise rule's id to weaken it is refused at load time
+    weakened = relaxed.replace("ops-fast-track", "control-role-based-training")
+    with pytest.raises(ValidationError, match="has the id of an enterprise rule"):
+        ledger.apply_policy(weakened, "ops.yaml")
+
+
+def test_an_enterprise_rule_added_later_shadows_a_lower_rule_with_its_id(ledger: Ledger) -> None:
+    _at_mvp(ledger)
+    ledger.apply_policy("""\
+layer: business_unit
+scope: ops
+rules:
+  - id: owner-signed
+    when: {transition: mvp->production}
+    expr: "true"
+    effect: warn
+    message: Ops does not ask for this.
+""", "ops.yaml")  # fmt: skip
+    enterprise = ledger.policies()[0]
+    from valuegap.yamlio import dump_yaml
+
+    stricter = dump_yaml({"layer": "enterprise", "scope": None, "rules": [
+        *(r.as_dict() for r in enterprise.rules),
+        {"id": "owner-signed", "when": {"transition": "mvp->production"},
+         "expr": "initiative.owner == 'Board'", "effect": "deny",
+         "message": "The board signs every production launch."},
+    ]})  # fmt: skip
+    assert ledger.apply_policy(stricter, "enterprise.yaml")["version"] == 2
+    decision = ledger.gate_check("a", "production")
+    assert "owner-signed" in decision.rule_ids
+    assert next(r for r in decision.rules if r.id == "owner-signed").policy == "enterprise"
+    assert decision.ignored == ["business_unit/ops:owner-signed"]
+
+
+def test_applying_the_same_policy_again_changes_nothing(ledger: Ledger) -> None:
+    text = "layer: business_unit\nscope: ops\nrules: []\n"
+    ledger.add_initiative(ready("a"))
+    assert ledger.apply_policy(text, "ops.yaml") == {
+        "layer": "business_unit", "scope": "ops", "rules": 0, "version": 1, "changed": True,
+    }  # fmt: skip
+    entries = len(ledger.audit_log())
+    assert ledger.apply_policy(text, "ops.yaml")["changed"] is False
+    assert len(ledger.audit_log()) == entries
+    with pytest.raises(ValidationError, match="not a business unit of this ledger"):
+        ledger.apply_policy(text.replace("ops", "opps"), "opps.yaml")
+    ledger.add_user("carl", "contributor", ["ops"])
+    with pytest.raises(PermissionDenied, match="may not apply policies"):
+        ledger.acting_as("carl").apply_policy(text, "ops.yaml")
+
+
+def test_retiring_is_always_allowed_and_recorded(ledger: Ledger) -> None:
+    ledger.add_initiative({"id": "b", "name": "B", "kind": "use_case", "business_unit": "ops"})
+    with pytest.raises(PolicyViolation) as refused:
+        ledger.advance("b", "poc")
+    assert refused.value.rule_ids == ["poc-success-metric", "poc-business-owner",
+                                      "poc-risk-tier"]  # fmt: skip
+    move = ledger.retire("b", reason="No owner came forward", learnings="Name an owner first")
+    assert move.moved and move.decision.rule_ids == ["retire-reason-and-learnings"]
+
+
+def test_a_kill_criterion_that_is_not_a_condition_is_refused_when_applied(
+    ledger: Ledger,
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ledger.add_initiative(ready("a", kill_criteria=["roi < ", "acuracy < 0.8"]))
+    problems = [str(p) for p in refused.value.problems]
+    assert problems[0].startswith("initiatives[0] (a).kill_criteria[0]: syntax error")
+    assert problems[1].startswith("initiatives[0] (a).kill_criteria[1] at 1:1: unknown name "
+                                  "'acuracy'")  # fmt: skip
+    assert ledger.initiatives() == []
