@@ -44,7 +44,7 @@ def test_policy_apply_refuses_a_bad_file_whole(run: Run, tmp_path: Path) -> None
     )
     assert f"{bad}, line 14, rules[2] (lenient).effect: is not an effect" in result.stderr
     [policy] = _json(run, "policy", "list")
-    assert (policy["layer"], policy["version"], len(policy["rules"])) == ("enterprise", 1, 26)
+    assert (policy["layer"], policy["version"], len(policy["rules"])) == ("enterprise", 1, 28)
 
 
 def test_export_then_apply_changes_nothing_and_show_lists_versions(
@@ -102,6 +102,8 @@ def test_agent_register_and_authorize(run: Run, tmp_path: Path) -> None:
                      "--allowed-actions", "issue_refund,send_reply", "--autonomy", "autonomous",
                      "--approval-threshold", "200")  # fmt: skip
     assert registered.exit_code == 0, registered.output
+    run("initiative", "advance", "bot", "--to", "poc")
+    run("initiative", "advance", "bot", "--to", "mvp")
     [agent] = _json(run, "agent", "list")
     assert (agent["approval_threshold"], agent["currency"]) == ("200", "USD")
 

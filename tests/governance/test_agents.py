@@ -9,6 +9,7 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
+from valuegap.portfolio.model import Portfolio
 
 from ..conftest import ready
 
@@ -25,6 +26,8 @@ AGENT = {
 def agent(ledger: Ledger) -> Ledger:
     ledger.add_initiative(ready("refunds", kind="agent", business_unit="service"))
     ledger.register_agent("refunds", AGENT)
+    ledger.advance("refunds", "poc")
+    ledger.advance("refunds", "mvp")
     ledger.add_user("svc", "contributor", ["service"])
     return ledger.acting_as("svc")
 
@@ -54,6 +57,19 @@ def test_autonomy_decides_too(ledger: Ledger, agent: Ledger) -> None:
     ledger.register_agent("refunds", {**AGENT, "autonomy": "suggest"})
     decision = agent.authorize("refunds", "send_reply")
     assert (decision.decision, decision.rules) == ("deny", ["agent-suggests-only"])
+
+
+def test_an_agent_before_its_mvp_or_of_high_risk_acts_only_with_approval(
+    ledger: Ledger, agent: Ledger
+) -> None:
+    ledger.add_initiative(ready("pilot", kind="agent", business_unit="service"))
+    ledger.register_agent("pilot", AGENT)
+    decision = agent.authorize("pilot", "send_reply")
+    assert (decision.decision, decision.rules) == ("needs_approval", ["agent-live"])
+    spec = ledger.initiative("refunds").spec().model_copy(update={"risk_tier": "high"})
+    ledger.apply(Portfolio(initiatives=[spec]))
+    decision = agent.authorize("refunds", "send_reply")
+    assert (decision.decision, decision.rules) == ("needs_approval", ["agent-high-risk-approval"])
 
 
 def test_lower_layers_add_rules_that_read_the_actions_context(

@@ -217,3 +217,21 @@ def test_a_kill_criterion_that_is_not_a_condition_is_refused_when_applied(
     assert problems[1].startswith("initiatives[0] (a).kill_criteria[1] at 1:1: unknown name "
                                   "'acuracy'")  # fmt: skip
     assert ledger.initiatives() == []
+
+
+def test_a_failed_warning_never_blocks_and_is_recorded(ledger: Ledger) -> None:
+    ledger.add_initiative(ready("a"))
+    ledger.apply_policy("""\
+layer: initiative
+scope: a
+rules:
+  - id: a-sponsor
+    when: {transition: "*"}
+    expr: initiative.sponsor != null
+    effect: warn
+    message: Find a sponsor.
+""", "a.yaml")  # fmt: skip
+    move = ledger.advance("a", "poc")
+    assert move.moved and [w.id for w in move.decision.warnings] == ["a-sponsor"]
+    recorded = ledger.initiative_detail("a").stage_history[-1]["rules"]
+    assert {"id": "a-sponsor", "held": False, "effect": "warn"}.items() <= recorded[-1].items()

@@ -27,7 +27,7 @@ def register(
         typer.Option(parser=parse.decimal, help="An amount above this needs a person's approval."),
     ] = None,
     currency: Annotated[
-        str | None, typer.Option(help="The threshold's currency [default: the reporting currency].")
+        str | None, typer.Option(help="The threshold's currency (default: the reporting currency).")
     ] = None,
     success_criterion: Annotated[
         list[str] | None, typer.Option("--success-criterion", help="Repeat for more.")

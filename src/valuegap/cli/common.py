@@ -51,7 +51,7 @@ _COMMON: dict[str, Any] = {
             "--db",
             envvar="VALUEGAP_DB",
             dir_okay=False,
-            help="The ledger file [default: ./valuegap.duckdb].",
+            help="The ledger file (default: ./valuegap.duckdb).",
             rich_help_panel="Common options",
         ),
     ],
@@ -60,7 +60,7 @@ _COMMON: dict[str, Any] = {
         typer.Option(
             "--as",
             envvar="VALUEGAP_USER",
-            help="Act as this user [default: your login name].",
+            help="Act as this user (default: your login name).",
             rich_help_panel="Common options",
         ),
     ],

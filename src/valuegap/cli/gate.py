@@ -17,11 +17,15 @@ app = typer.Typer(help="Stage gates: check what a move would need.")
 def check(
     initiative_id: Annotated[str, typer.Argument(metavar="ID")],
     to: Annotated[str, typer.Option("--to", help=" | ".join(STAGES))],
+    reason: Annotated[str | None, typer.Option(help="For --to retired: why.")] = None,
+    learnings: Annotated[
+        str | None, typer.Option(help="For --to retired: what was learnt.")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Evaluate the gate for a move now: allow, deny or require_approval, rule by rule."""
     with open_ledger() as ledger:
-        decision = ledger.gate_check(initiative_id, to)
+        decision = ledger.gate_check(initiative_id, to, reason, learnings)
     if fmt is not OutputFormat.table:
         render.document({"initiative": initiative_id, "to_stage": to, **decision.as_dict()}, fmt)
         return

@@ -115,6 +115,8 @@ def advance(
     lists the failing rules); a gate that asks for approval records a pending request."""
     with open_ledger() as ledger:
         move = ledger.advance(initiative_id, to)
+    for warning in move.decision.warnings:
+        typer.echo(f"Warning ({warning.id}): {warning.message}", err=True)
     if move.approval_id is None:
         typer.echo(f"{initiative_id}: {move.from_stage} -> {to}.")
         return
@@ -133,5 +135,7 @@ def retire(
 ) -> None:
     """Retire an initiative from any stage (a reason and the learnings are required)."""
     with open_ledger() as ledger:
-        ledger.retire(initiative_id, reason=reason, learnings=learnings)
+        move = ledger.retire(initiative_id, reason=reason, learnings=learnings)
+    for warning in move.decision.warnings:
+        typer.echo(f"Warning ({warning.id}): {warning.message}", err=True)
     typer.echo(f"{initiative_id}: retired.")

@@ -20,7 +20,7 @@ def run(
     as_of: Annotated[
         date | None,
         typer.Option(
-            "--as-of", parser=parse.iso_date, help="Review as of (YYYY-MM-DD) [default: today]."
+            "--as-of", parser=parse.iso_date, help="Review as of (YYYY-MM-DD) (default: today)."
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,

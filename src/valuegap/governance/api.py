@@ -158,11 +158,18 @@ class GovernanceApi:
 
     # Stage gates
 
-    def gate_check(self, initiative_id: str, to_stage: str) -> Decision:
-        """What the gate would decide for this move now, without moving."""
+    def gate_check(
+        self,
+        initiative_id: str,
+        to_stage: str,
+        reason: str | None = None,
+        learnings: str | None = None,
+    ) -> Decision:
+        """What the gate would decide for this move now, without moving (a retirement's
+        reason and learnings, if the rules for it should see them)."""
         initiative = self.initiative(initiative_id)
         stages.check_move(initiative, to_stage)
-        return self._gate(initiative, to_stage)
+        return self._gate(initiative, to_stage, reason, learnings)
 
     def _gate(
         self,
@@ -220,7 +227,9 @@ class GovernanceApi:
             )
         decision = self._gate(initiative, request["to_stage"])
         asked = {r["id"] for r in request["rules"]}
-        if decision.outcome == "deny" or not set(decision.rule_ids) <= asked:
+        if decision.outcome == "deny" or (
+            decision.outcome == "require_approval" and not set(decision.rule_ids) <= asked
+        ):
             raise PolicyViolation(
                 f"{initiative.id} cannot move to {request['to_stage']!r} on approval "
                 f"{approval_id}: the gate now decides {decision.outcome.replace('_', ' ')}:\n"
@@ -302,7 +311,7 @@ class GovernanceApi:
         approval_id: int | None = None,
     ) -> None:
         """Record a move the gate allowed (in the caller's transaction)."""
-        rules = [r.as_dict() for r in decision.rules]
+        rules = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
         self._portfolio.set_stage(initiative.id, to_stage)
         self._portfolio.add_stage_event(
             initiative.id,
@@ -438,6 +447,7 @@ class GovernanceApi:
                     "context": given,
                     "decision": answer,
                     "rules": decision.rule_ids,
+                    "warnings": [r.id for r in decision.warnings],
                     "policy_versions": decision.policy_versions,
                 },
             )

@@ -2,8 +2,9 @@
 
 ``CONTEXT`` is the one description of those names: the name check (``names.py``) refuses a rule
 that uses anything else, ``docs/governance.md`` lists the same names (a test holds them
-together), and the ``*_context`` functions below build the values. Money in the context is a
-double in the reporting currency: rules compare amounts, they never add them up.
+together), and the ``*_context`` functions below build the values. Money is a double (rules
+compare amounts, they never add them up): what the ledger measured (``finance``, ``metrics.value``)
+is in the reporting currency; what a portfolio file declares keeps its own currency.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ INITIATIVE = Node(
             },
         ),
         "production_cost_estimate": Leaf(
-            "double", "estimated monthly inference cost at production volume", nullable=True
+            "double",
+            "estimated monthly inference cost at production volume, in its own currency",
+            nullable=True,
         ),
         "human_in_the_loop": Leaf("string", "when people review or override", nullable=True),
         "fallback": Leaf("string", "the fallback path when the AI fails", nullable=True),
@@ -85,7 +88,7 @@ METRIC = Node(
         "method": Leaf("string", "direct | before_after | ab_test | diff_in_diff", nullable=True),
         "baseline": Leaf("double", "the baseline's value", nullable=True),
         "baseline_period": Leaf("string", "the period the baseline covers", nullable=True),
-        "value_per_unit": Leaf("double", "money per unit of improvement", nullable=True),
+        "value_per_unit": Leaf("double", "money per unit, in the metric's currency", nullable=True),
         "agreed": Leaf("bool", "finance agreed the method"),
         "validated": Leaf("bool", "an outcome was validated (PRODUCT.md section 2)"),
         "effect": Leaf("double", "the latest measured effect", nullable=True),
@@ -148,7 +151,7 @@ ACTION = Node(
     "the action an agent asks to take (rules for agent actions only)",
     {
         "name": Leaf("string", "the action"),
-        "amount": Leaf("double", "its amount (0 when none was given)"),
+        "amount": Leaf("double", "its amount, in the agent's currency (0 when none was given)"),
         "context": Leaf("map", "what the agent passed (--context k=v); guard keys with has()"),
     },
 )
@@ -205,7 +208,8 @@ def for_actions() -> dict[str, Schema]:
 
 
 def for_kill_criteria() -> dict[str, Schema]:
-    return {**for_transitions(), **SHORTCUTS}
+    """A review has no move: its names, and the shortcuts."""
+    return {**{k: v for k, v in for_transitions().items() if k != "move"}, **SHORTCUTS}
 
 
 # Building the values.

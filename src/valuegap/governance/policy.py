@@ -324,7 +324,8 @@ def compile_condition(
     try:
         result = program.execute(sample_context(names))
     except TypeError as exc:
-        problems.append(Problem(where, f"type error: {_first_line(exc)}", expr))
+        # the library's message is a paragraph; its first sentence says what is wrong
+        problems.append(Problem(where, f"type error: {_first_line(exc).split('. ')[0]}", expr))
         return None, frozenset()
     except (KeyError, ValueError, RuntimeError):
         result = True  # a has()-guarded key, or a value the sample lacks: fine at load time
@@ -400,6 +401,8 @@ def applicable(policies: Sequence[Policy], initiative: Any, subject: str, name: 
     A stored policy version never changes, so the answer is kept for the same policies."""
     key = (tuple(id(p) for p in policies), initiative.id, initiative.business_unit, subject, name)
     if key not in _APPLICABLE:
+        if len(_APPLICABLE) >= 10_000:  # action names come from callers: keep memory bounded
+            _APPLICABLE.clear()
         _APPLICABLE[key] = _applicable(policies, initiative, subject, name)
     return _APPLICABLE[key]
 
