@@ -367,9 +367,9 @@ scope: refund-agent
 rules:
   - id: refund-agent-hard-cap
     when: {action: issue_refund}
-    expr: action.amount <= 1000.0
+    expr: action.amount != null && action.amount <= 1000.0
     effect: deny
-    message: Refunds above 1,000 USD are never automated; a team lead handles them.
+    message: A refund states its amount; above 1,000 USD a team lead handles it, never the agent.
   - id: refund-agent-new-customers
     when: {action: issue_refund}
     expr: '!has(action.context.customer_days) || int(action.context.customer_days) >= 30'

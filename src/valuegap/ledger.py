@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from valuegap.costs.api import CostsApi
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
-from valuegap.governance.api import DEFAULT_POLICIES, GovernanceApi, StageMove
+from valuegap.governance.api import GovernanceApi, StageMove, rule_lines
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
 from valuegap.governance.reviews import check_kill_criteria
 from valuegap.governance.roles import Permission, User
@@ -32,6 +33,7 @@ from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
 Clock = Callable[[], datetime]
+GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,14 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
         settings: Settings | None = None,
         clock: Clock = utcnow,
     ) -> Ledger:
-        """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema."""
-        return cls._connect(db, actor, settings, clock, create=False)
+        """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema. A
+        ledger from before policies existed gets the default policy pack, so that its gates
+        hold from the first move."""
+        ledger = cls._connect(db, actor, settings, clock, create=False)
+        if not ledger._governance.current_policies():
+            with ledger._closed_on_error(), ledger._db.transaction():
+                ledger._load_default_policies()
+        return ledger
 
     @classmethod
     def init(
@@ -95,12 +103,20 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
         """Create a new ledger; the acting user becomes its first admin. The default policy pack
         (the stage gates and agent guardrails) is its first enterprise policy."""
         ledger = cls._connect(db, actor, settings, clock, create=True)
-        with ledger._db.transaction():
+        with ledger._closed_on_error(), ledger._db.transaction():
             admin = User(ledger.actor, "admin")
             ledger._users.save(admin, by=ledger.actor, at=ledger._now())
             ledger._record("ledger.init", "ledger", "ledger", None, {"admin": admin.name})
-        ledger.apply_policy_file(DEFAULT_POLICIES)
+            ledger._load_default_policies()
         return ledger
+
+    @contextmanager
+    def _closed_on_error(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def _connect(
@@ -173,7 +189,7 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
             raise NotFound(
                 f"There is no initiative {initiative_id!r}; `valuegap initiative list` shows them."
             )
-        return found
+        return found.model_copy(deep=True)  # the stored one is shared by the ledger's cache
 
     def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
         initiative = self.initiative(initiative_id)
@@ -243,9 +259,12 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
         owners = {m.id: owner for owner, m in self._portfolio.metrics()}
         changes = plan_apply(portfolio, existing, owners)
         specs = {s.id: s for s in portfolio.initiatives}
+        changing = {c.id for c in changes if c.entity_type == "initiative"
+                    and (c.kind == "create" or "kill_criteria" in c.fields)}  # fmt: skip
         problems = [
             p
             for n, s in enumerate(portfolio.initiatives)
+            if s.id in changing
             for p in check_kill_criteria(
                 s.kill_criteria, f"initiatives[{n}] ({s.id}).kill_criteria"
             )
@@ -259,8 +278,15 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
             if change.kind == "unchanged":
                 continue
             unit = specs[change.initiative_id].business_unit
-            self._require("portfolio.write", unit)
             previous = existing.get(change.initiative_id)
+            # Past proposed, the risk tier and an agent's guardrails (what gates and agent
+            # rules rely on) are the governance role's to change, and only theirs.
+            guarded = GUARDED & set(change.fields)
+            if guarded and previous is not None and previous.stage != "proposed":
+                self._require("policy.write")
+                if set(change.fields) <= GUARDED:
+                    continue
+            self._require("portfolio.write", unit)
             if previous is not None and previous.business_unit != unit:
                 self._require("portfolio.write", previous.business_unit)
             if change.agreement_changed:
@@ -382,7 +408,11 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
                 return move
             approval = None
             if decision.outcome == "require_approval":
-                approval = self._ask_approval(initiative, to_stage, decision)
+                asked = {
+                    "initiative": initiative_id, "from_stage": initiative.stage,
+                    "to_stage": to_stage, "reason": reason, "learnings": learnings,
+                }  # fmt: skip
+                approval = self._ask_approval(asked, decision)
             verb = "retire" if to_stage == "retired" else "advance"
             self._record(
                 f"initiative.{verb}.{decision.outcome}",
@@ -400,10 +430,7 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi):
             return StageMove(initiative_id, initiative.stage, to_stage, decision, approval)
         raise PolicyViolation(
             f"{initiative_id} cannot move to {to_stage!r}; the gate denies it:\n"
-            + "\n".join(
-                f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else "")
-                for r in decision.rules
-            ),
+            + rule_lines(decision),
             decision.rule_ids,
         )
 

@@ -126,12 +126,11 @@ def test_agent_register_and_authorize(run: Run, tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
-def test_review_run_lists_what_is_due(run: Run, tmp_path: Path) -> None:
+def test_review_run_lists_what_is_due_and_refuses_the_future(run: Run, tmp_path: Path) -> None:
     run("apply", _portfolio(tmp_path, ready("a")))
     run("initiative", "advance", "a", "--to", "poc")
     run("initiative", "advance", "a", "--to", "mvp")
     none = run("review", "run", "--as-of", "2000-01-01")
     assert none.exit_code == 0 and "Reviews due: none." in none.stdout
-    [review] = _json(run, "review", "run", "--as-of", "2100-01-01")
-    assert review["initiative"] == "a" and review["recommendation"] == "fix"
-    assert review["reasons"][0].startswith("No validated outcome yet")
+    ahead = run("review", "run", "--as-of", "2100-01-01")
+    assert ahead.exit_code == 1 and "A review is not run ahead of time" in ahead.stderr

@@ -93,7 +93,7 @@ rules:
 
 
 def test_only_a_registered_agent_of_the_unit_is_authorised(ledger: Ledger, agent: Ledger) -> None:
-    with pytest.raises(NotFound, match="no registered agent 'nobody'"):
+    with pytest.raises(NotFound, match="There is no agent 'nobody'"):
         agent.authorize("nobody", "send_reply")
     ledger.add_user("outsider", "contributor", ["finance"])
     with pytest.raises(PermissionDenied):
@@ -103,3 +103,26 @@ def test_only_a_registered_agent_of_the_unit_is_authorised(ledger: Ledger, agent
         ledger.register_agent("not-an-agent", AGENT)
     with pytest.raises(ValidationError, match="approval_threshold needs a currency"):
         ledger.register_agent("refunds", {**AGENT, "currency": None})
+
+
+def test_an_amount_is_never_negative_and_an_action_without_one_is_not_about_money(
+    agent: Ledger,
+) -> None:
+    with pytest.raises(ValidationError, match="must be a number, zero or more"):
+        agent.authorize("refunds", "issue_refund", Decimal("-5000"))
+    assert agent.authorize("refunds", "send_reply").decision == "allow"
+
+
+def test_an_agents_service_account_cannot_widen_its_own_guardrails(
+    ledger: Ledger, agent: Ledger
+) -> None:
+    ledger.add_user("team", "contributor", ["service"])
+    wider = {**AGENT, "allowed_actions": ["issue_refund", "wire_money"], "approval_threshold": None}
+    with pytest.raises(PermissionDenied, match="may not apply policies"):
+        agent.register_agent("refunds", wider)
+    with pytest.raises(PermissionDenied, match="may not apply policies"):
+        ledger.acting_as("team").register_agent("refunds", wider)
+    assert agent.authorize("refunds", "wire_money").decision == "deny"
+    ledger.add_user("gina", "governance")
+    ledger.acting_as("gina").register_agent("refunds", wider)
+    assert agent.authorize("refunds", "wire_money").decision == "allow"

@@ -235,3 +235,62 @@ rules:
     assert move.moved and [w.id for w in move.decision.warnings] == ["a-sponsor"]
     recorded = ledger.initiative_detail("a").stage_history[-1]["rules"]
     assert {"id": "a-sponsor", "held": False, "effect": "warn"}.items() <= recorded[-1].items()
+
+
+def test_a_team_cannot_lower_its_risk_tier_to_skip_an_approval(ledger: Ledger) -> None:
+    _at_mvp(ledger, risk_tier="high")
+    ledger.add_user("carl", "contributor", ["ops"])
+    spec = ledger.initiative("a").spec().model_copy(update={"risk_tier": "limited"})
+    with pytest.raises(PermissionDenied, match="may not apply policies"):
+        ledger.acting_as("carl").apply(Portfolio(initiatives=[spec]))
+    assert ledger.initiative("a").risk_tier == "high"
+
+
+def test_a_retirement_that_needs_approval_keeps_its_reason(ledger: Ledger) -> None:
+    ledger.add_initiative(ready("a"))
+    ledger.apply_policy("""\
+layer: business_unit
+scope: ops
+rules:
+  - id: ops-retire-approval
+    when: {transition: "*->retired"}
+    expr: "false"
+    effect: require_approval
+    message: The unit head approves every retirement.
+""", "ops.yaml")  # fmt: skip
+    waiting = ledger.retire("a", reason="No adoption", learnings="Train first")
+    assert waiting.approval_id == 1 and not waiting.moved
+    ledger.add_user("gina", "governance")
+    ledger.acting_as("gina").approve(1)
+    last = ledger.initiative_detail("a").stage_history[-1]
+    assert (last["to_stage"], last["reason"], last["learnings"]) == (
+        "retired", "No adoption", "Train first",
+    )  # fmt: skip
+
+
+def test_a_request_is_replaced_when_the_gate_asks_more_and_closed_when_it_moves(
+    ledger: Ledger,
+) -> None:
+    _at_mvp(ledger, risk_tier="high")
+    _attest_all(ledger)
+    ledger.agree_metric("a-hours", by="Finn (Finance)")
+    assert ledger.advance("a", "production").approval_id == 1
+    ledger.apply_policy("""\
+layer: initiative
+scope: a
+rules:
+  - id: a-board
+    when: {transition: mvp->production}
+    expr: "false"
+    effect: require_approval
+    message: The board approves it too.
+""", "a.yaml")  # fmt: skip
+    assert ledger.advance("a", "production").approval_id == 2
+    assert [(r["id"], r["status"]) for r in ledger.approvals()] == [
+        (1, "withdrawn"), (2, "pending"),
+    ]  # fmt: skip
+    assert ledger.approvals()[1]["rules"] == ["production-high-risk-approval", "a-board"]
+    ledger.retire("a", reason="Superseded", learnings="Ask the board earlier")
+    assert [r["status"] for r in ledger.approvals()] == ["withdrawn", "withdrawn"]
+    with pytest.raises(ValidationError, match="must be one of pending, approved"):
+        ledger.approvals("pendng")

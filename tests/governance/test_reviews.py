@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.governance.context import whole_months
+from valuegap.governance.context import months_between
 from valuegap.governance.reviews import recommend
 from valuegap.outcomes.finance import planned_roi
 from valuegap.outcomes.periods import parse_period
@@ -25,11 +25,11 @@ def test_planned_roi_by_hand() -> None:
     assert planned_roi(Decimal(1000), Decimal(3000), 1.0, 2, math.log(3), 0) is None
 
 
-def test_whole_months() -> None:
-    assert whole_months(date(2025, 3, 15), date(2025, 9, 14)) == 5
-    assert whole_months(date(2025, 3, 15), date(2025, 9, 15)) == 6
-    assert whole_months(date(2025, 1, 31), date(2025, 2, 28)) == 1
-    assert whole_months(date(2025, 5, 1), date(2025, 4, 1)) == 0
+def test_months_between() -> None:
+    assert months_between(date(2025, 3, 15), date(2025, 9, 14)) == 5
+    assert months_between(date(2025, 3, 15), date(2025, 9, 15)) == 6
+    assert months_between(date(2025, 1, 31), date(2025, 2, 28)) == 1
+    assert months_between(date(2025, 5, 1), date(2025, 4, 1)) == 0
 
 
 def _context(**changes: object) -> dict[str, object]:
@@ -123,6 +123,7 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
         ledger.ingest_measures("outcomes", outcomes)
         ledger.ingest_costs(costs)
 
+        clock.now = datetime(2025, 9, 10, 12, 0)
         assert ledger.run_reviews(date(2025, 9, 9)) == []
         [review] = ledger.run_reviews(date(2025, 9, 10))
         assert (review.initiative, review.due, review.recommendation) == (

@@ -115,16 +115,7 @@ def advance(
     lists the failing rules); a gate that asks for approval records a pending request."""
     with open_ledger() as ledger:
         move = ledger.advance(initiative_id, to)
-    for warning in move.decision.warnings:
-        typer.echo(f"Warning ({warning.id}): {warning.message}", err=True)
-    if move.approval_id is None:
-        typer.echo(f"{initiative_id}: {move.from_stage} -> {to}.")
-        return
-    typer.echo(f"{initiative_id} waits for approval {move.approval_id} to move to {to}:")
-    for rule in move.decision.rules:
-        typer.echo(f"  - {rule.id}: {rule.message}")
-    typer.echo(f"A governance user decides with `valuegap approval approve {move.approval_id}` "
-               f"or `valuegap approval reject {move.approval_id} --note TEXT`.")  # fmt: skip
+    _report(move)
 
 
 @command(app, "retire")
@@ -136,6 +127,19 @@ def retire(
     """Retire an initiative from any stage (a reason and the learnings are required)."""
     with open_ledger() as ledger:
         move = ledger.retire(initiative_id, reason=reason, learnings=learnings)
+    _report(move)
+
+
+def _report(move: Any) -> None:
+    """What a move did: moved, or waits for an approval (a refused move raised already)."""
     for warning in move.decision.warnings:
         typer.echo(f"Warning ({warning.id}): {warning.message}", err=True)
-    typer.echo(f"{initiative_id}: retired.")
+    if move.approval_id is None:
+        typer.echo(f"{move.initiative}: {move.from_stage} -> {move.to_stage}.")
+        return
+    typer.echo(f"{move.initiative} waits for approval {move.approval_id} to move to "
+               f"{move.to_stage}:")  # fmt: skip
+    for rule in move.decision.rules:
+        typer.echo(f"  - {rule.id}: {rule.message}")
+    typer.echo(f"A governance user decides with `valuegap approval approve {move.approval_id}` "
+               f"or `valuegap approval reject {move.approval_id} --note TEXT`.")  # fmt: skip

@@ -93,6 +93,9 @@ def export(layer: Layer, scope: Scope = None) -> None:
 def _in_force(ledger: Any, layer: str, scope: str | None) -> Any:
     from valuegap.errors import NotFound
 
+    if layer != "enterprise" and scope is None:
+        raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
+                                 param_hint="SCOPE")  # fmt: skip
     for policy in ledger.policies():
         if (policy.layer, policy.scope) == (layer, scope):
             return policy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -12,7 +13,14 @@ from typing import Any
 
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.policy import Decision, Policy, applicable, decide, load_policy
+from valuegap.governance.policy import (
+    Decision,
+    Policy,
+    applicable,
+    decide,
+    load_policy,
+    parse_policy,
+)
 from valuegap.governance.reviews import Review, recommend
 from valuegap.portfolio import stages
 from valuegap.portfolio.model import AgentSpec, Initiative, Portfolio
@@ -23,7 +31,9 @@ from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
+DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
 REVIEW_EVERY_MONTHS = 6
+APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -87,15 +97,17 @@ class GovernanceApi:
     def apply_policy(self, text: str, source: str) -> dict[str, Any]:
         """Validate a policy file whole and make it the new version of its layer and scope.
         Applying the rules in force again changes nothing."""
-        from valuegap.governance.policy import parse_policy
-
         self._require("policy.write")
-        enterprise = [r.id for p in self.policies() if p.layer == "enterprise" for r in p.rules]
+        return self._apply_policy(text, source)
+
+    def _apply_policy(self, text: str, source: str) -> dict[str, Any]:
+        in_force = self._policies()
+        enterprise = [r.id for p in in_force if p.layer == "enterprise" for r in p.rules]
         policy = parse_policy(text, source, enterprise_ids=enterprise)
         self._check_scope(policy, source)
         scope = policy.scope or ""
         current = next(
-            (p for p in self.policies() if (p.layer, p.scope) == (policy.layer, policy.scope)), None
+            (p for p in in_force if (p.layer, p.scope) == (policy.layer, policy.scope)), None
         )
         result = {"layer": policy.layer, "scope": policy.scope, "rules": len(policy.rules)}
         if current is not None and current.rules_json() == policy.rules_json():
@@ -119,9 +131,16 @@ class GovernanceApi:
             )
         return {**result, "version": version, "changed": True}
 
+    def _load_default_policies(self) -> None:
+        """The default pack as enterprise policy (in the caller's transaction)."""
+        self._apply_policy(DEFAULT_POLICIES.read_text(encoding="utf-8"), DEFAULT_POLICIES_SOURCE)
+
     def policies(self) -> list[Policy]:
         """The policies in force: the newest version of each layer and scope."""
         self._require("read")
+        return self._policies()
+
+    def _policies(self) -> list[Policy]:
         return [
             load_policy(r["layer"], r["scope"], r["version"], r["rules"])
             for r in self._governance.current_policies()
@@ -138,12 +157,15 @@ class GovernanceApi:
         return found
 
     def _check_scope(self, policy: Policy, source: str) -> None:
-        if policy.layer == "initiative" and policy.scope not in {i.id for i in self.initiatives()}:
+        if policy.layer == "enterprise":
+            return
+        initiatives = self._portfolio.initiatives()
+        if policy.layer == "initiative" and policy.scope not in {i.id for i in initiatives}:
             raise ValidationError(
                 f"{source} was refused; no rule was loaded.",
                 [Problem(f"{source}: scope", "is not an initiative of this ledger", policy.scope)],
             )
-        units = sorted({i.business_unit for i in self.initiatives()})
+        units = sorted({i.business_unit for i in initiatives})
         if policy.layer == "business_unit" and policy.scope not in units:
             raise ValidationError(
                 f"{source} was refused; no rule was loaded.",
@@ -184,24 +206,24 @@ class GovernanceApi:
         move = {"from": initiative.stage, "to": to_stage, "reason": reason, "learnings": learnings}
         return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
 
-    def _ask_approval(self, initiative: Initiative, to_stage: str, decision: Decision) -> int:
-        pending = [
-            a
-            for a in self._governance.approvals(status="pending")
-            if (a["initiative"], a["from_stage"], a["to_stage"])
-            == (initiative.id, initiative.stage, to_stage)
-        ]
-        if pending:
-            return int(pending[0]["id"])
+    def _ask_approval(self, move: dict[str, Any], decision: Decision) -> int:
+        """The pending request for this move: the one already made if the gate still asks for
+        the same approvals, else a new one that replaces it."""
+        same_move = [a for a in self._governance.approvals(status="pending")
+                     if (a["initiative"], a["from_stage"], a["to_stage"])
+                     == (move["initiative"], move["from_stage"], move["to_stage"])]  # fmt: skip
+        asked = sorted(decision.rule_ids)
+        for request in same_move:
+            if sorted(r["id"] for r in request["rules"]) == asked:
+                return int(request["id"])
+        self._governance.withdraw_pending(
+            move["initiative"], self._now(), self.actor,
+            f"replaced: the gate now asks approval for {', '.join(asked)}",
+        )  # fmt: skip
         return self._governance.add_approval(
-            initiative.id,
-            initiative.stage,
-            to_stage,
-            [r.as_dict() for r in decision.rules],
-            decision.policy_versions,
-            self._now(),
+            move, [r.as_dict() for r in decision.rules], decision.policy_versions, self._now(),
             self.actor,
-        )
+        )  # fmt: skip
 
     # Approvals
 
@@ -209,6 +231,9 @@ class GovernanceApi:
         """Approval requests: ``rules`` holds the ids of the rules that asked for approval,
         ``rule_details`` the rules themselves."""
         self._require("read")
+        if status not in (None, *APPROVAL_STATUSES):
+            allowed = f"must be one of {', '.join(APPROVAL_STATUSES)}"
+            raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
         return [
             {**a, "rules": [r["id"] for r in a["rules"]], "rule_details": a["rules"]}
             for a in self._governance.approvals(status=status)
@@ -225,7 +250,9 @@ class GovernanceApi:
                 f"{initiative.id} is now at {initiative.stage!r}; reject it.",
                 [],
             )
-        decision = self._gate(initiative, request["to_stage"])
+        decision = self._gate(
+            initiative, request["to_stage"], request["reason"], request["learnings"]
+        )
         asked = {r["id"] for r in request["rules"]}
         if decision.outcome == "deny" or (
             decision.outcome == "require_approval" and not set(decision.rule_ids) <= asked
@@ -233,7 +260,7 @@ class GovernanceApi:
             raise PolicyViolation(
                 f"{initiative.id} cannot move to {request['to_stage']!r} on approval "
                 f"{approval_id}: the gate now decides {decision.outcome.replace('_', ' ')}:\n"
-                + _lines(decision),
+                + rule_lines(decision),
                 decision.rule_ids,
             )
         now = self._now()
@@ -246,28 +273,23 @@ class GovernanceApi:
                 {"status": "pending"},
                 {"status": "approved", "note": note},
             )
-            self._moved(initiative, request["to_stage"], decision, approval_id=approval_id)
+            self._moved(initiative, request["to_stage"], decision, reason=request["reason"],
+                        learnings=request["learnings"], approval_id=approval_id)  # fmt: skip
         return StageMove(
             initiative.id,
             initiative.stage,
             request["to_stage"],
-            Decision(
-                "allow",
-                decision.rules,
-                decision.warnings,
-                decision.ignored,
-                decision.policy_versions,
-            ),
+            dataclasses.replace(decision, outcome="allow"),
             approval_id,
         )
 
     def reject(self, approval_id: int, note: str) -> dict[str, Any]:
+        request = self._pending(approval_id)
         if not note.strip():
             raise ValidationError(
                 "The approval was not rejected.",
                 [Problem("note", "say why, so that the team can act on it")],
             )
-        request = self._pending(approval_id)
         with self._db.transaction():
             self._governance.decide_approval(approval_id, "rejected", self._now(), self.actor, note)
             self._record(
@@ -324,6 +346,9 @@ class GovernanceApi:
             reason=reason,
             learnings=learnings,
         )
+        withdrawn = self._governance.withdraw_pending(
+            initiative.id, self._now(), self.actor, f"{initiative.id} moved to {to_stage}"
+        )
         verb = "retire" if to_stage == "retired" else "advance"
         self._record(
             f"initiative.{verb}",
@@ -337,6 +362,7 @@ class GovernanceApi:
                 "rules": rules,
                 "policy_versions": decision.policy_versions,
                 "approval": approval_id,
+                "approvals_withdrawn": withdrawn,
                 "reason": reason,
                 "learnings": learnings,
             },
@@ -348,7 +374,12 @@ class GovernanceApi:
         """Review every initiative whose review date has come, and record the
         recommendations."""
         self._require("review.run")
-        as_of = as_of or self._now().date()
+        today = self._now().date()
+        if as_of is not None and as_of > today:
+            raise ValidationError("A review is not run ahead of time.", [Problem(
+                "--as-of", f"must be today ({today}) or earlier: a review records what was known "
+                "then, and sets the next review six months later", str(as_of))])  # fmt: skip
+        as_of = as_of or today
         due = [(i, d) for i in self.initiatives() if (d := self.next_review(i.id)) and d <= as_of]
         if not due:
             return []
@@ -381,7 +412,7 @@ class GovernanceApi:
         """Six months after entering mvp, then six months after each review; none once
         retired or before the MVP."""
         initiative = self.initiative(initiative_id)
-        entered = self._portfolio.entered_stage_at(initiative_id, "mvp")
+        entered = self._portfolio.stages_entered(initiative_id).get("mvp")
         if entered is None or initiative.stage == "retired":
             return None
         first = add_months(entered.date(), REVIEW_EVERY_MONTHS)
@@ -418,13 +449,21 @@ class GovernanceApi:
     ) -> AgentDecision:
         """May this agent take this action now? ``allow``, ``deny`` or ``needs_approval``,
         with the rules that decided; every decision is written to the audit log."""
+        self._require("agent.act")
         initiative = self._portfolio.initiative(agent_id)
-        if initiative is None or initiative.agent is None:
-            raise NotFound(
-                f"There is no registered agent {agent_id!r}; register it with "
-                "`valuegap agent register`."
+        if initiative is None:
+            raise NotFound(f"There is no agent {agent_id!r}; `valuegap agent list` shows them.")
+        if initiative.agent is None:
+            what = (
+                "is not registered as an agent yet (`valuegap agent register`)"
+                if initiative.kind == "agent"
+                else f"is a {initiative.kind}, not an agent"
             )
+            raise NotFound(f"{agent_id} {what}.")
         self._require("agent.act", initiative.business_unit)
+        if amount is not None and (not amount.is_finite() or amount < 0):
+            raise ValidationError(f"{agent_id} {action} was not decided.", [
+                Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
         now = self._now()
         given = dict(context or {})
         rules = applicable(self.policies(), initiative, "action", action)
@@ -493,7 +532,7 @@ def _expected_roi(
     if case is None or started is None:
         return None
     ramp = case.adoption_ramp
-    months = ctx.whole_months(started.date(), now.date())
+    months = ctx.months_between(started.date(), now.date())
     return planned_roi(
         case.monthly_investment,
         case.monthly_value_at_full_adoption,
@@ -504,7 +543,8 @@ def _expected_roi(
     )
 
 
-def _lines(decision: Decision) -> str:
+def rule_lines(decision: Decision) -> str:
+    """The rules that decided, a line each with what to do, for an error message."""
     return "\n".join(
         f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else "") for r in decision.rules
     )

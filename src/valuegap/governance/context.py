@@ -151,7 +151,7 @@ ACTION = Node(
     "the action an agent asks to take (rules for agent actions only)",
     {
         "name": Leaf("string", "the action"),
-        "amount": Leaf("double", "its amount, in the agent's currency (0 when none was given)"),
+        "amount": Leaf("double", "its amount, in the agent's currency", nullable=True),
         "context": Leaf("map", "what the agent passed (--context k=v); guard keys with has()"),
     },
 )
@@ -236,8 +236,8 @@ def initiative_context(
         "sponsor": initiative.sponsor,
         "risk_tier": initiative.risk_tier,
         "controls": {c: c in attested for c in CONTROLS},
-        "months_in_stage": whole_months(since_stage.date(), now.date()) if since_stage else 0,
-        "months_live": whole_months(live.date(), now.date()) if live else 0,
+        "months_in_stage": months_between(since_stage.date(), now.date()) if since_stage else 0,
+        "months_live": months_between(live.date(), now.date()) if live else 0,
         "kill_criteria": list(initiative.kill_criteria),
         "poc": {
             "evaluated": poc is not None,
@@ -341,10 +341,11 @@ def agent_context(initiative: Initiative, agent: AgentSpec) -> dict[str, Any]:
 
 
 def action_context(name: str, amount: Decimal | None, given: Mapping[str, str]) -> dict[str, Any]:
-    return {"name": name, "amount": float(amount or 0), "context": dict(given)}
+    return {"name": name, "amount": None if amount is None else float(amount),
+            "context": dict(given)}  # fmt: skip
 
 
-def whole_months(start: date, end: date) -> int:
+def months_between(start: date, end: date) -> int:
     """Complete months from ``start`` to ``end``: 15 Mar to 14 Sep is 5, to 15 Sep is 6; a
     month's last day completes a month that began on a later day (31 Jan to 28 Feb is 1)."""
     months = (end.year - start.year) * 12 + end.month - start.month

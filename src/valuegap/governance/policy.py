@@ -140,10 +140,10 @@ def parse_policy(text: str, source: str, *, enterprise_ids: Sequence[str] = ()) 
             f"{source} is not valid YAML; no rule was loaded.",
             [Problem(where, str(getattr(exc, "problem", exc)))],
         ) from exc
-    return policy_from_data(data, source, lines, enterprise_ids)
+    return _policy_from_data(data, source, lines, enterprise_ids)
 
 
-def policy_from_data(
+def _policy_from_data(
     data: Any, source: str, lines: Sequence[int] = (), enterprise_ids: Sequence[str] = ()
 ) -> Policy:
     """``parse_policy`` after the YAML was read; ``lines`` are the rules' lines in the file."""
@@ -367,12 +367,24 @@ def _rule_lines(text: str) -> list[int]:
 
 
 def load_policy(layer: str, scope: str | None, version: int, rules_json: str) -> Policy:
-    """A stored policy, compiled again (it was validated when it was applied)."""
+    """A stored policy, compiled again. It was checked when it was applied; it is not checked
+    again, so that a rule a later valuegap would refuse still loads (and, if it cannot be
+    evaluated any more, fails closed) rather than stopping every decision."""
+    import cel
+
     key = (layer, scope, version, rules_json)
     if key not in _COMPILED:
-        data = {"layer": layer, "scope": scope or None, "rules": json.loads(rules_json)}
-        policy = policy_from_data(data, f"stored policy {layer} v{version}")
-        _COMPILED[key] = Policy(policy.layer, policy.scope, policy.rules, version)
+        rules = []
+        for item in json.loads(rules_json):
+            ((subject, pattern),) = item["when"].items()
+            try:
+                program = cel.compile(item["expr"])
+            except ValueError:
+                program = None
+            _, paths = check_names(item["expr"], ctx.CONTEXT)
+            rules.append(Rule(item["id"], subject, pattern, item["expr"], item["effect"],
+                              item["message"], program, paths))  # fmt: skip
+        _COMPILED[key] = Policy(layer, scope or None, tuple(rules), version)
     return _COMPILED[key]
 
 
@@ -471,6 +483,8 @@ def decide(
 
 def evaluate_condition(program: Any, context: Any) -> tuple[bool, str | None]:
     """Whether a compiled condition holds; one that cannot be evaluated does not hold."""
+    if program is None:
+        return False, "could not be evaluated: it is no longer valid CEL"
     try:
         result = program.execute(context)
     except KeyError as exc:

@@ -83,7 +83,6 @@ class OutcomesApi:
         reporting = self.settings.reporting_currency
         rates = self._costs.rates()
         known: dict[tuple[str, date], Decimal] = {}
-        latest = {r["initiative"]: r["recommendation"] for r in GovernanceStore(self._db).reviews()}
 
         def convert(currency: str, month: date) -> Decimal:
             if currency == reporting:
@@ -106,5 +105,5 @@ class OutcomesApi:
             level=self.settings.confidence_level,
             drift_threshold=self.settings.quality_drift_threshold,
             count_uncaptured=self.settings.count_uncaptured_capacity,
-            kill_recommended=frozenset(i for i, said in latest.items() if said == "kill"),
+            reviews=GovernanceStore(self._db).reviews(),
         )

@@ -51,7 +51,7 @@ class Facts:
     level: float = 0.95
     drift_threshold: float = 0.05
     count_uncaptured: bool = False
-    kill_recommended: frozenset[str] = frozenset()  # the latest review said kill
+    reviews: Sequence[Mapping[str, Any]] = ()  # initiative, as_of, recommendation
 
 
 @dataclass
@@ -201,8 +201,10 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
     then = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
     retired = {r["initiative"] for r in facts.retirements if window.holds(r["day"])}
     history = Window(None, window.end)
+    said = {r["initiative"]: r["recommendation"] for r in sorted(facts.reviews,
+            key=lambda r: r["as_of"]) if window.end is None or r["as_of"] < window.end}  # fmt: skip
     laggards = {i.id for i in facts.initiatives if i.id in retired and (
-        i.id in facts.kill_recommended or not assess(facts, i, history).validated)}  # fmt: skip
+        said.get(i.id) == "kill" or not assess(facts, i, history).validated)}  # fmt: skip
     units = _units(facts, now, window)
     lines = [_score(facts, u, now, then, window, previous, laggards) for u in [*units, None]]
     users = activity.get("users", 0)

@@ -151,6 +151,8 @@ class AgentSpec(_Model):
     def _consistent(self) -> AgentSpec:
         if self.approval_threshold is not None and self.currency is None:
             raise ValueError("approval_threshold needs a currency (an ISO 4217 code such as USD)")
+        if self.approval_threshold is not None and self.approval_threshold < 0:
+            raise ValueError("approval_threshold must be zero or more")
         return self
 
 

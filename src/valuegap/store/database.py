@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from valuegap.errors import ConfigError
 from valuegap.store.migrations import MIGRATIONS, Migration
 
 T = TypeVar("T")
+_CACHES: dict[Path, dict[Hashable, Any]] = {}
 
 
 class Database:
@@ -24,8 +26,10 @@ class Database:
         self.path = path
         self._depth = 0
         # Small reads that every decision needs (users, policies, an initiative, the audit
-        # head). Any write through ``execute``, and any rollback, forgets them all.
-        self._cache: dict[Hashable, Any] = {}
+        # head). Any write and any failed transaction forget them all. Shared by every handle
+        # on the same file in this process, as DuckDB shares the database itself.
+        self._cache = _CACHES.setdefault(path.resolve(), {})
+        self._cache.clear()  # the file may be new where an older one was
 
     @classmethod
     def open(
@@ -127,12 +131,12 @@ class Database:
         self._depth = 1
         try:
             yield
-        except BaseException:
-            self._con.rollback()
-            self._cache.clear()
-            raise
-        else:
             self._con.commit()
+        except BaseException:
+            self._cache.clear()  # it may hold what the failed transaction wrote (an audit head)
+            with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
+                self._con.rollback()
+            raise
         finally:
             self._depth = 0
 
@@ -166,6 +170,10 @@ class Database:
             self._cache[key] = read()
         return cast(T, self._cache[key])
 
+    def _forget_if_writing(self, sql: str) -> None:
+        if not sql.lstrip()[:8].upper().startswith(("SELECT", "DESCRIBE", "FROM")):
+            self._cache.clear()
+
     def remember(self, key: Hashable, value: Any) -> None:
         """Record what a write just made true (e.g. the new audit head), after the write."""
         self._cache[key] = value
@@ -181,11 +189,14 @@ class Database:
             self._con.unregister("_valuegap_arrow")
 
     def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        self._forget_if_writing(sql)
         cursor = self._con.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """One row; also for a write that returns a count (INSERT ... then its row count)."""
+        self._forget_if_writing(sql)
         row: tuple[Any, ...] | None = self._con.execute(sql, params).fetchone()
         return row
 

@@ -47,29 +47,22 @@ class GovernanceStore:
 
     def add_approval(
         self,
-        initiative: str,
-        from_stage: str,
-        to_stage: str,
+        move: dict[str, Any],
         rules: list[dict[str, Any]],
         versions: dict[str, int],
         at: datetime,
         by: str,
     ) -> int:
+        """``move``: initiative, from_stage, to_stage, reason, learnings."""
         row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM approvals")
         approval_id = int(row[0]) if row else 1
         self._db.execute(
-            "INSERT INTO approvals VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, NULL)",
-            [
-                approval_id,
-                initiative,
-                from_stage,
-                to_stage,
-                json.dumps(rules),
-                json.dumps(versions),
-                at,
-                by,
-            ],
-        )
+            "INSERT INTO approvals VALUES "
+            "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
+            [approval_id, move["initiative"], move["from_stage"], move["to_stage"],
+             json.dumps(rules), json.dumps(versions), move.get("reason"), move.get("learnings"),
+             at, by],
+        )  # fmt: skip
         return approval_id
 
     def approvals(
@@ -93,6 +86,15 @@ class GovernanceStore:
             "WHERE id = ?",
             [status, at, by, note, approval_id],
         )
+
+    def withdraw_pending(self, initiative: str, at: datetime, by: str, note: str) -> list[int]:
+        """Close every pending request of ``initiative``; the ids closed."""
+        pending = [
+            a["id"] for a in self.approvals(status="pending") if a["initiative"] == initiative
+        ]
+        for approval_id in pending:
+            self.decide_approval(approval_id, "withdrawn", at, by, note)
+        return pending
 
     # Review recommendations.
 

@@ -305,9 +305,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 initiative VARCHAR NOT NULL,
                 from_stage VARCHAR NOT NULL,
                 to_stage VARCHAR NOT NULL,
-                status VARCHAR NOT NULL,          -- pending | approved | rejected
+                status VARCHAR NOT NULL,          -- pending | approved | rejected | withdrawn
                 rules VARCHAR NOT NULL,           -- JSON: the rules that asked for approval
                 policy_versions VARCHAR NOT NULL, -- JSON
+                reason VARCHAR,                   -- a retirement's reason and learnings
+                learnings VARCHAR,
                 requested_at TIMESTAMP NOT NULL,
                 requested_by VARCHAR NOT NULL,
                 decided_at TIMESTAMP,
