@@ -13,6 +13,7 @@ from typing import Any
 from valuegap.costs.api import CostsApi
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance import roles
+from valuegap.governance.agents import AgentsApi
 from valuegap.governance.api import GovernanceApi, StageMove, rule_lines
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
 from valuegap.governance.reviews import check_kill_criteria
@@ -53,7 +54,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, OutcomesApi, GovernanceApi):
+class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(

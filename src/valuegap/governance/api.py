@@ -1,4 +1,5 @@
-"""The governance half of ``Ledger``: policies, stage gates, approvals, reviews and agents."""
+"""The governance half of ``Ledger``: policies, stage gates, approvals and reviews (agents are
+in ``agents.py``), and the evaluation context they share."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,7 @@ from valuegap.governance.policy import (
 )
 from valuegap.governance.reviews import Review, recommend
 from valuegap.portfolio import stages
-from valuegap.portfolio.model import AgentSpec, Initiative, Portfolio
-from valuegap.portfolio.validation import validated
+from valuegap.portfolio.model import Initiative
 from valuegap.settings import Settings
 from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
@@ -49,21 +48,6 @@ class StageMove:
     @property
     def moved(self) -> bool:
         return self.decision.outcome == "allow"
-
-
-@dataclass(frozen=True)
-class AgentDecision:
-    """An agent's action: ``allow``, ``deny`` or ``needs_approval``, and the rules that decided."""
-
-    agent: str
-    action: str
-    decision: str
-    rules: list[str]
-    details: Decision
-
-    def as_dict(self) -> dict[str, Any]:
-        found = self.details.as_dict()
-        return {"agent": self.agent, "action": self.action, **found, "decision": self.decision}
 
 
 class GovernanceApi:
@@ -418,79 +402,6 @@ class GovernanceApi:
         first = add_months(entered.date(), REVIEW_EVERY_MONTHS)
         last = self._governance.last_review(initiative_id)
         return first if last is None or last < first else add_months(last, REVIEW_EVERY_MONTHS)
-
-    # Agents
-
-    def register_agent(self, initiative_id: str, agent: AgentSpec | Mapping[str, Any]) -> AgentSpec:
-        """Set what an agent may do (its initiative must be of kind ``agent``)."""
-        if not isinstance(agent, AgentSpec):
-            agent = validated(AgentSpec, agent, f"Agent {initiative_id} was not registered.")
-        initiative = self.initiative(initiative_id)
-        if initiative.kind != "agent":
-            raise ValidationError(
-                f"{initiative_id} was not registered as an agent.",
-                [
-                    Problem(
-                        "kind",
-                        "only an initiative of kind 'agent' has agent guardrails",
-                        initiative.kind,
-                    )
-                ],
-            )
-        self.apply(Portfolio(initiatives=[initiative.spec().model_copy(update={"agent": agent})]))
-        return agent
-
-    def authorize(
-        self,
-        agent_id: str,
-        action: str,
-        amount: Decimal | None = None,
-        context: Mapping[str, str] | None = None,
-    ) -> AgentDecision:
-        """May this agent take this action now? ``allow``, ``deny`` or ``needs_approval``,
-        with the rules that decided; every decision is written to the audit log."""
-        self._require("agent.act")
-        initiative = self._portfolio.initiative(agent_id)
-        if initiative is None:
-            raise NotFound(f"There is no agent {agent_id!r}; `valuegap agent list` shows them.")
-        if initiative.agent is None:
-            what = (
-                "is not registered as an agent yet (`valuegap agent register`)"
-                if initiative.kind == "agent"
-                else f"is a {initiative.kind}, not an agent"
-            )
-            raise NotFound(f"{agent_id} {what}.")
-        self._require("agent.act", initiative.business_unit)
-        if amount is not None and (not amount.is_finite() or amount < 0):
-            raise ValidationError(f"{agent_id} {action} was not decided.", [
-                Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
-        now = self._now()
-        given = dict(context or {})
-        rules = applicable(self.policies(), initiative, "action", action)
-        values = {
-            "agent": ctx.agent_context(initiative, initiative.agent),
-            "action": ctx.action_context(action, amount, given),
-        }
-        decision = decide(rules, lambda names: self._context(initiative, names, now, **values))
-        answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
-        result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
-        with self._db.transaction():
-            self._record(
-                "agent.authorize",
-                "agent",
-                agent_id,
-                None,
-                {
-                    "action": action,
-                    "amount": amount,
-                    "context": given,
-                    "decision": answer,
-                    "rules": decision.rule_ids,
-                    "warnings": [r.id for r in decision.warnings],
-                    "policy_versions": decision.policy_versions,
-                },
-            )
-        return result
 
     # The evaluation context
 

@@ -1,0 +1,116 @@
+"""The agents half of governance on ``Ledger``: registering an agent's guardrails, and
+deciding whether it may take an action now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.governance import context as ctx
+from valuegap.governance.policy import Decision, Policy, applicable, decide
+from valuegap.portfolio.model import AgentSpec, Initiative, Portfolio
+from valuegap.portfolio.validation import validated
+from valuegap.store.database import Database
+from valuegap.store.portfolio import PortfolioStore
+
+
+@dataclass(frozen=True)
+class AgentDecision:
+    """An agent's action: ``allow``, ``deny`` or ``needs_approval``, and the rules that decided."""
+
+    agent: str
+    action: str
+    decision: str
+    rules: list[str]
+    details: Decision
+
+    def as_dict(self) -> dict[str, Any]:
+        found = self.details.as_dict()
+        return {"agent": self.agent, "action": self.action, **found, "decision": self.decision}
+
+
+class AgentsApi:
+    _db: Database
+    _portfolio: PortfolioStore
+    _require: Callable[..., None]
+    _record: Callable[..., None]
+    _now: Callable[[], datetime]
+    _context: Callable[..., dict[str, Any]]
+    initiative: Callable[[str], Initiative]
+    policies: Callable[[], list[Policy]]
+    apply: Callable[..., Any]
+
+    def register_agent(self, initiative_id: str, agent: AgentSpec | Mapping[str, Any]) -> AgentSpec:
+        """Set what an agent may do (its initiative must be of kind ``agent``)."""
+        if not isinstance(agent, AgentSpec):
+            agent = validated(AgentSpec, agent, f"Agent {initiative_id} was not registered.")
+        initiative = self.initiative(initiative_id)
+        if initiative.kind != "agent":
+            raise ValidationError(
+                f"{initiative_id} was not registered as an agent.",
+                [
+                    Problem(
+                        "kind",
+                        "only an initiative of kind 'agent' has agent guardrails",
+                        initiative.kind,
+                    )
+                ],
+            )
+        self.apply(Portfolio(initiatives=[initiative.spec().model_copy(update={"agent": agent})]))
+        return agent
+
+    def authorize(
+        self,
+        agent_id: str,
+        action: str,
+        amount: Decimal | None = None,
+        context: Mapping[str, str] | None = None,
+    ) -> AgentDecision:
+        """May this agent take this action now? ``allow``, ``deny`` or ``needs_approval``,
+        with the rules that decided; every decision is written to the audit log."""
+        self._require("agent.act")
+        initiative = self._portfolio.initiative(agent_id)
+        if initiative is None:
+            raise NotFound(f"There is no agent {agent_id!r}; `valuegap agent list` shows them.")
+        if initiative.agent is None:
+            what = (
+                "is not registered as an agent yet (`valuegap agent register`)"
+                if initiative.kind == "agent"
+                else f"is a {initiative.kind}, not an agent"
+            )
+            raise NotFound(f"{agent_id} {what}.")
+        self._require("agent.act", initiative.business_unit)
+        if amount is not None and (not amount.is_finite() or amount < 0):
+            raise ValidationError(f"{agent_id} {action} was not decided.", [
+                Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
+        now = self._now()
+        given = dict(context or {})
+        rules = applicable(self.policies(), initiative, "action", action)
+        values = {
+            "agent": ctx.agent_context(initiative, initiative.agent),
+            "action": ctx.action_context(action, amount, given),
+        }
+        decision = decide(rules, lambda names: self._context(initiative, names, now, **values))
+        answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
+        result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
+        with self._db.transaction():
+            self._record(
+                "agent.authorize",
+                "agent",
+                agent_id,
+                None,
+                {
+                    "action": action,
+                    "amount": amount,
+                    "context": given,
+                    "decision": answer,
+                    "rules": decision.rule_ids,
+                    "warnings": [r.id for r in decision.warnings],
+                    "policy_versions": decision.policy_versions,
+                },
+            )
+        return result
