@@ -11,7 +11,13 @@ from types import TracebackType
 from typing import Any
 
 from valuegap.costs.api import CostsApi
-from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
+from valuegap.errors import (
+    NotFound,
+    PermissionDenied,
+    PolicyViolation,
+    Problem,
+    ValidationError,
+)
 from valuegap.governance import roles
 from valuegap.governance.agents import AgentsApi
 from valuegap.governance.api import GovernanceApi, StageMove, rule_lines
@@ -87,7 +93,8 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
         ledger from before policies existed gets the default policy pack, so that its gates
         hold from the first move."""
         ledger = cls._connect(db, actor, settings, clock, create=False)
-        if not ledger._governance.current_policies():
+        known = ledger._users.get(ledger.actor) is not None
+        if known and not ledger._governance.current_policies():
             with ledger._closed_on_error(), ledger._db.transaction():
                 ledger._load_default_policies()
         return ledger
@@ -284,6 +291,13 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
             # rules rely on) are the governance role's to change, and only theirs.
             guarded = GUARDED & set(change.fields)
             if guarded and previous is not None and previous.stage != "proposed":
+                user = self._users.get(self.actor)
+                if user is not None and not user.may("policy.write"):
+                    raise PermissionDenied(
+                        f"{self.actor} may not change {' or '.join(sorted(guarded))} of "
+                        f"{previous.id}: past 'proposed' the gates and agent rules rely on "
+                        "them, so only the role governance or admin changes them."
+                    )
                 self._require("policy.write")
                 if set(change.fields) <= GUARDED:
                     continue
@@ -407,13 +421,14 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
             if decision.outcome == "allow":
                 self._moved(initiative, to_stage, decision, reason=reason, learnings=learnings)
                 return move
-            approval = None
+            approval: int | None = None
+            replaced: list[int] = []
             if decision.outcome == "require_approval":
                 asked = {
                     "initiative": initiative_id, "from_stage": initiative.stage,
                     "to_stage": to_stage, "reason": reason, "learnings": learnings,
                 }  # fmt: skip
-                approval = self._ask_approval(asked, decision)
+                approval, replaced = self._ask_approval(asked, decision)
             verb = "retire" if to_stage == "retired" else "advance"
             self._record(
                 f"initiative.{verb}.{decision.outcome}",
@@ -425,6 +440,7 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
                     "to": to_stage,
                     **decision.as_dict(),
                     "approval": approval,
+                    "approvals_withdrawn": replaced,
                 },
             )
         if approval is not None:

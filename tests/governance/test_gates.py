@@ -241,7 +241,7 @@ def test_a_team_cannot_lower_its_risk_tier_to_skip_an_approval(ledger: Ledger) -
     _at_mvp(ledger, risk_tier="high")
     ledger.add_user("carl", "contributor", ["ops"])
     spec = ledger.initiative("a").spec().model_copy(update={"risk_tier": "limited"})
-    with pytest.raises(PermissionDenied, match="may not apply policies"):
+    with pytest.raises(PermissionDenied, match="may not change risk_tier of a: past 'proposed'"):
         ledger.acting_as("carl").apply(Portfolio(initiatives=[spec]))
     assert ledger.initiative("a").risk_tier == "high"
 

@@ -17,7 +17,7 @@ ApprovalId = Annotated[int, typer.Argument(metavar="ID")]
 @command(app, "list")
 def list_(
     status: Annotated[
-        str | None, typer.Option(help="pending | approved | rejected (default: all)")
+        str | None, typer.Option(help="pending | approved | rejected | withdrawn (default: all)")
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:

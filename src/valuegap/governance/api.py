@@ -190,24 +190,26 @@ class GovernanceApi:
         move = {"from": initiative.stage, "to": to_stage, "reason": reason, "learnings": learnings}
         return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
 
-    def _ask_approval(self, move: dict[str, Any], decision: Decision) -> int:
+    def _ask_approval(self, move: dict[str, Any], decision: Decision) -> tuple[int, list[int]]:
         """The pending request for this move: the one already made if the gate still asks for
-        the same approvals, else a new one that replaces it."""
+        the same approvals, else a new one that replaces the initiative's pending requests
+        (whose ids come with it)."""
         same_move = [a for a in self._governance.approvals(status="pending")
                      if (a["initiative"], a["from_stage"], a["to_stage"])
                      == (move["initiative"], move["from_stage"], move["to_stage"])]  # fmt: skip
         asked = sorted(decision.rule_ids)
         for request in same_move:
             if sorted(r["id"] for r in request["rules"]) == asked:
-                return int(request["id"])
-        self._governance.withdraw_pending(
+                return int(request["id"]), []
+        replaced = self._governance.withdraw_pending(
             move["initiative"], self._now(), self.actor,
-            f"replaced: the gate now asks approval for {', '.join(asked)}",
+            f"replaced by a new request to move to {move['to_stage']}",
         )  # fmt: skip
-        return self._governance.add_approval(
+        approval = self._governance.add_approval(
             move, [r.as_dict() for r in decision.rules], decision.policy_versions, self._now(),
             self.actor,
         )  # fmt: skip
+        return approval, replaced
 
     # Approvals
 

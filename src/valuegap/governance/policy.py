@@ -382,7 +382,9 @@ def load_policy(layer: str, scope: str | None, version: int, rules_json: str) ->
             except ValueError:
                 program = None
             _, paths = check_names(item["expr"], ctx.CONTEXT)
-            rules.append(Rule(item["id"], subject, pattern, item["expr"], item["effect"],
+            # an effect this version does not know fails closed
+            effect = item["effect"] if item["effect"] in EFFECTS else "deny"
+            rules.append(Rule(item["id"], subject, pattern, item["expr"], effect,
                               item["message"], program, paths))  # fmt: skip
         _COMPILED[key] = Policy(layer, scope or None, tuple(rules), version)
     return _COMPILED[key]
