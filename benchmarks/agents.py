@@ -8,7 +8,7 @@ The demo's refund agent asks to issue refunds of 45.90 (allowed), 350 (above its
 threshold: needs approval) and 1,500 (above its hard cap: denied), in turn. Two lines, each
 against its baseline:
 
-- policy evaluation: ``decide()`` on the 8 rules for ``issue_refund``, against the same 8
+- policy evaluation: ``decide()`` on the 10 rules for ``issue_refund``, against the same 10
   conditions written by hand in plain Python;
 - the whole call: ``Ledger.authorize()``, audit write included, against the floor of a durable
   audit write in DuckDB (INSERT the audit row, UPDATE the chain's head, COMMIT) on a copy of
@@ -63,22 +63,28 @@ def utcnow() -> datetime:
 
 
 def by_hand(context: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The 8 rules for issue_refund (5 enterprise, 1 business unit, 2 initiative), deciding as
+    """The 10 rules for issue_refund (7 enterprise, 1 business unit, 2 initiative), deciding as
     ``decide()`` does: the strictest failed effect wins; the rules that decided."""
     initiative, agent, action = context["initiative"], context["agent"], context["action"]
     given, threshold = action["context"], agent["approval_threshold"]
     checks = [
         ("agent-allowed-action", "deny", action["name"] in agent["allowed_actions"]),
         ("agent-not-retired", "deny", initiative["stage"] != "retired"),
+        ("agent-live", "require_approval", initiative["stage"] in ("mvp", "production", "scaled")),
+        ("agent-high-risk-approval", "require_approval", agent["risk_tier"] != "high"),
         ("agent-suggests-only", "deny", agent["autonomy"] != "suggest"),
         ("agent-acts-with-approval", "require_approval", agent["autonomy"] != "act_with_approval"),
         (
             "agent-approval-threshold",
             "require_approval",
-            threshold is None or action["amount"] <= threshold,
+            threshold is None or action["amount"] is None or action["amount"] <= threshold,
         ),
         ("service-refund-names-order", "deny", "order_id" in given),
-        ("refund-agent-hard-cap", "deny", action["amount"] <= 1000.0),
+        (
+            "refund-agent-hard-cap",
+            "deny",
+            action["amount"] is not None and action["amount"] <= 1000.0,
+        ),
         (
             "refund-agent-new-customers",
             "require_approval",
