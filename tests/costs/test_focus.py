@@ -154,3 +154,26 @@ def test_the_cost_column_is_a_setting(ledger: Ledger) -> None:
     ) as billed:
         # By hand: BilledCost 1200.50 + 300.00 - 50.00 in AI and ML (EffectiveCost gives 1350.25).
         assert by(billed, "service_category")["AI and Machine Learning"] == Decimal("1450.5")
+
+
+def test_identical_lines_are_kept_apart_by_occurrence(ledger: Ledger, tmp_path: Path) -> None:
+    single = tmp_path / "one.csv"
+    write_aws_export(single, rows=5)
+    header, *lines = single.read_text().splitlines()
+    three, four = tmp_path / "three.csv", tmp_path / "four.csv"
+    # the same line three times (a provider may bill the same hour twice), then another
+    three.write_text("\n".join([header, lines[0], lines[0], lines[0], lines[1]]) + "\n")
+    four.write_text("\n".join([header, lines[0], lines[0], lines[0], lines[0], lines[1]]) + "\n")
+    [first] = ledger.ingest_focus([three])
+    assert (first.rows_read, first.rows_added) == (4, 4)
+    [again] = ledger.ingest_focus([three])
+    assert again.rows_added == 0
+    [more] = ledger.ingest_focus([four])  # one more copy of the repeated line
+    assert more.rows_added == 1
+    [rest] = ledger.ingest_focus([single])  # no line repeats: keys without numbering
+    assert rest.rows_added == 3
+    ledger.close()
+    con = duckdb.connect(str(ledger.path))
+    rows = con.execute("SELECT source_row FROM focus_lines WHERE ingest_id = 1 ORDER BY 1")
+    assert [r[0] for r in rows.fetchall()] == [1, 2, 3, 4]
+    con.close()

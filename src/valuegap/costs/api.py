@@ -51,7 +51,7 @@ class CostsApi:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing."""
         from valuegap.store.focus import load_focus
 
-        return self._ingest("focus", paths, self._staged(load_focus))
+        return self._ingest("focus", paths, self._staged(load_focus, hashed=True))
 
     def ingest_usage(
         self,
@@ -107,13 +107,14 @@ class CostsApi:
         return self._ingest("rates", [path], loader)[0]
 
     def _staged(
-        self, loader: Callable[[Database, Any, int], int]
+        self, loader: Callable[[Database, Any, int], int], *, hashed: bool = False
     ) -> Callable[[Path, int], tuple[int, int]]:
-        """Stage a file, then ``loader(db, staged, ingest_id)``: (rows read, rows added)."""
+        """Stage a file (``hashed``: with each row's content hash), then ``loader(db, staged,
+        ingest_id)``: (rows read, rows added)."""
         from valuegap.store.staging import stage_file
 
         def load(path: Path, ingest_id: int) -> tuple[int, int]:
-            staged = stage_file(self._db, path)
+            staged = stage_file(self._db, path, hashed=hashed)
             return staged.rows, loader(self._db, staged, ingest_id)
 
         return load

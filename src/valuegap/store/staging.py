@@ -5,9 +5,11 @@ in Python's memory. Rows are numbered from 1, the first row after the header. Va
 asks SQL for the first bad value of each column, so that an error names file, row, column and
 value.
 
-Numbering the rows of a CSV file makes DuckDB read it on one thread, so a large file that needs
-row numbers only to name a bad value can be staged unnumbered, as a view over the file: the rows
-are numbered only when a check fails.
+A numbered CSV stage is a table read on every core in the file's order (DuckDB keeps the order
+of the rows it inserts, and gives them consecutive row ids), and a view that numbers its rows by
+their row id: numbering rows while reading would make DuckDB read on one thread. A large file that needs row
+numbers only to name a bad value can be staged unnumbered, as a view over the file: the rows are
+numbered only when a check fails.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from valuegap.store.database import Database
 
 STAGE = "_valuegap_stage"
 NUMBERED = "_valuegap_numbered"
+STAGED_ROWS = "_valuegap_stage_rows"  # a numbered CSV stage's rows, in the file's order
 
 
 def quote(name: str) -> str:
@@ -113,26 +116,36 @@ class Staged:
         return next((c for c in self.columns if c.lower() == wanted), None)
 
 
-def stage_file(db: Database, path: Path, *, numbered: bool = True) -> Staged:
+def stage_file(db: Database, path: Path, *, numbered: bool = True, hashed: bool = False) -> Staged:
     """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
-    CSV file is staged as a view that reads the file again each time it is used."""
+    CSV file is staged as a view that reads the file again each time it is used. ``hashed``
+    adds ``_hash``, each row's ``content_hash``, computed as the file is read."""
     file = str(path)
     if not path.is_file():
         raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
     try:
         if path.suffix.lower() == ".parquet":
-            _stage_parquet(db, path, numbered)
+            _stage_parquet(db, path, numbered, hashed)
         else:
-            _stage_csv(db, path, numbered)
+            _stage_csv(db, path, numbered, hashed)
         row = db.one(f"SELECT count(*) FROM {STAGE}")  # reads a view's file: a broken row fails
     except duckdb.Error as exc:
         raise _csv_error(file, exc) from exc
     names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
-    columns = [name for name in names if name != "_row"]
+    columns = [name for name in names if name not in ("_row", "_hash")]
     return Staged(file, columns, int(row[0]) if row else 0, "_row" in names)
 
 
-def _stage_csv(db: Database, path: Path, numbered: bool) -> None:
+def content_hash(names: list[str]) -> str:
+    """SQL for the MD5 of a row's text, column by column in name order (letter case aside), so
+    that the same line hashes the same whatever order a file gives its columns in."""
+    text = " || chr(31) || ".join(
+        f"coalesce({quote(c)}, chr(30))" for c in sorted(names, key=str.lower)
+    )
+    return f"md5({text})"
+
+
+def _stage_csv(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
     header = _csv_header(path)
     duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
     if duplicates or not header or any(not c.strip() for c in header):
@@ -146,14 +159,22 @@ def _stage_csv(db: Database, path: Path, numbered: bool) -> None:
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns})"
     )
+    rows = f"SELECT *{f', {content_hash(header)} AS _hash' if hashed else ''} FROM {read}"
     if numbered:
-        _create_stage(db, True, f"SELECT row_number() OVER () AS _row, * FROM {read}")
+        drop_stage(db)
+        db.execute(f"CREATE TEMP TABLE {STAGED_ROWS} AS {rows}")
+        # Row ids follow the file's order, from a first id that is not 0 inside a transaction.
+        first = db.one(f"SELECT coalesce(min(rowid), 0) FROM {STAGED_ROWS}")
+        db.execute(
+            f"CREATE TEMP VIEW {STAGE} AS "
+            f"SELECT rowid - {int(first[0]) if first else 0} + 1 AS _row, * FROM {STAGED_ROWS}"
+        )
     else:
-        _create_stage(db, False, f"SELECT * FROM {read}")
+        _create_stage(db, False, rows)
 
 
 def drop_stage(db: Database) -> None:
-    for name in (STAGE, NUMBERED):
+    for name in (STAGE, NUMBERED, STAGED_ROWS):
         found = db.one("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
                        [name])  # fmt: skip
         if found:
@@ -165,7 +186,7 @@ def _create_stage(db: Database, table: bool, select: str) -> None:
     db.execute(f"CREATE TEMP {'TABLE' if table else 'VIEW'} {STAGE} AS {select}")
 
 
-def _stage_parquet(db: Database, path: Path, numbered: bool) -> None:
+def _stage_parquet(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
     described = db.all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
     selects = []
     for column in described:
@@ -174,12 +195,14 @@ def _stage_parquet(db: Database, path: Path, numbered: bool) -> None:
         # as in CSV, the text NULL and the empty string are nulls
         selects.append(f"nullif(nullif(CAST({text} AS VARCHAR), 'NULL'), '') AS {quote(name)}")
     # Parquet gives row numbers cheaply: an unnumbered stage is a view that still has them.
-    _create_stage(
-        db,
-        numbered,
+    rows = (
         f"SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
-        f"FROM read_parquet({literal(str(path))}, file_row_number = true)",
+        f"FROM read_parquet({literal(str(path))}, file_row_number = true)"
     )
+    if hashed:
+        names = [str(c["column_name"]) for c in described]
+        rows = f"SELECT *, {content_hash(names)} AS _hash FROM ({rows})"
+    _create_stage(db, numbered, rows)
 
 
 def _csv_header(path: Path) -> list[str]:
