@@ -6,10 +6,10 @@ asks SQL for the first bad value of each column, so that an error names file, ro
 value.
 
 A numbered CSV stage is a table read on every core in the file's order (DuckDB keeps the order
-of the rows it inserts, and gives them consecutive row ids), and a view that numbers its rows by
-their row id: numbering rows while reading would make DuckDB read on one thread. A large file that needs row
-numbers only to name a bad value can be staged unnumbered, as a view over the file: the rows are
-numbered only when a check fails.
+of the rows it inserts, and gives them consecutive row ids), and a view that numbers its rows
+by their row id: numbering rows while reading would make DuckDB read on one thread. A large
+file that needs row numbers only to name a bad value can be staged unnumbered, as a view over
+the file: the rows are numbered only when a check fails.
 """
 
 from __future__ import annotations
