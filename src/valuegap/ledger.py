@@ -14,18 +14,17 @@ from valuegap.costs.api import CostsApi
 from valuegap.errors import (
     NotFound,
     PermissionDenied,
-    PolicyViolation,
     Problem,
     ValidationError,
 )
 from valuegap.governance import roles
 from valuegap.governance.agents import AgentsApi
-from valuegap.governance.api import GovernanceApi, StageMove, rule_lines
+from valuegap.governance.api import GovernanceApi
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
+from valuegap.governance.gates import GatesApi
 from valuegap.governance.reviews import check_kill_criteria
 from valuegap.governance.roles import Permission, User
 from valuegap.outcomes.api import OutcomesApi
-from valuegap.portfolio import stages
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
@@ -36,6 +35,7 @@ from valuegap.store import Database
 from valuegap.store.audit import AuditStore
 from valuegap.store.costs import CostStore
 from valuegap.store.database import utcnow
+from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
@@ -60,7 +60,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
+class Ledger(CostsApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -79,6 +79,7 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
         self._users = UserStore(db)
         self._audit = AuditStore(db)
         self._costs = CostStore(db)
+        self._governance = GovernanceStore(db)
 
     @classmethod
     def open(
@@ -377,79 +378,6 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, AgentsApi):
                 before and {"control": control, **before},
                 {"control": control, "evidence": evidence},
             )
-
-    def advance(self, initiative_id: str, to_stage: str) -> StageMove:
-        """Move an initiative one stage forward if its gate allows; when the gate asks for an
-        approval, record a pending request instead. A denied move raises ``PolicyViolation``."""
-        if to_stage == "retired":
-            raise ValidationError(
-                "Retiring is not an advance.",
-                [
-                    Problem(
-                        "--to",
-                        "use `valuegap initiative retire` with a reason and the learnings",
-                        to_stage,
-                    )
-                ],
-            )
-        return self._move(initiative_id, to_stage)
-
-    def retire(self, initiative_id: str, *, reason: str, learnings: str) -> StageMove:
-        problems = [
-            Problem(name, "is required when retiring an initiative")
-            for name, text in (("reason", reason), ("learnings", learnings))
-            if not text.strip()
-        ]
-        if problems:
-            raise ValidationError(f"{initiative_id} was not retired.", problems)
-        return self._move(initiative_id, "retired", reason=reason, learnings=learnings)
-
-    def _move(
-        self,
-        initiative_id: str,
-        to_stage: str,
-        *,
-        reason: str | None = None,
-        learnings: str | None = None,
-    ) -> StageMove:
-        initiative = self.initiative(initiative_id)
-        self._require("stage.move", initiative.business_unit)
-        stages.check_move(initiative, to_stage)
-        decision = self._gate(initiative, to_stage, reason, learnings)
-        move = StageMove(initiative_id, initiative.stage, to_stage, decision)
-        with self._db.transaction():
-            if decision.outcome == "allow":
-                self._moved(initiative, to_stage, decision, reason=reason, learnings=learnings)
-                return move
-            approval: int | None = None
-            replaced: list[int] = []
-            if decision.outcome == "require_approval":
-                asked = {
-                    "initiative": initiative_id, "from_stage": initiative.stage,
-                    "to_stage": to_stage, "reason": reason, "learnings": learnings,
-                }  # fmt: skip
-                approval, replaced = self._ask_approval(asked, decision)
-            verb = "retire" if to_stage == "retired" else "advance"
-            self._record(
-                f"initiative.{verb}.{decision.outcome}",
-                "initiative",
-                initiative_id,
-                {"stage": initiative.stage},
-                {
-                    "from": initiative.stage,
-                    "to": to_stage,
-                    **decision.as_dict(),
-                    "approval": approval,
-                    "approvals_withdrawn": replaced,
-                },
-            )
-        if approval is not None:
-            return StageMove(initiative_id, initiative.stage, to_stage, decision, approval)
-        raise PolicyViolation(
-            f"{initiative_id} cannot move to {to_stage!r}; the gate denies it:\n"
-            + rule_lines(decision),
-            decision.rule_ids,
-        )
 
     # The audit log
 

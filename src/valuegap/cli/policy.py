@@ -37,23 +37,12 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The policies in force: the newest version of each layer and scope."""
     with open_ledger() as ledger:
-        policies = ledger.policies()
-        history = {p.key: ledger.policy_versions(p.layer, p.scope)[-1] for p in policies}
-    rows = [
-        {
-            "layer": p.layer,
-            "scope": p.scope,
-            "version": p.version,
-            "rules": [r.id for r in p.rules],
-            "applied_at": history[p.key]["applied_at"],
-            "applied_by": history[p.key]["applied_by"],
-        }
-        for p in policies
-    ]
+        rows = ledger.policies_in_force()
     if fmt is OutputFormat.table:
         for row in rows:
             row["rules"] = len(row["rules"])
-    render.records(rows, fmt, title="Policies in force")
+    columns = ["layer", "scope", "version", "rules", "applied_at", "applied_by"]
+    render.records(rows, fmt, title="Policies in force", columns=columns)
 
 
 @command(app, "show")
@@ -91,18 +80,10 @@ def export(layer: Layer, scope: Scope = None) -> None:
 
 
 def _in_force(ledger: Any, layer: str, scope: str | None) -> Any:
-    from valuegap.errors import NotFound
-
     if layer != "enterprise" and scope is None:
         raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
                                  param_hint="SCOPE")  # fmt: skip
-    for policy in ledger.policies():
-        if (policy.layer, policy.scope) == (layer, scope):
-            return policy
-    raise NotFound(
-        f"No policy for {layer}{' ' + scope if scope else ''} is in force; "
-        "`valuegap policy list` shows them."
-    )
+    return ledger.policy(layer, scope)
 
 
 def _when(when: dict[str, str]) -> str:

@@ -1,28 +1,22 @@
-"""The governance half of ``Ledger``: policies, stage gates, approvals and reviews (agents are
-in ``agents.py``), and the evaluation context they share."""
+"""Governance on ``Ledger``: policies, reviews, and the evaluation context that they, the stage
+gates (``gates.py``) and the agents (``agents.py``) share."""
 
 from __future__ import annotations
 
 import calendar
-import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
+from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import (
-    Decision,
     Policy,
-    applicable,
-    decide,
     load_policy,
     parse_policy,
 )
 from valuegap.governance.reviews import Review, recommend
-from valuegap.portfolio import stages
 from valuegap.portfolio.model import Initiative
 from valuegap.settings import Settings
 from valuegap.store.database import Database
@@ -32,27 +26,12 @@ from valuegap.store.portfolio import PortfolioStore
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
 DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
 REVIEW_EVERY_MONTHS = 6
-APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
-
-
-@dataclass(frozen=True)
-class StageMove:
-    """What asking to move an initiative did: it moved, or it waits for an approval."""
-
-    initiative: str
-    from_stage: str
-    to_stage: str
-    decision: Decision
-    approval_id: int | None = None
-
-    @property
-    def moved(self) -> bool:
-        return self.decision.outcome == "allow"
 
 
 class GovernanceApi:
     _db: Database
     _portfolio: PortfolioStore
+    _governance: GovernanceStore
     settings: Settings
     actor: str
     _require: Callable[..., None]
@@ -62,10 +41,6 @@ class GovernanceApi:
     initiative: Callable[[str], Initiative]
     initiatives: Callable[..., list[Initiative]]
     apply: Callable[..., Any]
-
-    @property
-    def _governance(self) -> GovernanceStore:
-        return GovernanceStore(self._db)
 
     # Policies
 
@@ -124,6 +99,28 @@ class GovernanceApi:
         self._require("read")
         return self._policies()
 
+    def policies_in_force(self) -> list[dict[str, Any]]:
+        """The policies in force as rows: layer, scope, version, rules (ids), source, when
+        applied and by whom."""
+        self._require("read")
+        return [
+            {"layer": r["layer"], "scope": r["scope"] or None, "version": r["version"],
+             "rules": [rule.id for rule in load_policy(
+                 r["layer"], r["scope"], r["version"], r["rules"]).rules],
+             "source": r["source"], "applied_at": r["applied_at"], "applied_by": r["applied_by"]}
+            for r in self._governance.current_policies()
+        ]  # fmt: skip
+
+    def policy(self, layer: str, scope: str | None = None) -> Policy:
+        """The policy in force for a layer (and a business unit or initiative below it)."""
+        for found in self.policies():
+            if (found.layer, found.scope) == (layer, scope):
+                return found
+        raise NotFound(
+            f"No policy for {layer}{' ' + scope if scope else ''} is in force; "
+            "`valuegap policy list` shows them."
+        )
+
     def _policies(self) -> list[Policy]:
         return [
             load_policy(r["layer"], r["scope"], r["version"], r["rules"])
@@ -161,198 +158,6 @@ class GovernanceApi:
                     )
                 ],
             )
-
-    # Stage gates
-
-    def gate_check(
-        self,
-        initiative_id: str,
-        to_stage: str,
-        reason: str | None = None,
-        learnings: str | None = None,
-    ) -> Decision:
-        """What the gate would decide for this move now, without moving (a retirement's
-        reason and learnings, if the rules for it should see them)."""
-        initiative = self.initiative(initiative_id)
-        stages.check_move(initiative, to_stage)
-        return self._gate(initiative, to_stage, reason, learnings)
-
-    def _gate(
-        self,
-        initiative: Initiative,
-        to_stage: str,
-        reason: str | None = None,
-        learnings: str | None = None,
-    ) -> Decision:
-        rules = applicable(
-            self.policies(), initiative, "transition", f"{initiative.stage}->{to_stage}"
-        )
-        move = {"from": initiative.stage, "to": to_stage, "reason": reason, "learnings": learnings}
-        return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
-
-    def _ask_approval(self, move: dict[str, Any], decision: Decision) -> tuple[int, list[int]]:
-        """The pending request for this move: the one already made if the gate still asks for
-        the same approvals, else a new one that replaces the initiative's pending requests
-        (whose ids come with it)."""
-        same_move = [a for a in self._governance.approvals(status="pending")
-                     if (a["initiative"], a["from_stage"], a["to_stage"])
-                     == (move["initiative"], move["from_stage"], move["to_stage"])]  # fmt: skip
-        asked = sorted(decision.rule_ids)
-        for request in same_move:
-            if sorted(r["id"] for r in request["rules"]) == asked:
-                return int(request["id"]), []
-        replaced = self._governance.withdraw_pending(
-            move["initiative"], self._now(), self.actor,
-            f"replaced by a new request to move to {move['to_stage']}",
-        )  # fmt: skip
-        approval = self._governance.add_approval(
-            move, [r.as_dict() for r in decision.rules], decision.policy_versions, self._now(),
-            self.actor,
-        )  # fmt: skip
-        return approval, replaced
-
-    # Approvals
-
-    def approvals(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Approval requests: ``rules`` holds the ids of the rules that asked for approval,
-        ``rule_details`` the rules themselves."""
-        self._require("read")
-        if status not in (None, *APPROVAL_STATUSES):
-            allowed = f"must be one of {', '.join(APPROVAL_STATUSES)}"
-            raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
-        return [
-            {**a, "rules": [r["id"] for r in a["rules"]], "rule_details": a["rules"]}
-            for a in self._governance.approvals(status=status)
-        ]
-
-    def approve(self, approval_id: int, note: str | None = None) -> StageMove:
-        """Approve a pending stage move and make it, if its gate still only asks for the
-        approval that was requested."""
-        request = self._pending(approval_id)
-        initiative = self.initiative(request["initiative"])
-        if initiative.stage != request["from_stage"]:
-            raise PolicyViolation(
-                f"Approval {approval_id} was for a move from {request['from_stage']!r}, but "
-                f"{initiative.id} is now at {initiative.stage!r}; reject it.",
-                [],
-            )
-        decision = self._gate(
-            initiative, request["to_stage"], request["reason"], request["learnings"]
-        )
-        asked = {r["id"] for r in request["rules"]}
-        if decision.outcome == "deny" or (
-            decision.outcome == "require_approval" and not set(decision.rule_ids) <= asked
-        ):
-            raise PolicyViolation(
-                f"{initiative.id} cannot move to {request['to_stage']!r} on approval "
-                f"{approval_id}: the gate now decides {decision.outcome.replace('_', ' ')}:\n"
-                + rule_lines(decision),
-                decision.rule_ids,
-            )
-        now = self._now()
-        with self._db.transaction():
-            self._governance.decide_approval(approval_id, "approved", now, self.actor, note)
-            self._record(
-                "approval.approve",
-                "approval",
-                str(approval_id),
-                {"status": "pending"},
-                {"status": "approved", "note": note},
-            )
-            self._moved(initiative, request["to_stage"], decision, reason=request["reason"],
-                        learnings=request["learnings"], approval_id=approval_id)  # fmt: skip
-        return StageMove(
-            initiative.id,
-            initiative.stage,
-            request["to_stage"],
-            dataclasses.replace(decision, outcome="allow"),
-            approval_id,
-        )
-
-    def reject(self, approval_id: int, note: str) -> dict[str, Any]:
-        request = self._pending(approval_id)
-        if not note.strip():
-            raise ValidationError(
-                "The approval was not rejected.",
-                [Problem("note", "say why, so that the team can act on it")],
-            )
-        with self._db.transaction():
-            self._governance.decide_approval(approval_id, "rejected", self._now(), self.actor, note)
-            self._record(
-                "approval.reject",
-                "approval",
-                str(approval_id),
-                {"status": "pending"},
-                {"status": "rejected", "note": note},
-            )
-        return {**request, "status": "rejected", "note": note}
-
-    def _pending(self, approval_id: int) -> dict[str, Any]:
-        self._require("approval.decide")
-        found = self._governance.approvals(approval_id=approval_id)
-        if not found:
-            raise NotFound(
-                f"There is no approval {approval_id}; `valuegap approval list` shows them."
-            )
-        request = found[0]
-        if request["status"] != "pending":
-            raise ValidationError(
-                f"Approval {approval_id} was already {request['status']}.",
-                [Problem("approval", "only a pending request can be decided", request["status"])],
-            )
-        if request["requested_by"] == self.actor:
-            raise PolicyViolation(
-                f"{self.actor} asked for approval {approval_id} and cannot also grant or refuse "
-                "it: another member of the governance role decides.",
-                ["four-eyes"],
-            )
-        return request
-
-    def _moved(
-        self,
-        initiative: Initiative,
-        to_stage: str,
-        decision: Decision,
-        *,
-        reason: str | None = None,
-        learnings: str | None = None,
-        approval_id: int | None = None,
-    ) -> None:
-        """Record a move the gate allowed (in the caller's transaction)."""
-        rules = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
-        self._portfolio.set_stage(initiative.id, to_stage)
-        self._portfolio.add_stage_event(
-            initiative.id,
-            initiative.stage,
-            to_stage,
-            at=self._now(),
-            actor=self.actor,
-            decision="approved" if approval_id else decision.outcome,
-            rules=rules,
-            reason=reason,
-            learnings=learnings,
-        )
-        withdrawn = self._governance.withdraw_pending(
-            initiative.id, self._now(), self.actor, f"{initiative.id} moved to {to_stage}"
-        )
-        verb = "retire" if to_stage == "retired" else "advance"
-        self._record(
-            f"initiative.{verb}",
-            "initiative",
-            initiative.id,
-            {"stage": initiative.stage},
-            {
-                "from": initiative.stage,
-                "to": to_stage,
-                "decision": decision.outcome,
-                "rules": rules,
-                "policy_versions": decision.policy_versions,
-                "approval": approval_id,
-                "approvals_withdrawn": withdrawn,
-                "reason": reason,
-                "learnings": learnings,
-            },
-        )
 
     # Reviews
 
@@ -453,13 +258,6 @@ def _expected_roi(
         ramp.midpoint_month,
         ramp.steepness,
         months,
-    )
-
-
-def rule_lines(decision: Decision) -> str:
-    """The rules that decided, a line each with what to do, for an error message."""
-    return "\n".join(
-        f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else "") for r in decision.rules
     )
 
 

@@ -121,8 +121,9 @@ def _kill_criteria(criteria: list[str], flat: Mapping[str, Any]) -> tuple[list[s
 
 
 def _show(value: Any) -> str:
+    """A value as CEL writes it."""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, float):
         return f"{value:.4g}"
-    return (
-        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    )
+    return "null" if value is None else str(value)

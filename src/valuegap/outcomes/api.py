@@ -13,6 +13,7 @@ from valuegap.outcomes.periods import Window
 from valuegap.settings import Settings
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
+from valuegap.store.governance import GovernanceStore
 from valuegap.store.outcomes import OutcomeStore
 
 ALL_TIME = Window()
@@ -22,6 +23,7 @@ MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capac
 class OutcomesApi:
     _db: Database
     _costs: CostStore
+    _governance: GovernanceStore
     settings: Settings
     _require: Callable[..., None]
     _ingest: Callable[..., Any]
@@ -73,7 +75,6 @@ class OutcomesApi:
     def _facts(self) -> Any:
         from valuegap.costs.currency import monthly_rates
         from valuegap.outcomes.reports import Facts
-        from valuegap.store.governance import GovernanceStore
 
         self._require("read")
         store = OutcomeStore(self._db)
@@ -105,5 +106,5 @@ class OutcomesApi:
             level=self.settings.confidence_level,
             drift_threshold=self.settings.quality_drift_threshold,
             count_uncaptured=self.settings.count_uncaptured_capacity,
-            reviews=GovernanceStore(self._db).reviews(),
+            reviews=self._governance.reviews(),
         )
