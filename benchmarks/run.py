@@ -106,20 +106,22 @@ def phase_valuegap_rollup(work: Path, memory: str) -> dict[str, Any]:
 HAND_SQL = """
 WITH lines AS (  -- at the 18 places of priced usage: rounding every line would be slow
     SELECT CAST(date_trunc('month', charge_period_start) AS DATE) AS month, tags,
+        NULL AS initiative_attribute,
         CAST(effective_cost AS DECIMAL(38, 18)) AS amount, 0 AS tokens, 'focus' AS source,
         NULL AS initiative,
         NULL AS business_unit
     FROM focus_lines
     UNION ALL
-    SELECT CAST(date_trunc('month', ts) AS DATE), tags,
+    SELECT CAST(date_trunc('month', ts) AS DATE), tags, initiative,
         coalesce(CAST(reported_cost AS DECIMAL(38, 18)), computed_cost),
         input_tokens + output_tokens, 'usage', NULL, NULL
     FROM usage_events
     UNION ALL
-    SELECT month, NULL, CAST(amount AS DECIMAL(38, 18)), 0, 'manual', initiative, business_unit
+    SELECT month, NULL, NULL, CAST(amount AS DECIMAL(38, 18)), 0, 'manual', initiative,
+        business_unit
     FROM manual_costs
 ), summed AS (  -- sum first, allocate the sums: the cheapest way to the same totals
-    SELECT month, lower(tags['initiative']) AS tag_initiative,
+    SELECT month, lower(coalesce(tags['initiative'], initiative_attribute)) AS tag_initiative,
         lower(tags['application']) AS tag_application, source, initiative, business_unit,
         CAST(sum(amount) AS DECIMAL(38, 10)) AS amount, sum(tokens) AS tokens
     FROM lines WHERE amount IS NOT NULL GROUP BY ALL

@@ -91,7 +91,8 @@ def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
     assert (result.rows_read, result.rows_added) == (3, 3)  # the HTTP span is not usage
     rows = ledger._db.all(
         "SELECT request_model, response_model, input_tokens, output_tokens, cache_read_tokens,"
-        " provider, team, tags, user_pseudonym FROM usage_events ORDER BY ts, request_model"
+        " provider, team, initiative, tags, user_pseudonym FROM usage_events"
+        " ORDER BY ts, request_model"
     )
     first = rows[0]
     assert (first["response_model"], first["input_tokens"], first["cache_read_tokens"]) == (
@@ -99,8 +100,8 @@ def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
         1200,
         200,
     )
-    assert first["team"] == "localisation"
-    assert first["tags"] == {"initiative": "loc-qa", "service.name": "loc-qa-api"}
+    assert (first["team"], first["initiative"]) == ("localisation", "loc-qa")
+    assert first["tags"] == {"service.name": "loc-qa-api"}
     deprecated = next(r for r in rows if r["request_model"] == "claude-sonnet-4-5")
     assert (deprecated["provider"], deprecated["input_tokens"]) == ("anthropic", 250_000)
     assert ledger.unpriced_usage()[0]["model"] == "acme-internal-7b"
@@ -191,3 +192,30 @@ def test_identical_calls_without_ids_each_count_and_ids_count_once(
     assert ledger.ingest_usage(path, "csv").rows_added == 4
     assert ledger.ingest_usage(path, "csv").rows_added == 0
     assert ledger._db.one("SELECT count(*) FROM usage_events") == (4,)
+
+
+def test_rows_without_ids_keep_their_keys_whether_or_not_a_file_repeats_them(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    header = "timestamp,model,input_tokens\n"
+    a, b = "2025-01-01T00:00:00Z,gpt-4o,1000\n", "2025-01-01T00:05:00Z,gpt-4o,20\n"
+    first.write_text(header + a + b)  # no row repeats: occurrences are not numbered
+    second.write_text(header + a + a + b)  # a repeats: the second a is another call
+    assert ledger.ingest_usage(first, "csv").rows_added == 2
+    assert ledger.ingest_usage(second, "csv").rows_added == 1
+    assert ledger._db.one("SELECT sum(input_tokens) FROM usage_events") == (2020,)
+
+
+def test_a_broken_csv_row_is_named_and_nothing_is_stored(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "event_id,timestamp,model,input_tokens\n"
+        "e1,2025-01-01T00:00:00Z,gpt-4o,10\n"
+        "e2,2025-01-01T00:00:00Z,gpt-4o,10,surplus\n"
+    )
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "csv")
+    [problem] = refused.value.problems
+    assert str(problem).startswith(f"{path}, row 2, column '(row)': Expected Number of Columns")
+    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)

@@ -8,6 +8,7 @@ import pytest
 from valuegap.errors import ConfigError
 from valuegap.store import Database
 from valuegap.store.migrations import MIGRATIONS, Migration
+from valuegap.store.staging import row_text
 
 EXTRA = Migration(
     MIGRATIONS[-1].version + 1,
@@ -68,4 +69,32 @@ def test_transaction_is_all_or_nothing(db_path: Path) -> None:
         db.set_meta("k", "v")
         raise RuntimeError("boom")
     assert db.get_meta("k") is None
+    db.close()
+
+
+def test_focus_line_keys_become_a_uuid_and_an_occurrence(db_path: Path) -> None:
+    db = Database.open(db_path, create=True, migrations=MIGRATIONS[:5])
+    db.execute(
+        """INSERT INTO focus_lines (line_key, ingest_id, source_row, billing_account_id,
+            provider, service_name, service_category, charge_category, billing_period_start,
+            charge_period_start, charge_period_end, billing_currency, billed_cost)
+        VALUES (md5('a line') || '-2', 1, 7, 'acct', 'AWS', 'S3', 'Storage', 'Usage',
+            DATE '2025-01-01', DATE '2025-01-01', DATE '2025-01-02', 'USD', 1.5)"""
+    )
+    db.close()
+    upgraded = Database.open(db_path, create=False)
+    # The same key as a line staged now with the text 'a line' (staging.content_hash).
+    row = upgraded.one(
+        "SELECT line_hash = CAST(md5('a line') AS UUID), occurrence, source_row FROM focus_lines"
+    )
+    assert row == (True, 2, 7)
+    upgraded.close()
+
+
+def test_the_text_a_row_is_keyed_by_never_changes(db_path: Path) -> None:
+    # Stored lines without an id are keyed by the MD5 of this text: another text would make a
+    # re-ingest add them again.
+    db = Database.open(db_path, create=True)
+    text = db.one(f"SELECT {row_text(['a', 'b', 'c'])} FROM (SELECT 'x' AS a, NULL AS b, '' AS c)")
+    assert text == ("x\x1f\x1e\x1f",)
     db.close()

@@ -344,7 +344,7 @@ class StagedLoad:
 
     def __call__(self, path: Path, ingest_id: int) -> tuple[int, int]:
         staged = self._ahead.pop(path, None) or self._stage(path)
-        return staged.rows, self._loader(self._db, staged, ingest_id)
+        return staged.rows or 0, self._loader(self._db, staged, ingest_id)
 
     def _stage(self, path: Path) -> Any:
         from valuegap.store.staging import stage_file

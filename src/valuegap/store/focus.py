@@ -24,7 +24,7 @@ _CONVERT = {
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
 }
 _BAD = {
-    "timestamp": ("TRY_CAST({v} AS TIMESTAMPTZ) IS NULL", "is not a timestamp (ISO 8601, e.g. "
+    "timestamp": (f"{as_utc('{v}')} IS NULL", "is not a timestamp (ISO 8601, e.g. "
                   "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
     "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
     "currency": ("NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
@@ -60,10 +60,14 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
     occurrence = "row_number() OVER (PARTITION BY _hash)" if repeats and repeats[0] else "1"
     with db.unordered():
         added = db.one(
-            f"""INSERT INTO focus_lines (line_key, ingest_id, source_row, provider, extra, {fields})
-            WITH numbered AS (SELECT *, _hash || '-' || {occurrence} AS line_key FROM {STAGE})
-            SELECT line_key, ?, _row, {provider}, {extra}, {", ".join(value(c) for c in COLUMNS)}
-            FROM numbered ANTI JOIN focus_lines USING (line_key)""",
+            f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row, provider,
+                extra, {fields})
+            WITH numbered AS (
+                SELECT *, _hash AS line_hash, {occurrence} AS occurrence FROM {STAGE}
+            )
+            SELECT line_hash, occurrence, ?, _row, {provider}, {extra},
+                {", ".join(value(c) for c in COLUMNS)}
+            FROM numbered ANTI JOIN focus_lines USING (line_hash, occurrence)""",
             [ingest_id],
         )
     return int(added[0]) if added else 0

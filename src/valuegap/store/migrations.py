@@ -328,4 +328,46 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "FOCUS line keys as a UUID and an occurrence: four times cheaper to write than text",
+        (
+            # DuckDB cannot alter a table it has just updated, so the table is made anew.
+            """CREATE TABLE focus_lines_keyed (
+                line_hash UUID NOT NULL,          -- the MD5 of the line's text
+                occurrence INTEGER NOT NULL,      -- among identical lines
+                ingest_id INTEGER NOT NULL,
+                source_row BIGINT NOT NULL,
+                billing_account_id VARCHAR NOT NULL,
+                sub_account_id VARCHAR,
+                provider VARCHAR NOT NULL,
+                invoice_issuer VARCHAR,
+                service_name VARCHAR NOT NULL,
+                service_category VARCHAR NOT NULL,
+                charge_category VARCHAR NOT NULL,
+                charge_description VARCHAR,
+                resource_id VARCHAR,
+                region_id VARCHAR,
+                billing_period_start TIMESTAMP NOT NULL,
+                charge_period_start TIMESTAMP NOT NULL,
+                charge_period_end TIMESTAMP NOT NULL,
+                billing_currency VARCHAR NOT NULL,
+                billed_cost DECIMAL(38, 10) NOT NULL,
+                effective_cost DECIMAL(38, 10),
+                list_cost DECIMAL(38, 10),
+                contracted_cost DECIMAL(38, 10),
+                consumed_quantity DECIMAL(38, 10),
+                consumed_unit VARCHAR,
+                tags MAP(VARCHAR, VARCHAR),
+                extra MAP(VARCHAR, VARCHAR)       -- x_ and other non-standard columns
+            )""",
+            """INSERT INTO focus_lines_keyed BY NAME
+            SELECT CAST(split_part(line_key, '-', 1) AS UUID) AS line_hash,
+                CAST(split_part(line_key, '-', 2) AS INTEGER) AS occurrence,
+                * EXCLUDE (line_key)
+            FROM focus_lines""",
+            "DROP TABLE focus_lines",
+            "ALTER TABLE focus_lines_keyed RENAME TO focus_lines",
+        ),
+    ),
 )

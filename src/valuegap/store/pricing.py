@@ -8,7 +8,7 @@ event meets at most one of each in a plain equality join.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -57,14 +57,25 @@ PRICE_SOURCE = """CASE WHEN o.model IS NOT NULL OR q.model IS NOT NULL THEN 'ove
          WHEN r.model IS NOT NULL THEN 'catalogue' END"""
 
 
-def prepare_rates(db: Database, lookup: Lookup, events: str, params: list[Any]) -> None:
-    """Rate tables for the events of query ``events`` (aliased e0): catalogue rates for each
-    provider, model and half hour present, and every override."""
-    buckets = db.all(
-        f"SELECT DISTINCT e0.provider, coalesce(e0.response_model, e0.request_model) AS model, "
-        f"time_bucket(INTERVAL 30 MINUTE, e0.ts) AS bucket FROM {events}",
-        params,
+# The catalogue is looked up once per provider, model and half hour that events have.
+PRICE_BUCKET = """{'provider': {provider},
+    'model': coalesce({response_model}, {request_model}),
+    'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}"""
+
+
+def price_bucket(provider: str, request_model: str, response_model: str, ts: str) -> str:
+    """SQL for an event's ``PRICE_BUCKET``, from SQL for its provider, models and time."""
+    return (
+        PRICE_BUCKET.replace("{provider}", provider)
+        .replace("{request_model}", request_model)
+        .replace("{response_model}", response_model)
+        .replace("{ts}", ts)
     )
+
+
+def prepare_rates(db: Database, lookup: Lookup, buckets: Iterable[Mapping[str, Any]]) -> None:
+    """Rate tables for events in ``buckets`` (each a ``PRICE_BUCKET``): catalogue rates for
+    each provider, model and half hour, and every override."""
     rows = []
     for found in buckets:
         if found["model"] is None:
@@ -102,7 +113,9 @@ def reprice(db: Database, lookup: Lookup, model: str) -> int:
     """Price again the stored events of ``model`` (requested or responding); return how many."""
     events = "usage_events e0 WHERE ? IN (e0.request_model, e0.response_model)"
     params = [model]
-    prepare_rates(db, lookup, events, params)
+    bucket = price_bucket("e0.provider", "e0.request_model", "e0.response_model", "e0.ts")
+    buckets = db.all(f"SELECT DISTINCT UNNEST({bucket}) FROM {events}", params)
+    prepare_rates(db, lookup, buckets)
     repriced = db.one(
         f"""UPDATE usage_events SET computed_cost = p.cost, price_source = p.source FROM (
             SELECT e.rid, {COMPUTED_COST} AS cost, {PRICE_SOURCE} AS source

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,16 +67,23 @@ class Check:
     label: str | None = None
 
 
+def bad_flags(checks: Sequence[Check]) -> list[str]:
+    """SQL aggregates, one per check, true when some row breaks it."""
+    return [f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks]
+
+
 def first_bad_rows(
-    db: Database, table: str, checks: list[Check]
+    db: Database, table: str, checks: list[Check], flagged: Sequence[bool | None] | None = None
 ) -> list[tuple[Check, int, object]]:
     """One scan for all checks: the first bad row of each, with its value. A table without
-    ``_row`` is scanned once to see whether anything is bad, and numbered only if so."""
-    if not checks:
+    ``_row`` is scanned once to see whether anything is bad (unless ``flagged`` gives what
+    ``bad_flags`` found in a scan the caller made anyway), and numbered only if so."""
+    if not checks or (flagged is not None and not any(flagged)):
         return []
     if not any(r["column_name"] == "_row" for r in db.all(f"DESCRIBE {table}")):
-        flags = ", ".join(f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks)
-        if not any(db.one(f"SELECT {flags} FROM {table}") or ()):
+        if flagged is None:
+            flagged = db.one(f"SELECT {', '.join(bad_flags(checks))} FROM {table}") or ()
+        if not any(flagged):
             return []
         db.execute(
             f"CREATE OR REPLACE TEMP TABLE {NUMBERED} AS "
@@ -94,9 +102,15 @@ def first_bad_rows(
     return found
 
 
-def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) -> None:
+def refuse_bad_rows(
+    db: Database,
+    table: str,
+    file: str,
+    checks: list[Check],
+    flagged: Sequence[bool | None] | None = None,
+) -> None:
     """Raise ``IngestError`` naming, in row order, the first bad row of each check."""
-    found = sorted(first_bad_rows(db, table, checks), key=lambda bad: bad[1])
+    found = sorted(first_bad_rows(db, table, checks, flagged), key=lambda bad: bad[1])
     problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
                 for check, row, value in found]  # fmt: skip
     if problems:
@@ -107,7 +121,7 @@ def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) ->
 class Staged:
     file: str
     columns: list[str]  # as spelled in the file
-    rows: int
+    rows: int | None  # None for a CSV view, whose file is not read until it is used
     numbered: bool  # has _row
 
     def column(self, name: str) -> str | None:
@@ -118,31 +132,39 @@ class Staged:
 
 def stage_file(db: Database, path: Path, *, numbered: bool = True, hashed: bool = False) -> Staged:
     """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
-    CSV file is staged as a view that reads the file again each time it is used. ``hashed``
-    adds ``_hash``, each row's ``content_hash``, computed as the file is read."""
+    CSV file is staged as a view that reads the file each time it is used, and whoever uses
+    it must turn a broken row's ``duckdb.Error`` into ``read_error``. ``hashed`` adds
+    ``_hash``, each row's ``content_hash``, computed as the file is read."""
     file = str(path)
     if not path.is_file():
         raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
+    view = not numbered and path.suffix.lower() != ".parquet"
     try:
         if path.suffix.lower() == ".parquet":
             _stage_parquet(db, path, numbered, hashed)
         else:
             _stage_csv(db, path, numbered, hashed)
-        row = db.one(f"SELECT count(*) FROM {STAGE}")  # reads a view's file: a broken row fails
+        row = None if view else db.one(f"SELECT count(*) FROM {STAGE}")
     except duckdb.Error as exc:
-        raise _csv_error(file, exc) from exc
+        raise read_error(file, exc) from exc
     names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
     columns = [name for name in names if name not in ("_row", "_hash")]
-    return Staged(file, columns, int(row[0]) if row else 0, "_row" in names)
+    rows = None if view else int(row[0]) if row else 0
+    return Staged(file, columns, rows, "_row" in names)
 
 
 def content_hash(names: list[str]) -> str:
     """SQL for the MD5 of a row's text, column by column in name order (letter case aside), so
-    that the same line hashes the same whatever order a file gives its columns in."""
-    text = " || chr(31) || ".join(
-        f"coalesce({quote(c)}, chr(30))" for c in sorted(names, key=str.lower)
-    )
-    return f"md5({text})"
+    that the same line hashes the same whatever order a file gives its columns in; as a UUID,
+    which is stored and compared much faster than its 32 hexadecimal digits."""
+    return f"CAST(md5({row_text(sorted(names, key=str.lower))}) AS UUID)"
+
+
+def row_text(names: Sequence[str]) -> str:
+    """SQL for a row's text: its values in the order of ``names``, a null as chr(30), each
+    followed by chr(31) but the last (one call: a chain of ``||`` copies the text at every
+    step)."""
+    return f"concat_ws(chr(31), {', '.join(f'coalesce({quote(c)}, chr(30))' for c in names)})"
 
 
 def _stage_csv(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
@@ -216,7 +238,8 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _csv_error(file: str, exc: duckdb.Error) -> IngestError:
+def read_error(file: str, exc: duckdb.Error) -> IngestError:
+    """A file DuckDB could not read (a broken CSV row, most often) as an ``IngestError``."""
     text = str(exc)
     line = re.search(r"Line: (\d+)", text)
     row = int(line.group(1)) - 1 if line else None

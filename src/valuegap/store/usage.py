@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from valuegap.costs.usage import FIELDS, TOKEN_FIELDS
@@ -21,6 +22,7 @@ from valuegap.store.pricing import (
     Lookup,
     drop_rates,
     prepare_rates,
+    price_bucket,
 )
 from valuegap.store.staging import (
     STAGE,
@@ -28,9 +30,12 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
+    bad_flags,
     literal,
     quote,
+    read_error,
     refuse_bad_rows,
+    row_text,
 )
 
 USAGE_STAGE = "_valuegap_usage"  # a view: over the staged file, or over _EVENT_ROWS
@@ -138,7 +143,7 @@ def stage_mapped(
 
 _CHECKS: tuple[Check, ...] = (
     Check("timestamp", "{v} IS NULL", "is required: when the call was made"),
-    Check("timestamp", "{v} IS NOT NULL AND TRY_CAST({v} AS TIMESTAMPTZ) IS NULL",
+    Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
           "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
     Check("request_model", "{v} IS NULL AND response_model IS NULL",
           "is required (the request or the response model)"),
@@ -166,31 +171,45 @@ def load_usage(
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
-    refuse_bad_rows(db, USAGE_STAGE, file, labelled)
-    counted = db.one(
-        f"SELECT count(*), count(event_id), count(DISTINCT event_id) FROM {USAGE_STAGE}"
-    )
-    read, with_id, distinct_ids = (int(n) for n in counted) if counted else (0, 0, 0)
-    users = db.all(f'SELECT DISTINCT "user" FROM {USAGE_STAGE} WHERE "user" IS NOT NULL')
+    content = row_text((*FIELDS, "tags"))
+    bucket = price_bucket("lower(provider)", "request_model", "response_model", as_utc("timestamp"))
+    # One read of the staged file (a CSV file is read again for each query over its view)
+    # finds everything the insert needs to know first. Distinct ids and rows are counted by
+    # their 64-bit hashes, much faster than by their text: a collision only makes the insert
+    # number rows that it did not have to. (CASE, unlike FILTER, hashes only the rows it
+    # counts.)
+    try:
+        scanned = db.one(
+            f"""SELECT count(*), count(event_id),
+                count(DISTINCT CASE WHEN event_id IS NOT NULL THEN hash(event_id) END),
+                count(DISTINCT CASE WHEN event_id IS NULL THEN hash({content}) END),
+                list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL),
+                list(DISTINCT {bucket}), {", ".join(bad_flags(labelled))}
+            FROM {USAGE_STAGE}"""
+        )
+    except duckdb.Error as exc:
+        raise read_error(file, exc) from exc
+    assert scanned is not None
+    read, with_id, distinct_ids, distinct_rows, users, buckets = scanned[:6]
+    refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[6:])
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
     if users:
-        pairs = [(u["user"], pseudonymise(u["user"])) for u in users]
         db.insert_arrow("_valuegap_pseudonyms", pa.table({
-            "user": [p[0] for p in pairs], "pseudonym": [p[1] for p in pairs]}))  # fmt: skip
-    typed = f"""SELECT {as_utc("timestamp")} AS ts, lower(provider) AS provider, request_model,
-        response_model FROM {USAGE_STAGE}"""
-    prepare_rates(db, lookup, f"({typed}) e0", [])
-    content = " || chr(31) || ".join(f"coalesce({quote(c)}, chr(30))" for c in (*FIELDS, "tags"))
+            "user": users, "pseudonym": [pseudonymise(u) for u in users]}))  # fmt: skip
+    prepare_rates(db, lookup, buckets or [])
     keyed = []  # each branch only when the file has such events: each reads the file
     if with_id or not read:
         keyed.append(
             f"SELECT *, event_id AS event_key FROM {USAGE_STAGE} WHERE event_id IS NOT NULL"
         )
     if with_id < read:
-        keyed.append(f"""SELECT *, content_hash || '-' || row_number() OVER (
-                PARTITION BY content_hash) AS event_key
+        # Identical rows without an id are numbered; most files have none, and numbering
+        # is then left out (it costs as much as the rest of the insert).
+        repeats = distinct_rows < read - with_id
+        occurrence = "row_number() OVER (PARTITION BY content_hash)" if repeats else "1"
+        keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
             FROM (SELECT *, md5({content}) AS content_hash FROM {USAGE_STAGE}
                   WHERE event_id IS NULL)""")
     tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
@@ -217,11 +236,7 @@ def load_usage(
                     CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
                         AS reported_currency,
                     api_key, team, initiative, "user",
-                    -- the initiative attribute is also a tag, so that rules can match
-                    -- tag.initiative
-                    CASE WHEN initiative IS NULL THEN {_TAGS}
-                         WHEN tags = '{{}}' THEN MAP {{'initiative': initiative}}
-                         ELSE map_concat(MAP {{'initiative': initiative}}, {_TAGS}) END AS tags
+                    CASE WHEN tags <> '{{}}' THEN {_TAGS} END AS tags
                 FROM new
             )
             SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
