@@ -281,14 +281,10 @@ def main() -> None:
             flush=True,
         )
     ratio = lambda a, b: results[a]["seconds"] / results[b]["seconds"]  # noqa: E731
-    print(
-        f"\ningest usage / DuckDB reading the file:  {ratio('ingest usage', 'duckdb read usage'):.2f}x"
-        "  (target <= 2)"
-    )
-    print(
-        f"ingest FOCUS / DuckDB reading the file:  {ratio('ingest focus', 'duckdb read focus'):.2f}x"
-        "  (target <= 2)"
-    )
+    usage_ratio = ratio("ingest usage", "duckdb read usage")
+    focus_ratio = ratio("ingest focus", "duckdb read focus")
+    print(f"\ningest usage / DuckDB reading the file:  {usage_ratio:.2f}x  (target <= 2)")
+    print(f"ingest FOCUS / DuckDB reading the file:  {focus_ratio:.2f}x  (target <= 2)")
     print(
         f"rollup / hand-written DuckDB SQL:        {ratio('rollup', 'duckdb rollup'):.2f}x"
         "  (target <= 1.5)"
