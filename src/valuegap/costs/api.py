@@ -75,12 +75,12 @@ class CostsApi:
         def load(path: Path, ingest_id: int) -> tuple[int, int]:
             names: dict[str, str] = {}
             if fmt == "otel":
-                stage_events(self._db, _counting(otel_events(path), progress))
+                present = stage_events(self._db, _counting(otel_events(path), progress))
             else:
                 staged = stage_file(self._db, path, numbered=False)
                 columns = LITELLM_COLUMNS if fmt == "litellm" else {}
                 names = {**columns, **(mapping or {})}
-                stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
+                present = stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
             return load_usage(
                 self._db,
                 str(path),
@@ -88,6 +88,7 @@ class CostsApi:
                 ingest_id,
                 lambda person: pseudonym(key, person),
                 catalogue_rates,
+                present,
                 names,
             )
 

@@ -4,7 +4,7 @@ fields of ``costs.usage.FIELDS``, then validated, pseudonymised and inserted the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -45,25 +45,24 @@ _COLUMNS = ("_row", *FIELDS, "tags")
 _BATCH = 50_000
 
 
-def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
-    """Stage events read in Python (OpenTelemetry), a batch at a time."""
+def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) -> set[str]:
+    """Stage events read in Python (OpenTelemetry), a batch at a time; return the fields they
+    may have (all)."""
     db.execute(f"CREATE OR REPLACE TEMP TABLE {_EVENT_ROWS} ("
                + ", ".join(f"{quote(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}"
                            for c in _COLUMNS) + ")")  # fmt: skip
     db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT * FROM {_EVENT_ROWS}")
     batch: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
-    count = 0
     for row, event in events:
         batch["_row"].append(row)
         for field in FIELDS:
             value = event.get(field)
             batch[field].append(None if value is None else str(value))
         batch["tags"].append(json.dumps(event.get("tags") or {}))
-        count += 1
         if len(batch["_row"]) >= _BATCH:
             _flush(db, batch)
     _flush(db, batch)
-    return count
+    return set(FIELDS)
 
 
 def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
@@ -85,12 +84,13 @@ _LITELLM_TAGS = """try(CAST(to_json(map_from_entries(list_transform(
 
 def stage_mapped(
     db: Database, staged: Staged, mapping: Mapping[str, str], *, litellm: bool = False
-) -> None:
+) -> set[str]:
     """Shape a staged CSV/Parquet file into the usage staging table with ``mapping``
     (field -> the file's column; ``tag.<key>`` fields become tags; LiteLLM's request_tags
-    become tags too)."""
+    become tags too); return the fields the file has (the others are null)."""
     problems: list[Problem] = []
     selects = ["_row"] if staged.numbered else []
+    present = set()
     for field in FIELDS:
         column = mapping.get(field) or staged.column(field)
         if column is None and field == "request_model":
@@ -106,6 +106,8 @@ def stage_mapped(
                 )
             )
         found = staged.column(column) if column else None
+        if found:
+            present.add(field)
         selects.append(
             f"{quote(found)} AS {quote(field)}"
             if found
@@ -139,14 +141,17 @@ def stage_mapped(
         raise IngestError(staged.file, problems)
     db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT {', '.join(selects)} "
                f"FROM {STAGE}")  # fmt: skip
+    return present
 
 
-_CHECKS: tuple[Check, ...] = (
+_REQUIRED: tuple[Check, ...] = (
     Check("timestamp", "{v} IS NULL", "is required: when the call was made"),
-    Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
-          "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
     Check("request_model", "{v} IS NULL AND response_model IS NULL",
           "is required (the request or the response model)"),
+)  # fmt: skip
+_VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a field a file has
+    Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
+          "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
     *(Check(f, "{v} IS NOT NULL AND coalesce(TRY_CAST({v} AS BIGINT), -1) < 0",
             "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
     Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
@@ -162,42 +167,44 @@ def load_usage(
     ingest_id: int,
     pseudonymise: Callable[[str], str],
     lookup: Lookup,
+    present: Collection[str],
     column_names: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
-    """Validate the staged events, then insert and price the new ones: (rows read, added)."""
+    """Validate the staged events, then insert and price the new ones: (rows read, added).
+    ``present``: the fields the source has (the others are null in every event)."""
     names = column_names or {}
-    checks = list(_CHECKS)
+    checks = [*_REQUIRED, *(c for c in _VALUES if c.column in present)]
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
-    content = row_text((*FIELDS, "tags"))
+    text = row_text((*FIELDS, "tags"))
     bucket = price_bucket("lower(provider)", "request_model", "response_model", as_utc("timestamp"))
+    ids = "event_id" in present
+    key_hash = "CASE WHEN event_id IS NOT NULL THEN hash(event_id) END" if ids else f"hash({text})"
+    users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
     # One read of the staged file (a CSV file is read again for each query over its view)
-    # finds everything the insert needs to know first. Distinct ids and rows are counted by
-    # their 64-bit hashes, much faster than by their text: a collision only makes the insert
-    # number rows that it did not have to. (CASE, unlike FILTER, hashes only the rows it
-    # counts.)
+    # finds everything the insert needs to know first, for the fields the file has (an
+    # aggregate takes its time even over nulls). Distinct ids and rows are counted by their
+    # 64-bit hashes, much faster than by their text: a collision only makes the insert number
+    # rows that it did not have to.
     try:
         scanned = db.one(
-            f"""SELECT count(*), count(event_id),
-                count(DISTINCT CASE WHEN event_id IS NOT NULL THEN hash(event_id) END),
-                count(DISTINCT CASE WHEN event_id IS NULL THEN hash({content}) END),
-                list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL),
-                list(DISTINCT {bucket}), {", ".join(bad_flags(labelled))}
+            f"""SELECT count(*), count(event_id), count(DISTINCT {key_hash}),
+                {users}, list(DISTINCT {bucket}), {", ".join(bad_flags(labelled))}
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
         raise read_error(file, exc) from exc
     assert scanned is not None
-    read, with_id, distinct_ids, distinct_rows, users, buckets = scanned[:6]
-    refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[6:])
+    read, with_id, distinct, found_users, buckets = scanned[:5]
+    refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[5:])
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
-    if users:
+    if found_users:
         db.insert_arrow("_valuegap_pseudonyms", pa.table({
-            "user": users, "pseudonym": [pseudonymise(u) for u in users]}))  # fmt: skip
+            "user": found_users, "pseudonym": [pseudonymise(u) for u in found_users]}))  # fmt: skip
     prepare_rates(db, lookup, buckets or [])
     keyed = []  # each branch only when the file has such events: each reads the file
     if with_id or not read:
@@ -207,11 +214,15 @@ def load_usage(
     if with_id < read:
         # Identical rows without an id are numbered; most files have none, and numbering
         # is then left out (it costs as much as the rest of the insert).
-        repeats = distinct_rows < read - with_id
+        if ids:
+            counted = db.one(f"SELECT count(DISTINCT hash({text})) FROM {USAGE_STAGE} "
+                             "WHERE event_id IS NULL")  # fmt: skip
+            distinct = counted[0] if counted else 0
+        repeats = distinct < read - with_id
         occurrence = "row_number() OVER (PARTITION BY content_hash)" if repeats else "1"
         keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
-            FROM (SELECT *, md5({content}) AS content_hash FROM {USAGE_STAGE}
-                  WHERE event_id IS NULL)""")
+            FROM (SELECT *, md5({text}) AS content_hash
+                  FROM {USAGE_STAGE} WHERE event_id IS NULL)""")
     tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
     # One statement from the staged file to the ledger. An event id is the key; identical rows
     # without one are numbered, so that re-ingesting a file adds nothing and identical calls
@@ -226,7 +237,7 @@ def load_usage(
                 SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
                 {
                 "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
-                if distinct_ids < with_id
+                if ids and distinct < with_id
                 else ""
             }
             ), e0 AS (
