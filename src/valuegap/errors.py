@@ -52,9 +52,15 @@ class IngestError(ValidationError):
     """A file refused whole because of bad rows; nothing from it was stored. Each problem names
     the file, the row (1 is the first row after the header), the column and the value."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    def __init__(self, file: str, problems: list[Problem], *, files: int = 1) -> None:
         self.file = file
-        super().__init__(f"{file} was not ingested; nothing from it was stored.", problems)
+        summary = (
+            f"{file} was not ingested; nothing from it was stored."
+            if files == 1
+            else f"{file} was refused, so none of the {files} files was ingested; nothing "
+            "from them was stored."
+        )
+        super().__init__(summary, problems)
 
     @staticmethod
     def at(file: str, row: int | None, column: str, value: object, message: str) -> Problem:

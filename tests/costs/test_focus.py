@@ -138,8 +138,11 @@ def test_all_files_or_none(ledger: Ledger, tmp_path: Path) -> None:
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     write_aws_export(good, rows=10)
     bad.write_text("nonsense\n1\n")
-    with pytest.raises(IngestError):
+    with pytest.raises(IngestError) as refused:
         ledger.ingest_focus([good, bad])
+    assert refused.value.summary == (
+        f"{bad} was refused, so none of the 2 files was ingested; nothing from them was stored."
+    )
     assert ledger.cost_report(["provider"]) == []
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.decimals import plain
-from valuegap.errors import Problem, ValidationError
+from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
@@ -127,22 +127,27 @@ class CostsApi:
         results = []
         if paths and isinstance(load, StagedLoad):
             load.stage_ahead(Path(paths[0]))
-        with self._db.transaction():
-            for path in paths:
-                ingest_id = self._costs.next_ingest_id()
-                read, added = load(Path(path), ingest_id)
-                results.append(IngestResult(kind, str(path), read, added))
-                if added == 0:
-                    continue  # the same data again: nothing changes, nothing to record
-                self._costs.record_ingest(ingest_id, kind, str(path), read, added, self._now(),
-                                          self.actor)  # fmt: skip
-                self._record(
-                    f"ingest.{kind}",
-                    "ingest",
-                    str(ingest_id),
-                    None,
-                    {"file": Path(path).name, "rows_read": read, "rows_added": added},
-                )
+        try:
+            with self._db.transaction():
+                for path in paths:
+                    ingest_id = self._costs.next_ingest_id()
+                    read, added = load(Path(path), ingest_id)
+                    results.append(IngestResult(kind, str(path), read, added))
+                    if added == 0:
+                        continue  # the same data again: nothing changes, nothing to record
+                    self._costs.record_ingest(ingest_id, kind, str(path), read, added,
+                                              self._now(), self.actor)  # fmt: skip
+                    self._record(
+                        f"ingest.{kind}",
+                        "ingest",
+                        str(ingest_id),
+                        None,
+                        {"file": Path(path).name, "rows_read": read, "rows_added": added},
+                    )
+        except IngestError as refused:
+            if len(paths) == 1:
+                raise
+            raise IngestError(refused.file, refused.problems, files=len(paths)) from None
         drop_stage(self._db)
         return results
 
