@@ -219,3 +219,14 @@ def test_a_broken_csv_row_is_named_and_nothing_is_stored(ledger: Ledger, tmp_pat
     [problem] = refused.value.problems
     assert str(problem).startswith(f"{path}, row 2, column '(row)': Expected Number of Columns")
     assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+
+
+def test_a_repeated_id_counts_once_beside_rows_without_ids(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "event_id,timestamp,model,input_tokens\n"
+        + "e1,2025-01-01T00:00:00Z,gpt-4o,5\n" * 2  # one call, exported twice
+        + "".join(f",2025-01-01T00:00:00Z,gpt-4o,{n}\n" for n in (10, 20, 30))  # three calls
+    )
+    assert ledger.ingest_usage(path, "csv").rows_added == 4
+    assert ledger._db.one("SELECT sum(input_tokens) FROM usage_events") == (65,)

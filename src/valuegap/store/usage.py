@@ -197,7 +197,7 @@ def load_usage(
     except duckdb.Error as exc:
         raise read_error(file, exc) from exc
     assert scanned is not None
-    read, with_id, distinct, found_users, buckets = scanned[:5]
+    read, with_id, distinct_keys, found_users, buckets = scanned[:5]
     refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[5:])
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
@@ -214,11 +214,12 @@ def load_usage(
     if with_id < read:
         # Identical rows without an id are numbered; most files have none, and numbering
         # is then left out (it costs as much as the rest of the insert).
+        distinct_rows = distinct_keys  # without ids, the keys counted were the rows' texts
         if ids:
             counted = db.one(f"SELECT count(DISTINCT hash({text})) FROM {USAGE_STAGE} "
                              "WHERE event_id IS NULL")  # fmt: skip
-            distinct = counted[0] if counted else 0
-        repeats = distinct < read - with_id
+            distinct_rows = counted[0] if counted else 0
+        repeats = distinct_rows < read - with_id
         occurrence = "row_number() OVER (PARTITION BY content_hash)" if repeats else "1"
         keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
             FROM (SELECT *, md5({text}) AS content_hash
@@ -237,7 +238,7 @@ def load_usage(
                 SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
                 {
                 "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
-                if ids and distinct < with_id
+                if ids and distinct_keys < with_id
                 else ""
             }
             ), e0 AS (
