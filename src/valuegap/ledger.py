@@ -38,6 +38,7 @@ from valuegap.store.database import utcnow
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
+from valuegap.yamlio import read_file
 
 Clock = Callable[[], datetime]
 GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
@@ -251,13 +252,7 @@ class Ledger(CostsApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
         return metric
 
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValidationError(
-                f"{path} cannot be read.", [Problem(str(path), exc.strerror or str(exc))]
-            ) from exc
-        return self.apply(parse_portfolio(text, str(path)), dry_run=dry_run)
+        return self.apply(parse_portfolio(read_file(path), str(path)), dry_run=dry_run)
 
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
         """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is

@@ -4,9 +4,12 @@ number, so that a value written in a file comes back exactly as written."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from valuegap.errors import Problem, ValidationError
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -39,3 +42,13 @@ def load_yaml(text: str) -> Any:
 
 def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def read_file(path: Path) -> str:
+    """The text of a file the user named; one that cannot be read is a ``ValidationError``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            f"{path} cannot be read.", [Problem(str(path), exc.strerror or str(exc))]
+        ) from exc

@@ -203,12 +203,13 @@ class CostsApi:
 
         from valuegap.costs.rules import RuleSet, check_rules
         from valuegap.portfolio.validation import validated
-        from valuegap.yamlio import dump_yaml, load_yaml
+        from valuegap.yamlio import dump_yaml, load_yaml, read_file
 
         self._require("cost.write")
+        text = read_file(Path(path))
         try:
-            data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = load_yaml(text) or {}
+        except yaml.YAMLError as exc:
             raise ValidationError(f"{path} cannot be read as YAML.",
                                   [Problem(str(path), str(exc))]) from exc  # fmt: skip
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")

@@ -22,6 +22,7 @@ from valuegap.settings import Settings
 from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.yamlio import read_file
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
 DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
@@ -45,13 +46,7 @@ class GovernanceApi:
     # Policies
 
     def apply_policy_file(self, path: Path) -> dict[str, Any]:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValidationError(
-                f"{path} cannot be read.", [Problem(str(path), exc.strerror or str(exc))]
-            ) from exc
-        return self.apply_policy(text, str(path))
+        return self.apply_policy(read_file(path), str(path))
 
     def apply_policy(self, text: str, source: str) -> dict[str, Any]:
         """Validate a policy file whole and make it the new version of its layer and scope.

@@ -57,24 +57,17 @@ PRICE_SOURCE = """CASE WHEN o.model IS NOT NULL OR q.model IS NOT NULL THEN 'ove
          WHEN r.model IS NOT NULL THEN 'catalogue' END"""
 
 
-# The catalogue is looked up once per provider, model and half hour that events have.
-PRICE_BUCKET = """{'provider': {provider},
-    'model': coalesce({response_model}, {request_model}),
-    'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}"""
-
-
 def price_bucket(provider: str, request_model: str, response_model: str, ts: str) -> str:
-    """SQL for an event's ``PRICE_BUCKET``, from SQL for its provider, models and time."""
+    """SQL for an event's price bucket, from SQL for its provider, models and time: the
+    catalogue is looked up once per provider, model and half hour that events have."""
     return (
-        PRICE_BUCKET.replace("{provider}", provider)
-        .replace("{request_model}", request_model)
-        .replace("{response_model}", response_model)
-        .replace("{ts}", ts)
+        f"{{'provider': {provider}, 'model': coalesce({response_model}, {request_model}), "
+        f"'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}}"
     )
 
 
 def prepare_rates(db: Database, lookup: Lookup, buckets: Iterable[Mapping[str, Any]]) -> None:
-    """Rate tables for events in ``buckets`` (each a ``PRICE_BUCKET``): catalogue rates for
+    """Rate tables for events in ``buckets`` (each a ``price_bucket``): catalogue rates for
     each provider, model and half hour, and every override."""
     rows = []
     for found in buckets:
