@@ -125,6 +125,37 @@ def test_tags_that_are_not_json_are_named(ledger: Ledger, tmp_path: Path) -> Non
     assert problem.value == "not json"
 
 
+@pytest.mark.parametrize(
+    ("column", "bad", "message"),
+    [
+        ("BillingAccountId", "", "is required; the value is empty"),
+        ("ChargePeriodStart", "2025-13-01", "is not a timestamp"),
+        ("BillingPeriodStart", "", "is required; the value is empty"),
+        ("BillingCurrency", "dollars", "is not an ISO 4217 currency code"),
+        ("ChargeCategory", "Refund", "must be one of Usage, Purchase"),
+        ("ListCost", "n/a", "is not a decimal number"),
+        ("ProviderName", "", "is required; the value is empty"),
+    ],
+)
+def test_each_check_refuses_the_file(
+    ledger: Ledger, tmp_path: Path, column: str, bad: str, message: str
+) -> None:
+    import csv
+
+    with (DATA / "focus-1.2-minimal.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[3][rows[0].index(column)] = bad
+    path = tmp_path / "bad.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_focus([path])
+    [problem] = refused.value.problems
+    assert problem.where == f"{path}, row 3, column '{column}'"
+    assert problem.message.startswith(message)
+    assert ledger.cost_report(["provider"]) == []
+
+
 def test_a_missing_mandatory_column_is_named(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "no-currency.csv"
     path.write_text("BilledCost,EffectiveCost\n1,1\n")

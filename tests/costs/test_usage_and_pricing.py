@@ -86,6 +86,28 @@ def test_override_reprices_only_events_from_its_date(ledger: Ledger, tmp_path: P
     assert after[new] == (Decimal("7.5"), "override")  # 1 M x 1.50 + 1 M x 6, by hand
 
 
+def test_costs_are_exact_beyond_the_fast_integer_path(ledger: Ledger, tmp_path: Path) -> None:
+    # Catalogue rates in whole pico-dollars and small token counts are priced in 64-bit
+    # integers; an override with more decimals, or a count of a billion tokens or more, in
+    # DECIMAL. Each cost by hand.
+    ledger.set_price("my-model", input_per_mtok=Decimal("1.0000001"), output_per_mtok=Decimal(2),
+                     valid_from=date(2025, 1, 1))  # fmt: skip
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "event_id,timestamp,provider,model,input_tokens,output_tokens,cache_read_tokens\n"
+        "small,2025-03-01T00:00:00Z,openai,gpt-4o,1000,300,200\n"
+        "huge,2025-03-01T00:00:00Z,openai,gpt-4o,2000000000,0,0\n"
+        "fine,2025-03-01T00:00:00Z,,my-model,1000,0,0\n"
+    )
+    ledger.ingest_usage(path, "csv")
+    assert _computed(ledger) == {
+        # 800 x 2.50/M + 200 x 1.25/M + 300 x 10/M
+        "small": (Decimal("0.00525"), "catalogue"),
+        "huge": (Decimal("5000"), "catalogue"),  # 2,000,000,000 x 2.50/M
+        "fine": (Decimal("0.0010000001"), "override"),  # 1,000 x 1.0000001/M
+    }
+
+
 def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
     result = ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
     assert (result.rows_read, result.rows_added) == (3, 3)  # the HTTP span is not usage
@@ -230,3 +252,33 @@ def test_a_repeated_id_counts_once_beside_rows_without_ids(ledger: Ledger, tmp_p
     )
     assert ledger.ingest_usage(path, "csv").rows_added == 4
     assert ledger._db.one("SELECT sum(input_tokens) FROM usage_events") == (65,)
+
+
+@pytest.mark.parametrize(
+    ("columns", "bad", "column", "message"),
+    [
+        ("timestamp,model", ",gpt-4o", "timestamp", "is required: when the call was made"),
+        ("timestamp,model", "2025-01-01T00:00:00Z,", "request_model", "is required"),
+        ("timestamp,model,cost", "2025-01-01T00:00:00Z,gpt-4o,1.2.3", "cost", "is not a decimal"),
+        ("timestamp,model,cost,currency", "2025-01-01T00:00:00Z,gpt-4o,1,dollars", "currency",
+         "is not an ISO 4217 currency code"),
+        ("timestamp,model,output_tokens", "2025-01-01T00:00:00Z,gpt-4o,-1", "output_tokens",
+         "is not a whole number of tokens"),
+    ],
+)  # fmt: skip
+def test_each_check_refuses_a_row_even_with_an_id_already_stored(
+    ledger: Ledger, tmp_path: Path, columns: str, bad: str, column: str, message: str
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("event_id,timestamp,model\ne1,2025-01-01T00:00:00Z,gpt-4o\n")
+    assert ledger.ingest_usage(good, "csv").rows_added == 1
+    path = tmp_path / "bad.csv"
+    empty = "," * (columns.count(",") - 1)
+    path.write_text(f"event_id,{columns}\ne2,2025-01-02T00:00:00Z,gpt-4o{empty}\ne1,{bad}\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "csv")
+    [problem] = refused.value.problems
+    assert problem.where == f"{path}, row 2, column '{column}'"
+    assert problem.message.startswith(message)
+    assert ledger._db.one("SELECT list(event_key) FROM usage_events") == (["e1"],)
+    assert ledger._db.one("SELECT current_setting('preserve_insertion_order')") == (True,)

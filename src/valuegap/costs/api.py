@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from valuegap.store.portfolio import PortfolioStore
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
+Load = Callable[[Path, int], tuple[int, int]]  # (file, ingest id) -> (rows read, rows added)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class CostsApi:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing."""
         from valuegap.store.focus import load_focus
 
-        return self._ingest("focus", paths, self._staged(load_focus, hashed=True))
+        return self._checked_ingest("focus", paths, lambda checks_first: self._staged(
+            partial(load_focus, checks_first=checks_first), hashed=True))  # fmt: skip
 
     def ingest_usage(
         self,
@@ -72,7 +75,7 @@ class CostsApi:
                 Problem("--format", "must be otel, litellm or csv", fmt)])  # fmt: skip
         key = load_key(self._db.path)
 
-        def load(path: Path, ingest_id: int) -> tuple[int, int]:
+        def load(path: Path, ingest_id: int, checks_first: bool = False) -> tuple[int, int]:
             names: dict[str, str] = {}
             if fmt == "otel":
                 present = stage_events(self._db, _counting(otel_events(path), progress))
@@ -90,9 +93,11 @@ class CostsApi:
                 catalogue_rates,
                 present,
                 names,
+                checks_first=checks_first,
             )
 
-        return self._ingest("usage", [path], load)[0]
+        return self._checked_ingest("usage", [path], lambda checks_first: partial(
+            load, checks_first=checks_first))[0]  # fmt: skip
 
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
@@ -114,11 +119,24 @@ class CostsApi:
         ingest_id)``."""
         return StagedLoad(self._db, loader, hashed)
 
+    def _checked_ingest(
+        self, kind: str, paths: Sequence[Path], loader: Callable[[bool], Load]
+    ) -> list[IngestResult]:
+        """``_ingest`` with ``loader(checks_first)``: a loader checks each value as it inserts
+        it; when one meets a bad value, nothing is stored, and the ingest runs again with the
+        checks first, which name the bad rows."""
+        from valuegap.store.staging import BrokenRow
+
+        try:
+            return self._ingest(kind, paths, loader(False))
+        except BrokenRow:
+            return self._ingest(kind, paths, loader(True))
+
     def _ingest(
         self,
         kind: str,
         paths: Sequence[Path],
-        load: Callable[[Path, int], tuple[int, int]],
+        load: Load,
         permission: str = "cost.write",
     ) -> list[IngestResult]:
         from valuegap.store.staging import drop_stage

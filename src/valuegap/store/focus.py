@@ -1,6 +1,8 @@
-"""Loading a staged FOCUS export into ``focus_lines``: validate, convert, skip what is stored."""
+"""Loading a staged FOCUS export into ``focus_lines``: check, convert, skip what is stored."""
 
 from __future__ import annotations
+
+import duckdb
 
 from valuegap.costs.focus import CHARGE_CATEGORIES, COLUMNS, PROVIDER_COLUMNS, FocusColumn
 from valuegap.errors import IngestError, Problem
@@ -11,8 +13,11 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
+    fail_if,
+    fail_if_null,
     literal,
     quote,
+    raise_if_broken,
     refuse_bad_rows,
 )
 
@@ -34,15 +39,22 @@ _BAD = {
 }  # fmt: skip
 
 
-def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
-    """Insert the staged lines that are not stored yet; return how many were added."""
+def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bool = False) -> int:
+    """Insert the staged lines that are not stored yet; return how many were added. A bad
+    value makes the insert fail with ``BrokenRow``; ``checks_first`` looks for bad rows first,
+    to name them."""
     present = {c.name: staged.column(c.name) for c in COLUMNS}
     providers = [p for p in (staged.column(n) for n in PROVIDER_COLUMNS) if p]
-    _validate(db, staged, present, providers)
+    checks = _checks(staged.file, present, providers)
+    if checks_first:
+        refuse_bad_rows(db, STAGE, staged.file, checks)
 
     def value(column: FocusColumn) -> str:
         name = present[column.name]
-        return _CONVERT[column.type].replace("{v}", quote(name)) if name else "NULL"
+        if name is None:
+            return "NULL"
+        converted = _CONVERT[column.type].replace("{v}", quote(name))
+        return converted if checks_first else _guarded(column, name, converted, checks)
 
     known = {n.lower() for n in [*present.values(), *providers] if n}
     extras = [c for c in staged.columns if c.lower() not in known]
@@ -51,6 +63,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
         if extras else "NULL"
     )  # fmt: skip
     provider = f"coalesce({', '.join(quote(p) for p in providers)})"
+    provider = provider if checks_first else fail_if_null(provider)  # its check: all null
     fields = ", ".join(c.field for c in COLUMNS)
     # A line's key is its content's hash (staged as _hash) and, for identical lines, its
     # occurrence: re-ingesting a file, or one that overlaps it, adds only the lines not stored
@@ -58,25 +71,41 @@ def load_focus(db: Database, staged: Staged, ingest_id: int) -> int:
     # as much as the rest of the insert.
     repeats = db.one(f"SELECT count(*) - count(DISTINCT _hash) FROM {STAGE}")
     occurrence = "row_number() OVER (PARTITION BY _hash)" if repeats and repeats[0] else "1"
-    with db.unordered():
-        added = db.one(
-            f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row, provider,
-                extra, {fields})
-            WITH numbered AS (
-                SELECT *, _hash AS line_hash, {occurrence} AS occurrence FROM {STAGE}
+    # Every line is checked as it is converted (unless the checks came first), before those
+    # already stored are left out.
+    try:
+        with db.unordered():
+            added = db.one(
+                f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row,
+                    provider, extra, {fields})
+                WITH checked AS (
+                    SELECT _hash AS line_hash, {occurrence} AS occurrence, _row,
+                        {provider} AS provider, {extra} AS extra,
+                        {", ".join(f"{value(c)} AS {c.field}" for c in COLUMNS)}
+                    FROM {STAGE}
+                )
+                SELECT line_hash, occurrence, ?, _row, provider, extra, {fields}
+                FROM checked ANTI JOIN focus_lines USING (line_hash, occurrence)""",
+                [ingest_id],
             )
-            SELECT line_hash, occurrence, ?, _row, {provider}, {extra},
-                {", ".join(value(c) for c in COLUMNS)}
-            FROM numbered ANTI JOIN focus_lines USING (line_hash, occurrence)""",
-            [ingest_id],
-        )
+    except duckdb.InvalidInputException as exc:
+        raise_if_broken(staged.file, exc)
+        raise
     return int(added[0]) if added else 0
 
 
-def _validate(
-    db: Database, staged: Staged, present: dict[str, str | None], providers: list[str]
-) -> None:
-    file = staged.file
+def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]) -> str:
+    """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
+    value = quote(name)
+    if column.type in ("timestamp", "decimal"):  # its checks hold exactly when it is null
+        guarded = fail_if_null(converted)
+        return guarded if column.required else f"CASE WHEN {value} IS NOT NULL THEN {guarded} END"
+    broken = [c.condition.replace("{v}", value) for c in checks if c.column == name]
+    return fail_if(" OR ".join(f"({b})" for b in broken), converted) if broken else converted
+
+
+def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> list[Check]:
+    """What each staged value must keep; a missing column is refused at once."""
     problems: list[Problem] = [
         IngestError.at(file, None, c.name, None, "is a required FOCUS column but is missing")
         for c in COLUMNS
@@ -106,4 +135,4 @@ def _validate(
                             f"must be one of {', '.join(CHARGE_CATEGORIES)}"))  # fmt: skip
     checks.append(Check(providers[0], " AND ".join(f"{quote(p)} IS NULL" for p in providers),
                         "is required; the value is empty"))  # fmt: skip
-    refuse_bad_rows(db, STAGE, file, checks)
+    return checks

@@ -67,6 +67,36 @@ class Check:
     label: str | None = None
 
 
+class BrokenRow(Exception):
+    """An insert met a value that breaks a check (see ``fail_if``): nothing was stored, and the
+    loader, asked to check first, names the row."""
+
+
+_BROKEN = "valuegap: a row breaks a check"
+_FAIL = f"error('{_BROKEN}')"
+
+
+def fail_if(condition: str, sql: str) -> str:
+    """SQL for ``sql``, except that the statement fails where ``condition`` holds. A loader
+    checks values as it converts them, in its insert, and only after such a failure reads the
+    file again to find the bad rows: a file is then read once for its checks only when it has
+    a bad value. A guard may be stricter than its checks (the load then takes the slow way),
+    never laxer."""
+    return f"CASE WHEN {condition} THEN {_FAIL} ELSE {sql} END"
+
+
+def fail_if_null(sql: str) -> str:
+    """``sql``, except that the statement fails where it is null (a conversion's own null
+    check: no second conversion)."""
+    return f"coalesce({sql}, {_FAIL})"
+
+
+def raise_if_broken(file: str, exc: duckdb.Error) -> None:
+    """Raise ``BrokenRow`` if ``exc`` is a guard's failure."""
+    if _BROKEN in str(exc):
+        raise BrokenRow(file) from exc
+
+
 def bad_flags(checks: Sequence[Check]) -> list[str]:
     """SQL aggregates, one per check, true when some row breaks it."""
     return [f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks]

@@ -1,10 +1,11 @@
 """Loading usage events: every source is first shaped into one text staging table with the
-fields of ``costs.usage.FIELDS``, then validated, pseudonymised and inserted the same way."""
+fields of ``costs.usage.FIELDS``; one statement then checks, pseudonymises, prices and inserts
+them. A file with a bad value is read once more, to name its rows."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -14,16 +15,7 @@ import pyarrow as pa
 from valuegap.costs.usage import FIELDS, TOKEN_FIELDS
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.pricing import (
-    COMPUTED_COST,
-    EVENT_KEYS,
-    JOINS,
-    PRICE_SOURCE,
-    Lookup,
-    drop_rates,
-    prepare_rates,
-    price_bucket,
-)
+from valuegap.store.pricing import EVENT_KEYS, Lookup, drop_rates, prepare_rates, price_bucket
 from valuegap.store.staging import (
     STAGE,
     Check,
@@ -31,8 +23,11 @@ from valuegap.store.staging import (
     as_decimal,
     as_utc,
     bad_flags,
+    fail_if,
+    fail_if_null,
     literal,
     quote,
+    raise_if_broken,
     read_error,
     refuse_bad_rows,
     row_text,
@@ -160,6 +155,12 @@ _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a f
 )  # fmt: skip
 
 
+def _guarded(sql: str, checks: Sequence[Check], *columns: str) -> str:
+    """``sql``, unless a row breaks a check on one of the staged ``columns``."""
+    broken = [c.condition.replace("{v}", quote(c.column)) for c in checks if c.column in columns]
+    return fail_if(" OR ".join(f"({b})" for b in broken), sql) if broken else sql
+
+
 def load_usage(
     db: Database,
     file: str,
@@ -169,9 +170,12 @@ def load_usage(
     lookup: Lookup,
     present: Collection[str],
     column_names: Mapping[str, str] | None = None,
+    *,
+    checks_first: bool = False,
 ) -> tuple[int, int]:
-    """Validate the staged events, then insert and price the new ones: (rows read, added).
-    ``present``: the fields the source has (the others are null in every event)."""
+    """Insert and price the staged events that are new: (rows read, added). A bad value makes
+    the insert fail with ``BrokenRow``; ``checks_first`` reads the file for bad rows first, to
+    name them. ``present``: the fields the source has (the others are null in every event)."""
     names = column_names or {}
     checks = [*_REQUIRED, *(c for c in _VALUES if c.column in present)]
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
@@ -183,29 +187,32 @@ def load_usage(
     ids = "event_id" in present
     key_hash = "CASE WHEN event_id IS NOT NULL THEN hash(event_id) END" if ids else f"hash({text})"
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
+    flags = bad_flags(labelled) if checks_first else []
+    guards = [] if checks_first else checks
     # One read of the staged file (a CSV file is read again for each query over its view)
-    # finds everything the insert needs to know first, for the fields the file has (an
-    # aggregate takes its time even over nulls). Distinct ids and rows are counted by their
-    # 64-bit hashes, much faster than by their text: a collision only makes the insert number
-    # rows that it did not have to.
+    # finds what the insert needs to know first, for the fields the file has (an aggregate
+    # takes its time even over nulls). Distinct ids and rows are counted by their 64-bit
+    # hashes, much faster than by their text: a collision only makes the insert number rows
+    # that it did not have to.
     try:
         scanned = db.one(
             f"""SELECT count(*), count(event_id), count(DISTINCT {key_hash}),
-                {users}, list(DISTINCT {bucket}), {", ".join(bad_flags(labelled))}
+                {", ".join([users, f"list(DISTINCT {bucket})", *flags])}
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
         raise read_error(file, exc) from exc
     assert scanned is not None
     read, with_id, distinct_keys, found_users, buckets = scanned[:5]
-    refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[5:])
+    if checks_first:
+        refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[5:])
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
     if found_users:
         db.insert_arrow("_valuegap_pseudonyms", pa.table({
             "user": found_users, "pseudonym": [pseudonymise(u) for u in found_users]}))  # fmt: skip
-    prepare_rates(db, lookup, buckets or [])
+    pricing = prepare_rates(db, lookup, buckets or [])
     keyed = []  # each branch only when the file has such events: each reads the file
     if with_id or not read:
         keyed.append(
@@ -224,42 +231,54 @@ def load_usage(
         keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
             FROM (SELECT *, md5({text}) AS content_hash
                   FROM {USAGE_STAGE} WHERE event_id IS NULL)""")
-    tokens = ", ".join(f"coalesce(CAST({f} AS BIGINT), 0) AS {f}" for f in TOKEN_FIELDS)
-    # One statement from the staged file to the ledger. An event id is the key; identical rows
-    # without one are numbered, so that re-ingesting a file adds nothing and identical calls
-    # still count.
-    with db.unordered():
-        added = db.one(
-            f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
-                response_model, {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency,
-                computed_cost, price_source, api_key, team, initiative, user_pseudonym, tags)
-            WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
-            ), new AS (
-                SELECT * FROM keyed ANTI JOIN usage_events USING (event_key)
-                {
-                "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
-                if ids and distinct_keys < with_id
-                else ""
-            }
-            ), e0 AS (
-                SELECT event_key, {as_utc("timestamp")} AS ts, lower(provider) AS provider,
-                    request_model, response_model, {tokens},
-                    {as_decimal("cost")} AS reported_cost,
-                    CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END
-                        AS reported_currency,
-                    api_key, team, initiative, "user",
-                    CASE WHEN tags <> '{{}}' THEN {_TAGS} END AS tags
-                FROM new
+    tokens = ", ".join(_guarded(f"coalesce(TRY_CAST({f} AS BIGINT), 0)", guards, f) + f" AS {f}"
+                       for f in TOKEN_FIELDS)  # fmt: skip
+    currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
+    # Both timestamp checks hold exactly when it converts to null.
+    ts = as_utc("timestamp") if checks_first else fail_if_null(as_utc("timestamp"))
+    # One statement from the staged file to the ledger. Every row is checked as it is
+    # converted (unless the checks came first), before those already stored are left out.
+    # An event id is the key; identical rows without one are numbered, so that re-ingesting
+    # a file adds nothing and identical calls still count.
+    try:
+        with db.unordered():
+            added = db.one(
+                f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider,
+                    request_model, response_model, {", ".join(TOKEN_FIELDS)}, reported_cost,
+                    reported_currency, computed_cost, price_source, api_key, team, initiative,
+                    user_pseudonym, tags)
+                WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
+                ), checked AS (
+                    SELECT event_key, {ts} AS ts, lower(provider) AS provider,
+                        {_guarded("request_model", guards, "request_model")} AS request_model,
+                        response_model, {tokens},
+                        {_guarded(as_decimal("cost"), guards, "cost")} AS reported_cost,
+                        {_guarded(currency, guards, "currency")} AS reported_currency,
+                        api_key, team, initiative, "user",
+                        {
+                    _guarded(f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END", guards, "request_tags")
+                } AS tags
+                    FROM keyed
+                ), new AS (
+                    SELECT * FROM checked ANTI JOIN usage_events USING (event_key)
+                    {
+                    "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
+                    if ids and distinct_keys < with_id
+                    else ""
+                }
+                )
+                SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
+                    {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost,
+                    e.reported_currency, {pricing.cost}, {pricing.source}, e.api_key, e.team,
+                    e.initiative, p.pseudonym, e.tags
+                FROM (SELECT e0.*, {EVENT_KEYS} FROM new e0) e
+                LEFT JOIN _valuegap_pseudonyms p USING ("user")
+                {pricing.joins}""",
+                [ingest_id, source],
             )
-            SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
-                {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost, e.reported_currency,
-                {COMPUTED_COST}, {PRICE_SOURCE}, e.api_key, e.team, e.initiative, p.pseudonym,
-                e.tags
-            FROM (SELECT e0.*, {EVENT_KEYS} FROM e0) e
-            LEFT JOIN _valuegap_pseudonyms p USING ("user")
-            {JOINS}""",
-            [ingest_id, source],
-        )
+    except duckdb.InvalidInputException as exc:
+        raise_if_broken(file, exc)
+        raise
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
