@@ -13,8 +13,8 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
-    fail_if,
     fail_if_null,
+    guarded,
     literal,
     quote,
     raise_if_broken,
@@ -96,12 +96,10 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
 
 def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]) -> str:
     """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
-    value = quote(name)
-    if column.type in ("timestamp", "decimal"):  # its checks hold exactly when it is null
-        guarded = fail_if_null(converted)
-        return guarded if column.required else f"CASE WHEN {value} IS NOT NULL THEN {guarded} END"
-    broken = [c.condition.replace("{v}", value) for c in checks if c.column == name]
-    return fail_if(" OR ".join(f"({b})" for b in broken), converted) if broken else converted
+    if column.type not in ("timestamp", "decimal"):
+        return guarded(converted, checks, name)
+    checked = fail_if_null(converted)  # its checks hold exactly when it converts to null
+    return checked if column.required else f"CASE WHEN {quote(name)} IS NOT NULL THEN {checked} END"
 
 
 def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> list[Check]:

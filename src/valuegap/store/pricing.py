@@ -16,8 +16,9 @@ reasoning token costs than the input or output token it is part of, so that the 
 Products of DECIMAL(38, 18) are 128-bit and slow; so each rate is also kept in whole
 pico-dollars (BIGINT) when it is one, and events whose rates and token counts are all small
 enough for that sum to fit 64 bits are priced in integers, ten times faster, then scaled back:
-the same exact cost. Catalogue prices are at most six decimals per million tokens, so whole
-pico-dollars per token; an override with more decimals is priced in DECIMAL.
+the same exact cost. Nearly all catalogue prices have at most six decimals per million tokens,
+so whole pico-dollars per token; any other price (a catalogue price with a binary float's
+digits, an override with more decimals) is priced in DECIMAL.
 """
 
 from __future__ import annotations

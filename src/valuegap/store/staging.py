@@ -85,6 +85,13 @@ def fail_if(condition: str, sql: str) -> str:
     return f"CASE WHEN {condition} THEN {_FAIL} ELSE {sql} END"
 
 
+def guarded(sql: str, checks: Sequence[Check], column: str) -> str:
+    """``sql``, except that the statement fails where the staged ``column`` breaks one of its
+    ``checks``."""
+    broken = [c.condition.replace("{v}", quote(c.column)) for c in checks if c.column == column]
+    return fail_if(" OR ".join(f"({b})" for b in broken), sql) if broken else sql
+
+
 def fail_if_null(sql: str) -> str:
     """``sql``, except that the statement fails where it is null (a conversion's own null
     check: no second conversion)."""

@@ -5,7 +5,7 @@ them. A file with a bad value is read once more, to name its rows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,8 +23,8 @@ from valuegap.store.staging import (
     as_decimal,
     as_utc,
     bad_flags,
-    fail_if,
     fail_if_null,
+    guarded,
     literal,
     quote,
     raise_if_broken,
@@ -155,12 +155,6 @@ _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a f
 )  # fmt: skip
 
 
-def _guarded(sql: str, checks: Sequence[Check], *columns: str) -> str:
-    """``sql``, unless a row breaks a check on one of the staged ``columns``."""
-    broken = [c.condition.replace("{v}", quote(c.column)) for c in checks if c.column in columns]
-    return fail_if(" OR ".join(f"({b})" for b in broken), sql) if broken else sql
-
-
 def load_usage(
     db: Database,
     file: str,
@@ -231,7 +225,7 @@ def load_usage(
         keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
             FROM (SELECT *, md5({text}) AS content_hash
                   FROM {USAGE_STAGE} WHERE event_id IS NULL)""")
-    tokens = ", ".join(_guarded(f"coalesce(TRY_CAST({f} AS BIGINT), 0)", guards, f) + f" AS {f}"
+    tokens = ", ".join(guarded(f"coalesce(TRY_CAST({f} AS BIGINT), 0)", guards, f) + f" AS {f}"
                        for f in TOKEN_FIELDS)  # fmt: skip
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
     # Both timestamp checks hold exactly when it converts to null.
@@ -250,13 +244,13 @@ def load_usage(
                 WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
                 ), checked AS (
                     SELECT event_key, {ts} AS ts, lower(provider) AS provider,
-                        {_guarded("request_model", guards, "request_model")} AS request_model,
+                        {guarded("request_model", guards, "request_model")} AS request_model,
                         response_model, {tokens},
-                        {_guarded(as_decimal("cost"), guards, "cost")} AS reported_cost,
-                        {_guarded(currency, guards, "currency")} AS reported_currency,
+                        {guarded(as_decimal("cost"), guards, "cost")} AS reported_cost,
+                        {guarded(currency, guards, "currency")} AS reported_currency,
                         api_key, team, initiative, "user",
                         {
-                    _guarded(f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END", guards, "request_tags")
+                    guarded(f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END", guards, "request_tags")
                 } AS tags
                     FROM keyed
                 ), new AS (
