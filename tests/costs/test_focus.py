@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import gzip
 import shutil
 from decimal import Decimal
@@ -107,24 +108,6 @@ def test_one_bad_value_refuses_the_file_and_names_it(ledger: Ledger, tmp_path: P
     assert ledger.cost_report(["provider"]) == []
 
 
-def test_tags_that_are_not_json_are_named(ledger: Ledger, tmp_path: Path) -> None:
-    import csv
-
-    source = DATA / "focus-1.2-minimal.csv"
-    with source.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    column = [c.lower() for c in rows[0]].index("tags")
-    rows[2][column] = "not json"
-    path = tmp_path / "bad-tags.csv"
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-    with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([path])
-    [problem] = refused.value.problems
-    assert problem.where == f"{path}, row 2, column '{rows[0][column]}'"
-    assert problem.value == "not json"
-
-
 @pytest.mark.parametrize(
     ("column", "bad", "message"),
     [
@@ -135,13 +118,12 @@ def test_tags_that_are_not_json_are_named(ledger: Ledger, tmp_path: Path) -> Non
         ("ChargeCategory", "Refund", "must be one of Usage, Purchase"),
         ("ListCost", "n/a", "is not a decimal number"),
         ("ProviderName", "", "is required; the value is empty"),
+        ("Tags", "not json", "is not a JSON object"),
     ],
 )
 def test_each_check_refuses_the_file(
     ledger: Ledger, tmp_path: Path, column: str, bad: str, message: str
 ) -> None:
-    import csv
-
     with (DATA / "focus-1.2-minimal.csv").open(newline="") as handle:
         rows = list(csv.reader(handle))
     rows[3][rows[0].index(column)] = bad
@@ -153,6 +135,7 @@ def test_each_check_refuses_the_file(
     [problem] = refused.value.problems
     assert problem.where == f"{path}, row 3, column '{column}'"
     assert problem.message.startswith(message)
+    assert problem.value == (bad or None)
     assert ledger.cost_report(["provider"]) == []
 
 
