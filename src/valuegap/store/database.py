@@ -25,7 +25,6 @@ class Database:
         self._con = connection
         self.path = path
         self._depth = 0
-        self._reset_after_rollback: list[str] = []  # settings a failed statement kept
         # Small reads that every decision needs (users, policies, an initiative, the audit
         # head). Any write and any failed transaction forget them all. Shared by every handle
         # on the same file in this process, as DuckDB shares the database itself.
@@ -137,8 +136,10 @@ class Database:
             self._cache.clear()  # it may hold what the failed transaction wrote (an audit head)
             with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
                 self._con.rollback()
-            while self._reset_after_rollback:
-                self._con.execute(f"RESET {self._reset_after_rollback.pop()}")
+            # A statement that failed in ``unordered`` left its setting: an aborted
+            # transaction takes no setting until it is rolled back.
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("RESET preserve_insertion_order")
             raise
         finally:
             self._depth = 0
@@ -156,10 +157,8 @@ class Database:
         try:
             yield
         finally:
-            try:
+            with contextlib.suppress(duckdb.TransactionException):  # see transaction()
                 self._con.execute("RESET preserve_insertion_order")
-            except duckdb.TransactionException:  # aborted: reset once it is rolled back
-                self._reset_after_rollback.append("preserve_insertion_order")
 
     def execute(
         self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False

@@ -98,8 +98,8 @@ def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]
     """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
     if column.type not in ("timestamp", "decimal"):
         return guarded(converted, checks, name)
-    checked = fail_if_null(converted)  # its checks hold exactly when it converts to null
-    return checked if column.required else f"CASE WHEN {quote(name)} IS NOT NULL THEN {checked} END"
+    # its checks hold exactly when it converts to null
+    return fail_if_null(converted, unless_null=None if column.required else quote(name))
 
 
 def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> list[Check]:

@@ -92,10 +92,16 @@ def guarded(sql: str, checks: Sequence[Check], column: str) -> str:
     return fail_if(" OR ".join(f"({b})" for b in broken), sql) if broken else sql
 
 
-def fail_if_null(sql: str) -> str:
-    """``sql``, except that the statement fails where it is null (a conversion's own null
-    check: no second conversion)."""
-    return f"coalesce({sql}, {_FAIL})"
+def fail_if_null(converted: str, *, unless_null: str | None = None) -> str:
+    """``converted``, except that the statement fails where it is null, unless the value it
+    converts, ``unless_null``, is null too (an optional value): for checks that hold exactly
+    when a conversion gives null, without converting twice as a CASE on them would."""
+    checked = f"coalesce({converted}, {_FAIL})"
+    return (
+        checked
+        if unless_null is None
+        else f"CASE WHEN {unless_null} IS NOT NULL THEN {checked} END"
+    )
 
 
 def raise_if_broken(file: str, exc: duckdb.Error) -> None:
@@ -104,23 +110,16 @@ def raise_if_broken(file: str, exc: duckdb.Error) -> None:
         raise BrokenRow(file) from exc
 
 
-def bad_flags(checks: Sequence[Check]) -> list[str]:
-    """SQL aggregates, one per check, true when some row breaks it."""
-    return [f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks]
-
-
 def first_bad_rows(
-    db: Database, table: str, checks: list[Check], flagged: Sequence[bool | None] | None = None
+    db: Database, table: str, checks: list[Check]
 ) -> list[tuple[Check, int, object]]:
     """One scan for all checks: the first bad row of each, with its value. A table without
-    ``_row`` is scanned once to see whether anything is bad (unless ``flagged`` gives what
-    ``bad_flags`` found in a scan the caller made anyway), and numbered only if so."""
-    if not checks or (flagged is not None and not any(flagged)):
+    ``_row`` is scanned once to see whether anything is bad, and numbered only if so."""
+    if not checks:
         return []
     if not any(r["column_name"] == "_row" for r in db.all(f"DESCRIBE {table}")):
-        if flagged is None:
-            flagged = db.one(f"SELECT {', '.join(bad_flags(checks))} FROM {table}") or ()
-        if not any(flagged):
+        flags = ", ".join(f"bool_or({c.condition.replace('{v}', quote(c.column))})" for c in checks)
+        if not any(db.one(f"SELECT {flags} FROM {table}") or ()):
             return []
         db.execute(
             f"CREATE OR REPLACE TEMP TABLE {NUMBERED} AS "
@@ -139,15 +138,9 @@ def first_bad_rows(
     return found
 
 
-def refuse_bad_rows(
-    db: Database,
-    table: str,
-    file: str,
-    checks: list[Check],
-    flagged: Sequence[bool | None] | None = None,
-) -> None:
+def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) -> None:
     """Raise ``IngestError`` naming, in row order, the first bad row of each check."""
-    found = sorted(first_bad_rows(db, table, checks, flagged), key=lambda bad: bad[1])
+    found = sorted(first_bad_rows(db, table, checks), key=lambda bad: bad[1])
     problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
                 for check, row, value in found]  # fmt: skip
     if problems:

@@ -22,7 +22,6 @@ from valuegap.store.staging import (
     Staged,
     as_decimal,
     as_utc,
-    bad_flags,
     fail_if_null,
     guarded,
     literal,
@@ -181,7 +180,8 @@ def load_usage(
     ids = "event_id" in present
     key_hash = "CASE WHEN event_id IS NOT NULL THEN hash(event_id) END" if ids else f"hash({text})"
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
-    flags = bad_flags(labelled) if checks_first else []
+    if checks_first:
+        refuse_bad_rows(db, USAGE_STAGE, file, labelled)
     guards = [] if checks_first else checks
     # One read of the staged file (a CSV file is read again for each query over its view)
     # finds what the insert needs to know first, for the fields the file has (an aggregate
@@ -191,15 +191,13 @@ def load_usage(
     try:
         scanned = db.one(
             f"""SELECT count(*), count(event_id), count(DISTINCT {key_hash}),
-                {", ".join([users, f"list(DISTINCT {bucket})", *flags])}
+                {users}, list(DISTINCT {bucket})
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
         raise read_error(file, exc) from exc
     assert scanned is not None
-    read, with_id, distinct_keys, found_users, buckets = scanned[:5]
-    if checks_first:
-        refuse_bad_rows(db, USAGE_STAGE, file, labelled, flagged=scanned[5:])
+    read, with_id, distinct_keys, found_users, buckets = scanned
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
@@ -228,8 +226,10 @@ def load_usage(
     tokens = ", ".join(guarded(f"coalesce(TRY_CAST({f} AS BIGINT), 0)", guards, f) + f" AS {f}"
                        for f in TOKEN_FIELDS)  # fmt: skip
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
-    # Both timestamp checks hold exactly when it converts to null.
-    ts = as_utc("timestamp") if checks_first else fail_if_null(as_utc("timestamp"))
+    # The timestamp and cost checks hold exactly when their conversions give null.
+    ts, cost = as_utc("timestamp"), as_decimal("cost")
+    if not checks_first:
+        ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
     # One statement from the staged file to the ledger. Every row is checked as it is
     # converted (unless the checks came first), before those already stored are left out.
     # An event id is the key; identical rows without one are numbered, so that re-ingesting
@@ -246,7 +246,7 @@ def load_usage(
                     SELECT event_key, {ts} AS ts, lower(provider) AS provider,
                         {guarded("request_model", guards, "request_model")} AS request_model,
                         response_model, {tokens},
-                        {guarded(as_decimal("cost"), guards, "cost")} AS reported_cost,
+                        {cost} AS reported_cost,
                         {guarded(currency, guards, "currency")} AS reported_currency,
                         api_key, team, initiative, "user",
                         {
