@@ -21,7 +21,7 @@ def usage_csv(path: Path, rows: int, start: int = 0) -> None:
                 TIMESTAMP '2025-01-01' + INTERVAL (i % 31536000) SECOND AS timestamp,
                 {providers}[1 + i % 5] AS provider, {models}[1 + i % 5] AS request_model,
                 100 + (i * 7919) % 4000 AS input_tokens, 10 + (i * 104729) % 900 AS output_tokens,
-                (i * 31) % 200 AS cache_read_tokens,
+                (i * 31) % 100 AS cache_read_tokens,  -- a part of the input tokens
                 'team-' || (i % 12) AS team, 'key-' || (i % 40) AS api_key,
                 ['loc-qa', 'doc-classifier', 'code-review', 'none'][1 + i % 4] AS initiative,
                 'user' || (i % 5000) || '@example.com' AS "user"

@@ -39,6 +39,17 @@ def ledger(db_path: Path, clock: SteppingClock) -> Iterator[Ledger]:
         yield opened
 
 
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo ledger, built once: tests read it and never change it (copy it to change)."""
+    from valuegap.demo import build_demo
+    from valuegap.settings import Settings
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(Settings(db=path), actor="you")
+    return path
+
+
 @pytest.fixture
 def example_portfolio() -> Path:
     return EXAMPLES / "portfolio.yaml"

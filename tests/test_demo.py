@@ -12,14 +12,6 @@ from valuegap.errors import ConfigError
 from valuegap.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built once for the module: tests read it and never change it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(Settings(db=path), actor="you")
-    return path
-
-
 def test_demo_covers_every_stage_and_four_business_units(demo: Path) -> None:
     with Ledger.open(demo, actor="you") as ledger:
         initiatives = {i.id: i for i in ledger.initiatives()}

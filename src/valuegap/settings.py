@@ -8,11 +8,13 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from valuegap.costs.focus import COST_COLUMNS
+from valuegap.costs.providers import TokenService
+from valuegap.costs.usage import TokenCounts
 from valuegap.errors import ConfigError
 
 CONFIG_FILE = "valuegap.toml"
@@ -43,6 +45,20 @@ class Settings:
     count_uncaptured_capacity: bool = False
     """Count the value of hours saved that were not captured (neither redeployed nor a cost
     reduced). By default only captured hours are realised value."""
+    provider_aliases: dict[str, str] = field(default_factory=dict)
+    """Usage providers the price catalogue does not know, as the provider they stand for:
+    ``{"my-gateway" = "openai"}``. Without one, such usage is unpriced, never guessed."""
+    token_services: tuple[TokenService, ...] = ()
+    """FOCUS services that bill a usage provider's tokens, tried before the defaults
+    (``[[token_services]]`` with ``invoice_provider``, ``service`` and ``usage_provider``)."""
+    token_counts: dict[str, TokenCounts] = field(default_factory=dict)
+    """Per usage source (``otel``, ``litellm``, ``csv``, or an OpenTelemetry instrumentation
+    scope's name): whether cache and reasoning tokens are included in input and output tokens
+    (the default) or counted separately."""
+    person_attributes: tuple[str, ...] = ()
+    """More attribute names that identify a person (besides OpenTelemetry's ``user.*``,
+    ``enduser.*`` and ``client.address``, and LiteLLM's ``user`` and ``end_user``): their values
+    are pseudonymised before anything is written."""
 
     def __post_init__(self) -> None:
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
@@ -69,6 +85,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in fields(Settings)}
+_TABLES = {"provider_aliases", "token_services", "token_counts", "person_attributes"}
 
 
 def load_settings(
@@ -91,7 +108,7 @@ def load_settings(
         config_file = Path(CONFIG_FILE)
     if config_file is not None:
         values.update(_read_config_file(config_file))
-    for key in _KEYS:
+    for key in _KEYS - _TABLES:
         if (value := env.get(ENV_PREFIX + key.upper())) not in (None, ""):
             values[key] = value
     values.update({k: v for k, v in (flags or {}).items() if v is not None and k in _KEYS})
@@ -112,9 +129,44 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             f"the settings are {', '.join(sorted(_KEYS))}"
         )
     for key, value in data.items():
-        if not isinstance(value, str | int | float | bool):
+        if key in _TABLES:
+            data[key] = _table(path, key, value)
+        elif not isinstance(value, str | int | float | bool):
             raise ConfigError(f"{path}: {key} must be a string or a number (found {value!r})")
     return data
+
+
+def _table(path: Path, key: str, value: Any) -> Any:
+    """A setting that is a table or a list in ``valuegap.toml``, in its type."""
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"{path}: {key} must be {expected} (found {value!r})")
+
+    if key == "person_attributes":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise fail('a list of attribute names, e.g. ["employee.id"]')
+        return tuple(v.strip().lower() for v in value)
+    if key == "provider_aliases":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and v.strip() for v in value.values()
+        ):
+            raise fail('a table of provider names, e.g. {"my-gateway" = "openai"}')
+        return {k.strip().lower(): v.strip().lower() for k, v in value.items()}
+    if key == "token_services":
+        names = {"invoice_provider", "service", "usage_provider"}
+        if not isinstance(value, list) or not all(
+            isinstance(v, dict) and set(v) == names and all(isinstance(x, str) for x in v.values())
+            for v in value
+        ):
+            raise fail("a list of tables, each with invoice_provider, service and usage_provider")
+        return tuple(TokenService(**v) for v in value)
+    if not isinstance(value, dict) or not all(
+        isinstance(v, dict) and set(v) <= {"cache", "reasoning"}
+        and set(v.values()) <= {"included", "separate"}
+        for v in value.values()
+    ):  # fmt: skip
+        raise fail('tables of cache and reasoning, each "included" or "separate"')
+    return {source: TokenCounts(**counts) for source, counts in value.items()}
 
 
 def _typed(name: str, value: Any, kind: type) -> Any:

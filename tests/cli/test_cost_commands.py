@@ -27,7 +27,8 @@ def test_ingest_rules_and_report_from_the_command_line(
     rows = {r["initiative"]: r for r in json.loads(report.stdout)}
     # loc-qa: 1100.25 tagged GPU hours - 50.00 credit; the rest is unallocated.
     assert rows["loc-qa"] == {"initiative": "loc-qa", "category": "infrastructure",
-                              "cost": "1050.25", "currency": "USD"}  # fmt: skip
+                              "cost": "1050.25", "estimated": "0", "usage_cost": "0",
+                              "currency": "USD"}  # fmt: skip
     assert rows["(unallocated)"]["cost"] == "357.4575"  # 300 + 45.10 + 12.34 + 0.0175 usage
 
 
@@ -41,4 +42,4 @@ def test_bad_rows_exit_1_with_file_row_column(run: Run, tmp_path: Path) -> None:
 
 def test_unknown_report_dimension(run: Run) -> None:
     result = run("report", "costs", "--by", "colour")
-    assert result.exit_code == 1 and "--by: must be one of" in result.stderr
+    assert result.exit_code == 1 and "by: must be one of" in result.stderr

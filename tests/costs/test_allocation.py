@@ -84,18 +84,19 @@ def allocated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
 
 def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> None:
     totals = {r["initiative"]: r["cost"] for r in allocated.cost_report(["initiative"])}
-    # By hand (USD). Shares are kept to 9 decimal places and add up to exactly 1; the last
-    # initiative by name takes the remainder (1/3 -> 0.333333333, 0.333333333, 0.333333334).
-    #  loc-qa         = 1000 (tagged) + 900 x 3000/4000 tokens + 100 x 0.333333333 (even)
+    # By hand (USD). A split divides the amount at ten decimal places; the unit left over
+    # goes to the largest remainder, ties to the first name (100 / 3 -> 33.3333333334 for
+    # doc-classifier, 33.3333333333 for loc-qa and refund-agent).
+    #  loc-qa         = 1000 (tagged) + 900 x 3000/4000 tokens + 33.3333333333 (even)
     #                   + 250 x 0.4 (fixed) + 2 x 1.00 (its own usage events)
-    #                 = 1000 + 675 + 33.3333333 + 100 + 2 = 1810.3333333
-    #  doc-classifier = 900 x 1000/4000 + 100 x 0.333333333 + 1.00 = 259.3333333
-    #  refund-agent   = 100 x 0.333333334 + 250 x 0.6 = 183.3333334
+    #                 = 1000 + 675 + 33.3333333333 + 100 + 2 = 1810.3333333333
+    #  doc-classifier = 900 x 1000/4000 + 33.3333333334 + 1.00 = 259.3333333334
+    #  refund-agent   = 33.3333333333 + 250 x 0.6 = 183.3333333333
     #  unallocated    = 77.77 (untagged EC2) + 22.23 (a tag no rule matches) = 100
     assert totals == {
-        "loc-qa": Decimal("1810.3333333"),
-        "doc-classifier": Decimal("259.3333333"),
-        "refund-agent": Decimal("183.3333334"),
+        "loc-qa": Decimal("1810.3333333333"),
+        "doc-classifier": Decimal("259.3333333334"),
+        "refund-agent": Decimal("183.3333333333"),
         "(unallocated)": Decimal("100"),
     }
     assert sum(totals.values()) == Decimal("2353")  # nothing lost or made up: 2350 + 3 x 1.00
@@ -104,7 +105,7 @@ def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> 
 def test_business_units_follow_the_initiatives(allocated: Ledger) -> None:
     units = {r["business_unit"]: r["cost"] for r in allocated.cost_report(["business_unit"])}
     assert units["(unallocated)"] == Decimal("100")
-    assert units["marketing"] == Decimal("1810.3333333")
+    assert units["marketing"] == Decimal("1810.3333333333")
 
 
 def test_changing_the_rules_recomputes(allocated: Ledger, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +70,63 @@ def test_gzip_and_parquet_read_the_same(ledger: Ledger, tmp_path: Path) -> None:
     assert csv_result.rows_added == 300
     [again] = ledger.ingest_focus([parquet])
     assert (again.rows_read, again.rows_added) == (300, 0)  # the same lines: not counted twice
+
+
+def test_the_same_lines_in_any_format_and_spelling_are_the_same_lines(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    export = tmp_path / "e.csv"
+    write_aws_export(export, rows=20_000)
+    [first] = ledger.ingest_focus([export])
+    assert first.rows_added == 20_000
+    total = by(ledger, "provider")
+    con = duckdb.connect()
+    # Typed Parquet: timestamps as instants, costs as doubles, tags as JSON: how a provider's
+    # own Parquet export stores them.
+    typed = tmp_path / "typed.parquet"
+    con.execute(f"COPY (SELECT * REPLACE (CAST(ChargePeriodStart AS TIMESTAMPTZ) AS "
+                f"ChargePeriodStart, CAST(BilledCost AS DOUBLE) AS BilledCost) FROM "
+                f"read_csv('{export}', nullstr = ['NULL', ''])) TO '{typed}'")  # fmt: skip
+    packed = tmp_path / "e.csv.gz"
+    with export.open("rb") as source, gzip.open(packed, "wb") as target:
+        shutil.copyfileobj(source, target)
+    # The same export spelled otherwise: instants with an offset, costs with a trailing zero,
+    # tags in another order.
+    respelled = tmp_path / "respelled.csv"
+    with export.open(newline="") as source, respelled.open("w", newline="") as target:
+        reader, writer = csv.reader(source), csv.writer(target)
+        header = next(reader)
+        writer.writerow(header)
+        at = {name: header.index(name) for name in header}
+        for row in reader:
+            for name in ("BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd"):
+                row[at[name]] = row[at[name]].rstrip("Z") + "+00:00"
+            for name in ("BilledCost", "EffectiveCost"):
+                row[at[name]] = row[at[name]] + "0" if "." in row[at[name]] else row[at[name]]
+            tags = row[at["Tags"]]
+            if tags not in ("", "NULL"):
+                row[at["Tags"]] = json.dumps(dict(reversed(json.loads(tags).items())))
+            writer.writerow(row)
+    for copy in (typed, packed, respelled):
+        [again] = ledger.ingest_focus([copy])
+        assert (again.rows_read, again.rows_added) == (20_000, 0), copy.name
+    assert by(ledger, "provider") == total
+
+
+def test_lines_of_equal_values_in_one_file_are_each_a_charge(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = tmp_path / "twice.csv"
+    header = ("BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,"
+              "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,"
+              "ServiceName,ServiceCategory")  # fmt: skip
+    line = "acct,USD,2025-05-01{z},2025-05-01{z},2025-05-02{z},Usage,5.0,5.0,AWS,S3,Storage"
+    # Two charges of equal values, spelled two ways (an exporter's quirk), and a third.
+    path.write_text("\n".join([header, line.format(z="T00:00:00Z"), line.format(z=" 00:00:00"),
+                               line.format(z="T00:00:00Z")]) + "\n")  # fmt: skip
+    assert ledger.ingest_focus([path])[0].rows_added == 3
+    assert ledger.ingest_focus([path])[0].rows_added == 0
+    assert by(ledger, "provider") == {"AWS": Decimal("15")}
 
 
 def test_focus_13_provider_column(ledger: Ledger, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from valuegap import Ledger
 HEADER = (
     "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
     "ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,ServiceCategory"
-)
+)  # the OpenAI invoice: every OpenAI service is token spend
 
 
 def _spans(path: Path, month: int, input_tokens: int) -> None:
@@ -51,3 +51,50 @@ def test_gaps_beyond_the_tolerance_are_flagged(ledger: Ledger, tmp_path: Path) -
         -0.2,
         "gap",
     )
+
+
+AZURE = (
+    "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
+    "ChargeCategory,BilledCost,EffectiveCost,ListCost,ProviderName,ServiceName,ServiceCategory,"
+    "InvoiceId\n"
+    "ea,USD,2025-05-01,2025-05-01,2025-06-01,Usage,22.50,22.50,25.00,Microsoft,"
+    "Azure OpenAI Service,AI and Machine Learning,G-0501\n"
+    "ea,USD,2025-05-01,2025-05-01,2025-06-01,Usage,300.00,300.00,300.00,Microsoft,"
+    "Azure AI Document Intelligence,AI and Machine Learning,G-0501\n"
+)
+
+
+def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    bill = tmp_path / "azure.csv"
+    bill.write_text(AZURE)
+    ledger.ingest_focus([bill])
+    spans = tmp_path / "spans.jsonl"
+    when = int(datetime(2025, 5, 5, tzinfo=UTC).timestamp() * 1e9)
+    spans.write_text(json.dumps({
+        "traceId": "1" * 32, "spanId": "2" * 16, "startTimeUnixNano": str(when),
+        "attributes": {"gen_ai.provider.name": "azure.ai.openai", "gen_ai.request.model": "gpt-4o",
+                       "gen_ai.usage.input_tokens": 10_000_000,
+                       "gen_ai.usage.cache_read.input_tokens": 2_000_000,
+                       "gen_ai.usage.output_tokens": 0,
+                       "openai.response.service_tier": "priority"},
+    }) + "\n")  # fmt: skip
+    ledger.ingest_usage(spans, "otel")
+    [row] = ledger.reconcile()
+    # Document Intelligence (300) is not token spend: the invoiced side is 22.50 only.
+    assert (row["provider"], row["services"], row["invoice_ids"]) == (
+        "azure", ["Azure OpenAI Service"], ["G-0501"],
+    )  # fmt: skip
+    # gpt-4o on Azure at 2.50 in, 1.25 cached per million: 8 M x 2.50 + 2 M x 1.25 = 22.50.
+    assert (row["invoiced"], row["computed"], row["status"]) == (
+        Decimal("22.50"), Decimal("22.50"), "ok",
+    )  # fmt: skip
+    said = " ".join(row["explanation"])
+    assert "Cache reads were 20.0% and cache writes 0.0% of input tokens" in said
+    assert "1 call ran in the priority tier" in said
+    assert "10.0% below its list cost" in said
+    # The invoice counts once: Document Intelligence stays a line of its own.
+    costs = {r["service"]: r["cost"] for r in ledger.cost_report(["service"])}
+    assert costs == {"Azure OpenAI Service": Decimal("22.5"),
+                     "Azure AI Document Intelligence": Decimal("300"), None: 0}  # fmt: skip

@@ -79,7 +79,7 @@ def test_override_reprices_only_events_from_its_date(ledger: Ledger, tmp_path: P
         output_per_mtok=Decimal("6"),
         valid_from=date(2025, 6, 1),
     )
-    assert repriced == 2
+    assert repriced == 1  # only the call it covers
     after = _computed(ledger)
     old, new = f"t{1:031d}:s{1:015d}", f"t{2:031d}:s{2:015d}"
     assert after[old] == before[old]  # before the override's date: the catalogue price

@@ -93,4 +93,6 @@ def test_payback_cost_per_outcome_and_coverage_by_hand() -> None:
     assert payback_month({}, cost) is None
     assert cost_per_outcome(Decimal(1000), 3) == Decimal("333.33")
     assert cost_per_outcome(Decimal(1000), 0) is None
-    assert coverage(Decimal(300), Decimal(1200)) == 0.25
+    # 300 of a validated initiative in 1,200 of cost; a unit's overhead in credit counts 0.
+    costs = {"tickets": Decimal(300), "other": Decimal(900), "(unit overhead)": Decimal(-50)}
+    assert coverage(costs, {"tickets"}) == 0.25

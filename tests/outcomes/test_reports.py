@@ -75,11 +75,12 @@ basket,2026-01-01,2026-02-01,control,after,50,10.0,4,
 
 def test_coverage_of_a_small_portfolio_by_hand(measured: Ledger) -> None:
     report = measured.portfolio_report(JANUARY)
-    # All AI cost in January: 300 + 200 + 500 unallocated = 1,000. Only "tickets" has a
-    # validated outcome (40 tickets from a system of record, method agreed in advance), so
-    # coverage = 300 / 1,000 = 0.3.
+    # All AI cost in January: 300 + 200 + 500 of the platform unit's own = 1,000; none is
+    # unallocated. Only "tickets" has a validated outcome (40 tickets from a system of record,
+    # method agreed in advance), so coverage = 300 / 1,000 = 0.3.
     assert report["total_cost"] == Decimal("1000.00")
-    assert report["unallocated_cost"] == Decimal("500.00")
+    assert report["unallocated_cost"] == Decimal("0.00")
+    assert report["unit_overhead_cost"] == Decimal("500.00")
     assert report["validated_cost"] == Decimal("300.00")
     assert report["attribution_coverage"] == 0.3
     rows = {r["id"]: r for r in report["initiatives"]}
@@ -95,6 +96,22 @@ def test_coverage_of_a_small_portfolio_by_hand(measured: Ledger) -> None:
     units = {u["business_unit"]: u for u in report["business_units"]}
     assert units["service"]["attribution_coverage"] == 1.0
     assert units["sales"]["attribution_coverage"] == 0.0
+
+
+def test_a_credit_larger_than_the_unallocated_cost_keeps_coverage_within_one(
+    measured: Ledger, tmp_path: Path
+) -> None:
+    credit = _write(tmp_path / "credit.csv", """
+BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,ServiceCategory
+acct,USD,2026-01-01,2026-01-01,2026-02-01,Credit,-900,-900,AWS,Amazon EC2,Compute
+""")  # fmt: skip
+    measured.ingest_focus([credit])
+    report = measured.portfolio_report(JANUARY)
+    # Net, the ledger holds 300 + 200 + 500 - 900 = 100 (300 / 100 would be coverage 3.0).
+    # The untagged credit is unallocated, -900, and counts as zero in coverage:
+    # 300 validated / (300 + 200 + 500 + 0) = 0.3.
+    assert (report["total_cost"], report["unallocated_cost"]) == (100, -900)
+    assert report["attribution_coverage"] == 0.3
 
 
 def test_a_method_agreed_after_measuring_began_is_never_validated(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -82,8 +83,8 @@ def test_focus_line_keys_become_a_uuid_and_an_occurrence(db_path: Path) -> None:
             DATE '2025-01-01', DATE '2025-01-01', DATE '2025-01-02', 'USD', 1.5)"""
     )
     db.close()
-    upgraded = Database.open(db_path, create=False)
-    # The same key as a line staged now with the text 'a line' (staging.content_hash).
+    upgraded = Database.open(db_path, create=False, migrations=MIGRATIONS[:6])
+    # The same key as a line staged then with the text 'a line' (staging.content_hash).
     row = upgraded.one(
         "SELECT line_hash = CAST(md5('a line') AS UUID), occurrence, source_row FROM focus_lines"
     )
@@ -98,3 +99,52 @@ def test_the_text_a_row_is_keyed_by_never_changes(db_path: Path) -> None:
     text = db.one(f"SELECT {row_text(['a', 'b', 'c'])} FROM (SELECT 'x' AS a, NULL AS b, '' AS c)")
     assert text == ("x\x1f\x1e\x1f",)
     db.close()
+
+
+def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: Path) -> None:
+    db = Database.open(db_path, create=True, migrations=MIGRATIONS[:6])
+    # As valuegap stored them before: keyed by the MD5 of their text.
+    db.execute(
+        """INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row,
+            billing_account_id, provider, service_name, service_category, charge_category,
+            billing_period_start, charge_period_start, charge_period_end, billing_currency,
+            billed_cost, effective_cost, tags)
+        VALUES (CAST(md5('any text') AS UUID), 1, 1, 1, 'acct', 'AWS', 'Amazon S3', 'Storage',
+            'Usage', TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-02',
+            'USD', 1.5, 1.5, MAP {'b': '2', 'a': '1'})"""
+    )
+    db.execute(
+        """INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            reasoning_tokens, computed_cost, price_source, tags)
+        VALUES (md5('old text') || '-1', 2, 'csv', TIMESTAMP '2025-01-01 10:00:00', 'openai',
+                'gpt-4o', 1000, 0, 0, 0, 0, 0.0025, 'catalogue', NULL),
+               ('span-1', 3, 'otel', TIMESTAMP '2025-01-01 11:00:00', 'openai', 'gpt-4o',
+                1, 0, 0, 0, 0, 0.0000025, 'catalogue',
+                MAP {'user.email': 'carol@corp', 'service.name': 'qa'})"""
+    )
+    for day, rate in (("2025-01-01", 2), ("2025-06-01", 1)):
+        db.execute("INSERT INTO price_overrides VALUES ('gpt-4o', ?, ?, 8, NULL, NULL, "
+                   "TIMESTAMP '2025-01-01', 'alice')", [day, rate])  # fmt: skip
+    db.execute("INSERT INTO users VALUES ('alice', 'admin', '[]', TIMESTAMP '2025-01-01', 'x')")
+    db.close()
+    from valuegap import Ledger
+
+    with Ledger.open(db_path, actor="alice") as ledger:
+        focus = tmp_path / "focus.csv"
+        focus.write_text(
+            "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,"
+            "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,"
+            'ServiceCategory,Tags\nacct,USD,2025-01-01T00:00:00Z,2025-01-01T00:00:00Z,'
+            '2025-01-02T00:00:00Z,Usage,1.50,1.50,AWS,Amazon S3,Storage,"{""a"": ""1"", '
+            '""b"": ""2""}"\n'
+        )  # fmt: skip
+        assert ledger.ingest_focus([focus])[0].rows_added == 0  # the same line, by its values
+        usage = tmp_path / "usage.csv"
+        usage.write_text("timestamp,provider,model,input_tokens\n"
+                         "2025-01-01 10:00:00,openai,gpt-4o,1000\n")  # fmt: skip
+        assert ledger.ingest_usage(usage, "csv").rows_added == 0
+        tags = ledger._db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
+        assert tags == ({"service.name": "qa"},)  # no person in the tags
+        spans = {(o["valid_from"].isoformat(), o["valid_to"]) for o in ledger.price_overrides()}
+        assert spans == {("2025-01-01", date(2025, 6, 1)), ("2025-06-01", None)}

@@ -65,6 +65,11 @@ def _run(
         total = sum(r.rows_read for r in results)
         rate = total / seconds if seconds > 0 else 0.0
         console.print(f"{total:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s).")
+        for t in (t for r in results for t in r.true_ups):
+            was = ", ".join(f"{a:,.2f} {c}" for c, a in t.estimated.items())
+            now = ", ".join(f"{a:,.2f} {c}" for c, a in t.invoiced.items())
+            console.print(f"True-up: {t.provider} {t.month:%Y-%m}: the invoice ({now}) "
+                          f"replaces the usage estimate ({was}).", markup=False)  # fmt: skip
 
 
 @command(app, "focus")

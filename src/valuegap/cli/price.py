@@ -1,4 +1,4 @@
-"""``valuegap price``: organisation price overrides and what cannot be priced."""
+"""``valuegap price``: organisation price overrides, and what cannot be priced."""
 
 from __future__ import annotations
 
@@ -13,9 +13,19 @@ from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
 app = typer.Typer(help="Token prices: organisation overrides, and usage that cannot be priced.")
 
-Rate = Annotated[Decimal, typer.Option(parser=parse.decimal, help="USD per million tokens.")]
+Rate = Annotated[
+    Decimal, typer.Option(parser=parse.decimal, help="Per million tokens, in --currency.")
+]
 OptionalRate = Annotated[
-    Decimal | None, typer.Option(parser=parse.decimal, help="USD per million tokens.")
+    Decimal | None,
+    typer.Option(parser=parse.decimal, help="Per million tokens, in --currency."),
+]
+From = Annotated[
+    date, typer.Option("--from", parser=parse.iso_date, help="First day it applies (YYYY-MM-DD).")
+]
+Provider = Annotated[
+    str | None,
+    typer.Option(help="Only this provider's calls (e.g. openai, aws.bedrock); default: any."),
 ]
 
 
@@ -24,25 +34,51 @@ def set_(
     model: Annotated[str, typer.Argument(metavar="MODEL")],
     input_per_mtok: Rate,
     output_per_mtok: Rate,
-    valid_from: Annotated[
-        date, typer.Option("--from", parser=parse.iso_date, help="In force from (YYYY-MM-DD).")
-    ],
+    valid_from: From,
+    valid_to: Annotated[
+        date | None,
+        typer.Option("--to", parser=parse.iso_date,
+                     help="First day it no longer applies (default: until further notice)."),
+    ] = None,
+    provider: Provider = None,
+    currency: Annotated[str, typer.Option(help="ISO 4217 code of the rates.")] = "USD",
     cache_read_per_mtok: OptionalRate = None,
     cache_write_per_mtok: OptionalRate = None,
-) -> None:
-    """Set a negotiated or self-hosted price; reprices the usage it covers."""
+) -> None:  # fmt: skip
+    """Set a negotiated or self-hosted price; reprices exactly the calls it covers."""
     with open_ledger() as ledger:
         count = ledger.set_price(
             model, input_per_mtok=input_per_mtok, output_per_mtok=output_per_mtok,
-            valid_from=valid_from, cache_read_per_mtok=cache_read_per_mtok,
-            cache_write_per_mtok=cache_write_per_mtok,
+            valid_from=valid_from, valid_to=valid_to, provider=provider, currency=currency,
+            cache_read_per_mtok=cache_read_per_mtok, cache_write_per_mtok=cache_write_per_mtok,
         )  # fmt: skip
-    typer.echo(f"{model}: priced from {valid_from}; {count:,} events of this model repriced.")
+    until = f" to {valid_to}" if valid_to else ""
+    typer.echo(f"{model}: priced from {valid_from}{until}; {count:,} calls repriced.")
+
+
+@command(app, "unset")
+def unset(
+    model: Annotated[str, typer.Argument(metavar="MODEL")],
+    valid_from: From,
+    provider: Provider = None,
+) -> None:
+    """Remove an organisation price: the calls it covered get their catalogue price back."""
+    with open_ledger() as ledger:
+        count = ledger.unset_price(model, valid_from=valid_from, provider=provider)
+    typer.echo(f"{model}: the price from {valid_from} is removed; {count:,} calls repriced.")
+
+
+@command(app, "refresh")
+def refresh() -> None:
+    """Price every stored call again with the prices and provider aliases in force."""
+    with open_ledger() as ledger:
+        count = ledger.refresh_prices()
+    typer.echo(f"{count:,} calls repriced.")
 
 
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
-    """The organisation's price overrides."""
+    """The organisation's prices, beside the catalogue's price of the same model."""
     with open_ledger() as ledger:
         rows = ledger.price_overrides()
     render.records(rows, fmt, title="Price overrides")
@@ -50,7 +86,8 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 
 @command(app, "unpriced")
 def unpriced(fmt: FormatOption = OutputFormat.table) -> None:
-    """Usage that has no reported cost and no price: never counted as zero silently."""
+    """Usage that has no reported cost and no price, with the reason: never counted as zero
+    silently."""
     with open_ledger() as ledger:
         rows = ledger.unpriced_usage()
     render.records(rows, fmt, title="Unpriced usage")

@@ -33,21 +33,24 @@ def costs(
         str,
         typer.Option(
             help="Comma-separated: initiative, business_unit, category, month, "
-            "provider, service, service_category, model, sub_account, source, "
-            "tag:<key>."
+            "provider, service, service_category, model, sub_account, source, basis "
+            "(invoiced, estimated, manual), tag:<key>."
         ),
     ] = "initiative,month",
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Allocated cost in the reporting currency; unallocated cost is always shown."""
+    """Cost in the reporting currency, each dollar once: invoices, manual costs, and usage no
+    invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
+    always shown."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
     with open_ledger() as ledger:
         rows = ledger.cost_report(keys, start, end)
         unpriced = sum(r["events"] for r in ledger.unpriced_usage())
     if fmt is OutputFormat.table:
-        rows = [{**row, "cost": f"{row['cost']:,.2f}"} for row in rows]
+        money = ("cost", "estimated", "usage_cost")
+        rows = [{k: f"{v:,.2f}" if k in money else v for k, v in row.items()} for row in rows]
     render.records(rows, fmt, title="Costs")
     if unpriced:
         typer.echo(
@@ -64,10 +67,15 @@ def reconcile(
     ] = Decimal("0.05"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Computed usage cost against invoiced FOCUS cost, per provider and month."""
+    """Computed usage cost against the invoiced token services, per provider and month, like
+    for like, with what explains the gap."""
     with open_ledger() as ledger:
         rows = ledger.reconcile(tolerance)
-    render.records(rows, fmt, title="Reconciliation")
+    shown = ["provider", "month", "invoiced", "computed", "gap", "status", "explanation"]
+    if fmt is OutputFormat.table:
+        rows = [{**row, "explanation": " ".join(row["explanation"])} for row in rows]
+    render.records(rows, fmt, columns=shown if fmt is OutputFormat.table else None,
+                   title="Reconciliation")  # fmt: skip
 
 
 @command(app, "initiative")

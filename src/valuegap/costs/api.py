@@ -1,19 +1,20 @@
-"""The cost side of ``Ledger``: ingest, prices, allocation rules, reports, reconciliation.
+"""The cost side of ``Ledger``: ingest, allocation rules, reports, reconciliation.
 
 ``Ledger`` inherits this; it is kept apart so that each file stays about one thing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from valuegap.costs.allocation import DIMENSIONS
+from valuegap.costs.trueup import TrueUp
 from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.store.costs import CostStore
@@ -31,6 +32,7 @@ class IngestResult:
     file: str
     rows_read: int
     rows_added: int
+    true_ups: tuple[TrueUp, ...] = ()
 
     @property
     def rows_skipped(self) -> int:
@@ -50,7 +52,9 @@ class CostsApi:
     _record: Callable[[str, str, str, Any, Any], None]
 
     def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
-        """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing."""
+        """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing. Where
+        a file brings a provider's first invoice lines for a month whose usage was counted
+        as an estimate, the invoice replaces the estimate: a true-up, in the audit log."""
         from valuegap.store.focus import load_focus
 
         return self._checked_ingest("focus", paths, lambda checks_first: self._staged(
@@ -64,40 +68,43 @@ class CostsApi:
         progress: Progress | None = None,
     ) -> IngestResult:
         """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
-        from valuegap.adoption.pseudonyms import load_key, pseudonym
-        from valuegap.costs.pricing import catalogue_rates
-        from valuegap.costs.usage import LITELLM_COLUMNS, otel_events
+        from valuegap.adoption.pseudonyms import PersonData, load_key
+        from valuegap.costs.usage import LITELLM_COLUMNS, TokenCounts, UsageReading, otel_events
         from valuegap.store.staging import stage_file
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
 
         if fmt not in ("otel", "litellm", "csv"):
             raise ValidationError("Unknown usage format.", [
-                Problem("--format", "must be otel, litellm or csv", fmt)])  # fmt: skip
-        key = load_key(self._db.path)
+                Problem("format", "must be otel, litellm or csv", fmt)])  # fmt: skip
+        person = PersonData(load_key(self._db.path), self.settings.person_attributes)
+        counts = self.settings.token_counts
+        pricer = self._pricer()
 
         def load(path: Path, ingest_id: int, checks_first: bool = False) -> tuple[int, int]:
             names: dict[str, str] = {}
+            file_counts = counts.get(fmt, TokenCounts())
             if fmt == "otel":
-                present = stage_events(self._db, _counting(otel_events(path), progress))
+                reading = UsageReading(person, counts, file_counts)
+                present = stage_events(self._db, _counting(otel_events(path, reading), progress))
+                file_counts = TokenCounts()  # counted in as the spans were read
             else:
                 staged = stage_file(self._db, path, numbered=False)
                 columns = LITELLM_COLUMNS if fmt == "litellm" else {}
-                names = {**columns, **(mapping or {})}
+                names = {f: c for f, c in columns.items() if staged.column(c)}  # what it has
+                names.update(mapping or {})
                 present = stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
             return load_usage(
-                self._db,
-                str(path),
-                fmt,
-                ingest_id,
-                lambda person: pseudonym(key, person),
-                catalogue_rates,
-                present,
-                names,
-                checks_first=checks_first,
-            )
+                self._db, str(path), fmt, ingest_id, person, pricer, present, names,
+                file_counts, checks_first=checks_first,
+            )  # fmt: skip
 
         return self._checked_ingest("usage", [path], lambda checks_first: partial(
             load, checks_first=checks_first))[0]  # fmt: skip
+
+    def _pricer(self) -> Any:
+        from valuegap.costs.pricing import Pricer
+
+        return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
@@ -162,58 +169,14 @@ class CostsApi:
                         None,
                         {"file": Path(path).name, "rows_read": read, "rows_added": added},
                     )
+                    if kind == "focus":
+                        results[-1] = self._trued_up(results[-1], ingest_id)
         except IngestError as refused:
             if len(paths) == 1:
                 raise
             raise IngestError(refused.file, refused.problems, files=len(paths)) from None
         drop_stage(self._db)
         return results
-
-    # Prices
-
-    def set_price(
-        self,
-        model: str,
-        *,
-        input_per_mtok: Decimal,
-        output_per_mtok: Decimal,
-        valid_from: date,
-        cache_read_per_mtok: Decimal | None = None,
-        cache_write_per_mtok: Decimal | None = None,
-    ) -> int:
-        """An organisation price for ``model`` from ``valid_from`` on (USD per million tokens);
-        reprices the events it covers. Returns how many events of the model were repriced."""
-        from valuegap.costs.pricing import catalogue_rates
-        from valuegap.store.pricing import reprice
-
-        self._require("cost.write")
-        rates = {"input_per_mtok": input_per_mtok, "output_per_mtok": output_per_mtok,
-                 "cache_read_per_mtok": cache_read_per_mtok,
-                 "cache_write_per_mtok": cache_write_per_mtok}  # fmt: skip
-        problems = [Problem(f"--{k.replace('_', '-')}", "must be a number >= 0", v)
-                    for k, v in rates.items() if v is not None and v < 0]  # fmt: skip
-        if problems:
-            raise ValidationError(f"The price of {model} was not set.", problems)
-        with self._db.transaction():
-            before = self._costs.set_override(model, valid_from, rates, self._now(), self.actor)
-            repriced = reprice(self._db, catalogue_rates, model)
-            self._record(
-                "price.set",
-                "price",
-                f"{model}@{valid_from}",
-                before,
-                {"model": model, "valid_from": valid_from, **rates},
-            )
-        return repriced
-
-    def price_overrides(self) -> list[dict[str, Any]]:
-        self._require("read")
-        return self._costs.overrides()
-
-    def unpriced_usage(self) -> list[dict[str, Any]]:
-        """Usage with no reported cost that the catalogue and overrides cannot price."""
-        self._require("read")
-        return self._costs.unpriced()
 
     def apply_rules(self, path: Path) -> int:
         """Validate and store allocation rules, replacing those in force; return the version."""
@@ -259,88 +222,110 @@ class CostsApi:
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
-        """Allocated cost in the reporting currency, summed by ``by``; unallocated shown."""
-        from valuegap.costs.rollup import DIMENSIONS, rollup
+        """Cost in the reporting currency, each dollar once, summed by ``by``: ``cost``, the
+        part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
+        own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
+        from valuegap.costs.allocation import report
 
         self._require("read")
-        problems = [Problem("--by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
+        problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
-        with self.rollup_base(by) as (summed, initiatives, inputs):
-            result = rollup(summed, initiatives, inputs, by, start, end).to_pyarrow()
-        rows: list[dict[str, Any]] = result.to_pylist()
+        rows = report(self.allocated_parts(by), by, start, end)
         for row in rows:
-            row["cost"] = plain(row["cost"])
+            for name in ("cost", "estimated", "usage_cost"):
+                row[name] = plain(row[name])
             if "month" in row:
                 row["month"] = f"{row['month']:%Y-%m}"
-            row["currency"] = inputs.reporting_currency
+            row["currency"] = self.settings.reporting_currency
         return rows
 
-    @contextmanager
-    def rollup_base(self, by: Sequence[str] = ()) -> Iterator[tuple[Any, Any, Any]]:
-        """The facts summed once by what the rules and ``by`` look at (cached where they
-        live), the initiatives, and the rules, rates and proportional shares to allocate them
-        with."""
+    def allocated_parts(self, by: Sequence[str] = (), tables: Any = None) -> list[Any]:
+        """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
+        at; ``tables``: the facts as Ibis tables where they live (default: this ledger's)."""
+        from valuegap.costs.allocation import allocate
         from valuegap.costs.focus import COST_COLUMNS
-        from valuegap.costs.rollup import summed_lines
+        from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.store.engine import ibis_tables
 
-        tables = ibis_tables(self._db)
+        tables = tables if tables is not None else ibis_tables(self._db)
         rules = self.allocation_rules().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        summed = summed_lines(tables, rules, column, by).cache()
-        try:
-            initiatives = tables["initiatives"]
-            yield summed, initiatives, self.rollup_inputs(summed, initiatives, rules)
-        finally:
-            summed.release()
+        summed = summed_lines(tables, keys_for(rules, by), column).to_pyarrow().to_pylist()
+        return allocate(summed, self.allocation_inputs(summed, rules))
 
-    def rollup_inputs(self, summed: Any, initiatives: Any, rules: Sequence[Any]) -> Any:
-        """Rates and proportional shares for allocating ``summed`` (from ``summed_lines``)."""
+    def allocation_inputs(self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Any]) -> Any:
+        """What allocating ``summed`` needs: rules, the rates of its currencies and months, the
+        initiatives' units, the token services and provider aliases."""
+        from valuegap.costs.allocation import AllocationInputs
         from valuegap.costs.currency import monthly_rates
-        from valuegap.costs.rollup import RollupInputs, currencies, drivers
 
         reporting = self.settings.reporting_currency
-        pairs = [(r["currency"], r["month"])
-                 for r in currencies(summed, reporting).to_pyarrow().to_pylist()
-                 if r["currency"] is not None]  # fmt: skip
-        rates = monthly_rates(pairs, self._costs.rates(), reporting)
-        inputs = RollupInputs(rules, rates, reporting)
-        proportional = [r for r in rules if r.split and r.split.method == "proportional"]
-        if not proportional:
-            return inputs
-        shares = proportional_shares(proportional, drivers(summed, initiatives, inputs))
-        return RollupInputs(rules, rates, reporting, shares)
+        pairs = [(r["currency"], r["month"]) for r in summed
+                 if r["currency"] not in (None, reporting) and r["amount"]]  # fmt: skip
+        return AllocationInputs(
+            rules=rules,
+            rates=monthly_rates(pairs, self._costs.rates(), reporting),
+            reporting_currency=reporting,
+            units={i.id: i.business_unit for i in self._portfolio.initiatives()},
+            token_services=self._token_services(),
+            aliases=self.settings.provider_aliases,
+        )
+
+    def _token_services(self) -> tuple[Any, ...]:
+        """The organisation's token services, then the defaults."""
+        from valuegap.costs.providers import TOKEN_SERVICES
+
+        return (*self.settings.token_services, *TOKEN_SERVICES)
 
     def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[dict[str, Any]]:
-        """Computed usage cost against invoiced FOCUS cost per provider and month."""
-        from valuegap.costs.currency import monthly_rates
+        """Computed usage cost against the invoiced token services, per provider and month,
+        with what explains the gap."""
         from valuegap.costs.reconcile import reconcile
 
         self._require("read")
-        rows = self._costs.reconciliation()
+        invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
+        return reconcile(
+            invoice, usage, self._converter(), self._token_services(),
+            self.settings.provider_aliases, self._costs.overrides(), tolerance,
+            self.settings.reporting_currency,
+        )  # fmt: skip
+
+    def _converter(self) -> Callable[[Decimal, str | None, date], Decimal]:
+        """amount, currency, month -> the amount in the reporting currency."""
+        from valuegap.costs.currency import monthly_rates
+
         reporting = self.settings.reporting_currency
-        rates = monthly_rates([(r["currency"], r["month"]) for r in rows], self._costs.rates(),
-                              reporting)  # fmt: skip
-        return reconcile(rows, rates, reporting, tolerance)
+        table = self._costs.rates()
 
+        def convert(amount: Decimal, currency: str | None, month: date) -> Decimal:
+            if not amount or currency in (None, reporting):
+                return Decimal(amount)
+            assert currency is not None
+            rate = monthly_rates([(currency, month)], table, reporting)[(currency, month)]
+            return Decimal(amount) * rate
 
-def proportional_shares(rules: Sequence[Any], driver_table: Any) -> dict[Any, Any]:
-    """(rule id, month) -> {initiative: share} from the month's driver values."""
-    from valuegap.costs.rules import exact_shares
+        return convert
 
-    found: dict[Any, Any] = {}
-    rows = driver_table.to_pyarrow().to_pylist()
-    for rule in rules:
-        split = rule.split
-        for month in sorted({r["month"] for r in rows}):
-            weights = {r["initiative"]: r[split.driver] for r in rows
-                       if r["month"] == month and r["initiative"] in split.among
-                       and r[split.driver]}  # fmt: skip
-            if weights and sum(weights.values()) > 0:
-                found[(rule.id, month)] = exact_shares(weights)
-    return found
+    def _trued_up(self, result: IngestResult, ingest_id: int) -> IngestResult:
+        """``result`` with the true-ups ingest ``ingest_id`` made, recorded in the audit log."""
+        from valuegap.costs.focus import COST_COLUMNS
+        from valuegap.costs.trueup import true_ups
+
+        column = COST_COLUMNS[self.settings.cost_column]
+        found = true_ups(
+            self._costs.invoice_lines(ingest_id, column), self._costs.invoice_lines(),
+            self._costs.usage_by_month(), self._token_services(), self.settings.provider_aliases,
+        )  # fmt: skip
+        if not found:
+            return result
+        self._record(
+            "costs.true_up", "ingest", str(ingest_id),
+            {"estimated": [t.estimate() for t in found]},
+            {"invoiced": [t.invoice() for t in found]},
+        )  # fmt: skip
+        return replace(result, true_ups=tuple(found))
 
 
 def _counting(

@@ -26,6 +26,7 @@ COLUMNS: tuple[FocusColumn, ...] = (
     FocusColumn("BillingAccountId", "billing_account_id", "text", required=True),
     FocusColumn("SubAccountId", "sub_account_id", "text"),
     FocusColumn("InvoiceIssuerName", "invoice_issuer", "text"),
+    FocusColumn("InvoiceId", "invoice_id", "text"),
     FocusColumn("ServiceName", "service_name", "text", required=True),
     FocusColumn("ServiceCategory", "service_category", "text", required=True),
     FocusColumn("ChargeCategory", "charge_category", "text", required=True),

@@ -10,33 +10,22 @@ catalogue has one, else at the rate of the tokens it is part of):
   + per_request
 
 Tiered prices (a higher rate when a request's input passes a threshold) become one ``Rates`` per
-tier. A model the catalogue does not know, or prices in other units than tokens, is unpriced:
-never zero.
+tier. An event is priced only when the catalogue has its provider and model together: a provider
+the catalogue does not know (unless the organisation maps it to one), a model that is not that
+provider's, or prices in other units than tokens, leave it unpriced, never priced as zero or at
+another provider's price.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 MILLION = Decimal(1_000_000)
-
-# OpenTelemetry's gen_ai.provider.name values -> genai-prices provider ids.
-PROVIDER_ALIASES = {
-    "aws.bedrock": "aws",
-    "azure.ai.openai": "azure",
-    "azure.ai.inference": "azure",
-    "gcp.vertex_ai": "google",
-    "gcp.gemini": "google",
-    "gcp.gen_ai": "google",
-    "x_ai": "x-ai",
-    "xai": "x-ai",
-    "mistral_ai": "mistral",
-    "deepseek": "deepseek",
-}
 
 _KEYS = {  # Rates field -> catalogue price key
     "input": "input_mtok",
@@ -69,14 +58,12 @@ class CatalogueMatch:
 
 
 def catalogue_rates(provider: str | None, model: str, at: datetime) -> CatalogueMatch | None:
-    """The catalogue's token prices for ``model`` at ``at``, or None when it has none."""
-    found = _find(PROVIDER_ALIASES.get(provider or "", provider), model)
-    if found is None:
+    """The catalogue's token prices for ``model`` of ``provider`` (a genai-prices provider id,
+    see ``costs.providers.catalogue_id``) at ``at``, or None when it has none."""
+    found = _prices(provider, model, at)
+    if isinstance(found, str):
         return None
-    provider_info, model_info = found
-    prices = model_info.get_prices(at if at.tzinfo else at.replace(tzinfo=UTC)).__dict__
-    if prices.get("input_mtok") is None and prices.get("output_mtok") is None:
-        return None
+    provider_info, model_info, prices = found
     thresholds = sorted({-1} | {
         tier.start for value in prices.values() for tier in getattr(value, "tiers", ())
     })  # fmt: skip
@@ -91,17 +78,47 @@ def catalogue_rates(provider: str | None, model: str, at: datetime) -> Catalogue
     return CatalogueMatch(provider_info.id, model_info.id, rates)
 
 
+def unpriced_reason(provider: str | None, model: str | None, at: datetime) -> str:
+    """Why the catalogue cannot price ``model`` of ``provider`` at ``at`` (see
+    ``catalogue_rates``), in words that say what to do."""
+    if model is None:
+        return "no model: the event names neither a request nor a response model"
+    found = _prices(provider, model, at)
+    return found if isinstance(found, str) else "the catalogue prices it"
+
+
+def _prices(
+    provider: str | None, model: str, at: datetime
+) -> tuple[Any, Any, dict[str, Any]] | str:
+    """(provider, model, prices) from the catalogue, or why there are none."""
+    if provider is None:
+        return "no provider: the event does not say whose model it is"
+    found = _find(provider, model)
+    if isinstance(found, str):
+        return found
+    provider_info, model_info = found
+    prices = model_info.get_prices(at if at.tzinfo else at.replace(tzinfo=UTC)).__dict__
+    if prices.get("input_mtok") is None and prices.get("output_mtok") is None:
+        return f"the catalogue has no token price for {model} at that time"
+    return provider_info, model_info, prices
+
+
 @functools.lru_cache(maxsize=4096)
-def _find(provider: str | None, model: str) -> tuple[Any, Any] | None:
+def _find(provider: str, model: str) -> tuple[Any, Any] | str:
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
-    for provider_id in (provider, None) if provider else (None,):
-        try:
-            return snapshot.find_provider_model(model, None, provider_id, None)
-        except LookupError:
-            continue
-    return None
+    try:
+        snapshot.find_provider(None, provider, None)
+    except LookupError:
+        return (
+            f"the catalogue does not know the provider {provider!r} (map it to a provider it "
+            "knows in the setting provider_aliases, or set an organisation price)"
+        )
+    try:
+        return snapshot.find_provider_model(model, None, provider, None)
+    except LookupError:
+        return f"the catalogue has no model {model!r} of the provider {provider!r}"
 
 
 def _per_token(price: Any, above: int) -> Decimal | None:
@@ -118,3 +135,91 @@ def _per_token(price: Any, above: int) -> Decimal | None:
 
 def _per_request(price_per_thousand: Any) -> Decimal | None:
     return None if price_per_thousand is None else Decimal(price_per_thousand) / 1000
+
+
+@dataclass(frozen=True)
+class Override:
+    """An organisation's price for ``model`` (requested or responding) of ``provider`` (a
+    genai-prices provider id, or '' for any provider), per million tokens in ``currency``, on
+    the days [valid_from, valid_to) (no valid_to: until further notice)."""
+
+    model: str
+    provider: str
+    valid_from: date
+    valid_to: date | None
+    currency: str
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+    cache_read_per_mtok: Decimal | None = None
+    cache_write_per_mtok: Decimal | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+    def overlaps(self, other: Override) -> bool:
+        ends = (self.valid_to or date.max, other.valid_to or date.max)
+        return self.valid_from < ends[1] and other.valid_from < ends[0]
+
+    @property
+    def rates(self) -> Rates:
+        def per_token(per_million: Decimal | None) -> Decimal | None:
+            return None if per_million is None else per_million / MILLION
+
+        return Rates(
+            -1,
+            per_token(self.input_per_mtok),
+            per_token(self.output_per_mtok),
+            per_token(self.cache_read_per_mtok),
+            per_token(self.cache_write_per_mtok),
+        )
+
+
+@dataclass(frozen=True)
+class Price:
+    """The rates that price an event, where they come from, and their currency."""
+
+    source: str  # catalogue | override
+    currency: str
+    tiers: tuple[Rates, ...]
+
+
+Lookup = Callable[[str | None, str, datetime], CatalogueMatch | None]
+
+
+@dataclass(frozen=True)
+class Pricer:
+    """Prices usage as the organisation has it: its overrides first, then the catalogue."""
+
+    overrides: Sequence[Override] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    catalogue: Lookup = catalogue_rates
+
+    def price(
+        self, provider: str | None, model: str | None, request_model: str | None, at: datetime
+    ) -> Price | None:
+        """The price of an event of ``provider`` (as its source spelled it), priced as
+        ``model`` (its response model, else its request model), at ``at``. A provider's own
+        override wins over one for any provider, and the priced model's over the requested
+        model's."""
+        from valuegap.costs.providers import catalogue_id
+
+        key = catalogue_id(provider, self.aliases)
+        day = at.date()
+        for name in dict.fromkeys(m for m in (model, request_model) if m):
+            for scope in (key, ""):
+                for override in self.overrides:
+                    if (
+                        override.model == name
+                        and override.provider == scope
+                        and override.covers(day)
+                    ):
+                        return Price("override", override.currency, (override.rates,))
+        if model is None:
+            return None
+        found = self.catalogue(key, model, at)
+        return None if found is None else Price("catalogue", "USD", found.rates)
+
+    def unpriced_reason(self, provider: str | None, model: str | None, at: datetime) -> str:
+        from valuegap.costs.providers import catalogue_id
+
+        return unpriced_reason(catalogue_id(provider, self.aliases), model, at)

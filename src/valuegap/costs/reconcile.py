@@ -1,72 +1,194 @@
 """Reconciliation: does the usage cost valuegap computes match what the provider invoiced?
 
 The most common complaint about LLM cost trackers is that their figure does not match the bill.
-Per provider and month, the invoiced cost is the FOCUS usage of AI services (BilledCost) and the
-computed cost is the sum of the usage events as priced; a gap beyond the tolerance (a share of
-the invoiced cost) is flagged.
+Per provider and month, like for like: the invoiced side is the provider's token-service lines
+in FOCUS (``BilledCost``: what the invoice says), never its other services (GPUs, document AI,
+search); the computed side is the provider's model calls priced by the catalogue and the
+organisation's overrides. A gap beyond the tolerance (a share of the invoice) is flagged, and
+each row says what the catalogue cannot see that could explain it: cache reads and writes,
+reasoning tokens, batch or priority tiers, discounts on the invoice, organisation prices,
+unpriced calls, and calls that were never instrumented.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-# Both sides' provider names -> one key.
-PROVIDER_KEYS = {
-    "aws.bedrock": "aws", "amazon web services": "aws", "amazon": "aws",
-    "azure.ai.openai": "microsoft", "azure.ai.inference": "microsoft", "azure": "microsoft",
-    "microsoft azure": "microsoft", "gcp.vertex_ai": "google", "gcp.gemini": "google",
-    "gcp.gen_ai": "google", "google cloud": "google", "x_ai": "xai",
-}  # fmt: skip
+from valuegap.costs.pricing import Override
+from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
+
+CENT = Decimal("0.01")
+STANDARD_TIERS = ("default", "auto", "standard", "on_demand")
 
 
-def provider_key(name: str | None) -> str:
-    key = (name or "(none)").strip().lower()
-    return PROVIDER_KEYS.get(key, key)
+@dataclass
+class _Side:
+    """What one provider and month add up to, in the reporting currency."""
+
+    invoiced: Decimal = Decimal(0)
+    list_cost: Decimal = Decimal(0)
+    computed: Decimal = Decimal(0)
+    reported: Decimal = Decimal(0)
+    services: set[str] = field(default_factory=set)
+    invoice_ids: set[str] = field(default_factory=set)
+    invoice_lines: int = 0
+    tokens: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    events: int = 0
+    unpriced: int = 0
+    override_events: int = 0
+    tiers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    models: set[str] = field(default_factory=set)
 
 
 def reconcile(
-    rows: Iterable[Mapping[str, Any]],
-    rates: Mapping[tuple[str, date], Decimal],
-    reporting: str,
+    invoice: Iterable[Mapping[str, Any]],
+    usage: Iterable[Mapping[str, Any]],
+    convert: Any,
+    services: Sequence[TokenService],
+    aliases: Mapping[str, str],
+    overrides: Sequence[Override],
     tolerance: Decimal,
+    reporting: str,
 ) -> list[dict[str, Any]]:
-    totals: dict[tuple[str, date], dict[str, Any]] = {}
-    for row in rows:
-        key = (provider_key(row["provider"]), row["month"])
-        entry = totals.setdefault(key, {"invoiced": Decimal(0), "computed": Decimal(0),
-                                        "unpriced_events": 0, "has_invoice": False,
-                                        "has_usage": False})  # fmt: skip
-        rate = (
-            Decimal(1) if row["currency"] == reporting else rates[(row["currency"], row["month"])]
+    """One row per provider and month (``convert(amount, currency, month)`` into the reporting
+    currency), invoiced and computed, the gap and its explanation."""
+    sides: dict[tuple[str, date], _Side] = defaultdict(_Side)
+    for row in invoice:
+        key = token_service_key(services, row["provider"], row["service"])
+        if key is None:
+            continue
+        side = sides[(key, row["month"])]
+        side.invoiced += convert(row["billed"], row["currency"], row["month"])
+        side.list_cost += convert(row["list_cost"] or 0, row["currency"], row["month"])
+        side.services.add(row["service"])
+        side.invoice_ids.update(row["invoice_ids"] or ())
+        side.invoice_lines += row["lines"]
+    for row in usage:
+        key = catalogue_id(row["provider"], aliases) or "(none)"
+        side = sides[(key, row["month"])]
+        side.computed += convert(row["computed"] or 0, row["computed_currency"], row["month"])
+        if row["reported"] is not None:
+            side.reported += convert(row["reported"], row["currency"], row["month"])
+        side.events += row["events"]
+        side.unpriced += row["unpriced_events"]
+        if row["price_source"] == "override":
+            side.override_events += row["events"]
+        if row["tier"] and row["tier"] not in STANDARD_TIERS:
+            side.tiers[row["tier"]] += row["events"]
+        for kind in ("input", "output", "cache_read", "cache_write", "reasoning"):
+            side.tokens[kind] += int(row[f"{kind}_tokens"] or 0)
+    found = [
+        _row(provider, month, side, overrides, tolerance, reporting)
+        for (provider, month), side in sides.items()
+    ]
+    order = {"gap": 0, "ok": 1, "estimate": 2, "no_usage": 3}
+    return sorted(found, key=lambda r: (r["month"], order[r["status"]], r["provider"]))
+
+
+def _row(
+    provider: str, month: date, side: _Side, overrides: Sequence[Override],
+    tolerance: Decimal, reporting: str,
+) -> dict[str, Any]:  # fmt: skip
+    invoiced, computed = side.invoiced.quantize(CENT), side.computed.quantize(CENT)
+    gap = computed - invoiced
+    if not side.events:
+        status = "no_usage"
+    elif not side.invoice_lines:
+        status = "estimate"
+    elif abs(gap) > abs(invoiced) * tolerance:
+        status = "gap"
+    else:
+        status = "ok"
+    return {
+        "provider": provider,
+        "month": f"{month:%Y-%m}",
+        "services": sorted(side.services),
+        "invoice_ids": sorted(side.invoice_ids),
+        "invoiced": invoiced,
+        "computed": computed,
+        "gap": gap,
+        "gap_share": float(round(gap / invoiced, 4)) if invoiced else None,
+        "status": status,
+        "events": side.events,
+        "unpriced_events": side.unpriced,
+        "tokens": dict(side.tokens),
+        "reported": side.reported.quantize(CENT) if side.reported else None,
+        "list_cost": side.list_cost.quantize(CENT) if side.list_cost else None,
+        "explanation": _explanation(provider, month, side, overrides, gap, status),
+        "currency": reporting,
+    }
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call" if n == 1 else f"{n:,} calls"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0%"
+
+
+def _explanation(
+    provider: str, month: date, side: _Side, overrides: Sequence[Override], gap: Decimal,
+    status: str,
+) -> list[str]:  # fmt: skip
+    """What the catalogue cannot see that bears on this row, in sentences."""
+    if status == "no_usage":
+        return ["Invoiced token spend with no usage events: it is allocated by its own lines "
+                "(tags and rules)."]  # fmt: skip
+    said = []
+    if status == "estimate":
+        said.append("No invoice for this month yet: the computed cost stands as an estimate "
+                    "until it arrives.")  # fmt: skip
+    tokens = side.tokens
+    cache = tokens["cache_read"] + tokens["cache_write"]
+    if cache:
+        said.append(
+            f"Cache reads were {_share(tokens['cache_read'], tokens['input'])} and cache "
+            f"writes {_share(tokens['cache_write'], tokens['input'])} of input tokens, priced "
+            "at the catalogue's cache rates."
         )
-        if row["invoiced"] is not None:
-            entry["invoiced"] += row["invoiced"] * rate
-            entry["has_invoice"] = True
-        if row["computed"] is not None or row["unpriced_events"]:
-            entry["has_usage"] = True
-        entry["computed"] += (row["computed"] or 0) * rate
-        entry["unpriced_events"] += row["unpriced_events"] or 0
-    result = []
-    for (provider, month), entry in sorted(totals.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        invoiced = entry["invoiced"].quantize(Decimal("0.01"))
-        computed = entry["computed"].quantize(Decimal("0.01"))
-        gap = computed - invoiced
-        share = round(float(gap / invoiced), 4) if invoiced else None
-        if not entry["has_usage"]:
-            status = "no_usage"
-        elif not entry["has_invoice"]:
-            status = "no_invoice"
-        elif abs(gap) > abs(invoiced) * tolerance:
-            status = "gap"
-        else:
-            status = "ok"
-        result.append({
-            "provider": provider, "month": f"{month:%Y-%m}", "invoiced": invoiced,
-            "computed": computed,
-            "gap": gap, "gap_share": share, "unpriced_events": entry["unpriced_events"],
-            "status": status, "currency": reporting,
-        })  # fmt: skip
-    return sorted(result, key=lambda row: row["status"] == "no_usage")
+    elif tokens["input"] and status == "gap" and gap > 0:
+        said.append("No cache tokens were reported: prompts the provider cached are invoiced "
+                    "for less than computed.")  # fmt: skip
+    if tokens["reasoning"]:
+        said.append(f"Reasoning tokens were {_share(tokens['reasoning'], tokens['output'])} of "
+                    "output tokens.")  # fmt: skip
+    for tier, events in sorted(side.tiers.items()):
+        said.append(f"{_calls(events)} ran in the {tier} tier, which the catalogue prices at "
+                    "its standard rates.")  # fmt: skip
+    if side.list_cost > side.invoiced > 0:
+        discount = (side.list_cost - side.invoiced) / side.list_cost
+        said.append(f"The invoice is {100 * discount:.1f}% below its list cost: a discount "
+                    "the catalogue's list prices do not have.")  # fmt: skip
+    start = month
+    in_force = [o for o in overrides if o.provider in ("", provider)
+                and o.valid_from <= _month_end(start) and (o.valid_to is None
+                                                           or o.valid_to > start)]  # fmt: skip
+    if side.override_events:
+        prices = "; ".join(
+            f"{o.model} {o.input_per_mtok}/{o.output_per_mtok} {o.currency} per million tokens"
+            f" from {o.valid_from}"
+            for o in in_force
+        )
+        said.append(f"Priced at organisation prices: {_calls(side.override_events)}"
+                    + (f" ({prices})" if prices else "") + ".")  # fmt: skip
+    if side.unpriced:
+        said.append(f"Unpriced: {_calls(side.unpriced)}, which count nothing here (the list "
+                    "of unpriced usage says why).")  # fmt: skip
+    if side.reported:
+        said.append(f"The sources reported {side.reported.quantize(CENT)} themselves.")
+    if status == "gap" and gap < 0:
+        said.append(
+            "Calls that were never instrumented (a batch job, another application) show as a "
+            "gap: the invoice is the cost, split by the usage there is."
+        )
+    return said
+
+
+def _month_end(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)

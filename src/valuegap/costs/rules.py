@@ -1,15 +1,16 @@
 """Allocation rules: which initiative and business unit a cost belongs to.
 
-Rules are tried in order and the first match wins. A rule either gives the cost to one
-initiative or splits it among several: ``even``, ``fixed`` shares, or ``proportional`` to a
-driver (tokens, requests or cost of the initiatives' directly allocated usage in the same month).
-Cost that no rule matches is unallocated, and reports show it as such.
+Rules are tried in order and the first match wins. A rule gives the cost to one initiative, to
+a business unit as its own overhead, or splits it among initiatives: ``even``, ``fixed`` shares,
+or ``proportional`` to a driver of the same month (``cost``: the initiatives' directly allocated
+cost from every source; ``usage_cost``, ``tokens``, ``requests``: their usage events'). Cost
+that no rule gives to an initiative or a unit is unallocated, and reports show it as such.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,7 +18,8 @@ from valuegap.costs.manual import Category
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import Number, Slug
 
-UNALLOCATED = "(unallocated)"  # the initiative and business unit of cost no rule matches
+UNALLOCATED = "(unallocated)"  # the initiative and business unit of cost no rule allocates
+UNIT_OVERHEAD = "(unit overhead)"  # the initiative of a business unit's own cost
 
 MATCH_KEYS = (
     "sub_account", "api_key", "model", "service", "service_category", "provider", "team",
@@ -32,7 +34,7 @@ class _Model(BaseModel):
 class Split(_Model):
     method: Literal["even", "proportional", "fixed"]
     among: list[Slug] = Field(default_factory=list)
-    driver: Literal["tokens", "requests", "cost"] | None = None
+    driver: Literal["cost", "usage_cost", "tokens", "requests"] | None = None
     shares: dict[Slug, Number] | None = None
 
     @model_validator(mode="after")
@@ -48,7 +50,9 @@ class Split(_Model):
         elif len(self.among) < 2:
             raise ValueError(f"a {self.method} split needs at least two initiatives in among")
         if self.method == "proportional" and self.driver is None:
-            raise ValueError("a proportional split needs a driver: tokens, requests or cost")
+            raise ValueError(
+                "a proportional split needs a driver: cost, usage_cost, tokens or requests"
+            )
         if self.method != "proportional" and self.driver is not None:
             raise ValueError("only a proportional split has a driver")
         return self
@@ -75,8 +79,10 @@ class Rule(_Model):
         if unknown:
             raise ValueError(f"unknown match key {unknown[0]!r}; the keys are tag.<key>, "
                              f"{', '.join(MATCH_KEYS)}")  # fmt: skip
-        if (self.initiative is None) == (self.split is None):
-            raise ValueError("a rule gives an initiative or a split, not both and not neither")
+        if self.initiative is not None and self.split is not None:
+            raise ValueError("a rule gives an initiative or a split, not both")
+        if self.initiative is None and self.split is None and self.business_unit is None:
+            raise ValueError("a rule gives an initiative, a business unit or a split")
         if self.split is not None and self.business_unit is not None:
             raise ValueError("a split rule takes each initiative's own business unit")
         return self
@@ -99,7 +105,9 @@ def check_rules(rules: RuleSet, initiatives: set[str], source: str) -> None:
         if rule.id in seen:
             problems.append(Problem(f"{where}.id", "is used by an earlier rule too", rule.id))
         seen.add(rule.id)
-        named = [rule.initiative] if rule.initiative else rule.split.initiatives  # type: ignore[union-attr]
+        named = (
+            [rule.initiative] if rule.initiative else rule.split.initiatives if rule.split else []
+        )
         for name in named:
             if name not in initiatives:
                 problems.append(Problem(where, "names an initiative this ledger does not have",
@@ -109,20 +117,8 @@ def check_rules(rules: RuleSet, initiatives: set[str], source: str) -> None:
                               problems)  # fmt: skip
 
 
-def rule_shares(rule: Rule) -> dict[str, Decimal] | None:
-    """Fixed or even shares (proportional shares depend on the month's drivers)."""
-    split = rule.split
-    if split is None or split.method == "proportional":
-        return None
+def fixed_weights(split: Split) -> dict[str, Decimal]:
+    """The weights of an even or fixed split (a proportional one's depend on the month)."""
     if split.method == "fixed":
-        return exact_shares(dict(split.shares or {}))
-    return exact_shares({name: Decimal(1) for name in split.among})
-
-
-def exact_shares(weights: dict[str, Any]) -> dict[str, Decimal]:
-    """Shares proportional to ``weights`` at 9 decimal places, adding up to exactly 1."""
-    total = sum(Decimal(w) for w in weights.values())
-    names = sorted(weights)
-    shares = {n: (Decimal(weights[n]) / total).quantize(Decimal("1e-9")) for n in names}
-    shares[names[-1]] += Decimal(1) - sum(shares.values())
-    return shares
+        return dict(split.shares or {})
+    return {name: Decimal(1) for name in split.among}

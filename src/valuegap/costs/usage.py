@@ -2,27 +2,40 @@
 
 Sources: OpenTelemetry GenAI spans (OTLP JSON as an exporter writes it, or JSON lines of spans),
 LiteLLM spend logs, and any CSV or Parquet file with a column mapping. Every source becomes the
-same fields; cached and reasoning tokens are subsets of input and output tokens, as in the
-OpenTelemetry conventions.
+same fields. Cached and reasoning tokens are subsets of input and output tokens, as in the
+OpenTelemetry conventions; a source that counts them apart says so in the setting token_counts.
+
+Only inference calls are usage (``chat``, ``text_completion``, ``generate_content``,
+``embeddings``, or a span that names no operation). Agent, workflow and tool spans
+(``invoke_agent``, ``execute_tool``, ...) are kept for attribution but never priced or counted,
+whatever usage they carry: an agent's span often holds the sum of its model calls' usage, and
+counting it too would count a trace twice.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
 
 FIELDS: tuple[str, ...] = (
-    "event_id", "timestamp", "provider", "request_model", "response_model", "input_tokens",
-    "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost",
-    "currency", "api_key", "team", "initiative", "user",
+    "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "cost", "currency", "api_key", "team", "initiative", "user",
 )  # fmt: skip
 TOKEN_FIELDS = (
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+)  # fmt: skip
+# gen_ai.operation.name values of inference calls (and older instrumentations' spellings).
+INFERENCE_OPERATIONS = (
+    "chat", "text_completion", "completion", "generate_content", "embeddings", "embedding",
+    "responses",
 )  # fmt: skip
 
 # OpenTelemetry GenAI attributes, current name first, then the deprecated ones.
@@ -30,6 +43,7 @@ OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "provider": ("gen_ai.provider.name", "gen_ai.system"),
     "request_model": ("gen_ai.request.model",),
     "response_model": ("gen_ai.response.model",),
+    "operation": ("gen_ai.operation.name",),
     "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
     "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
     "cache_read_tokens": (
@@ -43,23 +57,47 @@ OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "reasoning_tokens": (
         "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.output_tokens.reasoning",
     ),
-    "cost": ("gen_ai.usage.cost", "valuegap.cost"),
-    "currency": ("valuegap.cost.currency",),
+    "cost": ("gen_ai.usage.cost.amount", "gen_ai.usage.cost", "valuegap.cost"),
+    "currency": ("gen_ai.usage.cost.currency", "valuegap.cost.currency"),
     "api_key": ("valuegap.api_key", "api_key.alias"),
     "team": ("valuegap.team", "team"),
     "initiative": ("valuegap.initiative", "initiative"),
     "user": ("enduser.id", "user.id", "gen_ai.user.id", "valuegap.user"),
 }  # fmt: skip
 _CONSUMED = {name for names in OTEL_ATTRIBUTES.values() for name in names}
+# GenAI attributes kept as tags: who acted and in which conversation, for attribution.
+GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id",
+               "gen_ai.tool.name")  # fmt: skip
 
 
-def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+@dataclass(frozen=True)
+class TokenCounts:
+    """How a source counts cache and reasoning tokens. ``included`` (the OpenTelemetry GenAI
+    conventions): cache tokens are part of the input tokens, reasoning tokens part of the
+    output tokens. ``separate``: the source counts them apart (Anthropic's API does for cache
+    tokens, Gemini's for reasoning tokens), and valuegap adds them in."""
+
+    cache: Literal["included", "separate"] = "included"
+    reasoning: Literal["included", "separate"] = "included"
+
+
+@dataclass(frozen=True)
+class UsageReading:
+    """What reading OpenTelemetry spans needs besides the file: how to treat person data, and
+    how the source counts tokens (by instrumentation scope name, else ``default_counts``)."""
+
+    person: PersonData
+    token_counts: Mapping[str, TokenCounts] = field(default_factory=dict)
+    default_counts: TokenCounts = TokenCounts()
+
+
+def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans.
 
     Lines are read one at a time; a file that is one pretty-printed document is read whole.
     ``row`` is the line (or, for a single document, the span's position). Spans without GenAI
-    attributes are skipped. Attributes that are not GenAI usage become tags, except person
-    identifiers, which go to ``user`` to be pseudonymised.
+    attributes are skipped. Attributes that are not GenAI usage become tags; the values of
+    those that identify a person are pseudonymised first.
     """
     file = str(path)
     with path.open(encoding="utf-8") as handle:
@@ -75,7 +113,7 @@ def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 document = json.load(handle)
             except json.JSONDecodeError as exc:
                 raise _not_json(file, exc.lineno, None, exc) from exc
-            for n, event in enumerate(_events(document, {}), start=1):
+            for n, event in enumerate(_events(document, {}, None, reading), start=1):
                 yield n, event
             return
         for number, line in enumerate(handle, start=1):
@@ -85,7 +123,7 @@ def otel_events(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 document = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise _not_json(file, number, line[:80], exc) from exc
-            for event in _events(document, {}):
+            for event in _events(document, {}, None, reading):
                 yield number, event
 
 
@@ -94,26 +132,32 @@ def _not_json(file: str, line: int, text: str | None, exc: json.JSONDecodeError)
                                              f"is not valid JSON: {exc.msg}")])  # fmt: skip
 
 
-def _events(document: Any, resource: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def _events(
+    document: Any, resource: Mapping[str, Any], scope: str | None, reading: UsageReading
+) -> Iterator[dict[str, Any]]:
     if isinstance(document, list):
         for item in document:
-            yield from _events(item, resource)
+            yield from _events(item, resource, scope, reading)
         return
     if not isinstance(document, dict):
         return
     if "resourceSpans" in document:
         for resource_spans in document["resourceSpans"] or []:
             attrs = _attributes((resource_spans.get("resource") or {}).get("attributes"))
-            for scope in resource_spans.get("scopeSpans") or []:
-                for span in scope.get("spans") or []:
-                    if (event := _span_event(span, attrs)) is not None:
+            for scope_spans in resource_spans.get("scopeSpans") or []:
+                name = (scope_spans.get("scope") or {}).get("name")
+                for span in scope_spans.get("spans") or []:
+                    if (event := _span_event(span, attrs, name, reading)) is not None:
                         yield event
         return
-    if (event := _span_event(document, resource)) is not None:
+    if (event := _span_event(document, resource, scope, reading)) is not None:
         yield event
 
 
-def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any] | None:
+def _span_event(
+    span: Mapping[str, Any], resource: Mapping[str, Any], scope: str | None,
+    reading: UsageReading,
+) -> dict[str, Any] | None:  # fmt: skip
     attrs = {**resource, **_attributes(span.get("attributes"))}
     if not any(name.startswith("gen_ai.") for name in attrs):
         return None
@@ -126,9 +170,36 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[st
     event["event_id"] = f"{trace}:{span_id}" if trace and span_id else None
     event["timestamp"] = _span_time(span)
     event["tags"] = {
-        k: str(v) for k, v in attrs.items() if k not in _CONSUMED and not k.startswith("gen_ai.")
+        k: reading.person.pseudonymise(str(v)) if reading.person.is_person(k) else str(v)
+        for k, v in attrs.items()
+        if k not in _CONSUMED and (not k.startswith("gen_ai.") or k in GEN_AI_TAGS)
     }
+    counts = reading.token_counts.get(scope or "", reading.default_counts)
+    _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
+    _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)
     return event
+
+
+def _include(event: dict[str, Any], total: str, parts: tuple[str, ...], counting: str) -> None:
+    """Count ``parts`` into ``total`` where the source counted them apart (whole numbers
+    only: anything else is left for the checks to name)."""
+    if counting != "separate":
+        return
+    values = [event.get(name) for name in (total, *parts)]
+    if all(v is None or _whole(v) for v in values) and any(v is not None for v in values[1:]):
+        event[total] = sum(int(v) for v in values if v is not None)
+
+
+def _whole(value: Any) -> bool:
+    try:
+        return int(str(value)) >= 0
+    except ValueError:
+        return False
+
+
+def is_inference(operation: str | None) -> bool:
+    """Whether a span of this gen_ai.operation.name is a model call (none named: it is)."""
+    return operation is None or operation.strip().lower() in INFERENCE_OPERATIONS
 
 
 def _attributes(raw: Any) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 - Payback month: the first month whose cumulative value reaches its cumulative cost.
 - Cost per successful outcome = total cost / successful outcomes.
 - Attribution coverage = cost of the initiatives with a validated outcome / all AI cost,
-  unallocated cost included.
+  unallocated cost included; an initiative (or a unit's overhead, or the unallocated cost)
+  whose credits exceed its charges counts as zero.
 - Rates (override, acceptance, escalation) = count / decisions.
 - Planned ROI after M months of a business case: value planned = sum over months 1..M of
   value at full adoption x ceiling / (1 + exp(-steepness x (month - midpoint))); ROI =
@@ -13,10 +14,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from math import exp
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 CENT = Decimal("0.01")
 
@@ -71,8 +75,14 @@ def cost_per_outcome(cost: Decimal, outcomes: int) -> Decimal | None:
     return money(cost / outcomes) if outcomes else None
 
 
-def coverage(validated_cost: Decimal, all_cost: Decimal) -> float | None:
-    return ratio(validated_cost, all_cost)
+def coverage(costs: Mapping[K, Decimal], validated: Collection[K]) -> float | None:
+    """Attribution coverage of ``costs`` (an initiative, a unit's overhead or the unallocated
+    cost -> its net cost): the ``validated`` ones' cost over all cost. One whose credits
+    exceed its charges counts as zero, so that coverage stays in [0, 1]; none when nothing
+    was charged."""
+    charged = {key: max(cost, Decimal(0)) for key, cost in costs.items()}
+    covered = sum((c for key, c in charged.items() if key in validated), Decimal(0))
+    return ratio(covered, sum(charged.values(), Decimal(0)))
 
 
 def trend(values: Iterable[Decimal | float | None]) -> str | None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.costs.manual import spread
-from valuegap.costs.rules import UNALLOCATED
+from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.decimals import plain
 from valuegap.outcomes.evaluation import Convert, MetricOutcome, evaluate, with_captured_share
 from valuegap.outcomes.finance import (
@@ -249,21 +249,27 @@ def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list
 def _coverage(
     facts: Facts, assessed: Sequence[Assessment], window: Window, unit: str | None = None
 ) -> dict[str, Any]:
-    """Attribution coverage of all cost in ``window`` (of one business unit, if given)."""
+    """Attribution coverage of all cost in ``window`` (of one business unit, if given): the
+    cost of initiatives with a validated outcome over all cost, unallocated included. Credits
+    stay in the totals, but in coverage an initiative, a unit's overhead or the unallocated
+    cost whose credits exceed its charges counts as zero, so that coverage stays in [0, 1]."""
     validated = {a.initiative.id for a in assessed if a.validated}
     rows = [r for r in facts.costs if window.holds(r["month"])]
     if unit is not None:
         rows = [r for r in rows if r["business_unit"] == unit]
-    everything = sum((r["cost"] for r in rows), ZERO)
-    covered = sum((r["cost"] for r in rows if r["initiative"] in validated), ZERO)
+    buckets: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for r in rows:  # (initiative, business unit): a unit's overhead is the unit's own
+        buckets[(r["initiative"], r["business_unit"])] += r["cost"]
+    covered = {key for key in buckets if key[0] in validated}
     found = {
-        "attribution_coverage": coverage(covered, everything),
-        "total_cost": money(everything),
-        "validated_cost": money(covered),
+        "attribution_coverage": coverage(buckets, covered),
+        "total_cost": money(sum(buckets.values(), ZERO)),
+        "validated_cost": money(sum((buckets[key] for key in covered), ZERO)),
     }
     if unit is None:
-        unallocated = (r["cost"] for r in rows if r["initiative"] == UNALLOCATED)
-        found["unallocated_cost"] = money(sum(unallocated, ZERO))
+        for name, label in (("unallocated_cost", UNALLOCATED),
+                            ("unit_overhead_cost", UNIT_OVERHEAD)):  # fmt: skip
+            found[name] = money(sum((c for (i, _), c in buckets.items() if i == label), ZERO))
     return found
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
+from valuegap.costs.pricing import Override
 from valuegap.store.database import Database
 
 
@@ -26,32 +26,42 @@ class CostStore:
             [ingest_id, kind, source, read, added, at, actor],
         )
 
-    def set_override(
-        self, model: str, valid_from: date, rates: dict[str, Decimal | None], at: datetime,
-        actor: str,
-    ) -> dict[str, Any] | None:  # fmt: skip
-        """Store an override; return the one it replaced, if any."""
-        before = self._db.all(
-            "SELECT * FROM price_overrides WHERE model = ? AND valid_from = ?", [model, valid_from]
-        )
-        self._db.execute(
-            "INSERT OR REPLACE INTO price_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [model, valid_from, rates["input_per_mtok"], rates["output_per_mtok"],
-             rates.get("cache_read_per_mtok"), rates.get("cache_write_per_mtok"), at, actor],
-        )  # fmt: skip
-        return before[0] if before else None
+    def overrides(self) -> list[Override]:
+        rows = self._db.all("SELECT * FROM price_overrides ORDER BY model, provider, valid_from")
+        return [Override(**{k: r[k] for k in _OVERRIDE_FIELDS}) for r in rows]
 
-    def overrides(self) -> list[dict[str, Any]]:
-        return self._db.all("SELECT * FROM price_overrides ORDER BY model, valid_from")
+    def save_override(self, override: Override, at: datetime, actor: str) -> None:
+        """Store ``override``, replacing the one of its model, provider and first day."""
+        self._db.execute(
+            f"INSERT OR REPLACE INTO price_overrides ({', '.join(_OVERRIDE_FIELDS)}, set_at, "
+            f"set_by) VALUES ({', '.join('?' for _ in _OVERRIDE_FIELDS)}, ?, ?)",
+            [*(getattr(override, k) for k in _OVERRIDE_FIELDS), at, actor],
+        )
+
+    def delete_override(self, override: Override) -> None:
+        self._db.execute(
+            "DELETE FROM price_overrides WHERE model = ? AND provider = ? AND valid_from = ?",
+            [override.model, override.provider, override.valid_from],
+        )
 
     def unpriced(self) -> list[dict[str, Any]]:
-        """Events with neither a reported nor a computed cost, by provider and model."""
+        """Model calls with neither a reported nor a computed cost, by provider and model."""
         return self._db.all(
             """SELECT provider, coalesce(response_model, request_model) AS model,
-                count(*) AS events, sum(input_tokens + output_tokens) AS tokens,
+                min(request_model) AS request_model, count(*) AS events,
+                sum(input_tokens + output_tokens) AS tokens,
                 min(ts) AS first_seen, max(ts) AS last_seen
-            FROM usage_events WHERE reported_cost IS NULL AND computed_cost IS NULL
+            FROM usage_events
+            WHERE counted AND reported_cost IS NULL AND computed_cost IS NULL
             GROUP BY ALL ORDER BY events DESC, model"""
+        )
+
+    def models_in_use(self) -> list[dict[str, Any]]:
+        """The providers that events of each model have, with their count."""
+        return self._db.all(
+            """SELECT coalesce(response_model, request_model) AS model, provider,
+                count(*) AS events
+            FROM usage_events WHERE counted GROUP BY ALL ORDER BY model, events DESC"""
         )
 
     # Allocation rules and currency rates
@@ -73,23 +83,57 @@ class CostStore:
     def rates(self) -> list[dict[str, Any]]:
         return self._db.all("SELECT * FROM currency_rates ORDER BY valid_from")
 
-    def reconciliation(self) -> list[dict[str, Any]]:
-        """Per provider, month and currency: invoiced FOCUS usage of AI services, and the
-        computed cost of usage events."""
+    def invoice_lines(
+        self, ingest_id: int | None = None, cost_column: str = "effective_cost"
+    ) -> list[dict[str, Any]]:
+        """FOCUS lines summed by provider, service, month and currency (those of one ingest,
+        if given): billed, list and counted (``cost_column``) cost, and their invoice ids."""
+        assert cost_column in ("effective_cost", "billed_cost", "list_cost", "contracted_cost")
+        where = "WHERE ingest_id = ?" if ingest_id is not None else ""
         return self._db.all(
-            """WITH invoiced AS (
-                SELECT lower(provider) AS provider,
-                    CAST(date_trunc('month', charge_period_start) AS DATE) AS month,
-                    billing_currency AS currency, sum(billed_cost) AS invoiced
-                FROM focus_lines
-                WHERE service_category = 'AI and Machine Learning' AND charge_category = 'Usage'
-                GROUP BY ALL
-            ), computed AS (
-                SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
-                    'USD' AS currency, sum(computed_cost) AS computed,
-                    count(*) FILTER (WHERE computed_cost IS NULL) AS unpriced_events
-                FROM usage_events GROUP BY ALL
-            )
-            SELECT * FROM invoiced FULL OUTER JOIN computed USING (provider, month, currency)
-            ORDER BY month, provider"""
+            f"""SELECT provider, service_name AS service,
+                CAST(date_trunc('month', charge_period_start) AS DATE) AS month,
+                billing_currency AS currency, sum(billed_cost) AS billed,
+                sum({cost_column}) AS cost,
+                sum(list_cost) AS list_cost, count(*) AS lines,
+                list(DISTINCT invoice_id ORDER BY invoice_id)
+                    FILTER (WHERE invoice_id IS NOT NULL) AS invoice_ids
+            FROM focus_lines {where} GROUP BY ALL ORDER BY ALL""",
+            [ingest_id] if ingest_id is not None else None,
         )
+
+    def usage_by_month(self) -> list[dict[str, Any]]:
+        """Model calls summed by provider, month, currency of their cost, price source and
+        service tier: their cost as estimated (reported, else computed) and as computed, and
+        their tokens."""
+        return self._db.all(
+            f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
+                coalesce(computed_currency, 'USD') AS computed_currency,
+                CASE WHEN reported_cost IS NULL THEN computed_currency
+                     ELSE reported_currency END AS currency,
+                price_source, lower({_TIER}) AS tier, count(*) AS events,
+                count(*) FILTER (WHERE computed_cost IS NULL) AS unpriced_events,
+                sum(coalesce(reported_cost, computed_cost)) AS estimated,
+                sum(computed_cost) AS computed, sum(reported_cost) AS reported,
+                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+                sum(cache_read_tokens) AS cache_read_tokens,
+                sum(cache_write_tokens) AS cache_write_tokens,
+                sum(reasoning_tokens) AS reasoning_tokens
+            FROM usage_events WHERE counted GROUP BY ALL ORDER BY ALL"""
+        )
+
+
+# The service tier an OpenAI-style call ran in (batch, flex, priority), as instrumentations tag it.
+_TIER = (
+    "coalesce("
+    + ", ".join(
+        f"tags['{prefix}openai.{side}.service_tier']"
+        for prefix in ("", "gen_ai.")
+        for side in ("response", "request")
+    )
+    + ")"
+)
+_OVERRIDE_FIELDS = (
+    "model", "provider", "valid_from", "valid_to", "currency", "input_per_mtok",
+    "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok",
+)  # fmt: skip

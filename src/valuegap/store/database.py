@@ -7,12 +7,14 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 
 from valuegap.errors import ConfigError
-from valuegap.store.migrations import MIGRATIONS, Migration
+
+if TYPE_CHECKING:
+    from valuegap.store.migrations import Migration
 
 T = TypeVar("T")
 _CACHES: dict[Path, dict[Hashable, Any]] = {}
@@ -37,7 +39,7 @@ class Database:
         path: Path,
         *,
         create: bool,
-        migrations: Sequence[Migration] = MIGRATIONS,
+        migrations: Sequence[Migration] | None = None,
         memory_limit: str | None = None,
     ) -> Database:
         """Open (or with ``create``, make) a ledger and bring its schema up to date."""
@@ -65,6 +67,10 @@ class Database:
                     f"memory_limit {memory_limit!r} is not a size such as 2GB or 512MB"
                 ) from exc
         database = cls(connection, path)
+        if migrations is None:
+            from valuegap.store.migrations import MIGRATIONS
+
+            migrations = MIGRATIONS
         try:
             database._migrate(migrations, create=create)
         except BaseException:

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Migration 7 keys stored lines as ingest keys new ones; whoever changes how a line or an
+# event is keyed adds a migration that keys the stored ones again.
+from valuegap.store.focus import line_identity, stored_extra
+from valuegap.store.usage import key_text as usage_key
+
+_PERSON_KEY = (
+    "starts_with(lower(e.key), 'user.') OR starts_with(lower(e.key), 'enduser.') "
+    "OR lower(e.key) IN ('client.address', 'user', 'end_user', 'gen_ai.user.id')"
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -368,6 +378,118 @@ MIGRATIONS: tuple[Migration, ...] = (
             FROM focus_lines""",
             "DROP TABLE focus_lines",
             "ALTER TABLE focus_lines_keyed RENAME TO focus_lines",
+        ),
+    ),
+    Migration(
+        7,
+        "counting a dollar once: agent and tool spans kept unpriced, override currencies, "
+        "invoice ids, keys from values, no person in the tags, price overrides by provider "
+        "and with an end",
+        (
+            # DuckDB cannot alter a table and then update it in one transaction, so the
+            # table is made anew.
+            """CREATE TABLE usage_events_counted (
+                event_key VARCHAR NOT NULL,
+                ingest_id INTEGER NOT NULL,
+                source VARCHAR NOT NULL,          -- otel | litellm | csv
+                ts TIMESTAMP NOT NULL,
+                provider VARCHAR,
+                request_model VARCHAR,
+                response_model VARCHAR,
+                operation VARCHAR,                -- gen_ai.operation.name
+                counted BOOLEAN NOT NULL,         -- a model call; not an agent or tool span
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cache_read_tokens BIGINT NOT NULL,
+                cache_write_tokens BIGINT NOT NULL,
+                reasoning_tokens BIGINT NOT NULL,
+                reported_cost DECIMAL(38, 10),
+                reported_currency VARCHAR,
+                computed_cost DECIMAL(38, 18),    -- from the catalogue or an override
+                computed_currency VARCHAR,
+                price_source VARCHAR,             -- catalogue | override | NULL (unpriced)
+                api_key VARCHAR,
+                team VARCHAR,
+                initiative VARCHAR,
+                user_pseudonym VARCHAR,           -- keyed hash; the raw identity is never stored
+                tags MAP(VARCHAR, VARCHAR)
+            )""",
+            # Person attributes were kept as tags before: they cannot be pseudonymised here
+            # (the key is not in the ledger), so they are removed. Events without an id were
+            # keyed by their text: now by their values.
+            f"""INSERT INTO usage_events_counted BY NAME
+            SELECT * REPLACE (CASE WHEN regexp_full_match(event_key, '[0-9a-f]{{32}}-[0-9]+')
+                THEN md5({usage_key()}) || '-' || row_number() OVER (
+                    PARTITION BY regexp_full_match(event_key, '[0-9a-f]{{32}}-[0-9]+'),
+                        md5({usage_key()}) ORDER BY ingest_id, event_key)
+                ELSE event_key END AS event_key)
+            FROM (SELECT * REPLACE (CASE WHEN len(list_filter(map_keys(tags),
+                    k -> NOT ({_PERSON_KEY.replace("e.key", "k")}))) > 0
+                THEN map_from_entries(list_filter(map_entries(tags),
+                    e -> NOT ({_PERSON_KEY}))) END AS tags),
+                CAST(NULL AS VARCHAR) AS operation, true AS counted,
+                CASE WHEN computed_cost IS NOT NULL THEN 'USD' END AS computed_currency
+                FROM usage_events)""",
+            "DROP TABLE usage_events",
+            "ALTER TABLE usage_events_counted RENAME TO usage_events",
+            """CREATE TABLE focus_lines_by_value (
+                line_hash UUID NOT NULL,          -- the MD5 of the line's typed values
+                occurrence INTEGER NOT NULL,      -- among lines of equal values
+                ingest_id INTEGER NOT NULL,
+                source_row BIGINT NOT NULL,
+                billing_account_id VARCHAR NOT NULL,
+                sub_account_id VARCHAR,
+                provider VARCHAR NOT NULL,
+                invoice_issuer VARCHAR,
+                invoice_id VARCHAR,               -- FOCUS 1.2 InvoiceId
+                service_name VARCHAR NOT NULL,
+                service_category VARCHAR NOT NULL,
+                charge_category VARCHAR NOT NULL,
+                charge_description VARCHAR,
+                resource_id VARCHAR,
+                region_id VARCHAR,
+                billing_period_start TIMESTAMP NOT NULL,
+                charge_period_start TIMESTAMP NOT NULL,
+                charge_period_end TIMESTAMP NOT NULL,
+                billing_currency VARCHAR NOT NULL,
+                billed_cost DECIMAL(38, 10) NOT NULL,
+                effective_cost DECIMAL(38, 10),
+                list_cost DECIMAL(38, 10),
+                contracted_cost DECIMAL(38, 10),
+                consumed_quantity DECIMAL(38, 10),
+                consumed_unit VARCHAR,
+                tags MAP(VARCHAR, VARCHAR),
+                extra MAP(VARCHAR, VARCHAR)       -- x_ and other non-standard columns
+            )""",
+            f"""INSERT INTO focus_lines_by_value BY NAME
+            SELECT row_number() OVER (
+                    PARTITION BY line_hash ORDER BY ingest_id, source_row) AS occurrence, *
+            FROM (SELECT {line_identity(stored_extra)} AS line_hash,
+                    * EXCLUDE (line_hash, occurrence)
+                  FROM (SELECT *, CAST(NULL AS VARCHAR) AS invoice_id FROM focus_lines))""",
+            "DROP TABLE focus_lines",
+            "ALTER TABLE focus_lines_by_value RENAME TO focus_lines",
+            """CREATE TABLE price_overrides_scoped (
+                model VARCHAR NOT NULL,
+                provider VARCHAR NOT NULL,        -- a genai-prices provider id, '' for any
+                valid_from DATE NOT NULL,
+                valid_to DATE,                    -- the first day it no longer applies
+                currency VARCHAR NOT NULL,
+                input_per_mtok DECIMAL(38, 10) NOT NULL,
+                output_per_mtok DECIMAL(38, 10) NOT NULL,
+                cache_read_per_mtok DECIMAL(38, 10),
+                cache_write_per_mtok DECIMAL(38, 10),
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL,
+                PRIMARY KEY (model, provider, valid_from)
+            )""",
+            # An override used to apply until the model's next one: that is now its end.
+            """INSERT INTO price_overrides_scoped BY NAME
+            SELECT *, '' AS provider, 'USD' AS currency,
+                lead(valid_from) OVER (PARTITION BY model ORDER BY valid_from) AS valid_to
+            FROM price_overrides""",
+            "DROP TABLE price_overrides",
+            "ALTER TABLE price_overrides_scoped RENAME TO price_overrides",
         ),
     ),
 )

@@ -5,17 +5,28 @@ them. A file with a bad value is read once more, to name its rows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from valuegap.costs.usage import FIELDS, TOKEN_FIELDS
+from valuegap.adoption.pseudonyms import WHITE_SPACE, PersonData
+from valuegap.costs.pricing import Pricer
+from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
-from valuegap.store.pricing import EVENT_KEYS, Lookup, drop_rates, prepare_rates, price_bucket
+from valuegap.store.pricing import (
+    COST,
+    CURRENCY,
+    EVENT_KEYS,
+    JOIN,
+    SOURCE,
+    drop_rates,
+    prepare_rates,
+    price_bucket,
+)
 from valuegap.store.staging import (
     STAGE,
     Check,
@@ -29,9 +40,9 @@ from valuegap.store.staging import (
     raise_if_broken,
     read_error,
     refuse_bad_rows,
-    row_text,
 )
 
+INCLUDED = TokenCounts()  # the OpenTelemetry conventions' counting
 USAGE_STAGE = "_valuegap_usage"  # a view: over the staged file, or over _EVENT_ROWS
 _EVENT_ROWS = "_valuegap_usage_rows"
 _TAGS = "CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR))"
@@ -138,10 +149,15 @@ def stage_mapped(
     return present
 
 
+# SQL: the staged event is a model call (see costs.usage.is_inference).
+_COUNTED = (
+    "(operation IS NULL OR lower(trim(operation)) IN "
+    f"({', '.join(map(literal, INFERENCE_OPERATIONS))}))"
+)
 _REQUIRED: tuple[Check, ...] = (
     Check("timestamp", "{v} IS NULL", "is required: when the call was made"),
-    Check("request_model", "{v} IS NULL AND response_model IS NULL",
-          "is required (the request or the response model)"),
+    Check("request_model", f"{{v}} IS NULL AND response_model IS NULL AND {_COUNTED}",
+          "is required for a model call (the request or the response model)"),
 )  # fmt: skip
 _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a field a file has
     Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
@@ -154,44 +170,106 @@ _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a f
 )  # fmt: skip
 
 
+def _tokens(name: str) -> str:
+    return f"coalesce(TRY_CAST({quote(name)} AS BIGINT), 0)"
+
+
+def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
+    """Usage that is impossible where cache tokens are part of the input tokens and reasoning
+    tokens part of the output tokens: more of the part than of the whole."""
+    advice = ("; if this source counts them apart from the {total}, say so in the setting "
+              "token_counts")  # fmt: skip
+    checks = []
+    cache = [f for f in ("cache_read_tokens", "cache_write_tokens") if f in present]
+    if cache and counts.cache == "included":
+        parts = " + ".join(_tokens(f) for f in cache)
+        checks.append(Check(cache[0], f"{parts} > {_tokens('input_tokens')}",
+                            "cache tokens exceed the input tokens they are part of"
+                            + advice.format(total="input tokens")))  # fmt: skip
+    if "reasoning_tokens" in present and counts.reasoning == "included":
+        checks.append(Check("reasoning_tokens",
+                            f"{_tokens('reasoning_tokens')} > {_tokens('output_tokens')}",
+                            "reasoning tokens exceed the output tokens they are part of"
+                            + advice.format(total="output tokens")))  # fmt: skip
+    return checks
+
+
+def _counted_tokens(field: str, counts: TokenCounts, present: Collection[str]) -> str:
+    """SQL for a token count as the OpenTelemetry conventions count it."""
+    parts = [field]
+    if field == "input_tokens" and counts.cache == "separate":
+        parts += [f for f in ("cache_read_tokens", "cache_write_tokens") if f in present]
+    if field == "output_tokens" and counts.reasoning == "separate":
+        parts += [f for f in ("reasoning_tokens",) if f in present]
+    return " + ".join(_tokens(p) for p in parts)
+
+
+def _pseudonymised_tags(tags: str, person: PersonData) -> str:
+    """SQL for a map of tags whose person attributes' values are pseudonymised (in SQL, by the
+    same keyed hash as in Python)."""
+    names = ", ".join(literal(n) for n in sorted(person.names))
+    prefixes = " OR ".join(f"starts_with(lower(e.key), {literal(p)})" for p in person.prefixes)
+    is_person = f"({prefixes} OR lower(e.key) IN ({names}))"
+    return f"""map_from_entries(list_transform(map_entries({tags}), e -> {{'key': e.key,
+        'value': CASE WHEN {is_person} THEN {_PSEUDONYM}(e.value) ELSE e.value END}}))"""
+
+
+_PSEUDONYM = "_valuegap_pseudonym"
+
+
+def create_pseudonym_macro(db: Database, pads: tuple[str, str]) -> None:
+    """``_valuegap_pseudonym(v)``: in SQL, the pseudonym ``adoption.pseudonyms`` gives."""
+    inner, outer = pads
+    space = " || ".join(f"chr({ord(c)})" for c in WHITE_SPACE)
+    db.execute(
+        f"CREATE OR REPLACE TEMP MACRO {_PSEUDONYM}(v) AS 'p_' || left(sha256(unhex('{outer}') "
+        f"|| unhex(sha256(unhex('{inner}') || encode(lower(trim(v, {space})))))), 32)"
+    )
+
+
 def load_usage(
     db: Database,
     file: str,
     source: str,
     ingest_id: int,
-    pseudonymise: Callable[[str], str],
-    lookup: Lookup,
+    person: PersonData,
+    pricer: Pricer,
     present: Collection[str],
     column_names: Mapping[str, str] | None = None,
+    counts: TokenCounts = INCLUDED,
     *,
     checks_first: bool = False,
 ) -> tuple[int, int]:
     """Insert and price the staged events that are new: (rows read, added). A bad value makes
     the insert fail with ``BrokenRow``; ``checks_first`` reads the file for bad rows first, to
-    name them. ``present``: the fields the source has (the others are null in every event)."""
+    name them. ``present``: the fields the source has (the others are null in every event);
+    ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
+    tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python)."""
     names = column_names or {}
-    checks = [*_REQUIRED, *(c for c in _VALUES if c.column in present)]
+    checks = [*_REQUIRED, *(c for c in _VALUES if c.column in present),
+              *_part_checks(present, counts)]  # fmt: skip
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
-    text = row_text((*FIELDS, "tags"))
-    bucket = price_bucket("lower(provider)", "request_model", "response_model", as_utc("timestamp"))
+    bucket = price_bucket("lower(trim(provider))", "request_model", "response_model",
+                          as_utc("timestamp"))  # fmt: skip
     ids = "event_id" in present
-    key_hash = "CASE WHEN event_id IS NOT NULL THEN hash(event_id) END" if ids else f"hash({text})"
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
     if checks_first:
         refuse_bad_rows(db, USAGE_STAGE, file, labelled)
     guards = [] if checks_first else checks
     # One read of the staged file (a CSV file is read again for each query over its view)
     # finds what the insert needs to know first, for the fields the file has (an aggregate
-    # takes its time even over nulls). Distinct ids and rows are counted by their 64-bit
-    # hashes, much faster than by their text: a collision only makes the insert number rows
-    # that it did not have to.
+    # takes its time even over nulls). Distinct ids are counted by their 64-bit hashes, much
+    # faster than by their text: a collision only makes the insert number rows that it did
+    # not have to.
+    distinct_ids = (
+        "count(DISTINCT hash(event_id)) FILTER (WHERE event_id IS NOT NULL)" if ids else "0"
+    )
     try:
         scanned = db.one(
-            f"""SELECT count(*), count(event_id), count(DISTINCT {key_hash}),
-                {users}, list(DISTINCT {bucket})
+            f"""SELECT count(*), count(event_id), {distinct_ids}, {users}, list(DISTINCT {bucket})
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
@@ -202,72 +280,73 @@ def load_usage(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
     if found_users:
-        db.insert_arrow("_valuegap_pseudonyms", pa.table({
-            "user": found_users, "pseudonym": [pseudonymise(u) for u in found_users]}))  # fmt: skip
-    pricing = prepare_rates(db, lookup, buckets or [])
-    keyed = []  # each branch only when the file has such events: each reads the file
-    if with_id or not read:
-        keyed.append(
-            f"SELECT *, event_id AS event_key FROM {USAGE_STAGE} WHERE event_id IS NOT NULL"
+        pseudonyms = [person.pseudonymise(u) for u in found_users]
+        db.insert_arrow(
+            "_valuegap_pseudonyms", pa.table({"user": found_users, "pseudonym": pseudonyms})
         )
-    if with_id < read:
-        # Identical rows without an id are numbered; most files have none, and numbering
-        # is then left out (it costs as much as the rest of the insert).
-        distinct_rows = distinct_keys  # without ids, the keys counted were the rows' texts
-        if ids:
-            counted = db.one(f"SELECT count(DISTINCT hash({text})) FROM {USAGE_STAGE} "
-                             "WHERE event_id IS NULL")  # fmt: skip
-            distinct_rows = counted[0] if counted else 0
-        repeats = distinct_rows < read - with_id
-        occurrence = "row_number() OVER (PARTITION BY content_hash)" if repeats else "1"
-        keyed.append(f"""SELECT *, content_hash || '-' || {occurrence} AS event_key
-            FROM (SELECT *, md5({text}) AS content_hash
-                  FROM {USAGE_STAGE} WHERE event_id IS NULL)""")
-    tokens = ", ".join(guarded(f"coalesce(TRY_CAST({f} AS BIGINT), 0)", guards, f) + f" AS {f}"
-                       for f in TOKEN_FIELDS)  # fmt: skip
+    prepare_rates(db, pricer, buckets or [])
+    tokens = ", ".join(
+        guarded(_counted_tokens(f, counts, present), guards, f) + f" AS {f}" for f in TOKEN_FIELDS
+    )
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
     # The timestamp and cost checks hold exactly when their conversions give null.
     ts, cost = as_utc("timestamp"), as_decimal("cost")
     if not checks_first:
         ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
+    tags = f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END"
+    if source != "otel":  # spans are pseudonymised as they are read
+        create_pseudonym_macro(db, person.pads)
+        tags = _pseudonymised_tags(tags, person)
+    tags = guarded(tags, guards, "request_tags")
+    keyed = []  # each branch only when the file has such events: each reads the file
+    if with_id or not read:
+        repeated = ids and distinct_keys < with_id  # an id twice: one call, exported twice
+        dedupe = "QUALIFY row_number() OVER (PARTITION BY event_id) = 1" if repeated else ""
+        keyed.append(
+            "SELECT *, event_id AS event_key FROM pseudonymised "
+            f"WHERE event_id IS NOT NULL {dedupe}"
+        )
+    if with_id < read:
+        # A row without an id is keyed by its values, typed and normalised (an instant, not
+        # its spelling; the pseudonym, not the person); identical rows are distinct calls,
+        # numbered by their occurrence, so that re-ingesting a file adds nothing.
+        values = key_text()
+        keyed.append(f"""SELECT *, content_hash || '-' || row_number() OVER (
+                PARTITION BY content_hash) AS event_key
+            FROM (SELECT *, md5({values}) AS content_hash
+                  FROM pseudonymised WHERE event_id IS NULL)""")
     # One statement from the staged file to the ledger. Every row is checked as it is
     # converted (unless the checks came first), before those already stored are left out.
-    # An event id is the key; identical rows without one are numbered, so that re-ingesting
-    # a file adds nothing and identical calls still count.
     try:
         with db.unordered():
             added = db.one(
                 f"""INSERT INTO usage_events (event_key, ingest_id, source, ts, provider,
-                    request_model, response_model, {", ".join(TOKEN_FIELDS)}, reported_cost,
-                    reported_currency, computed_cost, price_source, api_key, team, initiative,
+                    request_model, response_model, operation, counted,
+                    {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency, computed_cost,
+                    computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
-                WITH keyed AS ({" UNION ALL BY NAME ".join(keyed)}
-                ), checked AS (
-                    SELECT event_key, {ts} AS ts, lower(provider) AS provider,
+                WITH checked AS (
+                    SELECT event_id, {ts} AS ts, lower(trim(provider)) AS provider,
                         {guarded("request_model", guards, "request_model")} AS request_model,
-                        response_model, {tokens},
+                        response_model, lower(trim(operation)) AS operation,
+                        {_COUNTED} AS counted, {tokens},
                         {cost} AS reported_cost,
                         {guarded(currency, guards, "currency")} AS reported_currency,
-                        api_key, team, initiative, "user",
-                        {
-                    guarded(f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END", guards, "request_tags")
-                } AS tags
-                    FROM keyed
-                ), new AS (
-                    SELECT * FROM checked ANTI JOIN usage_events USING (event_key)
-                    {
-                    "QUALIFY row_number() OVER (PARTITION BY event_key) = 1"
-                    if ids and distinct_keys < with_id
-                    else ""
-                }
-                )
+                        api_key, team, initiative, "user", {tags} AS tags
+                    FROM {USAGE_STAGE}
+                ), pseudonymised AS (
+                    SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
+                    FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
+                ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
+                ), new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
                 SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
-                    {", ".join(f"e.{f}" for f in TOKEN_FIELDS)}, e.reported_cost,
-                    e.reported_currency, {pricing.cost}, {pricing.source}, e.api_key, e.team,
-                    e.initiative, p.pseudonym, e.tags
+                    e.operation, e.counted, {", ".join(f"e.{f}" for f in TOKEN_FIELDS)},
+                    e.reported_cost, e.reported_currency,
+                    CASE WHEN e.counted THEN {COST} END, CASE WHEN e.counted THEN {CURRENCY} END,
+                    CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
+                    e.user_pseudonym, e.tags
                 FROM (SELECT e0.*, {EVENT_KEYS} FROM new e0) e
-                LEFT JOIN _valuegap_pseudonyms p USING ("user")
-                {pricing.joins}""",
+                {JOIN}""",
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
@@ -276,5 +355,21 @@ def load_usage(
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute(f"DROP MACRO IF EXISTS {_PSEUDONYM}")
     drop_rates(db)
     return read, (int(added[0]) if added else 0)
+
+
+# What keys a row without an id: its values as stored (the tags in key order).
+_KEY_FIELDS = (
+    "ts", "provider", "request_model", "response_model", "operation", *TOKEN_FIELDS,
+    "reported_cost", "reported_currency", "api_key", "team", "initiative", "user_pseudonym",
+)  # fmt: skip
+
+
+def key_text() -> str:
+    """SQL for the text of a row's stored values, a null as chr(30), each followed by chr(31)
+    but the last (the same as migration 7 computes for rows stored before)."""
+    values = [*(f"CAST({f} AS VARCHAR)" for f in _KEY_FIELDS),
+              "CAST(list_sort(map_entries(tags)) AS VARCHAR)"]  # fmt: skip
+    return f"concat_ws(chr(31), {', '.join(f'coalesce({v}, chr(30))' for v in values)})"

@@ -1,0 +1,285 @@
+"""Allocating cost: every dollar once, to an initiative, to a business unit's own overhead, or
+unallocated.
+
+It works on the facts summed by month and attribute (``costs.rollup``: a few thousand sums,
+however many facts), in exact decimals:
+
+1. Each sum is converted to the reporting currency.
+2. The rules are matched (first match wins): a sum gets an initiative, a business unit (its
+   overhead) or a split. Manual costs keep the initiative or unit their rows name.
+3. A dollar is counted once. Where a provider's invoice (FOCUS) for a month has token-service
+   lines and that provider has usage events in the month, the invoice lines are the cost and
+   the usage events are the key that splits them: each invoice line is divided among the usage
+   sums in proportion to their own cost (else, if none is priced, their tokens), and each part
+   takes the usage sum's model, tags and allocation (or, where the usage sum matched no rule,
+   the invoice line's own). The usage sums then count nothing, but keep their own cost as
+   ``usage_cost``, beside. Usage with no invoice in its month stands at its own cost, as an
+   ``estimated`` part, until the invoice arrives.
+4. Splits: a part that a split rule matched is divided among the rule's initiatives, evenly,
+   by fixed shares, or in proportion to a driver of the month: their directly allocated
+   ``cost`` from every source, or their usage events' ``usage_cost``, ``tokens`` or
+   ``requests``. In a month where none of them has any, the part stays unallocated.
+
+Every division divides the amount itself (``costs.split``): the parts of a line add up to it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
+from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
+from valuegap.costs.split import PLACES, divide
+
+ZERO = Decimal(0)
+USAGE_SOURCES = ("otel", "litellm", "csv")
+# What a cost report can be summed by, besides tag:<key>.
+DIMENSIONS = (
+    "initiative", "business_unit", "category", "month", "provider", "service",
+    "service_category", "model", "sub_account", "source", "basis",
+)  # fmt: skip
+# A usage sum's attributes that its invoice parts take (the invoice line keeps the others:
+# provider, service, service category, sub-account).
+USAGE_ATTRIBUTES = ("model", "api_key", "team")
+
+
+@dataclass(frozen=True)
+class AllocationInputs:
+    """What allocating needs besides the sums: small things read from the ledger."""
+
+    rules: Sequence[Rule]
+    rates: Mapping[tuple[str, date], Decimal]  # (currency, month) -> rate to reporting
+    reporting_currency: str
+    units: Mapping[str, str]  # initiative -> its business unit
+    token_services: Sequence[TokenService] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of a summed line, allocated: its amount in the reporting currency."""
+
+    line: int  # the summed line it comes from (for an invoice's part, the invoice line)
+    attributes: Mapping[str, Any]  # month, source, provider, service, ..., tag:<key>
+    basis: str  # invoiced | estimated | manual
+    amount: Decimal
+    category: str
+    initiative: str | None = None
+    business_unit: str | None = None
+    rule: Rule | None = None
+    usage_cost: Decimal = ZERO
+    tokens: int = 0
+    requests: int = 0
+
+    @property
+    def month(self) -> date:
+        month: date = self.attributes["month"]
+        return month
+
+    @property
+    def split_pending(self) -> bool:
+        return self.initiative is None and self.rule is not None and self.rule.split is not None
+
+    def label(self, key: str) -> Any:
+        """The part's value of a report dimension."""
+        if key == "initiative":
+            if self.initiative:
+                return self.initiative
+            return UNIT_OVERHEAD if self.business_unit else UNALLOCATED
+        if key == "business_unit":
+            return self.business_unit or UNALLOCATED
+        if key == "basis":
+            return self.basis
+        return self.attributes.get(key)
+
+
+def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> list[Part]:
+    """Every summed line's parts (see the module's steps)."""
+    lines = [_matched(_converted(n, row, inputs), inputs) for n, row in enumerate(summed)]
+    parts = _counted_once(lines, inputs)
+    drivers = _drivers(parts)
+    split = [piece for part in parts for piece in _split(part, drivers)]
+    return [
+        part if part.business_unit or not part.initiative
+        else replace(part, business_unit=inputs.units.get(part.initiative))
+        for part in split
+    ]  # fmt: skip
+
+
+def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part:
+    attributes = {k: v for k, v in row.items() if k not in ("amount", "tokens", "requests")}
+    amount = row["amount"] if row["amount"] is not None else ZERO
+    currency = row["currency"]
+    if currency != inputs.reporting_currency and amount:
+        rate = inputs.rates[(currency, row["month"])]
+        amount = (amount * rate).quantize(PLACES, ROUND_HALF_EVEN)
+    source = row["source"]
+    basis = "manual" if source == "manual" else "invoiced" if source == "focus" else "estimated"
+    usage = source in USAGE_SOURCES
+    return Part(
+        n, attributes, basis, amount, row["category"], row["initiative"], row["business_unit"],
+        usage_cost=amount if usage else ZERO, tokens=int(row["tokens"] or 0),
+        requests=int(row["requests"] or 0),
+    )  # fmt: skip
+
+
+def _matched(part: Part, inputs: AllocationInputs) -> Part:
+    """The part as the first matching rule allocates it (manual costs as their rows say)."""
+    if part.attributes["source"] == "manual":
+        return part
+    rule = next((r for r in inputs.rules if _matches(r, part.attributes)), None)
+    if rule is None:
+        return part
+    return replace(
+        part, rule=rule, initiative=rule.initiative, business_unit=rule.business_unit,
+        category=rule.category or part.category,
+    )  # fmt: skip
+
+
+def _matches(rule: Rule, attributes: Mapping[str, Any]) -> bool:
+    for key in rule.match:
+        value = attributes.get(key.replace("tag.", "tag:", 1))
+        if value is None or str(value).lower() not in {v.lower() for v in rule.values(key)}:
+            return False
+    return True
+
+
+def _pool(part: Part, inputs: AllocationInputs) -> str | None:
+    """The provider key whose token spend the part is: an invoice's token-service line, or a
+    usage sum."""
+    source = part.attributes["source"]
+    if source == "focus":
+        return token_service_key(
+            inputs.token_services, part.attributes["provider"], part.attributes["service"]
+        )
+    if source in USAGE_SOURCES:
+        return catalogue_id(part.attributes["provider"], inputs.aliases)
+    return None
+
+
+def _counted_once(lines: Sequence[Part], inputs: AllocationInputs) -> list[Part]:
+    pools: dict[tuple[str, date], tuple[list[Part], list[Part]]] = defaultdict(lambda: ([], []))
+    parts: list[Part] = []
+    for line in lines:
+        pool = _pool(line, inputs)
+        if pool is None:
+            parts.append(line)
+        else:
+            invoice, usage = pools[(pool, line.month)]
+            (invoice if line.attributes["source"] == "focus" else usage).append(line)
+    for invoice, usage in pools.values():
+        weights = _usage_weights(usage)
+        if not invoice or weights is None:
+            parts.extend([*invoice, *usage])  # an invoice with no usage, or an estimate
+            continue
+        for line in invoice:
+            for n, amount in divide(line.amount, weights).items():
+                parts.append(_invoice_part(line, usage[n], amount))
+        parts.extend(replace(u, basis="invoiced", amount=ZERO) for u in usage)
+    return parts
+
+
+def _usage_weights(usage: Sequence[Part]) -> dict[int, Decimal | int] | None:
+    """How an invoice is split among a month's usage sums: by their cost, else (none is
+    priced) by their tokens, else by their requests; None when there is no usage."""
+    for name in ("usage_cost", "tokens", "requests"):
+        weights: dict[int, Decimal | int] = {
+            n: max(getattr(u, name), 0) for n, u in enumerate(usage)
+        }
+        if sum(weights.values()) > 0:
+            return weights
+    return None
+
+
+def _invoice_part(line: Part, usage: Part, amount: Decimal) -> Part:
+    """The part of invoice ``line`` that ``usage`` is the key of."""
+    attributes = dict(line.attributes)
+    for key, value in usage.attributes.items():
+        if key in USAGE_ATTRIBUTES or (key.startswith("tag:") and value is not None):
+            attributes[key] = value
+    allocated = usage if usage.rule is not None else line
+    return replace(
+        line, attributes=attributes, amount=amount, initiative=allocated.initiative,
+        business_unit=allocated.business_unit, rule=allocated.rule,
+        category=allocated.category,
+    )  # fmt: skip
+
+
+Drivers = Mapping[tuple[date, str], Mapping[str, Decimal]]
+
+
+def _drivers(parts: Iterable[Part]) -> Drivers:
+    """Per month and initiative: its directly allocated cost (every source), and its usage
+    events' cost, tokens and requests."""
+    found: dict[tuple[date, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"cost": ZERO, "usage_cost": ZERO, "tokens": ZERO, "requests": ZERO}
+    )
+    for part in parts:
+        if part.initiative is None:
+            continue
+        driver = found[(part.month, part.initiative)]
+        driver["cost"] += part.amount
+        driver["usage_cost"] += part.usage_cost
+        driver["tokens"] += part.tokens
+        driver["requests"] += part.requests
+    return found
+
+
+def _split(part: Part, drivers: Drivers) -> list[Part]:
+    if not part.split_pending:
+        return [part]
+    assert part.rule is not None and part.rule.split is not None
+    split = part.rule.split
+    weights: Mapping[str, Decimal | int]
+    if split.method == "proportional":
+        assert split.driver is not None
+        weights = {
+            name: value
+            for name in split.among
+            if (value := drivers.get((part.month, name), {}).get(split.driver, ZERO)) > 0
+        }
+    else:
+        weights = fixed_weights(split)
+    if not weights:
+        return [part]  # no initiative had any of the driver: unallocated
+    amounts = divide(part.amount, weights)
+    usage = divide(part.usage_cost, weights) if part.usage_cost else {}
+    return [
+        replace(
+            part, initiative=name, business_unit=None, amount=amounts[name],
+            usage_cost=usage.get(name, ZERO), tokens=0, requests=0,
+        )
+        for name in weights
+    ]  # fmt: skip
+
+
+def report(
+    parts: Iterable[Part], by: Sequence[str], start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
+    """The parts in months [start, end), summed by ``by``: cost, the part of it that is an
+    estimate, and the usage events' own cost."""
+    totals: dict[tuple[Any, ...], dict[str, Decimal]] = defaultdict(
+        lambda: {"cost": ZERO, "estimated": ZERO, "usage_cost": ZERO}
+    )
+    for part in parts:
+        if (start is not None and part.month < start) or (end is not None and part.month >= end):
+            continue
+        sums = totals[tuple(part.label(k) for k in by)]
+        sums["cost"] += part.amount
+        sums["usage_cost"] += part.usage_cost
+        if part.basis == "estimated":
+            sums["estimated"] += part.amount
+    return [
+        {**dict(zip(by, key, strict=True)), **sums}
+        for key, sums in sorted(totals.items(), key=lambda kv: tuple(map(_order, kv[0])))
+    ]
+
+
+def _order(value: Any) -> tuple[bool, Any]:
+    """Sorting that puts nulls last and works on any one type of value."""
+    return (value is None, value if value is not None else 0)

@@ -1,0 +1,199 @@
+"""The price side of ``Ledger``: organisation price overrides, and what cannot be priced.
+
+An override prices a model's calls (requested or responding, of one provider or any) on the
+days [valid_from, valid_to): it reprices exactly the stored calls it covers, and removing or
+ending it gives the calls it no longer covers their catalogue price back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from valuegap.costs.pricing import Override, Pricer
+from valuegap.decimals import plain
+from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.settings import Settings
+from valuegap.store.costs import CostStore
+from valuegap.store.database import Database
+
+_RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
+# Rates are stored as DECIMAL(38, 10): a million tokens at the highest rate must fit a total.
+MAX_RATE = Decimal(10**9)
+
+
+class PricesApi:
+    # Provided by Ledger.
+    settings: Settings
+    _db: Database
+    _costs: CostStore
+    _require: Callable[..., None]
+    _now: Callable[[], datetime]
+    _record: Callable[[str, str, str, Any, Any], None]
+    actor: str
+
+    def set_price(
+        self,
+        model: str,
+        *,
+        input_per_mtok: Decimal,
+        output_per_mtok: Decimal,
+        valid_from: date,
+        valid_to: date | None = None,
+        provider: str | None = None,
+        currency: str = "USD",
+        cache_read_per_mtok: Decimal | None = None,
+        cache_write_per_mtok: Decimal | None = None,
+    ) -> int:
+        """An organisation price for ``model`` (per million tokens in ``currency``) on the days
+        [valid_from, valid_to), for ``provider``'s calls or any provider's. It ends an earlier
+        open-ended price of the same model and provider where it begins, and, given no end,
+        ends where a later one begins. Returns how many stored calls it repriced."""
+        from valuegap.costs.providers import catalogue_id
+
+        self._require("cost.write")
+        rates = {"input_per_mtok": input_per_mtok, "output_per_mtok": output_per_mtok,
+                 "cache_read_per_mtok": cache_read_per_mtok,
+                 "cache_write_per_mtok": cache_write_per_mtok}  # fmt: skip
+        problems = [Problem(k, f"must be a number from 0 to {MAX_RATE:,}", v)
+                    for k, v in rates.items()
+                    if v is not None and not (v.is_finite() and 0 <= v <= MAX_RATE)]  # fmt: skip
+        code = currency.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            problems.append(Problem("currency", "is not an ISO 4217 code such as USD", currency))
+        if valid_to is not None and valid_to <= valid_from:
+            problems.append(Problem("valid_to", f"must be after valid_from ({valid_from})",
+                                    str(valid_to)))  # fmt: skip
+        if not model.strip():
+            problems.append(Problem("model", "is required", model))
+        if problems:
+            raise ValidationError(f"The price of {model} was not set.", problems)
+        scope = catalogue_id(provider) or ""
+        new = Override(model.strip(), scope, valid_from, valid_to, code, **rates)  # type: ignore[arg-type]
+        existing = [o for o in self._costs.overrides()
+                    if (o.model, o.provider) == (new.model, scope)
+                    and o.valid_from != valid_from]  # fmt: skip
+        ended = [replace(o, valid_to=valid_from) for o in existing
+                 if o.valid_to is None and o.valid_from < valid_from]  # fmt: skip
+        if valid_to is None:
+            later = [o.valid_from for o in existing if o.valid_from > valid_from]
+            new = replace(new, valid_to=min(later)) if later else new
+        others = [o for o in existing if o.valid_from not in {e.valid_from for e in ended}]
+        clash = next((o for o in [*ended, *others] if o.overlaps(new)), None)
+        if clash is not None:
+            raise ValidationError(
+                f"The price of {model} was not set: it overlaps another organisation price.",
+                [Problem("valid_from", f"overlaps the price from {clash.valid_from} to "
+                         f"{clash.valid_to or 'further notice'}; end or remove that one first",
+                         str(valid_from))],
+            )  # fmt: skip
+        replaced = next((o for o in self._costs.overrides()
+                         if (o.model, o.provider, o.valid_from) == (new.model, scope,
+                                                                    valid_from)), None)  # fmt: skip
+        with self._db.transaction():
+            now = self._now()
+            for override in ended:
+                self._costs.save_override(override, now, self.actor)
+            self._costs.save_override(new, now, self.actor)
+            repriced = self._reprice(new.model)
+            self._record(
+                "price.set", "price", _price_id(new),
+                {"replaced": replaced and _fields(replaced), "ended": [_fields(o) for o in ended]},
+                {**_fields(new), "repriced": repriced},
+            )  # fmt: skip
+        return repriced
+
+    def unset_price(self, model: str, *, valid_from: date, provider: str | None = None) -> int:
+        """Remove the organisation price of ``model`` from ``valid_from``: the calls it covered
+        get their catalogue price back. Returns how many were repriced."""
+        from valuegap.costs.providers import catalogue_id
+
+        self._require("cost.write")
+        scope = catalogue_id(provider) or ""
+        found = next((o for o in self._costs.overrides()
+                      if (o.model, o.provider, o.valid_from) == (model, scope, valid_from)),
+                     None)  # fmt: skip
+        if found is None:
+            whose = f" for {provider}" if provider else ""
+            raise NotFound(f"There is no organisation price of {model}{whose} from "
+                           f"{valid_from}; the price list shows them.")  # fmt: skip
+        with self._db.transaction():
+            self._costs.delete_override(found)
+            repriced = self._reprice(model)
+            self._record("price.unset", "price", _price_id(found), _fields(found),
+                         {"repriced": repriced})  # fmt: skip
+        return repriced
+
+    def refresh_prices(self) -> int:
+        """Price every stored call again, with the catalogue, overrides and provider aliases
+        in force (after a new alias in the settings, or a newer catalogue). Returns how many
+        changed."""
+        self._require("cost.write")
+        with self._db.transaction():
+            repriced = self._reprice(None)
+            self._record("price.refresh", "price", "all", None, {"repriced": repriced})
+        return repriced
+
+    def _reprice(self, model: str | None) -> int:
+        from valuegap.store.pricing import reprice
+
+        pricer = Pricer(self._costs.overrides(), self.settings.provider_aliases)
+        return reprice(self._db, pricer, model)
+
+    def price_overrides(self) -> list[dict[str, Any]]:
+        """The organisation's prices, each beside the catalogue's price of the same model on
+        its first day (per million tokens; ``catalogue_provider`` says whose)."""
+        from valuegap.costs.pricing import MILLION, catalogue_rates
+        from valuegap.costs.providers import catalogue_id
+
+        self._require("read")
+        providers = {r["model"]: r["provider"] for r in reversed(self._costs.models_in_use())}
+        rows = []
+        for o in self._costs.overrides():
+            provider = o.provider or catalogue_id(providers.get(o.model))
+            found = catalogue_rates(
+                provider, o.model, datetime.combine(o.valid_from, datetime.min.time())
+            )
+            tier = found.rates[0] if found else None
+            rows.append({
+                "model": o.model, "provider": o.provider or "(any)", "valid_from": o.valid_from,
+                "valid_to": o.valid_to, "currency": o.currency,
+                **{k: None if getattr(o, k) is None else plain(getattr(o, k)) for k in _RATES},
+                "catalogue_provider": provider if found else None,
+                "catalogue_input_per_mtok": _per_mtok(tier.input if tier else None, MILLION),
+                "catalogue_output_per_mtok": _per_mtok(tier.output if tier else None, MILLION),
+            })  # fmt: skip
+        return rows
+
+    def unpriced_usage(self) -> list[dict[str, Any]]:
+        """Model calls with no reported cost that neither the catalogue nor an override
+        prices, by provider and model, with the reason."""
+        self._require("read")
+        pricer = Pricer(self._costs.overrides(), self.settings.provider_aliases)
+        rows = self._costs.unpriced()
+        for row in rows:
+            at = row["last_seen"]
+            if pricer.price(row["provider"], row["model"], row["request_model"], at):
+                row["reason"] = ("a price applies now (a new provider alias or price): price "
+                                 "the stored calls again")  # fmt: skip
+            else:
+                row["reason"] = pricer.unpriced_reason(row["provider"], row["model"], at)
+            del row["request_model"]
+        return rows
+
+
+def _per_mtok(per_token: Decimal | None, million: Decimal) -> Decimal | None:
+    return None if per_token is None else plain(per_token * million)
+
+
+def _price_id(o: Override) -> str:
+    return f"{o.model}@{o.provider or '*'}@{o.valid_from}"
+
+
+def _fields(o: Override) -> dict[str, Any]:
+    return {"model": o.model, "provider": o.provider or None, "valid_from": o.valid_from,
+            "valid_to": o.valid_to, "currency": o.currency,
+            **{k: getattr(o, k) for k in _RATES}}  # fmt: skip

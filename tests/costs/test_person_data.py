@@ -1,0 +1,85 @@
+"""No person in the ledger: every attribute that identifies someone is pseudonymised before
+anything is written, whatever the source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from valuegap import Ledger
+from valuegap.adoption.pseudonyms import PersonData, pseudonym
+from valuegap.settings import Settings
+from valuegap.store import Database
+from valuegap.store.usage import create_pseudonym_macro
+
+PEOPLE = ["carol@corp", "Carol Jones", "carol.jones", "pseudo-77", "203.0.113.9", "E-1234",
+          "dave@corp", "erin@corp", "frank@corp"]  # fmt: skip
+
+
+def _files(folder: Path) -> tuple[Path, Path, Path]:
+    spans = folder / "spans.jsonl"
+    spans.write_text(json.dumps({
+        "traceId": "a" * 32, "spanId": "b" * 16, "startTimeUnixNano": "1772355600000000000",
+        "attributes": {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+                       "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10,
+                       "user.email": "carol@corp", "user.name": "carol.jones",
+                       "user.full_name": "Carol Jones", "enduser.pseudo.id": "pseudo-77",
+                       "client.address": "203.0.113.9", "employee.id": "E-1234",
+                       "deployment.environment": "prod"},
+    }) + "\n")  # fmt: skip
+    litellm = folder / "spend.csv"
+    litellm.write_text(
+        "request_id,startTime,model,custom_llm_provider,prompt_tokens,completion_tokens,spend,"
+        "user,end_user,request_tags\n"
+        'r1,2026-03-01 10:00:00,gpt-4o,openai,10,1,0.001,dave@corp,erin@corp,'
+        '"[""user:Carol@Corp"",""project:x""]"\n'
+    )  # fmt: skip
+    generic = folder / "calls.csv"
+    generic.write_text("ts,model,vendor,who\n2026-03-01T11:00:00Z,gpt-4o,openai,frank@corp\n")
+    return spans, litellm, generic
+
+
+def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) -> None:
+    settings = Settings(db=db_path, person_attributes=("employee.id",))
+    spans, litellm, generic = _files(tmp_path)
+    with Ledger.init(db_path, actor="alice", settings=settings) as ledger:
+        ledger.ingest_usage(spans, "otel")
+        ledger.ingest_usage(litellm, "litellm")
+        mapping = {"timestamp": "ts", "request_model": "model", "provider": "vendor",
+                   "tag.user.email": "who"}  # fmt: skip
+        ledger.ingest_usage(generic, "csv", mapping)
+        emails = {r["tag:user.email"] for r in ledger.cost_report(["tag:user.email"])}
+        tags = ledger._db.all("SELECT tags FROM usage_events ORDER BY ts")
+    key = PersonData((db_path.parent / (db_path.name + ".key")).read_text().strip().encode())
+    # The same person is the same pseudonym in every source, whatever the letter case.
+    assert emails == {key.pseudonymise("carol@corp"), key.pseudonymise("frank@corp"), None}
+    assert tags[1]["tags"]["user"] == key.pseudonymise("carol@corp")
+    assert tags[0]["tags"]["deployment.environment"] == "prod"  # the others stay as they are
+    con = duckdb.connect(str(db_path), read_only=True)
+    columns = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE data_type = 'VARCHAR' OR data_type LIKE 'MAP%'"
+    ).fetchall()
+    for table, column, kind in columns:
+        text = f'CAST("{column}" AS VARCHAR)' if kind.startswith("MAP") else f'"{column}"'
+        for person in PEOPLE:
+            found = con.execute(f"SELECT count(*) FROM {table} WHERE lower({text}) LIKE ?",
+                                [f"%{person.lower()}%"]).fetchone()  # fmt: skip
+            assert found == (0,), (table, column, person)
+    con.close()
+    raw = db_path.read_bytes() + (Path(f"{db_path}.wal").read_bytes()
+                                  if Path(f"{db_path}.wal").exists() else b"")  # fmt: skip
+    for person in PEOPLE:
+        assert person.encode() not in raw and person.lower().encode() not in raw
+
+
+def test_sql_and_python_pseudonymise_alike(db_path: Path) -> None:
+    key = b"k" * 100  # longer than a block: HMAC hashes it first
+    db = Database.open(db_path, create=True)
+    create_pseudonym_macro(db, PersonData(key).pads)
+    for identity in ("Ana@Corp ", "\tana@corp\n", "José Núñez", "ÖZLEM"):
+        found = db.one("SELECT _valuegap_pseudonym(?)", [identity])
+        assert found == (pseudonym(key, identity),), identity
+    db.close()
