@@ -109,7 +109,8 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
             raise
         return int(added[0]) if added else 0
 
-    numbered = False
+    repeats = db.one(f"SELECT count(*) - count(DISTINCT _hash) FROM {STAGE}")
+    numbered = bool(repeats and repeats[0])
     added = insert(numbered)
     if not numbered and added and _keys_repeat(db, ingest_id):
         db.execute("DELETE FROM focus_lines WHERE ingest_id = ?", [ingest_id])
