@@ -84,7 +84,7 @@ def test_focus_line_keys_become_a_uuid_and_an_occurrence(db_path: Path) -> None:
     )
     db.close()
     upgraded = Database.open(db_path, create=False, migrations=MIGRATIONS[:6])
-    # The same key as a line staged then with the text 'a line' (staging.content_hash).
+    # The same key as a line staged then with the text 'a line'.
     row = upgraded.one(
         "SELECT line_hash = CAST(md5('a line') AS UUID), occurrence, source_row FROM focus_lines"
     )

@@ -311,13 +311,25 @@ class CostsApi:
     def _trued_up(self, result: IngestResult, ingest_id: int) -> IngestResult:
         """``result`` with the true-ups ingest ``ingest_id`` made, recorded in the audit log."""
         from valuegap.costs.focus import COST_COLUMNS
+        from valuegap.costs.providers import catalogue_id, token_service_key
         from valuegap.costs.trueup import true_ups
 
-        column = COST_COLUMNS[self.settings.cost_column]
-        found = true_ups(
-            self._costs.invoice_lines(ingest_id, column), self._costs.invoice_lines(),
-            self._costs.usage_by_month(), self._token_services(), self.settings.provider_aliases,
-        )  # fmt: skip
+        services, aliases = self._token_services(), self.settings.provider_aliases
+        tokens = [(p, s) for p, s in self._costs.services_of(ingest_id)
+                  if token_service_key(services, p, s) is not None]  # fmt: skip
+        if not tokens:
+            return result
+        lines = self._costs.ingested_lines(
+            ingest_id, tokens, COST_COLUMNS[self.settings.cost_column]
+        )
+
+        def usage(months: list[date], pools: set[str]) -> list[dict[str, Any]]:
+            providers = [
+                p for p in self._costs.usage_providers() if catalogue_id(p, aliases) in pools
+            ]
+            return self._costs.usage_by_month(months, providers) if providers else []
+
+        found = true_ups(lines, usage, services, aliases)
         if not found:
             return result
         self._record(

@@ -9,7 +9,7 @@ what changed, per provider and month, in the audit log.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,37 +36,37 @@ class TrueUp:
 
 
 def true_ups(
-    new_lines: Iterable[Mapping[str, Any]],
-    all_lines: Iterable[Mapping[str, Any]],
-    usage: Iterable[Mapping[str, Any]],
+    lines: Iterable[Mapping[str, Any]],
+    usage: Callable[[list[date], set[str]], Iterable[Mapping[str, Any]]],
     services: Sequence[TokenService],
     aliases: Mapping[str, str],
 ) -> list[TrueUp]:
-    """The true-ups an ingest made: ``new_lines`` are its FOCUS lines summed by provider,
-    service, month and currency, ``all_lines`` the ledger's (the new ones included), and
-    ``usage`` the ledger's model calls by provider and month."""
+    """The true-ups an ingest made. ``lines``: its FOCUS lines summed by provider, service,
+    month and currency, with the lines of earlier ingests of the same provider, service and
+    month (``earlier_lines``); ``usage(months, providers)``: the ledger's model calls of those
+    months and provider keys, by provider and month."""
     invoiced: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    new_count: dict[tuple[str, date], int] = defaultdict(int)
-    for row in new_lines:
+    earlier: set[tuple[str, date]] = set()
+    for row in lines:
         key = token_service_key(services, row["provider"], row["service"])
-        if key is not None:
+        if key is None:
+            continue
+        if row["lines"]:
             invoiced[(key, row["month"])][row["currency"]] += row["cost"] or 0
-            new_count[(key, row["month"])] += row["lines"]
-    all_count: dict[tuple[str, date], int] = defaultdict(int)
-    for row in all_lines:
-        key = token_service_key(services, row["provider"], row["service"])
-        if key is not None and (key, row["month"]) in new_count:
-            all_count[(key, row["month"])] += row["lines"]
+        if row["earlier_lines"]:
+            earlier.add((key, row["month"]))
+    first = {pool: amounts for pool, amounts in invoiced.items() if pool not in earlier}
+    if not first:
+        return []
     estimated: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(
         lambda: defaultdict(Decimal)
     )
-    for row in usage:
+    for row in usage(sorted({month for _, month in first}), {key for key, _ in first}):
         pool = (catalogue_id(row["provider"], aliases) or "(none)", row["month"])
-        if pool in new_count and row["estimated"] is not None:
+        if pool in first and row["estimated"] is not None:
             estimated[pool][row["currency"]] += row["estimated"]
     return [
         TrueUp(provider, month, dict(estimated[(provider, month)]), dict(amounts))
-        for (provider, month), amounts in sorted(invoiced.items())
+        for (provider, month), amounts in sorted(first.items())
         if (provider, month) in estimated
-        and all_count[(provider, month)] == new_count[(provider, month)]
     ]

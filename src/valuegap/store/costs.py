@@ -83,29 +83,61 @@ class CostStore:
     def rates(self) -> list[dict[str, Any]]:
         return self._db.all("SELECT * FROM currency_rates ORDER BY valid_from")
 
-    def invoice_lines(
-        self, ingest_id: int | None = None, cost_column: str = "effective_cost"
-    ) -> list[dict[str, Any]]:
-        """FOCUS lines summed by provider, service, month and currency (those of one ingest,
-        if given): billed, list and counted (``cost_column``) cost, and their invoice ids."""
-        assert cost_column in ("effective_cost", "billed_cost", "list_cost", "contracted_cost")
-        where = "WHERE ingest_id = ?" if ingest_id is not None else ""
+    def invoice_lines(self, cost_column: str = "effective_cost") -> list[dict[str, Any]]:
+        """FOCUS lines summed by provider, service, month and currency: billed, list and
+        counted (``cost_column``) cost, and their invoice ids."""
         return self._db.all(
-            f"""SELECT provider, service_name AS service,
-                CAST(date_trunc('month', charge_period_start) AS DATE) AS month,
+            f"""SELECT provider, service_name AS service, {_MONTH} AS month,
                 billing_currency AS currency, sum(billed_cost) AS billed,
-                sum({cost_column}) AS cost,
-                sum(list_cost) AS list_cost, count(*) AS lines,
-                list(DISTINCT invoice_id ORDER BY invoice_id)
+                sum({_cost(cost_column)}) AS cost, sum(list_cost) AS list_cost,
+                count(*) AS lines, list(DISTINCT invoice_id ORDER BY invoice_id)
                     FILTER (WHERE invoice_id IS NOT NULL) AS invoice_ids
-            FROM focus_lines {where} GROUP BY ALL ORDER BY ALL""",
-            [ingest_id] if ingest_id is not None else None,
+            FROM focus_lines GROUP BY ALL ORDER BY ALL"""
         )
 
-    def usage_by_month(self) -> list[dict[str, Any]]:
+    def services_of(self, ingest_id: int) -> list[tuple[str, str]]:
+        """The (provider, service) pairs of one ingest's FOCUS lines."""
+        rows = self._db.all(
+            "SELECT DISTINCT provider, service_name FROM focus_lines WHERE ingest_id = ?",
+            [ingest_id],
+        )
+        return [(r["provider"], r["service_name"]) for r in rows]
+
+    def ingested_lines(
+        self, ingest_id: int, services: list[tuple[str, str]], cost_column: str
+    ) -> list[dict[str, Any]]:
+        """One ingest's FOCUS lines of ``services`` (provider, service) summed by provider,
+        service, month and currency (its counted cost and lines), with the lines of earlier
+        ingests of those services and months."""
+        return self._db.all(
+            f"""SELECT provider, service_name AS service, {_MONTH} AS month,
+                billing_currency AS currency,
+                sum({_cost(cost_column)}) FILTER (WHERE ingest_id = ?) AS cost,
+                count(*) FILTER (WHERE ingest_id = ?) AS lines,
+                count(*) FILTER (WHERE ingest_id <> ?) AS earlier_lines
+            FROM focus_lines
+            WHERE service_name IN (SELECT UNNEST(?)) AND provider IN (SELECT UNNEST(?))
+            GROUP BY ALL HAVING count(*) FILTER (WHERE ingest_id = ?) > 0 ORDER BY ALL""",
+            [ingest_id] * 3 + [[s for _, s in services], [p for p, _ in services], ingest_id],
+        )
+
+    def usage_providers(self) -> list[str]:
+        rows = self._db.all("SELECT DISTINCT provider FROM usage_events WHERE counted")
+        return [r["provider"] for r in rows if r["provider"] is not None]
+
+    def usage_by_month(
+        self, months: list[Any] | None = None, providers: list[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Model calls summed by provider, month, currency of their cost, price source and
-        service tier: their cost as estimated (reported, else computed) and as computed, and
-        their tokens."""
+        service tier (those of ``months`` and ``providers``, if given): their cost as estimated
+        (reported, else computed) and as computed, and their tokens."""
+        where, params = ["counted"], []
+        if months is not None:
+            where.append("CAST(date_trunc('month', ts) AS DATE) IN (SELECT UNNEST(?))")
+            params.append(months)
+        if providers is not None:
+            where.append("provider IN (SELECT UNNEST(?))")
+            params.append(providers)
         return self._db.all(
             f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
                 coalesce(computed_currency, 'USD') AS computed_currency,
@@ -119,7 +151,9 @@ class CostStore:
                 sum(cache_read_tokens) AS cache_read_tokens,
                 sum(cache_write_tokens) AS cache_write_tokens,
                 sum(reasoning_tokens) AS reasoning_tokens
-            FROM usage_events WHERE counted GROUP BY ALL ORDER BY ALL"""
+            FROM usage_events WHERE {" AND ".join(where)}
+            GROUP BY ALL ORDER BY ALL""",
+            params,
         )
 
 
@@ -133,6 +167,15 @@ _TIER = (
     )
     + ")"
 )
+_MONTH = "CAST(date_trunc('month', charge_period_start) AS DATE)"
+
+
+def _cost(column: str) -> str:
+    if column not in ("effective_cost", "billed_cost", "list_cost", "contracted_cost"):
+        raise ValueError(f"not a FOCUS cost column: {column}")
+    return column
+
+
 _OVERRIDE_FIELDS = (
     "model", "provider", "valid_from", "valid_to", "currency", "input_per_mtok",
     "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok",
