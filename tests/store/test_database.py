@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +11,6 @@ import pytest
 from valuegap.errors import ConfigError
 from valuegap.store import Database
 from valuegap.store.migrations import MIGRATIONS, Migration
-from valuegap.store.staging import row_text
 
 EXTRA = Migration(
     MIGRATIONS[-1].version + 1,
@@ -92,13 +93,30 @@ def test_focus_line_keys_become_a_uuid_and_an_occurrence(db_path: Path) -> None:
     upgraded.close()
 
 
-def test_the_text_a_row_is_keyed_by_never_changes(db_path: Path) -> None:
-    # Stored lines without an id are keyed by the MD5 of this text: another text would make a
-    # re-ingest add them again.
-    db = Database.open(db_path, create=True)
-    text = db.one(f"SELECT {row_text(['a', 'b', 'c'])} FROM (SELECT 'x' AS a, NULL AS b, '' AS c)")
-    assert text == ("x\x1f\x1e\x1f",)
-    db.close()
+def test_the_values_a_line_is_keyed_by_never_change(db_path: Path, tmp_path: Path) -> None:
+    # A stored line is keyed by the MD5 of this text of its values: another text would make a
+    # re-ingest add it again (unless a migration keys the stored lines again).
+    from valuegap import Ledger
+
+    path = tmp_path / "line.csv"
+    path.write_text(
+        "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
+        "ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,ServiceCategory,Tags,"
+        'SkuId,x_Other\nacct,usd,2025-01-01,2025-01-01T00:00:00Z,2025-01-02,Usage,1.5,1.50,AWS,'
+        'Amazon S3,Storage,"{""b"": ""2"", ""a"": ""1""}",sku-9,ignored\n'
+    )  # fmt: skip
+    with Ledger.init(db_path, actor="alice") as ledger:
+        ledger.ingest_focus([path])
+        [(key,)] = ledger._db.connection.execute("SELECT line_hash FROM focus_lines").fetchall()
+    null, end = "\x1e", "\x1f"
+    text = end.join([
+        "acct", null, "AWS", null, null, "Amazon S3", "Storage", "Usage", null, null, null,
+        "2025-01-01 00:00:00", "2025-01-01 00:00:00", "2025-01-02 00:00:00", "USD",
+        "1.5000000000", "1.5000000000", null, null, null, null,
+        "[{'key': a, 'value': 1}, {'key': b, 'value': 2}]",
+        *[null] * 5, *[null] * 4, "sku-9", *[null] * 10,
+    ])  # fmt: skip
+    assert str(key) == str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
 
 
 def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: Path) -> None:
