@@ -1,10 +1,11 @@
 """Pricing usage events in SQL at the rates a ``Pricer`` finds for them.
 
 Events are priced by bucket: their provider, the model they are priced as (the response model,
-else the request model), the requested model and the half hour. ``prepare_rates`` asks the
-pricer once per bucket that the events have (an organisation override in force that day, else
-the catalogue's rates, one row per tier of input tokens, else nothing) and writes a rate table;
-one equality join then prices every event.
+else the request model), the half hour, and, where the organisation has overrides (which may
+name the requested model), the requested model. ``prepare_rates`` asks the pricer once per
+bucket that the events have (an organisation override in force that day, else the catalogue's
+rates, one row per tier of input tokens, else nothing) and writes a rate table; one equality
+join then prices every event.
 
 Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost is kept as it
 comes, DECIMAL(38, 18) (rounding it to fewer places in SQL takes longer than pricing it). A rate
@@ -27,6 +28,7 @@ digits, an override with more decimals) is priced in DECIMAL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,18 +47,31 @@ _PICO = Decimal(10**12)  # pico-units in a unit of currency
 _SMALL = 10**9  # rates (in pico-units) and token counts below it: a cost fits 64 bits
 _RATE_TABLE = "_valuegap_rates"
 
-# Columns an event needs for pricing, from a table of events aliased e0.
-EVENT_KEYS = """coalesce(e0.provider, '') AS price_provider,
-    coalesce(e0.response_model, e0.request_model) AS price_model,
-    coalesce(e0.request_model, '') AS price_request,
-    time_bucket(INTERVAL 30 MINUTE, e0.ts) AS price_bucket"""
-
-# SQL to add to the FROM of events e (with EVENT_KEYS); then select COST, SOURCE and CURRENCY.
-JOIN = f"""LEFT JOIN {_RATE_TABLE} r
-      ON r.provider = e.price_provider AND r.model = e.price_model
-     AND r.request = e.price_request AND r.bucket = e.price_bucket
-     AND e.input_tokens > r.above AND e.input_tokens <= r.up_to"""
 _NO_END = 2**62
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """SQL that prices events at the rate table ``prepare_rates`` made: ``keys``, the columns
+    an event needs from a table of events aliased e0; ``join``, to add to the FROM of events e
+    (with those keys); then select COST, SOURCE and CURRENCY."""
+
+    by_request: bool
+
+    @property
+    def keys(self) -> str:
+        request = "coalesce(e0.request_model, '')" if self.by_request else "''"
+        return f"""coalesce(e0.provider, '') AS price_provider,
+            coalesce(e0.response_model, e0.request_model) AS price_model,
+            {request} AS price_request, time_bucket(INTERVAL 30 MINUTE, e0.ts) AS price_bucket"""
+
+    @property
+    def join(self) -> str:
+        request = " AND r.request = e.price_request" if self.by_request else ""
+        return f"""LEFT JOIN {_RATE_TABLE} r
+              ON r.provider = e.price_provider AND r.model = e.price_model
+             AND r.bucket = e.price_bucket AND e.input_tokens > r.above
+             AND e.input_tokens <= r.up_to{request}"""
 
 
 def _cost() -> str:
@@ -76,16 +91,20 @@ SOURCE = "r.source"
 CURRENCY = "r.currency"
 
 
-def price_bucket(provider: str, request_model: str, response_model: str, ts: str) -> str:
+def price_bucket(
+    pricer: Pricer, provider: str, request_model: str, response_model: str, ts: str
+) -> str:
     """SQL for an event's price bucket, from SQL for its provider, models and time."""
+    request = request_model if pricer.overrides else "NULL"
     return (
         f"{{'provider': {provider}, 'model': coalesce({response_model}, {request_model}), "
-        f"'request': {request_model}, 'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}}"
+        f"'request': {request}, 'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}}"
     )
 
 
-def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, Any]]) -> None:
-    """The rate table for events in ``buckets`` (each a ``price_bucket``)."""
+def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, Any]]) -> Pricing:
+    """The rate table for events in ``buckets`` (each a ``price_bucket``), and the SQL that
+    prices with it."""
     rows = []
     for found in buckets:
         if found["model"] is None or found["bucket"] is None:
@@ -111,6 +130,7 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
         data = {c: pa.array([str(r[c]) for r in rows], pa.string()) if c in _RATES
                 else [r[c] for r in rows] for c in columns}  # fmt: skip
         db.insert_arrow(_RATE_TABLE, pa.table(data))
+    return Pricing(by_request=bool(pricer.overrides))
 
 
 def _rate_columns(rates: Rates) -> dict[str, Decimal | int | None]:
@@ -144,16 +164,16 @@ def reprice(db: Database, pricer: Pricer, model: str | None = None) -> int:
     if model is not None:
         events += " AND ? IN (e0.request_model, e0.response_model)"
         params.append(model)
-    bucket = price_bucket("e0.provider", "e0.request_model", "e0.response_model", "e0.ts")
+    bucket = price_bucket(pricer, "e0.provider", "e0.request_model", "e0.response_model", "e0.ts")
     buckets = db.all(f"SELECT DISTINCT {bucket} AS b FROM {events}", params)
-    prepare_rates(db, pricer, [row["b"] for row in buckets])
+    pricing = prepare_rates(db, pricer, [row["b"] for row in buckets])
     changed = db.one(
         f"""UPDATE usage_events SET computed_cost = p.cost, price_source = p.source,
             computed_currency = p.currency
         FROM (
             SELECT e.rid, {COST} AS cost, {SOURCE} AS source, {CURRENCY} AS currency
-            FROM (SELECT e0.rowid AS rid, e0.*, {EVENT_KEYS} FROM {events}) e
-            {JOIN}
+            FROM (SELECT e0.rowid AS rid, e0.*, {pricing.keys} FROM {events}) e
+            {pricing.join}
         ) p
         WHERE usage_events.rowid = p.rid
           AND (usage_events.computed_cost IS DISTINCT FROM p.cost

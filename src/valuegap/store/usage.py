@@ -20,8 +20,6 @@ from valuegap.store.database import Database
 from valuegap.store.pricing import (
     COST,
     CURRENCY,
-    EVENT_KEYS,
-    JOIN,
     SOURCE,
     drop_rates,
     prepare_rates,
@@ -252,7 +250,7 @@ def load_usage(
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
-    bucket = price_bucket("lower(trim(provider))", "request_model", "response_model",
+    bucket = price_bucket(pricer, "lower(provider)", "request_model", "response_model",
                           as_utc("timestamp"))  # fmt: skip
     ids = "event_id" in present
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
@@ -284,7 +282,7 @@ def load_usage(
         db.insert_arrow(
             "_valuegap_pseudonyms", pa.table({"user": found_users, "pseudonym": pseudonyms})
         )
-    prepare_rates(db, pricer, buckets or [])
+    pricing = prepare_rates(db, pricer, buckets or [])
     tokens = ", ".join(
         guarded(_counted_tokens(f, counts, present), guards, f) + f" AS {f}" for f in TOKEN_FIELDS
     )
@@ -326,7 +324,7 @@ def load_usage(
                     computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
                 WITH checked AS (
-                    SELECT event_id, {ts} AS ts, lower(trim(provider)) AS provider,
+                    SELECT event_id, {ts} AS ts, lower(provider) AS provider,
                         {guarded("request_model", guards, "request_model")} AS request_model,
                         response_model, lower(trim(operation)) AS operation,
                         {_COUNTED} AS counted, {tokens},
@@ -345,8 +343,8 @@ def load_usage(
                     CASE WHEN e.counted THEN {COST} END, CASE WHEN e.counted THEN {CURRENCY} END,
                     CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
                     e.user_pseudonym, e.tags
-                FROM (SELECT e0.*, {EVENT_KEYS} FROM new e0) e
-                {JOIN}""",
+                FROM (SELECT e0.*, {pricing.keys} FROM new e0) e
+                {pricing.join}""",
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
