@@ -81,7 +81,13 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The organisation's prices, beside the catalogue's price of the same model."""
     with open_ledger() as ledger:
         rows = ledger.price_overrides()
-    render.records(rows, fmt, title="Price overrides")
+    if fmt is OutputFormat.table:  # per million tokens, beside the catalogue's
+        rows = [{"model": r["model"], "provider": r["provider"], "from": r["valid_from"],
+                 "to": r["valid_to"], "input": r["input_per_mtok"],
+                 "output": r["output_per_mtok"], "catalogue input": r["catalogue_input_per_mtok"],
+                 "catalogue output": r["catalogue_output_per_mtok"], "currency": r["currency"]}
+                for r in rows]  # fmt: skip
+    render.records(rows, fmt, title="Price overrides (per million tokens)")
 
 
 @command(app, "unpriced")

@@ -113,13 +113,18 @@ class PricesApi:
 
         self._require("cost.write")
         scope = catalogue_id(provider) or ""
-        found = next((o for o in self._costs.overrides()
-                      if (o.model, o.provider, o.valid_from) == (model, scope, valid_from)),
-                     None)  # fmt: skip
+        same_day = [
+            o for o in self._costs.overrides() if (o.model, o.valid_from) == (model, valid_from)
+        ]
+        found = next((o for o in same_day if o.provider == scope), None)
         if found is None:
-            whose = f" for {provider}" if provider else ""
-            raise NotFound(f"There is no organisation price of {model}{whose} from "
-                           f"{valid_from}; the price list shows them.")  # fmt: skip
+            whose = f" for the provider {scope}" if scope else " for any provider"
+            others = ", ".join(o.provider or "any provider" for o in same_day)
+            hint = f" (there is one for {others})" if others else ""
+            raise NotFound(
+                f"There is no organisation price of {model}{whose} from "
+                f"{valid_from}{hint}; the price list shows them."
+            )
         with self._db.transaction():
             self._costs.delete_override(found)
             repriced = self._reprice(model)
