@@ -161,10 +161,11 @@ def _table(path: Path, key: str, value: Any) -> Any:
             raise fail("a list of tables, each with invoice_provider, service and usage_provider")
         return tuple(TokenService(**v) for v in value)
     if not isinstance(value, dict) or not all(
-        isinstance(v, dict) and set(v) <= {"cache", "reasoning"}
+        isinstance(v, dict)
+        and set(v) <= {"cache", "reasoning"}
         and set(v.values()) <= {"included", "separate"}
         for v in value.values()
-    ):  # fmt: skip
+    ):
         raise fail('tables of cache and reasoning, each "included" or "separate"')
     return {source: TokenCounts(**counts) for source, counts in value.items()}
 

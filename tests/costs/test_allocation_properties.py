@@ -30,8 +30,10 @@ weights = st.dictionaries(st.sampled_from("pqrstu"), st.integers(0, 10**6), min_
 )
 
 
-@given(amount=st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=10),
-       weights=weights)  # fmt: skip
+@given(
+    amount=st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=10),
+    weights=weights,
+)
 def test_a_division_adds_up_to_the_whole_and_each_part_is_its_share(
     amount: Decimal, weights: dict[str, int]
 ) -> None:
@@ -48,8 +50,15 @@ def test_a_division_adds_up_to_the_whole_and_each_part_is_its_share(
 lines = st.lists(
     st.tuples(
         st.sampled_from(["focus", "focus", "otel", "litellm", "manual"]),
-        st.sampled_from([("OpenAI", "OpenAI API"), ("AWS", "Amazon Bedrock"),
-                         ("AWS", "Amazon S3"), ("openai", None), ("anthropic", None)]),
+        st.sampled_from(
+            [
+                ("OpenAI", "OpenAI API"),
+                ("AWS", "Amazon Bedrock"),
+                ("AWS", "Amazon S3"),
+                ("openai", None),
+                ("anthropic", None),
+            ]
+        ),
         st.sampled_from([None, "a", "b", "c", "shared", "unit"]),
         st.sampled_from(MONTHS),
         amounts,
@@ -57,7 +66,7 @@ lines = st.lists(
     ),
     min_size=1,
     max_size=25,
-)  # fmt: skip
+)
 RULES = [
     Rule(id="to-a", match={"tag.initiative": "a"}, initiative="a"),
     Rule(id="to-b", match={"tag.initiative": "b"}, initiative="b"),
@@ -71,20 +80,29 @@ def _summed(drawn: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     for source, (provider, service), tag, month, amount, credit in drawn:
         usage = source in USAGE_SOURCES
         if usage:
-            provider, service = ("openai" if provider in ("OpenAI", "openai") else "anthropic",
-                                 None)  # fmt: skip
+            provider, service = (
+                "openai" if provider in ("OpenAI", "openai") else "anthropic",
+                None,
+            )
         elif service is None:  # a FOCUS line of a usage provider's name: S3 instead
             provider, service = "AWS", "Amazon S3"
         manual = source == "manual"
-        rows.append({
-            "month": month, "category": "infrastructure", "currency": "USD", "source": source,
-            "initiative": tag if manual and tag in INITIATIVES else None,
-            "business_unit": "south" if manual and tag not in INITIATIVES else None,
-            "provider": None if manual else provider, "service": None if manual else service,
-            "tag:initiative": None if manual else tag,
-            "amount": -amount if credit and source == "focus" else amount,
-            "tokens": 1000 if usage else 0, "requests": 1 if usage else 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "month": month,
+                "category": "infrastructure",
+                "currency": "USD",
+                "source": source,
+                "initiative": tag if manual and tag in INITIATIVES else None,
+                "business_unit": "south" if manual and tag not in INITIATIVES else None,
+                "provider": None if manual else provider,
+                "service": None if manual else service,
+                "tag:initiative": None if manual else tag,
+                "amount": -amount if credit and source == "focus" else amount,
+                "tokens": 1000 if usage else 0,
+                "requests": 1 if usage else 0,
+            }
+        )
     return rows
 
 
@@ -93,10 +111,13 @@ def _summed(drawn: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 def test_allocated_parts_add_up_and_never_turn_negative(
     drawn: list[tuple[Any, ...]], method: str
 ) -> None:
-    split = (Split(method="even", among=INITIATIVES) if method == "even"
-             else Split(method="fixed", shares={"a": Decimal("0.25"), "c": Decimal("0.75")})
-             if method == "fixed" else Split(method="proportional", driver=method,
-                                             among=INITIATIVES))  # fmt: skip
+    split = (
+        Split(method="even", among=INITIATIVES)
+        if method == "even"
+        else Split(method="fixed", shares={"a": Decimal("0.25"), "c": Decimal("0.75")})
+        if method == "fixed"
+        else Split(method="proportional", driver=method, among=INITIATIVES)
+    )
     rules = [*RULES, Rule(id="shared", match={"tag.initiative": "shared"}, split=split)]
     summed = _summed(drawn)
     inputs = AllocationInputs(rules, {}, "USD", UNITS, TOKEN_SERVICES)
@@ -106,8 +127,11 @@ def test_allocated_parts_add_up_and_never_turn_negative(
         by_line[part.line] += part.amount
         if part.amount < 0:
             assert summed[part.line]["amount"] < 0  # only a credit's parts are negative
-    invoiced = {(r["provider"], r["month"]) for r in summed
-                if r["source"] == "focus" and r["service"] == "OpenAI API"}  # fmt: skip
+    invoiced = {
+        (r["provider"], r["month"])
+        for r in summed
+        if r["source"] == "focus" and r["service"] == "OpenAI API"
+    }
     for n, row in enumerate(summed):
         covered = row["source"] in USAGE_SOURCES and (
             row["provider"] == "openai" and ("OpenAI", row["month"]) in invoiced
@@ -120,9 +144,13 @@ def test_allocated_parts_add_up_and_never_turn_negative(
     assert {r["business_unit"] for r in units} <= {"north", "south", "(unallocated)"}
 
 
-@given(st.dictionaries(st.sampled_from(["a", "b", "c", "(unallocated)", "(unit overhead)"]),
-                       st.decimals(min_value=-1000, max_value=1000, places=2)),
-       st.sets(st.sampled_from(["a", "b", "c"])))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c", "(unallocated)", "(unit overhead)"]),
+        st.decimals(min_value=-1000, max_value=1000, places=2),
+    ),
+    st.sets(st.sampled_from(["a", "b", "c"])),
+)
 def test_coverage_stays_between_zero_and_one(
     costs: dict[str, Decimal], validated: set[str]
 ) -> None:
@@ -131,9 +159,11 @@ def test_coverage_stays_between_zero_and_one(
     assert (found is None) == (sum(max(c, Decimal(0)) for c in costs.values()) == 0)
 
 
-FOCUS = ("BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
-         "ChargeCategory,BilledCost,EffectiveCost,ServiceProviderName,ServiceName,ServiceCategory,"
-         "Tags")  # fmt: skip
+FOCUS = (
+    "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
+    "ChargeCategory,BilledCost,EffectiveCost,ServiceProviderName,ServiceName,ServiceCategory,"
+    "Tags"
+)
 
 
 @settings(
@@ -156,12 +186,16 @@ def test_a_random_ledger_ties_to_its_invoices(
             cost = -amount if credit else amount
             tags = f'"{{""initiative"": ""{tag}""}}"' if tag else ""
             category = "Credit" if credit else "Usage"
-            focus.append(f"acct,USD,{month},{day},{day},{category},{cost},{cost},{provider},"
-                         f"{service},AI and Machine Learning,{tags}")  # fmt: skip
+            focus.append(
+                f"acct,USD,{month},{day},{day},{category},{cost},{cost},{provider},"
+                f"{service},AI and Machine Learning,{tags}"
+            )
         elif source == "manual":
-            manual.append(f"{month},{MONTHS[1] if month == MONTHS[0] else '2026-03-01'},data,"
-                          f"{amount},USD,{'loc-qa' if tag == 'a' else ''},"
-                          f"{'' if tag == 'a' else 'south'},x")  # fmt: skip
+            manual.append(
+                f"{month},{MONTHS[1] if month == MONTHS[0] else '2026-03-01'},data,"
+                f"{amount},USD,{'loc-qa' if tag == 'a' else ''},"
+                f"{'' if tag == 'a' else 'south'},x"
+            )
         else:
             vendor = "openai" if provider in ("OpenAI", "openai") else "anthropic"
             initiative = "loc-qa" if tag == "a" else ""
@@ -169,9 +203,11 @@ def test_a_random_ledger_ties_to_its_invoices(
     db = folder / "ledger.duckdb"
     with Ledger.init(db, actor="alice") as ledger:
         ledger.apply_file(example_portfolio)
-        for name, rows, load in (("f.csv", focus, lambda p: ledger.ingest_focus([p])),
-                                 ("u.csv", usage, lambda p: ledger.ingest_usage(p, "csv")),
-                                 ("m.csv", manual, ledger.ingest_costs)):  # fmt: skip
+        for name, rows, load in (
+            ("f.csv", focus, lambda p: ledger.ingest_focus([p])),
+            ("u.csv", usage, lambda p: ledger.ingest_usage(p, "csv")),
+            ("m.csv", manual, ledger.ingest_costs),
+        ):
             if len(rows) > 1:
                 (folder / name).write_text("\n".join(rows) + "\n")
                 load(folder / name)

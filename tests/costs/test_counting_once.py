@@ -54,10 +54,12 @@ def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo
 
 def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -> None:
     con = duckdb.connect(str(demo), read_only=True)
-    invoice = dict(con.execute(
-        """SELECT strftime(charge_period_start, '%Y-%m'), sum(effective_cost)
+    invoice = dict(
+        con.execute(
+            """SELECT strftime(charge_period_start, '%Y-%m'), sum(effective_cost)
         FROM focus_lines WHERE provider = 'OpenAI' GROUP BY ALL"""
-    ).fetchall())  # fmt: skip
+        ).fetchall()
+    )
     usage: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for month, initiative, cost in con.execute(
         """SELECT strftime(ts, '%Y-%m'), coalesce(initiative, '(unallocated)'),
@@ -96,13 +98,20 @@ def test_the_demo_reconciliation_is_like_for_like_and_explains_its_gap(demo: Pat
 
 
 def _span(n: int, when: datetime, tokens: int, initiative: str) -> str:
-    return json.dumps({
-        "traceId": f"{n:032x}", "spanId": f"{n:016x}",
-        "startTimeUnixNano": str(int(when.timestamp()) * 10**9),
-        "attributes": {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
-                       "gen_ai.usage.input_tokens": tokens, "gen_ai.usage.output_tokens": 0,
-                       "valuegap.initiative": initiative},
-    })  # fmt: skip
+    return json.dumps(
+        {
+            "traceId": f"{n:032x}",
+            "spanId": f"{n:016x}",
+            "startTimeUnixNano": str(int(when.timestamp()) * 10**9),
+            "attributes": {
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": tokens,
+                "gen_ai.usage.output_tokens": 0,
+                "valuegap.initiative": initiative,
+            },
+        }
+    )
 
 
 INVOICE = (
@@ -120,16 +129,23 @@ def estimated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
     gpt-4o at 2.50 USD per million: 7.50 and 2.50, with no invoice yet."""
     ledger.apply_file(example_portfolio)
     spans = tmp_path / "march.jsonl"
-    spans.write_text("\n".join(_span(n, datetime(2026, 3, 1 + n, tzinfo=UTC), tokens, name)
-                               for n, (tokens, name) in enumerate([
-                                   (2_000_000, "loc-qa"), (1_000_000, "loc-qa"),
-                                   (1_000_000, "doc-classifier")])) + "\n")  # fmt: skip
+    spans.write_text(
+        "\n".join(
+            _span(n, datetime(2026, 3, 1 + n, tzinfo=UTC), tokens, name)
+            for n, (tokens, name) in enumerate(
+                [(2_000_000, "loc-qa"), (1_000_000, "loc-qa"), (1_000_000, "doc-classifier")]
+            )
+        )
+        + "\n"
+    )
     ledger.ingest_usage(spans, "otel")
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n"
-                     "  - {id: qa, match: {tag.initiative: loc-qa}, initiative: loc-qa}\n"
-                     "  - {id: docs, match: {tag.initiative: doc-classifier},"
-                     " initiative: doc-classifier}\n")  # fmt: skip
+    rules.write_text(
+        "rules:\n"
+        "  - {id: qa, match: {tag.initiative: loc-qa}, initiative: loc-qa}\n"
+        "  - {id: docs, match: {tag.initiative: doc-classifier},"
+        " initiative: doc-classifier}\n"
+    )
     ledger.apply_rules(rules)
     return ledger
 
@@ -145,8 +161,7 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     [result] = estimated.ingest_focus([invoice])
     [true_up] = result.true_ups
     assert (true_up.provider, f"{true_up.month:%Y-%m}") == ("openai", "2026-03")
-    assert (true_up.estimated, true_up.invoiced) == ({"USD": Decimal("10")},
-                                                     {"USD": Decimal("12")})  # fmt: skip
+    assert (true_up.estimated, true_up.invoiced) == ({"USD": Decimal("10")}, {"USD": Decimal("12")})
     after = {r["initiative"]: r for r in estimated.cost_report(["initiative"])}
     # 12.00 split 3:1 by the usage: 9.00 and 3.00; nothing is an estimate any more.
     assert (after["loc-qa"]["cost"], after["loc-qa"]["estimated"]) == (9, 0)
@@ -159,8 +174,10 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     )
     [row] = estimated.reconcile()
     assert (row["invoiced"], row["computed"], row["invoice_ids"]) == (
-        Decimal("12.00"), Decimal("10.00"), ["INV-2026-03"],
-    )  # fmt: skip
+        Decimal("12.00"),
+        Decimal("10.00"),
+        ["INV-2026-03"],
+    )
     # A second invoice line for the same month is no new true-up: the estimate is gone.
     more = tmp_path / "openai-march-adjustment.csv"
     more.write_text(INVOICE.format(cost="-1.00").replace("Usage", "Adjustment"))
@@ -173,10 +190,15 @@ def test_usage_with_no_price_still_splits_its_invoice_by_tokens(
 ) -> None:
     ledger.apply_file(example_portfolio)
     spans = tmp_path / "spans.jsonl"
-    spans.write_text("\n".join(
-        _span(n, datetime(2026, 3, 2, n, tzinfo=UTC), tokens, name).replace("gpt-4o", "in-house")
-        for n, (tokens, name) in enumerate([(300, "loc-qa"), (100, "doc-classifier")])
-    ) + "\n")  # fmt: skip
+    spans.write_text(
+        "\n".join(
+            _span(n, datetime(2026, 3, 2, n, tzinfo=UTC), tokens, name).replace(
+                "gpt-4o", "in-house"
+            )
+            for n, (tokens, name) in enumerate([(300, "loc-qa"), (100, "doc-classifier")])
+        )
+        + "\n"
+    )
     ledger.ingest_usage(spans, "otel")
     invoice = tmp_path / "invoice.csv"
     invoice.write_text(INVOICE.format(cost="8.00"))

@@ -14,28 +14,51 @@ from valuegap.settings import Settings
 from valuegap.store import Database
 from valuegap.store.usage import create_pseudonym_macro
 
-PEOPLE = ["carol@corp", "Carol Jones", "carol.jones", "pseudo-77", "203.0.113.9", "E-1234",
-          "dave@corp", "erin@corp", "frank@corp"]  # fmt: skip
+PEOPLE = [
+    "carol@corp",
+    "Carol Jones",
+    "carol.jones",
+    "pseudo-77",
+    "203.0.113.9",
+    "E-1234",
+    "dave@corp",
+    "erin@corp",
+    "frank@corp",
+]
 
 
 def _files(folder: Path) -> tuple[Path, Path, Path]:
     spans = folder / "spans.jsonl"
-    spans.write_text(json.dumps({
-        "traceId": "a" * 32, "spanId": "b" * 16, "startTimeUnixNano": "1772355600000000000",
-        "attributes": {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
-                       "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10,
-                       "user.email": "carol@corp", "user.name": "carol.jones",
-                       "user.full_name": "Carol Jones", "enduser.pseudo.id": "pseudo-77",
-                       "client.address": "203.0.113.9", "employee.id": "E-1234",
-                       "deployment.environment": "prod"},
-    }) + "\n")  # fmt: skip
+    spans.write_text(
+        json.dumps(
+            {
+                "traceId": "a" * 32,
+                "spanId": "b" * 16,
+                "startTimeUnixNano": "1772355600000000000",
+                "attributes": {
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 100,
+                    "gen_ai.usage.output_tokens": 10,
+                    "user.email": "carol@corp",
+                    "user.name": "carol.jones",
+                    "user.full_name": "Carol Jones",
+                    "enduser.pseudo.id": "pseudo-77",
+                    "client.address": "203.0.113.9",
+                    "employee.id": "E-1234",
+                    "deployment.environment": "prod",
+                },
+            }
+        )
+        + "\n"
+    )
     litellm = folder / "spend.csv"
     litellm.write_text(
         "request_id,startTime,model,custom_llm_provider,prompt_tokens,completion_tokens,spend,"
         "user,end_user,request_tags\n"
-        'r1,2026-03-01 10:00:00,gpt-4o,openai,10,1,0.001,dave@corp,erin@corp,'
+        "r1,2026-03-01 10:00:00,gpt-4o,openai,10,1,0.001,dave@corp,erin@corp,"
         '"[""user:Carol@Corp"",""project:x""]"\n'
-    )  # fmt: skip
+    )
     generic = folder / "calls.csv"
     generic.write_text("ts,model,vendor,who\n2026-03-01T11:00:00Z,gpt-4o,openai,frank@corp\n")
     return spans, litellm, generic
@@ -47,8 +70,12 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
     with Ledger.init(db_path, actor="alice", settings=settings) as ledger:
         ledger.ingest_usage(spans, "otel")
         ledger.ingest_usage(litellm, "litellm")
-        mapping = {"timestamp": "ts", "request_model": "model", "provider": "vendor",
-                   "tag.user.email": "who"}  # fmt: skip
+        mapping = {
+            "timestamp": "ts",
+            "request_model": "model",
+            "provider": "vendor",
+            "tag.user.email": "who",
+        }
         ledger.ingest_usage(generic, "csv", mapping)
         emails = {r["tag:user.email"] for r in ledger.cost_report(["tag:user.email"])}
         tags = ledger._db.all("SELECT tags FROM usage_events ORDER BY ts")
@@ -65,12 +92,14 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
     for table, column, kind in columns:
         text = f'CAST("{column}" AS VARCHAR)' if kind.startswith("MAP") else f'"{column}"'
         for person in PEOPLE:
-            found = con.execute(f"SELECT count(*) FROM {table} WHERE lower({text}) LIKE ?",
-                                [f"%{person.lower()}%"]).fetchone()  # fmt: skip
+            found = con.execute(
+                f"SELECT count(*) FROM {table} WHERE lower({text}) LIKE ?", [f"%{person.lower()}%"]
+            ).fetchone()
             assert found == (0,), (table, column, person)
     con.close()
-    raw = db_path.read_bytes() + (Path(f"{db_path}.wal").read_bytes()
-                                  if Path(f"{db_path}.wal").exists() else b"")  # fmt: skip
+    raw = db_path.read_bytes() + (
+        Path(f"{db_path}.wal").read_bytes() if Path(f"{db_path}.wal").exists() else b""
+    )
     for person in PEOPLE:
         assert person.encode() not in raw and person.lower().encode() not in raw
 

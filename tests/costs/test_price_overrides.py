@@ -23,19 +23,30 @@ def year(ledger: Ledger, tmp_path: Path) -> Ledger:
     lines = ["event_id,timestamp,provider,model,input_tokens,output_tokens"]
     for n in range(CALLS):
         when = START + timedelta(minutes=30 * n)
-        lines.append(f"c{n},{when:%Y-%m-%dT%H:%M:%SZ},openai,gpt-4o,{1000 + n % 7 * 100},"
-                     f"{200 + n % 5 * 10}")  # fmt: skip
+        lines.append(
+            f"c{n},{when:%Y-%m-%dT%H:%M:%SZ},openai,gpt-4o,{1000 + n % 7 * 100},{200 + n % 5 * 10}"
+        )
     path.write_text("\n".join(lines) + "\n")
     assert ledger.ingest_usage(path, "csv").rows_added == CALLS
     return ledger
 
 
 def _costs(ledger: Ledger) -> dict[str, tuple[Decimal, str, str, datetime, int, int]]:
-    rows = ledger._db.all("SELECT event_key, computed_cost, price_source, computed_currency, ts, "
-                          "input_tokens, output_tokens FROM usage_events")  # fmt: skip
-    return {r["event_key"]: (r["computed_cost"], r["price_source"], r["computed_currency"],
-                             r["ts"], r["input_tokens"], r["output_tokens"])
-            for r in rows}  # fmt: skip
+    rows = ledger._db.all(
+        "SELECT event_key, computed_cost, price_source, computed_currency, ts, "
+        "input_tokens, output_tokens FROM usage_events"
+    )
+    return {
+        r["event_key"]: (
+            r["computed_cost"],
+            r["price_source"],
+            r["computed_currency"],
+            r["ts"],
+            r["input_tokens"],
+            r["output_tokens"],
+        )
+        for r in rows
+    }
 
 
 def _at(per_mtok_in: str, per_mtok_out: str, tokens_in: int, tokens_out: int) -> Decimal:
@@ -47,16 +58,20 @@ def test_an_override_from_mid_year_reprices_only_the_calls_from_its_date(year: L
     total = sum(c[0] for c in before.values())
     # The catalogue's gpt-4o price all year: 2.50 USD in, 10 USD out per million tokens.
     assert all(c[0] == _at("2.50", "10", c[4], c[5]) for c in before.values())
-    repriced = year.set_price("gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8),
-                              valid_from=date(2025, 7, 1))  # fmt: skip
+    repriced = year.set_price(
+        "gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8), valid_from=date(2025, 7, 1)
+    )
     assert repriced == 184 * 48  # 1 July to 31 December
     after = _costs(year)
     for key, (cost, source, currency, ts, tokens_in, tokens_out) in after.items():
         if ts < datetime(2025, 7, 1):
             assert (cost, source) == before[key][:2]  # to the last decimal
         else:
-            assert (cost, source, currency) == (_at("2", "8", tokens_in, tokens_out),
-                                                "override", "USD")  # fmt: skip
+            assert (cost, source, currency) == (
+                _at("2", "8", tokens_in, tokens_out),
+                "override",
+                "USD",
+            )
     assert year.unset_price("gpt-4o", valid_from=date(2025, 7, 1)) == 184 * 48
     assert _costs(year) == before
     assert sum(Decimal(str(r["cost"])) for r in year.cost_report(["month"])) == total
@@ -64,8 +79,13 @@ def test_an_override_from_mid_year_reprices_only_the_calls_from_its_date(year: L
 
 def test_an_override_with_an_end_gives_the_later_calls_back(year: Ledger) -> None:
     before = _costs(year)
-    repriced = year.set_price("gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8),
-                              valid_from=date(2025, 7, 1), valid_to=date(2025, 8, 1))  # fmt: skip
+    repriced = year.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal(2),
+        output_per_mtok=Decimal(8),
+        valid_from=date(2025, 7, 1),
+        valid_to=date(2025, 8, 1),
+    )
     assert repriced == 31 * 48
     july = {k for k, c in before.items() if c[3].month == 7}
     after = _costs(year)
@@ -92,8 +112,16 @@ def test_a_later_override_ends_an_open_one_and_overlaps_are_refused(year: Ledger
 
 def test_an_override_scoped_to_another_provider_leaves_these_calls_alone(year: Ledger) -> None:
     before = _costs(year)
-    assert year.set_price("gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8),
-                          valid_from=date(2025, 1, 1), provider="azure.ai.openai") == 0  # fmt: skip
+    assert (
+        year.set_price(
+            "gpt-4o",
+            input_per_mtok=Decimal(2),
+            output_per_mtok=Decimal(8),
+            valid_from=date(2025, 1, 1),
+            provider="azure.ai.openai",
+        )
+        == 0
+    )
     assert _costs(year) == before
     assert year.price_overrides()[0]["provider"] == "azure"
 
@@ -104,8 +132,13 @@ def test_an_override_in_another_currency_is_converted_in_reports(
     rates = tmp_path / "rates.csv"
     rates.write_text("valid_from,from_currency,to_currency,rate\n2025-01-01,EUR,USD,1.10\n")
     year.ingest_rates(rates)
-    year.set_price("gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8),
-                   valid_from=date(2025, 12, 1), currency="EUR")  # fmt: skip
+    year.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal(2),
+        output_per_mtok=Decimal(8),
+        valid_from=date(2025, 12, 1),
+        currency="EUR",
+    )
     december = [c for c in _costs(year).values() if c[3].month == 12]
     assert {(c[1], c[2]) for c in december} == {("override", "EUR")}
     eur = sum(c[0] for c in december)
@@ -115,9 +148,14 @@ def test_an_override_in_another_currency_is_converted_in_reports(
 
 def test_bad_prices_are_refused_naming_the_field(year: Ledger) -> None:
     with pytest.raises(ValidationError) as refused:
-        year.set_price("gpt-4o", input_per_mtok=Decimal(-1), output_per_mtok=Decimal(8),
-                       valid_from=date(2025, 7, 1), valid_to=date(2025, 6, 1),
-                       currency="euro")  # fmt: skip
+        year.set_price(
+            "gpt-4o",
+            input_per_mtok=Decimal(-1),
+            output_per_mtok=Decimal(8),
+            valid_from=date(2025, 7, 1),
+            valid_to=date(2025, 6, 1),
+            currency="euro",
+        )
     wheres = [p.where for p in refused.value.problems]
     assert wheres == ["input_per_mtok", "currency", "valid_to"]
     assert year.price_overrides() == []

@@ -68,8 +68,11 @@ def _run(
         for t in (t for r in results for t in r.true_ups):
             was = ", ".join(f"{a:,.2f} {c}" for c, a in t.estimated.items())
             now = ", ".join(f"{a:,.2f} {c}" for c, a in t.invoiced.items())
-            console.print(f"True-up: {t.provider} {t.month:%Y-%m}: the invoice ({now}) "
-                          f"replaces the usage estimate ({was}).", markup=False)  # fmt: skip
+            console.print(
+                f"True-up: {t.provider} {t.month:%Y-%m}: the invoice ({now}) "
+                f"replaces the usage estimate ({was}).",
+                markup=False,
+            )
 
 
 @command(app, "focus")

@@ -37,14 +37,17 @@ def set_(
     valid_from: From,
     valid_to: Annotated[
         date | None,
-        typer.Option("--to", parser=parse.iso_date,
-                     help="First day it no longer applies (default: until further notice)."),
+        typer.Option(
+            "--to",
+            parser=parse.iso_date,
+            help="First day it no longer applies (default: until further notice).",
+        ),
     ] = None,
     provider: Provider = None,
     currency: Annotated[str, typer.Option(help="ISO 4217 code of the rates.")] = "USD",
     cache_read_per_mtok: OptionalRate = None,
     cache_write_per_mtok: OptionalRate = None,
-) -> None:  # fmt: skip
+) -> None:
     """Set a negotiated or self-hosted price; reprices exactly the calls it covers."""
     with open_ledger() as ledger:
         count = ledger.set_price(
@@ -82,11 +85,20 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
     with open_ledger() as ledger:
         rows = ledger.price_overrides()
     if fmt is OutputFormat.table:  # per million tokens, beside the catalogue's
-        rows = [{"model": r["model"], "provider": r["provider"], "from": r["valid_from"],
-                 "to": r["valid_to"], "input": r["input_per_mtok"],
-                 "output": r["output_per_mtok"], "catalogue input": r["catalogue_input_per_mtok"],
-                 "catalogue output": r["catalogue_output_per_mtok"], "currency": r["currency"]}
-                for r in rows]  # fmt: skip
+        rows = [
+            {
+                "model": r["model"],
+                "provider": r["provider"],
+                "from": r["valid_from"],
+                "to": r["valid_to"],
+                "input": r["input_per_mtok"],
+                "output": r["output_per_mtok"],
+                "catalogue input": r["catalogue_input_per_mtok"],
+                "catalogue output": r["catalogue_output_per_mtok"],
+                "currency": r["currency"],
+            }
+            for r in rows
+        ]
     render.records(rows, fmt, title="Price overrides (per million tokens)")
 
 

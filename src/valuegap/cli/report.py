@@ -74,8 +74,9 @@ def reconcile(
     shown = ["provider", "month", "invoiced", "computed", "gap", "status", "explanation"]
     if fmt is OutputFormat.table:
         rows = [{**row, "explanation": " ".join(row["explanation"])} for row in rows]
-    render.records(rows, fmt, columns=shown if fmt is OutputFormat.table else None,
-                   title="Reconciliation")  # fmt: skip
+    render.records(
+        rows, fmt, columns=shown if fmt is OutputFormat.table else None, title="Reconciliation"
+    )
 
 
 @command(app, "initiative")

@@ -40,9 +40,18 @@ ZERO = Decimal(0)
 USAGE_SOURCES = ("otel", "litellm", "csv")
 # What a cost report can be summed by, besides tag:<key>.
 DIMENSIONS = (
-    "initiative", "business_unit", "category", "month", "provider", "service",
-    "service_category", "model", "sub_account", "source", "basis",
-)  # fmt: skip
+    "initiative",
+    "business_unit",
+    "category",
+    "month",
+    "provider",
+    "service",
+    "service_category",
+    "model",
+    "sub_account",
+    "source",
+    "basis",
+)
 # A usage sum's attributes that its invoice parts take (the invoice line keeps the others:
 # provider, service, service category, sub-account).
 USAGE_ATTRIBUTES = ("model", "api_key", "team")
@@ -105,10 +114,11 @@ def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> l
     drivers = _drivers(parts)
     split = [piece for part in parts for piece in _split(part, drivers)]
     return [
-        part if part.business_unit or not part.initiative
+        part
+        if part.business_unit or not part.initiative
         else replace(part, business_unit=inputs.units.get(part.initiative))
         for part in split
-    ]  # fmt: skip
+    ]
 
 
 def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part:
@@ -122,10 +132,17 @@ def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part
     basis = "manual" if source == "manual" else "invoiced" if source == "focus" else "estimated"
     usage = source in USAGE_SOURCES
     return Part(
-        n, attributes, basis, amount, row["category"], row["initiative"], row["business_unit"],
-        usage_cost=amount if usage else ZERO, tokens=int(row["tokens"] or 0),
+        n,
+        attributes,
+        basis,
+        amount,
+        row["category"],
+        row["initiative"],
+        row["business_unit"],
+        usage_cost=amount if usage else ZERO,
+        tokens=int(row["tokens"] or 0),
         requests=int(row["requests"] or 0),
-    )  # fmt: skip
+    )
 
 
 def _matched(part: Part, inputs: AllocationInputs) -> Part:
@@ -136,9 +153,12 @@ def _matched(part: Part, inputs: AllocationInputs) -> Part:
     if rule is None:
         return part
     return replace(
-        part, rule=rule, initiative=rule.initiative, business_unit=rule.business_unit,
+        part,
+        rule=rule,
+        initiative=rule.initiative,
+        business_unit=rule.business_unit,
         category=rule.category or part.category,
-    )  # fmt: skip
+    )
 
 
 def _matches(rule: Rule, attributes: Mapping[str, Any]) -> bool:
@@ -204,10 +224,14 @@ def _invoice_part(line: Part, usage: Part, amount: Decimal) -> Part:
             attributes[key] = value
     allocated = usage if usage.rule is not None else line
     return replace(
-        line, attributes=attributes, amount=amount, initiative=allocated.initiative,
-        business_unit=allocated.business_unit, rule=allocated.rule,
+        line,
+        attributes=attributes,
+        amount=amount,
+        initiative=allocated.initiative,
+        business_unit=allocated.business_unit,
+        rule=allocated.rule,
         category=allocated.category,
-    )  # fmt: skip
+    )
 
 
 Drivers = Mapping[tuple[date, str], Mapping[str, Decimal]]
@@ -251,11 +275,16 @@ def _split(part: Part, drivers: Drivers) -> list[Part]:
     usage = divide(part.usage_cost, weights) if part.usage_cost else {}
     return [
         replace(
-            part, initiative=name, business_unit=None, amount=amounts[name],
-            usage_cost=usage.get(name, ZERO), tokens=0, requests=0,
+            part,
+            initiative=name,
+            business_unit=None,
+            amount=amounts[name],
+            usage_cost=usage.get(name, ZERO),
+            tokens=0,
+            requests=0,
         )
         for name in weights
-    ]  # fmt: skip
+    ]
 
 
 def report(

@@ -74,8 +74,9 @@ class CostsApi:
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
 
         if fmt not in ("otel", "litellm", "csv"):
-            raise ValidationError("Unknown usage format.", [
-                Problem("format", "must be otel, litellm or csv", fmt)])  # fmt: skip
+            raise ValidationError(
+                "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
+            )
         person = PersonData(load_key(self._db.path), self.settings.person_attributes)
         counts = self.settings.token_counts
         pricer = self._pricer()
@@ -94,9 +95,17 @@ class CostsApi:
                 names.update(mapping or {})
                 present = stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
             return load_usage(
-                self._db, str(path), fmt, ingest_id, person, pricer, present, names,
-                file_counts, checks_first=checks_first,
-            )  # fmt: skip
+                self._db,
+                str(path),
+                fmt,
+                ingest_id,
+                person,
+                pricer,
+                present,
+                names,
+                file_counts,
+                checks_first=checks_first,
+            )
 
         return self._checked_ingest("usage", [path], lambda checks_first: partial(
             load, checks_first=checks_first))[0]  # fmt: skip
@@ -262,8 +271,11 @@ class CostsApi:
         from valuegap.costs.currency import monthly_rates
 
         reporting = self.settings.reporting_currency
-        pairs = [(r["currency"], r["month"]) for r in summed
-                 if r["currency"] not in (None, reporting) and r["amount"]]  # fmt: skip
+        pairs = [
+            (r["currency"], r["month"])
+            for r in summed
+            if r["currency"] not in (None, reporting) and r["amount"]
+        ]
         return AllocationInputs(
             rules=rules,
             rates=monthly_rates(pairs, self._costs.rates(), reporting),
@@ -287,10 +299,15 @@ class CostsApi:
         self._require("read")
         invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
         return reconcile(
-            invoice, usage, self._converter(), self._token_services(),
-            self.settings.provider_aliases, self._costs.overrides(), tolerance,
+            invoice,
+            usage,
+            self._converter(),
+            self._token_services(),
+            self.settings.provider_aliases,
+            self._costs.overrides(),
+            tolerance,
             self.settings.reporting_currency,
-        )  # fmt: skip
+        )
 
     def _converter(self) -> Callable[[Decimal, str | None, date], Decimal]:
         """amount, currency, month -> the amount in the reporting currency."""
@@ -315,28 +332,34 @@ class CostsApi:
         from valuegap.costs.trueup import true_ups
 
         services, aliases = self._token_services(), self.settings.provider_aliases
-        tokens = [(p, s) for p, s in self._costs.services_of(ingest_id)
-                  if token_service_key(services, p, s) is not None]  # fmt: skip
+        # Only token services whose provider has usage can replace an estimate.
+        used = {catalogue_id(p, aliases): p for p in self._costs.usage_providers()}
+        tokens = [
+            (p, s)
+            for p, s in self._costs.services_of(ingest_id)
+            if token_service_key(services, p, s) in used
+        ]
         if not tokens:
             return result
-        lines = self._costs.ingested_lines(
-            ingest_id, tokens, COST_COLUMNS[self.settings.cost_column]
-        )
+        column = COST_COLUMNS[self.settings.cost_column]
+        lines = self._costs.ingested_lines(ingest_id, tokens, column)
 
         def usage(months: list[date], pools: set[str]) -> list[dict[str, Any]]:
             providers = [
                 p for p in self._costs.usage_providers() if catalogue_id(p, aliases) in pools
             ]
-            return self._costs.usage_by_month(months, providers) if providers else []
+            return self._costs.usage_by_month(months, providers)
 
         found = true_ups(lines, usage, services, aliases)
         if not found:
             return result
         self._record(
-            "costs.true_up", "ingest", str(ingest_id),
+            "costs.true_up",
+            "ingest",
+            str(ingest_id),
             {"estimated": [t.estimate() for t in found]},
             {"invoiced": [t.invoice() for t in found]},
-        )  # fmt: skip
+        )
         return replace(result, true_ups=tuple(found))
 
 

@@ -55,29 +55,40 @@ class PricesApi:
         from valuegap.costs.providers import catalogue_id
 
         self._require("cost.write")
-        rates = {"input_per_mtok": input_per_mtok, "output_per_mtok": output_per_mtok,
-                 "cache_read_per_mtok": cache_read_per_mtok,
-                 "cache_write_per_mtok": cache_write_per_mtok}  # fmt: skip
-        problems = [Problem(k, f"must be a number from 0 to {MAX_RATE:,}", v)
-                    for k, v in rates.items()
-                    if v is not None and not (v.is_finite() and 0 <= v <= MAX_RATE)]  # fmt: skip
+        rates = {
+            "input_per_mtok": input_per_mtok,
+            "output_per_mtok": output_per_mtok,
+            "cache_read_per_mtok": cache_read_per_mtok,
+            "cache_write_per_mtok": cache_write_per_mtok,
+        }
+        problems = [
+            Problem(k, f"must be a number from 0 to {MAX_RATE:,}", v)
+            for k, v in rates.items()
+            if v is not None and not (v.is_finite() and 0 <= v <= MAX_RATE)
+        ]
         code = currency.strip().upper()
         if len(code) != 3 or not code.isalpha():
             problems.append(Problem("currency", "is not an ISO 4217 code such as USD", currency))
         if valid_to is not None and valid_to <= valid_from:
-            problems.append(Problem("valid_to", f"must be after valid_from ({valid_from})",
-                                    str(valid_to)))  # fmt: skip
+            problems.append(
+                Problem("valid_to", f"must be after valid_from ({valid_from})", str(valid_to))
+            )
         if not model.strip():
             problems.append(Problem("model", "is required", model))
         if problems:
             raise ValidationError(f"The price of {model} was not set.", problems)
         scope = catalogue_id(provider) or ""
         new = Override(model.strip(), scope, valid_from, valid_to, code, **rates)  # type: ignore[arg-type]
-        existing = [o for o in self._costs.overrides()
-                    if (o.model, o.provider) == (new.model, scope)
-                    and o.valid_from != valid_from]  # fmt: skip
-        ended = [replace(o, valid_to=valid_from) for o in existing
-                 if o.valid_to is None and o.valid_from < valid_from]  # fmt: skip
+        existing = [
+            o
+            for o in self._costs.overrides()
+            if (o.model, o.provider) == (new.model, scope) and o.valid_from != valid_from
+        ]
+        ended = [
+            replace(o, valid_to=valid_from)
+            for o in existing
+            if o.valid_to is None and o.valid_from < valid_from
+        ]
         if valid_to is None:
             later = [o.valid_from for o in existing if o.valid_from > valid_from]
             new = replace(new, valid_to=min(later)) if later else new
@@ -86,13 +97,23 @@ class PricesApi:
         if clash is not None:
             raise ValidationError(
                 f"The price of {model} was not set: it overlaps another organisation price.",
-                [Problem("valid_from", f"overlaps the price from {clash.valid_from} to "
-                         f"{clash.valid_to or 'further notice'}; end or remove that one first",
-                         str(valid_from))],
-            )  # fmt: skip
-        replaced = next((o for o in self._costs.overrides()
-                         if (o.model, o.provider, o.valid_from) == (new.model, scope,
-                                                                    valid_from)), None)  # fmt: skip
+                [
+                    Problem(
+                        "valid_from",
+                        f"overlaps the price from {clash.valid_from} to "
+                        f"{clash.valid_to or 'further notice'}; end or remove that one first",
+                        str(valid_from),
+                    )
+                ],
+            )
+        replaced = next(
+            (
+                o
+                for o in self._costs.overrides()
+                if (o.model, o.provider, o.valid_from) == (new.model, scope, valid_from)
+            ),
+            None,
+        )
         with self._db.transaction():
             now = self._now()
             for override in ended:
@@ -100,10 +121,12 @@ class PricesApi:
             self._costs.save_override(new, now, self.actor)
             repriced = self._reprice(new.model)
             self._record(
-                "price.set", "price", _price_id(new),
+                "price.set",
+                "price",
+                _price_id(new),
                 {"replaced": replaced and _fields(replaced), "ended": [_fields(o) for o in ended]},
                 {**_fields(new), "repriced": repriced},
-            )  # fmt: skip
+            )
         return repriced
 
     def unset_price(self, model: str, *, valid_from: date, provider: str | None = None) -> int:
@@ -128,8 +151,9 @@ class PricesApi:
         with self._db.transaction():
             self._costs.delete_override(found)
             repriced = self._reprice(model)
-            self._record("price.unset", "price", _price_id(found), _fields(found),
-                         {"repriced": repriced})  # fmt: skip
+            self._record(
+                "price.unset", "price", _price_id(found), _fields(found), {"repriced": repriced}
+            )
         return repriced
 
     def refresh_prices(self) -> int:
@@ -163,14 +187,19 @@ class PricesApi:
                 provider, o.model, datetime.combine(o.valid_from, datetime.min.time())
             )
             tier = found.rates[0] if found else None
-            rows.append({
-                "model": o.model, "provider": o.provider or "(any)", "valid_from": o.valid_from,
-                "valid_to": o.valid_to, "currency": o.currency,
-                **{k: None if getattr(o, k) is None else plain(getattr(o, k)) for k in _RATES},
-                "catalogue_provider": provider if found else None,
-                "catalogue_input_per_mtok": _per_mtok(tier.input if tier else None, MILLION),
-                "catalogue_output_per_mtok": _per_mtok(tier.output if tier else None, MILLION),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "model": o.model,
+                    "provider": o.provider or "(any)",
+                    "valid_from": o.valid_from,
+                    "valid_to": o.valid_to,
+                    "currency": o.currency,
+                    **{k: None if getattr(o, k) is None else plain(getattr(o, k)) for k in _RATES},
+                    "catalogue_provider": provider if found else None,
+                    "catalogue_input_per_mtok": _per_mtok(tier.input if tier else None, MILLION),
+                    "catalogue_output_per_mtok": _per_mtok(tier.output if tier else None, MILLION),
+                }
+            )
         return rows
 
     def unpriced_usage(self) -> list[dict[str, Any]]:
@@ -182,8 +211,10 @@ class PricesApi:
         for row in rows:
             at = row["last_seen"]
             if pricer.price(row["provider"], row["model"], row["request_model"], at):
-                row["reason"] = ("a price applies now (a new provider alias or price): price "
-                                 "the stored calls again")  # fmt: skip
+                row["reason"] = (
+                    "a price applies now (a new provider alias or price): price "
+                    "the stored calls again"
+                )
             else:
                 row["reason"] = pricer.unpriced_reason(row["provider"], row["model"], at)
             del row["request_model"]
@@ -199,6 +230,11 @@ def _price_id(o: Override) -> str:
 
 
 def _fields(o: Override) -> dict[str, Any]:
-    return {"model": o.model, "provider": o.provider or None, "valid_from": o.valid_from,
-            "valid_to": o.valid_to, "currency": o.currency,
-            **{k: getattr(o, k) for k in _RATES}}  # fmt: skip
+    return {
+        "model": o.model,
+        "provider": o.provider or None,
+        "valid_from": o.valid_from,
+        "valid_to": o.valid_to,
+        "currency": o.currency,
+        **{k: getattr(o, k) for k in _RATES},
+    }

@@ -23,19 +23,34 @@ from dataclasses import dataclass
 
 # How sources spell a provider -> its OpenTelemetry name (gen_ai.provider.name).
 CANONICAL = {
-    "bedrock": "aws.bedrock", "bedrock_converse": "aws.bedrock", "amazon_bedrock": "aws.bedrock",
-    "vertex_ai": "gcp.vertex_ai", "vertex_ai_beta": "gcp.vertex_ai", "vertexai": "gcp.vertex_ai",
-    "gemini": "gcp.gemini", "google_genai": "gcp.gen_ai", "azure": "azure.ai.openai",
-    "azure_openai": "azure.ai.openai", "azure_ai": "azure.ai.inference", "xai": "x_ai",
-    "mistral": "mistral_ai", "cohere_chat": "cohere",
-}  # fmt: skip
+    "bedrock": "aws.bedrock",
+    "bedrock_converse": "aws.bedrock",
+    "amazon_bedrock": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "vertexai": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "google_genai": "gcp.gen_ai",
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "xai": "x_ai",
+    "mistral": "mistral_ai",
+    "cohere_chat": "cohere",
+}
 
 # OpenTelemetry names -> genai-prices provider ids (where they differ).
 CATALOGUE_IDS = {
-    "aws.bedrock": "aws", "azure.ai.openai": "azure", "azure.ai.inference": "azure",
-    "gcp.vertex_ai": "google", "gcp.gemini": "google", "gcp.gen_ai": "google", "x_ai": "x-ai",
-    "mistral_ai": "mistral", "ibm.watsonx.ai": "ibm",
-}  # fmt: skip
+    "aws.bedrock": "aws",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "gcp.vertex_ai": "google",
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "x_ai": "x-ai",
+    "mistral_ai": "mistral",
+    "ibm.watsonx.ai": "ibm",
+}
 
 
 def canonical(provider: str | None, aliases: Mapping[str, str] | None = None) -> str | None:

@@ -91,9 +91,13 @@ def reconcile(
 
 
 def _row(
-    provider: str, month: date, side: _Side, overrides: Sequence[Override],
-    tolerance: Decimal, reporting: str,
-) -> dict[str, Any]:  # fmt: skip
+    provider: str,
+    month: date,
+    side: _Side,
+    overrides: Sequence[Override],
+    tolerance: Decimal,
+    reporting: str,
+) -> dict[str, Any]:
     invoiced, computed = side.invoiced.quantize(CENT), side.computed.quantize(CENT)
     gap = computed - invoiced
     if not side.events:
@@ -133,17 +137,25 @@ def _share(part: int, whole: int) -> str:
 
 
 def _explanation(
-    provider: str, month: date, side: _Side, overrides: Sequence[Override], gap: Decimal,
+    provider: str,
+    month: date,
+    side: _Side,
+    overrides: Sequence[Override],
+    gap: Decimal,
     status: str,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """What the catalogue cannot see that bears on this row, in sentences."""
     if status == "no_usage":
-        return ["Invoiced token spend with no usage events: it is allocated by its own lines "
-                "(tags and rules)."]  # fmt: skip
+        return [
+            "Invoiced token spend with no usage events: it is allocated by its own lines "
+            "(tags and rules)."
+        ]
     said = []
     if status == "estimate":
-        said.append("No invoice for this month yet: the computed cost stands as an estimate "
-                    "until it arrives.")  # fmt: skip
+        said.append(
+            "No invoice for this month yet: the computed cost stands as an estimate "
+            "until it arrives."
+        )
     tokens = side.tokens
     cache = tokens["cache_read"] + tokens["cache_write"]
     if cache:
@@ -153,33 +165,50 @@ def _explanation(
             "at the catalogue's cache rates."
         )
     elif tokens["input"] and status == "gap" and gap > 0:
-        said.append("No cache tokens were reported: prompts the provider cached are invoiced "
-                    "for less than computed.")  # fmt: skip
+        said.append(
+            "No cache tokens were reported: prompts the provider cached are invoiced "
+            "for less than computed."
+        )
     if tokens["reasoning"]:
-        said.append(f"Reasoning tokens were {_share(tokens['reasoning'], tokens['output'])} of "
-                    "output tokens.")  # fmt: skip
+        said.append(
+            f"Reasoning tokens were {_share(tokens['reasoning'], tokens['output'])} of "
+            "output tokens."
+        )
     for tier, events in sorted(side.tiers.items()):
-        said.append(f"{_calls(events)} ran in the {tier} tier, which the catalogue prices at "
-                    "its standard rates.")  # fmt: skip
+        said.append(
+            f"{_calls(events)} ran in the {tier} tier, which the catalogue prices at "
+            "its standard rates."
+        )
     if side.list_cost > side.invoiced > 0:
         discount = (side.list_cost - side.invoiced) / side.list_cost
-        said.append(f"The invoice is {100 * discount:.1f}% below its list cost: a discount "
-                    "the catalogue's list prices do not have.")  # fmt: skip
+        said.append(
+            f"The invoice is {100 * discount:.1f}% below its list cost: a discount "
+            "the catalogue's list prices do not have."
+        )
     start = month
-    in_force = [o for o in overrides if o.provider in ("", provider)
-                and o.valid_from <= _month_end(start) and (o.valid_to is None
-                                                           or o.valid_to > start)]  # fmt: skip
+    in_force = [
+        o
+        for o in overrides
+        if o.provider in ("", provider)
+        and o.valid_from <= _month_end(start)
+        and (o.valid_to is None or o.valid_to > start)
+    ]
     if side.override_events:
         prices = "; ".join(
             f"{o.model} {o.input_per_mtok}/{o.output_per_mtok} {o.currency} per million tokens"
             f" from {o.valid_from}"
             for o in in_force
         )
-        said.append(f"Priced at organisation prices: {_calls(side.override_events)}"
-                    + (f" ({prices})" if prices else "") + ".")  # fmt: skip
+        said.append(
+            f"Priced at organisation prices: {_calls(side.override_events)}"
+            + (f" ({prices})" if prices else "")
+            + "."
+        )
     if side.unpriced:
-        said.append(f"Unpriced: {_calls(side.unpriced)}, which count nothing here (the list "
-                    "of unpriced usage says why).")  # fmt: skip
+        said.append(
+            f"Unpriced: {_calls(side.unpriced)}, which count nothing here (the list "
+            "of unpriced usage says why)."
+        )
     if side.reported:
         said.append(f"The sources reported {side.reported.quantize(CENT)} themselves.")
     if status == "gap" and gap < 0:

@@ -27,12 +27,18 @@ class TrueUp:
     invoiced: Mapping[str, Decimal]  # currency -> the invoice's token lines, counted from now
 
     def estimate(self) -> dict[str, Any]:
-        return {"provider": self.provider, "month": f"{self.month:%Y-%m}",
-                "cost": {c: str(plain(a)) for c, a in self.estimated.items()}}  # fmt: skip
+        return {
+            "provider": self.provider,
+            "month": f"{self.month:%Y-%m}",
+            "cost": {c: str(plain(a)) for c, a in self.estimated.items()},
+        }
 
     def invoice(self) -> dict[str, Any]:
-        return {"provider": self.provider, "month": f"{self.month:%Y-%m}",
-                "cost": {c: str(plain(a)) for c, a in self.invoiced.items()}}  # fmt: skip
+        return {
+            "provider": self.provider,
+            "month": f"{self.month:%Y-%m}",
+            "cost": {c: str(plain(a)) for c, a in self.invoiced.items()},
+        }
 
 
 def true_ups(

@@ -66,8 +66,7 @@ OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _CONSUMED = {name for names in OTEL_ATTRIBUTES.values() for name in names}
 # GenAI attributes kept as tags: who acted and in which conversation, for attribution.
-GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id",
-               "gen_ai.tool.name")  # fmt: skip
+GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
 
 
 @dataclass(frozen=True)
@@ -155,9 +154,11 @@ def _events(
 
 
 def _span_event(
-    span: Mapping[str, Any], resource: Mapping[str, Any], scope: str | None,
+    span: Mapping[str, Any],
+    resource: Mapping[str, Any],
+    scope: str | None,
     reading: UsageReading,
-) -> dict[str, Any] | None:  # fmt: skip
+) -> dict[str, Any] | None:
     attrs = {**resource, **_attributes(span.get("attributes"))}
     if not any(name.startswith("gen_ai.") for name in attrs):
         return None

@@ -267,8 +267,10 @@ def _coverage(
         "validated_cost": money(sum((buckets[key] for key in covered), ZERO)),
     }
     if unit is None:
-        for name, label in (("unallocated_cost", UNALLOCATED),
-                            ("unit_overhead_cost", UNIT_OVERHEAD)):  # fmt: skip
+        for name, label in (
+            ("unallocated_cost", UNALLOCATED),
+            ("unit_overhead_cost", UNIT_OVERHEAD),
+        ):
             found[name] = money(sum((c for (i, _), c in buckets.items() if i == label), ZERO))
     return found
 

@@ -177,6 +177,13 @@ def _cost(column: str) -> str:
 
 
 _OVERRIDE_FIELDS = (
-    "model", "provider", "valid_from", "valid_to", "currency", "input_per_mtok",
-    "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok",
-)  # fmt: skip
+    "model",
+    "provider",
+    "valid_from",
+    "valid_to",
+    "currency",
+    "input_per_mtok",
+    "output_per_mtok",
+    "cache_read_per_mtok",
+    "cache_write_per_mtok",
+)

@@ -134,21 +134,52 @@ def _keys_repeat(db: Database, ingest_id: int) -> bool:
 # are not part of it: they are spelled too many ways). Migration 7 keyed the lines stored
 # before it in the same way.
 IDENTITY_FIELDS = (
-    "billing_account_id", "sub_account_id", "provider", "invoice_issuer", "invoice_id",
-    "service_name", "service_category", "charge_category", "charge_description", "resource_id",
-    "region_id", "billing_period_start", "charge_period_start", "charge_period_end",
-    "billing_currency", "billed_cost", "effective_cost", "list_cost", "contracted_cost",
-    "consumed_quantity", "consumed_unit",
-)  # fmt: skip
+    "billing_account_id",
+    "sub_account_id",
+    "provider",
+    "invoice_issuer",
+    "invoice_id",
+    "service_name",
+    "service_category",
+    "charge_category",
+    "charge_description",
+    "resource_id",
+    "region_id",
+    "billing_period_start",
+    "charge_period_start",
+    "charge_period_end",
+    "billing_currency",
+    "billed_cost",
+    "effective_cost",
+    "list_cost",
+    "contracted_cost",
+    "consumed_quantity",
+    "consumed_unit",
+)
 _IDENTITY_TIMESTAMPS = ("BillingPeriodEnd",)
-_IDENTITY_DECIMALS = ("PricingQuantity", "ListUnitPrice", "ContractedUnitPrice",
-                      "CommitmentDiscountQuantity")  # fmt: skip
+_IDENTITY_DECIMALS = (
+    "PricingQuantity",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "CommitmentDiscountQuantity",
+)
 _IDENTITY_TEXTS = (
-    "ChargeClass", "ChargeFrequency", "PricingCategory", "PricingUnit", "SkuId", "SkuPriceId",
-    "SkuMeter", "ResourceName", "ResourceType", "CommitmentDiscountId",
-    "CommitmentDiscountStatus", "CapacityReservationId", "ServiceSubcategory",
-    "HostProviderName", "PublisherName",
-)  # fmt: skip
+    "ChargeClass",
+    "ChargeFrequency",
+    "PricingCategory",
+    "PricingUnit",
+    "SkuId",
+    "SkuPriceId",
+    "SkuMeter",
+    "ResourceName",
+    "ResourceType",
+    "CommitmentDiscountId",
+    "CommitmentDiscountStatus",
+    "CapacityReservationId",
+    "ServiceSubcategory",
+    "HostProviderName",
+    "PublisherName",
+)
 IDENTITY_EXTRAS: dict[str, ColumnType] = {
     **dict.fromkeys(_IDENTITY_TIMESTAMPS, "timestamp"),
     **dict.fromkeys(_IDENTITY_DECIMALS, "decimal"),
@@ -180,31 +211,42 @@ def line_identity(extra: Callable[[str], str | None], absent: Collection[str] = 
     ``extra(name)``, the raw text of the identifying extras (None: the line has none).
     ``absent``: fields that are null in every line (their text is a constant, which DuckDB
     does not have to build for each line)."""
-    values = [
-        None if f in absent else _text(f, "decimal" if f in _DECIMALS else "text")
+    values: list[_Value] = [
+        None
+        if f in absent
+        else (_text(f, "decimal" if f in _DECIMALS else "text"), f not in _REQUIRED)
         for f in IDENTITY_FIELDS
     ]
-    values.append(None if "tags" in absent else _TAG_TEXT)
+    values.append(None if "tags" in absent else (_TAG_TEXT, True))
     for name, kind in IDENTITY_EXTRAS.items():
         raw = extra(name)
-        values.append(None if raw is None else _text(_CONVERT[kind].replace("{v}", raw), kind))
+        values.append(
+            None if raw is None else (_text(_CONVERT[kind].replace("{v}", raw), kind), True)
+        )
     return f"CAST(md5(concat_ws(chr(31), {', '.join(_texts(values))})) AS UUID)"
 
 
-def _texts(values: list[str | None]) -> list[str]:
+# A value's text and whether it may be null; None for a constant null.
+_Value = tuple[str, bool] | None
+# Fields a stored line always has (its checks refuse a line without them).
+_REQUIRED = {c.field for c in COLUMNS if c.required} | {"provider"}
+
+
+def _texts(values: list[_Value]) -> list[str]:
     """concat_ws's arguments for ``values``, a null as chr(30); each run of constant nulls is
     one constant argument (DuckDB joins every argument again for each line)."""
     found: list[str] = []
     nulls = 0
-    for value in [*values, ""]:
+    for value in [*values, ("", False)]:
         if value is None:
             nulls += 1
             continue
         if nulls:
             found.append(f"repeat(chr(30) || chr(31), {nulls - 1}) || chr(30)")
             nulls = 0
-        if value:
-            found.append(f"coalesce({value}, chr(30))")
+        text, nullable = value
+        if text:
+            found.append(f"coalesce({text}, chr(30))" if nullable else text)
     return found
 
 
@@ -215,9 +257,10 @@ def stored_extra(name: str) -> str:
 
 def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]) -> str:
     """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
-    if column.type not in ("timestamp", "decimal"):
+    if column.type not in ("timestamp", "decimal", "json"):
         return guarded(converted, checks, name)
-    # its checks hold exactly when it converts to null
+    # its checks hold exactly when it converts to null (Tags: exactly when it is not a JSON
+    # object), which saves converting it twice
     return fail_if_null(converted, unless_null=None if column.required else quote(name))
 
 

@@ -38,10 +38,12 @@ from valuegap.costs.pricing import Pricer, Rates
 from valuegap.store.database import Database
 
 _TOKENS = {  # rate -> the tokens it prices
-    "input": "input_tokens", "cache_read_delta": "cache_read_tokens",
-    "cache_write_delta": "cache_write_tokens", "output": "output_tokens",
+    "input": "input_tokens",
+    "cache_read_delta": "cache_read_tokens",
+    "cache_write_delta": "cache_write_tokens",
+    "output": "output_tokens",
     "reasoning_delta": "reasoning_tokens",
-}  # fmt: skip
+}
 _RATES = (*_TOKENS, "per_request")
 _PICO = Decimal(10**12)  # pico-units in a unit of currency
 _SMALL = 10**9  # rates (in pico-units) and token counts below it: a cost fits 64 bits
@@ -115,20 +117,46 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
         tiers = price.tiers
         for n, rates in enumerate(tiers):
             up_to = tiers[n + 1].above if n + 1 < len(tiers) else _NO_END
-            rows.append({"provider": found["provider"] or "", "model": found["model"],
-                         "request": found["request"] or "", "bucket": found["bucket"],
-                         "above": rates.above, "up_to": up_to, "source": price.source,
-                         "currency": price.currency, **_rate_columns(rates)})  # fmt: skip
-    keys = {"provider": "VARCHAR", "model": "VARCHAR", "request": "VARCHAR",
-            "bucket": "TIMESTAMP", "above": "BIGINT", "up_to": "BIGINT", "source": "VARCHAR",
-            "currency": "VARCHAR"}  # fmt: skip
-    columns = {**keys, **{rate: "DECIMAL(38, 18)" for rate in _RATES},
-               **{f"{rate}_pico": "BIGINT" for rate in _RATES}}  # fmt: skip
-    db.execute(f"CREATE OR REPLACE TEMP TABLE {_RATE_TABLE} ("
-               + ", ".join(f"{c} {t}" for c, t in columns.items()) + ")")  # fmt: skip
+            rows.append(
+                {
+                    "provider": found["provider"] or "",
+                    "model": found["model"],
+                    "request": found["request"] or "",
+                    "bucket": found["bucket"],
+                    "above": rates.above,
+                    "up_to": up_to,
+                    "source": price.source,
+                    "currency": price.currency,
+                    **_rate_columns(rates),
+                }
+            )
+    keys = {
+        "provider": "VARCHAR",
+        "model": "VARCHAR",
+        "request": "VARCHAR",
+        "bucket": "TIMESTAMP",
+        "above": "BIGINT",
+        "up_to": "BIGINT",
+        "source": "VARCHAR",
+        "currency": "VARCHAR",
+    }
+    columns = {
+        **keys,
+        **{rate: "DECIMAL(38, 18)" for rate in _RATES},
+        **{f"{rate}_pico": "BIGINT" for rate in _RATES},
+    }
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_RATE_TABLE} ("
+        + ", ".join(f"{c} {t}" for c, t in columns.items())
+        + ")"
+    )
     if rows:
-        data = {c: pa.array([str(r[c]) for r in rows], pa.string()) if c in _RATES
-                else [r[c] for r in rows] for c in columns}  # fmt: skip
+        data = {
+            c: pa.array([str(r[c]) for r in rows], pa.string())
+            if c in _RATES
+            else [r[c] for r in rows]
+            for c in columns
+        }
         db.insert_arrow(_RATE_TABLE, pa.table(data))
     return Pricing(by_request=bool(pricer.overrides))
 
@@ -142,11 +170,14 @@ def _rate_columns(rates: Rates) -> dict[str, Decimal | int | None]:
     def delta(rate: Decimal | None, base: Decimal) -> Decimal:
         return Decimal(0) if rate is None else rate - base
 
-    exact = {"input": input_rate, "output": output_rate,
-             "cache_read_delta": delta(rates.cache_read, input_rate),
-             "cache_write_delta": delta(rates.cache_write, input_rate),
-             "reasoning_delta": delta(rates.reasoning, output_rate),
-             "per_request": rates.per_request or Decimal(0)}  # fmt: skip
+    exact = {
+        "input": input_rate,
+        "output": output_rate,
+        "cache_read_delta": delta(rates.cache_read, input_rate),
+        "cache_write_delta": delta(rates.cache_write, input_rate),
+        "reasoning_delta": delta(rates.reasoning, output_rate),
+        "per_request": rates.per_request or Decimal(0),
+    }
     pico = {f"{rate}_pico": value * _PICO for rate, value in exact.items()}
     whole = all(p == p.to_integral_value() and abs(p) < _SMALL for p in pico.values())
     return {**exact, **{name: int(p) if whole else None for name, p in pico.items()}}

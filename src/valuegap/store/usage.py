@@ -175,20 +175,30 @@ def _tokens(name: str) -> str:
 def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
     """Usage that is impossible where cache tokens are part of the input tokens and reasoning
     tokens part of the output tokens: more of the part than of the whole."""
-    advice = ("; if this source counts them apart from the {total}, say so in the setting "
-              "token_counts")  # fmt: skip
+    advice = (
+        "; if this source counts them apart from the {total}, say so in the setting token_counts"
+    )
     checks = []
     cache = [f for f in ("cache_read_tokens", "cache_write_tokens") if f in present]
     if cache and counts.cache == "included":
         parts = " + ".join(_tokens(f) for f in cache)
-        checks.append(Check(cache[0], f"{parts} > {_tokens('input_tokens')}",
-                            "cache tokens exceed the input tokens they are part of"
-                            + advice.format(total="input tokens")))  # fmt: skip
+        checks.append(
+            Check(
+                cache[0],
+                f"{parts} > {_tokens('input_tokens')}",
+                "cache tokens exceed the input tokens they are part of"
+                + advice.format(total="input tokens"),
+            )
+        )
     if "reasoning_tokens" in present and counts.reasoning == "included":
-        checks.append(Check("reasoning_tokens",
-                            f"{_tokens('reasoning_tokens')} > {_tokens('output_tokens')}",
-                            "reasoning tokens exceed the output tokens they are part of"
-                            + advice.format(total="output tokens")))  # fmt: skip
+        checks.append(
+            Check(
+                "reasoning_tokens",
+                f"{_tokens('reasoning_tokens')} > {_tokens('output_tokens')}",
+                "reasoning tokens exceed the output tokens they are part of"
+                + advice.format(total="output tokens"),
+            )
+        )
     return checks
 
 
@@ -244,14 +254,18 @@ def load_usage(
     ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
     tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python)."""
     names = column_names or {}
-    checks = [*_REQUIRED, *(c for c in _VALUES if c.column in present),
-              *_part_checks(present, counts)]  # fmt: skip
+    checks = [
+        *_REQUIRED,
+        *(c for c in _VALUES if c.column in present),
+        *_part_checks(present, counts),
+    ]
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
         message = 'is not a JSON list of tags, each key once, such as ["team:ml"]'
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
-    bucket = price_bucket(pricer, "lower(provider)", "request_model", "response_model",
-                          as_utc("timestamp"))  # fmt: skip
+    bucket = price_bucket(
+        pricer, "lower(provider)", "request_model", "response_model", as_utc("timestamp")
+    )
     ids = "event_id" in present
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
     if checks_first:
@@ -368,6 +382,8 @@ _KEY_FIELDS = (
 def key_text() -> str:
     """SQL for the text of a row's stored values, a null as chr(30), each followed by chr(31)
     but the last (the same as migration 7 computes for rows stored before)."""
-    values = [*(f"CAST({f} AS VARCHAR)" for f in _KEY_FIELDS),
-              "CAST(list_sort(map_entries(tags)) AS VARCHAR)"]  # fmt: skip
+    values = [
+        *(f"CAST({f} AS VARCHAR)" for f in _KEY_FIELDS),
+        "CAST(list_sort(map_entries(tags)) AS VARCHAR)",
+    ]
     return f"concat_ws(chr(31), {', '.join(f'coalesce({v}, chr(30))' for v in values)})"
