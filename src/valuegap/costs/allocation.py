@@ -109,7 +109,8 @@ class Part:
 
 def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> list[Part]:
     """Every summed line's parts (see the module's steps)."""
-    lines = [_matched(_converted(n, row, inputs), inputs) for n, row in enumerate(summed)]
+    rules = [(rule, _match(rule)) for rule in inputs.rules]
+    lines = [_matched(_converted(n, row, inputs), rules) for n, row in enumerate(summed)]
     parts = _counted_once(lines, inputs)
     drivers = _drivers(parts)
     split = [piece for part in parts for piece in _split(part, drivers)]
@@ -145,11 +146,11 @@ def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part
     )
 
 
-def _matched(part: Part, inputs: AllocationInputs) -> Part:
+def _matched(part: Part, rules: Sequence[tuple[Rule, Match]]) -> Part:
     """The part as the first matching rule allocates it (manual costs as their rows say)."""
     if part.attributes["source"] == "manual":
         return part
-    rule = next((r for r in inputs.rules if _matches(r, part.attributes)), None)
+    rule = next((r for r, match in rules if _matches(match, part.attributes)), None)
     if rule is None:
         return part
     return replace(
@@ -161,10 +162,21 @@ def _matched(part: Part, inputs: AllocationInputs) -> Part:
     )
 
 
-def _matches(rule: Rule, attributes: Mapping[str, Any]) -> bool:
-    for key in rule.match:
-        value = attributes.get(key.replace("tag.", "tag:", 1))
-        if value is None or str(value).lower() not in {v.lower() for v in rule.values(key)}:
+Match = tuple[tuple[str, frozenset[str]], ...]  # (attribute, its values in lower case)
+
+
+def _match(rule: Rule) -> Match:
+    """What a rule matches, as attributes and their values in lower case (case is ignored)."""
+    return tuple(
+        (key.replace("tag.", "tag:", 1), frozenset(v.lower() for v in rule.values(key)))
+        for key in rule.match
+    )
+
+
+def _matches(match: Match, attributes: Mapping[str, Any]) -> bool:
+    for key, values in match:
+        value = attributes.get(key)
+        if value is None or str(value).lower() not in values:
             return False
     return True
 

@@ -24,6 +24,7 @@ from valuegap.store.portfolio import PortfolioStore
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
 Load = Callable[[Path, int], tuple[int, int]]  # (file, ingest id) -> (rows read, rows added)
+Stage = Callable[[Database, Path], Any]  # how a file is staged: (ledger, file) -> Staged
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,15 @@ class CostsApi:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing. Where
         a file brings a provider's first invoice lines for a month whose usage was counted
         as an estimate, the invoice replaces the estimate: a true-up, in the audit log."""
-        from valuegap.store.focus import load_focus
+        from valuegap.store.focus import load_focus, stage_focus
 
-        return self._checked_ingest("focus", paths, lambda checks_first: self._staged(
-            partial(load_focus, checks_first=checks_first), hashed=True))  # fmt: skip
+        def loader(checks_first: bool) -> StagedLoad:
+            # Lines are staged converted and checked; a file with a bad value is staged again
+            # as text, with the checks first, to name its rows.
+            load = partial(load_focus, checks_first=checks_first)
+            return self._staged(load, stage=None if checks_first else stage_focus)
+
+        return self._checked_ingest("focus", paths, loader)
 
     def ingest_usage(
         self,
@@ -129,11 +135,10 @@ class CostsApi:
         return self._ingest("rates", [path], loader)[0]
 
     def _staged(
-        self, loader: Callable[[Database, Any, int], int], *, hashed: bool = False
+        self, loader: Callable[[Database, Any, int], int], *, stage: Stage | None = None
     ) -> StagedLoad:
-        """Stage a file (``hashed``: with each row's content hash), then ``loader(db, staged,
-        ingest_id)``."""
-        return StagedLoad(self._db, loader, hashed)
+        """Stage a file (as text, or by ``stage``), then ``loader(db, staged, ingest_id)``."""
+        return StagedLoad(self._db, loader, stage)
 
     def _checked_ingest(
         self, kind: str, paths: Sequence[Path], loader: Callable[[bool], Load]
@@ -379,9 +384,9 @@ class StagedLoad:
     temporary table, so nothing of the ledger is written outside the transaction."""
 
     def __init__(
-        self, db: Database, loader: Callable[[Database, Any, int], int], hashed: bool
+        self, db: Database, loader: Callable[[Database, Any, int], int], stage: Stage | None
     ) -> None:
-        self._db, self._loader, self._hashed = db, loader, hashed
+        self._db, self._loader, self._stage_as = db, loader, stage
         self._ahead: dict[Path, Any] = {}
 
     def stage_ahead(self, path: Path) -> None:
@@ -394,4 +399,4 @@ class StagedLoad:
     def _stage(self, path: Path) -> Any:
         from valuegap.store.staging import stage_file
 
-        return stage_file(self._db, path, hashed=self._hashed)
+        return (self._stage_as or stage_file)(self._db, path)

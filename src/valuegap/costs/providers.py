@@ -17,6 +17,7 @@ catalogue and cloud invoices.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -101,19 +102,20 @@ TOKEN_SERVICES: tuple[TokenService, ...] = (
 )
 
 
-def pattern(glob: str) -> str:
-    """A regular expression, matching whole lowercase text, for a ``*`` pattern."""
-    return "^" + ".*".join(re.escape(part) for part in glob.lower().split("*")) + "$"
+@functools.lru_cache(maxsize=256)
+def _pattern(glob: str) -> re.Pattern[str]:
+    """A regular expression matching whole text, letter case aside, for a ``*`` pattern."""
+    return re.compile(".*".join(re.escape(part) for part in glob.split("*")), re.IGNORECASE)
 
 
 def token_service_key(
     services: Sequence[TokenService], invoice_provider: str | None, service: str | None
 ) -> str | None:
-    """The provider key whose tokens an invoice line bills, or None (the same rule as the
-    rollup's SQL, for callers in Python)."""
+    """The provider key whose tokens an invoice line bills, or None: the first of
+    ``services`` whose patterns match."""
     for entry in services:
-        if re.match(pattern(entry.invoice_provider), (invoice_provider or "").lower()) and re.match(
-            pattern(entry.service), (service or "").lower()
-        ):
+        if _pattern(entry.invoice_provider).fullmatch(invoice_provider or "") and _pattern(
+            entry.service
+        ).fullmatch(service or ""):
             return entry.key
     return None

@@ -1,8 +1,12 @@
-"""Loading a staged FOCUS export into ``focus_lines``: check, convert, skip what is stored."""
+"""Loading a FOCUS export into ``focus_lines``: its lines are staged converted, checked and
+identified as the file is read (``stage_focus``); those not stored yet are then inserted. A
+file with a bad value is staged again as text, to look for its bad rows and name them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -27,6 +31,7 @@ from valuegap.store.staging import (
     quote,
     raise_if_broken,
     refuse_bad_rows,
+    stage_file,
 )
 
 _CONVERT = {
@@ -47,84 +52,105 @@ _BAD = {
 }  # fmt: skip
 
 
-def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bool = False) -> int:
-    """Insert the staged lines that are not stored yet; return how many were added. A bad
-    value makes the insert fail with ``BrokenRow``; ``checks_first`` looks for bad rows first,
-    to name them."""
-    present = {c.name: staged.column(c.name) for c in COLUMNS}
-    providers = [p for p in (staged.column(n) for n in PROVIDER_COLUMNS) if p]
-    checks = _checks(staged.file, present, providers)
-    if checks_first:
-        refuse_bad_rows(db, STAGE, staged.file, checks)
+@dataclass(frozen=True)
+class _Plan:
+    """How a file's columns become a line: SQL over the staged text for each stored field."""
 
-    def value(column: FocusColumn) -> str:
-        name = present[column.name]
+    file: str
+    values: dict[str, str]  # field -> its converted value (provider and extra included)
+    identity: str  # over the converted values and the raw identifying extras (raw:<name>)
+    raw: dict[str, str]  # raw:<name> -> the staged column of an identifying extra
+    checks: list[Check]
+
+    def select(self) -> str:
+        """The converted fields and the raw identifying extras, from staged text."""
+        values = [f"{sql} AS {field}" for field, sql in self.values.items()]
+        raws = [f"{quote(column)} AS {quote(name)}" for name, column in self.raw.items()]
+        return ", ".join([*values, *raws])
+
+
+def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
+    """The plan for a file with ``columns``; ``guards``: a bad value fails the statement that
+    converts it (``BrokenRow``), instead of being looked for first."""
+
+    def column(name: str) -> str | None:
+        return next((c for c in columns if c.lower() == name.lower()), None)
+
+    present = {c.name: column(c.name) for c in COLUMNS}
+    providers = [p for p in (column(n) for n in PROVIDER_COLUMNS) if p]
+    checks = _checks(file, present, providers)
+
+    def value(focus: FocusColumn) -> str:
+        name = present[focus.name]
         if name is None:
             return "NULL"
-        converted = _CONVERT[column.type].replace("{v}", quote(name))
-        return converted if checks_first else _guarded(column, name, converted, checks)
+        converted = _CONVERT[focus.type].replace("{v}", quote(name))
+        return _guarded(focus, name, converted, checks) if guards else converted
 
     known = {n.lower() for n in [*present.values(), *providers] if n}
-    extras = [c for c in staged.columns if c.lower() not in known]
-    extra = (
-        f"map([{', '.join(literal(c) for c in extras)}], [{', '.join(quote(c) for c in extras)}])"
-        if extras else "NULL"
-    )  # fmt: skip
+    extras = [c for c in columns if c.lower() not in known]
+    names, values = ", ".join(literal(c) for c in extras), ", ".join(quote(c) for c in extras)
     provider = f"coalesce({', '.join(quote(p) for p in providers)})"
-    provider = provider if checks_first else fail_if_null(provider)  # its check: all null
-    fields = ", ".join(c.field for c in COLUMNS)
-    # A line's key is the hash of its values (LINE_IDENTITY) and, among lines of equal
-    # values, its occurrence: re-ingesting a file, or one that overlaps it, in any format or
-    # spelling, adds only the lines not stored yet. Most exports repeat no line, and then
-    # numbering occurrences is left out (it costs as much as the rest of the insert): lines
-    # of equal text (staged as _hash) are numbered, and if lines of unequal text turn out to
-    # have equal values, the insert is made again with every line numbered.
-
-    # The identifying extras the file has, as they are staged (raw text).
-    identifying = {n: c for n in IDENTITY_EXTRAS if (c := staged.column(n)) in extras}
-    raw = "".join(f", {quote(c)} AS {quote('raw:' + n)}" for n, c in identifying.items())
+    fields = {
+        "provider": fail_if_null(provider) if guards else provider,  # its check: all null
+        "extra": f"map([{names}], [{values}])" if extras else "NULL",
+        **{c.field: value(c) for c in COLUMNS},
+    }
+    identifying = {n: c for n in IDENTITY_EXTRAS if (c := column(n)) in extras}
     absent = {c.field for c in COLUMNS if present[c.name] is None}
     identity = line_identity(lambda n: quote("raw:" + n) if n in identifying else None, absent)
-
-    def insert(numbered: bool) -> int:
-        occurrence = "row_number() OVER (PARTITION BY line_hash)" if numbered else "1"
-        try:
-            with db.unordered():
-                added = db.one(
-                    f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row,
-                        provider, extra, {fields})
-                    WITH checked AS (
-                        SELECT _row, {provider} AS provider, {extra} AS extra,
-                            {", ".join(f"{value(c)} AS {c.field}" for c in COLUMNS)}{raw}
-                        FROM {STAGE}
-                    ), identified AS (
-                        SELECT *, {occurrence} AS occurrence
-                        FROM (SELECT {identity} AS line_hash, * FROM checked)
-                    )
-                    SELECT line_hash, occurrence, ?, _row, provider, extra, {fields}
-                    FROM identified ANTI JOIN focus_lines USING (line_hash, occurrence)""",
-                    [ingest_id],
-                )
-        except duckdb.InvalidInputException as exc:
-            raise_if_broken(staged.file, exc)
-            raise
-        return int(added[0]) if added else 0
-
-    repeats = db.one(f"SELECT count(*) - count(DISTINCT _hash) FROM {STAGE}")
-    numbered = bool(repeats and repeats[0])
-    added = insert(numbered)
-    if not numbered and added and _keys_repeat(db, ingest_id):
-        db.execute("DELETE FROM focus_lines WHERE ingest_id = ?", [ingest_id])
-        added = insert(True)
-    return added
+    raw = {"raw:" + n: c for n, c in identifying.items()}
+    return _Plan(file, fields, identity, raw, checks)
 
 
-def _keys_repeat(db: Database, ingest_id: int) -> bool:
-    found = db.one(
-        "SELECT count(*) > count(DISTINCT line_hash) FROM focus_lines WHERE ingest_id = ?",
-        [ingest_id],
-    )
-    return bool(found and found[0])
+def stage_focus(db: Database, path: Path) -> Staged:
+    """Stage a FOCUS export as lines: each value converted and checked as the file is read (a
+    bad value raises ``BrokenRow``), and each line's identity (``line_hash``)."""
+
+    def lines(columns: list[str], rows: str, numbered: bool) -> str:
+        plan = _plan(str(path), columns, guards=True)
+        inner = f"SELECT {'_row, ' if numbered else ''}{plan.select()} FROM ({rows})"
+        raw = f" EXCLUDE ({', '.join(map(quote, plan.raw))})" if plan.raw else ""
+        return f"SELECT {plan.identity} AS line_hash, *{raw} FROM ({inner})"
+
+    return stage_file(db, path, project=lines)
+
+
+_FIELDS = ", ".join(["provider", "extra", *(c.field for c in COLUMNS)])
+
+
+def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bool = False) -> int:
+    """Insert the staged lines that are not stored yet; return how many were added. The lines
+    are staged converted and checked (``stage_focus``), or, with ``checks_first``, as text
+    (``stage_file``), to look for bad rows first and name them.
+
+    A line's key is the hash of its values (``line_identity``) and, among lines of equal
+    values, its occurrence: re-ingesting a file, or one that overlaps it, in any format or
+    spelling, adds only the lines not stored yet. Most exports repeat no line, and then
+    numbering occurrences is left out: it costs as much as the rest of the insert."""
+    if checks_first:
+        plan = _plan(staged.file, staged.columns, guards=False)
+        refuse_bad_rows(db, STAGE, staged.file, plan.checks)
+        lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
+            SELECT _row, {plan.select()} FROM {STAGE})"""
+    else:
+        lines = f"SELECT * FROM {STAGE}"
+    repeats = db.one(f"SELECT count(*) - count(DISTINCT line_hash) FROM ({lines})")
+    occurrence = "row_number() OVER (PARTITION BY line_hash)" if repeats and repeats[0] else "1"
+    try:
+        with db.unordered():
+            added = db.one(
+                f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row,
+                    {_FIELDS})
+                WITH identified AS (SELECT *, {occurrence} AS occurrence FROM ({lines}))
+                SELECT line_hash, occurrence, ?, _row, {_FIELDS}
+                FROM identified ANTI JOIN focus_lines USING (line_hash, occurrence)""",
+                [ingest_id],
+            )
+    except duckdb.InvalidInputException as exc:
+        raise_if_broken(staged.file, exc)
+        raise
+    return int(added[0]) if added else 0
 
 
 # What identifies a line: its values, typed and normalised, so that any format and spelling of

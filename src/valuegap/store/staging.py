@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,38 +160,39 @@ class Staged:
         return next((c for c in self.columns if c.lower() == wanted), None)
 
 
-def stage_file(db: Database, path: Path, *, numbered: bool = True, hashed: bool = False) -> Staged:
+# What a loader stages of a file: SQL over the SELECT of its rows as text (``rows``), from the
+# file's columns; ``numbered``: the rows already have ``_row``.
+Project = Callable[[list[str], str, bool], str]
+
+
+def stage_file(
+    db: Database, path: Path, *, numbered: bool = True, project: Project | None = None
+) -> Staged:
     """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
     CSV file is staged as a view that reads the file each time it is used, and whoever uses
-    it must turn a broken row's ``duckdb.Error`` into ``read_error``. ``hashed`` adds
-    ``_hash``, each row's ``content_hash``, computed as the file is read."""
+    it must turn a broken row's ``duckdb.Error`` into ``read_error``. ``project`` stages what
+    a loader makes of the rows instead of their text, as the file is read (a guard's failure
+    in it raises ``BrokenRow``)."""
     file = str(path)
     if not path.is_file():
         raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
     view = not numbered and path.suffix.lower() != ".parquet"
     try:
         if path.suffix.lower() == ".parquet":
-            _stage_parquet(db, path, numbered, hashed)
+            _stage_parquet(db, path, numbered, project)
         else:
-            _stage_csv(db, path, numbered, hashed)
+            _stage_csv(db, path, numbered, project)
         row = None if view else db.one(f"SELECT count(*) FROM {STAGE}")
     except duckdb.Error as exc:
+        raise_if_broken(file, exc)
         raise read_error(file, exc) from exc
     names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
-    columns = [name for name in names if name not in ("_row", "_hash")]
+    columns = [name for name in names if name != "_row"]
     rows = None if view else int(row[0]) if row else 0
     return Staged(file, columns, rows, "_row" in names)
 
 
-def content_hash(names: list[str]) -> str:
-    """SQL for a 64-bit hash of a row's text, column by column in name order (letter case
-    aside), so that the same text hashes the same whatever order a file gives its columns in:
-    to tell quickly whether a file repeats a row (a collision only makes a loader number rows
-    that it did not have to)."""
-    return f"hash({', '.join(quote(c) for c in sorted(names, key=str.lower))})"
-
-
-def _stage_csv(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
+def _stage_csv(db: Database, path: Path, numbered: bool, project: Project | None) -> None:
     header = _csv_header(path)
     duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
     if duplicates or not header or any(not c.strip() for c in header):
@@ -205,7 +206,9 @@ def _stage_csv(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, delim = ',', "
         f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns})"
     )
-    rows = f"SELECT *{f', {content_hash(header)} AS _hash' if hashed else ''} FROM {read}"
+    rows = f"SELECT * FROM {read}"
+    if project is not None:
+        rows = project(header, rows, False)
     if numbered:
         drop_stage(db)
         db.execute(f"CREATE TEMP TABLE {STAGED_ROWS} AS {rows}")
@@ -232,7 +235,7 @@ def _create_stage(db: Database, table: bool, select: str) -> None:
     db.execute(f"CREATE TEMP {'TABLE' if table else 'VIEW'} {STAGE} AS {select}")
 
 
-def _stage_parquet(db: Database, path: Path, numbered: bool, hashed: bool) -> None:
+def _stage_parquet(db: Database, path: Path, numbered: bool, project: Project | None) -> None:
     described = db.all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
     selects = []
     for column in described:
@@ -245,9 +248,8 @@ def _stage_parquet(db: Database, path: Path, numbered: bool, hashed: bool) -> No
         f"SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
         f"FROM read_parquet({literal(str(path))}, file_row_number = true)"
     )
-    if hashed:
-        names = [str(c["column_name"]) for c in described]
-        rows = f"SELECT *, {content_hash(names)} AS _hash FROM ({rows})"
+    if project is not None:
+        rows = project([str(c["column_name"]) for c in described], rows, True)
     _create_stage(db, numbered, rows)
 
 
