@@ -56,11 +56,15 @@ class Settings:
     scope's name): whether cache and reasoning tokens are included in input and output tokens
     (the default) or counted separately."""
     person_attributes: tuple[str, ...] = ()
-    """More attribute names that identify a person (besides OpenTelemetry's ``user.*``,
-    ``enduser.*`` and ``client.address``, and LiteLLM's ``user`` and ``end_user``): their values
-    are pseudonymised before anything is written."""
+    """More tag names that identify a person (besides OpenTelemetry's ``user.*``, ``enduser.*``
+    and ``client.address``, and the tags ``user`` and ``end_user``): their values are
+    pseudonymised before anything is written, in usage and in FOCUS tags."""
 
     def __post_init__(self) -> None:
+        aliases = {k.strip().lower(): v.strip().lower() for k, v in self.provider_aliases.items()}
+        object.__setattr__(self, "provider_aliases", aliases)
+        names = tuple(a.strip().lower() for a in self.person_attributes)
+        object.__setattr__(self, "person_attributes", names)
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
                            ("override_rate_threshold", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
@@ -145,13 +149,13 @@ def _table(path: Path, key: str, value: Any) -> Any:
     if key == "person_attributes":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise fail('a list of attribute names, e.g. ["employee.id"]')
-        return tuple(v.strip().lower() for v in value)
+        return tuple(value)
     if key == "provider_aliases":
         if not isinstance(value, dict) or not all(
             isinstance(v, str) and v.strip() for v in value.values()
         ):
             raise fail('a table of provider names, e.g. {"my-gateway" = "openai"}')
-        return {k.strip().lower(): v.strip().lower() for k, v in value.items()}
+        return dict(value)
     if key == "token_services":
         names = {"invoice_provider", "service", "usage_provider"}
         if not isinstance(value, list) or not all(

@@ -4,6 +4,7 @@ never priced; impossible usage is refused; nothing is priced by a guess."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,19 @@ def test_a_provider_alias_prices_a_gateway_as_its_provider(db_path: Path, tmp_pa
         assert ledger.unpriced_usage()[0]["reason"].startswith("a price applies now")
         assert ledger.refresh_prices() == 1
         assert ledger.unpriced_usage() == []
+
+
+def test_calls_that_name_no_provider_are_stored_once(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.set_price("in-house", input_per_mtok=Decimal(1), output_per_mtok=Decimal(1),
+                     valid_from=date(2026, 1, 1))  # fmt: skip
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("\n".join(json.dumps({
+        "traceId": TRACE, "spanId": f"s{n}", "startTimeUnixNano": "1772355600000000000",
+        "attributes": {**({"gen_ai.provider.name": ""} if n else {}),
+                       "gen_ai.request.model": "in-house", "gen_ai.usage.input_tokens": 1_000_000,
+                       "gen_ai.usage.output_tokens": 0},
+    }) for n in range(2)) + "\n")  # fmt: skip
+    result = ledger.ingest_usage(spans, "otel")
+    assert (result.rows_read, result.rows_added) == (2, 2)
+    rows = ledger._db.all("SELECT provider, computed_cost FROM usage_events")
+    assert rows == [{"provider": None, "computed_cost": Decimal(1)}] * 2

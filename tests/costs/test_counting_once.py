@@ -167,11 +167,17 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     assert (after["loc-qa"]["cost"], after["loc-qa"]["estimated"]) == (9, 0)
     assert (after["doc-classifier"]["cost"], after["loc-qa"]["usage_cost"]) == (3, 7.5)
     entry = next(e for e in estimated.audit_log() if e.action == "costs.true_up")
-    said = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
-    assert said == (
-        {"estimated": [{"provider": "openai", "month": "2026-03", "cost": {"USD": "10"}}]},
-        {"invoiced": [{"provider": "openai", "month": "2026-03", "cost": {"USD": "12"}}]},
-    )
+    said = json.loads(entry.after or "{}")
+    assert said == {
+        "true_ups": [
+            {
+                "provider": "openai",
+                "month": "2026-03",
+                "estimated": {"USD": "10"},
+                "invoiced": {"USD": "12"},
+            }
+        ]
+    }
     [row] = estimated.reconcile()
     assert (row["invoiced"], row["computed"], row["invoice_ids"]) == (
         Decimal("12.00"),
@@ -205,3 +211,18 @@ def test_usage_with_no_price_still_splits_its_invoice_by_tokens(
     ledger.ingest_focus([invoice])
     rows = {r["tag:initiative"]: r["cost"] for r in ledger.cost_report(["tag:initiative"])}
     assert rows == {"loc-qa": 6, "doc-classifier": 2}
+
+
+def test_a_second_service_of_an_invoiced_month_is_no_new_true_up(
+    estimated: Ledger, tmp_path: Path
+) -> None:
+    invoice = tmp_path / "chat.csv"
+    invoice.write_text(INVOICE.format(cost="12.00"))
+    assert len(estimated.ingest_focus([invoice])[0].true_ups) == 1
+    embeddings = tmp_path / "embeddings.csv"
+    embeddings.write_text(INVOICE.format(cost="1.00").replace("OpenAI API", "OpenAI Embeddings"))
+    assert estimated.ingest_focus([embeddings])[0].true_ups == ()
+    assert [e.action for e in estimated.audit_log()].count("costs.true_up") == 1
+    # Both services are OpenAI's token spend: 13.00 split 3:1 by the usage.
+    totals = {r["initiative"]: r["cost"] for r in estimated.cost_report(["initiative"])}
+    assert totals == {"loc-qa": Decimal("9.75"), "doc-classifier": Decimal("3.25")}

@@ -159,3 +159,21 @@ def test_bad_prices_are_refused_naming_the_field(year: Ledger) -> None:
     wheres = [p.where for p in refused.value.problems]
     assert wheres == ["input_per_mtok", "currency", "valid_to"]
     assert year.price_overrides() == []
+
+
+def test_an_override_touches_no_call_outside_its_days(year: Ledger) -> None:
+    # A call priced by another catalogue (an older genai-prices, say) keeps its price when an
+    # override of other days is set or removed.
+    kept = ("c0", "c9000")  # 1 January and 7 July
+    marked = "UPDATE usage_events SET computed_cost = 1 WHERE event_key IN (?, ?)"
+    year._db.execute(marked, list(kept))
+    year.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal(2),
+        output_per_mtok=Decimal(8),
+        valid_from=date(2025, 3, 1),
+        valid_to=date(2025, 4, 1),
+    )
+    year.unset_price("gpt-4o", valid_from=date(2025, 3, 1))
+    costs = _costs(year)
+    assert [costs[key][0] for key in kept] == [1, 1]

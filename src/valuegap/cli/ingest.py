@@ -60,6 +60,9 @@ def _run(
          "already_stored": r.rows_skipped}
         for r in results
     ]  # fmt: skip
+    if fmt is not OutputFormat.table and any(r.kind == "focus" for r in results):
+        for row, result in zip(rows, results, strict=True):
+            row["true_ups"] = [t.as_dict() for t in result.true_ups]
     render.records(rows, fmt, title="Ingested")
     if fmt is OutputFormat.table:
         total = sum(r.rows_read for r in results)

@@ -186,8 +186,9 @@ def _pool(part: Part, inputs: AllocationInputs) -> str | None:
     usage sum."""
     source = part.attributes["source"]
     if source == "focus":
+        attributes = part.attributes
         return token_service_key(
-            inputs.token_services, part.attributes["provider"], part.attributes["service"]
+            inputs.token_services, attributes["provider"], attributes["service"], inputs.aliases
         )
     if source in USAGE_SOURCES:
         return catalogue_id(part.attributes["provider"], inputs.aliases)

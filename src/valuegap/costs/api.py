@@ -333,38 +333,26 @@ class CostsApi:
     def _trued_up(self, result: IngestResult, ingest_id: int) -> IngestResult:
         """``result`` with the true-ups ingest ``ingest_id`` made, recorded in the audit log."""
         from valuegap.costs.focus import COST_COLUMNS
-        from valuegap.costs.providers import catalogue_id, token_service_key
-        from valuegap.costs.trueup import true_ups
+        from valuegap.costs.providers import catalogue_id
+        from valuegap.costs.trueup import invoiced_pools, true_ups
 
         services, aliases = self._token_services(), self.settings.provider_aliases
-        # Only token services whose provider has usage can replace an estimate.
-        used = {catalogue_id(p, aliases): p for p in self._costs.usage_providers()}
-        tokens = [
-            (p, s)
-            for p, s in self._costs.services_of(ingest_id)
-            if token_service_key(services, p, s) in used
-        ]
-        if not tokens:
+        used: dict[str, list[str]] = {}  # the keys of the providers with usage, and their names
+        for name in self._costs.usage_providers():
+            used.setdefault(catalogue_id(name, aliases) or "(none)", []).append(name)
+        new = invoiced_pools(self._costs.services_of(ingest_id), services, aliases)
+        pools = {pool for pool in new if pool[0] in used}
+        if not pools:
             return result
+        months = sorted({month for _, month in pools})
         column = COST_COLUMNS[self.settings.cost_column]
-        lines = self._costs.ingested_lines(ingest_id, tokens, column)
-
-        def usage(months: list[date], pools: set[str]) -> list[dict[str, Any]]:
-            providers = [
-                p for p in self._costs.usage_providers() if catalogue_id(p, aliases) in pools
-            ]
-            return self._costs.usage_by_month(months, providers)
-
-        found = true_ups(lines, usage, services, aliases)
+        lines = self._costs.lines_of_months(months, ingest_id, column)
+        providers = [name for key, _ in pools for name in used[key]]
+        found = true_ups(lines, self._costs.usage_by_month(months, providers), services, aliases)
         if not found:
             return result
-        self._record(
-            "costs.true_up",
-            "ingest",
-            str(ingest_id),
-            {"estimated": [t.estimate() for t in found]},
-            {"invoiced": [t.invoice() for t in found]},
-        )
+        after = {"true_ups": [t.as_dict() for t in found]}
+        self._record("costs.true_up", "ingest", str(ingest_id), None, after)
         return replace(result, true_ups=tuple(found))
 
 

@@ -77,13 +77,11 @@ class PricesApi:
             problems.append(Problem("model", "is required", model))
         if problems:
             raise ValidationError(f"The price of {model} was not set.", problems)
-        scope = catalogue_id(provider) or ""
+        scope = catalogue_id(provider, self.settings.provider_aliases) or ""
         new = Override(model.strip(), scope, valid_from, valid_to, code, **rates)  # type: ignore[arg-type]
-        existing = [
-            o
-            for o in self._costs.overrides()
-            if (o.model, o.provider) == (new.model, scope) and o.valid_from != valid_from
-        ]
+        same = [o for o in self._costs.overrides() if (o.model, o.provider) == (new.model, scope)]
+        replaced = next((o for o in same if o.valid_from == valid_from), None)
+        existing = [o for o in same if o is not replaced]
         ended = [
             replace(o, valid_to=valid_from)
             for o in existing
@@ -106,20 +104,16 @@ class PricesApi:
                     )
                 ],
             )
-        replaced = next(
-            (
-                o
-                for o in self._costs.overrides()
-                if (o.model, o.provider, o.valid_from) == (new.model, scope, valid_from)
-            ),
-            None,
-        )
         with self._db.transaction():
             now = self._now()
             for override in ended:
                 self._costs.save_override(override, now, self.actor)
             self._costs.save_override(new, now, self.actor)
-            repriced = self._reprice(new.model)
+            # What changes starts on the new first day (a price it replaces had the same, and
+            # one it ends was open until then) and ends with the later of them.
+            ends = [new.valid_to, *(o.valid_to for o in ([replaced] if replaced else []))]
+            end = None if ended or None in ends else max(d for d in ends if d is not None)
+            repriced = self._reprice(new.model, (valid_from, end))
             self._record(
                 "price.set",
                 "price",
@@ -135,7 +129,7 @@ class PricesApi:
         from valuegap.costs.providers import catalogue_id
 
         self._require("cost.write")
-        scope = catalogue_id(provider) or ""
+        scope = catalogue_id(provider, self.settings.provider_aliases) or ""
         same_day = [
             o for o in self._costs.overrides() if (o.model, o.valid_from) == (model, valid_from)
         ]
@@ -150,7 +144,7 @@ class PricesApi:
             )
         with self._db.transaction():
             self._costs.delete_override(found)
-            repriced = self._reprice(model)
+            repriced = self._reprice(model, (found.valid_from, found.valid_to))
             self._record(
                 "price.unset", "price", _price_id(found), _fields(found), {"repriced": repriced}
             )
@@ -162,15 +156,16 @@ class PricesApi:
         changed."""
         self._require("cost.write")
         with self._db.transaction():
-            repriced = self._reprice(None)
+            repriced = self._reprice(None, None)
             self._record("price.refresh", "price", "all", None, {"repriced": repriced})
         return repriced
 
-    def _reprice(self, model: str | None) -> int:
+    def _reprice(self, model: str | None, days: tuple[date, date | None] | None) -> int:
+        """Price the calls of ``model`` on ``days`` again (all calls, without them)."""
         from valuegap.store.pricing import reprice
 
         pricer = Pricer(self._costs.overrides(), self.settings.provider_aliases)
-        return reprice(self._db, pricer, model)
+        return reprice(self._db, pricer, model, days)
 
     def price_overrides(self) -> list[dict[str, Any]]:
         """The organisation's prices, each beside the catalogue's price of the same model on
@@ -182,11 +177,13 @@ class PricesApi:
         providers = {r["model"]: r["provider"] for r in reversed(self._costs.models_in_use())}
         rows = []
         for o in self._costs.overrides():
-            provider = o.provider or catalogue_id(providers.get(o.model))
+            provider = o.provider or catalogue_id(
+                providers.get(o.model), self.settings.provider_aliases
+            )
             found = catalogue_rates(
                 provider, o.model, datetime.combine(o.valid_from, datetime.min.time())
             )
-            tier = found.rates[0] if found else None
+            tier = found[0] if found else None
             rows.append(
                 {
                     "model": o.model,

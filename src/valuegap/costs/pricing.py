@@ -50,24 +50,17 @@ class Rates:
     per_request: Decimal | None = None
 
 
-@dataclass(frozen=True)
-class CatalogueMatch:
-    provider: str
-    model: str
-    rates: tuple[Rates, ...]
-
-
-def catalogue_rates(provider: str | None, model: str, at: datetime) -> CatalogueMatch | None:
+def catalogue_rates(provider: str | None, model: str, at: datetime) -> tuple[Rates, ...] | None:
     """The catalogue's token prices for ``model`` of ``provider`` (a genai-prices provider id,
-    see ``costs.providers.catalogue_id``) at ``at``, or None when it has none."""
-    found = _prices(provider, model, at)
-    if isinstance(found, str):
+    see ``costs.providers.catalogue_id``) at ``at``, one per tier of input tokens, or None
+    when it has none."""
+    prices = _prices(provider, model, at)
+    if isinstance(prices, str):
         return None
-    provider_info, model_info, prices = found
     thresholds = sorted({-1} | {
         tier.start for value in prices.values() for tier in getattr(value, "tiers", ())
     })  # fmt: skip
-    rates = tuple(
+    return tuple(
         Rates(
             above,
             **{field: _per_token(prices.get(key), above) for field, key in _KEYS.items()},
@@ -75,7 +68,6 @@ def catalogue_rates(provider: str | None, model: str, at: datetime) -> Catalogue
         )
         for above in thresholds
     )
-    return CatalogueMatch(provider_info.id, model_info.id, rates)
 
 
 def unpriced_reason(provider: str | None, model: str | None, at: datetime) -> str:
@@ -87,24 +79,22 @@ def unpriced_reason(provider: str | None, model: str | None, at: datetime) -> st
     return found if isinstance(found, str) else "the catalogue prices it"
 
 
-def _prices(
-    provider: str | None, model: str, at: datetime
-) -> tuple[Any, Any, dict[str, Any]] | str:
-    """(provider, model, prices) from the catalogue, or why there are none."""
+def _prices(provider: str | None, model: str, at: datetime) -> dict[str, Any] | str:
+    """The catalogue's prices of ``model`` of ``provider`` at ``at``, or why there are none."""
     if provider is None:
         return "no provider: the event does not say whose model it is"
     found = _find(provider, model)
     if isinstance(found, str):
         return found
-    provider_info, model_info = found
-    prices = model_info.get_prices(at if at.tzinfo else at.replace(tzinfo=UTC)).__dict__
+    prices: dict[str, Any] = found.get_prices(at if at.tzinfo else at.replace(tzinfo=UTC)).__dict__
     if prices.get("input_mtok") is None and prices.get("output_mtok") is None:
         return f"the catalogue has no token price for {model} at that time"
-    return provider_info, model_info, prices
+    return prices
 
 
 @functools.lru_cache(maxsize=4096)
-def _find(provider: str, model: str) -> tuple[Any, Any] | str:
+def _find(provider: str, model: str) -> Any:
+    """The catalogue's model info for ``model`` of ``provider``, or why there is none (text)."""
     from genai_prices import data_snapshot
 
     snapshot = data_snapshot.get_snapshot()
@@ -116,7 +106,7 @@ def _find(provider: str, model: str) -> tuple[Any, Any] | str:
             "knows in the setting provider_aliases, or set an organisation price)"
         )
     try:
-        return snapshot.find_provider_model(model, None, provider, None)
+        return snapshot.find_provider_model(model, None, provider, None)[1]
     except LookupError:
         return f"the catalogue has no model {model!r} of the provider {provider!r}"
 
@@ -183,7 +173,7 @@ class Price:
     tiers: tuple[Rates, ...]
 
 
-Lookup = Callable[[str | None, str, datetime], CatalogueMatch | None]
+Lookup = Callable[[str | None, str, datetime], tuple[Rates, ...] | None]
 
 
 @dataclass(frozen=True)
@@ -217,7 +207,7 @@ class Pricer:
         if model is None:
             return None
         found = self.catalogue(key, model, at)
-        return None if found is None else Price("catalogue", "USD", found.rates)
+        return None if found is None else Price("catalogue", "USD", found)
 
     def unpriced_reason(self, provider: str | None, model: str | None, at: datetime) -> str:
         from valuegap.costs.providers import catalogue_id

@@ -56,11 +56,12 @@ CATALOGUE_IDS = {
 
 def canonical(provider: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
     """The OpenTelemetry name of ``provider`` as a source spelled it (letter case aside), after
-    the organisation's ``aliases``; None when the source named no provider."""
+    the organisation's ``aliases`` (their names in lower case); None when the source named no
+    provider."""
     if provider is None or not provider.strip():
         return None
     name = provider.strip().lower()
-    name = {k.lower(): v.lower() for k, v in (aliases or {}).items()}.get(name, name)
+    name = (aliases or {}).get(name, name)
     return CANONICAL.get(name, name)
 
 
@@ -81,10 +82,9 @@ class TokenService:
     service: str
     usage_provider: str
 
-    @property
-    def key(self) -> str | None:
+    def key(self, aliases: Mapping[str, str] | None = None) -> str | None:
         """The provider key of the usage events these lines bill (None: no token service)."""
-        return catalogue_id(self.usage_provider) if self.usage_provider else None
+        return catalogue_id(self.usage_provider, aliases) if self.usage_provider else None
 
 
 # The major clouds' and providers' token services. Tried in order; the first match wins, and
@@ -109,7 +109,10 @@ def _pattern(glob: str) -> re.Pattern[str]:
 
 
 def token_service_key(
-    services: Sequence[TokenService], invoice_provider: str | None, service: str | None
+    services: Sequence[TokenService],
+    invoice_provider: str | None,
+    service: str | None,
+    aliases: Mapping[str, str] | None = None,
 ) -> str | None:
     """The provider key whose tokens an invoice line bills, or None: the first of
     ``services`` whose patterns match."""
@@ -117,5 +120,5 @@ def token_service_key(
         if _pattern(entry.invoice_provider).fullmatch(invoice_provider or "") and _pattern(
             entry.service
         ).fullmatch(service or ""):
-            return entry.key
+            return entry.key(aliases)
     return None

@@ -59,7 +59,7 @@ def reconcile(
     currency), invoiced and computed, the gap and its explanation."""
     sides: dict[tuple[str, date], _Side] = defaultdict(_Side)
     for row in invoice:
-        key = token_service_key(services, row["provider"], row["service"])
+        key = token_service_key(services, row["provider"], row["service"], aliases)
         if key is None:
             continue
         side = sides[(key, row["month"])]

@@ -9,7 +9,7 @@ what changed, per provider and month, in the audit log.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,53 +26,61 @@ class TrueUp:
     estimated: Mapping[str, Decimal]  # currency -> the usage's own cost, counted until now
     invoiced: Mapping[str, Decimal]  # currency -> the invoice's token lines, counted from now
 
-    def estimate(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
             "month": f"{self.month:%Y-%m}",
-            "cost": {c: str(plain(a)) for c, a in self.estimated.items()},
+            "estimated": {c: str(plain(a)) for c, a in self.estimated.items()},
+            "invoiced": {c: str(plain(a)) for c, a in self.invoiced.items()},
         }
 
-    def invoice(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "month": f"{self.month:%Y-%m}",
-            "cost": {c: str(plain(a)) for c, a in self.invoiced.items()},
-        }
+
+Pool = tuple[str, date]  # a provider key and a month
+
+
+def invoiced_pools(
+    lines: Iterable[Mapping[str, Any]],
+    services: Sequence[TokenService],
+    aliases: Mapping[str, str],
+) -> set[Pool]:
+    """The provider keys and months that token-service lines among ``lines`` (provider,
+    service, month) bill."""
+    found = set()
+    for row in lines:
+        key = token_service_key(services, row["provider"], row["service"], aliases)
+        if key is not None:
+            found.add((key, row["month"]))
+    return found
 
 
 def true_ups(
     lines: Iterable[Mapping[str, Any]],
-    usage: Callable[[list[date], set[str]], Iterable[Mapping[str, Any]]],
+    usage: Iterable[Mapping[str, Any]],
     services: Sequence[TokenService],
     aliases: Mapping[str, str],
 ) -> list[TrueUp]:
-    """The true-ups an ingest made. ``lines``: its FOCUS lines summed by provider, service,
-    month and currency, with the lines of earlier ingests of the same provider, service and
-    month (``earlier_lines``); ``usage(months, providers)``: the ledger's model calls of those
-    months and provider keys, by provider and month."""
-    invoiced: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    earlier: set[tuple[str, date]] = set()
+    """The true-ups an ingest made. ``lines``: the FOCUS lines of its months, summed by
+    provider, service, month and currency, with its own cost and lines and the lines of
+    earlier ingests; ``usage``: the model calls of those months by provider and month. A
+    provider's month is trued up when the ingest brought its first token-service lines, of
+    any service, and there was usage to estimate."""
+    invoiced: dict[Pool, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    earlier: set[Pool] = set()
     for row in lines:
-        key = token_service_key(services, row["provider"], row["service"])
+        key = token_service_key(services, row["provider"], row["service"], aliases)
         if key is None:
             continue
         if row["lines"]:
             invoiced[(key, row["month"])][row["currency"]] += row["cost"] or 0
         if row["earlier_lines"]:
             earlier.add((key, row["month"]))
-    first = {pool: amounts for pool, amounts in invoiced.items() if pool not in earlier}
-    if not first:
-        return []
-    estimated: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(
-        lambda: defaultdict(Decimal)
-    )
-    for row in usage(sorted({month for _, month in first}), {key for key, _ in first}):
+    estimated: dict[Pool, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in usage:
         pool = (catalogue_id(row["provider"], aliases) or "(none)", row["month"])
-        if pool in first and row["estimated"] is not None:
+        if row["estimated"] is not None:
             estimated[pool][row["currency"]] += row["estimated"]
     return [
         TrueUp(provider, month, dict(estimated[(provider, month)]), dict(amounts))
-        for (provider, month), amounts in sorted(first.items())
-        if (provider, month) in estimated
+        for (provider, month), amounts in sorted(invoiced.items())
+        if (provider, month) not in earlier and (provider, month) in estimated
     ]

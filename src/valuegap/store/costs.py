@@ -83,42 +83,41 @@ class CostStore:
     def rates(self) -> list[dict[str, Any]]:
         return self._db.all("SELECT * FROM currency_rates ORDER BY valid_from")
 
-    def invoice_lines(self, cost_column: str = "effective_cost") -> list[dict[str, Any]]:
-        """FOCUS lines summed by provider, service, month and currency: billed, list and
-        counted (``cost_column``) cost, and their invoice ids."""
+    def invoice_lines(self) -> list[dict[str, Any]]:
+        """FOCUS lines summed by provider, service, month, currency and charge category:
+        billed and list cost, and their invoice ids."""
         return self._db.all(
             f"""SELECT provider, service_name AS service, {_MONTH} AS month,
-                billing_currency AS currency, sum(billed_cost) AS billed,
-                sum({_cost(cost_column)}) AS cost, sum(list_cost) AS list_cost,
-                count(*) AS lines, list(DISTINCT invoice_id ORDER BY invoice_id)
+                billing_currency AS currency, charge_category, sum(billed_cost) AS billed,
+                sum(list_cost) AS list_cost, count(*) AS lines,
+                list(DISTINCT invoice_id ORDER BY invoice_id)
                     FILTER (WHERE invoice_id IS NOT NULL) AS invoice_ids
             FROM focus_lines GROUP BY ALL ORDER BY ALL"""
         )
 
-    def services_of(self, ingest_id: int) -> list[tuple[str, str]]:
-        """The (provider, service) pairs of one ingest's FOCUS lines."""
-        rows = self._db.all(
-            "SELECT DISTINCT provider, service_name FROM focus_lines WHERE ingest_id = ?",
+    def services_of(self, ingest_id: int) -> list[dict[str, Any]]:
+        """The providers, services and months of one ingest's FOCUS lines."""
+        return self._db.all(
+            f"SELECT DISTINCT provider, service_name AS service, {_MONTH} AS month "
+            "FROM focus_lines WHERE ingest_id = ?",
             [ingest_id],
         )
-        return [(r["provider"], r["service_name"]) for r in rows]
 
-    def ingested_lines(
-        self, ingest_id: int, services: list[tuple[str, str]], cost_column: str
+    def lines_of_months(
+        self, months: list[Any], ingest_id: int, cost_column: str
     ) -> list[dict[str, Any]]:
-        """One ingest's FOCUS lines of ``services`` (provider, service) summed by provider,
-        service, month and currency (its counted cost and lines), with the lines of earlier
-        ingests of those services and months."""
+        """The FOCUS lines of ``months`` summed by provider, service, month and currency: the
+        cost and the number of lines that ingest ``ingest_id`` brought, and the number of lines
+        earlier ingests did."""
         return self._db.all(
             f"""SELECT provider, service_name AS service, {_MONTH} AS month,
                 billing_currency AS currency,
                 sum({_cost(cost_column)}) FILTER (WHERE ingest_id = ?) AS cost,
                 count(*) FILTER (WHERE ingest_id = ?) AS lines,
                 count(*) FILTER (WHERE ingest_id <> ?) AS earlier_lines
-            FROM focus_lines
-            WHERE service_name IN (SELECT UNNEST(?)) AND provider IN (SELECT UNNEST(?))
-            GROUP BY ALL HAVING count(*) FILTER (WHERE ingest_id = ?) > 0 ORDER BY ALL""",
-            [ingest_id] * 3 + [[s for _, s in services], [p for p, _ in services], ingest_id],
+            FROM focus_lines WHERE {_MONTH} IN (SELECT UNNEST(?))
+            GROUP BY ALL ORDER BY ALL""",
+            [ingest_id, ingest_id, ingest_id, months],
         )
 
     def usage_providers(self) -> list[str]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -96,10 +97,12 @@ CURRENCY = "r.currency"
 def price_bucket(
     pricer: Pricer, provider: str, request_model: str, response_model: str, ts: str
 ) -> str:
-    """SQL for an event's price bucket, from SQL for its provider, models and time."""
-    request = request_model if pricer.overrides else "NULL"
+    """SQL for an event's price bucket, from SQL for its provider, models and time (a missing
+    provider or requested model as '', as the rate table keys them)."""
+    request = f"coalesce({request_model}, '')" if pricer.overrides else "''"
     return (
-        f"{{'provider': {provider}, 'model': coalesce({response_model}, {request_model}), "
+        f"{{'provider': coalesce({provider}, ''), "
+        f"'model': coalesce({response_model}, {request_model}), "
         f"'request': {request}, 'bucket': time_bucket(INTERVAL 30 MINUTE, {ts})}}"
     )
 
@@ -108,10 +111,14 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
     """The rate table for events in ``buckets`` (each a ``price_bucket``), and the SQL that
     prices with it."""
     rows = []
+    seen = set()
     for found in buckets:
-        if found["model"] is None or found["bucket"] is None:
-            continue  # unpriced; or a row that a check refuses
-        price = pricer.price(found["provider"], found["model"], found["request"], found["bucket"])
+        key = (found["provider"], found["model"], found["request"], found["bucket"])
+        if found["model"] is None or found["bucket"] is None or key in seen:
+            continue  # unpriced; or a row that a check refuses; or priced already
+        seen.add(key)
+        price = pricer.price(found["provider"] or None, found["model"], found["request"] or None,
+                             found["bucket"])  # fmt: skip
         if price is None:
             continue
         tiers = price.tiers
@@ -119,9 +126,9 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
             up_to = tiers[n + 1].above if n + 1 < len(tiers) else _NO_END
             rows.append(
                 {
-                    "provider": found["provider"] or "",
+                    "provider": found["provider"],
                     "model": found["model"],
-                    "request": found["request"] or "",
+                    "request": found["request"],
                     "bucket": found["bucket"],
                     "above": rates.above,
                     "up_to": up_to,
@@ -187,14 +194,23 @@ def drop_rates(db: Database) -> None:
     db.execute(f"DROP TABLE IF EXISTS {_RATE_TABLE}")
 
 
-def reprice(db: Database, pricer: Pricer, model: str | None = None) -> int:
-    """Price again the stored usage events (those of ``model``, requested or responding, if
-    given) at ``pricer``'s rates; return how many changed cost, currency or source."""
+def reprice(
+    db: Database,
+    pricer: Pricer,
+    model: str | None = None,
+    days: tuple[date, date | None] | None = None,
+) -> int:
+    """Price again the stored usage events (those of ``model``, requested or responding, and
+    of the ``days`` [first, end), if given) at ``pricer``'s rates; return how many changed
+    cost, currency or source."""
     events = "usage_events e0 WHERE e0.counted"
     params: list[Any] = []
     if model is not None:
         events += " AND ? IN (e0.request_model, e0.response_model)"
         params.append(model)
+    if days is not None:
+        events += " AND e0.ts >= ?" + ("" if days[1] is None else " AND e0.ts < ?")
+        params += [days[0]] if days[1] is None else list(days)
     bucket = price_bucket(pricer, "e0.provider", "e0.request_model", "e0.response_model", "e0.ts")
     buckets = db.all(f"SELECT DISTINCT {bucket} AS b FROM {events}", params)
     pricing = prepare_rates(db, pricer, [row["b"] for row in buckets])

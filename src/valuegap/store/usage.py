@@ -264,7 +264,11 @@ def load_usage(
         checks.append(Check("request_tags", "bad_tags", message))
     labelled = [replace(c, label=names.get(c.column, c.column)) for c in checks]
     bucket = price_bucket(
-        pricer, "lower(provider)", "request_model", "response_model", as_utc("timestamp")
+        pricer,
+        "nullif(lower(provider), '')",
+        "request_model",
+        "response_model",
+        as_utc("timestamp"),
     )
     ids = "event_id" in present
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
@@ -338,7 +342,7 @@ def load_usage(
                     computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
                 WITH checked AS (
-                    SELECT event_id, {ts} AS ts, lower(provider) AS provider,
+                    SELECT event_id, {ts} AS ts, nullif(lower(provider), '') AS provider,
                         {guarded("request_model", guards, "request_model")} AS request_model,
                         response_model, lower(trim(operation)) AS operation,
                         {_COUNTED} AS counted, {tokens},
