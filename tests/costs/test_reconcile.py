@@ -98,3 +98,44 @@ def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
     costs = {r["service"]: r["cost"] for r in ledger.cost_report(["service"])}
     assert costs == {"Azure OpenAI Service": Decimal("22.5"),
                      "Azure AI Document Intelligence": Decimal("300"), None: 0}  # fmt: skip
+
+
+def test_credits_on_the_invoice_are_named_not_compared(ledger: Ledger, tmp_path: Path) -> None:
+    bill = tmp_path / "openai-focus.csv"
+    usage = "org,USD,2025-05-01,2025-05-01,2025-06-01,Usage,25.00,25.00,OpenAI,API,AI and ML"
+    credit = usage.replace("Usage,25.00,25.00", "Credit,-10.00,-10.00")
+    bill.write_text("\n".join([HEADER, usage, credit]) + "\n")
+    ledger.ingest_focus([bill])
+    may = tmp_path / "may.jsonl"
+    _spans(may, 5, 10_000_000)  # 25.00 at gpt-4o's 2.50 USD per million input tokens
+    ledger.ingest_usage(may, "otel")
+    [row] = ledger.reconcile()
+    assert (row["invoiced"], row["computed"], row["status"]) == (
+        Decimal("25.00"),
+        Decimal("25.00"),
+        "ok",
+    )
+    assert "The invoice also holds -10.00 of Credit charges" in " ".join(row["explanation"])
+
+
+def test_an_organisation_price_from_next_month_is_not_named(ledger: Ledger, tmp_path: Path) -> None:
+    june = tmp_path / "june.jsonl"
+    _spans(june, 6, 8_000_000)
+    ledger.ingest_usage(june, "otel")
+    ledger.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal(2),
+        output_per_mtok=Decimal(8),
+        valid_from=datetime(2025, 6, 1).date(),
+        valid_to=datetime(2025, 7, 1).date(),
+    )
+    ledger.set_price(
+        "gpt-4o",
+        input_per_mtok=Decimal(3),
+        output_per_mtok=Decimal(9),
+        valid_from=datetime(2025, 7, 1).date(),
+    )
+    [row] = ledger.reconcile()
+    said = " ".join(row["explanation"])
+    assert "gpt-4o 2/8 USD per million tokens from 2025-06-01" in said
+    assert "from 2025-07-01" not in said

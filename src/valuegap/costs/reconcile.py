@@ -2,8 +2,9 @@
 
 The most common complaint about LLM cost trackers is that their figure does not match the bill.
 Per provider and month, like for like: the invoiced side is the provider's token-service lines
-in FOCUS (``BilledCost``: what the invoice says), never its other services (GPUs, document AI,
-search); the computed side is the provider's model calls priced by the catalogue and the
+in FOCUS (``BilledCost`` of the ``Usage`` charges: what the invoice says for the calls), never
+its other services (GPUs, document AI, search), and its credits, adjustments and taxes only
+named beside; the computed side is the provider's model calls priced by the catalogue and the
 organisation's overrides. A gap beyond the tolerance (a share of the invoice) is flagged, and
 each row says what the catalogue cannot see that could explain it: cache reads and writes,
 reasoning tokens, batch or priority tiers, discounts on the invoice, organisation prices,
@@ -42,7 +43,7 @@ class _Side:
     unpriced: int = 0
     override_events: int = 0
     tiers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    models: set[str] = field(default_factory=set)
+    other_charges: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
 
 def reconcile(
@@ -63,10 +64,14 @@ def reconcile(
         if key is None:
             continue
         side = sides[(key, row["month"])]
-        side.invoiced += convert(row["billed"], row["currency"], row["month"])
-        side.list_cost += convert(row["list_cost"] or 0, row["currency"], row["month"])
         side.services.add(row["service"])
         side.invoice_ids.update(row["invoice_ids"] or ())
+        billed = convert(row["billed"], row["currency"], row["month"])
+        if row["charge_category"] != "Usage":
+            side.other_charges[row["charge_category"]] += billed
+            continue
+        side.invoiced += billed
+        side.list_cost += convert(row["list_cost"] or 0, row["currency"], row["month"])
         side.invoice_lines += row["lines"]
     for row in usage:
         key = catalogue_id(row["provider"], aliases) or "(none)"
@@ -132,6 +137,10 @@ def _calls(n: int) -> str:
     return f"{n:,} call" if n == 1 else f"{n:,} calls"
 
 
+def _plain(amount: Decimal) -> str:
+    return f"{amount.normalize():f}"
+
+
 def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "0%"
 
@@ -185,17 +194,24 @@ def _explanation(
             f"The invoice is {100 * discount:.1f}% below its list cost: a discount "
             "the catalogue's list prices do not have."
         )
+    for category, amount in sorted(side.other_charges.items()):
+        said.append(
+            f"The invoice also holds {amount.quantize(CENT)} of {category} charges "
+            "(credits, refunds, taxes or purchases), which no call accounts for and are "
+            "not compared."
+        )
     start = month
     in_force = [
         o
         for o in overrides
         if o.provider in ("", provider)
-        and o.valid_from <= _month_end(start)
+        and o.valid_from < _month_end(start)
         and (o.valid_to is None or o.valid_to > start)
     ]
     if side.override_events:
         prices = "; ".join(
-            f"{o.model} {o.input_per_mtok}/{o.output_per_mtok} {o.currency} per million tokens"
+            f"{o.model} {_plain(o.input_per_mtok)}/{_plain(o.output_per_mtok)} {o.currency} "
+            "per million tokens"
             f" from {o.valid_from}"
             for o in in_force
         )
