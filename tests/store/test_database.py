@@ -131,12 +131,26 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
             'Usage', TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-02',
             'USD', 1.5, 1.5, MAP {'b': '2', 'a': '1'})"""
     )
+    # A line with an InvoiceId (an extra then), stored twice by two ingests of one invoice
+    # in two spellings, and two equal lines of one ingest.
+    for ingest, row in ((4, 1), (5, 1), (5, 2)):
+        db.execute(
+            f"""INSERT INTO focus_lines (line_hash, occurrence, ingest_id, source_row,
+                billing_account_id, provider, service_name, service_category, charge_category,
+                billing_period_start, charge_period_start, charge_period_end, billing_currency,
+                billed_cost, effective_cost, extra)
+            VALUES (gen_random_uuid(), {row}, {ingest}, {row}, 'acct', 'OpenAI', 'API', 'AI',
+                'Usage', TIMESTAMP '2025-02-01', TIMESTAMP '2025-02-01', TIMESTAMP '2025-02-02',
+                'USD', 2, 2, MAP {{'InvoiceId': 'INV-7', 'x_team': 'qa'}})"""
+        )
     db.execute(
         """INSERT INTO usage_events (event_key, ingest_id, source, ts, provider, request_model,
             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
             reasoning_tokens, computed_cost, price_source, tags)
         VALUES (md5('old text') || '-1', 2, 'csv', TIMESTAMP '2025-01-01 10:00:00', 'openai',
                 'gpt-4o', 1000, 0, 0, 0, 0, 0.0025, 'catalogue', NULL),
+               (md5('old text, respelled') || '-1', 6, 'csv', TIMESTAMP '2025-01-01 10:00:00',
+                'openai', 'gpt-4o', 1000, 0, 0, 0, 0, 0.0025, 'catalogue', NULL),
                ('span-1', 3, 'otel', TIMESTAMP '2025-01-01 11:00:00', 'openai', 'gpt-4o',
                 1, 0, 0, 0, 0, 0.0000025, 'catalogue',
                 MAP {'user.email': 'carol@corp', 'service.name': 'qa'})"""
@@ -158,10 +172,27 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
             '""b"": ""2""}"\n'
         )  # fmt: skip
         assert ledger.ingest_focus([focus])[0].rows_added == 0  # the same line, by its values
+        invoiced = ledger._db.all(
+            "SELECT occurrence, invoice_id, extra FROM focus_lines WHERE provider = 'OpenAI' "
+            "ORDER BY occurrence"
+        )
+        assert [tuple(r.values()) for r in invoiced] == [
+            (1, "INV-7", {"x_team": "qa"}),
+            (2, "INV-7", {"x_team": "qa"}),
+        ]
+        twice = tmp_path / "twice.csv"
+        twice.write_text(
+            "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,"
+            "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,"
+            "ServiceCategory,InvoiceId,x_team\n"
+            + "acct,USD,2025-02-01,2025-02-01,2025-02-02,Usage,2,2,OpenAI,API,AI,INV-7,qa\n" * 2
+        )
+        assert ledger.ingest_focus([twice])[0].rows_added == 0
         usage = tmp_path / "usage.csv"
         usage.write_text("timestamp,provider,model,input_tokens\n"
                          "2025-01-01 10:00:00,openai,gpt-4o,1000\n")  # fmt: skip
         assert ledger.ingest_usage(usage, "csv").rows_added == 0
+        assert ledger._db.one("SELECT count(*) FROM usage_events WHERE source = 'csv'") == (1,)
         tags = ledger._db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
         assert tags == ({"service.name": "qa"},)  # no person in the tags
         spans = {(o["valid_from"].isoformat(), o["valid_to"]) for o in ledger.price_overrides()}

@@ -416,20 +416,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
             # Person attributes were kept as tags before: they cannot be pseudonymised here
             # (the key is not in the ledger), so they are removed. Events without an id were
-            # keyed by their text: now by their values.
+            # keyed by their text: now by their values, numbered within their ingest as an
+            # ingest numbers them, so that the same events ingested again in another spelling
+            # (and stored twice) are kept once.
             f"""INSERT INTO usage_events_counted BY NAME
-            SELECT * REPLACE (CASE WHEN regexp_full_match(event_key, '[0-9a-f]{{32}}-[0-9]+')
-                THEN md5({usage_key()}) || '-' || row_number() OVER (
-                    PARTITION BY regexp_full_match(event_key, '[0-9a-f]{{32}}-[0-9]+'),
-                        md5({usage_key()}) ORDER BY ingest_id, event_key)
-                ELSE event_key END AS event_key)
-            FROM (SELECT * REPLACE (CASE WHEN len(list_filter(map_keys(tags),
-                    k -> NOT ({_PERSON_KEY.replace("e.key", "k")}))) > 0
-                THEN map_from_entries(list_filter(map_entries(tags),
-                    e -> NOT ({_PERSON_KEY}))) END AS tags),
-                CAST(NULL AS VARCHAR) AS operation, true AS counted,
-                CASE WHEN computed_cost IS NOT NULL THEN 'USD' END AS computed_currency
-                FROM usage_events)""",
+            SELECT * EXCLUDE (by_text, value_key, occurrence) REPLACE (CASE WHEN by_text
+                THEN value_key || '-' || occurrence ELSE event_key END AS event_key)
+            FROM (SELECT *, row_number() OVER (PARTITION BY by_text, value_key, ingest_id
+                    ORDER BY event_key) AS occurrence
+                FROM (SELECT *, md5({usage_key()}) AS value_key
+                    FROM (SELECT * REPLACE (CASE WHEN len(list_filter(map_keys(tags),
+                            k -> NOT ({_PERSON_KEY.replace("e.key", "k")}))) > 0
+                        THEN map_from_entries(list_filter(map_entries(tags),
+                            e -> NOT ({_PERSON_KEY}))) END AS tags),
+                        regexp_full_match(event_key, '[0-9a-f]{{32}}-[0-9]+') AS by_text,
+                        CAST(NULL AS VARCHAR) AS operation, true AS counted,
+                        CASE WHEN computed_cost IS NOT NULL THEN 'USD' END AS computed_currency
+                    FROM usage_events)))
+            QUALIFY NOT by_text OR row_number() OVER (
+                PARTITION BY by_text, value_key, occurrence ORDER BY ingest_id) = 1""",
             "DROP TABLE usage_events",
             "ALTER TABLE usage_events_counted RENAME TO usage_events",
             """CREATE TABLE focus_lines_by_value (
@@ -461,12 +466,22 @@ MIGRATIONS: tuple[Migration, ...] = (
                 tags MAP(VARCHAR, VARCHAR),
                 extra MAP(VARCHAR, VARCHAR)       -- x_ and other non-standard columns
             )""",
+            # InvoiceId was an extra before. Lines were keyed by their text: now by their
+            # values, numbered within their ingest as an ingest numbers them, so that the same
+            # lines ingested again in another spelling (and stored twice) are kept once.
             f"""INSERT INTO focus_lines_by_value BY NAME
-            SELECT row_number() OVER (
-                    PARTITION BY line_hash ORDER BY ingest_id, source_row) AS occurrence, *
-            FROM (SELECT {line_identity(stored_extra)} AS line_hash,
-                    * EXCLUDE (line_hash, occurrence)
-                  FROM (SELECT *, CAST(NULL AS VARCHAR) AS invoice_id FROM focus_lines))""",
+            SELECT * EXCLUDE (occurrence, in_ingest), in_ingest AS occurrence
+            FROM (SELECT *, row_number() OVER (PARTITION BY line_hash, ingest_id
+                    ORDER BY source_row) AS in_ingest
+                FROM (SELECT {line_identity(stored_extra)} AS line_hash,
+                        * EXCLUDE (line_hash)
+                    FROM (SELECT * REPLACE (CASE WHEN len(list_filter(map_keys(extra),
+                            k -> lower(k) <> 'invoiceid')) > 0
+                        THEN map_from_entries(list_filter(map_entries(extra),
+                            e -> lower(e.key) <> 'invoiceid')) END AS extra),
+                        nullif({stored_extra("InvoiceId")}, '') AS invoice_id
+                    FROM focus_lines)))
+            QUALIFY row_number() OVER (PARTITION BY line_hash, in_ingest ORDER BY ingest_id) = 1""",
             "DROP TABLE focus_lines",
             "ALTER TABLE focus_lines_by_value RENAME TO focus_lines",
             """CREATE TABLE price_overrides_scoped (
