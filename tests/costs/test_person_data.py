@@ -9,10 +9,8 @@ from pathlib import Path
 import duckdb
 
 from valuegap import Ledger
-from valuegap.adoption.pseudonyms import PersonData, pseudonym
+from valuegap.adoption.pseudonyms import PersonData
 from valuegap.settings import Settings
-from valuegap.store import Database
-from valuegap.store.usage import create_pseudonym_macro
 
 PEOPLE = [
     "carol@corp",
@@ -104,11 +102,27 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
         assert person.encode() not in raw and person.lower().encode() not in raw
 
 
-def test_sql_and_python_pseudonymise_alike(db_path: Path) -> None:
-    key = b"k" * 100  # longer than a block: HMAC hashes it first
-    db = Database.open(db_path, create=True)
-    create_pseudonym_macro(db, PersonData(key).pads)
-    for identity in ("Ana@Corp ", "\tana@corp\n", "José Núñez", "ÖZLEM"):
-        found = db.one("SELECT _valuegap_pseudonym(?)", [identity])
-        assert found == (pseudonym(key, identity),), identity
-    db.close()
+def test_rows_without_ids_are_keyed_without_the_person(db_path: Path, tmp_path: Path) -> None:
+    # Another pseudonym key (a lost key file, another VALUEGAP_PSEUDONYM_KEY) gives everyone
+    # another pseudonym: the same file must still add nothing.
+    calls = tmp_path / "calls.csv"
+    rows = [f"2026-03-01T10:{m:02d}:00Z,gpt-4o,openai,user{m % 3}@corp" for m in range(60)]
+    calls.write_text("ts,model,vendor,who\n" + "\n".join(rows) + "\n")
+    mapping = {"timestamp": "ts", "request_model": "model", "provider": "vendor",
+               "user": "who", "tag.user.email": "who"}  # fmt: skip
+    with Ledger.init(db_path, actor="alice") as ledger:
+        assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 60
+    key_file = db_path.parent / (db_path.name + ".key")
+    key_file.write_text("another key")
+    with Ledger.open(db_path, actor="alice") as ledger:
+        assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 0
+
+
+def test_a_bare_litellm_tag_that_is_an_address_is_dropped(ledger: Ledger, tmp_path: Path) -> None:
+    spend = tmp_path / "spend.csv"
+    spend.write_text(
+        "request_id,startTime,model,custom_llm_provider,prompt_tokens,completion_tokens,spend,"
+        'request_tags\nr1,2026-03-01 10:00:00,gpt-4o,openai,10,1,0.001,"[""gina@corp"",""prod""]"\n'
+    )
+    ledger.ingest_usage(spend, "litellm")
+    assert ledger._db.one("SELECT tags FROM usage_events") == ({"prod": "true"},)

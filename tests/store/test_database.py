@@ -185,7 +185,8 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
             "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,"
             "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,"
             "ServiceCategory,InvoiceId,x_team\n"
-            + "acct,USD,2025-02-01,2025-02-01,2025-02-02,Usage,2,2,OpenAI,API,AI,INV-7,qa\n" * 2
+            + "acct,USD,2025-02-01,2025-02-01,2025-02-02,Usage,2,2,OpenAI,API,AI,INV-7,qa\n"
+            * 2
         )
         assert ledger.ingest_focus([twice])[0].rows_added == 0
         usage = tmp_path / "usage.csv"

@@ -4,8 +4,8 @@ never stored. The key lives outside the ledger file, so the ledger alone cannot 
 first use and readable only by its owner.
 
 An identity is compared without its surrounding white space and letter case, so that
-``Ana@Corp `` and ``ana@corp`` are the same person. The same pseudonym is computed in Python
-(``pseudonym``) and, for values read by SQL, by ``hmac_pads``' halves of the same HMAC.
+``Ana@Corp `` and ``ana@corp`` are the same person. Pseudonyms are computed in Python only, for
+the distinct identities an ingest finds, so that every source gives a person the same one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_KEY = "VALUEGAP_PSEUDONYM_KEY"
-WHITE_SPACE = " \t\n\r\x0b\x0c"  # what is stripped from an identity, in Python and in SQL
 
 # Attributes that identify a person: OpenTelemetry's user.* and enduser.* (user.email,
 # user.full_name, enduser.pseudo.id, ...) and client.address, and LiteLLM's user and end_user.
@@ -36,15 +35,8 @@ def is_person_attribute(name: str, more: Collection[str] = ()) -> bool:
 
 def pseudonym(key: bytes, identity: str) -> str:
     """The pseudonym of an identity: stable for one key, unlinkable without it."""
-    normal = identity.strip(WHITE_SPACE).lower().encode()
+    normal = identity.strip().lower().encode()
     return "p_" + hmac.new(key, normal, hashlib.sha256).hexdigest()[:32]
-
-
-def hmac_pads(key: bytes) -> tuple[str, str]:
-    """HMAC-SHA256's inner and outer padded keys, in hexadecimal, for SQL that computes
-    ``pseudonym`` as sha256(outer || sha256(inner || identity))."""
-    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in block).hex(), bytes(b ^ 0x5C for b in block).hex()
 
 
 @dataclass(frozen=True)
@@ -54,15 +46,6 @@ class PersonData:
 
     key: bytes
     more: tuple[str, ...] = ()
-    prefixes: tuple[str, ...] = PERSON_PREFIXES
-
-    @property
-    def names(self) -> frozenset[str]:
-        return PERSON_ATTRIBUTES | set(self.more)
-
-    @property
-    def pads(self) -> tuple[str, str]:
-        return hmac_pads(self.key)
 
     def pseudonymise(self, identity: str) -> str:
         return pseudonym(self.key, identity)

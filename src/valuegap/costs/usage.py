@@ -198,11 +198,6 @@ def _whole(value: Any) -> bool:
         return False
 
 
-def is_inference(operation: str | None) -> bool:
-    """Whether a span of this gen_ai.operation.name is a model call (none named: it is)."""
-    return operation is None or operation.strip().lower() in INFERENCE_OPERATIONS
-
-
 def _attributes(raw: Any) -> dict[str, Any]:
     """OTLP JSON's [{key, value: {stringValue: …}}] list, or an already-flat mapping."""
     if isinstance(raw, Mapping):

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 # event is keyed adds a migration that keys the stored ones again.
 from valuegap.store.focus import line_identity, stored_extra
 from valuegap.store.usage import key_text as usage_key
+from valuegap.store.usage import person_key
 
-_PERSON_KEY = (
-    "starts_with(lower(e.key), 'user.') OR starts_with(lower(e.key), 'enduser.') "
-    "OR lower(e.key) IN ('client.address', 'user', 'end_user', 'gen_ai.user.id')"
-)
+_PERSON_KEY = person_key("e.key")
 
 
 @dataclass(frozen=True)

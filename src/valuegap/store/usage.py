@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from valuegap.adoption.pseudonyms import WHITE_SPACE, PersonData
+from valuegap.adoption.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
 from valuegap.costs.pricing import Pricer
 from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
@@ -78,8 +78,9 @@ def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
 
 # LiteLLM's request_tags: a JSON list of "key:value" (or bare) tags, each key once. A value
 # that is not such a list gives NULL (and is refused by a check, which names its row).
+# A bare tag that holds an e-mail address (``ana@corp``, a tag of no key) is a person: dropped.
 _LITELLM_TAGS = """try(CAST(to_json(map_from_entries(list_transform(
-    CAST(json({column}) AS VARCHAR[]),
+    list_filter(CAST(json({column}) AS VARCHAR[]), t -> contains(t, ':') OR NOT contains(t, '@')),
     t -> {{'key': split_part(t, ':', 1),
           'value': CASE WHEN contains(t, ':') THEN substr(t, strpos(t, ':') + 1) ELSE 'true' END}}
 ))) AS VARCHAR))"""
@@ -90,7 +91,8 @@ def stage_mapped(
 ) -> set[str]:
     """Shape a staged CSV/Parquet file into the usage staging table with ``mapping``
     (field -> the file's column; ``tag.<key>`` fields become tags; LiteLLM's request_tags
-    become tags too); return the fields the file has (the others are null)."""
+    become tags too); return the fields the file has (the others are null), and "tags" if
+    it has tags."""
     problems: list[Problem] = []
     selects = ["_row"] if staged.numbered else []
     present = set()
@@ -140,6 +142,8 @@ def stage_mapped(
         selects.append(
             f"CAST(json_object({pairs}) AS VARCHAR) AS tags" if pairs else "'{}' AS tags"
         )
+    if request_tags or pairs:
+        present.add("tags")
     if problems:
         raise IngestError(staged.file, problems)
     db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT {', '.join(selects)} "
@@ -147,7 +151,7 @@ def stage_mapped(
     return present
 
 
-# SQL: the staged event is a model call (see costs.usage.is_inference).
+# SQL: the staged event is a model call: it names an inference operation, or none.
 _COUNTED = (
     "(operation IS NULL OR lower(trim(operation)) IN "
     f"({', '.join(map(literal, INFERENCE_OPERATIONS))}))"
@@ -212,27 +216,26 @@ def _counted_tokens(field: str, counts: TokenCounts, present: Collection[str]) -
     return " + ".join(_tokens(p) for p in parts)
 
 
+def person_key(key: str, person_attributes: Collection[str] = ()) -> str:
+    """SQL: whether the tag key ``key`` identifies a person (as ``is_person_attribute``)."""
+    name = f"lower(trim({key}))"
+    prefixes = " OR ".join(f"starts_with({name}, {literal(p)})" for p in PERSON_PREFIXES)
+    names = ", ".join(literal(n) for n in sorted(PERSON_ATTRIBUTES | set(person_attributes)))
+    return f"({prefixes} OR {name} IN ({names}))"
+
+
+def _person_values(tags: str, person: PersonData) -> str:
+    """SQL: the distinct values of the person tags among ``tags`` (a map) of all rows."""
+    return f"""list_distinct(flatten(list(list_transform(list_filter(map_entries({tags}),
+        e -> {person_key("e.key", person.more)}), e -> e.value))))"""
+
+
 def _pseudonymised_tags(tags: str, person: PersonData) -> str:
-    """SQL for a map of tags whose person attributes' values are pseudonymised (in SQL, by the
-    same keyed hash as in Python)."""
-    names = ", ".join(literal(n) for n in sorted(person.names))
-    prefixes = " OR ".join(f"starts_with(lower(e.key), {literal(p)})" for p in person.prefixes)
-    is_person = f"({prefixes} OR lower(e.key) IN ({names}))"
+    """SQL for a map of tags whose person values are replaced by their pseudonyms (the map
+    ``_pseudonyms``, computed in Python)."""
     return f"""map_from_entries(list_transform(map_entries({tags}), e -> {{'key': e.key,
-        'value': CASE WHEN {is_person} THEN {_PSEUDONYM}(e.value) ELSE e.value END}}))"""
-
-
-_PSEUDONYM = "_valuegap_pseudonym"
-
-
-def create_pseudonym_macro(db: Database, pads: tuple[str, str]) -> None:
-    """``_valuegap_pseudonym(v)``: in SQL, the pseudonym ``adoption.pseudonyms`` gives."""
-    inner, outer = pads
-    space = " || ".join(f"chr({ord(c)})" for c in WHITE_SPACE)
-    db.execute(
-        f"CREATE OR REPLACE TEMP MACRO {_PSEUDONYM}(v) AS 'p_' || left(sha256(unhex('{outer}') "
-        f"|| unhex(sha256(unhex('{inner}') || encode(lower(trim(v, {space})))))), 32)"
-    )
+        'value': CASE WHEN {person_key("e.key", person.more)} THEN _pseudonyms[e.value]
+            ELSE e.value END}}))"""
 
 
 def load_usage(
@@ -272,6 +275,9 @@ def load_usage(
     )
     ids = "event_id" in present
     users = 'list(DISTINCT "user") FILTER (WHERE "user" IS NOT NULL)' if "user" in present else "[]"
+    # spans are pseudonymised as they are read
+    tagged = source != "otel" and "tags" in present
+    person_values = _person_values(f"try({_TAGS})", person) if tagged else "[]"
     if checks_first:
         refuse_bad_rows(db, USAGE_STAGE, file, labelled)
     guards = [] if checks_first else checks
@@ -285,20 +291,22 @@ def load_usage(
     )
     try:
         scanned = db.one(
-            f"""SELECT count(*), count(event_id), {distinct_ids}, {users}, list(DISTINCT {bucket})
+            f"""SELECT count(*), count(event_id), {distinct_ids}, {users}, {person_values},
+                list(DISTINCT {bucket})
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
         raise read_error(file, exc) from exc
     assert scanned is not None
-    read, with_id, distinct_keys, found_users, buckets = scanned
+    read, with_id, distinct_keys, found_users, found_in_tags, buckets = scanned
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
-    if found_users:
-        pseudonyms = [person.pseudonymise(u) for u in found_users]
+    identities = sorted(set(found_users or ()) | set(found_in_tags or ()))
+    if identities:
+        pseudonyms = [person.pseudonymise(u) for u in identities]
         db.insert_arrow(
-            "_valuegap_pseudonyms", pa.table({"user": found_users, "pseudonym": pseudonyms})
+            "_valuegap_pseudonyms", pa.table({"user": identities, "pseudonym": pseudonyms})
         )
     pricing = prepare_rates(db, pricer, buckets or [])
     tokens = ", ".join(
@@ -310,9 +318,11 @@ def load_usage(
     if not checks_first:
         ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
     tags = f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END"
-    if source != "otel":  # spans are pseudonymised as they are read
-        create_pseudonym_macro(db, person.pads)
+    pseudonyms_map = ""
+    if found_in_tags:
         tags = _pseudonymised_tags(tags, person)
+        pseudonyms_map = """, (SELECT map(list("user"), list(pseudonym)) AS _pseudonyms
+            FROM _valuegap_pseudonyms)"""
     tags = guarded(tags, guards, "request_tags")
     keyed = []  # each branch only when the file has such events: each reads the file
     if with_id or not read:
@@ -326,7 +336,7 @@ def load_usage(
         # A row without an id is keyed by its values, typed and normalised (an instant, not
         # its spelling; the pseudonym, not the person); identical rows are distinct calls,
         # numbered by their occurrence, so that re-ingesting a file adds nothing.
-        values = key_text()
+        values = key_text(person.more)
         keyed.append(f"""SELECT *, content_hash || '-' || row_number() OVER (
                 PARTITION BY content_hash) AS event_key
             FROM (SELECT *, md5({values}) AS content_hash
@@ -349,7 +359,7 @@ def load_usage(
                         {cost} AS reported_cost,
                         {guarded(currency, guards, "currency")} AS reported_currency,
                         api_key, team, initiative, "user", {tags} AS tags
-                    FROM {USAGE_STAGE}
+                    FROM {USAGE_STAGE}{pseudonyms_map}
                 ), pseudonymised AS (
                     SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
                     FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
@@ -371,23 +381,24 @@ def load_usage(
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
-    db.execute(f"DROP MACRO IF EXISTS {_PSEUDONYM}")
     drop_rates(db)
     return read, (int(added[0]) if added else 0)
 
 
-# What keys a row without an id: its values as stored (the tags in key order).
+# What keys a row without an id: its values as stored (the tags in key order), but the
+# person's pseudonyms, which another pseudonym key would change.
 _KEY_FIELDS = (
     "ts", "provider", "request_model", "response_model", "operation", *TOKEN_FIELDS,
-    "reported_cost", "reported_currency", "api_key", "team", "initiative", "user_pseudonym",
+    "reported_cost", "reported_currency", "api_key", "team", "initiative",
 )  # fmt: skip
 
 
-def key_text() -> str:
+def key_text(person_attributes: Collection[str] = ()) -> str:
     """SQL for the text of a row's stored values, a null as chr(30), each followed by chr(31)
     but the last (the same as migration 7 computes for rows stored before)."""
+    tags = f"list_filter(map_entries(tags), e -> NOT {person_key('e.key', person_attributes)})"
     values = [
         *(f"CAST({f} AS VARCHAR)" for f in _KEY_FIELDS),
-        "CAST(list_sort(map_entries(tags)) AS VARCHAR)",
+        f"CAST(nullif(list_sort({tags}), []) AS VARCHAR)",
     ]
     return f"concat_ws(chr(31), {', '.join(f'coalesce({v}, chr(30))' for v in values)})"
