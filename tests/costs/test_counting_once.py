@@ -47,9 +47,17 @@ def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo
     assert abs(_total(rows, "estimated") - uninvoiced) < TOLERANCE
     by_source = {(r["source"], r["provider"]): r for r in rows}
     assert by_source[("focus", "OpenAI")]["cost"] == Decimal("387.35")
-    # The OpenAI usage events count nothing of their own: the invoice is their cost.
-    assert by_source[("otel", "openai")]["cost"] == 0
-    assert by_source[("otel", "openai")]["usage_cost"] > 300
+    # The OpenAI usage events count nothing of their own: the invoice is their cost. They
+    # show under the invoice's provider name.
+    assert by_source[("otel", "OpenAI")]["cost"] == 0
+    assert by_source[("otel", "OpenAI")]["usage_cost"] > 300
+    assert not any(provider == "openai" for _, provider in by_source)
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        [openai] = [r for r in ledger.cost_report(["provider"]) if r["provider"] == "OpenAI"]
+    assert (openai["cost"], openai["usage_cost"]) == (
+        Decimal("387.35"),
+        by_source[("otel", "OpenAI")]["usage_cost"],
+    )
 
 
 def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -> None:

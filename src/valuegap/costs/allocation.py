@@ -213,7 +213,15 @@ def _counted_once(lines: Sequence[Part], inputs: AllocationInputs) -> list[Part]
         for line in invoice:
             for n, amount in divide(line.amount, weights).items():
                 parts.append(_invoice_part(line, usage[n], amount))
-        parts.extend(replace(u, basis="invoiced", amount=ZERO) for u in usage)
+        # The usage stays beside, at no cost of its own (its usage_cost kept), under the
+        # invoice's provider name when the invoice has one, so that a report by provider
+        # shows the invoice and the usage that split it in one row.
+        providers = {line.attributes["provider"] for line in invoice}
+        named = {"provider": providers.pop()} if len(providers) == 1 else {}
+        parts.extend(
+            replace(u, basis="invoiced", amount=ZERO, attributes={**u.attributes, **named})
+            for u in usage
+        )
     return parts
 
 
