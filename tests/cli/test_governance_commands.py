@@ -44,7 +44,7 @@ def test_policy_apply_refuses_a_bad_file_whole(run: Run, tmp_path: Path) -> None
     )
     assert f"{bad}, line 14, rules[2] (lenient).effect: is not an effect" in result.stderr
     [policy] = _json(run, "policy", "list")
-    assert (policy["layer"], policy["version"], len(policy["rules"])) == ("enterprise", 1, 28)
+    assert (policy["layer"], policy["version"], len(policy["rules"])) == ("enterprise", 1, 29)
 
 
 def test_export_then_apply_changes_nothing_and_show_lists_versions(

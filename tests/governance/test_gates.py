@@ -204,7 +204,10 @@ def test_retiring_is_always_allowed_and_recorded(ledger: Ledger) -> None:
     assert refused.value.rule_ids == ["poc-success-metric", "poc-business-owner",
                                       "poc-risk-tier"]  # fmt: skip
     move = ledger.retire("b", reason="No owner came forward", learnings="Name an owner first")
-    assert move.moved and move.decision.rule_ids == ["retire-reason-and-learnings"]
+    assert move.moved and move.decision.rule_ids == [
+        "review-binds-promotion",
+        "retire-reason-and-learnings",
+    ]
 
 
 def test_a_kill_criterion_that_is_not_a_condition_is_refused_when_applied(

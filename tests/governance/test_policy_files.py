@@ -43,7 +43,7 @@ def test_a_good_file_loads_with_its_rules() -> None:
 def test_the_default_pack_loads() -> None:
     pack = parse_policy(DEFAULT_POLICIES.read_text(), "default")
     ids = [r.id for r in pack.rules]
-    assert len(ids) == len(set(ids)) == 28
+    assert len(ids) == len(set(ids)) == 29
     for transition in ("proposed->poc", "poc->mvp", "mvp->production", "production->scaled",
                        "mvp->retired"):  # fmt: skip
         assert any(r.applies_to("transition", transition) for r in pack.rules), transition

@@ -39,7 +39,7 @@ def test_a_ledger_from_before_policies_gets_the_default_pack(db_path: Path) -> N
     raw.close()
     with Ledger.open(db_path, actor="alice") as ledger:
         [pack] = ledger.policies()
-        assert (pack.layer, pack.version, len(pack.rules)) == ("enterprise", 1, 28)
+        assert (pack.layer, pack.version, len(pack.rules)) == ("enterprise", 1, 29)
         [entry] = ledger.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("policy.apply", "enterprise")
         assert "valuegap's default policy pack" in (entry.after or "")

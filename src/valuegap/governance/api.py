@@ -215,7 +215,11 @@ class GovernanceApi:
         entered = self._portfolio.stages_entered(initiative.id)
         context: dict[str, Any] = {
             "initiative": ctx.initiative_context(
-                initiative, list(self._portfolio.attestations(initiative.id)), entered, now
+                initiative,
+                list(self._portfolio.attestations(initiative.id)),
+                entered,
+                now,
+                self._governance.latest_review(initiative.id),
             ),
             "now": now.replace(tzinfo=UTC),
             **given,

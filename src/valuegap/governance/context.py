@@ -77,6 +77,15 @@ INITIATIVE = Node(
         ),
         "human_in_the_loop": Leaf("string", "when people review or override", nullable=True),
         "fallback": Leaf("string", "the fallback path when the AI fails", nullable=True),
+        "review": Node(
+            "its latest scale-or-kill review (null before its first)",
+            {
+                "as_of": Leaf(
+                    "string", "the day it was reviewed as of (YYYY-MM-DD)", nullable=True
+                ),
+                "recommendation": Leaf("string", "scale | continue | fix | kill", nullable=True),
+            },
+        ),
     },
 )
 
@@ -161,6 +170,7 @@ MOVE = Node(
     {
         "from": Leaf("string", "the stage it is at"),
         "to": Leaf("string", "the stage it would move to"),
+        "promotion": Leaf("bool", "to a later stage (a retirement is not one)"),
         "reason": Leaf("string", "why it is retired", nullable=True),
         "learnings": Leaf("string", "what was learnt, when retired", nullable=True),
     },
@@ -220,8 +230,10 @@ def initiative_context(
     attested: Sequence[str],
     entered: Mapping[str, datetime],
     now: datetime,
+    review: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``entered`` maps each stage to when the initiative last entered it."""
+    """``entered`` maps each stage to when the initiative last entered it; ``review`` is its
+    latest review (as_of, recommendation)."""
     poc = initiative.poc_evaluation
     estimate = initiative.production_cost_estimate
     since_stage = entered.get(initiative.stage)
@@ -250,6 +262,10 @@ def initiative_context(
         "production_cost_estimate": float(estimate.monthly) if estimate else None,
         "human_in_the_loop": initiative.human_in_the_loop,
         "fallback": initiative.fallback,
+        "review": {
+            "as_of": review["as_of"].isoformat() if review else None,
+            "recommendation": review["recommendation"] if review else None,
+        },
     }
 
 

@@ -145,7 +145,13 @@ class GatesApi:
         rules = applicable(
             self.policies(), initiative, "transition", f"{initiative.stage}->{to_stage}"
         )
-        move = {"from": initiative.stage, "to": to_stage, "reason": reason, "learnings": learnings}
+        move = {
+            "from": initiative.stage,
+            "to": to_stage,
+            "promotion": to_stage != "retired",
+            "reason": reason,
+            "learnings": learnings,
+        }
         return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
 
     def _ask_approval(self, move: dict[str, Any], decision: Decision) -> tuple[int, list[int]]:

@@ -469,13 +469,13 @@ def decide(
         else "allow"
     )  # fmt: skip
     deciding = [
-        _result(p, r, held, error)
+        _result(p, r, held, error, context)
         for p, r, held, error in results
         if (held and outcome == "allow" and r.effect != "warn")
         or (not held and r.effect == outcome)
     ]
     warnings = [
-        _result(p, r, held, error)
+        _result(p, r, held, error, context)
         for p, r, held, error in results
         if not held and r.effect == "warn"
     ]
@@ -498,5 +498,26 @@ def evaluate_condition(program: Any, context: Any) -> tuple[bool, str | None]:
     return result, None
 
 
-def _result(policy: Policy, rule: Rule, held: bool, error: str | None) -> RuleResult:
-    return RuleResult(rule.id, policy.key, policy.version, rule.effect, rule.message, held, error)
+def _result(
+    policy: Policy, rule: Rule, held: bool, error: str | None, context: Mapping[str, Any]
+) -> RuleResult:
+    message = filled(rule.message, context)
+    return RuleResult(rule.id, policy.key, policy.version, rule.effect, message, held, error)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)+)\}")
+
+
+def filled(message: str, context: Mapping[str, Any]) -> str:
+    """``message`` with each ``{a.b}`` that names a context value replaced by that value (a
+    name the context does not have stays as written)."""
+
+    def value(found: re.Match[str]) -> str:
+        node: Any = context
+        for name in found.group(1).split("."):
+            if not isinstance(node, Mapping) or name not in node:
+                return found.group(0)
+            node = node[name]
+        return "null" if node is None else str(node)
+
+    return _PLACEHOLDER.sub(value, message)

@@ -122,6 +122,15 @@ class GovernanceStore:
             row["reasons"] = json.loads(row["reasons"])
         return rows
 
+    def latest_review(self, initiative: str) -> dict[str, Any] | None:
+        """The initiative's review of the latest as-of date, if it has one."""
+        rows = self._db.all(
+            "SELECT as_of, recommendation FROM reviews WHERE initiative = ? "
+            "ORDER BY as_of DESC LIMIT 1",
+            [initiative],
+        )
+        return rows[0] if rows else None
+
     def last_review(self, initiative: str) -> date | None:
         row = self._db.one("SELECT max(as_of) FROM reviews WHERE initiative = ?", [initiative])
         return None if row is None else row[0]
