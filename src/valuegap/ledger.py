@@ -302,16 +302,38 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
             if previous is not None and previous.business_unit != unit:
                 self._require("portfolio.write", previous.business_unit)
             if change.agreement_changed:
-                self._require("metric.agree")
+                self._require_agreement(change)
         if dry_run:
             return ApplyResult(changes, dry_run=True)
-        metrics = {m.id: m for s in portfolio.initiatives for m in s.metrics}
+        now = self._now()
+        metrics = {
+            c.id: _recorded(c.metric, now) if c.agreement_changed else c.metric
+            for c in changes
+            if c.metric is not None
+        }
         with self._db.transaction():
             for change in changes:
                 if change.kind == "unchanged":
                     continue
                 self._write(change, specs, metrics)
         return ApplyResult(changes)
+
+    def _require_agreement(self, change: Change) -> None:
+        """Only finance agrees a method, by any path; an agreement is never dated ahead."""
+        assert change.metric is not None and change.metric.agreed_at is not None
+        user = self._users.get(self.actor)
+        if user is not None and not user.may("metric.agree"):
+            raise PermissionDenied(
+                f"{change.where}.agreed_by: {self.actor} ({user.role}) may not agree the "
+                f"attribution method of {change.id}; only finance does. Remove agreed_by and "
+                f"agreed_at, and ask a finance user to run `valuegap metric agree {change.id}`."
+            )
+        self._require("metric.agree")
+        if change.metric.agreed_at > self._now().date():
+            raise ValidationError(
+                "The portfolio was refused; nothing was applied. 1 problem(s):",
+                [Problem(f"{change.where}.agreed_at", _FUTURE_AGREEMENT, change.metric.agreed_at)],
+            )
 
     def _write(
         self, change: Change, specs: dict[str, InitiativeSpec], metrics: dict[str, MetricSpec]
@@ -345,7 +367,15 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
                 f"Metric {metric_id!r} has no attribution method to agree.",
                 [Problem("method", "set a method (direct, before_after, ab_test, diff_in_diff)")],
             )
-        agreed = metric.model_copy(update={"agreed_by": by, "agreed_at": at or self._now().date()})
+        now = self._now()
+        if at is not None and at > now.date():
+            raise ValidationError(
+                f"The agreement to {metric_id!r} was not recorded.",
+                [Problem("at", _FUTURE_AGREEMENT, at)],
+            )
+        agreed = metric.model_copy(
+            update={"agreed_by": by, "agreed_at": at or now.date(), "agreement_recorded": now}
+        )
         with self._db.transaction():
             self._portfolio.update_metric(agreed)
             self._record(
@@ -421,3 +451,14 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
 def _user_fields(user: User) -> dict[str, Any]:
     return {"name": user.name, "role": user.role, "units": list(user.units)}
+
+
+_FUTURE_AGREEMENT = (
+    "is in the future: a sign-off is dated when it was given (the ledger judges 'agreed in "
+    "advance' by when it recorded it)"
+)
+
+
+def _recorded(metric: MetricSpec, now: datetime) -> MetricSpec:
+    """``metric`` with its agreement recorded ``now``."""
+    return metric.model_copy(update={"agreement_recorded": now})

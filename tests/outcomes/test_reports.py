@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from valuegap import Ledger
 from valuegap.errors import IngestError
 from valuegap.outcomes.periods import parse_period
 from valuegap.portfolio.model import Portfolio
+
+from ..conftest import SteppingClock
 
 JANUARY = parse_period("2026-01")
 
@@ -27,6 +30,12 @@ def _portfolio(agreed: str = "2025-12-01") -> Portfolio:
         {"id": "upsell", "name": "Upsell prompts", "kind": "use_case", "business_unit": "sales",
          "metrics": [metric("basket", "ab_test", "USD per order", volume_basis="order")]},
     ]})  # fmt: skip
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    # The portfolio, its agreements with it, is applied on 1 December 2025: before January.
+    return SteppingClock(datetime(2025, 12, 1, 9, 0))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -115,8 +124,9 @@ acct,USD,2026-01-01,2026-01-01,2026-02-01,Credit,-900,-900,AWS,Amazon EC2,Comput
 
 
 def test_a_method_agreed_after_measuring_began_is_never_validated(
-    ledger: Ledger, tmp_path: Path
+    ledger: Ledger, tmp_path: Path, clock: SteppingClock
 ) -> None:
+    clock.now = datetime(2026, 1, 15, 9, 0)
     ledger.apply(_portfolio(agreed="2026-01-15"))
     ledger.ingest_measures(
         "outcomes",
@@ -132,8 +142,8 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
     metric = report["metrics"][0]
     assert metric["validated"] is False
     assert metric["validation_reason"] == (
-        "2026-01-01 to 2026-02-01: the method was agreed on 2026-01-15, after the measurement "
-        "period began on 2026-01-01: it was not agreed in advance"
+        "2026-01-01 to 2026-02-01: the method's agreement was recorded on 2026-01-15, once the "
+        "measurement period had begun on 2026-01-01: it was not agreed in advance"
     )
     # the next period began after the agreement: that one counts
     ledger.ingest_measures(

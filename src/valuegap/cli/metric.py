@@ -83,13 +83,22 @@ def agree(
     by: Annotated[str, typer.Option("--by", help="Who in finance agreed the method.")],
     at: Annotated[
         date | None,
-        typer.Option("--at", parser=parse.iso_date, help="When (YYYY-MM-DD); default today."),
+        typer.Option(
+            "--at",
+            parser=parse.iso_date,
+            help="The date of a paper sign-off (YYYY-MM-DD, today or earlier); default today. "
+            "'Agreed in advance' is judged by when the ledger records it.",
+        ),
     ] = None,
 ) -> None:
     """Record finance's agreement to a metric's attribution method (needs the finance role)."""
     with open_ledger() as ledger:
         agreed = ledger.agree_metric(metric_id, by=by, at=at)
-    typer.echo(f"{metric_id}: method {agreed.method} agreed by {by} on {agreed.agreed_at}.")
+    recorded = agreed.agreement_recorded
+    typer.echo(
+        f"{metric_id}: method {agreed.method} agreed by {by} on {agreed.agreed_at}"
+        + (f", recorded {recorded:%Y-%m-%d %H:%M} UTC." if recorded else ".")
+    )
 
 
 @command(app, "list")

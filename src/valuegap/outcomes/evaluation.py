@@ -139,7 +139,7 @@ def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> P
         outcome,
         validated=True,
         validation_reason=f"{n:,} successful outcomes counted in {count['source']}; "
-        f"method agreed in advance (on {metric.agreed_at})",
+        + _agreed_in_advance(metric),
     )
 
 
@@ -204,8 +204,8 @@ def _measured(
     return replace(
         outcome,
         validated=True,
-        validation_reason=f"method agreed in advance (on {metric.agreed_at}) and the "
-        f"{_pct(level)} interval {_interval(estimate)} excludes zero",
+        validation_reason=f"{_agreed_in_advance(metric)} and the {_pct(level)} interval "
+        f"{_interval(estimate)} excludes zero",
     )
 
 
@@ -245,15 +245,34 @@ def _valued(
 
 
 def _agreement(metric: MetricSpec, start: date) -> str | None:
-    """Why the method does not count as agreed in advance for a period, if it does not."""
+    """Why the method does not count as agreed in advance for a period, if it does not: what
+    counts is when the ledger recorded the agreement, whatever date the sign-off says."""
     if metric.agreed_at is None:
         return "the attribution method has not been agreed by finance"
-    if metric.agreed_at > start:
+    recorded = _recorded_on(metric)
+    if recorded >= start:
+        said = (
+            "" if metric.agreed_at == recorded else f" (the sign-off is dated {metric.agreed_at})"
+        )
         return (
-            f"the method was agreed on {metric.agreed_at}, after the measurement period began "
-            f"on {start}: it was not agreed in advance"
+            f"the method's agreement was recorded on {recorded}{said}, once the measurement "
+            f"period had begun on {start}: it was not agreed in advance"
         )
     return None
+
+
+def _agreed_in_advance(metric: MetricSpec) -> str:
+    """How the report says that the method was agreed in advance."""
+    recorded = _recorded_on(metric)
+    if metric.agreed_at == recorded:
+        return f"method agreed in advance (recorded on {recorded})"
+    return f"method agreed in advance (recorded on {recorded}, signed on {metric.agreed_at})"
+
+
+def _recorded_on(metric: MetricSpec) -> date:
+    recorded = metric.agreement_recorded
+    assert metric.agreed_at is not None
+    return metric.agreed_at if recorded is None else recorded.date()
 
 
 def _interval_reason(estimate: stats.Estimate, level: float) -> str | None:

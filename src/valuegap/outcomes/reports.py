@@ -321,6 +321,7 @@ def _metric(m: MetricOutcome) -> dict[str, Any]:
         "unit": m.metric.unit,
         "method": m.metric.method,
         "agreed_at": m.metric.agreed_at,
+        "agreement_recorded": m.metric.agreement_recorded,
         "effect": latest.effect if latest else None,
         "effect_low": latest.effect_low if latest else None,
         "effect_high": latest.effect_high if latest else None,

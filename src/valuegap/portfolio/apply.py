@@ -6,7 +6,7 @@ ledger holds and the file does not mention is left alone (never deleted); stages
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from valuegap.errors import Problem, ValidationError
@@ -24,12 +24,20 @@ class Change:
     before: dict[str, Any] | None
     after: dict[str, Any]
     fields: list[str] = field(default_factory=list)
+    metric: MetricSpec | None = None  # for a metric: what is written
+    where: str = ""  # where the file declares it
 
     @property
     def agreement_changed(self) -> bool:
-        return self.entity_type == "metric" and any(
-            f in ("agreed_by", "agreed_at") for f in self.fields
-        )
+        """A metric whose finance agreement this change makes (or changes)."""
+        if self.entity_type != "metric":
+            return False
+        if self.kind == "create":
+            return self.after.get("agreed_at") is not None
+        return any(f in AGREEMENT for f in self.fields) and self.after.get("agreed_at") is not None
+
+
+AGREEMENT = ("agreed_by", "agreed_at")
 
 
 def initiative_fields(spec: InitiativeSpec) -> dict[str, Any]:
@@ -82,6 +90,15 @@ def plan_apply(
                 )
                 continue
             before = stored.get(metric.id)
+            if "agreement_recorded" in metric.model_fields_set:
+                problems.append(
+                    Problem(
+                        f"{where}.metrics[{k}].agreement_recorded",
+                        "is the time the ledger recorded an agreement, never given: remove it",
+                        metric.agreement_recorded,
+                    )
+                )
+            metric = _kept_agreement(metric, before)
             if (
                 before is not None
                 and before.agreed
@@ -96,21 +113,35 @@ def plan_apply(
                         metric.method,
                     )
                 )
-            changes.append(
-                _diff(
-                    "metric",
-                    metric.id,
-                    spec.id,
-                    metric_fields(before) if before else None,
-                    metric_fields(metric),
-                )
+            change = _diff(
+                "metric",
+                metric.id,
+                spec.id,
+                metric_fields(before) if before else None,
+                metric_fields(metric),
             )
+            changes.append(replace(change, metric=metric, where=f"{where}.metrics[{k}]"))
     if problems:
         raise ValidationError(
             f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
             problems,
         )
     return changes
+
+
+def _kept_agreement(metric: MetricSpec, before: MetricSpec | None) -> MetricSpec:
+    """The metric to write: a file that does not mention the agreement leaves the stored one
+    (unless it changes the method, which voids it); an unchanged agreement keeps the time it
+    was recorded."""
+    if before is None or not before.agreed:
+        return metric
+    mentioned = bool(set(AGREEMENT) & metric.model_fields_set)
+    if not mentioned and metric.method == before.method:
+        kept = {f: getattr(before, f) for f in (*AGREEMENT, "agreement_recorded")}
+        return metric.model_copy(update=kept)
+    if (metric.agreed_by, metric.agreed_at) == (before.agreed_by, before.agreed_at):
+        return metric.model_copy(update={"agreement_recorded": before.agreement_recorded})
+    return metric
 
 
 def _diff(

@@ -7,7 +7,7 @@ floats, so that a value written in a file comes back exactly as written.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -89,6 +89,9 @@ class MetricSpec(_Model):
     method: Method | None = None
     agreed_by: Text | None = None
     agreed_at: date | None = None
+    # When the ledger recorded the agreement (what "agreed in advance" is judged by); set by
+    # valuegap, never read from a portfolio file, and not part of a metric's fields.
+    agreement_recorded: datetime | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> MetricSpec:

@@ -505,4 +505,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE price_overrides_scoped RENAME TO price_overrides",
         ),
     ),
+    Migration(
+        8,
+        "the time the ledger recorded a finance agreement: what 'agreed in advance' is judged by",
+        (
+            """CREATE TABLE metrics_recorded (
+                id VARCHAR PRIMARY KEY,
+                initiative_id VARCHAR NOT NULL,
+                position INTEGER NOT NULL,
+                name VARCHAR NOT NULL,
+                unit VARCHAR NOT NULL,
+                direction VARCHAR NOT NULL,
+                baseline_value DECIMAL(38, 10),
+                baseline_period VARCHAR,
+                baseline_source VARCHAR,
+                target DECIMAL(38, 10),
+                value_per_unit DECIMAL(38, 10),
+                currency VARCHAR,
+                volume_basis VARCHAR,
+                method VARCHAR,
+                agreed_by VARCHAR,
+                agreed_at DATE,                   -- the date the sign-off says
+                agreement_recorded_at TIMESTAMP   -- when the ledger recorded it
+            )""",
+            # An agreement stored before was recorded by the latest audit entry that gave the
+            # metric its present agreement (a metric.agree, or the apply that created or
+            # changed it); failing that, the ledger cannot tell, and it counts from its date.
+            """INSERT INTO metrics_recorded BY NAME
+            SELECT m.*, CASE WHEN m.agreed_at IS NOT NULL THEN coalesce((
+                SELECT max(a.recorded_at) FROM audit_log a
+                WHERE a.entity_type = 'metric' AND a.entity_id = m.id
+                  AND json_extract_string(a.after, '$.agreed_at') = CAST(m.agreed_at AS VARCHAR)
+                  AND json_extract_string(a.after, '$.agreed_by') = m.agreed_by
+                  AND (a.before IS NULL
+                       OR json_extract_string(a.before, '$.agreed_at')
+                          IS DISTINCT FROM json_extract_string(a.after, '$.agreed_at')
+                       OR json_extract_string(a.before, '$.agreed_by')
+                          IS DISTINCT FROM json_extract_string(a.after, '$.agreed_by'))
+                ), CAST(m.agreed_at AS TIMESTAMP)) END AS agreement_recorded_at
+            FROM metrics m""",
+            "DROP TABLE metrics",
+            "ALTER TABLE metrics_recorded RENAME TO metrics",
+        ),
+    ),
 )

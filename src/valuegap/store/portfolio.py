@@ -28,7 +28,8 @@ _INITIATIVE_COLUMNS = (
 )
 _METRIC_COLUMNS = (
     "id, initiative_id, position, name, unit, direction, baseline_value, baseline_period, "
-    "baseline_source, target, value_per_unit, currency, volume_basis, method, agreed_by, agreed_at"
+    "baseline_source, target, value_per_unit, currency, volume_basis, method, agreed_by, "
+    "agreed_at, agreement_recorded_at"
 )
 
 
@@ -104,7 +105,7 @@ class PortfolioStore:
         position = int(row[0]) if row else 0
         self._db.execute(
             f"INSERT INTO metrics ({_METRIC_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"VALUES ({', '.join('?' * len(_METRIC_COLUMNS.split(', ')))})",
             [metric.id, initiative_id, position, *_metric_values(metric)],
         )
 
@@ -301,6 +302,7 @@ def _metric_values(metric: MetricSpec) -> list[Any]:
         metric.method,
         metric.agreed_by,
         metric.agreed_at,
+        metric.agreement_recorded,
     ]
 
 
@@ -325,6 +327,7 @@ def _metric(row: dict[str, Any]) -> MetricSpec:
         method=row["method"],
         agreed_by=row["agreed_by"],
         agreed_at=row["agreed_at"],
+        agreement_recorded=row["agreement_recorded_at"],
     )
 
 
