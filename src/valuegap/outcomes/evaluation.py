@@ -2,22 +2,26 @@
 
 A measurement period is one of the metric's ``after`` observations (for ``direct``, one of its
 outcome counts). Its ``before`` figure is the same group's latest ``before`` observation that
-ended by the period's start, or else the metric's declared baseline (a figure without spread).
-The value is effect x volume x value per unit, converted to the reporting currency; volume is
-the after (treatment) row's, and 1 when the metric declares no volume basis.
+ended by the period's start, or else the metric's declared baseline (a figure without spread);
+a difference-in-differences takes the latest before period that both groups have. The value is
+effect x volume x value per unit, converted to the reporting currency; volume is the after
+(treatment) row's, and 1 when the metric declares no volume basis.
 
-A period is **validated** when the method was agreed by finance on or before the day the period
-began, and the interval excludes zero in the intended direction (for ``direct``: the counts
-name their system of record). Anything else says why not.
+The interval of a value, of one period or summed over many (``value_interval``), comes from the
+groups' variances (``attribution.combined_spread``), never from adding lower bounds; a value
+without an interval has none, and so has any total that includes it.
+
+A period is **validated** when the ledger recorded finance's agreement to the method before the
+period began, and the interval excludes zero in the intended direction (for ``direct``: the
+counts name their system of record). Anything else says why not.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from valuegap.outcomes import attribution as stats
@@ -42,6 +46,37 @@ class PeriodOutcome:
     value_high: Decimal | None = None
     validated: bool = False
     validation_reason: str = ""
+    estimate: stats.Estimate | None = None
+    per_unit: Decimal | None = None  # value per unit of effect, in the reporting currency
+
+
+@dataclass(frozen=True)
+class ValueInterval:
+    """A value and its interval; no interval (None) when a part of it has none, and why."""
+
+    value: Decimal | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    no_interval: str | None = None
+
+
+def value_interval(periods: Iterable[PeriodOutcome], level: float) -> ValueInterval:
+    """The sum of the periods' values and its interval, from their groups' variances (the
+    covariance of periods that share a group included)."""
+    valued = [p for p in periods if p.value is not None and p.per_unit is not None]
+    if not valued:
+        return ValueInterval()
+    value = sum((p.value for p in valued if p.value is not None), Decimal(0))
+    for p in valued:
+        if p.estimate is None or not p.estimate.has_interval:
+            why = p.estimate.no_interval if p.estimate else None
+            return ValueInterval(value, no_interval=f"{_span(p)}: {why or 'no interval'}")
+    parts = [(float(p.per_unit or 0), p.estimate.terms if p.estimate else ()) for p in valued]
+    spread = stats.combined_spread(parts, level)
+    if isinstance(spread, str):
+        return ValueInterval(value, no_interval=spread)
+    half = Decimal(repr(spread[2]))
+    return ValueInterval(value, money(value - half), money(value + half))
 
 
 @dataclass(frozen=True)
@@ -49,6 +84,7 @@ class MetricOutcome:
     metric: MetricSpec
     periods: list[PeriodOutcome] = field(default_factory=list)
     captured_share: Decimal | None = None  # applied to the value of the saved hours
+    level: float = 0.95
 
     @property
     def latest(self) -> PeriodOutcome | None:
@@ -73,12 +109,9 @@ class MetricOutcome:
             self.periods[-1].validation_reason
         )
 
-    def total(self, name: str) -> Decimal | None:
-        """value, value_low or value_high summed over the periods (none if nothing valued)."""
-        found = [getattr(p, name) for p in self.periods if p.value is not None]
-        if not found:
-            return None
-        return sum((v if v is not None else Decimal(0) for v in found), Decimal(0))
+    def interval(self) -> ValueInterval:
+        """The value summed over the periods, with its interval."""
+        return value_interval(self.periods, self.level)
 
 
 def evaluate(
@@ -103,7 +136,7 @@ def evaluate(
             for s, e in after
             if window.holds(s)
         ]
-    return MetricOutcome(metric, periods)
+    return MetricOutcome(metric, periods, level=level)
 
 
 def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> MetricOutcome:
@@ -111,16 +144,14 @@ def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> Metric
     the saved hours by the captured share."""
     if share is None:
         return outcome
-
-    def scale(value: Decimal | None) -> Decimal | None:
-        return None if value is None else money(value * share)
-
-    scaled = [
-        replace(
-            p, value=scale(p.value), value_low=scale(p.value_low), value_high=scale(p.value_high)
-        )
-        for p in outcome.periods
-    ]
+    scaled = []
+    for p in outcome.periods:
+        if p.value is None or p.per_unit is None:
+            scaled.append(p)
+            continue
+        shared = replace(p, value=money(p.value * share), per_unit=p.per_unit * share)
+        interval = value_interval([shared], outcome.level)
+        scaled.append(replace(shared, value_low=interval.low, value_high=interval.high))
     return replace(outcome, periods=scaled, captured_share=share)
 
 
@@ -157,10 +188,14 @@ def _measured(
         return next((o for o in observations if o["phase"] == "after" and o["group"] == group
                      and (o["period_start"], o["period_end"]) == (start, end)), None)  # fmt: skip
 
+    def befores(group: str) -> dict[tuple[date, date], Mapping[str, Any]]:
+        return {(o["period_start"], o["period_end"]): o for o in observations
+                if o["phase"] == "before" and o["group"] == group
+                and o["period_end"] <= start}  # fmt: skip
+
     def before(group: str) -> Mapping[str, Any] | None:
-        found = [o for o in observations if o["phase"] == "before" and o["group"] == group
-                 and o["period_end"] <= start]  # fmt: skip
-        return max(found, key=lambda o: o["period_end"]) if found else None
+        found = befores(group)
+        return found[max(found, key=lambda k: (k[1], k[0]))] if found else None
 
     empty = PeriodOutcome(start, end)
     estimate: stats.Estimate
@@ -187,17 +222,28 @@ def _measured(
         estimate = stats.ab_test(_group(treatment), _group(control), sign, level)
         volume_row = treatment
     else:  # diff_in_diff
-        rows = (after("treatment"), before("treatment"), after("control"), before("control"))
-        if any(r is None for r in rows):
+        treated, controls = befores("treatment"), befores("control")
+        common = sorted(set(treated) & set(controls), key=lambda k: (k[1], k[0]))
+        rows = (after("treatment"), after("control"))
+        if any(r is None for r in rows) or not treated or not controls:
             return replace(empty, validation_reason="a difference-in-differences needs treatment "
                            "and control observations, each before and after")  # fmt: skip
-        ta, tb, ca, cb = (_group(r) for r in rows if r is not None)
+        if not common:
+            return replace(
+                empty,
+                validation_reason="the treatment and control groups have no before period in "
+                f"common (treatment: {_periods(treated)}; control: {_periods(controls)}): a "
+                "difference-in-differences compares them on the same periods",
+            )
+        paired = common[-1]
+        ta, ca = (_group(r) for r in rows if r is not None)
+        tb, cb = _group(treated[paired]), _group(controls[paired])
         estimate = stats.diff_in_diff(ta, tb, ca, cb, sign, level)
         volume_row = rows[0] or {}
     volume = volume_row.get("volume")
     if volume is None and metric.volume_basis is None:
         volume = Decimal(1)
-    outcome = _valued(metric, start, end, estimate, volume, convert)
+    outcome = _valued(metric, start, end, estimate, volume, convert, level)
     reason = _agreement(metric, start) or _interval_reason(estimate, level)
     if reason:
         return replace(outcome, validation_reason=reason)
@@ -210,12 +256,23 @@ def _measured(
 
 
 def _group(row: Mapping[str, Any]) -> stats.Group:
+    """The observation as a group; from a sum and a sum of squares, its mean and sd in exact
+    decimals (the difference of two large squares loses every digit in binary floats)."""
     n, mean, sd = row["n"], row["mean"], row["sd"]
+    key = (row["metric"], row["group"], row["phase"], row["period_start"], row["period_end"])
     if mean is None:  # from sum and sum of squares
-        mean = row["sum"] / n
-        if sd is None and row["sum_sq"] is not None and n > 1:
-            sd = math.sqrt(max(row["sum_sq"] - row["sum"] ** 2 / n, 0.0) / (n - 1))
-    return stats.Group(n, float(mean), None if sd is None else float(sd))
+        with localcontext() as exact:
+            exact.prec = 80
+            total = Decimal(row["sum"])
+            mean = total / n
+            if sd is None and row["sum_sq"] is not None and n > 1:
+                squares = max(Decimal(row["sum_sq"]) - total * total / n, Decimal(0))
+                sd = (squares / (n - 1)).sqrt()
+    return stats.Group(n, float(mean), None if sd is None else float(sd), key)
+
+
+def _periods(found: Mapping[tuple[date, date], Any]) -> str:
+    return ", ".join(f"{s} to {e}" for s, e in sorted(found))
 
 
 def _valued(
@@ -225,23 +282,26 @@ def _valued(
     estimate: stats.Estimate,
     volume: Decimal | None,
     convert: Convert,
+    level: float = 0.95,
 ) -> PeriodOutcome:
     outcome = PeriodOutcome(
-        start, end, estimate.effect, estimate.low, estimate.high, estimate.std_error, volume
+        start,
+        end,
+        estimate.effect,
+        estimate.low,
+        estimate.high,
+        estimate.std_error,
+        volume,
+        estimate=estimate,
     )
     if volume is None or metric.value_per_unit is None or metric.currency is None:
         return outcome
     per_unit = volume * metric.value_per_unit * convert(metric.currency, start.replace(day=1))
-
-    def worth(effect: float | None) -> Decimal | None:
-        return None if effect is None else money(Decimal(repr(effect)) * per_unit)
-
-    return replace(
-        outcome,
-        value=worth(estimate.effect),
-        value_low=worth(estimate.low),
-        value_high=worth(estimate.high),
+    valued = replace(
+        outcome, value=money(Decimal(repr(estimate.effect)) * per_unit), per_unit=per_unit
     )
+    interval = value_interval([valued], level)
+    return replace(valued, value_low=interval.low, value_high=interval.high)
 
 
 def _agreement(metric: MetricSpec, start: date) -> str | None:
@@ -277,10 +337,7 @@ def _recorded_on(metric: MetricSpec) -> date:
 
 def _interval_reason(estimate: stats.Estimate, level: float) -> str | None:
     if not estimate.has_interval:
-        return (
-            "no spread was measured (give n and sd, or sum and sum_sq), so there is no "
-            "confidence interval"
-        )
+        return f"{estimate.no_interval or 'there is no interval'}: it cannot be validated"
     assert estimate.low is not None and estimate.high is not None
     if estimate.low > 0:
         return None

@@ -16,7 +16,14 @@ from typing import Any
 from valuegap.costs.manual import spread
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.decimals import plain
-from valuegap.outcomes.evaluation import Convert, MetricOutcome, evaluate, with_captured_share
+from valuegap.outcomes.evaluation import (
+    Convert,
+    MetricOutcome,
+    ValueInterval,
+    evaluate,
+    value_interval,
+    with_captured_share,
+)
 from valuegap.outcomes.finance import (
     cost_per_outcome,
     coverage,
@@ -81,8 +88,11 @@ class Assessment:
                             found[month] += part
         return dict(found)
 
-    def value(self, name: str = "value") -> Decimal:
-        return sum((m.total(name) or ZERO for m in self.metrics), ZERO)
+    def interval(self, level: float) -> ValueInterval:
+        """The value of all its metrics and its interval (metrics measure different groups,
+        so their variances add)."""
+        found = value_interval((p for m in self.metrics for p in m.periods), level)
+        return found if found.value is not None else ValueInterval(ZERO, ZERO, ZERO)
 
     @property
     def validated(self) -> bool:
@@ -135,7 +145,7 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
     a = so_far if window == history else assess(facts, initiative, window)
     value_by_month = so_far.value_by_month(history)
     payback = payback_month(value_by_month, so_far.cost_by_month)
-    value, low, high, cost = a.value(), a.value("value_low"), a.value("value_high"), a.total_cost
+    interval, cost = a.interval(facts.level), a.total_cost
     return {
         "initiative": {
             "id": initiative.id,
@@ -150,11 +160,7 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
         "confidence_level": facts.level,
         "total_cost": money(cost),
         "cost_by_category": {k: money(v) for k, v in sorted(a.cost_by_category.items())},
-        "value": money(value),
-        "value_low": money(low),
-        "value_high": money(high),
-        "roi": roi(value, cost),
-        "roi_conservative": roi(low, cost),
+        **_valued(interval, cost),
         "cumulative_cost": money(so_far.total_cost),
         "cumulative_value": money(sum(value_by_month.values(), ZERO)),
         "payback_month": f"{payback:%Y-%m}" if payback else None,
@@ -178,7 +184,7 @@ def portfolio_report(facts: Facts, window: Window) -> dict[str, Any]:
         "confidence_level": facts.level,
         **_coverage(facts, assessed, window),
         "business_units": [],
-        "initiatives": [_portfolio_row(a) for a in assessed],
+        "initiatives": [_portfolio_row(a, facts.level) for a in assessed],
     }
     for unit in _units(facts, assessed, window):
         now = _coverage(facts, assessed, window, unit)
@@ -227,14 +233,27 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
 # The pieces.
 
 
-def _portfolio_row(a: Assessment) -> dict[str, Any]:
-    value, low, high, cost = a.value(), a.value("value_low"), a.value("value_high"), a.total_cost
+def _valued(interval: ValueInterval, cost: Decimal) -> dict[str, Any]:
+    """Value, its interval, ROI and conservative ROI; no interval, and why, where a part of
+    the value has none."""
+    value = interval.value or ZERO
+    return {
+        "value": money(value),
+        "value_low": interval.low,
+        "value_high": interval.high,
+        "no_interval": interval.no_interval,
+        "roi": roi(value, cost),
+        "roi_conservative": None if interval.low is None else roi(interval.low, cost),
+    }
+
+
+def _portfolio_row(a: Assessment, level: float) -> dict[str, Any]:
+    interval, cost = a.interval(level), a.total_cost
     i = a.initiative
     return {
         "id": i.id, "name": i.name, "business_unit": i.business_unit, "stage": i.stage,
-        "state": a.state, "total_cost": money(cost), "value": money(value),
-        "value_low": money(low), "value_high": money(high), "roi": roi(value, cost),
-        "roi_conservative": roi(low, cost), "validated": a.validated,
+        "state": a.state, "total_cost": money(cost), **_valued(interval, cost),
+        "validated": a.validated,
         "validation_reason": a.validation_reason, "successful_outcomes": a.outcomes,
         "cost_per_outcome": cost_per_outcome(cost, a.outcomes),
     }  # fmt: skip
@@ -314,7 +333,7 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def _metric(m: MetricOutcome) -> dict[str, Any]:
-    latest = m.latest
+    latest, total = m.latest, m.interval()
     return {
         "id": m.metric.id,
         "name": m.metric.name,
@@ -326,9 +345,10 @@ def _metric(m: MetricOutcome) -> dict[str, Any]:
         "effect_low": latest.effect_low if latest else None,
         "effect_high": latest.effect_high if latest else None,
         "std_error": latest.std_error if latest else None,
-        "value": m.total("value"),
-        "value_low": m.total("value_low"),
-        "value_high": m.total("value_high"),
+        "value": total.value,
+        "value_low": total.low,
+        "value_high": total.high,
+        "no_interval": total.no_interval,
         "captured_share": None if m.captured_share is None else ratio(m.captured_share, 1),
         "validated": m.validated,
         "validation_reason": m.validation_reason,
