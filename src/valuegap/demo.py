@@ -118,6 +118,7 @@ INITIATIVES: list[dict[str, Any]] = [
                 "before_after",
                 target=150,
                 source="Timesheets",
+                volume_basis="team-month",
             ),
         ],
     },

@@ -79,7 +79,7 @@ def _observations() -> list[dict[str, Any]]:
         rows += [
             # six review teams: 13 weeks x 6 teams = 78 team-weeks a quarter
             _obs("doc-review-hours", start, end, "all", "after", 13, 8.0 + n * 0.2, 2.0, 78),
-            # four language teams: 3 months x 4 teams = 12 team-months a quarter
+            # QA hours a month per language team; four teams: 3 months x 4 = 12 team-months
             _obs("loc-qa-hours", start, end, "all", "after", 3, 160.0 - 5 * n, 15.0, 12),
             _obs("recs-order-value", start, end, "treatment", "after", 20000, 0.42 + 0.01 * n,
                  0.9, 450000),

@@ -62,8 +62,8 @@ FILES: dict[str, MeasureFile] = {
             Column("n", "count", required=False),
             Column("mean", "number", required=False),
             Column("sd", "number", required=False),
-            Column("sum", "number", required=False),
-            Column("sum_sq", "number", required=False),
+            Column("sum", "decimal", required=False),
+            Column("sum_sq", "decimal", required=False),
             Column("volume", "decimal", required=False),
         ),
         ("metric", "period_start", "period_end", "group", "phase"),
@@ -78,7 +78,8 @@ FILES: dict[str, MeasureFile] = {
             ("sum_sq", "sum_sq IS NOT NULL AND sum IS NULL", "is given without sum"),
             (
                 "sum_sq",
-                "sum_sq IS NOT NULL AND n > 1 AND sum_sq - sum * sum / n < -1e-9 * abs(sum_sq)",
+                "sum_sq IS NOT NULL AND n > 1 AND CAST(sum_sq AS DOUBLE) - "
+                "CAST(sum AS DOUBLE) ^ 2 / n < -1e-9 * abs(CAST(sum_sq AS DOUBLE))",
                 "is smaller than sum^2 / n: these are not a sum of squares",
             ),
             ("volume", "volume < 0", "must not be negative"),

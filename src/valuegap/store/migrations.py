@@ -548,4 +548,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE metrics_recorded RENAME TO metrics",
         ),
     ),
+    Migration(
+        9,
+        "observations' sums and sums of squares as exact decimals",
+        (
+            """CREATE TABLE observations_exact (
+                metric VARCHAR NOT NULL,
+                period_start DATE NOT NULL,
+                period_end DATE NOT NULL,         -- periods are [start, end)
+                "group" VARCHAR NOT NULL,         -- treatment | control | all
+                phase VARCHAR NOT NULL,           -- before | after
+                n BIGINT,
+                mean DOUBLE,                      -- or sum and sum_sq, as the file gave them
+                sd DOUBLE,
+                sum DECIMAL(38, 10),
+                sum_sq DECIMAL(38, 10),
+                volume DECIMAL(38, 10),           -- units of work the effect applies to
+                ingest_id INTEGER NOT NULL,
+                PRIMARY KEY (metric, period_start, period_end, "group", phase)
+            )""",
+            "INSERT INTO observations_exact BY NAME SELECT * FROM observations",
+            "DROP TABLE observations",
+            "ALTER TABLE observations_exact RENAME TO observations",
+        ),
+    ),
 )
