@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from valuegap.outcomes import attribution as a
-from valuegap.outcomes.finance import cost_per_outcome, coverage, payback_month, roi
+from valuegap.outcomes.finance import Payback, cost_per_outcome, coverage, payback, roi
 
 
 def test_roi_of_the_seed_example() -> None:
@@ -84,13 +84,30 @@ def test_against_a_declared_baseline_is_a_one_sample_interval() -> None:
     assert estimate.high == pytest.approx(33.43071, abs=1e-5)
 
 
+def test_payback_starts_with_cost_and_must_last() -> None:
+    # 10,000 of value in November 2024, before any cost; then 5,000 a month of cost from
+    # December: the value before the first month with cost does not count, so the
+    # initiative never pays back (it did "in January" when November's value counted).
+    cost = {date(2024 + (11 + m) // 12, (11 + m) % 12 + 1, 1): Decimal(5000) for m in range(12)}
+    assert payback({date(2024, 11, 1): Decimal(10_000)}, cost) == Payback()
+    # Value 6,000 in December and nothing after: 6,000 >= 5,000 in December, 6,000 < 10,000
+    # in January: a crossing that did not last.
+    assert payback({date(2024, 12, 1): Decimal(6000)}, cost) == Payback(None, date(2024, 12, 1))
+    # 12,000 a month from February: cumulative value 6,000, 6,000, 18,000, 30,000 against cost
+    # 5,000, 10,000, 15,000, 20,000: paid back from February, and it lasts; December lapsed.
+    value = {date(2024, 12, 1): Decimal(6000)} | {
+        date(2025, m, 1): Decimal(12_000) for m in range(2, 12)
+    }
+    assert payback(value, cost) == Payback(date(2025, 2, 1), date(2024, 12, 1))
+
+
 def test_payback_cost_per_outcome_and_coverage_by_hand() -> None:
     months = [date(2026, m, 1) for m in (1, 2, 3, 4)]
     cost = dict(zip(months, [Decimal(100)] * 4, strict=True))
     value = dict(zip(months, [Decimal(0), Decimal(50), Decimal(150), Decimal(250)], strict=True))
     # cumulative cost 100, 200, 300, 400; value 0, 50, 200, 450: paid back in April
-    assert payback_month(value, cost) == date(2026, 4, 1)
-    assert payback_month({}, cost) is None
+    assert payback(value, cost) == Payback(date(2026, 4, 1))
+    assert payback({}, cost) == Payback()
     assert cost_per_outcome(Decimal(1000), 3) == Decimal("333.33")
     assert cost_per_outcome(Decimal(1000), 0) is None
     # 300 of a validated initiative in 1,200 of cost; a unit's overhead in credit counts 0.

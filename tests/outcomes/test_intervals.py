@@ -197,3 +197,27 @@ def test_intervals_hold_and_pool(
     half = Decimal(repr(float(per_unit * scipy_stats.t.ppf(0.975, dof) * math.sqrt(variance))))
     assert total.value is not None and total.low is not None
     assert abs(total.low - (total.value - half)) <= Decimal("0.01")
+
+
+def test_direct_counts_what_is_above_a_declared_baseline(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.add_initiative({
+        "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
+        "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets/month",
+                     "direction": "increase", "baseline": {"value": 50, "period": "2024-H1"},
+                     "value_per_unit": 10, "currency": "USD", "method": "direct"}],
+    })  # fmt: skip
+    ledger.agree_metric("m", by="Fin")
+    path = tmp_path / "counts.csv"
+    path.write_text("initiative,metric,period_start,period_end,count,source\n"
+                    "i,m,2024-07-01,2024-08-01,80,Ticketing\n"
+                    "i,m,2024-08-01,2024-11-01,140,Ticketing\n")  # fmt: skip
+    ledger.ingest_measures("outcomes", path)
+    july, autumn = _metric(ledger, "2024")["periods"]
+    # July: 80 - 50 = 30 tickets above the baseline, 300 USD; August to October: 140 against
+    # 3 x 50 = 150, ten fewer than without the assistant: no improvement, not validated.
+    assert (july["effect"], july["value"], july["validated"]) == (30, 300, True)
+    assert (autumn["effect"], autumn["value"], autumn["validated"]) == (-10, -100, False)
+    assert autumn["validation_reason"] == (
+        "140 successful outcomes counted in Ticketing, -10 better than the baseline's 150 for "
+        "the same length of time: no improvement"
+    )

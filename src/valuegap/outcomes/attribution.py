@@ -102,9 +102,10 @@ def diff_in_diff(
     return _estimate(change * sign, terms, level)
 
 
-def direct(count: int) -> Estimate:
-    """Counted outcomes from a system of record: exact, so the interval is the count itself."""
-    return Estimate(float(count), 0.0, None, float(count), float(count))
+def direct(effect: float) -> Estimate:
+    """Counted outcomes from a system of record (above a declared baseline, if any): exact,
+    so the interval is the effect itself."""
+    return Estimate(effect, 0.0, None, effect, effect)
 
 
 def _estimate(effect: float, terms: Terms, level: float) -> Estimate:

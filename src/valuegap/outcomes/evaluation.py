@@ -24,6 +24,8 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any
 
+from valuegap.costs.manual import whole_months
+from valuegap.decimals import plain
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
@@ -156,9 +158,16 @@ def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> Metric
 
 
 def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> PeriodOutcome:
-    start, n = count["period_start"], int(count["count"])
-    estimate = stats.direct(n)
-    outcome = _valued(metric, start, count["period_end"], estimate, Decimal(1), convert)
+    """Counted outcomes; above the declared baseline (a count a month) for the same length of
+    time, where the metric declares one."""
+    start, end, n = count["period_start"], count["period_end"], int(count["count"])
+    expected = None
+    if metric.baseline is not None:
+        expected = metric.baseline.value * _months(start, end)
+        effect = (Decimal(n) - expected) * stats.direction_sign(metric.direction)
+    else:
+        effect = Decimal(n)
+    outcome = _valued(metric, start, end, stats.direct(float(effect)), Decimal(1), convert)
     agreed = _agreement(metric, start)
     if agreed:
         return replace(outcome, validation_reason=agreed)
@@ -166,12 +175,25 @@ def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> P
         return replace(outcome, validation_reason="the outcome counts name no system of record")
     if n == 0:
         return replace(outcome, validation_reason="no successful outcomes were counted")
+    counted = f"{n:,} successful outcomes counted in {count['source']}"
+    if expected is not None:
+        counted += (
+            f", {plain(money(effect))} better than the baseline's {plain(money(expected))} "
+            "for the same length of time"
+        )
+        if effect <= 0:
+            return replace(outcome, validation_reason=f"{counted}: no improvement")
     return replace(
-        outcome,
-        validated=True,
-        validation_reason=f"{n:,} successful outcomes counted in {count['source']}; "
-        + _agreed_in_advance(metric),
+        outcome, validated=True, validation_reason=f"{counted}; " + _agreed_in_advance(metric)
     )
+
+
+def _months(start: date, end: date) -> Decimal:
+    """A period's length in months: whole months, or days at 365.25 / 12 a month."""
+    whole = whole_months(start, end)
+    if whole is not None:
+        return Decimal(whole)
+    return Decimal((end - start).days) * 12 / Decimal("365.25")
 
 
 def _measured(

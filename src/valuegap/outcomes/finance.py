@@ -1,7 +1,8 @@
 """The finance formulas of PRODUCT.md section 2, on exact decimals.
 
 - ROI = (value - total cost) / total cost; none when nothing was spent.
-- Payback month: the first month whose cumulative value reaches its cumulative cost.
+- Payback month: from the first month with cost, the first month from which cumulative value
+  stays at or above cumulative cost; a crossing that did not last is reported as lapsed.
 - Cost per successful outcome = total cost / successful outcomes.
 - Attribution coverage = cost of the initiatives with a validated outcome / all AI cost,
   unallocated cost included; an initiative (or a unit's overhead, or the unallocated cost)
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from math import exp
@@ -41,17 +43,38 @@ def roi(value: Decimal, cost: Decimal) -> float | None:
     return ratio(value - cost, cost)
 
 
-def payback_month(
+@dataclass(frozen=True)
+class Payback:
+    """When an initiative paid back: ``month``, the first from which cumulative value stays at
+    or above cumulative cost to the end; ``lapsed``, an earlier month in which value reached
+    cost but did not stay there (the latest such), if any."""
+
+    month: date | None = None
+    lapsed: date | None = None
+
+
+def payback(
     value_by_month: Mapping[date, Decimal], cost_by_month: Mapping[date, Decimal]
-) -> date | None:
-    """The first month in which cumulative value >= cumulative cost (with some cost spent)."""
+) -> Payback:
+    """Payback from the first month with cost (value before it does not count)."""
+    spent = sorted(m for m, c in cost_by_month.items() if c > 0)
+    if not spent:
+        return Payback()
+    months = sorted(m for m in set(value_by_month) | set(cost_by_month) if m >= spent[0])
     value = cost = Decimal(0)
-    for month in sorted(set(value_by_month) | set(cost_by_month)):
+    ahead: list[bool] = []
+    for month in months:
         value += value_by_month.get(month, Decimal(0))
         cost += cost_by_month.get(month, Decimal(0))
-        if cost > 0 and value >= cost:
-            return month
-    return None
+        ahead.append(value >= cost)
+    found = lapsed = None
+    for n, month in enumerate(months):
+        if ahead[n] and (n == 0 or not ahead[n - 1]):
+            if all(ahead[n:]):
+                found = month
+                break
+            lapsed = month
+    return Payback(found, lapsed)
 
 
 def planned_roi(

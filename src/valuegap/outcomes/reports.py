@@ -28,7 +28,7 @@ from valuegap.outcomes.finance import (
     cost_per_outcome,
     coverage,
     money,
-    payback_month,
+    payback,
     ratio,
     roi,
     trend,
@@ -144,7 +144,7 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
     so_far = assess(facts, initiative, history)
     a = so_far if window == history else assess(facts, initiative, window)
     value_by_month = so_far.value_by_month(history)
-    payback = payback_month(value_by_month, so_far.cost_by_month)
+    paid = payback(value_by_month, so_far.cost_by_month)
     interval, cost = a.interval(facts.level), a.total_cost
     return {
         "initiative": {
@@ -163,7 +163,8 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
         **_valued(interval, cost),
         "cumulative_cost": money(so_far.total_cost),
         "cumulative_value": money(sum(value_by_month.values(), ZERO)),
-        "payback_month": f"{payback:%Y-%m}" if payback else None,
+        "payback_month": f"{paid.month:%Y-%m}" if paid.month else None,
+        "payback_lapsed": f"{paid.lapsed:%Y-%m}" if paid.lapsed else None,
         "validated": a.validated,
         "validation_reason": a.validation_reason,
         "metrics": [_metric(m) for m in a.metrics],
