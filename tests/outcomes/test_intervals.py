@@ -221,3 +221,15 @@ def test_direct_counts_what_is_above_a_declared_baseline(ledger: Ledger, tmp_pat
         "140 successful outcomes counted in Ticketing, -10 better than the baseline's 150 for "
         "the same length of time: no improvement"
     )
+
+
+def test_effects_read_as_people_write_them(ledger: Ledger, tmp_path: Path) -> None:
+    _measured(ledger, tmp_path, "ab_test", [
+        "2024-07-01,2024-08-01,treatment,after,30,40.3,1,,",
+        "2024-07-01,2024-08-01,control,after,30,40.2,1,,",
+    ])  # fmt: skip
+    metric = _metric(ledger, "2024-07")
+    assert 40.3 - 40.2 != 0.1
+    assert metric["effect"] == 0.1
+    # sqrt(1/30 + 1/30) = 0.2581988897... to 10 significant digits
+    assert metric["std_error"] == 0.2581988897

@@ -234,6 +234,12 @@ def scoreboard(facts: Facts, window: Window, activity: Mapping[str, int]) -> dic
 # The pieces.
 
 
+def readable(statistic: float | None) -> float | None:
+    """An effect, a bound or a standard error to 10 significant digits, as people read it
+    (40.3 - 40.2 is 0.1, not 0.09999999999999432)."""
+    return None if statistic is None else float(f"{statistic:.10g}")
+
+
 def _valued(interval: ValueInterval, cost: Decimal) -> dict[str, Any]:
     """Value, its interval, ROI and conservative ROI; no interval, and why, where a part of
     the value has none."""
@@ -342,10 +348,10 @@ def _metric(m: MetricOutcome) -> dict[str, Any]:
         "method": m.metric.method,
         "agreed_at": m.metric.agreed_at,
         "agreement_recorded": m.metric.agreement_recorded,
-        "effect": latest.effect if latest else None,
-        "effect_low": latest.effect_low if latest else None,
-        "effect_high": latest.effect_high if latest else None,
-        "std_error": latest.std_error if latest else None,
+        "effect": readable(latest.effect) if latest else None,
+        "effect_low": readable(latest.effect_low) if latest else None,
+        "effect_high": readable(latest.effect_high) if latest else None,
+        "std_error": readable(latest.std_error) if latest else None,
         "value": total.value,
         "value_low": total.low,
         "value_high": total.high,
@@ -357,10 +363,10 @@ def _metric(m: MetricOutcome) -> dict[str, Any]:
             {
                 "period_start": p.period_start,
                 "period_end": p.period_end,
-                "effect": p.effect,
-                "effect_low": p.effect_low,
-                "effect_high": p.effect_high,
-                "std_error": p.std_error,
+                "effect": readable(p.effect),
+                "effect_low": readable(p.effect_low),
+                "effect_high": readable(p.effect_high),
+                "std_error": readable(p.std_error),
                 "volume": p.volume,
                 "value": p.value,
                 "value_low": p.value_low,
