@@ -119,6 +119,7 @@ INITIATIVES: list[dict[str, Any]] = [
                 target=150,
                 source="Timesheets",
                 volume_basis="team-month",
+                primary=True,
             ),
         ],
     },

@@ -20,7 +20,7 @@ PORTFOLIO_FIELDS = {
 }  # fmt: skip
 METRIC_FIELDS = {
     "id", "name", "unit", "direction", "baseline", "target", "value_per_unit", "currency",
-    "volume_basis", "method", "agreed_by", "agreed_at",
+    "volume_basis", "method", "primary", "agreed_by", "agreed_at",
 }  # fmt: skip
 
 

@@ -36,7 +36,7 @@ def _context(**changes: object) -> dict[str, object]:
     context: dict[str, object] = {
         "initiative": {"kill_criteria": ["roi < 0 && months_live >= 6", "accuracy < 0.8"],
                        "months_live": 3, "months_in_stage": 3},
-        "metrics": [{"validated": True}],
+        "metrics": [{"validated": True, "primary": True}],
         "finance": {"roi": 0.4, "roi_conservative": 0.1, "total_cost": 100.0, "value": 140.0,
                     "expected_roi": 0.3},
         "behaviour": {"override_rate": 0.1, "acceptance_rate": 0.9, "escalation_rate": 0.0},

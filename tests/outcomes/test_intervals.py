@@ -18,7 +18,7 @@ from scipy import stats as scipy_stats
 from valuegap import Ledger
 from valuegap.outcomes.evaluation import evaluate
 from valuegap.outcomes.periods import Window, parse_period
-from valuegap.portfolio.model import MetricSpec
+from valuegap.portfolio.model import MetricSpec, Portfolio
 
 from ..conftest import SteppingClock
 
@@ -233,3 +233,43 @@ def test_effects_read_as_people_write_them(ledger: Ledger, tmp_path: Path) -> No
     assert metric["effect"] == 0.1
     # sqrt(1/30 + 1/30) = 0.2581988897... to 10 significant digits
     assert metric["std_error"] == 0.2581988897
+
+
+def test_holm_by_hand() -> None:
+    from valuegap.outcomes.attribution import holm
+
+    p_values = [0.01, 0.04, 0.03, 0.005, 0.2]
+    # Holm (1979) at 0.05, smallest first: 0.005 <= 0.05/5 and 0.01 <= 0.05/4 are rejected,
+    # then 0.03 > 0.05/3 stops it: the rest stand, 0.04 and 0.2 included.
+    assert holm(p_values, 0.05) == [True, False, False, True, False]
+    assert holm([None, 0.001], 0.05) == [False, True]
+
+
+def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
+    metric = {"unit": "u", "direction": "increase", "value_per_unit": 1, "currency": "USD",
+              "method": "ab_test"}  # fmt: skip
+    spec = {"id": "i", "name": "I", "kind": "use_case", "business_unit": "ops",
+            "metrics": [{"id": "flat", "name": "Flat", **metric},
+                        {"id": "moved", "name": "Moved", **metric}]}  # fmt: skip
+    ledger.add_initiative(spec)
+    for m in ("flat", "moved"):
+        ledger.agree_metric(m, by="Fin")
+    path = tmp_path / "observations.csv"
+    path.write_text("metric,period_start,period_end,group,phase,n,mean,sd\n"
+                    "flat,2024-07-01,2024-08-01,treatment,after,50,10.1,3\n"
+                    "flat,2024-07-01,2024-08-01,control,after,50,10,3\n"
+                    "moved,2024-07-01,2024-08-01,treatment,after,50,14,3\n"
+                    "moved,2024-07-01,2024-08-01,control,after,50,10,3\n")  # fmt: skip
+    ledger.ingest_measures("observations", path)
+    report = ledger.initiative_report("i", parse_period("2024-07"))
+    flags = {
+        m["id"]: (m["primary"], m["validated"], m["holm_significant"]) for m in report["metrics"]
+    }
+    # The first metric is primary by default: "moved" is validated (and Holm-significant
+    # among two) but never validates the initiative alone.
+    assert flags == {"flat": (True, False, False), "moved": (False, True, True)}
+    assert report["validated"] is False
+    assert report["validation_reason"].startswith("flat (primary): ")
+    spec["metrics"][1]["primary"] = True
+    ledger.apply(Portfolio.model_validate({"initiatives": [spec]}))
+    assert ledger.initiative_report("i", parse_period("2024-07"))["validated"] is True

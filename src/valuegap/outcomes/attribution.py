@@ -153,3 +153,22 @@ def t_quantile(probability: float, dof: float) -> float:
     from scipy import stats  # imported here: scipy takes a while to load
 
     return float(stats.t.ppf(probability, dof))
+
+
+def two_sided_p(t: float, dof: float) -> float:
+    from scipy import stats
+
+    return float(2 * stats.t.sf(abs(t), dof))
+
+
+def holm(p_values: Sequence[float | None], alpha: float) -> list[bool]:
+    """Holm's step-down adjustment: which of the hypotheses are rejected at family-wise
+    ``alpha`` (a missing p-value is never rejected, and counts in the family)."""
+    order = sorted(range(len(p_values)), key=lambda i: (p_values[i] is None, p_values[i] or 0.0))
+    rejected = [False] * len(p_values)
+    for rank, i in enumerate(order):
+        found = p_values[i]
+        if found is None or found > alpha / (len(p_values) - rank):
+            break
+        rejected[i] = True
+    return rejected

@@ -60,6 +60,18 @@ class ValueInterval:
     low: Decimal | None = None
     high: Decimal | None = None
     no_interval: str | None = None
+    std_error: float | None = None  # of the value (0 when it is exact)
+    dof: float | None = None
+
+    @property
+    def p_value(self) -> float | None:
+        """Two-sided, of the value being zero; none without an interval."""
+        if self.value is None or self.std_error is None:
+            return None
+        if self.std_error == 0:
+            return 0.0 if self.value != 0 else 1.0
+        assert self.dof is not None
+        return stats.two_sided_p(float(self.value) / self.std_error, self.dof)
 
 
 def value_interval(periods: Iterable[PeriodOutcome], level: float) -> ValueInterval:
@@ -77,8 +89,9 @@ def value_interval(periods: Iterable[PeriodOutcome], level: float) -> ValueInter
     spread = stats.combined_spread(parts, level)
     if isinstance(spread, str):
         return ValueInterval(value, no_interval=spread)
-    half = Decimal(repr(spread[2]))
-    return ValueInterval(value, money(value - half), money(value + half))
+    std_error, dof, half_width = spread
+    half = Decimal(repr(half_width))
+    return ValueInterval(value, money(value - half), money(value + half), None, std_error, dof)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from valuegap.costs.manual import spread
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.decimals import plain
+from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.evaluation import (
     Convert,
     MetricOutcome,
@@ -96,15 +97,29 @@ class Assessment:
 
     @property
     def validated(self) -> bool:
-        return any(m.validated for m in self.metrics)
+        """Its primary metric decides (the others never validate it alone)."""
+        primary = self.primary
+        return primary is not None and primary.validated
+
+    @property
+    def primary(self) -> MetricOutcome | None:
+        chosen = self.initiative.primary_metric
+        return next((m for m in self.metrics if chosen and m.metric.id == chosen.id), None)
 
     @property
     def validation_reason(self) -> str:
-        if not self.metrics:
+        primary = self.primary
+        if primary is None:
             return "no success metric is defined"
-        good = [m for m in self.metrics if m.validated]
-        shown = good[0] if good else self.metrics[0]
-        return f"{shown.metric.id}: {shown.validation_reason}"
+        return f"{primary.metric.id} (primary): {primary.validation_reason}"
+
+    def holm_significant(self, level: float) -> dict[str, bool]:
+        """Per metric, whether its value over the window differs from zero, in the intended
+        direction, at family-wise 1 - ``level`` over the initiative's metrics (Holm)."""
+        intervals = [m.interval() for m in self.metrics]
+        p_values = [i.p_value if i.value is not None and i.value > 0 else None for i in intervals]
+        found = stats.holm(p_values, 1 - level)
+        return {m.metric.id: f for m, f in zip(self.metrics, found, strict=True)}
 
     @property
     def state(self) -> str:
@@ -146,6 +161,7 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
     value_by_month = so_far.value_by_month(history)
     paid = payback(value_by_month, so_far.cost_by_month)
     interval, cost = a.interval(facts.level), a.total_cost
+    holm = a.holm_significant(facts.level)
     return {
         "initiative": {
             "id": initiative.id,
@@ -167,7 +183,7 @@ def initiative_report(facts: Facts, initiative: Initiative, window: Window) -> d
         "payback_lapsed": f"{paid.lapsed:%Y-%m}" if paid.lapsed else None,
         "validated": a.validated,
         "validation_reason": a.validation_reason,
-        "metrics": [_metric(m) for m in a.metrics],
+        "metrics": [_metric(m, m is a.primary, holm[m.metric.id]) for m in a.metrics],
         "outcomes": _outcomes(facts, initiative.id, window, a),
         "capacity": a.capacity,
         "behaviour": _behaviour(facts, initiative.id, window),
@@ -339,10 +355,12 @@ def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 4)
 
 
-def _metric(m: MetricOutcome) -> dict[str, Any]:
+def _metric(m: MetricOutcome, primary: bool, holm_significant: bool) -> dict[str, Any]:
     latest, total = m.latest, m.interval()
     return {
         "id": m.metric.id,
+        "primary": primary,
+        "holm_significant": holm_significant,
         "name": m.metric.name,
         "unit": m.metric.unit,
         "method": m.metric.method,

@@ -87,6 +87,7 @@ class MetricSpec(_Model):
     currency: Currency | None = None
     volume_basis: Text | None = None
     method: Method | None = None
+    primary: bool | None = None  # true: the metric that decides the initiative's validation
     agreed_by: Text | None = None
     agreed_at: date | None = None
     # When the ledger recorded the agreement (what "agreed in advance" is judged by); set by
@@ -183,7 +184,19 @@ class InitiativeSpec(_Model):
     def _agent_only_for_agents(self) -> InitiativeSpec:
         if self.agent is not None and self.kind != "agent":
             raise ValueError(f"agent is only for initiatives of kind 'agent', not {self.kind!r}")
+        primaries = [m.id for m in self.metrics if m.primary]
+        if len(primaries) > 1:
+            raise ValueError(
+                f"one primary metric decides validation; {', '.join(primaries)} are all primary"
+            )
         return self
+
+    @property
+    def primary_metric(self) -> MetricSpec | None:
+        """The metric that decides its validation: the one marked primary, else the first."""
+        return next(
+            (m for m in self.metrics if m.primary), self.metrics[0] if self.metrics else None
+        )
 
 
 class Initiative(InitiativeSpec):

@@ -507,7 +507,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         8,
-        "the time the ledger recorded a finance agreement: what 'agreed in advance' is judged by",
+        "the time the ledger recorded a finance agreement (what 'agreed in advance' is judged "
+        "by), and the primary metric that decides an initiative's validation",
         (
             """CREATE TABLE metrics_recorded (
                 id VARCHAR PRIMARY KEY,
@@ -526,7 +527,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 method VARCHAR,
                 agreed_by VARCHAR,
                 agreed_at DATE,                   -- the date the sign-off says
-                agreement_recorded_at TIMESTAMP   -- when the ledger recorded it
+                agreement_recorded_at TIMESTAMP,  -- when the ledger recorded it
+                is_primary BOOLEAN NOT NULL DEFAULT false  -- else the first metric is
             )""",
             # An agreement stored before was recorded by the latest audit entry that gave the
             # metric its present agreement (a metric.agree, or the apply that created or
@@ -542,7 +544,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                           IS DISTINCT FROM json_extract_string(a.after, '$.agreed_at')
                        OR json_extract_string(a.before, '$.agreed_by')
                           IS DISTINCT FROM json_extract_string(a.after, '$.agreed_by'))
-                ), CAST(m.agreed_at AS TIMESTAMP)) END AS agreement_recorded_at
+                ), CAST(m.agreed_at AS TIMESTAMP)) END AS agreement_recorded_at,
+                false AS is_primary
             FROM metrics m""",
             "DROP TABLE metrics",
             "ALTER TABLE metrics_recorded RENAME TO metrics",

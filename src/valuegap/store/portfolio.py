@@ -29,7 +29,7 @@ _INITIATIVE_COLUMNS = (
 _METRIC_COLUMNS = (
     "id, initiative_id, position, name, unit, direction, baseline_value, baseline_period, "
     "baseline_source, target, value_per_unit, currency, volume_basis, method, agreed_by, "
-    "agreed_at, agreement_recorded_at"
+    "agreed_at, agreement_recorded_at, is_primary"
 )
 
 
@@ -303,6 +303,7 @@ def _metric_values(metric: MetricSpec) -> list[Any]:
         metric.agreed_by,
         metric.agreed_at,
         metric.agreement_recorded,
+        bool(metric.primary),
     ]
 
 
@@ -328,6 +329,7 @@ def _metric(row: dict[str, Any]) -> MetricSpec:
         agreed_by=row["agreed_by"],
         agreed_at=row["agreed_at"],
         agreement_recorded=row["agreement_recorded_at"],
+        primary=True if row["is_primary"] else None,
     )
 
 
