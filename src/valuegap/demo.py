@@ -133,7 +133,7 @@ INITIATIVES: list[dict[str, Any]] = [
         "risk_tier": "minimal",
         "hypothesis": "Classifying inbound documents cuts manual review from 40 to 8 hours a week.",
         "kill_criteria": ["override_rate > 0.5"],
-        "business_case": _case(9_000, 14_000, 0.95, 3, 1.2),
+        "business_case": _case(9_000, 10_000, 0.95, 3, 1.2),
         **_ready(
             "Operations clerks",
             0.93,

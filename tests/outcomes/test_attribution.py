@@ -113,3 +113,16 @@ def test_payback_cost_per_outcome_and_coverage_by_hand() -> None:
     # 300 of a validated initiative in 1,200 of cost; a unit's overhead in credit counts 0.
     costs = {"tickets": Decimal(300), "other": Decimal(900), "(unit overhead)": Decimal(-50)}
     assert coverage(costs, {"tickets"}) == 0.25
+
+
+def test_a_trend_is_the_least_squares_slope_over_all_months() -> None:
+    from valuegap.outcomes.finance import slope, trend
+
+    # x = 0, 1, 2, 3; y = 10, 12, 11, 15: slope = sum((x - 1.5)(y - 12)) / sum((x - 1.5)^2)
+    # = (3 + 0 + (-0.5) + 4.5) / 5 = 1.4
+    assert slope([10, 12, 11, 15]) == 1.4
+    assert trend([10, 12, 11, 15]) == "rising"
+    # first and last alone would say flat; all months say falling
+    assert trend([10, 4, 2, 10]) == "falling"  # slope -0.2
+    assert slope([3, None, 1]) == -1.0
+    assert slope([5]) is None

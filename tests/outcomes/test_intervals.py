@@ -273,3 +273,28 @@ def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
     spec["metrics"][1]["primary"] = True
     ledger.apply(Portfolio.model_validate({"initiatives": [spec]}))
     assert ledger.initiative_report("i", parse_period("2024-07"))["validated"] is True
+
+
+def test_value_and_outcomes_fall_in_the_months_they_were_earned(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.add_initiative({
+        "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
+        "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets", "direction": "increase",
+                     "value_per_unit": 10, "currency": "USD", "method": "direct"}],
+    })  # fmt: skip
+    ledger.agree_metric("m", by="Fin")
+    path = tmp_path / "counts.csv"
+    path.write_text("initiative,metric,period_start,period_end,count,source\n"
+                    "i,m,2024-07-01,2024-10-01,90,Ticketing\n"
+                    "i,m,2024-10-01,2024-11-01,40,Ticketing\n")  # fmt: skip
+    ledger.ingest_measures("outcomes", path)
+    # A quarter's 90 tickets (900 USD) are 30 a month: August holds 300 USD and 30 tickets,
+    # the window that starts in it no more than its part.
+    august = ledger.initiative_report("i", parse_period("2024-08"))
+    assert (august["value"], august["outcomes"]["successful_outcomes"]) == (300, 30)
+    # H2 holds all of it: 900 + 400; its months and its cumulative value agree.
+    h2 = ledger.initiative_report("i", parse_period("2024-H2"))
+    assert h2["value"] == h2["cumulative_value"] == 1300
+    months = [m["outcomes"] for m in h2["outcomes"]["by_month"]]
+    assert months == [30, 30, 30, 40]

@@ -50,6 +50,8 @@ class PeriodOutcome:
     validation_reason: str = ""
     estimate: stats.Estimate | None = None
     per_unit: Decimal | None = None  # value per unit of effect, in the reporting currency
+    share: Decimal = Decimal(1)  # of the period's months in the report's window
+    whole_value: Decimal | None = None  # the whole period's value, when only a part is in it
 
 
 @dataclass(frozen=True)
@@ -142,16 +144,38 @@ def evaluate(
     if metric.method is None:
         return MetricOutcome(metric)
     if metric.method == "direct":
-        periods = [_direct(metric, c, convert) for c in counts if window.holds(c["period_start"])]
+        periods = [
+            _direct(metric, c, convert)
+            for c in counts
+            if window.overlaps(c["period_start"], c["period_end"])
+        ]
     else:
         after = sorted({(o["period_start"], o["period_end"]) for o in observations
                         if o["phase"] == "after"})  # fmt: skip
         periods = [
             _measured(metric, observations, s, e, level, convert)
             for s, e in after
-            if window.holds(s)
+            if window.overlaps(s, e)
         ]
-    return MetricOutcome(metric, periods, level=level)
+    return MetricOutcome(metric, [_in(p, window, level) for p in periods], level=level)
+
+
+def _in(period: PeriodOutcome, window: Window, level: float) -> PeriodOutcome:
+    """The part of a period's value earned in ``window`` (its months in the window), with
+    the interval of that part."""
+    start, end = period.period_start, period.period_end
+    share = window.part_of(Decimal(1), start, end)
+    if share == 1 or period.value is None or period.per_unit is None:
+        return replace(period, share=share)
+    part = replace(
+        period,
+        value=money(window.part_of(period.value, start, end)),
+        per_unit=period.per_unit * share,
+        share=share,
+        whole_value=period.value,
+    )
+    interval = value_interval([part], level)
+    return replace(part, value_low=interval.low, value_high=interval.high)
 
 
 def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> MetricOutcome:

@@ -94,7 +94,7 @@ def planned_roi(
     return round((float(monthly_value) * adoption - cost) / cost, 4)
 
 
-def cost_per_outcome(cost: Decimal, outcomes: int) -> Decimal | None:
+def cost_per_outcome(cost: Decimal, outcomes: Decimal | int) -> Decimal | None:
     return money(cost / outcomes) if outcomes else None
 
 
@@ -109,9 +109,20 @@ def coverage(costs: Mapping[K, Decimal], validated: Collection[K]) -> float | No
 
 
 def trend(values: Iterable[Decimal | float | None]) -> str | None:
-    """``falling``, ``rising`` or ``flat`` from the first to the last known value."""
-    known = [v for v in values if v is not None]
+    """``falling``, ``rising`` or ``flat``: the sign of the least-squares slope over all the
+    known values (in order, one a step); none with fewer than two."""
+    found = slope(values)
+    if found is None:
+        return None
+    return "falling" if found < 0 else "rising" if found > 0 else "flat"
+
+
+def slope(values: Iterable[Decimal | float | None]) -> float | None:
+    """The least-squares slope of the known values against their position (0, 1, 2, ...)."""
+    known = [(x, float(v)) for x, v in enumerate(values) if v is not None]
     if len(known) < 2:
         return None
-    first, last = known[0], known[-1]
-    return "falling" if last < first else "rising" if last > first else "flat"
+    mean_x = sum(x for x, _ in known) / len(known)
+    mean_y = sum(y for _, y in known) / len(known)
+    spread = sum((x - mean_x) ** 2 for x, _ in known)
+    return round(sum((x - mean_x) * (y - mean_y) for x, y in known) / spread, 4)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from valuegap.costs.manual import spread
 from valuegap.errors import Problem, ValidationError
 
 
@@ -16,6 +18,16 @@ class Window:
 
     def holds(self, day: date) -> bool:
         return (self.start is None or day >= self.start) and (self.end is None or day < self.end)
+
+    def overlaps(self, start: date, end: date) -> bool:
+        """Whether the period [start, end) has a day in the window."""
+        return (self.start is None or end > self.start) and (self.end is None or start < self.end)
+
+    def part_of(self, amount: Decimal, start: date, end: date) -> Decimal:
+        """The part of ``amount`` over [start, end) that falls in the window, spread over its
+        months as manual costs are (equally over whole months, else by days)."""
+        parts = spread(amount, start, end)
+        return sum((part for month, part in parts if self.holds(month)), Decimal(0))
 
     def previous(self) -> Window | None:
         """The window of the same length just before this one (none for an open window)."""

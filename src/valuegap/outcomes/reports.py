@@ -32,9 +32,10 @@ from valuegap.outcomes.finance import (
     payback,
     ratio,
     roi,
+    slope,
     trend,
 )
-from valuegap.outcomes.periods import Window, month_of
+from valuegap.outcomes.periods import Window
 from valuegap.portfolio.model import Initiative
 
 ZERO = Decimal(0)
@@ -70,7 +71,7 @@ class Assessment:
     cost_by_category: dict[str, Decimal] = field(default_factory=dict)
     cost_by_month: dict[date, Decimal] = field(default_factory=dict)
     metrics: list[MetricOutcome] = field(default_factory=list)
-    outcomes: int = 0
+    outcomes: Decimal = ZERO
     capacity: dict[str, Any] | None = None
 
     @property
@@ -83,8 +84,9 @@ class Assessment:
         found: dict[date, Decimal] = defaultdict(lambda: ZERO)
         for m in self.metrics:
             for p in m.periods:
-                if p.value is not None:
-                    for month, part in spread(p.value, p.period_start, p.period_end):
+                value = p.value if p.whole_value is None else p.whole_value
+                if value is not None:
+                    for month, part in spread(value, p.period_start, p.period_end):
                         if window.holds(month):
                             found[month] += part
         return dict(found)
@@ -150,7 +152,7 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
             level=facts.level, convert=facts.convert, window=window,
         )  # fmt: skip
         result.metrics.append(with_captured_share(outcome, share))
-    result.outcomes = sum(int(c["count"]) for c in _counts(facts, initiative.id, window))
+    result.outcomes = sum(_outcomes_by_month(facts, initiative.id, window).values(), ZERO)
     return result
 
 
@@ -277,7 +279,7 @@ def _portfolio_row(a: Assessment, level: float) -> dict[str, Any]:
         "id": i.id, "name": i.name, "business_unit": i.business_unit, "stage": i.stage,
         "state": a.state, "total_cost": money(cost), **_valued(interval, cost),
         "validated": a.validated,
-        "validation_reason": a.validation_reason, "successful_outcomes": a.outcomes,
+        "validation_reason": a.validation_reason, "successful_outcomes": _count(a.outcomes),
         "cost_per_outcome": cost_per_outcome(cost, a.outcomes),
     }  # fmt: skip
 
@@ -397,28 +399,41 @@ def _metric(m: MetricOutcome, primary: bool, holm_significant: bool) -> dict[str
     }
 
 
-def _counts(facts: Facts, initiative: str, window: Window) -> list[Mapping[str, Any]]:
-    return [c for c in facts.counts
-            if c["initiative"] == initiative and window.holds(c["period_start"])]  # fmt: skip
+def _outcomes_by_month(facts: Facts, initiative: str, window: Window) -> dict[date, Decimal]:
+    """The initiative's successful outcomes in each month of ``window``: a period's count is
+    spread over its months as costs are."""
+    counts: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for c in facts.counts:
+        if c["initiative"] == initiative and window.overlaps(c["period_start"], c["period_end"]):
+            for month, part in spread(Decimal(c["count"]), c["period_start"], c["period_end"]):
+                if window.holds(month):
+                    counts[month] += part
+    return dict(counts)
 
 
 def _outcomes(facts: Facts, initiative: str, window: Window, a: Assessment) -> dict[str, Any]:
-    counts: dict[date, int] = defaultdict(int)
-    for c in _counts(facts, initiative, window):
-        counts[month_of(c["period_start"])] += int(c["count"])
+    counts = _outcomes_by_month(facts, initiative, window)
     costs = a.cost_by_month
     per_outcome = {m: cost_per_outcome(costs.get(m, ZERO), counts[m]) for m in sorted(counts)}
     by_month = [
-        {"month": f"{m:%Y-%m}", "outcomes": counts[m], "cost": money(costs.get(m, ZERO)),
+        {"month": f"{m:%Y-%m}", "outcomes": _count(counts[m]), "cost": money(costs.get(m, ZERO)),
          "cost_per_outcome": per_outcome[m]}
         for m in sorted(counts)
     ]  # fmt: skip
     return {
-        "successful_outcomes": a.outcomes,
+        "successful_outcomes": _count(a.outcomes),
         "cost_per_outcome": cost_per_outcome(a.total_cost, a.outcomes),
         "trend": trend(per_outcome.values()),
+        "trend_slope": slope(per_outcome.values()),
+        "trend_months": len(per_outcome),
         "by_month": by_month,
     }
+
+
+def _count(outcomes: Decimal) -> int | float:
+    """A number of outcomes: whole, or to two decimals where a period spreads over months."""
+    whole = outcomes.to_integral_value()
+    return int(whole) if whole == outcomes else float(round(outcomes, 2))
 
 
 def _capacity(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Decimal | None]:
