@@ -332,7 +332,11 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         if change.metric.agreed_at > self._now().date():
             raise ValidationError(
                 "The portfolio was refused; nothing was applied. 1 problem(s):",
-                [Problem(f"{change.where}.agreed_at", _FUTURE_AGREEMENT, change.metric.agreed_at)],
+                [
+                    Problem(
+                        f"{change.where}.agreed_at", _FUTURE_AGREEMENT, str(change.metric.agreed_at)
+                    )
+                ],
             )
 
     def _write(
@@ -371,7 +375,7 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         if at is not None and at > now.date():
             raise ValidationError(
                 f"The agreement to {metric_id!r} was not recorded.",
-                [Problem("at", _FUTURE_AGREEMENT, at)],
+                [Problem("at", _FUTURE_AGREEMENT, at.isoformat())],
             )
         agreed = metric.model_copy(
             update={"agreed_by": by, "agreed_at": at or now.date(), "agreement_recorded": now}
