@@ -9,6 +9,7 @@ import pytest
 from valuegap import Ledger
 from valuegap.demo import PEOPLE, build_demo
 from valuegap.errors import ConfigError
+from valuegap.outcomes.periods import parse_period
 from valuegap.settings import Settings
 
 
@@ -159,3 +160,18 @@ def test_review_run_on_the_demo_lists_what_is_due_with_reasons(demo: Path, tmp_p
     assert said["loc-qa"]["reasons"] == ["Kill criterion `accuracy < 0.8` holds (accuracy = 0.72)."]
     assert {r["recommendation"] for r in said.values()} <= {"scale", "continue", "fix", "kill"}
     assert all(r["reasons"] for r in said.values())
+
+
+def test_the_demo_values_are_the_ones_worked_out_by_hand(demo: Path) -> None:
+    # docs/outcomes.md, "The demo's values, 2026-Q1, by hand"
+    by_hand = {
+        "loc-qa": Decimal(150 * 12 * 85),
+        "doc-classifier": (Decimal("31.6") * 78 * 62 * 2040 / 2496).quantize(Decimal("0.01")),
+        "fraud-detection": Decimal(9000 * 48),
+        "product-recs": Decimal("0.14") * 450_000 * Decimal("3.5"),
+        "refund-agent": Decimal(33_000) * Decimal("4.2"),
+        "code-review": Decimal("1.2") * 1200 * 45,
+    }
+    with Ledger.open(demo, actor="exec.board") as ledger:
+        rows = ledger.portfolio_report(parse_period("2026-Q1"))["initiatives"]
+    assert {r["id"]: r["value"] for r in rows if r["id"] in by_hand} == by_hand

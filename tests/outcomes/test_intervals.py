@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 from valuegap import Ledger
-from valuegap.outcomes.evaluation import evaluate
+from valuegap.outcomes.evaluation import evaluate, value_interval
 from valuegap.outcomes.periods import Window, parse_period
 from valuegap.portfolio.model import MetricSpec, Portfolio
 
@@ -180,11 +180,22 @@ def test_intervals_hold_and_pool(
     july, august = (date(2024, 7, 1), date(2024, 8, 1)), (date(2024, 8, 1), date(2024, 9, 1))
     rows = [_row((date(2024, 6, 1), july[0]), "all", "before", before),
             _row(july, "all", "after", first), _row(august, "all", "after", second)]  # fmt: skip
-    outcome = evaluate(metric, rows, [], level=0.95, convert=lambda c, m: Decimal(1),
-                       window=Window(None, None))  # fmt: skip
+
+    def outcome_in(window: Window) -> Any:
+        return evaluate(metric, rows, [], level=0.95, convert=lambda c, m: Decimal(1),
+                        window=window)  # fmt: skip
+
+    outcome = outcome_in(Window(None, None))
     total = outcome.interval()
+    july = outcome_in(Window(date(2024, 7, 1), date(2024, 8, 1))).interval()  # one month
+    # two metrics of an initiative: this one and a copy on other groups (independent)
+    copy = [{**r, "metric": "m2", "group": "treatment"} for r in rows]
+    copied = evaluate(metric, copy, [], level=0.95, convert=lambda c, m: Decimal(1),
+                      window=Window(None, None))  # fmt: skip
+    assert copied.interval().value == total.value
+    both = value_interval([*outcome.periods, *copied.periods], 0.95)
     for low, value, high in [(p.value_low, p.value, p.value_high) for p in outcome.periods] + [
-        (total.low, total.value, total.high)
+        (i.low, i.value, i.high) for i in (total, july, both)
     ]:
         assert low is not None and value is not None and high is not None
         assert low <= value <= high
