@@ -50,7 +50,6 @@ class PeriodOutcome:
     validation_reason: str = ""
     estimate: stats.Estimate | None = None
     per_unit: Decimal | None = None  # value per unit of effect, in the reporting currency
-    share: Decimal = Decimal(1)  # of the period's months in the report's window
     whole_value: Decimal | None = None  # the whole period's value, when only a part is in it
 
 
@@ -166,12 +165,11 @@ def _in(period: PeriodOutcome, window: Window, level: float) -> PeriodOutcome:
     start, end = period.period_start, period.period_end
     share = window.part_of(Decimal(1), start, end)
     if share == 1 or period.value is None or period.per_unit is None:
-        return replace(period, share=share)
+        return period
     part = replace(
         period,
         value=money(window.part_of(period.value, start, end)),
         per_unit=period.per_unit * share,
-        share=share,
         whole_value=period.value,
     )
     interval = value_interval([part], level)
@@ -188,7 +186,10 @@ def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> Metric
         if p.value is None or p.per_unit is None:
             scaled.append(p)
             continue
-        shared = replace(p, value=money(p.value * share), per_unit=p.per_unit * share)
+        whole = None if p.whole_value is None else money(p.whole_value * share)
+        shared = replace(
+            p, value=money(p.value * share), per_unit=p.per_unit * share, whole_value=whole
+        )
         interval = value_interval([shared], outcome.level)
         scaled.append(replace(shared, value_low=interval.low, value_high=interval.high))
     return replace(outcome, periods=scaled, captured_share=share)
