@@ -175,3 +175,25 @@ def test_the_demo_values_are_the_ones_worked_out_by_hand(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
         rows = ledger.portfolio_report(parse_period("2026-Q1"))["initiatives"]
     assert {r["id"]: r["value"] for r in rows if r["id"] in by_hand} == by_hand
+
+
+def test_demo_replaces_a_changed_demo_ledger_only_when_told_by_its_admin(
+    demo: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from valuegap.errors import PermissionDenied
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo, path)
+    with Ledger.open(path, actor="you") as ledger:
+        ledger.add_user("zoe", "viewer")  # a change after the demo was built
+    with pytest.raises(ConfigError, match="has changed since the demo built it"):
+        build_demo(Settings(db=path), actor="you")
+    with pytest.raises(PermissionDenied, match="mallory is not an admin"):
+        build_demo(Settings(db=path), actor="mallory", replace=True)
+    with Ledger.open(path, actor="you") as ledger:
+        assert "zoe" in {u.name for u in ledger.users()}  # nothing was lost
+    build_demo(Settings(db=path), actor="you", replace=True)
+    with Ledger.open(path, actor="you") as ledger:
+        assert "zoe" not in {u.name for u in ledger.users()}

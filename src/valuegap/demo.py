@@ -17,7 +17,7 @@ from typing import Any
 
 from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
-from valuegap.errors import ConfigError, PolicyViolation
+from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
 from valuegap.ledger import Ledger
 from valuegap.portfolio.model import Portfolio
 from valuegap.portfolio.validation import validated
@@ -447,10 +447,11 @@ class _Calendar:
         return self.now
 
 
-def build_demo(settings: Settings, *, actor: str) -> str:
+def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
     """Build the sample organisation in ``settings.db``; return a summary for people.
 
-    A file that an earlier demo built is replaced; any other existing file is left alone.
+    A file that an earlier demo built, unchanged since, is replaced; one changed since only
+    with ``replace`` and by its admin; any other existing file is left alone.
     """
     path = Path(settings.db)
     if actor in PEOPLE:
@@ -459,10 +460,9 @@ def build_demo(settings: Settings, *, actor: str) -> str:
             "roles; build the demo as someone else (--as NAME)."
         )
     portfolio = validated(Portfolio, {"initiatives": INITIATIVES}, "The demo is invalid.")
-    _make_room(path)
+    _make_room(path, actor, replace)
     calendar = _Calendar(START)
     with Ledger.init(path, actor=actor, settings=settings, clock=calendar) as admin:
-        admin.set_origin(DEMO_ORIGIN)
         for name, (role, units) in PEOPLE.items():
             admin.add_user(name, role, units)
         admin.apply(portfolio)
@@ -474,6 +474,7 @@ def build_demo(settings: Settings, *, actor: str) -> str:
         for offset, who, what, target, argument in TIMELINE:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
+        admin.set_origin(DEMO_ORIGIN)
         present = {i.stage for i in admin.initiatives()}
         stages = [s for s in STAGES if s in present]
         count = len(admin.initiatives())
@@ -517,7 +518,7 @@ def _act(ledger: Ledger, what: str, target: str, argument: Any, when: datetime) 
         raise AssertionError(what)
 
 
-def _make_room(path: Path) -> None:
+def _make_room(path: Path, actor: str, replace: bool) -> None:
     if not path.exists():
         return
     try:
@@ -526,11 +527,24 @@ def _make_room(path: Path) -> None:
         origin = None
     else:
         origin = database.get_meta("origin")
+        changed = database.get_meta("origin_head") != database.get_meta("audit_head")
+        admins = {r["name"] for r in database.all("SELECT name FROM users WHERE role = 'admin'")}
         database.close()
     if origin != DEMO_ORIGIN:
         raise ConfigError(
             f"{path} exists and is not a demo ledger, so the demo will not replace it. "
             "Build the demo elsewhere with `valuegap demo --db demo.duckdb`."
+        )
+    if changed and not replace:
+        raise ConfigError(
+            f"{path} is a demo ledger that has changed since the demo built it (its audit log "
+            "has entries since), so the demo will not replace it. `valuegap demo --replace` "
+            "replaces it, as one of its admins; or build the demo elsewhere with --db."
+        )
+    if changed and actor not in admins:
+        raise PermissionDenied(
+            f"{actor} is not an admin of {path}: only its admins ({', '.join(sorted(admins))}) "
+            "may replace a demo ledger that has changed."
         )
     path.unlink()
     Path(f"{path}.wal").unlink(missing_ok=True)

@@ -450,7 +450,10 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         )
 
     def set_origin(self, origin: str) -> None:
+        """Say what made this ledger (the demo), and as of which audit entry: a later change
+        shows as a later head."""
         self._db.set_meta("origin", origin)
+        self._db.set_meta("origin_head", self._db.get_meta("audit_head") or "")
 
 
 def _user_fields(user: User) -> dict[str, Any]:

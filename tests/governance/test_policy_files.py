@@ -167,3 +167,31 @@ def test_the_context_documentation_names_every_field() -> None:
                if f"`{n}`" not in text and f"`{n.split('.', 1)[-1]}`" not in text]  # fmt: skip
     missing += [n for n in SHORTCUTS if f"`{n}`" not in text]
     assert missing == []
+
+
+def _rule(expr: str) -> str:
+    return (
+        "layer: enterprise\nscope: null\nrules:\n  - id: divide\n"
+        f'    when: {{transition: "*"}}\n    expr: {expr}\n    effect: deny\n'
+        "    message: Never.\n"
+    )
+
+
+def test_a_condition_that_always_divides_by_zero_is_refused() -> None:
+    assert _problems(_rule("1 / 0 == 1")) == [
+        "p.yaml, line 4, rules[0] (divide).expr: cannot be evaluated: division by zero in CEL "
+        "expression (found '1 / 0 == 1')"
+    ]
+
+
+def test_a_division_by_zero_at_decision_time_fails_closed_naming_the_rule() -> None:
+    from types import SimpleNamespace
+
+    from valuegap.governance.policy import applicable, decide
+
+    policy = parse_policy(_rule("10 / size(metrics) > 1"), "p.yaml")
+    initiative = SimpleNamespace(id="a", business_unit="ops")
+    rules = applicable([policy], initiative, "transition", "proposed->poc")
+    decision = decide(rules, {"metrics": [], "initiative": {}})
+    assert (decision.outcome, decision.rule_ids) == ("deny", ["divide"])
+    assert decision.rules[0].error == "could not be evaluated: division by zero in CEL expression"

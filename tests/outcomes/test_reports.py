@@ -194,7 +194,7 @@ basket,2026-02-01,2026-03-01,placebo,after,10,1,1
     with pytest.raises(IngestError) as refused:
         measured.ingest_measures("observations", path)
     found = [str(p) for p in refused.value.problems]
-    assert any(f"{path}, row 1, column 'n': must be at least 1" in p and "'-5'" in p
+    assert any(f"{path}, row 1, column 'n': is not a count" in p and "'-5'" in p
                for p in found)  # fmt: skip
     assert any("row 2, column 'sd': is given without n" in p and "'4'" in p for p in found)
     assert any("row 3, column 'metric': is not a metric in this ledger (found 'nosuch')" in p
@@ -302,3 +302,33 @@ triage,review,2026-01-01,2026-04-01,200,100,116
     # 20,800 x 300 / 416 = 15,000
     assert metric["value"] == Decimal("15000.00")
     assert metric["captured_share"] == 0.7212
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "said"),
+    [
+        ("resolved,2026-01-01,2026-02-01,all,after,10.5,3,1", "n", "is not a count"),
+        ("resolved,2026-01-01,2026-02-01,all,after,10,nan,1", "mean", "is not a finite number"),
+        ("resolved,2026-01-01,2026-02-01,all,after,10,3,Infinity", "sd", "is not a finite number"),
+        ("resolved,2026-01-01,2026-02-01,all,after,10,-inf,1", "mean", "is not a finite number"),
+    ],
+)
+def test_observations_that_are_not_measurements_are_refused(
+    measured: Ledger, tmp_path: Path, row: str, column: str, said: str
+) -> None:
+    path = _write(tmp_path / "bad.csv", "metric,period_start,period_end,group,phase,n,mean,sd\n"
+                  + row)  # fmt: skip
+    with pytest.raises(IngestError) as refused:
+        measured.ingest_measures("observations", path)
+    named = [p for p in refused.value.problems if p.where.endswith(f"row 1, column {column!r}")]
+    assert said in named[0].message
+
+
+def test_a_negative_outcome_count_is_refused(measured: Ledger, tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.csv", "initiative,metric,period_start,period_end,count,source\n"
+                  "tickets,resolved,2026-01-01,2026-02-01,-40,Ticketing system")  # fmt: skip
+    with pytest.raises(IngestError) as refused:
+        measured.ingest_measures("outcomes", path)
+    assert "is not a count: a whole number, zero or more (found '-40')" in str(refused.value)
+    report = measured.initiative_report("tickets", JANUARY)
+    assert report["outcomes"]["successful_outcomes"] == 40  # the stored count stands

@@ -73,12 +73,20 @@ def export(
         typer.echo(f"Wrote {output}.")
 
 
-def demo() -> None:
+def demo(
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a demo ledger that has changed since the demo built it (its admin only).",
+        ),
+    ] = False,
+) -> None:
     """Build the sample organisation in a new ledger (default ./valuegap.duckdb)."""
     from valuegap.demo import build_demo
     from valuegap.settings import acting_user, load_settings
 
     opts = options()
     settings = load_settings({"db": opts.db})
-    summary = build_demo(settings, actor=acting_user(opts.actor))
+    summary = build_demo(settings, actor=acting_user(opts.actor), replace=replace)
     typer.echo(summary)

@@ -327,6 +327,11 @@ def compile_condition(
         # the library's message is a paragraph; its first sentence says what is wrong
         problems.append(Problem(where, f"type error: {_first_line(exc).split('. ')[0]}", expr))
         return None, frozenset()
+    except ArithmeticError as exc:
+        if not paths:  # it reads nothing: it fails whatever the ledger holds
+            problems.append(Problem(where, f"cannot be evaluated: {_first_line(exc)}", expr))
+            return None, frozenset()
+        result = True  # a zero in the sample values: at decision time the rule fails closed
     except (KeyError, ValueError, RuntimeError):
         result = True  # a has()-guarded key, or a value the sample lacks: fine at load time
     if not isinstance(result, bool):
@@ -493,6 +498,8 @@ def evaluate_condition(program: Any, context: Any) -> tuple[bool, str | None]:
         return False, f"could not be evaluated: {exc} is not known here (guard it with has())"
     except (TypeError, ValueError, RuntimeError) as exc:
         return False, f"could not be evaluated: {_first_line(exc)} (is a value still null?)"
+    except ArithmeticError as exc:  # a division by zero, an overflow: the rule fails closed
+        return False, f"could not be evaluated: {_first_line(exc)}"
     if not isinstance(result, bool):
         return False, f"gave {result!r}, not true or false"
     return result, None

@@ -71,10 +71,15 @@ FILES: dict[str, MeasureFile] = {
             ("metric", "metric NOT IN (SELECT id FROM metrics)", "is not a metric in this ledger"),
             _PERIOD_RULE,
             ("n", "n IS NOT NULL AND n < 1", "must be at least 1 (the number measured)"),
-            ("sd", "sd IS NOT NULL AND n IS NULL", "is given without n: a spread needs a count"),
+            # (an n that is not a count is reported as such, not as missing)
+            (
+                "sd",
+                'sd IS NOT NULL AND "n:raw" IS NULL',
+                "is given without n: a spread needs a count",
+            ),
             ("sd", "sd < 0", "must not be negative"),
             ("mean", "mean IS NULL AND sum IS NULL", "is empty: give mean, or sum and n"),
-            ("sum", "sum IS NOT NULL AND n IS NULL", "is given without n"),
+            ("sum", 'sum IS NOT NULL AND "n:raw" IS NULL', "is given without n"),
             ("sum_sq", "sum_sq IS NOT NULL AND sum IS NULL", "is given without sum"),
             (
                 "sum_sq",
@@ -170,17 +175,19 @@ FILES: dict[str, MeasureFile] = {
 _CAST = {
     "text": "nullif(trim({v}), '')",
     "date": "TRY_CAST({v} AS DATE)",
-    "count": "TRY_CAST({v} AS BIGINT)",
+    # whole and not negative: "10.5" is not a count (a cast would round it to 11), nor "-3"
+    "count": "CASE WHEN regexp_full_match(trim({v}), '[0-9]{1,18}') "
+    "THEN CAST(trim({v}) AS BIGINT) END",
     "decimal": as_decimal("{v}"),
-    "number": "TRY_CAST({v} AS DOUBLE)",
+    "number": "CASE WHEN isfinite(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST({v} AS DOUBLE) END",
     "choice": "lower(trim({v}))",
     "flag": f"lower(trim({{v}})) IN {_YES}",
 }
 _BAD = {
     "date": "is not a date (YYYY-MM-DD)",
-    "count": "is not a whole number",
+    "count": "is not a count: a whole number, zero or more",
     "decimal": "is not a decimal number",
-    "number": "is not a number",
+    "number": "is not a finite number (NaN and infinity are not measurements)",
 }
 _DEFAULTS = {"metric": "''", "measure": "'accuracy'", "reference": "false"}
 
