@@ -135,3 +135,19 @@ def test_export_then_parse_is_exact(value: Decimal) -> None:
     again = parse_portfolio(dump_portfolio([spec]), "export").initiatives[0]
     assert again == InitiativeSpec.model_validate(spec.model_dump())
     assert again.metrics[0].value_per_unit == value
+
+
+@pytest.mark.parametrize("spelled", [".nan", ".inf", "-.Inf"])
+def test_a_number_that_is_not_finite_is_refused_naming_its_line(spelled: str) -> None:
+    from valuegap.portfolio.portfolio_file import parse_portfolio
+
+    text = (
+        "initiatives:\n  - id: b\n    name: B\n    kind: use_case\n    business_unit: ops\n"
+        f"    metrics: [{{id: bm, name: B, unit: u, direction: increase, value_per_unit: "
+        f"{spelled}, currency: USD}}]\n"
+    )
+    with pytest.raises(ValidationError) as refused:
+        parse_portfolio(text, "p.yaml")
+    [problem] = refused.value.problems
+    assert problem.where.startswith("line 6, column ")
+    assert problem.message == f"{spelled} is not a finite number: give an amount"
