@@ -99,20 +99,37 @@ def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[s
     those that identify a person are pseudonymised first.
     """
     file = str(path)
-    with path.open(encoding="utf-8") as handle:
+    try:
+        yield from _otel_events(path, file, reading)
+    except UnicodeDecodeError as exc:
+        gzipped = path.open("rb").read(2) == b"\x1f\x8b"
+        said = (
+            "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
+            if gzipped
+            else f"is not UTF-8 text (byte {exc.start} of a line cannot be read)"
+        )
+        raise IngestError(file, [Problem(file, said)]) from exc
+
+
+def _otel_events(
+    path: Path, file: str, reading: UsageReading
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline()
         try:
             json.loads(first) if first.strip() else None
             line_by_line = True
         except json.JSONDecodeError:
             line_by_line = False
+        except RecursionError:
+            line_by_line = True  # a line too deep to read: refused, naming it, below
         handle.seek(0)
         if not line_by_line:
             try:
                 document = json.load(handle)
             except json.JSONDecodeError as exc:
                 raise _not_json(file, exc.lineno, None, exc) from exc
-            for n, event in enumerate(_events(document, {}, None, reading), start=1):
+            for n, event in enumerate(_checked(document, file, 1, reading), start=1):
                 yield n, event
             return
         for number, line in enumerate(handle, start=1):
@@ -122,8 +139,27 @@ def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[s
                 document = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise _not_json(file, number, line[:80], exc) from exc
-            for event in _events(document, {}, None, reading):
+            except RecursionError:
+                message = "is nested too deeply to be a span document"
+                problem = IngestError.at(file, number, "(json)", None, message)
+                raise IngestError(file, [problem]) from None
+            for event in _checked(document, file, number, reading):
                 yield number, event
+
+
+def _checked(
+    document: Any, file: str, line: int, reading: UsageReading
+) -> Iterator[dict[str, Any]]:
+    """The spans of one document; one that is not shaped as OTLP JSON is refused naming its
+    line (an attribute without a key, a string where an object belongs, a timestamp out of
+    range, nesting too deep to read)."""
+    try:
+        yield from _events(document, {}, None, reading)
+    except (KeyError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+        what = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+        message = f"is not an OpenTelemetry span document as OTLP JSON writes it ({what})"
+        problem = IngestError.at(file, line, "(otlp)", None, message)
+        raise IngestError(file, [problem]) from None
 
 
 def _not_json(file: str, line: int, text: str | None, exc: json.JSONDecodeError) -> IngestError:

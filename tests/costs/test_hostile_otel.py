@@ -1,0 +1,67 @@
+"""OpenTelemetry files that are not what they should be are refused with an error that names
+the file and the line, never a traceback, and nothing is stored."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import IngestError
+
+SPAN = {
+    "traceId": "a" * 32,
+    "spanId": "b" * 16,
+    "startTimeUnixNano": "1772355600000000000",
+    "attributes": {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+                   "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 1},
+}  # fmt: skip
+
+
+def _lines(*documents: object) -> bytes:
+    return b"".join(json.dumps(d).encode() + b"\n" for d in documents)
+
+
+CASES = {
+    "an attribute without a key": (
+        _lines(SPAN, {**SPAN, "attributes": [{"value": {"stringValue": "x"}}]}),
+        "row 2, column '(otlp)': is not an OpenTelemetry span document as OTLP JSON writes "
+        "it (missing 'key')",
+    ),
+    "a string where an object belongs": (
+        _lines({"resourceSpans": ["oops"]}),
+        "row 1, column '(otlp)': is not an OpenTelemetry span document",
+    ),
+    "a timestamp out of range": (
+        _lines({**SPAN, "startTimeUnixNano": "99999999999999999999999"}),
+        "row 1, column '(otlp)': is not an OpenTelemetry span document",
+    ),
+    "nesting too deep": (
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        "row 1, column '(json)': is nested too deeply to be a span document",
+    ),
+    "Latin-1 text": (b'{"note": "caf\xe9"}\n', "is not UTF-8 text"),
+    "a gzip file": (gzip.compress(_lines(SPAN)), "is a gzip file: unzip it first"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_hostile_span_file_is_refused_naming_it(
+    ledger: Ledger, tmp_path: Path, case: str
+) -> None:
+    content, said = CASES[case]
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "otel")
+    assert said in str(refused.value)
+    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+
+
+def test_a_byte_order_mark_is_read_as_in_csv(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _lines(SPAN))
+    assert ledger.ingest_usage(path, "otel").rows_added == 1
