@@ -249,9 +249,12 @@ def _measured(
                      and (o["period_start"], o["period_end"]) == (start, end)), None)  # fmt: skip
 
     def befores(group: str) -> dict[tuple[date, date], Mapping[str, Any]]:
-        return {(o["period_start"], o["period_end"]): o for o in observations
-                if o["phase"] == "before" and o["group"] == group
-                and o["period_end"] <= start}  # fmt: skip
+        """The group's before observations that ended by the period's start, by period."""
+        found = {}
+        for o in observations:
+            if o["phase"] == "before" and o["group"] == group and o["period_end"] <= start:
+                found[(o["period_start"], o["period_end"])] = o
+        return found
 
     def before(group: str) -> Mapping[str, Any] | None:
         found = befores(group)
