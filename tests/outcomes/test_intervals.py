@@ -45,6 +45,20 @@ def _measured(ledger: Ledger, tmp_path: Path, method: str, rows: list[str], **me
     ledger.ingest_measures("observations", path)
 
 
+def _counted(ledger: Ledger, tmp_path: Path, rows: list[str], **metric: Any) -> None:
+    """A direct metric ``m`` (10 USD a ticket, agreed) and its counts from Ticketing."""
+    ledger.add_initiative({
+        "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
+        "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets", "direction": "increase",
+                     "value_per_unit": 10, "currency": "USD", "method": "direct", **metric}],
+    })  # fmt: skip
+    ledger.agree_metric("m", by="Fin")
+    path = tmp_path / "counts.csv"
+    path.write_text("initiative,metric,period_start,period_end,count,source\n"
+                    + "".join(f"i,m,{r},Ticketing\n" for r in rows))  # fmt: skip
+    ledger.ingest_measures("outcomes", path)
+
+
 def _metric(ledger: Ledger, window: str) -> dict[str, Any]:
     [metric] = ledger.initiative_report("i", parse_period(window))["metrics"]
     return metric
@@ -211,18 +225,9 @@ def test_intervals_hold_and_pool(
 
 
 def test_direct_counts_what_is_above_a_declared_baseline(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.add_initiative({
-        "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
-        "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets/month",
-                     "direction": "increase", "baseline": {"value": 50, "period": "2024-H1"},
-                     "value_per_unit": 10, "currency": "USD", "method": "direct"}],
-    })  # fmt: skip
-    ledger.agree_metric("m", by="Fin")
-    path = tmp_path / "counts.csv"
-    path.write_text("initiative,metric,period_start,period_end,count,source\n"
-                    "i,m,2024-07-01,2024-08-01,80,Ticketing\n"
-                    "i,m,2024-08-01,2024-11-01,140,Ticketing\n")  # fmt: skip
-    ledger.ingest_measures("outcomes", path)
+    baseline = {"value": 50, "period": "2024-H1"}
+    _counted(ledger, tmp_path, ["2024-07-01,2024-08-01,80", "2024-08-01,2024-11-01,140"],
+             unit="tickets/month", baseline=baseline)  # fmt: skip
     july, autumn = _metric(ledger, "2024")["periods"]
     # July: 80 - 50 = 30 tickets above the baseline, 300 USD; August to October: 140 against
     # 3 x 50 = 150, ten fewer than without the assistant: no improvement, not validated.
@@ -289,17 +294,7 @@ def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
 def test_value_and_outcomes_fall_in_the_months_they_were_earned(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    ledger.add_initiative({
-        "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
-        "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets", "direction": "increase",
-                     "value_per_unit": 10, "currency": "USD", "method": "direct"}],
-    })  # fmt: skip
-    ledger.agree_metric("m", by="Fin")
-    path = tmp_path / "counts.csv"
-    path.write_text("initiative,metric,period_start,period_end,count,source\n"
-                    "i,m,2024-07-01,2024-10-01,90,Ticketing\n"
-                    "i,m,2024-10-01,2024-11-01,40,Ticketing\n")  # fmt: skip
-    ledger.ingest_measures("outcomes", path)
+    _counted(ledger, tmp_path, ["2024-07-01,2024-10-01,90", "2024-10-01,2024-11-01,40"])
     # A quarter's 90 tickets (900 USD) are 30 a month: August holds 300 USD and 30 tickets,
     # the window that starts in it no more than its part.
     august = ledger.initiative_report("i", parse_period("2024-08"))

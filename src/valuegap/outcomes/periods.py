@@ -77,10 +77,6 @@ def window(period: str | None, start: date | None, end: date | None) -> Window:
     return parse_period(period) if period else Window(start, end)
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
-
-
 def _index(day: date) -> int:
     return day.year * 12 + day.month - 1
 

@@ -132,5 +132,5 @@ class GovernanceStore:
         return rows[0] if rows else None
 
     def last_review(self, initiative: str) -> date | None:
-        row = self._db.one("SELECT max(as_of) FROM reviews WHERE initiative = ?", [initiative])
-        return None if row is None else row[0]
+        latest = self.latest_review(initiative)
+        return None if latest is None else latest["as_of"]
