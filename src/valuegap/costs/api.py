@@ -200,7 +200,7 @@ class CostsApi:
         from valuegap.portfolio.validation import validated
         from valuegap.yamlio import dump_yaml, load_yaml, read_file
 
-        self._require("cost.write")
+        self._require("rules.write")
         text = read_file(Path(path))
         try:
             data = load_yaml(text) or {}
