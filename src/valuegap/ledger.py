@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from valuegap.adoption.key_api import PseudonymKeyApi
 from valuegap.costs.api import CostsApi
 from valuegap.costs.prices_api import PricesApi
 from valuegap.errors import (
@@ -63,7 +64,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
+class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi, PseudonymKeyApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
