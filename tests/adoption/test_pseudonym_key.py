@@ -161,6 +161,11 @@ def test_a_backup_of_another_key_is_not_restored(
         refused.value
     )
     assert not key_file.exists()
+    for hostile in (b"", b"\xff\xfe\x00binary"):
+        other.write_bytes(hostile)
+        with pytest.raises(ValidationError, match="is not a key file"):
+            march.restore_key(other)
+    assert not key_file.exists()
 
 
 def test_rotating_re_keys_stored_pseudonyms_so_people_stay_linked(

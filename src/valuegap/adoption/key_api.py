@@ -81,10 +81,9 @@ class PseudonymKeyApi:
         expected = self._db.get_meta(FINGERPRINT)
         found = keys.find_key(self._db.path)
         refused = f"{file} was not ingested; nothing from it was stored: it names people, and "
-        if found is not None and expected in (None, found.fingerprint):
-            return found  # a ledger made before fingerprints takes the key present
         if found is not None:
-            assert expected is not None
+            if expected is None or expected == found.fingerprint:
+                return found  # a ledger that has recorded no fingerprint takes the key present
             raise ConfigError(
                 f"{refused}the pseudonymisation key in {found.source} (fingerprint "
                 f"{found.fingerprint}) is not this ledger's (fingerprint {expected}): with it "
@@ -105,10 +104,7 @@ class PseudonymKeyApi:
                 "purpose with `valuegap key rotate` (people ingested before it are then not "
                 "linked to those after)."
             )
-        made = PseudonymKey((keys.new_key(),), str(keys.key_file(self._db.path)))
-        with keys.key_file_written(made, keys.key_file(self._db.path)):
-            pass
-        return made
+        return keys.make_key_file(keys.key_file(self._db.path))
 
     def _remember_key(self, used: KeyOnDemand) -> None:
         """Record the fingerprint of the key an ingest used, if the ledger has none yet."""

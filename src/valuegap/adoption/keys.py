@@ -78,23 +78,33 @@ def find_key(ledger: Path) -> PseudonymKey | None:
 
 
 def read_key_file(path: Path) -> PseudonymKey:
-    keys = tuple(line.strip().encode() for line in read_file(path).splitlines() if line.strip())
+    try:
+        text = read_file(path)
+    except UnicodeDecodeError:
+        text = ""  # not a key file valuegap wrote
+    keys = tuple(line.strip().encode() for line in text.splitlines() if line.strip())
     if not keys:
         raise ValidationError(
-            f"{path} holds no key.", [Problem(str(path), "is empty: a key file holds a key a line")]
+            f"{path} holds no key.",
+            [Problem(str(path), "is not a key file: it holds one key a line, as text")],
         )
     return PseudonymKey(keys, str(path))
 
 
+def make_key_file(path: Path) -> PseudonymKey:
+    """A new key, in a new key file at ``path``."""
+    made = PseudonymKey((new_key(),), str(path))
+    _write_new(path, made)
+    return made
+
+
 @contextmanager
 def key_file_written(key: PseudonymKey, path: Path) -> Iterator[None]:
-    """Write ``key`` beside ``path`` (readable only by its owner) and let the caller record it;
-    only when the caller's block succeeds does the new file take ``path``'s place."""
+    """Write ``key`` beside ``path`` and let the caller record it; only when the caller's
+    block succeeds does the new file take ``path``'s place."""
     staged = path.with_name(path.name + ".new")
     staged.unlink(missing_ok=True)
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(b"".join(k + b"\n" for k in key.keys))
+    _write_new(staged, key)
     try:
         yield
     except BaseException:
@@ -102,6 +112,13 @@ def key_file_written(key: PseudonymKey, path: Path) -> Iterator[None]:
             staged.unlink()
         raise
     os.replace(staged, path)
+
+
+def _write_new(path: Path, key: PseudonymKey) -> None:
+    """A key file at ``path``, which must not exist yet, readable only by its owner."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(b"".join(k + b"\n" for k in key.keys))
 
 
 def where_looked(ledger: Path) -> str:
