@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.demo import PEOPLE, build_demo
+from valuegap.demo import AGENT_ACCOUNTS, PEOPLE, build_demo
 from valuegap.errors import ConfigError
 from valuegap.outcomes.periods import parse_period
 from valuegap.settings import Settings
@@ -38,7 +38,7 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
         assert ledger.initiative("emotion-monitoring").stage == "proposed"
         production = ledger.initiative_detail("loc-qa")
         assert all(c["attested"] for c in production.controls.values())
-        assert {u.name for u in ledger.users()} == {"you", *PEOPLE}
+        assert {u.name for u in ledger.users()} == {"you", *PEOPLE, *AGENT_ACCOUNTS}
 
 
 def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:

@@ -36,8 +36,10 @@ PEOPLE = {
     "finn.berg": ("finance", []),
     "grace.okafor": ("governance", []),
     "exec.board": ("viewer", []),
-    "svc.refund-agent": ("contributor", ["customer-service"]),  # the agent's service account
 }
+# The refund agent's service account: it asks for the agent's actions, and never vouches for
+# its own initiative (a contributor in customer-service, bound by the separation of duties).
+AGENT_ACCOUNTS = {"svc.refund-agent": "refund-agent"}
 
 
 def _metric(id: str, name: str, unit: str, direction: str, baseline: Any, period: str,
@@ -454,10 +456,10 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
     with ``replace`` and by its admin; any other existing file is left alone.
     """
     path = Path(settings.db)
-    if actor in PEOPLE:
+    if actor in PEOPLE or actor in AGENT_ACCOUNTS:
         raise ConfigError(
-            f"{actor} is one of the demo's people ({', '.join(PEOPLE)}), who act with their own "
-            "roles; build the demo as someone else (--as NAME)."
+            f"{actor} is one of the demo's people ({', '.join([*PEOPLE, *AGENT_ACCOUNTS])}), "
+            "who act with their own roles; build the demo as someone else (--as NAME)."
         )
     portfolio = validated(Portfolio, {"initiatives": INITIATIVES}, "The demo is invalid.")
     _make_room(path, actor, replace)
@@ -466,6 +468,8 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
         for name, (role, units) in PEOPLE.items():
             admin.add_user(name, role, units)
         admin.apply(portfolio)
+        for name, agent in AGENT_ACCOUNTS.items():
+            admin.add_user(name, agent=agent)
         # The history is replayed on top of the whole data set: every gate and review looks
         # only at what had been measured by its own day.
         with tempfile.TemporaryDirectory() as folder:
@@ -480,7 +484,7 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
         count = len(admin.initiatives())
     return (
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
-        f"{', '.join(stages)}, {len(PEOPLE) + 1} users ({actor} is admin).\n"
+        f"{', '.join(stages)}, {len(PEOPLE) + len(AGENT_ACCOUNTS) + 1} users ({actor} is admin).\n"
         "with 18 months of cost (cloud bills, LLM usage, people, data, operations) and a year\n"
         "of measured outcomes (counts, before/after, A/B tests, a regional rollout).\n"
         f"Try: valuegap initiative list --db {path}\n"

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from valuegap.adoption.key_api import PseudonymKeyApi
 from valuegap.costs.api import CostsApi
 from valuegap.costs.prices_api import PricesApi
 from valuegap.errors import (
@@ -22,6 +23,7 @@ from valuegap.governance import roles
 from valuegap.governance.agents import AgentsApi
 from valuegap.governance.api import GovernanceApi
 from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
+from valuegap.governance.duties import check_duties
 from valuegap.governance.gates import GatesApi
 from valuegap.governance.reviews import check_kill_criteria
 from valuegap.governance.roles import Permission, User
@@ -62,7 +64,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
+class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi, PseudonymKeyApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -171,10 +173,26 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
     # Users
 
-    def add_user(self, name: str, role: str, units: list[str] | None = None) -> User:
-        """Add a user, or change an existing user's role and units."""
+    def add_user(
+        self,
+        name: str,
+        role: str | None = None,
+        units: list[str] | None = None,
+        *,
+        agent: str | None = None,
+    ) -> User:
+        """Add a user, or change an existing user's role and units. With ``agent``, the user is
+        that agent initiative's service account (by default a contributor in its unit), bound
+        by the separation of duties."""
         self._require("user.manage")
-        user = User(name, role, tuple(units or ()))  # type: ignore[arg-type]
+        if agent is not None:
+            role, units = self._agent_account(agent, role, units)
+        if role is None:
+            raise ValidationError(
+                f"User {name!r} was not saved.",
+                [Problem("role", "is required: viewer, contributor, finance, governance or admin")],
+            )
+        user = User(name, role, tuple(units or ()), agent)  # type: ignore[arg-type]
         before = self._users.get(name)
         with self._db.transaction():
             self._users.save(user, by=self.actor, at=self._now())
@@ -182,6 +200,20 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
                 "user.save", "user", name, before and _user_fields(before), _user_fields(user)
             )
         return user
+
+    def _agent_account(
+        self, agent: str, role: str | None, units: list[str] | None
+    ) -> tuple[str, list[str] | None]:
+        """The role and units of the service account of ``agent``, which must be an agent."""
+        initiative = self.initiative(agent)
+        if initiative.kind != "agent":
+            raise ValidationError(
+                "The agent's account was not saved.",
+                [Problem("agent", f"{agent} is a {initiative.kind}, not an agent", agent)],
+            )
+        if role is None:
+            return "contributor", units or [initiative.business_unit]
+        return role, units
 
     def users(self) -> list[User]:
         self._require("read")
@@ -295,10 +327,10 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
                         f"{previous.id}: past 'proposed' the gates and agent rules rely on "
                         "them, so only the role governance or admin changes them."
                     )
-                self._require("policy.write")
+                self._require("policy.write", initiative=change.initiative_id)
                 if set(change.fields) <= GUARDED:
                     continue
-            self._require("portfolio.write", unit)
+            self._require("portfolio.write", unit, change.initiative_id)
             if previous is not None and previous.business_unit != unit:
                 self._require("portfolio.write", previous.business_unit)
             if change.agreement_changed:
@@ -328,7 +360,7 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
                 f"attribution method of {change.id}; only finance does. Remove agreed_by and "
                 f"agreed_at, and ask a finance user to run `valuegap metric agree {change.id}`."
             )
-        self._require("metric.agree")
+        self._require("metric.agree", initiative=change.initiative_id)
         if change.metric.agreed_at > self._now().date():
             raise ValidationError(
                 "The portfolio was refused; nothing was applied. 1 problem(s):",
@@ -365,7 +397,7 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         if owner is None:
             raise NotFound(f"There is no metric {metric_id!r}; `valuegap metric list` shows them.")
         metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
-        self._require("metric.agree")
+        self._require("metric.agree", initiative=owner)
         if metric.method is None:
             raise ValidationError(
                 f"Metric {metric_id!r} has no attribution method to agree.",
@@ -389,7 +421,7 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
     def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
         initiative = self.initiative(initiative_id)
-        self._require("control.attest", initiative.business_unit)
+        self._require("control.attest", initiative.business_unit, initiative_id)
         problems = []
         if control not in CONTROLS:
             problems.append(Problem("control", f"must be one of {', '.join(CONTROLS)}", control))
@@ -424,8 +456,15 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
     # Internals
 
-    def _require(self, permission: Permission, unit: str | None = None) -> None:
-        roles.require(self._users.get(self.actor), self.actor, permission, unit)
+    def _require(
+        self, permission: Permission, unit: str | None = None, initiative: str | None = None
+    ) -> None:
+        """Raise ``PermissionDenied`` unless the actor may do ``permission`` (in business unit
+        ``unit``, to ``initiative``): by their role, and by the separation of duties."""
+        user = self._users.get(self.actor)
+        if user is not None:
+            check_duties(user, permission, initiative)
+        roles.require(user, self.actor, permission, unit)
 
     def _now(self) -> datetime:
         return self._clock()
@@ -457,7 +496,7 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
 
 def _user_fields(user: User) -> dict[str, Any]:
-    return {"name": user.name, "role": user.role, "units": list(user.units)}
+    return {"name": user.name, "role": user.role, "units": list(user.units), "agent": user.agent}
 
 
 _FUTURE_AGREEMENT = (

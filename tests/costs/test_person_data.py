@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from valuegap import Ledger
+from valuegap.adoption.keys import PseudonymKey
 from valuegap.adoption.pseudonyms import PersonData
 from valuegap.settings import Settings
 
@@ -77,7 +78,8 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
         ledger.ingest_usage(generic, "csv", mapping)
         emails = {r["tag:user.email"] for r in ledger.cost_report(["tag:user.email"])}
         tags = ledger._db.all("SELECT tags FROM usage_events ORDER BY ts")
-    key = PersonData((db_path.parent / (db_path.name + ".key")).read_text().strip().encode())
+    key_text = (db_path.parent / (db_path.name + ".key")).read_text().strip().encode()
+    key = PersonData(lambda: PseudonymKey((key_text,), "the key file"))
     # The same person is the same pseudonym in every source, whatever the letter case.
     assert emails == {key.pseudonymise("carol@corp"), key.pseudonymise("frank@corp"), None}
     assert tags[1]["tags"]["user"] == key.pseudonymise("carol@corp")
@@ -103,8 +105,8 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
 
 
 def test_rows_without_ids_are_keyed_without_the_person(db_path: Path, tmp_path: Path) -> None:
-    # Another pseudonym key (a lost key file, another VALUEGAP_PSEUDONYM_KEY) gives everyone
-    # another pseudonym: the same file must still add nothing.
+    # Another pseudonym key (a lost key file rotated without a backup) gives everyone another
+    # pseudonym: the same file must still add nothing.
     calls = tmp_path / "calls.csv"
     rows = [f"2026-03-01T10:{m:02d}:00Z,gpt-4o,openai,user{m % 3}@corp" for m in range(60)]
     calls.write_text("ts,model,vendor,who\n" + "\n".join(rows) + "\n")
@@ -112,9 +114,9 @@ def test_rows_without_ids_are_keyed_without_the_person(db_path: Path, tmp_path: 
                "user": "who", "tag.user.email": "who"}  # fmt: skip
     with Ledger.init(db_path, actor="alice") as ledger:
         assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 60
-    key_file = db_path.parent / (db_path.name + ".key")
-    key_file.write_text("another key")
+    (db_path.parent / (db_path.name + ".key")).unlink()
     with Ledger.open(db_path, actor="alice") as ledger:
+        ledger.rotate_key()
         assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 0
 
 

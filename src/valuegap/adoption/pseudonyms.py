@@ -1,7 +1,6 @@
 """Person identifiers are replaced at ingest by a keyed hash (HMAC-SHA256); the raw value is
-never stored. The key lives outside the ledger file, so the ledger alone cannot be re-identified:
-``VALUEGAP_PSEUDONYM_KEY`` if set, else a key file beside the ledger (``<ledger>.key``), made on
-first use and readable only by its owner.
+never stored. The key lives outside the ledger file (``keys.py``), and is asked for only when an
+ingest meets a person.
 
 An identity is compared without its surrounding white space and letter case, so that
 ``Ana@Corp `` and ``ana@corp`` are the same person. Pseudonyms are computed in Python only, for
@@ -12,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-ENV_KEY = "VALUEGAP_PSEUDONYM_KEY"
+if TYPE_CHECKING:
+    from valuegap.adoption.keys import PseudonymKey
 
 # Attributes that identify a person: OpenTelemetry's user.* and enduser.* (user.email,
 # user.full_name, enduser.pseudo.id, ...) and client.address, and LiteLLM's user and end_user.
@@ -41,25 +39,15 @@ def pseudonym(key: bytes, identity: str) -> str:
 
 @dataclass(frozen=True)
 class PersonData:
-    """How an ingest treats person data: the key, and the organisation's own attribute names
-    that identify a person (the setting person_attributes)."""
+    """How an ingest treats person data: the key (asked for the first time a person is met, so
+    that data without people needs none), and the organisation's own attribute names that
+    identify a person (the setting person_attributes)."""
 
-    key: bytes
+    key: Callable[[], PseudonymKey]
     more: tuple[str, ...] = ()
 
     def pseudonymise(self, identity: str) -> str:
-        return pseudonym(self.key, identity)
+        return self.key().pseudonymise(identity)
 
     def is_person(self, name: str) -> bool:
         return is_person_attribute(name, self.more)
-
-
-def load_key(ledger_path: Path) -> bytes:
-    if value := os.environ.get(ENV_KEY):
-        return value.encode()
-    key_file = ledger_path.with_name(ledger_path.name + ".key")
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return key_file.read_text().strip().encode()

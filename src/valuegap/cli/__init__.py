@@ -16,6 +16,7 @@ from valuegap.cli import (
     gate,
     ingest,
     initiative,
+    key,
     ledger_file,
     metric,
     policy,
@@ -48,6 +49,7 @@ app.add_typer(gate.app, name="gate")
 app.add_typer(approval.app, name="approval")
 app.add_typer(review.app, name="review")
 app.add_typer(agent.app, name="agent")
+app.add_typer(key.app, name="key")
 
 
 def main() -> None:

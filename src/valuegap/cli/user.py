@@ -15,23 +15,39 @@ app = typer.Typer(help="Add users and give them roles (admin only).")
 @command(app, "add")
 def add(
     name: Annotated[str, typer.Argument(metavar="NAME")],
-    role: Annotated[str, typer.Option(help="viewer | contributor | finance | governance | admin")],
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="viewer | contributor | finance | governance | admin (with --agent: "
+            "contributor by default)"
+        ),
+    ] = None,
     unit: Annotated[
         list[str] | None,
         typer.Option("--unit", help="A contributor's business unit; repeat for more."),
     ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            help="Make NAME the service account of this agent initiative: it may ask for the "
+            "agent's authorisation, never attest, change or judge its own initiative."
+        ),
+    ] = None,
 ) -> None:
     """Add a user, or change an existing user's role and units."""
     with open_ledger() as ledger:
-        user = ledger.add_user(name, role, unit or [])
+        user = ledger.add_user(name, role, unit or [], agent=agent)
     scope = f" in {', '.join(user.units)}" if user.units else ""
-    typer.echo(f"{user.name} is {user.role}{scope}.")
+    acting = f", the account of agent {user.agent}" if user.agent else ""
+    typer.echo(f"{user.name} is {user.role}{scope}{acting}.")
 
 
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
-    """List users and their roles."""
+    """List users, their roles, and the agent an agent's account acts for."""
     with open_ledger() as ledger:
         users = ledger.users()
-    rows = [{"name": u.name, "role": u.role, "units": list(u.units)} for u in users]
+    rows = [
+        {"name": u.name, "role": u.role, "units": list(u.units), "agent": u.agent} for u in users
+    ]
     render.records(rows, fmt, title="Users")

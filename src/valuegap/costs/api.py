@@ -51,6 +51,8 @@ class CostsApi:
     _require: Callable[..., None]
     _now: Callable[[], datetime]
     _record: Callable[[str, str, str, Any, Any], None]
+    _ingest_key: Callable[[str], Any]
+    _remember_key: Callable[[Any], None]
 
     def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing. Where
@@ -74,7 +76,7 @@ class CostsApi:
         progress: Progress | None = None,
     ) -> IngestResult:
         """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
-        from valuegap.adoption.pseudonyms import PersonData, load_key
+        from valuegap.adoption.pseudonyms import PersonData
         from valuegap.costs.usage import LITELLM_COLUMNS, TokenCounts, UsageReading, otel_events
         from valuegap.store.staging import stage_file
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
@@ -83,7 +85,8 @@ class CostsApi:
             raise ValidationError(
                 "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
             )
-        person = PersonData(load_key(self._db.path), self.settings.person_attributes)
+        key = self._ingest_key(str(path))  # looked for only if the file names a person
+        person = PersonData(key, self.settings.person_attributes)
         counts = self.settings.token_counts
         pricer = self._pricer()
 
@@ -100,7 +103,7 @@ class CostsApi:
                 names = {f: c for f, c in columns.items() if staged.column(c)}  # what it has
                 names.update(mapping or {})
                 present = stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
-            return load_usage(
+            loaded = load_usage(
                 self._db,
                 str(path),
                 fmt,
@@ -112,6 +115,8 @@ class CostsApi:
                 file_counts,
                 checks_first=checks_first,
             )
+            self._remember_key(key)
+            return loaded
 
         return self._checked_ingest("usage", [path], lambda checks_first: partial(
             load, checks_first=checks_first))[0]  # fmt: skip
@@ -200,7 +205,7 @@ class CostsApi:
         from valuegap.portfolio.validation import validated
         from valuegap.yamlio import dump_yaml, load_yaml, read_file
 
-        self._require("cost.write")
+        self._require("rules.write")
         text = read_file(Path(path))
         try:
             data = load_yaml(text) or {}

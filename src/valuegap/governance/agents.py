@@ -83,7 +83,7 @@ class AgentsApi:
                 else f"is a {initiative.kind}, not an agent"
             )
             raise NotFound(f"{agent_id} {what}.")
-        self._require("agent.act", initiative.business_unit)
+        self._require("agent.act", initiative.business_unit, agent_id)
         if amount is not None and (not amount.is_finite() or amount < 0):
             raise ValidationError(f"{agent_id} {action} was not decided.", [
                 Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip

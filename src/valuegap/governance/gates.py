@@ -84,7 +84,7 @@ class GatesApi:
         learnings: str | None = None,
     ) -> StageMove:
         initiative = self.initiative(initiative_id)
-        self._require("stage.move", initiative.business_unit)
+        self._require("stage.move", initiative.business_unit, initiative.id)
         stages.check_move(initiative, to_stage)
         decision = self._gate(initiative, to_stage, reason, learnings)
         move = StageMove(initiative_id, initiative.stage, to_stage, decision)

@@ -1,4 +1,5 @@
-"""Who may do what: five roles, and contributors scoped to business units."""
+"""Who may do what: five roles, contributors scoped to business units, and agents' service
+accounts (whose separation of duties ``duties.py`` holds)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ Permission = Literal[
     "stage.move",  # advance and retire initiatives
     "control.attest",  # attest readiness controls
     "metric.agree",  # the finance sign-off of an attribution method
-    "cost.write",  # ingest costs and usage, set prices, rates and allocation rules
+    "cost.write",  # ingest costs and usage, set prices and rates
+    "rules.write",  # apply allocation rules
     "outcome.write",  # ingest observations, outcome counts, behaviour, quality, capacity
     "policy.write",  # apply policy files
     "approval.decide",  # approve or reject a stage move that a gate sent for approval
     "review.run",  # run scale-or-kill reviews and record their recommendations
     "agent.act",  # ask whether an agent may take an action (the agent's own service user)
     "user.manage",
+    "key.manage",  # show, restore and rotate the pseudonymisation key
 ]
 
 # An admin may do everything, including recording a finance sign-off (the audit log shows who
@@ -32,7 +35,7 @@ GRANTS: dict[str, frozenset[str]] = {
     "contributor": frozenset(
         {"read", "portfolio.write", "stage.move", "control.attest", "agent.act"}
     ),
-    "finance": frozenset({"read", "metric.agree", "cost.write", "outcome.write"}),
+    "finance": frozenset({"read", "metric.agree", "cost.write", "rules.write", "outcome.write"}),
     "governance": frozenset(
         {
             "read",
@@ -55,6 +58,7 @@ class User:
     name: str
     role: Role
     units: tuple[str, ...] = field(default=())
+    agent: str | None = None  # the agent initiative this service account acts for
 
     def __post_init__(self) -> None:
         problems = []
@@ -66,6 +70,15 @@ class User:
             )
         if self.role not in SCOPED_ROLES and self.units:
             problems.append(Problem("unit", f"only a contributor has units, not {self.role}"))
+        if self.agent is not None and self.role == "admin":
+            problems.append(
+                Problem(
+                    "role",
+                    "an agent's account cannot be an admin: an admin manages users, policies "
+                    "and the key, which an agent's account never does",
+                    self.role,
+                )
+            )
         if problems:
             raise ValidationError(f"User {self.name!r} was not saved.", problems)
 
@@ -97,17 +110,24 @@ def require(user: User | None, name: str, permission: Permission, unit: str | No
     )
 
 
+def describe(permission: Permission) -> str:
+    """What ``permission`` allows, as the end of "may not ..."."""
+    return _DESCRIPTIONS[permission]
+
+
 _DESCRIPTIONS: dict[str, str] = {
     "read": "read this ledger",
     "portfolio.write": "create or change initiatives and metrics",
     "stage.move": "move initiatives between stages",
     "control.attest": "attest readiness controls",
     "metric.agree": "agree an attribution method",
-    "cost.write": "ingest costs or change prices, rates and allocation rules",
+    "cost.write": "ingest costs or change prices and rates",
+    "rules.write": "change allocation rules",
     "outcome.write": "ingest measured outcomes",
     "policy.write": "apply policies",
     "approval.decide": "approve or reject stage moves",
     "review.run": "run reviews",
     "agent.act": "ask for an agent's authorisation",
     "user.manage": "add or change users",
+    "key.manage": "manage the pseudonymisation key",
 }

@@ -575,4 +575,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE observations_exact RENAME TO observations",
         ),
     ),
+    Migration(
+        10,
+        "users: an agent's service account names the agent initiative it acts for",
+        ("ALTER TABLE users ADD COLUMN agent VARCHAR",),
+    ),
 )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from valuegap.governance.roles import User
 from valuegap.store.database import Database
+
+_COLUMNS = "name, role, units, agent"
 
 
 class UserStore:
@@ -17,15 +20,19 @@ class UserStore:
         return self._db.cached(("user", name), lambda: self._read(name))
 
     def _read(self, name: str) -> User | None:
-        row = self._db.one("SELECT name, role, units FROM users WHERE name = ?", [name])
-        return None if row is None else User(row[0], row[1], tuple(json.loads(row[2])))
+        rows = self._db.all(f"SELECT {_COLUMNS} FROM users WHERE name = ?", [name])
+        return _user(rows[0]) if rows else None
 
     def all(self) -> list[User]:
-        rows = self._db.all("SELECT name, role, units FROM users ORDER BY name")
-        return [User(r["name"], r["role"], tuple(json.loads(r["units"]))) for r in rows]
+        return [_user(r) for r in self._db.all(f"SELECT {_COLUMNS} FROM users ORDER BY name")]
 
     def save(self, user: User, *, by: str, at: datetime) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)",
-            [user.name, user.role, json.dumps(list(user.units)), at, by],
+            "INSERT OR REPLACE INTO users (name, role, units, added_at, added_by, agent) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [user.name, user.role, json.dumps(list(user.units)), at, by, user.agent],
         )
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(row["name"], row["role"], tuple(json.loads(row["units"])), row["agent"])
