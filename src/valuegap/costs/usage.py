@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.inputs import file_problem
 
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
@@ -99,6 +100,8 @@ def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[s
     those that identify a person are pseudonymised first.
     """
     file = str(path)
+    if (problem := file_problem(path)) is not None:
+        raise IngestError(file, [problem])
     try:
         yield from _otel_events(path, file, reading)
     except UnicodeDecodeError as exc:
