@@ -15,7 +15,7 @@ from typing import Any
 from valuegap.costs.focus import COST_COLUMNS
 from valuegap.costs.providers import TokenService
 from valuegap.costs.usage import TokenCounts
-from valuegap.errors import ConfigError
+from valuegap.errors import ConfigError, ValidationError
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
@@ -122,10 +122,16 @@ def load_settings(
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
+    from valuegap.inputs import read_text
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
+    except ValidationError as exc:
+        raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a settings file") from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(

@@ -206,15 +206,15 @@ class CostsApi:
 
         from valuegap.costs.rules import RuleSet, check_rules
         from valuegap.portfolio.validation import validated
-        from valuegap.yamlio import dump_yaml, load_yaml, read_file
+        from valuegap.yamlio import dump_yaml, load_yaml, read_file, yaml_problem
 
         self._require("cost.write")
         text = read_file(Path(path))
         try:
             data = load_yaml(text) or {}
         except yaml.YAMLError as exc:
-            raise ValidationError(f"{path} cannot be read as YAML.",
-                                  [Problem(str(path), str(exc))]) from exc  # fmt: skip
+            problem = yaml_problem(exc, str(path))
+            raise ValidationError(f"{path} cannot be read as YAML.", [problem]) from exc
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
         ids = {i.id for i in self._portfolio.initiatives()}
         check_rules(rules, ids, str(path))
