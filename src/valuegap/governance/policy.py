@@ -18,7 +18,7 @@ import yaml
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.names import check_names, pruned, sample_context
+from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.portfolio.vocabulary import STAGES
 from valuegap.yamlio import load_yaml, yaml_problem
 
@@ -308,6 +308,9 @@ def compile_condition(
     paths the condition reads (``names.check_names``)."""
     import cel
 
+    if (too_large := size_problem(expr)) is not None:
+        problems.append(Problem(where, too_large, expr))
+        return None, frozenset()
     try:
         program = cel.compile(expr)
     except ValueError as exc:
