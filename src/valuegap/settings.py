@@ -15,7 +15,7 @@ from typing import Any
 from valuegap.costs.focus import COST_COLUMNS
 from valuegap.costs.providers import TokenService
 from valuegap.costs.usage import TokenCounts
-from valuegap.errors import ConfigError, ValidationError
+from valuegap.errors import ConfigError, ValidationError, shown
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
@@ -142,7 +142,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if key in _TABLES:
             data[key] = _table(path, key, value)
         elif not isinstance(value, str | int | float | bool):
-            raise ConfigError(f"{path}: {key} must be a string or a number (found {value!r})")
+            raise ConfigError(f"{path}: {key} must be a string or a number (found {shown(value)})")
     return data
 
 
@@ -150,7 +150,7 @@ def _table(path: Path, key: str, value: Any) -> Any:
     """A setting that is a table or a list in ``valuegap.toml``, in its type."""
 
     def fail(expected: str) -> ConfigError:
-        return ConfigError(f"{path}: {key} must be {expected} (found {value!r})")
+        return ConfigError(f"{path}: {key} must be {expected} (found {shown(value)})")
 
     if key == "person_attributes":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -190,11 +190,11 @@ def _typed(name: str, value: Any, kind: type) -> Any:
             return True
         if text in ("false", "no", "0"):
             return False
-        raise ConfigError(f"{name} must be true or false (found {value!r})")
+        raise ConfigError(f"{name} must be true or false (found {shown(value)})")
     try:
         return float(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a number (found {value!r})") from None
+        raise ConfigError(f"{name} must be a number (found {shown(value)})") from None
 
 
 def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

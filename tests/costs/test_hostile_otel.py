@@ -65,3 +65,17 @@ def test_a_byte_order_mark_is_read_as_in_csv(ledger: Ledger, tmp_path: Path) -> 
     path = tmp_path / "spans.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + _lines(SPAN))
     assert ledger.ingest_usage(path, "otel").rows_added == 1
+
+
+def test_latin1_deep_in_a_span_file_is_named_by_line_and_byte(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = tmp_path / "spans.jsonl"
+    data = _lines(SPAN, SPAN) + b'{"note": "caf\xe9"}\n'
+    path.write_bytes(data)
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "otel")
+    [problem] = refused.value.problems
+    offset = data.index(b"\xe9")
+    assert problem.where == f"{path}, line 3, byte offset {offset:,}"
+    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
-from valuegap.inputs import file_problem
+from valuegap.inputs import file_not_utf8, file_problem
 
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
@@ -106,12 +106,9 @@ def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[s
         yield from _otel_events(path, file, reading)
     except UnicodeDecodeError as exc:
         gzipped = path.open("rb").read(2) == b"\x1f\x8b"
-        said = (
-            "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
-            if gzipped
-            else f"is not UTF-8 text (byte {exc.start} of a line cannot be read)"
-        )
-        raise IngestError(file, [Problem(file, said)]) from exc
+        said = "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
+        problem = Problem(file, said) if gzipped else file_not_utf8(path)
+        raise IngestError(file, [problem]) from exc
 
 
 def _otel_events(
