@@ -262,3 +262,21 @@ def test_a_file_of_another_kind_is_refused_without_showing_it(
     assert "is missing" in said
     for shown in ("root:x", "/bin/bash", "Ann Smith", "nologin"):
         assert shown not in said
+
+
+@pytest.mark.parametrize("content", ["cut short", "another kind"])
+def test_a_parquet_file_that_is_not_whole_is_refused_as_such(
+    stocked: Ledger, tmp_path: Path, content: str
+) -> None:
+    whole = tmp_path / "whole.parquet"
+    stocked._db.execute(
+        f"COPY (SELECT * FROM read_csv('{DATA / 'focus-1.2-minimal.csv'}', all_varchar = true)) "
+        f"TO '{whole}'"
+    )
+    data = whole.read_bytes()
+    path = tmp_path / "focus.parquet"
+    path.write_bytes(data[: len(data) // 2] if content == "cut short" else PASSWD)
+    [problem] = _refused(stocked, READERS["focus"], path).problems
+    assert str(problem) == (
+        f"{path}: is not a whole Parquet file: it is cut short, or another kind of file"
+    )

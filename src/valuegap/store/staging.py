@@ -342,6 +342,9 @@ def read_error(file: str, exc: duckdb.Error) -> IngestError:
     text = str(exc)
     if "Invalid unicode" in text:
         return IngestError(file, [file_not_utf8(Path(file))])
+    if "No magic bytes found" in text:
+        message = "is not a whole Parquet file: it is cut short, or another kind of file"
+        return IngestError(file, [Problem(file, message)])
     line = re.search(r"Line: (\d+)", text)
     too_long = re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size:(\d+)", text)
     if too_long and line:
