@@ -228,8 +228,8 @@ def _missing(file: str, header: list[str], required: Sequence[str]) -> list[Prob
     message = (
         f"is missing: this is not the kind of file expected (its header: {','.join(required)})"
     )
-    return [IngestError.at(file, None, c, None, message) for c in required
-            if c.lower() not in spelled]  # fmt: skip
+    missing = [c for c in required if c.lower() not in spelled]
+    return [IngestError.at(file, None, c, None, message) for c in missing]
 
 
 def _read_csv(
