@@ -20,6 +20,7 @@ MAX_LINE_BYTES = 1_048_576  # a line of a CSV file, and so any field in it
 MAX_COLUMN_NAME = 1_024  # characters of a CSV column name
 MAX_DOCUMENT_BYTES = 10_485_760  # a YAML or TOML file, which is read whole
 MAX_NESTING = 64  # levels of lists and mappings in a YAML file
+MAX_JSON_DOCUMENT = 104_857_600  # bytes of a JSON document read whole, or characters of a line
 
 _CHUNK = 1_048_576
 _GZIP_MAGIC = b"\x1f\x8b"
