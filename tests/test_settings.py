@@ -56,3 +56,24 @@ def test_cost_column_is_one_of_focus_cost_columns() -> None:
     assert load_settings({"cost_column": "BilledCost"}, env={}).cost_column == "BilledCost"
     with pytest.raises(ConfigError, match="EffectiveCost, BilledCost"):
         load_settings({"cost_column": "Cost"}, env={})
+
+
+def test_a_settings_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_bytes(b'\xef\xbb\xbfreporting_currency = "EUR"\n')
+    assert load_settings(env={}, config_file=config).reporting_currency == "EUR"
+
+
+def test_a_settings_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_bytes(b'# Z\xfcrich office\nreporting_currency = "CHF"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, config_file=config)
+    assert f"{config}, line 1, byte offset 3: is not UTF-8 text" in str(refused.value)
+
+
+def test_a_deeply_nested_settings_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_text("person_attributes = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match="is nested too deeply to be a settings file"):
+        load_settings(env={}, config_file=config)

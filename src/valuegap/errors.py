@@ -34,8 +34,21 @@ class Problem:
     value: object = None
 
     def __str__(self) -> str:
-        found = "" if self.value is None else f" (found {self.value!r})"
+        found = "" if self.value is None else f" (found {shown(self.value)})"
         return f"{self.where}: {self.message}{found}"
+
+
+SHOWN_CHARACTERS = 80
+
+
+def shown(value: object) -> str:
+    """``value`` as an error shows it: its repr, cut to ``SHOWN_CHARACTERS`` with its full
+    length said, so that no message echoes a whole field or file."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    length = len(value) if isinstance(value, str | bytes) else len(text)
+    return f"{text[:SHOWN_CHARACTERS]}... ({length:,} characters in all)"
 
 
 class ValidationError(ValuegapError):

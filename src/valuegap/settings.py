@@ -15,7 +15,7 @@ from typing import Any
 from valuegap.costs.focus import COST_COLUMNS
 from valuegap.costs.providers import TokenService
 from valuegap.costs.usage import TokenCounts
-from valuegap.errors import ConfigError
+from valuegap.errors import ConfigError, ValidationError, shown
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
@@ -122,10 +122,16 @@ def load_settings(
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
+    from valuegap.inputs import read_text
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
+    except ValidationError as exc:
+        raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a settings file") from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(
@@ -136,7 +142,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if key in _TABLES:
             data[key] = _table(path, key, value)
         elif not isinstance(value, str | int | float | bool):
-            raise ConfigError(f"{path}: {key} must be a string or a number (found {value!r})")
+            raise ConfigError(f"{path}: {key} must be a string or a number (found {shown(value)})")
     return data
 
 
@@ -144,7 +150,7 @@ def _table(path: Path, key: str, value: Any) -> Any:
     """A setting that is a table or a list in ``valuegap.toml``, in its type."""
 
     def fail(expected: str) -> ConfigError:
-        return ConfigError(f"{path}: {key} must be {expected} (found {value!r})")
+        return ConfigError(f"{path}: {key} must be {expected} (found {shown(value)})")
 
     if key == "person_attributes":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -184,11 +190,11 @@ def _typed(name: str, value: Any, kind: type) -> Any:
             return True
         if text in ("false", "no", "0"):
             return False
-        raise ConfigError(f"{name} must be true or false (found {value!r})")
+        raise ConfigError(f"{name} must be true or false (found {shown(value)})")
     try:
         return float(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a number (found {value!r})") from None
+        raise ConfigError(f"{name} must be a number (found {shown(value)})") from None
 
 
 def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

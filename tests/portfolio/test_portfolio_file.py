@@ -98,7 +98,7 @@ def test_stage_is_not_set_by_a_file() -> None:
 
 def test_yaml_syntax_error_names_the_line() -> None:
     [problem] = problems("initiatives:\n  - id: a\n    name: [unclosed\n")
-    assert problem.startswith("line 4")
+    assert problem.startswith("p.yaml, line 4")
 
 
 def test_duplicate_ids_are_refused() -> None:
@@ -149,5 +149,5 @@ def test_a_number_that_is_not_finite_is_refused_naming_its_line(spelled: str) ->
     with pytest.raises(ValidationError) as refused:
         parse_portfolio(text, "p.yaml")
     [problem] = refused.value.problems
-    assert problem.where.startswith("line 6, column ")
+    assert problem.where.startswith("p.yaml, line 6, column ")
     assert problem.message == f"{spelled} is not a finite number: give an amount"

@@ -128,22 +128,30 @@ class CostsApi:
 
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
+        from valuegap.costs.manual import HEADER
         from valuegap.store.manual_costs import load_manual_costs
 
-        return self._ingest("costs", [path], self._staged(load_manual_costs))[0]
+        required = [c for c in HEADER if c != "amount"]  # people cost may give fte and a rate
+        return self._ingest("costs", [path], self._staged(load_manual_costs, required=required))[0]
 
     def ingest_rates(self, path: Path) -> IngestResult:
         """Load currency rates ``valid_from,from_currency,to_currency,rate``."""
         from valuegap.store.manual_costs import load_rates
 
-        loader = self._staged(lambda db, staged, _: load_rates(db, staged))
+        required = ("valid_from", "from_currency", "to_currency", "rate")
+        loader = self._staged(lambda db, staged, _: load_rates(db, staged), required=required)
         return self._ingest("rates", [path], loader)[0]
 
     def _staged(
-        self, loader: Callable[[Database, Any, int], int], *, stage: Stage | None = None
+        self,
+        loader: Callable[[Database, Any, int], int],
+        *,
+        stage: Stage | None = None,
+        required: Sequence[str] = (),
     ) -> StagedLoad:
-        """Stage a file (as text, or by ``stage``), then ``loader(db, staged, ingest_id)``."""
-        return StagedLoad(self._db, loader, stage)
+        """Stage a file (as text, or by ``stage``), then ``loader(db, staged, ingest_id)``;
+        ``required``: the columns a file of this kind always has (``stage_file``)."""
+        return StagedLoad(self._db, loader, stage, required)
 
     def _checked_ingest(
         self, kind: str, paths: Sequence[Path], loader: Callable[[bool], Load]
@@ -203,15 +211,15 @@ class CostsApi:
 
         from valuegap.costs.rules import RuleSet, check_rules
         from valuegap.portfolio.validation import validated
-        from valuegap.yamlio import dump_yaml, load_yaml, read_file
+        from valuegap.yamlio import dump_yaml, load_yaml, read_file, yaml_problem
 
         self._require("rules.write")
         text = read_file(Path(path))
         try:
             data = load_yaml(text) or {}
         except yaml.YAMLError as exc:
-            raise ValidationError(f"{path} cannot be read as YAML.",
-                                  [Problem(str(path), str(exc))]) from exc  # fmt: skip
+            problem = yaml_problem(exc, str(path))
+            raise ValidationError(f"{path} cannot be read as YAML.", [problem]) from exc
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
         ids = {i.id for i in self._portfolio.initiatives()}
         check_rules(rules, ids, str(path))
@@ -377,9 +385,14 @@ class StagedLoad:
     temporary table, so nothing of the ledger is written outside the transaction."""
 
     def __init__(
-        self, db: Database, loader: Callable[[Database, Any, int], int], stage: Stage | None
+        self,
+        db: Database,
+        loader: Callable[[Database, Any, int], int],
+        stage: Stage | None,
+        required: Sequence[str] = (),
     ) -> None:
         self._db, self._loader, self._stage_as = db, loader, stage
+        self._required = required
         self._ahead: dict[Path, Any] = {}
 
     def stage_ahead(self, path: Path) -> None:
@@ -392,4 +405,6 @@ class StagedLoad:
     def _stage(self, path: Path) -> Any:
         from valuegap.store.staging import stage_file
 
-        return (self._stage_as or stage_file)(self._db, path)
+        if self._stage_as is not None:
+            return self._stage_as(self._db, path)
+        return stage_file(self._db, path, required=self._required)

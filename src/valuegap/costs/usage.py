@@ -18,11 +18,13 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
 
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
@@ -99,23 +101,22 @@ def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[s
     those that identify a person are pseudonymised first.
     """
     file = str(path)
+    if (problem := file_problem(path)) is not None:
+        raise IngestError(file, [problem])
     try:
         yield from _otel_events(path, file, reading)
     except UnicodeDecodeError as exc:
         gzipped = path.open("rb").read(2) == b"\x1f\x8b"
-        said = (
-            "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
-            if gzipped
-            else f"is not UTF-8 text (byte {exc.start} of a line cannot be read)"
-        )
-        raise IngestError(file, [Problem(file, said)]) from exc
+        said = "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
+        problem = Problem(file, said) if gzipped else file_not_utf8(path)
+        raise IngestError(file, [problem]) from exc
 
 
 def _otel_events(
     path: Path, file: str, reading: UsageReading
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(encoding="utf-8-sig") as handle:
-        first = handle.readline()
+        first = handle.readline(MAX_JSON_DOCUMENT + 1)
         try:
             json.loads(first) if first.strip() else None
             line_by_line = True
@@ -125,6 +126,12 @@ def _otel_events(
             line_by_line = True  # a line too deep to read: refused, naming it, below
         handle.seek(0)
         if not line_by_line:
+            if (size := path.stat().st_size) > MAX_JSON_DOCUMENT:
+                message = (
+                    f"is one JSON document of {size:,} bytes, more than the limit of "
+                    f"{MAX_JSON_DOCUMENT:,} read whole: write it as JSON lines (a document a line)"
+                )
+                raise IngestError(file, [Problem(file, message)])
             try:
                 document = json.load(handle)
             except json.JSONDecodeError as exc:
@@ -132,7 +139,11 @@ def _otel_events(
             for n, event in enumerate(_checked(document, file, 1, reading), start=1):
                 yield n, event
             return
-        for number, line in enumerate(handle, start=1):
+        lines = iter(partial(handle.readline, MAX_JSON_DOCUMENT + 1), "")
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_JSON_DOCUMENT:
+                message = f"is longer than the limit of {MAX_JSON_DOCUMENT:,} characters a line"
+                raise IngestError(file, [IngestError.at(file, number, "(json)", None, message)])
             if not line.strip():
                 continue
             try:

@@ -3,7 +3,11 @@
 The CEL library compiles without declarations, so a misspelt ``initiative.contrls`` would only
 fail when a decision is made. This reads the expression's tokens instead: every chain of names
 (``initiative.controls.sops_updated``) must exist in the schema, and the variable of a macro
-(``metrics.exists(m, m.validated)``) takes the type of the list's items.
+(``metrics.exists(m, m.validated)``) takes the type of the list's items; over a list the
+schema does not describe (a literal, or a macro's result) it may be anything.
+
+An expression is also kept within ``MAX_EXPRESSION_CHARACTERS`` and ``MAX_EXPRESSION_DEPTH``
+(docs/limits.md): the CEL library's parser panics far beyond them, and no rule needs more.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ _TOKEN = re.compile(
 )
 _LITERALS = frozenset({"true", "false", "null", "in"})
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_ANYTHING = Leaf("map", "a macro's variable over a list the schema does not describe")
+_OPENING, _CLOSING = "([{", ")]}"
+
+MAX_EXPRESSION_CHARACTERS = 4_096
+MAX_EXPRESSION_DEPTH = 32  # parentheses, brackets and braces inside one another
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,27 @@ class _Token:
     kind: str
     text: str
     offset: int
+
+
+def size_problem(expression: str) -> str | None:
+    """Why ``expression`` is too large to compile, if it is."""
+    if len(expression) > MAX_EXPRESSION_CHARACTERS:
+        return (
+            f"is {len(expression):,} characters long; the limit is "
+            f"{MAX_EXPRESSION_CHARACTERS:,}: split the rule into several rules"
+        )
+    depth = 0
+    for token in _TOKEN.finditer(expression):
+        if token.group() in _OPENING:
+            depth += 1
+            if depth > MAX_EXPRESSION_DEPTH:
+                return (
+                    f"nests parentheses and brackets more than {MAX_EXPRESSION_DEPTH} deep "
+                    f"(at character {token.start() + 1}): write it more simply"
+                )
+        elif token.group() in _CLOSING:
+            depth -= 1
+    return None
 
 
 def check_names(
@@ -74,7 +104,13 @@ def check_names(
         if token.kind != "ident" or i in skip or token.text in _LITERALS:
             continue
         if i > 0 and at(i - 1, "punct", "."):
-            continue  # a field or method, checked with its chain
+            # a field or method, checked with its chain; a macro on a list the chain does not
+            # describe binds its variable here
+            variable = at(i + 1, "punct", "(") and at(i + 2, "ident") and at(i + 3, "punct", ",")
+            if token.text in _MACROS and variable and i + 2 not in skip:
+                bound.append((tokens[i + 2].text, _ANYTHING, depth + 1))
+                skip.add(i + 2)
+            continue
         if at(i + 1, "punct", "("):
             continue  # a function: size(), has(), timestamp(), ...
         names = {b[0]: b[1] for b in bound}

@@ -18,9 +18,9 @@ import yaml
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.names import check_names, pruned, sample_context
+from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.portfolio.vocabulary import STAGES
-from valuegap.yamlio import load_yaml
+from valuegap.yamlio import load_yaml, yaml_problem
 
 LAYERS = ("enterprise", "business_unit", "initiative")
 EFFECTS = ("deny", "require_approval", "warn")
@@ -134,11 +134,8 @@ def parse_policy(text: str, source: str, *, enterprise_ids: Sequence[str] = ()) 
     try:
         data, lines = load_yaml(text), _rule_lines(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise ValidationError(
-            f"{source} is not valid YAML; no rule was loaded.",
-            [Problem(where, str(getattr(exc, "problem", exc)))],
+            f"{source} is not valid YAML; no rule was loaded.", [yaml_problem(exc, source)]
         ) from exc
     return _policy_from_data(data, source, lines, enterprise_ids)
 
@@ -311,6 +308,9 @@ def compile_condition(
     paths the condition reads (``names.check_names``)."""
     import cel
 
+    if (too_large := size_problem(expr)) is not None:
+        problems.append(Problem(where, too_large, expr))
+        return None, frozenset()
     try:
         program = cel.compile(expr)
     except ValueError as exc:

@@ -39,8 +39,10 @@ class OutcomesApi:
             raise ValidationError("Unknown kind of measured data.", [
                 Problem("kind", f"must be one of {', '.join(FILES)}", kind)])  # fmt: skip
 
+        required = [c.name for c in FILES[kind].columns if c.required]
         loader = self._staged(
-            lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id)
+            lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id),
+            required=required,
         )
         return self._ingest(kind, [path], loader, permission="outcome.write")[0]
 

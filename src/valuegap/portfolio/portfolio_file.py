@@ -12,7 +12,7 @@ import yaml
 from valuegap.errors import Problem, ValidationError
 from valuegap.portfolio.model import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
-from valuegap.yamlio import dump_yaml, load_yaml
+from valuegap.yamlio import dump_yaml, load_yaml, yaml_problem
 
 
 def parse_portfolio(text: str, source: str) -> Portfolio:
@@ -20,12 +20,7 @@ def parse_portfolio(text: str, source: str) -> Portfolio:
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValidationError(
-            f"{source} is not valid YAML.", [Problem(where, str(problem))]
-        ) from exc
+        raise ValidationError(f"{source} is not valid YAML.", [yaml_problem(exc, source)]) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -23,7 +23,15 @@ from pathlib import Path
 
 import duckdb
 
-from valuegap.errors import IngestError
+from valuegap.errors import IngestError, Problem
+from valuegap.inputs import (
+    MAX_COLUMN_NAME,
+    MAX_LINE_BYTES,
+    content_problem,
+    file_not_utf8,
+    file_problem,
+    is_gzip_name,
+)
 from valuegap.store.database import Database
 
 STAGE = "_valuegap_stage"
@@ -166,22 +174,33 @@ Project = Callable[[list[str], str, bool], str]
 
 
 def stage_file(
-    db: Database, path: Path, *, numbered: bool = True, project: Project | None = None
+    db: Database,
+    path: Path,
+    *,
+    numbered: bool = True,
+    project: Project | None = None,
+    required: Sequence[str] = (),
 ) -> Staged:
     """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
     CSV file is staged as a view that reads the file each time it is used, and whoever uses
     it must turn a broken row's ``duckdb.Error`` into ``read_error``. ``project`` stages what
     a loader makes of the rows instead of their text, as the file is read (a guard's failure
-    in it raises ``BrokenRow``)."""
+    in it raises ``BrokenRow``). ``required``: the columns a file of this kind always has; a
+    CSV file whose rows cannot be read and that lacks them is refused naming them, not its
+    rows (it is most likely another kind of file)."""
     file = str(path)
-    if not path.is_file():
-        raise IngestError(file, [IngestError.at(file, None, "(file)", None, "no such file")])
     view = not numbered and path.suffix.lower() != ".parquet"
+    problem = file_problem(path)
+    if problem is None and (view or is_gzip_name(path)):
+        # DuckDB checks the encoding of the columns it reads, and a view reads only some
+        problem = content_problem(path, utf8=view)
+    if problem is not None:
+        raise IngestError(file, [problem])
     try:
         if path.suffix.lower() == ".parquet":
             _stage_parquet(db, path, numbered, project)
         else:
-            _stage_csv(db, path, numbered, project)
+            _stage_csv(db, path, numbered, project, required)
         row = None if view else db.one(f"SELECT count(*) FROM {STAGE}")
     except duckdb.Error as exc:
         raise_if_broken(file, exc)
@@ -192,8 +211,30 @@ def stage_file(
     return Staged(file, columns, rows, "_row" in names)
 
 
-def _stage_csv(db: Database, path: Path, numbered: bool, project: Project | None) -> None:
+def _stage_csv(
+    db: Database, path: Path, numbered: bool, project: Project | None, required: Sequence[str]
+) -> None:
     header = _csv_header(path)
+    try:
+        _read_csv(db, path, header, numbered, project)
+    except duckdb.Error as exc:
+        if _BROKEN not in str(exc) and (missing := _missing(str(path), header, required)):
+            raise IngestError(str(path), missing) from None
+        raise
+
+
+def _missing(file: str, header: list[str], required: Sequence[str]) -> list[Problem]:
+    spelled = {c.lower() for c in header}
+    message = (
+        f"is missing: this is not the kind of file expected (its header: {','.join(required)})"
+    )
+    missing = [c for c in required if c.lower() not in spelled]
+    return [IngestError.at(file, None, c, None, message) for c in missing]
+
+
+def _read_csv(
+    db: Database, path: Path, header: list[str], numbered: bool, project: Project | None
+) -> None:
     duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
     if duplicates or not header or any(not c.strip() for c in header):
         found = ", ".join(sorted(duplicates)) or "an empty column name"
@@ -204,7 +245,8 @@ def _stage_csv(db: Database, path: Path, numbered: bool, project: Project | None
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
     read = (
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, delim = ',', "
-        f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns})"
+        f"quote = '\"', escape = '\"', nullstr = ['NULL', ''], columns = {columns}, "
+        f"max_line_size = {MAX_LINE_BYTES})"
     )
     rows = f"SELECT * FROM {read}"
     if project is not None:
@@ -254,9 +296,39 @@ def _stage_parquet(db: Database, path: Path, numbered: bool, project: Project | 
 
 
 def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        return next(csv.reader(handle), [])
+    """The column names on the first line, read by Python: DuckDB is told them."""
+    file = str(path)
+    with (gzip.open if is_gzip_name(path) else open)(path, "rb") as handle:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+    if len(line) > MAX_LINE_BYTES:
+        raise IngestError(file, [_too_long(file, 1, None)])
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise IngestError(file, [file_not_utf8(path)]) from None
+    try:
+        header = next(csv.reader([text]), [])
+    except csv.Error as exc:  # a field longer than the csv module's limit, most often
+        message = (
+            f"a column name is longer than {MAX_COLUMN_NAME:,} characters"
+            if "field limit" in str(exc)
+            else f"cannot be read as a CSV header ({exc})"
+        )
+        raise IngestError(file, [IngestError.at(file, None, "(header)", None, message)]) from None
+    for name in header:
+        if len(name) > MAX_COLUMN_NAME:
+            message = f"is a column name longer than {MAX_COLUMN_NAME:,} characters"
+            raise IngestError(file, [IngestError.at(file, None, "(header)", name, message)])
+    return header
+
+
+def _too_long(file: str, line: int, size: int | None) -> Problem:
+    found = f" ({size:,} bytes)" if size else ""
+    return Problem(
+        f"{file}, line {line}",
+        f"is longer than the limit of {MAX_LINE_BYTES:,} bytes a line{found}: a value this "
+        "long is not ledger data; check that this is the file you meant",
+    )
 
 
 def literal(value: str) -> str:
@@ -265,15 +337,28 @@ def literal(value: str) -> str:
 
 
 def read_error(file: str, exc: duckdb.Error) -> IngestError:
-    """A file DuckDB could not read (a broken CSV row, most often) as an ``IngestError``."""
+    """A file DuckDB could not read (a broken CSV row, most often) as an ``IngestError``. The
+    row's text is not shown: it may be any file's, and the row number finds it."""
     text = str(exc)
+    if "Invalid unicode" in text:
+        return IngestError(file, [file_not_utf8(Path(file))])
+    if "No magic bytes found" in text:
+        message = "is not a whole Parquet file: it is cut short, or another kind of file"
+        return IngestError(file, [Problem(file, message)])
     line = re.search(r"Line: (\d+)", text)
+    too_long = re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size:(\d+)", text)
+    if too_long and line:
+        return IngestError(file, [_too_long(file, int(line.group(1)), int(too_long.group(1)))])
     row = int(line.group(1)) - 1 if line else None
-    original = re.search(r"Original Line: (.*)", text)
-    reason = text.splitlines()[0].split("Error: ", 1)[-1]
-    expected = re.search(r"Expected Number of Columns: \d+ Found: \d+", text)
-    message = expected.group(0) if expected else reason
-    return IngestError(
-        file,
-        [IngestError.at(file, row, "(row)", original.group(1) if original else None, message)],
-    )
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        expected, found = columns.groups()
+        message = (
+            f"has {found} values, but the header has {expected} columns: check the row's "
+            "commas and quotes"
+        )
+    else:
+        explained = [t for t in text.splitlines()[1:] if t.strip() and "Original Line" not in t]
+        reason = text.splitlines()[0].split("Error: ", 1)[-1]
+        message = explained[0] if line and explained else reason
+    return IngestError(file, [IngestError.at(file, row, "(row)", None, message)])

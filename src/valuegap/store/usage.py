@@ -144,6 +144,10 @@ def stage_mapped(
         )
     if request_tags or pairs:
         present.add("tags")
+    if not present & {"timestamp", "request_model", "response_model"}:
+        # not a usage file (rows are not read, so that nothing of it is shown)
+        message = "is missing, and so is a model column: this is not a usage file of this format"
+        problems.append(IngestError.at(staged.file, None, "timestamp", None, message))
     if problems:
         raise IngestError(staged.file, problems)
     db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT {', '.join(selects)} "
