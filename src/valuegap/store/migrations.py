@@ -575,4 +575,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE observations_exact RENAME TO observations",
         ),
     ),
+    Migration(
+        10,
+        "audit entries carry the state they give the tables, so that the log proves them; a "
+        "ledger with entries from before records a baseline when it is next opened",
+        (
+            "ALTER TABLE audit_log ADD COLUMN state VARCHAR",  # canonical JSON, as hashed
+            """INSERT INTO ledger_meta (key, value)
+            SELECT 'audit_baseline', 'pending' WHERE EXISTS (SELECT 1 FROM audit_log)""",
+        ),
+    ),
 )
