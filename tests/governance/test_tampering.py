@@ -459,3 +459,24 @@ def test_the_cli_says_tampered_and_exits_1(copy: Path, signed: Signed) -> None:
     result = CliRunner().invoke(app, [*args, *keys])
     assert result.exit_code == 1
     assert "TAMPERED: users row 'ana.costa': role is admin in the table" in result.output
+
+
+def test_the_log_still_extends_its_checkpoint_after_more_changes(
+    copy: Path, signed: Signed
+) -> None:
+    data = Path(__file__).parent.parent / "data"
+    with Ledger.open(copy, actor="you") as ledger:
+        ledger.acting_as("grace.okafor").reject(1, "Bring the regional rollout plan first.")
+        finance = ledger.acting_as("finn.berg")
+        assert finance.unset_price("gpt-4o", valid_from=date(2026, 1, 1)) > 0
+        finance.refresh_prices()
+        finance.ingest_costs(data / "manual-costs.csv")
+        mapping = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor",
+                   "input_tokens": "in_tok", "output_tokens": "out_tok"}  # fmt: skip
+        finance.ingest_usage(data / "usage-generic.csv", "csv", mapping)
+        ledger.add_user("zoe", "viewer")
+        entries = len(ledger.audit_log())
+    result = _verify(copy, signed)
+    assert result.ok, result.message
+    assert (result.entries, result.checkpoints) == (entries, 1)
+    assert entries == HEAD + 6

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 GENESIS = "0" * 64
 
@@ -56,8 +57,10 @@ def canonical_json(value: Any) -> str | None:
 
 
 def _to_text(value: Any) -> str:
-    if isinstance(value, Decimal | date | datetime):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     raise TypeError(f"cannot record {type(value).__name__} in the audit log")
 
 
