@@ -31,6 +31,7 @@ def log(
         row = asdict(entry)
         row["before"] = None if entry.before is None else json.loads(entry.before)
         row["after"] = None if entry.after is None else json.loads(entry.after)
+        row["state"] = None if entry.state is None else json.loads(entry.state)
         rows.append(row)
     columns = ["seq", "recorded_at", "actor", "action", "entity_type", "entity_id"]
     render.records(rows, fmt, columns=columns, title="Audit log")

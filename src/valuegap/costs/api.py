@@ -193,6 +193,7 @@ class CostsApi:
                             "rows_read": read,
                             "rows_added": added,
                         },
+                        changed=[("ingests", {"id": ingest_id})],
                         totals=totals,
                     )
                     if kind == "focus":

@@ -30,6 +30,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "reviews": ("initiative", "as_of"),
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),
+    "ingests": ("id",),  # each ingest's file, kind and rows: its facts are proven by totals
 }
 
 
