@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -146,3 +147,24 @@ def test_a_baseline_after_entries_that_prove_the_tables_is_forged(ledger: Ledger
     assert not result.ok
     assert result.bad_seq == 4
     assert "entry 4 is a baseline, but the entries before it already prove" in result.message
+
+
+def test_a_column_a_later_schema_adds_is_not_taken_for_tampering(
+    db_path: Path, clock: SteppingClock
+) -> None:
+    with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
+        ledger.add_user("bob", "viewer")
+        ledger.set_price("gpt-4o", input_per_mtok=Decimal("2.5"), output_per_mtok=Decimal(10),
+                         valid_from=date(2025, 1, 1))  # fmt: skip
+    con = duckdb.connect(str(db_path))
+    con.execute("ALTER TABLE users ADD COLUMN team VARCHAR DEFAULT 'core'")
+    con.execute("ALTER TABLE price_overrides ALTER input_per_mtok SET DATA TYPE DECIMAL(38, 6)")
+    con.close()
+    with Ledger.open(db_path, actor="alice", clock=clock) as ledger:
+        assert ledger.verify_audit().ok
+    con = duckdb.connect(str(db_path))
+    con.execute("UPDATE users SET role = 'admin' WHERE name = 'bob'")
+    con.close()
+    with Ledger.open(db_path, actor="alice") as ledger:
+        result = ledger.verify_audit()
+    assert "users row 'bob': role is admin in the table, viewer by the log" in result.message

@@ -181,3 +181,16 @@ def test_the_cli_signs_and_verifies(history: Path, tmp_path: Path) -> None:
     checked = runner.invoke(app, ["audit", "verify", "--checkpoint", checkpoints, *common])
     assert checked.exit_code == 0, checked.output
     assert checked.output.startswith("OK: the audit chain is intact (4 entries); the tables")
+
+
+def test_a_checkpoint_file_without_checkpoints_is_not_taken_for_a_proof(
+    history: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "c.jsonl"
+    empty.touch()
+    with Ledger.open(history, actor="alice") as ledger:
+        with pytest.raises(ConfigError, match="holds no checkpoint"):
+            ledger.verify_audit(empty)
+        signed, _ = ledger.checkpoint(str(empty))  # the first one goes into it
+        assert ledger.verify_audit(empty).checkpoints == 1
+    assert signed.seq == 4

@@ -342,8 +342,8 @@ def test_edit_a_price_override(copy: Path, signed: Signed) -> None:
     _tamper(copy, "UPDATE price_overrides SET input_per_mtok = 0.01 WHERE model = 'gpt-4o'")
     _found(
         _verify(copy, signed),
-        "price_overrides row 'gpt-4o' / '' / '2026-01-01': input_per_mtok is 0.0100000000 in "
-        f"the table, 2.0000000000 by the log (entry {HEAD})",
+        "price_overrides row 'gpt-4o' / '' / '2026-01-01': input_per_mtok is 0.01 in the table, "
+        f"2 by the log (entry {HEAD})",
     )
 
 

@@ -193,7 +193,6 @@ class CostsApi:
                             "rows_read": read,
                             "rows_added": added,
                         },
-                        changed=[("ingests", {"id": ingest_id})],
                         totals=totals,
                     )
                     if kind == "focus":

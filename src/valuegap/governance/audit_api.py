@@ -190,7 +190,8 @@ class AuditApi:
         private = key_path(self.settings.audit_key)
         key = signing_key(private)
         earlier = Path(target) if not target.startswith(("http://", "https://")) else None
-        checked = self.verify_audit(earlier if earlier and earlier.exists() else None, private)
+        kept = earlier if earlier and earlier.exists() and earlier.stat().st_size else None
+        checked = self.verify_audit(kept, private)
         if not checked.ok:
             raise ValuegapError(
                 f"The audit log does not verify, so it was not signed: {checked.message}."

@@ -151,6 +151,10 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
                 f"{path} cannot be read as checkpoints.",
                 [Problem(f"{path}, line {number}", f"is not a checkpoint ({exc})", text[:80])],
             ) from None
+    if not found:
+        raise ConfigError(
+            f"{path} holds no checkpoint; `valuegap audit checkpoint --to {path}` writes one."
+        )
     return found
 
 

@@ -2,6 +2,9 @@
 
 Append new migrations; never edit one that has been released, because ledgers written with it
 exist. A migration's statements run in one transaction together with recording its version.
+A migration that changes the rows of a table the audit log proves (``store/proof.py``: values,
+not only columns or their scale) makes ``audit verify`` report the difference, unless the log
+is made to account for it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from valuegap.decimals import plain
 from valuegap.store.database import Database
 
 # Each definition table and the columns that identify its rows.
@@ -30,7 +31,6 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "reviews": ("initiative", "as_of"),
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),
-    "ingests": ("id",),  # each ingest's file, kind and rows: its facts are proven by totals
 }
 
 
@@ -94,9 +94,10 @@ Totals = dict[str, dict[str, dict[str, Decimal]]]  # table -> month -> measure -
 
 
 def json_value(value: Any) -> Any:
-    """A stored value as an audit entry keeps it."""
+    """A stored value as an audit entry keeps it (a decimal without trailing zeros, so that a
+    later change of the column's scale changes nothing)."""
     if isinstance(value, Decimal):
-        return str(value)
+        return str(plain(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
