@@ -154,7 +154,8 @@ def test_edit_an_entry_and_rehash_it(copy: Path, signed: Signed) -> None:
     fields = [seq, at.isoformat(), "mallory", action, kind, entity, before, after, prev]
     if state is not None:
         fields.append(state)
-    digest = hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+    text = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     con.execute("UPDATE audit_log SET actor = 'mallory', hash = ? WHERE seq = 10", [digest])
     con.close()
     result = _verify(copy, signed)
