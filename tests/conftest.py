@@ -72,3 +72,12 @@ def ready(initiative_id: str, **fields: Any) -> dict[str, Any]:
                      "value_per_unit": 62, "currency": "USD", "method": "before_after"}],
         **fields,
     }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> Path:
+    """The audit checkpoint key of every test in a temporary folder, never the user's home."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    monkeypatch.setenv("VALUEGAP_AUDIT_KEY", str(folder / "valuegap" / "audit-key.pem"))
+    return folder / "valuegap" / "audit-key.pem"

@@ -22,7 +22,8 @@ from valuegap.errors import (
 from valuegap.governance import roles
 from valuegap.governance.agents import AgentsApi
 from valuegap.governance.api import GovernanceApi
-from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
+from valuegap.governance.audit import AuditEntry
+from valuegap.governance.audit_api import AuditApi
 from valuegap.governance.duties import check_duties
 from valuegap.governance.gates import GatesApi
 from valuegap.governance.reviews import check_kill_criteria
@@ -44,6 +45,7 @@ from valuegap.store.users import UserStore
 from valuegap.yamlio import read_file
 
 Clock = Callable[[], datetime]
+BASELINE_ACTOR = "valuegap"  # who records the baseline of a ledger written before
 GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
 
 
@@ -64,7 +66,9 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi, PseudonymKeyApi):
+class Ledger(
+    CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi, PseudonymKeyApi, AuditApi
+):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -98,6 +102,9 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         ledger from before policies existed gets the default policy pack, so that its gates
         hold from the first move."""
         ledger = cls._connect(db, actor, settings, clock, create=False)
+        if ledger._audit.baseline_pending():
+            with ledger._closed_on_error(), ledger._db.transaction():
+                ledger.acting_as(BASELINE_ACTOR)._record_baseline()
         known = ledger._users.get(ledger.actor) is not None
         if known and not ledger._governance.current_policies():
             with ledger._closed_on_error(), ledger._db.transaction():
@@ -119,7 +126,14 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         with ledger._closed_on_error(), ledger._db.transaction():
             admin = User(ledger.actor, "admin")
             ledger._users.save(admin, by=ledger.actor, at=ledger._now())
-            ledger._record("ledger.init", "ledger", "ledger", None, {"admin": admin.name})
+            ledger._record(
+                "ledger.init",
+                "ledger",
+                "ledger",
+                None,
+                {"admin": admin.name},
+                changed=[("users", {"name": admin.name})],
+            )
             ledger._load_default_policies()
         return ledger
 
@@ -197,7 +211,12 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         with self._db.transaction():
             self._users.save(user, by=self.actor, at=self._now())
             self._record(
-                "user.save", "user", name, before and _user_fields(before), _user_fields(user)
+                "user.save",
+                "user",
+                name,
+                before and _user_fields(before),
+                _user_fields(user),
+                changed=[("users", {"name": name})],
             )
         return user
 
@@ -389,7 +408,13 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
             self._portfolio.insert_metric(change.initiative_id, metrics[change.id])
         else:
             self._portfolio.update_metric(metrics[change.id])
-        self._record(action, change.entity_type, change.id, change.before, change.after)
+        table = "initiatives" if change.entity_type == "initiative" else "metrics"
+        changed = [(table, {"id": change.id})]
+        if action == "initiative.create":
+            changed.append(("stage_history", {"initiative_id": change.id}))
+        self._record(
+            action, change.entity_type, change.id, change.before, change.after, changed=changed
+        )
 
     def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
         """Record finance's agreement to a metric's attribution method."""
@@ -415,7 +440,12 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         with self._db.transaction():
             self._portfolio.update_metric(agreed)
             self._record(
-                "metric.agree", "metric", metric_id, metric_fields(metric), metric_fields(agreed)
+                "metric.agree",
+                "metric",
+                metric_id,
+                metric_fields(metric),
+                metric_fields(agreed),
+                changed=[("metrics", {"id": metric_id})],
             )
         return agreed
 
@@ -439,6 +469,9 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
                 initiative_id,
                 before and {"control": control, **before},
                 {"control": control, "evidence": evidence},
+                changed=[
+                    ("control_attestations", {"initiative_id": initiative_id, "control": control})
+                ],
             )
 
     # The audit log
@@ -449,10 +482,6 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
         """Newest first."""
         self._require("read")
         return list(self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True))
-
-    def verify_audit(self) -> Verification:
-        self._require("read")
-        return verify(self._audit.entries(), self._audit.head())
 
     # Internals
 
@@ -468,25 +497,6 @@ class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsAp
 
     def _now(self) -> datetime:
         return self._clock()
-
-    def _record(
-        self, action: str, entity_type: str, entity_id: str, before: Any, after: Any
-    ) -> None:
-        head = self._audit.head()
-        seq, prev = head if head else (0, GENESIS)
-        self._audit.append(
-            seal(
-                seq=seq + 1,
-                at=self._now(),
-                actor=self.actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                prev_hash=prev,
-            )
-        )
 
     def set_origin(self, origin: str) -> None:
         """Say what made this ledger (the demo), and as of which audit entry: a later change

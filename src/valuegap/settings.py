@@ -59,6 +59,13 @@ class Settings:
     """More tag names that identify a person (besides OpenTelemetry's ``user.*``, ``enduser.*``
     and ``client.address``, and the tags ``user`` and ``end_user``): their values are
     pseudonymised before anything is written, in usage and in FOCUS tags."""
+    audit_key: str | None = None
+    """The Ed25519 private key that signs audit checkpoints (made on first use, readable by
+    its owner only). Default: ``audit-key.pem`` in ``$XDG_CONFIG_HOME/valuegap`` (or
+    ``~/.config/valuegap``); never in the ledger file."""
+    checkpoint_to: str | None = None
+    """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
+    an http(s) URL (a webhook) it is POSTed to."""
 
     def __post_init__(self) -> None:
         aliases = {k.strip().lower(): v.strip().lower() for k, v in self.provider_aliases.items()}

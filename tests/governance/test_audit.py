@@ -46,7 +46,11 @@ def _verify(db_path: Path) -> tuple[bool, int | None, str]:
 
 def test_intact_chain_verifies(db_path: Path, clock: object) -> None:
     _ledger_with_history(db_path, clock)
-    assert _verify(db_path) == (True, None, "the audit chain is intact (6 entries)")
+    assert _verify(db_path) == (
+        True,
+        None,
+        "the audit chain is intact (6 entries); the tables are as the log says from entry 1",
+    )
 
 
 def test_editing_one_row_names_that_entry(db_path: Path, clock: object) -> None:
@@ -86,7 +90,7 @@ def test_inserting_a_row_is_detected(db_path: Path, clock: object) -> None:
     _sql(
         db_path,
         "INSERT INTO audit_log SELECT 3, recorded_at, 'mallory', action, entity_type, entity_id, "
-        "before, after, prev_hash, hash FROM audit_log WHERE seq = 2",
+        "before, after, prev_hash, hash, state FROM audit_log WHERE seq = 2",
     )
     ok, seq, _ = _verify(db_path)
     assert ok is False and seq in (2, 3)

@@ -1,9 +1,10 @@
-"""``valuegap audit``: read the audit log and verify its hash chain."""
+"""``valuegap audit``: read the audit log, verify it, and sign checkpoints of it."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
-app = typer.Typer(help="The tamper-evident audit log: list it, verify it.")
+app = typer.Typer(help="The tamper-evident audit log: list it, verify it, sign checkpoints.")
 
 
 @command(app, "log")
@@ -30,18 +31,54 @@ def log(
         row = asdict(entry)
         row["before"] = None if entry.before is None else json.loads(entry.before)
         row["after"] = None if entry.after is None else json.loads(entry.after)
+        row["state"] = None if entry.state is None else json.loads(entry.state)
         rows.append(row)
     columns = ["seq", "recorded_at", "actor", "action", "entity_type", "entity_id"]
     render.records(rows, fmt, columns=columns, title="Audit log")
 
 
 @command(app, "verify")
-def verify() -> None:
-    """Check the hash chain; exit 1 naming the first entry edited, inserted or deleted."""
+def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="A file of signed checkpoints: prove that the log extends every one.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="The public key the checkpoints were signed with (default: that of the "
+            "signing key, audit_key).",
+        ),
+    ] = None,
+) -> None:
+    """Check the hash chain, the signed checkpoints, and replay the log against the tables;
+    exit 1 naming the first entry, row or total that differs."""
     with open_ledger() as ledger:
-        result = ledger.verify_audit()
+        result = ledger.verify_audit(checkpoint, public_key)
     if result.ok:
         typer.echo(f"OK: {result.message}.")
         return
     typer.echo(f"TAMPERED: {result.message}.", err=True)
     raise typer.Exit(1)
+
+
+@command(app, "checkpoint")
+def checkpoint(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            help="A JSON-lines file to append the checkpoint to, or an http(s) URL to POST it "
+            "to (default: the setting checkpoint_to).",
+        ),
+    ] = None,
+) -> None:
+    """Sign the log's head with the audit key (not in the ledger file) and deliver it."""
+    with open_ledger() as ledger:
+        signed, where = ledger.checkpoint(to)
+    typer.echo(
+        f"Signed entry {signed.seq} (hash {signed.hash[:16]}…) with key {signed.key_id}; {where}."
+    )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.proof import FACTS, combined, fact_table, read_totals
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
@@ -50,7 +52,7 @@ class CostsApi:
     actor: str
     _require: Callable[..., None]
     _now: Callable[[], datetime]
-    _record: Callable[[str, str, str, Any, Any], None]
+    _record: Callable[..., None]
     _ingest_key: Callable[[str], Any]
     _remember_key: Callable[[Any], None]
 
@@ -183,9 +185,13 @@ class CostsApi:
             with self._db.transaction():
                 for path in paths:
                     ingest_id = self._costs.next_ingest_id()
+                    # What the ingest added to the facts' totals, for the audit log to prove.
+                    table = fact_table(kind)
+                    before = {} if FACTS[table].appends else read_totals(self._db, table)
                     read, added = load(Path(path), ingest_id)
                     results.append(IngestResult(kind, str(path), read, added))
-                    if added == 0:
+                    totals = combined(read_totals(self._db, table, ingest_id), before, -1)
+                    if added == 0 and not totals:
                         continue  # the same data again: nothing changes, nothing to record
                     self._costs.record_ingest(ingest_id, kind, str(path), read, added,
                                               self._now(), self.actor)  # fmt: skip
@@ -194,7 +200,13 @@ class CostsApi:
                         "ingest",
                         str(ingest_id),
                         None,
-                        {"file": Path(path).name, "rows_read": read, "rows_added": added},
+                        {
+                            "file": Path(path).name,
+                            "sha256": file_sha256(Path(path)),
+                            "rows_read": read,
+                            "rows_added": added,
+                        },
+                        totals=totals,
                     )
                     if kind == "focus":
                         results[-1] = self._trued_up(results[-1], ingest_id)
@@ -235,6 +247,7 @@ class CostsApi:
                 str(version),
                 current and {"version": current[0]},
                 {"version": version, "rules": rules.model_dump(mode="json")["rules"]},
+                changed=[("allocation_rules", {"version": version})],
             )
         return version
 
@@ -367,6 +380,15 @@ class CostsApi:
         after = {"true_ups": [t.as_dict() for t in found]}
         self._record("costs.true_up", "ingest", str(ingest_id), None, after)
         return replace(result, true_ups=tuple(found))
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as given (before any unzipping)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _counting(

@@ -19,6 +19,7 @@ from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.settings import Settings
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
+from valuegap.store.proof import Totals, combined, read_totals
 
 _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
 # Rates are stored as DECIMAL(38, 10): a million tokens at the highest rate must fit a total.
@@ -32,7 +33,7 @@ class PricesApi:
     _costs: CostStore
     _require: Callable[..., None]
     _now: Callable[[], datetime]
-    _record: Callable[[str, str, str, Any, Any], None]
+    _record: Callable[..., None]
     actor: str
 
     def set_price(
@@ -113,13 +114,15 @@ class PricesApi:
             # one it ends was open until then) and ends with the later of them.
             ends = [new.valid_to, *(o.valid_to for o in ([replaced] if replaced else []))]
             end = None if ended or None in ends else max(d for d in ends if d is not None)
-            repriced = self._reprice(new.model, (valid_from, end))
+            repriced, totals = self._reprice(new.model, (valid_from, end))
             self._record(
                 "price.set",
                 "price",
                 _price_id(new),
                 {"replaced": replaced and _fields(replaced), "ended": [_fields(o) for o in ended]},
                 {**_fields(new), "repriced": repriced},
+                changed=[("price_overrides", {"model": new.model, "provider": scope})],
+                totals=totals,
             )
         return repriced
 
@@ -144,9 +147,15 @@ class PricesApi:
             )
         with self._db.transaction():
             self._costs.delete_override(found)
-            repriced = self._reprice(model, (found.valid_from, found.valid_to))
+            repriced, totals = self._reprice(model, (found.valid_from, found.valid_to))
             self._record(
-                "price.unset", "price", _price_id(found), _fields(found), {"repriced": repriced}
+                "price.unset",
+                "price",
+                _price_id(found),
+                _fields(found),
+                {"repriced": repriced},
+                changed=[("price_overrides", {"model": model, "provider": scope})],
+                totals=totals,
             )
         return repriced
 
@@ -156,16 +165,24 @@ class PricesApi:
         changed."""
         self._require("cost.write")
         with self._db.transaction():
-            repriced = self._reprice(None, None)
-            self._record("price.refresh", "price", "all", None, {"repriced": repriced})
+            repriced, totals = self._reprice(None, None)
+            self._record(
+                "price.refresh", "price", "all", None, {"repriced": repriced}, totals=totals
+            )
         return repriced
 
-    def _reprice(self, model: str | None, days: tuple[date, date | None] | None) -> int:
-        """Price the calls of ``model`` on ``days`` again (all calls, without them)."""
+    def _reprice(
+        self, model: str | None, days: tuple[date, date | None] | None
+    ) -> tuple[int, Totals]:
+        """Price the calls of ``model`` on ``days`` again (all calls, without them): how many
+        changed, and how that changed the usage totals (for the audit log)."""
         from valuegap.store.pricing import reprice
 
         pricer = Pricer(self._costs.overrides(), self.settings.provider_aliases)
-        return reprice(self._db, pricer, model, days)
+        before = read_totals(self._db, "usage_events")
+        repriced = reprice(self._db, pricer, model, days)
+        after = read_totals(self._db, "usage_events") if repriced else before
+        return repriced, combined(after, before, -1)
 
     def price_overrides(self) -> list[dict[str, Any]]:
         """The organisation's prices, each beside the catalogue's price of the same model on

@@ -82,6 +82,7 @@ class GovernanceApi:
                     "source": source,
                     "rules": [r.as_dict() for r in policy.rules],
                 },
+                changed=[("policies", {"layer": policy.layer, "scope": scope, "version": version})],
             )
         return {**result, "version": version, "changed": True}
 
@@ -186,7 +187,12 @@ class GovernanceApi:
             for review in reviews:
                 self._governance.add_review(review.as_dict(), self._now(), self.actor)
                 self._record(
-                    "review.record", "initiative", review.initiative, None, review.as_dict()
+                    "review.record",
+                    "initiative",
+                    review.initiative,
+                    None,
+                    review.as_dict(),
+                    changed=[("reviews", {"initiative": review.initiative, "as_of": review.as_of})],
                 )
         return reviews
 

@@ -3,6 +3,9 @@
 An entry's hash is SHA-256 over its canonical JSON form, which includes the previous entry's
 hash. Editing an entry breaks its own hash; re-hashing it breaks the next entry's link; deleting
 one leaves a gap in the sequence; deleting the newest ones no longer matches the recorded head.
+Whoever can write the file can recompute all of that: signed checkpoints (``checkpoints.py``)
+fix the chain where it was, and an entry's ``state`` (the rows it changed, the totals an ingest
+added) lets ``proof.py`` replay the log against the tables.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 GENESIS = "0" * 64
 
@@ -30,6 +34,7 @@ class AuditEntry:
     after: str | None
     prev_hash: str
     hash: str
+    state: str | None = None  # canonical JSON: what replaying the entry needs (proof.py)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Verification:
     entries: int
     bad_seq: int | None = None
     message: str = ""
+    proven_from: int | None = None  # the entry from which the tables are proven
+    checkpoints: int = 0  # signed checkpoints the log was proven to extend
 
 
 def canonical_json(value: Any) -> str | None:
@@ -50,21 +57,23 @@ def canonical_json(value: Any) -> str | None:
 
 
 def _to_text(value: Any) -> str:
-    if isinstance(value, Decimal | date | datetime):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     raise TypeError(f"cannot record {type(value).__name__} in the audit log")
 
 
 def _digest(entry: AuditEntry) -> str:
-    """SHA-256 over every field of the entry but its own hash (so over ``prev_hash`` too)."""
-    payload = json.dumps(
-        [
-            entry.seq, entry.recorded_at.isoformat(), entry.actor, entry.action,
-            entry.entity_type, entry.entity_id, entry.before, entry.after, entry.prev_hash,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )  # fmt: skip
+    """SHA-256 over every field of the entry but its own hash (so over ``prev_hash`` too). An
+    entry without state is hashed as entries were before states existed, so theirs still hold."""
+    fields = [
+        entry.seq, entry.recorded_at.isoformat(), entry.actor, entry.action,
+        entry.entity_type, entry.entity_id, entry.before, entry.after, entry.prev_hash,
+    ]  # fmt: skip
+    if entry.state is not None:
+        fields.append(entry.state)
+    payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -79,11 +88,13 @@ def seal(
     before: Any,
     after: Any,
     prev_hash: str,
+    state: Any = None,
 ) -> AuditEntry:
     """Make the next entry of the chain."""
     entry = AuditEntry(
         seq, at, actor, action, entity_type, entity_id,
         canonical_json(before), canonical_json(after), prev_hash, hash="",
+        state=canonical_json(state),
     )  # fmt: skip
     return replace(entry, hash=_digest(entry))
 

@@ -113,6 +113,7 @@ class GatesApi:
                     "approval": approval,
                     "approvals_withdrawn": replaced,
                 },
+                changed=[("approvals", {"initiative": initiative_id})] if approval else [],
             )
         if approval is not None:
             return StageMove(initiative_id, initiative.stage, to_stage, decision, approval)
@@ -222,6 +223,7 @@ class GatesApi:
                 str(approval_id),
                 {"status": "pending"},
                 {"status": "approved", "note": note},
+                changed=[("approvals", {"id": approval_id})],
             )
             self._moved(initiative, request["to_stage"], decision, reason=request["reason"],
                         learnings=request["learnings"], approval_id=approval_id)  # fmt: skip
@@ -248,6 +250,7 @@ class GatesApi:
                 str(approval_id),
                 {"status": "pending"},
                 {"status": "rejected", "note": note},
+                changed=[("approvals", {"id": approval_id})],
             )
         return {**request, "status": "rejected", "note": note}
 
@@ -316,6 +319,11 @@ class GatesApi:
                 "reason": reason,
                 "learnings": learnings,
             },
+            changed=[
+                ("initiatives", {"id": initiative.id}),
+                ("stage_history", {"initiative_id": initiative.id}),
+                ("approvals", {"initiative": initiative.id}),
+            ],
         )
 
 

@@ -8,7 +8,10 @@ from valuegap.governance.audit import AuditEntry
 from valuegap.store.database import Database
 
 _HEAD_KEY = "audit_head"
-_COLUMNS = "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash"
+BASELINE_KEY = "audit_baseline"
+_COLUMNS = (
+    "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash, state"
+)
 
 
 class AuditStore:
@@ -28,7 +31,7 @@ class AuditStore:
     def append(self, entry: AuditEntry) -> None:
         """Must run inside the transaction of the change it records."""
         self._db.execute(
-            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             # by hand: dataclasses.astuple deep-copies every field, a cost on every decision
             [
                 entry.seq,
@@ -41,6 +44,7 @@ class AuditStore:
                 entry.after,
                 entry.prev_hash,
                 entry.hash,
+                entry.state,
             ],
             keeps_cache=True,
         )
@@ -49,6 +53,14 @@ class AuditStore:
                else "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)")  # fmt: skip
         self._db.execute(sql, [_HEAD_KEY, f"{entry.seq}:{entry.hash}"], keeps_cache=True)
         self._db.remember(_HEAD_KEY, (entry.seq, entry.hash))
+
+    def baseline_pending(self) -> bool:
+        """Whether this ledger's log was written before entries carried their state, and
+        still needs the baseline entry that replay starts from (migration 10 says so)."""
+        return self._db.get_meta(BASELINE_KEY) == "pending"
+
+    def baseline_recorded(self) -> None:
+        self._db.execute("DELETE FROM ledger_meta WHERE key = ?", [BASELINE_KEY])
 
     def entries(
         self,

@@ -2,6 +2,9 @@
 
 Append new migrations; never edit one that has been released, because ledgers written with it
 exist. A migration's statements run in one transaction together with recording its version.
+A migration that changes the rows of a table the audit log proves (``store/proof.py``: values,
+not only columns or their scale) makes ``audit verify`` report the difference, unless the log
+is made to account for it.
 """
 
 from __future__ import annotations
@@ -579,5 +582,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         10,
         "users: an agent's service account names the agent initiative it acts for",
         ("ALTER TABLE users ADD COLUMN agent VARCHAR",),
+    ),
+    Migration(
+        11,
+        "audit entries carry the state they give the tables, so that the log proves them; a "
+        "ledger with entries from before records a baseline when it is next opened",
+        (
+            "ALTER TABLE audit_log ADD COLUMN state VARCHAR",  # canonical JSON, as hashed
+            """INSERT INTO ledger_meta (key, value)
+            SELECT 'audit_baseline', 'pending' WHERE EXISTS (SELECT 1 FROM audit_log)""",
+        ),
     ),
 )
