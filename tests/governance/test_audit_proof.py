@@ -83,7 +83,7 @@ def test_a_line_removal_by_its_contract_is_subtracted(ledger: Ledger) -> None:
 
 def _written_before(path: Path) -> int:
     """Make ``path`` what valuegap wrote before entries kept their state: no state column,
-    hashes without it, schema 9. Returns its number of entries."""
+    hashes without it, schema 10. Returns its number of entries."""
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE audit_log DROP COLUMN state")
     prev = "0" * 64
@@ -92,16 +92,17 @@ def _written_before(path: Path) -> int:
         "FROM audit_log ORDER BY seq"
     ).fetchall()
     for seq, at, actor, action, kind, entity, before, after in rows:
-        text = json.dumps([seq, at.isoformat(), actor, action, kind, entity, before, after, prev],
-                          separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+        fields = [seq, at.isoformat(), actor, action, kind, entity, before, after, prev]
+        text = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(text.encode()).hexdigest()
-        con.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
-                    [prev, digest, seq])  # fmt: skip
+        con.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", [prev, digest, seq]
+        )
         prev = digest
     con.execute(
         "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{len(rows)}:{prev}"]
     )
-    con.execute("DELETE FROM valuegap_schema WHERE version >= 10")
+    con.execute("DELETE FROM valuegap_schema WHERE version >= 11")
     con.close()
     return len(rows)
 

@@ -287,7 +287,8 @@ def test_update_users_set_role_admin(copy: Path, signed: Signed) -> None:
 
 def test_insert_a_user(copy: Path, signed: Signed) -> None:
     _tamper(
-        copy, "INSERT INTO users VALUES ('mallory', 'admin', '[]', TIMESTAMP '2026-01-01', 'you')"
+        copy,
+        "INSERT INTO users VALUES ('mallory', 'admin', '[]', TIMESTAMP '2026-01-01', 'you', NULL)",
     )
     _found(_verify(copy, signed), "users row 'mallory' is in the table, but no entry")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from valuegap.adoption.pseudonyms import pseudonym
 from valuegap.errors import Problem, ValidationError
-from valuegap.yamlio import read_file
+from valuegap.inputs import file_problem
 
 ENV_KEY = "VALUEGAP_PSEUDONYM_KEY"
 _FINGERPRINT_LABEL = b"valuegap key fingerprint"
@@ -78,8 +78,10 @@ def find_key(ledger: Path) -> PseudonymKey | None:
 
 
 def read_key_file(path: Path) -> PseudonymKey:
+    if (problem := file_problem(path)) is not None:
+        raise ValidationError(f"{path} holds no key.", [problem])
     try:
-        text = read_file(path)
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         text = ""  # not a key file valuegap wrote
     keys = tuple(line.strip().encode() for line in text.splitlines() if line.strip())
