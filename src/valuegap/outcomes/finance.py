@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from math import exp
 from typing import TypeVar
+
+from valuegap.bounds import rounded
 
 K = TypeVar("K", bound=Hashable)
 
@@ -29,7 +31,7 @@ CENT = Decimal("0.01")
 
 def money(value: Decimal) -> Decimal:
     """Rounded to the cent, half to even."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return rounded(value, CENT)
 
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import duckdb
 
+from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.costs.focus import (
     CHARGE_CATEGORIES,
     COLUMNS,
+    CORRECTION,
+    NOT_NEGATIVE_CATEGORIES,
     PROVIDER_COLUMNS,
     ColumnType,
     FocusColumn,
@@ -23,11 +26,14 @@ from valuegap.store.staging import (
     STAGE,
     Check,
     Staged,
+    as_amount,
     as_decimal,
     as_utc,
+    fail_if,
     fail_if_null,
     guarded,
     literal,
+    negative,
     quote,
     raise_if_broken,
     refuse_bad_rows,
@@ -38,6 +44,7 @@ _CONVERT = {
     "text": "{v}",
     "timestamp": as_utc("{v}"),
     "decimal": as_decimal("{v}"),
+    "money": as_amount("{v}"),
     "currency": "upper(trim({v}))",
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
 }
@@ -45,6 +52,7 @@ _BAD = {
     "timestamp": (f"{as_utc('{v}')} IS NULL", "is not a timestamp (ISO 8601, e.g. "
                   "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
     "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
+    "money": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
     "currency": ("NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
                  "is not an ISO 4217 currency code such as USD"),
     "json": ("json_type(TRY_CAST({v} AS JSON)) IS DISTINCT FROM 'OBJECT'",
@@ -78,14 +86,21 @@ def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
 
     present = {c.name: column(c.name) for c in COLUMNS}
     providers = [p for p in (column(n) for n in PROVIDER_COLUMNS) if p]
-    checks = _checks(file, present, providers)
+    charge_class = column("ChargeClass")
+    checks = _checks(file, present, providers, charge_class)
 
     def value(focus: FocusColumn) -> str:
         name = present[focus.name]
         if name is None:
             return "NULL"
         converted = _CONVERT[focus.type].replace("{v}", quote(name))
-        return _guarded(focus, name, converted, checks) if guards else converted
+        if not guards:
+            return converted
+        checked = _guarded(focus, name, converted, checks)
+        if focus.type == "money":
+            sign = _refused_negative(name, present["ChargeCategory"], charge_class)
+            checked = fail_if(sign.replace("{v}", quote(name)), checked)
+        return checked
 
     known = {n.lower() for n in [*present.values(), *providers] if n}
     extras = [c for c in columns if c.lower() not in known]
@@ -213,7 +228,7 @@ IDENTITY_EXTRAS: dict[str, ColumnType] = {
 }
 
 
-_DECIMALS = {c.field for c in COLUMNS if c.type == "decimal"}
+_DECIMALS = {c.field for c in COLUMNS if c.type in ("decimal", "money")}
 
 
 def _text(sql: str, kind: ColumnType) -> str:
@@ -283,14 +298,29 @@ def stored_extra(name: str) -> str:
 
 def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]) -> str:
     """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
-    if column.type not in ("timestamp", "decimal", "json"):
+    if column.type not in ("timestamp", "decimal", "money", "json"):
         return guarded(converted, checks, name)
     # its checks hold exactly when it converts to null (Tags: exactly when it is not a JSON
     # object), which saves converting it twice
     return fail_if_null(converted, unless_null=None if column.required else quote(name))
 
 
-def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> list[Check]:
+def _refused_negative(name: str, charge: str | None, charge_class: str | None) -> str:
+    """SQL over ``{v}``, the cost column ``name``: a negative cost on a line whose category
+    may not have one (see ``NOT_NEGATIVE_CATEGORIES``)."""
+    categories = ", ".join(literal(c) for c in NOT_NEGATIVE_CATEGORIES)
+    correction = (
+        f" AND {quote(charge_class)} IS DISTINCT FROM {literal(CORRECTION)}" if charge_class else ""
+    )
+    return (
+        f"{negative('{v}', as_amount('{v}'))} AND {quote(charge or name)} IN ({categories})"
+        f"{correction}"
+    )
+
+
+def _checks(
+    file: str, present: dict[str, str | None], providers: list[str], charge_class: str | None
+) -> list[Check]:
     """What each staged value must keep; a missing column is refused at once."""
     problems: list[Problem] = [
         IngestError.at(file, None, c.name, None, "is a required FOCUS column but is missing")
@@ -314,6 +344,16 @@ def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> 
         if column.type in _BAD:
             condition, message = _BAD[column.type]
             checks.append(Check(name, f"{{v}} IS NOT NULL AND ({condition})", message))
+        if column.type == "money":
+            amount = as_amount("{v}")
+            checks.append(Check(name, f"{as_decimal('{v}')} IS NOT NULL AND {amount} IS NULL",
+                                too_large("a cost", MAX_AMOUNT)))  # fmt: skip
+            categories = " or ".join(NOT_NEGATIVE_CATEGORIES)
+            sign = _refused_negative(name, present["ChargeCategory"], charge_class)
+            checks.append(Check(name, sign, f"is negative on a {categories} line: a refund, "
+                                "discount or credit is a Credit line, a later change an "
+                                "Adjustment, a correction of an earlier billing period has "
+                                "ChargeClass Correction"))  # fmt: skip
     charge = present["ChargeCategory"]
     if charge:
         categories = ", ".join(literal(c) for c in CHARGE_CATEGORIES)

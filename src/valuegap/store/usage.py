@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from valuegap.adoption.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
+from valuegap.bounds import MAX_TOKENS, MAX_USAGE_COST, too_large
 from valuegap.costs.pricing import Pricer
 from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
@@ -24,16 +25,20 @@ from valuegap.store.pricing import (
     drop_rates,
     prepare_rates,
     price_bucket,
+    refuse_overpriced,
 )
 from valuegap.store.staging import (
     STAGE,
     Check,
     Staged,
     as_decimal,
+    as_usage_cost,
     as_utc,
+    fail_if,
     fail_if_null,
     guarded,
     literal,
+    negative,
     quote,
     raise_if_broken,
     read_error,
@@ -161,12 +166,24 @@ _REQUIRED: tuple[Check, ...] = (
     Check("request_model", f"{{v}} IS NULL AND response_model IS NULL AND {_COUNTED}",
           "is required for a model call (the request or the response model)"),
 )  # fmt: skip
+# A token count is whole (12 or 12.0, never 1.5), from 0 to MAX_TOKENS; the test of a decimal
+# point first, so that only a count written with one costs a pattern match.
+_NOT_A_COUNT = (
+    f"{{v}} IS NOT NULL AND (coalesce(TRY_CAST({{v}} AS BIGINT), -1) NOT BETWEEN 0 AND "
+    f"{MAX_TOKENS} OR (contains({{v}}, '.') AND NOT regexp_full_match(trim({{v}}), "
+    "'[0-9]*[.]0*')))"
+)
 _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a field a file has
     Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
           "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
-    *(Check(f, "{v} IS NOT NULL AND coalesce(TRY_CAST({v} AS BIGINT), -1) < 0",
-            "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
+    *(Check(f, _NOT_A_COUNT, f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}")
+      for f in TOKEN_FIELDS),
     Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
+    Check("cost", f"{as_decimal('{v}')} IS NOT NULL AND {as_usage_cost('{v}')} IS NULL",
+          too_large("a usage event's cost", MAX_USAGE_COST)),
+    Check("cost", negative("{v}", as_usage_cost("{v}")),
+          "is negative: a usage cost is what a call cost, 0 or more (a refund or credit belongs "
+          "on the bill, FOCUS, or among manual costs as a credit)"),
     Check("currency", "{v} IS NOT NULL AND NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
           "is not an ISO 4217 currency code such as USD"),
 )  # fmt: skip
@@ -314,9 +331,17 @@ def load_usage(
     )
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
     # The timestamp and cost checks hold exactly when their conversions give null.
-    ts, cost = as_utc("timestamp"), as_decimal("cost")
+    ts, cost = as_utc("timestamp"), as_usage_cost("cost")
     if not checks_first:
-        ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
+        unsigned = fail_if_null(cost, unless_null="cost")
+        ts, cost = fail_if_null(ts), fail_if(negative("cost", cost), unsigned)
+    # A price (an organisation's, or the catalogue's) times the tokens may come to more than a
+    # usage event's bound: refused, as a value of the file is.
+    computed = (
+        "computed_cost"
+        if checks_first
+        else fail_if(f"abs(computed_cost) >= {MAX_USAGE_COST}", "computed_cost")
+    )
     tags = f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END"
     pseudonyms_map = ""
     if found_in_tags:
@@ -365,19 +390,24 @@ def load_usage(
                     FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
                 ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
                 ), new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
-                SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
-                    e.operation, e.counted, {", ".join(f"e.{f}" for f in TOKEN_FIELDS)},
-                    e.reported_cost, e.reported_currency,
-                    CASE WHEN e.counted THEN {COST} END, CASE WHEN e.counted THEN {CURRENCY} END,
-                    CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
-                    e.user_pseudonym, e.tags
-                FROM (SELECT e0.*, {pricing.keys} FROM new e0) e
-                {pricing.join}""",
+                SELECT * REPLACE ({computed} AS computed_cost) FROM (
+                    SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model,
+                        e.response_model, e.operation, e.counted,
+                        {", ".join(f"e.{f}" for f in TOKEN_FIELDS)},
+                        e.reported_cost, e.reported_currency,
+                        CASE WHEN e.counted THEN {COST} END AS computed_cost,
+                        CASE WHEN e.counted THEN {CURRENCY} END,
+                        CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
+                        e.user_pseudonym, e.tags
+                    FROM (SELECT e0.*, {pricing.keys} FROM new e0) e
+                    {pricing.join})""",
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
         raise_if_broken(file, exc)
         raise
+    if checks_first:
+        refuse_overpriced(db, "ingest_id = ?", [ingest_id], file)
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
