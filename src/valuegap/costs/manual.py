@@ -16,6 +16,9 @@ HEADER = (
     "business_unit", "description",
 )  # fmt: skip
 PEOPLE_COLUMNS = ("fte", "rate_per_month")
+# The optional column kind: a cost (the default), or a credit, whose amount is negative (a
+# refund, a rebate); a negative amount without it is refused.
+KINDS = ("cost", "credit")
 _STEP = Decimal("0.0000000001")
 
 
