@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.errors import IngestError
 from valuegap.store.database import Database
 from valuegap.store.staging import STAGE, Check, Staged, as_decimal, quote, refuse_bad_rows
@@ -88,6 +89,7 @@ FILES: dict[str, MeasureFile] = {
                 "is smaller than sum^2 / n: these are not a sum of squares",
             ),
             ("volume", "volume < 0", "must not be negative"),
+            ("volume", f"volume >= {MAX_AMOUNT}", too_large("a volume", MAX_AMOUNT)),
         ),
     ),
     "outcomes": MeasureFile(
