@@ -12,6 +12,7 @@ from typing import Any
 
 from valuegap.costs.api import CostsApi
 from valuegap.costs.prices_api import PricesApi
+from valuegap.costs.removal import RemovalApi
 from valuegap.errors import (
     NotFound,
     PermissionDenied,
@@ -62,7 +63,7 @@ class InitiativeDetail:
     stage_history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Ledger(CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
+class Ledger(CostsApi, PricesApi, RemovalApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(

@@ -22,6 +22,7 @@ from valuegap.costs.focus import (
 )
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
+from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
     Check,
@@ -143,15 +144,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
     values, its occurrence: re-ingesting a file, or one that overlaps it, in any format or
     spelling, adds only the lines not stored yet. Most exports repeat no line, and then
     numbering occurrences is left out: it costs as much as the rest of the insert."""
-    if checks_first:
-        plan = _plan(staged.file, staged.columns, guards=False)
-        refuse_bad_rows(db, STAGE, staged.file, plan.checks)
-        lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
-            SELECT _row, {plan.select()} FROM {STAGE})"""
-    else:
-        lines = f"SELECT * FROM {STAGE}"
-    repeats = db.one(f"SELECT count(*) - count(DISTINCT line_hash) FROM ({lines})")
-    occurrence = "row_number() OVER (PARTITION BY line_hash)" if repeats and repeats[0] else "1"
+    lines, occurrence = _identified(db, staged, checks_first)
     try:
         with db.unordered():
             added = db.one(
@@ -166,6 +159,35 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
         raise_if_broken(staged.file, exc)
         raise
     return int(added[0]) if added else 0
+
+
+def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> None:
+    """Write the keys of the staged lines, as ``load_focus`` would store them, to the table
+    ``FILE_KEYS`` (``line_hash``, ``occurrence``), storing nothing."""
+    lines, occurrence = _identified(db, staged, checks_first)
+    try:
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {FILE_KEYS} AS
+            SELECT line_hash, {occurrence} AS occurrence FROM ({lines})"""
+        )
+    except duckdb.InvalidInputException as exc:
+        raise_if_broken(staged.file, exc)
+        raise
+
+
+def _identified(db: Database, staged: Staged, checks_first: bool) -> tuple[str, str]:
+    """SQL for the staged lines with their ``line_hash``, and for their occurrence among
+    lines of equal values (see ``load_focus``)."""
+    if checks_first:
+        plan = _plan(staged.file, staged.columns, guards=False)
+        refuse_bad_rows(db, STAGE, staged.file, plan.checks)
+        lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
+            SELECT _row, {plan.select()} FROM {STAGE})"""
+    else:
+        lines = f"SELECT * FROM {STAGE}"
+    repeats = db.one(f"SELECT count(*) - count(DISTINCT line_hash) FROM ({lines})")
+    occurrence = "row_number() OVER (PARTITION BY line_hash)" if repeats and repeats[0] else "1"
+    return lines, occurrence
 
 
 # What identifies a line: its values, typed and normalised, so that any format and spelling of

@@ -37,6 +37,28 @@ _KINDS = ", ".join(f"'{k}'" for k in KINDS)
 
 def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
     """Validate and insert the staged entries that are not stored yet; return how many."""
+    columns = _entries(db, staged, ingest_id)
+    before = _count(db)
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE _valuegap_manual AS SELECT * FROM manual_costs LIMIT 0"
+    )
+    if columns["entry_key"]:
+        db.insert_arrow("_valuegap_manual", pa.table(columns))
+    db.execute(
+        "INSERT INTO manual_costs SELECT m.* FROM _valuegap_manual m "
+        "WHERE m.entry_key NOT IN (SELECT entry_key FROM manual_costs)"
+    )
+    db.execute("DROP TABLE _valuegap_manual")
+    return _count(db) - before
+
+
+def manual_cost_keys(db: Database, staged: Staged) -> list[str]:
+    """The keys of the staged entries, as ``load_manual_costs`` would store them."""
+    return sorted({str(key) for key in _entries(db, staged, 0)["entry_key"]})
+
+
+def _entries(db: Database, staged: Staged, ingest_id: int) -> dict[str, list[object]]:
+    """The staged entries, checked, as the columns of ``manual_costs``: a row a month."""
     file = staged.file
     people = all(staged.column(c) for c in PEOPLE_COLUMNS)
     missing = [c for c in HEADER if staged.column(c) is None and not (c == "amount" and people)]
@@ -128,18 +150,7 @@ def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
             )  # fmt: skip
             for name, value in zip(columns, values, strict=True):
                 columns[name].append(value)
-    before = _count(db)
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE _valuegap_manual AS SELECT * FROM manual_costs LIMIT 0"
-    )
-    if rows:
-        db.insert_arrow("_valuegap_manual", pa.table(columns))
-    db.execute(
-        "INSERT INTO manual_costs SELECT m.* FROM _valuegap_manual m "
-        "WHERE m.entry_key NOT IN (SELECT entry_key FROM manual_costs)"
-    )
-    db.execute("DROP TABLE _valuegap_manual")
-    return _count(db) - before
+    return columns
 
 
 def load_rates(db: Database, staged: Staged) -> int:

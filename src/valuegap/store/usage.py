@@ -27,6 +27,7 @@ from valuegap.store.pricing import (
     price_bucket,
     refuse_overpriced,
 )
+from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
     Check,
@@ -267,12 +268,14 @@ def load_usage(
     counts: TokenCounts = INCLUDED,
     *,
     checks_first: bool = False,
+    keys_only: bool = False,
 ) -> tuple[int, int]:
     """Insert and price the staged events that are new: (rows read, added). A bad value makes
     the insert fail with ``BrokenRow``; ``checks_first`` reads the file for bad rows first, to
     name them. ``present``: the fields the source has (the others are null in every event);
     ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
-    tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python)."""
+    tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python).
+    ``keys_only``: store nothing, and write the events' keys to the table ``FILE_KEYS``."""
     names = column_names or {}
     checks = [
         *_REQUIRED,
@@ -366,8 +369,34 @@ def load_usage(
                 PARTITION BY content_hash) AS event_key
             FROM (SELECT *, md5({values}) AS content_hash
                   FROM pseudonymised WHERE event_id IS NULL)""")
-    # One statement from the staged file to the ledger. Every row is checked as it is
-    # converted (unless the checks came first), before those already stored are left out.
+    # The events as the ledger keys them: every row checked as it is converted (unless the
+    # checks came first), before those already stored are left out.
+    events = f"""WITH checked AS (
+            SELECT event_id, {ts} AS ts, nullif(lower(provider), '') AS provider,
+                {guarded("request_model", guards, "request_model")} AS request_model,
+                response_model, lower(trim(operation)) AS operation,
+                {_COUNTED} AS counted, {tokens},
+                {cost} AS reported_cost,
+                {guarded(currency, guards, "currency")} AS reported_currency,
+                api_key, team, initiative, "user", {tags} AS tags
+            FROM {USAGE_STAGE}{pseudonyms_map}
+        ), pseudonymised AS (
+            SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
+            FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
+        ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
+        )"""
+    if keys_only:
+        try:
+            db.execute(
+                f"CREATE OR REPLACE TEMP TABLE {FILE_KEYS} AS {events} "
+                "SELECT DISTINCT event_key AS key FROM keyed"
+            )
+        except duckdb.InvalidInputException as exc:
+            raise_if_broken(file, exc)
+            raise
+        _drop_usage_stage(db)
+        return read, 0
+    # One statement from the staged file to the ledger.
     try:
         with db.unordered():
             added = db.one(
@@ -376,20 +405,7 @@ def load_usage(
                     {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency, computed_cost,
                     computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
-                WITH checked AS (
-                    SELECT event_id, {ts} AS ts, nullif(lower(provider), '') AS provider,
-                        {guarded("request_model", guards, "request_model")} AS request_model,
-                        response_model, lower(trim(operation)) AS operation,
-                        {_COUNTED} AS counted, {tokens},
-                        {cost} AS reported_cost,
-                        {guarded(currency, guards, "currency")} AS reported_currency,
-                        api_key, team, initiative, "user", {tags} AS tags
-                    FROM {USAGE_STAGE}{pseudonyms_map}
-                ), pseudonymised AS (
-                    SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
-                    FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
-                ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
-                ), new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
+                {events}, new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
                 SELECT * REPLACE ({computed} AS computed_cost) FROM (
                     SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model,
                         e.response_model, e.operation, e.counted,
@@ -408,11 +424,15 @@ def load_usage(
         raise
     if checks_first:
         refuse_overpriced(db, "ingest_id = ?", [ingest_id], file)
+    _drop_usage_stage(db)
+    return read, (int(added[0]) if added else 0)
+
+
+def _drop_usage_stage(db: Database) -> None:
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     drop_rates(db)
-    return read, (int(added[0]) if added else 0)
 
 
 # What keys a row without an id: its values as stored (the tags in key order), but the
