@@ -207,7 +207,7 @@ def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
         checks.append(
             Check(
                 cache[0],
-                f"{parts} > {_tokens('input_tokens')}",
+                f"{parts} > greatest({_tokens('input_tokens')}, 0)",
                 "cache tokens exceed the input tokens they are part of"
                 + advice.format(total="input tokens"),
             )
@@ -216,7 +216,7 @@ def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
         checks.append(
             Check(
                 "reasoning_tokens",
-                f"{_tokens('reasoning_tokens')} > {_tokens('output_tokens')}",
+                f"{_tokens('reasoning_tokens')} > greatest({_tokens('output_tokens')}, 0)",
                 "reasoning tokens exceed the output tokens they are part of"
                 + advice.format(total="output tokens"),
             )
