@@ -6,7 +6,7 @@ wraps around. So each kind of amount is bounded, and the bound times the most li
 can hold still fits the type its total is summed in (docs/costs.md, "How large an amount can
 be", gives the same reasoning for finance):
 
-- ``MAX_LINES``: 10^12 lines of one kind (a thousand times the hundred million events the
+- ``MAX_LINES``: 10^12 lines of one kind (ten thousand times the hundred million events the
   benchmarks ingest; a DuckDB file of that many would hold tens of terabytes).
 - A cost line (a FOCUS cost column, a manual entry, a business case's monthly amount):
   less than 10^15 in size. 10^12 of them sum to less than 10^27, which DECIMAL(38, 10)

@@ -29,8 +29,12 @@ def _span(line: int, attributes: dict[str, object]) -> str:
         else {"key": k, "value": {"stringValue": v}}
         for k, v in attributes.items()
     ]
-    span = {"traceId": "t", "spanId": f"s{line}", "startTimeUnixNano": "1735689600000000000",
-            "attributes": values}  # fmt: skip
+    span = {
+        "traceId": "t",
+        "spanId": f"s{line}",
+        "startTimeUnixNano": "1735689600000000000",
+        "attributes": values,
+    }
     return json.dumps(span)
 
 
@@ -43,14 +47,25 @@ def test_fractional_and_negative_tokens_are_refused_in_otel(ledger: Ledger, tmp_
     path = tmp_path / "spans.jsonl"
     base = {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o"}
     path.write_text(
-        "\n".join([
-            _span(1, {**base, "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5}),
-            _span(2, {**base, "gen_ai.usage.input_tokens": 1.5}),
-            _span(3, {**base, "gen_ai.usage.output_tokens": -4}),
-            _span(4, {**base, "gen_ai.usage.output_tokens": 5,
-                         "gen_ai.usage.reasoning.output_tokens": 2.25}),
-        ]) + "\n"
-    )  # fmt: skip
+        "\n".join(
+            [
+                _span(
+                    1, {**base, "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5}
+                ),
+                _span(2, {**base, "gen_ai.usage.input_tokens": 1.5}),
+                _span(3, {**base, "gen_ai.usage.output_tokens": -4}),
+                _span(
+                    4,
+                    {
+                        **base,
+                        "gen_ai.usage.output_tokens": 5,
+                        "gen_ai.usage.reasoning.output_tokens": 2.25,
+                    },
+                ),
+            ]
+        )
+        + "\n"
+    )
     with pytest.raises(IngestError) as refused:
         ledger.ingest_usage(path, "otel")
     assert [str(p) for p in refused.value.problems] == [
@@ -91,8 +106,13 @@ def test_a_csv_mapping_refuses_negative_cache_tokens_and_cost(
         "2025-01-01T00:00:00Z,gpt-4o,100,-1,0.01\n"
         "2025-01-01T00:00:00Z,gpt-4o,100,0,-5\n"
     )
-    mapping = {"timestamp": "ts", "request_model": "m", "input_tokens": "in",
-               "cache_read_tokens": "cached", "cost": "usd"}  # fmt: skip
+    mapping = {
+        "timestamp": "ts",
+        "request_model": "m",
+        "input_tokens": "in",
+        "cache_read_tokens": "cached",
+        "cost": "usd",
+    }
     with pytest.raises(IngestError) as refused:
         ledger.ingest_usage(path, "csv", mapping)
     assert [str(p) for p in refused.value.problems] == [
@@ -115,13 +135,16 @@ def _focus(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 
 def test_real_bills_keep_their_negative_credits(ledger: Ledger, tmp_path: Path) -> None:
-    path = _focus(tmp_path / "bill.csv", [
-        ("Usage", "", "10.00"),
-        ("Credit", "", "-5.00"),           # a promotional credit, a refund, a discount
-        ("Adjustment", "", "-2.00"),       # a change after the fact
-        ("Tax", "", "-1.00"),              # a tax refund (the spec does not forbid it)
-        ("Usage", "Correction", "-3.00"),  # a correction of an earlier billing period
-    ])  # fmt: skip
+    path = _focus(
+        tmp_path / "bill.csv",
+        [
+            ("Usage", "", "10.00"),
+            ("Credit", "", "-5.00"),  # a promotional credit, a refund, a discount
+            ("Adjustment", "", "-2.00"),  # a change after the fact
+            ("Tax", "", "-1.00"),  # a tax refund (the spec does not forbid it)
+            ("Usage", "Correction", "-3.00"),  # a correction of an earlier billing period
+        ],
+    )
     assert ledger.ingest_focus([path])[0].rows_added == 5
     # -1.00 of tax, and every line at its own cost: 10 - 5 - 2 - 1 - 3 = -1
     assert ledger._db.one("SELECT sum(effective_cost) FROM focus_lines") == (Decimal(-1),)
@@ -132,9 +155,14 @@ def test_real_bills_keep_their_negative_credits(ledger: Ledger, tmp_path: Path) 
 def test_a_negative_cost_on_a_usage_or_purchase_line_is_refused(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    path = _focus(tmp_path / "bill.csv", [
-        ("Usage", "", "10.00"), ("Usage", "", "-3.00"), ("Purchase", "", "-0.01"),
-    ])  # fmt: skip
+    path = _focus(
+        tmp_path / "bill.csv",
+        [
+            ("Usage", "", "10.00"),
+            ("Usage", "", "-3.00"),
+            ("Purchase", "", "-0.01"),
+        ],
+    )
     with pytest.raises(IngestError) as refused:
         ledger.ingest_focus([path])
     said = (

@@ -72,6 +72,24 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
     assert row["tags"] == {"initiative": "loc-qa", "team": "ml"}
 
 
+def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_path: Path) -> None:
+    from valuegap.store.focus import load_focus, stage_focus
+
+    db = _copy_of(demo, tmp_path)
+    header, line = FOCUS.read_text().splitlines()[:2]
+    old = tmp_path / "old.csv"
+    old.write_text(f"{header}\n{line.replace('1100.25', '1e20').replace('2025-0', '2026-0')}\n")
+    with Ledger.open(db, actor="finn.berg") as ledger:
+        # As a valuegap before the bounds stored it: its loader without them.
+        with ledger._db.transaction():
+            load_focus(ledger._db, stage_focus(ledger._db, old, bounded=False), 99)
+        assert ledger.cost_report([])[0]["cost"] > Decimal("1e20")
+        removal = ledger.remove_costs("focus", file=old, reason="10^20 is a typo")
+        [total] = ledger.cost_report([])
+    assert removal.rows[0]["effective_cost"] == Decimal("1e20")
+    assert total["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")
+
+
 def test_removing_a_file_removes_exactly_its_lines(ledger: Ledger, tmp_path: Path) -> None:
     header, *lines = FOCUS.read_text().splitlines()
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
@@ -112,10 +130,13 @@ def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
 ) -> None:
     db = _copy_of(demo, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
-    keys = [str(k) + "#1" for (k,) in con.execute(
-        """SELECT line_hash FROM focus_lines WHERE provider = 'OpenAI'
+    keys = [
+        str(k) + "#1"
+        for (k,) in con.execute(
+            """SELECT line_hash FROM focus_lines WHERE provider = 'OpenAI'
            AND charge_period_start >= '2026-03-01' AND charge_period_start < '2026-04-01'"""
-    ).fetchall()]  # fmt: skip
+        ).fetchall()
+    ]
     # What OpenAI's calls of March cost by their own prices: the estimate that comes back.
     [(usage,)] = con.execute(
         """SELECT sum(coalesce(reported_cost, computed_cost)) FROM usage_events

@@ -115,7 +115,7 @@ class RemovalApi:
             return
         try:
             if kind == "focus":
-                focus_keys(self._db, stage_focus(self._db, path))
+                focus_keys(self._db, stage_focus(self._db, path, bounded=False))
             else:
                 self._usage_loader(usage_format, mapping, None)(path, 0, keys_only=True)
         except BrokenRow:

@@ -78,9 +78,10 @@ class _Plan:
         return ", ".join([*values, *raws])
 
 
-def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
+def _plan(file: str, columns: list[str], *, guards: bool, bounded: bool = True) -> _Plan:
     """The plan for a file with ``columns``; ``guards``: a bad value fails the statement that
-    converts it (``BrokenRow``), instead of being looked for first."""
+    converts it (``BrokenRow``), instead of being looked for first; not ``bounded``: a cost
+    may be any DECIMAL(38, 10) of either sign (to find lines stored before the bounds)."""
 
     def column(name: str) -> str | None:
         return next((c for c in columns if c.lower() == name.lower()), None)
@@ -88,17 +89,18 @@ def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
     present = {c.name: column(c.name) for c in COLUMNS}
     providers = [p for p in (column(n) for n in PROVIDER_COLUMNS) if p]
     charge_class = column("ChargeClass")
-    checks = _checks(file, present, providers, charge_class)
+    checks = _checks(file, present, providers, charge_class, bounded)
 
     def value(focus: FocusColumn) -> str:
         name = present[focus.name]
         if name is None:
             return "NULL"
-        converted = _CONVERT[focus.type].replace("{v}", quote(name))
+        kind = focus.type if bounded or focus.type != "money" else "decimal"
+        converted = _CONVERT[kind].replace("{v}", quote(name))
         if not guards:
             return converted
         checked = _guarded(focus, name, converted, checks)
-        if focus.type == "money":
+        if focus.type == "money" and bounded:
             sign = _refused_negative(name, present["ChargeCategory"], charge_class)
             checked = fail_if(sign.replace("{v}", quote(name)), checked)
         return checked
@@ -119,12 +121,12 @@ def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
     return _Plan(file, fields, identity, raw, checks)
 
 
-def stage_focus(db: Database, path: Path) -> Staged:
+def stage_focus(db: Database, path: Path, *, bounded: bool = True) -> Staged:
     """Stage a FOCUS export as lines: each value converted and checked as the file is read (a
     bad value raises ``BrokenRow``), and each line's identity (``line_hash``)."""
 
     def lines(columns: list[str], rows: str, numbered: bool) -> str:
-        plan = _plan(str(path), columns, guards=True)
+        plan = _plan(str(path), columns, guards=True, bounded=bounded)
         inner = f"SELECT {'_row, ' if numbered else ''}{plan.select()} FROM ({rows})"
         raw = f" EXCLUDE ({', '.join(map(quote, plan.raw))})" if plan.raw else ""
         return f"SELECT {plan.identity} AS line_hash, *{raw} FROM ({inner})"
@@ -163,8 +165,9 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
 
 def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> None:
     """Write the keys of the staged lines, as ``load_focus`` would store them, to the table
-    ``FILE_KEYS`` (``line_hash``, ``occurrence``), storing nothing."""
-    lines, occurrence = _identified(db, staged, checks_first)
+    ``FILE_KEYS`` (``line_hash``, ``occurrence``), storing nothing. Costs are not bounded
+    (stage with ``stage_focus(bounded=False)``): a line stored before the bounds has a key."""
+    lines, occurrence = _identified(db, staged, checks_first, bounded=False)
     try:
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {FILE_KEYS} AS
@@ -175,11 +178,13 @@ def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> N
         raise
 
 
-def _identified(db: Database, staged: Staged, checks_first: bool) -> tuple[str, str]:
+def _identified(
+    db: Database, staged: Staged, checks_first: bool, *, bounded: bool = True
+) -> tuple[str, str]:
     """SQL for the staged lines with their ``line_hash``, and for their occurrence among
     lines of equal values (see ``load_focus``)."""
     if checks_first:
-        plan = _plan(staged.file, staged.columns, guards=False)
+        plan = _plan(staged.file, staged.columns, guards=False, bounded=bounded)
         refuse_bad_rows(db, STAGE, staged.file, plan.checks)
         lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
             SELECT _row, {plan.select()} FROM {STAGE})"""
@@ -341,7 +346,11 @@ def _refused_negative(name: str, charge: str | None, charge_class: str | None) -
 
 
 def _checks(
-    file: str, present: dict[str, str | None], providers: list[str], charge_class: str | None
+    file: str,
+    present: dict[str, str | None],
+    providers: list[str],
+    charge_class: str | None,
+    bounded: bool,
 ) -> list[Check]:
     """What each staged value must keep; a missing column is refused at once."""
     problems: list[Problem] = [
@@ -366,16 +375,27 @@ def _checks(
         if column.type in _BAD:
             condition, message = _BAD[column.type]
             checks.append(Check(name, f"{{v}} IS NOT NULL AND ({condition})", message))
-        if column.type == "money":
+        if column.type == "money" and bounded:
             amount = as_amount("{v}")
-            checks.append(Check(name, f"{as_decimal('{v}')} IS NOT NULL AND {amount} IS NULL",
-                                too_large("a cost", MAX_AMOUNT)))  # fmt: skip
+            checks.append(
+                Check(
+                    name,
+                    f"{as_decimal('{v}')} IS NOT NULL AND {amount} IS NULL",
+                    too_large("a cost", MAX_AMOUNT),
+                )
+            )
             categories = " or ".join(NOT_NEGATIVE_CATEGORIES)
             sign = _refused_negative(name, present["ChargeCategory"], charge_class)
-            checks.append(Check(name, sign, f"is negative on a {categories} line: a refund, "
-                                "discount or credit is a Credit line, a later change an "
-                                "Adjustment, a correction of an earlier billing period has "
-                                "ChargeClass Correction"))  # fmt: skip
+            checks.append(
+                Check(
+                    name,
+                    sign,
+                    f"is negative on a {categories} line: a refund, "
+                    "discount or credit is a Credit line, a later change an "
+                    "Adjustment, a correction of an earlier billing period has "
+                    "ChargeClass Correction",
+                )
+            )
     charge = present["ChargeCategory"]
     if charge:
         categories = ", ".join(literal(c) for c in CHARGE_CATEGORIES)

@@ -54,11 +54,14 @@ def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
 
 def manual_cost_keys(db: Database, staged: Staged) -> list[str]:
     """The keys of the staged entries, as ``load_manual_costs`` would store them."""
-    return sorted({str(key) for key in _entries(db, staged, 0)["entry_key"]})
+    return sorted({str(key) for key in _entries(db, staged, 0, bounded=False)["entry_key"]})
 
 
-def _entries(db: Database, staged: Staged, ingest_id: int) -> dict[str, list[object]]:
-    """The staged entries, checked, as the columns of ``manual_costs``: a row a month."""
+def _entries(
+    db: Database, staged: Staged, ingest_id: int, *, bounded: bool = True
+) -> dict[str, list[object]]:
+    """The staged entries, checked, as the columns of ``manual_costs``: a row a month. Not
+    ``bounded``: amounts of any size and sign (an entry stored before the bounds)."""
     file = staged.file
     people = all(staged.column(c) for c in PEOPLE_COLUMNS)
     missing = [c for c in HEADER if staged.column(c) is None and not (c == "amount" and people)]
@@ -89,29 +92,26 @@ def _entries(db: Database, staged: Staged, ingest_id: int) -> dict[str, list[obj
     ]  # fmt: skip
     kind = col["kind"] if staged.column("kind") else "NULL"
     if staged.column("kind"):
-        checks.append(("kind", f"{{v}} IS NOT NULL AND lower(trim({{v}})) NOT IN ({_KINDS})",
-                       f"must be {' or '.join(KINDS)} (empty: cost)"))  # fmt: skip
+        checks.append(
+            (
+                "kind",
+                f"{{v}} IS NOT NULL AND lower(trim({{v}})) NOT IN ({_KINDS})",
+                f"must be {' or '.join(KINDS)} (empty: cost)",
+            )
+        )
     if staged.column("amount"):
-        checks += _amount_checks("amount")
         credit = f"lower(trim({kind})) = 'credit'"
-        checks.append(("amount", f"{negative('{v}', as_amount('{v}'))} AND {credit} IS NOT TRUE",
-                       "is negative: a negative amount is a credit, and says so in the column "
-                       "kind (kind: credit)"))  # fmt: skip
-        checks.append(("amount", f"{credit} AND coalesce({as_amount('{v}')}, 0) >= 0",
-                       "is not negative, but the row is a credit (kind: credit): give a credit "
-                       "as a negative amount, e.g. -500"))  # fmt: skip
-    if people:
-        for name in PEOPLE_COLUMNS:
-            checks += _amount_checks(name)
-            checks.append((name, negative("{v}", as_amount("{v}")),
-                           "is negative: people cost is never a credit"))  # fmt: skip
+        checks += _amount_checks("amount", bounded=bounded, credit=credit)
+    for name in PEOPLE_COLUMNS if people else ():
+        checks += _amount_checks(name, bounded=bounded)
     checks.append(((staged.column("amount") and "amount") or "fte",
                    f"{amount} IS NULL AND ({fte} IS NULL OR {rate} IS NULL)",
                    "is empty: give amount, or fte and rate_per_month"))  # fmt: skip
     _refuse_bad_rows(db, staged, checks)
+    to_amount = as_amount if bounded else as_decimal
     rows = db.all(
         f"""SELECT _row, CAST({col["period_start"]} AS DATE) AS s, CAST({col["period_end"]} AS DATE)
-            AS e, lower({col["category"]}) AS category, {as_amount(amount)} AS amount,
+            AS e, lower({col["category"]}) AS category, {to_amount(amount)} AS amount,
             upper(trim({col["currency"]})) AS currency, {col["initiative"]} AS initiative,
             {col["business_unit"]} AS business_unit, {col["description"]} AS description,
             CAST({fte} AS DECIMAL(38, 10)) AS fte, CAST({rate} AS DECIMAL(38, 10)) AS rate
@@ -134,7 +134,7 @@ def _entries(db: Database, staged: Staged, ingest_id: int) -> dict[str, list[obj
                     "month to the first of a later month",
                 )])  # fmt: skip
             total = entry["fte"] * entry["rate"] * Decimal(months)
-            if total >= MAX_AMOUNT:
+            if bounded and total >= MAX_AMOUNT:
                 found = f"{plain(entry['fte'])} x {plain(entry['rate'])} x {months} months"
                 message = too_large("fte x rate_per_month x months", MAX_AMOUNT)
                 problem = IngestError.at(file, entry["_row"], "rate_per_month", found, message)
@@ -196,13 +196,35 @@ def load_rates(db: Database, staged: Staged) -> int:
     return int(changed[0]) if changed else 0
 
 
-def _amount_checks(name: str) -> list[tuple[str, str, str]]:
-    """A money column's checks: a decimal number, within the bound of a cost line."""
-    return [
-        (name, f"{{v}} IS NOT NULL AND {_DECIMAL}", "is not a decimal number"),
-        (name, f"{{v}} IS NOT NULL AND NOT ({_DECIMAL}) AND {as_amount('{v}')} IS NULL",
-         too_large("an entry", MAX_AMOUNT)),
-    ]  # fmt: skip
+def _amount_checks(
+    name: str, *, bounded: bool, credit: str | None = None
+) -> list[tuple[str, str, str]]:
+    """A money column's checks: a decimal number and, ``bounded``, within the bound of a cost
+    line, and negative exactly where ``credit`` (SQL: the row is a credit) holds; without
+    ``credit`` (fte, rate_per_month), never negative."""
+    checks = [(name, f"{{v}} IS NOT NULL AND {_DECIMAL}", "is not a decimal number")]
+    if not bounded:
+        return checks
+    amount = as_amount("{v}")
+    too_big = f"{{v}} IS NOT NULL AND NOT ({_DECIMAL}) AND {amount} IS NULL"
+    checks.append((name, too_big, too_large("an entry", MAX_AMOUNT)))
+    if credit is None:
+        checks.append((name, negative("{v}", amount), "is negative: people cost is never a credit"))
+        return checks
+    negative_cost = f"{negative('{v}', amount)} AND {credit} IS NOT TRUE"
+    positive_credit = f"{credit} AND coalesce({amount}, 0) >= 0"
+    checks.append((name, negative_cost, _NEGATIVE_COST))
+    checks.append((name, positive_credit, _POSITIVE_CREDIT))
+    return checks
+
+
+_NEGATIVE_COST = (
+    "is negative: a negative amount is a credit, and says so in the column kind (kind: credit)"
+)
+_POSITIVE_CREDIT = (
+    "is not negative, but the row is a credit (kind: credit): give a credit as a negative "
+    "amount, e.g. -500"
+)
 
 
 def _count(db: Database) -> int:

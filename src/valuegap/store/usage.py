@@ -180,14 +180,24 @@ _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a f
     *(Check(f, _NOT_A_COUNT, f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}")
       for f in TOKEN_FIELDS),
     Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
-    Check("cost", f"{as_decimal('{v}')} IS NOT NULL AND {as_usage_cost('{v}')} IS NULL",
-          too_large("a usage event's cost", MAX_USAGE_COST)),
-    Check("cost", negative("{v}", as_usage_cost("{v}")),
-          "is negative: a usage cost is what a call cost, 0 or more (a refund or credit belongs "
-          "on the bill, FOCUS, or among manual costs as a credit)"),
     Check("currency", "{v} IS NOT NULL AND NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
           "is not an ISO 4217 currency code such as USD"),
 )  # fmt: skip
+# A usage cost's bound and sign (not asked of a file read for its keys, to remove the events
+# it brought, which may have been stored before these checks).
+_COST_BOUNDS: tuple[Check, ...] = (
+    Check(
+        "cost",
+        f"{as_decimal('{v}')} IS NOT NULL AND {as_usage_cost('{v}')} IS NULL",
+        too_large("a usage event's cost", MAX_USAGE_COST),
+    ),
+    Check(
+        "cost",
+        negative("{v}", as_usage_cost("{v}")),
+        "is negative: a usage cost is what a call cost, 0 or more (a refund or credit belongs "
+        "on the bill, FOCUS, or among manual costs as a credit)",
+    ),
+)
 
 
 def _tokens(name: str) -> str:
@@ -280,6 +290,7 @@ def load_usage(
     checks = [
         *_REQUIRED,
         *(c for c in _VALUES if c.column in present),
+        *(c for c in _COST_BOUNDS if c.column in present and not keys_only),
         *_part_checks(present, counts),
     ]
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
@@ -334,8 +345,10 @@ def load_usage(
     )
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
     # The timestamp and cost checks hold exactly when their conversions give null.
-    ts, cost = as_utc("timestamp"), as_usage_cost("cost")
-    if not checks_first:
+    ts, cost = as_utc("timestamp"), as_decimal("cost") if keys_only else as_usage_cost("cost")
+    if keys_only and not checks_first:
+        ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
+    elif not checks_first:
         unsigned = fail_if_null(cost, unless_null="cost")
         ts, cost = fail_if_null(ts), fail_if(negative("cost", cost), unsigned)
     # A price (an organisation's, or the catalogue's) times the tokens may come to more than a
