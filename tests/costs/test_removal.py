@@ -173,6 +173,10 @@ def test_a_removal_without_reason_or_right_changes_nothing(ledger: Ledger) -> No
     entries = len(ledger.audit_log())
     with pytest.raises(ValidationError, match="reason: is required"):
         ledger.remove_costs("usage", keys=["chatcmpl-1"], reason="  ")
+    with pytest.raises(ValidationError, match="file: is missing: give the file or the lines"):
+        ledger.remove_costs("usage", reason="no file, no key")
+    with pytest.raises(ValidationError, match="keys: and a file: give one of them, not both"):
+        ledger.remove_costs("usage", keys=["chatcmpl-1"], file=DATA / "x.csv", reason="both")
     with pytest.raises(NotFound, match="No usage event has the key nope"):
         ledger.remove_costs("usage", keys=["chatcmpl-1", "nope"], reason="typo")
     with Ledger.open(ledger._db.path, actor="vic") as viewer, pytest.raises(PermissionDenied):

@@ -68,8 +68,10 @@ class RemovalApi:
             problems.append(Problem("kind", "must be focus, usage or costs", kind))
         if not reason.strip():
             problems.append(Problem("reason", "is required: say why the lines are wrong"))
-        if bool(keys) == (file is not None):
-            problems.append(Problem("keys", "give the keys of the lines or the file, not both"))
+        if not keys and file is None:
+            problems.append(Problem("file", "is missing: give the file or the lines' keys"))
+        if keys and file is not None:
+            problems.append(Problem("keys", "and a file: give one of them, not both"))
         if problems:
             raise ValidationError("Nothing was removed.", problems)
         table = TABLES[kind]
