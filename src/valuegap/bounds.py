@@ -19,6 +19,8 @@ be", gives the same reasoning for finance):
   DECIMAL(38, 18).
 - A currency rate: from 10^-6 to 10^6, so that a converted total stays within 34 digits,
   which the reports' decimal arithmetic (``WIDE``) keeps exactly.
+- A value per unit, an observation's volume, mean and standard deviation: less than 10^15, so
+  that a value (effect x volume x value per unit) stays within ``WIDE``.
 
 A bound is exclusive where a DECIMAL's digits draw it (999,999,999,999,999.9999999999 is a
 cost line's largest value) and inclusive for tokens and rates.
@@ -35,8 +37,10 @@ MAX_TOKENS = 10**12  # a token count: at most this
 MAX_PRICE_PER_MTOK = Decimal(10**9)  # an organisation's price per million tokens: at most
 MIN_RATE, MAX_RATE = Decimal("0.000001"), Decimal(10**6)  # a currency rate: within
 
-# Decimal arithmetic on totals: wide enough for a converted total to ten places exactly.
-WIDE = Context(prec=60)
+# Decimal arithmetic on totals and values: wide enough for a converted total, or a value
+# (an effect of up to 10^28, from sums, times a volume and a value per unit each below 10^15),
+# to ten places exactly.
+WIDE = Context(prec=80)
 
 
 def rounded(value: Decimal, places: Decimal) -> Decimal:

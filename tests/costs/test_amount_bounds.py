@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from valuegap import Ledger
+from valuegap.bounds import WIDE
 from valuegap.errors import IngestError, ValidationError
 from valuegap.portfolio.model import Portfolio
 from valuegap.portfolio.validation import validated
@@ -191,3 +192,42 @@ def test_a_value_per_unit_above_the_bound_is_refused() -> None:
     [problem] = refused.value.problems
     assert problem.message.startswith("is too large: an amount must be less than 1,000,000,")
     assert "value_per_unit" in problem.where
+
+
+def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    from decimal import ROUND_HALF_EVEN, localcontext
+
+    from valuegap.outcomes.periods import parse_period
+
+    metric = {"id": "basket", "name": "Basket", "unit": "USD per order", "direction": "increase",
+              "method": "ab_test", "value_per_unit": Decimal(LARGEST), "currency": "USD",
+              "volume_basis": "order"}  # fmt: skip
+    spec = {"id": "upsell", "name": "Upsell", "kind": "use_case", "business_unit": "sales",
+            "metrics": [metric]}  # fmt: skip
+    ledger.apply(Portfolio.model_validate({"initiatives": [spec]}))
+    costs = tmp_path / "costs.csv"
+    costs.write_text(
+        "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
+        "2026-01-01,2026-02-01,development,1000,USD,upsell,,team\n"
+    )
+    ledger.ingest_costs(costs)
+    observations = tmp_path / "obs.csv"
+    observations.write_text(
+        "metric,period_start,period_end,group,phase,n,mean,sd,volume\n"
+        "basket,2026-01-01,2026-02-01,treatment,after,50,99999999999999,4,999999999999999\n"
+        "basket,2026-01-01,2026-02-01,control,after,50,0,4,\n"
+    )
+    ledger.ingest_measures("observations", observations)
+    [row] = ledger.portfolio_report(parse_period("2026-01"))["initiatives"]
+    # effect x volume x value per unit, by hand in 80 digits: 9.99999999999989 x 10^43. The
+    # report keeps a value this large to 28 significant digits (docs/costs.md).
+    with localcontext() as exact:
+        exact.prec = 80
+        value = Decimal(99999999999999) * Decimal(999999999999999) * Decimal(LARGEST)
+    with localcontext() as reports:
+        reports.prec = 28
+        significant = +value
+    assert row["value"] == significant.quantize(Decimal("0.01"), ROUND_HALF_EVEN, WIDE)
+    assert row["roi"] == pytest.approx(float(value / 1000), rel=1e-15)

@@ -22,11 +22,12 @@ from decimal import Decimal
 from math import exp
 from typing import TypeVar
 
-from valuegap.bounds import rounded
+from valuegap.bounds import WIDE, rounded
 
 K = TypeVar("K", bound=Hashable)
 
 CENT = Decimal("0.01")
+_RATIO = Decimal("0.0001")
 
 
 def money(value: Decimal) -> Decimal:
@@ -38,7 +39,7 @@ def ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
     """A ratio for people and JSON (4 decimal places), none when the denominator is zero."""
     if not denominator:
         return None
-    return float(round(Decimal(numerator) / Decimal(denominator), 4))
+    return float(rounded(WIDE.divide(Decimal(numerator), Decimal(denominator)), _RATIO))
 
 
 def roi(value: Decimal, cost: Decimal) -> float | None:

@@ -79,6 +79,8 @@ FILES: dict[str, MeasureFile] = {
                 "is given without n: a spread needs a count",
             ),
             ("sd", "sd < 0", "must not be negative"),
+            ("mean", f"abs(mean) >= {MAX_AMOUNT}", too_large("a mean", MAX_AMOUNT)),
+            ("sd", f"sd >= {MAX_AMOUNT}", too_large("a standard deviation", MAX_AMOUNT)),
             ("mean", "mean IS NULL AND sum IS NULL", "is empty: give mean, or sum and n"),
             ("sum", 'sum IS NOT NULL AND "n:raw" IS NULL', "is given without n"),
             ("sum_sq", "sum_sq IS NOT NULL AND sum IS NULL", "is given without sum"),
