@@ -213,3 +213,15 @@ def test_cost_per_outcome_cannot_go_negative_through_counts(ledger: Ledger, tmp_
     path.write_text("initiative,period_start,period_end,count\nx,2025-01-01,2025-02-01,-40\n")
     with pytest.raises(IngestError, match="count"):
         ledger.ingest_measures("outcomes", path)
+
+
+def test_a_negative_reported_cost_in_a_span_is_refused(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    base = {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o"}
+    path.write_text(_span(1, {**base, "gen_ai.usage.cost.amount": -0.5}) + "\n")
+    with pytest.raises(IngestError) as refused:
+        ledger.ingest_usage(path, "otel")
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}, row 1, column 'cost': {NEGATIVE_COST} (found '-0.5')"
+    ]
+    _nothing_stored(ledger)

@@ -84,13 +84,14 @@ class RemovalApi:
                 unknown = removal.unmatched_keys(self._db, table)
                 if unknown:
                     raise NotFound(
-                        f"No {_NAMES[table]} has the key {', '.join(unknown)}; nothing was removed."
+                        f"No {_NAMES[table][0]} has the key {_described(unknown)}; nothing was "
+                        "removed."
                     )
                 entity_id = _described(keys)
             rows = removal.matching_rows(self._db, table)
             if not rows:
                 raise NotFound(
-                    f"None of the {_NAMES[table]}s that {entity_id} yields is in the ledger; "
+                    f"None of the {_NAMES[table][1]} that {entity_id} yields is in the ledger; "
                     "nothing was removed."
                 )
             if dry_run:
@@ -129,10 +130,10 @@ class RemovalApi:
         removal.stage_file_keys(self._db, TABLES[kind])
 
 
-_NAMES = {
-    "focus_lines": "FOCUS line",
-    "usage_events": "usage event",
-    "manual_costs": "manual cost entry",
+_NAMES = {  # table -> (a row, rows)
+    "focus_lines": ("FOCUS line", "FOCUS lines"),
+    "usage_events": ("usage event", "usage events"),
+    "manual_costs": ("manual cost entry", "manual cost entries"),
 }
 
 
