@@ -13,6 +13,7 @@ from typing import Any
 from valuegap.adoption.key_api import PseudonymKeyApi
 from valuegap.costs.api import CostsApi
 from valuegap.costs.prices_api import PricesApi
+from valuegap.costs.removal import RemovalApi
 from valuegap.errors import (
     NotFound,
     PermissionDenied,
@@ -67,7 +68,15 @@ class InitiativeDetail:
 
 
 class Ledger(
-    CostsApi, PricesApi, OutcomesApi, GovernanceApi, GatesApi, AgentsApi, PseudonymKeyApi, AuditApi
+    CostsApi,
+    PricesApi,
+    RemovalApi,
+    OutcomesApi,
+    GovernanceApi,
+    GatesApi,
+    AgentsApi,
+    PseudonymKeyApi,
+    AuditApi,
 ):
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 

@@ -21,6 +21,7 @@ from valuegap.cli import (
     metric,
     policy,
     price,
+    remove,
     report,
     review,
     rules,
@@ -42,6 +43,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(price.app, name="price")
+app.add_typer(remove.app, name="remove")
 app.add_typer(rules.app, name="rules")
 app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")

@@ -29,9 +29,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
+from valuegap.bounds import WIDE, rounded
 from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
@@ -128,7 +129,7 @@ def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part
     currency = row["currency"]
     if currency != inputs.reporting_currency and amount:
         rate = inputs.rates[(currency, row["month"])]
-        amount = (amount * rate).quantize(PLACES, ROUND_HALF_EVEN)
+        amount = rounded(WIDE.multiply(amount, rate), PLACES)
     source = row["source"]
     basis = "manual" if source == "manual" else "invoiced" if source == "focus" else "estimated"
     usage = source in USAGE_SOURCES

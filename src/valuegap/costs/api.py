@@ -78,6 +78,15 @@ class CostsApi:
         progress: Progress | None = None,
     ) -> IngestResult:
         """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
+        load = self._usage_loader(fmt, mapping, progress)
+        return self._checked_ingest("usage", [path], lambda checks_first: partial(
+            load, checks_first=checks_first))[0]  # fmt: skip
+
+    def _usage_loader(
+        self, fmt: UsageFormat, mapping: dict[str, str] | None, progress: Progress | None
+    ) -> Callable[..., tuple[int, int]]:
+        """How a usage file of ``fmt`` is loaded: ``load(path, ingest_id, checks_first=False,
+        keys_only=False)`` (see ``store.usage.load_usage``)."""
         from valuegap.adoption.pseudonyms import PersonData
         from valuegap.costs.usage import LITELLM_COLUMNS, TokenCounts, UsageReading, otel_events
         from valuegap.store.staging import stage_file
@@ -87,12 +96,14 @@ class CostsApi:
             raise ValidationError(
                 "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
             )
-        key = self._ingest_key(str(path))  # looked for only if the file names a person
-        person = PersonData(key, self.settings.person_attributes)
         counts = self.settings.token_counts
         pricer = self._pricer()
 
-        def load(path: Path, ingest_id: int, checks_first: bool = False) -> tuple[int, int]:
+        def load(
+            path: Path, ingest_id: int, checks_first: bool = False, keys_only: bool = False
+        ) -> tuple[int, int]:
+            key = self._ingest_key(str(path))  # looked for only if the file names a person
+            person = PersonData(key, self.settings.person_attributes)
             names: dict[str, str] = {}
             file_counts = counts.get(fmt, TokenCounts())
             if fmt == "otel":
@@ -116,12 +127,12 @@ class CostsApi:
                 names,
                 file_counts,
                 checks_first=checks_first,
+                keys_only=keys_only,
             )
             self._remember_key(key)
             return loaded
 
-        return self._checked_ingest("usage", [path], lambda checks_first: partial(
-            load, checks_first=checks_first))[0]  # fmt: skip
+        return load
 
     def _pricer(self) -> Any:
         from valuegap.costs.pricing import Pricer

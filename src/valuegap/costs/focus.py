@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["text", "timestamp", "decimal", "currency", "json"]
+ColumnType = Literal["text", "timestamp", "decimal", "money", "currency", "json"]
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,10 @@ COLUMNS: tuple[FocusColumn, ...] = (
     FocusColumn("ChargePeriodStart", "charge_period_start", "timestamp", required=True),
     FocusColumn("ChargePeriodEnd", "charge_period_end", "timestamp", required=True),
     FocusColumn("BillingCurrency", "billing_currency", "currency", required=True),
-    FocusColumn("BilledCost", "billed_cost", "decimal", required=True),
-    FocusColumn("EffectiveCost", "effective_cost", "decimal", required=True),
-    FocusColumn("ListCost", "list_cost", "decimal"),
-    FocusColumn("ContractedCost", "contracted_cost", "decimal"),
+    FocusColumn("BilledCost", "billed_cost", "money", required=True),
+    FocusColumn("EffectiveCost", "effective_cost", "money", required=True),
+    FocusColumn("ListCost", "list_cost", "money"),
+    FocusColumn("ContractedCost", "contracted_cost", "money"),
     FocusColumn("ConsumedQuantity", "consumed_quantity", "decimal"),
     FocusColumn("ConsumedUnit", "consumed_unit", "text"),
     FocusColumn("Tags", "tags", "json"),
@@ -50,6 +50,12 @@ COLUMNS: tuple[FocusColumn, ...] = (
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
 
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
+
+# A negative cost is refused on these charge categories, unless the line's ChargeClass is
+# Correction (a correction of an earlier billing period, FOCUS 1.0+): refunds and credits come
+# as Credit lines, changes after the fact as Adjustment lines, and Tax may be refunded.
+NOT_NEGATIVE_CATEGORIES = ("Usage", "Purchase")
+CORRECTION = "Correction"
 
 # The cost columns a ledger may report on; EffectiveCost (amortised, after discounts) by default.
 COST_COLUMNS = {

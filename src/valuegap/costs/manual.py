@@ -6,8 +6,11 @@ up to the entry exactly."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+from functools import reduce
 from typing import Literal, get_args
+
+from valuegap.bounds import WIDE, rounded
 
 Category = Literal["infrastructure", "development", "data", "operations", "opportunity"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
@@ -16,6 +19,9 @@ HEADER = (
     "business_unit", "description",
 )  # fmt: skip
 PEOPLE_COLUMNS = ("fte", "rate_per_month")
+# The optional column kind: a cost (the default), or a credit, whose amount is negative (a
+# refund, a rebate); a negative amount without it is refused.
+KINDS = ("cost", "credit")
 _STEP = Decimal("0.0000000001")
 
 
@@ -44,8 +50,8 @@ def spread(amount: Decimal, start: date, end: date) -> list[tuple[date, Decimal]
     else:
         weights = [Decimal((min(end, _next_month(m)) - max(start, m)).days) for m in months]
     total = sum(weights)
-    shares = [(amount * w / total).quantize(_STEP, ROUND_HALF_EVEN) for w in weights]
-    shares[-1] += amount - sum(shares)
+    shares = [rounded(WIDE.divide(WIDE.multiply(amount, w), total), _STEP) for w in weights]
+    shares[-1] = WIDE.add(shares[-1], WIDE.subtract(amount, reduce(WIDE.add, shares)))
     return list(zip(months, shares, strict=True))
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from valuegap.bounds import MAX_PRICE_PER_MTOK
 from valuegap.costs.pricing import Override, Pricer
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
@@ -22,8 +23,7 @@ from valuegap.store.database import Database
 from valuegap.store.proof import Totals, combined, read_totals
 
 _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
-# Rates are stored as DECIMAL(38, 10): a million tokens at the highest rate must fit a total.
-MAX_RATE = Decimal(10**9)
+MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL(38, 18)
 
 
 class PricesApi:

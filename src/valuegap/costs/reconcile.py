@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from valuegap.bounds import rounded
 from valuegap.costs.pricing import Override
 from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
 
@@ -103,7 +104,10 @@ def _row(
     tolerance: Decimal,
     reporting: str,
 ) -> dict[str, Any]:
-    invoiced, computed = side.invoiced.quantize(CENT), side.computed.quantize(CENT)
+    invoiced, computed = (
+        _cents(side.invoiced),
+        _cents(side.computed),
+    )
     gap = computed - invoiced
     if not side.events:
         status = "no_usage"
@@ -126,8 +130,8 @@ def _row(
         "events": side.events,
         "unpriced_events": side.unpriced,
         "tokens": dict(side.tokens),
-        "reported": side.reported.quantize(CENT) if side.reported else None,
-        "list_cost": side.list_cost.quantize(CENT) if side.list_cost else None,
+        "reported": _cents(side.reported) if side.reported else None,
+        "list_cost": _cents(side.list_cost) if side.list_cost else None,
         "explanation": _explanation(provider, month, side, overrides, gap, status),
         "currency": reporting,
     }
@@ -196,7 +200,7 @@ def _explanation(
         )
     for category, amount in sorted(side.other_charges.items()):
         said.append(
-            f"The invoice also holds {amount.quantize(CENT)} of {category} charges "
+            f"The invoice also holds {_cents(amount)} of {category} charges "
             "(credits, refunds, taxes or purchases), which no call accounts for and are "
             "not compared."
         )
@@ -226,7 +230,7 @@ def _explanation(
             "of unpriced usage says why)."
         )
     if side.reported:
-        said.append(f"The sources reported {side.reported.quantize(CENT)} themselves.")
+        said.append(f"The sources reported {_cents(side.reported)} themselves.")
     if status == "gap" and gap < 0:
         said.append(
             "Calls that were never instrumented (a batch job, another application) show as a "
@@ -237,3 +241,7 @@ def _explanation(
 
 def _month_end(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return rounded(amount, CENT)

@@ -7,8 +7,11 @@ once look at, in one pass over the facts. Only these sums (a few thousand rows, 
 facts) come back; ``costs.allocation`` converts, counts once, allocates and splits them in
 exact decimals.
 
-Money stays decimal: a line is DECIMAL(38, 18) (priced usage has 18 places), its sums
-DECIMAL(38, 10).
+Money stays decimal. Each source is summed in its own type and only its sums are rounded to
+DECIMAL(38, 10): FOCUS and manual lines are DECIMAL(38, 10) already, priced usage has 18
+places (rounding every line would be slow). A DECIMAL sum does not widen, so each total fits
+only because every line is bounded (``valuegap.bounds``): summed at 18 places, FOCUS lines of
+up to 10^15 would overflow after 10^5 of them.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ ALWAYS = ("month", "category", "currency", "source", "initiative", "business_uni
 Tables = Mapping[str, Any]
 
 
-def lines(tables: Tables, cost_column: str) -> ibis.Table:
-    """Every cost line in one shape, at a monthly grain. Agent, workflow and tool spans are
-    not cost (their model calls are)."""
+def lines(tables: Tables, cost_column: str) -> list[ibis.Table]:
+    """Every cost line in one shape, at a monthly grain, a table per source (FOCUS, usage,
+    manual). Agent, workflow and tool spans are not cost (their model calls are)."""
     f, m = tables["focus_lines"], tables["manual_costs"]
     u = tables["usage_events"]
     u = u.filter(u.counted)
@@ -47,7 +50,7 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
         provider=f.provider, service=f.service_name, service_category=f.service_category,
         sub_account=f.sub_account_id, api_key=none, model=none, team=none,
         tags=f.tags.cast(TAGS), category=ibis.literal("infrastructure"),
-        currency=f.billing_currency, amount=f[cost_column].cast(LINE_MONEY), tokens=zero,
+        currency=f.billing_currency, amount=f[cost_column].cast(MONEY), tokens=zero,
         requests=zero, initiative=none, business_unit=none, initiative_attribute=none,
     )  # fmt: skip
     usage = u.select(
@@ -65,15 +68,11 @@ def lines(tables: Tables, cost_column: str) -> ibis.Table:
     manual = m.select(
         source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
         service_category=none, sub_account=none, api_key=none, model=none, team=none,
-        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(LINE_MONEY),
+        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
         initiative_attribute=none,
     )  # fmt: skip
-    # One schema, every column nullable, so that the sources union.
-    schema = ibis.schema(
-        {name: dtype.copy(nullable=True) for name, dtype in focus.schema().items()}
-    )
-    return focus.cast(schema).union(usage.cast(schema)).union(manual.cast(schema))
+    return [focus, usage, manual]
 
 
 def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
@@ -88,12 +87,23 @@ def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
 def summed_lines(tables: Tables, keys: Sequence[str], cost_column: str) -> ibis.Table:
     """Every cost line, summed by month and by ``keys`` (from ``keys_for``): amount, tokens and
     requests. Lines with no amount (usage nothing prices) are left out of the amount only."""
-    t = lines(tables, cost_column)
     tag_keys = sorted({k[4:] for k in keys if k.startswith("tag:")})
-    t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
-    return t.group_by(list(keys)).aggregate(
-        amount=t.amount.sum().cast(MONEY), tokens=t.tokens.sum(), requests=t.requests.sum()
+    sums = []
+    for t in lines(tables, cost_column):
+        t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
+        sums.append(
+            t.group_by(list(keys)).aggregate(
+                amount=t.amount.sum().cast(MONEY),
+                tokens=t.tokens.sum().cast("int64"),
+                requests=t.requests.sum().cast("int64"),
+            )
+        )
+    # One schema, every column nullable, so that the sources' sums union.
+    schema = ibis.schema(
+        {name: dtype.copy(nullable=True) for name, dtype in sums[0].schema().items()}
     )
+    focus, usage, manual = (s.cast(schema) for s in sums)
+    return focus.union(usage).union(manual)
 
 
 def _tag(t: ibis.Table, key: str) -> Any:

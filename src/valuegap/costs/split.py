@@ -14,6 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TypeVar
 
+from valuegap.bounds import WIDE
+
 PLACES = Decimal("1e-10")  # the ledger's precision: DECIMAL(38, 10)
 K = TypeVar("K", str, int)
 
@@ -23,7 +25,7 @@ def divide(amount: Decimal, weights: Mapping[K, Decimal | int]) -> dict[K, Decim
     positive); a negative amount (a credit) is divided as its size, and its parts negative."""
     if amount < 0:
         return {name: -part for name, part in divide(-amount, weights).items()}
-    units = int(amount.quantize(PLACES) / PLACES)
+    units = int(amount.quantize(PLACES, context=WIDE).scaleb(10, context=WIDE))
     names = sorted(weights)
     total = sum(Fraction(weights[n]) for n in names)
     if total <= 0 or any(weights[n] < 0 for n in names):
@@ -35,4 +37,4 @@ def divide(amount: Decimal, weights: Mapping[K, Decimal | int]) -> dict[K, Decim
     by_loss = sorted(names, key=lambda n: (floors[n] - exact[n], order[n]))
     for name in by_loss[:left]:
         floors[name] += 1
-    return {n: Decimal(floors[n]) * PLACES for n in names}
+    return {n: Decimal(floors[n]).scaleb(-10, context=WIDE) for n in names}

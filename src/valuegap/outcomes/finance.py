@@ -18,25 +18,28 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from math import exp
 from typing import TypeVar
+
+from valuegap.bounds import WIDE, rounded
 
 K = TypeVar("K", bound=Hashable)
 
 CENT = Decimal("0.01")
+_RATIO = Decimal("0.0001")
 
 
 def money(value: Decimal) -> Decimal:
     """Rounded to the cent, half to even."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return rounded(value, CENT)
 
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
     """A ratio for people and JSON (4 decimal places), none when the denominator is zero."""
     if not denominator:
         return None
-    return float(round(Decimal(numerator) / Decimal(denominator), 4))
+    return float(rounded(WIDE.divide(Decimal(numerator), Decimal(denominator)), _RATIO))
 
 
 def roi(value: Decimal, cost: Decimal) -> float | None:

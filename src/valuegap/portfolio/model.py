@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.portfolio.vocabulary import (
     Autonomy,
     Direction,
@@ -58,6 +60,17 @@ Period = Annotated[str, BeforeValidator(_period), StringConstraints(min_length=1
 
 # At most 10 decimal places, so that a value survives the store's DECIMAL(38, 10) exactly.
 Number = Annotated[Decimal, BeforeValidator(_number), Field(max_digits=38, decimal_places=10)]
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(too_large("an amount", MAX_AMOUNT))
+    return value
+
+
+# Money: less than 10^15 in size, as a cost line (``valuegap.bounds``), so that a value per unit
+# times a volume, or a monthly amount times the months, still fits every total.
+Amount = Annotated[Number, AfterValidator(_bounded)]
 Ratio = Annotated[float, Field(gt=0, le=1)]
 Score = Annotated[float, Field(ge=0, le=1)]
 ActionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
@@ -83,7 +96,7 @@ class MetricSpec(_Model):
     direction: Direction
     baseline: Baseline | None = None
     target: Number | None = None
-    value_per_unit: Number | None = None
+    value_per_unit: Amount | None = None
     currency: Currency | None = None
     volume_basis: Text | None = None
     method: Method | None = None
@@ -119,8 +132,8 @@ class AdoptionRamp(_Model):
 
 class BusinessCase(_Model):
     currency: Currency
-    monthly_investment: Number
-    monthly_value_at_full_adoption: Number
+    monthly_investment: Amount
+    monthly_value_at_full_adoption: Amount
     adoption_ramp: AdoptionRamp
 
 
@@ -138,7 +151,7 @@ class CostEstimate(_Model):
     """Inference cost at production volume, estimated before the MVP."""
 
     currency: Currency
-    monthly: Number
+    monthly: Amount
 
 
 class AgentSpec(_Model):

@@ -10,24 +10,31 @@ from pathlib import Path
 
 import duckdb
 
+from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.costs.focus import (
     CHARGE_CATEGORIES,
     COLUMNS,
+    CORRECTION,
+    NOT_NEGATIVE_CATEGORIES,
     PROVIDER_COLUMNS,
     ColumnType,
     FocusColumn,
 )
 from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
+from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
     Check,
     Staged,
+    as_amount,
     as_decimal,
     as_utc,
+    fail_if,
     fail_if_null,
     guarded,
     literal,
+    negative,
     quote,
     raise_if_broken,
     refuse_bad_rows,
@@ -38,6 +45,7 @@ _CONVERT = {
     "text": "{v}",
     "timestamp": as_utc("{v}"),
     "decimal": as_decimal("{v}"),
+    "money": as_amount("{v}"),
     "currency": "upper(trim({v}))",
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
 }
@@ -45,6 +53,7 @@ _BAD = {
     "timestamp": (f"{as_utc('{v}')} IS NULL", "is not a timestamp (ISO 8601, e.g. "
                   "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
     "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
+    "money": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
     "currency": ("NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
                  "is not an ISO 4217 currency code such as USD"),
     "json": ("json_type(TRY_CAST({v} AS JSON)) IS DISTINCT FROM 'OBJECT'",
@@ -69,23 +78,32 @@ class _Plan:
         return ", ".join([*values, *raws])
 
 
-def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
+def _plan(file: str, columns: list[str], *, guards: bool, bounded: bool = True) -> _Plan:
     """The plan for a file with ``columns``; ``guards``: a bad value fails the statement that
-    converts it (``BrokenRow``), instead of being looked for first."""
+    converts it (``BrokenRow``), instead of being looked for first; not ``bounded``: a cost
+    may be any DECIMAL(38, 10) of either sign (to find lines stored before the bounds)."""
 
     def column(name: str) -> str | None:
         return next((c for c in columns if c.lower() == name.lower()), None)
 
     present = {c.name: column(c.name) for c in COLUMNS}
     providers = [p for p in (column(n) for n in PROVIDER_COLUMNS) if p]
-    checks = _checks(file, present, providers)
+    charge_class = column("ChargeClass")
+    checks = _checks(file, present, providers, charge_class, bounded)
 
     def value(focus: FocusColumn) -> str:
         name = present[focus.name]
         if name is None:
             return "NULL"
-        converted = _CONVERT[focus.type].replace("{v}", quote(name))
-        return _guarded(focus, name, converted, checks) if guards else converted
+        kind = focus.type if bounded or focus.type != "money" else "decimal"
+        converted = _CONVERT[kind].replace("{v}", quote(name))
+        if not guards:
+            return converted
+        checked = _guarded(focus, name, converted, checks)
+        if focus.type == "money" and bounded:
+            sign = _refused_negative(name, present["ChargeCategory"], charge_class)
+            checked = fail_if(sign.replace("{v}", quote(name)), checked)
+        return checked
 
     known = {n.lower() for n in [*present.values(), *providers] if n}
     extras = [c for c in columns if c.lower() not in known]
@@ -103,12 +121,12 @@ def _plan(file: str, columns: list[str], *, guards: bool) -> _Plan:
     return _Plan(file, fields, identity, raw, checks)
 
 
-def stage_focus(db: Database, path: Path) -> Staged:
+def stage_focus(db: Database, path: Path, *, bounded: bool = True) -> Staged:
     """Stage a FOCUS export as lines: each value converted and checked as the file is read (a
     bad value raises ``BrokenRow``), and each line's identity (``line_hash``)."""
 
     def lines(columns: list[str], rows: str, numbered: bool) -> str:
-        plan = _plan(str(path), columns, guards=True)
+        plan = _plan(str(path), columns, guards=True, bounded=bounded)
         inner = f"SELECT {'_row, ' if numbered else ''}{plan.select()} FROM ({rows})"
         raw = f" EXCLUDE ({', '.join(map(quote, plan.raw))})" if plan.raw else ""
         return f"SELECT {plan.identity} AS line_hash, *{raw} FROM ({inner})"
@@ -128,15 +146,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
     values, its occurrence: re-ingesting a file, or one that overlaps it, in any format or
     spelling, adds only the lines not stored yet. Most exports repeat no line, and then
     numbering occurrences is left out: it costs as much as the rest of the insert."""
-    if checks_first:
-        plan = _plan(staged.file, staged.columns, guards=False)
-        refuse_bad_rows(db, STAGE, staged.file, plan.checks)
-        lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
-            SELECT _row, {plan.select()} FROM {STAGE})"""
-    else:
-        lines = f"SELECT * FROM {STAGE}"
-    repeats = db.one(f"SELECT count(*) - count(DISTINCT line_hash) FROM ({lines})")
-    occurrence = "row_number() OVER (PARTITION BY line_hash)" if repeats and repeats[0] else "1"
+    lines, occurrence = _identified(db, staged, checks_first)
     try:
         with db.unordered():
             added = db.one(
@@ -151,6 +161,38 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
         raise_if_broken(staged.file, exc)
         raise
     return int(added[0]) if added else 0
+
+
+def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> None:
+    """Write the keys of the staged lines, as ``load_focus`` would store them, to the table
+    ``FILE_KEYS`` (``line_hash``, ``occurrence``), storing nothing. Costs are not bounded
+    (stage with ``stage_focus(bounded=False)``): a line stored before the bounds has a key."""
+    lines, occurrence = _identified(db, staged, checks_first, bounded=False)
+    try:
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {FILE_KEYS} AS
+            SELECT line_hash, {occurrence} AS occurrence FROM ({lines})"""
+        )
+    except duckdb.InvalidInputException as exc:
+        raise_if_broken(staged.file, exc)
+        raise
+
+
+def _identified(
+    db: Database, staged: Staged, checks_first: bool, *, bounded: bool = True
+) -> tuple[str, str]:
+    """SQL for the staged lines with their ``line_hash``, and for their occurrence among
+    lines of equal values (see ``load_focus``)."""
+    if checks_first:
+        plan = _plan(staged.file, staged.columns, guards=False, bounded=bounded)
+        refuse_bad_rows(db, STAGE, staged.file, plan.checks)
+        lines = f"""SELECT {plan.identity} AS line_hash, * FROM (
+            SELECT _row, {plan.select()} FROM {STAGE})"""
+    else:
+        lines = f"SELECT * FROM {STAGE}"
+    repeats = db.one(f"SELECT count(*) - count(DISTINCT line_hash) FROM ({lines})")
+    occurrence = "row_number() OVER (PARTITION BY line_hash)" if repeats and repeats[0] else "1"
+    return lines, occurrence
 
 
 # What identifies a line: its values, typed and normalised, so that any format and spelling of
@@ -213,7 +255,7 @@ IDENTITY_EXTRAS: dict[str, ColumnType] = {
 }
 
 
-_DECIMALS = {c.field for c in COLUMNS if c.type == "decimal"}
+_DECIMALS = {c.field for c in COLUMNS if c.type in ("decimal", "money")}
 
 
 def _text(sql: str, kind: ColumnType) -> str:
@@ -283,14 +325,33 @@ def stored_extra(name: str) -> str:
 
 def _guarded(column: FocusColumn, name: str, converted: str, checks: list[Check]) -> str:
     """``converted``, unless the staged column ``name`` breaks one of its ``checks``."""
-    if column.type not in ("timestamp", "decimal", "json"):
+    if column.type not in ("timestamp", "decimal", "money", "json"):
         return guarded(converted, checks, name)
     # its checks hold exactly when it converts to null (Tags: exactly when it is not a JSON
     # object), which saves converting it twice
     return fail_if_null(converted, unless_null=None if column.required else quote(name))
 
 
-def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> list[Check]:
+def _refused_negative(name: str, charge: str | None, charge_class: str | None) -> str:
+    """SQL over ``{v}``, the cost column ``name``: a negative cost on a line whose category
+    may not have one (see ``NOT_NEGATIVE_CATEGORIES``)."""
+    categories = ", ".join(literal(c) for c in NOT_NEGATIVE_CATEGORIES)
+    correction = (
+        f" AND {quote(charge_class)} IS DISTINCT FROM {literal(CORRECTION)}" if charge_class else ""
+    )
+    return (
+        f"{negative('{v}', as_amount('{v}'))} AND {quote(charge or name)} IN ({categories})"
+        f"{correction}"
+    )
+
+
+def _checks(
+    file: str,
+    present: dict[str, str | None],
+    providers: list[str],
+    charge_class: str | None,
+    bounded: bool,
+) -> list[Check]:
     """What each staged value must keep; a missing column is refused at once."""
     problems: list[Problem] = [
         IngestError.at(file, None, c.name, None, "is a required FOCUS column but is missing")
@@ -314,6 +375,27 @@ def _checks(file: str, present: dict[str, str | None], providers: list[str]) -> 
         if column.type in _BAD:
             condition, message = _BAD[column.type]
             checks.append(Check(name, f"{{v}} IS NOT NULL AND ({condition})", message))
+        if column.type == "money" and bounded:
+            amount = as_amount("{v}")
+            checks.append(
+                Check(
+                    name,
+                    f"{as_decimal('{v}')} IS NOT NULL AND {amount} IS NULL",
+                    too_large("a cost", MAX_AMOUNT),
+                )
+            )
+            categories = " or ".join(NOT_NEGATIVE_CATEGORIES)
+            sign = _refused_negative(name, present["ChargeCategory"], charge_class)
+            checks.append(
+                Check(
+                    name,
+                    sign,
+                    f"is negative on a {categories} line: a refund, "
+                    "discount or credit is a Credit line, a later change an "
+                    "Adjustment, a correction of an earlier billing period has "
+                    "ChargeClass Correction",
+                )
+            )
     charge = present["ChargeCategory"]
     if charge:
         categories = ", ".join(literal(c) for c in CHARGE_CATEGORIES)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.errors import IngestError
 from valuegap.store.database import Database
 from valuegap.store.staging import STAGE, Check, Staged, as_decimal, quote, refuse_bad_rows
@@ -78,6 +79,8 @@ FILES: dict[str, MeasureFile] = {
                 "is given without n: a spread needs a count",
             ),
             ("sd", "sd < 0", "must not be negative"),
+            ("mean", f"abs(mean) >= {MAX_AMOUNT}", too_large("a mean", MAX_AMOUNT)),
+            ("sd", f"sd >= {MAX_AMOUNT}", too_large("a standard deviation", MAX_AMOUNT)),
             ("mean", "mean IS NULL AND sum IS NULL", "is empty: give mean, or sum and n"),
             ("sum", 'sum IS NOT NULL AND "n:raw" IS NULL', "is given without n"),
             ("sum_sq", "sum_sq IS NOT NULL AND sum IS NULL", "is given without sum"),
@@ -88,6 +91,7 @@ FILES: dict[str, MeasureFile] = {
                 "is smaller than sum^2 / n: these are not a sum of squares",
             ),
             ("volume", "volume < 0", "must not be negative"),
+            ("volume", f"volume >= {MAX_AMOUNT}", too_large("a volume", MAX_AMOUNT)),
         ),
     ),
     "outcomes": MeasureFile(

@@ -35,7 +35,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from valuegap.bounds import MAX_USAGE_COST
 from valuegap.costs.pricing import Pricer, Rates
+from valuegap.errors import IngestError, ValidationError
 from valuegap.store.database import Database
 
 _TOKENS = {  # rate -> the tokens it prices
@@ -229,4 +231,30 @@ def reprice(
         params,
     )
     drop_rates(db)
+    refuse_overpriced(db, "rowid IN (SELECT e0.rowid FROM " + events + ")", params)
     return int(changed[0]) if changed else 0
+
+
+def refuse_overpriced(db: Database, where: str, params: list[Any], file: str | None = None) -> None:
+    """Raise an error (an ``IngestError`` for ``file``) if a priced event among those ``where``
+    selects costs more than a usage event may (``valuegap.bounds``), naming the first."""
+    found = db.one(
+        f"""SELECT count(*), arg_min(event_key, ts), arg_min(ts, ts),
+            arg_min(coalesce(response_model, request_model), ts),
+            arg_min(input_tokens + output_tokens, ts), arg_min(computed_cost, ts)
+        FROM usage_events WHERE {where} AND abs(computed_cost) >= {MAX_USAGE_COST}""",
+        params,
+    )
+    if not found or not found[0]:
+        return
+    count, key, ts, model, tokens, cost = found
+    value = f"{cost.normalize():f} for {tokens:,} tokens of {model} at {ts:%Y-%m-%d %H:%M}"
+    message = (
+        f"{count:,} call(s) would cost more than a usage event may (less than "
+        f"{MAX_USAGE_COST:,.0f} in size, so that every total fits): check the price per "
+        "million tokens and the token counts"
+    )
+    if file is not None:
+        raise IngestError(file, [IngestError.at(file, None, f"(call {key})", value, message)])
+    problem = IngestError.at("usage_events", None, f"(call {key})", value, message)
+    raise ValidationError("The calls were not priced; nothing changed.", [problem])

@@ -52,6 +52,24 @@ def as_decimal(sql: str) -> str:
     return DECIMAL_SQL.replace("{v}", sql)
 
 
+# Text to a bounded amount (``valuegap.bounds``), or null when it is not a number or too large:
+# the DECIMAL's digits before the point are the bound, so one conversion checks both.
+def as_amount(sql: str) -> str:
+    """A cost line's amount: less than 10^15 in size."""
+    return f"coalesce(TRY_CAST({sql} AS DECIMAL(18, 10)), TRY_CAST({sql} AS DECIMAL(25, 10)))"
+
+
+def as_usage_cost(sql: str) -> str:
+    """A usage event's cost: less than 10^7 in size (a 64-bit decimal, fast to parse)."""
+    return f"TRY_CAST({sql} AS DECIMAL(17, 10))"
+
+
+def negative(sql: str, converted: str) -> str:
+    """SQL: the text ``sql`` is a negative number (``converted`` is its value); the cheap
+    test of its sign first, so that only a minus sign costs a conversion."""
+    return f"(starts_with(ltrim({sql}), '-') AND {converted} < 0)"
+
+
 # Text to a UTC timestamp. Reading through TIMESTAMPTZ honours an offset but is slow; the two
 # forms that cannot carry one ("2025-01-01 10:00:00" and "...Z") take the fast path.
 UTC_SQL = (

@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from valuegap.adoption.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
+from valuegap.bounds import MAX_TOKENS, MAX_USAGE_COST, too_large
 from valuegap.costs.pricing import Pricer
 from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
@@ -24,16 +25,21 @@ from valuegap.store.pricing import (
     drop_rates,
     prepare_rates,
     price_bucket,
+    refuse_overpriced,
 )
+from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
     Check,
     Staged,
     as_decimal,
+    as_usage_cost,
     as_utc,
+    fail_if,
     fail_if_null,
     guarded,
     literal,
+    negative,
     quote,
     raise_if_broken,
     read_error,
@@ -165,15 +171,37 @@ _REQUIRED: tuple[Check, ...] = (
     Check("request_model", f"{{v}} IS NULL AND response_model IS NULL AND {_COUNTED}",
           "is required for a model call (the request or the response model)"),
 )  # fmt: skip
+# A token count is whole (12 or 12.0, never 1.5), from 0 to MAX_TOKENS; the test of a decimal
+# point first, so that only a count written with one costs a pattern match.
+_NOT_A_COUNT = (
+    f"{{v}} IS NOT NULL AND (coalesce(TRY_CAST({{v}} AS BIGINT), -1) NOT BETWEEN 0 AND "
+    f"{MAX_TOKENS} OR (contains({{v}}, '.') AND NOT regexp_full_match(trim({{v}}), "
+    "'[0-9]*[.]0*')))"
+)
 _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a field a file has
     Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
           "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
-    *(Check(f, "{v} IS NOT NULL AND coalesce(TRY_CAST({v} AS BIGINT), -1) < 0",
-            "is not a whole number of tokens >= 0") for f in TOKEN_FIELDS),
+    *(Check(f, _NOT_A_COUNT, f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}")
+      for f in TOKEN_FIELDS),
     Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
     Check("currency", "{v} IS NOT NULL AND NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')",
           "is not an ISO 4217 currency code such as USD"),
 )  # fmt: skip
+# A usage cost's bound and sign (not asked of a file read for its keys, to remove the events
+# it brought, which may have been stored before these checks).
+_COST_BOUNDS: tuple[Check, ...] = (
+    Check(
+        "cost",
+        f"{as_decimal('{v}')} IS NOT NULL AND {as_usage_cost('{v}')} IS NULL",
+        too_large("a usage event's cost", MAX_USAGE_COST),
+    ),
+    Check(
+        "cost",
+        negative("{v}", as_usage_cost("{v}")),
+        "is negative: a usage cost is what a call cost, 0 or more (a refund or credit belongs "
+        "on the bill, FOCUS, or among manual costs as a credit)",
+    ),
+)
 
 
 def _tokens(name: str) -> str:
@@ -193,7 +221,7 @@ def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
         checks.append(
             Check(
                 cache[0],
-                f"{parts} > {_tokens('input_tokens')}",
+                f"{parts} > greatest({_tokens('input_tokens')}, 0)",
                 "cache tokens exceed the input tokens they are part of"
                 + advice.format(total="input tokens"),
             )
@@ -202,7 +230,7 @@ def _part_checks(present: Collection[str], counts: TokenCounts) -> list[Check]:
         checks.append(
             Check(
                 "reasoning_tokens",
-                f"{_tokens('reasoning_tokens')} > {_tokens('output_tokens')}",
+                f"{_tokens('reasoning_tokens')} > greatest({_tokens('output_tokens')}, 0)",
                 "reasoning tokens exceed the output tokens they are part of"
                 + advice.format(total="output tokens"),
             )
@@ -254,16 +282,19 @@ def load_usage(
     counts: TokenCounts = INCLUDED,
     *,
     checks_first: bool = False,
+    keys_only: bool = False,
 ) -> tuple[int, int]:
     """Insert and price the staged events that are new: (rows read, added). A bad value makes
     the insert fail with ``BrokenRow``; ``checks_first`` reads the file for bad rows first, to
     name them. ``present``: the fields the source has (the others are null in every event);
     ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
-    tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python)."""
+    tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python).
+    ``keys_only``: store nothing, and write the events' keys to the table ``FILE_KEYS``."""
     names = column_names or {}
     checks = [
         *_REQUIRED,
         *(c for c in _VALUES if c.column in present),
+        *(c for c in _COST_BOUNDS if c.column in present and not keys_only),
         *_part_checks(present, counts),
     ]
     if any(r["column_name"] == "bad_tags" for r in db.all(f"DESCRIBE {USAGE_STAGE}")):
@@ -318,9 +349,19 @@ def load_usage(
     )
     currency = "CASE WHEN cost IS NOT NULL THEN coalesce(upper(trim(currency)), 'USD') END"
     # The timestamp and cost checks hold exactly when their conversions give null.
-    ts, cost = as_utc("timestamp"), as_decimal("cost")
-    if not checks_first:
+    ts, cost = as_utc("timestamp"), as_decimal("cost") if keys_only else as_usage_cost("cost")
+    if keys_only and not checks_first:
         ts, cost = fail_if_null(ts), fail_if_null(cost, unless_null="cost")
+    elif not checks_first:
+        unsigned = fail_if_null(cost, unless_null="cost")
+        ts, cost = fail_if_null(ts), fail_if(negative("cost", cost), unsigned)
+    # A price (an organisation's, or the catalogue's) times the tokens may come to more than a
+    # usage event's bound: refused, as a value of the file is.
+    computed = (
+        "computed_cost"
+        if checks_first
+        else fail_if(f"abs(computed_cost) >= {MAX_USAGE_COST}", "computed_cost")
+    )
     tags = f"CASE WHEN tags <> '{{}}' THEN {_TAGS} END"
     pseudonyms_map = ""
     if found_in_tags:
@@ -345,8 +386,34 @@ def load_usage(
                 PARTITION BY content_hash) AS event_key
             FROM (SELECT *, md5({values}) AS content_hash
                   FROM pseudonymised WHERE event_id IS NULL)""")
-    # One statement from the staged file to the ledger. Every row is checked as it is
-    # converted (unless the checks came first), before those already stored are left out.
+    # The events as the ledger keys them: every row checked as it is converted (unless the
+    # checks came first), before those already stored are left out.
+    events = f"""WITH checked AS (
+            SELECT event_id, {ts} AS ts, nullif(lower(provider), '') AS provider,
+                {guarded("request_model", guards, "request_model")} AS request_model,
+                response_model, lower(trim(operation)) AS operation,
+                {_COUNTED} AS counted, {tokens},
+                {cost} AS reported_cost,
+                {guarded(currency, guards, "currency")} AS reported_currency,
+                api_key, team, initiative, "user", {tags} AS tags
+            FROM {USAGE_STAGE}{pseudonyms_map}
+        ), pseudonymised AS (
+            SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
+            FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
+        ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
+        )"""
+    if keys_only:
+        try:
+            db.execute(
+                f"CREATE OR REPLACE TEMP TABLE {FILE_KEYS} AS {events} "
+                "SELECT DISTINCT event_key AS key FROM keyed"
+            )
+        except duckdb.InvalidInputException as exc:
+            raise_if_broken(file, exc)
+            raise
+        _drop_usage_stage(db)
+        return read, 0
+    # One statement from the staged file to the ledger.
     try:
         with db.unordered():
             added = db.one(
@@ -355,38 +422,34 @@ def load_usage(
                     {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency, computed_cost,
                     computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
-                WITH checked AS (
-                    SELECT event_id, {ts} AS ts, nullif(lower(provider), '') AS provider,
-                        {guarded("request_model", guards, "request_model")} AS request_model,
-                        response_model, lower(trim(operation)) AS operation,
-                        {_COUNTED} AS counted, {tokens},
-                        {cost} AS reported_cost,
-                        {guarded(currency, guards, "currency")} AS reported_currency,
-                        api_key, team, initiative, "user", {tags} AS tags
-                    FROM {USAGE_STAGE}{pseudonyms_map}
-                ), pseudonymised AS (
-                    SELECT c.* EXCLUDE ("user"), p.pseudonym AS user_pseudonym
-                    FROM checked c LEFT JOIN _valuegap_pseudonyms p USING ("user")
-                ), keyed AS ({" UNION ALL BY NAME ".join(keyed)}
-                ), new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
-                SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model, e.response_model,
-                    e.operation, e.counted, {", ".join(f"e.{f}" for f in TOKEN_FIELDS)},
-                    e.reported_cost, e.reported_currency,
-                    CASE WHEN e.counted THEN {COST} END, CASE WHEN e.counted THEN {CURRENCY} END,
-                    CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
-                    e.user_pseudonym, e.tags
-                FROM (SELECT e0.*, {pricing.keys} FROM new e0) e
-                {pricing.join}""",
+                {events}, new AS (SELECT * FROM keyed ANTI JOIN usage_events USING (event_key))
+                SELECT * REPLACE ({computed} AS computed_cost) FROM (
+                    SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model,
+                        e.response_model, e.operation, e.counted,
+                        {", ".join(f"e.{f}" for f in TOKEN_FIELDS)},
+                        e.reported_cost, e.reported_currency,
+                        CASE WHEN e.counted THEN {COST} END AS computed_cost,
+                        CASE WHEN e.counted THEN {CURRENCY} END,
+                        CASE WHEN e.counted THEN {SOURCE} END, e.api_key, e.team, e.initiative,
+                        e.user_pseudonym, e.tags
+                    FROM (SELECT e0.*, {pricing.keys} FROM new e0) e
+                    {pricing.join})""",
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
         raise_if_broken(file, exc)
         raise
+    if checks_first:
+        refuse_overpriced(db, "ingest_id = ?", [ingest_id], file)
+    _drop_usage_stage(db)
+    return read, (int(added[0]) if added else 0)
+
+
+def _drop_usage_stage(db: Database) -> None:
     db.execute(f"DROP VIEW {USAGE_STAGE}")
     for table in (_EVENT_ROWS, "_valuegap_pseudonyms"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     drop_rates(db)
-    return read, (int(added[0]) if added else 0)
 
 
 # What keys a row without an id: its values as stored (the tags in key order), but the

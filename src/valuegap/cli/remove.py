@@ -1,0 +1,104 @@
+"""``valuegap remove``: take wrong cost lines out of the ledger, by key or by the file they came
+from, with a reason (finance). The rows removed are kept in the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+
+if TYPE_CHECKING:
+    from valuegap.costs.removal import CostKind
+
+app = typer.Typer(
+    help="Remove wrong cost lines (FOCUS lines, usage events, manual costs), by key or by the "
+    "file they came from. One transaction; the rows removed stay in the audit log."
+)
+
+File = Annotated[
+    Path | None,
+    typer.Argument(metavar="[FILE]", help="Remove exactly the lines this file yields."),
+]
+Keys = Annotated[
+    list[str] | None,
+    typer.Option("--key", help="A line's key (repeat for several); instead of FILE."),
+]
+Reason = Annotated[str, typer.Option(help="Why the lines are wrong (kept in the audit log).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would go; remove nothing.")]
+
+
+def _remove(
+    kind: CostKind,
+    file: Path | None,
+    keys: list[str] | None,
+    reason: str,
+    dry_run: bool,
+    fmt: OutputFormat,
+    usage_format: str = "csv",
+    mapping: str | None = None,
+) -> None:
+    from valuegap.costs.usage import parse_mapping
+
+    with open_ledger() as ledger:
+        removal = ledger.remove_costs(
+            kind,
+            reason=reason,
+            keys=keys or (),
+            file=file,
+            usage_format=usage_format,
+            mapping=parse_mapping(mapping),
+            dry_run=dry_run,
+        )
+    if fmt is not OutputFormat.table:
+        render.records(removal.rows, fmt, title=removal.table)
+        return
+    what = "would be removed (dry run)" if dry_run else "removed"
+    typer.echo(f"{len(removal.rows):,} row(s) of {removal.table} {what}: {removal.entity_id}.")
+
+
+@command(app, "focus")
+def focus(
+    reason: Reason,
+    file: File = None,
+    key: Keys = None,
+    dry_run: DryRun = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """FOCUS lines: those FILE yields, or by key (line hash, or line hash#occurrence)."""
+    _remove("focus", file, key, reason, dry_run, fmt)
+
+
+@command(app, "usage")
+def usage(
+    reason: Reason,
+    file: File = None,
+    key: Keys = None,
+    source: Annotated[
+        str, typer.Option("--format", help="FILE's format: otel | litellm | csv")
+    ] = "csv",
+    mapping: Annotated[
+        str | None, typer.Option("--map", help="FILE's column mapping, as at ingest")
+    ] = None,
+    dry_run: DryRun = False,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--output-format", "-f", help="table | json | csv")
+    ] = OutputFormat.table,
+) -> None:
+    """Usage events: those FILE yields (read as at ingest), or by key (the event's id)."""
+    _remove("usage", file, key, reason, dry_run, fmt, source, mapping)
+
+
+@command(app, "costs")
+def costs(
+    reason: Reason,
+    file: File = None,
+    key: Keys = None,
+    dry_run: DryRun = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Manual cost entries: those FILE yields, or by key (an entry's key, all its months)."""
+    _remove("costs", file, key, reason, dry_run, fmt)

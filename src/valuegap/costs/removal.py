@@ -1,0 +1,143 @@
+"""The removal side of ``Ledger``: taking wrong cost lines out, by key or by the file they came
+from, in one transaction, with the rows removed kept in the audit log.
+
+Nothing of what depends on a cost line is stored: allocation, counting once (an invoice's
+token lines split by usage) and the reports are computed from the lines that are there. So a
+removed invoice line makes its month's usage an estimate again at the next report, and a
+removed usage event no longer splits its invoice; re-ingesting the file brings the lines back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.store.database import Database
+
+CostKind = Literal["focus", "usage", "costs"]
+# the ingest command's name -> the table its lines are in
+TABLES: dict[str, str] = {"focus": "focus_lines", "usage": "usage_events", "costs": "manual_costs"}
+_SHOWN_KEYS = 3  # keys named in the audit entry's id; the rest are counted
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What a removal took out (or, tried dry, would take out): each row as it was stored."""
+
+    table: str
+    entity_id: str  # the file's name, or the keys given
+    rows: list[dict[str, Any]]
+    dry_run: bool = False
+
+    @property
+    def removed(self) -> int:
+        return 0 if self.dry_run else len(self.rows)
+
+
+class RemovalApi:
+    # Provided by Ledger.
+    _db: Database
+    _require: Callable[..., None]
+    _record: Callable[[str, str, str, Any, Any], None]
+    _usage_loader: Callable[..., Callable[..., tuple[int, int]]]
+
+    def remove_costs(
+        self,
+        kind: CostKind,
+        *,
+        reason: str,
+        keys: Sequence[str] = (),
+        file: Path | None = None,
+        usage_format: Any = "csv",
+        mapping: dict[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> Removal:
+        """Remove FOCUS lines, usage events or manual cost entries (``kind``, as the ingest
+        commands name them): those with ``keys``, or exactly those that ``file`` yields when
+        read again as its ingest read it (a usage file in ``usage_format`` with ``mapping``).
+        All or nothing, in one transaction, with one audit entry ``costs.remove`` that keeps
+        the rows removed and the ``reason``. ``dry_run``: only say what would go."""
+        from valuegap.store import removal
+
+        self._require("cost.write")
+        problems = []
+        if kind not in TABLES:
+            problems.append(Problem("kind", "must be focus, usage or costs", kind))
+        if not reason.strip():
+            problems.append(Problem("reason", "is required: say why the lines are wrong"))
+        if not keys and file is None:
+            problems.append(Problem("file", "is missing: give the file or the lines' keys"))
+        if keys and file is not None:
+            problems.append(Problem("keys", "and a file: give one of them, not both"))
+        if problems:
+            raise ValidationError("Nothing was removed.", problems)
+        table = TABLES[kind]
+        with self._db.transaction():
+            if file is not None:
+                self._stage_file_keys(kind, Path(file), usage_format, mapping)
+                entity_id = Path(file).name
+            else:
+                removal.stage_keys(self._db, keys)
+                unknown = removal.unmatched_keys(self._db, table)
+                if unknown:
+                    raise NotFound(
+                        f"No {_NAMES[table][0]} has the key {_described(unknown)}; nothing was "
+                        "removed."
+                    )
+                entity_id = _described(keys)
+            rows = removal.matching_rows(self._db, table)
+            if not rows:
+                raise NotFound(
+                    f"None of the {_NAMES[table][1]} that {entity_id} yields is in the ledger; "
+                    "nothing was removed."
+                )
+            if dry_run:
+                return Removal(table, entity_id, rows, dry_run=True)
+            removal.delete_matching(self._db, table)
+            self._record(
+                "costs.remove", table, entity_id, {"rows": rows}, {"reason": reason.strip()}
+            )
+        return Removal(table, entity_id, rows)
+
+    def _stage_file_keys(
+        self, kind: str, path: Path, usage_format: Any, mapping: dict[str, str] | None
+    ) -> None:
+        """The keys ``path`` yields, read as its ingest reads it; a file with a bad value
+        is refused naming its rows, as its ingest would refuse it."""
+        from valuegap.store import removal
+        from valuegap.store.focus import focus_keys, stage_focus
+        from valuegap.store.manual_costs import manual_cost_keys
+        from valuegap.store.staging import BrokenRow, stage_file
+
+        if kind == "costs":
+            keys = manual_cost_keys(self._db, stage_file(self._db, path))
+            removal.stage_keys(self._db, keys)
+            return
+        try:
+            if kind == "focus":
+                focus_keys(self._db, stage_focus(self._db, path, bounded=False))
+            else:
+                self._usage_loader(usage_format, mapping, None)(path, 0, keys_only=True)
+        except BrokenRow:
+            if kind == "focus":
+                focus_keys(self._db, stage_file(self._db, path), checks_first=True)
+            else:
+                load = self._usage_loader(usage_format, mapping, None)
+                load(path, 0, checks_first=True, keys_only=True)
+        removal.stage_file_keys(self._db, TABLES[kind])
+
+
+_NAMES = {  # table -> (a row, rows)
+    "focus_lines": ("FOCUS line", "FOCUS lines"),
+    "usage_events": ("usage event", "usage events"),
+    "manual_costs": ("manual cost entry", "manual cost entries"),
+}
+
+
+def _described(keys: Sequence[str]) -> str:
+    shown = ", ".join(keys[:_SHOWN_KEYS])
+    more = len(keys) - _SHOWN_KEYS
+    return f"{shown} and {more} more" if more > 0 else shown
