@@ -25,6 +25,7 @@ from valuegap.store.database import Database
 from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
+    YEARS,
     Check,
     Staged,
     as_amount,
@@ -36,7 +37,7 @@ from valuegap.store.staging import (
     literal,
     negative,
     quote,
-    raise_if_broken,
+    raise_read_failure,
     refuse_bad_rows,
     stage_file,
 )
@@ -50,7 +51,7 @@ _CONVERT = {
     "json": "TRY_CAST(TRY_CAST({v} AS JSON) AS MAP(VARCHAR, VARCHAR))",
 }
 _BAD = {
-    "timestamp": (f"{as_utc('{v}')} IS NULL", "is not a timestamp (ISO 8601, e.g. "
+    "timestamp": (f"{as_utc('{v}')} IS NULL", f"is not a timestamp {YEARS} (ISO 8601, e.g. "
                   "2025-01-01T00:00:00Z; without a zone it is read as UTC)"),
     "decimal": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
     "money": (f"{as_decimal('{v}')} IS NULL", "is not a decimal number"),
@@ -158,8 +159,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
                 [ingest_id],
             )
     except duckdb.InvalidInputException as exc:
-        raise_if_broken(staged.file, exc)
-        raise
+        raise_read_failure(staged.file, exc)
     return int(added[0]) if added else 0
 
 
@@ -174,8 +174,7 @@ def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> N
             SELECT line_hash, {occurrence} AS occurrence FROM ({lines})"""
         )
     except duckdb.InvalidInputException as exc:
-        raise_if_broken(staged.file, exc)
-        raise
+        raise_read_failure(staged.file, exc)
 
 
 def _identified(

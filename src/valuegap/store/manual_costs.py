@@ -21,16 +21,18 @@ from valuegap.errors import IngestError
 from valuegap.store.database import Database
 from valuegap.store.staging import (
     STAGE,
+    YEARS,
     Check,
     Staged,
     as_amount,
+    as_date,
     as_decimal,
     negative,
     quote,
     refuse_bad_rows,
 )
 
-_DATE = "TRY_CAST({v} AS DATE) IS NULL"
+_DATE = f"{as_date('{v}')} IS NULL"
 _DECIMAL = f"{as_decimal('{v}')} IS NULL"
 _KINDS = ", ".join(f"'{k}'" for k in KINDS)
 
@@ -77,8 +79,8 @@ def _entries(
     rate = col["rate_per_month"] if people else "NULL"
     categories = ", ".join(f"'{c}'" for c in CATEGORIES)
     checks: list[tuple[str, str, str]] = [
-        ("period_start", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
-        ("period_end", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("period_start", f"{{v}} IS NULL OR {_DATE}", f"is not a date {YEARS} (YYYY-MM-DD)"),
+        ("period_end", f"{{v}} IS NULL OR {_DATE}", f"is not a date {YEARS} (YYYY-MM-DD)"),
         ("period_end", f"TRY_CAST({{v}} AS DATE) <= TRY_CAST({col['period_start']} AS DATE)",
          "must be after period_start (periods are [start, end))"),
         ("category", f"{{v}} IS NULL OR lower({{v}}) NOT IN ({categories})",
@@ -164,7 +166,7 @@ def load_rates(db: Database, staged: Staged) -> int:
                                                 + ",".join(header)) for c in missing])  # fmt: skip
     currency = "{v} IS NULL OR NOT regexp_full_match(upper(trim({v})), '[A-Z]{3}')"
     checks = [
-        ("valid_from", f"{{v}} IS NULL OR {_DATE}", "is not a date (YYYY-MM-DD)"),
+        ("valid_from", f"{{v}} IS NULL OR {_DATE}", f"is not a date {YEARS} (YYYY-MM-DD)"),
         ("from_currency", currency, "is not an ISO 4217 currency code"),
         ("to_currency", currency, "is not an ISO 4217 currency code"),
         ("rate", f"{{v}} IS NULL OR {_DECIMAL} OR TRY_CAST({{v}} AS DECIMAL(38, 10)) <= 0",

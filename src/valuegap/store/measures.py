@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.errors import IngestError
 from valuegap.store.database import Database
-from valuegap.store.staging import STAGE, Check, Staged, as_decimal, quote, refuse_bad_rows
+from valuegap.store.staging import (
+    STAGE,
+    YEARS,
+    Check,
+    Staged,
+    as_date,
+    as_decimal,
+    quote,
+    refuse_bad_rows,
+)
 
 _TYPED = "_valuegap_measure"
 _YES = ("true", "yes", "1")
@@ -178,7 +187,7 @@ FILES: dict[str, MeasureFile] = {
 
 _CAST = {
     "text": "nullif(trim({v}), '')",
-    "date": "TRY_CAST({v} AS DATE)",
+    "date": as_date("{v}"),
     # whole and not negative: "10.5" is not a count (a cast would round it to 11), nor "-3"
     "count": "CASE WHEN regexp_full_match(trim({v}), '[0-9]{1,18}') "
     "THEN CAST(trim({v}) AS BIGINT) END",
@@ -188,7 +197,7 @@ _CAST = {
     "flag": f"lower(trim({{v}})) IN {_YES}",
 }
 _BAD = {
-    "date": "is not a date (YYYY-MM-DD)",
+    "date": f"is not a date {YEARS} (YYYY-MM-DD)",
     "count": "is not a count: a whole number, zero or more",
     "decimal": "is not a decimal number",
     "number": "is not a finite number (NaN and infinity are not measurements)",

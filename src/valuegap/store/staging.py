@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
@@ -70,16 +71,31 @@ def negative(sql: str, converted: str) -> str:
     return f"(starts_with(ltrim({sql}), '-') AND {converted} < 0)"
 
 
-# Text to a UTC timestamp. Reading through TIMESTAMPTZ honours an offset but is slow; the two
-# forms that cannot carry one ("2025-01-01 10:00:00" and "...Z") take the fast path.
+# The years a date or timestamp may fall in. One outside them (infinity, 9999-12-31 as "no
+# end", year 0) is a mistake, and one past what Python and Arrow hold would break every report
+# that spreads or groups by month; it is refused at ingest. Tested on the text, which is cheap
+# beside a conversion: an ISO date begins with its year and a hyphen.
+FIRST_YEAR, LAST_YEAR = 1970, 2099
+IN_YEARS = f"substr(ltrim({{v}}), 1, 5) BETWEEN '{FIRST_YEAR}-' AND '{LAST_YEAR}-'"
+YEARS = f"from {FIRST_YEAR} to {LAST_YEAR}"
+
+# Text to a UTC timestamp (null outside the years). Reading through TIMESTAMPTZ honours an
+# offset but is slow; the two forms that cannot carry one ("2025-01-01 10:00:00" and "...Z")
+# take the fast path.
 UTC_SQL = (
-    "CASE WHEN length({v}) = 19 OR suffix({v}, 'Z') THEN TRY_CAST({v} AS TIMESTAMP) "
+    f"CASE WHEN NOT ({IN_YEARS}) THEN NULL "
+    "WHEN length({v}) = 19 OR suffix({v}, 'Z') THEN TRY_CAST({v} AS TIMESTAMP) "
     "ELSE timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END"
 )
 
 
 def as_utc(sql: str) -> str:
     return UTC_SQL.replace("{v}", sql)
+
+
+def as_date(sql: str) -> str:
+    """Text to a date, null outside the years."""
+    return f"CASE WHEN {IN_YEARS} THEN TRY_CAST({{v}} AS DATE) END".replace("{v}", sql)
 
 
 @dataclass(frozen=True)
@@ -130,10 +146,12 @@ def fail_if_null(converted: str, *, unless_null: str | None = None) -> str:
     )
 
 
-def raise_if_broken(file: str, exc: duckdb.Error) -> None:
-    """Raise ``BrokenRow`` if ``exc`` is a guard's failure."""
+def raise_read_failure(file: str, exc: duckdb.Error) -> NoReturn:
+    """Raise ``BrokenRow`` if ``exc`` is a guard's failure, else the ``IngestError`` of a file
+    DuckDB could not read (``read_error``)."""
     if _BROKEN in str(exc):
         raise BrokenRow(file) from exc
+    raise read_error(file, exc) from exc
 
 
 def first_bad_rows(
@@ -221,8 +239,7 @@ def stage_file(
             _stage_csv(db, path, numbered, project, required)
         row = None if view else db.one(f"SELECT count(*) FROM {STAGE}")
     except duckdb.Error as exc:
-        raise_if_broken(file, exc)
-        raise read_error(file, exc) from exc
+        raise_read_failure(file, exc)
     names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
     columns = [name for name in names if name != "_row"]
     rows = None if view else int(row[0]) if row else 0

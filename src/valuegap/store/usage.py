@@ -30,6 +30,7 @@ from valuegap.store.pricing import (
 from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
     STAGE,
+    YEARS,
     Check,
     Staged,
     as_decimal,
@@ -41,7 +42,7 @@ from valuegap.store.staging import (
     literal,
     negative,
     quote,
-    raise_if_broken,
+    raise_read_failure,
     read_error,
     refuse_bad_rows,
 )
@@ -180,7 +181,7 @@ _NOT_A_COUNT = (
 )
 _VALUES: tuple[Check, ...] = (  # each checks a value that is there, so only a field a file has
     Check("timestamp", f"{{v}} IS NOT NULL AND {as_utc('{v}')} IS NULL",
-          "is not a timestamp (ISO 8601; without a zone it is read as UTC)"),
+          f"is not a timestamp {YEARS} (ISO 8601; without a zone it is read as UTC)"),
     *(Check(f, _NOT_A_COUNT, f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}")
       for f in TOKEN_FIELDS),
     Check("cost", f"{{v}} IS NOT NULL AND {as_decimal('{v}')} IS NULL", "is not a decimal number"),
@@ -409,8 +410,7 @@ def load_usage(
                 "SELECT DISTINCT event_key AS key FROM keyed"
             )
         except duckdb.InvalidInputException as exc:
-            raise_if_broken(file, exc)
-            raise
+            raise_read_failure(file, exc)
         _drop_usage_stage(db)
         return read, 0
     # One statement from the staged file to the ledger.
@@ -437,8 +437,7 @@ def load_usage(
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
-        raise_if_broken(file, exc)
-        raise
+        raise_read_failure(file, exc)
     if checks_first:
         refuse_overpriced(db, "ingest_id = ?", [ingest_id], file)
     _drop_usage_stage(db)
