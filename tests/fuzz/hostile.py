@@ -80,12 +80,23 @@ def table(text: str) -> Table:
     return Table(header, rows)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _set_cell(draw: Draw, header: list[str], rows: list[list[str]]) -> None:
+    """A value replaced; a number most often by another number, to reach the checks and
+    sums of numbers."""
     if rows and header:
         row = rows[draw(st.integers(0, len(rows) - 1))]
         column = draw(st.integers(0, len(header) - 1))
         row.extend([""] * (column + 1 - len(row)))
-        row[column] = draw(hostile_text)
+        numeric = _is_number(row[column]) and draw(st.integers(0, 2)) > 0
+        row[column] = draw(st.sampled_from(NUMBERS) if numeric else hostile_text)
 
 
 def _drop_column(draw: Draw, header: list[str], rows: list[list[str]]) -> None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from valuegap.cli import app
 
-from .conftest import ACTOR, DATA, FUZZ, Fresh
+from .conftest import ACTOR, DATA, FUZZ, Fresh, never_crashes
 from .hostile import NUMBERS, hostile_csv, hostile_text, read_table
 from .test_otel import span_files
 from .test_policy_yaml import policy_files
@@ -25,10 +25,13 @@ COMMANDS = {
 rates = st.one_of(st.sampled_from(NUMBERS), hostile_text)
 
 
-def _ends_cleanly(result: object, what: str) -> None:
-    code, output = result.exit_code, result.output  # type: ignore[attr-defined]
+def _ends_cleanly(args: list[str], what: str) -> None:
+    """Run ``valuegap ARGS``: exit 0, or 1 saying ``Error:``, or 2 (a usage error)."""
+    with never_crashes():
+        result = CliRunner().invoke(app, args)
+    code, output = result.exit_code, result.output
     assert "Traceback" not in output, f"{what} printed a traceback:\n{output}"
-    exception = result.exception  # type: ignore[attr-defined]
+    exception = result.exception
     assert exception is None or isinstance(exception, SystemExit), (
         f"{what} raised {type(exception).__name__}: {exception}"
     )
@@ -49,9 +52,9 @@ def test_a_command_given_a_hostile_file_ends_with_an_error_not_a_traceback(
         db = ledger.path
         ledger.close()  # the command opens the ledger itself
         args = [*command.split(), str(path), "--db", str(db), "--as", ACTOR]
-        _ends_cleanly(CliRunner().invoke(app, args), f"valuegap {command} {name}")
+        _ends_cleanly(args, f"valuegap {command} {name}")
         report = ["report", "portfolio", "--format", "json", "--db", str(db), "--as", ACTOR]
-        _ends_cleanly(CliRunner().invoke(app, report), "valuegap report portfolio")
+        _ends_cleanly(report, "valuegap report portfolio")
 
 
 @FUZZ
@@ -69,6 +72,6 @@ def test_price_set_with_hostile_numbers_ends_with_an_error_not_a_traceback(
         ledger.close()
         args = ["price", "set", model, "--input-per-mtok", input_rate, "--output-per-mtok",
                 output_rate, "--from", start, "--db", str(db), "--as", ACTOR]  # fmt: skip
-        _ends_cleanly(CliRunner().invoke(app, args), f"valuegap price set {args[2:9]}")
+        _ends_cleanly(args, f"valuegap price set {args[2:9]}")
         report = ["report", "costs", "--format", "json", "--db", str(db), "--as", ACTOR]
-        _ends_cleanly(CliRunner().invoke(app, report), "valuegap report costs")
+        _ends_cleanly(report, "valuegap report costs")
