@@ -37,7 +37,7 @@ DATA = Path(__file__).parent.parent / "data"
 _EXAMPLES = os.environ.get("VALUEGAP_FUZZ_EXAMPLES")
 
 FUZZ = settings(
-    max_examples=int(_EXAMPLES or 30),
+    max_examples=int(_EXAMPLES or 25),
     deadline=None,
     # CI: the same examples on every run, and a failure reported as found (shrinking one
     # takes minutes: each step copies a ledger); with VALUEGAP_FUZZ_EXAMPLES, new examples

@@ -44,6 +44,12 @@ TEXTS = (
     "2025-02-30T25:61:00Z", "0001-01-01", "9999-12-31T23:59:59Z", "-infinity", "infinity",
     "1970-01-01", "2025-01-01T00:00:00+14:00", "usd", "US", "EURO", "XXX", "<script>",
 )  # fmt: skip
+DATES = (
+    "infinity", "-infinity", "epoch", "today", "9999-12-31", "9999-12-31T23:59:59Z",
+    "0001-01-01", "0000-01-01", "275760-09-13", "-2025-01-01", "2025-02-30", "2025-13-01",
+    "2025-01-01T24:00:00Z", "2025-01-01T00:00:00+25:00", "2025-01-01 00:00:00 PST", "20250101",
+    "1e20", "1735689600", "",
+)  # fmt: skip
 LONG = st.builds(
     lambda char, times: char * times,
     st.sampled_from(["x", "é", ",", '"', "\x00", "🙂", "9"]),
@@ -80,6 +86,9 @@ def table(text: str) -> Table:
     return Table(header, rows)
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -89,14 +98,16 @@ def _is_number(text: str) -> bool:
 
 
 def _set_cell(draw: Draw, header: list[str], rows: list[list[str]]) -> None:
-    """A value replaced; a number most often by another number, to reach the checks and
-    sums of numbers."""
+    """A value replaced; a number or a date most often by another number or date, to reach
+    the checks of numbers and dates and what sums them up."""
     if rows and header:
         row = rows[draw(st.integers(0, len(rows) - 1))]
         column = draw(st.integers(0, len(header) - 1))
         row.extend([""] * (column + 1 - len(row)))
-        numeric = _is_number(row[column]) and draw(st.integers(0, 2)) > 0
-        row[column] = draw(st.sampled_from(NUMBERS) if numeric else hostile_text)
+        kind = draw(st.integers(0, 2)) > 0 and (
+            NUMBERS if _is_number(row[column]) else DATES if _DATE.match(row[column]) else None
+        )
+        row[column] = draw(st.sampled_from(kind) if kind else hostile_text)
 
 
 def _drop_column(draw: Draw, header: list[str], rows: list[list[str]]) -> None:
