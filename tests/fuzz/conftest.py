@@ -141,8 +141,8 @@ def run_reports(ledger: Ledger) -> None:
 
 @contextmanager
 def never_crashes() -> Iterator[None]:
-    """Let a ValuegapError through, and turn what is not an Exception (a Rust panic in a
-    library is a BaseException) into a failure that hypothesis can shrink."""
+    """Let exceptions through as they are, and turn what is not an Exception (a Rust panic
+    in a library is a BaseException) into a failure that hypothesis can shrink."""
     try:
         yield
     except (Exception, KeyboardInterrupt, SystemExit, GeneratorExit):
