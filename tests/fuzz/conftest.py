@@ -99,6 +99,14 @@ def fresh_ledger(template: Path) -> Fresh:
     return fresh
 
 
+def written(folder: Path, file: tuple[str, bytes]) -> Path:
+    """A generated (name, bytes) file, written in the example's folder."""
+    name, content = file
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
 def fingerprint(ledger: Ledger) -> dict[str, tuple[int, str]]:
     """Every table of the ledger: (rows, a hash of its contents in any order)."""
     db = ledger._db

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from valuegap.cli import app
 
-from .conftest import ACTOR, DATA, FUZZ, Fresh, never_crashes
+from .conftest import ACTOR, DATA, FUZZ, Fresh, never_crashes, written
 from .hostile import NUMBERS, hostile_csv, hostile_text, read_table
 from .test_otel import span_files
 from .test_policy_yaml import policy_files
@@ -45,14 +45,13 @@ def _ends_cleanly(args: list[str], what: str) -> None:
 def test_a_command_given_a_hostile_file_ends_with_an_error_not_a_traceback(
     fresh_ledger: Fresh, command: str, data: st.DataObject
 ) -> None:
-    name, content = data.draw(COMMANDS[command], label="file")
+    file = data.draw(COMMANDS[command], label="file")
     with fresh_ledger() as (ledger, folder):
-        path = folder / name
-        path.write_bytes(content)
+        path = written(folder, file)
         db = ledger.path
         ledger.close()  # the command opens the ledger itself
         args = [*command.split(), str(path), "--db", str(db), "--as", ACTOR]
-        _ends_cleanly(args, f"valuegap {command} {name}")
+        _ends_cleanly(args, f"valuegap {command} {path.name}")
         report = ["report", "portfolio", "--format", "json", "--db", str(db), "--as", ACTOR]
         _ends_cleanly(report, "valuegap report portfolio")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .conftest import DATA, FUZZ, Fresh, holds
-from .hostile import hostile_csv, mutated_table, parquet_bytes, read_table
+from .conftest import DATA, FUZZ, Fresh, holds, written
+from .hostile import Table, hostile_csv, mutated_table, parquet_bytes, read_table
 
 FOCUS = read_table(DATA / "focus-1.2-minimal.csv")
 
@@ -17,19 +17,17 @@ def test_a_hostile_focus_csv_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_focus([path]), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_focus([path]), names=path.name)
 
 
 @FUZZ
 @given(value=mutated_table(FOCUS), extra=st.booleans())
 def test_a_hostile_focus_parquet_file_is_ingested_or_refused_naming_it(
-    fresh_ledger: Fresh, value: object, extra: bool
+    fresh_ledger: Fresh, value: Table, extra: bool
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = folder / "input.parquet"
-        path.write_bytes(parquet_bytes(value))  # type: ignore[arg-type]
+        path.write_bytes(parquet_bytes(value))
         paths = [path, DATA / "focus-1.2-minimal.csv"] if extra else [path]
         holds(ledger, lambda: ledger.ingest_focus(paths), names=path.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from .conftest import DATA, FUZZ, Fresh, holds
+from .conftest import DATA, FUZZ, Fresh, holds, written
 from .hostile import hostile_csv, read_table
 
 SPEND = read_table(DATA / "litellm-spend.csv")
@@ -16,7 +16,5 @@ def test_a_hostile_litellm_spend_log_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_usage(path, "litellm"), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_usage(path, "litellm"), names=path.name)

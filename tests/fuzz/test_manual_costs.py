@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from .conftest import DATA, FUZZ, Fresh, holds
+from .conftest import DATA, FUZZ, Fresh, holds, written
 from .hostile import hostile_csv, read_table
 
 COSTS = read_table(DATA / "manual-costs.csv")
@@ -17,10 +17,8 @@ def test_a_hostile_manual_cost_file_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_costs(path), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_costs(path), names=path.name)
 
 
 @FUZZ
@@ -29,7 +27,5 @@ def test_a_hostile_rates_file_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_rates(path), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_rates(path), names=path.name)

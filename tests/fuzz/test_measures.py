@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .conftest import FUZZ, Fresh, holds
+from .conftest import FUZZ, Fresh, holds, written
 from .hostile import hostile_csv, table
 
 VALID = {
@@ -43,8 +43,7 @@ loc-qa,loc-qa-hours,2025-03-01,2025-04-01,100,50,25.25
 def test_a_hostile_measured_file_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, kind: str, data: st.DataObject
 ) -> None:
-    name, content = data.draw(hostile_csv(VALID[kind]), label="file")
+    file = data.draw(hostile_csv(VALID[kind]), label="file")
     with fresh_ledger() as (ledger, folder):
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_measures(kind, path), names=name)  # type: ignore[arg-type]
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_measures(kind, path), names=path.name)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .conftest import DATA, FUZZ, Fresh, holds
+from .conftest import DATA, FUZZ, Fresh, holds, written
 from .hostile import hostile_file, json_text, mutated_tree, tree_values
 
 # An OTLP export (resourceSpans) and a flat span, as the test data has them.
@@ -29,7 +29,5 @@ def test_a_hostile_span_file_is_ingested_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_usage(path, "otel"), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_usage(path, "otel"), names=path.name)

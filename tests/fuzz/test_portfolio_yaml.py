@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ..conftest import EXAMPLES
-from .conftest import FUZZ, Fresh, holds
+from .conftest import FUZZ, Fresh, holds, written
 from .hostile import cel_expression, hostile_file, tree_values, yaml_text
 
 PORTFOLIO = yaml.safe_load((EXAMPLES / "portfolio.yaml").read_text(encoding="utf-8"))
@@ -26,7 +26,5 @@ def test_a_hostile_portfolio_file_is_applied_or_refused_naming_it(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.apply_file(path), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.apply_file(path), names=path.name)

@@ -6,7 +6,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .conftest import FUZZ, Fresh, holds
+from .conftest import FUZZ, Fresh, holds, written
 from .hostile import hostile_file, tree_values, yaml_text
 
 RULES = yaml.safe_load("""
@@ -43,7 +43,5 @@ def test_hostile_allocation_rules_are_applied_or_refused_naming_the_file(
     fresh_ledger: Fresh, file: tuple[str, bytes]
 ) -> None:
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.apply_rules(path), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.apply_rules(path), names=path.name)

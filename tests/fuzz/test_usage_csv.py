@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from valuegap.costs.usage import FIELDS, parse_mapping
 from valuegap.errors import ValidationError
 
-from .conftest import DATA, FUZZ, USAGE_MAP, Fresh, holds
+from .conftest import DATA, FUZZ, USAGE_MAP, Fresh, holds, written
 from .hostile import hostile_csv, hostile_text, read_table
 
 USAGE = read_table(DATA / "usage-generic.csv")
@@ -37,7 +37,5 @@ def test_a_hostile_usage_csv_is_ingested_or_refused_naming_it(
     except ValidationError:  # a mapping that is not FIELD=COLUMN,...: said, not a crash
         columns = USAGE_MAP
     with fresh_ledger() as (ledger, folder):
-        name, content = file
-        path = folder / name
-        path.write_bytes(content)
-        holds(ledger, lambda: ledger.ingest_usage(path, "csv", columns), names=name)
+        path = written(folder, file)
+        holds(ledger, lambda: ledger.ingest_usage(path, "csv", columns), names=path.name)
