@@ -313,7 +313,11 @@ class Ledger(
         return metric
 
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
-        return self.apply(parse_portfolio(read_file(path), str(path)), dry_run=dry_run)
+        portfolio = parse_portfolio(read_file(path), str(path))
+        try:
+            return self.apply(portfolio, dry_run=dry_run)
+        except ValidationError as error:  # refused after parsing: name the file all the same
+            raise ValidationError(f"{path}: {error.summary}", error.problems) from None
 
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
         """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is

@@ -180,6 +180,7 @@ def _table(path: Path, key: str, value: Any) -> Any:
     if not isinstance(value, dict) or not all(
         isinstance(v, dict)
         and set(v) <= {"cache", "reasoning"}
+        and all(isinstance(x, str) for x in v.values())
         and set(v.values()) <= {"included", "separate"}
         for v in value.values()
     ):
