@@ -77,3 +77,10 @@ def test_a_deeply_nested_settings_file_is_refused(tmp_path: Path) -> None:
     config.write_text("person_attributes = " + "[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(ConfigError, match="is nested too deeply to be a settings file"):
         load_settings(env={}, config_file=config)
+
+
+def test_token_counts_holding_a_list_is_a_settings_error(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_text('token_counts = {anthropic = {cache = ["separate"]}}\n')
+    with pytest.raises(ConfigError, match="token_counts must be tables of cache and reasoning"):
+        load_settings(env={}, config_file=config)

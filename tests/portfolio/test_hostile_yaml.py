@@ -160,3 +160,23 @@ def test_a_file_over_10_mib_is_refused(stocked: Ledger, tmp_path: Path, kind: st
 def test_a_directory_is_named_as_one(stocked: Ledger, tmp_path: Path, kind: str) -> None:
     [problem] = _refused(stocked, kind, tmp_path).problems
     assert str(problem) == f"{tmp_path}: is a directory: give a file"
+
+
+def test_a_portfolio_refused_for_its_kill_criteria_names_the_file(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = tmp_path / "portfolio.yaml"
+    criterion = "🙂 " * 1_000
+    path.write_text(
+        "initiatives:\n"
+        "- {id: x, name: X, kind: use_case, business_unit: ops,\n"
+        f"   kill_criteria: [{criterion!r}]}}\n"
+    )
+    before = contents(ledger)
+    with pytest.raises(ValidationError) as refused:
+        ledger.apply_file(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: The portfolio was refused; nothing was applied.")
+    assert "initiatives[0] (x).kill_criteria[0]: syntax error" in message
+    assert len(message) < 600  # the 2,000-character criterion is cut, not echoed
+    assert contents(ledger) == before
