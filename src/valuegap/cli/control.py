@@ -20,5 +20,5 @@ def attest(
 ) -> None:
     """Attest that a readiness control is in place for an initiative."""
     with open_ledger() as ledger:
-        ledger.attest_control(initiative_id, control, evidence)
+        ledger.portfolio.attest_control(initiative_id, control, evidence)
     typer.echo(f"{initiative_id}: {control} attested.")

@@ -1,4 +1,4 @@
-"""The price side of ``Ledger``: organisation price overrides, and what cannot be priced.
+"""Organisation prices (``ledger.costs.prices``): price overrides, and what cannot be priced.
 
 An override prices a model's calls (requested or responding, of one provider or any) on the
 days [valid_from, valid_to): it reprices exactly the stored calls it covers, and removing or
@@ -7,7 +7,6 @@ ending it gives the calls it no longer covers their catalogue price back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,24 +16,20 @@ from valuegap.bounds import MAX_PRICE_PER_MTOK
 from valuegap.costs.pricing import Override, Pricer
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
-from valuegap.settings import Settings
+from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
-from valuegap.store.database import Database
 from valuegap.store.proof import Totals, combined, read_totals
 
 _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
 MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL(38, 18)
 
 
-class PricesApi:
-    # Provided by Ledger.
-    settings: Settings
-    _db: Database
-    _costs: CostStore
-    _require: Callable[..., None]
-    _now: Callable[[], datetime]
-    _record: Callable[..., None]
-    actor: str
+class Prices(Part):
+    """The organisation's token prices, and the usage no price covers."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._costs = CostStore(session.db)
 
     def set_price(
         self,
