@@ -10,9 +10,9 @@ against its baseline:
 
 - policy evaluation: ``decide()`` on the 10 rules for ``issue_refund``, against the same 10
   conditions written by hand in plain Python;
-- the whole call: ``Ledger.authorize()``, audit write included, against the floor of a durable
-  audit write in DuckDB (INSERT the audit row, UPDATE the chain's head, COMMIT) on a copy of
-  the same ledger.
+- the whole call: ``ledger.agents.authorize()``, audit write included, against the floor of a
+  durable audit write in DuckDB (INSERT the audit row, UPDATE the chain's head, COMMIT) on a
+  copy of the same ledger.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
 from valuegap.ledger import Ledger
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
+from valuegap.model.vocabulary import STAGES
 from valuegap.portfolio.validation import validated
-from valuegap.portfolio.vocabulary import STAGES
 from valuegap.settings import Settings
 from valuegap.store import Database
 

@@ -28,7 +28,8 @@ from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.costs.api import Costs
 from valuegap.governance.agents import Agents
 from valuegap.governance.api import Governance
-from valuegap.governance.roles import User
+from valuegap.governance.reviews import check_kill_criteria
+from valuegap.model.roles import User
 from valuegap.outcomes.api import Outcomes
 from valuegap.portfolio.api import Initiatives
 from valuegap.session import Clock, Session
@@ -55,7 +56,7 @@ class Ledger:
     ) -> None:
         self.session = Session(db, actor=actor, settings=settings, clock=clock)
         keys = PseudonymKeys(self.session)
-        self.portfolio = Initiatives(self.session)
+        self.portfolio = Initiatives(self.session, check_kill_criteria)
         self.costs = Costs(self.session, keys)
         self.outcomes = Outcomes(self.session, self.costs, self.portfolio)
         self.governance = Governance(self.session, self.portfolio, self.outcomes, keys)

@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from valuegap.governance import roles
-from valuegap.governance.audit import GENESIS, seal
-from valuegap.governance.duties import check_duties
-from valuegap.governance.roles import Permission as Permission  # what a part requires
+from valuegap.model import roles
+from valuegap.model.audit import GENESIS, seal
+from valuegap.model.duties import check_duties
+from valuegap.model.roles import Permission as Permission  # what a part requires
 from valuegap.settings import Settings
 from valuegap.store.audit import AuditStore
 from valuegap.store.database import Database, utcnow

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from valuegap import Ledger
-from valuegap.costs.usage import TokenCounts
 from valuegap.errors import IngestError
+from valuegap.model.usage import TokenCounts
 from valuegap.settings import Settings
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

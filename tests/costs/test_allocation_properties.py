@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from valuegap import Ledger
 from valuegap.costs.allocation import USAGE_SOURCES, AllocationInputs, allocate, report
-from valuegap.costs.providers import TOKEN_SERVICES
 from valuegap.costs.rules import Rule, Split
 from valuegap.costs.split import PLACES, divide
+from valuegap.model.providers import TOKEN_SERVICES
 from valuegap.outcomes.finance import coverage
 
 INITIATIVES = ["a", "b", "c"]

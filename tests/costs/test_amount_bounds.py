@@ -17,7 +17,7 @@ import pytest
 from valuegap import Ledger
 from valuegap.bounds import WIDE
 from valuegap.errors import IngestError, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 from valuegap.portfolio.validation import validated
 
 from ..conftest import ready

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.costs.manual import spread
 from valuegap.errors import IngestError, ValidationError
+from valuegap.model.manual import spread
 
 DATA = Path(__file__).parent.parent / "data"
 

@@ -10,7 +10,7 @@ import duckdb
 
 from valuegap import Ledger
 from valuegap.adoption.keys import PseudonymKey
-from valuegap.adoption.pseudonyms import PersonData
+from valuegap.model.pseudonyms import PersonData
 from valuegap.settings import Settings
 
 PEOPLE = [

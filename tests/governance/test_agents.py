@@ -9,7 +9,7 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 from ..conftest import ready
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from valuegap import Ledger
-from valuegap.governance.audit import GENESIS, seal
+from valuegap.model.audit import GENESIS, seal
 
 
 def test_entry_hash_is_sha256_of_its_fields_and_the_previous_hash() -> None:

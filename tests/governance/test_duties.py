@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 from ..conftest import ready
 

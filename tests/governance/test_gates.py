@@ -6,8 +6,8 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import PermissionDenied, PolicyViolation, ValidationError
-from valuegap.portfolio.model import Portfolio
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.portfolio import Portfolio
+from valuegap.model.vocabulary import CONTROLS
 
 from ..conftest import ready
 

@@ -16,7 +16,7 @@ from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import ValidationError
 from valuegap.governance.policy import evaluate_condition, parse_policy
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 POLICY = """\
 layer: enterprise

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.demo import build_demo
-from valuegap.governance.audit import GENESIS, Verification
+from valuegap.model.audit import GENESIS, Verification
 from valuegap.settings import Settings
 
 HEAD = 85  # the demo's 84 entries and the price set before the checkpoint

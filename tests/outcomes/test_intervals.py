@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 from valuegap import Ledger
+from valuegap.model.portfolio import MetricSpec, Portfolio
 from valuegap.outcomes.evaluation import evaluate, value_interval
 from valuegap.outcomes.periods import Window, parse_period
-from valuegap.portfolio.model import MetricSpec, Portfolio
 
 from ..conftest import SteppingClock
 

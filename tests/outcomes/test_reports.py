@@ -10,8 +10,8 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import IngestError
+from valuegap.model.portfolio import Portfolio
 from valuegap.outcomes.periods import parse_period
-from valuegap.portfolio.model import Portfolio
 
 from ..conftest import SteppingClock
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from valuegap.adoption import keys
 from valuegap.adoption.keys import PseudonymKey
-from valuegap.adoption.pseudonyms import pseudonym
 from valuegap.errors import ConfigError, Problem, ValidationError
+from valuegap.model.pseudonyms import pseudonym
 from valuegap.session import Part
 
 FINGERPRINT = "pseudonym_key_fingerprint"

@@ -9,7 +9,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import AUTONOMY
+from valuegap.model.vocabulary import AUTONOMY
 
 app = typer.Typer(help="Agents: what they may do, and whether they may do it now.")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from valuegap.cli.common import command, open_ledger
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.vocabulary import CONTROLS
 
 app = typer.Typer(help="Attest production-readiness controls, with evidence.")
 

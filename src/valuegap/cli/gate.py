@@ -8,7 +8,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import STAGES
+from valuegap.model.vocabulary import STAGES
 
 app = typer.Typer(help="Stage gates: check what a move would need.")
 

@@ -8,7 +8,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import KINDS, RISK_TIERS, STAGES
+from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
 
 app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
 

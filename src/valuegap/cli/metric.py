@@ -10,7 +10,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import DIRECTIONS, METHODS
+from valuegap.model.vocabulary import DIRECTIONS, METHODS
 
 app = typer.Typer(help="Define success metrics before any code is written; agree their methods.")
 

@@ -91,8 +91,9 @@ class Costs(Part):
     ) -> Callable[..., tuple[int, int]]:
         """How a usage file of ``fmt`` is loaded: ``load(path, ingest_id, checks_first=False,
         keys_only=False)`` (see ``store.usage.load_usage``)."""
-        from valuegap.adoption.pseudonyms import PersonData
-        from valuegap.costs.usage import LITELLM_COLUMNS, TokenCounts, UsageReading, otel_events
+        from valuegap.costs.usage import LITELLM_COLUMNS, UsageReading, otel_events
+        from valuegap.model.pseudonyms import PersonData
+        from valuegap.model.usage import TokenCounts
         from valuegap.store.staging import stage_file
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
 
@@ -139,13 +140,13 @@ class Costs(Part):
         return load
 
     def _pricer(self) -> Any:
-        from valuegap.costs.pricing import Pricer
+        from valuegap.model.pricing import Pricer
 
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
-        from valuegap.costs.manual import HEADER
+        from valuegap.model.manual import HEADER
         from valuegap.store.manual_costs import load_manual_costs
 
         required = [c for c in HEADER if c != "amount"]  # people cost may give fte and a rate
@@ -302,8 +303,8 @@ class Costs(Part):
         """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
         at; ``tables``: the facts as Ibis tables where they live (default: this ledger's)."""
         from valuegap.costs.allocation import allocate
-        from valuegap.costs.focus import COST_COLUMNS
         from valuegap.costs.rollup import keys_for, summed_lines
+        from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
 
         tables = tables if tables is not None else ibis_tables(self._db)
@@ -335,7 +336,7 @@ class Costs(Part):
 
     def _token_services(self) -> tuple[Any, ...]:
         """The organisation's token services, then the defaults."""
-        from valuegap.costs.providers import TOKEN_SERVICES
+        from valuegap.model.providers import TOKEN_SERVICES
 
         return (*self.settings.token_services, *TOKEN_SERVICES)
 
@@ -375,9 +376,9 @@ class Costs(Part):
 
     def _trued_up(self, result: IngestResult, ingest_id: int) -> IngestResult:
         """``result`` with the true-ups ingest ``ingest_id`` made, recorded in the audit log."""
-        from valuegap.costs.focus import COST_COLUMNS
-        from valuegap.costs.providers import catalogue_id
         from valuegap.costs.trueup import invoiced_pools, true_ups
+        from valuegap.model.focus import COST_COLUMNS
+        from valuegap.model.providers import catalogue_id
 
         services, aliases = self._token_services(), self.settings.provider_aliases
         used: dict[str, list[str]] = {}  # the keys of the providers with usage, and their names

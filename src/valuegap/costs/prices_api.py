@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import MAX_PRICE_PER_MTOK
-from valuegap.costs.pricing import Override, Pricer
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.model.pricing import Override, Pricer
 from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
 from valuegap.store.proof import Totals, combined, read_totals
@@ -48,7 +48,7 @@ class Prices(Part):
         [valid_from, valid_to), for ``provider``'s calls or any provider's. It ends an earlier
         open-ended price of the same model and provider where it begins, and, given no end,
         ends where a later one begins. Returns how many stored calls it repriced."""
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         self._require("cost.write")
         rates = {
@@ -124,7 +124,7 @@ class Prices(Part):
     def unset_price(self, model: str, *, valid_from: date, provider: str | None = None) -> int:
         """Remove the organisation price of ``model`` from ``valid_from``: the calls it covered
         get their catalogue price back. Returns how many were repriced."""
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         self._require("cost.write")
         scope = catalogue_id(provider, self.settings.provider_aliases) or ""
@@ -182,8 +182,8 @@ class Prices(Part):
     def price_overrides(self) -> list[dict[str, Any]]:
         """The organisation's prices, each beside the catalogue's price of the same model on
         its first day (per million tokens; ``catalogue_provider`` says whose)."""
-        from valuegap.costs.pricing import MILLION, catalogue_rates
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.pricing import MILLION, catalogue_rates
+        from valuegap.model.providers import catalogue_id
 
         self._require("read")
         providers = {r["model"]: r["provider"] for r in reversed(self._costs.models_in_use())}

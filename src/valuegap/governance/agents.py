@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import Decision, applicable, decide
-from valuegap.portfolio.model import AgentSpec, Portfolio
+from valuegap.model.portfolio import AgentSpec, Portfolio
 from valuegap.portfolio.validation import validated
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore

@@ -28,8 +28,8 @@ from valuegap.governance.policy import (
 )
 from valuegap.governance.reviews import Review, recommend
 from valuegap.governance.users import Users
-from valuegap.portfolio.model import Initiative
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.portfolio import Initiative
+from valuegap.model.vocabulary import CONTROLS
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore

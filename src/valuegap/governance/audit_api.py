@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from valuegap.errors import ConfigError, ValuegapError
-from valuegap.governance.audit import AuditEntry, Verification, verify
 from valuegap.governance.proof import BASELINE, prove
+from valuegap.model.audit import AuditEntry, Verification, verify
 from valuegap.session import Part, Session
 from valuegap.store.audit import AuditStore
 from valuegap.store.proof import DEFINITIONS, FACTS, Totals, read_rows, read_totals

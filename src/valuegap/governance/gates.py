@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance.policy import Decision, applicable, decide
+from valuegap.model.portfolio import Initiative
 from valuegap.portfolio import stages
-from valuegap.portfolio.model import Initiative
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore

@@ -1,12 +1,12 @@
 """The users of the ledger (``ledger.governance.users``): adding a user or changing a user's
-role and units, and agents' service accounts; the roles are ``roles.py``'s."""
+role and units, and agents' service accounts; the roles are ``model/roles.py``'s."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.governance.roles import User
+from valuegap.model.roles import User
 from valuegap.session import Part, Session
 from valuegap.store.users import UserStore
 

@@ -4,24 +4,25 @@ metric, finance's agreement to a method, and the attestation of a readiness cont
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from valuegap.errors import NotFound, PermissionDenied, Problem, ValidationError
-from valuegap.governance.reviews import check_kill_criteria
+from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.model.vocabulary import CONTROLS
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
-from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 from valuegap.portfolio.validation import validated
-from valuegap.portfolio.vocabulary import CONTROLS
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 from valuegap.yamlio import read_file
 
+# (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
+KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
 GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
 
 
@@ -37,10 +38,11 @@ class ApplyResult:
 class Initiatives(Part):
     """The initiatives of the portfolio, as the session's actor sees and changes them."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, check_kill_criteria: KillCriteriaCheck) -> None:
         super().__init__(session)
         self._portfolio = PortfolioStore(session.db)
         self._users = UserStore(session.db)
+        self._check_kill_criteria = check_kill_criteria
 
     def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
         self._require("read")
@@ -113,7 +115,7 @@ class Initiatives(Part):
             p
             for n, s in enumerate(portfolio.initiatives)
             if s.id in changing
-            for p in check_kill_criteria(
+            for p in self._check_kill_criteria(
                 s.kill_criteria, f"initiatives[{n}] ({s.id}).kill_criteria"
             )
         ]
