@@ -80,16 +80,15 @@ def test_a_layer_imports_nothing_above_it(layer: list[str]) -> None:
 
 def test_the_walk_sees_imports_inside_functions_and_type_checking(tmp_path: Path) -> None:
     # What the layer test relies on: a lazy or type-only import is found, with its line.
-    source = PACKAGE / "store" / "probe.py"
-    text = (
+    probe = tmp_path / "probe.py"
+    probe.write_text(
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
         "    from valuegap.costs.api import Costs\n"
         "def later() -> None:\n"
-        "    import valuegap.governance.policy\n"
+        "    import valuegap.governance.policy\n",
+        encoding="utf-8",
     )
-    probe = tmp_path / "probe.py"
-    probe.write_text(text, encoding="utf-8")
-    found = list(imported_units(probe))
-    assert found == [("costs", 3), ("governance", 5)]
-    assert unit_of(source) == "store"
+    assert list(imported_units(probe)) == [("costs", 3), ("governance", 5)]
+    assert unit_of(PACKAGE / "store" / "users.py") == "store"
+    assert unit_of(PACKAGE / "ledger.py") == "ledger"
