@@ -10,9 +10,9 @@ against its baseline:
 
 - policy evaluation: ``decide()`` on the 10 rules for ``issue_refund``, against the same 10
   conditions written by hand in plain Python;
-- the whole call: ``Ledger.authorize()``, audit write included, against the floor of a durable
-  audit write in DuckDB (INSERT the audit row, UPDATE the chain's head, COMMIT) on a copy of
-  the same ledger.
+- the whole call: ``ledger.agents.authorize()``, audit write included, against the floor of a
+  durable audit write in DuckDB (INSERT the audit row, UPDATE the chain's head, COMMIT) on a
+  copy of the same ledger.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def whole_calls(
         amount, _, expected = CASES[i % len(CASES)]
         given = {"order_id": f"NW-{100_000 + i}"}
         started = time.perf_counter()
-        answer = ledger.authorize(AGENT, ACTION, amount, given).decision
+        answer = ledger.agents.authorize(AGENT, ACTION, amount, given).decision
         middle = time.perf_counter()
         floor_answer = floor.authorize(amount, given)
         ended = time.perf_counter()
@@ -231,15 +231,15 @@ def run(work: Path, decisions: int | None, repeats: int) -> None:
         shutil.copyfile(f"{db}.wal", f"{copy}.wal")
 
     ledger = Ledger.open(db, actor=ACTOR)
-    initiative = ledger.initiative(AGENT)
+    initiative = ledger.portfolio.initiative(AGENT)
     assert initiative.agent is not None
-    rules = applicable(ledger.policies(), initiative, "action", ACTION)
+    rules = applicable(ledger.governance.policies(), initiative, "action", ACTION)
     layers = Counter(policy.layer for policy, _ in rules.rules)
     now = utcnow()
     agent = ctx.agent_context(initiative, initiative.agent)
     # The context authorize builds (with the function it calls), once per amount.
     contexts = [
-        ledger._context(
+        ledger.governance.evaluation_context(
             initiative,
             rules.names,
             now,
@@ -256,13 +256,13 @@ def run(work: Path, decisions: int | None, repeats: int) -> None:
 
     vg_eval, py_eval = evaluation(rules, contexts, evaluated, repeats)
     floor = AuditFloor(copy, contexts[0], decide(rules, contexts[0]).policy_versions)
-    entries = ledger.verify_audit().entries
+    entries = ledger.governance.audit.verify_audit().entries
     vg_calls, floor_calls, answers = whole_calls(ledger, floor, calls)
-    verification = ledger.verify_audit()
+    verification = ledger.governance.audit.verify_audit()
     ledger.close()
     floor.close()
     with Ledger.open(copy, actor="bench") as copied:
-        floor_verification = copied.verify_audit()
+        floor_verification = copied.governance.audit.verify_audit()
 
     vg_us, py_us = statistics.median(vg_eval), statistics.median(py_eval)
     vg_ms, floor_ms = statistics.median(vg_calls) * 1e3, statistics.median(floor_calls) * 1e3

@@ -64,10 +64,10 @@ def phase_valuegap_ingest(
     ledger = (Ledger.open if db.exists() else Ledger.init)(db, actor="bench", settings=settings)
     started = time.perf_counter()
     if kind == "usage":
-        result = ledger.ingest_usage(Path(file), "csv")
+        result = ledger.costs.ingest_usage(Path(file), "csv")
         rows = result.rows_added
     else:
-        rows = ledger.ingest_focus([Path(file)])[0].rows_added
+        rows = ledger.costs.ingest_focus([Path(file)])[0].rows_added
     seconds = time.perf_counter() - started
     ledger.close()
     return {"seconds": seconds, "rows": rows}
@@ -97,13 +97,13 @@ def phase_valuegap_rollup(work: Path, memory: str) -> dict[str, Any]:
 
     db = work / "ledger.duckdb"
     ledger = Ledger.open(db, actor="bench", settings=Settings(db=db, memory_limit=memory))
-    if not ledger.allocation_rules().rules:
+    if not ledger.costs.allocation_rules().rules:
         (work / "portfolio.yaml").write_text(PORTFOLIO)
         (work / "rules.yaml").write_text(RULES)
-        ledger.apply_file(work / "portfolio.yaml")
-        ledger.apply_rules(work / "rules.yaml")
+        ledger.portfolio.apply_file(work / "portfolio.yaml")
+        ledger.costs.apply_rules(work / "rules.yaml")
     started = time.perf_counter()
-    rows = ledger.cost_report(BY)
+    rows = ledger.costs.cost_report(BY)
     seconds = time.perf_counter() - started
     total = sum(r["cost"] for r in rows)
     ledger.close()

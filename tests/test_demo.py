@@ -15,30 +15,34 @@ from valuegap.settings import Settings
 
 def test_demo_covers_every_stage_and_four_business_units(demo: Path) -> None:
     with Ledger.open(demo, actor="you") as ledger:
-        initiatives = {i.id: i for i in ledger.initiatives()}
+        initiatives = {i.id: i for i in ledger.portfolio.initiatives()}
         assert {i.stage for i in initiatives.values()} == {
             "proposed", "poc", "mvp", "production", "scaled", "retired",
         }  # fmt: skip
         assert len({i.business_unit for i in initiatives.values()}) >= 4
         assert {i.kind for i in initiatives.values()} == {"use_case", "workflow", "agent"}
-        assert ledger.verify_audit().ok
+        assert ledger.governance.audit.verify_audit().ok
 
 
 def test_demo_holds_the_fields_examples(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        metrics = {m.id: m for _, m in ledger.metrics()}
+        metrics = {m.id: m for _, m in ledger.portfolio.metrics()}
         assert metrics["loc-qa-errors"].baseline.value == 150  # type: ignore[union-attr]
         assert metrics["loc-qa-hours"].baseline.value == 300  # type: ignore[union-attr]
         review = metrics["doc-review-hours"]
         assert (review.baseline.value, review.target) == (40, 8)  # type: ignore[union-attr]
         assert metrics["recs-order-value"].value_per_unit == Decimal("3.50")
-        killed = ledger.initiative_detail("meeting-summariser")
+        killed = ledger.governance.initiative_detail("meeting-summariser")
         assert killed.initiative.stage == "retired"
         assert killed.stage_history[-1]["learnings"]
-        assert ledger.initiative("emotion-monitoring").stage == "proposed"
-        production = ledger.initiative_detail("loc-qa")
+        assert ledger.portfolio.initiative("emotion-monitoring").stage == "proposed"
+        production = ledger.governance.initiative_detail("loc-qa")
         assert all(c["attested"] for c in production.controls.values())
-        assert {u.name for u in ledger.users()} == {"you", *PEOPLE, *AGENT_ACCOUNTS}
+        assert {u.name for u in ledger.governance.users.users()} == {
+            "you",
+            *PEOPLE,
+            *AGENT_ACCOUNTS,
+        }
 
 
 def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:
@@ -46,8 +50,10 @@ def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: P
     build_demo(Settings(db=other), actor="you")
     build_demo(Settings(db=other), actor="you")  # replaces the earlier demo
     with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
-        assert a.export() == b.export()
-        assert [e.hash for e in a.audit_log()] == [e.hash for e in b.audit_log()]
+        assert a.portfolio.export() == b.portfolio.export()
+        assert [e.hash for e in a.governance.audit.audit_log()] == [
+            e.hash for e in b.governance.audit.audit_log()
+        ]
 
 
 def test_the_demo_is_not_built_as_one_of_its_people(tmp_path: Path) -> None:
@@ -62,30 +68,34 @@ def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a demo ledger"):
         build_demo(Settings(db=path), actor="you")
     with Ledger.open(path, actor="you") as ledger:
-        assert ledger.verify_audit().entries == 2  # its creation and the default policies
+        assert (
+            ledger.governance.audit.verify_audit().entries == 2
+        )  # its creation and the default policies
 
 
 def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        months = {r["month"] for r in ledger.cost_report(["month"])}
+        months = {r["month"] for r in ledger.costs.cost_report(["month"])}
         assert len(months) == 18 and min(months) == "2025-01" and max(months) == "2026-06"
-        by_initiative = {r["initiative"]: r["cost"] for r in ledger.cost_report(["initiative"])}
+        by_initiative = {
+            r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])
+        }
         assert by_initiative["(unallocated)"] > 0
         assert {"loc-qa", "fraud-detection", "code-review", "refund-agent"} <= set(by_initiative)
-        categories = {r["category"] for r in ledger.cost_report(["category"])}
+        categories = {r["category"] for r in ledger.costs.cost_report(["category"])}
         assert categories == {"infrastructure", "development", "data", "operations",
                               "opportunity"}  # fmt: skip
-        providers = {r["provider"] for r in ledger.cost_report(["provider"])}
+        providers = {r["provider"] for r in ledger.costs.cost_report(["provider"])}
         # OpenAI's usage shows under its invoice's provider name
         assert {"AWS", "OpenAI", "anthropic", "gcp.gemini"} <= providers
         assert "openai" not in providers
-        gaps = [r for r in ledger.reconcile() if r["status"] == "gap"]
+        gaps = [r for r in ledger.costs.reconcile() if r["status"] == "gap"]
         assert [(r["provider"], r["month"]) for r in gaps] == [("openai", "2026-03")]
 
 
 def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        report = ledger.portfolio_report()
+        report = ledger.outcomes.portfolio_report()
         rows = {r["id"]: r for r in report["initiatives"]}
         assert {r["state"] for r in rows.values()} == {"validated", "not_validated", "killed"}
         assert 0 < report["attribution_coverage"] < 1
@@ -93,22 +103,25 @@ def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
                      "roi_conservative", "validated"):  # fmt: skip
             assert name in rows["loc-qa"]
         methods = {
-            m.method for i in ledger.initiatives() for m in i.metrics if rows[i.id]["validated"]
+            m.method
+            for i in ledger.portfolio.initiatives()
+            for m in i.metrics
+            if rows[i.id]["validated"]
         }
         assert {"direct", "before_after", "ab_test", "diff_in_diff"} <= methods
         assert "includes zero" in rows["code-review"]["validation_reason"]
-        summariser = ledger.initiative_report("meeting-summariser")
+        summariser = ledger.outcomes.initiative_report("meeting-summariser")
         assert "not agreed in advance" in summariser["metrics"][0]["validation_reason"]
-        code_review = ledger.initiative_report("code-review")
+        code_review = ledger.outcomes.initiative_report("code-review")
         assert code_review["behaviour"]["override_rate"] == 0.9
-        loc_qa = ledger.initiative_report("loc-qa")
+        loc_qa = ledger.outcomes.initiative_report("loc-qa")
         accuracy = loc_qa["quality"][0]
         assert (accuracy["reference"], accuracy["latest"], accuracy["drifted"]) == (
             0.95,
             0.72,
             True,
         )
-        capacity = ledger.initiative_report("doc-classifier")["capacity"]
+        capacity = ledger.outcomes.initiative_report("doc-classifier")["capacity"]
         assert 0 < capacity["not_captured"] < capacity["hours_saved"]
 
 
@@ -116,31 +129,35 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
     from valuegap.outcomes.periods import parse_period
 
     with Ledger.open(demo, actor="exec.board") as ledger:
-        assert {p.layer for p in ledger.policies()} == {"enterprise", "business_unit", "initiative"}
-        [pending] = ledger.approvals("pending")
+        assert {p.layer for p in ledger.governance.policies()} == {
+            "enterprise",
+            "business_unit",
+            "initiative",
+        }
+        [pending] = ledger.governance.gates.approvals("pending")
         assert (pending["initiative"], pending["to_stage"], pending["rules"]) == (
             "fraud-detection", "mvp", ["risk-high-tier-mvp-approval"],
         )  # fmt: skip
-        log = ledger.audit_log()
+        log = ledger.governance.audit.audit_log()
         denied = [e for e in log if e.action == "initiative.advance.deny"]
         assert [e.entity_id for e in denied] == ["code-review"]
         assert "mvp-representative-data" in (denied[0].after or "")
 
-        [review] = [r for r in ledger.reviews() if r["recommendation"] == "kill"]
+        [review] = [r for r in ledger.governance.reviews() if r["recommendation"] == "kill"]
         assert review["initiative"] == "meeting-summariser"
         assert review["reasons"][0].startswith("Kill criterion `!validated && months_in_stage")
-        retired = ledger.initiative_detail("meeting-summariser").stage_history[-1]
+        retired = ledger.governance.initiative_detail("meeting-summariser").stage_history[-1]
         assert retired["moved_at"].date() > review["as_of"]
-        board = ledger.scoreboard(parse_period("2025-Q3"))
+        board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
         assert "meeting-summariser" in board["overall"]["laggards_retired"]
 
-        agent = ledger.initiative("refund-agent").agent
+        agent = ledger.portfolio.initiative("refund-agent").agent
         assert agent is not None and agent.approval_threshold == 200
         decisions = [e for e in log if e.action == "agent.authorize"]
         said = sorted(json.loads(e.after or "{}")["decision"] for e in decisions)
         assert said == ["allow", "allow", "deny", "needs_approval"]
-        assert ledger.initiative("doc-classifier").stage == "scaled"
-        assert ledger.verify_audit().ok
+        assert ledger.portfolio.initiative("doc-classifier").stage == "scaled"
+        assert ledger.governance.audit.verify_audit().ok
 
 
 def test_review_run_on_the_demo_lists_what_is_due_with_reasons(demo: Path, tmp_path: Path) -> None:
@@ -173,7 +190,7 @@ def test_the_demo_values_are_the_ones_worked_out_by_hand(demo: Path) -> None:
         "code-review": Decimal("1.2") * 1200 * 45,
     }
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.portfolio_report(parse_period("2026-Q1"))["initiatives"]
+        rows = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["initiatives"]
     assert {r["id"]: r["value"] for r in rows if r["id"] in by_hand} == by_hand
 
 
@@ -187,13 +204,13 @@ def test_demo_replaces_a_changed_demo_ledger_only_when_told_by_its_admin(
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo, path)
     with Ledger.open(path, actor="you") as ledger:
-        ledger.add_user("zoe", "viewer")  # a change after the demo was built
+        ledger.governance.users.add_user("zoe", "viewer")  # a change after the demo was built
     with pytest.raises(ConfigError, match="has changed since the demo built it"):
         build_demo(Settings(db=path), actor="you")
     with pytest.raises(PermissionDenied, match="mallory is not an admin"):
         build_demo(Settings(db=path), actor="mallory", replace=True)
     with Ledger.open(path, actor="you") as ledger:
-        assert "zoe" in {u.name for u in ledger.users()}  # nothing was lost
+        assert "zoe" in {u.name for u in ledger.governance.users.users()}  # nothing was lost
     build_demo(Settings(db=path), actor="you", replace=True)
     with Ledger.open(path, actor="you") as ledger:
-        assert "zoe" not in {u.name for u in ledger.users()}
+        assert "zoe" not in {u.name for u in ledger.governance.users.users()}

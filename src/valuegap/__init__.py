@@ -1,8 +1,10 @@
-"""valuegap: an AI value ledger. ``Ledger`` is the whole Python API.
+"""valuegap: an AI value ledger. ``Ledger`` is the whole Python API; its parts
+(``ledger.portfolio``, ``ledger.costs``, ``ledger.outcomes``, ``ledger.governance``,
+``ledger.agents``) hold the methods.
 
 >>> from valuegap import Ledger
 >>> with Ledger.open("valuegap.duckdb", actor="alice") as ledger:
-...     ledger.initiatives()
+...     ledger.portfolio.initiatives()
 """
 
 from __future__ import annotations

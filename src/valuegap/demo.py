@@ -19,9 +19,9 @@ from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
 from valuegap.ledger import Ledger
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
+from valuegap.model.vocabulary import STAGES
 from valuegap.portfolio.validation import validated
-from valuegap.portfolio.vocabulary import STAGES
 from valuegap.settings import Settings
 from valuegap.store import Database
 
@@ -466,10 +466,10 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
     calendar = _Calendar(START)
     with Ledger.init(path, actor=actor, settings=settings, clock=calendar) as admin:
         for name, (role, units) in PEOPLE.items():
-            admin.add_user(name, role, units)
-        admin.apply(portfolio)
+            admin.governance.users.add_user(name, role, units)
+        admin.portfolio.apply(portfolio)
         for name, agent in AGENT_ACCOUNTS.items():
-            admin.add_user(name, agent=agent)
+            admin.governance.users.add_user(name, agent=agent)
         # The history is replayed on top of the whole data set: every gate and review looks
         # only at what had been measured by its own day.
         with tempfile.TemporaryDirectory() as folder:
@@ -479,9 +479,9 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
         admin.set_origin(DEMO_ORIGIN)
-        present = {i.stage for i in admin.initiatives()}
+        present = {i.stage for i in admin.portfolio.initiatives()}
         stages = [s for s in STAGES if s in present]
-        count = len(admin.initiatives())
+        count = len(admin.portfolio.initiatives())
     return (
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
         f"{', '.join(stages)}, {len(PEOPLE) + len(AGENT_ACCOUNTS) + 1} users ({actor} is admin).\n"
@@ -495,29 +495,29 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
 
 def _act(ledger: Ledger, what: str, target: str, argument: Any, when: datetime) -> None:
     if what == "agree":
-        ledger.agree_metric(target, by="Finn Berg (Finance)", at=when.date())
+        ledger.portfolio.agree_metric(target, by="Finn Berg (Finance)", at=when.date())
     elif what == "advance":
-        ledger.advance(target, argument)
+        ledger.governance.gates.advance(target, argument)
     elif what == "try":
         try:
-            ledger.advance(target, argument)
+            ledger.governance.gates.advance(target, argument)
         except PolicyViolation:
             pass
         else:  # pragma: no cover - the timeline above is fixed
             raise AssertionError(f"{target} was meant to be refused")
     elif what == "policy":
-        ledger.apply_policy(argument, f"northwind/{target}.yaml")
+        ledger.governance.apply_policy(argument, f"northwind/{target}.yaml")
     elif what == "review":
-        ledger.run_reviews(when.date())
+        ledger.governance.run_reviews(when.date())
     elif what == "authorize":  # "ACTION [AMOUNT [KEY=VALUE ...]]"
         action, *rest = argument.split()
         amount = Decimal(rest[0]) if rest else None
-        ledger.authorize(target, action, amount, dict(kv.split("=") for kv in rest[1:]))
+        ledger.agents.authorize(target, action, amount, dict(kv.split("=") for kv in rest[1:]))
     elif what == "attest":
         for control, evidence in EVIDENCE.items():
-            ledger.attest_control(target, control, evidence)
+            ledger.portfolio.attest_control(target, control, evidence)
     elif what == "retire":
-        ledger.retire(target, reason=RETIREMENT[0], learnings=RETIREMENT[1])
+        ledger.governance.gates.retire(target, reason=RETIREMENT[0], learnings=RETIREMENT[1])
     else:  # pragma: no cover - the timeline above is fixed
         raise AssertionError(what)
 

@@ -83,12 +83,12 @@ def load_demo_costs(ledger: Ledger, folder: Path) -> None:
     for name, write in files.items():
         write(folder / name)
     (folder / "rules.yaml").write_text(RULES)
-    ledger.ingest_rates(folder / "rates.csv")
-    ledger.ingest_focus([folder / "aws-focus-1.2.csv", folder / "openai-focus-1.3.csv"])
-    ledger.ingest_usage(folder / "spans.jsonl", "otel")
-    ledger.ingest_usage(folder / "litellm-spend.csv", "litellm")
-    ledger.ingest_costs(folder / "costs.csv")
-    ledger.apply_rules(folder / "rules.yaml")
+    ledger.costs.ingest_rates(folder / "rates.csv")
+    ledger.costs.ingest_focus([folder / "aws-focus-1.2.csv", folder / "openai-focus-1.3.csv"])
+    ledger.costs.ingest_usage(folder / "spans.jsonl", "otel")
+    ledger.costs.ingest_usage(folder / "litellm-spend.csv", "litellm")
+    ledger.costs.ingest_costs(folder / "costs.csv")
+    ledger.costs.apply_rules(folder / "rules.yaml")
 
 
 def _days(month: int) -> list[date]:

@@ -43,7 +43,7 @@ def load_demo_outcomes(ledger: Ledger, folder: Path) -> None:
     ):
         path = folder / f"{kind}.csv"
         _write(path, rows)
-        ledger.ingest_measures(kind, path)  # type: ignore[arg-type]
+        ledger.outcomes.ingest_measures(kind, path)  # type: ignore[arg-type]
 
 
 def _write(path: Path, rows: Sequence[dict[str, Any]]) -> None:

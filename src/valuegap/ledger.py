@@ -1,83 +1,49 @@
-"""``Ledger``: the one object that the CLI, the web app and the tests call."""
+"""``Ledger``: the one object that the CLI, the web app and the tests call.
+
+A ledger holds its parts, each built from one ``Session`` (database, actor, clock, settings,
+permission check, audit record) and given the parts it needs:
+
+- ``ledger.portfolio``: initiatives and metrics (``portfolio/api.py``);
+- ``ledger.costs``: ingest of costs and usage, allocation rules, cost reports, reconciliation
+  (``costs/api.py``), with ``ledger.costs.prices`` (organisation prices, ``prices_api.py``)
+  and ``ledger.costs.removal`` (taking wrong lines out, ``removal.py``);
+- ``ledger.outcomes``: measured data and the value reports (``outcomes/api.py``);
+- ``ledger.governance``: policies, reviews and an initiative's governance detail
+  (``governance/api.py``), with ``.gates`` (stage moves and approvals), ``.audit`` (the audit
+  log, its verification and checkpoints), ``.users`` (users and roles) and ``.keys`` (the
+  pseudonymisation key, which every ingest of person data checks);
+- ``ledger.agents``: agents' guardrails and their authorisation (``governance/agents.py``).
+
+The ledger itself opens, creates and closes the file, and acts as another user.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-from valuegap.adoption.key_api import PseudonymKeyApi
-from valuegap.costs.api import CostsApi
-from valuegap.costs.prices_api import PricesApi
-from valuegap.costs.removal import RemovalApi
-from valuegap.errors import (
-    NotFound,
-    PermissionDenied,
-    Problem,
-    ValidationError,
-)
-from valuegap.governance import roles
-from valuegap.governance.agents import AgentsApi
-from valuegap.governance.api import GovernanceApi
-from valuegap.governance.audit import AuditEntry
-from valuegap.governance.audit_api import AuditApi
-from valuegap.governance.duties import check_duties
-from valuegap.governance.gates import GatesApi
+from valuegap.adoption.key_api import PseudonymKeys
+from valuegap.costs.api import Costs
+from valuegap.governance.agents import Agents
+from valuegap.governance.api import Governance
 from valuegap.governance.reviews import check_kill_criteria
-from valuegap.governance.roles import Permission, User
-from valuegap.outcomes.api import OutcomesApi
-from valuegap.portfolio.apply import Change, metric_fields, plan_apply
-from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
-from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
-from valuegap.portfolio.validation import validated
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.roles import User
+from valuegap.outcomes.api import Outcomes
+from valuegap.portfolio.api import Initiatives
+from valuegap.session import Clock, Session
 from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
 from valuegap.store.audit import AuditStore
-from valuegap.store.costs import CostStore
 from valuegap.store.database import utcnow
 from valuegap.store.governance import GovernanceStore
-from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
-from valuegap.yamlio import read_file
 
-Clock = Callable[[], datetime]
 BASELINE_ACTOR = "valuegap"  # who records the baseline of a ledger written before
-GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
 
 
-@dataclass(frozen=True)
-class ApplyResult:
-    changes: list[Change]
-    dry_run: bool = False
-
-    def ids(self, kind: str) -> list[str]:
-        return [f"{c.entity_type} {c.id}" for c in self.changes if c.kind == kind]
-
-
-@dataclass(frozen=True)
-class InitiativeDetail:
-    initiative: Initiative
-    review_date: date | None
-    controls: dict[str, dict[str, Any]]
-    stage_history: list[dict[str, Any]] = field(default_factory=list)
-
-
-class Ledger(
-    CostsApi,
-    PricesApi,
-    RemovalApi,
-    OutcomesApi,
-    GovernanceApi,
-    GatesApi,
-    AgentsApi,
-    PseudonymKeyApi,
-    AuditApi,
-):
+class Ledger:
     """An open ledger, acting as one user. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -88,15 +54,21 @@ class Ledger(
         settings: Settings,
         clock: Clock = utcnow,
     ) -> None:
-        self._db = db
-        self.actor = actor
-        self.settings = settings
-        self._clock = clock
-        self._portfolio = PortfolioStore(db)
-        self._users = UserStore(db)
-        self._audit = AuditStore(db)
-        self._costs = CostStore(db)
-        self._governance = GovernanceStore(db)
+        self.session = Session(db, actor=actor, settings=settings, clock=clock)
+        keys = PseudonymKeys(self.session)
+        self.portfolio = Initiatives(self.session, check_kill_criteria)
+        self.costs = Costs(self.session, keys)
+        self.outcomes = Outcomes(self.session, self.costs, self.portfolio)
+        self.governance = Governance(self.session, self.portfolio, self.outcomes, keys)
+        self.agents = Agents(self.session, self.portfolio, self.governance)
+
+    @property
+    def actor(self) -> str:
+        return self.session.actor
+
+    @property
+    def settings(self) -> Settings:
+        return self.session.settings
 
     @classmethod
     def open(
@@ -111,13 +83,14 @@ class Ledger(
         ledger from before policies existed gets the default policy pack, so that its gates
         hold from the first move."""
         ledger = cls._connect(db, actor, settings, clock, create=False)
-        if ledger._audit.baseline_pending():
-            with ledger._closed_on_error(), ledger._db.transaction():
-                ledger.acting_as(BASELINE_ACTOR)._record_baseline()
-        known = ledger._users.get(ledger.actor) is not None
-        if known and not ledger._governance.current_policies():
-            with ledger._closed_on_error(), ledger._db.transaction():
-                ledger._load_default_policies()
+        database = ledger.session.db
+        if AuditStore(database).baseline_pending():
+            with ledger._closed_on_error(), database.transaction():
+                ledger.acting_as(BASELINE_ACTOR).governance.audit.record_baseline()
+        known = UserStore(database).get(ledger.actor) is not None
+        if known and not GovernanceStore(database).current_policies():
+            with ledger._closed_on_error(), database.transaction():
+                ledger.governance.load_default_policies()
         return ledger
 
     @classmethod
@@ -132,10 +105,11 @@ class Ledger(
         """Create a new ledger; the acting user becomes its first admin. The default policy pack
         (the stage gates and agent guardrails) is its first enterprise policy."""
         ledger = cls._connect(db, actor, settings, clock, create=True)
-        with ledger._closed_on_error(), ledger._db.transaction():
+        session = ledger.session
+        with ledger._closed_on_error(), session.db.transaction():
             admin = User(ledger.actor, "admin")
-            ledger._users.save(admin, by=ledger.actor, at=ledger._now())
-            ledger._record(
+            UserStore(session.db).save(admin, by=ledger.actor, at=session.now())
+            session.record(
                 "ledger.init",
                 "ledger",
                 "ledger",
@@ -143,7 +117,7 @@ class Ledger(
                 {"admin": admin.name},
                 changed=[("users", {"name": admin.name})],
             )
-            ledger._load_default_policies()
+            ledger.governance.load_default_policies()
         return ledger
 
     @contextmanager
@@ -171,11 +145,13 @@ class Ledger(
         return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 
     def acting_as(self, actor: str) -> Ledger:
-        """The same open ledger, acting as another user (e.g. one web request's user)."""
-        return Ledger(self._db, actor=actor, settings=self.settings, clock=self._clock)
+        """The same open ledger, acting as another user (e.g. one web request's user): every
+        part acts as ``actor``."""
+        session = self.session
+        return Ledger(session.db, actor=actor, settings=session.settings, clock=session.clock)
 
     def close(self) -> None:
-        self._db.close()
+        self.session.db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -187,347 +163,16 @@ class Ledger(
 
     @property
     def path(self) -> Path:
-        return self._db.path
+        return self.session.path
 
     def progress(self) -> float | None:
         """How far the ledger's running statement is (0-100), for a progress bar; None when
         there is none. Call it from another thread than the one doing the work."""
-        return self._db.progress()
-
-    # Users
-
-    def add_user(
-        self,
-        name: str,
-        role: str | None = None,
-        units: list[str] | None = None,
-        *,
-        agent: str | None = None,
-    ) -> User:
-        """Add a user, or change an existing user's role and units. With ``agent``, the user is
-        that agent initiative's service account (by default a contributor in its unit), bound
-        by the separation of duties."""
-        self._require("user.manage")
-        if agent is not None:
-            role, units = self._agent_account(agent, role, units)
-        if role is None:
-            raise ValidationError(
-                f"User {name!r} was not saved.",
-                [Problem("role", "is required: viewer, contributor, finance, governance or admin")],
-            )
-        user = User(name, role, tuple(units or ()), agent)  # type: ignore[arg-type]
-        before = self._users.get(name)
-        with self._db.transaction():
-            self._users.save(user, by=self.actor, at=self._now())
-            self._record(
-                "user.save",
-                "user",
-                name,
-                before and _user_fields(before),
-                _user_fields(user),
-                changed=[("users", {"name": name})],
-            )
-        return user
-
-    def _agent_account(
-        self, agent: str, role: str | None, units: list[str] | None
-    ) -> tuple[str, list[str] | None]:
-        """The role and units of the service account of ``agent``, which must be an agent."""
-        initiative = self.initiative(agent)
-        if initiative.kind != "agent":
-            raise ValidationError(
-                "The agent's account was not saved.",
-                [Problem("agent", f"{agent} is a {initiative.kind}, not an agent", agent)],
-            )
-        if role is None:
-            return "contributor", units or [initiative.business_unit]
-        return role, units
-
-    def users(self) -> list[User]:
-        self._require("read")
-        return self._users.all()
-
-    # Reading the portfolio
-
-    def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
-        self._require("read")
-        return self._portfolio.initiatives(stage=stage, unit=unit)
-
-    def initiative(self, initiative_id: str) -> Initiative:
-        self._require("read")
-        found = self._portfolio.initiative(initiative_id)
-        if found is None:
-            raise NotFound(
-                f"There is no initiative {initiative_id!r}; `valuegap initiative list` shows them."
-            )
-        return found.model_copy(deep=True)  # the stored one is shared by the ledger's cache
-
-    def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
-        initiative = self.initiative(initiative_id)
-        attested = self._portfolio.attestations(initiative_id)
-        controls = {c: {"attested": c in attested, **attested.get(c, {})} for c in CONTROLS}
-        review = self.next_review(initiative_id)
-        history = self._portfolio.stage_history(initiative_id)
-        return InitiativeDetail(initiative, review, controls, history)
-
-    def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
-        """(initiative id, metric) pairs, optionally of one initiative."""
-        if initiative_id is not None:
-            self.initiative(initiative_id)
-        else:
-            self._require("read")
-        return self._portfolio.metrics(initiative_id)
-
-    def export(self) -> str:
-        """The whole portfolio as a portfolio file (what ``apply`` reads)."""
-        return dump_portfolio([i.spec() for i in self.initiatives()])
-
-    # Changing the portfolio
-
-    def add_initiative(self, spec: InitiativeSpec | Mapping[str, Any]) -> Initiative:
-        """Propose a new initiative (with its metrics, if it declares any)."""
-        if not isinstance(spec, InitiativeSpec):
-            spec = validated(InitiativeSpec, spec, "The initiative was not added.")
-        if self._portfolio.initiative(spec.id) is not None:
-            raise ValidationError(
-                f"Initiative {spec.id!r} already exists.",
-                [Problem("id", "is taken; change an initiative with `valuegap apply`", spec.id)],
-            )
-        self.apply(Portfolio(initiatives=[spec]))
-        return self.initiative(spec.id)
-
-    def define_metric(
-        self, initiative_id: str, metric: MetricSpec | Mapping[str, Any]
-    ) -> MetricSpec:
-        if not isinstance(metric, MetricSpec):
-            metric = validated(MetricSpec, metric, "The metric was not defined.")
-        initiative = self.initiative(initiative_id)
-        owner = self._portfolio.metric_owner(metric.id)
-        if owner is not None:
-            raise ValidationError(
-                f"Metric {metric.id!r} already exists (on initiative {owner!r}).",
-                [Problem("id", "is taken; metric ids are unique in a ledger", metric.id)],
-            )
-        spec = initiative.spec().model_copy(update={"metrics": [*initiative.metrics, metric]})
-        self.apply(Portfolio(initiatives=[spec]))
-        return metric
-
-    def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
-        portfolio = parse_portfolio(read_file(path), str(path))
-        try:
-            return self.apply(portfolio, dry_run=dry_run)
-        except ValidationError as error:  # refused after parsing: name the file all the same
-            raise ValidationError(f"{path}: {error.summary}", error.problems) from None
-
-    def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
-        """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
-        already as declared is left alone and writes no audit entry."""
-        self._require("read")
-        ids = [i.id for i in portfolio.initiatives]
-        existing = {i.id: i for i in self._portfolio.initiatives(ids=ids)}
-        owners = {m.id: owner for owner, m in self._portfolio.metrics()}
-        changes = plan_apply(portfolio, existing, owners)
-        specs = {s.id: s for s in portfolio.initiatives}
-        changing = {c.id for c in changes if c.entity_type == "initiative"
-                    and (c.kind == "create" or "kill_criteria" in c.fields)}  # fmt: skip
-        problems = [
-            p
-            for n, s in enumerate(portfolio.initiatives)
-            if s.id in changing
-            for p in check_kill_criteria(
-                s.kill_criteria, f"initiatives[{n}] ({s.id}).kill_criteria"
-            )
-        ]
-        if problems:
-            raise ValidationError(
-                f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
-                problems,
-            )
-        for change in changes:
-            if change.kind == "unchanged":
-                continue
-            unit = specs[change.initiative_id].business_unit
-            previous = existing.get(change.initiative_id)
-            # Past proposed, the risk tier and an agent's guardrails (what gates and agent
-            # rules rely on) are the governance role's to change, and only theirs.
-            guarded = GUARDED & set(change.fields)
-            if guarded and previous is not None and previous.stage != "proposed":
-                user = self._users.get(self.actor)
-                if user is not None and not user.may("policy.write"):
-                    raise PermissionDenied(
-                        f"{self.actor} may not change {' or '.join(sorted(guarded))} of "
-                        f"{previous.id}: past 'proposed' the gates and agent rules rely on "
-                        "them, so only the role governance or admin changes them."
-                    )
-                self._require("policy.write", initiative=change.initiative_id)
-                if set(change.fields) <= GUARDED:
-                    continue
-            self._require("portfolio.write", unit, change.initiative_id)
-            if previous is not None and previous.business_unit != unit:
-                self._require("portfolio.write", previous.business_unit)
-            if change.agreement_changed:
-                self._require_agreement(change)
-        if dry_run:
-            return ApplyResult(changes, dry_run=True)
-        now = self._now()
-        metrics = {
-            c.id: _recorded(c.metric, now) if c.agreement_changed else c.metric
-            for c in changes
-            if c.metric is not None
-        }
-        with self._db.transaction():
-            for change in changes:
-                if change.kind == "unchanged":
-                    continue
-                self._write(change, specs, metrics)
-        return ApplyResult(changes)
-
-    def _require_agreement(self, change: Change) -> None:
-        """Only finance agrees a method, by any path; an agreement is never dated ahead."""
-        assert change.metric is not None and change.metric.agreed_at is not None
-        user = self._users.get(self.actor)
-        if user is not None and not user.may("metric.agree"):
-            raise PermissionDenied(
-                f"{change.where}.agreed_by: {self.actor} ({user.role}) may not agree the "
-                f"attribution method of {change.id}; only finance does. Remove agreed_by and "
-                f"agreed_at, and ask a finance user to run `valuegap metric agree {change.id}`."
-            )
-        self._require("metric.agree", initiative=change.initiative_id)
-        if change.metric.agreed_at > self._now().date():
-            raise ValidationError(
-                "The portfolio was refused; nothing was applied. 1 problem(s):",
-                [
-                    Problem(
-                        f"{change.where}.agreed_at", _FUTURE_AGREEMENT, str(change.metric.agreed_at)
-                    )
-                ],
-            )
-
-    def _write(
-        self, change: Change, specs: dict[str, InitiativeSpec], metrics: dict[str, MetricSpec]
-    ) -> None:
-        now = self._now()
-        action = f"{change.entity_type}.{change.kind}"
-        if change.entity_type == "initiative":
-            spec = specs[change.id]
-            if change.kind == "create":
-                self._portfolio.insert_initiative(spec, now)
-                self._portfolio.add_stage_event(
-                    spec.id, None, "proposed", at=now, actor=self.actor, decision="allow", rules=[]
-                )
-            else:
-                self._portfolio.update_initiative(spec)
-        elif change.kind == "create":
-            self._portfolio.insert_metric(change.initiative_id, metrics[change.id])
-        else:
-            self._portfolio.update_metric(metrics[change.id])
-        table = "initiatives" if change.entity_type == "initiative" else "metrics"
-        changed = [(table, {"id": change.id})]
-        if action == "initiative.create":
-            changed.append(("stage_history", {"initiative_id": change.id}))
-        self._record(
-            action, change.entity_type, change.id, change.before, change.after, changed=changed
-        )
-
-    def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
-        """Record finance's agreement to a metric's attribution method."""
-        owner = self._portfolio.metric_owner(metric_id)
-        if owner is None:
-            raise NotFound(f"There is no metric {metric_id!r}; `valuegap metric list` shows them.")
-        metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
-        self._require("metric.agree", initiative=owner)
-        if metric.method is None:
-            raise ValidationError(
-                f"Metric {metric_id!r} has no attribution method to agree.",
-                [Problem("method", "set a method (direct, before_after, ab_test, diff_in_diff)")],
-            )
-        now = self._now()
-        if at is not None and at > now.date():
-            raise ValidationError(
-                f"The agreement to {metric_id!r} was not recorded.",
-                [Problem("at", _FUTURE_AGREEMENT, at.isoformat())],
-            )
-        agreed = metric.model_copy(
-            update={"agreed_by": by, "agreed_at": at or now.date(), "agreement_recorded": now}
-        )
-        with self._db.transaction():
-            self._portfolio.update_metric(agreed)
-            self._record(
-                "metric.agree",
-                "metric",
-                metric_id,
-                metric_fields(metric),
-                metric_fields(agreed),
-                changed=[("metrics", {"id": metric_id})],
-            )
-        return agreed
-
-    def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
-        initiative = self.initiative(initiative_id)
-        self._require("control.attest", initiative.business_unit, initiative_id)
-        problems = []
-        if control not in CONTROLS:
-            problems.append(Problem("control", f"must be one of {', '.join(CONTROLS)}", control))
-        if not evidence.strip():
-            problems.append(Problem("evidence", "is required: say where the proof is"))
-        if problems:
-            raise ValidationError("The attestation was not recorded.", problems)
-        before = self._portfolio.attestations(initiative_id).get(control)
-        now = self._now()
-        with self._db.transaction():
-            self._portfolio.attest(initiative_id, control, evidence, self.actor, now)
-            self._record(
-                "control.attest",
-                "initiative",
-                initiative_id,
-                before and {"control": control, **before},
-                {"control": control, "evidence": evidence},
-                changed=[
-                    ("control_attestations", {"initiative_id": initiative_id, "control": control})
-                ],
-            )
-
-    # The audit log
-
-    def audit_log(
-        self, *, entity_id: str | None = None, limit: int | None = None
-    ) -> list[AuditEntry]:
-        """Newest first."""
-        self._require("read")
-        return list(self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True))
-
-    # Internals
-
-    def _require(
-        self, permission: Permission, unit: str | None = None, initiative: str | None = None
-    ) -> None:
-        """Raise ``PermissionDenied`` unless the actor may do ``permission`` (in business unit
-        ``unit``, to ``initiative``): by their role, and by the separation of duties."""
-        user = self._users.get(self.actor)
-        if user is not None:
-            check_duties(user, permission, initiative)
-        roles.require(user, self.actor, permission, unit)
-
-    def _now(self) -> datetime:
-        return self._clock()
+        return self.session.db.progress()
 
     def set_origin(self, origin: str) -> None:
         """Say what made this ledger (the demo), and as of which audit entry: a later change
         shows as a later head."""
-        self._db.set_meta("origin", origin)
-        self._db.set_meta("origin_head", self._db.get_meta("audit_head") or "")
-
-
-def _user_fields(user: User) -> dict[str, Any]:
-    return {"name": user.name, "role": user.role, "units": list(user.units), "agent": user.agent}
-
-
-_FUTURE_AGREEMENT = (
-    "is in the future: a sign-off is dated when it was given (the ledger judges 'agreed in "
-    "advance' by when it recorded it)"
-)
-
-
-def _recorded(metric: MetricSpec, now: datetime) -> MetricSpec:
-    """``metric`` with its agreement recorded ``now``."""
-    return metric.model_copy(update={"agreement_recorded": now})
+        db = self.session.db
+        db.set_meta("origin", origin)
+        db.set_meta("origin_head", db.get_meta("audit_head") or "")

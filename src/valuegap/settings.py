@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from valuegap.costs.focus import COST_COLUMNS
-from valuegap.costs.providers import TokenService
-from valuegap.costs.usage import TokenCounts
 from valuegap.errors import ConfigError, ValidationError, shown
+from valuegap.model.focus import COST_COLUMNS
+from valuegap.model.providers import TokenService
+from valuegap.model.usage import TokenCounts
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"

@@ -39,7 +39,7 @@ def _fingerprint(key: bytes) -> str:
 
 def _pseudonyms(ledger: Ledger, month: str) -> set[tuple[str, str]]:
     """(user pseudonym, user.email tag) of the calls of ``month``."""
-    rows = ledger._db.all(
+    rows = ledger.session.db.all(
         "SELECT user_pseudonym, tags['user.email'] AS tag FROM usage_events "
         "WHERE strftime(ts, '%Y-%m') = ?",
         [month],
@@ -49,10 +49,12 @@ def _pseudonyms(ledger: Ledger, month: str) -> set[tuple[str, str]]:
 
 def _state(ledger: Ledger) -> tuple[Any, ...]:
     return (
-        ledger._db.all("SELECT event_key, user_pseudonym, tags FROM usage_events ORDER BY 1"),
-        ledger._db.all("SELECT * FROM ingests ORDER BY id"),
-        ledger._db.all("SELECT key, value FROM ledger_meta ORDER BY key"),
-        ledger.audit_log(limit=1)[0].seq,
+        ledger.session.db.all(
+            "SELECT event_key, user_pseudonym, tags FROM usage_events ORDER BY 1"
+        ),
+        ledger.session.db.all("SELECT * FROM ingests ORDER BY id"),
+        ledger.session.db.all("SELECT key, value FROM ledger_meta ORDER BY key"),
+        ledger.governance.audit.audit_log(limit=1)[0].seq,
     )
 
 
@@ -65,7 +67,7 @@ def key_file(db_path: Path) -> Path:
 def march(ledger: Ledger, tmp_path: Path) -> Ledger:
     """Ana's and Bo's calls of March ingested: the key was made then."""
     calls = _calls(tmp_path, "march.csv", "2026-03", ["ana@corp", "bo@corp"])
-    ledger.ingest_usage(calls, "csv", MAPPING)
+    ledger.costs.ingest_usage(calls, "csv", MAPPING)
     return ledger
 
 
@@ -74,10 +76,10 @@ def test_the_key_is_made_at_the_first_person_and_its_fingerprint_remembered(
 ) -> None:
     key = key_file.read_text().strip().encode()
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert march._db.get_meta("pseudonym_key_fingerprint") == _fingerprint(key)
+    assert march.session.db.get_meta("pseudonym_key_fingerprint") == _fingerprint(key)
     ana = _pseudonym(key, "ana@corp")
     assert (ana, ana) in _pseudonyms(march, "2026-03")
-    status = march.key_status()
+    status = march.governance.keys.key_status()
     assert (status.state, status.fingerprint, status.location) == (
         "in_place", _fingerprint(key), str(key_file)
     )  # fmt: skip
@@ -93,7 +95,7 @@ def test_a_missing_key_stops_ingest_of_person_data_and_changes_nothing(
     before = _state(march)
     april = _calls(tmp_path, "april.csv", "2026-04", ["ana@corp"])
     with pytest.raises(ConfigError) as refused:
-        march.ingest_usage(april, "csv", MAPPING)
+        march.costs.ingest_usage(april, "csv", MAPPING)
     message = str(refused.value)
     assert message.startswith(f"{april} was not ingested; nothing from it was stored")
     assert f"VALUEGAP_PSEUDONYM_KEY (not set), then the key file {key_file} (no such file)" in (
@@ -111,7 +113,7 @@ def test_a_missing_key_stops_ingest_of_person_data_and_changes_nothing(
                        "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 1,
                        "user.email": "ana@corp"}}) + "\n")  # fmt: skip
     with pytest.raises(ConfigError, match="this ledger's pseudonymisation key is missing"):
-        march.ingest_usage(spans, "otel")
+        march.costs.ingest_usage(spans, "otel")
     assert _state(march) == before
 
 
@@ -121,7 +123,7 @@ def test_ingest_without_person_data_needs_no_key(
     key_file.unlink()
     nobody = tmp_path / "nobody.csv"
     nobody.write_text("ts,model,vendor\n2026-04-01T10:00:00Z,gpt-4o,openai\n")
-    result = march.ingest_usage(nobody, "csv", {"timestamp": "ts", "request_model": "model",
+    result = march.costs.ingest_usage(nobody, "csv", {"timestamp": "ts", "request_model": "model",
                                                 "provider": "vendor"})  # fmt: skip
     assert result.rows_added == 1
     assert not key_file.exists()
@@ -134,15 +136,17 @@ def test_restoring_the_backed_up_key_gives_the_same_pseudonyms(
     backup = tmp_path / "backup.key"
     shutil.copy(key_file, backup)
     key_file.unlink()
-    status = march.restore_key(backup)
+    status = march.governance.keys.restore_key(backup)
     assert (status.state, status.fingerprint) == ("in_place", _fingerprint(key))
     assert key_file.read_text().strip().encode() == key
     assert key_file.stat().st_mode & 0o777 == 0o600
-    march.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["Ana@Corp "]), "csv", MAPPING)
+    march.costs.ingest_usage(
+        _calls(tmp_path, "april.csv", "2026-04", ["Ana@Corp "]), "csv", MAPPING
+    )
     ana = _pseudonym(key, "ana@corp")
     assert _pseudonyms(march, "2026-04") == {(ana, ana)}
-    assert march._db.one("SELECT count(DISTINCT user_pseudonym) FROM usage_events") == (2,)
-    entry = march.audit_log(limit=2)[1]
+    assert march.session.db.one("SELECT count(DISTINCT user_pseudonym) FROM usage_events") == (2,)
+    entry = march.governance.audit.audit_log(limit=2)[1]
     assert (entry.action, json.loads(entry.after or "{}")) == (
         "key.restore", {"fingerprint": _fingerprint(key), "from": "backup.key"}
     )  # fmt: skip
@@ -156,7 +160,7 @@ def test_a_backup_of_another_key_is_not_restored(
     other = tmp_path / "other.key"
     other.write_text("not the key\n")
     with pytest.raises(ValidationError) as refused:
-        march.restore_key(other)
+        march.governance.keys.restore_key(other)
     assert f"fingerprint {_fingerprint(b'not the key')}, not this ledger's {expected}" in str(
         refused.value
     )
@@ -164,7 +168,7 @@ def test_a_backup_of_another_key_is_not_restored(
     for hostile in (b"", b"\xff\xfe\x00binary"):
         other.write_bytes(hostile)
         with pytest.raises(ValidationError, match="is not a key file"):
-            march.restore_key(other)
+            march.governance.keys.restore_key(other)
     assert not key_file.exists()
 
 
@@ -172,7 +176,7 @@ def test_rotating_re_keys_stored_pseudonyms_so_people_stay_linked(
     march: Ledger, key_file: Path, tmp_path: Path
 ) -> None:
     old = key_file.read_text().strip().encode()
-    rotation = march.rotate_key()
+    rotation = march.governance.keys.rotate_key()
     chain = key_file.read_text().split()
     assert chain[0].encode() == old and len(chain) == 2
     new = chain[1].encode()
@@ -183,15 +187,15 @@ def test_rotating_re_keys_stored_pseudonyms_so_people_stay_linked(
     )
     ana = _pseudonym(new, _pseudonym(old, "ana@corp"))
     assert (ana, ana) in _pseudonyms(march, "2026-03")
-    march.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
+    march.costs.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
     assert _pseudonyms(march, "2026-04") == {(ana, ana)}
-    assert march._db.one("SELECT count(DISTINCT user_pseudonym) FROM usage_events") == (2,)
-    entry = march.audit_log(limit=2)[1]
+    assert march.session.db.one("SELECT count(DISTINCT user_pseudonym) FROM usage_events") == (2,)
+    entry = march.governance.audit.audit_log(limit=2)[1]
     assert entry.action == "key.rotate"
     assert json.loads(entry.after or "{}") == {
         "fingerprint": rotation.status.fingerprint, "linked": True, "pseudonyms_rekeyed": 2,
     }  # fmt: skip
-    logged = " ".join(f"{e.before} {e.after}" for e in march.audit_log())
+    logged = " ".join(f"{e.before} {e.after}" for e in march.governance.audit.audit_log())
     assert old.decode() not in logged and new.decode() not in logged
 
 
@@ -200,14 +204,14 @@ def test_rotating_without_the_key_keeps_stored_pseudonyms_and_records_the_split(
 ) -> None:
     old = key_file.read_text().strip().encode()
     key_file.unlink()
-    rotation = march.rotate_key()
+    rotation = march.governance.keys.rotate_key()
     assert (rotation.rekeyed, rotation.linked) == (0, False)
     assert rotation.status.unlinked_at is not None
     new = key_file.read_text().strip().encode()
     assert _pseudonym(old, "ana@corp") in {p for p, _ in _pseudonyms(march, "2026-03")}
-    march.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
+    march.costs.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
     assert _pseudonyms(march, "2026-04") == {(_pseudonym(new, "ana@corp"),) * 2}
-    entry = march.audit_log(limit=2)[1]
+    entry = march.governance.audit.audit_log(limit=2)[1]
     assert json.loads(entry.after or "{}")["linked"] is False
 
 
@@ -216,49 +220,53 @@ def test_the_environment_key_is_checked_against_the_fingerprint(
 ) -> None:
     monkeypatch.setenv("VALUEGAP_PSEUDONYM_KEY", "secret one")
     with Ledger.init(db_path, actor="alice") as ledger:
-        ledger.ingest_usage(_calls(tmp_path, "m.csv", "2026-03", ["ana@corp"]), "csv", MAPPING)
+        ledger.costs.ingest_usage(
+            _calls(tmp_path, "m.csv", "2026-03", ["ana@corp"]), "csv", MAPPING
+        )
         ana = _pseudonym(b"secret one", "ana@corp")
         assert _pseudonyms(ledger, "2026-03") == {(ana, ana)}
-        assert ledger.key_status().fingerprint == _fingerprint(b"secret one")
+        assert ledger.governance.keys.key_status().fingerprint == _fingerprint(b"secret one")
         assert not key_file.exists()
         april = _calls(tmp_path, "a.csv", "2026-04", ["ana@corp"])
         monkeypatch.setenv("VALUEGAP_PSEUDONYM_KEY", "secret two")
         with pytest.raises(ConfigError) as refused:
-            ledger.ingest_usage(april, "csv", MAPPING)
+            ledger.costs.ingest_usage(april, "csv", MAPPING)
         assert (
             f"the pseudonymisation key in VALUEGAP_PSEUDONYM_KEY (fingerprint "
             f"{_fingerprint(b'secret two')}) is not this ledger's (fingerprint "
             f"{_fingerprint(b'secret one')})"
         ) in str(refused.value)
         with pytest.raises(ConfigError, match="unset it"):
-            ledger.rotate_key()
+            ledger.governance.keys.rotate_key()
         monkeypatch.delenv("VALUEGAP_PSEUDONYM_KEY")
         with pytest.raises(ConfigError, match=r"VALUEGAP_PSEUDONYM_KEY \(not set\)"):
-            ledger.ingest_usage(april, "csv", MAPPING)
+            ledger.costs.ingest_usage(april, "csv", MAPPING)
         assert not key_file.exists()
 
 
 def test_a_ledger_made_before_fingerprints_takes_the_key_present(
     march: Ledger, key_file: Path, tmp_path: Path
 ) -> None:
-    march._db.execute("DELETE FROM ledger_meta WHERE key = 'pseudonym_key_fingerprint'")
+    march.session.db.execute("DELETE FROM ledger_meta WHERE key = 'pseudonym_key_fingerprint'")
     key_file.write_text("the key of an older ledger\n")
-    march.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
-    assert march.key_status().fingerprint == _fingerprint(b"the key of an older ledger")
+    march.costs.ingest_usage(_calls(tmp_path, "april.csv", "2026-04", ["ana@corp"]), "csv", MAPPING)
+    assert march.governance.keys.key_status().fingerprint == _fingerprint(
+        b"the key of an older ledger"
+    )
     # Without the key and without a fingerprint, stored pseudonyms still forbid a new key.
-    march._db.execute("DELETE FROM ledger_meta WHERE key = 'pseudonym_key_fingerprint'")
+    march.session.db.execute("DELETE FROM ledger_meta WHERE key = 'pseudonym_key_fingerprint'")
     key_file.unlink()
     may = _calls(tmp_path, "may.csv", "2026-05", ["ana@corp"])
     with pytest.raises(ConfigError, match="holds pseudonyms but neither their key nor its"):
-        march.ingest_usage(may, "csv", MAPPING)
+        march.costs.ingest_usage(may, "csv", MAPPING)
     assert not key_file.exists()
 
 
 def test_only_an_admin_manages_the_key(march: Ledger, tmp_path: Path) -> None:
-    march.add_user("fin", "finance")
+    march.governance.users.add_user("fin", "finance")
     finance = march.acting_as("fin")
-    for act in (finance.key_status, finance.rotate_key,
-                lambda: finance.restore_key(tmp_path / "x.key")):  # fmt: skip
+    for act in (finance.governance.keys.key_status, finance.governance.keys.rotate_key,
+                lambda: finance.governance.keys.restore_key(tmp_path / "x.key")):  # fmt: skip
         with pytest.raises(PermissionDenied, match="may not manage the pseudonymisation key"):
             act()
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.vocabulary import CONTROLS
 from valuegap.yamlio import dump_yaml
 
 from ..conftest import ready

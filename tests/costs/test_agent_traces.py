@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from valuegap import Ledger
-from valuegap.costs.usage import TokenCounts
 from valuegap.errors import IngestError
+from valuegap.model.usage import TokenCounts
 from valuegap.settings import Settings
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -93,11 +93,13 @@ def _trace(path: Path) -> Path:
 
 
 def test_an_agent_trace_costs_what_its_model_calls_cost(ledger: Ledger, tmp_path: Path) -> None:
-    result = ledger.ingest_usage(_trace(tmp_path / "trace.json"), "otel")
+    result = ledger.costs.ingest_usage(_trace(tmp_path / "trace.json"), "otel")
     assert (result.rows_read, result.rows_added) == (4, 4)  # the HTTP span is not usage
     rows = {
         r["operation"]: r
-        for r in ledger._db.all("SELECT operation, counted, computed_cost, tags FROM usage_events")
+        for r in ledger.session.db.all(
+            "SELECT operation, counted, computed_cost, tags FROM usage_events"
+        )
     }
     assert (
         rows["invoke_agent"]["counted"] is False and rows["invoke_agent"]["computed_cost"] is None
@@ -108,10 +110,12 @@ def test_an_agent_trace_costs_what_its_model_calls_cost(ledger: Ledger, tmp_path
     }
     assert rows["invoke_agent"]["tags"]["gen_ai.conversation.id"] == "conv-42"
     # gpt-4o at 2.50 in, 10 out per million: (3,000 x 2.50 + 700 x 10) / 1 M = 0.0145
-    [row] = ledger.cost_report(["source"])
+    [row] = ledger.costs.cost_report(["source"])
     assert row["cost"] == Decimal("0.0145")
-    assert ledger.unpriced_usage() == []  # the agent and tool spans are not unpriced calls
-    by_agent = ledger.cost_report(["tag:gen_ai.agent.name"])
+    assert (
+        ledger.costs.prices.unpriced_usage() == []
+    )  # the agent and tool spans are not unpriced calls
+    by_agent = ledger.costs.cost_report(["tag:gen_ai.agent.name"])
     assert by_agent == [
         {
             "tag:gen_ai.agent.name": "refunds",
@@ -147,19 +151,19 @@ def _cached(path: Path, cache_read: int, input_tokens: int) -> Path:
 def test_more_cache_tokens_than_input_tokens_is_refused(ledger: Ledger, tmp_path: Path) -> None:
     path = _cached(tmp_path / "span.jsonl", 1_000, 100)
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     [problem] = refused.value.problems
     assert problem.where == f"{path}, row 1, column 'cache_read_tokens'"
     assert problem.message.startswith("cache tokens exceed the input tokens they are part of")
     assert "token_counts" in problem.message
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
 
 
 def test_a_source_that_counts_cache_tokens_apart_says_so(db_path: Path, tmp_path: Path) -> None:
     settings = Settings(db=db_path, token_counts={"otel": TokenCounts(cache="separate")})
     with Ledger.init(db_path, actor="alice", settings=settings) as ledger:
-        ledger.ingest_usage(_cached(tmp_path / "span.jsonl", 1_000, 100), "otel")
-        row = ledger._db.all(
+        ledger.costs.ingest_usage(_cached(tmp_path / "span.jsonl", 1_000, 100), "otel")
+        row = ledger.session.db.all(
             "SELECT input_tokens, cache_read_tokens, computed_cost FROM usage_events"
         )[0]
     # 1,100 input tokens of which 1,000 cache reads. claude-sonnet-4-5: 3 USD in, 0.30 cache
@@ -177,7 +181,7 @@ def _calls(path: Path, *rows: str) -> Path:
 
 
 def test_nothing_is_priced_by_a_guess(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.ingest_usage(
+    ledger.costs.ingest_usage(
         _calls(
             tmp_path / "calls.csv",
             "g1,2026-03-01T09:00:00Z,my-gateway,gpt-4o,1000000,0",
@@ -186,8 +190,10 @@ def test_nothing_is_priced_by_a_guess(ledger: Ledger, tmp_path: Path) -> None:
         ),
         "csv",
     )
-    assert ledger._db.one("SELECT count(computed_cost) FROM usage_events") == (0,)
-    reasons = {(r["provider"], r["model"]): r["reason"] for r in ledger.unpriced_usage()}
+    assert ledger.session.db.one("SELECT count(computed_cost) FROM usage_events") == (0,)
+    reasons = {
+        (r["provider"], r["model"]): r["reason"] for r in ledger.costs.prices.unpriced_usage()
+    }
     assert "does not know the provider 'my-gateway'" in reasons[("my-gateway", "gpt-4o")]
     assert (
         "no model 'claude-3-5-sonnet' of the provider 'openai'"
@@ -200,20 +206,20 @@ def test_a_provider_alias_prices_a_gateway_as_its_provider(db_path: Path, tmp_pa
     settings = Settings(db=db_path, provider_aliases={"my-gateway": "openai"})
     calls = _calls(tmp_path / "calls.csv", "g1,2026-03-01T09:00:00Z,My-Gateway,gpt-4o,1000000,0")
     with Ledger.init(db_path, actor="alice", settings=settings) as ledger:
-        ledger.ingest_usage(calls, "csv")
-        assert ledger._db.one("SELECT computed_cost FROM usage_events") == (Decimal("2.5"),)
+        ledger.costs.ingest_usage(calls, "csv")
+        assert ledger.session.db.one("SELECT computed_cost FROM usage_events") == (Decimal("2.5"),)
     # Added to the settings later, the alias prices the stored calls when they are priced again.
     with Ledger.init(tmp_path / "other.duckdb", actor="alice") as ledger:
-        ledger.ingest_usage(calls, "csv")
-        assert ledger.unpriced_usage()[0]["events"] == 1
+        ledger.costs.ingest_usage(calls, "csv")
+        assert ledger.costs.prices.unpriced_usage()[0]["events"] == 1
     with Ledger.open(tmp_path / "other.duckdb", actor="alice", settings=settings) as ledger:
-        assert ledger.unpriced_usage()[0]["reason"].startswith("a price applies now")
-        assert ledger.refresh_prices() == 1
-        assert ledger.unpriced_usage() == []
+        assert ledger.costs.prices.unpriced_usage()[0]["reason"].startswith("a price applies now")
+        assert ledger.costs.prices.refresh_prices() == 1
+        assert ledger.costs.prices.unpriced_usage() == []
 
 
 def test_calls_that_name_no_provider_are_stored_once(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.set_price("in-house", input_per_mtok=Decimal(1), output_per_mtok=Decimal(1),
+    ledger.costs.prices.set_price("in-house", input_per_mtok=Decimal(1), output_per_mtok=Decimal(1),
                      valid_from=date(2026, 1, 1))  # fmt: skip
     spans = tmp_path / "spans.jsonl"
     spans.write_text("\n".join(json.dumps({
@@ -222,7 +228,7 @@ def test_calls_that_name_no_provider_are_stored_once(ledger: Ledger, tmp_path: P
                        "gen_ai.request.model": "in-house", "gen_ai.usage.input_tokens": 1_000_000,
                        "gen_ai.usage.output_tokens": 0},
     }) for n in range(2)) + "\n")  # fmt: skip
-    result = ledger.ingest_usage(spans, "otel")
+    result = ledger.costs.ingest_usage(spans, "otel")
     assert (result.rows_read, result.rows_added) == (2, 2)
-    rows = ledger._db.all("SELECT provider, computed_cost FROM usage_events")
+    rows = ledger.session.db.all("SELECT provider, computed_cost FROM usage_events")
     assert rows == [{"provider": None, "computed_cost": Decimal(1)}] * 2

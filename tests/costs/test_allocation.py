@@ -59,7 +59,7 @@ rules:
 
 @pytest.fixture
 def allocated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger:
-    ledger.apply_file(example_portfolio)
+    ledger.portfolio.apply_file(example_portfolio)
     bill = tmp_path / "bill.csv"
     bill.write_text("\n".join([
         FOCUS_HEADER,
@@ -76,14 +76,14 @@ def allocated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
                                 span(3, "doc-classifier", 1_000)]) + "\n")  # fmt: skip
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    ledger.ingest_focus([bill])
-    ledger.ingest_usage(spans, "otel")
-    ledger.apply_rules(rules)
+    ledger.costs.ingest_focus([bill])
+    ledger.costs.ingest_usage(spans, "otel")
+    ledger.costs.apply_rules(rules)
     return ledger
 
 
 def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> None:
-    totals = {r["initiative"]: r["cost"] for r in allocated.cost_report(["initiative"])}
+    totals = {r["initiative"]: r["cost"] for r in allocated.costs.cost_report(["initiative"])}
     # By hand (USD). A split divides the amount at ten decimal places; the unit left over
     # goes to the largest remainder, ties to the first name (100 / 3 -> 33.3333333334 for
     # doc-classifier, 33.3333333333 for loc-qa and refund-agent).
@@ -103,7 +103,7 @@ def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> 
 
 
 def test_business_units_follow_the_initiatives(allocated: Ledger) -> None:
-    units = {r["business_unit"]: r["cost"] for r in allocated.cost_report(["business_unit"])}
+    units = {r["business_unit"]: r["cost"] for r in allocated.costs.cost_report(["business_unit"])}
     assert units["(unallocated)"] == Decimal("100")
     assert units["marketing"] == Decimal("1810.3333333333")
 
@@ -112,8 +112,8 @@ def test_changing_the_rules_recomputes(allocated: Ledger, tmp_path: Path) -> Non
     rules = tmp_path / "fewer.yaml"
     rules.write_text("rules:\n  - {id: only, match: {service: Amazon S3}, "
                      "initiative: refund-agent}\n")  # fmt: skip
-    allocated.apply_rules(rules)
-    totals = {r["initiative"]: r["cost"] for r in allocated.cost_report(["initiative"])}
+    allocated.costs.apply_rules(rules)
+    totals = {r["initiative"]: r["cost"] for r in allocated.costs.cost_report(["initiative"])}
     assert totals == {"refund-agent": Decimal("100"), "(unallocated)": Decimal("2253")}
 
 
@@ -127,20 +127,20 @@ rules:
   - {id: d, match: {service: S3}, split: {method: proportional, among: [loc-qa, refund-agent]}}
 """)
     with pytest.raises(ValidationError) as refused:
-        allocated.apply_rules(rules)
+        allocated.costs.apply_rules(rules)
     text = str(refused.value)
     assert "rules[0] (a).match: Value error, unknown match key 'colour'" in text or \
         "unknown match key 'colour'" in text  # fmt: skip
     assert "add up to 1" in text and "needs a driver" in text
-    assert len(allocated.allocation_rules().rules) == 5  # the rules in force are unchanged
+    assert len(allocated.costs.allocation_rules().rules) == 5  # the rules in force are unchanged
     with pytest.raises(ValidationError, match="nobody"):
         rules.write_text("rules:\n  - {id: b, match: {service: S3}, initiative: nobody}\n")
-        allocated.apply_rules(rules)
+        allocated.costs.apply_rules(rules)
 
 
 def test_report_by_tag_and_period(allocated: Ledger) -> None:
-    rows = allocated.cost_report(["tag:application", "month"])
+    rows = allocated.costs.cost_report(["tag:application", "month"])
     assert {(r["tag:application"], r["month"]) for r in rows} >= {("ai-platform", "2025-04")}
     from datetime import date
 
-    assert allocated.cost_report(["initiative"], start=date(2025, 5, 1)) == []
+    assert allocated.costs.cost_report(["initiative"], start=date(2025, 5, 1)) == []

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from valuegap import Ledger
 from valuegap.costs.allocation import USAGE_SOURCES, AllocationInputs, allocate, report
-from valuegap.costs.providers import TOKEN_SERVICES
 from valuegap.costs.rules import Rule, Split
 from valuegap.costs.split import PLACES, divide
+from valuegap.model.providers import TOKEN_SERVICES
 from valuegap.outcomes.finance import coverage
 
 INITIATIVES = ["a", "b", "c"]
@@ -202,21 +202,21 @@ def test_a_random_ledger_ties_to_its_invoices(
             usage.append(f"u{n},{day}T10:00:00Z,{vendor},gpt-4o,{amount},{initiative}")
     db = folder / "ledger.duckdb"
     with Ledger.init(db, actor="alice") as ledger:
-        ledger.apply_file(example_portfolio)
+        ledger.portfolio.apply_file(example_portfolio)
         for name, rows, load in (
-            ("f.csv", focus, lambda p: ledger.ingest_focus([p])),
-            ("u.csv", usage, lambda p: ledger.ingest_usage(p, "csv")),
-            ("m.csv", manual, ledger.ingest_costs),
+            ("f.csv", focus, lambda p: ledger.costs.ingest_focus([p])),
+            ("u.csv", usage, lambda p: ledger.costs.ingest_usage(p, "csv")),
+            ("m.csv", manual, ledger.costs.ingest_costs),
         ):
             if len(rows) > 1:
                 (folder / name).write_text("\n".join(rows) + "\n")
                 load(folder / name)
         rules = folder / "rules.yaml"
         rules.write_text("rules:\n  - {id: qa, match: {tag.initiative: a}, initiative: loc-qa}\n")
-        ledger.apply_rules(rules)
-        by_unit = ledger.cost_report(["business_unit"])
-        by_initiative = ledger.cost_report(["initiative"])
-        portfolio = ledger.portfolio_report()
+        ledger.costs.apply_rules(rules)
+        by_unit = ledger.costs.cost_report(["business_unit"])
+        by_initiative = ledger.costs.cost_report(["initiative"])
+        portfolio = ledger.outcomes.portfolio_report()
     con = duckdb.connect(str(db), read_only=True)
     # Independently: every FOCUS line, every manual cost, and the usage of a provider and
     # month that no OpenAI invoice line covers (Bedrock usage has none in these ledgers).

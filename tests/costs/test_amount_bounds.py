@@ -17,7 +17,7 @@ import pytest
 from valuegap import Ledger
 from valuegap.bounds import WIDE
 from valuegap.errors import IngestError, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 from valuegap.portfolio.validation import validated
 
 from ..conftest import ready
@@ -52,21 +52,21 @@ def _tables(db: Path) -> dict[str, list[Any]]:
 
 def _every_report(ledger: Ledger) -> dict[str, Any]:
     return {
-        "costs": ledger.cost_report(["initiative", "month"]),
-        "portfolio": ledger.portfolio_report(),
-        "initiative": ledger.initiative_report("loc-qa"),
-        "reconcile": ledger.reconcile(),
-        "scoreboard": ledger.scoreboard(),
+        "costs": ledger.costs.cost_report(["initiative", "month"]),
+        "portfolio": ledger.outcomes.portfolio_report(),
+        "initiative": ledger.outcomes.initiative_report("loc-qa"),
+        "reconcile": ledger.costs.reconcile(),
+        "scoreboard": ledger.outcomes.scoreboard(),
     }
 
 
 def test_a_cost_line_at_the_bound_keeps_every_report_working(demo: Path, tmp_path: Path) -> None:
     db = _copy_of(demo, tmp_path)
     with Ledger.open(db, actor="finn.berg") as ledger:
-        before = sum(r["cost"] for r in ledger.cost_report([]))
-        ledger.ingest_focus([_one_line(tmp_path / "big.csv", LARGEST)])
+        before = sum(r["cost"] for r in ledger.costs.cost_report([]))
+        ledger.costs.ingest_focus([_one_line(tmp_path / "big.csv", LARGEST)])
         reports = _every_report(ledger)
-        [total] = ledger.cost_report([])
+        [total] = ledger.costs.cost_report([])
     # The demo's total (3,535,525.86, docs/costs.md) plus the line, to the cent: the line
     # counts whole, nothing wrapped around.
     assert before.quantize(Decimal("0.01")) == Decimal("3535525.86")
@@ -80,7 +80,7 @@ def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: 
     db = _copy_of(demo, tmp_path)
     before = _tables(db)
     with Ledger.open(db, actor="finn.berg") as ledger, pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([_one_line(tmp_path / "big.csv", "1e20")])
+        ledger.costs.ingest_focus([_one_line(tmp_path / "big.csv", "1e20")])
     [problem] = refused.value.problems
     assert str(problem) == (
         f"{tmp_path / 'big.csv'}, row 1, column 'EffectiveCost': is too large: a cost must be "
@@ -89,7 +89,9 @@ def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: 
     )
     assert _tables(db) == before
     with Ledger.open(db, actor="finn.berg") as ledger:
-        assert ledger.cost_report([])[0]["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")
+        assert ledger.costs.cost_report([])[0]["cost"].quantize(Decimal("0.01")) == Decimal(
+            "3535525.86"
+        )
 
 
 def test_a_usage_cost_above_its_bound_is_refused(ledger: Ledger, tmp_path: Path) -> None:
@@ -100,15 +102,15 @@ def test_a_usage_cost_above_its_bound_is_refused(ledger: Ledger, tmp_path: Path)
         "b,2025-01-01T00:00:00Z,gpt-4o,10,1e20\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv")
+        ledger.costs.ingest_usage(path, "csv")
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 2, column 'cost': is too large: a usage event's cost must be less than "
         "10,000,000 in size (so that every total of them fits); split it, or check the unit "
         "and the decimal point (found '1e20')"
     ]
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
     path.write_text(path.read_text().splitlines()[0] + "\n" + path.read_text().splitlines()[1])
-    assert ledger.ingest_usage(path, "csv").rows_added == 1  # the one at the bound lands
+    assert ledger.costs.ingest_usage(path, "csv").rows_added == 1  # the one at the bound lands
 
 
 def test_a_price_that_would_price_a_call_above_the_bound_is_refused(
@@ -120,10 +122,10 @@ def test_a_price_that_would_price_a_call_above_the_bound_is_refused(
         "event_id,timestamp,provider,model,input_tokens,output_tokens\n"
         "a,2025-01-01T00:00:00Z,openai,gpt-4o,20000,0\n"
     )
-    ledger.ingest_usage(path, "csv")
-    stored = ledger._db.all("SELECT * FROM usage_events")
+    ledger.costs.ingest_usage(path, "csv")
+    stored = ledger.session.db.all("SELECT * FROM usage_events")
     with pytest.raises(ValidationError) as refused:
-        ledger.set_price(
+        ledger.costs.prices.set_price(
             "gpt-4o",
             input_per_mtok=Decimal(10**9),
             output_per_mtok=Decimal(1),
@@ -131,11 +133,11 @@ def test_a_price_that_would_price_a_call_above_the_bound_is_refused(
         )
     assert "1 call(s) would cost more than a usage event may" in str(refused.value)
     assert "20000000 for 20,000 tokens of gpt-4o at 2025-01-01 00:00" in str(refused.value)
-    assert ledger._db.all("SELECT * FROM usage_events") == stored
-    assert ledger._db.one("SELECT count(*) FROM price_overrides") == (0,)
+    assert ledger.session.db.all("SELECT * FROM usage_events") == stored
+    assert ledger.session.db.one("SELECT count(*) FROM price_overrides") == (0,)
     # price set 1e40: refused before anything is priced
     with pytest.raises(ValidationError, match="must be a number from 0 to 1,000,000,000"):
-        ledger.set_price(
+        ledger.costs.prices.set_price(
             "gpt-4o",
             input_per_mtok=Decimal("1e40"),
             output_per_mtok=Decimal(1),
@@ -152,7 +154,7 @@ def test_fte_times_rate_above_the_bound_is_refused(ledger: Ledger, tmp_path: Pat
         "2025-01-01,2025-04-01,development,,USD,,ml,Overflow,10000000000,10000000000\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_costs(path)
+        ledger.costs.ingest_costs(path)
     # 10^10 x 10^10 x 3 months = 3 x 10^20, over 10^15.
     assert str(refused.value.problems[0]) == (
         f"{path}, row 2, column 'rate_per_month': is too large: fte x rate_per_month x months "
@@ -160,7 +162,7 @@ def test_fte_times_rate_above_the_bound_is_refused(ledger: Ledger, tmp_path: Pat
         "split it, or check the unit and the decimal point (found '10000000000 x 10000000000 "
         "x 3 months')"
     )
-    assert ledger._db.one("SELECT count(*) FROM manual_costs") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM manual_costs") == (0,)
 
 
 def test_a_currency_rate_out_of_range_is_refused(ledger: Ledger, tmp_path: Path) -> None:
@@ -171,13 +173,13 @@ def test_a_currency_rate_out_of_range_is_refused(ledger: Ledger, tmp_path: Path)
         "2025-01-01,USD,VND,25000000\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_rates(path)
+        ledger.costs.ingest_rates(path)
     assert str(refused.value.problems[0]) == (
         f"{path}, row 2, column 'rate': is out of range: a rate is from 0.000001 to 1,000,000 "
         "(so that every converted total fits); check which currency is from and which is to "
         "(found '25000000')"
     )
-    assert ledger._db.one("SELECT count(*) FROM currency_rates") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM currency_rates") == (0,)
 
 
 def test_a_value_per_unit_above_the_bound_is_refused() -> None:
@@ -206,21 +208,21 @@ def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
               "volume_basis": "order"}  # fmt: skip
     spec = {"id": "upsell", "name": "Upsell", "kind": "use_case", "business_unit": "sales",
             "metrics": [metric]}  # fmt: skip
-    ledger.apply(Portfolio.model_validate({"initiatives": [spec]}))
+    ledger.portfolio.apply(Portfolio.model_validate({"initiatives": [spec]}))
     costs = tmp_path / "costs.csv"
     costs.write_text(
         "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
         "2026-01-01,2026-02-01,development,1000,USD,upsell,,team\n"
     )
-    ledger.ingest_costs(costs)
+    ledger.costs.ingest_costs(costs)
     observations = tmp_path / "obs.csv"
     observations.write_text(
         "metric,period_start,period_end,group,phase,n,mean,sd,volume\n"
         "basket,2026-01-01,2026-02-01,treatment,after,50,99999999999999,4,999999999999999\n"
         "basket,2026-01-01,2026-02-01,control,after,50,0,4,\n"
     )
-    ledger.ingest_measures("observations", observations)
-    [row] = ledger.portfolio_report(parse_period("2026-01"))["initiatives"]
+    ledger.outcomes.ingest_measures("observations", observations)
+    [row] = ledger.outcomes.portfolio_report(parse_period("2026-01"))["initiatives"]
     # effect x volume x value per unit, by hand in 80 digits: 9.99999999999989 x 10^43. The
     # report keeps a value this large to 28 significant digits (docs/costs.md).
     with localcontext() as exact:

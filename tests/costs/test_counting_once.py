@@ -42,7 +42,7 @@ def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo
     ).fetchone()[0]
     con.close()
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.cost_report(["source", "provider"])
+        rows = ledger.costs.cost_report(["source", "provider"])
     assert abs(_total(rows) - (focus + manual + uninvoiced)) < TOLERANCE
     assert abs(_total(rows, "estimated") - uninvoiced) < TOLERANCE
     by_source = {(r["source"], r["provider"]): r for r in rows}
@@ -53,7 +53,7 @@ def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo
     assert by_source[("otel", "OpenAI")]["usage_cost"] > 300
     assert not any(provider == "openai" for _, provider in by_source)
     with Ledger.open(demo, actor="exec.board") as ledger:
-        [openai] = [r for r in ledger.cost_report(["provider"]) if r["provider"] == "OpenAI"]
+        [openai] = [r for r in ledger.costs.cost_report(["provider"]) if r["provider"] == "OpenAI"]
     assert (openai["cost"], openai["usage_cost"]) == (
         Decimal("387.35"),
         by_source[("otel", "OpenAI")]["usage_cost"],
@@ -76,7 +76,7 @@ def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -
         usage[month][initiative] = cost
     con.close()
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.cost_report(["source", "provider", "month", "initiative"])
+        rows = ledger.costs.cost_report(["source", "provider", "month", "initiative"])
     parts: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for r in rows:
         if (r["source"], r["provider"]) == ("focus", "OpenAI"):
@@ -92,7 +92,7 @@ def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -
 
 def test_the_demo_reconciliation_is_like_for_like_and_explains_its_gap(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.reconcile()
+        rows = ledger.costs.reconcile()
     statuses = {(r["provider"], r["month"]): r["status"] for r in rows}
     assert statuses[("openai", "2026-03")] == "gap"
     assert [k for k, s in statuses.items() if s == "gap"] == [("openai", "2026-03")]
@@ -135,7 +135,7 @@ INVOICE = (
 def estimated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger:
     """March 2026: loc-qa made calls of 3 M input tokens and doc-classifier of 1 M, on
     gpt-4o at 2.50 USD per million: 7.50 and 2.50, with no invoice yet."""
-    ledger.apply_file(example_portfolio)
+    ledger.portfolio.apply_file(example_portfolio)
     spans = tmp_path / "march.jsonl"
     spans.write_text(
         "\n".join(
@@ -146,7 +146,7 @@ def estimated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
         )
         + "\n"
     )
-    ledger.ingest_usage(spans, "otel")
+    ledger.costs.ingest_usage(spans, "otel")
     rules = tmp_path / "rules.yaml"
     rules.write_text(
         "rules:\n"
@@ -154,27 +154,27 @@ def estimated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
         "  - {id: docs, match: {tag.initiative: doc-classifier},"
         " initiative: doc-classifier}\n"
     )
-    ledger.apply_rules(rules)
+    ledger.costs.apply_rules(rules)
     return ledger
 
 
 def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     estimated: Ledger, tmp_path: Path
 ) -> None:
-    before = {r["initiative"]: r for r in estimated.cost_report(["initiative"])}
+    before = {r["initiative"]: r for r in estimated.costs.cost_report(["initiative"])}
     assert (before["loc-qa"]["cost"], before["loc-qa"]["estimated"]) == (7.5, 7.5)
     assert before["doc-classifier"]["cost"] == Decimal("2.5")
     invoice = tmp_path / "openai-march.csv"
     invoice.write_text(INVOICE.format(cost="12.00"))  # the invoice says 12.00, not 10.00
-    [result] = estimated.ingest_focus([invoice])
+    [result] = estimated.costs.ingest_focus([invoice])
     [true_up] = result.true_ups
     assert (true_up.provider, f"{true_up.month:%Y-%m}") == ("openai", "2026-03")
     assert (true_up.estimated, true_up.invoiced) == ({"USD": Decimal("10")}, {"USD": Decimal("12")})
-    after = {r["initiative"]: r for r in estimated.cost_report(["initiative"])}
+    after = {r["initiative"]: r for r in estimated.costs.cost_report(["initiative"])}
     # 12.00 split 3:1 by the usage: 9.00 and 3.00; nothing is an estimate any more.
     assert (after["loc-qa"]["cost"], after["loc-qa"]["estimated"]) == (9, 0)
     assert (after["doc-classifier"]["cost"], after["loc-qa"]["usage_cost"]) == (3, 7.5)
-    entry = next(e for e in estimated.audit_log() if e.action == "costs.true_up")
+    entry = next(e for e in estimated.governance.audit.audit_log() if e.action == "costs.true_up")
     said = json.loads(entry.after or "{}")
     assert said == {
         "true_ups": [
@@ -186,7 +186,7 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
             }
         ]
     }
-    [row] = estimated.reconcile()
+    [row] = estimated.costs.reconcile()
     assert (row["invoiced"], row["computed"], row["invoice_ids"]) == (
         Decimal("12.00"),
         Decimal("10.00"),
@@ -195,14 +195,14 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     # A second invoice line for the same month is no new true-up: the estimate is gone.
     more = tmp_path / "openai-march-adjustment.csv"
     more.write_text(INVOICE.format(cost="-1.00").replace("Usage", "Adjustment"))
-    assert estimated.ingest_focus([more])[0].true_ups == ()
-    assert _total(estimated.cost_report(["initiative"])) == Decimal("11")
+    assert estimated.costs.ingest_focus([more])[0].true_ups == ()
+    assert _total(estimated.costs.cost_report(["initiative"])) == Decimal("11")
 
 
 def test_usage_with_no_price_still_splits_its_invoice_by_tokens(
     ledger: Ledger, example_portfolio: Path, tmp_path: Path
 ) -> None:
-    ledger.apply_file(example_portfolio)
+    ledger.portfolio.apply_file(example_portfolio)
     spans = tmp_path / "spans.jsonl"
     spans.write_text(
         "\n".join(
@@ -213,11 +213,11 @@ def test_usage_with_no_price_still_splits_its_invoice_by_tokens(
         )
         + "\n"
     )
-    ledger.ingest_usage(spans, "otel")
+    ledger.costs.ingest_usage(spans, "otel")
     invoice = tmp_path / "invoice.csv"
     invoice.write_text(INVOICE.format(cost="8.00"))
-    ledger.ingest_focus([invoice])
-    rows = {r["tag:initiative"]: r["cost"] for r in ledger.cost_report(["tag:initiative"])}
+    ledger.costs.ingest_focus([invoice])
+    rows = {r["tag:initiative"]: r["cost"] for r in ledger.costs.cost_report(["tag:initiative"])}
     assert rows == {"loc-qa": 6, "doc-classifier": 2}
 
 
@@ -226,11 +226,11 @@ def test_a_second_service_of_an_invoiced_month_is_no_new_true_up(
 ) -> None:
     invoice = tmp_path / "chat.csv"
     invoice.write_text(INVOICE.format(cost="12.00"))
-    assert len(estimated.ingest_focus([invoice])[0].true_ups) == 1
+    assert len(estimated.costs.ingest_focus([invoice])[0].true_ups) == 1
     embeddings = tmp_path / "embeddings.csv"
     embeddings.write_text(INVOICE.format(cost="1.00").replace("OpenAI API", "OpenAI Embeddings"))
-    assert estimated.ingest_focus([embeddings])[0].true_ups == ()
-    assert [e.action for e in estimated.audit_log()].count("costs.true_up") == 1
+    assert estimated.costs.ingest_focus([embeddings])[0].true_ups == ()
+    assert [e.action for e in estimated.governance.audit.audit_log()].count("costs.true_up") == 1
     # Both services are OpenAI's token spend: 13.00 split 3:1 by the usage.
-    totals = {r["initiative"]: r["cost"] for r in estimated.cost_report(["initiative"])}
+    totals = {r["initiative"]: r["cost"] for r in estimated.costs.cost_report(["initiative"])}
     assert totals == {"loc-qa": Decimal("9.75"), "doc-classifier": Decimal("3.25")}

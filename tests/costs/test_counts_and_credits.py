@@ -40,7 +40,7 @@ def _span(line: int, attributes: dict[str, object]) -> str:
 
 def _nothing_stored(ledger: Ledger) -> None:
     for table in ("usage_events", "focus_lines", "manual_costs", "ingests"):
-        assert ledger._db.one(f"SELECT count(*) FROM {table}") == (0,), table
+        assert ledger.session.db.one(f"SELECT count(*) FROM {table}") == (0,), table
 
 
 def test_fractional_and_negative_tokens_are_refused_in_otel(ledger: Ledger, tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_fractional_and_negative_tokens_are_refused_in_otel(ledger: Ledger, tmp_
         + "\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 2, column 'input_tokens': {TOKENS} (found '1.5')",
         f"{path}, row 3, column 'output_tokens': {TOKENS} (found '-4')",
@@ -88,7 +88,7 @@ def test_fractional_tokens_and_negative_spend_are_refused_in_litellm(
         "r4,0.004,1000.5,500,2025-03-01 10:00:00,gpt-4o-mini,openai\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "litellm")
+        ledger.costs.ingest_usage(path, "litellm")
     # 12.0 is a whole number (row 3 is fine); 1000.5 is not; -0.004 is a negative spend.
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 2, column 'spend': {NEGATIVE_COST} (found '-0.004')",
@@ -114,7 +114,7 @@ def test_a_csv_mapping_refuses_negative_cache_tokens_and_cost(
         "cost": "usd",
     }
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv", mapping)
+        ledger.costs.ingest_usage(path, "csv", mapping)
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 1, column 'cached': {TOKENS} (found '-1')",
         f"{path}, row 2, column 'usd': {NEGATIVE_COST} (found '-5')",
@@ -145,11 +145,11 @@ def test_real_bills_keep_their_negative_credits(ledger: Ledger, tmp_path: Path) 
             ("Usage", "Correction", "-3.00"),  # a correction of an earlier billing period
         ],
     )
-    assert ledger.ingest_focus([path])[0].rows_added == 5
+    assert ledger.costs.ingest_focus([path])[0].rows_added == 5
     # -1.00 of tax, and every line at its own cost: 10 - 5 - 2 - 1 - 3 = -1
-    assert ledger._db.one("SELECT sum(effective_cost) FROM focus_lines") == (Decimal(-1),)
+    assert ledger.session.db.one("SELECT sum(effective_cost) FROM focus_lines") == (Decimal(-1),)
     # Also the test file: a Credit line of -50.00
-    assert ledger.ingest_focus([FOCUS])[0].rows_added == 5
+    assert ledger.costs.ingest_focus([FOCUS])[0].rows_added == 5
 
 
 def test_a_negative_cost_on_a_usage_or_purchase_line_is_refused(
@@ -164,7 +164,7 @@ def test_a_negative_cost_on_a_usage_or_purchase_line_is_refused(
         ],
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([path])
+        ledger.costs.ingest_focus([path])
     said = (
         "is negative on a Usage or Purchase line: a refund, discount or credit is a Credit "
         "line, a later change an Adjustment, a correction of an earlier billing period has "
@@ -188,22 +188,22 @@ def test_a_negative_manual_amount_needs_kind_credit(ledger: Ledger, tmp_path: Pa
         "2025-01-01,2025-02-01,data,-500.00,EUR,,marketing,Vendor refund,\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_costs(path)
+        ledger.costs.ingest_costs(path)
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 2, column 'amount': is negative: a negative amount is a credit, and says "
         "so in the column kind (kind: credit) (found '-500.00')"
     ]
     _nothing_stored(ledger)
     path.write_text(path.read_text().replace("Vendor refund,", "Vendor refund,credit"))
-    assert ledger.ingest_costs(path).rows_added == 2
-    assert ledger._db.one("SELECT sum(amount) FROM manual_costs") == (Decimal(4000),)
+    assert ledger.costs.ingest_costs(path).rows_added == 2
+    assert ledger.session.db.one("SELECT sum(amount) FROM manual_costs") == (Decimal(4000),)
 
 
 def test_a_manual_file_without_kind_refuses_negatives(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "costs.csv"
     path.write_text(f"{MANUAL}\n2025-01-01,2025-02-01,data,-1,USD,,marketing,Oops\n")
     with pytest.raises(IngestError, match="row 1, column 'amount': is negative"):
-        ledger.ingest_costs(path)
+        ledger.costs.ingest_costs(path)
     _nothing_stored(ledger)
 
 
@@ -212,7 +212,7 @@ def test_cost_per_outcome_cannot_go_negative_through_counts(ledger: Ledger, tmp_
     path = tmp_path / "outcomes.csv"
     path.write_text("initiative,period_start,period_end,count\nx,2025-01-01,2025-02-01,-40\n")
     with pytest.raises(IngestError, match="count"):
-        ledger.ingest_measures("outcomes", path)
+        ledger.outcomes.ingest_measures("outcomes", path)
 
 
 def test_a_negative_reported_cost_in_a_span_is_refused(ledger: Ledger, tmp_path: Path) -> None:
@@ -220,7 +220,7 @@ def test_a_negative_reported_cost_in_a_span_is_refused(ledger: Ledger, tmp_path:
     base = {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o"}
     path.write_text(_span(1, {**base, "gen_ai.usage.cost.amount": -0.5}) + "\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 1, column 'cost': {NEGATIVE_COST} (found '-0.5')"
     ]

@@ -19,7 +19,7 @@ DATA = Path(__file__).parent.parent / "data"
 
 
 def by(ledger: Ledger, key: str) -> dict[str, Decimal]:
-    return {row[key]: row["cost"] for row in ledger.cost_report([key])}
+    return {row[key]: row["cost"] for row in ledger.costs.cost_report([key])}
 
 
 def hand(path: Path, group: str) -> dict[str, Decimal]:
@@ -40,7 +40,7 @@ def cents(totals: dict[str, Decimal]) -> dict[str, Decimal]:
 def test_export_totals_equal_a_hand_written_query(ledger: Ledger, tmp_path: Path) -> None:
     export = tmp_path / "aws-focus-1.2.csv"
     write_aws_export(export, rows=2_000)
-    [result] = ledger.ingest_focus([export])
+    [result] = ledger.costs.ingest_focus([export])
     assert (result.rows_read, result.rows_added) == (2_000, 2_000)
     assert cents(by(ledger, "service_category")) == hand(export, "ServiceCategory")
     assert cents(by(ledger, "tag:Owner")) == hand(export, "json_extract_string(Tags, '$.Owner')")
@@ -48,7 +48,7 @@ def test_export_totals_equal_a_hand_written_query(ledger: Ledger, tmp_path: Path
 
 def test_hand_written_focus_12_file_with_every_mandatory_column(ledger: Ledger) -> None:
     path = DATA / "focus-1.2-minimal.csv"
-    ledger.ingest_focus([path])
+    ledger.costs.ingest_focus([path])
     # By hand: 1100.25 + 300.00 - 50.00 (credit) in AI and ML; 45.10 storage; 12.34 tax.
     assert by(ledger, "service_category") == {
         "AI and Machine Learning": Decimal("1350.25"), "Other": Decimal("12.34"),
@@ -66,9 +66,9 @@ def test_gzip_and_parquet_read_the_same(ledger: Ledger, tmp_path: Path) -> None:
     parquet = tmp_path / "e.parquet"
     con = duckdb.connect()
     con.execute(f"COPY (SELECT * FROM read_csv('{export}', all_varchar = true)) TO '{parquet}'")
-    [csv_result] = ledger.ingest_focus([packed])
+    [csv_result] = ledger.costs.ingest_focus([packed])
     assert csv_result.rows_added == 300
-    [again] = ledger.ingest_focus([parquet])
+    [again] = ledger.costs.ingest_focus([parquet])
     assert (again.rows_read, again.rows_added) == (300, 0)  # the same lines: not counted twice
 
 
@@ -77,7 +77,7 @@ def test_the_same_lines_in_any_format_and_spelling_are_the_same_lines(
 ) -> None:
     export = tmp_path / "e.csv"
     write_aws_export(export, rows=20_000)
-    [first] = ledger.ingest_focus([export])
+    [first] = ledger.costs.ingest_focus([export])
     assert first.rows_added == 20_000
     total = by(ledger, "provider")
     con = duckdb.connect()
@@ -108,7 +108,7 @@ def test_the_same_lines_in_any_format_and_spelling_are_the_same_lines(
                 row[at["Tags"]] = json.dumps(dict(reversed(json.loads(tags).items())))
             writer.writerow(row)
     for copy in (typed, packed, respelled):
-        [again] = ledger.ingest_focus([copy])
+        [again] = ledger.costs.ingest_focus([copy])
         assert (again.rows_read, again.rows_added) == (20_000, 0), copy.name
     assert by(ledger, "provider") == total
 
@@ -124,15 +124,15 @@ def test_lines_of_equal_values_in_one_file_are_each_a_charge(
     # Two charges of equal values, spelled two ways (an exporter's quirk), and a third.
     path.write_text("\n".join([header, line.format(z="T00:00:00Z"), line.format(z=" 00:00:00"),
                                line.format(z="T00:00:00Z")]) + "\n")  # fmt: skip
-    assert ledger.ingest_focus([path])[0].rows_added == 3
-    assert ledger.ingest_focus([path])[0].rows_added == 0
+    assert ledger.costs.ingest_focus([path])[0].rows_added == 3
+    assert ledger.costs.ingest_focus([path])[0].rows_added == 0
     assert by(ledger, "provider") == {"AWS": Decimal("15")}
 
 
 def test_focus_13_provider_column(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "focus-1.3.csv"
     write_focus_13(path)
-    ledger.ingest_focus([path])
+    ledger.costs.ingest_focus([path])
     assert by(ledger, "provider") == {"OpenAI": Decimal("114.5")}
 
 
@@ -140,13 +140,13 @@ def test_ingesting_twice_or_overlapping_changes_nothing(ledger: Ledger, tmp_path
     first, overlap = tmp_path / "a.csv", tmp_path / "b.csv"
     write_aws_export(first, rows=400)
     write_aws_export(overlap, rows=600)  # the first 400 lines again, then 200 new ones
-    ledger.ingest_focus([first])
+    ledger.costs.ingest_focus([first])
     before = by(ledger, "service")
-    entries = len(ledger.audit_log())
-    [again] = ledger.ingest_focus([first])
+    entries = len(ledger.governance.audit.audit_log())
+    [again] = ledger.costs.ingest_focus([first])
     assert (again.rows_added, by(ledger, "service")) == (0, before)
-    assert len(ledger.audit_log()) == entries
-    [more] = ledger.ingest_focus([overlap])
+    assert len(ledger.governance.audit.audit_log()) == entries
+    [more] = ledger.costs.ingest_focus([overlap])
     assert more.rows_added == 200
 
 
@@ -159,11 +159,11 @@ def test_one_bad_value_refuses_the_file_and_names_it(ledger: Ledger, tmp_path: P
     lines[50] = ",".join(fields[:19]) + ',"12,5O",' + ",".join(fields[20:])
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([path])
+        ledger.costs.ingest_focus([path])
     [problem] = refused.value.problems
     assert problem.where == f"{path}, row 50, column 'EffectiveCost'"
     assert problem.value == "12,5O"
-    assert ledger.cost_report(["provider"]) == []
+    assert ledger.costs.cost_report(["provider"]) == []
 
 
 @pytest.mark.parametrize(
@@ -189,19 +189,19 @@ def test_each_check_refuses_the_file(
     with path.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([path])
+        ledger.costs.ingest_focus([path])
     [problem] = refused.value.problems
     assert problem.where == f"{path}, row 3, column '{column}'"
     assert problem.message.startswith(message)
     assert problem.value == (bad or None)
-    assert ledger.cost_report(["provider"]) == []
+    assert ledger.costs.cost_report(["provider"]) == []
 
 
 def test_a_missing_mandatory_column_is_named(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "no-currency.csv"
     path.write_text("BilledCost,EffectiveCost\n1,1\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([path])
+        ledger.costs.ingest_focus([path])
     named = {p.where.split("column ")[1] for p in refused.value.problems}
     assert "'BillingCurrency'" in named and "'ServiceProviderName'" in named
 
@@ -211,17 +211,17 @@ def test_all_files_or_none(ledger: Ledger, tmp_path: Path) -> None:
     write_aws_export(good, rows=10)
     bad.write_text("nonsense\n1\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_focus([good, bad])
+        ledger.costs.ingest_focus([good, bad])
     assert refused.value.summary == (
         f"{bad} was refused, so none of the 2 files was ingested; nothing from them was stored."
     )
-    assert ledger.cost_report(["provider"]) == []
+    assert ledger.costs.cost_report(["provider"]) == []
 
 
 def test_the_cost_column_is_a_setting(ledger: Ledger) -> None:
     from valuegap.settings import Settings
 
-    ledger.ingest_focus([DATA / "focus-1.2-minimal.csv"])
+    ledger.costs.ingest_focus([DATA / "focus-1.2-minimal.csv"])
     path = ledger.path
     ledger.close()
     with Ledger.open(
@@ -239,13 +239,13 @@ def test_identical_lines_are_kept_apart_by_occurrence(ledger: Ledger, tmp_path: 
     # the same line three times (a provider may bill the same hour twice), then another
     three.write_text("\n".join([header, lines[0], lines[0], lines[0], lines[1]]) + "\n")
     four.write_text("\n".join([header, lines[0], lines[0], lines[0], lines[0], lines[1]]) + "\n")
-    [first] = ledger.ingest_focus([three])
+    [first] = ledger.costs.ingest_focus([three])
     assert (first.rows_read, first.rows_added) == (4, 4)
-    [again] = ledger.ingest_focus([three])
+    [again] = ledger.costs.ingest_focus([three])
     assert again.rows_added == 0
-    [more] = ledger.ingest_focus([four])  # one more copy of the repeated line
+    [more] = ledger.costs.ingest_focus([four])  # one more copy of the repeated line
     assert more.rows_added == 1
-    [rest] = ledger.ingest_focus([single])  # no line repeats: keys without numbering
+    [rest] = ledger.costs.ingest_focus([single])  # no line repeats: keys without numbering
     assert rest.rows_added == 3
     ledger.close()
     con = duckdb.connect(str(ledger.path))

@@ -34,32 +34,32 @@ class Reader:
 
 
 def _measures(kind: str) -> Callable[[Ledger, Path], int]:
-    return lambda ledger, path: ledger.ingest_measures(kind, path).rows_added  # type: ignore[arg-type]
+    return lambda ledger, path: ledger.outcomes.ingest_measures(kind, path).rows_added  # type: ignore[arg-type]
 
 
 READERS = {
     "focus": Reader(
-        lambda ledger, path: ledger.ingest_focus([path])[0].rows_added,
+        lambda ledger, path: ledger.costs.ingest_focus([path])[0].rows_added,
         (DATA / "focus-1.2-minimal.csv").read_bytes(),
         5,
     ),
     "usage csv": Reader(
-        lambda ledger, path: ledger.ingest_usage(path, "csv", USAGE_MAPPING).rows_added,
+        lambda ledger, path: ledger.costs.ingest_usage(path, "csv", USAGE_MAPPING).rows_added,
         (DATA / "usage-generic.csv").read_bytes(),
         2,
     ),
     "litellm": Reader(
-        lambda ledger, path: ledger.ingest_usage(path, "litellm").rows_added,
+        lambda ledger, path: ledger.costs.ingest_usage(path, "litellm").rows_added,
         (DATA / "litellm-spend.csv").read_bytes(),
         2,
     ),
     "manual costs": Reader(
-        lambda ledger, path: ledger.ingest_costs(path).rows_added,
+        lambda ledger, path: ledger.costs.ingest_costs(path).rows_added,
         (DATA / "manual-costs.csv").read_bytes(),
         3,
     ),
     "rates": Reader(
-        lambda ledger, path: ledger.ingest_rates(path).rows_added,
+        lambda ledger, path: ledger.costs.ingest_rates(path).rows_added,
         b"valid_from,from_currency,to_currency,rate\n2025-03-01,GBP,USD,1.27\n",
         1,
     ),
@@ -92,8 +92,8 @@ READERS = {
 @pytest.fixture
 def stocked(ledger: Ledger, example_portfolio: Path) -> Ledger:
     """A ledger with initiatives and something already stored, which a refusal must keep."""
-    ledger.apply_file(example_portfolio)
-    ledger.ingest_rates(DATA / "rates.csv")
+    ledger.portfolio.apply_file(example_portfolio)
+    ledger.costs.ingest_rates(DATA / "rates.csv")
     return ledger
 
 
@@ -176,7 +176,7 @@ def _large_focus() -> bytes:
 def test_a_whole_gzip_file_is_read(stocked: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "focus.csv.gz"
     path.write_bytes(gzip.compress(_large_focus()))
-    assert stocked.ingest_focus([path])[0].rows_added == 7_000
+    assert stocked.costs.ingest_focus([path])[0].rows_added == 7_000
 
 
 @pytest.mark.parametrize("kept", [15, "half"])
@@ -215,8 +215,8 @@ def test_a_field_within_the_line_limit_is_stored_whole(stocked: Ledger, tmp_path
     row = b"2025-01-01,2025-02-01,data,10,USD,loc-qa,,"
     path = tmp_path / "costs.csv"
     path.write_bytes(header + b"\n" + row + b"x" * 1_000_000 + b"\n")
-    assert stocked.ingest_costs(path).rows_added == 1
-    stored = stocked._db.one("SELECT max(length(description)) FROM manual_costs")
+    assert stocked.costs.ingest_costs(path).rows_added == 1
+    stored = stocked.session.db.one("SELECT max(length(description)) FROM manual_costs")
     assert stored == (1_000_000,)
 
 
@@ -269,7 +269,7 @@ def test_a_parquet_file_that_is_not_whole_is_refused_as_such(
     stocked: Ledger, tmp_path: Path, content: str
 ) -> None:
     whole = tmp_path / "whole.parquet"
-    stocked._db.execute(
+    stocked.session.db.execute(
         f"COPY (SELECT * FROM read_csv('{DATA / 'focus-1.2-minimal.csv'}', all_varchar = true)) "
         f"TO '{whole}'"
     )

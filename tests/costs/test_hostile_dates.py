@@ -34,35 +34,35 @@ CASES: dict[str, tuple[str, str, Ingest]] = {
     "focus": (
         FOCUS_HEADER + "acct,USD,2026-01-01,{date},2026-02-01,Usage,10,10,AWS,Amazon EC2,Compute\n",
         "ChargePeriodStart",
-        lambda ledger, path: ledger.ingest_focus([path]),
+        lambda ledger, path: ledger.costs.ingest_focus([path]),
     ),
     "usage csv": (
         "ts,model_name,vendor,in_tok,out_tok\n{date},gpt-4o,openai,1000,1000\n",
         "ts",
-        lambda ledger, path: ledger.ingest_usage(path, "csv", USAGE_MAPPING),
+        lambda ledger, path: ledger.costs.ingest_usage(path, "csv", USAGE_MAPPING),
     ),
     "litellm": (
         "request_id,spend,prompt_tokens,completion_tokens,startTime,model,custom_llm_provider\n"
         "c-1,0.01,1000,500,{date},gpt-4o,openai\n",
         "startTime",
-        lambda ledger, path: ledger.ingest_usage(path, "litellm"),
+        lambda ledger, path: ledger.costs.ingest_usage(path, "litellm"),
     ),
     "manual costs": (
         "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
         "2025-01-01,{date},data,10,USD,loc-qa,,labelling\n",
         "period_end",
-        lambda ledger, path: ledger.ingest_costs(path),
+        lambda ledger, path: ledger.costs.ingest_costs(path),
     ),
     "rates": (
         "valid_from,from_currency,to_currency,rate\n{date},EUR,USD,1.08\n",
         "valid_from",
-        lambda ledger, path: ledger.ingest_rates(path),
+        lambda ledger, path: ledger.costs.ingest_rates(path),
     ),
     "outcomes": (
         "initiative,metric,period_start,period_end,count,source\n"
         "refund-agent,refunds-resolved,2025-03-01,{date},40,Zendesk\n",
         "period_end",
-        lambda ledger, path: ledger.ingest_measures("outcomes", path),
+        lambda ledger, path: ledger.outcomes.ingest_measures("outcomes", path),
     ),
 }
 DATES = ["infinity", "0000-01-01", "9999-12-31"]
@@ -70,8 +70,8 @@ DATES = ["infinity", "0000-01-01", "9999-12-31"]
 
 @pytest.fixture
 def portfolio_ledger(ledger: Ledger, example_portfolio: Path) -> Ledger:
-    ledger.apply_file(example_portfolio)
-    ledger.ingest_focus([DATA / "focus-1.2-minimal.csv"])
+    ledger.portfolio.apply_file(example_portfolio)
+    ledger.costs.ingest_focus([DATA / "focus-1.2-minimal.csv"])
     return ledger
 
 
@@ -87,8 +87,8 @@ def test_a_date_outside_the_years_is_refused_and_changes_nothing(
     with pytest.raises(IngestError) as refused:
         ingest(portfolio_ledger, path)
     assert contents(portfolio_ledger) == before
-    portfolio_ledger.cost_report(["month"])  # every report still works
-    portfolio_ledger.portfolio_report()
+    portfolio_ledger.costs.cost_report(["month"])  # every report still works
+    portfolio_ledger.outcomes.portfolio_report()
     message = str(refused.value)
     assert f"{path}, row 1, column '{column}'" in message
     assert "from 1970 to 2099" in message
@@ -102,8 +102,8 @@ def test_the_first_and_last_years_are_kept(portfolio_ledger: Ledger, tmp_path: P
         "1970-01-01,1970-03-01,data,10,USD,loc-qa,,first\n"
         "2099-10-01,2099-12-31,data,10,USD,loc-qa,,last\n"
     )
-    assert portfolio_ledger.ingest_costs(path).rows_added == 2
-    months = {str(r["month"])[:7] for r in portfolio_ledger.cost_report(["month"])}
+    assert portfolio_ledger.costs.ingest_costs(path).rows_added == 2
+    months = {str(r["month"])[:7] for r in portfolio_ledger.costs.cost_report(["month"])}
     assert {"1970-01", "1970-02", "2099-10", "2099-11", "2099-12"} <= months
     for outside in ("1969-12-31", "2100-01-01", "-infinity"):
         path.write_text(
@@ -111,4 +111,4 @@ def test_the_first_and_last_years_are_kept(portfolio_ledger: Ledger, tmp_path: P
             f"description\n2025-01-01,{outside},data,10,USD,loc-qa,,outside\n"
         )
         with pytest.raises(IngestError, match="is not a date from 1970 to 2099"):
-            portfolio_ledger.ingest_costs(path)
+            portfolio_ledger.costs.ingest_costs(path)

@@ -57,15 +57,15 @@ def test_a_hostile_span_file_is_refused_naming_it(
     path = tmp_path / "spans.jsonl"
     path.write_bytes(content)
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     assert said in str(refused.value)
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
 
 
 def test_a_byte_order_mark_is_read_as_in_csv(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "spans.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + _lines(SPAN))
-    assert ledger.ingest_usage(path, "otel").rows_added == 1
+    assert ledger.costs.ingest_usage(path, "otel").rows_added == 1
 
 
 def test_latin1_deep_in_a_span_file_is_named_by_line_and_byte(
@@ -75,11 +75,11 @@ def test_latin1_deep_in_a_span_file_is_named_by_line_and_byte(
     data = _lines(SPAN, SPAN) + b'{"note": "caf\xe9"}\n'
     path.write_bytes(data)
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     [problem] = refused.value.problems
     offset = data.index(b"\xe9")
     assert problem.where == f"{path}, line 3, byte offset {offset:,}"
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
 
 
 def _pad(handle: TextIO, character: str, count: int) -> None:
@@ -99,7 +99,7 @@ def test_one_json_document_over_100_mib_is_refused_before_it_is_read(
         handle.write("}")
     assert path.stat().st_size == 104_857_601
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     [problem] = refused.value.problems
     assert str(problem) == (
         f"{path}: is one JSON document of 104,857,601 bytes, more than the limit of "
@@ -114,9 +114,9 @@ def test_a_json_line_over_100_mib_is_refused_naming_it(ledger: Ledger, tmp_path:
         _pad(handle, "x", 104_857_600)
         handle.write('"}\n')
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "otel")
+        ledger.costs.ingest_usage(path, "otel")
     [problem] = refused.value.problems
     assert str(problem) == (
         f"{path}, row 2, column '(json)': is longer than the limit of 104,857,600 characters a line"
     )
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)

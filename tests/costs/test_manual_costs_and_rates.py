@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.costs.manual import spread
 from valuegap.errors import IngestError, ValidationError
+from valuegap.model.manual import spread
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -27,13 +27,13 @@ def test_spread_is_even_over_whole_months_and_by_days_otherwise() -> None:
 
 
 def test_manual_costs_with_people_and_currencies(ledger: Ledger, example_portfolio: Path) -> None:
-    ledger.apply_file(example_portfolio)
-    ledger.ingest_rates(DATA / "rates.csv")
-    result = ledger.ingest_costs(DATA / "manual-costs.csv")
+    ledger.portfolio.apply_file(example_portfolio)
+    ledger.costs.ingest_rates(DATA / "rates.csv")
+    result = ledger.costs.ingest_costs(DATA / "manual-costs.csv")
     assert (result.rows_read, result.rows_added) == (3, 3)
-    assert ledger.ingest_costs(DATA / "manual-costs.csv").rows_added == 0
+    assert ledger.costs.ingest_costs(DATA / "manual-costs.csv").rows_added == 0
     rows = {(r["category"], r["business_unit"], r["month"]): r["cost"]
-            for r in ledger.cost_report(["category", "business_unit", "month"])}  # fmt: skip
+            for r in ledger.costs.cost_report(["category", "business_unit", "month"])}  # fmt: skip
     # 2 FTE x 12,000 a month = 24,000 in each of January, February and March.
     assert rows[("development", "marketing", "2025-01")] == Decimal("24000")
     assert rows[("development", "marketing", "2025-03")] == Decimal("24000")
@@ -43,10 +43,10 @@ def test_manual_costs_with_people_and_currencies(ledger: Ledger, example_portfol
 
 
 def test_a_currency_without_a_rate_is_an_error(ledger: Ledger, example_portfolio: Path) -> None:
-    ledger.apply_file(example_portfolio)
-    ledger.ingest_costs(DATA / "manual-costs.csv")
+    ledger.portfolio.apply_file(example_portfolio)
+    ledger.costs.ingest_costs(DATA / "manual-costs.csv")
     with pytest.raises(ValidationError, match="EUR in 2025-01: has no rate to USD"):
-        ledger.cost_report(["initiative"])
+        ledger.costs.cost_report(["initiative"])
 
 
 def test_bad_manual_cost_rows_are_named(ledger: Ledger, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_bad_manual_cost_rows_are_named(ledger: Ledger, tmp_path: Path) -> None:
         "2025-01-01,2025-02-01,data,100,USD,,,y\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_costs(path)
+        ledger.costs.ingest_costs(path)
     found = [str(p) for p in refused.value.problems]
     assert any("row 1, column 'category'" in p and "'people'" in p for p in found)
     assert any("row 2, column 'initiative': and business_unit are both empty" in p

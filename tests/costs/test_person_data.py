@@ -10,7 +10,7 @@ import duckdb
 
 from valuegap import Ledger
 from valuegap.adoption.keys import PseudonymKey
-from valuegap.adoption.pseudonyms import PersonData
+from valuegap.model.pseudonyms import PersonData
 from valuegap.settings import Settings
 
 PEOPLE = [
@@ -67,17 +67,17 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
     settings = Settings(db=db_path, person_attributes=("employee.id",))
     spans, litellm, generic = _files(tmp_path)
     with Ledger.init(db_path, actor="alice", settings=settings) as ledger:
-        ledger.ingest_usage(spans, "otel")
-        ledger.ingest_usage(litellm, "litellm")
+        ledger.costs.ingest_usage(spans, "otel")
+        ledger.costs.ingest_usage(litellm, "litellm")
         mapping = {
             "timestamp": "ts",
             "request_model": "model",
             "provider": "vendor",
             "tag.user.email": "who",
         }
-        ledger.ingest_usage(generic, "csv", mapping)
-        emails = {r["tag:user.email"] for r in ledger.cost_report(["tag:user.email"])}
-        tags = ledger._db.all("SELECT tags FROM usage_events ORDER BY ts")
+        ledger.costs.ingest_usage(generic, "csv", mapping)
+        emails = {r["tag:user.email"] for r in ledger.costs.cost_report(["tag:user.email"])}
+        tags = ledger.session.db.all("SELECT tags FROM usage_events ORDER BY ts")
     key_text = (db_path.parent / (db_path.name + ".key")).read_text().strip().encode()
     key = PersonData(lambda: PseudonymKey((key_text,), "the key file"))
     # The same person is the same pseudonym in every source, whatever the letter case.
@@ -113,11 +113,11 @@ def test_rows_without_ids_are_keyed_without_the_person(db_path: Path, tmp_path: 
     mapping = {"timestamp": "ts", "request_model": "model", "provider": "vendor",
                "user": "who", "tag.user.email": "who"}  # fmt: skip
     with Ledger.init(db_path, actor="alice") as ledger:
-        assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 60
+        assert ledger.costs.ingest_usage(calls, "csv", mapping).rows_added == 60
     (db_path.parent / (db_path.name + ".key")).unlink()
     with Ledger.open(db_path, actor="alice") as ledger:
-        ledger.rotate_key()
-        assert ledger.ingest_usage(calls, "csv", mapping).rows_added == 0
+        ledger.governance.keys.rotate_key()
+        assert ledger.costs.ingest_usage(calls, "csv", mapping).rows_added == 0
 
 
 def test_a_bare_litellm_tag_that_is_an_address_is_dropped(ledger: Ledger, tmp_path: Path) -> None:
@@ -126,5 +126,5 @@ def test_a_bare_litellm_tag_that_is_an_address_is_dropped(ledger: Ledger, tmp_pa
         "request_id,startTime,model,custom_llm_provider,prompt_tokens,completion_tokens,spend,"
         'request_tags\nr1,2026-03-01 10:00:00,gpt-4o,openai,10,1,0.001,"[""gina@corp"",""prod""]"\n'
     )
-    ledger.ingest_usage(spend, "litellm")
-    assert ledger._db.one("SELECT tags FROM usage_events") == ({"prod": "true"},)
+    ledger.costs.ingest_usage(spend, "litellm")
+    assert ledger.session.db.one("SELECT tags FROM usage_events") == ({"prod": "true"},)

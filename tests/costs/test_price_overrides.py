@@ -27,12 +27,12 @@ def year(ledger: Ledger, tmp_path: Path) -> Ledger:
             f"c{n},{when:%Y-%m-%dT%H:%M:%SZ},openai,gpt-4o,{1000 + n % 7 * 100},{200 + n % 5 * 10}"
         )
     path.write_text("\n".join(lines) + "\n")
-    assert ledger.ingest_usage(path, "csv").rows_added == CALLS
+    assert ledger.costs.ingest_usage(path, "csv").rows_added == CALLS
     return ledger
 
 
 def _costs(ledger: Ledger) -> dict[str, tuple[Decimal, str, str, datetime, int, int]]:
-    rows = ledger._db.all(
+    rows = ledger.session.db.all(
         "SELECT event_key, computed_cost, price_source, computed_currency, ts, "
         "input_tokens, output_tokens FROM usage_events"
     )
@@ -58,7 +58,7 @@ def test_an_override_from_mid_year_reprices_only_the_calls_from_its_date(year: L
     total = sum(c[0] for c in before.values())
     # The catalogue's gpt-4o price all year: 2.50 USD in, 10 USD out per million tokens.
     assert all(c[0] == _at("2.50", "10", c[4], c[5]) for c in before.values())
-    repriced = year.set_price(
+    repriced = year.costs.prices.set_price(
         "gpt-4o", input_per_mtok=Decimal(2), output_per_mtok=Decimal(8), valid_from=date(2025, 7, 1)
     )
     assert repriced == 184 * 48  # 1 July to 31 December
@@ -72,14 +72,14 @@ def test_an_override_from_mid_year_reprices_only_the_calls_from_its_date(year: L
                 "override",
                 "USD",
             )
-    assert year.unset_price("gpt-4o", valid_from=date(2025, 7, 1)) == 184 * 48
+    assert year.costs.prices.unset_price("gpt-4o", valid_from=date(2025, 7, 1)) == 184 * 48
     assert _costs(year) == before
-    assert sum(Decimal(str(r["cost"])) for r in year.cost_report(["month"])) == total
+    assert sum(Decimal(str(r["cost"])) for r in year.costs.cost_report(["month"])) == total
 
 
 def test_an_override_with_an_end_gives_the_later_calls_back(year: Ledger) -> None:
     before = _costs(year)
-    repriced = year.set_price(
+    repriced = year.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal(2),
         output_per_mtok=Decimal(8),
@@ -95,25 +95,29 @@ def test_an_override_with_an_end_gives_the_later_calls_back(year: Ledger) -> Non
 
 def test_a_later_override_ends_an_open_one_and_overlaps_are_refused(year: Ledger) -> None:
     rates = {"input_per_mtok": Decimal(2), "output_per_mtok": Decimal(8)}
-    year.set_price("gpt-4o", valid_from=date(2025, 3, 1), **rates)
-    year.set_price("gpt-4o", valid_from=date(2025, 9, 1), **{**rates, "input_per_mtok": Decimal(1)})
-    listed = {o["valid_from"]: o for o in year.price_overrides()}
+    year.costs.prices.set_price("gpt-4o", valid_from=date(2025, 3, 1), **rates)
+    year.costs.prices.set_price(
+        "gpt-4o", valid_from=date(2025, 9, 1), **{**rates, "input_per_mtok": Decimal(1)}
+    )
+    listed = {o["valid_from"]: o for o in year.costs.prices.price_overrides()}
     assert listed[date(2025, 3, 1)]["valid_to"] == date(2025, 9, 1)
     assert listed[date(2025, 9, 1)]["valid_to"] is None
     # beside each override, the catalogue's price of the model on its first day
     march = listed[date(2025, 3, 1)]
     assert (march["catalogue_input_per_mtok"], march["catalogue_output_per_mtok"]) == (2.5, 10)
     with pytest.raises(ValidationError) as refused:
-        year.set_price("gpt-4o", valid_from=date(2025, 8, 1), valid_to=date(2025, 10, 1), **rates)
+        year.costs.prices.set_price(
+            "gpt-4o", valid_from=date(2025, 8, 1), valid_to=date(2025, 10, 1), **rates
+        )
     assert "overlaps the price from 2025-03-01 to 2025-09-01" in str(refused.value)
     with pytest.raises(NotFound):
-        year.unset_price("gpt-4o", valid_from=date(2025, 4, 1))
+        year.costs.prices.unset_price("gpt-4o", valid_from=date(2025, 4, 1))
 
 
 def test_an_override_scoped_to_another_provider_leaves_these_calls_alone(year: Ledger) -> None:
     before = _costs(year)
     assert (
-        year.set_price(
+        year.costs.prices.set_price(
             "gpt-4o",
             input_per_mtok=Decimal(2),
             output_per_mtok=Decimal(8),
@@ -123,7 +127,7 @@ def test_an_override_scoped_to_another_provider_leaves_these_calls_alone(year: L
         == 0
     )
     assert _costs(year) == before
-    assert year.price_overrides()[0]["provider"] == "azure"
+    assert year.costs.prices.price_overrides()[0]["provider"] == "azure"
 
 
 def test_an_override_in_another_currency_is_converted_in_reports(
@@ -131,8 +135,8 @@ def test_an_override_in_another_currency_is_converted_in_reports(
 ) -> None:
     rates = tmp_path / "rates.csv"
     rates.write_text("valid_from,from_currency,to_currency,rate\n2025-01-01,EUR,USD,1.10\n")
-    year.ingest_rates(rates)
-    year.set_price(
+    year.costs.ingest_rates(rates)
+    year.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal(2),
         output_per_mtok=Decimal(8),
@@ -142,13 +146,13 @@ def test_an_override_in_another_currency_is_converted_in_reports(
     december = [c for c in _costs(year).values() if c[3].month == 12]
     assert {(c[1], c[2]) for c in december} == {("override", "EUR")}
     eur = sum(c[0] for c in december)
-    [row] = year.cost_report(["month"], start=date(2025, 12, 1))
+    [row] = year.costs.cost_report(["month"], start=date(2025, 12, 1))
     assert row["cost"] == (eur * Decimal("1.10")).quantize(Decimal("1e-10"))
 
 
 def test_bad_prices_are_refused_naming_the_field(year: Ledger) -> None:
     with pytest.raises(ValidationError) as refused:
-        year.set_price(
+        year.costs.prices.set_price(
             "gpt-4o",
             input_per_mtok=Decimal(-1),
             output_per_mtok=Decimal(8),
@@ -158,7 +162,7 @@ def test_bad_prices_are_refused_naming_the_field(year: Ledger) -> None:
         )
     wheres = [p.where for p in refused.value.problems]
     assert wheres == ["input_per_mtok", "currency", "valid_to"]
-    assert year.price_overrides() == []
+    assert year.costs.prices.price_overrides() == []
 
 
 def test_an_override_touches_no_call_outside_its_days(year: Ledger) -> None:
@@ -166,14 +170,14 @@ def test_an_override_touches_no_call_outside_its_days(year: Ledger) -> None:
     # override of other days is set or removed.
     kept = ("c0", "c9000")  # 1 January and 7 July
     marked = "UPDATE usage_events SET computed_cost = 1 WHERE event_key IN (?, ?)"
-    year._db.execute(marked, list(kept))
-    year.set_price(
+    year.session.db.execute(marked, list(kept))
+    year.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal(2),
         output_per_mtok=Decimal(8),
         valid_from=date(2025, 3, 1),
         valid_to=date(2025, 4, 1),
     )
-    year.unset_price("gpt-4o", valid_from=date(2025, 3, 1))
+    year.costs.prices.unset_price("gpt-4o", valid_from=date(2025, 3, 1))
     costs = _costs(year)
     assert [costs[key][0] for key in kept] == [1, 1]

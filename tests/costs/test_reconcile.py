@@ -33,14 +33,14 @@ def test_gaps_beyond_the_tolerance_are_flagged(ledger: Ledger, tmp_path: Path) -
         "org,USD,2025-06-01,2025-06-01,2025-07-01,Usage,25.00,25.00,OpenAI,API,"
         "AI and Machine Learning",
     ]) + "\n")  # fmt: skip
-    ledger.ingest_focus([bill])
+    ledger.costs.ingest_focus([bill])
     # gpt-4o input at 2.50 USD per million tokens: 10 M tokens = 25.00; 8 M tokens = 20.00.
     may, june = tmp_path / "may.jsonl", tmp_path / "june.jsonl"
     _spans(may, 5, 10_000_000)
     _spans(june, 6, 8_000_000)
-    ledger.ingest_usage(may, "otel")
-    ledger.ingest_usage(june, "otel")
-    rows = {int(r["month"][5:]): r for r in ledger.reconcile(Decimal("0.05"))}
+    ledger.costs.ingest_usage(may, "otel")
+    ledger.costs.ingest_usage(june, "otel")
+    rows = {int(r["month"][5:]): r for r in ledger.costs.reconcile(Decimal("0.05"))}
     assert (rows[5]["invoiced"], rows[5]["computed"], rows[5]["status"]) == (
         Decimal("25.00"),
         Decimal("25.00"),
@@ -69,7 +69,7 @@ def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
 ) -> None:
     bill = tmp_path / "azure.csv"
     bill.write_text(AZURE)
-    ledger.ingest_focus([bill])
+    ledger.costs.ingest_focus([bill])
     spans = tmp_path / "spans.jsonl"
     when = int(datetime(2025, 5, 5, tzinfo=UTC).timestamp() * 1e9)
     spans.write_text(json.dumps({
@@ -80,8 +80,8 @@ def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
                        "gen_ai.usage.output_tokens": 0,
                        "openai.response.service_tier": "priority"},
     }) + "\n")  # fmt: skip
-    ledger.ingest_usage(spans, "otel")
-    [row] = ledger.reconcile()
+    ledger.costs.ingest_usage(spans, "otel")
+    [row] = ledger.costs.reconcile()
     # Document Intelligence (300) is not token spend: the invoiced side is 22.50 only.
     assert (row["provider"], row["services"], row["invoice_ids"]) == (
         "azure", ["Azure OpenAI Service"], ["G-0501"],
@@ -95,7 +95,7 @@ def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
     assert "1 call ran in the priority tier" in said
     assert "10.0% below its list cost" in said
     # The invoice counts once: Document Intelligence stays a line of its own.
-    costs = {r["service"]: r["cost"] for r in ledger.cost_report(["service"])}
+    costs = {r["service"]: r["cost"] for r in ledger.costs.cost_report(["service"])}
     assert costs == {"Azure OpenAI Service": Decimal("22.5"),
                      "Azure AI Document Intelligence": Decimal("300"), None: 0}  # fmt: skip
 
@@ -105,11 +105,11 @@ def test_credits_on_the_invoice_are_named_not_compared(ledger: Ledger, tmp_path:
     usage = "org,USD,2025-05-01,2025-05-01,2025-06-01,Usage,25.00,25.00,OpenAI,API,AI and ML"
     credit = usage.replace("Usage,25.00,25.00", "Credit,-10.00,-10.00")
     bill.write_text("\n".join([HEADER, usage, credit]) + "\n")
-    ledger.ingest_focus([bill])
+    ledger.costs.ingest_focus([bill])
     may = tmp_path / "may.jsonl"
     _spans(may, 5, 10_000_000)  # 25.00 at gpt-4o's 2.50 USD per million input tokens
-    ledger.ingest_usage(may, "otel")
-    [row] = ledger.reconcile()
+    ledger.costs.ingest_usage(may, "otel")
+    [row] = ledger.costs.reconcile()
     assert (row["invoiced"], row["computed"], row["status"]) == (
         Decimal("25.00"),
         Decimal("25.00"),
@@ -121,21 +121,21 @@ def test_credits_on_the_invoice_are_named_not_compared(ledger: Ledger, tmp_path:
 def test_an_organisation_price_from_next_month_is_not_named(ledger: Ledger, tmp_path: Path) -> None:
     june = tmp_path / "june.jsonl"
     _spans(june, 6, 8_000_000)
-    ledger.ingest_usage(june, "otel")
-    ledger.set_price(
+    ledger.costs.ingest_usage(june, "otel")
+    ledger.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal(2),
         output_per_mtok=Decimal(8),
         valid_from=datetime(2025, 6, 1).date(),
         valid_to=datetime(2025, 7, 1).date(),
     )
-    ledger.set_price(
+    ledger.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal(3),
         output_per_mtok=Decimal(9),
         valid_from=datetime(2025, 7, 1).date(),
     )
-    [row] = ledger.reconcile()
+    [row] = ledger.costs.reconcile()
     said = " ".join(row["explanation"])
     assert "gpt-4o 2/8 USD per million tokens from 2025-06-01" in said
     assert "from 2025-07-01" not in said

@@ -39,7 +39,7 @@ def _rows(db: Path, table: str) -> list[Any]:
 
 
 def _last_entry(ledger: Ledger) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    [entry] = ledger.audit_log(limit=1)
+    [entry] = ledger.governance.audit.audit_log(limit=1)
     return entry, json.loads(entry.before or "null"), json.loads(entry.after or "null")
 
 
@@ -50,12 +50,14 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
     wrong = tmp_path / "wrong.csv"
     wrong.write_text(f"{header}\n{line.replace('1100.25', LARGEST).replace('2025-0', '2026-0')}\n")
     with Ledger.open(db, actor="finn.berg") as ledger:
-        ledger.ingest_focus([wrong])
-        assert ledger.cost_report([])[0]["cost"] > Decimal(LARGEST)
-        removal = ledger.remove_costs("focus", file=wrong, reason="a test line, not our bill")
-        [total] = ledger.cost_report([])
+        ledger.costs.ingest_focus([wrong])
+        assert ledger.costs.cost_report([])[0]["cost"] > Decimal(LARGEST)
+        removal = ledger.costs.removal.remove_costs(
+            "focus", file=wrong, reason="a test line, not our bill"
+        )
+        [total] = ledger.costs.cost_report([])
         entry, before, after = _last_entry(ledger)
-        assert ledger.verify_audit().ok
+        assert ledger.governance.audit.verify_audit().ok
     assert removal.removed == 1
     assert total["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")  # the demo's total
     assert _rows(db, "focus_lines") == lines_before
@@ -81,11 +83,11 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
     old.write_text(f"{header}\n{line.replace('1100.25', '1e20').replace('2025-0', '2026-0')}\n")
     with Ledger.open(db, actor="finn.berg") as ledger:
         # As a valuegap before the bounds stored it: its loader without them.
-        with ledger._db.transaction():
-            load_focus(ledger._db, stage_focus(ledger._db, old, bounded=False), 99)
-        assert ledger.cost_report([])[0]["cost"] > Decimal("1e20")
-        removal = ledger.remove_costs("focus", file=old, reason="10^20 is a typo")
-        [total] = ledger.cost_report([])
+        with ledger.session.db.transaction():
+            load_focus(ledger.session.db, stage_focus(ledger.session.db, old, bounded=False), 99)
+        assert ledger.costs.cost_report([])[0]["cost"] > Decimal("1e20")
+        removal = ledger.costs.removal.remove_costs("focus", file=old, reason="10^20 is a typo")
+        [total] = ledger.costs.cost_report([])
     assert removal.rows[0]["effective_cost"] == Decimal("1e20")
     assert total["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")
 
@@ -95,34 +97,36 @@ def test_removing_a_file_removes_exactly_its_lines(ledger: Ledger, tmp_path: Pat
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     first.write_text("\n".join([header, *lines[:2]]) + "\n")
     second.write_text("\n".join([header, *lines[2:]]) + "\n")
-    ledger.ingest_focus([first])
-    kept = ledger._db.all("SELECT * FROM focus_lines ORDER BY ALL")
-    ledger.ingest_focus([second])
-    assert ledger.remove_costs("focus", file=second, reason="sent twice").removed == 3
-    assert ledger._db.all("SELECT * FROM focus_lines ORDER BY ALL") == kept
+    ledger.costs.ingest_focus([first])
+    kept = ledger.session.db.all("SELECT * FROM focus_lines ORDER BY ALL")
+    ledger.costs.ingest_focus([second])
+    assert ledger.costs.removal.remove_costs("focus", file=second, reason="sent twice").removed == 3
+    assert ledger.session.db.all("SELECT * FROM focus_lines ORDER BY ALL") == kept
     # The same file again: nothing of it is left, so nothing is removed and nothing recorded.
-    entries = len(ledger.audit_log())
+    entries = len(ledger.governance.audit.audit_log())
     with pytest.raises(NotFound, match=r"None of the FOCUS lines that second\.csv yields"):
-        ledger.remove_costs("focus", file=second, reason="sent twice")
-    assert len(ledger.audit_log()) == entries
+        ledger.costs.removal.remove_costs("focus", file=second, reason="sent twice")
+    assert len(ledger.governance.audit.audit_log()) == entries
 
 
 def test_usage_events_are_removed_by_id_and_by_file(ledger: Ledger) -> None:
     spend = DATA / "litellm-spend.csv"
-    ledger.ingest_usage(spend, "litellm")
-    stored = ledger._db.one("SELECT count(*) FROM usage_events")
+    ledger.costs.ingest_usage(spend, "litellm")
+    stored = ledger.session.db.one("SELECT count(*) FROM usage_events")
     assert stored is not None and stored[0] >= 2
-    removal = ledger.remove_costs("usage", keys=["chatcmpl-1"], reason="a test call")
+    removal = ledger.costs.removal.remove_costs("usage", keys=["chatcmpl-1"], reason="a test call")
     assert [r["event_key"] for r in removal.rows] == ["chatcmpl-1"]
     assert removal.rows[0]["reported_cost"] == Decimal("0.0042500000")
     entry, before, _ = _last_entry(ledger)
     assert (entry.entity_type, entry.entity_id) == ("usage_events", "chatcmpl-1")
     assert before["rows"][0]["input_tokens"] == 1000
-    rest = ledger.remove_costs("usage", file=spend, usage_format="litellm", reason="a test file")
+    rest = ledger.costs.removal.remove_costs(
+        "usage", file=spend, usage_format="litellm", reason="a test file"
+    )
     assert rest.removed == stored[0] - 1
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
     # Ingested again, the file lands whole: removal leaves no trace that blocks it.
-    assert ledger.ingest_usage(spend, "litellm").rows_added == stored[0]
+    assert ledger.costs.ingest_usage(spend, "litellm").rows_added == stored[0]
 
 
 def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
@@ -146,9 +150,11 @@ def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
     con.close()
     assert keys
     with Ledger.open(db, actor="finn.berg") as ledger:
-        [before] = ledger.cost_report([], start=date(2026, 3, 1), end=date(2026, 4, 1))
-        ledger.remove_costs("focus", keys=keys, reason="the invoice was the wrong account's")
-        [after] = ledger.cost_report([], start=date(2026, 3, 1), end=date(2026, 4, 1))
+        [before] = ledger.costs.cost_report([], start=date(2026, 3, 1), end=date(2026, 4, 1))
+        ledger.costs.removal.remove_costs(
+            "focus", keys=keys, reason="the invoice was the wrong account's"
+        )
+        [after] = ledger.costs.cost_report([], start=date(2026, 3, 1), end=date(2026, 4, 1))
     # The month's other estimates (Anthropic's, Google's usage) stay; OpenAI's comes back.
     assert abs(after["estimated"] - before["estimated"] - usage) < Decimal("1e-8")
     assert usage.quantize(Decimal("0.01")) == Decimal("29.93")  # docs/costs.md: computed 29.93
@@ -156,33 +162,38 @@ def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
 
 def test_manual_entries_are_removed_by_file_every_month(ledger: Ledger, tmp_path: Path) -> None:
     costs = DATA / "manual-costs.csv"
-    ledger.apply_file(Path(__file__).parent.parent.parent / "examples" / "portfolio.yaml")
-    ledger.ingest_costs(costs)
-    months = ledger._db.one("SELECT count(*) FROM manual_costs")
-    removal = ledger.remove_costs("costs", file=costs, reason="the wrong quarter")
+    ledger.portfolio.apply_file(Path(__file__).parent.parent.parent / "examples" / "portfolio.yaml")
+    ledger.costs.ingest_costs(costs)
+    months = ledger.session.db.one("SELECT count(*) FROM manual_costs")
+    removal = ledger.costs.removal.remove_costs("costs", file=costs, reason="the wrong quarter")
     # Three entries: January-March (three months), January, and 15 January-15 February (two).
     assert months == (6,)
     assert removal.removed == 6
-    assert ledger._db.one("SELECT count(*) FROM manual_costs") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM manual_costs") == (0,)
 
 
 def test_a_removal_without_reason_or_right_changes_nothing(ledger: Ledger) -> None:
-    ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm")
-    ledger.add_user("vic", "viewer")
-    stored = ledger._db.all("SELECT * FROM usage_events ORDER BY ALL")
-    entries = len(ledger.audit_log())
+    ledger.costs.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    ledger.governance.users.add_user("vic", "viewer")
+    stored = ledger.session.db.all("SELECT * FROM usage_events ORDER BY ALL")
+    entries = len(ledger.governance.audit.audit_log())
     with pytest.raises(ValidationError, match="reason: is required"):
-        ledger.remove_costs("usage", keys=["chatcmpl-1"], reason="  ")
+        ledger.costs.removal.remove_costs("usage", keys=["chatcmpl-1"], reason="  ")
     with pytest.raises(ValidationError, match="file: is missing: give the file or the lines"):
-        ledger.remove_costs("usage", reason="no file, no key")
+        ledger.costs.removal.remove_costs("usage", reason="no file, no key")
     with pytest.raises(ValidationError, match="keys: and a file: give one of them, not both"):
-        ledger.remove_costs("usage", keys=["chatcmpl-1"], file=DATA / "x.csv", reason="both")
+        ledger.costs.removal.remove_costs(
+            "usage", keys=["chatcmpl-1"], file=DATA / "x.csv", reason="both"
+        )
     with pytest.raises(NotFound, match="No usage event has the key nope"):
-        ledger.remove_costs("usage", keys=["chatcmpl-1", "nope"], reason="typo")
-    with Ledger.open(ledger._db.path, actor="vic") as viewer, pytest.raises(PermissionDenied):
-        viewer.remove_costs("usage", keys=["chatcmpl-1"], reason="not mine to remove")
-    assert ledger._db.all("SELECT * FROM usage_events ORDER BY ALL") == stored
-    assert len(ledger.audit_log()) == entries
+        ledger.costs.removal.remove_costs("usage", keys=["chatcmpl-1", "nope"], reason="typo")
+    with (
+        Ledger.open(ledger.session.db.path, actor="vic") as viewer,
+        pytest.raises(PermissionDenied),
+    ):
+        viewer.costs.removal.remove_costs("usage", keys=["chatcmpl-1"], reason="not mine to remove")
+    assert ledger.session.db.all("SELECT * FROM usage_events ORDER BY ALL") == stored
+    assert len(ledger.governance.audit.audit_log()) == entries
 
 
 def test_the_cli_removes_a_file_with_a_reason(db_path: Path) -> None:

@@ -41,16 +41,16 @@ def spark() -> Iterator[Any]:
 def test_rollup_is_identical_on_duckdb_and_spark(allocated: Ledger, spark: Any) -> None:  # noqa: F811
     import ibis
 
-    allocated.ingest_rates(DATA / "rates.csv")
-    allocated.ingest_costs(DATA / "manual-costs.csv")  # EUR and USD entries, months spread
-    duck = ibis_tables(allocated._db)
+    allocated.costs.ingest_rates(DATA / "rates.csv")
+    allocated.costs.ingest_costs(DATA / "manual-costs.csv")  # EUR and USD entries, months spread
+    duck = ibis_tables(allocated.session.db)
     for name, table in duck.items():
         spark.createDataFrame(table.to_pyarrow()).createOrReplaceTempView(name)
     backend = ibis.pyspark.connect(spark)
     on_spark = {name: backend.table(name) for name in FACT_TABLES}
     for by in (["initiative", "business_unit", "category", "month"],
                ["provider", "service", "model", "tag:application", "basis"]):  # fmt: skip
-        expected, found = (report(allocated.allocated_parts(by, tables), by)
+        expected, found = (report(allocated.costs.allocated_parts(by, tables), by)
                            for tables in (duck, on_spark))  # fmt: skip
         assert len(expected) > 3
         assert _sorted(found, by) == _sorted(expected, by)

@@ -29,7 +29,7 @@ def _span(n: int, provider: str, model: str, when: datetime, tokens: dict[str, i
 
 
 def _computed(ledger: Ledger) -> dict[str, tuple[Decimal | None, str | None]]:
-    rows = ledger._db.all("SELECT event_key, computed_cost, price_source FROM usage_events")
+    rows = ledger.session.db.all("SELECT event_key, computed_cost, price_source FROM usage_events")
     return {r["event_key"]: (r["computed_cost"], r["price_source"]) for r in rows}
 
 
@@ -57,7 +57,7 @@ def test_spans_are_priced_exactly_as_genai_prices(ledger: Ledger, tmp_path: Path
                 expected[f"t{n:031d}:s{n:015d}"] = price.quantize(Decimal("1e-10"))
     path = tmp_path / "spans.jsonl"
     path.write_text("\n".join(spans) + "\n")
-    ledger.ingest_usage(path, "otel")
+    ledger.costs.ingest_usage(path, "otel")
     computed = _computed(ledger)
     assert {k: v[0] for k, v in computed.items()} == expected
     assert {v[1] for v in computed.values()} == {"catalogue"}
@@ -71,9 +71,9 @@ def test_override_reprices_only_events_from_its_date(ledger: Ledger, tmp_path: P
         _span(2, "openai", "gpt-4o", datetime(2025, 6, 1, 0, tzinfo=UTC),
               {"input_tokens": 1_000_000, "output_tokens": 1_000_000}),
     ]) + "\n")  # fmt: skip
-    ledger.ingest_usage(path, "otel")
+    ledger.costs.ingest_usage(path, "otel")
     before = _computed(ledger)
-    repriced = ledger.set_price(
+    repriced = ledger.costs.prices.set_price(
         "gpt-4o",
         input_per_mtok=Decimal("1.50"),
         output_per_mtok=Decimal("6"),
@@ -90,8 +90,12 @@ def test_costs_are_exact_beyond_the_fast_integer_path(ledger: Ledger, tmp_path: 
     # Catalogue rates in whole pico-dollars and small token counts are priced in 64-bit
     # integers; an override with more decimals, or a count of a billion tokens or more, in
     # DECIMAL. Each cost by hand.
-    ledger.set_price("my-model", input_per_mtok=Decimal("1.0000001"), output_per_mtok=Decimal(2),
-                     valid_from=date(2025, 1, 1))  # fmt: skip
+    ledger.costs.prices.set_price(
+        "my-model",
+        input_per_mtok=Decimal("1.0000001"),
+        output_per_mtok=Decimal(2),
+        valid_from=date(2025, 1, 1),
+    )
     path = tmp_path / "u.csv"
     path.write_text(
         "event_id,timestamp,provider,model,input_tokens,output_tokens,cache_read_tokens\n"
@@ -99,7 +103,7 @@ def test_costs_are_exact_beyond_the_fast_integer_path(ledger: Ledger, tmp_path: 
         "huge,2025-03-01T00:00:00Z,openai,gpt-4o,2000000000,0,0\n"
         "fine,2025-03-01T00:00:00Z,,my-model,1000,0,0\n"
     )
-    ledger.ingest_usage(path, "csv")
+    ledger.costs.ingest_usage(path, "csv")
     assert _computed(ledger) == {
         # 800 x 2.50/M + 200 x 1.25/M + 300 x 10/M
         "small": (Decimal("0.00525"), "catalogue"),
@@ -109,9 +113,9 @@ def test_costs_are_exact_beyond_the_fast_integer_path(ledger: Ledger, tmp_path: 
 
 
 def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
-    result = ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
+    result = ledger.costs.ingest_usage(DATA / "otel-genai.jsonl", "otel")
     assert (result.rows_read, result.rows_added) == (3, 3)  # the HTTP span is not usage
-    rows = ledger._db.all(
+    rows = ledger.session.db.all(
         "SELECT request_model, response_model, input_tokens, output_tokens, cache_read_tokens,"
         " provider, team, initiative, tags, user_pseudonym FROM usage_events"
         " ORDER BY ts, request_model"
@@ -126,12 +130,12 @@ def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
     assert first["tags"] == {"service.name": "loc-qa-api"}
     deprecated = next(r for r in rows if r["request_model"] == "claude-sonnet-4-5")
     assert (deprecated["provider"], deprecated["input_tokens"]) == ("anthropic", 250_000)
-    assert ledger.unpriced_usage()[0]["model"] == "acme-internal-7b"
+    assert ledger.costs.prices.unpriced_usage()[0]["model"] == "acme-internal-7b"
 
 
 def test_person_identifiers_are_never_stored(ledger: Ledger) -> None:
-    ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
-    ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    ledger.costs.ingest_usage(DATA / "otel-genai.jsonl", "otel")
+    ledger.costs.ingest_usage(DATA / "litellm-spend.csv", "litellm")
     path = ledger.path
     ledger.close()
     raw = path.read_bytes()
@@ -143,13 +147,13 @@ def test_person_identifiers_are_never_stored(ledger: Ledger) -> None:
 
 
 def test_litellm_spend_log(ledger: Ledger) -> None:
-    result = ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    result = ledger.costs.ingest_usage(DATA / "litellm-spend.csv", "litellm")
     assert result.rows_added == 2
-    rows = ledger._db.all("SELECT event_key, reported_cost, team, tags FROM usage_events "
+    rows = ledger.session.db.all("SELECT event_key, reported_cost, team, tags FROM usage_events "
                           "ORDER BY event_key")  # fmt: skip
     assert rows[0] == {"event_key": "chatcmpl-1", "reported_cost": Decimal("0.0042500000"),
                        "team": "team-ops", "tags": {"initiative": "doc-classifier"}}  # fmt: skip
-    assert ledger.ingest_usage(DATA / "litellm-spend.csv", "litellm").rows_added == 0
+    assert ledger.costs.ingest_usage(DATA / "litellm-spend.csv", "litellm").rows_added == 0
 
 
 def test_litellm_tags_that_are_not_a_list_of_distinct_keys_are_named(
@@ -160,7 +164,7 @@ def test_litellm_tags_that_are_not_a_list_of_distinct_keys_are_named(
     bad.write_text("\n".join([*lines, lines[2].replace("chatcmpl-2", "chatcmpl-9")
                               .replace(",[]", ',"[""a:1"",""a:2""]"')]) + "\n")  # fmt: skip
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(bad, "litellm")
+        ledger.costs.ingest_usage(bad, "litellm")
     [problem] = refused.value.problems
     assert problem.where == f"{bad}, row {len(lines)}, column 'request_tags'"
     assert problem.value == '["a:1","a:2"]'
@@ -170,8 +174,8 @@ def test_generic_csv_with_a_mapping(ledger: Ledger) -> None:
     mapping = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor",
                "input_tokens": "in_tok", "output_tokens": "out_tok", "tag.team": "squad",
                "user": "who"}  # fmt: skip
-    ledger.ingest_usage(DATA / "usage-generic.csv", "csv", mapping)
-    rows = ledger._db.all("SELECT computed_cost, tags FROM usage_events ORDER BY ts")
+    ledger.costs.ingest_usage(DATA / "usage-generic.csv", "csv", mapping)
+    rows = ledger.session.db.all("SELECT computed_cost, tags FROM usage_events ORDER BY ts")
     # gpt-4o: 1000 x 2.50/M + 1000 x 10/M = 0.0125; 2000 x 2.50/M = 0.005 (by hand).
     assert [r["computed_cost"] for r in rows] == [Decimal("0.0125"), Decimal("0.005")]
     assert rows[0]["tags"] == {"team": "growth"}
@@ -181,7 +185,7 @@ def test_bad_usage_rows_are_named(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "u.csv"
     path.write_text("ts,model,in\n2025-01-01T00:00:00Z,gpt-4o,12\nyesterday,gpt-4o,-3\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv", {"timestamp": "ts", "input_tokens": "in"})
+        ledger.costs.ingest_usage(path, "csv", {"timestamp": "ts", "input_tokens": "in"})
     found = [str(p) for p in refused.value.problems]
     assert f"{path}, row 2, column 'ts': is not a timestamp" in found[0]
     tokens = "is not a whole number of tokens from 0 to 1,000,000,000,000"
@@ -195,12 +199,12 @@ def test_one_bad_value_in_the_middle_of_a_large_file(ledger: Ledger, tmp_path: P
     lines[212_344] = "e212345,2025-01-01T00:00:00Z,gpt-4o,many"
     path.write_text("event_id,timestamp,model,input_tokens\n" + "\n".join(lines) + "\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv")
+        ledger.costs.ingest_usage(path, "csv")
     assert [str(p) for p in refused.value.problems] == [
         f"{path}, row 212345, column 'input_tokens': is not a whole number of tokens from 0 "
         "to 1,000,000,000,000 (found 'many')"
     ]
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
 
 
 def test_identical_calls_without_ids_each_count_and_ids_count_once(
@@ -212,9 +216,9 @@ def test_identical_calls_without_ids_each_count_and_ids_count_once(
         + ",2025-01-01T00:00:00Z,gpt-4o,1000\n" * 3  # three identical calls without an id
         + "e9,2025-01-01T00:00:00Z,gpt-4o,5\n" * 2  # one call, exported twice
     )
-    assert ledger.ingest_usage(path, "csv").rows_added == 4
-    assert ledger.ingest_usage(path, "csv").rows_added == 0
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (4,)
+    assert ledger.costs.ingest_usage(path, "csv").rows_added == 4
+    assert ledger.costs.ingest_usage(path, "csv").rows_added == 0
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (4,)
 
 
 def test_rows_without_ids_keep_their_keys_whether_or_not_a_file_repeats_them(
@@ -225,9 +229,9 @@ def test_rows_without_ids_keep_their_keys_whether_or_not_a_file_repeats_them(
     a, b = "2025-01-01T00:00:00Z,gpt-4o,1000\n", "2025-01-01T00:05:00Z,gpt-4o,20\n"
     first.write_text(header + a + b)  # no row repeats: occurrences are not numbered
     second.write_text(header + a + a + b)  # a repeats: the second a is another call
-    assert ledger.ingest_usage(first, "csv").rows_added == 2
-    assert ledger.ingest_usage(second, "csv").rows_added == 1
-    assert ledger._db.one("SELECT sum(input_tokens) FROM usage_events") == (2020,)
+    assert ledger.costs.ingest_usage(first, "csv").rows_added == 2
+    assert ledger.costs.ingest_usage(second, "csv").rows_added == 1
+    assert ledger.session.db.one("SELECT sum(input_tokens) FROM usage_events") == (2020,)
 
 
 def test_a_broken_csv_row_is_named_and_nothing_is_stored(ledger: Ledger, tmp_path: Path) -> None:
@@ -238,11 +242,11 @@ def test_a_broken_csv_row_is_named_and_nothing_is_stored(ledger: Ledger, tmp_pat
         "e2,2025-01-01T00:00:00Z,gpt-4o,10,surplus\n"
     )
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv")
+        ledger.costs.ingest_usage(path, "csv")
     [problem] = refused.value.problems
     assert str(problem).startswith(f"{path}, row 2, column '(row)': has 5 values, but the header "
                                    "has 4 columns")  # fmt: skip
-    assert ledger._db.one("SELECT count(*) FROM usage_events") == (0,)
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (0,)
 
 
 def test_a_repeated_id_counts_once_beside_rows_without_ids(ledger: Ledger, tmp_path: Path) -> None:
@@ -252,8 +256,8 @@ def test_a_repeated_id_counts_once_beside_rows_without_ids(ledger: Ledger, tmp_p
         + "e1,2025-01-01T00:00:00Z,gpt-4o,5\n" * 2  # one call, exported twice
         + "".join(f",2025-01-01T00:00:00Z,gpt-4o,{n}\n" for n in (10, 20, 30))  # three calls
     )
-    assert ledger.ingest_usage(path, "csv").rows_added == 4
-    assert ledger._db.one("SELECT sum(input_tokens) FROM usage_events") == (65,)
+    assert ledger.costs.ingest_usage(path, "csv").rows_added == 4
+    assert ledger.session.db.one("SELECT sum(input_tokens) FROM usage_events") == (65,)
 
 
 @pytest.mark.parametrize(
@@ -273,14 +277,14 @@ def test_each_check_refuses_a_row_even_with_an_id_already_stored(
 ) -> None:
     good = tmp_path / "good.csv"
     good.write_text("event_id,timestamp,model\ne1,2025-01-01T00:00:00Z,gpt-4o\n")
-    assert ledger.ingest_usage(good, "csv").rows_added == 1
+    assert ledger.costs.ingest_usage(good, "csv").rows_added == 1
     path = tmp_path / "bad.csv"
     empty = "," * (columns.count(",") - 1)
     path.write_text(f"event_id,{columns}\ne2,2025-01-02T00:00:00Z,gpt-4o{empty}\ne1,{bad}\n")
     with pytest.raises(IngestError) as refused:
-        ledger.ingest_usage(path, "csv")
+        ledger.costs.ingest_usage(path, "csv")
     [problem] = refused.value.problems
     assert problem.where == f"{path}, row 2, column '{column}'"
     assert problem.message.startswith(message)
-    assert ledger._db.one("SELECT list(event_key) FROM usage_events") == (["e1"],)
-    assert ledger._db.one("SELECT current_setting('preserve_insertion_order')") == (True,)
+    assert ledger.session.db.one("SELECT list(event_key) FROM usage_events") == (["e1"],)
+    assert ledger.session.db.one("SELECT current_setting('preserve_insertion_order')") == (True,)

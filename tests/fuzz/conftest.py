@@ -65,12 +65,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fuzz-template") / "ledger.duckdb"
     opened = Ledger.init(path, actor=ACTOR, settings=Settings(db=path), clock=SteppingClock(START))
     with opened as ledger:
-        ledger.apply_file(EXAMPLES / "portfolio.yaml")
-        ledger.ingest_rates(DATA / "rates.csv")
-        ledger.ingest_focus([DATA / "focus-1.2-minimal.csv"])
-        ledger.ingest_costs(DATA / "manual-costs.csv")
-        ledger.ingest_usage(DATA / "otel-genai.jsonl", "otel")
-        ledger.ingest_usage(DATA / "usage-generic.csv", "csv", USAGE_MAP)
+        ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
+        ledger.costs.ingest_rates(DATA / "rates.csv")
+        ledger.costs.ingest_focus([DATA / "focus-1.2-minimal.csv"])
+        ledger.costs.ingest_costs(DATA / "manual-costs.csv")
+        ledger.costs.ingest_usage(DATA / "otel-genai.jsonl", "otel")
+        ledger.costs.ingest_usage(DATA / "usage-generic.csv", "csv", USAGE_MAP)
     return path
 
 
@@ -109,7 +109,7 @@ def written(folder: Path, file: tuple[str, bytes]) -> Path:
 
 def fingerprint(ledger: Ledger) -> dict[str, tuple[int, str]]:
     """Every table of the ledger: (rows, a hash of its contents in any order)."""
-    db = ledger._db
+    db = ledger.session.db
     tables = db.all(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
         "AND database_name = current_database() ORDER BY table_name"
@@ -132,14 +132,14 @@ def run_reports(ledger: Ledger) -> None:
     from valuegap.outcomes.reports import initiative_report, portfolio_report
 
     def value_reports() -> None:
-        facts = ledger._facts()
+        facts = ledger.outcomes.facts()
         portfolio_report(facts, ALL_TIME)
         for initiative in facts.initiatives:
             initiative_report(facts, initiative, ALL_TIME)
 
     calls = (
-        lambda: ledger.cost_report(["provider", "initiative", "business_unit", "month"]),
-        ledger.reconcile,
+        lambda: ledger.costs.cost_report(["provider", "initiative", "business_unit", "month"]),
+        ledger.costs.reconcile,
         value_reports,
     )
     for call in calls:

@@ -18,7 +18,7 @@ def test_a_hostile_focus_csv_is_ingested_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_focus([path]), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_focus([path]), names=path.name)
 
 
 @FUZZ
@@ -30,4 +30,4 @@ def test_a_hostile_focus_parquet_file_is_ingested_or_refused_naming_it(
         path = folder / "input.parquet"
         path.write_bytes(parquet_bytes(value))
         paths = [path, DATA / "focus-1.2-minimal.csv"] if extra else [path]
-        holds(ledger, lambda: ledger.ingest_focus(paths), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_focus(paths), names=path.name)

@@ -17,4 +17,4 @@ def test_a_hostile_litellm_spend_log_is_ingested_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_usage(path, "litellm"), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_usage(path, "litellm"), names=path.name)

@@ -18,7 +18,7 @@ def test_a_hostile_manual_cost_file_is_ingested_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_costs(path), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_costs(path), names=path.name)
 
 
 @FUZZ
@@ -28,4 +28,4 @@ def test_a_hostile_rates_file_is_ingested_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_rates(path), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_rates(path), names=path.name)

@@ -46,4 +46,4 @@ def test_a_hostile_measured_file_is_ingested_or_refused_naming_it(
     file = data.draw(hostile_csv(VALID[kind]), label="file")
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_measures(kind, path), names=path.name)  # type: ignore[arg-type]
+        holds(ledger, lambda: ledger.outcomes.ingest_measures(kind, path), names=path.name)  # type: ignore[arg-type]

@@ -30,4 +30,4 @@ def test_a_hostile_span_file_is_ingested_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_usage(path, "otel"), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_usage(path, "otel"), names=path.name)

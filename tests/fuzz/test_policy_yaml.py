@@ -70,8 +70,15 @@ def test_a_hostile_policy_is_applied_or_refused_and_its_decisions_never_crash(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.apply_policy_file(path), names=path.name, reports=False)
-        holds(ledger, lambda: ledger.gate_check("refund-agent", "poc"), reports=False)
+        holds(
+            ledger,
+            lambda: ledger.governance.apply_policy_file(path),
+            names=path.name,
+            reports=False,
+        )
+        holds(
+            ledger, lambda: ledger.governance.gates.gate_check("refund-agent", "poc"), reports=False
+        )
         # each decision is written to the audit log: it is not made twice
-        authorize = lambda: ledger.authorize("refund-agent", action, amount, context)  # noqa: E731
+        authorize = lambda: ledger.agents.authorize("refund-agent", action, amount, context)  # noqa: E731
         holds(ledger, authorize, again=False, reports=False)

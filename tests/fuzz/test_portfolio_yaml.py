@@ -27,4 +27,4 @@ def test_a_hostile_portfolio_file_is_applied_or_refused_naming_it(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.apply_file(path), names=path.name)
+        holds(ledger, lambda: ledger.portfolio.apply_file(path), names=path.name)

@@ -44,4 +44,4 @@ def test_hostile_allocation_rules_are_applied_or_refused_naming_the_file(
 ) -> None:
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.apply_rules(path), names=path.name)
+        holds(ledger, lambda: ledger.costs.apply_rules(path), names=path.name)

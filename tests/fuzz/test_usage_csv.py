@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valuegap.costs.usage import FIELDS, parse_mapping
+from valuegap.costs.usage import parse_mapping
 from valuegap.errors import ValidationError
+from valuegap.model.usage import FIELDS
 
 from .conftest import DATA, FUZZ, USAGE_MAP, Fresh, holds, written
 from .hostile import hostile_csv, hostile_text, read_table
@@ -38,4 +39,4 @@ def test_a_hostile_usage_csv_is_ingested_or_refused_naming_it(
         columns = USAGE_MAP
     with fresh_ledger() as (ledger, folder):
         path = written(folder, file)
-        holds(ledger, lambda: ledger.ingest_usage(path, "csv", columns), names=path.name)
+        holds(ledger, lambda: ledger.costs.ingest_usage(path, "csv", columns), names=path.name)

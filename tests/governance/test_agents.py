@@ -9,7 +9,7 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 from ..conftest import ready
 
@@ -24,58 +24,58 @@ AGENT = {
 
 @pytest.fixture
 def agent(ledger: Ledger) -> Ledger:
-    ledger.add_initiative(ready("refunds", kind="agent", business_unit="service"))
-    ledger.register_agent("refunds", AGENT)
-    ledger.advance("refunds", "poc")
-    ledger.advance("refunds", "mvp")
-    ledger.add_user("svc", "contributor", ["service"])
+    ledger.portfolio.add_initiative(ready("refunds", kind="agent", business_unit="service"))
+    ledger.agents.register_agent("refunds", AGENT)
+    ledger.governance.gates.advance("refunds", "poc")
+    ledger.governance.gates.advance("refunds", "mvp")
+    ledger.governance.users.add_user("svc", "contributor", ["service"])
     return ledger.acting_as("svc")
 
 
 def test_threshold_allowed_actions_and_allow(agent: Ledger) -> None:
-    above = agent.authorize("refunds", "issue_refund", Decimal("200.01"))
+    above = agent.agents.authorize("refunds", "issue_refund", Decimal("200.01"))
     assert (above.decision, above.rules) == ("needs_approval", ["agent-approval-threshold"])
-    outside = agent.authorize("refunds", "close_account", Decimal("5"))
+    outside = agent.agents.authorize("refunds", "close_account", Decimal("5"))
     assert (outside.decision, outside.rules) == ("deny", ["agent-allowed-action"])
-    inside = agent.authorize("refunds", "issue_refund", Decimal("200.00"))
+    inside = agent.agents.authorize("refunds", "issue_refund", Decimal("200.00"))
     assert inside.decision == "allow"
     assert "agent-approval-threshold" in inside.rules and "agent-allowed-action" in inside.rules
 
-    logged = [e for e in agent.audit_log(limit=3)]
+    logged = [e for e in agent.governance.audit.audit_log(limit=3)]
     assert [e.action for e in logged] == ["agent.authorize"] * 3
     assert [json.loads(e.after or "{}")["decision"] for e in logged] == [
         "allow", "deny", "needs_approval",
     ]  # fmt: skip
     assert json.loads(logged[2].after or "{}")["amount"] == "200.01"
-    assert agent.verify_audit().ok
+    assert agent.governance.audit.verify_audit().ok
 
 
 def test_autonomy_decides_too(ledger: Ledger, agent: Ledger) -> None:
-    ledger.register_agent("refunds", {**AGENT, "autonomy": "act_with_approval"})
-    decision = agent.authorize("refunds", "send_reply")
+    ledger.agents.register_agent("refunds", {**AGENT, "autonomy": "act_with_approval"})
+    decision = agent.agents.authorize("refunds", "send_reply")
     assert (decision.decision, decision.rules) == ("needs_approval", ["agent-acts-with-approval"])
-    ledger.register_agent("refunds", {**AGENT, "autonomy": "suggest"})
-    decision = agent.authorize("refunds", "send_reply")
+    ledger.agents.register_agent("refunds", {**AGENT, "autonomy": "suggest"})
+    decision = agent.agents.authorize("refunds", "send_reply")
     assert (decision.decision, decision.rules) == ("deny", ["agent-suggests-only"])
 
 
 def test_an_agent_before_its_mvp_or_of_high_risk_acts_only_with_approval(
     ledger: Ledger, agent: Ledger
 ) -> None:
-    ledger.add_initiative(ready("pilot", kind="agent", business_unit="service"))
-    ledger.register_agent("pilot", AGENT)
-    decision = agent.authorize("pilot", "send_reply")
+    ledger.portfolio.add_initiative(ready("pilot", kind="agent", business_unit="service"))
+    ledger.agents.register_agent("pilot", AGENT)
+    decision = agent.agents.authorize("pilot", "send_reply")
     assert (decision.decision, decision.rules) == ("needs_approval", ["agent-live"])
-    spec = ledger.initiative("refunds").spec().model_copy(update={"risk_tier": "high"})
-    ledger.apply(Portfolio(initiatives=[spec]))
-    decision = agent.authorize("refunds", "send_reply")
+    spec = ledger.portfolio.initiative("refunds").spec().model_copy(update={"risk_tier": "high"})
+    ledger.portfolio.apply(Portfolio(initiatives=[spec]))
+    decision = agent.agents.authorize("refunds", "send_reply")
     assert (decision.decision, decision.rules) == ("needs_approval", ["agent-high-risk-approval"])
 
 
 def test_lower_layers_add_rules_that_read_the_actions_context(
     ledger: Ledger, agent: Ledger
 ) -> None:
-    ledger.apply_policy("""\
+    ledger.governance.apply_policy("""\
 layer: initiative
 scope: refunds
 rules:
@@ -85,44 +85,44 @@ rules:
     effect: deny
     message: Name the order.
 """, "refunds.yaml")  # fmt: skip
-    denied = agent.authorize("refunds", "issue_refund", Decimal("20"))
+    denied = agent.agents.authorize("refunds", "issue_refund", Decimal("20"))
     assert (denied.decision, denied.rules) == ("deny", ["refunds-name-the-order"])
     assert denied.details.policy_versions == {"enterprise": 1, "initiative/refunds": 1}
-    allowed = agent.authorize("refunds", "issue_refund", Decimal("20"), {"order_id": "A-1"})
+    allowed = agent.agents.authorize("refunds", "issue_refund", Decimal("20"), {"order_id": "A-1"})
     assert allowed.decision == "allow"
 
 
 def test_only_a_registered_agent_of_the_unit_is_authorised(ledger: Ledger, agent: Ledger) -> None:
     with pytest.raises(NotFound, match="There is no agent 'nobody'"):
-        agent.authorize("nobody", "send_reply")
-    ledger.add_user("outsider", "contributor", ["finance"])
+        agent.agents.authorize("nobody", "send_reply")
+    ledger.governance.users.add_user("outsider", "contributor", ["finance"])
     with pytest.raises(PermissionDenied):
-        ledger.acting_as("outsider").authorize("refunds", "send_reply")
-    ledger.add_initiative(ready("not-an-agent"))
+        ledger.acting_as("outsider").agents.authorize("refunds", "send_reply")
+    ledger.portfolio.add_initiative(ready("not-an-agent"))
     with pytest.raises(ValidationError, match="kind 'agent'"):
-        ledger.register_agent("not-an-agent", AGENT)
+        ledger.agents.register_agent("not-an-agent", AGENT)
     with pytest.raises(ValidationError, match="approval_threshold needs a currency"):
-        ledger.register_agent("refunds", {**AGENT, "currency": None})
+        ledger.agents.register_agent("refunds", {**AGENT, "currency": None})
 
 
 def test_an_amount_is_never_negative_and_an_action_without_one_is_not_about_money(
     agent: Ledger,
 ) -> None:
     with pytest.raises(ValidationError, match="must be a number, zero or more"):
-        agent.authorize("refunds", "issue_refund", Decimal("-5000"))
-    assert agent.authorize("refunds", "send_reply").decision == "allow"
+        agent.agents.authorize("refunds", "issue_refund", Decimal("-5000"))
+    assert agent.agents.authorize("refunds", "send_reply").decision == "allow"
 
 
 def test_an_agents_service_account_cannot_widen_its_own_guardrails(
     ledger: Ledger, agent: Ledger
 ) -> None:
-    ledger.add_user("team", "contributor", ["service"])
+    ledger.governance.users.add_user("team", "contributor", ["service"])
     wider = {**AGENT, "allowed_actions": ["issue_refund", "wire_money"], "approval_threshold": None}
     with pytest.raises(PermissionDenied, match="svc may not change agent of refunds"):
-        agent.register_agent("refunds", wider)
+        agent.agents.register_agent("refunds", wider)
     with pytest.raises(PermissionDenied, match="only the role governance or admin"):
-        ledger.acting_as("team").register_agent("refunds", wider)
-    assert agent.authorize("refunds", "wire_money").decision == "deny"
-    ledger.add_user("gina", "governance")
-    ledger.acting_as("gina").register_agent("refunds", wider)
-    assert agent.authorize("refunds", "wire_money").decision == "allow"
+        ledger.acting_as("team").agents.register_agent("refunds", wider)
+    assert agent.agents.authorize("refunds", "wire_money").decision == "deny"
+    ledger.governance.users.add_user("gina", "governance")
+    ledger.acting_as("gina").agents.register_agent("refunds", wider)
+    assert agent.agents.authorize("refunds", "wire_money").decision == "allow"

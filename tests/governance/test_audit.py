@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from valuegap import Ledger
-from valuegap.governance.audit import GENESIS, seal
+from valuegap.model.audit import GENESIS, seal
 
 
 def test_entry_hash_is_sha256_of_its_fields_and_the_previous_hash() -> None:
@@ -29,7 +29,7 @@ def test_entry_hash_is_sha256_of_its_fields_and_the_previous_hash() -> None:
 def _ledger_with_history(db_path: Path, clock: object) -> None:
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:  # type: ignore[arg-type]
         for name in ("bob", "carol", "dan", "erin"):
-            ledger.add_user(name, "viewer")
+            ledger.governance.users.add_user(name, "viewer")
 
 
 def _sql(db_path: Path, statement: str) -> None:
@@ -40,7 +40,7 @@ def _sql(db_path: Path, statement: str) -> None:
 
 def _verify(db_path: Path) -> tuple[bool, int | None, str]:
     with Ledger.open(db_path, actor="alice") as ledger:
-        result = ledger.verify_audit()
+        result = ledger.governance.audit.verify_audit()
     return result.ok, result.bad_seq, result.message
 
 

@@ -21,15 +21,15 @@ MAPPING = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor
 
 
 def _state(ledger: Ledger, action: str) -> dict:  # type: ignore[type-arg]
-    entry = next(e for e in ledger.audit_log() if e.action == action)
+    entry = next(e for e in ledger.governance.audit.audit_log() if e.action == action)
     assert entry.state is not None
     return json.loads(entry.state)  # type: ignore[no-any-return]
 
 
 def test_an_ingest_entry_keeps_the_files_hash_its_rows_and_its_totals(ledger: Ledger) -> None:
     path = DATA / "usage-generic.csv"
-    ledger.ingest_usage(path, "csv", MAPPING)
-    entry = next(e for e in ledger.audit_log() if e.action == "ingest.usage")
+    ledger.costs.ingest_usage(path, "csv", MAPPING)
+    entry = next(e for e in ledger.governance.audit.audit_log() if e.action == "ingest.usage")
     assert entry.after is not None
     after = json.loads(entry.after)
     assert after["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -47,10 +47,10 @@ def test_an_ingest_entry_keeps_the_files_hash_its_rows_and_its_totals(ledger: Le
 
 
 def test_a_manual_cost_ingest_keeps_its_totals_per_month_and_currency(ledger: Ledger) -> None:
-    ledger.add_initiative(
+    ledger.portfolio.add_initiative(
         {"id": "loc-qa", "name": "Loc QA", "kind": "use_case", "business_unit": "ops"}
     )
-    ledger.ingest_costs(DATA / "manual-costs.csv")
+    ledger.costs.ingest_costs(DATA / "manual-costs.csv")
     totals = _state(ledger, "ingest.costs")["totals"]["manual_costs"]
     # Two engineers x 12,000 a month over Jan-Mar; 4,500 EUR in January; 310 USD over
     # 15 Jan - 15 Feb, split by the ingest between the two months (whatever the split, the
@@ -63,20 +63,24 @@ def test_a_manual_cost_ingest_keeps_its_totals_per_month_and_currency(ledger: Le
 
 
 def test_a_line_removal_by_its_contract_is_subtracted(ledger: Ledger) -> None:
-    ledger.ingest_usage(DATA / "usage-generic.csv", "csv", MAPPING)
+    ledger.costs.ingest_usage(DATA / "usage-generic.csv", "csv", MAPPING)
     # As the line removal records it: the removed rows, column -> stored value, in ``before``.
-    with ledger._db.transaction():
-        row = ledger._db.all("SELECT * FROM usage_events ORDER BY ts DESC LIMIT 1")[0]
-        ledger._db.execute("DELETE FROM usage_events WHERE event_key = ?", [row["event_key"]])
-        ledger._record(
+    with ledger.session.db.transaction():
+        row = ledger.session.db.all("SELECT * FROM usage_events ORDER BY ts DESC LIMIT 1")[0]
+        ledger.session.db.execute(
+            "DELETE FROM usage_events WHERE event_key = ?", [row["event_key"]]
+        )
+        ledger.session.record(
             "costs.remove", "usage_events", row["event_key"], {"rows": [row]}, {"reason": "dup"}
         )
-    assert ledger.verify_audit().ok
+    assert ledger.governance.audit.verify_audit().ok
     # A removal that names a row it did not remove.
-    with ledger._db.transaction():
-        kept = ledger._db.all("SELECT * FROM usage_events")[0]
-        ledger._record("costs.remove", "usage_events", "x", {"rows": [kept]}, {"reason": "dup"})
-    result = ledger.verify_audit()
+    with ledger.session.db.transaction():
+        kept = ledger.session.db.all("SELECT * FROM usage_events")[0]
+        ledger.session.record(
+            "costs.remove", "usage_events", "x", {"rows": [kept]}, {"reason": "dup"}
+        )
+    result = ledger.governance.audit.verify_audit()
     assert not result.ok
     assert "usage_events, 2025-03: rows totals 1 in the table, 0 by the log's" in result.message
 
@@ -111,12 +115,12 @@ def test_a_ledger_written_before_is_proven_from_its_baseline(
     db_path: Path, clock: SteppingClock
 ) -> None:
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
-        ledger.add_user("bob", "viewer")
-        ledger.ingest_usage(DATA / "usage-generic.csv", "csv", MAPPING)
+        ledger.governance.users.add_user("bob", "viewer")
+        ledger.costs.ingest_usage(DATA / "usage-generic.csv", "csv", MAPPING)
     old = _written_before(db_path)
     with Ledger.open(db_path, actor="alice", clock=clock) as ledger:
-        result = ledger.verify_audit()
-        baseline = ledger.audit_log(limit=1)[0]
+        result = ledger.governance.audit.verify_audit()
+        baseline = ledger.governance.audit.audit_log(limit=1)[0]
     assert result.ok, result.message
     assert (baseline.seq, baseline.action, baseline.actor) == (
         old + 1,
@@ -126,13 +130,13 @@ def test_a_ledger_written_before_is_proven_from_its_baseline(
     assert result.proven_from == old + 1
     assert f"the tables are as the log says from entry {old + 1}" in result.message
     with Ledger.open(db_path, actor="alice", clock=clock) as ledger:  # no second baseline
-        assert len(ledger.audit_log()) == old + 1
+        assert len(ledger.governance.audit.audit_log()) == old + 1
     con = duckdb.connect(str(db_path))
     con.execute("UPDATE users SET role = 'admin' WHERE name = 'bob'")
     con.execute("UPDATE usage_events SET input_tokens = 1 WHERE input_tokens = 2000")
     con.close()
     with Ledger.open(db_path, actor="alice") as ledger:
-        result = ledger.verify_audit()
+        result = ledger.governance.audit.verify_audit()
     assert not result.ok
     assert (
         f"users row 'bob': role is admin in the table, viewer by the log (entry {old + 1})"
@@ -141,10 +145,10 @@ def test_a_ledger_written_before_is_proven_from_its_baseline(
 
 
 def test_a_baseline_after_entries_that_prove_the_tables_is_forged(ledger: Ledger) -> None:
-    ledger.add_user("bob", "viewer")
-    with ledger._db.transaction():
-        ledger._record_baseline()
-    result = ledger.verify_audit()
+    ledger.governance.users.add_user("bob", "viewer")
+    with ledger.session.db.transaction():
+        ledger.governance.audit.record_baseline()
+    result = ledger.governance.audit.verify_audit()
     assert not result.ok
     assert result.bad_seq == 4
     assert "entry 4 is a baseline, but the entries before it already prove" in result.message
@@ -154,18 +158,22 @@ def test_a_column_a_later_schema_adds_is_not_taken_for_tampering(
     db_path: Path, clock: SteppingClock
 ) -> None:
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
-        ledger.add_user("bob", "viewer")
-        ledger.set_price("gpt-4o", input_per_mtok=Decimal("2.5"), output_per_mtok=Decimal(10),
-                         valid_from=date(2025, 1, 1))  # fmt: skip
+        ledger.governance.users.add_user("bob", "viewer")
+        ledger.costs.prices.set_price(
+            "gpt-4o",
+            input_per_mtok=Decimal("2.5"),
+            output_per_mtok=Decimal(10),
+            valid_from=date(2025, 1, 1),
+        )
     con = duckdb.connect(str(db_path))
     con.execute("ALTER TABLE users ADD COLUMN team VARCHAR DEFAULT 'core'")
     con.execute("ALTER TABLE price_overrides ALTER input_per_mtok SET DATA TYPE DECIMAL(38, 6)")
     con.close()
     with Ledger.open(db_path, actor="alice", clock=clock) as ledger:
-        assert ledger.verify_audit().ok
+        assert ledger.governance.audit.verify_audit().ok
     con = duckdb.connect(str(db_path))
     con.execute("UPDATE users SET role = 'admin' WHERE name = 'bob'")
     con.close()
     with Ledger.open(db_path, actor="alice") as ledger:
-        result = ledger.verify_audit()
+        result = ledger.governance.audit.verify_audit()
     assert "users row 'bob': role is admin in the table, viewer by the log" in result.message

@@ -28,7 +28,7 @@ from valuegap.settings import Settings
 def history(db_path: Path, clock: SteppingClock) -> Path:
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
         for name in ("bob", "carol"):
-            ledger.add_user(name, "viewer")
+            ledger.governance.users.add_user(name, "viewer")
     return db_path
 
 
@@ -38,9 +38,9 @@ def test_the_key_is_made_on_first_use_outside_the_ledger_readable_by_its_owner_o
     checkpoints = tmp_path / "council" / "checkpoints.jsonl"
     checkpoints.parent.mkdir()
     with Ledger.open(history, actor="alice") as ledger:
-        first, where = ledger.checkpoint(str(checkpoints))
-        ledger.add_user("dan", "viewer")
-        second, _ = ledger.checkpoint(str(checkpoints))
+        first, where = ledger.governance.audit.checkpoint(str(checkpoints))
+        ledger.governance.users.add_user("dan", "viewer")
+        second, _ = ledger.governance.audit.checkpoint(str(checkpoints))
     key = _audit_key_in_tmp
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert key.with_suffix(".pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
@@ -57,14 +57,14 @@ def test_a_verifier_needs_only_the_public_key(
 ) -> None:
     checkpoints = tmp_path / "checkpoints.jsonl"
     with Ledger.open(history, actor="alice") as ledger:
-        ledger.checkpoint(str(checkpoints))
+        ledger.governance.audit.checkpoint(str(checkpoints))
     public = tmp_path / "council.pub"
     shutil.copy(_audit_key_in_tmp.with_suffix(".pub"), public)
     monkeypatch.setenv("VALUEGAP_AUDIT_KEY", str(tmp_path / "none" / "audit-key.pem"))
     with Ledger.open(history, actor="bob") as ledger:
-        result = ledger.verify_audit(checkpoints, public)
+        result = ledger.governance.audit.verify_audit(checkpoints, public)
         with pytest.raises(ConfigError, match="give the public key"):
-            ledger.verify_audit(checkpoints)
+            ledger.governance.audit.verify_audit(checkpoints)
     assert result.ok, result.message
     assert "it extends all 1 signed checkpoints (the latest at entry 4" in result.message
 
@@ -73,20 +73,20 @@ def test_a_key_others_can_read_is_refused(
     history: Path, tmp_path: Path, _audit_key_in_tmp: Path
 ) -> None:
     with Ledger.open(history, actor="alice") as ledger:
-        ledger.checkpoint(str(tmp_path / "c.jsonl"))
+        ledger.governance.audit.checkpoint(str(tmp_path / "c.jsonl"))
         _audit_key_in_tmp.chmod(0o644)
         with pytest.raises(ConfigError, match="can be read by others than its owner; `chmod 600"):
-            ledger.checkpoint(str(tmp_path / "c.jsonl"))
+            ledger.governance.audit.checkpoint(str(tmp_path / "c.jsonl"))
 
 
 def test_a_checkpoint_by_another_key_or_edited_is_refused(history: Path, tmp_path: Path) -> None:
     checkpoints = tmp_path / "checkpoints.jsonl"
     other = Settings(db=history, audit_key=str(tmp_path / "other" / "key.pem"))
     with Ledger.open(history, actor="alice", settings=other) as ledger:
-        ledger.checkpoint(str(checkpoints))
+        ledger.governance.audit.checkpoint(str(checkpoints))
     with Ledger.open(history, actor="alice") as ledger:
-        ledger.checkpoint(str(tmp_path / "mine.jsonl"))  # makes this user's key
-        result = ledger.verify_audit(checkpoints)
+        ledger.governance.audit.checkpoint(str(tmp_path / "mine.jsonl"))  # makes this user's key
+        result = ledger.governance.audit.verify_audit(checkpoints)
     assert not result.ok
     assert "checkpoint 1 (entry 4, signed" in result.message
     assert "is not valid: it was signed by another key" in result.message
@@ -95,7 +95,7 @@ def test_a_checkpoint_by_another_key_or_edited_is_refused(history: Path, tmp_pat
     line = json.loads(mine.read_text())
     mine.write_text(json.dumps({**line, "seq": 3}) + "\n")
     with Ledger.open(history, actor="alice") as ledger:
-        result = ledger.verify_audit(mine)
+        result = ledger.governance.audit.verify_audit(mine)
     assert not result.ok
     assert "its signature does not match its content" in result.message
 
@@ -105,14 +105,14 @@ def test_a_log_that_does_not_verify_is_not_signed(history: Path, tmp_path: Path)
     con.execute("UPDATE users SET role = 'admin' WHERE name = 'bob'")
     con.close()
     with Ledger.open(history, actor="alice") as ledger, pytest.raises(ValuegapError) as refused:
-        ledger.checkpoint(str(tmp_path / "c.jsonl"))
+        ledger.governance.audit.checkpoint(str(tmp_path / "c.jsonl"))
     assert "does not verify, so it was not signed: users row 'bob'" in str(refused.value)
     assert not (tmp_path / "c.jsonl").exists()
 
 
 def test_a_checkpoint_needs_somewhere_to_go(history: Path) -> None:
     with Ledger.open(history, actor="alice") as ledger, pytest.raises(ConfigError, match="--to"):
-        ledger.checkpoint()
+        ledger.governance.audit.checkpoint()
 
 
 class _Council(BaseHTTPRequestHandler):
@@ -144,7 +144,7 @@ def test_a_checkpoint_is_posted_to_a_webhook(
     history: Path, webhook: str, _audit_key_in_tmp: Path, tmp_path: Path
 ) -> None:
     with Ledger.open(history, actor="alice") as ledger:
-        signed, where = ledger.checkpoint(webhook)
+        signed, where = ledger.governance.audit.checkpoint(webhook)
     assert where == f"sent to {webhook} (HTTP 200)"
     (body,) = _Council.received
     sent = json.loads(body)
@@ -159,13 +159,13 @@ def test_a_checkpoint_is_posted_to_a_webhook(
     kept = tmp_path / "kept.jsonl"
     kept.write_bytes(body + b"\n")
     with Ledger.open(history, actor="alice") as ledger:
-        assert ledger.verify_audit(kept).ok
+        assert ledger.governance.audit.verify_audit(kept).ok
 
 
 def test_a_webhook_that_refuses_is_said(history: Path, webhook: str) -> None:
     _Council.status = 500
     with Ledger.open(history, actor="alice") as ledger, pytest.raises(ValuegapError) as failed:
-        ledger.checkpoint(webhook)
+        ledger.governance.audit.checkpoint(webhook)
     assert f"The checkpoint was signed but not delivered to {webhook}: HTTP Error 500" in str(
         failed.value
     )
@@ -190,7 +190,7 @@ def test_a_checkpoint_file_without_checkpoints_is_not_taken_for_a_proof(
     empty.touch()
     with Ledger.open(history, actor="alice") as ledger:
         with pytest.raises(ConfigError, match="holds no checkpoint"):
-            ledger.verify_audit(empty)
-        signed, _ = ledger.checkpoint(str(empty))  # the first one goes into it
-        assert ledger.verify_audit(empty).checkpoints == 1
+            ledger.governance.audit.verify_audit(empty)
+        signed, _ = ledger.governance.audit.checkpoint(str(empty))  # the first one goes into it
+        assert ledger.governance.audit.verify_audit(empty).checkpoints == 1
     assert signed.seq == 4

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 from ..conftest import ready
 
@@ -42,31 +42,31 @@ def test_the_demo_agent_account_cannot_attest_its_own_initiatives_control(
 ) -> None:
     # The case as found: svc.refund-agent attested human_authority for refund-agent.
     with Ledger.open(demo_copy, actor="svc.refund-agent") as agent:
-        head = agent.audit_log(limit=1)[0].seq
+        head = agent.governance.audit.audit_log(limit=1)[0].seq
         with pytest.raises(PermissionDenied) as refused:
-            agent.attest_control("refund-agent", "human_authority", "I checked myself")
+            agent.portfolio.attest_control("refund-agent", "human_authority", "I checked myself")
         message = str(refused.value)
         assert "svc.refund-agent" in message and "refund-agent" in message
         assert DUTIES in message
-        detail = agent.initiative_detail("refund-agent")
+        detail = agent.governance.initiative_detail("refund-agent")
         assert detail.controls["human_authority"] == {"attested": False}
-        assert agent.audit_log(limit=1)[0].seq == head
+        assert agent.governance.audit.audit_log(limit=1)[0].seq == head
 
 
 def test_the_demo_agent_account_cannot_retire_another_initiative(demo_copy: Path) -> None:
     # The case as found: svc.refund-agent retired emotion-monitoring (same business unit).
     with Ledger.open(demo_copy, actor="svc.refund-agent") as agent:
         with pytest.raises(PermissionDenied) as refused:
-            agent.retire("emotion-monitoring", reason="not mine", learnings="none")
+            agent.governance.gates.retire("emotion-monitoring", reason="not mine", learnings="none")
         message = str(refused.value)
         assert "svc.refund-agent" in message and "emotion-monitoring" in message
         assert DUTIES in message
-        assert agent.initiative("emotion-monitoring").stage == "proposed"
+        assert agent.portfolio.initiative("emotion-monitoring").stage == "proposed"
 
 
 def test_the_demo_agent_account_still_asks_for_its_agents_actions(demo_copy: Path) -> None:
     with Ledger.open(demo_copy, actor="svc.refund-agent") as agent:
-        answer = agent.authorize(
+        answer = agent.agents.authorize(
             "refund-agent", "issue_refund", Decimal("350"), {"order_id": "NW-100517"}
         )
     assert (answer.decision, answer.rules) == ("needs_approval", ["agent-approval-threshold"])
@@ -78,57 +78,66 @@ def two_agents(ledger: Ledger) -> Ledger:
     at proposed; ``svc`` acts for ``refunds`` (a contributor in ``service``), ``gov`` and
     ``fin`` are people of governance and finance."""
     for agent_id in ("refunds", "returns"):
-        ledger.add_initiative(ready(agent_id, kind="agent", business_unit="service"))
-        ledger.register_agent(agent_id, AGENT)
-        ledger.advance(agent_id, "poc")
-        ledger.advance(agent_id, "mvp")
-    ledger.add_initiative(ready("faq", business_unit="service"))
-    ledger.add_user("svc", agent="refunds")
-    ledger.add_user("gov", "governance")
-    ledger.add_user("fin", "finance")
+        ledger.portfolio.add_initiative(ready(agent_id, kind="agent", business_unit="service"))
+        ledger.agents.register_agent(agent_id, AGENT)
+        ledger.governance.gates.advance(agent_id, "poc")
+        ledger.governance.gates.advance(agent_id, "mvp")
+    ledger.portfolio.add_initiative(ready("faq", business_unit="service"))
+    ledger.governance.users.add_user("svc", agent="refunds")
+    ledger.governance.users.add_user("gov", "governance")
+    ledger.governance.users.add_user("fin", "finance")
     return ledger
 
 
 def test_an_agent_account_is_a_contributor_in_its_agents_unit_by_default(
     two_agents: Ledger,
 ) -> None:
-    [svc] = [u for u in two_agents.users() if u.name == "svc"]
+    [svc] = [u for u in two_agents.governance.users.users() if u.name == "svc"]
     assert (svc.role, svc.units, svc.agent) == ("contributor", ("service",), "refunds")
-    entry = two_agents.audit_log(entity_id="svc")[0]
+    entry = two_agents.governance.audit.audit_log(entity_id="svc")[0]
     assert json.loads(entry.after or "{}")["agent"] == "refunds"
 
 
 def test_an_agent_account_asks_for_its_own_agent_only(two_agents: Ledger) -> None:
     svc = two_agents.acting_as("svc")
-    assert svc.authorize("refunds", "send_reply").decision == "allow"
+    assert svc.agents.authorize("refunds", "send_reply").decision == "allow"
     with pytest.raises(PermissionDenied, match=rf"svc .*refunds.*returns.*{DUTIES}"):
-        svc.authorize("returns", "send_reply")
+        svc.agents.authorize("returns", "send_reply")
 
 
 def test_an_agent_account_may_not_change_its_own_initiative_but_may_another(
     two_agents: Ledger,
 ) -> None:
     svc = two_agents.acting_as("svc")
-    own = two_agents.initiative("refunds").spec()
+    own = two_agents.portfolio.initiative("refunds").spec()
     changed = own.model_copy(update={"kill_criteria": ["roi < -100"]})
     with pytest.raises(PermissionDenied, match=rf"svc .*refunds.*{DUTIES}"):
-        svc.apply(Portfolio(initiatives=[changed]))
-    assert two_agents.initiative("refunds").kill_criteria == own.kill_criteria
+        svc.portfolio.apply(Portfolio(initiatives=[changed]))
+    assert two_agents.portfolio.initiative("refunds").kill_criteria == own.kill_criteria
     # What its role allows elsewhere in its unit stays allowed.
-    svc.attest_control("faq", "sops_updated", "SOP v3 on the intranet")
-    assert two_agents.initiative_detail("faq").controls["sops_updated"]["attested_by"] == "svc"
+    svc.portfolio.attest_control("faq", "sops_updated", "SOP v3 on the intranet")
+    assert (
+        two_agents.governance.initiative_detail("faq").controls["sops_updated"]["attested_by"]
+        == "svc"
+    )
 
 
 # Each judgement, taken by an agent's account whose role alone would allow it.
 JUDGEMENTS: dict[str, tuple[str, Callable[[Ledger], object]]] = {
-    "advance": ("governance", lambda a: a.advance("faq", "poc")),
-    "retire": ("governance", lambda a: a.retire("returns", reason="r", learnings="l")),
-    "approve": ("governance", lambda a: a.approve(1)),
-    "reject": ("governance", lambda a: a.reject(1, "no")),
-    "review": ("governance", lambda a: a.run_reviews()),
-    "policy": ("governance", lambda a: a.apply_policy("layer: enterprise\nrules: []\n", "p")),
-    "agree": ("finance", lambda a: a.agree_metric("refunds-hours", by="Svc")),
-    "add user": ("contributor", lambda a: a.add_user("mallory", "admin")),
+    "advance": ("governance", lambda a: a.governance.gates.advance("faq", "poc")),
+    "retire": (
+        "governance",
+        lambda a: a.governance.gates.retire("returns", reason="r", learnings="l"),
+    ),
+    "approve": ("governance", lambda a: a.governance.gates.approve(1)),
+    "reject": ("governance", lambda a: a.governance.gates.reject(1, "no")),
+    "review": ("governance", lambda a: a.governance.run_reviews()),
+    "policy": (
+        "governance",
+        lambda a: a.governance.apply_policy("layer: enterprise\nrules: []\n", "p"),
+    ),
+    "agree": ("finance", lambda a: a.portfolio.agree_metric("refunds-hours", by="Svc")),
+    "add user": ("contributor", lambda a: a.governance.users.add_user("mallory", "admin")),
 }
 
 
@@ -138,13 +147,13 @@ def test_an_agent_account_takes_no_judgement_whatever_its_role(
 ) -> None:
     role, act = JUDGEMENTS[judgement]
     units = ["service"] if role == "contributor" else []
-    two_agents.add_user("svc2", role, units, agent="refunds")
-    head = two_agents.audit_log(limit=1)[0].seq
+    two_agents.governance.users.add_user("svc2", role, units, agent="refunds")
+    head = two_agents.governance.audit.audit_log(limit=1)[0].seq
     with pytest.raises(PermissionDenied) as refused:
         act(two_agents.acting_as("svc2"))
     message = str(refused.value)
     assert message.startswith("svc2 ") and "refunds" in message and DUTIES in message
-    assert two_agents.audit_log(limit=1)[0].seq == head
+    assert two_agents.governance.audit.audit_log(limit=1)[0].seq == head
 
 
 def test_an_agent_account_may_not_change_allocation_rules(
@@ -157,27 +166,27 @@ def test_an_agent_account_may_not_change_allocation_rules(
         "    match: {tag.initiative: refunds}\n"
         "    initiative: refunds\n"
     )
-    two_agents.add_user("svc2", "finance", agent="refunds")
+    two_agents.governance.users.add_user("svc2", "finance", agent="refunds")
     with pytest.raises(PermissionDenied, match=rf"svc2 .*refunds.*{DUTIES}"):
-        two_agents.acting_as("svc2").apply_rules(rules)
-    assert two_agents.acting_as("fin").apply_rules(rules) == 1  # a person of finance may
+        two_agents.acting_as("svc2").costs.apply_rules(rules)
+    assert two_agents.acting_as("fin").costs.apply_rules(rules) == 1  # a person of finance may
 
 
 def test_an_agent_account_needs_an_agent_initiative_and_is_never_admin(
     two_agents: Ledger,
 ) -> None:
     with pytest.raises(NotFound, match="no initiative 'nobody'"):
-        two_agents.add_user("svc2", agent="nobody")
+        two_agents.governance.users.add_user("svc2", agent="nobody")
     with pytest.raises(ValidationError, match="faq is a use_case, not an agent"):
-        two_agents.add_user("svc2", agent="faq")
+        two_agents.governance.users.add_user("svc2", agent="faq")
     with pytest.raises(ValidationError, match="an agent's account cannot be an admin"):
-        two_agents.add_user("svc2", "admin", agent="refunds")
+        two_agents.governance.users.add_user("svc2", "admin", agent="refunds")
     with pytest.raises(ValidationError, match="role: is required"):
-        two_agents.add_user("bob")
+        two_agents.governance.users.add_user("bob")
 
 
 def test_user_add_with_agent_and_user_list(ledger: Ledger, db_path: Path) -> None:
-    ledger.add_initiative(ready("refunds", kind="agent", business_unit="service"))
+    ledger.portfolio.add_initiative(ready("refunds", kind="agent", business_unit="service"))
     ledger.close()
     runner = CliRunner()
     common = ["--db", str(db_path), "--as", "alice"]
@@ -208,7 +217,7 @@ def test_users_stored_before_agent_accounts_are_ordinary_accounts(db_path: Path)
     )
     old.close()
     with Ledger.open(db_path, actor="alice") as ledger:
-        assert [(u.name, u.role, u.units, u.agent) for u in ledger.users()] == [
+        assert [(u.name, u.role, u.units, u.agent) for u in ledger.governance.users.users()] == [
             ("alice", "admin", (), None),
             ("svc", "contributor", ("service",), None),
         ]

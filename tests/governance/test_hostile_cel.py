@@ -16,7 +16,7 @@ from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import ValidationError
 from valuegap.governance.policy import evaluate_condition, parse_policy
-from valuegap.portfolio.model import Portfolio
+from valuegap.model.portfolio import Portfolio
 
 POLICY = """\
 layer: enterprise
@@ -47,7 +47,7 @@ def test_100000_nested_parentheses_are_refused_before_the_cel_library(
     path.write_text(_policy(DEEP))
     before = contents(ledger)
     with pytest.raises(ValidationError) as refused:
-        ledger.apply_policy_file(path)
+        ledger.governance.apply_policy_file(path)
     [problem] = refused.value.problems
     # 100,000 "(" + "true" + 100,000 ")"
     assert problem.message == (
@@ -95,7 +95,7 @@ def test_a_kill_criterion_is_kept_within_the_limits_too(ledger: Ledger) -> None:
     portfolio = Portfolio.model_validate({"initiatives": [ready("deep", kill_criteria=[DEEP])]})
     before = contents(ledger)
     with pytest.raises(ValidationError) as refused:
-        ledger.apply(portfolio)
+        ledger.portfolio.apply(portfolio)
     assert any("the limit is 4,096" in str(p) for p in refused.value.problems)
     assert contents(ledger) == before
 

@@ -104,13 +104,13 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
                "value_per_unit": 4, "currency": "USD", "method": "direct",
                "agreed_by": "Finn (Finance)", "agreed_at": date(2025, 3, 1)}  # fmt: skip
     with Ledger.init(db_path, actor="alice", clock=clock) as ledger:
-        ledger.add_initiative(ready("a", metrics=[counted],
+        ledger.portfolio.add_initiative(ready("a", metrics=[counted],
                                     kill_criteria=["roi < 0 && months_in_stage >= 6"]))  # fmt: skip
-        ledger.add_initiative(ready("b"))
-        ledger.advance("a", "poc")
-        ledger.advance("a", "mvp")
-        assert ledger.next_review("a") == date(2025, 9, 10)
-        assert ledger.next_review("b") is None
+        ledger.portfolio.add_initiative(ready("b"))
+        ledger.governance.gates.advance("a", "poc")
+        ledger.governance.gates.advance("a", "mvp")
+        assert ledger.governance.next_review("a") == date(2025, 9, 10)
+        assert ledger.governance.next_review("b") is None
         # a validated outcome, worth 40 USD, against 100 USD of cost: ROI -0.6
         outcomes = tmp_path / "outcomes.csv"
         outcomes.write_text("initiative,metric,period_start,period_end,count,source\n"
@@ -120,34 +120,36 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
             "period_start,period_end,category,amount,currency,initiative,business_unit,"
             "description\n2025-06-01,2025-07-01,development,100,USD,a,ops,Build\n"
         )
-        ledger.ingest_measures("outcomes", outcomes)
-        ledger.ingest_costs(costs)
+        ledger.outcomes.ingest_measures("outcomes", outcomes)
+        ledger.costs.ingest_costs(costs)
 
         clock.now = datetime(2025, 9, 10, 12, 0)
-        assert ledger.run_reviews(date(2025, 9, 9)) == []
-        [review] = ledger.run_reviews(date(2025, 9, 10))
+        assert ledger.governance.run_reviews(date(2025, 9, 9)) == []
+        [review] = ledger.governance.run_reviews(date(2025, 9, 10))
         assert (review.initiative, review.due, review.recommendation) == (
             "a", date(2025, 9, 10), "kill",
         )  # fmt: skip
         assert review.reasons == ["Kill criterion `roi < 0 && months_in_stage >= 6` holds "
                                   "(roi = -0.6, months_in_stage = 6)."]  # fmt: skip
-        assert ledger.run_reviews(date(2025, 9, 10)) == []
-        assert ledger.next_review("a") == date(2026, 3, 10)
-        assert [r["recommendation"] for r in ledger.reviews("a")] == ["kill"]
-        [entry] = ledger.audit_log(limit=1)
+        assert ledger.governance.run_reviews(date(2025, 9, 10)) == []
+        assert ledger.governance.next_review("a") == date(2026, 3, 10)
+        assert [r["recommendation"] for r in ledger.governance.reviews("a")] == ["kill"]
+        [entry] = ledger.governance.audit.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("review.record", "a")
 
         # a validated initiative retired after a kill recommendation is a laggard retired
         clock.now = datetime(2025, 9, 20, 9, 0)
-        ledger.retire("a", reason="Killed at review", learnings="Price it before the MVP")
-        board = ledger.scoreboard(parse_period("2025-Q3"))
-        assert ledger.initiative_report("a")["validated"] is True
+        ledger.governance.gates.retire(
+            "a", reason="Killed at review", learnings="Price it before the MVP"
+        )
+        board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
+        assert ledger.outcomes.initiative_report("a")["validated"] is True
         assert board["overall"]["laggards_retired"] == ["a"]
 
 
 def test_review_needs_the_governance_role(ledger: Ledger) -> None:
-    ledger.add_user("carl", "contributor", ["ops"])
+    ledger.governance.users.add_user("carl", "contributor", ["ops"])
     from valuegap.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied, match="may not run reviews"):
-        ledger.acting_as("carl").run_reviews()
+        ledger.acting_as("carl").governance.run_reviews()

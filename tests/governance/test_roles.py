@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from valuegap.errors import PermissionDenied, ValidationError
-from valuegap.governance.roles import User, require
+from valuegap.model.roles import User, require
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.demo import build_demo
-from valuegap.governance.audit import GENESIS, Verification
+from valuegap.model.audit import GENESIS, Verification
 from valuegap.settings import Settings
 
 HEAD = 85  # the demo's 84 entries and the price set before the checkpoint
@@ -43,13 +43,13 @@ def signed_demo(tmp_path_factory: pytest.TempPathFactory) -> Signed:
     settings = Settings(db=path, audit_key=str(key))
     build_demo(settings, actor="you")
     with Ledger.open(path, actor="you", settings=settings) as ledger:
-        ledger.set_price(
+        ledger.costs.prices.set_price(
             "gpt-4o",
             input_per_mtok=Decimal(2),
             output_per_mtok=Decimal(8),
             valid_from=date(2026, 1, 1),
         )
-        ledger.checkpoint(str(folder / "checkpoints.jsonl"))
+        ledger.governance.audit.checkpoint(str(folder / "checkpoints.jsonl"))
     return Signed(path, folder / "checkpoints.jsonl", key.with_suffix(".pub"))
 
 
@@ -78,7 +78,7 @@ def _scalar(path: Path, sql: str) -> object:
 def _verify(path: Path, signed: Signed) -> Verification:
     # The verifier holds only the public key: VALUEGAP_AUDIT_KEY points at an empty folder.
     with Ledger.open(path, actor="you") as ledger:
-        return ledger.verify_audit(signed.checkpoints, signed.public_key)
+        return ledger.governance.audit.verify_audit(signed.checkpoints, signed.public_key)
 
 
 def _rechain(con: duckdb.DuckDBPyConnection, start: int) -> None:
@@ -243,7 +243,7 @@ def test_delete_from_audit_log_without_a_checkpoint_leaves_the_tables_unproven(
 ) -> None:
     _tamper(copy, "DELETE FROM audit_log", "DELETE FROM ledger_meta WHERE key = 'audit_head'")
     with Ledger.open(copy, actor="you") as ledger:
-        result = ledger.verify_audit()
+        result = ledger.governance.audit.verify_audit()
     # users come first, in name order
     _found(result, "users row 'ana.costa' is in the table, but no entry of the log made it")
 
@@ -468,16 +468,18 @@ def test_the_log_still_extends_its_checkpoint_after_more_changes(
 ) -> None:
     data = Path(__file__).parent.parent / "data"
     with Ledger.open(copy, actor="you") as ledger:
-        ledger.acting_as("grace.okafor").reject(1, "Bring the regional rollout plan first.")
+        ledger.acting_as("grace.okafor").governance.gates.reject(
+            1, "Bring the regional rollout plan first."
+        )
         finance = ledger.acting_as("finn.berg")
-        assert finance.unset_price("gpt-4o", valid_from=date(2026, 1, 1)) > 0
-        finance.refresh_prices()
-        finance.ingest_costs(data / "manual-costs.csv")
+        assert finance.costs.prices.unset_price("gpt-4o", valid_from=date(2026, 1, 1)) > 0
+        finance.costs.prices.refresh_prices()
+        finance.costs.ingest_costs(data / "manual-costs.csv")
         mapping = {"timestamp": "ts", "request_model": "model_name", "provider": "vendor",
                    "input_tokens": "in_tok", "output_tokens": "out_tok"}  # fmt: skip
-        finance.ingest_usage(data / "usage-generic.csv", "csv", mapping)
-        ledger.add_user("zoe", "viewer")
-        entries = len(ledger.audit_log())
+        finance.costs.ingest_usage(data / "usage-generic.csv", "csv", mapping)
+        ledger.governance.users.add_user("zoe", "viewer")
+        entries = len(ledger.governance.audit.audit_log())
     result = _verify(copy, signed)
     assert result.ok, result.message
     assert (result.entries, result.checkpoints) == (entries, 1)

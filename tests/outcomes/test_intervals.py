@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 from valuegap import Ledger
+from valuegap.model.portfolio import MetricSpec, Portfolio
 from valuegap.outcomes.evaluation import evaluate, value_interval
 from valuegap.outcomes.periods import Window, parse_period
-from valuegap.portfolio.model import MetricSpec, Portfolio
 
 from ..conftest import SteppingClock
 
@@ -32,35 +32,35 @@ def clock() -> SteppingClock:
 
 
 def _measured(ledger: Ledger, tmp_path: Path, method: str, rows: list[str], **metric: Any) -> None:
-    ledger.add_initiative({
+    ledger.portfolio.add_initiative({
         "id": "i", "name": "I", "kind": "use_case", "business_unit": "ops",
         "metrics": [{"id": "m", "name": "M", "unit": "u", "direction": "increase",
                      "value_per_unit": metric.pop("value_per_unit", 1), "currency": "USD",
                      "method": method, **metric}],
     })  # fmt: skip
-    ledger.agree_metric("m", by="Fin")
+    ledger.portfolio.agree_metric("m", by="Fin")
     path = tmp_path / "observations.csv"
     path.write_text("metric,period_start,period_end,group,phase,n,mean,sd,sum,sum_sq\n"
                     + "\n".join(f"m,{r}" for r in rows) + "\n")  # fmt: skip
-    ledger.ingest_measures("observations", path)
+    ledger.outcomes.ingest_measures("observations", path)
 
 
 def _counted(ledger: Ledger, tmp_path: Path, rows: list[str], **metric: Any) -> None:
     """A direct metric ``m`` (10 USD a ticket, agreed) and its counts from Ticketing."""
-    ledger.add_initiative({
+    ledger.portfolio.add_initiative({
         "id": "i", "name": "I", "kind": "agent", "business_unit": "ops",
         "metrics": [{"id": "m", "name": "Resolved", "unit": "tickets", "direction": "increase",
                      "value_per_unit": 10, "currency": "USD", "method": "direct", **metric}],
     })  # fmt: skip
-    ledger.agree_metric("m", by="Fin")
+    ledger.portfolio.agree_metric("m", by="Fin")
     path = tmp_path / "counts.csv"
     path.write_text("initiative,metric,period_start,period_end,count,source\n"
                     + "".join(f"i,m,{r},Ticketing\n" for r in rows))  # fmt: skip
-    ledger.ingest_measures("outcomes", path)
+    ledger.outcomes.ingest_measures("outcomes", path)
 
 
 def _metric(ledger: Ledger, window: str) -> dict[str, Any]:
-    [metric] = ledger.initiative_report("i", parse_period(window))["metrics"]
+    [metric] = ledger.outcomes.initiative_report("i", parse_period(window))["metrics"]
     return metric
 
 
@@ -72,7 +72,7 @@ def test_a_period_without_an_interval_leaves_the_total_without_one(
         "2024-07-01,2024-08-01,all,after,50,12,2,,",
         "2024-08-01,2024-09-01,all,after,1,4,,,",  # one measured: no spread
     ], value_per_unit=1000)  # fmt: skip
-    report = ledger.initiative_report("i", parse_period("2024-Q3"))
+    report = ledger.outcomes.initiative_report("i", parse_period("2024-Q3"))
     # value: (12 - 10) x 1,000 + (4 - 10) x 1,000 = -4,000, and no interval to be had
     assert (report["value"], report["value_low"], report["value_high"]) == (-4000, None, None)
     assert report["roi_conservative"] is None
@@ -267,17 +267,17 @@ def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
     spec = {"id": "i", "name": "I", "kind": "use_case", "business_unit": "ops",
             "metrics": [{"id": "flat", "name": "Flat", **metric},
                         {"id": "moved", "name": "Moved", **metric}]}  # fmt: skip
-    ledger.add_initiative(spec)
+    ledger.portfolio.add_initiative(spec)
     for m in ("flat", "moved"):
-        ledger.agree_metric(m, by="Fin")
+        ledger.portfolio.agree_metric(m, by="Fin")
     path = tmp_path / "observations.csv"
     path.write_text("metric,period_start,period_end,group,phase,n,mean,sd\n"
                     "flat,2024-07-01,2024-08-01,treatment,after,50,10.1,3\n"
                     "flat,2024-07-01,2024-08-01,control,after,50,10,3\n"
                     "moved,2024-07-01,2024-08-01,treatment,after,50,14,3\n"
                     "moved,2024-07-01,2024-08-01,control,after,50,10,3\n")  # fmt: skip
-    ledger.ingest_measures("observations", path)
-    report = ledger.initiative_report("i", parse_period("2024-07"))
+    ledger.outcomes.ingest_measures("observations", path)
+    report = ledger.outcomes.initiative_report("i", parse_period("2024-07"))
     flags = {
         m["id"]: (m["primary"], m["validated"], m["holm_significant"]) for m in report["metrics"]
     }
@@ -287,8 +287,8 @@ def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
     assert report["validated"] is False
     assert report["validation_reason"].startswith("flat (primary): ")
     spec["metrics"][1]["primary"] = True
-    ledger.apply(Portfolio.model_validate({"initiatives": [spec]}))
-    assert ledger.initiative_report("i", parse_period("2024-07"))["validated"] is True
+    ledger.portfolio.apply(Portfolio.model_validate({"initiatives": [spec]}))
+    assert ledger.outcomes.initiative_report("i", parse_period("2024-07"))["validated"] is True
 
 
 def test_value_and_outcomes_fall_in_the_months_they_were_earned(
@@ -297,10 +297,10 @@ def test_value_and_outcomes_fall_in_the_months_they_were_earned(
     _counted(ledger, tmp_path, ["2024-07-01,2024-10-01,90", "2024-10-01,2024-11-01,40"])
     # A quarter's 90 tickets (900 USD) are 30 a month: August holds 300 USD and 30 tickets,
     # the window that starts in it no more than its part.
-    august = ledger.initiative_report("i", parse_period("2024-08"))
+    august = ledger.outcomes.initiative_report("i", parse_period("2024-08"))
     assert (august["value"], august["outcomes"]["successful_outcomes"]) == (300, 30)
     # H2 holds all of it: 900 + 400; its months and its cumulative value agree.
-    h2 = ledger.initiative_report("i", parse_period("2024-H2"))
+    h2 = ledger.outcomes.initiative_report("i", parse_period("2024-H2"))
     assert h2["value"] == h2["cumulative_value"] == 1300
     months = [m["outcomes"] for m in h2["outcomes"]["by_month"]]
     assert months == [30, 30, 30, 40]

@@ -10,8 +10,8 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import IngestError
+from valuegap.model.portfolio import Portfolio
 from valuegap.outcomes.periods import parse_period
-from valuegap.portfolio.model import Portfolio
 
 from ..conftest import SteppingClock
 
@@ -45,8 +45,8 @@ def _write(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def measured(ledger: Ledger, tmp_path: Path) -> Ledger:
-    ledger.apply(_portfolio())
-    ledger.ingest_costs(
+    ledger.portfolio.apply(_portfolio())
+    ledger.costs.ingest_costs(
         _write(
             tmp_path / "costs.csv",
             """
@@ -57,7 +57,7 @@ period_start,period_end,category,amount,currency,initiative,business_unit,descri
 """,
         )
     )
-    ledger.ingest_measures(
+    ledger.outcomes.ingest_measures(
         "outcomes",
         _write(
             tmp_path / "outcomes.csv",
@@ -68,7 +68,7 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
         ),
     )
     # Treatment 10.2 (sd 4, n 50) against control 10.0 (sd 4, n 50): the interval includes 0.
-    ledger.ingest_measures(
+    ledger.outcomes.ingest_measures(
         "observations",
         _write(
             tmp_path / "obs.csv",
@@ -83,7 +83,7 @@ basket,2026-01-01,2026-02-01,control,after,50,10.0,4,
 
 
 def test_coverage_of_a_small_portfolio_by_hand(measured: Ledger) -> None:
-    report = measured.portfolio_report(JANUARY)
+    report = measured.outcomes.portfolio_report(JANUARY)
     # All AI cost in January: 300 + 200 + 500 of the platform unit's own = 1,000; none is
     # unallocated. Only "tickets" has a validated outcome (40 tickets from a system of record,
     # method agreed in advance), so coverage = 300 / 1,000 = 0.3.
@@ -114,8 +114,8 @@ def test_a_credit_larger_than_the_unallocated_cost_keeps_coverage_within_one(
 BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,ServiceCategory
 acct,USD,2026-01-01,2026-01-01,2026-02-01,Credit,-900,-900,AWS,Amazon EC2,Compute
 """)  # fmt: skip
-    measured.ingest_focus([credit])
-    report = measured.portfolio_report(JANUARY)
+    measured.costs.ingest_focus([credit])
+    report = measured.outcomes.portfolio_report(JANUARY)
     # Net, the ledger holds 300 + 200 + 500 - 900 = 100 (300 / 100 would be coverage 3.0).
     # The untagged credit is unallocated, -900, and counts as zero in coverage:
     # 300 validated / (300 + 200 + 500 + 0) = 0.3.
@@ -127,8 +127,8 @@ def test_a_method_agreed_after_measuring_began_is_never_validated(
     ledger: Ledger, tmp_path: Path, clock: SteppingClock
 ) -> None:
     clock.now = datetime(2026, 1, 15, 9, 0)
-    ledger.apply(_portfolio(agreed="2026-01-15"))
-    ledger.ingest_measures(
+    ledger.portfolio.apply(_portfolio(agreed="2026-01-15"))
+    ledger.outcomes.ingest_measures(
         "outcomes",
         _write(
             tmp_path / "outcomes.csv",
@@ -138,7 +138,7 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
 """,
         ),
     )
-    report = ledger.initiative_report("tickets", JANUARY)
+    report = ledger.outcomes.initiative_report("tickets", JANUARY)
     metric = report["metrics"][0]
     assert metric["validated"] is False
     assert metric["validation_reason"] == (
@@ -146,7 +146,7 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
         "measurement period had begun on 2026-01-01: it was not agreed in advance"
     )
     # the next period began after the agreement: that one counts
-    ledger.ingest_measures(
+    ledger.outcomes.ingest_measures(
         "outcomes",
         _write(
             tmp_path / "feb.csv",
@@ -156,11 +156,13 @@ tickets,resolved,2026-02-01,2026-03-01,55,Ticketing system
 """,
         ),
     )
-    assert ledger.initiative_report("tickets", parse_period("2026-02"))["validated"] is True
+    assert (
+        ledger.outcomes.initiative_report("tickets", parse_period("2026-02"))["validated"] is True
+    )
 
 
 def test_the_initiative_report_has_every_metric_field(measured: Ledger) -> None:
-    report = measured.initiative_report("upsell", JANUARY)
+    report = measured.outcomes.initiative_report("upsell", JANUARY)
     metric = report["metrics"][0]
     for name in ("method", "effect", "effect_low", "effect_high", "std_error", "value",
                  "value_low", "value_high", "validated", "validation_reason"):  # fmt: skip
@@ -174,10 +176,10 @@ def test_the_initiative_report_has_every_metric_field(measured: Ledger) -> None:
 def test_ingesting_the_same_measures_twice_changes_nothing(
     measured: Ledger, tmp_path: Path
 ) -> None:
-    before = measured.portfolio_report(JANUARY)
-    again = measured.ingest_measures("observations", tmp_path / "obs.csv")
+    before = measured.outcomes.portfolio_report(JANUARY)
+    again = measured.outcomes.ingest_measures("observations", tmp_path / "obs.csv")
     assert again.rows_added == 0
-    assert measured.portfolio_report(JANUARY) == before
+    assert measured.outcomes.portfolio_report(JANUARY) == before
 
 
 def test_malformed_observations_are_refused_whole(measured: Ledger, tmp_path: Path) -> None:
@@ -192,7 +194,7 @@ basket,2026-02-01,2026-03-01,placebo,after,10,1,1
 """,
     )
     with pytest.raises(IngestError) as refused:
-        measured.ingest_measures("observations", path)
+        measured.outcomes.ingest_measures("observations", path)
     found = [str(p) for p in refused.value.problems]
     assert any(f"{path}, row 1, column 'n': is not a count" in p and "'-5'" in p
                for p in found)  # fmt: skip
@@ -202,7 +204,7 @@ basket,2026-02-01,2026-03-01,placebo,after,10,1,1
     assert any("row 4, column 'group': must be one of treatment, control, all (found "
                "'placebo')" in p for p in found)  # fmt: skip
     # nothing from the file is stored
-    assert measured._db.one("SELECT count(*) FROM observations") == (2,)
+    assert measured.session.db.one("SELECT count(*) FROM observations") == (2,)
 
 
 def test_a_key_given_twice_in_one_file_names_the_second_row(
@@ -218,13 +220,13 @@ tickets,2026-01-01,2026-02-01,100,80,18,2
 """,
     )
     with pytest.raises(IngestError, match="row 3, column 'initiative,period_start,period_end'"):
-        measured.ingest_measures("behaviour", path)
+        measured.outcomes.ingest_measures("behaviour", path)
 
 
 def test_a_units_coverage_counts_the_units_own_cost(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.apply(_portfolio())
+    ledger.portfolio.apply(_portfolio())
     # 300 of the ticket agent's cost is charged to another unit, "platform"
-    ledger.ingest_costs(
+    ledger.costs.ingest_costs(
         _write(
             tmp_path / "costs.csv",
             """
@@ -235,7 +237,7 @@ period_start,period_end,category,amount,currency,initiative,business_unit,descri
 """,
         )
     )
-    ledger.ingest_measures(
+    ledger.outcomes.ingest_measures(
         "outcomes",
         _write(
             tmp_path / "outcomes.csv",
@@ -245,7 +247,9 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
 """,
         ),
     )
-    units = {u["business_unit"]: u for u in ledger.portfolio_report(JANUARY)["business_units"]}
+    units = {
+        u["business_unit"]: u for u in ledger.outcomes.portfolio_report(JANUARY)["business_units"]
+    }
     # service: 100 of 100 validated; platform: 300 of 900 (the agent's share of it)
     assert units["service"]["attribution_coverage"] == 1.0
     assert units["platform"]["attribution_coverage"] == 0.3333
@@ -254,7 +258,7 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
 def test_payback_counts_no_value_after_the_window(measured: Ledger, tmp_path: Path) -> None:
     # A quarter's 90 tickets (900 USD) measured from January: by the end of January only its
     # January part (31 of 90 days of a quarter spread equally by month: 300 USD) has come in.
-    measured.ingest_measures(
+    measured.outcomes.ingest_measures(
         "outcomes",
         _write(
             tmp_path / "q.csv",
@@ -265,20 +269,20 @@ tickets,resolved,2026-01-01,2026-04-01,90,Ticketing system
 """,
         ),
     )
-    report = measured.initiative_report("tickets", JANUARY)
+    report = measured.outcomes.initiative_report("tickets", JANUARY)
     assert report["cumulative_value"] == Decimal("300.00")
     assert report["cumulative_cost"] == Decimal("300.00")
     assert report["payback_month"] == "2026-01"
 
 
 def test_only_captured_hours_are_value(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.apply(Portfolio.model_validate({"initiatives": [
+    ledger.portfolio.apply(Portfolio.model_validate({"initiatives": [
         {"id": "triage", "name": "Triage", "kind": "workflow", "business_unit": "ops",
          "metrics": [{"id": "review", "name": "Review hours", "unit": "hours/week",
                       "direction": "decrease", "method": "before_after", "value_per_unit": 50,
                       "currency": "USD", "agreed_by": "finn", "agreed_at": "2025-12-01"}]},
     ]}))  # fmt: skip
-    ledger.ingest_measures(
+    ledger.outcomes.ingest_measures(
         "observations",
         _write(
             tmp_path / "obs.csv",
@@ -296,8 +300,8 @@ initiative,metric,period_start,period_end,redeployed,cost_reduced,not_captured
 triage,review,2026-01-01,2026-04-01,200,100,116
 """,
     )
-    ledger.ingest_measures("capacity", capacity)
-    metric = ledger.initiative_report("triage", parse_period("2026-Q1"))["metrics"][0]
+    ledger.outcomes.ingest_measures("capacity", capacity)
+    metric = ledger.outcomes.initiative_report("triage", parse_period("2026-Q1"))["metrics"][0]
     # 32 hours a week x 13 weeks x 50 USD = 20,800, of which 300 of 416 hours were captured:
     # 20,800 x 300 / 416 = 15,000
     assert metric["value"] == Decimal("15000.00")
@@ -319,7 +323,7 @@ def test_observations_that_are_not_measurements_are_refused(
     path = _write(tmp_path / "bad.csv", "metric,period_start,period_end,group,phase,n,mean,sd\n"
                   + row)  # fmt: skip
     with pytest.raises(IngestError) as refused:
-        measured.ingest_measures("observations", path)
+        measured.outcomes.ingest_measures("observations", path)
     named = [p for p in refused.value.problems if p.where.endswith(f"row 1, column {column!r}")]
     assert said in named[0].message
 
@@ -328,7 +332,7 @@ def test_a_negative_outcome_count_is_refused(measured: Ledger, tmp_path: Path) -
     path = _write(tmp_path / "bad.csv", "initiative,metric,period_start,period_end,count,source\n"
                   "tickets,resolved,2026-01-01,2026-02-01,-40,Ticketing system")  # fmt: skip
     with pytest.raises(IngestError) as refused:
-        measured.ingest_measures("outcomes", path)
+        measured.outcomes.ingest_measures("outcomes", path)
     assert "is not a count: a whole number, zero or more (found '-40')" in str(refused.value)
-    report = measured.initiative_report("tickets", JANUARY)
+    report = measured.outcomes.initiative_report("tickets", JANUARY)
     assert report["outcomes"]["successful_outcomes"] == 40  # the stored count stands

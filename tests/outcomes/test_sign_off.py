@@ -22,7 +22,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 def _late(ledger: Ledger, tmp_path: Path) -> None:
     """Metric ``late`` (before/after, not agreed) and a year of monthly observations of 2025,
     loaded on 5 January 2026 (the clock's day)."""
-    ledger.add_initiative({
+    ledger.portfolio.add_initiative({
         "id": "late-qa", "name": "Late QA", "kind": "use_case", "business_unit": "ops",
         "metrics": [{"id": "late", "name": "QA hours", "unit": "hours", "direction": "decrease",
                      "baseline": {"value": 300, "period": "2024-H2"}, "value_per_unit": 85,
@@ -35,15 +35,15 @@ def _late(ledger: Ledger, tmp_path: Path) -> None:
         rows.append(f"late,2025-{month:02d}-01,{end},all,after,20,150,20")
     path = tmp_path / "observations.csv"
     path.write_text("\n".join(rows) + "\n")
-    ledger.ingest_measures("observations", path)
+    ledger.outcomes.ingest_measures("observations", path)
 
 
 def test_a_backdated_sign_off_validates_nothing(ledger: Ledger, tmp_path: Path) -> None:
     _late(ledger, tmp_path)
-    ledger.add_user("fin", "finance")
+    ledger.governance.users.add_user("fin", "finance")
     fin = ledger.acting_as("fin")
-    fin.agree_metric("late", by="Fin", at=date(2024, 6, 1))  # a paper sign-off, it says
-    report = ledger.initiative_report("late-qa", parse_period("2025"))
+    fin.portfolio.agree_metric("late", by="Fin", at=date(2024, 6, 1))  # a paper sign-off, it says
+    report = ledger.outcomes.initiative_report("late-qa", parse_period("2025"))
     [metric] = report["metrics"]
     assert metric["validated"] is False
     reasons = metric["validation_reason"]
@@ -52,7 +52,7 @@ def test_a_backdated_sign_off_validates_nothing(ledger: Ledger, tmp_path: Path) 
         in reasons
     )
     # the audit log holds both: the date claimed, and when it was recorded
-    [entry] = ledger.audit_log(limit=1)
+    [entry] = ledger.governance.audit.audit_log(limit=1)
     assert entry.action == "metric.agree"
     assert entry.recorded_at.date() == date(2026, 1, 5)
     assert '"agreed_at":"2024-06-01"' in (entry.after or "")
@@ -61,22 +61,22 @@ def test_a_backdated_sign_off_validates_nothing(ledger: Ledger, tmp_path: Path) 
 def test_a_sign_off_dated_ahead_is_refused(ledger: Ledger, tmp_path: Path) -> None:
     _late(ledger, tmp_path)
     with pytest.raises(ValidationError) as refused:
-        ledger.agree_metric("late", by="Fin", at=date(2030, 1, 1))
+        ledger.portfolio.agree_metric("late", by="Fin", at=date(2030, 1, 1))
     assert [p.where for p in refused.value.problems] == ["at"]
     assert "is in the future" in str(refused.value.problems[0])
-    assert ledger.initiative("late-qa").metrics[0].agreed is False
+    assert ledger.portfolio.initiative("late-qa").metrics[0].agreed is False
 
 
 def test_a_sign_off_recorded_before_a_period_validates_it(
     ledger: Ledger, tmp_path: Path, clock: SteppingClock
 ) -> None:
     _late(ledger, tmp_path)
-    ledger.agree_metric("late", by="Fin")  # recorded 5 January 2026
+    ledger.portfolio.agree_metric("late", by="Fin")  # recorded 5 January 2026
     path = tmp_path / "february.csv"
     path.write_text("metric,period_start,period_end,group,phase,n,mean,sd\n"
                     "late,2026-02-01,2026-03-01,all,after,20,150,20\n")  # fmt: skip
-    ledger.ingest_measures("observations", path)
-    report = ledger.initiative_report("late-qa", parse_period("2026-02"))
+    ledger.outcomes.ingest_measures("observations", path)
+    report = ledger.outcomes.initiative_report("late-qa", parse_period("2026-02"))
     assert report["metrics"][0]["validated"] is True
     assert (
         "method agreed in advance (recorded on 2026-01-05)"
@@ -97,12 +97,12 @@ def _forged(folder: Path) -> Path:
 
 
 def test_a_contributor_cannot_forge_a_sign_off(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.apply_file(EXAMPLES / "portfolio.yaml")
-    ledger.add_user("ana", "contributor", ["marketing"])
+    ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
+    ledger.governance.users.add_user("ana", "contributor", ["marketing"])
     with pytest.raises(PermissionDenied) as refused:
-        ledger.acting_as("ana").apply_file(_forged(tmp_path))
+        ledger.acting_as("ana").portfolio.apply_file(_forged(tmp_path))
     assert str(refused.value).startswith("initiatives[0] (loc-qa).metrics[2].agreed_by: ana")
-    assert "loc-qa-cycle" not in {m.id for m in ledger.initiative("loc-qa").metrics}
+    assert "loc-qa-cycle" not in {m.id for m in ledger.portfolio.initiative("loc-qa").metrics}
 
 
 def test_re_applying_a_file_keeps_the_sign_off(demo: Path, tmp_path: Path) -> None:
@@ -111,32 +111,40 @@ def test_re_applying_a_file_keeps_the_sign_off(demo: Path, tmp_path: Path) -> No
     shutil.copy(demo, path)
     shutil.copy(demo.with_name(demo.name + ".key"), path.with_name(path.name + ".key"))
     with Ledger.open(path, actor="you") as ledger:
-        before = ledger.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
-        ledger.apply_file(EXAMPLES / "portfolio.yaml")
-        ledger.acting_as("finn.berg").agree_metric("loc-qa-errors", by="Finn Berg (Finance)")
-        agreed = next(m for m in ledger.initiative("loc-qa").metrics if m.id == "loc-qa-errors")
-        again = ledger.apply_file(EXAMPLES / "portfolio.yaml")
-        kept = next(m for m in ledger.initiative("loc-qa").metrics if m.id == "loc-qa-errors")
+        before = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
+        ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
+        ledger.acting_as("finn.berg").portfolio.agree_metric(
+            "loc-qa-errors", by="Finn Berg (Finance)"
+        )
+        agreed = next(
+            m for m in ledger.portfolio.initiative("loc-qa").metrics if m.id == "loc-qa-errors"
+        )
+        again = ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
+        kept = next(
+            m for m in ledger.portfolio.initiative("loc-qa").metrics if m.id == "loc-qa-errors"
+        )
         assert [c.id for c in again.changes if c.kind == "update"] == []
         assert (kept.agreed_by, kept.agreed_at, kept.agreement_recorded) == (
             agreed.agreed_by, agreed.agreed_at, agreed.agreement_recorded,
         )  # fmt: skip
-        after = ledger.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
+        after = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
         assert after == before
 
 
 def test_a_new_method_voids_the_sign_off(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.apply_file(EXAMPLES / "portfolio.yaml")
-    ledger.agree_metric("loc-qa-errors", by="Finn")
+    ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
+    ledger.portfolio.agree_metric("loc-qa-errors", by="Finn")
     portfolio = yaml.safe_load((EXAMPLES / "portfolio.yaml").read_text())
     errors = next(m for m in portfolio["initiatives"][0]["metrics"] if m["id"] == "loc-qa-errors")
     errors["method"] = "ab_test"
     path = tmp_path / "new-method.yaml"
     path.write_text(yaml.safe_dump(portfolio))
-    result = ledger.apply_file(path)
+    result = ledger.portfolio.apply_file(path)
     [change] = [c for c in result.changes if c.id == "loc-qa-errors"]
     assert set(change.fields) == {"method", "agreed_by", "agreed_at"}
-    voided = next(m for m in ledger.initiative("loc-qa").metrics if m.id == "loc-qa-errors")
+    voided = next(
+        m for m in ledger.portfolio.initiative("loc-qa").metrics if m.id == "loc-qa-errors"
+    )
     assert (voided.agreed, voided.agreement_recorded) == (False, None)
 
 
@@ -146,7 +154,7 @@ def test_a_file_cannot_say_when_an_agreement_was_recorded(ledger: Ledger, tmp_pa
     path = tmp_path / "recorded.yaml"
     path.write_text(yaml.safe_dump(portfolio))
     with pytest.raises(ValidationError) as refused:
-        ledger.apply_file(path)
+        ledger.portfolio.apply_file(path)
     assert [p.where for p in refused.value.problems] == [
         "initiatives[0] (loc-qa).metrics[0].agreement_recorded"
     ]

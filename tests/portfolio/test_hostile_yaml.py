@@ -36,17 +36,17 @@ rules:
 Apply = Callable[[Ledger, Path], object]
 FILES: dict[str, tuple[Apply, str]] = {
     "portfolio": (
-        lambda ledger, path: ledger.apply_file(path),
+        lambda ledger, path: ledger.portfolio.apply_file(path),
         (EXAMPLES / "portfolio.yaml").read_text(),
     ),
-    "rules": (lambda ledger, path: ledger.apply_rules(path), RULES),
-    "policy": (lambda ledger, path: ledger.apply_policy_file(path), POLICY),
+    "rules": (lambda ledger, path: ledger.costs.apply_rules(path), RULES),
+    "policy": (lambda ledger, path: ledger.governance.apply_policy_file(path), POLICY),
 }
 
 
 @pytest.fixture
 def stocked(ledger: Ledger, example_portfolio: Path) -> Ledger:
-    ledger.apply_file(example_portfolio)
+    ledger.portfolio.apply_file(example_portfolio)
     return ledger
 
 
@@ -62,7 +62,7 @@ def _refused(ledger: Ledger, kind: str, path: Path) -> ValidationError:
 def test_a_byte_order_mark_is_read(ledger: Ledger, tmp_path: Path, kind: str) -> None:
     apply, text = FILES[kind]
     if kind != "portfolio":
-        ledger.apply_file(EXAMPLES / "portfolio.yaml")
+        ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
     path = tmp_path / f"{kind}.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     apply(ledger, path)
@@ -71,7 +71,7 @@ def test_a_byte_order_mark_is_read(ledger: Ledger, tmp_path: Path, kind: str) ->
         "rules": "SELECT count(*) FROM allocation_rules",
         "policy": "SELECT count(*) FROM policies WHERE layer = 'business_unit'",
     }[kind]
-    assert ledger._db.one(found) == ((3,) if kind == "portfolio" else (1,))
+    assert ledger.session.db.one(found) == ((3,) if kind == "portfolio" else (1,))
 
 
 @pytest.mark.parametrize("kind", FILES)
@@ -174,7 +174,7 @@ def test_a_portfolio_refused_for_its_kill_criteria_names_the_file(
     )
     before = contents(ledger)
     with pytest.raises(ValidationError) as refused:
-        ledger.apply_file(path)
+        ledger.portfolio.apply_file(path)
     message = str(refused.value)
     assert message.startswith(f"{path}: The portfolio was refused; nothing was applied.")
     assert "initiatives[0] (x).kill_criteria[0]: syntax error" in message

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valuegap.errors import ValidationError
-from valuegap.portfolio.model import InitiativeSpec
+from valuegap.model.portfolio import InitiativeSpec
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 
 MINIMAL = """

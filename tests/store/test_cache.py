@@ -11,25 +11,27 @@ from valuegap.store.database import Database
 
 
 def test_a_failed_transaction_forgets_what_it_wrote(ledger: Ledger) -> None:
-    entries = len(ledger.audit_log())
-    with pytest.raises(RuntimeError), ledger._db.transaction():
-        ledger._record("test.write", "test", "x", None, {"n": 1})  # remembers the new head
+    entries = len(ledger.governance.audit.audit_log())
+    with pytest.raises(RuntimeError), ledger.session.db.transaction():
+        ledger.session.record("test.write", "test", "x", None, {"n": 1})  # remembers the new head
         raise RuntimeError("the change fails after its audit entry was written")
-    ledger.add_user("bob", "viewer")  # chains onto the head as stored, not as remembered
-    assert len(ledger.audit_log()) == entries + 1
-    assert ledger.verify_audit().ok
+    ledger.governance.users.add_user(
+        "bob", "viewer"
+    )  # chains onto the head as stored, not as remembered
+    assert len(ledger.governance.audit.audit_log()) == entries + 1
+    assert ledger.governance.audit.verify_audit().ok
 
 
 def test_two_handles_on_one_file_see_each_others_writes(db_path: Path) -> None:
     with Ledger.init(db_path, actor="alice") as first:
         second = Ledger(Database.open(db_path, create=False), actor="alice",
                         settings=first.settings)  # fmt: skip
-        assert [p.version for p in first.policies()] == [1]
-        second.apply_policy("layer: enterprise\nscope: null\nrules: []\n", "empty.yaml")
-        assert [p.version for p in first.policies()] == [2]
-        first.add_user("bob", "viewer")
-        second.add_user("carol", "viewer")
-        assert first.verify_audit().ok
+        assert [p.version for p in first.governance.policies()] == [1]
+        second.governance.apply_policy("layer: enterprise\nscope: null\nrules: []\n", "empty.yaml")
+        assert [p.version for p in first.governance.policies()] == [2]
+        first.governance.users.add_user("bob", "viewer")
+        second.governance.users.add_user("carol", "viewer")
+        assert first.governance.audit.verify_audit().ok
 
 
 def test_a_ledger_from_before_policies_gets_the_default_pack(db_path: Path) -> None:
@@ -38,8 +40,8 @@ def test_a_ledger_from_before_policies_gets_the_default_pack(db_path: Path) -> N
     raw.execute("DELETE FROM policies")  # as a ledger written before policies existed
     raw.close()
     with Ledger.open(db_path, actor="alice") as ledger:
-        [pack] = ledger.policies()
+        [pack] = ledger.governance.policies()
         assert (pack.layer, pack.version, len(pack.rules)) == ("enterprise", 1, 29)
-        [entry] = ledger.audit_log(limit=1)
+        [entry] = ledger.governance.audit.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("policy.apply", "enterprise")
         assert "valuegap's default policy pack" in (entry.after or "")

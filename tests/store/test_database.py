@@ -106,8 +106,10 @@ def test_the_values_a_line_is_keyed_by_never_change(db_path: Path, tmp_path: Pat
         'Amazon S3,Storage,"{""b"": ""2"", ""a"": ""1""}",sku-9,ignored\n'
     )  # fmt: skip
     with Ledger.init(db_path, actor="alice") as ledger:
-        ledger.ingest_focus([path])
-        [(key,)] = ledger._db.connection.execute("SELECT line_hash FROM focus_lines").fetchall()
+        ledger.costs.ingest_focus([path])
+        [(key,)] = ledger.session.db.connection.execute(
+            "SELECT line_hash FROM focus_lines"
+        ).fetchall()
     null, end = "\x1e", "\x1f"
     text = end.join([
         "acct", null, "AWS", null, null, "Amazon S3", "Storage", "Usage", null, null, null,
@@ -171,8 +173,8 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
             '2025-01-02T00:00:00Z,Usage,1.50,1.50,AWS,Amazon S3,Storage,"{""a"": ""1"", '
             '""b"": ""2""}"\n'
         )  # fmt: skip
-        assert ledger.ingest_focus([focus])[0].rows_added == 0  # the same line, by its values
-        invoiced = ledger._db.all(
+        assert ledger.costs.ingest_focus([focus])[0].rows_added == 0  # the same line, by its values
+        invoiced = ledger.session.db.all(
             "SELECT occurrence, invoice_id, extra FROM focus_lines WHERE provider = 'OpenAI' "
             "ORDER BY occurrence"
         )
@@ -188,13 +190,18 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
             + "acct,USD,2025-02-01,2025-02-01,2025-02-02,Usage,2,2,OpenAI,API,AI,INV-7,qa\n"
             * 2
         )
-        assert ledger.ingest_focus([twice])[0].rows_added == 0
+        assert ledger.costs.ingest_focus([twice])[0].rows_added == 0
         usage = tmp_path / "usage.csv"
         usage.write_text("timestamp,provider,model,input_tokens\n"
                          "2025-01-01 10:00:00,openai,gpt-4o,1000\n")  # fmt: skip
-        assert ledger.ingest_usage(usage, "csv").rows_added == 0
-        assert ledger._db.one("SELECT count(*) FROM usage_events WHERE source = 'csv'") == (1,)
-        tags = ledger._db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
+        assert ledger.costs.ingest_usage(usage, "csv").rows_added == 0
+        assert ledger.session.db.one("SELECT count(*) FROM usage_events WHERE source = 'csv'") == (
+            1,
+        )
+        tags = ledger.session.db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
         assert tags == ({"service.name": "qa"},)  # no person in the tags
-        spans = {(o["valid_from"].isoformat(), o["valid_to"]) for o in ledger.price_overrides()}
+        spans = {
+            (o["valid_from"].isoformat(), o["valid_to"])
+            for o in ledger.costs.prices.price_overrides()
+        }
         assert spans == {("2025-01-01", date(2025, 6, 1)), ("2025-06-01", None)}

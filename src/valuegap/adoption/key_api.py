@@ -1,5 +1,5 @@
-"""The pseudonymisation key on ``Ledger``: checked against the fingerprint the ledger remembers
-before any person data is ingested, shown, restored from a backup, and rotated.
+"""The pseudonymisation key (``ledger.governance.keys``): checked against the fingerprint the
+ledger remembers before any person data is ingested, shown, restored from a backup, and rotated.
 
 The ledger records its key's fingerprint when the key is first made (or, for a ledger made
 before fingerprints, first used). From then on a missing key, or another one, stops every
@@ -13,15 +13,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from valuegap.adoption import keys
 from valuegap.adoption.keys import PseudonymKey
-from valuegap.adoption.pseudonyms import pseudonym
 from valuegap.errors import ConfigError, Problem, ValidationError
-from valuegap.store.database import Database
+from valuegap.model.pseudonyms import pseudonym
+from valuegap.session import Part
 
 FINGERPRINT = "pseudonym_key_fingerprint"
 UNLINKED_AT = "pseudonym_key_unlinked_at"  # a rotation without the key: people split there
@@ -63,18 +62,14 @@ class KeyOnDemand:
         return self.key
 
 
-class PseudonymKeyApi:
-    _db: Database
-    settings: Any
-    _require: Callable[..., None]
-    _record: Callable[[str, str, str, Any, Any], None]
-    _now: Callable[[], datetime]
+class PseudonymKeys(Part):
+    """The key that pseudonymises people: checked by every ingest that meets a person."""
 
     # For ingest
 
-    def _ingest_key(self, file: str) -> KeyOnDemand:
+    def ingest_key(self, file: str) -> KeyOnDemand:
         """The key for ingesting ``file``, asked for only if it names a person; then
-        ``_remember_key`` in the ingest's transaction."""
+        ``remember_key`` in the ingest's transaction."""
         return KeyOnDemand(lambda: self._checked_key(file))
 
     def _checked_key(self, file: str) -> PseudonymKey:
@@ -106,7 +101,7 @@ class PseudonymKeyApi:
             )
         return keys.make_key_file(keys.key_file(self._db.path))
 
-    def _remember_key(self, used: KeyOnDemand) -> None:
+    def remember_key(self, used: KeyOnDemand) -> None:
         """Record the fingerprint of the key an ingest used, if the ledger has none yet."""
         if used.key is not None and self._db.get_meta(FINGERPRINT) is None:
             self._db.set_meta(FINGERPRINT, used.key.fingerprint)

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from valuegap.adoption.pseudonyms import pseudonym
 from valuegap.errors import Problem, ValidationError
 from valuegap.inputs import file_problem
+from valuegap.model.pseudonyms import pseudonym
 
 ENV_KEY = "VALUEGAP_PSEUDONYM_KEY"
 _FINGERPRINT_LABEL = b"valuegap key fingerprint"

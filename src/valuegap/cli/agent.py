@@ -9,7 +9,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import AUTONOMY
+from valuegap.model.vocabulary import AUTONOMY
 
 app = typer.Typer(help="Agents: what they may do, and whether they may do it now.")
 
@@ -45,7 +45,7 @@ def register(
             else None,
             "success_criteria": success_criterion or [],
         }
-        ledger.register_agent(agent_id, agent)
+        ledger.agents.register_agent(agent_id, agent)
     typer.echo(f"Agent {agent_id} registered ({autonomy}).")
 
 
@@ -53,7 +53,7 @@ def register(
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The registered agents and their guardrails."""
     with open_ledger() as ledger:
-        agents = [i for i in ledger.initiatives() if i.agent is not None]
+        agents = [i for i in ledger.portfolio.initiatives() if i.agent is not None]
     rows = [
         {"id": i.id, "stage": i.stage, "risk_tier": i.risk_tier, **i.agent.model_dump(mode="json")}
         for i in agents
@@ -91,7 +91,7 @@ def authorize(
     decided; the decision is written to the audit log. Exits 0 whenever a decision was made."""
     given = _pairs(context or [])
     with open_ledger() as ledger:
-        decision = ledger.authorize(agent_id, action, amount, given)
+        decision = ledger.agents.authorize(agent_id, action, amount, given)
     if fmt is not OutputFormat.table:
         render.document(decision.as_dict(), fmt)
         return

@@ -23,7 +23,7 @@ def list_(
 ) -> None:
     """Approval requests, oldest first."""
     with open_ledger() as ledger:
-        rows = ledger.approvals(status)
+        rows = ledger.governance.gates.approvals(status)
     render.records(
         rows,
         fmt,
@@ -49,7 +49,7 @@ def approve(
 ) -> None:
     """Approve a pending move; the initiative moves if its gate asks for nothing else."""
     with open_ledger() as ledger:
-        move = ledger.approve(approval_id, note)
+        move = ledger.governance.gates.approve(approval_id, note)
     typer.echo(
         f"Approval {approval_id} granted: {move.initiative} {move.from_stage} -> {move.to_stage}."
     )
@@ -62,7 +62,7 @@ def reject(
 ) -> None:
     """Reject a pending move; the initiative stays where it is."""
     with open_ledger() as ledger:
-        request = ledger.reject(approval_id, note)
+        request = ledger.governance.gates.reject(approval_id, note)
     typer.echo(
         f"Approval {approval_id} rejected: {request['initiative']} stays at "
         f"{request['from_stage']}."

@@ -25,7 +25,7 @@ def log(
 ) -> None:
     """List audit entries, newest first."""
     with open_ledger() as ledger:
-        entries = ledger.audit_log(entity_id=entity, limit=limit)
+        entries = ledger.governance.audit.audit_log(entity_id=entity, limit=limit)
     rows = []
     for entry in entries:
         row = asdict(entry)
@@ -58,7 +58,7 @@ def verify(
     """Check the hash chain, the signed checkpoints, and replay the log against the tables;
     exit 1 naming the first entry, row or total that differs."""
     with open_ledger() as ledger:
-        result = ledger.verify_audit(checkpoint, public_key)
+        result = ledger.governance.audit.verify_audit(checkpoint, public_key)
     if result.ok:
         typer.echo(f"OK: {result.message}.")
         return
@@ -78,7 +78,7 @@ def checkpoint(
 ) -> None:
     """Sign the log's head with the audit key (not in the ledger file) and deliver it."""
     with open_ledger() as ledger:
-        signed, where = ledger.checkpoint(to)
+        signed, where = ledger.governance.audit.checkpoint(to)
     typer.echo(
         f"Signed entry {signed.seq} (hash {signed.hash[:16]}…) with key {signed.key_id}; {where}."
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from valuegap.cli.common import command, open_ledger
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.vocabulary import CONTROLS
 
 app = typer.Typer(help="Attest production-readiness controls, with evidence.")
 
@@ -20,5 +20,5 @@ def attest(
 ) -> None:
     """Attest that a readiness control is in place for an initiative."""
     with open_ledger() as ledger:
-        ledger.attest_control(initiative_id, control, evidence)
+        ledger.portfolio.attest_control(initiative_id, control, evidence)
     typer.echo(f"{initiative_id}: {control} attested.")

@@ -8,7 +8,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import STAGES
+from valuegap.model.vocabulary import STAGES
 
 app = typer.Typer(help="Stage gates: check what a move would need.")
 
@@ -25,7 +25,7 @@ def check(
 ) -> None:
     """Evaluate the gate for a move now: allow, deny or require_approval, rule by rule."""
     with open_ledger() as ledger:
-        decision = ledger.gate_check(initiative_id, to, reason, learnings)
+        decision = ledger.governance.gates.gate_check(initiative_id, to, reason, learnings)
     if fmt is not OutputFormat.table:
         render.document({"initiative": initiative_id, "to_stage": to, **decision.as_dict()}, fmt)
         return

@@ -82,7 +82,7 @@ def _run(
 def focus(files: Files, fmt: FormatOption = OutputFormat.table) -> None:
     """FOCUS 1.0-1.3 cost-and-usage exports. All files land, or none."""
     with open_ledger() as ledger:
-        _run(ledger, lambda _: ledger.ingest_focus(files), fmt)
+        _run(ledger, lambda _: ledger.costs.ingest_focus(files), fmt)
 
 
 @command(app, "usage")
@@ -106,7 +106,7 @@ def usage(
 
     with open_ledger() as ledger:
         columns = parse_mapping(mapping)
-        _run(ledger, lambda progress: [ledger.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
+        _run(ledger, lambda progress: [ledger.costs.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
              fmt)  # fmt: skip
 
 
@@ -118,7 +118,7 @@ def costs(
     """Manual costs: period_start,period_end,category,amount,currency,initiative,business_unit,
     description (people may give fte,rate_per_month in place of amount)."""
     with open_ledger() as ledger:
-        _run(ledger, lambda _: [ledger.ingest_costs(file)], fmt)
+        _run(ledger, lambda _: [ledger.costs.ingest_costs(file)], fmt)
 
 
 @command(app, "rates")
@@ -128,7 +128,7 @@ def rates(
 ) -> None:
     """Currency rates: valid_from,from_currency,to_currency,rate (1 from = rate to)."""
     with open_ledger() as ledger:
-        _run(ledger, lambda _: [ledger.ingest_rates(file)], fmt)
+        _run(ledger, lambda _: [ledger.costs.ingest_rates(file)], fmt)
 
 
 def _measures(kind: str, help: str) -> None:
@@ -137,7 +137,7 @@ def _measures(kind: str, help: str) -> None:
         fmt: FormatOption = OutputFormat.table,
     ) -> None:
         with open_ledger() as ledger:
-            _run(ledger, lambda _: [ledger.ingest_measures(kind, file)], fmt)  # type: ignore[arg-type]
+            _run(ledger, lambda _: [ledger.outcomes.ingest_measures(kind, file)], fmt)  # type: ignore[arg-type]
 
     load.__doc__ = help
     load.__name__ = kind

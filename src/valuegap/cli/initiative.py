@@ -8,7 +8,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import KINDS, RISK_TIERS, STAGES
+from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
 
 app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
 
@@ -43,7 +43,7 @@ def add(
         "kill_criteria": kill_criterion or [],
     }
     with open_ledger() as ledger:
-        created = ledger.add_initiative(spec)
+        created = ledger.portfolio.add_initiative(spec)
     typer.echo(f"Proposed initiative {created.id} ({created.name}).")
 
 
@@ -55,7 +55,7 @@ def list_(
 ) -> None:
     """List initiatives. JSON gives every portfolio-file field plus the stage."""
     with open_ledger() as ledger:
-        initiatives = ledger.initiatives(stage=stage, unit=unit)
+        initiatives = ledger.portfolio.initiatives(stage=stage, unit=unit)
     rows = [i.model_dump(mode="json") for i in initiatives]
     if fmt is OutputFormat.table:
         for row in rows:
@@ -70,7 +70,7 @@ def show(
 ) -> None:
     """Everything about one initiative: fields, metrics, controls, review date, stage history."""
     with open_ledger() as ledger:
-        detail = ledger.initiative_detail(initiative_id)
+        detail = ledger.governance.initiative_detail(initiative_id)
     doc: dict[str, Any] = detail.initiative.model_dump(mode="json")
     doc["review_date"] = detail.review_date
     doc["controls"] = detail.controls
@@ -114,7 +114,7 @@ def advance(
     """Move an initiative to its next stage if its gate allows (a denied move exits 1 and
     lists the failing rules); a gate that asks for approval records a pending request."""
     with open_ledger() as ledger:
-        move = ledger.advance(initiative_id, to)
+        move = ledger.governance.gates.advance(initiative_id, to)
     _report(move)
 
 
@@ -126,7 +126,7 @@ def retire(
 ) -> None:
     """Retire an initiative from any stage (a reason and the learnings are required)."""
     with open_ledger() as ledger:
-        move = ledger.retire(initiative_id, reason=reason, learnings=learnings)
+        move = ledger.governance.gates.retire(initiative_id, reason=reason, learnings=learnings)
     _report(move)
 
 

@@ -21,7 +21,7 @@ app = typer.Typer(
 def show(fmt: FormatOption = OutputFormat.table) -> None:
     """Where the key is, its fingerprint, and whether the key there is the ledger's."""
     with open_ledger() as ledger:
-        status = ledger.key_status()
+        status = ledger.governance.keys.key_status()
     render.document(status.as_dict(), fmt, title="Pseudonymisation key")
 
 
@@ -31,7 +31,7 @@ def restore(
 ) -> None:
     """Put a backed-up key file back beside the ledger, if its fingerprint is the ledger's."""
     with open_ledger() as ledger:
-        status = ledger.restore_key(file)
+        status = ledger.governance.keys.restore_key(file)
     typer.echo(f"The key with fingerprint {status.fingerprint} is in place at {status.location}.")
 
 
@@ -39,7 +39,7 @@ def restore(
 def rotate() -> None:
     """Make a new key on purpose; re-key the stored pseudonyms when the old key is in place."""
     with open_ledger() as ledger:
-        rotation = ledger.rotate_key()
+        rotation = ledger.governance.keys.rotate_key()
     status = rotation.status
     typer.echo(f"New key with fingerprint {status.fingerprint} at {status.location}; back it up.")
     if rotation.linked:

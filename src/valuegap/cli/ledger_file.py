@@ -41,7 +41,7 @@ def apply(
     Applying the same file again changes nothing. Stages never change here.
     """
     with open_ledger() as ledger:
-        result = ledger.apply_file(file, dry_run=dry_run)
+        result = ledger.portfolio.apply_file(file, dry_run=dry_run)
     rows = [
         {"change": c.kind, "entity": c.entity_type, "id": c.id, "fields": c.fields}
         for c in result.changes
@@ -65,7 +65,7 @@ def export(
 ) -> None:
     """Write the portfolio as a portfolio file that `apply` reads back unchanged."""
     with open_ledger() as ledger:
-        text = ledger.export()
+        text = ledger.portfolio.export()
     if output is None:
         typer.echo(text, nl=False)
     else:

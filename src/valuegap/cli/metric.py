@@ -10,7 +10,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.portfolio.vocabulary import DIRECTIONS, METHODS
+from valuegap.model.vocabulary import DIRECTIONS, METHODS
 
 app = typer.Typer(help="Define success metrics before any code is written; agree their methods.")
 
@@ -73,7 +73,7 @@ def define(
             "source": baseline_source,
         }
     with open_ledger() as ledger:
-        ledger.define_metric(initiative_id, metric)
+        ledger.portfolio.define_metric(initiative_id, metric)
     typer.echo(f"Defined metric {metric_id} of {initiative_id}.")
 
 
@@ -93,7 +93,7 @@ def agree(
 ) -> None:
     """Record finance's agreement to a metric's attribution method (needs the finance role)."""
     with open_ledger() as ledger:
-        agreed = ledger.agree_metric(metric_id, by=by, at=at)
+        agreed = ledger.portfolio.agree_metric(metric_id, by=by, at=at)
     recorded = agreed.agreement_recorded
     typer.echo(
         f"{metric_id}: method {agreed.method} agreed by {by} on {agreed.agreed_at}"
@@ -110,7 +110,7 @@ def list_(
 ) -> None:
     """List success metrics with their methods and finance sign-off."""
     with open_ledger() as ledger:
-        pairs = ledger.metrics(initiative_id)
+        pairs = ledger.portfolio.metrics(initiative_id)
     rows = [{"initiative": owner, **m.model_dump(mode="json")} for owner, m in pairs]
     if fmt is OutputFormat.table:
         for row in rows:

@@ -25,7 +25,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
     """Validate a policy file and make it the new version of its layer and scope (refused
     whole on any problem)."""
     with open_ledger() as ledger:
-        result = ledger.apply_policy_file(file)
+        result = ledger.governance.apply_policy_file(file)
     name = result["layer"] + (f" {result['scope']}" if result["scope"] else "")
     if result["changed"]:
         typer.echo(f"Policy {name} version {result['version']} in force ({result['rules']} rules).")
@@ -37,7 +37,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The policies in force: the newest version of each layer and scope."""
     with open_ledger() as ledger:
-        rows = ledger.policies_in_force()
+        rows = ledger.governance.policies_in_force()
     if fmt is OutputFormat.table:
         for row in rows:
             row["rules"] = len(row["rules"])
@@ -50,7 +50,7 @@ def show(layer: Layer, scope: Scope = None, fmt: FormatOption = OutputFormat.tab
     """The rules of one policy in force, and its earlier versions."""
     with open_ledger() as ledger:
         policy = _in_force(ledger, layer, scope)
-        versions = ledger.policy_versions(layer, scope)
+        versions = ledger.governance.policy_versions(layer, scope)
     rows = [{**r.as_dict(), "when": _when(r.as_dict()["when"])} for r in policy.rules]
     if fmt is not OutputFormat.table:
         render.records(rows, fmt)
@@ -83,7 +83,7 @@ def _in_force(ledger: Any, layer: str, scope: str | None) -> Any:
     if layer != "enterprise" and scope is None:
         raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
                                  param_hint="SCOPE")  # fmt: skip
-    return ledger.policy(layer, scope)
+    return ledger.governance.policy(layer, scope)
 
 
 def _when(when: dict[str, str]) -> str:

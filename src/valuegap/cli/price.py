@@ -50,7 +50,7 @@ def set_(
 ) -> None:
     """Set a negotiated or self-hosted price; reprices exactly the calls it covers."""
     with open_ledger() as ledger:
-        count = ledger.set_price(
+        count = ledger.costs.prices.set_price(
             model, input_per_mtok=input_per_mtok, output_per_mtok=output_per_mtok,
             valid_from=valid_from, valid_to=valid_to, provider=provider, currency=currency,
             cache_read_per_mtok=cache_read_per_mtok, cache_write_per_mtok=cache_write_per_mtok,
@@ -67,7 +67,7 @@ def unset(
 ) -> None:
     """Remove an organisation price: the calls it covered get their catalogue price back."""
     with open_ledger() as ledger:
-        count = ledger.unset_price(model, valid_from=valid_from, provider=provider)
+        count = ledger.costs.prices.unset_price(model, valid_from=valid_from, provider=provider)
     typer.echo(f"{model}: the price from {valid_from} is removed; {count:,} calls repriced.")
 
 
@@ -75,7 +75,7 @@ def unset(
 def refresh() -> None:
     """Price every stored call again with the prices and provider aliases in force."""
     with open_ledger() as ledger:
-        count = ledger.refresh_prices()
+        count = ledger.costs.prices.refresh_prices()
     typer.echo(f"{count:,} calls repriced.")
 
 
@@ -83,7 +83,7 @@ def refresh() -> None:
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The organisation's prices, beside the catalogue's price of the same model."""
     with open_ledger() as ledger:
-        rows = ledger.price_overrides()
+        rows = ledger.costs.prices.price_overrides()
     if fmt is OutputFormat.table:  # per million tokens, beside the catalogue's
         rows = [
             {
@@ -107,5 +107,5 @@ def unpriced(fmt: FormatOption = OutputFormat.table) -> None:
     """Usage that has no reported cost and no price, with the reason: never counted as zero
     silently."""
     with open_ledger() as ledger:
-        rows = ledger.unpriced_usage()
+        rows = ledger.costs.prices.unpriced_usage()
     render.records(rows, fmt, title="Unpriced usage")

@@ -44,7 +44,7 @@ def _remove(
     from valuegap.costs.usage import parse_mapping
 
     with open_ledger() as ledger:
-        removal = ledger.remove_costs(
+        removal = ledger.costs.removal.remove_costs(
             kind,
             reason=reason,
             keys=keys or (),

@@ -46,8 +46,8 @@ def costs(
     always shown."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
     with open_ledger() as ledger:
-        rows = ledger.cost_report(keys, start, end)
-        unpriced = sum(r["events"] for r in ledger.unpriced_usage())
+        rows = ledger.costs.cost_report(keys, start, end)
+        unpriced = sum(r["events"] for r in ledger.costs.prices.unpriced_usage())
     if fmt is OutputFormat.table:
         money = ("cost", "estimated", "usage_cost")
         rows = [{k: f"{v:,.2f}" if k in money else v for k, v in row.items()} for row in rows]
@@ -70,7 +70,7 @@ def reconcile(
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
     with open_ledger() as ledger:
-        rows = ledger.reconcile(tolerance)
+        rows = ledger.costs.reconcile(tolerance)
     shown = ["provider", "month", "invoiced", "computed", "gap", "status", "explanation"]
     if fmt is OutputFormat.table:
         rows = [{**row, "explanation": " ".join(row["explanation"])} for row in rows]
@@ -90,7 +90,7 @@ def initiative(
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
     with open_ledger() as ledger:
-        report = ledger.initiative_report(initiative_id, window(period, start, end))
+        report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
     _show(report, fmt, "metrics", {
         "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
                     "validation_reason"],
@@ -109,7 +109,7 @@ def portfolio(
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
     with open_ledger() as ledger:
-        report = ledger.portfolio_report(window(period, start, end))
+        report = ledger.outcomes.portfolio_report(window(period, start, end))
     _show(report, fmt, "initiatives", {
         "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
                         "roi_conservative"],
@@ -126,7 +126,9 @@ def scoreboard(
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
     with open_ledger() as ledger:
-        report = ledger.scoreboard(window(period, start, end) if period or start or end else None)
+        report = ledger.outcomes.scoreboard(
+            window(period, start, end) if period or start or end else None
+        )
     _show(report, fmt, "business_units", {})
 
 

@@ -27,7 +27,7 @@ def run(
 ) -> None:
     """Review every initiative whose review date has come, and record the recommendations."""
     with open_ledger() as ledger:
-        reviews = ledger.run_reviews(as_of)
+        reviews = ledger.governance.run_reviews(as_of)
     rows = [r.as_dict() for r in reviews]
     if fmt is OutputFormat.table:
         for row in rows:
@@ -42,7 +42,7 @@ def list_(
 ) -> None:
     """The recommendations recorded so far."""
     with open_ledger() as ledger:
-        rows = ledger.reviews(initiative)
+        rows = ledger.governance.reviews(initiative)
     if fmt is OutputFormat.table:
         for row in rows:
             row["reasons"] = "\n".join(row["reasons"])

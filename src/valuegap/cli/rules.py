@@ -17,7 +17,7 @@ app = typer.Typer(help="Allocation rules: which initiative and business unit a c
 def apply(file: Annotated[Path, typer.Argument(metavar="RULES.yaml")]) -> None:
     """Replace the rules in force (refused whole on any problem); reports recompute."""
     with open_ledger() as ledger:
-        version = ledger.apply_rules(file)
+        version = ledger.costs.apply_rules(file)
     typer.echo(f"Allocation rules version {version} in force.")
 
 
@@ -25,7 +25,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="RULES.yaml")]) -> None:
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The rules in force, in the order they are tried."""
     with open_ledger() as ledger:
-        rules = ledger.allocation_rules()
+        rules = ledger.costs.allocation_rules()
     rows = [r.model_dump(mode="json", exclude_none=True) for r in rules.rules]
     render.records(rows, fmt, columns=["id", "match", "initiative", "business_unit", "split"],
                    title="Allocation rules")  # fmt: skip

@@ -36,7 +36,7 @@ def add(
 ) -> None:
     """Add a user, or change an existing user's role and units."""
     with open_ledger() as ledger:
-        user = ledger.add_user(name, role, unit or [], agent=agent)
+        user = ledger.governance.users.add_user(name, role, unit or [], agent=agent)
     scope = f" in {', '.join(user.units)}" if user.units else ""
     acting = f", the account of agent {user.agent}" if user.agent else ""
     typer.echo(f"{user.name} is {user.role}{scope}{acting}.")
@@ -46,7 +46,7 @@ def add(
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """List users, their roles, and the agent an agent's account acts for."""
     with open_ledger() as ledger:
-        users = ledger.users()
+        users = ledger.governance.users.users()
     rows = [
         {"name": u.name, "role": u.role, "units": list(u.units), "agent": u.agent} for u in users
     ]

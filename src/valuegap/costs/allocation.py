@@ -33,9 +33,9 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import WIDE, rounded
-from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
+from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 
 ZERO = Decimal(0)
 USAGE_SOURCES = ("otel", "litellm", "csv")

@@ -1,27 +1,32 @@
-"""The cost side of ``Ledger``: ingest, allocation rules, reports, reconciliation.
-
-``Ledger`` inherits this; it is kept apart so that each file stays about one thing.
-"""
+"""The costs part of the ledger (``ledger.costs``): ingest, allocation rules, reports,
+reconciliation; with organisation prices (``ledger.costs.prices``, ``prices_api.py``) and the
+removal of wrong lines (``ledger.costs.removal``, ``removal.py``)."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.costs.allocation import DIMENSIONS
+from valuegap.costs.prices_api import Prices
+from valuegap.costs.removal import CostRemoval
 from valuegap.costs.trueup import TrueUp
 from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.session import Part, Permission, Session
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
+
+if TYPE_CHECKING:
+    from valuegap.adoption.key_api import PseudonymKeys
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
@@ -43,18 +48,17 @@ class IngestResult:
         return self.rows_read - self.rows_added
 
 
-class CostsApi:
-    # Provided by Ledger.
-    settings: Any
-    _db: Database
-    _costs: CostStore
-    _portfolio: PortfolioStore
-    actor: str
-    _require: Callable[..., None]
-    _now: Callable[[], datetime]
-    _record: Callable[..., None]
-    _ingest_key: Callable[[str], Any]
-    _remember_key: Callable[[Any], None]
+class Costs(Part):
+    """What the organisation spends on AI, and on what. Person identifiers in usage are
+    pseudonymised with the key ``keys`` checks."""
+
+    def __init__(self, session: Session, keys: PseudonymKeys) -> None:
+        super().__init__(session)
+        self._costs = CostStore(session.db)
+        self._portfolio = PortfolioStore(session.db)
+        self._keys = keys
+        self.prices = Prices(session)
+        self.removal = CostRemoval(session, self)
 
     def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
         """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing. Where
@@ -66,7 +70,7 @@ class CostsApi:
             # Lines are staged converted and checked; a file with a bad value is staged again
             # as text, with the checks first, to name its rows.
             load = partial(load_focus, checks_first=checks_first)
-            return self._staged(load, stage=None if checks_first else stage_focus)
+            return self.staged_loader(load, stage=None if checks_first else stage_focus)
 
         return self._checked_ingest("focus", paths, loader)
 
@@ -78,17 +82,18 @@ class CostsApi:
         progress: Progress | None = None,
     ) -> IngestResult:
         """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
-        load = self._usage_loader(fmt, mapping, progress)
+        load = self.usage_loader(fmt, mapping, progress)
         return self._checked_ingest("usage", [path], lambda checks_first: partial(
             load, checks_first=checks_first))[0]  # fmt: skip
 
-    def _usage_loader(
+    def usage_loader(
         self, fmt: UsageFormat, mapping: dict[str, str] | None, progress: Progress | None
     ) -> Callable[..., tuple[int, int]]:
         """How a usage file of ``fmt`` is loaded: ``load(path, ingest_id, checks_first=False,
         keys_only=False)`` (see ``store.usage.load_usage``)."""
-        from valuegap.adoption.pseudonyms import PersonData
-        from valuegap.costs.usage import LITELLM_COLUMNS, TokenCounts, UsageReading, otel_events
+        from valuegap.costs.usage import LITELLM_COLUMNS, UsageReading, otel_events
+        from valuegap.model.pseudonyms import PersonData
+        from valuegap.model.usage import TokenCounts
         from valuegap.store.staging import stage_file
         from valuegap.store.usage import load_usage, stage_events, stage_mapped
 
@@ -102,7 +107,7 @@ class CostsApi:
         def load(
             path: Path, ingest_id: int, checks_first: bool = False, keys_only: bool = False
         ) -> tuple[int, int]:
-            key = self._ingest_key(str(path))  # looked for only if the file names a person
+            key = self._keys.ingest_key(str(path))  # looked for only if the file names a person
             person = PersonData(key, self.settings.person_attributes)
             names: dict[str, str] = {}
             file_counts = counts.get(fmt, TokenCounts())
@@ -129,33 +134,35 @@ class CostsApi:
                 checks_first=checks_first,
                 keys_only=keys_only,
             )
-            self._remember_key(key)
+            self._keys.remember_key(key)
             return loaded
 
         return load
 
     def _pricer(self) -> Any:
-        from valuegap.costs.pricing import Pricer
+        from valuegap.model.pricing import Pricer
 
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
     def ingest_costs(self, path: Path) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity)."""
-        from valuegap.costs.manual import HEADER
+        from valuegap.model.manual import HEADER
         from valuegap.store.manual_costs import load_manual_costs
 
         required = [c for c in HEADER if c != "amount"]  # people cost may give fte and a rate
-        return self._ingest("costs", [path], self._staged(load_manual_costs, required=required))[0]
+        return self.ingest_files(
+            "costs", [path], self.staged_loader(load_manual_costs, required=required)
+        )[0]
 
     def ingest_rates(self, path: Path) -> IngestResult:
         """Load currency rates ``valid_from,from_currency,to_currency,rate``."""
         from valuegap.store.manual_costs import load_rates
 
         required = ("valid_from", "from_currency", "to_currency", "rate")
-        loader = self._staged(lambda db, staged, _: load_rates(db, staged), required=required)
-        return self._ingest("rates", [path], loader)[0]
+        loader = self.staged_loader(lambda db, staged, _: load_rates(db, staged), required=required)
+        return self.ingest_files("rates", [path], loader)[0]
 
-    def _staged(
+    def staged_loader(
         self,
         loader: Callable[[Database, Any, int], int],
         *,
@@ -169,22 +176,22 @@ class CostsApi:
     def _checked_ingest(
         self, kind: str, paths: Sequence[Path], loader: Callable[[bool], Load]
     ) -> list[IngestResult]:
-        """``_ingest`` with ``loader(checks_first)``: a loader checks each value as it inserts
+        """``ingest_files`` with ``loader(checks_first)``: a loader checks each value as it inserts
         it; when one meets a bad value, nothing is stored, and the ingest runs again with the
         checks first, which name the bad rows."""
         from valuegap.store.staging import BrokenRow
 
         try:
-            return self._ingest(kind, paths, loader(False))
+            return self.ingest_files(kind, paths, loader(False))
         except BrokenRow:
-            return self._ingest(kind, paths, loader(True))
+            return self.ingest_files(kind, paths, loader(True))
 
-    def _ingest(
+    def ingest_files(
         self,
         kind: str,
         paths: Sequence[Path],
         load: Load,
-        permission: str = "cost.write",
+        permission: Permission = "cost.write",
     ) -> list[IngestResult]:
         from valuegap.store.staging import drop_stage
 
@@ -296,8 +303,8 @@ class CostsApi:
         """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
         at; ``tables``: the facts as Ibis tables where they live (default: this ledger's)."""
         from valuegap.costs.allocation import allocate
-        from valuegap.costs.focus import COST_COLUMNS
         from valuegap.costs.rollup import keys_for, summed_lines
+        from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
 
         tables = tables if tables is not None else ibis_tables(self._db)
@@ -329,7 +336,7 @@ class CostsApi:
 
     def _token_services(self) -> tuple[Any, ...]:
         """The organisation's token services, then the defaults."""
-        from valuegap.costs.providers import TOKEN_SERVICES
+        from valuegap.model.providers import TOKEN_SERVICES
 
         return (*self.settings.token_services, *TOKEN_SERVICES)
 
@@ -369,9 +376,9 @@ class CostsApi:
 
     def _trued_up(self, result: IngestResult, ingest_id: int) -> IngestResult:
         """``result`` with the true-ups ingest ``ingest_id`` made, recorded in the audit log."""
-        from valuegap.costs.focus import COST_COLUMNS
-        from valuegap.costs.providers import catalogue_id
         from valuegap.costs.trueup import invoiced_pools, true_ups
+        from valuegap.model.focus import COST_COLUMNS
+        from valuegap.model.providers import catalogue_id
 
         services, aliases = self._token_services(), self.settings.provider_aliases
         used: dict[str, list[str]] = {}  # the keys of the providers with usage, and their names

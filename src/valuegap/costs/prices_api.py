@@ -1,4 +1,4 @@
-"""The price side of ``Ledger``: organisation price overrides, and what cannot be priced.
+"""Organisation prices (``ledger.costs.prices``): price overrides, and what cannot be priced.
 
 An override prices a model's calls (requested or responding, of one provider or any) on the
 days [valid_from, valid_to): it reprices exactly the stored calls it covers, and removing or
@@ -7,34 +7,29 @@ ending it gives the calls it no longer covers their catalogue price back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import MAX_PRICE_PER_MTOK
-from valuegap.costs.pricing import Override, Pricer
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
-from valuegap.settings import Settings
+from valuegap.model.pricing import Override, Pricer
+from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
-from valuegap.store.database import Database
 from valuegap.store.proof import Totals, combined, read_totals
 
 _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
 MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL(38, 18)
 
 
-class PricesApi:
-    # Provided by Ledger.
-    settings: Settings
-    _db: Database
-    _costs: CostStore
-    _require: Callable[..., None]
-    _now: Callable[[], datetime]
-    _record: Callable[..., None]
-    actor: str
+class Prices(Part):
+    """The organisation's token prices, and the usage no price covers."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._costs = CostStore(session.db)
 
     def set_price(
         self,
@@ -53,7 +48,7 @@ class PricesApi:
         [valid_from, valid_to), for ``provider``'s calls or any provider's. It ends an earlier
         open-ended price of the same model and provider where it begins, and, given no end,
         ends where a later one begins. Returns how many stored calls it repriced."""
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         self._require("cost.write")
         rates = {
@@ -129,7 +124,7 @@ class PricesApi:
     def unset_price(self, model: str, *, valid_from: date, provider: str | None = None) -> int:
         """Remove the organisation price of ``model`` from ``valid_from``: the calls it covered
         get their catalogue price back. Returns how many were repriced."""
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         self._require("cost.write")
         scope = catalogue_id(provider, self.settings.provider_aliases) or ""
@@ -187,8 +182,8 @@ class PricesApi:
     def price_overrides(self) -> list[dict[str, Any]]:
         """The organisation's prices, each beside the catalogue's price of the same model on
         its first day (per million tokens; ``catalogue_provider`` says whose)."""
-        from valuegap.costs.pricing import MILLION, catalogue_rates
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.pricing import MILLION, catalogue_rates
+        from valuegap.model.providers import catalogue_id
 
         self._require("read")
         providers = {r["model"]: r["provider"] for r in reversed(self._costs.models_in_use())}

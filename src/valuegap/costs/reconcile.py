@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import rounded
-from valuegap.costs.pricing import Override
-from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
+from valuegap.model.pricing import Override
+from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 
 CENT = Decimal("0.01")
 STANDARD_TIERS = ("default", "auto", "standard", "on_demand")

@@ -1,4 +1,4 @@
-"""The removal side of ``Ledger``: taking wrong cost lines out, by key or by the file they came
+"""Removal (``ledger.costs.removal``): taking wrong cost lines out, by key or by the file they came
 from, in one transaction, with the rows removed kept in the audit log.
 
 Nothing of what depends on a cost line is stored: allocation, counting once (an invoice's
@@ -9,13 +9,16 @@ removed usage event no longer splits its invoice; re-ingesting the file brings t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
-from valuegap.store.database import Database
+from valuegap.session import Part, Session
+
+if TYPE_CHECKING:
+    from valuegap.costs.api import Costs
 
 CostKind = Literal["focus", "usage", "costs"]
 # the ingest command's name -> the table its lines are in
@@ -37,12 +40,12 @@ class Removal:
         return 0 if self.dry_run else len(self.rows)
 
 
-class RemovalApi:
-    # Provided by Ledger.
-    _db: Database
-    _require: Callable[..., None]
-    _record: Callable[[str, str, str, Any, Any], None]
-    _usage_loader: Callable[..., Callable[..., tuple[int, int]]]
+class CostRemoval(Part):
+    """Taking wrong cost lines out; a file is read again as ``costs`` ingests it."""
+
+    def __init__(self, session: Session, costs: Costs) -> None:
+        super().__init__(session)
+        self._costs_part = costs
 
     def remove_costs(
         self,
@@ -120,12 +123,12 @@ class RemovalApi:
             if kind == "focus":
                 focus_keys(self._db, stage_focus(self._db, path, bounded=False))
             else:
-                self._usage_loader(usage_format, mapping, None)(path, 0, keys_only=True)
+                self._costs_part.usage_loader(usage_format, mapping, None)(path, 0, keys_only=True)
         except BrokenRow:
             if kind == "focus":
                 focus_keys(self._db, stage_file(self._db, path), checks_first=True)
             else:
-                load = self._usage_loader(usage_format, mapping, None)
+                load = self._costs_part.usage_loader(usage_format, mapping, None)
                 load(path, 0, checks_first=True, keys_only=True)
         removal.stage_file_keys(self._db, TABLES[kind])
 

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from valuegap.costs.manual import Category
 from valuegap.errors import Problem, ValidationError
-from valuegap.portfolio.model import Number, Slug
+from valuegap.model.manual import Category
+from valuegap.model.portfolio import Number, Slug
 
 UNALLOCATED = "(unallocated)"  # the initiative and business unit of cost no rule allocates
 UNIT_OVERHEAD = "(unit overhead)"  # the initiative of a business unit's own cost

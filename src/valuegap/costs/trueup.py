@@ -15,8 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from valuegap.costs.providers import TokenService, catalogue_id, token_service_key
 from valuegap.decimals import plain
+from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 
 
 @dataclass(frozen=True)

@@ -20,25 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
-
-FIELDS: tuple[str, ...] = (
-    "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "cost", "currency", "api_key", "team", "initiative", "user",
-)  # fmt: skip
-TOKEN_FIELDS = (
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-)  # fmt: skip
-# gen_ai.operation.name values of inference calls (and older instrumentations' spellings).
-INFERENCE_OPERATIONS = (
-    "chat", "text_completion", "completion", "generate_content", "embeddings", "embedding",
-    "responses",
-)  # fmt: skip
+from valuegap.model.pseudonyms import PersonData
+from valuegap.model.usage import FIELDS, TokenCounts
 
 # OpenTelemetry GenAI attributes, current name first, then the deprecated ones.
 OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -72,24 +59,13 @@ GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id",
 
 
 @dataclass(frozen=True)
-class TokenCounts:
-    """How a source counts cache and reasoning tokens. ``included`` (the OpenTelemetry GenAI
-    conventions): cache tokens are part of the input tokens, reasoning tokens part of the
-    output tokens. ``separate``: the source counts them apart (Anthropic's API does for cache
-    tokens, Gemini's for reasoning tokens), and valuegap adds them in."""
-
-    cache: Literal["included", "separate"] = "included"
-    reasoning: Literal["included", "separate"] = "included"
-
-
-@dataclass(frozen=True)
 class UsageReading:
     """What reading OpenTelemetry spans needs besides the file: how to treat person data, and
     how the source counts tokens (by instrumentation scope name, else ``default_counts``)."""
 
     person: PersonData
     token_counts: Mapping[str, TokenCounts] = field(default_factory=dict)
-    default_counts: TokenCounts = TokenCounts()
+    default_counts: TokenCounts = field(default_factory=TokenCounts)
 
 
 def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:

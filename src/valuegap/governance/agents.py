@@ -1,21 +1,24 @@
-"""The agents half of governance on ``Ledger``: registering an agent's guardrails, and
+"""The agents part of the ledger (``ledger.agents``): registering an agent's guardrails, and
 deciding whether it may take an action now."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.policy import Decision, Policy, applicable, decide
-from valuegap.portfolio.model import AgentSpec, Initiative, Portfolio
+from valuegap.governance.policy import Decision, applicable, decide
+from valuegap.model.portfolio import AgentSpec, Portfolio
 from valuegap.portfolio.validation import validated
-from valuegap.store.database import Database
+from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
+
+if TYPE_CHECKING:
+    from valuegap.governance.api import Governance
+    from valuegap.portfolio.api import Initiatives
 
 
 @dataclass(frozen=True)
@@ -33,22 +36,20 @@ class AgentDecision:
         return {"agent": self.agent, "action": self.action, **found, "decision": self.decision}
 
 
-class AgentsApi:
-    _db: Database
-    _portfolio: PortfolioStore
-    _require: Callable[..., None]
-    _record: Callable[..., None]
-    _now: Callable[[], datetime]
-    _context: Callable[..., dict[str, Any]]
-    initiative: Callable[[str], Initiative]
-    policies: Callable[[], list[Policy]]
-    apply: Callable[..., Any]
+class Agents(Part):
+    """Agents' guardrails, and the decisions on their actions."""
+
+    def __init__(self, session: Session, initiatives: Initiatives, governance: Governance) -> None:
+        super().__init__(session)
+        self._portfolio = PortfolioStore(session.db)
+        self._initiatives = initiatives
+        self._governance_part = governance
 
     def register_agent(self, initiative_id: str, agent: AgentSpec | Mapping[str, Any]) -> AgentSpec:
         """Set what an agent may do (its initiative must be of kind ``agent``)."""
         if not isinstance(agent, AgentSpec):
             agent = validated(AgentSpec, agent, f"Agent {initiative_id} was not registered.")
-        initiative = self.initiative(initiative_id)
+        initiative = self._initiatives.initiative(initiative_id)
         if initiative.kind != "agent":
             raise ValidationError(
                 f"{initiative_id} was not registered as an agent.",
@@ -60,7 +61,9 @@ class AgentsApi:
                     )
                 ],
             )
-        self.apply(Portfolio(initiatives=[initiative.spec().model_copy(update={"agent": agent})]))
+        self._initiatives.apply(
+            Portfolio(initiatives=[initiative.spec().model_copy(update={"agent": agent})])
+        )
         return agent
 
     def authorize(
@@ -89,12 +92,17 @@ class AgentsApi:
                 Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
         now = self._now()
         given = dict(context or {})
-        rules = applicable(self.policies(), initiative, "action", action)
+        rules = applicable(self._governance_part.policies(), initiative, "action", action)
         values = {
             "agent": ctx.agent_context(initiative, initiative.agent),
             "action": ctx.action_context(action, amount, given),
         }
-        decision = decide(rules, lambda names: self._context(initiative, names, now, **values))
+        decision = decide(
+            rules,
+            lambda names: self._governance_part.evaluation_context(
+                initiative, names, now, **values
+            ),
+        )
         answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
         result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
         with self._db.transaction():

@@ -1,47 +1,76 @@
-"""Governance on ``Ledger``: policies, reviews, and the evaluation context that they, the stage
-gates (``gates.py``) and the agents (``agents.py``) share."""
+"""The governance part of the ledger (``ledger.governance``): policies, reviews, an
+initiative's governance detail, and the evaluation context that they, the stage gates
+(``gates.py``) and the agents (``agents.py``) share.
+
+Its sub-parts: ``.gates`` (stage moves and approvals, ``gates.py``), ``.audit`` (the audit log,
+its verification and signed checkpoints, ``audit_api.py``), ``.users`` (users and their roles,
+``users.py``) and ``.keys`` (the pseudonymisation key, ``adoption/key_api.py``: who may see and
+rotate it is a governance matter; ``ledger.costs`` uses it to ingest person data)."""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
+from valuegap.governance.audit_api import AuditLog
+from valuegap.governance.gates import Gates
 from valuegap.governance.policy import (
     Policy,
     load_policy,
     parse_policy,
 )
 from valuegap.governance.reviews import Review, recommend
-from valuegap.portfolio.model import Initiative
-from valuegap.settings import Settings
-from valuegap.store.database import Database
+from valuegap.governance.users import Users
+from valuegap.model.portfolio import Initiative
+from valuegap.model.vocabulary import CONTROLS
+from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.yamlio import read_file
+
+if TYPE_CHECKING:
+    from valuegap.outcomes.api import Outcomes
+    from valuegap.portfolio.api import Initiatives
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
 DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
 REVIEW_EVERY_MONTHS = 6
 
 
-class GovernanceApi:
-    _db: Database
-    _portfolio: PortfolioStore
-    _governance: GovernanceStore
-    settings: Settings
-    actor: str
-    _require: Callable[..., None]
-    _record: Callable[..., None]
-    _now: Callable[[], datetime]
-    _facts: Callable[[], Any]
-    initiative: Callable[[str], Initiative]
-    initiatives: Callable[..., list[Initiative]]
-    apply: Callable[..., Any]
+@dataclass(frozen=True)
+class InitiativeDetail:
+    initiative: Initiative
+    review_date: date | None
+    controls: dict[str, dict[str, Any]]
+    stage_history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Governance(Part):
+    """The rules the council sets, and the reviews that hold initiatives to them."""
+
+    def __init__(
+        self,
+        session: Session,
+        initiatives: Initiatives,
+        outcomes: Outcomes,
+        keys: PseudonymKeys,
+    ) -> None:
+        super().__init__(session)
+        self._portfolio = PortfolioStore(session.db)
+        self._governance = GovernanceStore(session.db)
+        self._initiatives = initiatives
+        self._outcomes = outcomes
+        self.gates = Gates(session, initiatives, self)
+        self.audit = AuditLog(session)
+        self.users = Users(session, initiatives)
+        self.keys = keys
 
     # Policies
 
@@ -86,7 +115,7 @@ class GovernanceApi:
             )
         return {**result, "version": version, "changed": True}
 
-    def _load_default_policies(self) -> None:
+    def load_default_policies(self) -> None:
         """The default pack as enterprise policy (in the caller's transaction)."""
         self._apply_policy(DEFAULT_POLICIES.read_text(encoding="utf-8"), DEFAULT_POLICIES_SOURCE)
 
@@ -167,14 +196,18 @@ class GovernanceApi:
                 "--as-of", f"must be today ({today}) or earlier: a review records what was known "
                 "then, and sets the next review six months later", str(as_of))])  # fmt: skip
         as_of = as_of or today
-        due = [(i, d) for i in self.initiatives() if (d := self.next_review(i.id)) and d <= as_of]
+        due = [
+            (i, d)
+            for i in self._initiatives.initiatives()
+            if (d := self.next_review(i.id)) and d <= as_of
+        ]
         if not due:
             return []
-        facts = self._facts()
+        facts = self._outcomes.facts()
         when = datetime.combine(as_of, time())
         reviews = []
         for initiative, review_date in due:
-            context = self._context(initiative, frozenset(), when)
+            context = self.evaluation_context(initiative, frozenset(), when)
             measured, report = self._measured(initiative, when, facts)
             context.update(measured)
             recommendation, reasons = recommend(
@@ -200,10 +233,19 @@ class GovernanceApi:
         self._require("read")
         return self._governance.reviews(initiative_id)
 
+    def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
+        """An initiative with its readiness controls, next review and stage history."""
+        initiative = self._initiatives.initiative(initiative_id)
+        attested = self._portfolio.attestations(initiative_id)
+        controls = {c: {"attested": c in attested, **attested.get(c, {})} for c in CONTROLS}
+        review = self.next_review(initiative_id)
+        history = self._portfolio.stage_history(initiative_id)
+        return InitiativeDetail(initiative, review, controls, history)
+
     def next_review(self, initiative_id: str) -> date | None:
         """Six months after entering mvp, then six months after each review; none once
         retired or before the MVP."""
-        initiative = self.initiative(initiative_id)
+        initiative = self._initiatives.initiative(initiative_id)
         entered = self._portfolio.stages_entered(initiative_id).get("mvp")
         if entered is None or initiative.stage == "retired":
             return None
@@ -213,7 +255,7 @@ class GovernanceApi:
 
     # The evaluation context
 
-    def _context(
+    def evaluation_context(
         self, initiative: Initiative, names: frozenset[str], now: datetime, **given: Any
     ) -> dict[str, Any]:
         """The documented context for ``initiative``; the measured names only if ``names``
@@ -231,7 +273,7 @@ class GovernanceApi:
             **given,
         }
         if names & ctx.MEASURED:
-            context.update(self._measured(initiative, now, self._facts())[0])
+            context.update(self._measured(initiative, now, self._outcomes.facts())[0])
         return context
 
     def _measured(

@@ -1,83 +1,39 @@
-"""The audit log on ``Ledger``: recording an entry with the state it gives the tables,
-verifying the log (chain, signed checkpoints, replay against the tables), and signing a
-checkpoint."""
+"""The audit log (``ledger.governance.audit``): reading it, verifying the log (chain, signed
+checkpoints, replay against the tables), and signing a checkpoint. ``Session.record`` appends
+an entry with the state it gives the tables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from valuegap.errors import ConfigError, ValuegapError
-from valuegap.governance.audit import GENESIS, AuditEntry, Verification, seal, verify
 from valuegap.governance.proof import BASELINE, prove
-from valuegap.settings import Settings
+from valuegap.model.audit import AuditEntry, Verification, verify
+from valuegap.session import Part, Session
 from valuegap.store.audit import AuditStore
-from valuegap.store.database import Database
-from valuegap.store.proof import DEFINITIONS, FACTS, Totals, json_value, read_rows, read_totals
+from valuegap.store.proof import DEFINITIONS, FACTS, Totals, read_rows, read_totals
 
 if TYPE_CHECKING:
     from valuegap.governance.checkpoints import Checkpoint
 
-# (table, where): the rows of a definition table a change left, those whose columns have
-# these values (``{}``: the whole table).
-Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
+class AuditLog(Part):
+    """The audit log: every change and decision, hash-chained; ``Session.record`` appends."""
 
-class AuditApi:
-    # Provided by Ledger.
-    _db: Database
-    _audit: AuditStore
-    settings: Settings
-    actor: str
-    _require: Callable[..., None]
-    _now: Callable[[], datetime]
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._audit = AuditStore(session.db)
 
-    def _record(
-        self,
-        action: str,
-        entity_type: str,
-        entity_id: str,
-        before: Any,
-        after: Any,
-        *,
-        changed: Changed = (),
-        totals: Totals | None = None,
-    ) -> None:
-        """Append an entry (in the caller's transaction, after its writes): with the rows
-        ``changed`` left and the fact ``totals`` it added, so that the log can be replayed."""
-        state: dict[str, Any] = {}
-        if changed:
-            state["rows"] = [
-                {
-                    "table": table,
-                    "where": {k: json_value(v) for k, v in where.items()},
-                    "rows": read_rows(self._db, table, where),
-                }
-                for table, where in changed
-            ]
-        if totals:
-            state["totals"] = totals
-        head = self._audit.head()
-        seq, prev = head if head else (0, GENESIS)
-        self._audit.append(
-            seal(
-                seq=seq + 1,
-                at=self._now(),
-                actor=self.actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                prev_hash=prev,
-                state=state or None,
-            )
-        )
+    def audit_log(
+        self, *, entity_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        self._require("read")
+        return list(self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True))
 
-    def _record_baseline(self) -> None:
+    def record_baseline(self) -> None:
         """The entry replay starts from in a ledger whose log was written before entries kept
         their state: every definition table and every fact total as they are now."""
         self._record(

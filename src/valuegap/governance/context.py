@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from valuegap.portfolio.model import AgentSpec, Initiative
-from valuegap.portfolio.vocabulary import CONTROLS
+from valuegap.model.portfolio import AgentSpec, Initiative
+from valuegap.model.vocabulary import CONTROLS
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,23 @@
-"""Stage gates on ``Ledger``: moving an initiative through its gate, and the approvals a gate
-asks for (four eyes; the gate is checked again when a request is approved)."""
+"""Stage gates (``ledger.governance.gates``): moving an initiative through its gate, and the
+approvals a gate asks for (four eyes; the gate is checked again when a request is approved)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
-from valuegap.governance.policy import Decision, Policy, applicable, decide
+from valuegap.governance.policy import Decision, applicable, decide
+from valuegap.model.portfolio import Initiative
 from valuegap.portfolio import stages
-from valuegap.portfolio.model import Initiative
-from valuegap.store.database import Database
+from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+
+if TYPE_CHECKING:
+    from valuegap.governance.api import Governance
+    from valuegap.portfolio.api import Initiatives
 
 APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
@@ -35,17 +37,15 @@ class StageMove:
         return self.decision.outcome == "allow"
 
 
-class GatesApi:
-    _db: Database
-    _portfolio: PortfolioStore
-    _governance: GovernanceStore
-    actor: str
-    _require: Callable[..., None]
-    _record: Callable[..., None]
-    _now: Callable[[], datetime]
-    _context: Callable[..., dict[str, Any]]
-    initiative: Callable[[str], Initiative]
-    policies: Callable[[], list[Policy]]
+class Gates(Part):
+    """Moving initiatives through their gates, and the approvals the gates ask for."""
+
+    def __init__(self, session: Session, initiatives: Initiatives, governance: Governance) -> None:
+        super().__init__(session)
+        self._portfolio = PortfolioStore(session.db)
+        self._governance = GovernanceStore(session.db)
+        self._initiatives = initiatives
+        self._governance_part = governance
 
     # Stage gates
 
@@ -83,7 +83,7 @@ class GatesApi:
         reason: str | None = None,
         learnings: str | None = None,
     ) -> StageMove:
-        initiative = self.initiative(initiative_id)
+        initiative = self._initiatives.initiative(initiative_id)
         self._require("stage.move", initiative.business_unit, initiative.id)
         stages.check_move(initiative, to_stage)
         decision = self._gate(initiative, to_stage, reason, learnings)
@@ -132,7 +132,7 @@ class GatesApi:
     ) -> Decision:
         """What the gate would decide for this move now, without moving (a retirement's
         reason and learnings, if the rules for it should see them)."""
-        initiative = self.initiative(initiative_id)
+        initiative = self._initiatives.initiative(initiative_id)
         stages.check_move(initiative, to_stage)
         return self._gate(initiative, to_stage, reason, learnings)
 
@@ -144,7 +144,10 @@ class GatesApi:
         learnings: str | None = None,
     ) -> Decision:
         rules = applicable(
-            self.policies(), initiative, "transition", f"{initiative.stage}->{to_stage}"
+            self._governance_part.policies(),
+            initiative,
+            "transition",
+            f"{initiative.stage}->{to_stage}",
         )
         move = {
             "from": initiative.stage,
@@ -153,7 +156,12 @@ class GatesApi:
             "reason": reason,
             "learnings": learnings,
         }
-        return decide(rules, lambda names: self._context(initiative, names, self._now(), move=move))
+        return decide(
+            rules,
+            lambda names: self._governance_part.evaluation_context(
+                initiative, names, self._now(), move=move
+            ),
+        )
 
     def _ask_approval(self, move: dict[str, Any], decision: Decision) -> tuple[int, list[int]]:
         """The pending request for this move: the one already made if the gate still asks for
@@ -194,7 +202,7 @@ class GatesApi:
         """Approve a pending stage move and make it, if its gate still only asks for the
         approval that was requested."""
         request = self._pending(approval_id)
-        initiative = self.initiative(request["initiative"])
+        initiative = self._initiatives.initiative(request["initiative"])
         if initiative.stage != request["from_stage"]:
             raise PolicyViolation(
                 f"Approval {approval_id} was for a move from {request['from_stage']!r}, but "

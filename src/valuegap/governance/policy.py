@@ -19,7 +19,7 @@ import yaml
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
-from valuegap.portfolio.vocabulary import STAGES
+from valuegap.model.vocabulary import STAGES
 from valuegap.yamlio import load_yaml, yaml_problem
 
 LAYERS = ("enterprise", "business_unit", "initiative")

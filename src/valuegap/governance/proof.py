@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
-from valuegap.governance.audit import AuditEntry
+from valuegap.model.audit import AuditEntry
 from valuegap.store.proof import DEFINITIONS, FACTS, Totals, combined, rows_totals
 
 BASELINE = "audit.baseline"

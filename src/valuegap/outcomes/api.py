@@ -1,35 +1,37 @@
-"""The outcome half of ``Ledger``: loading measured data, and the value reports."""
+"""The outcomes part of the ledger (``ledger.outcomes``): loading measured data, and the value
+reports, built on the cost report of ``ledger.costs``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.periods import Window
-from valuegap.settings import Settings
+from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
-from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.outcomes import OutcomeStore
+
+if TYPE_CHECKING:
+    from valuegap.costs.api import Costs
+    from valuegap.portfolio.api import Initiatives
 
 ALL_TIME = Window()
 MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capacity"]
 
 
-class OutcomesApi:
-    _db: Database
-    _costs: CostStore
-    _governance: GovernanceStore
-    settings: Settings
-    _require: Callable[..., None]
-    _ingest: Callable[..., Any]
-    _staged: Callable[..., Any]
-    cost_report: Callable[..., list[dict[str, Any]]]
-    initiatives: Callable[..., Any]
+class Outcomes(Part):
+    """Measured outcomes, and what they are worth against what they cost."""
+
+    def __init__(self, session: Session, costs: Costs, initiatives: Initiatives) -> None:
+        super().__init__(session)
+        self._costs = CostStore(session.db)
+        self._governance = GovernanceStore(session.db)
+        self._costs_part = costs
+        self._initiatives = initiatives
 
     def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
         """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
@@ -40,16 +42,16 @@ class OutcomesApi:
                 Problem("kind", f"must be one of {', '.join(FILES)}", kind)])  # fmt: skip
 
         required = [c.name for c in FILES[kind].columns if c.required]
-        loader = self._staged(
+        loader = self._costs_part.staged_loader(
             lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id),
             required=required,
         )
-        return self._ingest(kind, [path], loader, permission="outcome.write")[0]
+        return self._costs_part.ingest_files(kind, [path], loader, permission="outcome.write")[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
         from valuegap.outcomes.reports import initiative_report
 
-        facts = self._facts()
+        facts = self.facts()
         found = next((i for i in facts.initiatives if i.id == initiative_id), None)
         if found is None:
             raise NotFound(f"No initiative {initiative_id!r}; `valuegap initiative list` "
@@ -59,14 +61,14 @@ class OutcomesApi:
     def portfolio_report(self, window: Window = ALL_TIME) -> dict[str, Any]:
         from valuegap.outcomes.reports import portfolio_report
 
-        return portfolio_report(self._facts(), window)
+        return portfolio_report(self.facts(), window)
 
     def scoreboard(self, window: Window | None = None) -> dict[str, Any]:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
         from valuegap.outcomes.periods import parse_period
         from valuegap.outcomes.reports import scoreboard
 
-        facts = self._facts()
+        facts = self.facts()
         if window is None:
             months = [r["month"] for r in facts.costs]
             latest = max(months) if months else date.today()
@@ -74,13 +76,13 @@ class OutcomesApi:
         activity = OutcomeStore(self._db).activity(window.start, window.end)
         return scoreboard(facts, window, activity)
 
-    def _facts(self) -> Any:
+    def facts(self) -> Any:
         from valuegap.costs.currency import monthly_rates
         from valuegap.outcomes.reports import Facts
 
         self._require("read")
         store = OutcomeStore(self._db)
-        costs = self.cost_report(["initiative", "business_unit", "category", "month"])
+        costs = self._costs_part.cost_report(["initiative", "business_unit", "category", "month"])
         for row in costs:
             row["month"] = date.fromisoformat(row["month"] + "-01")
         reporting = self.settings.reporting_currency
@@ -95,7 +97,7 @@ class OutcomesApi:
             return known[(currency, month)]
 
         return Facts(
-            initiatives=self.initiatives(),
+            initiatives=self._initiatives.initiatives(),
             costs=costs,
             observations=store.observations(),
             counts=store.outcome_counts(),

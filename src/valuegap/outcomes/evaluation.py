@@ -24,12 +24,12 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any
 
-from valuegap.costs.manual import whole_months
 from valuegap.decimals import plain
+from valuegap.model.manual import whole_months
+from valuegap.model.portfolio import MetricSpec
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
-from valuegap.portfolio.model import MetricSpec
 
 Convert = Callable[[str, date], Decimal]  # (currency, month) -> rate into the reporting currency
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from valuegap.costs.manual import spread
 from valuegap.errors import Problem, ValidationError
+from valuegap.model.manual import spread
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from valuegap.costs.manual import spread
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.decimals import plain
+from valuegap.model.manual import spread
+from valuegap.model.portfolio import Initiative
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.evaluation import (
     Convert,
@@ -36,7 +37,6 @@ from valuegap.outcomes.finance import (
     trend,
 )
 from valuegap.outcomes.periods import Window
-from valuegap.portfolio.model import Initiative
 
 ZERO = Decimal(0)
 MIN_GROUP = 5  # no figure about fewer people than this is shown

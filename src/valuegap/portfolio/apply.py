@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.portfolio.model import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
 
 ChangeKind = Literal["create", "update", "unchanged"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import yaml
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.portfolio.model import InitiativeSpec, Portfolio
+from valuegap.model.portfolio import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
 from valuegap.yamlio import dump_yaml, load_yaml, yaml_problem
 

@@ -7,8 +7,8 @@ that is structurally possible may happen is the stage gate's decision (``governa
 from __future__ import annotations
 
 from valuegap.errors import PolicyViolation
-from valuegap.portfolio.model import Initiative
-from valuegap.portfolio.vocabulary import STAGES
+from valuegap.model.portfolio import Initiative
+from valuegap.model.vocabulary import STAGES
 
 FORWARD: tuple[str, ...] = ("proposed", "poc", "mvp", "production", "scaled")
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.portfolio.model import (
+from valuegap.model.portfolio import (
     AdoptionRamp,
     AgentSpec,
     Baseline,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from valuegap.governance.audit import AuditEntry
+from valuegap.model.audit import AuditEntry
 from valuegap.store.database import Database
 
 _HEAD_KEY = "audit_head"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from valuegap.costs.pricing import Override
+from valuegap.model.pricing import Override
 from valuegap.store.database import Database
 
 

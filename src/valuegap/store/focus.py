@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 
 from valuegap.bounds import MAX_AMOUNT, too_large
-from valuegap.costs.focus import (
+from valuegap.errors import IngestError, Problem
+from valuegap.model.focus import (
     CHARGE_CATEGORIES,
     COLUMNS,
     CORRECTION,
@@ -20,7 +21,6 @@ from valuegap.costs.focus import (
     ColumnType,
     FocusColumn,
 )
-from valuegap.errors import IngestError, Problem
 from valuegap.store.database import Database
 from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (

@@ -8,7 +8,9 @@ from decimal import Decimal
 import pyarrow as pa
 
 from valuegap.bounds import MAX_AMOUNT, MAX_RATE, MIN_RATE, too_large
-from valuegap.costs.manual import (
+from valuegap.decimals import plain
+from valuegap.errors import IngestError
+from valuegap.model.manual import (
     CATEGORIES,
     HEADER,
     KINDS,
@@ -16,8 +18,6 @@ from valuegap.costs.manual import (
     spread,
     whole_months,
 )
-from valuegap.decimals import plain
-from valuegap.errors import IngestError
 from valuegap.store.database import Database
 from valuegap.store.staging import (
     STAGE,

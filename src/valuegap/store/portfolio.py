@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from valuegap.decimals import plain
-from valuegap.portfolio.model import (
+from valuegap.model.portfolio import (
     AdoptionRamp,
     Baseline,
     BusinessCase,

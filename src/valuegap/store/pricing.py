@@ -11,7 +11,7 @@ Rates are per token as DECIMAL(38, 18), so that every product is exact; the cost
 comes, DECIMAL(38, 18) (rounding it to fewer places in SQL takes longer than pricing it). A rate
 table holds, besides the input and output rates, how much more (or less) a cached or reasoning
 token costs than the input or output token it is part of, so that the cost of
-``costs.pricing`` is one sum of products:
+``model.pricing`` is one sum of products:
 
     input x input_tokens + cache_read_delta x cache_read_tokens
   + cache_write_delta x cache_write_tokens + output x output_tokens
@@ -36,8 +36,8 @@ from typing import Any
 import pyarrow as pa
 
 from valuegap.bounds import MAX_USAGE_COST
-from valuegap.costs.pricing import Pricer, Rates
 from valuegap.errors import IngestError, ValidationError
+from valuegap.model.pricing import Pricer, Rates
 from valuegap.store.database import Database
 
 _TOKENS = {  # rate -> the tokens it prices

@@ -1,5 +1,5 @@
 """Loading usage events: every source is first shaped into one text staging table with the
-fields of ``costs.usage.FIELDS``; one statement then checks, pseudonymises, prices and inserts
+fields of ``model.usage.FIELDS``; one statement then checks, pseudonymises, prices and inserts
 them. A file with a bad value is read once more, to name its rows."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from valuegap.adoption.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
 from valuegap.bounds import MAX_TOKENS, MAX_USAGE_COST, too_large
-from valuegap.costs.pricing import Pricer
-from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
+from valuegap.model.pricing import Pricer
+from valuegap.model.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
+from valuegap.model.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.store.database import Database
 from valuegap.store.pricing import (
     COST,

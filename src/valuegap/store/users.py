@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from valuegap.governance.roles import User
+from valuegap.model.roles import User
 from valuegap.store.database import Database
 
 _COLUMNS = "name, role, units, agent"

@@ -1,6 +1,6 @@
 """Person identifiers are replaced at ingest by a keyed hash (HMAC-SHA256); the raw value is
-never stored. The key lives outside the ledger file (``keys.py``), and is asked for only when an
-ingest meets a person.
+never stored. The key lives outside the ledger file (``adoption/keys.py``), and is asked for
+only when an ingest meets a person.
 
 An identity is compared without its surrounding white space and letter case, so that
 ``Ana@Corp `` and ``ana@corp`` are the same person. Pseudonyms are computed in Python only, for
@@ -13,10 +13,14 @@ import hashlib
 import hmac
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from valuegap.adoption.keys import PseudonymKey
+
+class Pseudonymiser(Protocol):
+    """A pseudonymisation key (``adoption.keys.PseudonymKey``)."""
+
+    def pseudonymise(self, identity: str) -> str: ...
+
 
 # Attributes that identify a person: OpenTelemetry's user.* and enduser.* (user.email,
 # user.full_name, enduser.pseudo.id, ...) and client.address, and LiteLLM's user and end_user.
@@ -43,7 +47,7 @@ class PersonData:
     that data without people needs none), and the organisation's own attribute names that
     identify a person (the setting person_attributes)."""
 
-    key: Callable[[], PseudonymKey]
+    key: Callable[[], Pseudonymiser]
     more: tuple[str, ...] = ()
 
     def pseudonymise(self, identity: str) -> str:

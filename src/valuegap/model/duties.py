@@ -16,7 +16,7 @@ Whatever else its role allows (reading; recording what the role records) stays a
 from __future__ import annotations
 
 from valuegap.errors import PermissionDenied
-from valuegap.governance.roles import Permission, User, describe
+from valuegap.model.roles import Permission, User, describe
 
 NEVER: frozenset[Permission] = frozenset(
     {

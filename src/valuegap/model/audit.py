@@ -3,9 +3,10 @@
 An entry's hash is SHA-256 over its canonical JSON form, which includes the previous entry's
 hash. Editing an entry breaks its own hash; re-hashing it breaks the next entry's link; deleting
 one leaves a gap in the sequence; deleting the newest ones no longer matches the recorded head.
-Whoever can write the file can recompute all of that: signed checkpoints (``checkpoints.py``)
-fix the chain where it was, and an entry's ``state`` (the rows it changed, the totals an ingest
-added) lets ``proof.py`` replay the log against the tables.
+Whoever can write the file can recompute all of that: signed checkpoints
+(``governance/checkpoints.py``) fix the chain where it was, and an entry's ``state`` (the rows
+it changed, the totals an ingest added) lets ``governance/proof.py`` replay the log against the
+tables.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class AuditEntry:
     after: str | None
     prev_hash: str
     hash: str
-    state: str | None = None  # canonical JSON: what replaying the entry needs (proof.py)
+    state: str | None = None  # canonical JSON: what replaying the entry needs (governance/proof.py)
 
 
 @dataclass(frozen=True)

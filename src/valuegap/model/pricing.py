@@ -52,7 +52,7 @@ class Rates:
 
 def catalogue_rates(provider: str | None, model: str, at: datetime) -> tuple[Rates, ...] | None:
     """The catalogue's token prices for ``model`` of ``provider`` (a genai-prices provider id,
-    see ``costs.providers.catalogue_id``) at ``at``, one per tier of input tokens, or None
+    see ``model.providers.catalogue_id``) at ``at``, one per tier of input tokens, or None
     when it has none."""
     prices = _prices(provider, model, at)
     if isinstance(prices, str):
@@ -191,7 +191,7 @@ class Pricer:
         ``model`` (its response model, else its request model), at ``at``. A provider's own
         override wins over one for any provider, and the priced model's over the requested
         model's."""
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         key = catalogue_id(provider, self.aliases)
         day = at.date()
@@ -210,6 +210,6 @@ class Pricer:
         return None if found is None else Price("catalogue", "USD", found)
 
     def unpriced_reason(self, provider: str | None, model: str | None, at: datetime) -> str:
-        from valuegap.costs.providers import catalogue_id
+        from valuegap.model.providers import catalogue_id
 
         return unpriced_reason(catalogue_id(provider, self.aliases), model, at)

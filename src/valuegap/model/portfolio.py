@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from valuegap.bounds import MAX_AMOUNT, too_large
-from valuegap.portfolio.vocabulary import (
+from valuegap.model.vocabulary import (
     Autonomy,
     Direction,
     Kind,

@@ -1,0 +1,284 @@
+"""The portfolio part of the ledger (``ledger.portfolio``): reading initiatives and their
+metrics, and changing them: ``apply`` (a portfolio file, all or nothing), a new initiative or
+metric, finance's agreement to a method, and the attestation of a readiness control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from valuegap.errors import NotFound, PermissionDenied, Problem, ValidationError
+from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.model.vocabulary import CONTROLS
+from valuegap.portfolio.apply import Change, metric_fields, plan_apply
+from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
+from valuegap.portfolio.validation import validated
+from valuegap.session import Part, Session
+from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.users import UserStore
+from valuegap.yamlio import read_file
+
+# (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
+KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
+GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    changes: list[Change]
+    dry_run: bool = False
+
+    def ids(self, kind: str) -> list[str]:
+        return [f"{c.entity_type} {c.id}" for c in self.changes if c.kind == kind]
+
+
+class Initiatives(Part):
+    """The initiatives of the portfolio, as the session's actor sees and changes them."""
+
+    def __init__(self, session: Session, check_kill_criteria: KillCriteriaCheck) -> None:
+        super().__init__(session)
+        self._portfolio = PortfolioStore(session.db)
+        self._users = UserStore(session.db)
+        self._check_kill_criteria = check_kill_criteria
+
+    def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
+        self._require("read")
+        return self._portfolio.initiatives(stage=stage, unit=unit)
+
+    def initiative(self, initiative_id: str) -> Initiative:
+        self._require("read")
+        found = self._portfolio.initiative(initiative_id)
+        if found is None:
+            raise NotFound(
+                f"There is no initiative {initiative_id!r}; `valuegap initiative list` shows them."
+            )
+        return found.model_copy(deep=True)  # the stored one is shared by the ledger's cache
+
+    def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
+        """(initiative id, metric) pairs, optionally of one initiative."""
+        if initiative_id is not None:
+            self.initiative(initiative_id)
+        else:
+            self._require("read")
+        return self._portfolio.metrics(initiative_id)
+
+    def export(self) -> str:
+        """The whole portfolio as a portfolio file (what ``apply`` reads)."""
+        return dump_portfolio([i.spec() for i in self.initiatives()])
+
+    def add_initiative(self, spec: InitiativeSpec | Mapping[str, Any]) -> Initiative:
+        """Propose a new initiative (with its metrics, if it declares any)."""
+        if not isinstance(spec, InitiativeSpec):
+            spec = validated(InitiativeSpec, spec, "The initiative was not added.")
+        if self._portfolio.initiative(spec.id) is not None:
+            raise ValidationError(
+                f"Initiative {spec.id!r} already exists.",
+                [Problem("id", "is taken; change an initiative with `valuegap apply`", spec.id)],
+            )
+        self.apply(Portfolio(initiatives=[spec]))
+        return self.initiative(spec.id)
+
+    def define_metric(
+        self, initiative_id: str, metric: MetricSpec | Mapping[str, Any]
+    ) -> MetricSpec:
+        if not isinstance(metric, MetricSpec):
+            metric = validated(MetricSpec, metric, "The metric was not defined.")
+        initiative = self.initiative(initiative_id)
+        owner = self._portfolio.metric_owner(metric.id)
+        if owner is not None:
+            raise ValidationError(
+                f"Metric {metric.id!r} already exists (on initiative {owner!r}).",
+                [Problem("id", "is taken; metric ids are unique in a ledger", metric.id)],
+            )
+        spec = initiative.spec().model_copy(update={"metrics": [*initiative.metrics, metric]})
+        self.apply(Portfolio(initiatives=[spec]))
+        return metric
+
+    def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
+        portfolio = parse_portfolio(read_file(path), str(path))
+        try:
+            return self.apply(portfolio, dry_run=dry_run)
+        except ValidationError as error:  # refused after parsing: name the file all the same
+            raise ValidationError(f"{path}: {error.summary}", error.problems) from None
+
+    def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
+        """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
+        already as declared is left alone and writes no audit entry."""
+        self._require("read")
+        ids = [i.id for i in portfolio.initiatives]
+        existing = {i.id: i for i in self._portfolio.initiatives(ids=ids)}
+        owners = {m.id: owner for owner, m in self._portfolio.metrics()}
+        changes = plan_apply(portfolio, existing, owners)
+        specs = {s.id: s for s in portfolio.initiatives}
+        changing = {c.id for c in changes if c.entity_type == "initiative"
+                    and (c.kind == "create" or "kill_criteria" in c.fields)}  # fmt: skip
+        problems = [
+            p
+            for n, s in enumerate(portfolio.initiatives)
+            if s.id in changing
+            for p in self._check_kill_criteria(
+                s.kill_criteria, f"initiatives[{n}] ({s.id}).kill_criteria"
+            )
+        ]
+        if problems:
+            raise ValidationError(
+                f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
+                problems,
+            )
+        for change in changes:
+            if change.kind == "unchanged":
+                continue
+            unit = specs[change.initiative_id].business_unit
+            previous = existing.get(change.initiative_id)
+            # Past proposed, the risk tier and an agent's guardrails (what gates and agent
+            # rules rely on) are the governance role's to change, and only theirs.
+            guarded = GUARDED & set(change.fields)
+            if guarded and previous is not None and previous.stage != "proposed":
+                user = self._users.get(self.actor)
+                if user is not None and not user.may("policy.write"):
+                    raise PermissionDenied(
+                        f"{self.actor} may not change {' or '.join(sorted(guarded))} of "
+                        f"{previous.id}: past 'proposed' the gates and agent rules rely on "
+                        "them, so only the role governance or admin changes them."
+                    )
+                self._require("policy.write", initiative=change.initiative_id)
+                if set(change.fields) <= GUARDED:
+                    continue
+            self._require("portfolio.write", unit, change.initiative_id)
+            if previous is not None and previous.business_unit != unit:
+                self._require("portfolio.write", previous.business_unit)
+            if change.agreement_changed:
+                self._require_agreement(change)
+        if dry_run:
+            return ApplyResult(changes, dry_run=True)
+        now = self._now()
+        metrics = {
+            c.id: _recorded(c.metric, now) if c.agreement_changed else c.metric
+            for c in changes
+            if c.metric is not None
+        }
+        with self._db.transaction():
+            for change in changes:
+                if change.kind == "unchanged":
+                    continue
+                self._write(change, specs, metrics)
+        return ApplyResult(changes)
+
+    def _require_agreement(self, change: Change) -> None:
+        """Only finance agrees a method, by any path; an agreement is never dated ahead."""
+        assert change.metric is not None and change.metric.agreed_at is not None
+        user = self._users.get(self.actor)
+        if user is not None and not user.may("metric.agree"):
+            raise PermissionDenied(
+                f"{change.where}.agreed_by: {self.actor} ({user.role}) may not agree the "
+                f"attribution method of {change.id}; only finance does. Remove agreed_by and "
+                f"agreed_at, and ask a finance user to run `valuegap metric agree {change.id}`."
+            )
+        self._require("metric.agree", initiative=change.initiative_id)
+        if change.metric.agreed_at > self._now().date():
+            raise ValidationError(
+                "The portfolio was refused; nothing was applied. 1 problem(s):",
+                [
+                    Problem(
+                        f"{change.where}.agreed_at", _FUTURE_AGREEMENT, str(change.metric.agreed_at)
+                    )
+                ],
+            )
+
+    def _write(
+        self, change: Change, specs: dict[str, InitiativeSpec], metrics: dict[str, MetricSpec]
+    ) -> None:
+        now = self._now()
+        action = f"{change.entity_type}.{change.kind}"
+        if change.entity_type == "initiative":
+            spec = specs[change.id]
+            if change.kind == "create":
+                self._portfolio.insert_initiative(spec, now)
+                self._portfolio.add_stage_event(
+                    spec.id, None, "proposed", at=now, actor=self.actor, decision="allow", rules=[]
+                )
+            else:
+                self._portfolio.update_initiative(spec)
+        elif change.kind == "create":
+            self._portfolio.insert_metric(change.initiative_id, metrics[change.id])
+        else:
+            self._portfolio.update_metric(metrics[change.id])
+        table = "initiatives" if change.entity_type == "initiative" else "metrics"
+        changed = [(table, {"id": change.id})]
+        if action == "initiative.create":
+            changed.append(("stage_history", {"initiative_id": change.id}))
+        self._record(
+            action, change.entity_type, change.id, change.before, change.after, changed=changed
+        )
+
+    def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
+        """Record finance's agreement to a metric's attribution method."""
+        owner = self._portfolio.metric_owner(metric_id)
+        if owner is None:
+            raise NotFound(f"There is no metric {metric_id!r}; `valuegap metric list` shows them.")
+        metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
+        self._require("metric.agree", initiative=owner)
+        if metric.method is None:
+            raise ValidationError(
+                f"Metric {metric_id!r} has no attribution method to agree.",
+                [Problem("method", "set a method (direct, before_after, ab_test, diff_in_diff)")],
+            )
+        now = self._now()
+        if at is not None and at > now.date():
+            raise ValidationError(
+                f"The agreement to {metric_id!r} was not recorded.",
+                [Problem("at", _FUTURE_AGREEMENT, at.isoformat())],
+            )
+        agreed = metric.model_copy(
+            update={"agreed_by": by, "agreed_at": at or now.date(), "agreement_recorded": now}
+        )
+        with self._db.transaction():
+            self._portfolio.update_metric(agreed)
+            self._record(
+                "metric.agree",
+                "metric",
+                metric_id,
+                metric_fields(metric),
+                metric_fields(agreed),
+                changed=[("metrics", {"id": metric_id})],
+            )
+        return agreed
+
+    def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
+        initiative = self.initiative(initiative_id)
+        self._require("control.attest", initiative.business_unit, initiative_id)
+        problems = []
+        if control not in CONTROLS:
+            problems.append(Problem("control", f"must be one of {', '.join(CONTROLS)}", control))
+        if not evidence.strip():
+            problems.append(Problem("evidence", "is required: say where the proof is"))
+        if problems:
+            raise ValidationError("The attestation was not recorded.", problems)
+        before = self._portfolio.attestations(initiative_id).get(control)
+        now = self._now()
+        with self._db.transaction():
+            self._portfolio.attest(initiative_id, control, evidence, self.actor, now)
+            self._record(
+                "control.attest",
+                "initiative",
+                initiative_id,
+                before and {"control": control, **before},
+                {"control": control, "evidence": evidence},
+                changed=[
+                    ("control_attestations", {"initiative_id": initiative_id, "control": control})
+                ],
+            )
+
+
+_FUTURE_AGREEMENT = (
+    "is in the future: a sign-off is dated when it was given (the ledger judges 'agreed in "
+    "advance' by when it recorded it)"
+)
+
+
+def _recorded(metric: MetricSpec, now: datetime) -> MetricSpec:
+    """``metric`` with its agreement recorded ``now``."""
+    return metric.model_copy(update={"agreement_recorded": now})

@@ -1,0 +1,117 @@
+"""``Session``: what every part of the ledger shares, and nothing else.
+
+An open ledger acting as one user: the database, the actor, the clock and the settings, the
+permission check (the actor's role, and the separation of duties) and the audit record that
+every change appends in its transaction. ``Ledger`` builds one session and hands it to each of
+its parts; ``Ledger.acting_as`` builds another session on the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from valuegap.model import roles
+from valuegap.model.audit import GENESIS, seal
+from valuegap.model.duties import check_duties
+from valuegap.model.roles import Permission as Permission  # what a part requires
+from valuegap.settings import Settings
+from valuegap.store.audit import AuditStore
+from valuegap.store.database import Database, utcnow
+from valuegap.store.proof import Totals, json_value, read_rows
+from valuegap.store.users import UserStore
+
+Clock = Callable[[], datetime]
+# (table, where): the rows of a definition table a change left, those whose columns have
+# these values (``{}``: the whole table).
+Changed = Sequence[tuple[str, Mapping[str, Any]]]
+
+
+class Session:
+    """One user's view of one open ledger."""
+
+    def __init__(
+        self, db: Database, *, actor: str, settings: Settings, clock: Clock = utcnow
+    ) -> None:
+        self.db = db
+        self.actor = actor
+        self.settings = settings
+        self.clock = clock
+        self._users = UserStore(db)
+        self._audit = AuditStore(db)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def require(
+        self, permission: Permission, unit: str | None = None, initiative: str | None = None
+    ) -> None:
+        """Raise ``PermissionDenied`` unless the actor may do ``permission`` (in business unit
+        ``unit``, to ``initiative``): by their role, and by the separation of duties."""
+        user = self._users.get(self.actor)
+        if user is not None:
+            check_duties(user, permission, initiative)
+        roles.require(user, self.actor, permission, unit)
+
+    def record(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        before: Any,
+        after: Any,
+        *,
+        changed: Changed = (),
+        totals: Totals | None = None,
+    ) -> None:
+        """Append an entry (in the caller's transaction, after its writes): with the rows
+        ``changed`` left and the fact ``totals`` it added, so that the log can be replayed."""
+        state: dict[str, Any] = {}
+        if changed:
+            state["rows"] = [
+                {
+                    "table": table,
+                    "where": {k: json_value(v) for k, v in where.items()},
+                    "rows": read_rows(self.db, table, where),
+                }
+                for table, where in changed
+            ]
+        if totals:
+            state["totals"] = totals
+        head = self._audit.head()
+        seq, prev = head if head else (0, GENESIS)
+        self._audit.append(
+            seal(
+                seq=seq + 1,
+                at=self.now(),
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                prev_hash=prev,
+                state=state or None,
+            )
+        )
+
+
+class Part:
+    """A part of the ledger (costs, outcomes, governance, ...): it takes the session's
+    database, actor, settings, clock, permission check and audit record in its constructor,
+    and the other parts it needs as further arguments."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._db = session.db
+        self.actor = session.actor
+        self.settings = session.settings
+        self._require = session.require
+        self._record = session.record
+        self._now = session.now
