@@ -73,6 +73,7 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
 
 
 def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_path: Path) -> None:
+    from valuegap.sources import Input
     from valuegap.store.focus import load_focus, stage_focus
 
     db = _copy_of(demo, tmp_path)
@@ -82,7 +83,7 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
     with Ledger.open(db, actor="finn.berg") as ledger:
         # As a valuegap before the bounds stored it: its loader without them.
         with ledger._db.transaction():
-            load_focus(ledger._db, stage_focus(ledger._db, old, bounded=False), 99)
+            load_focus(ledger._db, stage_focus(ledger._db, Input(str(old), old), bounded=False), 99)
         assert ledger.cost_report([])[0]["cost"] > Decimal("1e20")
         removal = ledger.remove_costs("focus", file=old, reason="10^20 is a typo")
         [total] = ledger.cost_report([])

@@ -19,12 +19,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.adoption.pseudonyms import PersonData
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
+from valuegap.sources import Input
 
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
@@ -92,29 +92,40 @@ class UsageReading:
     default_counts: TokenCounts = TokenCounts()
 
 
-def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans.
+def otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans,
+    or in an in-memory document.
 
     Lines are read one at a time; a file that is one pretty-printed document is read whole.
-    ``row`` is the line (or, for a single document, the span's position). Spans without GenAI
-    attributes are skipped. Attributes that are not GenAI usage become tags; the values of
-    those that identify a person are pseudonymised first.
+    ``row`` is the line (or, for a single document, the span's position; for a list in
+    memory, the item's). Spans without GenAI attributes are skipped. Attributes that are not
+    GenAI usage become tags; the values of those that identify a person are pseudonymised
+    first.
     """
-    file = str(path)
-    if (problem := file_problem(path)) is not None:
+    file = source.name
+    if source.path is None:
+        items = source.document if isinstance(source.document, list | tuple) else None
+        if items is None:
+            yield from enumerate(_checked(source.document, file, 1, reading), start=1)
+        for number, item in enumerate(items or (), start=1):
+            for event in _checked(item, file, number, reading):
+                yield number, event
+        return
+    path = source.path
+    if (problem := file_problem(path, file)) is not None:
         raise IngestError(file, [problem])
     try:
-        yield from _otel_events(path, file, reading)
+        yield from _otel_events(source, reading)
     except UnicodeDecodeError as exc:
-        gzipped = path.open("rb").read(2) == b"\x1f\x8b"
+        with path.open("rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
         said = "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
-        problem = Problem(file, said) if gzipped else file_not_utf8(path)
+        problem = Problem(file, said) if gzipped else file_not_utf8(path, file)
         raise IngestError(file, [problem]) from exc
 
 
-def _otel_events(
-    path: Path, file: str, reading: UsageReading
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def _otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
+    file, path = source.name, source.file
     with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline(MAX_JSON_DOCUMENT + 1)
         try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.periods import Window
 from valuegap.settings import Settings
+from valuegap.sources import Source
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
@@ -31,8 +31,11 @@ class OutcomesApi:
     cost_report: Callable[..., list[dict[str, Any]]]
     initiatives: Callable[..., Any]
 
-    def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
-        """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
+    def ingest_measures(
+        self, kind: MeasureKind, source: Source, *, source_name: str | None = None
+    ) -> Any:
+        """Load a file of measured data (``kind`` as in ``store.measures.FILES``): a path,
+        bytes or a binary stream (named in messages by ``source_name``)."""
         from valuegap.store.measures import FILES, load_measures
 
         if kind not in FILES:
@@ -44,7 +47,8 @@ class OutcomesApi:
             lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id),
             required=required,
         )
-        return self._ingest(kind, [path], loader, permission="outcome.write")[0]
+        results = self._ingest(kind, [source], loader, "outcome.write", [source_name])
+        return results[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
         from valuegap.outcomes.reports import initiative_report

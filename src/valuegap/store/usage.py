@@ -17,6 +17,7 @@ from valuegap.bounds import MAX_TOKENS, MAX_USAGE_COST, too_large
 from valuegap.costs.pricing import Pricer
 from valuegap.costs.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
 from valuegap.errors import IngestError, Problem
+from valuegap.sources import Input
 from valuegap.store.database import Database
 from valuegap.store.pricing import (
     COST,
@@ -272,7 +273,7 @@ def _pseudonymised_tags(tags: str, person: PersonData) -> str:
 
 def load_usage(
     db: Database,
-    file: str,
+    origin: Input,
     source: str,
     ingest_id: int,
     person: PersonData,
@@ -290,7 +291,7 @@ def load_usage(
     ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
     tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python).
     ``keys_only``: store nothing, and write the events' keys to the table ``FILE_KEYS``."""
-    names = column_names or {}
+    file, names = origin.name, column_names or {}
     checks = [
         *_REQUIRED,
         *(c for c in _VALUES if c.column in present),
@@ -331,7 +332,7 @@ def load_usage(
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
-        raise read_error(file, exc) from exc
+        raise read_error(origin, exc) from exc
     assert scanned is not None
     read, with_id, distinct_keys, found_users, found_in_tags, buckets = scanned
     db.execute(
