@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.governance.context import months_between
 from valuegap.governance.reviews import recommend
+from valuegap.months import months_between
 from valuegap.outcomes.finance import planned_roi
 from valuegap.outcomes.periods import parse_period
 

@@ -3,7 +3,6 @@ gates (``gates.py``) and the agents (``agents.py``) share."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -17,6 +16,7 @@ from valuegap.governance.policy import (
     parse_policy,
 )
 from valuegap.governance.reviews import Review, recommend
+from valuegap.months import add_months, months_between
 from valuegap.portfolio.model import Initiative
 from valuegap.settings import Settings
 from valuegap.store.database import Database
@@ -255,7 +255,7 @@ def _expected_roi(
     if case is None or started is None:
         return None
     ramp = case.adoption_ramp
-    months = ctx.months_between(started.date(), now.date())
+    months = months_between(started.date(), now.date())
     return planned_roi(
         case.monthly_investment,
         case.monthly_value_at_full_adoption,
@@ -264,10 +264,3 @@ def _expected_roi(
         ramp.steepness,
         months,
     )
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day (31 Aug + 6 = 28/29 Feb)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -67,14 +67,15 @@ class OutcomesApi:
 
     def scoreboard(self, window: Window | None = None) -> dict[str, Any]:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
-        from valuegap.outcomes.periods import parse_period
+        from valuegap.months import add_months, quarter_start
         from valuegap.outcomes.reports import scoreboard
 
         facts = self._facts()
         if window is None:
             months = [r["month"] for r in facts.costs]
             latest = max(months) if months else date.today()
-            window = parse_period(f"{latest.year}-Q{(latest.month - 1) // 3 + 1}")
+            start = quarter_start(latest)
+            window = Window(start, add_months(start, 3))
         activity = OutcomeStore(self._db).activity(window.start, window.end)
         return scoreboard(facts, window, activity)
 

@@ -24,8 +24,8 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any
 
-from valuegap.costs.manual import whole_months
 from valuegap.decimals import plain
+from valuegap.months import whole_months
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window

@@ -14,10 +14,10 @@ from valuegap.costs.manual import (
     KINDS,
     PEOPLE_COLUMNS,
     spread,
-    whole_months,
 )
 from valuegap.decimals import plain
 from valuegap.errors import IngestError
+from valuegap.months import whole_months
 from valuegap.store.database import Database
 from valuegap.store.staging import (
     STAGE,
