@@ -249,18 +249,9 @@ class GovernanceApi:
 def _expected_roi(
     initiative: Initiative, entered: Mapping[str, datetime], now: datetime
 ) -> float | None:
-    from valuegap.outcomes.finance import planned_roi
+    from valuegap.forecast.ramp import Plan
 
     case, started = initiative.business_case, entered.get("poc")
     if case is None or started is None:
         return None
-    ramp = case.adoption_ramp
-    months = months_between(started.date(), now.date())
-    return planned_roi(
-        case.monthly_investment,
-        case.monthly_value_at_full_adoption,
-        ramp.ceiling,
-        ramp.midpoint_month,
-        ramp.steepness,
-        months,
-    )
+    return Plan.of(case).roi(months_between(started.date(), now.date()))
