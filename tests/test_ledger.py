@@ -137,7 +137,7 @@ def test_retiring_needs_reason_and_learnings_and_is_final(ledger: Ledger) -> Non
     ledger.add_initiative({"id": "a", "name": "A", "kind": "use_case", "business_unit": "ops"})
     with pytest.raises(ValidationError, match="learnings: is required"):
         ledger.retire("a", reason="No adoption", learnings=" ")
-    with pytest.raises(ValidationError, match="initiative retire"):
+    with pytest.raises(ValidationError, match=r"to_stage: use `Ledger\.retire\(\)`"):
         ledger.advance("a", "retired")
     ledger.retire("a", reason="No adoption", learnings="Measure a baseline first")
     [moved] = ledger.initiative_detail("a").stage_history[-1:]
@@ -188,5 +188,5 @@ def test_viewer_reads_but_cannot_write(ledger: Ledger) -> None:
 
 
 def test_unknown_initiative(ledger: Ledger) -> None:
-    with pytest.raises(NotFound, match="initiative list"):
+    with pytest.raises(NotFound, match=r"`Ledger\.initiatives\(\)` shows them"):
         ledger.initiative("nope")

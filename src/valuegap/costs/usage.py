@@ -305,10 +305,10 @@ def parse_mapping(text: str | None) -> dict[str, str]:
         field, sep, column = part.partition("=")
         field = "request_model" if field.strip() == "model" else field.strip()
         if not sep or not column.strip():
-            problems.append(Problem("--map", "entries are FIELD=COLUMN", part))
+            problems.append(Problem("mapping", "entries are FIELD=COLUMN", part))
         elif field not in FIELDS and not field.startswith("tag."):
             allowed = ", ".join(["model", *FIELDS, "tag.<key>"])
-            problems.append(Problem("--map", f"unknown field; the fields are {allowed}", field))
+            problems.append(Problem("mapping", f"unknown field; the fields are {allowed}", field))
         else:
             mapping[field] = column.strip()
     if problems:

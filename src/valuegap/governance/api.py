@@ -114,7 +114,7 @@ class GovernanceApi:
                 return found
         raise NotFound(
             f"No policy for {layer}{' ' + scope if scope else ''} is in force; "
-            "`valuegap policy list` shows them."
+            "`Ledger.policies()` shows them."
         )
 
     def _policies(self) -> list[Policy]:
@@ -129,7 +129,7 @@ class GovernanceApi:
         if not found:
             raise NotFound(
                 f"No policy for {layer}{'/' + scope if scope else ''}; "
-                "`valuegap policy list` shows the policies in force."
+                "`Ledger.policies()` shows the policies in force."
             )
         return found
 
@@ -164,7 +164,7 @@ class GovernanceApi:
         today = self._now().date()
         if as_of is not None and as_of > today:
             raise ValidationError("A review is not run ahead of time.", [Problem(
-                "--as-of", f"must be today ({today}) or earlier: a review records what was known "
+                "as_of", f"must be today ({today}) or earlier: a review records what was known "
                 "then, and sets the next review six months later", str(as_of))])  # fmt: skip
         as_of = as_of or today
         due = [(i, d) for i in self.initiatives() if (d := self.next_review(i.id)) and d <= as_of]

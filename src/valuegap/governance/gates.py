@@ -57,8 +57,8 @@ class GatesApi:
                 "Retiring is not an advance.",
                 [
                     Problem(
-                        "--to",
-                        "use `valuegap initiative retire` with a reason and the learnings",
+                        "to_stage",
+                        "use `Ledger.retire()` with a reason and the learnings",
                         to_stage,
                     )
                 ],
@@ -258,9 +258,7 @@ class GatesApi:
         self._require("approval.decide")
         found = self._governance.approvals(approval_id=approval_id)
         if not found:
-            raise NotFound(
-                f"There is no approval {approval_id}; `valuegap approval list` shows them."
-            )
+            raise NotFound(f"There is no approval {approval_id}; `Ledger.approvals()` shows them.")
         request = found[0]
         if request["status"] != "pending":
             raise ValidationError(

@@ -56,8 +56,7 @@ class OutcomesApi:
         facts = self._facts()
         found = next((i for i in facts.initiatives if i.id == initiative_id), None)
         if found is None:
-            raise NotFound(f"No initiative {initiative_id!r}; `valuegap initiative list` "
-                           "shows them.")  # fmt: skip
+            raise NotFound(f"No initiative {initiative_id!r}; `Ledger.initiatives()` shows them.")
         return initiative_report(facts, found, window)
 
     def portfolio_report(self, window: Window = ALL_TIME) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def parse_period(text: str) -> Window:
             "The period cannot be read.",
             [
                 Problem(
-                    "--period",
+                    "period",
                     "must be a year, half, quarter or month: 2026, 2026-H1, 2026-Q1 or 2026-03",
                     text,
                 )
@@ -72,6 +72,6 @@ def window(period: str | None, start: date | None, end: date | None) -> Window:
     if period and (start or end):
         raise ValidationError(
             "The period is given twice.",
-            [Problem("--period", "give a period, or --from/--to, not both", period)],
+            [Problem("period", "give a period, or `from`/`to`, not both", period)],
         )
     return parse_period(period) if period else Window(start, end)

@@ -1,0 +1,70 @@
+"""Errors as the command line says them. The domain names fields (``period``, ``as_of``) and
+Python calls (```Ledger.initiatives()```); here each becomes the flag or the command that does
+the same, so that a message tells a user of the command line what to type."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from valuegap.errors import IngestError, Problem, ValidationError, ValuegapError
+
+# A field of the Python API -> the flag that gives it.
+FLAGS = {
+    "period": "--period",
+    "from": "--from",
+    "to": "--to",
+    "to_stage": "--to",
+    "as_of": "--as-of",
+    "mapping": "--map",
+    "units": "--unit",
+    "public_key": "--public-key",
+}
+# (method of Ledger, how many arguments) -> the command, with the arguments in its braces.
+COMMANDS = {
+    ("initiatives", 0): "valuegap initiative list",
+    ("advance", 0): "valuegap initiative advance",
+    ("retire", 0): "valuegap initiative retire",
+    ("apply", 0): "valuegap apply",
+    ("metrics", 0): "valuegap metric list",
+    ("agree_metric", 0): "valuegap metric agree",
+    ("agree_metric", 1): "valuegap metric agree {0}",
+    ("approvals", 0): "valuegap approval list",
+    ("register_agent", 0): "valuegap agent register",
+    ("policies", 0): "valuegap policy list",
+    ("add_user", 2): "valuegap user add {0} --role {1}",
+    ("checkpoint", 0): "valuegap audit checkpoint",
+    ("checkpoint", 1): "valuegap audit checkpoint --to {0}",
+    ("ingest_rates", 0): "valuegap ingest rates",
+}
+_QUOTED = re.compile(r"`([^`\n]+)`")
+_CALL = re.compile(r"Ledger\.(\w+)\((.*)\)")
+
+
+def message(error: ValuegapError) -> str:
+    """``error``'s message with fields as flags and calls as commands."""
+    if isinstance(error, ValidationError) and not isinstance(error, IngestError):
+        text = "\n".join([error.summary, *(f"  - {_problem(p)}" for p in error.problems)])
+    else:
+        text = str(error)
+    return _QUOTED.sub(_for_the_command_line, text)
+
+
+def _problem(problem: Problem) -> Problem:
+    where = FLAGS.get(problem.where, problem.where)
+    return Problem(where, problem.message, problem.value)
+
+
+def _for_the_command_line(quoted: re.Match[str]) -> str:
+    name = quoted.group(1)
+    if name in FLAGS:
+        return FLAGS[name]
+    call = _CALL.fullmatch(name)
+    if call is None:
+        return quoted.group(0)
+    try:
+        arguments = ast.literal_eval(f"({call.group(2)},)") if call.group(2) else ()
+    except (ValueError, SyntaxError):
+        return quoted.group(0)
+    command = COMMANDS.get((call.group(1), len(arguments)))
+    return quoted.group(0) if command is None else f"`{command.format(*arguments)}`"
