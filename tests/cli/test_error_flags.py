@@ -4,6 +4,7 @@ same errors with its flags and commands."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,13 @@ def test_retiring_by_advance_names_the_retire_command(run: Run) -> None:
 def test_an_unknown_user_is_told_the_command_that_adds_them(run: Run) -> None:
     result = run("initiative", "list", actor="mallory")
     assert "`valuegap user add mallory --role viewer` (or another role)" in result.stderr
+
+
+def test_a_missing_ledger_names_init_and_the_db_flag(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from valuegap.cli import app
+
+    missing = tmp_path / "no.duckdb"
+    result = CliRunner().invoke(app, ["initiative", "list", "--db", str(missing)])
+    assert f"Create one with `valuegap init --db {missing}`, or point --db" in result.stderr

@@ -19,6 +19,7 @@ FLAGS = {
     "mapping": "--map",
     "units": "--unit",
     "public_key": "--public-key",
+    "db": "--db",
 }
 # (method of Ledger, how many arguments) -> the command, with the arguments in its braces.
 COMMANDS = {
@@ -36,6 +37,10 @@ COMMANDS = {
     ("checkpoint", 0): "valuegap audit checkpoint",
     ("checkpoint", 1): "valuegap audit checkpoint --to {0}",
     ("ingest_rates", 0): "valuegap ingest rates",
+    ("init", 0): "valuegap init",
+    ("init", 1): "valuegap init --db {0}",
+    ("restore_key", 0): "valuegap key restore FILE",
+    ("rotate_key", 0): "valuegap key rotate",
 }
 _QUOTED = re.compile(r"`([^`\n]+)`")
 _CALL = re.compile(r"Ledger\.(\w+)\((.*)\)")
