@@ -92,10 +92,11 @@ def opened(
     elif documents and isinstance(source, (Mapping, list, tuple)):
         yield Input(source_name or "(document)", document=source)
     else:
-        yield _refused(source, source_name, documents)
+        raise _refused(source, source_name, documents)
 
 
-def _refused(source: object, source_name: str | None, documents: bool) -> Input:
+def _refused(source: object, source_name: str | None, documents: bool) -> ValidationError:
+    """Why ``source`` is not something an ingest reads."""
     name = source_name or "source"
     kinds = "a path, bytes or a binary stream"
     if isinstance(source, (Mapping, list, tuple)):
@@ -104,8 +105,8 @@ def _refused(source: object, source_name: str | None, documents: bool) -> Input:
         )
     else:
         also = ", or an OpenTelemetry document" if documents else ""
-        message = f"is a {type(source).__name__}: give {kinds}{also}"
-    raise ValidationError(f"{name} cannot be read.", [Problem("source", message)])
+        message = f"is of type {type(source).__name__}: give {kinds}{also}"
+    return ValidationError(f"{name} cannot be read.", [Problem("source", message)])
 
 
 def _stream_name(stream: BinaryIO) -> str:

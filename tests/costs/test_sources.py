@@ -225,6 +225,12 @@ def test_a_document_is_read_only_as_opentelemetry_usage(ledger: Ledger) -> None:
     with pytest.raises(ValidationError) as refused:
         ledger.ingest_rates(io.StringIO("valid_from,from_currency,to_currency,rate\n"))
     assert "is a text stream: open it in binary mode ('rb'), or give bytes" in str(refused.value)
+    with pytest.raises(ValidationError) as refused:
+        ledger.ingest_usage(42, "otel")  # type: ignore[arg-type]
+    assert (
+        "source: is of type int: give a path, bytes or a binary stream, or an OpenTelemetry "
+        in (str(refused.value))
+    )
 
 
 HOSTILE = {
