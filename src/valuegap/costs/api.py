@@ -197,6 +197,7 @@ class CostsApi:
         checks first, which name the bad rows."""
         from valuegap.store.staging import BrokenRow
 
+        self._require("cost.write")  # before a stream is copied
         with ExitStack() as stack:
             inputs = _opened(stack, sources, names, documents)
             try:
