@@ -141,7 +141,9 @@ def test_retiring_needs_reason_and_learnings_and_is_final(ledger: Ledger) -> Non
     )
     with pytest.raises(ValidationError, match="learnings: is required"):
         ledger.governance.gates.retire("a", reason="No adoption", learnings=" ")
-    with pytest.raises(ValidationError, match="initiative retire"):
+    with pytest.raises(
+        ValidationError, match=r"to_stage: use `Ledger\.governance\.gates\.retire\(\)`"
+    ):
         ledger.governance.gates.advance("a", "retired")
     ledger.governance.gates.retire("a", reason="No adoption", learnings="Measure a baseline first")
     [moved] = ledger.governance.initiative_detail("a").stage_history[-1:]
@@ -202,5 +204,5 @@ def test_viewer_reads_but_cannot_write(ledger: Ledger) -> None:
 
 
 def test_unknown_initiative(ledger: Ledger) -> None:
-    with pytest.raises(NotFound, match="initiative list"):
+    with pytest.raises(NotFound, match=r"`Ledger\.portfolio\.initiatives\(\)` shows them"):
         ledger.portfolio.initiative("nope")

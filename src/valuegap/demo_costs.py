@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from valuegap.ledger import Ledger
+from valuegap.months import add_months
 
-MONTHS = [date(2025 + (m // 12), m % 12 + 1, 1) for m in range(18)]
+MONTHS = [add_months(date(2025, 1, 1), m) for m in range(18)]
 FOCUS_HEADER = [
     "ServiceProviderName", "ProviderName", "BillingAccountId", "SubAccountId", "BillingCurrency",
     "BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from valuegap.ledger import Ledger
+from valuegap.months import add_months
 
-MONTHS = [date(2025 + m // 12, m % 12 + 1, 1) for m in range(6, 19)]  # 2025-07 .. 2026-07
+MONTHS = [add_months(date(2025, 7, 1), m) for m in range(13)]  # 2025-07 .. 2026-07
 QUARTERS = MONTHS[::3]
 
 

@@ -31,33 +31,36 @@ def is_gzip_name(path: Path) -> bool:
     return path.suffix.lower() == ".gz"
 
 
-def file_problem(path: Path) -> Problem | None:
-    """Why ``path`` cannot be read as a file, if it cannot."""
+def file_problem(path: Path, name: str | None = None) -> Problem | None:
+    """Why ``path`` cannot be read as a file, if it cannot; ``name``: what to call it
+    (default: its path)."""
+    file = name or str(path)
     if path.is_dir():
-        return Problem(str(path), "is a directory: give a file")
+        return Problem(file, "is a directory: give a file")
     if not path.exists():
-        return Problem(str(path), "no such file")
+        return Problem(file, "no such file")
     if not path.is_file():
-        return Problem(str(path), "is not a regular file: give a file")
+        return Problem(file, "is not a regular file: give a file")
     return None
 
 
-def content_problem(path: Path, *, utf8: bool) -> Problem | None:
+def content_problem(path: Path, *, utf8: bool, name: str | None = None) -> Problem | None:
     """Why the content of ``path`` cannot be read, if it cannot, from one pass over it: a gzip
     file must be whole (reading it to its end checks its length and checksum, which a
     truncated or damaged file fails; a reader that stops where the data stops would take a
     truncated file's rows for all of them), and with ``utf8`` its text must be UTF-8."""
+    file = name or str(path)
     try:
         chunks = _chunks(path)
         if utf8:
-            return utf8_problem(str(path), chunks)
+            return utf8_problem(file, chunks)
         for _ in chunks:
             pass
     except (EOFError, OSError, zlib.error) as exc:
         if not is_gzip_name(path):
-            return Problem(str(path), f"cannot be read: {exc}")
+            return Problem(file, f"cannot be read: {exc}")
         return Problem(
-            str(path),
+            file,
             f"is a damaged or truncated gzip file ({exc}): compress or download it again",
         )
     return None
@@ -96,10 +99,11 @@ def utf8_problem(file: str, chunks: Iterable[bytes]) -> Problem | None:
     return None
 
 
-def file_not_utf8(path: Path) -> Problem:
+def file_not_utf8(path: Path, name: str | None = None) -> Problem:
     """The problem of a file found not to be UTF-8 while it was read (by DuckDB, or a line of
     it): where its first byte that is not UTF-8 is."""
-    return utf8_problem(str(path), _chunks(path)) or Problem(str(path), _SAVE_AS_UTF8)
+    file = name or str(path)
+    return utf8_problem(file, _chunks(path)) or Problem(file, _SAVE_AS_UTF8)
 
 
 def decoded(data: bytes, file: str) -> str:

@@ -102,7 +102,8 @@ def test_a_missing_key_stops_ingest_of_person_data_and_changes_nothing(
         message
     )
     assert f"its fingerprint must be {expected}" in message
-    assert "`valuegap key restore FILE`" in message and "`valuegap key rotate`" in message
+    assert "`Ledger.governance.keys.restore_key()`" in message
+    assert "`Ledger.governance.keys.rotate_key()`" in message
     assert _state(march) == before
     assert not key_file.exists()
     # OpenTelemetry spans are pseudonymised as they are read: refused the same way.

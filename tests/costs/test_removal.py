@@ -75,6 +75,7 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
 
 
 def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_path: Path) -> None:
+    from valuegap.sources import Input
     from valuegap.store.focus import load_focus, stage_focus
 
     db = _copy_of(demo, tmp_path)
@@ -83,8 +84,9 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
     old.write_text(f"{header}\n{line.replace('1100.25', '1e20').replace('2025-0', '2026-0')}\n")
     with Ledger.open(db, actor="finn.berg") as ledger:
         # As a valuegap before the bounds stored it: its loader without them.
-        with ledger.session.db.transaction():
-            load_focus(ledger.session.db, stage_focus(ledger.session.db, old, bounded=False), 99)
+        db = ledger.session.db
+        with db.transaction():
+            load_focus(db, stage_focus(db, Input(str(old), old), bounded=False), 99)
         assert ledger.costs.cost_report([])[0]["cost"] > Decimal("1e20")
         removal = ledger.costs.removal.remove_costs("focus", file=old, reason="10^20 is a typo")
         [total] = ledger.costs.cost_report([])

@@ -111,7 +111,10 @@ def test_a_log_that_does_not_verify_is_not_signed(history: Path, tmp_path: Path)
 
 
 def test_a_checkpoint_needs_somewhere_to_go(history: Path) -> None:
-    with Ledger.open(history, actor="alice") as ledger, pytest.raises(ConfigError, match="--to"):
+    with (
+        Ledger.open(history, actor="alice") as ledger,
+        pytest.raises(ConfigError, match="goes: `to`, a file"),
+    ):
         ledger.governance.audit.checkpoint()
 
 

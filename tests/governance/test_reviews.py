@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from valuegap import Ledger
-from valuegap.governance.context import months_between
 from valuegap.governance.reviews import recommend
-from valuegap.outcomes.finance import planned_roi
 from valuegap.outcomes.periods import parse_period
 
 from ..conftest import SteppingClock, ready
-
-
-def test_planned_roi_by_hand() -> None:
-    # steepness ln 3 and midpoint 2 give adoption 1/4, 1/2, 3/4 in months 1 to 3:
-    # value 3,000 x 1.5 = 4,500 against 3 x 1,000 invested, ROI (4,500 - 3,000) / 3,000 = 0.5
-    assert planned_roi(Decimal(1000), Decimal(3000), 1.0, 2, math.log(3), 3) == 0.5
-    assert planned_roi(Decimal(1000), Decimal(3000), 1.0, 2, math.log(3), 0) is None
-
-
-def test_months_between() -> None:
-    assert months_between(date(2025, 3, 15), date(2025, 9, 14)) == 5
-    assert months_between(date(2025, 3, 15), date(2025, 9, 15)) == 6
-    assert months_between(date(2025, 1, 31), date(2025, 2, 28)) == 1
-    assert months_between(date(2025, 5, 1), date(2025, 4, 1)) == 0
 
 
 def _context(**changes: object) -> dict[str, object]:

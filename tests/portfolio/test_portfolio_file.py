@@ -93,7 +93,7 @@ def test_stage_is_not_set_by_a_file() -> None:
         "    kind: use_case", "    kind: use_case\n    stage: mvp"
     )
     [problem] = problems(text)
-    assert "valuegap initiative advance" in problem
+    assert "move stages with `Ledger.governance.gates.advance()`" in problem
 
 
 def test_yaml_syntax_error_names_the_line() -> None:

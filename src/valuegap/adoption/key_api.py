@@ -95,9 +95,9 @@ class PseudonymKeys(Part):
             raise ConfigError(
                 f"{refused}this ledger holds pseudonyms but neither their key nor its "
                 f"fingerprint; the key was looked for in {keys.where_looked(self._db.path)}. "
-                "Put the key back with `valuegap key restore FILE`, or make a new key on "
-                "purpose with `valuegap key rotate` (people ingested before it are then not "
-                "linked to those after)."
+                "Put the key back with `Ledger.governance.keys.restore_key()`, or make a new key "
+                "on purpose with `Ledger.governance.keys.rotate_key()` (people ingested before "
+                "it are then not linked to those after)."
             )
         return keys.make_key_file(keys.key_file(self._db.path))
 
@@ -175,8 +175,8 @@ class PseudonymKeys(Part):
             raise ConfigError(
                 f"{target} holds a key that is not this ledger's (fingerprint "
                 f"{present.fingerprint}, not {expected}); rotating would lose it. Move it "
-                "away, then rotate again (or restore the ledger's key with `valuegap key "
-                "restore FILE`)."
+                "away, then rotate again (or restore the ledger's key with "
+                "`Ledger.governance.keys.restore_key()`)."
             )
         added = keys.new_key()
         linked = present is not None
@@ -196,10 +196,10 @@ class PseudonymKeys(Part):
 
 def _ways_forward(expected: str) -> str:
     return (
-        "Put the backed-up key back with `valuegap key restore FILE` (its fingerprint must be "
-        f"{expected}; unset {keys.ENV_KEY} if it holds another key), or make a new key on "
-        "purpose with `valuegap key rotate` (people ingested before it are then not linked to "
-        "those after)."
+        "Put the backed-up key back with `Ledger.governance.keys.restore_key()` (its fingerprint "
+        f"must be {expected}; unset {keys.ENV_KEY} if it holds another key), or make a new key "
+        "on purpose with `Ledger.governance.keys.rotate_key()` (people ingested before it are "
+        "then not linked to those after)."
     )
 
 
@@ -207,6 +207,6 @@ def _refuse_while_env_key(what: str) -> None:
     if keys.env_key() is not None:
         raise ConfigError(
             f"The key comes from {keys.ENV_KEY}, which valuegap cannot {what}: unset it, then "
-            f"`valuegap key {what}` works on the key file beside the ledger (`valuegap key "
-            "restore FILE` installs a file holding the variable's value)."
+            f"`Ledger.governance.keys.{what}_key()` works on the key file beside the ledger "
+            "(`Ledger.governance.keys.restore_key()` installs a file holding the variable's value)."
         )

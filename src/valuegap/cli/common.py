@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from valuegap.cli import errors
 from valuegap.errors import ValuegapError
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
             except ValuegapError as exc:
                 if debug:
                     raise
-                typer.echo(f"Error: {exc}", err=True)
+                typer.echo(f"Error: {errors.message(exc)}", err=True)
                 raise typer.Exit(1) from None
             finally:
                 _current.reset(token)

@@ -4,8 +4,8 @@ removal of wrong lines (``ledger.costs.removal``, ``removal.py``)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -20,6 +20,7 @@ from valuegap.costs.trueup import TrueUp
 from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.session import Part, Permission, Session
+from valuegap.sources import Input, Source, opened
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
-Load = Callable[[Path, int], tuple[int, int]]  # (file, ingest id) -> (rows read, rows added)
-Stage = Callable[[Database, Path], Any]  # how a file is staged: (ledger, file) -> Staged
+Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
+Stage = Callable[[Database, Input], Any]  # how a file is staged: (ledger, source) -> Staged
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,13 @@ class Costs(Part):
         self.prices = Prices(session)
         self.removal = CostRemoval(session, self)
 
-    def ingest_focus(self, paths: Sequence[Path]) -> list[IngestResult]:
-        """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet), all or nothing. Where
-        a file brings a provider's first invoice lines for a month whose usage was counted
-        as an estimate, the invoice replaces the estimate: a true-up, in the audit log."""
+    def ingest_focus(
+        self, sources: Sequence[Source], source_names: Sequence[str | None] = ()
+    ) -> list[IngestResult]:
+        """Load FOCUS cost-and-usage exports (CSV, gzip CSV or Parquet; each a path, bytes or
+        a binary stream, named in messages by ``source_names``), all or nothing. Where a file
+        brings a provider's first invoice lines for a month whose usage was counted as an
+        estimate, the invoice replaces the estimate: a true-up, in the audit log."""
         from valuegap.store.focus import load_focus, stage_focus
 
         def loader(checks_first: bool) -> StagedLoad:
@@ -72,19 +76,28 @@ class Costs(Part):
             load = partial(load_focus, checks_first=checks_first)
             return self.staged_loader(load, stage=None if checks_first else stage_focus)
 
-        return self._checked_ingest("focus", paths, loader)
+        return self._checked_ingest("focus", sources, loader, source_names)
 
     def ingest_usage(
         self,
-        path: Path,
+        source: Source,
         fmt: UsageFormat,
         mapping: dict[str, str] | None = None,
         progress: Progress | None = None,
+        *,
+        source_name: str | None = None,
     ) -> IngestResult:
-        """Load LLM usage events; price the new ones; pseudonymise person identifiers."""
+        """Load LLM usage events (a path, bytes, a binary stream, or for ``otel`` an OTLP/JSON
+        document in memory); price the new ones; pseudonymise person identifiers."""
         load = self.usage_loader(fmt, mapping, progress)
-        return self._checked_ingest("usage", [path], lambda checks_first: partial(
-            load, checks_first=checks_first))[0]  # fmt: skip
+        results = self._checked_ingest(
+            "usage",
+            [source],
+            lambda checks_first: partial(load, checks_first=checks_first),
+            [source_name],
+            documents=fmt == "otel",
+        )
+        return results[0]
 
     def usage_loader(
         self, fmt: UsageFormat, mapping: dict[str, str] | None, progress: Progress | None
@@ -105,25 +118,26 @@ class Costs(Part):
         pricer = self._pricer()
 
         def load(
-            path: Path, ingest_id: int, checks_first: bool = False, keys_only: bool = False
+            source: Input, ingest_id: int, checks_first: bool = False, keys_only: bool = False
         ) -> tuple[int, int]:
-            key = self._keys.ingest_key(str(path))  # looked for only if the file names a person
+            key = self._keys.ingest_key(source.name)  # looked for only if the file names a person
             person = PersonData(key, self.settings.person_attributes)
             names: dict[str, str] = {}
             file_counts = counts.get(fmt, TokenCounts())
             if fmt == "otel":
                 reading = UsageReading(person, counts, file_counts)
-                present = stage_events(self._db, _counting(otel_events(path, reading), progress))
+                events = _counting(otel_events(source, reading), progress)
+                present = stage_events(self._db, events)
                 file_counts = TokenCounts()  # counted in as the spans were read
             else:
-                staged = stage_file(self._db, path, numbered=False)
+                staged = stage_file(self._db, source, numbered=False)
                 columns = LITELLM_COLUMNS if fmt == "litellm" else {}
                 names = {f: c for f, c in columns.items() if staged.column(c)}  # what it has
                 names.update(mapping or {})
                 present = stage_mapped(self._db, staged, names, litellm=fmt == "litellm")
             loaded = load_usage(
                 self._db,
-                str(path),
+                source,
                 fmt,
                 ingest_id,
                 person,
@@ -144,23 +158,24 @@ class Costs(Part):
 
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
-    def ingest_costs(self, path: Path) -> IngestResult:
-        """Load manual cost entries (people, data, licences, operations, opportunity)."""
+    def ingest_costs(self, source: Source, *, source_name: str | None = None) -> IngestResult:
+        """Load manual cost entries (people, data, licences, operations, opportunity) from a
+        path, bytes or a binary stream (named in messages by ``source_name``)."""
         from valuegap.model.manual import HEADER
         from valuegap.store.manual_costs import load_manual_costs
 
         required = [c for c in HEADER if c != "amount"]  # people cost may give fte and a rate
-        return self.ingest_files(
-            "costs", [path], self.staged_loader(load_manual_costs, required=required)
-        )[0]
+        loader = self.staged_loader(load_manual_costs, required=required)
+        return self.ingest_files("costs", [source], loader, names=[source_name])[0]
 
-    def ingest_rates(self, path: Path) -> IngestResult:
-        """Load currency rates ``valid_from,from_currency,to_currency,rate``."""
+    def ingest_rates(self, source: Source, *, source_name: str | None = None) -> IngestResult:
+        """Load currency rates ``valid_from,from_currency,to_currency,rate`` (a path, bytes
+        or a binary stream)."""
         from valuegap.store.manual_costs import load_rates
 
         required = ("valid_from", "from_currency", "to_currency", "rate")
         loader = self.staged_loader(lambda db, staged, _: load_rates(db, staged), required=required)
-        return self.ingest_files("rates", [path], loader)[0]
+        return self.ingest_files("rates", [source], loader, names=[source_name])[0]
 
     def staged_loader(
         self,
@@ -174,44 +189,63 @@ class Costs(Part):
         return StagedLoad(self._db, loader, stage, required)
 
     def _checked_ingest(
-        self, kind: str, paths: Sequence[Path], loader: Callable[[bool], Load]
+        self,
+        kind: str,
+        sources: Sequence[Source],
+        loader: Callable[[bool], Load],
+        names: Sequence[str | None] = (),
+        *,
+        documents: bool = False,
     ) -> list[IngestResult]:
         """``ingest_files`` with ``loader(checks_first)``: a loader checks each value as it inserts
         it; when one meets a bad value, nothing is stored, and the ingest runs again with the
         checks first, which name the bad rows."""
         from valuegap.store.staging import BrokenRow
 
-        try:
-            return self.ingest_files(kind, paths, loader(False))
-        except BrokenRow:
-            return self.ingest_files(kind, paths, loader(True))
+        self._require("cost.write")  # before a stream is copied
+        with ExitStack() as stack:
+            inputs = _opened(stack, sources, names, documents)
+            try:
+                return self.ingest_files(kind, inputs, loader(False))
+            except BrokenRow:
+                return self.ingest_files(kind, inputs, loader(True))
 
     def ingest_files(
         self,
         kind: str,
-        paths: Sequence[Path],
+        sources: Sequence[Source],
         load: Load,
         permission: Permission = "cost.write",
+        names: Sequence[str | None] = (),
     ) -> list[IngestResult]:
+        """Load each of ``sources`` (named in messages by ``names``) with ``load``, all in one
+        transaction."""
         from valuegap.store.staging import drop_stage
 
         self._require(permission)
+        with ExitStack() as stack:
+            inputs = _opened(stack, sources, names, documents=False)
+            results = self._ingest_inputs(kind, inputs, load)
+        drop_stage(self._db)
+        return results
+
+    def _ingest_inputs(self, kind: str, inputs: Sequence[Input], load: Load) -> list[IngestResult]:
         results = []
-        if paths and isinstance(load, StagedLoad):
-            load.stage_ahead(Path(paths[0]))
+        if inputs and isinstance(load, StagedLoad):
+            load.stage_ahead(inputs[0])
         try:
             with self._db.transaction():
-                for path in paths:
+                for source in inputs:
                     ingest_id = self._costs.next_ingest_id()
                     # What the ingest added to the facts' totals, for the audit log to prove.
                     table = fact_table(kind)
                     before = {} if FACTS[table].appends else read_totals(self._db, table)
-                    read, added = load(Path(path), ingest_id)
-                    results.append(IngestResult(kind, str(path), read, added))
+                    read, added = load(source, ingest_id)
+                    results.append(IngestResult(kind, source.name, read, added))
                     totals = combined(read_totals(self._db, table, ingest_id), before, -1)
                     if added == 0 and not totals:
                         continue  # the same data again: nothing changes, nothing to record
-                    self._costs.record_ingest(ingest_id, kind, str(path), read, added,
+                    self._costs.record_ingest(ingest_id, kind, source.name, read, added,
                                               self._now(), self.actor)  # fmt: skip
                     self._record(
                         f"ingest.{kind}",
@@ -219,8 +253,8 @@ class Costs(Part):
                         str(ingest_id),
                         None,
                         {
-                            "file": Path(path).name,
-                            "sha256": file_sha256(Path(path)),
+                            "file": source.base_name,
+                            "sha256": source.sha256(),
                             "rows_read": read,
                             "rows_added": added,
                         },
@@ -229,10 +263,9 @@ class Costs(Part):
                     if kind == "focus":
                         results[-1] = self._trued_up(results[-1], ingest_id)
         except IngestError as refused:
-            if len(paths) == 1:
+            if len(inputs) == 1:
                 raise
-            raise IngestError(refused.file, refused.problems, files=len(paths)) from None
-        drop_stage(self._db)
+            raise IngestError(refused.file, refused.problems, files=len(inputs)) from None
         return results
 
     def apply_rules(self, path: Path) -> int:
@@ -400,13 +433,18 @@ class Costs(Part):
         return replace(result, true_ups=tuple(found))
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as given (before any unzipping)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _opened(
+    stack: ExitStack, sources: Sequence[Source], names: Sequence[str | None], documents: bool
+) -> list[Input]:
+    """``sources`` ready to read until ``stack`` closes."""
+    given = list(names) or [None] * len(sources)
+    if len(given) != len(sources):
+        problem = Problem("source_names", f"gives {len(given)} names for {len(sources)} sources")
+        raise ValidationError("Nothing was ingested.", [problem])
+    return [
+        stack.enter_context(opened(source, name, documents=documents))
+        for source, name in zip(sources, given, strict=True)
+    ]
 
 
 def _counting(
@@ -433,18 +471,19 @@ class StagedLoad:
     ) -> None:
         self._db, self._loader, self._stage_as = db, loader, stage
         self._required = required
-        self._ahead: dict[Path, Any] = {}
+        self._ahead: tuple[Input, Any] | None = None
 
-    def stage_ahead(self, path: Path) -> None:
-        self._ahead[path] = self._stage(path)
+    def stage_ahead(self, source: Input) -> None:
+        self._ahead = (source, self._stage(source))
 
-    def __call__(self, path: Path, ingest_id: int) -> tuple[int, int]:
-        staged = self._ahead.pop(path, None) or self._stage(path)
+    def __call__(self, source: Input, ingest_id: int) -> tuple[int, int]:
+        ahead, self._ahead = self._ahead, None
+        staged = ahead[1] if ahead and ahead[0] is source else self._stage(source)
         return staged.rows or 0, self._loader(self._db, staged, ingest_id)
 
-    def _stage(self, path: Path) -> Any:
+    def _stage(self, source: Input) -> Any:
         from valuegap.store.staging import stage_file
 
         if self._stage_as is not None:
-            return self._stage_as(self._db, path)
-        return stage_file(self._db, path, required=self._required)
+            return self._stage_as(self._db, source)
+        return stage_file(self._db, source, required=self._required)

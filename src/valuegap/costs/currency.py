@@ -34,8 +34,8 @@ def monthly_rates(
             found[(currency, month)] = rate
     if missing:
         raise ValidationError(
-            f"Some costs cannot be converted to {reporting}. Load rates with `valuegap ingest "
-            "rates FILE` (valid_from,from_currency,to_currency,rate):",
+            f"Some costs cannot be converted to {reporting}. Load rates with "
+            "`Ledger.costs.ingest_rates()` (a file of valid_from,from_currency,to_currency,rate):",
             missing,
         )
     return found

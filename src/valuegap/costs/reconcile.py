@@ -23,6 +23,7 @@ from typing import Any
 from valuegap.bounds import rounded
 from valuegap.model.pricing import Override
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
+from valuegap.months import next_month
 
 CENT = Decimal("0.01")
 STANDARD_TIERS = ("default", "auto", "standard", "on_demand")
@@ -209,7 +210,7 @@ def _explanation(
         o
         for o in overrides
         if o.provider in ("", provider)
-        and o.valid_from < _month_end(start)
+        and o.valid_from < next_month(start)
         and (o.valid_to is None or o.valid_to > start)
     ]
     if side.override_events:
@@ -237,10 +238,6 @@ def _explanation(
             "gap: the invoice is the cost, split by the usage there is."
         )
     return said
-
-
-def _month_end(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _cents(amount: Decimal) -> Decimal:

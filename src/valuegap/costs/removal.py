@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.session import Part, Session
+from valuegap.sources import Input, Source, opened
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
@@ -53,14 +53,16 @@ class CostRemoval(Part):
         *,
         reason: str,
         keys: Sequence[str] = (),
-        file: Path | None = None,
+        file: Source | None = None,
+        source_name: str | None = None,
         usage_format: Any = "csv",
         mapping: dict[str, str] | None = None,
         dry_run: bool = False,
     ) -> Removal:
         """Remove FOCUS lines, usage events or manual cost entries (``kind``, as the ingest
         commands name them): those with ``keys``, or exactly those that ``file`` yields when
-        read again as its ingest read it (a usage file in ``usage_format`` with ``mapping``).
+        read again as its ingest read it (a usage file in ``usage_format`` with ``mapping``;
+        a path, bytes or a binary stream, named in messages by ``source_name``).
         All or nothing, in one transaction, with one audit entry ``costs.remove`` that keeps
         the rows removed and the ``reason``. ``dry_run``: only say what would go."""
         from valuegap.store import removal
@@ -80,8 +82,9 @@ class CostRemoval(Part):
         table = TABLES[kind]
         with self._db.transaction():
             if file is not None:
-                self._stage_file_keys(kind, Path(file), usage_format, mapping)
-                entity_id = Path(file).name
+                with opened(file, source_name, documents=usage_format == "otel") as source:
+                    self._stage_file_keys(kind, source, usage_format, mapping)
+                entity_id = source.base_name
             else:
                 removal.stage_keys(self._db, keys)
                 unknown = removal.unmatched_keys(self._db, table)
@@ -106,9 +109,9 @@ class CostRemoval(Part):
         return Removal(table, entity_id, rows)
 
     def _stage_file_keys(
-        self, kind: str, path: Path, usage_format: Any, mapping: dict[str, str] | None
+        self, kind: str, source: Input, usage_format: Any, mapping: dict[str, str] | None
     ) -> None:
-        """The keys ``path`` yields, read as its ingest reads it; a file with a bad value
+        """The keys ``source`` yields, read as its ingest reads it; a file with a bad value
         is refused naming its rows, as its ingest would refuse it."""
         from valuegap.store import removal
         from valuegap.store.focus import focus_keys, stage_focus
@@ -116,20 +119,22 @@ class CostRemoval(Part):
         from valuegap.store.staging import BrokenRow, stage_file
 
         if kind == "costs":
-            keys = manual_cost_keys(self._db, stage_file(self._db, path))
+            keys = manual_cost_keys(self._db, stage_file(self._db, source))
             removal.stage_keys(self._db, keys)
             return
         try:
             if kind == "focus":
-                focus_keys(self._db, stage_focus(self._db, path, bounded=False))
+                focus_keys(self._db, stage_focus(self._db, source, bounded=False))
             else:
-                self._costs_part.usage_loader(usage_format, mapping, None)(path, 0, keys_only=True)
+                self._costs_part.usage_loader(usage_format, mapping, None)(
+                    source, 0, keys_only=True
+                )
         except BrokenRow:
             if kind == "focus":
-                focus_keys(self._db, stage_file(self._db, path), checks_first=True)
+                focus_keys(self._db, stage_file(self._db, source), checks_first=True)
             else:
                 load = self._costs_part.usage_loader(usage_format, mapping, None)
-                load(path, 0, checks_first=True, keys_only=True)
+                load(source, 0, checks_first=True, keys_only=True)
         removal.stage_file_keys(self._db, TABLES[kind])
 
 

@@ -19,13 +19,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
 from valuegap.model.pseudonyms import PersonData
 from valuegap.model.usage import FIELDS, TokenCounts
+from valuegap.sources import Input
 
 # OpenTelemetry GenAI attributes, current name first, then the deprecated ones.
 OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -68,29 +68,40 @@ class UsageReading:
     default_counts: TokenCounts = field(default_factory=TokenCounts)
 
 
-def otel_events(path: Path, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans.
+def otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row, event) for each GenAI span in an OTLP JSON file or a JSON-lines file of spans,
+    or in an in-memory document.
 
     Lines are read one at a time; a file that is one pretty-printed document is read whole.
-    ``row`` is the line (or, for a single document, the span's position). Spans without GenAI
-    attributes are skipped. Attributes that are not GenAI usage become tags; the values of
-    those that identify a person are pseudonymised first.
+    ``row`` is the line (or, for a single document, the span's position; for a list in
+    memory, the item's). Spans without GenAI attributes are skipped. Attributes that are not
+    GenAI usage become tags; the values of those that identify a person are pseudonymised
+    first.
     """
-    file = str(path)
-    if (problem := file_problem(path)) is not None:
+    file = source.name
+    if source.path is None:
+        items = source.document if isinstance(source.document, list | tuple) else None
+        if items is None:
+            yield from enumerate(_checked(source.document, file, 1, reading), start=1)
+        for number, item in enumerate(items or (), start=1):
+            for event in _checked(item, file, number, reading):
+                yield number, event
+        return
+    path = source.path
+    if (problem := file_problem(path, file)) is not None:
         raise IngestError(file, [problem])
     try:
-        yield from _otel_events(path, file, reading)
+        yield from _otel_events(source, reading)
     except UnicodeDecodeError as exc:
-        gzipped = path.open("rb").read(2) == b"\x1f\x8b"
+        with path.open("rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
         said = "is a gzip file: unzip it first (OpenTelemetry files are read as JSON text)"
-        problem = Problem(file, said) if gzipped else file_not_utf8(path)
+        problem = Problem(file, said) if gzipped else file_not_utf8(path, file)
         raise IngestError(file, [problem]) from exc
 
 
-def _otel_events(
-    path: Path, file: str, reading: UsageReading
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def _otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
+    file, path = source.name, source.file
     with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline(MAX_JSON_DOCUMENT + 1)
         try:
@@ -270,10 +281,10 @@ def parse_mapping(text: str | None) -> dict[str, str]:
         field, sep, column = part.partition("=")
         field = "request_model" if field.strip() == "model" else field.strip()
         if not sep or not column.strip():
-            problems.append(Problem("--map", "entries are FIELD=COLUMN", part))
+            problems.append(Problem("mapping", "entries are FIELD=COLUMN", part))
         elif field not in FIELDS and not field.startswith("tag."):
             allowed = ", ".join(["model", *FIELDS, "tag.<key>"])
-            problems.append(Problem("--map", f"unknown field; the fields are {allowed}", field))
+            problems.append(Problem("mapping", f"unknown field; the fields are {allowed}", field))
         else:
             mapping[field] = column.strip()
     if problems:

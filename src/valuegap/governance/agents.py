@@ -78,10 +78,13 @@ class Agents(Part):
         self._require("agent.act")
         initiative = self._portfolio.initiative(agent_id)
         if initiative is None:
-            raise NotFound(f"There is no agent {agent_id!r}; `valuegap agent list` shows them.")
+            raise NotFound(
+                f"There is no agent {agent_id!r}; an agent is registered with "
+                "`Ledger.agents.register_agent()`."
+            )
         if initiative.agent is None:
             what = (
-                "is not registered as an agent yet (`valuegap agent register`)"
+                "is not registered as an agent yet (`Ledger.agents.register_agent()`)"
                 if initiative.kind == "agent"
                 else f"is a {initiative.kind}, not an agent"
             )

@@ -9,7 +9,6 @@ rotate it is a governance matter; ``ledger.costs`` uses it to ingest person data
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -30,6 +29,7 @@ from valuegap.governance.reviews import Review, recommend
 from valuegap.governance.users import Users
 from valuegap.model.portfolio import Initiative
 from valuegap.model.vocabulary import CONTROLS
+from valuegap.months import add_months, months_between
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
@@ -143,7 +143,7 @@ class Governance(Part):
                 return found
         raise NotFound(
             f"No policy for {layer}{' ' + scope if scope else ''} is in force; "
-            "`valuegap policy list` shows them."
+            "`Ledger.governance.policies()` shows them."
         )
 
     def _policies(self) -> list[Policy]:
@@ -158,7 +158,7 @@ class Governance(Part):
         if not found:
             raise NotFound(
                 f"No policy for {layer}{'/' + scope if scope else ''}; "
-                "`valuegap policy list` shows the policies in force."
+                "`Ledger.governance.policies()` shows the policies in force."
             )
         return found
 
@@ -193,7 +193,7 @@ class Governance(Part):
         today = self._now().date()
         if as_of is not None and as_of > today:
             raise ValidationError("A review is not run ahead of time.", [Problem(
-                "--as-of", f"must be today ({today}) or earlier: a review records what was known "
+                "as_of", f"must be today ({today}) or earlier: a review records what was known "
                 "then, and sets the next review six months later", str(as_of))])  # fmt: skip
         as_of = as_of or today
         due = [
@@ -291,25 +291,9 @@ class Governance(Part):
 def _expected_roi(
     initiative: Initiative, entered: Mapping[str, datetime], now: datetime
 ) -> float | None:
-    from valuegap.outcomes.finance import planned_roi
+    from valuegap.forecast.ramp import Plan
 
     case, started = initiative.business_case, entered.get("poc")
     if case is None or started is None:
         return None
-    ramp = case.adoption_ramp
-    months = ctx.months_between(started.date(), now.date())
-    return planned_roi(
-        case.monthly_investment,
-        case.monthly_value_at_full_adoption,
-        ramp.ceiling,
-        ramp.midpoint_month,
-        ramp.steepness,
-        months,
-    )
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day (31 Aug + 6 = 28/29 Feb)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return Plan.of(case).roi(months_between(started.date(), now.date()))

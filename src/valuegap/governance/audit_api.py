@@ -140,8 +140,8 @@ class AuditLog(Part):
         target = to or self.settings.checkpoint_to
         if not target:
             raise ConfigError(
-                "Say where the checkpoint goes: --to FILE (a JSON-lines file the governance "
-                "council keeps) or --to URL (a webhook), or checkpoint_to in valuegap.toml."
+                "Say where the checkpoint goes: `to`, a file (JSON lines the governance "
+                "council keeps) or a URL (a webhook), or checkpoint_to in valuegap.toml."
             )
         private = key_path(self.settings.audit_key)
         key = signing_key(private)

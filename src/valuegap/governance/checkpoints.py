@@ -94,7 +94,7 @@ def verifying_key(path: Path) -> Ed25519PublicKey:
     if not path.is_file():
         raise ConfigError(
             f"There is no key at {path} to check the checkpoints with: give the public key the "
-            "checkpoints were signed with (audit-key.pub) with --public-key."
+            "checkpoints were signed with (audit-key.pub) as `public_key`."
         )
     data = path.read_bytes()
     try:
@@ -137,8 +137,8 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
     """Every checkpoint in a JSON-lines file, oldest first."""
     if not path.is_file():
         raise ConfigError(
-            f"There is no checkpoint file {path}; `valuegap audit checkpoint "
-            f"--to {path}` writes one."
+            f"There is no checkpoint file {path}; "
+            f"`Ledger.governance.audit.checkpoint({str(path)!r})` writes one."
         )
     found = []
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -153,7 +153,8 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
             ) from None
     if not found:
         raise ConfigError(
-            f"{path} holds no checkpoint; `valuegap audit checkpoint --to {path}` writes one."
+            f"{path} holds no checkpoint; `Ledger.governance.audit.checkpoint({str(path)!r})` "
+            "writes one."
         )
     return found
 
@@ -173,7 +174,8 @@ def deliver(checkpoint: Checkpoint, to: str) -> str:
         except (urllib.error.URLError, OSError) as exc:
             raise ValuegapError(
                 f"The checkpoint was signed but not delivered to {to}: {exc}. Nothing else "
-                "changed; run `valuegap audit checkpoint` again when the webhook answers."
+                "changed; make it again (`Ledger.governance.audit.checkpoint()`) when the webhook "
+                "answers."
             ) from None
         return f"sent to {to} (HTTP {status})"
     path = Path(to)

@@ -9,15 +9,15 @@ is in the reporting currency; what a portfolio file declares keeps its own curre
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from valuegap.model.portfolio import AgentSpec, Initiative
 from valuegap.model.vocabulary import CONTROLS
+from valuegap.months import months_between
 
 
 @dataclass(frozen=True)
@@ -365,16 +365,6 @@ def agent_context(initiative: Initiative, agent: AgentSpec) -> dict[str, Any]:
 def action_context(name: str, amount: Decimal | None, given: Mapping[str, str]) -> dict[str, Any]:
     return {"name": name, "amount": None if amount is None else float(amount),
             "context": dict(given)}  # fmt: skip
-
-
-def months_between(start: date, end: date) -> int:
-    """Complete months from ``start`` to ``end``: 15 Mar to 14 Sep is 5, to 15 Sep is 6; a
-    month's last day completes a month that began on a later day (31 Jan to 28 Feb is 1)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    last_day = calendar.monthrange(end.year, end.month)[1]
-    if end.day < start.day and end.day != last_day:
-        months -= 1
-    return max(months, 0)
 
 
 def _float(value: Decimal | float | str | None) -> float | None:

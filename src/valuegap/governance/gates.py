@@ -57,8 +57,8 @@ class Gates(Part):
                 "Retiring is not an advance.",
                 [
                     Problem(
-                        "--to",
-                        "use `valuegap initiative retire` with a reason and the learnings",
+                        "to_stage",
+                        "use `Ledger.governance.gates.retire()` with a reason and the learnings",
                         to_stage,
                     )
                 ],
@@ -267,7 +267,8 @@ class Gates(Part):
         found = self._governance.approvals(approval_id=approval_id)
         if not found:
             raise NotFound(
-                f"There is no approval {approval_id}; `valuegap approval list` shows them."
+                f"There is no approval {approval_id}; `Ledger.governance.gates.approvals()` shows "
+                "them."
             )
         request = found[0]
         if request["status"] != "pending":

@@ -11,6 +11,7 @@ from functools import reduce
 from typing import Literal, get_args
 
 from valuegap.bounds import WIDE, rounded
+from valuegap.months import month_starts, next_month, whole_months
 
 Category = Literal["infrastructure", "development", "data", "operations", "opportunity"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
@@ -25,22 +26,6 @@ KINDS = ("cost", "credit")
 _STEP = Decimal("0.0000000001")
 
 
-def month_starts(start: date, end: date) -> list[date]:
-    """The first days of the months that [start, end) touches."""
-    months, current = [], start.replace(day=1)
-    while current < end:
-        months.append(current)
-        current = _next_month(current)
-    return months
-
-
-def whole_months(start: date, end: date) -> int | None:
-    """How many whole months [start, end) is, or None when it does not run first-to-first."""
-    if start.day != 1 or end.day != 1:
-        return None
-    return (end.year - start.year) * 12 + end.month - start.month
-
-
 def spread(amount: Decimal, start: date, end: date) -> list[tuple[date, Decimal]]:
     """(month, share) pairs adding up to ``amount`` exactly."""
     months = month_starts(start, end)
@@ -48,12 +33,8 @@ def spread(amount: Decimal, start: date, end: date) -> list[tuple[date, Decimal]
     if n is not None:
         weights = [Decimal(1)] * n
     else:
-        weights = [Decimal((min(end, _next_month(m)) - max(start, m)).days) for m in months]
+        weights = [Decimal((min(end, next_month(m)) - max(start, m)).days) for m in months]
     total = sum(weights)
     shares = [rounded(WIDE.divide(WIDE.multiply(amount, w), total), _STEP) for w in weights]
     shares[-1] = WIDE.add(shares[-1], WIDE.subtract(amount, reduce(WIDE.add, shares)))
     return list(zip(months, shares, strict=True))
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

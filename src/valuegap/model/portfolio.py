@@ -123,7 +123,8 @@ class MetricSpec(_Model):
 
 
 class AdoptionRamp(_Model):
-    """A logistic ramp: adoption(month) = ceiling / (1 + exp(-steepness * (month - midpoint)))."""
+    """A logistic ramp: adoption(month) = ceiling / (1 + exp(-steepness * (month - midpoint)));
+    ``forecast.ramp`` computes it."""
 
     ceiling: Ratio
     midpoint_month: Positive

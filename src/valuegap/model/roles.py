@@ -66,10 +66,10 @@ class User:
             problems.append(Problem("role", f"must be one of {', '.join(ROLES)}", self.role))
         if self.role in SCOPED_ROLES and not self.units:
             problems.append(
-                Problem("unit", "a contributor is scoped to business units: give --unit")
+                Problem("units", "a contributor is scoped to business units: give `units`")
             )
         if self.role not in SCOPED_ROLES and self.units:
-            problems.append(Problem("unit", f"only a contributor has units, not {self.role}"))
+            problems.append(Problem("units", f"only a contributor has units, not {self.role}"))
         if self.agent is not None and self.role == "admin":
             problems.append(
                 Problem(
@@ -97,7 +97,7 @@ def require(user: User | None, name: str, permission: Permission, unit: str | No
     if user is None:
         raise PermissionDenied(
             f"{name!r} is not a user of this ledger. An admin can add them with "
-            f"`valuegap user add {name} --role viewer` (or another role)."
+            f"`Ledger.governance.users.add_user({name!r}, 'viewer')` (or another role)."
         )
     if user.may(permission, unit):
         return

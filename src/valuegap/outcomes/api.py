@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.periods import Window
 from valuegap.session import Part, Session
+from valuegap.sources import Source
 from valuegap.store.costs import CostStore
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.outcomes import OutcomeStore
@@ -33,8 +33,11 @@ class Outcomes(Part):
         self._costs_part = costs
         self._initiatives = initiatives
 
-    def ingest_measures(self, kind: MeasureKind, path: Path) -> Any:
-        """Load a file of measured data (``kind`` as in ``store.measures.FILES``)."""
+    def ingest_measures(
+        self, kind: MeasureKind, source: Source, *, source_name: str | None = None
+    ) -> Any:
+        """Load a file of measured data (``kind`` as in ``store.measures.FILES``): a path,
+        bytes or a binary stream (named in messages by ``source_name``)."""
         from valuegap.store.measures import FILES, load_measures
 
         if kind not in FILES:
@@ -46,7 +49,10 @@ class Outcomes(Part):
             lambda db, staged, ingest_id: load_measures(db, staged, kind, ingest_id),
             required=required,
         )
-        return self._costs_part.ingest_files(kind, [path], loader, permission="outcome.write")[0]
+        results = self._costs_part.ingest_files(
+            kind, [source], loader, permission="outcome.write", names=[source_name]
+        )
+        return results[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
         from valuegap.outcomes.reports import initiative_report
@@ -54,8 +60,9 @@ class Outcomes(Part):
         facts = self.facts()
         found = next((i for i in facts.initiatives if i.id == initiative_id), None)
         if found is None:
-            raise NotFound(f"No initiative {initiative_id!r}; `valuegap initiative list` "
-                           "shows them.")  # fmt: skip
+            raise NotFound(
+                f"No initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows them."
+            )
         return initiative_report(facts, found, window)
 
     def portfolio_report(self, window: Window = ALL_TIME) -> dict[str, Any]:
@@ -65,14 +72,15 @@ class Outcomes(Part):
 
     def scoreboard(self, window: Window | None = None) -> dict[str, Any]:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
-        from valuegap.outcomes.periods import parse_period
+        from valuegap.months import add_months, quarter_start
         from valuegap.outcomes.reports import scoreboard
 
         facts = self.facts()
         if window is None:
             months = [r["month"] for r in facts.costs]
             latest = max(months) if months else date.today()
-            window = parse_period(f"{latest.year}-Q{(latest.month - 1) // 3 + 1}")
+            start = quarter_start(latest)
+            window = Window(start, add_months(start, 3))
         activity = OutcomeStore(self._db).activity(window.start, window.end)
         return scoreboard(facts, window, activity)
 

@@ -25,8 +25,8 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from valuegap.decimals import plain
-from valuegap.model.manual import whole_months
 from valuegap.model.portfolio import MetricSpec
+from valuegap.months import whole_months
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window

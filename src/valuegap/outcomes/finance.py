@@ -8,9 +8,8 @@
   unallocated cost included; an initiative (or a unit's overhead, or the unallocated cost)
   whose credits exceed its charges counts as zero.
 - Rates (override, acceptance, escalation) = count / decisions.
-- Planned ROI after M months of a business case: value planned = sum over months 1..M of
-  value at full adoption x ceiling / (1 + exp(-steepness x (month - midpoint))); ROI =
-  (value planned - investment x M) / (investment x M).
+
+The ROI a business case plans is the forecast's (``forecast.ramp``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from math import exp
 from typing import TypeVar
 
 from valuegap.bounds import WIDE, rounded
@@ -78,23 +76,6 @@ def payback(
                 break
             lapsed = month
     return Payback(found, lapsed)
-
-
-def planned_roi(
-    monthly_investment: Decimal,
-    monthly_value: Decimal,
-    ceiling: float,
-    midpoint_month: float,
-    steepness: float,
-    months: int,
-) -> float | None:
-    """The ROI a business case projects after ``months`` months (none before the first)."""
-    if months < 1 or not monthly_investment:
-        return None
-    adoption = sum(ceiling / (1 + exp(-steepness * (m - midpoint_month)))
-                   for m in range(1, months + 1))  # fmt: skip
-    cost = float(monthly_investment) * months
-    return round((float(monthly_value) * adoption - cost) / cost, 4)
 
 
 def cost_per_outcome(cost: Decimal, outcomes: Decimal | int) -> Decimal | None:

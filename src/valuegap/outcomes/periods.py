@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import spread
+from valuegap.months import add_months, months_apart
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,7 @@ class Window:
         """The window of the same length just before this one (none for an open window)."""
         if self.start is None or self.end is None:
             return None
-        months = _index(self.end) - _index(self.start)
-        return Window(_month(_index(self.start) - months), self.start)
+        return Window(add_months(self.start, -months_apart(self.start, self.end)), self.start)
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -54,7 +54,7 @@ def parse_period(text: str) -> Window:
             "The period cannot be read.",
             [
                 Problem(
-                    "--period",
+                    "period",
                     "must be a year, half, quarter or month: 2026, 2026-H1, 2026-Q1 or 2026-03",
                     text,
                 )
@@ -64,7 +64,7 @@ def parse_period(text: str) -> Window:
     first = int(month or 0) or (3 * int(quarter) - 2 if quarter else 6 * int(half or 1) - 5)
     length = 1 if month else 3 if quarter else 6 if half else 12
     start = date(int(year), first, 1)
-    return Window(start, _month(_index(start) + length))
+    return Window(start, add_months(start, length))
 
 
 def window(period: str | None, start: date | None, end: date | None) -> Window:
@@ -72,14 +72,6 @@ def window(period: str | None, start: date | None, end: date | None) -> Window:
     if period and (start or end):
         raise ValidationError(
             "The period is given twice.",
-            [Problem("--period", "give a period, or --from/--to, not both", period)],
+            [Problem("period", "give a period, or `from`/`to`, not both", period)],
         )
     return parse_period(period) if period else Window(start, end)
-
-
-def _index(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _month(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)

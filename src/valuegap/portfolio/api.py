@@ -53,7 +53,8 @@ class Initiatives(Part):
         found = self._portfolio.initiative(initiative_id)
         if found is None:
             raise NotFound(
-                f"There is no initiative {initiative_id!r}; `valuegap initiative list` shows them."
+                f"There is no initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows "
+                "them."
             )
         return found.model_copy(deep=True)  # the stored one is shared by the ledger's cache
 
@@ -76,7 +77,13 @@ class Initiatives(Part):
         if self._portfolio.initiative(spec.id) is not None:
             raise ValidationError(
                 f"Initiative {spec.id!r} already exists.",
-                [Problem("id", "is taken; change an initiative with `valuegap apply`", spec.id)],
+                [
+                    Problem(
+                        "id",
+                        "is taken; change an initiative with `Ledger.portfolio.apply()`",
+                        spec.id,
+                    )
+                ],
             )
         self.apply(Portfolio(initiatives=[spec]))
         return self.initiative(spec.id)
@@ -175,7 +182,8 @@ class Initiatives(Part):
             raise PermissionDenied(
                 f"{change.where}.agreed_by: {self.actor} ({user.role}) may not agree the "
                 f"attribution method of {change.id}; only finance does. Remove agreed_by and "
-                f"agreed_at, and ask a finance user to run `valuegap metric agree {change.id}`."
+                "agreed_at, and ask a finance user to agree it: "
+                f"`Ledger.portfolio.agree_metric({change.id!r})`."
             )
         self._require("metric.agree", initiative=change.initiative_id)
         if change.metric.agreed_at > self._now().date():
@@ -218,7 +226,9 @@ class Initiatives(Part):
         """Record finance's agreement to a metric's attribution method."""
         owner = self._portfolio.metric_owner(metric_id)
         if owner is None:
-            raise NotFound(f"There is no metric {metric_id!r}; `valuegap metric list` shows them.")
+            raise NotFound(
+                f"There is no metric {metric_id!r}; `Ledger.portfolio.metrics()` shows them."
+            )
         metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
         self._require("metric.agree", initiative=owner)
         if metric.method is None:

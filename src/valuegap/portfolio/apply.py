@@ -73,7 +73,7 @@ def plan_apply(
                 Problem(
                     f"{where}.risk_tier",
                     f"the initiative is at stage {current.stage!r}; a prohibited initiative cannot "
-                    "be past 'proposed': retire it with `valuegap initiative retire`",
+                    "be past 'proposed': retire it with `Ledger.governance.gates.retire()`",
                     spec.risk_tier,
                 )
             )
@@ -109,7 +109,8 @@ def plan_apply(
                     Problem(
                         f"{where}.metrics[{k}].method",
                         f"finance agreed the method {before.method!r}; a new method needs a new "
-                        "agreement: remove agreed_by and agreed_at, then `valuegap metric agree`",
+                        "agreement: remove agreed_by and agreed_at, then "
+                        "`Ledger.portfolio.agree_metric()`",
                         metric.method,
                     )
                 )

@@ -66,7 +66,9 @@ def _problem(error: Any, data: Any, root: type[pydantic.BaseModel]) -> Problem:
 
 def _unknown_field_hint(parts: list[str], root: type[pydantic.BaseModel]) -> str:
     if parts[-1] == "stage":
-        return "is not set by a portfolio file: move stages with `valuegap initiative advance`"
+        return (
+            "is not set by a portfolio file: move stages with `Ledger.governance.gates.advance()`"
+        )
     container = parts[-2].split("[")[0] if len(parts) > 1 else ""
     model = _MODEL_AT.get(container, root)
     return f"is not a known field here; the fields are: {', '.join(model.model_fields)}"

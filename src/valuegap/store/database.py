@@ -45,11 +45,11 @@ class Database:
         """Open (or with ``create``, make) a ledger and bring its schema up to date."""
         if not create and not path.exists():
             raise ConfigError(
-                f"There is no ledger at {path}. Create one with `valuegap init --db {path}`, "
-                "or point --db (or VALUEGAP_DB) at an existing ledger."
+                f"There is no ledger at {path}. Create one with `Ledger.init({str(path)!r})`, "
+                "or point `db` (or VALUEGAP_DB) at an existing ledger."
             )
         if create and path.exists():
-            raise ConfigError(f"{path} already exists; choose another --db path.")
+            raise ConfigError(f"{path} already exists; choose another `db` path.")
         try:
             connection = duckdb.connect(str(path))
         except duckdb.Error as exc:
@@ -96,7 +96,7 @@ class Database:
         if not create and "valuegap_schema" not in tables:
             raise ConfigError(
                 f"{self.path} is a database but not a valuegap ledger; nothing was changed. "
-                "Point --db at a ledger, or create one with `valuegap init`."
+                "Point `db` at a ledger, or create one with `Ledger.init()`."
             )
         self._con.execute(
             """CREATE TABLE IF NOT EXISTS valuegap_schema (

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -21,6 +20,7 @@ from valuegap.model.focus import (
     ColumnType,
     FocusColumn,
 )
+from valuegap.sources import Input
 from valuegap.store.database import Database
 from valuegap.store.removal import FILE_KEYS
 from valuegap.store.staging import (
@@ -122,17 +122,17 @@ def _plan(file: str, columns: list[str], *, guards: bool, bounded: bool = True) 
     return _Plan(file, fields, identity, raw, checks)
 
 
-def stage_focus(db: Database, path: Path, *, bounded: bool = True) -> Staged:
+def stage_focus(db: Database, source: Input, *, bounded: bool = True) -> Staged:
     """Stage a FOCUS export as lines: each value converted and checked as the file is read (a
     bad value raises ``BrokenRow``), and each line's identity (``line_hash``)."""
 
     def lines(columns: list[str], rows: str, numbered: bool) -> str:
-        plan = _plan(str(path), columns, guards=True, bounded=bounded)
+        plan = _plan(source.name, columns, guards=True, bounded=bounded)
         inner = f"SELECT {'_row, ' if numbered else ''}{plan.select()} FROM ({rows})"
         raw = f" EXCLUDE ({', '.join(map(quote, plan.raw))})" if plan.raw else ""
         return f"SELECT {plan.identity} AS line_hash, *{raw} FROM ({inner})"
 
-    return stage_file(db, path, project=lines)
+    return stage_file(db, source, project=lines)
 
 
 _FIELDS = ", ".join(["provider", "extra", *(c.field for c in COLUMNS)])
@@ -159,7 +159,7 @@ def load_focus(db: Database, staged: Staged, ingest_id: int, *, checks_first: bo
                 [ingest_id],
             )
     except duckdb.InvalidInputException as exc:
-        raise_read_failure(staged.file, exc)
+        raise_read_failure(staged.source, exc)
     return int(added[0]) if added else 0
 
 
@@ -174,7 +174,7 @@ def focus_keys(db: Database, staged: Staged, *, checks_first: bool = False) -> N
             SELECT line_hash, {occurrence} AS occurrence FROM ({lines})"""
         )
     except duckdb.InvalidInputException as exc:
-        raise_read_failure(staged.file, exc)
+        raise_read_failure(staged.source, exc)
 
 
 def _identified(

@@ -16,8 +16,8 @@ from valuegap.model.manual import (
     KINDS,
     PEOPLE_COLUMNS,
     spread,
-    whole_months,
 )
+from valuegap.months import whole_months
 from valuegap.store.database import Database
 from valuegap.store.staging import (
     STAGE,

@@ -33,6 +33,7 @@ from valuegap.inputs import (
     file_problem,
     is_gzip_name,
 )
+from valuegap.sources import Input
 from valuegap.store.database import Database
 
 STAGE = "_valuegap_stage"
@@ -146,12 +147,12 @@ def fail_if_null(converted: str, *, unless_null: str | None = None) -> str:
     )
 
 
-def raise_read_failure(file: str, exc: duckdb.Error) -> NoReturn:
+def raise_read_failure(source: Input, exc: duckdb.Error) -> NoReturn:
     """Raise ``BrokenRow`` if ``exc`` is a guard's failure, else the ``IngestError`` of a file
     DuckDB could not read (``read_error``)."""
     if _BROKEN in str(exc):
-        raise BrokenRow(file) from exc
-    raise read_error(file, exc) from exc
+        raise BrokenRow(source.name) from exc
+    raise read_error(source, exc) from exc
 
 
 def first_bad_rows(
@@ -193,10 +194,15 @@ def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) ->
 
 @dataclass(frozen=True)
 class Staged:
-    file: str
+    source: Input
     columns: list[str]  # as spelled in the file
     rows: int | None  # None for a CSV view, whose file is not read until it is used
     numbered: bool  # has _row
+
+    @property
+    def file(self) -> str:
+        """The source's name, as messages give it."""
+        return self.source.name
 
     def column(self, name: str) -> str | None:
         """The file's spelling of a column, matched without regard to letter case."""
@@ -211,50 +217,50 @@ Project = Callable[[list[str], str, bool], str]
 
 def stage_file(
     db: Database,
-    path: Path,
+    source: Input,
     *,
     numbered: bool = True,
     project: Project | None = None,
     required: Sequence[str] = (),
 ) -> Staged:
-    """Read ``path`` into the staging table, replacing what was staged before; unnumbered, a
+    """Read ``source`` into the staging table, replacing what was staged before; unnumbered, a
     CSV file is staged as a view that reads the file each time it is used, and whoever uses
     it must turn a broken row's ``duckdb.Error`` into ``read_error``. ``project`` stages what
     a loader makes of the rows instead of their text, as the file is read (a guard's failure
     in it raises ``BrokenRow``). ``required``: the columns a file of this kind always has; a
     CSV file whose rows cannot be read and that lacks them is refused naming them, not its
     rows (it is most likely another kind of file)."""
-    file = str(path)
+    file, path = source.name, source.file
     view = not numbered and path.suffix.lower() != ".parquet"
-    problem = file_problem(path)
+    problem = file_problem(path, file)
     if problem is None and (view or is_gzip_name(path)):
         # DuckDB checks the encoding of the columns it reads, and a view reads only some
-        problem = content_problem(path, utf8=view)
+        problem = content_problem(path, utf8=view, name=file)
     if problem is not None:
         raise IngestError(file, [problem])
     try:
         if path.suffix.lower() == ".parquet":
             _stage_parquet(db, path, numbered, project)
         else:
-            _stage_csv(db, path, numbered, project, required)
+            _stage_csv(db, source, numbered, project, required)
         row = None if view else db.one(f"SELECT count(*) FROM {STAGE}")
     except duckdb.Error as exc:
-        raise_read_failure(file, exc)
+        raise_read_failure(source, exc)
     names = [str(r["column_name"]) for r in db.all(f"DESCRIBE {STAGE}")]
     columns = [name for name in names if name != "_row"]
     rows = None if view else int(row[0]) if row else 0
-    return Staged(file, columns, rows, "_row" in names)
+    return Staged(source, columns, rows, "_row" in names)
 
 
 def _stage_csv(
-    db: Database, path: Path, numbered: bool, project: Project | None, required: Sequence[str]
+    db: Database, source: Input, numbered: bool, project: Project | None, required: Sequence[str]
 ) -> None:
-    header = _csv_header(path)
+    header = _csv_header(source)
     try:
-        _read_csv(db, path, header, numbered, project)
+        _read_csv(db, source, header, numbered, project)
     except duckdb.Error as exc:
-        if _BROKEN not in str(exc) and (missing := _missing(str(path), header, required)):
-            raise IngestError(str(path), missing) from None
+        if _BROKEN not in str(exc) and (missing := _missing(source.name, header, required)):
+            raise IngestError(source.name, missing) from None
         raise
 
 
@@ -268,15 +274,14 @@ def _missing(file: str, header: list[str], required: Sequence[str]) -> list[Prob
 
 
 def _read_csv(
-    db: Database, path: Path, header: list[str], numbered: bool, project: Project | None
+    db: Database, source: Input, header: list[str], numbered: bool, project: Project | None
 ) -> None:
+    file, path = source.name, source.file
     duplicates = {c for c in header if [h.lower() for h in header].count(c.lower()) > 1}
     if duplicates or not header or any(not c.strip() for c in header):
         found = ", ".join(sorted(duplicates)) or "an empty column name"
-        raise IngestError(
-            str(path), [IngestError.at(str(path), None, "(header)", found, "column names must "
-                                       "be present and unique")]
-        )  # fmt: skip
+        message = "column names must be present and unique"
+        raise IngestError(file, [IngestError.at(file, None, "(header)", found, message)])
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
     read = (
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, delim = ',', "
@@ -330,9 +335,9 @@ def _stage_parquet(db: Database, path: Path, numbered: bool, project: Project | 
     _create_stage(db, numbered, rows)
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(source: Input) -> list[str]:
     """The column names on the first line, read by Python: DuckDB is told them."""
-    file = str(path)
+    file, path = source.name, source.file
     with (gzip.open if is_gzip_name(path) else open)(path, "rb") as handle:
         line = handle.readline(MAX_LINE_BYTES + 1)
     if len(line) > MAX_LINE_BYTES:
@@ -340,7 +345,7 @@ def _csv_header(path: Path) -> list[str]:
     try:
         text = line.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise IngestError(file, [file_not_utf8(path)]) from None
+        raise IngestError(file, [file_not_utf8(path, file)]) from None
     try:
         header = next(csv.reader([text]), [])
     except csv.Error as exc:  # a field longer than the csv module's limit, most often
@@ -371,12 +376,13 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_error(file: str, exc: duckdb.Error) -> IngestError:
+def read_error(source: Input, exc: duckdb.Error) -> IngestError:
     """A file DuckDB could not read (a broken CSV row, most often) as an ``IngestError``. The
     row's text is not shown: it may be any file's, and the row number finds it."""
-    text = str(exc)
+    file = source.name
+    text = str(exc).replace(str(source.file), file)  # a copy of a stream goes by its name
     if "Invalid unicode" in text:
-        return IngestError(file, [file_not_utf8(Path(file))])
+        return IngestError(file, [file_not_utf8(source.file, file)])
     if "No magic bytes found" in text:
         message = "is not a whole Parquet file: it is cut short, or another kind of file"
         return IngestError(file, [Problem(file, message)])

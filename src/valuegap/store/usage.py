@@ -17,6 +17,7 @@ from valuegap.errors import IngestError, Problem
 from valuegap.model.pricing import Pricer
 from valuegap.model.pseudonyms import PERSON_ATTRIBUTES, PERSON_PREFIXES, PersonData
 from valuegap.model.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS, TokenCounts
+from valuegap.sources import Input
 from valuegap.store.database import Database
 from valuegap.store.pricing import (
     COST,
@@ -273,7 +274,7 @@ def _pseudonymised_tags(tags: str, person: PersonData) -> str:
 
 def load_usage(
     db: Database,
-    file: str,
+    origin: Input,
     source: str,
     ingest_id: int,
     person: PersonData,
@@ -291,7 +292,7 @@ def load_usage(
     ``counts``: how the source counts cache and reasoning tokens. Person attributes among the
     tags are pseudonymised, unless the source did (OpenTelemetry spans are read in Python).
     ``keys_only``: store nothing, and write the events' keys to the table ``FILE_KEYS``."""
-    names = column_names or {}
+    file, names = origin.name, column_names or {}
     checks = [
         *_REQUIRED,
         *(c for c in _VALUES if c.column in present),
@@ -332,7 +333,7 @@ def load_usage(
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
-        raise read_error(file, exc) from exc
+        raise read_error(origin, exc) from exc
     assert scanned is not None
     read, with_id, distinct_keys, found_users, found_in_tags, buckets = scanned
     db.execute(
@@ -410,7 +411,7 @@ def load_usage(
                 "SELECT DISTINCT event_key AS key FROM keyed"
             )
         except duckdb.InvalidInputException as exc:
-            raise_read_failure(file, exc)
+            raise_read_failure(origin, exc)
         _drop_usage_stage(db)
         return read, 0
     # One statement from the staged file to the ledger.
@@ -437,7 +438,7 @@ def load_usage(
                 [ingest_id, source],
             )
     except duckdb.InvalidInputException as exc:
-        raise_read_failure(file, exc)
+        raise_read_failure(origin, exc)
     if checks_first:
         refuse_overpriced(db, "ingest_id = ?", [ingest_id], file)
     _drop_usage_stage(db)

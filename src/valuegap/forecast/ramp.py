@@ -1,0 +1,71 @@
+"""The business case's logistic adoption ramp, and the value and ROI it plans month by month.
+
+A business case invests ``monthly_investment`` every month from the start of the programme
+(the PoC) and expects ``monthly_value_at_full_adoption`` at full adoption. Adoption in month m
+(1 is the first) follows a logistic ramp:
+
+    adoption(m) = ceiling / (1 + exp(-steepness x (m - midpoint_month)))
+
+so it is half the ceiling at the midpoint month and approaches the ceiling later. The value
+planned for month m is the value at full adoption x adoption(m); net value is that less the
+month's investment; after M months, planned ROI = (planned value - investment x M) /
+(investment x M). Money stays decimal: the exponential is taken in decimal arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from valuegap.bounds import WIDE, rounded
+from valuegap.model.portfolio import BusinessCase
+
+_ROI_PLACES = Decimal("0.0001")
+
+
+def _decimal(value: Decimal | float) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A business case as the ramp reads it, in decimals."""
+
+    monthly_investment: Decimal
+    monthly_value: Decimal  # at full adoption
+    ceiling: Decimal
+    midpoint_month: Decimal
+    steepness: Decimal
+
+    @classmethod
+    def of(cls, case: BusinessCase) -> Plan:
+        ramp = case.adoption_ramp
+        return cls(
+            _decimal(case.monthly_investment),
+            _decimal(case.monthly_value_at_full_adoption),
+            _decimal(ramp.ceiling),
+            _decimal(ramp.midpoint_month),
+            _decimal(ramp.steepness),
+        )
+
+    def adoption(self, month: int) -> Decimal:
+        """The share of full adoption in ``month`` (1 is the first month)."""
+        power = WIDE.exp(WIDE.multiply(-self.steepness, month - self.midpoint_month))
+        return WIDE.divide(self.ceiling, 1 + power)
+
+    def value(self, months: int) -> Decimal:
+        """The value planned for months 1 to ``months``, together."""
+        shares = sum((self.adoption(m) for m in range(1, months + 1)), Decimal(0))
+        return WIDE.multiply(self.monthly_value, shares)
+
+    def net_value(self, months: int) -> Decimal:
+        """The planned cumulative net value after ``months`` months: value less investment."""
+        return self.value(months) - self.monthly_investment * months
+
+    def roi(self, months: int) -> float | None:
+        """The ROI planned after ``months`` months (4 places); none before the first month
+        or without an investment."""
+        if months < 1 or not self.monthly_investment:
+            return None
+        invested = self.monthly_investment * months
+        return float(rounded(WIDE.divide(self.net_value(months), invested), _ROI_PLACES))

@@ -1,0 +1,65 @@
+"""Month arithmetic, in one place: calendar dates (UTC days), periods half-open [start, end).
+
+A month is named by its first day. Moving a day by months keeps its day of the month, or takes
+the month's last day where it has fewer days (31 August + 6 months is 28 or 29 February).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+
+def month_start(day: date) -> date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier, if negative), or that month's last day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after ``day``'s: the end of its month, half-open."""
+    return add_months(month_start(day), 1)
+
+
+def quarter_start(day: date) -> date:
+    """The first day of ``day``'s calendar quarter."""
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def months_apart(start: date, end: date) -> int:
+    """Calendar months from ``start``'s month to ``end``'s, whatever their days (negative if
+    ``end`` is in an earlier month)."""
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def months_between(start: date, end: date) -> int:
+    """Complete months from ``start`` to ``end``: 15 Mar to 14 Sep is 5, to 15 Sep is 6; a
+    month's last day completes a month that began on a later day (31 Jan to 28 Feb is 1);
+    never below 0."""
+    months = months_apart(start, end)
+    last_day = calendar.monthrange(end.year, end.month)[1]
+    if end.day < start.day and end.day != last_day:
+        months -= 1
+    return max(months, 0)
+
+
+def whole_months(start: date, end: date) -> int | None:
+    """How many whole months [start, end) is, or None when it does not run first-to-first."""
+    if start.day != 1 or end.day != 1:
+        return None
+    return months_apart(start, end)
+
+
+def month_starts(start: date, end: date) -> list[date]:
+    """The first days of the months that [start, end) touches (none if it is empty)."""
+    months, current = [], month_start(start)
+    while current < end:
+        months.append(current)
+        current = next_month(current)
+    return months
