@@ -43,6 +43,7 @@ from valuegap.store.database import utcnow
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
+from valuegap.store.writer import writes
 from valuegap.yamlio import read_file
 
 Clock = Callable[[], datetime]
@@ -196,6 +197,7 @@ class Ledger(
 
     # Users
 
+    @writes
     def add_user(
         self,
         name: str,
@@ -315,6 +317,7 @@ class Ledger(
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
         return self.apply(parse_portfolio(read_file(path), str(path)), dry_run=dry_run)
 
+    @writes
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
         """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
         already as declared is left alone and writes no audit entry."""
@@ -425,6 +428,7 @@ class Ledger(
             action, change.entity_type, change.id, change.before, change.after, changed=changed
         )
 
+    @writes
     def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
         """Record finance's agreement to a metric's attribution method."""
         owner = self._portfolio.metric_owner(metric_id)
@@ -458,6 +462,7 @@ class Ledger(
             )
         return agreed
 
+    @writes
     def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
         initiative = self.initiative(initiative_id)
         self._require("control.attest", initiative.business_unit, initiative_id)

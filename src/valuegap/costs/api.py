@@ -22,6 +22,7 @@ from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
+from valuegap.store.writer import writes
 
 UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
@@ -179,6 +180,7 @@ class CostsApi:
         except BrokenRow:
             return self._ingest(kind, paths, loader(True))
 
+    @writes
     def _ingest(
         self,
         kind: str,
@@ -228,6 +230,7 @@ class CostsApi:
         drop_stage(self._db)
         return results
 
+    @writes
     def apply_rules(self, path: Path) -> int:
         """Validate and store allocation rules, replacing those in force; return the version."""
         import yaml

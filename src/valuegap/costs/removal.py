@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.store.database import Database
+from valuegap.store.writer import writes
 
 CostKind = Literal["focus", "usage", "costs"]
 # the ingest command's name -> the table its lines are in
@@ -44,6 +45,7 @@ class RemovalApi:
     _record: Callable[[str, str, str, Any, Any], None]
     _usage_loader: Callable[..., Callable[..., tuple[int, int]]]
 
+    @writes
     def remove_costs(
         self,
         kind: CostKind,

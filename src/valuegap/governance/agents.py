@@ -37,7 +37,7 @@ class AgentsApi:
     _db: Database
     _portfolio: PortfolioStore
     _require: Callable[..., None]
-    _record: Callable[..., None]
+    _record_alone: Callable[..., None]
     _now: Callable[[], datetime]
     _context: Callable[..., dict[str, Any]]
     initiative: Callable[[str], Initiative]
@@ -71,7 +71,8 @@ class AgentsApi:
         context: Mapping[str, str] | None = None,
     ) -> AgentDecision:
         """May this agent take this action now? ``allow``, ``deny`` or ``needs_approval``,
-        with the rules that decided; every decision is written to the audit log."""
+        with the rules that decided; every decision is written to the audit log, and
+        committed (with the decisions of other callers meanwhile) before it is answered."""
         self._require("agent.act")
         initiative = self._portfolio.initiative(agent_id)
         if initiative is None:
@@ -97,20 +98,18 @@ class AgentsApi:
         decision = decide(rules, lambda names: self._context(initiative, names, now, **values))
         answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
         result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
-        with self._db.transaction():
-            self._record(
-                "agent.authorize",
-                "agent",
-                agent_id,
-                None,
-                {
-                    "action": action,
-                    "amount": amount,
-                    "context": given,
-                    "decision": answer,
-                    "rules": decision.rule_ids,
-                    "warnings": [r.id for r in decision.warnings],
-                    "policy_versions": decision.policy_versions,
-                },
-            )
+        self._record_alone(
+            "agent.authorize",
+            "agent",
+            agent_id,
+            {
+                "action": action,
+                "amount": amount,
+                "context": given,
+                "decision": answer,
+                "rules": decision.rule_ids,
+                "warnings": [r.id for r in decision.warnings],
+                "policy_versions": decision.policy_versions,
+            },
+        )
         return result

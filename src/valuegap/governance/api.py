@@ -22,6 +22,7 @@ from valuegap.settings import Settings
 from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.writer import writes
 from valuegap.yamlio import read_file
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
@@ -54,6 +55,7 @@ class GovernanceApi:
         self._require("policy.write")
         return self._apply_policy(text, source)
 
+    @writes
     def _apply_policy(self, text: str, source: str) -> dict[str, Any]:
         in_force = self._policies()
         enterprise = [r.id for p in in_force if p.layer == "enterprise" for r in p.rules]
@@ -157,6 +159,7 @@ class GovernanceApi:
 
     # Reviews
 
+    @writes
     def run_reviews(self, as_of: date | None = None) -> list[Review]:
         """Review every initiative whose review date has come, and record the
         recommendations."""

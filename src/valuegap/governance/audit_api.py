@@ -5,7 +5,7 @@ checkpoint."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,42 @@ from valuegap.store.proof import DEFINITIONS, FACTS, Totals, json_value, read_ro
 
 if TYPE_CHECKING:
     from valuegap.governance.checkpoints import Checkpoint
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An entry that is a whole write by itself, waiting for its place in the chain."""
+
+    clock: Callable[[], datetime]
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    after: Any
+
+
+def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]:
+    """Chain ``drafts`` onto the head, in order, as the writer (store.writer group commit)."""
+    head = AuditStore(db).head()
+    seq, prev = head if head else (0, GENESIS)
+    entries = []
+    for draft in drafts:
+        entry = seal(
+            seq=seq + 1,
+            at=draft.clock(),
+            actor=draft.actor,
+            action=draft.action,
+            entity_type=draft.entity_type,
+            entity_id=draft.entity_id,
+            before=None,
+            after=draft.after,
+            prev_hash=prev,
+        )
+        entries.append(entry)
+        seq, prev = entry.seq, entry.hash
+    AuditStore(db).append_all(entries)
+    return entries
+
 
 # (table, where): the rows of a definition table a change left, those whose columns have
 # these values (``{}``: the whole table).
@@ -76,6 +112,13 @@ class AuditApi:
                 state=state or None,
             )
         )
+
+    def _record_alone(self, action: str, entity_type: str, entity_id: str, after: Any) -> None:
+        """Record an entry that is the whole write (an agent's decision: no table changes),
+        committed with the others queued meanwhile (group commit). It returns once the
+        entry is committed."""
+        draft = _Draft(self._now, self.actor, action, entity_type, entity_id, after)
+        self._db.in_group(draft, _append_in_order)
 
     def _record_baseline(self) -> None:
         """The entry replay starts from in a ledger whose log was written before entries kept

@@ -16,6 +16,7 @@ from valuegap.portfolio.model import Initiative
 from valuegap.store.database import Database
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.writer import writes
 
 APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
@@ -75,6 +76,7 @@ class GatesApi:
             raise ValidationError(f"{initiative_id} was not retired.", problems)
         return self._move(initiative_id, "retired", reason=reason, learnings=learnings)
 
+    @writes
     def _move(
         self,
         initiative_id: str,
@@ -190,6 +192,7 @@ class GatesApi:
             for a in self._governance.approvals(status=status)
         ]
 
+    @writes
     def approve(self, approval_id: int, note: str | None = None) -> StageMove:
         """Approve a pending stage move and make it, if its gate still only asks for the
         approval that was requested."""
@@ -235,6 +238,7 @@ class GatesApi:
             approval_id,
         )
 
+    @writes
     def reject(self, approval_id: int, note: str) -> dict[str, Any]:
         request = self._pending(approval_id)
         if not note.strip():
