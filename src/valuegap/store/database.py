@@ -46,7 +46,7 @@ class Database:
         self._writer: Writer = writer_of(path)
         self._cache = self._writer.cache
         self._thread = _ThreadState()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}  # by thread
         self._cursors_lock = threading.Lock()
 
     @classmethod
@@ -96,7 +96,7 @@ class Database:
 
     def close(self) -> None:
         with self._cursors_lock:
-            for cursor in self._cursors:
+            for cursor in self._cursors.values():
                 with contextlib.suppress(duckdb.Error):
                     cursor.close()
             self._cursors.clear()
@@ -114,11 +114,24 @@ class Database:
             return self._con
         cursor = self._thread.cursor
         if cursor is None:
-            with self._cursors_lock:
-                cursor = self._con.cursor()
-                self._cursors.append(cursor)
-            cursor.execute("SET TimeZone = 'UTC'")
-            self._thread.cursor = cursor
+            cursor = self._thread.cursor = self._new_cursor()
+        return cursor
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor; the cursors of threads that ended are closed (a server's
+        threads come and go)."""
+        with self._cursors_lock:
+            alive = {thread.ident for thread in threading.enumerate()}
+            for ident in [i for i in self._cursors if i not in alive]:
+                with contextlib.suppress(duckdb.Error):
+                    self._cursors.pop(ident).close()
+            cursor = self._con.cursor()
+            earlier = self._cursors.pop(threading.get_ident(), None)  # an ended thread's id
+            if earlier is not None:
+                with contextlib.suppress(duckdb.Error):
+                    earlier.close()
+            self._cursors[threading.get_ident()] = cursor
+        cursor.execute("SET TimeZone = 'UTC'")
         return cursor
 
     @property
