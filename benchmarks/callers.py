@@ -49,9 +49,11 @@ Ask = Callable[[Decimal, dict[str, str]], str]  # an amount and context -> the a
 
 def round_of(
     ask: Ask, callers: int, calls: int, first: int
-) -> tuple[float, list[float], Counter[str]]:
+) -> tuple[float, list[float], Counter[str], float]:
     """``callers`` threads, started together, each asking ``calls`` times: the decisions a
-    second over the round's wall time, every call's seconds, and the answers."""
+    second over the round's wall time, every call's seconds, the answers, and the process's
+    CPU seconds per decision (all threads, DuckDB's included: what load on the machine does
+    not change much)."""
     start = threading.Barrier(callers + 1)
     latencies: list[list[float]] = [[] for _ in range(callers)]
     answers: list[Counter[str]] = [Counter() for _ in range(callers)]
@@ -71,11 +73,13 @@ def round_of(
     for thread in threads:
         thread.start()
     start.wait()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - began
-    return callers * calls / wall, [t for each in latencies for t in each], sum(answers, Counter())
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    made = callers * calls
+    times = [t for each in latencies for t in each]
+    return made / wall, times, sum(answers, Counter()), cpu / made
 
 
 def p99(values: list[float]) -> float:
@@ -120,15 +124,15 @@ def run(work: Path, callers: int, calls: int, repeats: int) -> None:
     entries = ledger.verify_audit().entries
     round_of(valuegap, callers, 3, 0)  # warm up: caches, cursors, threads
     round_of(one_commit_each, callers, 3, 0)
-    results: dict[str, list[tuple[float, list[float]]]] = {"valuegap": [], "floor": []}
+    results: dict[str, list[tuple[float, list[float], float]]] = {"valuegap": [], "floor": []}
     answers: Counter[str] = Counter()
     for repeat in range(repeats):
         first = 1_000_000 * (repeat + 1)
-        rate, times, answered = round_of(valuegap, callers, calls, first)
-        results["valuegap"].append((rate, times))
+        rate, times, answered, cpu = round_of(valuegap, callers, calls, first)
+        results["valuegap"].append((rate, times, cpu))
         answers += answered
-        rate, times, _ = round_of(one_commit_each, callers, calls, first)
-        results["floor"].append((rate, times))
+        rate, times, _, cpu = round_of(one_commit_each, callers, calls, first)
+        results["floor"].append((rate, times, cpu))
     verification = ledger.verify_audit()
     ledger.close()
     floor.close()
@@ -136,20 +140,22 @@ def run(work: Path, callers: int, calls: int, repeats: int) -> None:
         floor_verification = copied.verify_audit()
 
     print(f"\n{callers} callers x {calls:,} decisions, {repeats} rounds of each in turn")
-    print(f"{'line':44} {'decisions/s':>12} {'p50':>8} {'p99':>8}  rounds (decisions/s)")
+    print(
+        f"{'line':44} {'decisions/s':>12} {'p50':>8} {'p99':>8} {'CPU/dec.':>9}  "
+        "rounds (decisions/s)"
+    )
     medians = {}
     for name, label in (
         ("valuegap", "authorize(), group commit"),
         ("floor", "floor: one commit per decision"),
     ):
         rounds = results[name]
-        rates = [rate for rate, _ in rounds]
-        median_round = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
-        times = median_round[1]
-        medians[name] = (median_round[0], p99(times) * 1e3)
+        rates = [rate for rate, _, _ in rounds]
+        median_rate, times, cpu = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+        medians[name] = (median_rate, p99(times) * 1e3)
         print(
-            f"{label:44} {median_round[0]:12,.0f} {statistics.median(times) * 1e3:6.2f}ms "
-            f"{p99(times) * 1e3:6.2f}ms  {', '.join(f'{r:,.0f}' for r in rates)}"
+            f"{label:44} {median_rate:12,.0f} {statistics.median(times) * 1e3:6.2f}ms "
+            f"{p99(times) * 1e3:6.2f}ms {cpu * 1e3:7.3f}ms  {', '.join(f'{r:,.0f}' for r in rates)}"
         )
     (rate, p99_ms), (floor_rate, _) = medians["valuegap"], medians["floor"]
     print(f"\ngroup commit / one commit per decision: {rate / floor_rate:6.1f}x")
