@@ -150,3 +150,16 @@ def test_the_cursors_of_ended_threads_are_closed(db_path: Path) -> None:
     assert db.get_meta("colour") is None  # this thread's read closes the ended threads' cursors
     assert len(db._cursors) <= 2  # this thread's, and the last reader's if it is still ending
     db.close()
+
+
+def test_a_refused_open_leaves_no_writer_behind(db_path: Path) -> None:
+    """A ledger that cannot be opened lets go of the file's writer, so that a new ledger at
+    the same path starts with nothing cached from before."""
+    from valuegap.store import writer
+    from valuegap.store.migrations import MIGRATIONS, Migration
+
+    newer = Migration(MIGRATIONS[-1].version + 1, "test: from a newer valuegap", ())
+    Database.open(db_path, create=True, migrations=[*MIGRATIONS, newer]).close()
+    with pytest.raises(ValuegapError, match="newer valuegap"):
+        Database.open(db_path, create=False)
+    assert db_path.resolve() not in writer._WRITERS

@@ -90,7 +90,7 @@ class Database:
         try:
             database._migrate(migrations, create=create)
         except BaseException:
-            connection.close()
+            database.close()  # and let go of the file's writer, so that no cache outlives it
             raise
         return database
 
