@@ -163,3 +163,24 @@ def test_a_refused_open_leaves_no_writer_behind(db_path: Path) -> None:
     with pytest.raises(ValuegapError, match="newer valuegap"):
         Database.open(db_path, create=False)
     assert db_path.resolve() not in writer._WRITERS
+
+
+def test_verify_while_decisions_are_committed(agent: Ledger) -> None:
+    """``audit verify`` during writes sees one moment of the ledger: the log, its head and the
+    tables as they were together, never a head newer than the entries it read."""
+
+    def caller(number: int) -> None:
+        for call in range(40):
+            order = {"order_id": f"{number}-{call}"}
+            agent.authorize("refunds", "issue_refund", Decimal("45.90"), order)
+
+    writers = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    for thread in writers:
+        thread.start()
+    failed = []
+    while any(thread.is_alive() for thread in writers):
+        verification = agent.verify_audit()
+        if not verification.ok:
+            failed.append(verification.message)
+    assert failed == []
+    assert agent.verify_audit().ok

@@ -35,6 +35,7 @@ class _ThreadState(threading.local):
         self.depth = 0  # nested transactions
         self.pending: dict[Hashable, Any] = {}  # cached in the transaction, kept at commit
         self.wrote = False  # the transaction wrote what may be cached
+        self.snapshot = False  # reading one moment of the ledger (snapshot())
 
 
 class Database:
@@ -217,6 +218,25 @@ class Database:
             finally:
                 thread.depth, thread.pending, thread.wrote = 0, {}, False
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one moment of the ledger (a read transaction on this thread's
+        cursor, past the cache): what several reads compare, such as the audit log, its head
+        and the tables, stays consistent while writes commit. Writers do not wait for it."""
+        thread = self._thread
+        if thread.writing or thread.snapshot:
+            yield
+            return
+        cursor = self._current()
+        cursor.begin()
+        thread.snapshot = True
+        try:
+            yield
+        finally:
+            thread.snapshot = False
+            with contextlib.suppress(duckdb.Error):
+                cursor.rollback()
+
     def in_group(self, item: T, write_all: Callable[[Database, Sequence[T]], Sequence[R]]) -> R:
         """Write ``item`` with others queued meanwhile, in one transaction (group commit):
         ``write_all(db, items)`` writes them in order and returns one result per item; this
@@ -272,6 +292,8 @@ class Database:
             if value is MISSING:
                 value = thread.pending[key] = read()
             return cast(T, value)
+        if thread.snapshot:  # the cache may be newer than the snapshot
+            return read()
         value = self._cache.get(key)
         if value is MISSING:
             generation = self._cache.generation
