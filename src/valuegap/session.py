@@ -2,19 +2,21 @@
 
 An open ledger acting as one user: the database, the actor, the clock and the settings, the
 permission check (the actor's role, and the separation of duties) and the audit record that
-every change appends in its transaction. ``Ledger`` builds one session and hands it to each of
-its parts; ``Ledger.acting_as`` builds another session on the same database.
+every change appends in its transaction (an agent's decision, a write by itself, by group
+commit: ``record_alone``). ``Ledger`` builds one session and hands it to each of its parts;
+``Ledger.acting_as`` builds another session on the same database (and so the same writer).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from valuegap.model import roles
-from valuegap.model.audit import GENESIS, seal
+from valuegap.model.audit import GENESIS, AuditEntry, seal
 from valuegap.model.duties import check_duties
 from valuegap.model.roles import Permission as Permission  # what a part requires
 from valuegap.settings import Settings
@@ -27,6 +29,42 @@ Clock = Callable[[], datetime]
 # (table, where): the rows of a definition table a change left, those whose columns have
 # these values (``{}``: the whole table).
 Changed = Sequence[tuple[str, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An entry that is a whole write by itself, waiting for its place in the chain."""
+
+    clock: Clock
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    after: Any
+
+
+def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]:
+    """Chain ``drafts`` onto the head, in order, as the writer (store.writer group commit)."""
+    audit = AuditStore(db)
+    head = audit.head()
+    seq, prev = head if head else (0, GENESIS)
+    entries = []
+    for draft in drafts:
+        entry = seal(
+            seq=seq + 1,
+            at=draft.clock(),
+            actor=draft.actor,
+            action=draft.action,
+            entity_type=draft.entity_type,
+            entity_id=draft.entity_id,
+            before=None,
+            after=draft.after,
+            prev_hash=prev,
+        )
+        entries.append(entry)
+        seq, prev = entry.seq, entry.hash
+    audit.append_all(entries)
+    return entries
 
 
 class Session:
@@ -100,6 +138,13 @@ class Session:
                 state=state or None,
             )
         )
+
+    def record_alone(self, action: str, entity_type: str, entity_id: str, after: Any) -> None:
+        """Record an entry that is the whole write (an agent's decision: no table changes),
+        committed with the others queued meanwhile (group commit); inside the caller's own
+        transaction it joins that transaction. It returns once the entry is committed."""
+        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after)
+        self.db.in_group(draft, _append_in_order)
 
 
 class Part:

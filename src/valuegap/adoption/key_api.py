@@ -21,6 +21,7 @@ from valuegap.adoption.keys import PseudonymKey
 from valuegap.errors import ConfigError, Problem, ValidationError
 from valuegap.model.pseudonyms import pseudonym
 from valuegap.session import Part
+from valuegap.store.writer import writes
 
 FINGERPRINT = "pseudonym_key_fingerprint"
 UNLINKED_AT = "pseudonym_key_unlinked_at"  # a rotation without the key: people split there
@@ -130,6 +131,7 @@ class PseudonymKeys(Part):
             location, fingerprint, "in_place", fingerprint, len(found.keys), unlinked_at
         )
 
+    @writes
     def restore_key(self, backup: Path) -> KeyStatus:
         """Install a backed-up key file beside the ledger, if its fingerprint is the ledger's
         (any key, when the ledger has recorded none)."""
@@ -158,6 +160,7 @@ class PseudonymKeys(Part):
                 self._record("key.restore", *_AUDITED, {"fingerprint": expected}, after)
         return self.key_status()
 
+    @writes
     def rotate_key(self) -> KeyRotation:
         """Make a new key on purpose. With the ledger's key in place, the new key extends its
         chain and every stored pseudonym ``p`` becomes ``pseudonym(new key, p)``, so people

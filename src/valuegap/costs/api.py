@@ -25,6 +25,7 @@ from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
+from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
@@ -210,6 +211,7 @@ class Costs(Part):
             except BrokenRow:
                 return self.ingest_files(kind, inputs, loader(True))
 
+    @writes
     def ingest_files(
         self,
         kind: str,
@@ -268,6 +270,7 @@ class Costs(Part):
             raise IngestError(refused.file, refused.problems, files=len(inputs)) from None
         return results
 
+    @writes
     def apply_rules(self, path: Path) -> int:
         """Validate and store allocation rules, replacing those in force; return the version."""
         import yaml

@@ -19,6 +19,7 @@ from valuegap.model.pricing import Override, Pricer
 from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
 from valuegap.store.proof import Totals, combined, read_totals
+from valuegap.store.writer import writes
 
 _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
 MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL(38, 18)
@@ -31,6 +32,7 @@ class Prices(Part):
         super().__init__(session)
         self._costs = CostStore(session.db)
 
+    @writes
     def set_price(
         self,
         model: str,
@@ -121,6 +123,7 @@ class Prices(Part):
             )
         return repriced
 
+    @writes
     def unset_price(self, model: str, *, valid_from: date, provider: str | None = None) -> int:
         """Remove the organisation price of ``model`` from ``valid_from``: the calls it covered
         get their catalogue price back. Returns how many were repriced."""
@@ -154,6 +157,7 @@ class Prices(Part):
             )
         return repriced
 
+    @writes
     def refresh_prices(self) -> int:
         """Price every stored call again, with the catalogue, overrides and provider aliases
         in force (after a new alias in the settings, or a newer catalogue). Returns how many

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
+from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
@@ -47,6 +48,7 @@ class CostRemoval(Part):
         super().__init__(session)
         self._costs_part = costs
 
+    @writes
     def remove_costs(
         self,
         kind: CostKind,

@@ -74,7 +74,8 @@ class Agents(Part):
         context: Mapping[str, str] | None = None,
     ) -> AgentDecision:
         """May this agent take this action now? ``allow``, ``deny`` or ``needs_approval``,
-        with the rules that decided; every decision is written to the audit log."""
+        with the rules that decided; every decision is written to the audit log, and
+        committed (with the decisions of other callers meanwhile) before it is answered."""
         self._require("agent.act")
         initiative = self._portfolio.initiative(agent_id)
         if initiative is None:
@@ -108,20 +109,18 @@ class Agents(Part):
         )
         answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
         result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
-        with self._db.transaction():
-            self._record(
-                "agent.authorize",
-                "agent",
-                agent_id,
-                None,
-                {
-                    "action": action,
-                    "amount": amount,
-                    "context": given,
-                    "decision": answer,
-                    "rules": decision.rule_ids,
-                    "warnings": [r.id for r in decision.warnings],
-                    "policy_versions": decision.policy_versions,
-                },
-            )
+        self._session.record_alone(
+            "agent.authorize",
+            "agent",
+            agent_id,
+            {
+                "action": action,
+                "amount": amount,
+                "context": given,
+                "decision": answer,
+                "rules": decision.rule_ids,
+                "warnings": [r.id for r in decision.warnings],
+                "policy_versions": decision.policy_versions,
+            },
+        )
         return result

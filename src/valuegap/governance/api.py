@@ -33,6 +33,7 @@ from valuegap.months import add_months, months_between
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.writer import writes
 from valuegap.yamlio import read_file
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class Governance(Part):
         self._require("policy.write")
         return self._apply_policy(text, source)
 
+    @writes
     def _apply_policy(self, text: str, source: str) -> dict[str, Any]:
         in_force = self._policies()
         enterprise = [r.id for p in in_force if p.layer == "enterprise" for r in p.rules]
@@ -186,6 +188,7 @@ class Governance(Part):
 
     # Reviews
 
+    @writes
     def run_reviews(self, as_of: date | None = None) -> list[Review]:
         """Review every initiative whose review date has come, and record the
         recommendations."""

@@ -61,10 +61,15 @@ class AuditLog(Part):
     ) -> Verification:
         """Check the hash chain; that the log extends every signed checkpoint in the file
         ``checkpoints`` (checked with ``public_key``, else the signing key's public half);
-        and that replaying the log gives the tables and the facts' totals."""
+        and that replaying the log gives the tables and the facts' totals. All of it as of
+        one moment, while writes go on."""
+        self._require("read")
+        with self._db.snapshot():
+            return self._verify_audit(checkpoints, public_key)
+
+    def _verify_audit(self, checkpoints: Path | None, public_key: Path | None) -> Verification:
         from valuegap.governance.checkpoints import read_checkpoints
 
-        self._require("read")
         entries = list(self._audit.entries())
         chain = verify(entries, self._audit.head())
         if not chain.ok:
@@ -133,10 +138,15 @@ class AuditLog(Part):
     def checkpoint(self, to: str | None = None) -> tuple[Checkpoint, str]:
         """Sign the log's head, once the log verifies (against the checkpoints already in the
         file ``to``, if it is one), and deliver the checkpoint to ``to`` (a file or an http(s)
-        URL; default: the setting ``checkpoint_to``). Returns it and where it went."""
+        URL; default: the setting ``checkpoint_to``). Returns it and where it went. The head
+        signed is the one verified, whatever is written meanwhile."""
+        self._require("read")
+        with self._db.snapshot():
+            return self._checkpoint(to)
+
+    def _checkpoint(self, to: str | None) -> tuple[Checkpoint, str]:
         from valuegap.governance.checkpoints import deliver, key_path, sign, signing_key
 
-        self._require("read")
         target = to or self.settings.checkpoint_to
         if not target:
             raise ConfigError(

@@ -14,6 +14,7 @@ from valuegap.portfolio import stages
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.governance.api import Governance
@@ -75,6 +76,7 @@ class Gates(Part):
             raise ValidationError(f"{initiative_id} was not retired.", problems)
         return self._move(initiative_id, "retired", reason=reason, learnings=learnings)
 
+    @writes
     def _move(
         self,
         initiative_id: str,
@@ -198,6 +200,7 @@ class Gates(Part):
             for a in self._governance.approvals(status=status)
         ]
 
+    @writes
     def approve(self, approval_id: int, note: str | None = None) -> StageMove:
         """Approve a pending stage move and make it, if its gate still only asks for the
         approval that was requested."""
@@ -243,6 +246,7 @@ class Gates(Part):
             approval_id,
         )
 
+    @writes
     def reject(self, approval_id: int, note: str) -> dict[str, Any]:
         request = self._pending(approval_id)
         if not note.strip():

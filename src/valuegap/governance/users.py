@@ -9,6 +9,7 @@ from valuegap.errors import Problem, ValidationError
 from valuegap.model.roles import User
 from valuegap.session import Part, Session
 from valuegap.store.users import UserStore
+from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.portfolio.api import Initiatives
@@ -22,6 +23,7 @@ class Users(Part):
         self._users = UserStore(session.db)
         self._initiatives = initiatives
 
+    @writes
     def add_user(
         self,
         name: str,

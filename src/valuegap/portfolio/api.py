@@ -19,6 +19,7 @@ from valuegap.portfolio.validation import validated
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
+from valuegap.store.writer import writes
 from valuegap.yamlio import read_file
 
 # (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
@@ -111,6 +112,7 @@ class Initiatives(Part):
         except ValidationError as error:  # refused after parsing: name the file all the same
             raise ValidationError(f"{path}: {error.summary}", error.problems) from None
 
+    @writes
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
         """Create and update what ``portfolio`` declares, all or nothing. Idempotent: what is
         already as declared is left alone and writes no audit entry."""
@@ -222,6 +224,7 @@ class Initiatives(Part):
             action, change.entity_type, change.id, change.before, change.after, changed=changed
         )
 
+    @writes
     def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
         """Record finance's agreement to a metric's attribution method."""
         owner = self._portfolio.metric_owner(metric_id)
@@ -257,6 +260,7 @@ class Initiatives(Part):
             )
         return agreed
 
+    @writes
     def attest_control(self, initiative_id: str, control: str, evidence: str) -> None:
         initiative = self.initiative(initiative_id)
         self._require("control.attest", initiative.business_unit, initiative_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from valuegap.model.audit import AuditEntry
 from valuegap.store.database import Database
@@ -30,10 +31,15 @@ class AuditStore:
 
     def append(self, entry: AuditEntry) -> None:
         """Must run inside the transaction of the change it records."""
-        self._db.execute(
-            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            # by hand: dataclasses.astuple deep-copies every field, a cost on every decision
-            [
+        self.append_all([entry])
+
+    def append_all(self, entries: Sequence[AuditEntry]) -> None:
+        """Entries that follow the head in order, in one INSERT and one move of the head
+        (in the caller's transaction)."""
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(entries))
+        values: list[Any] = []
+        for entry in entries:  # by hand: dataclasses.astuple deep-copies every field
+            values += [
                 entry.seq,
                 entry.recorded_at,
                 entry.actor,
@@ -45,14 +51,16 @@ class AuditStore:
                 entry.prev_hash,
                 entry.hash,
                 entry.state,
-            ],
-            keeps_cache=True,
+            ]
+        self._db.execute(
+            f"INSERT INTO audit_log ({_COLUMNS}) VALUES {rows}", values, keeps_cache=True
         )
+        last = entries[-1]
         # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).
-        sql = ("UPDATE ledger_meta SET value = $2 WHERE key = $1" if entry.seq > 1
+        sql = ("UPDATE ledger_meta SET value = $2 WHERE key = $1" if last.seq > len(entries)
                else "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)")  # fmt: skip
-        self._db.execute(sql, [_HEAD_KEY, f"{entry.seq}:{entry.hash}"], keeps_cache=True)
-        self._db.remember(_HEAD_KEY, (entry.seq, entry.hash))
+        self._db.execute(sql, [_HEAD_KEY, f"{last.seq}:{last.hash}"], keeps_cache=True)
+        self._db.remember(_HEAD_KEY, (last.seq, last.hash))
 
     def baseline_pending(self) -> bool:
         """Whether this ledger's log was written before entries carried their state, and

@@ -1,8 +1,13 @@
-"""The DuckDB file: opening it, migrating its schema, and transactions."""
+"""The DuckDB file: opening it, migrating its schema, and transactions.
+
+Many threads share one ``Database``: writes run on its one write connection under the file's
+``Writer`` (store/writer.py), one transaction at a time; reads outside a write run on the
+calling thread's own cursor and never wait for the writer."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,12 +17,25 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 
 from valuegap.errors import ConfigError
+from valuegap.store.writer import MISSING, Writer, release, writer_of
 
 if TYPE_CHECKING:
     from valuegap.store.migrations import Migration
 
 T = TypeVar("T")
-_CACHES: dict[Path, dict[Hashable, Any]] = {}
+R = TypeVar("R")
+
+
+class _ThreadState(threading.local):
+    """What one thread is doing with this handle."""
+
+    def __init__(self) -> None:
+        self.cursor: duckdb.DuckDBPyConnection | None = None
+        self.writing = 0  # nested writing() blocks: the thread is the writer
+        self.depth = 0  # nested transactions
+        self.pending: dict[Hashable, Any] = {}  # cached in the transaction, kept at commit
+        self.wrote = False  # the transaction wrote what may be cached
+        self.snapshot = False  # reading one moment of the ledger (snapshot())
 
 
 class Database:
@@ -26,12 +44,11 @@ class Database:
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         self._con = connection
         self.path = path
-        self._depth = 0
-        # Small reads that every decision needs (users, policies, an initiative, the audit
-        # head). Any write and any failed transaction forget them all. Shared by every handle
-        # on the same file in this process, as DuckDB shares the database itself.
-        self._cache = _CACHES.setdefault(path.resolve(), {})
-        self._cache.clear()  # the file may be new where an older one was
+        self._writer: Writer = writer_of(path)
+        self._cache = self._writer.cache
+        self._thread = _ThreadState()
+        self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}  # by thread
+        self._cursors_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -74,17 +91,49 @@ class Database:
         try:
             database._migrate(migrations, create=create)
         except BaseException:
-            connection.close()
+            database.close()  # and let go of the file's writer, so that no cache outlives it
             raise
         return database
 
     def close(self) -> None:
+        with self._cursors_lock:
+            for cursor in self._cursors.values():
+                with contextlib.suppress(duckdb.Error):
+                    cursor.close()
+            self._cursors.clear()
         self._con.close()
+        release(self._writer)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """For the engine adapter (store.engine) only: everything else goes through here."""
-        return self._con
+        """For the engine adapter (store.engine) only: everything else goes through here.
+        The writer's connection in a write, else this thread's cursor."""
+        return self._current()
+
+    def _current(self) -> duckdb.DuckDBPyConnection:
+        if self._thread.writing:
+            return self._con
+        cursor = self._thread.cursor
+        if cursor is None:
+            cursor = self._thread.cursor = self._new_cursor()
+        return cursor
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor; the cursors of threads that ended are closed (a server's
+        threads come and go)."""
+        with self._cursors_lock:
+            alive = {thread.ident for thread in threading.enumerate()}
+            for ident in [i for i in self._cursors if i not in alive]:
+                with contextlib.suppress(duckdb.Error):
+                    self._cursors.pop(ident).close()
+            cursor = self._con.cursor()
+            earlier = self._cursors.pop(threading.get_ident(), None)  # an ended thread's id
+            if earlier is not None:
+                with contextlib.suppress(duckdb.Error):
+                    earlier.close()
+            self._cursors[threading.get_ident()] = cursor
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
 
     @property
     def schema_version(self) -> int:
@@ -124,31 +173,86 @@ class Database:
                 )
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All or nothing. Nested use joins the outer transaction."""
-        if self._depth:
-            self._depth += 1
+    def writing(self) -> Iterator[None]:
+        """Be the ledger's one writer (re-entrant): other threads' writes wait, this thread's
+        reads and writes run on the write connection. Readers on other threads go on."""
+        with self._writer.lock:
+            self._thread.writing += 1
             try:
                 yield
             finally:
-                self._depth -= 1
+                self._thread.writing -= 1
+
+    @property
+    def is_writing(self) -> bool:
+        """Whether this thread is the writer now (in ``writing()`` or a transaction)."""
+        return self._thread.writing > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing, as the ledger's one writer. Nested use joins the outer transaction."""
+        thread = self._thread
+        if thread.depth:
+            thread.depth += 1
+            try:
+                yield
+            finally:
+                thread.depth -= 1
             return
-        self._con.begin()
-        self._depth = 1
+        with self.writing():
+            self._con.begin()
+            thread.depth, thread.pending, thread.wrote = 1, {}, False
+            try:
+                yield
+                self._con.commit()
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
+                    self._con.rollback()
+                # A statement that failed in ``unordered`` left its setting: an aborted
+                # transaction takes no setting until it is rolled back.
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("RESET preserve_insertion_order")
+                raise
+            else:
+                self._cache.committed(forget=thread.wrote, learned=thread.pending)
+            finally:
+                thread.depth, thread.pending, thread.wrote = 0, {}, False
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one moment of the ledger (a read transaction on this thread's
+        cursor, past the cache): what several reads compare, such as the audit log, its head
+        and the tables, stays consistent while writes commit. Writers do not wait for it."""
+        thread = self._thread
+        if thread.writing or thread.snapshot:
+            yield
+            return
+        cursor = self._current()
+        cursor.begin()
+        thread.snapshot = True
         try:
             yield
-            self._con.commit()
-        except BaseException:
-            self._cache.clear()  # it may hold what the failed transaction wrote (an audit head)
-            with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
-                self._con.rollback()
-            # A statement that failed in ``unordered`` left its setting: an aborted
-            # transaction takes no setting until it is rolled back.
-            with contextlib.suppress(duckdb.Error):
-                self._con.execute("RESET preserve_insertion_order")
-            raise
         finally:
-            self._depth = 0
+            thread.snapshot = False
+            with contextlib.suppress(duckdb.Error):
+                cursor.rollback()
+
+    def in_group(self, item: T, write_all: Callable[[Database, Sequence[T]], Sequence[R]]) -> R:
+        """Write ``item`` with others queued meanwhile, in one transaction (group commit):
+        ``write_all(db, items)`` writes them in order and returns one result per item; this
+        returns ``item``'s once it is committed. In a write already, it joins that write."""
+        if self.is_writing:
+            with self.transaction():
+                return write_all(self, [item])[0]
+        return self._writer.group.submit(self, item, write_all)
+
+    def _forget(self) -> None:
+        """A write may change what is cached."""
+        if self._thread.depth:
+            self._thread.pending.clear()
+            self._thread.wrote = True
+        else:  # the writer's own statement outside a transaction: committed as it ran
+            self._cache.committed(forget=True, learned={})
 
     def progress(self) -> float | None:
         """How far the running statement is, 0 to 100; None when nothing long is running.
@@ -158,7 +262,9 @@ class Database:
 
     @contextmanager
     def unordered(self) -> Iterator[None]:
-        """Let DuckDB write rows in any order: bulk inserts then stream instead of buffering."""
+        """Let DuckDB write rows in any order: bulk inserts then stream instead of buffering.
+        Only in a write."""
+        assert self.is_writing, "unordered() sets the write connection: use it in a write"
         self._con.execute("SET preserve_insertion_order = false")
         try:
             yield
@@ -169,47 +275,72 @@ class Database:
     def execute(
         self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
     ) -> None:
-        """Run a write. ``keeps_cache`` only for writes that change nothing cached (an
-        append to the audit log, whose new head the caller then remembers)."""
-        if not keeps_cache:
-            self._cache.clear()
-        self._con.execute(sql, params)
+        """Run a write, as the writer. ``keeps_cache`` only for writes that change nothing
+        cached (an append to the audit log, whose new head the caller then remembers)."""
+        with self.writing():
+            self._con.execute(sql, params)
+            if not keeps_cache:
+                self._forget()
 
     def cached(self, key: Hashable, read: Callable[[], T]) -> T:
-        """``read()``, remembered until the next write (``key`` names what is read)."""
-        if key not in self._cache:
-            self._cache[key] = read()
-        return cast(T, self._cache[key])
-
-    def _forget_if_writing(self, sql: str) -> None:
-        if not sql.lstrip()[:8].upper().startswith(("SELECT", "DESCRIBE", "FROM")):
-            self._cache.clear()
+        """``read()``, remembered until a commit changes what it read (``key`` names it)."""
+        thread = self._thread
+        if thread.depth:  # the transaction's own view, kept if it commits
+            if key in thread.pending:
+                return cast(T, thread.pending[key])
+            value = MISSING if thread.wrote else self._cache.get(key)
+            if value is MISSING:
+                value = thread.pending[key] = read()
+            return cast(T, value)
+        if thread.snapshot:  # the cache may be newer than the snapshot
+            return read()
+        value = self._cache.get(key)
+        if value is MISSING:
+            generation = self._cache.generation
+            value = read()
+            self._cache.store(key, value, generation)
+        return cast(T, value)
 
     def remember(self, key: Hashable, value: Any) -> None:
-        """Record what a write just made true (e.g. the new audit head), after the write."""
-        self._cache[key] = value
+        """Record what a write just made true (e.g. the new audit head), after the write, in
+        its transaction: the cache keeps it if the transaction commits."""
+        assert self._thread.depth, "remember() is for what a transaction wrote"
+        self._thread.pending[key] = value
 
     def insert_arrow(self, table: str, data: Any) -> None:
         """Append a pyarrow table whose columns match ``table``'s by name."""
-        self._cache.clear()
-        self._con.register("_valuegap_arrow", data)
-        try:
-            names = ", ".join('"' + n + '"' for n in data.column_names)
-            self._con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _valuegap_arrow")
-        finally:
-            self._con.unregister("_valuegap_arrow")
+        with self.writing():
+            self._con.register("_valuegap_arrow", data)
+            try:
+                names = ", ".join('"' + n + '"' for n in data.column_names)
+                self._con.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM _valuegap_arrow"
+                )
+            finally:
+                self._con.unregister("_valuegap_arrow")
+            self._forget()
 
     def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        self._forget_if_writing(sql)
-        cursor = self._con.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self._statement(sql) as connection:
+            cursor = connection.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
         """One row; also for a write that returns a count (INSERT ... then its row count)."""
-        self._forget_if_writing(sql)
-        row: tuple[Any, ...] | None = self._con.execute(sql, params).fetchone()
-        return row
+        with self._statement(sql) as connection:
+            row: tuple[Any, ...] | None = connection.execute(sql, params).fetchone()
+            return row
+
+    @contextmanager
+    def _statement(self, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Where ``sql`` runs: a read on this thread's connection, a write as the writer."""
+        if sql.lstrip()[:8].upper().startswith(("SELECT", "DESCRIBE", "FROM")):
+            yield self._current()
+            return
+        with self.writing():
+            yield self._con
+            self._forget()
 
     def get_meta(self, key: str) -> str | None:
         row = self.one("SELECT value FROM ledger_meta WHERE key = ?", [key])

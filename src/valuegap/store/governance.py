@@ -123,13 +123,18 @@ class GovernanceStore:
         return rows
 
     def latest_review(self, initiative: str) -> dict[str, Any] | None:
-        """The initiative's review of the latest as-of date, if it has one."""
-        rows = self._db.all(
-            "SELECT as_of, recommendation FROM reviews WHERE initiative = ? "
-            "ORDER BY as_of DESC LIMIT 1",
-            [initiative],
-        )
-        return rows[0] if rows else None
+        """The initiative's review of the latest as-of date, if it has one (every agent
+        decision reads it: cached until a write)."""
+
+        def read() -> dict[str, Any] | None:
+            rows = self._db.all(
+                "SELECT as_of, recommendation FROM reviews WHERE initiative = ? "
+                "ORDER BY as_of DESC LIMIT 1",
+                [initiative],
+            )
+            return rows[0] if rows else None
+
+        return self._db.cached(("latest_review", initiative), read)
 
     def last_review(self, initiative: str) -> date | None:
         latest = self.latest_review(initiative)

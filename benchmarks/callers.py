@@ -1,0 +1,194 @@
+"""Agent authorisation from many concurrent callers on one open ledger, with its floor in the
+same run.
+
+    python benchmarks/callers.py                        # 16 callers x 100 decisions, 3 rounds
+    python benchmarks/callers.py --callers 32 --calls 50
+    python benchmarks/callers.py --work callers-data    # keep the ledgers
+
+The demo's refund agent asks, from ``--callers`` threads sharing one ``Ledger`` (as a server's
+request handlers would), to issue refunds of 45.90 (allowed), 350 (needs approval) and 1,500
+(denied), in turn. Two lines, a round of each in turn, ``--repeats`` times:
+
+- valuegap: ``ledger.agents.authorize()`` from every thread; each decision's audit entry is
+  committed (with the decisions of other callers that queued meanwhile: group commit) before
+  it is answered;
+- the floor, one commit per decision: on a copy of the ledger, the same threads each decide by
+  hand and then, one at a time on the one connection, INSERT the audit row, UPDATE the chain's
+  head and COMMIT (what ``authorize`` did before group commit, at the least it can cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from agents import ACTION, ACTOR, AGENT, CASES, AuditFloor
+
+from valuegap import Ledger
+from valuegap.demo import build_demo
+from valuegap.governance import context as ctx
+from valuegap.governance.policy import applicable, decide
+from valuegap.settings import Settings
+
+THROUGHPUT_TARGET = 2000  # decisions a second
+P99_TARGET_MS = 10.0
+
+Ask = Callable[[Decimal, dict[str, str]], str]  # an amount and context -> the answer
+
+
+def round_of(
+    ask: Ask, callers: int, calls: int, first: int
+) -> tuple[float, list[float], Counter[str], float]:
+    """``callers`` threads, started together, each asking ``calls`` times: the decisions a
+    second over the round's wall time, every call's seconds, the answers, and the process's
+    CPU seconds per decision (all threads, DuckDB's included: what load on the machine does
+    not change much)."""
+    start = threading.Barrier(callers + 1)
+    latencies: list[list[float]] = [[] for _ in range(callers)]
+    answers: list[Counter[str]] = [Counter() for _ in range(callers)]
+
+    def caller(number: int) -> None:
+        start.wait()
+        for call in range(calls):
+            amount, _, expected = CASES[(number + call) % len(CASES)]
+            given = {"order_id": f"NW-{first + number * calls + call}"}
+            began = time.perf_counter()
+            answer = ask(amount, given)
+            latencies[number].append(time.perf_counter() - began)
+            assert answer == expected, (amount, answer, expected)
+            answers[number][answer] += 1
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(callers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.join()
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    made = callers * calls
+    times = [t for each in latencies for t in each]
+    return made / wall, times, sum(answers, Counter()), cpu / made
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[-1]
+
+
+def run(work: Path, callers: int, calls: int, repeats: int) -> None:
+    print(
+        f"valuegap many-callers benchmark on {platform.node()}: {platform.machine()}, "
+        f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}; building the demo "
+        "ledger …",
+        flush=True,
+    )
+    db, copy = work / "callers-ledger.duckdb", work / "callers-floor.duckdb"
+    build_demo(Settings(db=db), actor="bench")
+    shutil.copyfile(db, copy)
+    if Path(f"{db}.wal").exists():
+        shutil.copyfile(f"{db}.wal", f"{copy}.wal")
+
+    ledger = Ledger.open(db, actor=ACTOR)  # one Ledger, shared by every caller
+    initiative = ledger.portfolio.initiative(AGENT)
+    assert initiative.agent is not None
+    rules = applicable(ledger.governance.policies(), initiative, "action", ACTION)
+    context = ledger.governance.evaluation_context(
+        initiative,
+        rules.names,
+        ledger.session.now(),
+        agent=ctx.agent_context(initiative, initiative.agent),
+        action=ctx.action_context(ACTION, CASES[0][0], {"order_id": "NW-1"}),
+    )
+    floor = AuditFloor(copy, context, decide(rules, context).policy_versions)
+    one_writer = threading.Lock()  # one DuckDB connection writes one transaction at a time
+
+    def valuegap(amount: Decimal, given: dict[str, str]) -> str:
+        return ledger.agents.authorize(AGENT, ACTION, amount, given).decision
+
+    def one_commit_each(amount: Decimal, given: dict[str, str]) -> str:
+        with one_writer:
+            return floor.authorize(amount, given)
+
+    entries = ledger.governance.audit.verify_audit().entries
+    round_of(valuegap, callers, 3, 0)  # warm up: caches, cursors, threads
+    round_of(one_commit_each, callers, 3, 0)
+    results: dict[str, list[tuple[float, list[float], float]]] = {"valuegap": [], "floor": []}
+    answers: Counter[str] = Counter()
+    for repeat in range(repeats):
+        first = 1_000_000 * (repeat + 1)
+        rate, times, answered, cpu = round_of(valuegap, callers, calls, first)
+        results["valuegap"].append((rate, times, cpu))
+        answers += answered
+        rate, times, _, cpu = round_of(one_commit_each, callers, calls, first)
+        results["floor"].append((rate, times, cpu))
+    verification = ledger.governance.audit.verify_audit()
+    ledger.close()
+    floor.close()
+    with Ledger.open(copy, actor="bench") as copied:
+        floor_verification = copied.governance.audit.verify_audit()
+
+    print(f"\n{callers} callers x {calls:,} decisions, {repeats} rounds of each in turn")
+    print(
+        f"{'line':44} {'decisions/s':>12} {'p50':>8} {'p99':>8} {'CPU/dec.':>9}  "
+        "rounds (decisions/s)"
+    )
+    medians = {}
+    for name, label in (
+        ("valuegap", "authorize(), group commit"),
+        ("floor", "floor: one commit per decision"),
+    ):
+        rounds = results[name]
+        rates = [rate for rate, _, _ in rounds]
+        median_rate, times, cpu = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+        medians[name] = (median_rate, p99(times) * 1e3)
+        print(
+            f"{label:44} {median_rate:12,.0f} {statistics.median(times) * 1e3:6.2f}ms "
+            f"{p99(times) * 1e3:6.2f}ms {cpu * 1e3:7.3f}ms  {', '.join(f'{r:,.0f}' for r in rates)}"
+        )
+    (rate, p99_ms), (floor_rate, _) = medians["valuegap"], medians["floor"]
+    print(f"\ngroup commit / one commit per decision: {rate / floor_rate:6.1f}x")
+    fast, quick = rate >= THROUGHPUT_TARGET, p99_ms <= P99_TARGET_MS
+    print(
+        f"at least {THROUGHPUT_TARGET:,} decisions/s: {'yes' if fast else 'no'} ({rate:,.0f}); "
+        f"p99 <= {P99_TARGET_MS:.0f} ms: {'yes' if quick else 'no'} ({p99_ms:.2f} ms)"
+    )
+    print("answers: " + ", ".join(f"{answers[a]:,} {a}" for _, _, a in CASES) + " (as expected)")
+    made = repeats * callers * calls + 3 * callers
+    print(
+        f"valuegap's audit chain: {verification.message}; {verification.entries - entries:,} "
+        f"new, one per decision ({made:,} made)"
+    )
+    print(f"the floor's copy:       {floor_verification.message}")
+    assert verification.ok and floor_verification.ok
+    assert verification.entries - entries == made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--callers", type=int, default=16, help="threads (default 16)")
+    parser.add_argument("--calls", type=int, default=100, help="decisions per caller a round")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of each (median taken)")
+    parser.add_argument("--work", type=Path, help="keep the ledgers here (default: temporary)")
+    args = parser.parse_args()
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+        run(args.work.resolve(), args.callers, args.calls, args.repeats)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        run(Path(folder), args.callers, args.calls, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The one writer of a ledger file: the lock that puts its writes in order, the small-read
+cache that forgets on commit, and group commit for the writes that dominate.
+
+One ``Writer`` per ledger file in the process, shared by every ``Database`` handle on it (as
+DuckDB shares the file's database), so that two handles never write past each other.
+docs/architecture.md ("Concurrency") says why it is built so.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
+
+from valuegap.errors import ValuegapError
+
+if TYPE_CHECKING:
+    from valuegap.store.database import Database
+
+T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
+MISSING = object()
+
+
+class ReadCache:
+    """Small reads that every decision needs (users, policies, an initiative, the audit
+    head), as committed. A read stores its value only if no commit happened while it read
+    (its ``generation`` is still the cache's), so that a slow reader never puts back what a
+    commit made stale."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[Hashable, Any] = {}
+        self.generation = 0
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            return self._values.get(key, MISSING)
+
+    def store(self, key: Hashable, value: Any, generation: int) -> None:
+        with self._lock:
+            if generation == self.generation:
+                self._values[key] = value
+
+    def committed(self, *, forget: bool, learned: dict[Hashable, Any]) -> None:
+        """A commit happened: forget everything if it wrote what may be cached, then keep
+        what its transaction read or remembered after its last such write."""
+        with self._lock:
+            self.generation += 1
+            if forget:
+                self._values.clear()
+            self._values.update(learned)
+
+
+@dataclass(eq=False)
+class _Waiter(Generic[T, R]):
+    """One caller's write in the group-commit queue, and its answer once committed."""
+
+    item: T
+    write_all: Callable[[Database, Sequence[T]], Sequence[R]]
+    done: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes queued by many callers, written in one transaction and committed together.
+
+    The first caller to find no leader leads: it takes the whole queue, writes it under the
+    writer and commits, then answers every caller in the batch, and hands the lead to the
+    first caller that queued meanwhile. A caller returns only after the commit of its write.
+    A write that fails is retried alone, so it never takes another caller's write down."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_Waiter[Any, Any]] = []
+        self._leading = False
+
+    def submit(
+        self, db: Database, item: T, write_all: Callable[[Database, Sequence[T]], Sequence[R]]
+    ) -> R:
+        waiter: _Waiter[T, R] = _Waiter(item, write_all)
+        with self._lock:
+            self._queue.append(waiter)
+            leads = waiter.leads = not self._leading
+            self._leading = True
+        if not leads:
+            waiter.done.wait()
+        if waiter.leads:
+            self._lead(db)
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result  # type: ignore[no-any-return]
+
+    def _lead(self, db: Database) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        try:
+            for write_all, waiters in _by_writer(batch).items():
+                _write(db, write_all, waiters)
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue[0].leads = True
+                    self._queue[0].done.set()
+                else:
+                    self._leading = False
+            for waiter in batch:
+                if waiter.result is None and waiter.error is None:
+                    waiter.error = ValuegapError(
+                        "The write was not committed: the thread writing it was interrupted. "
+                        "Try again."
+                    )
+                waiter.done.set()
+
+
+def _by_writer(batch: list[_Waiter[Any, Any]]) -> dict[Callable[..., Any], list[_Waiter[Any, Any]]]:
+    groups: dict[Callable[..., Any], list[_Waiter[Any, Any]]] = {}
+    for waiter in batch:
+        groups.setdefault(waiter.write_all, []).append(waiter)
+    return groups
+
+
+def _write(
+    db: Database, write_all: Callable[..., Sequence[Any]], waiters: list[_Waiter[Any, Any]]
+) -> None:
+    try:
+        with db.transaction():
+            results = write_all(db, [w.item for w in waiters])
+    except Exception as exc:
+        if len(waiters) == 1:
+            waiters[0].error = exc
+            return
+        for waiter in waiters:  # which one failed is not known: each alone
+            _write(db, write_all, [waiter])
+        return
+    for waiter, result in zip(waiters, results, strict=True):
+        waiter.result = result
+
+
+class Writer:
+    """What every handle on one ledger file shares: the write lock, the cache, the queue."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.cache = ReadCache()
+        self.group = GroupCommit()
+        self.handles = 0
+
+
+_WRITERS: dict[Path, Writer] = {}
+_REGISTRY = threading.Lock()
+
+
+def writer_of(path: Path) -> Writer:
+    """The file's writer, made for its first open handle."""
+    key = path.resolve()
+    with _REGISTRY:
+        writer = _WRITERS.get(key)
+        if writer is None:
+            writer = _WRITERS[key] = Writer(key)
+        writer.handles += 1
+        return writer
+
+
+def release(writer: Writer) -> None:
+    """A handle closed; with the last one the writer goes (a new file there starts afresh)."""
+    with _REGISTRY:
+        writer.handles -= 1
+        if writer.handles == 0 and _WRITERS.get(writer.path) is writer:
+            del _WRITERS[writer.path]
+
+
+class HasDatabase(Protocol):
+    _db: Database
+
+
+S = TypeVar("S", bound=HasDatabase)
+
+
+def writes(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """A method that reads what it then changes runs as the ledger's one writer, reads
+    included, so that what it read still holds when it writes (and its temporary tables are
+    on the writer's connection)."""
+
+    def as_writer(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._db.writing():
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(as_writer, method)  # its name and docstring
+    return as_writer
