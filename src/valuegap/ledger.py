@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from valuegap.adoption.key_api import PseudonymKeyApi
+from valuegap.costs.aggregates import fingerprint
 from valuegap.costs.api import CostsApi
 from valuegap.costs.prices_api import PricesApi
 from valuegap.costs.removal import RemovalApi
@@ -37,6 +38,7 @@ from valuegap.portfolio.validation import validated
 from valuegap.portfolio.vocabulary import CONTROLS
 from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
+from valuegap.store.aggregates import AggregateStore
 from valuegap.store.audit import AuditStore
 from valuegap.store.costs import CostStore
 from valuegap.store.database import utcnow
@@ -111,6 +113,9 @@ class Ledger(
         ledger from before policies existed gets the default policy pack, so that its gates
         hold from the first move."""
         ledger = cls._connect(db, actor, settings, clock, create=False)
+        if AggregateStore(ledger._db).built_for() is None:  # a ledger from before them
+            with ledger._closed_on_error(), ledger._db.transaction():
+                ledger._refresh_aggregates(None)
         if ledger._audit.baseline_pending():
             with ledger._closed_on_error(), ledger._db.transaction():
                 ledger.acting_as(BASELINE_ACTOR)._record_baseline()
@@ -144,6 +149,7 @@ class Ledger(
                 changed=[("users", {"name": admin.name})],
             )
             ledger._load_default_policies()
+            AggregateStore(ledger._db).replace(None, [], fingerprint(ledger.settings))
         return ledger
 
     @contextmanager
@@ -376,6 +382,9 @@ class Ledger(
                 if change.kind == "unchanged":
                     continue
                 self._write(change, specs, metrics)
+            # Cost follows an initiative to its business unit, in every month.
+            if any(c.kind == "update" and "business_unit" in c.fields for c in changes):
+                self._refresh_aggregates(None)
         return ApplyResult(changes)
 
     def _require_agreement(self, change: Change) -> None:

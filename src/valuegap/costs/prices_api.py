@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import MAX_PRICE_PER_MTOK
+from valuegap.costs.aggregates import months_between
 from valuegap.costs.pricing import Override, Pricer
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
@@ -34,6 +35,7 @@ class PricesApi:
     _require: Callable[..., None]
     _now: Callable[[], datetime]
     _record: Callable[..., None]
+    _refresh_aggregates: Callable[..., int]
     actor: str
 
     def set_price(
@@ -182,6 +184,8 @@ class PricesApi:
         before = read_totals(self._db, "usage_events")
         repriced = reprice(self._db, pricer, model, days)
         after = read_totals(self._db, "usage_events") if repriced else before
+        if repriced:
+            self._refresh_aggregates(months_between(*days) if days else None)
         return repriced, combined(after, before, -1)
 
     def price_overrides(self) -> list[dict[str, Any]]:

@@ -1,21 +1,24 @@
 """The removal side of ``Ledger``: taking wrong cost lines out, by key or by the file they came
 from, in one transaction, with the rows removed kept in the audit log.
 
-Nothing of what depends on a cost line is stored: allocation, counting once (an invoice's
-token lines split by usage) and the reports are computed from the lines that are there. So a
-removed invoice line makes its month's usage an estimate again at the next report, and a
-removed usage event no longer splits its invoice; re-ingesting the file brings the lines back.
+What depends on a cost line (allocation, counting once: an invoice's token lines split by
+usage) is computed again for the months of the lines removed, in the same transaction
+(``costs.aggregates``). So a removed invoice line makes its month's usage an estimate again,
+and a removed usage event no longer splits its invoice; re-ingesting the file brings the lines
+back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.store.database import Database
+from valuegap.store.proof import FACTS
 
 CostKind = Literal["focus", "usage", "costs"]
 # the ingest command's name -> the table its lines are in
@@ -43,6 +46,7 @@ class RemovalApi:
     _require: Callable[..., None]
     _record: Callable[[str, str, str, Any, Any], None]
     _usage_loader: Callable[..., Callable[..., tuple[int, int]]]
+    _refresh_aggregates: Callable[..., int]
 
     def remove_costs(
         self,
@@ -97,6 +101,8 @@ class RemovalApi:
             if dry_run:
                 return Removal(table, entity_id, rows, dry_run=True)
             removal.delete_matching(self._db, table)
+            dated = FACTS[table].month  # the column that dates a row
+            self._refresh_aggregates(sorted({_month(row[dated]) for row in rows}))
             self._record(
                 "costs.remove", table, entity_id, {"rows": rows}, {"reason": reason.strip()}
             )
@@ -135,6 +141,10 @@ _NAMES = {  # table -> (a row, rows)
     "usage_events": ("usage event", "usage events"),
     "manual_costs": ("manual cost entry", "manual cost entries"),
 }
+
+
+def _month(day: date | datetime) -> date:
+    return date(day.year, day.month, 1)
 
 
 def _described(keys: Sequence[str]) -> str:

@@ -593,4 +593,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT 'audit_baseline', 'pending' WHERE EXISTS (SELECT 1 FROM audit_log)""",
         ),
     ),
+    Migration(
+        12,
+        "monthly cost aggregates that reports read; a ledger from before builds them from its "
+        "facts when it is next opened (costs/aggregates.py)",
+        (
+            """CREATE TABLE cost_aggregates (
+                month DATE NOT NULL,
+                initiative VARCHAR,               -- or (unit overhead), (unallocated)
+                business_unit VARCHAR,
+                category VARCHAR,
+                provider VARCHAR,
+                service VARCHAR,
+                service_category VARCHAR,
+                model VARCHAR,
+                sub_account VARCHAR,
+                source VARCHAR,
+                basis VARCHAR,                    -- invoiced | estimated | manual
+                cost DECIMAL(38, 10) NOT NULL,    -- in the reporting currency
+                estimated DECIMAL(38, 10) NOT NULL,
+                usage_cost DECIMAL(38, 10) NOT NULL
+            )""",
+        ),
+    ),
 )
