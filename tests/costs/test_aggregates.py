@@ -250,3 +250,30 @@ def test_reports_from_the_aggregates_equal_a_full_recompute_after_any_writes(
         ledger.rebuild_aggregates()
         assert _aggregates(ledger) == maintained
         assert _reports(ledger) == reports
+
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
+    db_path: Path, example_portfolio: Path, tmp_path: Path
+) -> None:
+    import duckdb
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULE_SETS[0])
+    with Ledger.init(db_path, actor="alice") as ledger:
+        ledger.add_user("vic", "viewer")
+        ledger.apply_file(example_portfolio)
+        ledger.ingest_focus([DATA / "focus-1.2-minimal.csv"])
+        ledger.apply_rules(rules)
+    con = duckdb.connect(str(db_path))  # as schema 11 left it: no aggregates
+    con.execute("DROP TABLE cost_aggregates")
+    con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
+    con.execute("DELETE FROM valuegap_schema WHERE version = 12")
+    con.close()
+    with Ledger.open(db_path, actor="vic") as ledger:  # any reader's opening builds them
+        assert AggregateStore(ledger._db).built_for() == fingerprint(ledger.settings)
+        rows = {r["initiative"]: r["cost"] for r in ledger.cost_report(["initiative"])}
+    # loc-qa: its tagged GPU hours and credit, 1100.25 - 50; the rest: 300 + 45.10 + 12.34 (tax).
+    assert rows == {"loc-qa": Decimal("1050.25"), "(unallocated)": Decimal("357.44")}
