@@ -115,6 +115,7 @@ class Ledger(
         ledger = cls._connect(db, actor, settings, clock, create=False)
         if AggregateStore(ledger._db).built_for() is None:  # a ledger from before them
             with ledger._closed_on_error(), ledger._db.transaction():
+                ledger._costs.refresh_usage_by_month(None)
                 ledger._refresh_aggregates(None)
         if ledger._audit.baseline_pending():
             with ledger._closed_on_error(), ledger._db.transaction():
@@ -150,6 +151,7 @@ class Ledger(
             )
             ledger._load_default_policies()
             AggregateStore(ledger._db).replace(None, [], fingerprint(ledger.settings))
+            ledger._costs.refresh_usage_by_month(None)
         return ledger
 
     @contextmanager

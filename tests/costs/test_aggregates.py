@@ -201,6 +201,7 @@ def _from_the_facts(ledger: Ledger) -> Iterator[None]:
     """Reports computed from the facts, as before there were aggregates."""
     mp = pytest.MonkeyPatch()
     mp.setattr(type(ledger), "_aggregated_report", lambda *_: None)
+    mp.setattr("valuegap.store.costs.USAGE_BUILT", "usage aggregates never built")
     try:
         yield
     finally:
@@ -218,13 +219,17 @@ def _reports(ledger: Ledger) -> Any:
             "portfolio": ledger.portfolio_report(),
             "initiative": ledger.initiative_report("loc-qa"),
             "scoreboard": ledger.scoreboard(),
+            "reconcile": ledger.reconcile(),
         }
     except ValidationError as refused:
         return str(refused)
 
 
 def _aggregates(ledger: Ledger) -> list[tuple[Any, ...]]:
-    rows = ledger._db.all("SELECT * FROM cost_aggregates")
+    rows = [
+        *ledger._db.all("SELECT * FROM cost_aggregates"),
+        *ledger._db.all("SELECT * FROM usage_monthly"),
+    ]
     return sorted(tuple(map(str, r.values())) for r in rows)
 
 
@@ -269,11 +274,14 @@ def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
         ledger.apply_rules(rules)
     con = duckdb.connect(str(db_path))  # as schema 11 left it: no aggregates
     con.execute("DROP TABLE cost_aggregates")
-    con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
+    con.execute("DROP TABLE usage_monthly")
+    con.execute("DELETE FROM ledger_meta WHERE key LIKE '%_aggregates_settings'")
+    con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
     con.execute("DELETE FROM valuegap_schema WHERE version = 12")
     con.close()
     with Ledger.open(db_path, actor="vic") as ledger:  # any reader's opening builds them
         assert AggregateStore(ledger._db).built_for() == fingerprint(ledger.settings)
         rows = {r["initiative"]: r["cost"] for r in ledger.cost_report(["initiative"])}
+        assert ledger._db.get_meta("usage_monthly_built")
     # loc-qa: its tagged GPU hours and credit, 1100.25 - 50; the rest: 300 + 45.10 + 12.34 (tax).
     assert rows == {"loc-qa": Decimal("1050.25"), "(unallocated)": Decimal("357.44")}

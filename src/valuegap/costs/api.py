@@ -225,6 +225,8 @@ class CostsApi:
                     changed = _changed_months(kind, totals, changed)
                 if changed is None or changed:
                     self._refresh_aggregates(None if changed is None else sorted(changed))
+                if kind == "usage" and changed:
+                    self._costs.refresh_usage_by_month(sorted(changed))
         except IngestError as refused:
             if len(paths) == 1:
                 raise
@@ -319,10 +321,12 @@ class CostsApi:
         return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
 
     def rebuild_aggregates(self) -> int:
-        """Compute the monthly cost aggregates again from the facts, with the allocation
-        settings in force (after changing them); returns how many rows they hold."""
+        """Compute the monthly cost and usage aggregates again from the facts, with the
+        allocation settings in force (after changing them); returns how many rows the cost
+        aggregates hold."""
         self._require("cost.write")
         with self._db.transaction():
+            self._costs.refresh_usage_by_month(None)
             return self._refresh_aggregates(None)
 
     def _refresh_aggregates(self, months: Sequence[date] | None) -> int:

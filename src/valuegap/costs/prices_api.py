@@ -185,7 +185,9 @@ class PricesApi:
         repriced = reprice(self._db, pricer, model, days)
         after = read_totals(self._db, "usage_events") if repriced else before
         if repriced:
-            self._refresh_aggregates(months_between(*days) if days else None)
+            months = months_between(*days) if days else None
+            self._refresh_aggregates(months)
+            self._costs.refresh_usage_by_month(months)
         return repriced, combined(after, before, -1)
 
     def price_overrides(self) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.proof import FACTS
 
@@ -102,7 +103,10 @@ class RemovalApi:
                 return Removal(table, entity_id, rows, dry_run=True)
             removal.delete_matching(self._db, table)
             dated = FACTS[table].month  # the column that dates a row
-            self._refresh_aggregates(sorted({_month(row[dated]) for row in rows}))
+            months = sorted({_month(row[dated]) for row in rows})
+            self._refresh_aggregates(months)
+            if table == "usage_events":
+                CostStore(self._db).refresh_usage_by_month(months)
             self._record(
                 "costs.remove", table, entity_id, {"rows": rows}, {"reason": reason.strip()}
             )
