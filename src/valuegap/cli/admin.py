@@ -11,9 +11,9 @@ app = typer.Typer(help="Upkeep: derived data computed again from the facts.")
 
 @command(app, "rebuild")
 def rebuild() -> None:
-    """Compute the monthly cost aggregates that reports read again from the facts, with the
-    allocation settings in force: run it after changing reporting_currency, cost_column,
-    token_services or provider_aliases."""
+    """Compute the monthly cost and usage aggregates that reports read again from the facts,
+    with the allocation settings in force: run it after changing reporting_currency,
+    cost_column, token_services or provider_aliases."""
     with open_ledger() as ledger:
         rows = ledger.rebuild_aggregates()
     typer.echo(f"Cost aggregates rebuilt: {rows:,} rows.")
