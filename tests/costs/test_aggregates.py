@@ -4,6 +4,7 @@ the facts, in exact decimals."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -175,14 +176,15 @@ def _apply(ledger: Ledger, folder: Path, n: int, write: tuple[Any, ...], files: 
         ledger.apply_rules(path)
     elif kind == "price":
         _, start, end, per_mtok = write
-        ledger.set_price(
-            "gpt-4o",
-            input_per_mtok=per_mtok,
-            output_per_mtok=per_mtok * 4,
-            valid_from=date.fromisoformat(start),
-            valid_to=None if end is None else date.fromisoformat(end),
-            provider="openai",
-        )
+        with contextlib.suppress(ValidationError):  # refused when it overlaps an earlier one
+            ledger.set_price(
+                "gpt-4o",
+                input_per_mtok=per_mtok,
+                output_per_mtok=per_mtok * 4,
+                valid_from=date.fromisoformat(start),
+                valid_to=None if end is None else date.fromisoformat(end),
+                provider="openai",
+            )
     elif kind == "remove" and files:
         file_kind, path = files.pop(write[1] % len(files))
         ledger.remove_costs(file_kind, file=path, reason="a test removes it")
