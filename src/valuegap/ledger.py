@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -35,6 +36,7 @@ from valuegap.portfolio.api import Initiatives
 from valuegap.session import Clock, Session
 from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
+from valuegap.store.aggregates import AggregateStore
 from valuegap.store.audit import AuditStore
 from valuegap.store.database import utcnow
 from valuegap.store.governance import GovernanceStore
@@ -56,8 +58,12 @@ class Ledger:
     ) -> None:
         self.session = Session(db, actor=actor, settings=settings, clock=clock)
         keys = PseudonymKeys(self.session)
-        self.portfolio = Initiatives(self.session, check_kill_criteria)
         self.costs = Costs(self.session, keys)
+        # Cost follows an initiative to its business unit: when apply moves one, every
+        # month's cost aggregates are computed again.
+        self.portfolio = Initiatives(
+            self.session, check_kill_criteria, partial(self.costs.refresh_aggregates, None)
+        )
         self.outcomes = Outcomes(self.session, self.costs, self.portfolio)
         self.governance = Governance(self.session, self.portfolio, self.outcomes, keys)
         self.agents = Agents(self.session, self.portfolio, self.governance)
@@ -84,6 +90,9 @@ class Ledger:
         hold from the first move."""
         ledger = cls._connect(db, actor, settings, clock, create=False)
         database = ledger.session.db
+        if AggregateStore(database).built_for() is None:  # a ledger from before them
+            with ledger._closed_on_error(), database.transaction():
+                ledger.costs.build_aggregates()
         if AuditStore(database).baseline_pending():
             with ledger._closed_on_error(), database.transaction():
                 ledger.acting_as(BASELINE_ACTOR).governance.audit.record_baseline()
@@ -118,6 +127,7 @@ class Ledger:
                 changed=[("users", {"name": admin.name})],
             )
             ledger.governance.load_default_policies()
+            ledger.costs.start_aggregates()
         return ledger
 
     @contextmanager

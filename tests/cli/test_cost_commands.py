@@ -3,6 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from valuegap.cli import app
+
 from .conftest import Run
 
 DATA = Path(__file__).parent.parent / "data"
@@ -43,3 +47,51 @@ def test_bad_rows_exit_1_with_file_row_column(run: Run, tmp_path: Path) -> None:
 def test_unknown_report_dimension(run: Run) -> None:
     result = run("report", "costs", "--by", "colour")
     assert result.exit_code == 1 and "by: must be one of" in result.stderr
+
+
+def test_after_a_change_of_cost_column_reports_follow_it_and_rebuild_stores_it(
+    run: Run, db_path: Path
+) -> None:
+    from valuegap import Ledger
+    from valuegap.costs.aggregates import fingerprint
+    from valuegap.settings import load_settings
+    from valuegap.store.aggregates import AggregateStore
+
+    assert run("ingest", "focus", str(DATA / "focus-1.2-minimal.csv")).exit_code == 0
+    billed = {"VALUEGAP_COST_COLUMN": "BilledCost"}
+
+    def total(env: dict[str, str] | None = None) -> str:
+        result = CliRunner().invoke(
+            app,
+            [
+                "report",
+                "costs",
+                "--by",
+                "source",
+                "--format",
+                "json",
+                "--db",
+                str(db_path),
+                "--as",
+                "alice",
+            ],
+            env=env,
+        )
+        assert result.exit_code == 0, result.output
+        [row] = json.loads(result.stdout)
+        return str(row["cost"])
+
+    # EffectiveCost: 1100.25 + 300 + 45.10 - 50 (credit) + 12.34 (tax); BilledCost has 1200.50
+    # for the first line.
+    assert total() == "1407.69"
+    assert total(billed) == "1507.94"  # from the facts: the aggregates hold EffectiveCost
+    rebuilt = CliRunner().invoke(
+        app, ["admin", "rebuild", "--db", str(db_path), "--as", "alice"], env=billed
+    )
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Cost aggregates rebuilt" in rebuilt.stdout
+    settings = load_settings({"db": str(db_path), "cost_column": "BilledCost"})
+    with Ledger.open(db_path, actor="alice", settings=settings) as ledger:
+        assert AggregateStore(ledger.session.db).built_for() == fingerprint(settings)
+    assert total(billed) == "1507.94"
+    assert total() == "1407.69"

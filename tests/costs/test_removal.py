@@ -87,6 +87,7 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
         db = ledger.session.db
         with db.transaction():
             load_focus(db, stage_focus(db, Input(str(old), old), bounded=False), 99)
+        ledger.costs.rebuild_aggregates()  # the facts were written behind the ledger's back
         assert ledger.costs.cost_report([])[0]["cost"] > Decimal("1e20")
         removal = ledger.costs.removal.remove_costs("focus", file=old, reason="10^20 is a typo")
         [total] = ledger.costs.cost_report([])

@@ -106,6 +106,10 @@ def _written_before(path: Path) -> int:
     con.execute(
         "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{len(rows)}:{prev}"]
     )
+    con.execute("DROP TABLE cost_aggregates")  # schema 12's
+    con.execute("DROP TABLE usage_monthly")
+    con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
+    con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
     con.execute("DELETE FROM valuegap_schema WHERE version >= 11")
     con.close()
     return len(rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from valuegap.cli import (
+    admin,
     agent,
     approval,
     audit,
@@ -52,6 +53,7 @@ app.add_typer(approval.app, name="approval")
 app.add_typer(review.app, name="review")
 app.add_typer(agent.app, name="agent")
 app.add_typer(key.app, name="key")
+app.add_typer(admin.app, name="admin")
 
 
 def main() -> None:

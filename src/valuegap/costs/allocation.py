@@ -327,10 +327,10 @@ def report(
             sums["estimated"] += part.amount
     return [
         {**dict(zip(by, key, strict=True)), **sums}
-        for key, sums in sorted(totals.items(), key=lambda kv: tuple(map(_order, kv[0])))
+        for key, sums in sorted(totals.items(), key=lambda kv: sort_key(kv[0]))
     ]
 
 
-def _order(value: Any) -> tuple[bool, Any]:
-    """Sorting that puts nulls last and works on any one type of value."""
-    return (value is None, value if value is not None else 0)
+def sort_key(values: Iterable[Any]) -> tuple[tuple[bool, Any], ...]:
+    """How report rows are sorted by their ``values``: nulls last, each column one type."""
+    return tuple((value is None, value if value is not None else 0) for value in values)

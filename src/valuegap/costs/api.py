@@ -59,7 +59,7 @@ class Costs(Part):
         self._costs = CostStore(session.db)
         self._portfolio = PortfolioStore(session.db)
         self._keys = keys
-        self.prices = Prices(session)
+        self.prices = Prices(session, self.refresh_aggregates)
         self.removal = CostRemoval(session, self)
 
     def ingest_focus(
@@ -233,6 +233,7 @@ class Costs(Part):
 
     def _ingest_inputs(self, kind: str, inputs: Sequence[Input], load: Load) -> list[IngestResult]:
         results = []
+        changed: set[date] | None = set()  # the months whose cost changes (None: all)
         if inputs and isinstance(load, StagedLoad):
             load.stage_ahead(inputs[0])
         try:
@@ -264,6 +265,11 @@ class Costs(Part):
                     )
                     if kind == "focus":
                         results[-1] = self._trued_up(results[-1], ingest_id)
+                    changed = _changed_months(kind, totals, changed)
+                if changed is None or changed:
+                    self.refresh_aggregates(None if changed is None else sorted(changed))
+                if kind == "usage" and changed:
+                    self._costs.refresh_usage_by_month(sorted(changed))
         except IngestError as refused:
             if len(inputs) == 1:
                 raise
@@ -303,13 +309,17 @@ class Costs(Part):
                 {"version": version, "rules": rules.model_dump(mode="json")["rules"]},
                 changed=[("allocation_rules", {"version": version})],
             )
+            self.refresh_aggregates(None)
         return version
 
     def allocation_rules(self) -> Any:
+        self._require("read")
+        return self._rule_set()
+
+    def _rule_set(self) -> Any:
         from valuegap.costs.rules import RuleSet
         from valuegap.yamlio import load_yaml
 
-        self._require("read")
         current = self._costs.current_rules()
         return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
 
@@ -320,13 +330,18 @@ class Costs(Part):
         part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
         own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
         from valuegap.costs.allocation import report
+        from valuegap.store.aggregates import DIMENSIONS as STORED
 
         self._require("read")
         problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
-        rows = report(self.allocated_parts(by), by, start, end)
+        rows = self._aggregated_report(by, start, end)
+        if rows is None:
+            # The parts the aggregates sum (a split rounds each part to 10 places, so a
+            # coarser grain could differ in the last place), so that both give the same report.
+            rows = report(self._allocated_parts([*STORED, *by]), by, start, end)
         for row in rows:
             for name in ("cost", "estimated", "usage_cost"):
                 row[name] = plain(row[name])
@@ -335,18 +350,92 @@ class Costs(Part):
             row["currency"] = self.settings.reporting_currency
         return rows
 
-    def allocated_parts(self, by: Sequence[str] = (), tables: Any = None) -> list[Any]:
+    def _aggregated_report(
+        self, by: Sequence[str], start: date | None, end: date | None
+    ) -> list[dict[str, Any]] | None:
+        """The report from the monthly aggregates, sorted as ``allocation.report`` sorts; None
+        when they cannot make it (a tag in ``by``, or built with other allocation settings)."""
+        from valuegap.costs.aggregates import fingerprint
+        from valuegap.costs.allocation import sort_key
+        from valuegap.store.aggregates import DIMENSIONS as STORED
+        from valuegap.store.aggregates import AggregateStore
+
+        store = AggregateStore(self._db)
+        if any(k not in STORED for k in by) or store.built_for() != fingerprint(self.settings):
+            return None
+        rows = [r for r in store.summed(by, start, end) if r["cost"] is not None]
+        return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
+
+    def rebuild_aggregates(self) -> int:
+        """Compute the monthly cost and usage aggregates again from the facts, with the
+        allocation settings in force (after changing them); returns how many rows the cost
+        aggregates hold."""
+        self._require("cost.write")
+        with self._db.transaction():
+            return self.build_aggregates()
+
+    def build_aggregates(self) -> int:
+        """Compute every monthly cost and usage aggregate from the facts, in the caller's
+        transaction, with no permission asked: they are derived from the facts (a ledger from
+        before them gets them when it is opened). Returns how many rows the cost aggregates
+        hold."""
+        self._costs.refresh_usage_by_month(None)
+        return self.refresh_aggregates(None)
+
+    def start_aggregates(self) -> None:
+        """A new ledger's aggregates: none, as there are no facts, kept from now on with the
+        allocation settings in force (in the caller's transaction)."""
+        from valuegap.costs.aggregates import fingerprint
+        from valuegap.store.aggregates import AggregateStore
+
+        AggregateStore(self._db).replace(None, [], fingerprint(self.settings))
+        self._costs.refresh_usage_by_month(None)
+
+    def refresh_aggregates(self, months: Sequence[date] | None) -> int:
+        """Compute the cost aggregates of ``months`` (all, if None) again, in the caller's
+        transaction; all of them when they were built with other allocation settings. Every
+        write that changes cost calls it, also another part's (``Initiatives.apply``, when an
+        initiative moves to another business unit)."""
+        from valuegap.costs.aggregates import aggregated, fingerprint
+        from valuegap.store.aggregates import DIMENSIONS as STORED
+        from valuegap.store.aggregates import AggregateStore
+
+        store, built_for = AggregateStore(self._db), fingerprint(self.settings)
+        if store.built_for() != built_for:
+            months = None
+        if months is not None and not months:
+            return 0
+        try:
+            parts = self._allocated_parts(STORED, months=months)
+        except ValidationError:
+            # Cost that cannot be allocated yet (a currency with no rate): reports compute
+            # from the facts, and say so, until a write lets every month be computed again.
+            store.mark_stale()
+            return 0
+        return store.replace(months, aggregated(parts), built_for)
+
+    def allocated_parts(
+        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
+    ) -> list[Any]:
         """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
-        at; ``tables``: the facts as Ibis tables where they live (default: this ledger's)."""
+        at; of ``months`` only, if given; ``tables``: the facts as Ibis tables where they live
+        (default: this ledger's)."""
+        self._require("read")
+        return self._allocated_parts(by, tables, months)
+
+    def _allocated_parts(
+        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
+    ) -> list[Any]:
         from valuegap.costs.allocation import allocate
         from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
 
         tables = tables if tables is not None else ibis_tables(self._db)
-        rules = self.allocation_rules().rules
+        rules = self._rule_set().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        summed = summed_lines(tables, keys_for(rules, by), column).to_pyarrow().to_pylist()
+        sums = summed_lines(tables, keys_for(rules, by), column, months)
+        summed = sums.to_pyarrow().to_pylist()
         return allocate(summed, self.allocation_inputs(summed, rules))
 
     def allocation_inputs(self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Any]) -> Any:
@@ -448,6 +537,18 @@ def _opened(
         stack.enter_context(opened(source, name, documents=documents))
         for source, name in zip(sources, given, strict=True)
     ]
+
+
+def _changed_months(kind: str, totals: Any, changed: set[date] | None) -> set[date] | None:
+    """``changed`` with the months whose cost an ingest of ``kind`` changed (None: all of
+    them, as new rates may convert any month)."""
+    from valuegap.costs.aggregates import months_of
+
+    if kind == "rates" or changed is None:
+        return None
+    if kind not in ("focus", "usage", "costs"):
+        return changed
+    return changed | set(months_of(totals))
 
 
 def _counting(

@@ -7,12 +7,14 @@ ending it gives the calls it no longer covers their catalogue price back.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from valuegap.bounds import MAX_PRICE_PER_MTOK
+from valuegap.costs.aggregates import months_touched
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.model.pricing import Override, Pricer
@@ -25,12 +27,18 @@ _RATES = ("input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_wri
 MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL(38, 18)
 
 
-class Prices(Part):
-    """The organisation's token prices, and the usage no price covers."""
+# (months, or None for all) -> how many aggregate rows: costs' refresh of its aggregates
+RefreshAggregates = Callable[[Sequence[date] | None], int]
 
-    def __init__(self, session: Session) -> None:
+
+class Prices(Part):
+    """The organisation's token prices, and the usage no price covers. A repricing has
+    ``refresh_aggregates`` compute the cost aggregates of the months it touched again."""
+
+    def __init__(self, session: Session, refresh_aggregates: RefreshAggregates) -> None:
         super().__init__(session)
         self._costs = CostStore(session.db)
+        self._refresh_aggregates = refresh_aggregates
 
     @writes
     def set_price(
@@ -181,6 +189,10 @@ class Prices(Part):
         before = read_totals(self._db, "usage_events")
         repriced = reprice(self._db, pricer, model, days)
         after = read_totals(self._db, "usage_events") if repriced else before
+        if repriced:
+            months = months_touched(*days) if days else None
+            self._refresh_aggregates(months)
+            self._costs.refresh_usage_by_month(months)
         return repriced, combined(after, before, -1)
 
     def price_overrides(self) -> list[dict[str, Any]]:

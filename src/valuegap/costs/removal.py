@@ -1,21 +1,25 @@
 """Removal (``ledger.costs.removal``): taking wrong cost lines out, by key or by the file they came
 from, in one transaction, with the rows removed kept in the audit log.
 
-Nothing of what depends on a cost line is stored: allocation, counting once (an invoice's
-token lines split by usage) and the reports are computed from the lines that are there. So a
-removed invoice line makes its month's usage an estimate again at the next report, and a
-removed usage event no longer splits its invoice; re-ingesting the file brings the lines back.
+What depends on a cost line (allocation, counting once: an invoice's token lines split by
+usage) is computed again for the months of the lines removed, in the same transaction
+(``costs.aggregates``). So a removed invoice line makes its month's usage an estimate again,
+and a removed usage event no longer splits its invoice; re-ingesting the file brings the lines
+back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
+from valuegap.store.costs import CostStore
+from valuegap.store.proof import FACTS
 from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
@@ -42,7 +46,8 @@ class Removal:
 
 
 class CostRemoval(Part):
-    """Taking wrong cost lines out; a file is read again as ``costs`` ingests it."""
+    """Taking wrong cost lines out; a file is read again as ``costs`` ingests it, and the
+    aggregates of the months removed from are computed again by ``costs``."""
 
     def __init__(self, session: Session, costs: Costs) -> None:
         super().__init__(session)
@@ -105,6 +110,11 @@ class CostRemoval(Part):
             if dry_run:
                 return Removal(table, entity_id, rows, dry_run=True)
             removal.delete_matching(self._db, table)
+            dated = FACTS[table].month  # the column that dates a row
+            months = sorted({_month(row[dated]) for row in rows})
+            self._costs_part.refresh_aggregates(months)
+            if table == "usage_events":
+                CostStore(self._db).refresh_usage_by_month(months)
             self._record(
                 "costs.remove", table, entity_id, {"rows": rows}, {"reason": reason.strip()}
             )
@@ -145,6 +155,10 @@ _NAMES = {  # table -> (a row, rows)
     "usage_events": ("usage event", "usage events"),
     "manual_costs": ("manual cost entry", "manual cost entries"),
 }
+
+
+def _month(day: date | datetime) -> date:
+    return date(day.year, day.month, 1)
 
 
 def _described(keys: Sequence[str]) -> str:

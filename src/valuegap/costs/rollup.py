@@ -17,6 +17,7 @@ up to 10^15 would overflow after 10^5 of them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import ibis
@@ -36,9 +37,12 @@ ALWAYS = ("month", "category", "currency", "source", "initiative", "business_uni
 Tables = Mapping[str, Any]
 
 
-def lines(tables: Tables, cost_column: str) -> list[ibis.Table]:
+def lines(
+    tables: Tables, cost_column: str, months: Sequence[date] | None = None
+) -> list[ibis.Table]:
     """Every cost line in one shape, at a monthly grain, a table per source (FOCUS, usage,
-    manual). Agent, workflow and tool spans are not cost (their model calls are)."""
+    manual); of ``months`` only, if given. Agent, workflow and tool spans are not cost (their
+    model calls are)."""
     f, m = tables["focus_lines"], tables["manual_costs"]
     u = tables["usage_events"]
     u = u.filter(u.counted)
@@ -72,7 +76,9 @@ def lines(tables: Tables, cost_column: str) -> list[ibis.Table]:
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
         initiative_attribute=none,
     )  # fmt: skip
-    return [focus, usage, manual]
+    if months is None:
+        return [focus, usage, manual]
+    return [t.filter(t.month.isin(list(months))) for t in (focus, usage, manual)]
 
 
 def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
@@ -84,12 +90,15 @@ def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def summed_lines(tables: Tables, keys: Sequence[str], cost_column: str) -> ibis.Table:
-    """Every cost line, summed by month and by ``keys`` (from ``keys_for``): amount, tokens and
-    requests. Lines with no amount (usage nothing prices) are left out of the amount only."""
+def summed_lines(
+    tables: Tables, keys: Sequence[str], cost_column: str, months: Sequence[date] | None = None
+) -> ibis.Table:
+    """Every cost line (of ``months`` only, if given), summed by month and by ``keys`` (from
+    ``keys_for``): amount, tokens and requests. Lines with no amount (usage nothing prices) are
+    left out of the amount only."""
     tag_keys = sorted({k[4:] for k in keys if k.startswith("tag:")})
     sums = []
-    for t in lines(tables, cost_column):
+    for t in lines(tables, cost_column, months):
         t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
         sums.append(
             t.group_by(list(keys)).aggregate(

@@ -24,6 +24,9 @@ from valuegap.yamlio import read_file
 
 # (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
 KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
+# called in apply's transaction when an initiative moves to another business unit: costs'
+# refresh of every month's cost aggregates (cost follows the initiative), given by Ledger
+UnitMoved = Callable[[], object]
 GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
 
 
@@ -39,11 +42,17 @@ class ApplyResult:
 class Initiatives(Part):
     """The initiatives of the portfolio, as the session's actor sees and changes them."""
 
-    def __init__(self, session: Session, check_kill_criteria: KillCriteriaCheck) -> None:
+    def __init__(
+        self,
+        session: Session,
+        check_kill_criteria: KillCriteriaCheck,
+        unit_moved: UnitMoved,
+    ) -> None:
         super().__init__(session)
         self._portfolio = PortfolioStore(session.db)
         self._users = UserStore(session.db)
         self._check_kill_criteria = check_kill_criteria
+        self._unit_moved = unit_moved
 
     def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
         self._require("read")
@@ -174,6 +183,9 @@ class Initiatives(Part):
                 if change.kind == "unchanged":
                     continue
                 self._write(change, specs, metrics)
+            # Cost follows an initiative to its business unit, in every month.
+            if any(c.kind == "update" and "business_unit" in c.fields for c in changes):
+                self._unit_moved()
         return ApplyResult(changes)
 
     def _require_agreement(self, change: Change) -> None:

@@ -129,31 +129,34 @@ class CostStore:
     ) -> list[dict[str, Any]]:
         """Model calls summed by provider, month, currency of their cost, price source and
         service tier (those of ``months`` and ``providers``, if given): their cost as estimated
-        (reported, else computed) and as computed, and their tokens."""
-        where, params = ["counted"], []
+        (reported, else computed) and as computed, and their tokens. Read from the monthly
+        usage aggregates once built, else from the events."""
+        where, params = ["TRUE"], []
         if months is not None:
-            where.append("CAST(date_trunc('month', ts) AS DATE) IN (SELECT UNNEST(?))")
+            where.append("month IN (SELECT UNNEST(?))")
             params.append(months)
         if providers is not None:
             where.append("provider IN (SELECT UNNEST(?))")
             params.append(providers)
+        source = "usage_monthly" if self._db.get_meta(USAGE_BUILT) else f"({_USAGE_BY_MONTH})"
         return self._db.all(
-            f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
-                coalesce(computed_currency, 'USD') AS computed_currency,
-                CASE WHEN reported_cost IS NULL THEN computed_currency
-                     ELSE reported_currency END AS currency,
-                price_source, lower({_TIER}) AS tier, count(*) AS events,
-                count(*) FILTER (WHERE computed_cost IS NULL) AS unpriced_events,
-                sum(coalesce(reported_cost, computed_cost)) AS estimated,
-                sum(computed_cost) AS computed, sum(reported_cost) AS reported,
-                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-                sum(cache_read_tokens) AS cache_read_tokens,
-                sum(cache_write_tokens) AS cache_write_tokens,
-                sum(reasoning_tokens) AS reasoning_tokens
-            FROM usage_events WHERE {" AND ".join(where)}
-            GROUP BY ALL ORDER BY ALL""",
-            params,
+            f"SELECT * FROM {source} WHERE {' AND '.join(where)} ORDER BY ALL", params
         )
+
+    def refresh_usage_by_month(self, months: list[Any] | None = None) -> None:
+        """Sum the calls of ``months`` (all, if None) again into the monthly usage aggregates
+        (a month is summed whole, so its rows are what summing the events gives)."""
+        if months is None:
+            self._db.execute("DELETE FROM usage_monthly")
+            self._db.execute(f"INSERT INTO usage_monthly {_USAGE_BY_MONTH}")
+        elif months:
+            months_of = "month IN (SELECT UNNEST(?))"
+            self._db.execute(f"DELETE FROM usage_monthly WHERE {months_of}", [months])
+            self._db.execute(
+                f"INSERT INTO usage_monthly SELECT * FROM ({_USAGE_BY_MONTH}) WHERE {months_of}",
+                [months],
+            )
+        self._db.set_meta(USAGE_BUILT, "yes")
 
 
 # The service tier an OpenAI-style call ran in (batch, flex, priority), as instrumentations tag it.
@@ -167,6 +170,19 @@ _TIER = (
     + ")"
 )
 _MONTH = "CAST(date_trunc('month', charge_period_start) AS DATE)"
+_USAGE_BY_MONTH = f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
+    coalesce(computed_currency, 'USD') AS computed_currency,
+    CASE WHEN reported_cost IS NULL THEN computed_currency ELSE reported_currency END AS currency,
+    price_source, lower({_TIER}) AS tier, count(*) AS events,
+    count(*) FILTER (WHERE computed_cost IS NULL) AS unpriced_events,
+    sum(coalesce(reported_cost, computed_cost)) AS estimated,
+    sum(computed_cost) AS computed, sum(reported_cost) AS reported,
+    sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens
+FROM usage_events WHERE counted GROUP BY ALL"""
+# ledger_meta: set once the monthly usage aggregates (what reconciliation reads) are built.
+USAGE_BUILT = "usage_monthly_built"
 
 
 def _cost(column: str) -> str:

@@ -593,4 +593,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT 'audit_baseline', 'pending' WHERE EXISTS (SELECT 1 FROM audit_log)""",
         ),
     ),
+    Migration(
+        12,
+        "monthly cost and usage aggregates that reports read; a ledger from before builds them "
+        "from its facts when it is next opened (costs/aggregates.py)",
+        (
+            """CREATE TABLE cost_aggregates (
+                month DATE NOT NULL,
+                initiative VARCHAR,               -- or (unit overhead), (unallocated)
+                business_unit VARCHAR,
+                category VARCHAR,
+                provider VARCHAR,
+                service VARCHAR,
+                service_category VARCHAR,
+                model VARCHAR,
+                sub_account VARCHAR,
+                source VARCHAR,
+                basis VARCHAR,                    -- invoiced | estimated | manual
+                cost DECIMAL(38, 10) NOT NULL,    -- in the reporting currency
+                estimated DECIMAL(38, 10) NOT NULL,
+                usage_cost DECIMAL(38, 10) NOT NULL
+            )""",
+            # What reconciliation reads: model calls by provider, month, currencies, price
+            # source and service tier (store/costs.py, usage_by_month).
+            """CREATE TABLE usage_monthly (
+                provider VARCHAR,
+                month DATE NOT NULL,
+                computed_currency VARCHAR,
+                currency VARCHAR,
+                price_source VARCHAR,
+                tier VARCHAR,
+                events BIGINT NOT NULL,
+                unpriced_events BIGINT NOT NULL,
+                estimated DECIMAL(38, 18),
+                computed DECIMAL(38, 18),
+                reported DECIMAL(38, 10),
+                input_tokens HUGEINT,
+                output_tokens HUGEINT,
+                cache_read_tokens HUGEINT,
+                cache_write_tokens HUGEINT,
+                reasoning_tokens HUGEINT
+            )""",
+        ),
+    ),
 )

@@ -19,7 +19,9 @@ from typing import Any
 from valuegap.decimals import plain
 from valuegap.store.database import Database
 
-# Each definition table and the columns that identify its rows.
+# Each definition table and the columns that identify its rows. The monthly aggregates
+# (cost_aggregates, usage_monthly: store/aggregates.py, store/costs.py) are neither definitions
+# nor facts: derived from the facts, they are left out of the replay, and rebuilt, not proven.
 DEFINITIONS: dict[str, tuple[str, ...]] = {
     "users": ("name",),
     "initiatives": ("id",),
