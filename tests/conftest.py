@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,24 @@ def _audit_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
     monkeypatch.setenv("VALUEGAP_AUDIT_KEY", str(folder / "valuegap" / "audit-key.pem"))
     return folder / "valuegap" / "audit-key.pem"
+
+
+# An agent the refund team runs, registered and at mvp by the fixture `agent`.
+AGENT = {
+    "objective": "Resolve routine refund tickets end to end.",
+    "allowed_actions": ["issue_refund", "send_reply"],
+    "autonomy": "autonomous",
+    "approval_threshold": Decimal("200"),
+    "currency": "USD",
+}
+
+
+@pytest.fixture
+def agent(ledger: Ledger) -> Ledger:
+    """The ledger acting as the service account "svc" of the agent "refunds"."""
+    ledger.portfolio.add_initiative(ready("refunds", kind="agent", business_unit="service"))
+    ledger.agents.register_agent("refunds", AGENT)
+    ledger.governance.gates.advance("refunds", "poc")
+    ledger.governance.gates.advance("refunds", "mvp")
+    ledger.governance.users.add_user("svc", "contributor", ["service"])
+    return ledger.acting_as("svc")

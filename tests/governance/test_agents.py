@@ -11,25 +11,7 @@ from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
 from valuegap.model.portfolio import Portfolio
 
-from ..conftest import ready
-
-AGENT = {
-    "objective": "Resolve routine refund tickets end to end.",
-    "allowed_actions": ["issue_refund", "send_reply"],
-    "autonomy": "autonomous",
-    "approval_threshold": Decimal("200"),
-    "currency": "USD",
-}
-
-
-@pytest.fixture
-def agent(ledger: Ledger) -> Ledger:
-    ledger.portfolio.add_initiative(ready("refunds", kind="agent", business_unit="service"))
-    ledger.agents.register_agent("refunds", AGENT)
-    ledger.governance.gates.advance("refunds", "poc")
-    ledger.governance.gates.advance("refunds", "mvp")
-    ledger.governance.users.add_user("svc", "contributor", ["service"])
-    return ledger.acting_as("svc")
+from ..conftest import AGENT, ready
 
 
 def test_threshold_allowed_actions_and_allow(agent: Ledger) -> None:

@@ -18,26 +18,6 @@ from valuegap.errors import ValuegapError
 from valuegap.store.database import Database
 from valuegap.store.writer import MISSING, ReadCache
 
-from ..conftest import ready
-
-AGENT = {
-    "objective": "Resolve routine refund tickets end to end.",
-    "allowed_actions": ["issue_refund"],
-    "autonomy": "autonomous",
-    "approval_threshold": Decimal("200"),
-    "currency": "USD",
-}
-
-
-@pytest.fixture
-def agent(ledger: Ledger) -> Ledger:
-    ledger.portfolio.add_initiative(ready("refunds", kind="agent", business_unit="service"))
-    ledger.agents.register_agent("refunds", AGENT)
-    ledger.governance.gates.advance("refunds", "poc")
-    ledger.governance.gates.advance("refunds", "mvp")
-    ledger.governance.users.add_user("svc", "contributor", ["service"])
-    return ledger.acting_as("svc")
-
 
 def _logged_orders(ledger: Ledger) -> set[str]:
     """The order ids of the decisions a reader sees: committed ones only."""
