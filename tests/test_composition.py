@@ -57,3 +57,15 @@ def test_a_move_through_the_gates_part_is_recorded_as_its_user(ledger: Ledger) -
     assert (newest.actor, newest.action) == ("gwen", "initiative.advance")
     assert ledger.portfolio.initiative("claims").stage == "poc"
     assert ledger.governance.audit.verify_audit().ok
+
+
+def test_closing_a_view_leaves_the_ledger_open(ledger: Ledger) -> None:
+    """A server opens one view per request (docs/architecture.md): closing it must not close
+    the file under the ledger and every other request."""
+    ledger.governance.users.add_user("bob", "viewer")
+    with ledger.acting_as("bob") as view:
+        assert [u.name for u in view.governance.users.users()] == ["alice", "bob"]
+    ledger.governance.users.add_user("carol", "viewer")  # the ledger still writes
+    assert ledger.governance.audit.verify_audit().ok
+    ledger.close()
+    ledger.close()  # a second close is harmless

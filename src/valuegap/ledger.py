@@ -55,8 +55,10 @@ class Ledger:
         actor: str,
         settings: Settings,
         clock: Clock = utcnow,
+        owns_database: bool = True,
     ) -> None:
         self.session = Session(db, actor=actor, settings=settings, clock=clock)
+        self._owns_database = owns_database  # a view from acting_as leaves it open
         keys = PseudonymKeys(self.session)
         self.costs = Costs(self.session, keys)
         # Cost follows an initiative to its business unit: when apply moves one, every
@@ -158,10 +160,19 @@ class Ledger:
         """The same open ledger, acting as another user (e.g. one web request's user): every
         part acts as ``actor``."""
         session = self.session
-        return Ledger(session.db, actor=actor, settings=session.settings, clock=session.clock)
+        return Ledger(
+            session.db,
+            actor=actor,
+            settings=session.settings,
+            clock=session.clock,
+            owns_database=False,
+        )
 
     def close(self) -> None:
-        self.session.db.close()
+        """Close the ledger file; closing a view from ``acting_as`` leaves it open for the
+        ledger it came from and its other views."""
+        if self._owns_database:
+            self.session.db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -184,5 +195,6 @@ class Ledger:
         """Say what made this ledger (the demo), and as of which audit entry: a later change
         shows as a later head."""
         db = self.session.db
-        db.set_meta("origin", origin)
-        db.set_meta("origin_head", db.get_meta("audit_head") or "")
+        with db.transaction():
+            db.set_meta("origin", origin)
+            db.set_meta("origin_head", db.get_meta("audit_head") or "")

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from valuegap.errors import ConfigError, Problem, ValidationError, ValuegapError
+from valuegap.inputs import read_text
 
 KEY_FILE = "audit-key.pem"
 
@@ -83,7 +85,10 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
             f"The audit key {path} can be read by others than its owner; `chmod 600 {path}` "
             "and sign again (anyone who can read it can sign checkpoints)."
         )
-    found = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        found = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        raise ConfigError(f"{path} is not a PEM private key: restore it from its backup.") from None
     if not isinstance(found, Ed25519PrivateKey):
         raise ConfigError(f"{path} is not an Ed25519 private key.")
     return found
@@ -141,7 +146,7 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
             f"`Ledger.governance.audit.checkpoint({str(path)!r})` writes one."
         )
     found = []
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, text in enumerate(read_text(path).splitlines(), start=1):
         if not text.strip():
             continue
         try:
@@ -168,20 +173,34 @@ def deliver(checkpoint: Checkpoint, to: str) -> str:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
+        where = _webhook_host(to)
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
                 status = answer.status
         except (urllib.error.URLError, OSError) as exc:
             raise ValuegapError(
-                f"The checkpoint was signed but not delivered to {to}: {exc}. Nothing else "
+                f"The checkpoint was signed but not delivered to {where}: {exc}. Nothing else "
                 "changed; make it again (`Ledger.governance.audit.checkpoint()`) when the webhook "
                 "answers."
             ) from None
-        return f"sent to {to} (HTTP {status})"
+        return f"sent to {where} (HTTP {status})"
     path = Path(to)
-    with path.open("a", encoding="utf-8") as file:
-        file.write(checkpoint.line() + "\n")
+    try:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(checkpoint.line() + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"The checkpoint was signed but not written to {path}: {exc.strerror}. Nothing else "
+            "changed; give a file in a folder you can write, and make it again."
+        ) from None
     return f"appended to {path}"
+
+
+def _webhook_host(url: str) -> str:
+    """A webhook as it may be shown: its scheme and host, never its path or query (where a
+    token often is)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
 
 
 def _utc(moment: datetime) -> str:

@@ -49,6 +49,7 @@ class Database:
         self._thread = _ThreadState()
         self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}  # by thread
         self._cursors_lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def open(
@@ -96,6 +97,10 @@ class Database:
         return database
 
     def close(self) -> None:
+        """Close the file once: a second close must not let go of its writer again."""
+        if self._closed:
+            return
+        self._closed = True
         with self._cursors_lock:
             for cursor in self._cursors.values():
                 with contextlib.suppress(duckdb.Error):

@@ -58,11 +58,6 @@ def unmatched_keys(db: Database, table: str) -> list[str]:
     return [str(r["key"]) for r in rows]
 
 
-def staged_key_count(db: Database) -> int:
-    row = db.one(f"SELECT count(DISTINCT key) FROM {KEYS}")
-    return int(row[0]) if row else 0
-
-
 def matching_rows(db: Database, table: str) -> list[dict[str, Any]]:
     """The rows of ``table`` whose keys are staged, each as stored (a UUID as its text), in
     the order stored."""

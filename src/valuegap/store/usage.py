@@ -381,7 +381,7 @@ def load_usage(
         )
     if with_id < read:
         # A row without an id is keyed by its values, typed and normalised (an instant, not
-        # its spelling; the pseudonym, not the person); identical rows are distinct calls,
+        # its spelling; no person data at all); identical rows are distinct calls,
         # numbered by their occurrence, so that re-ingesting a file adds nothing.
         values = key_text(person.more)
         keyed.append(f"""SELECT *, content_hash || '-' || row_number() OVER (
