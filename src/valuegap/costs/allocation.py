@@ -39,20 +39,6 @@ from valuegap.model.providers import TokenService, catalogue_id, token_service_k
 
 ZERO = Decimal(0)
 USAGE_SOURCES = ("otel", "litellm", "csv")
-# What a cost report can be summed by, besides tag:<key>.
-DIMENSIONS = (
-    "initiative",
-    "business_unit",
-    "category",
-    "month",
-    "provider",
-    "service",
-    "service_category",
-    "model",
-    "sub_account",
-    "source",
-    "basis",
-)
 # A usage sum's attributes that its invoice parts take (the invoice line keeps the others:
 # provider, service, service category, sub-account).
 USAGE_ATTRIBUTES = ("model", "api_key", "team")

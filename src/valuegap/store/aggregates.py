@@ -9,7 +9,8 @@ from typing import Any
 
 from valuegap.store.database import Database
 
-# The aggregates' dimensions, in the table's column order; their sums follow.
+# The aggregates' dimensions, in the table's column order (also what a cost report can be
+# summed by, besides tag:<key>); their sums follow.
 DIMENSIONS = (
     "month",
     "initiative",
