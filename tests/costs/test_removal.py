@@ -132,6 +132,21 @@ def test_usage_events_are_removed_by_id_and_by_file(ledger: Ledger) -> None:
     assert ledger.costs.ingest_usage(spend, "litellm").rows_added == stored[0]
 
 
+def test_usage_that_names_people_is_removed_by_file_without_the_key(ledger: Ledger) -> None:
+    """An event's key holds no person data, so a lost pseudonymisation key (which stops every
+    ingest of person data) does not stop a removal by file, nor makes a new key."""
+    spend = DATA / "litellm-spend.csv"  # its `user` column names people
+    stored = ledger.costs.ingest_usage(spend, "litellm").rows_added
+    key_file = ledger.path.with_name(ledger.path.name + ".key")
+    key_file.unlink()
+    removal = ledger.costs.removal.remove_costs(
+        "usage", file=spend, usage_format="litellm", reason="a wrong export"
+    )
+    assert removal.removed == stored == 2
+    assert not key_file.exists()
+    assert ledger.governance.audit.verify_audit().ok
+
+
 def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
     demo: Path, tmp_path: Path
 ) -> None:

@@ -93,6 +93,12 @@ def read_key_file(path: Path) -> PseudonymKey:
     return PseudonymKey(keys, str(path))
 
 
+def throwaway_key() -> PseudonymKey:
+    """A key for reading a file whose pseudonyms are not kept (removal finds events by their
+    keys, which hold no person data): no key file is looked for or made."""
+    return PseudonymKey((new_key(),), "(none: the pseudonyms are not kept)")
+
+
 def make_key_file(path: Path) -> PseudonymKey:
     """A new key, in a new key file at ``path``."""
     made = PseudonymKey((new_key(),), str(path))

@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from valuegap.costs.allocation import DIMENSIONS
 from valuegap.costs.prices_api import Prices
 from valuegap.costs.removal import CostRemoval
 from valuegap.costs.trueup import TrueUp
@@ -21,6 +20,7 @@ from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.session import Part, Permission, Session
 from valuegap.sources import Input, Source, opened
+from valuegap.store.aggregates import DIMENSIONS
 from valuegap.store.costs import CostStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
@@ -105,6 +105,7 @@ class Costs(Part):
     ) -> Callable[..., tuple[int, int]]:
         """How a usage file of ``fmt`` is loaded: ``load(path, ingest_id, checks_first=False,
         keys_only=False)`` (see ``store.usage.load_usage``)."""
+        from valuegap.adoption.keys import throwaway_key
         from valuegap.costs.usage import LITELLM_COLUMNS, UsageReading, otel_events
         from valuegap.model.pseudonyms import PersonData
         from valuegap.model.usage import TokenCounts
@@ -122,7 +123,9 @@ class Costs(Part):
             source: Input, ingest_id: int, checks_first: bool = False, keys_only: bool = False
         ) -> tuple[int, int]:
             key = self._keys.ingest_key(source.name)  # looked for only if the file names a person
-            person = PersonData(key, self.settings.person_attributes)
+            # An event's key holds no person data: finding it (keys_only) needs no key.
+            found = throwaway_key if keys_only else key
+            person = PersonData(found, self.settings.person_attributes)
             names: dict[str, str] = {}
             file_counts = counts.get(fmt, TokenCounts())
             if fmt == "otel":
@@ -149,7 +152,8 @@ class Costs(Part):
                 checks_first=checks_first,
                 keys_only=keys_only,
             )
-            self._keys.remember_key(key)
+            if not keys_only:
+                self._keys.remember_key(key)
             return loaded
 
         return load
@@ -330,7 +334,6 @@ class Costs(Part):
         part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
         own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
         from valuegap.costs.allocation import report
-        from valuegap.store.aggregates import DIMENSIONS as STORED
 
         self._require("read")
         problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
@@ -341,7 +344,7 @@ class Costs(Part):
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
             # coarser grain could differ in the last place), so that both give the same report.
-            rows = report(self._allocated_parts([*STORED, *by]), by, start, end)
+            rows = report(self._allocated_parts([*DIMENSIONS, *by]), by, start, end)
         for row in rows:
             for name in ("cost", "estimated", "usage_cost"):
                 row[name] = plain(row[name])
@@ -357,11 +360,10 @@ class Costs(Part):
         when they cannot make it (a tag in ``by``, or built with other allocation settings)."""
         from valuegap.costs.aggregates import fingerprint
         from valuegap.costs.allocation import sort_key
-        from valuegap.store.aggregates import DIMENSIONS as STORED
         from valuegap.store.aggregates import AggregateStore
 
         store = AggregateStore(self._db)
-        if any(k not in STORED for k in by) or store.built_for() != fingerprint(self.settings):
+        if any(k not in DIMENSIONS for k in by) or store.built_for() != fingerprint(self.settings):
             return None
         rows = [r for r in store.summed(by, start, end) if r["cost"] is not None]
         return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
@@ -397,7 +399,6 @@ class Costs(Part):
         write that changes cost calls it, also another part's (``Initiatives.apply``, when an
         initiative moves to another business unit)."""
         from valuegap.costs.aggregates import aggregated, fingerprint
-        from valuegap.store.aggregates import DIMENSIONS as STORED
         from valuegap.store.aggregates import AggregateStore
 
         store, built_for = AggregateStore(self._db), fingerprint(self.settings)
@@ -406,7 +407,7 @@ class Costs(Part):
         if months is not None and not months:
             return 0
         try:
-            parts = self._allocated_parts(STORED, months=months)
+            parts = self._allocated_parts(DIMENSIONS, months=months)
         except ValidationError:
             # Cost that cannot be allocated yet (a currency with no rate): reports compute
             # from the facts, and say so, until a write lets every month be computed again.
