@@ -8,7 +8,6 @@ parameters stay about what it does.
 from __future__ import annotations
 
 import contextvars
-import enum
 import functools
 import inspect
 import typing
@@ -21,20 +20,20 @@ import typer
 
 from valuegap.cli import errors
 from valuegap.errors import ValuegapError
+from valuegap.render import Format
 
 if TYPE_CHECKING:
     from valuegap.ledger import Ledger
 
 
-class OutputFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+OutputFormat = Format
 
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="table for people; json or csv for machines."),
+    typer.Option(
+        "--format", "-f", help="table for people; json or csv for machines; markdown for documents."
+    ),
 ]
 
 

@@ -48,7 +48,7 @@ def apply(
     ]
     if fmt is OutputFormat.json:
         summary = {k: result.ids(k) for k in ("create", "update", "unchanged")}
-        print(render.to_json({"dry_run": dry_run, **summary, "changes": rows}))
+        render.json({"dry_run": dry_run, **summary, "changes": rows})
         return
     render.records(rows, fmt, title="Would change" if dry_run else "Applied")
     if fmt is OutputFormat.table:

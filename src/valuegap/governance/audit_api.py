@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from valuegap.errors import ConfigError, ValuegapError
+from valuegap.governance.checkpoints import Checkpoint
 from valuegap.governance.proof import BASELINE, prove
 from valuegap.model.audit import AuditEntry, Verification, verify
 from valuegap.session import Part, Session
 from valuegap.store.audit import AuditStore
 from valuegap.store.proof import DEFINITIONS, FACTS, Totals, read_rows, read_totals
-
-if TYPE_CHECKING:
-    from valuegap.governance.checkpoints import Checkpoint
 
 
 class AuditLog(Part):
