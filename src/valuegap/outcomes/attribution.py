@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from valuegap.outcomes import student_t
+
 
 @dataclass(frozen=True)
 class Group:
@@ -150,15 +152,11 @@ def combined_spread(
 
 
 def t_quantile(probability: float, dof: float) -> float:
-    from scipy import stats  # imported here: scipy takes a while to load
-
-    return float(stats.t.ppf(probability, dof))
+    return student_t.quantile(probability, dof)
 
 
 def two_sided_p(t: float, dof: float) -> float:
-    from scipy import stats
-
-    return float(2 * stats.t.sf(abs(t), dof))
+    return 2 * student_t.upper_tail(abs(t), dof)
 
 
 def holm(p_values: Sequence[float | None], alpha: float) -> list[bool]:
