@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 
 from valuegap.errors import ConfigError
+from valuegap.store.literals import literal
 from valuegap.store.writer import MISSING, Writer, release, writer_of
 
 if TYPE_CHECKING:
@@ -348,7 +349,7 @@ class Database:
             self._forget()
 
     def get_meta(self, key: str) -> str | None:
-        row = self.one("SELECT value FROM ledger_meta WHERE key = ?", [key])
+        row = self.one(f"SELECT value FROM ledger_meta WHERE key = {literal(key)}")
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 
 class OutcomeStore:
@@ -35,11 +36,11 @@ class OutcomeStore:
 
     def activity(self, start: date | None, end: date | None) -> dict[str, int]:
         """Usage in [start, end): requests, tokens and distinct pseudonymous users."""
+        first, after = literal(start), literal(end)
         row = self._db.one(
             "SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0), "
             "count(DISTINCT user_pseudonym) FROM usage_events "
-            "WHERE (? IS NULL OR ts >= ?) AND (? IS NULL OR ts < ?)",
-            [start, start, end, end],
+            f"WHERE ({first} IS NULL OR ts >= {first}) AND ({after} IS NULL OR ts < {after})"
         )
         requests, tokens, users = row if row else (0, 0, 0)
         return {"requests": int(requests), "tokens": int(tokens), "users": int(users)}

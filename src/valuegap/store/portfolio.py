@@ -19,6 +19,7 @@ from valuegap.model.portfolio import (
     MetricSpec,
 )
 from valuegap.store.database import Database
+from valuegap.store.literals import text_list
 
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
@@ -118,9 +119,8 @@ class PortfolioStore:
 
     def _metrics_by_initiative(self, ids: list[str]) -> dict[str, list[MetricSpec]]:
         rows = self._db.all(
-            f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE list_contains(?, initiative_id) "
-            "ORDER BY initiative_id, position",
-            [ids],
+            f"SELECT {_METRIC_COLUMNS} FROM metrics "
+            f"WHERE list_contains({text_list(ids)}, initiative_id) ORDER BY initiative_id, position"
         )
         found: dict[str, list[MetricSpec]] = {}
         for row in rows:

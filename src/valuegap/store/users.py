@@ -8,6 +8,7 @@ from typing import Any
 
 from valuegap.model.roles import User
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 _COLUMNS = "name, role, units, agent"
 
@@ -20,7 +21,7 @@ class UserStore:
         return self._db.cached(("user", name), lambda: self._read(name))
 
     def _read(self, name: str) -> User | None:
-        rows = self._db.all(f"SELECT {_COLUMNS} FROM users WHERE name = ?", [name])
+        rows = self._db.all(f"SELECT {_COLUMNS} FROM users WHERE name = {literal(name)}")
         return _user(rows[0]) if rows else None
 
     def all(self) -> list[User]:
