@@ -13,10 +13,12 @@ import enum
 import io
 import json
 from collections.abc import Mapping, Sequence
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING
 
 from valuegap.results import to_data, to_json
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 
 class Format(enum.StrEnum):

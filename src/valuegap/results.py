@@ -12,9 +12,10 @@ import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import JsonValue, TypeAdapter
+if TYPE_CHECKING:
+    from pydantic import JsonValue, TypeAdapter
 
 # One stored value, as a row of a table holds it (a removed row, a changed record).
 Cell = str | int | float | bool | Decimal | date | datetime | None
@@ -23,6 +24,8 @@ Row = dict[str, Cell]
 
 @functools.cache
 def _adapter(kind: Any) -> TypeAdapter[Any]:
+    from pydantic import TypeAdapter  # here: `valuegap --help` imports this module, not pydantic
+
     return TypeAdapter(kind)
 
 

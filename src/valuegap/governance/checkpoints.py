@@ -15,21 +15,23 @@ import base64
 import hashlib
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import ConfigError, Problem, ValidationError, ValuegapError
 from valuegap.inputs import read_text
+
+# cryptography and urllib.request are imported where a key is used or a checkpoint sent: every
+# ledger imports this module (for Checkpoint), few sign.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 KEY_FILE = "audit-key.pem"
 
@@ -67,6 +69,9 @@ def public_path(private: Path) -> Path:
 
 def signing_key(path: Path) -> Ed25519PrivateKey:
     """The private key at ``path``, made there (mode 0600, its public key beside) if none is."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = Ed25519PrivateKey.generate()
@@ -96,6 +101,9 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
 
 def verifying_key(path: Path) -> Ed25519PublicKey:
     """A public key file (PEM), or the public half of a private key file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if not path.is_file():
         raise ConfigError(
             f"There is no key at {path} to check the checkpoints with: give the public key the "
@@ -115,6 +123,8 @@ def verifying_key(path: Path) -> Ed25519PublicKey:
 
 
 def key_id(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 
@@ -129,6 +139,8 @@ def sign(
 
 def check_signature(checkpoint: Checkpoint, key: Ed25519PublicKey) -> str | None:
     """Why ``checkpoint`` was not signed by ``key``; None when it was."""
+    from cryptography.exceptions import InvalidSignature
+
     if checkpoint.key_id != key_id(key):
         return f"it was signed by another key ({checkpoint.key_id}, not {key_id(key)})"
     try:
@@ -167,6 +179,9 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
 def deliver(checkpoint: Checkpoint, to: str) -> str:
     """Append ``checkpoint`` to the file ``to``, or POST it to the URL ``to``; say where."""
     if to.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             to,
             data=checkpoint.line().encode(),
@@ -208,6 +223,8 @@ def _utc(moment: datetime) -> str:
 
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

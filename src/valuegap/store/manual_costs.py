@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-import pyarrow as pa
-
 from valuegap.bounds import MAX_AMOUNT, MAX_RATE, MIN_RATE, too_large
 from valuegap.decimals import plain
 from valuegap.errors import IngestError
@@ -39,6 +37,8 @@ _KINDS = ", ".join(f"'{k}'" for k in KINDS)
 
 def load_manual_costs(db: Database, staged: Staged, ingest_id: int) -> int:
     """Validate and insert the staged entries that are not stored yet; return how many."""
+    import pyarrow as pa
+
     columns = _entries(db, staged, ingest_id)
     before = _count(db)
     db.execute(

@@ -33,8 +33,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-
 from valuegap.bounds import MAX_USAGE_COST
 from valuegap.errors import IngestError, ValidationError
 from valuegap.model.pricing import Pricer, Rates
@@ -160,6 +158,8 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
         + ")"
     )
     if rows:
+        import pyarrow as pa
+
         data = {
             c: pa.array([str(r[c]) for r in rows], pa.string())
             if c in _RATES

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-import pyarrow as pa
-
 from valuegap.store.database import Database
 from valuegap.store.usage import person_key
 
@@ -38,6 +36,8 @@ def rekey_pseudonyms(
     old = sorted(r["pseudonym"] for r in rows if r["pseudonym"] is not None)
     if not old:
         return 0
+    import pyarrow as pa
+
     db.execute('CREATE OR REPLACE TEMP TABLE _valuegap_rekeyed ("old" VARCHAR, "new" VARCHAR)')
     db.insert_arrow("_valuegap_rekeyed", pa.table({"old": old, "new": [rekey(p) for p in old]}))
     db.execute(

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
-
 from valuegap.store.database import Database
 
 KEYS = "_valuegap_remove_keys"
@@ -32,6 +30,8 @@ def stage_keys(db: Database, keys: Sequence[str]) -> None:
     """The keys to remove, as given."""
     db.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} (key VARCHAR)")
     if keys:
+        import pyarrow as pa
+
         db.insert_arrow(KEYS, pa.table({"key": pa.array(list(keys), pa.string())}))
 
 

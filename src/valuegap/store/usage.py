@@ -10,7 +10,6 @@ from dataclasses import replace
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from valuegap.bounds import MAX_TOKENS, MAX_USAGE_COST, too_large
 from valuegap.errors import IngestError, Problem
@@ -79,6 +78,8 @@ def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) 
 def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
     if not batch["_row"]:
         return
+    import pyarrow as pa
+
     db.insert_arrow(_EVENT_ROWS, pa.table(batch))
     for values in batch.values():
         values.clear()
@@ -341,6 +342,8 @@ def load_usage(
     )
     identities = sorted(set(found_users or ()) | set(found_in_tags or ()))
     if identities:
+        import pyarrow as pa
+
         pseudonyms = [person.pseudonymise(u) for u in identities]
         db.insert_arrow(
             "_valuegap_pseudonyms", pa.table({"user": identities, "pseudonym": pseudonyms})
