@@ -33,6 +33,9 @@ app = typer.Typer(
     name="valuegap",
     help="valuegap: what your AI spend costs, and what it returns.",
     no_args_is_help=True,
+    # Help and usage errors as plain text: Typer's Rich help imports Rich, markdown-it and
+    # Pygments, which take about as long as Typer itself.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

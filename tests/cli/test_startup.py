@@ -1,0 +1,57 @@
+"""What a command loads, in a fresh process: help none of the ledger's libraries, a report or
+a list none it does not need. (How long they take is benchmarks/cli.py's to measure.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# A report or a list needs DuckDB, pydantic and Rich; not these. (Binding a query parameter
+# would load pandas, numpy and pyarrow: store/literals.py.)
+NOT_FOR_READING = {"ibis", "sqlglot", "pyarrow", "pandas", "numpy", "scipy", "cryptography", "cel"}
+# Help loads Typer and a few of valuegap's own modules: none of these. (Typer loads pydantic
+# to read a command's options, so only the top-level help goes without it.)
+LEDGER_LIBRARIES = NOT_FOR_READING | {"duckdb", "rich", "yaml", "genai_prices"}
+REPORTS = ["costs", "reconcile", "initiative loc-qa", "portfolio", "scoreboard"]
+LISTS = ["initiative", "metric", "user", "price", "rules", "policy", "approval", "review", "agent"]
+READS = [f"report {name}" for name in REPORTS] + [f"{group} list" for group in LISTS]
+
+_RUN = """
+import json, sys
+from valuegap.cli import main
+sys.argv[0] = "valuegap"
+try:
+    main()
+except SystemExit as stop:
+    if stop.code:
+        raise
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
+
+
+def loaded(*args: str) -> set[str]:
+    """The top-level packages that `valuegap ARGS` loads."""
+    done = subprocess.run([sys.executable, "-c", _RUN, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("args", [["report", "--help"], ["report", "costs", "--help"]])
+def test_help_loads_none_of_the_ledgers_libraries(args: list[str]) -> None:
+    assert loaded(*args) & LEDGER_LIBRARIES == set()
+
+
+@pytest.mark.parametrize("option", ["--help", "-h"])
+def test_the_top_level_help_loads_none_of_them_nor_pydantic(option: str) -> None:
+    assert loaded(option) & (LEDGER_LIBRARIES | {"pydantic"}) == set()
+
+
+@pytest.mark.parametrize("command", READS)
+def test_reports_and_lists_load_only_what_they_need(demo: Path, command: str) -> None:
+    found = loaded(*command.split(), "--db", str(demo), "--as", "you")
+    assert "duckdb" in found
+    assert found & NOT_FOR_READING == set()
