@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -129,6 +128,8 @@ def load_settings(
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
+    import tomllib  # here: compiling its patterns costs a command that has no valuegap.toml
+
     from valuegap.inputs import read_text
 
     try:

@@ -28,7 +28,8 @@ MATCH_KEYS = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validator is built when a rule is first read, not on import.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Split(_Model):
