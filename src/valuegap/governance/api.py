@@ -35,7 +35,6 @@ from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.writer import writes
-from valuegap.yamlio import read_file
 
 if TYPE_CHECKING:
     from valuegap.outcomes.api import Outcomes
@@ -77,6 +76,8 @@ class Governance(Part):
     # Policies
 
     def apply_policy_file(self, path: Path) -> dict[str, Any]:
+        from valuegap.yamlio import read_file
+
         return self.apply_policy(read_file(path), str(path))
 
     def apply_policy(self, text: str, source: str) -> dict[str, Any]:

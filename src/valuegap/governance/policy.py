@@ -14,13 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
-
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
-from valuegap.yamlio import load_yaml, yaml_problem
 
 LAYERS = ("enterprise", "business_unit", "initiative")
 EFFECTS = ("deny", "require_approval", "warn")
@@ -131,6 +128,10 @@ class Decision:
 def parse_policy(text: str, source: str, *, enterprise_ids: Sequence[str] = ()) -> Policy:
     """Validate a policy file whole; ``ValidationError`` names every bad rule and where it is.
     ``enterprise_ids``: the enterprise rules a lower layer may not reuse."""
+    import yaml  # here, as where every YAML file is read: most commands read none
+
+    from valuegap.yamlio import load_yaml, yaml_problem
+
     try:
         data, lines = load_yaml(text), _rule_lines(text)
     except yaml.YAMLError as exc:
@@ -362,6 +363,8 @@ def _first_line(error: object) -> str:
 
 def _rule_lines(text: str) -> list[int]:
     """The line of each item of ``rules``, for error messages."""
+    import yaml
+
     root = yaml.compose(text)
     if not isinstance(root, yaml.MappingNode):
         return []

@@ -20,7 +20,6 @@ from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 from valuegap.store.writer import writes
-from valuegap.yamlio import read_file
 
 # (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
 KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
@@ -115,6 +114,8 @@ class Initiatives(Part):
         return metric
 
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
+        from valuegap.yamlio import read_file
+
         portfolio = parse_portfolio(read_file(path), str(path))
         try:
             return self.apply(portfolio, dry_run=dry_run)

@@ -7,16 +7,17 @@ so that ``export`` then ``apply`` is exact.
 
 from __future__ import annotations
 
-import yaml
-
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
-from valuegap.yamlio import dump_yaml, load_yaml, yaml_problem
 
 
 def parse_portfolio(text: str, source: str) -> Portfolio:
     """Parse and validate a portfolio file; raise ``ValidationError`` listing every problem."""
+    import yaml  # here, as where every YAML file is read: most commands read none
+
+    from valuegap.yamlio import load_yaml, yaml_problem
+
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
@@ -38,6 +39,8 @@ def parse_portfolio(text: str, source: str) -> Portfolio:
 
 
 def dump_portfolio(initiatives: list[InitiativeSpec]) -> str:
+    from valuegap.yamlio import dump_yaml
+
     data = Portfolio(initiatives=initiatives).model_dump(exclude_none=True)
     return dump_yaml(data)
 
