@@ -20,12 +20,13 @@ REPORTS = ["costs", "reconcile", "initiative loc-qa", "portfolio", "scoreboard"]
 LISTS = ["initiative", "metric", "user", "price", "rules", "policy", "approval", "review", "agent"]
 READS = [f"report {name}" for name in REPORTS] + [f"{group} list" for group in LISTS]
 
+# The command line as main() runs it, then what it loaded (main() itself would end the process).
 _RUN = """
 import json, sys
-from valuegap.cli import main
+from valuegap.cli import app
 sys.argv[0] = "valuegap"
 try:
-    main()
+    app()
 except SystemExit as stop:
     if stop.code:
         raise
@@ -55,3 +56,19 @@ def test_reports_and_lists_load_only_what_they_need(demo: Path, command: str) ->
     found = loaded(*command.split(), "--db", str(demo), "--as", "you")
     assert "duckdb" in found
     assert found & NOT_FOR_READING == set()
+
+
+def test_the_program_ends_with_the_commands_exit_code_and_all_its_output(demo: Path) -> None:
+    # main() ends the process without the interpreter's teardown: what was written is flushed.
+    def program(*args: str) -> subprocess.CompletedProcess[str]:
+        main = "from valuegap.cli import main; main()"
+        return subprocess.run([sys.executable, "-c", main, *args], capture_output=True, text=True)
+
+    ledger = ["--db", str(demo), "--as", "you"]
+    done = program("report", "costs", "--format", "json", *ledger)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) > 100
+    wrong = program("report", "costs", "--bogus")
+    assert wrong.returncode == 2 and "No such option: --bogus" in wrong.stderr
+    missing = program("initiative", "show", "nope", *ledger)
+    assert missing.returncode == 1 and "no initiative 'nope'" in missing.stderr

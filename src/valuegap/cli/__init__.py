@@ -6,6 +6,9 @@ pydantic) is imported when a command runs, so that ``valuegap --help`` starts fa
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from valuegap.cli import (
@@ -60,4 +63,14 @@ app.add_typer(admin.app, name="admin")
 
 
 def main() -> None:
-    app()
+    """The ``valuegap`` program. When a command is done (its ledger closed, its output
+    written), the process ends without the interpreter's teardown, which frees every module
+    and object one by one: about 0.08 s, a fifth of a report's time."""
+    try:
+        app()
+    except SystemExit as stop:
+        if not isinstance(stop.code, int | None):
+            raise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(stop.code or 0)
