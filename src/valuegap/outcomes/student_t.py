@@ -15,6 +15,7 @@ the Cornish-Fisher expansion (Abramowitz and Stegun 26.7.5).
 
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -29,6 +30,7 @@ def upper_tail(t: float, dof: float) -> float:
     return _halves(t, dof)[0]
 
 
+@functools.lru_cache(maxsize=4096)  # a report asks for the same few, period after period
 def quantile(probability: float, dof: float) -> float:
     """The t with P(T <= t) = ``probability``."""
     if probability < 0.5:
