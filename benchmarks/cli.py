@@ -1,0 +1,169 @@
+"""valuegap's command line start-up benchmark, with its baselines in the same run.
+
+    python benchmarks/cli.py                        # the demo ledger, built in a temporary folder
+    python benchmarks/cli.py --runs 9               # the median of 9 runs of each (default 5)
+    python benchmarks/cli.py --db demo.duckdb --as root   # an existing ledger, as one of its users
+
+Every ``valuegap report ...`` command and every ``valuegap ... list`` command (found in the
+command line's own tree), each in a fresh process, against the baseline of a bare DuckDB
+process: one that imports duckdb, opens the same ledger read-only and sums its usage events'
+cost. And ``valuegap --help`` against ``python -c "import typer"``. A round runs every
+contender once, in turn, so that a change of the machine's load falls on all of them; the
+median of ``--runs`` rounds is compared. Targets: a report or list within 3x of the bare
+DuckDB process, ``--help`` within 2x of importing Typer, in elapsed time. The CPU time each
+process used (its threads' user and system time) is printed beside: on a shared machine it
+says more than the elapsed time about what the process itself costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMAND_TARGET = 3.0  # a report or list, against the bare DuckDB process
+HELP_TARGET = 2.0  # valuegap --help, against import typer
+BARE_DUCKDB, IMPORT_TYPER, HELP = "bare DuckDB process", "import typer", "valuegap --help"
+# Arguments a command needs on the demo ledger.
+ARGUMENTS = {("report", "initiative"): ["loc-qa"]}
+
+SUM_USAGE = (
+    "import sys, duckdb\n"
+    "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "print(con.sql('SELECT sum(computed_cost) FROM usage_events').fetchone()[0])"
+)
+VALUEGAP = "import sys; sys.argv[0] = 'valuegap'; from valuegap.cli import main; main()"
+
+
+@dataclass(frozen=True)
+class Run:
+    elapsed: float  # seconds
+    cpu: float  # seconds of user and system time, all threads
+
+
+def commands() -> list[tuple[str, str]]:
+    """Every ``report`` command and every group's ``list``, as the command line defines them."""
+    import typer.main
+
+    from valuegap.cli import app
+
+    found = []
+    for group_name, group in getattr(typer.main.get_command(app), "commands", {}).items():
+        for name in getattr(group, "commands", {}):  # a group's commands; none for a command
+            if group_name == "report" or name == "list":
+                found.append((group_name, name))
+    return sorted(found)
+
+
+def contenders(db: Path, actor: str | None) -> dict[str, list[str]]:
+    """What to run, by name: the baselines, ``--help`` and the commands."""
+    python = sys.executable
+    common = ["--db", str(db), *(["--as", actor] if actor else [])]
+    found = {
+        BARE_DUCKDB: [python, "-c", SUM_USAGE, str(db)],
+        IMPORT_TYPER: [python, "-c", "import typer"],
+        HELP: [python, "-c", VALUEGAP, "--help"],
+    }
+    for group, name in commands():
+        arguments = [group, name, *ARGUMENTS.get((group, name), []), *common]
+        found[f"valuegap {group} {name}"] = [python, "-c", VALUEGAP, *arguments]
+    return found
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> Run:
+    """Run ``argv`` to its end, which must be a success."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
+    return Run(elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+
+
+def measure(db: Path, actor: str | None, runs: int, bytecode: Path) -> dict[str, list[Run]]:
+    # As an installed program runs: with its modules' bytecode cached (here, not beside the
+    # source), whatever PYTHONDONTWRITEBYTECODE says.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    argvs = contenders(db, actor)
+    print(f"{len(argvs) - 3} commands; a first run of each, to cache its bytecode ...", flush=True)
+    for argv in argvs.values():
+        timed(argv, env)
+    found: dict[str, list[Run]] = {name: [] for name in argvs}
+    for round_ in range(runs):
+        for name, argv in argvs.items():
+            found[name].append(timed(argv, env))
+        print(f"round {round_ + 1} of {runs} done (load average {os.getloadavg()[0]:.1f})")
+    return found
+
+
+def report(found: dict[str, list[Run]]) -> None:
+    elapsed = {name: statistics.median(r.elapsed for r in runs) for name, runs in found.items()}
+    cpu = {name: statistics.median(r.cpu for r in runs) for name, runs in found.items()}
+    print()
+    print("| command | elapsed | baseline | ratio | target | met | CPU | baseline | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for name in found:
+        if name in (BARE_DUCKDB, IMPORT_TYPER):
+            continue
+        base = IMPORT_TYPER if name == HELP else BARE_DUCKDB
+        target = HELP_TARGET if name == HELP else COMMAND_TARGET
+        ratio = elapsed[name] / elapsed[base]
+        print(
+            f"| `{name}` | {elapsed[name]:.3f} s | {elapsed[base]:.3f} s | {ratio:.2f}x "
+            f"| {target:.0f}x | {'yes' if ratio <= target else 'NO'} "
+            f"| {cpu[name]:.3f} s | {cpu[base]:.3f} s | {cpu[name] / cpu[base]:.2f}x |"
+        )
+    print()
+    print(f"Baselines: the {BARE_DUCKDB} for the commands, {IMPORT_TYPER} for --help.")
+    print("Every run's elapsed seconds:")
+    for name, runs in found.items():
+        print(f"  {name}: " + ", ".join(f"{r.elapsed:.3f}" for r in runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", type=Path, help="an existing ledger (default: build the demo)")
+    parser.add_argument(
+        "--as", dest="actor", help="act as this user of --db (default: your login name)"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="rounds (median taken; default 5)")
+    args = parser.parse_args()
+
+    import duckdb
+    import typer
+
+    print(
+        f"valuegap CLI benchmark: {platform.machine()}, {os.cpu_count()} cores (load average "
+        f"{os.getloadavg()[0]:.1f}), Python {platform.python_version()}, DuckDB "
+        f"{duckdb.__version__}, Typer {typer.__version__}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        bytecode = Path(folder) / "bytecode"
+        if args.db:
+            report(measure(args.db.resolve(), args.actor, args.runs, bytecode))
+            return
+        from valuegap.demo import build_demo
+        from valuegap.settings import Settings
+
+        db = Path(folder) / "demo.duckdb"
+        started = time.perf_counter()
+        build_demo(Settings(db=db), actor="bench")
+        print(f"demo ledger built in {time.perf_counter() - started:.1f} s", flush=True)
+        report(measure(db, "bench", args.runs, bytecode))
+
+
+if __name__ == "__main__":
+    main()
