@@ -7,10 +7,11 @@ report does. With ``dof`` degrees of freedom and x = dof / (dof + t^2), y = 1 - 
     P(T > t)     = I_x(dof/2, 1/2) / 2
     P(0 < T < t) = I_y(1/2, dof/2) / 2
 
-where I is the regularised incomplete beta function. Each half is computed where it is the
-smaller one, from the continued fraction of DiDonato and Morris (ACM TOMS 708, 1992), which
-keeps its precision for many degrees of freedom; a quantile is found by Newton's method from
-the Cornish-Fisher expansion (Abramowitz and Stegun 26.7.5).
+where I is the regularised incomplete beta function, computed from the continued fraction of
+DiDonato and Morris (ACM TOMS 708, 1992), which keeps its precision for many degrees of
+freedom: below t = 1 the middle (the fraction converges fast there), from t = 1 the tail (so
+that a small tail keeps its digits), the other half being 1/2 less it. A quantile is found by
+Newton's method from the Cornish-Fisher expansion (Abramowitz and Stegun 26.7.5).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def quantile(probability: float, dof: float) -> float:
 
 
 def _halves(t: float, dof: float) -> tuple[float, float]:
-    """(P(T > t), P(0 < T < t)) for t >= 0: the smaller computed, the other 1/2 less it."""
+    """(P(T > t), P(0 < T < t)) for t >= 0: one computed, the other 1/2 less it."""
     if t == 0:
         return 0.5, 0.0
     if math.isinf(t):
