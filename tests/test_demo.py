@@ -34,10 +34,10 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
         assert metrics["recs-order-value"].value_per_unit == Decimal("3.50")
         killed = ledger.governance.initiative_detail("meeting-summariser")
         assert killed.initiative.stage == "retired"
-        assert killed.stage_history[-1]["learnings"]
+        assert killed.stage_history[-1].learnings
         assert ledger.portfolio.initiative("emotion-monitoring").stage == "proposed"
         production = ledger.governance.initiative_detail("loc-qa")
-        assert all(c["attested"] for c in production.controls.values())
+        assert all(c.attested for c in production.controls.values())
         assert {u.name for u in ledger.governance.users.users()} == {
             "you",
             *PEOPLE,
@@ -135,7 +135,7 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
             "initiative",
         }
         [pending] = ledger.governance.gates.approvals("pending")
-        assert (pending["initiative"], pending["to_stage"], pending["rules"]) == (
+        assert (pending.initiative, pending.to_stage, pending.rules) == (
             "fraud-detection", "mvp", ["risk-high-tier-mvp-approval"],
         )  # fmt: skip
         log = ledger.governance.audit.audit_log()
@@ -143,11 +143,11 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
         assert [e.entity_id for e in denied] == ["code-review"]
         assert "mvp-representative-data" in (denied[0].after or "")
 
-        [review] = [r for r in ledger.governance.reviews() if r["recommendation"] == "kill"]
-        assert review["initiative"] == "meeting-summariser"
-        assert review["reasons"][0].startswith("Kill criterion `!validated && months_in_stage")
+        [review] = [r for r in ledger.governance.reviews() if r.recommendation == "kill"]
+        assert review.initiative == "meeting-summariser"
+        assert review.reasons[0].startswith("Kill criterion `!validated && months_in_stage")
         retired = ledger.governance.initiative_detail("meeting-summariser").stage_history[-1]
-        assert retired["moved_at"].date() > review["as_of"]
+        assert retired.moved_at.date() > review.as_of
         board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
         assert "meeting-summariser" in board["overall"]["laggards_retired"]
 

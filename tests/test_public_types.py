@@ -68,17 +68,6 @@ NOT_YET_TYPED = {
     "ledger.outcomes.initiative_report",
     "ledger.outcomes.portfolio_report",
     "ledger.outcomes.scoreboard",
-    "ledger.governance.apply_policy",
-    "ledger.governance.apply_policy_file",
-    "ledger.governance.evaluation_context",
-    "ledger.governance.initiative_detail",
-    "ledger.governance.policies",
-    "ledger.governance.policies_in_force",
-    "ledger.governance.policy",
-    "ledger.governance.policy_versions",
-    "ledger.governance.reviews",
-    "ledger.governance.gates.approvals",
-    "ledger.governance.gates.reject",
 }
 
 

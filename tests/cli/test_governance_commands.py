@@ -75,6 +75,8 @@ def test_advance_denied_then_waiting_then_approved(run: Run, tmp_path: Path) -> 
 
     checked = _json(run, "gate", "check", "a", "--to", "production")
     assert checked["decision"] == "deny" and len(checked["rules"]) == 6
+    assert [rule["id"] for rule in checked["details"]] == checked["rules"]
+    assert (checked["initiative"], checked["to_stage"]) == ("a", "production")
 
     for control in CONTROLS:
         run("control", "attest", "a", control, "--evidence", "Wiki page")

@@ -8,7 +8,9 @@ from valuegap.errors import ValidationError
 from valuegap.governance.api import DEFAULT_POLICIES
 from valuegap.governance.context import CONTEXT, for_actions, for_transitions
 from valuegap.governance.names import check_names, pruned
-from valuegap.governance.policy import parse_policy
+from valuegap.governance.policy import Rule, parse_policy
+from valuegap.results import schema, to_data
+from valuegap.yamlio import dump_yaml
 
 GOOD = """\
 layer: business_unit
@@ -38,6 +40,23 @@ def test_a_good_file_loads_with_its_rules() -> None:
     assert rule.applies_to("transition", "mvp->production")
     assert not rule.applies_to("transition", "poc->mvp")
     assert rule.paths == {("initiative", "controls", "role_based_training")}
+
+
+def test_a_policys_json_form_is_its_file_without_the_compiled_program() -> None:
+    policy = parse_policy(GOOD, "p.yaml")
+    rule = {
+        "id": "risk-training",
+        "when": {"transition": "mvp->production"},
+        "expr": "initiative.controls.role_based_training",
+        "effect": "deny",
+        "message": "Training first.",
+    }
+    found = to_data(policy)
+    assert found == {"layer": "business_unit", "scope": "risk", "rules": [rule], "version": 0}
+    again = {"layer": "business_unit", "scope": "risk", "rules": [rule]}
+    assert parse_policy(dump_yaml(again), "again.yaml").rules == policy.rules
+    declared = schema(Rule)["properties"]  # what a web layer declares
+    assert isinstance(declared, dict) and set(declared) == set(rule)
 
 
 def test_the_default_pack_loads() -> None:

@@ -115,7 +115,7 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
                                   "(roi = -0.6, months_in_stage = 6)."]  # fmt: skip
         assert ledger.governance.run_reviews(date(2025, 9, 10)) == []
         assert ledger.governance.next_review("a") == date(2026, 3, 10)
-        assert [r["recommendation"] for r in ledger.governance.reviews("a")] == ["kill"]
+        assert [r.recommendation for r in ledger.governance.reviews("a")] == ["kill"]
         [entry] = ledger.governance.audit.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("review.record", "a")
 

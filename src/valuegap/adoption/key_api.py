@@ -10,11 +10,9 @@ new key on purpose and re-keys the stored pseudonyms, so that people stay linked
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from valuegap.adoption import keys
 from valuegap.adoption.keys import PseudonymKey
@@ -38,9 +36,6 @@ class KeyStatus:
     found_fingerprint: str | None  # of the key found there, when there is one
     keys_in_chain: int  # 1, and one more for each rotation that kept people linked
     unlinked_at: str | None  # when a rotation without the key split people in two
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

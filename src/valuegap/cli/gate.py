@@ -27,10 +27,10 @@ def check(
     with open_ledger() as ledger:
         decision = ledger.governance.gates.gate_check(initiative_id, to, reason, learnings)
     if fmt is not OutputFormat.table:
-        render.document({"initiative": initiative_id, "to_stage": to, **decision.as_dict()}, fmt)
+        render.document(decision, fmt)
         return
     typer.echo(f"{initiative_id} -> {to}: {decision.outcome}")
-    rows = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
+    rows = [*decision.rules, *decision.warnings]
     render.records(
         rows,
         fmt,

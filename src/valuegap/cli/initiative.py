@@ -9,6 +9,7 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
+from valuegap.results import to_data
 
 app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
 
@@ -71,10 +72,13 @@ def show(
     """Everything about one initiative: fields, metrics, controls, review date, stage history."""
     with open_ledger() as ledger:
         detail = ledger.governance.initiative_detail(initiative_id)
-    doc: dict[str, Any] = detail.initiative.model_dump(mode="json")
-    doc["review_date"] = detail.review_date
-    doc["controls"] = detail.controls
-    doc["stage_history"] = detail.stage_history
+    # the initiative's fields, then the rest of its detail, at the top level
+    doc: dict[str, Any] = {
+        **detail.initiative.model_dump(mode="json"),
+        "review_date": to_data(detail.review_date),
+        "controls": to_data(detail.controls),
+        "stage_history": to_data(detail.stage_history),
+    }
     if fmt is OutputFormat.table:
         _readable(doc)
     render.document(doc, fmt, title=f"Initiative {initiative_id}")

@@ -22,7 +22,7 @@ def show(fmt: FormatOption = OutputFormat.table) -> None:
     """Where the key is, its fingerprint, and whether the key there is the ledger's."""
     with open_ledger() as ledger:
         status = ledger.governance.keys.key_status()
-    render.document(status.as_dict(), fmt, title="Pseudonymisation key")
+    render.document(status, fmt, title="Pseudonymisation key")
 
 
 @command(app, "restore")
