@@ -61,8 +61,6 @@ NOT_YET_TYPED = {
     "ledger.costs.prices.price_overrides",
     "ledger.costs.prices.unpriced_usage",
     "ledger.costs.removal.remove_costs",
-    "ledger.portfolio.apply",
-    "ledger.portfolio.apply_file",
     "ledger.outcomes.facts",
     "ledger.outcomes.ingest_measures",
     "ledger.outcomes.initiative_report",
