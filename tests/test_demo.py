@@ -75,22 +75,20 @@ def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
 
 def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        months = {r["month"] for r in ledger.costs.cost_report(["month"])}
+        months = {r.month for r in ledger.costs.cost_report(["month"])}
         assert len(months) == 18 and min(months) == "2025-01" and max(months) == "2026-06"
-        by_initiative = {
-            r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])
-        }
+        by_initiative = {r.initiative: r.cost for r in ledger.costs.cost_report(["initiative"])}
         assert by_initiative["(unallocated)"] > 0
         assert {"loc-qa", "fraud-detection", "code-review", "refund-agent"} <= set(by_initiative)
-        categories = {r["category"] for r in ledger.costs.cost_report(["category"])}
+        categories = {r.category for r in ledger.costs.cost_report(["category"])}
         assert categories == {"infrastructure", "development", "data", "operations",
                               "opportunity"}  # fmt: skip
-        providers = {r["provider"] for r in ledger.costs.cost_report(["provider"])}
+        providers = {r.provider for r in ledger.costs.cost_report(["provider"])}
         # OpenAI's usage shows under its invoice's provider name
         assert {"AWS", "OpenAI", "anthropic", "gcp.gemini"} <= providers
         assert "openai" not in providers
-        gaps = [r for r in ledger.costs.reconcile() if r["status"] == "gap"]
-        assert [(r["provider"], r["month"]) for r in gaps] == [("openai", "2026-03")]
+        gaps = [r for r in ledger.costs.reconcile() if r.status == "gap"]
+        assert [(r.provider, r.month) for r in gaps] == [("openai", "2026-03")]
 
 
 def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:

@@ -15,10 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import JsonValue, TypeAdapter
+from typing_extensions import TypeAliasType
 
-# One stored value, as a row of a table holds it (a removed row, a changed record).
+# One stored value, as a row of a table holds it.
 Cell = str | int | float | bool | Decimal | date | datetime | None
 Row = dict[str, Cell]
+# A value that may nest, and a record of them: a stored row with a map column (a cost line's
+# tags), or what a file declares (an initiative's fields, its business case among them).
+Value = TypeAliasType("Value", "Cell | list[Value] | dict[str, Value]")
+Record = dict[str, Value]
 
 
 @functools.cache

@@ -34,6 +34,12 @@ def test_ingest_rules_and_report_from_the_command_line(
                               "cost": "1050.25", "estimated": "0", "usage_cost": "0",
                               "currency": "USD"}  # fmt: skip
     assert rows["(unallocated)"]["cost"] == "357.4575"  # 300 + 45.10 + 12.34 + 0.0175 usage
+    # CSV has the same columns: the dimensions summed by, in the order asked, then the amounts.
+    by_tag = run("report", "costs", "--by", "tag:team,source", "--format", "csv")
+    assert by_tag.stdout.splitlines()[:2] == [
+        "tag:team,source,cost,estimated,usage_cost,currency",
+        "ml,focus,1100.25,0,0,USD",
+    ]
 
 
 def test_bad_rows_exit_1_with_file_row_column(run: Run, tmp_path: Path) -> None:

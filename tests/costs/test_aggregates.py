@@ -285,7 +285,7 @@ def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
     con.close()
     with Ledger.open(db_path, actor="vic") as ledger:  # any reader's opening builds them
         assert AggregateStore(ledger.session.db).built_for() == fingerprint(ledger.settings)
-        rows = {r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])}
+        rows = {r.initiative: r.cost for r in ledger.costs.cost_report(["initiative"])}
         assert ledger.session.db.get_meta("usage_monthly_built")
     # loc-qa: its tagged GPU hours and credit, 1100.25 - 50; the rest: 300 + 45.10 + 12.34 (tax).
     assert rows == {"loc-qa": Decimal("1050.25"), "(unallocated)": Decimal("357.44")}

@@ -63,15 +63,15 @@ def _every_report(ledger: Ledger) -> dict[str, Any]:
 def test_a_cost_line_at_the_bound_keeps_every_report_working(demo: Path, tmp_path: Path) -> None:
     db = _copy_of(demo, tmp_path)
     with Ledger.open(db, actor="finn.berg") as ledger:
-        before = sum(r["cost"] for r in ledger.costs.cost_report([]))
+        before = sum(r.cost for r in ledger.costs.cost_report([]))
         ledger.costs.ingest_focus([_one_line(tmp_path / "big.csv", LARGEST)])
         reports = _every_report(ledger)
         [total] = ledger.costs.cost_report([])
     # The demo's total (3,535,525.86, docs/costs.md) plus the line, to the cent: the line
     # counts whole, nothing wrapped around.
     assert before.quantize(Decimal("0.01")) == Decimal("3535525.86")
-    assert total["cost"] == before + Decimal(LARGEST)
-    loc_qa = sum(r["cost"] for r in reports["costs"] if r["initiative"] == "loc-qa")
+    assert total.cost == before + Decimal(LARGEST)
+    loc_qa = sum(r.cost for r in reports["costs"] if r.initiative == "loc-qa")
     assert loc_qa > Decimal(LARGEST)  # its tag initiative: loc-qa allocates it
     assert json.dumps(reports, default=str)  # every report renders (no NaN, no overflow)
 
@@ -89,7 +89,7 @@ def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: 
     )
     assert _tables(db) == before
     with Ledger.open(db, actor="finn.berg") as ledger:
-        assert ledger.costs.cost_report([])[0]["cost"].quantize(Decimal("0.01")) == Decimal(
+        assert ledger.costs.cost_report([])[0].cost.quantize(Decimal("0.01")) == Decimal(
             "3535525.86"
         )
 

@@ -76,7 +76,7 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
             "tag.user.email": "who",
         }
         ledger.costs.ingest_usage(generic, "csv", mapping)
-        emails = {r["tag:user.email"] for r in ledger.costs.cost_report(["tag:user.email"])}
+        emails = {r.tags["user.email"] for r in ledger.costs.cost_report(["tag:user.email"])}
         tags = ledger.session.db.all("SELECT tags FROM usage_events ORDER BY ts")
     key_text = (db_path.parent / (db_path.name + ".key")).read_text().strip().encode()
     key = PersonData(lambda: PseudonymKey((key_text,), "the key file"))

@@ -201,7 +201,6 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
         tags = ledger.session.db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
         assert tags == ({"service.name": "qa"},)  # no person in the tags
         spans = {
-            (o["valid_from"].isoformat(), o["valid_to"])
-            for o in ledger.costs.prices.price_overrides()
+            (o.valid_from.isoformat(), o.valid_to) for o in ledger.costs.prices.price_overrides()
         }
         assert spans == {("2025-01-01", date(2025, 6, 1)), ("2025-06-01", None)}

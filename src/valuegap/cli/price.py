@@ -83,22 +83,24 @@ def refresh() -> None:
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The organisation's prices, beside the catalogue's price of the same model."""
     with open_ledger() as ledger:
-        rows = ledger.costs.prices.price_overrides()
-    if fmt is OutputFormat.table:  # per million tokens, beside the catalogue's
-        rows = [
-            {
-                "model": r["model"],
-                "provider": r["provider"],
-                "from": r["valid_from"],
-                "to": r["valid_to"],
-                "input": r["input_per_mtok"],
-                "output": r["output_per_mtok"],
-                "catalogue input": r["catalogue_input_per_mtok"],
-                "catalogue output": r["catalogue_output_per_mtok"],
-                "currency": r["currency"],
-            }
-            for r in rows
-        ]
+        prices = ledger.costs.prices.price_overrides()
+    if fmt is not OutputFormat.table:
+        render.records(prices, fmt, title="Price overrides (per million tokens)")
+        return
+    rows = [  # per million tokens, beside the catalogue's
+        {
+            "model": p.model,
+            "provider": p.provider,
+            "from": p.valid_from,
+            "to": p.valid_to,
+            "input": p.input_per_mtok,
+            "output": p.output_per_mtok,
+            "catalogue input": p.catalogue_input_per_mtok,
+            "catalogue output": p.catalogue_output_per_mtok,
+            "currency": p.currency,
+        }
+        for p in prices
+    ]
     render.records(rows, fmt, title="Price overrides (per million tokens)")
 
 

@@ -4,7 +4,7 @@ from, with a reason (finance). The rows removed are kept in the audit log."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -13,6 +13,7 @@ from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
 if TYPE_CHECKING:
     from valuegap.costs.removal import CostKind
+    from valuegap.model.usage import UsageFormat
 
 app = typer.Typer(
     help="Remove wrong cost lines (FOCUS lines, usage events, manual costs), by key or by the "
@@ -49,7 +50,7 @@ def _remove(
             reason=reason,
             keys=keys or (),
             file=file,
-            usage_format=usage_format,
+            usage_format=cast("UsageFormat", usage_format),  # the ledger checks it
             mapping=parse_mapping(mapping),
             dry_run=dry_run,
         )

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.outcomes.periods import window
+
+if TYPE_CHECKING:
+    from valuegap.costs.cost_report import CostLine
 
 app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, scoreboard.")
 
@@ -46,11 +49,9 @@ def costs(
     always shown."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
     with open_ledger() as ledger:
-        rows = ledger.costs.cost_report(keys, start, end)
-        unpriced = sum(r["events"] for r in ledger.costs.prices.unpriced_usage())
-    if fmt is OutputFormat.table:
-        money = ("cost", "estimated", "usage_cost")
-        rows = [{k: f"{v:,.2f}" if k in money else v for k, v in row.items()} for row in rows]
+        lines = ledger.costs.cost_report(keys, start, end)
+        unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
+    rows = [_summed_by(line, keys, fmt is OutputFormat.table) for line in lines]
     render.records(rows, fmt, title="Costs")
     if unpriced:
         typer.echo(
@@ -58,6 +59,17 @@ def costs(
             "`valuegap price unpriced` lists them.",
             err=True,
         )
+
+
+def _summed_by(line: CostLine, keys: list[str], table: bool) -> dict[str, str | Decimal | None]:
+    """A cost line with only the dimensions it is summed by (it holds them all, None where
+    not summed by), then its amounts (for a table, to the cent) and currency."""
+    amounts = {"cost": line.cost, "estimated": line.estimated, "usage_cost": line.usage_cost}
+    return {
+        **{key: line.dimension(key) for key in keys},
+        **{name: f"{value:,.2f}" if table else value for name, value in amounts.items()},
+        "currency": line.currency,
+    }
 
 
 @command(app, "reconcile")
@@ -70,13 +82,23 @@ def reconcile(
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
     with open_ledger() as ledger:
-        rows = ledger.costs.reconcile(tolerance)
-    shown = ["provider", "month", "invoiced", "computed", "gap", "status", "explanation"]
-    if fmt is OutputFormat.table:
-        rows = [{**row, "explanation": " ".join(row["explanation"])} for row in rows]
-    render.records(
-        rows, fmt, columns=shown if fmt is OutputFormat.table else None, title="Reconciliation"
-    )
+        lines = ledger.costs.reconcile(tolerance)
+    if fmt is not OutputFormat.table:
+        render.records(lines, fmt, title="Reconciliation")
+        return
+    rows = [
+        {
+            "provider": line.provider,
+            "month": line.month,
+            "invoiced": line.invoiced,
+            "computed": line.computed,
+            "gap": line.gap,
+            "status": line.status,
+            "explanation": " ".join(line.explanation),
+        }
+        for line in lines
+    ]
+    render.records(rows, fmt, title="Reconciliation")
 
 
 @command(app, "initiative")

@@ -11,13 +11,25 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from valuegap.costs.allocation import (
+    AllocatedPart,
+    AllocationInputs,
+    allocate,
+    report,
+    sort_key,
+)
+from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.prices_api import Prices
+from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.removal import CostRemoval
+from valuegap.costs.rules import Rule, RuleSet
 from valuegap.costs.trueup import TrueUp
-from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.model.pricing import Pricer
+from valuegap.model.providers import TokenService
+from valuegap.model.usage import UsageFormat
 from valuegap.session import Part, Permission, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -30,10 +42,10 @@ from valuegap.store.writer import writes
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
 
-UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
 Stage = Callable[[Database, Input], Any]  # how a file is staged: (ledger, source) -> Staged
+Tables = Mapping[str, Any]  # the facts' tables, as Ibis tables where they live
 
 
 @dataclass(frozen=True)
@@ -158,9 +170,7 @@ class Costs(Part):
 
         return load
 
-    def _pricer(self) -> Any:
-        from valuegap.model.pricing import Pricer
-
+    def _pricer(self) -> Pricer:
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
     def ingest_costs(self, source: Source, *, source_name: str | None = None) -> IngestResult:
@@ -285,7 +295,7 @@ class Costs(Part):
         """Validate and store allocation rules, replacing those in force; return the version."""
         import yaml
 
-        from valuegap.costs.rules import RuleSet, check_rules
+        from valuegap.costs.rules import check_rules
         from valuegap.portfolio.validation import validated
         from valuegap.yamlio import dump_yaml, load_yaml, read_file, yaml_problem
 
@@ -316,12 +326,12 @@ class Costs(Part):
             self.refresh_aggregates(None)
         return version
 
-    def allocation_rules(self) -> Any:
+    def allocation_rules(self) -> RuleSet:
+        """The allocation rules in force, in the order they are tried."""
         self._require("read")
         return self._rule_set()
 
-    def _rule_set(self) -> Any:
-        from valuegap.costs.rules import RuleSet
+    def _rule_set(self) -> RuleSet:
         from valuegap.yamlio import load_yaml
 
         current = self._costs.current_rules()
@@ -329,12 +339,10 @@ class Costs(Part):
 
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[CostLine]:
         """Cost in the reporting currency, each dollar once, summed by ``by``: ``cost``, the
         part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
         own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
-        from valuegap.costs.allocation import report
-
         self._require("read")
         problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
@@ -345,13 +353,7 @@ class Costs(Part):
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
             # coarser grain could differ in the last place), so that both give the same report.
             rows = report(self._allocated_parts([*DIMENSIONS, *by]), by, start, end)
-        for row in rows:
-            for name in ("cost", "estimated", "usage_cost"):
-                row[name] = plain(row[name])
-            if "month" in row:
-                row["month"] = f"{row['month']:%Y-%m}"
-            row["currency"] = self.settings.reporting_currency
-        return rows
+        return cost_lines(rows, by, self.settings.reporting_currency)
 
     def _aggregated_report(
         self, by: Sequence[str], start: date | None, end: date | None
@@ -359,7 +361,6 @@ class Costs(Part):
         """The report from the monthly aggregates, sorted as ``allocation.report`` sorts; None
         when they cannot make it (a tag in ``by``, or built with other allocation settings)."""
         from valuegap.costs.aggregates import fingerprint
-        from valuegap.costs.allocation import sort_key
         from valuegap.store.aggregates import AggregateStore
 
         store = AggregateStore(self._db)
@@ -416,8 +417,11 @@ class Costs(Part):
         return store.replace(months, aggregated(parts), built_for)
 
     def allocated_parts(
-        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
-    ) -> list[Any]:
+        self,
+        by: Sequence[str] = (),
+        tables: Tables | None = None,
+        months: Sequence[date] | None = None,
+    ) -> list[AllocatedPart]:
         """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
         at; of ``months`` only, if given; ``tables``: the facts as Ibis tables where they live
         (default: this ledger's)."""
@@ -425,9 +429,11 @@ class Costs(Part):
         return self._allocated_parts(by, tables, months)
 
     def _allocated_parts(
-        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
-    ) -> list[Any]:
-        from valuegap.costs.allocation import allocate
+        self,
+        by: Sequence[str] = (),
+        tables: Tables | None = None,
+        months: Sequence[date] | None = None,
+    ) -> list[AllocatedPart]:
         from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
@@ -437,12 +443,13 @@ class Costs(Part):
         column = COST_COLUMNS[self.settings.cost_column]
         sums = summed_lines(tables, keys_for(rules, by), column, months)
         summed = sums.to_pyarrow().to_pylist()
-        return allocate(summed, self.allocation_inputs(summed, rules))
+        return allocate(summed, self._allocation_inputs(summed, rules))
 
-    def allocation_inputs(self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Any]) -> Any:
+    def _allocation_inputs(
+        self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Rule]
+    ) -> AllocationInputs:
         """What allocating ``summed`` needs: rules, the rates of its currencies and months, the
         initiatives' units, the token services and provider aliases."""
-        from valuegap.costs.allocation import AllocationInputs
         from valuegap.costs.currency import monthly_rates
 
         reporting = self.settings.reporting_currency
@@ -460,13 +467,13 @@ class Costs(Part):
             aliases=self.settings.provider_aliases,
         )
 
-    def _token_services(self) -> tuple[Any, ...]:
+    def _token_services(self) -> tuple[TokenService, ...]:
         """The organisation's token services, then the defaults."""
         from valuegap.model.providers import TOKEN_SERVICES
 
         return (*self.settings.token_services, *TOKEN_SERVICES)
 
-    def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[dict[str, Any]]:
+    def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[ReconcileLine]:
         """Computed usage cost against the invoiced token services, per provider and month,
         with what explains the gap."""
         from valuegap.costs.reconcile import reconcile

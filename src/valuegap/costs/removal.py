@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.model.usage import UsageFormat
+from valuegap.results import Record
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.costs import CostStore
@@ -37,7 +39,7 @@ class Removal:
 
     table: str
     entity_id: str  # the file's name, or the keys given
-    rows: list[dict[str, Any]]
+    rows: list[Record]  # each as stored (its tags a map)
     dry_run: bool = False
 
     @property
@@ -62,7 +64,7 @@ class CostRemoval(Part):
         keys: Sequence[str] = (),
         file: Source | None = None,
         source_name: str | None = None,
-        usage_format: Any = "csv",
+        usage_format: UsageFormat = "csv",
         mapping: dict[str, str] | None = None,
         dry_run: bool = False,
     ) -> Removal:
@@ -121,7 +123,11 @@ class CostRemoval(Part):
         return Removal(table, entity_id, rows)
 
     def _stage_file_keys(
-        self, kind: str, source: Input, usage_format: Any, mapping: dict[str, str] | None
+        self,
+        kind: str,
+        source: Input,
+        usage_format: UsageFormat,
+        mapping: dict[str, str] | None,
     ) -> None:
         """The keys ``source`` yields, read as its ingest reads it; a file with a bad value
         is refused naming its rows, as its ingest would refuse it."""

@@ -90,9 +90,17 @@ class Outcomes(Part):
 
         self._require("read")
         store = OutcomeStore(self._db)
-        costs = self._costs_part.cost_report(["initiative", "business_unit", "category", "month"])
-        for row in costs:
-            row["month"] = date.fromisoformat(row["month"] + "-01")
+        lines = self._costs_part.cost_report(["initiative", "business_unit", "category", "month"])
+        costs = [
+            {
+                "initiative": line.initiative,
+                "business_unit": line.business_unit,
+                "category": line.category,
+                "month": date.fromisoformat(f"{line.month}-01"),
+                "cost": line.cost,
+            }
+            for line in lines
+        ]
         reporting = self.settings.reporting_currency
         rates = self._costs.rates()
         known: dict[tuple[str, date], Decimal] = {}
