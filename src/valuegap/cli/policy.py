@@ -36,7 +36,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The policies in force: the newest version of each layer and scope."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rows = ledger.governance.policies_in_force()
     if fmt is OutputFormat.table:
         for row in rows:
@@ -48,7 +48,7 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 @command(app, "show")
 def show(layer: Layer, scope: Scope = None, fmt: FormatOption = OutputFormat.table) -> None:
     """The rules of one policy in force, and its earlier versions."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
         versions = ledger.governance.policy_versions(layer, scope)
     rows = [{**r.as_dict(), "when": _when(r.as_dict()["when"])} for r in policy.rules]
@@ -73,7 +73,7 @@ def export(layer: Layer, scope: Scope = None) -> None:
     """The policy in force as a policy file, to edit and apply again."""
     from valuegap.yamlio import dump_yaml
 
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
     rules = [r.as_dict() for r in policy.rules]
     typer.echo(dump_yaml({"layer": policy.layer, "scope": policy.scope, "rules": rules}), nl=False)
