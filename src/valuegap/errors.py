@@ -5,6 +5,7 @@ and (later) the API turns it into one JSON error shape. Anything else is a bug.
 
     ValuegapError
     ├── ConfigError          settings, the ledger file, its schema version
+    │   └── LedgerBusy       another process holds the ledger file; names that process
     ├── ValidationError      input that breaks the rules; carries every ``Problem`` found
     │   └── IngestError      a bad row in an ingested file: file, row, column, value
     ├── PolicyViolation      a rule refused the change; carries the rule ids
@@ -23,6 +24,11 @@ class ValuegapError(Exception):
 
 class ConfigError(ValuegapError):
     """A setting, the ledger file, or its schema version is not usable."""
+
+
+class LedgerBusy(ConfigError):
+    """Another process held the ledger file for longer than ``lock_timeout``: the message names
+    that process and what to do."""
 
 
 @dataclass(frozen=True)

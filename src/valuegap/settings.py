@@ -34,6 +34,9 @@ class Settings:
     memory_limit: str | None = None
     """The most memory DuckDB may use, e.g. "2GB"; beyond it, work spills to disk.
     Default: DuckDB's own (80 % of the machine's memory)."""
+    lock_timeout: float = 60.0
+    """How long, in seconds, a command waits for a ledger file that another process holds
+    (one process writes, or many read, at a time) before it gives up naming that process."""
     confidence_level: float = 0.95
     """The confidence level of every attribution interval, between 0.5 and 1."""
     quality_drift_threshold: float = 0.05
@@ -73,12 +76,16 @@ class Settings:
         names = tuple(a.strip().lower() for a in self.person_attributes)
         object.__setattr__(self, "person_attributes", names)
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
-                           ("override_rate_threshold", float),
+                           ("override_rate_threshold", float), ("lock_timeout", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
         if not 0.5 <= self.confidence_level < 1:
             raise ConfigError(
                 f"confidence_level {self.confidence_level} must be at least 0.5 and below 1"
+            )
+        if not self.lock_timeout >= 0:  # NaN too
+            raise ConfigError(
+                f"lock_timeout {self.lock_timeout} must be a number of seconds, 0 or more"
             )
         if self.quality_drift_threshold < 0:
             raise ConfigError("quality_drift_threshold must not be negative")

@@ -52,7 +52,7 @@ def register(
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The registered agents and their guardrails."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         agents = [i for i in ledger.portfolio.initiatives() if i.agent is not None]
     rows = [
         {"id": i.id, "stage": i.stage, "risk_tier": i.risk_tier, **i.agent.model_dump(mode="json")}

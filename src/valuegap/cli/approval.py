@@ -22,7 +22,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Approval requests, oldest first."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rows = ledger.governance.gates.approvals(status)
     render.records(
         rows,

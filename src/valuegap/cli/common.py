@@ -113,12 +113,23 @@ def options() -> CommonOptions:
     return _current.get() or CommonOptions()
 
 
-def open_ledger() -> Ledger:
+def open_ledger(*, read_only: bool = False) -> Ledger:
+    """The ledger of ``--db``, as ``--as``. A command that only reads opens it ``read_only``, so
+    that other processes may read it at the same time."""
     from valuegap.ledger import Ledger
     from valuegap.settings import load_settings
 
     opts = options()
-    return Ledger.open(actor=opts.actor, settings=load_settings({"db": opts.db}))
+    return Ledger.open(
+        actor=opts.actor,
+        settings=load_settings({"db": opts.db}),
+        read_only=read_only,
+        on_wait=_say_waiting,
+    )
+
+
+def _say_waiting(message: str) -> None:
+    typer.echo(message, err=True)
 
 
 def init_ledger() -> Ledger:

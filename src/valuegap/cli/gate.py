@@ -24,7 +24,7 @@ def check(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Evaluate the gate for a move now: allow, deny or require_approval, rule by rule."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         decision = ledger.governance.gates.gate_check(initiative_id, to, reason, learnings)
     if fmt is not OutputFormat.table:
         render.document(decision, fmt)

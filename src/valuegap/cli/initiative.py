@@ -55,7 +55,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List initiatives. JSON gives every portfolio-file field plus the stage."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         initiatives = ledger.portfolio.initiatives(stage=stage, unit=unit)
     rows = [i.model_dump(mode="json") for i in initiatives]
     if fmt is OutputFormat.table:
@@ -70,7 +70,7 @@ def show(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Everything about one initiative: fields, metrics, controls, review date, stage history."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         detail = ledger.governance.initiative_detail(initiative_id)
     # the initiative's fields, then the rest of its detail, at the top level
     doc: dict[str, Any] = {

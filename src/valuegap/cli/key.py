@@ -20,7 +20,7 @@ app = typer.Typer(
 @command(app, "show")
 def show(fmt: FormatOption = OutputFormat.table) -> None:
     """Where the key is, its fingerprint, and whether the key there is the ledger's."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         status = ledger.governance.keys.key_status()
     render.document(status, fmt, title="Pseudonymisation key")
 

@@ -64,7 +64,7 @@ def export(
     ] = None,
 ) -> None:
     """Write the portfolio as a portfolio file that `apply` reads back unchanged."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         text = ledger.portfolio.export()
     if output is None:
         typer.echo(text, nl=False)

@@ -40,7 +40,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The policies in force: the newest version of each layer and scope."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         versions = ledger.governance.policies_in_force()
     columns = ["layer", "scope", "version", "rules", "applied_at", "applied_by"]
     if fmt is not OutputFormat.table:
@@ -53,7 +53,7 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 @command(app, "show")
 def show(layer: Layer, scope: Scope = None, fmt: FormatOption = OutputFormat.table) -> None:
     """The rules of one policy in force, and its earlier versions."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
         versions = ledger.governance.policy_versions(layer, scope)
     # the rules with "when" as a person reads it, e.g. "transition poc->mvp"
@@ -86,7 +86,7 @@ def export(layer: Layer, scope: Scope = None) -> None:
     """The policy in force as a policy file, to edit and apply again."""
     from valuegap.yamlio import dump_yaml
 
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
     from valuegap.results import to_data
 

@@ -82,7 +82,7 @@ def refresh() -> None:
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The organisation's prices, beside the catalogue's price of the same model."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         prices = ledger.costs.prices.price_overrides()
     if fmt is not OutputFormat.table:
         render.records(prices, fmt, title="Price overrides (per million tokens)")
@@ -108,6 +108,6 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 def unpriced(fmt: FormatOption = OutputFormat.table) -> None:
     """Usage that has no reported cost and no price, with the reason: never counted as zero
     silently."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rows = ledger.costs.prices.unpriced_usage()
     render.records(rows, fmt, title="Unpriced usage")

@@ -48,7 +48,7 @@ def costs(
     invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
     always shown."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         lines = ledger.costs.cost_report(keys, start, end)
         unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
     rows = [_summed_by(line, keys, fmt is OutputFormat.table) for line in lines]
@@ -81,7 +81,7 @@ def reconcile(
 ) -> None:
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         lines = ledger.costs.reconcile(tolerance)
     if fmt is not OutputFormat.table:
         render.records(lines, fmt, title="Reconciliation")
@@ -111,7 +111,7 @@ def initiative(
 ) -> None:
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
     _show(report, fmt, "metrics", {
         "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
@@ -130,7 +130,7 @@ def portfolio(
 ) -> None:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.portfolio_report(window(period, start, end))
     _show(report, fmt, "initiatives", {
         "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
@@ -147,7 +147,7 @@ def scoreboard(
 ) -> None:
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.scoreboard(
             window(period, start, end) if period or start or end else None
         )

@@ -41,7 +41,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The recommendations recorded so far."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         reviews = ledger.governance.reviews(initiative)
     render.records(
         _readable(reviews, fmt),
