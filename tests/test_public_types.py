@@ -36,6 +36,8 @@ def untyped(kind: object, seen: set[object] | None = None) -> list[str]:
     """Where ``kind`` holds ``Any``, or a ``dict`` whose values are not typed results, itself
     or in a field of a result it holds."""
     seen = set() if seen is None else seen
+    if isinstance(kind, list):  # the parameters of a Callable
+        return [where for argument in kind for where in untyped(argument, seen)]
     if kind in seen:
         return []
     seen.add(kind)
@@ -63,11 +65,6 @@ NOT_YET_TYPED = {
     "ledger.costs.removal.remove_costs",
     "ledger.portfolio.apply",
     "ledger.portfolio.apply_file",
-    "ledger.outcomes.facts",
-    "ledger.outcomes.ingest_measures",
-    "ledger.outcomes.initiative_report",
-    "ledger.outcomes.portfolio_report",
-    "ledger.outcomes.scoreboard",
     "ledger.governance.apply_policy",
     "ledger.governance.apply_policy_file",
     "ledger.governance.evaluation_context",
