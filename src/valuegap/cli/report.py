@@ -112,8 +112,8 @@ def portfolio(
     asked = window(period, start, end)
     with open_ledger() as ledger:
         report = ledger.outcomes.portfolio_report(asked)
-    shown = {"initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
-                             "roi_conservative"]}  # fmt: skip
+    columns = ["id", "state", "total_cost", "value", "value_low", "roi", "roi_conservative"]
+    shown = {"initiatives": columns}
     if asked.previous() is None:  # a window open at an end has none before it to compare with
         shown |= {"previous_attribution_coverage": [], "coverage_change": []}
     _show(report, report.initiatives, fmt, shown)

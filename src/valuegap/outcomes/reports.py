@@ -188,11 +188,14 @@ class _Valued:
     @classmethod
     def of(cls, interval: ValueInterval, cost: Decimal) -> _Valued:
         value = interval.value or ZERO
-        conservative = None if interval.low is None else roi(interval.low, cost)
         return cls(
-            money(value), interval.low, interval.high, interval.no_interval, roi(value, cost),
-            conservative,
-        )  # fmt: skip
+            value=money(value),
+            low=interval.low,
+            high=interval.high,
+            no_interval=interval.no_interval,
+            roi=roi(value, cost),
+            roi_conservative=None if interval.low is None else roi(interval.low, cost),
+        )
 
 
 def _portfolio_row(a: Assessment, level: float) -> InitiativeValue:
@@ -276,6 +279,7 @@ def _score(
     current = _coverage(facts, now, window, unit).attribution_coverage
     earlier = _coverage(facts, then, previous, unit).attribution_coverage if previous else None
     unit_cost, before = _cost_per_outcome(mine(now)), _cost_per_outcome(mine(then))
+    falling = None if unit_cost is None or before is None else unit_cost < before
     return ScoreLine(
         business_unit=unit if unit is not None else "(all)",
         attribution_coverage=current,
@@ -284,9 +288,8 @@ def _score(
         laggards_retired=[a.initiative.id for a in mine(now) if a.initiative.id in laggards],
         cost_per_outcome=unit_cost,
         previous_cost_per_outcome=before,
-        cost_per_outcome_falling=None if unit_cost is None or before is None
-        else unit_cost < before,
-    )  # fmt: skip
+        cost_per_outcome_falling=falling,
+    )
 
 
 def _cost_per_outcome(assessed: Iterable[Assessment]) -> Decimal | None:
