@@ -94,33 +94,30 @@ def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
 def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
         report = ledger.outcomes.portfolio_report()
-        rows = {r["id"]: r for r in report["initiatives"]}
-        assert {r["state"] for r in rows.values()} == {"validated", "not_validated", "killed"}
-        assert 0 < report["attribution_coverage"] < 1
-        for name in ("total_cost", "value", "value_low", "value_high", "roi",
-                     "roi_conservative", "validated"):  # fmt: skip
-            assert name in rows["loc-qa"]
+        rows = {r.id: r for r in report.initiatives}
+        assert {r.state for r in rows.values()} == {"validated", "not_validated", "killed"}
+        assert report.attribution_coverage is not None and 0 < report.attribution_coverage < 1
         methods = {
             m.method
             for i in ledger.portfolio.initiatives()
             for m in i.metrics
-            if rows[i.id]["validated"]
+            if rows[i.id].validated
         }
         assert {"direct", "before_after", "ab_test", "diff_in_diff"} <= methods
-        assert "includes zero" in rows["code-review"]["validation_reason"]
+        assert "includes zero" in rows["code-review"].validation_reason
         summariser = ledger.outcomes.initiative_report("meeting-summariser")
-        assert "not agreed in advance" in summariser["metrics"][0]["validation_reason"]
+        assert "not agreed in advance" in summariser.metrics[0].validation_reason
         code_review = ledger.outcomes.initiative_report("code-review")
-        assert code_review["behaviour"]["override_rate"] == 0.9
+        assert code_review.behaviour is not None and code_review.behaviour.override_rate == 0.9
         loc_qa = ledger.outcomes.initiative_report("loc-qa")
-        accuracy = loc_qa["quality"][0]
-        assert (accuracy["reference"], accuracy["latest"], accuracy["drifted"]) == (
+        accuracy = loc_qa.quality[0]
+        assert (accuracy.reference, accuracy.latest, accuracy.drifted) == (
             0.95,
             0.72,
             True,
         )
-        capacity = ledger.outcomes.initiative_report("doc-classifier")["capacity"]
-        assert 0 < capacity["not_captured"] < capacity["hours_saved"]
+        capacity = ledger.outcomes.initiative_report("doc-classifier").capacity
+        assert capacity is not None and 0 < capacity.not_captured < capacity.hours_saved
 
 
 def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(demo: Path) -> None:
@@ -147,7 +144,7 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
         retired = ledger.governance.initiative_detail("meeting-summariser").stage_history[-1]
         assert retired.moved_at.date() > review.as_of
         board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
-        assert "meeting-summariser" in board["overall"]["laggards_retired"]
+        assert "meeting-summariser" in board.overall.laggards_retired
 
         agent = ledger.portfolio.initiative("refund-agent").agent
         assert agent is not None and agent.approval_threshold == 200
@@ -188,8 +185,8 @@ def test_the_demo_values_are_the_ones_worked_out_by_hand(demo: Path) -> None:
         "code-review": Decimal("1.2") * 1200 * 45,
     }
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["initiatives"]
-    assert {r["id"]: r["value"] for r in rows if r["id"] in by_hand} == by_hand
+        rows = ledger.outcomes.portfolio_report(parse_period("2026-Q1")).initiatives
+    assert {r.id: r.value for r in rows if r.id in by_hand} == by_hand
 
 
 def test_demo_replaces_a_changed_demo_ledger_only_when_told_by_its_admin(

@@ -4,7 +4,6 @@ naming file, row, column, value and the bound, and the ledger is unchanged."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from valuegap.bounds import WIDE
 from valuegap.errors import IngestError, ValidationError
 from valuegap.model.portfolio import Portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.results import to_json
 
 from ..conftest import ready
 
@@ -73,7 +73,7 @@ def test_a_cost_line_at_the_bound_keeps_every_report_working(demo: Path, tmp_pat
     assert total.cost == before + Decimal(LARGEST)
     loc_qa = sum(r.cost for r in reports["costs"] if r.initiative == "loc-qa")
     assert loc_qa > Decimal(LARGEST)  # its tag initiative: loc-qa allocates it
-    assert json.dumps(reports, default=str)  # every report renders (no NaN, no overflow)
+    assert to_json(reports)  # every report renders (no overflow)
 
 
 def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
         "basket,2026-01-01,2026-02-01,control,after,50,0,4,\n"
     )
     ledger.outcomes.ingest_measures("observations", observations)
-    [row] = ledger.outcomes.portfolio_report(parse_period("2026-01"))["initiatives"]
+    [row] = ledger.outcomes.portfolio_report(parse_period("2026-01")).initiatives
     # effect x volume x value per unit, by hand in 80 digits: 9.99999999999989 x 10^43. The
     # report keeps a value this large to 28 significant digits (docs/costs.md).
     with localcontext() as exact:
@@ -231,5 +231,5 @@ def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
     with localcontext() as reports:
         reports.prec = 28
         significant = +value
-    assert row["value"] == significant.quantize(Decimal("0.01"), ROUND_HALF_EVEN, WIDE)
-    assert row["roi"] == pytest.approx(float(value / 1000), rel=1e-15)
+    assert row.value == significant.quantize(Decimal("0.01"), ROUND_HALF_EVEN, WIDE)
+    assert row.roi == pytest.approx(float(value / 1000), rel=1e-15)

@@ -97,11 +97,11 @@ rules:
     total = sum(units.values())
     assert total == 28020
     report = ledger.outcomes.portfolio_report()
-    assert (report["total_cost"], report["unallocated_cost"], report["unit_overhead_cost"]) == (
+    assert (report.total_cost, report.unallocated_cost, report.unit_overhead_cost) == (
         28020,
         -50,
         27070,
     )
     # No initiative is validated; the credit makes unallocated negative, which counts as zero
     # in coverage: coverage stays in [0, 1].
-    assert report["attribution_coverage"] == 0.0
+    assert report.attribution_coverage == 0.0

@@ -125,8 +125,8 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
             "a", reason="Killed at review", learnings="Price it before the MVP"
         )
         board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
-        assert ledger.outcomes.initiative_report("a")["validated"] is True
-        assert board["overall"]["laggards_retired"] == ["a"]
+        assert ledger.outcomes.initiative_report("a").validated is True
+        assert board.overall.laggards_retired == ["a"]
 
 
 def test_review_needs_the_governance_role(ledger: Ledger) -> None:

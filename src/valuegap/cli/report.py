@@ -3,9 +3,10 @@ one initiative, the portfolio, the scoreboard."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -113,7 +114,7 @@ def initiative(
     outcome, capacity, behaviour and quality."""
     with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
-    _show(report, fmt, "metrics", {
+    _show(report, report.metrics, fmt, {
         "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
                     "validation_reason"],
         "periods": [],
@@ -130,12 +131,14 @@ def portfolio(
 ) -> None:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
+    asked = window(period, start, end)
     with open_ledger(read_only=True) as ledger:
-        report = ledger.outcomes.portfolio_report(window(period, start, end))
-    _show(report, fmt, "initiatives", {
-        "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
-                        "roi_conservative"],
-    })  # fmt: skip
+        report = ledger.outcomes.portfolio_report(asked)
+    columns = ["id", "state", "total_cost", "value", "value_low", "roi", "roi_conservative"]
+    shown = {"initiatives": columns}
+    if asked.previous() is None:  # a window open at an end has none before it to compare with
+        shown |= {"previous_attribution_coverage": [], "coverage_change": []}
+    _show(report, report.initiatives, fmt, shown)
 
 
 @command(app, "scoreboard")
@@ -151,30 +154,30 @@ def scoreboard(
         report = ledger.outcomes.scoreboard(
             window(period, start, end) if period or start or end else None
         )
-    _show(report, fmt, "business_units", {})
+    _show(report, report.business_units, fmt, {})
 
 
-def _show(
-    report: dict[str, Any], fmt: OutputFormat, rows: str, shown: dict[str, list[str]]
-) -> None:
-    """JSON: the whole report. CSV: its main list. A table: the report with the named lists
-    cut to the named columns (an empty list of columns leaves the list out)."""
+def _show(report: object, rows: object, fmt: OutputFormat, shown: dict[str, list[str]]) -> None:
+    """JSON: the whole report. CSV: its main list, ``rows``. A table: the report with the named
+    lists cut to the named columns (an empty list of columns leaves the field out)."""
     if fmt is OutputFormat.csv:
-        render.records(report[rows], fmt)
+        render.records(rows, fmt)
         return
     if fmt is OutputFormat.table:
         report = _flat(_cut(report, shown))
     render.document(report, fmt)
 
 
-def _flat(report: dict[str, Any]) -> dict[str, Any]:
+def _flat(report: object) -> object:
     """Objects of plain values (or lists of them) become rows of their own: ``outcomes.trend``."""
+    if not isinstance(report, dict):
+        return report
 
-    def plain(value: Any) -> bool:
+    def plain(value: object) -> bool:
         items = value if isinstance(value, list) else [value]
         return not any(isinstance(item, dict | list) for item in items)
 
-    flat: dict[str, Any] = {}
+    flat: dict[str, object] = {}
     for key, value in report.items():
         if isinstance(value, dict) and all(plain(v) for v in value.values()):
             flat.update({f"{key}.{k}": v for k, v in value.items()})
@@ -183,22 +186,30 @@ def _flat(report: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _cut(value: Any, shown: dict[str, list[str]]) -> Any:
-    """For people: named lists cut to their columns, money with separators, floats short."""
-    if isinstance(value, dict) and set(value) == {"from", "to"}:
-        return f"{value['from'] or 'the beginning'} to {value['to'] or 'now'}"
+def _cut(value: object, shown: dict[str, list[str]]) -> object:
+    """For people: a result as its fields, named lists cut to their columns, the period in words,
+    money with separators, floats short."""
+    from valuegap.outcomes.results import Period
+
+    if isinstance(value, Period):
+        return f"{value.start or 'the beginning'} to {value.end or 'now'}"
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         cut = {}
         for key, item in value.items():
             if key in shown and not shown[key]:
                 continue
+            item = _cut(item, shown)
             if key in shown and isinstance(item, list):
-                item = [{c: row.get(c) for c in shown[key]} for row in item]
-            cut[key] = _cut(item, shown)
+                item = [
+                    {c: row.get(c) for c in shown[key]} for row in item if isinstance(row, dict)
+                ]
+            cut[key] = item
         return cut
     if isinstance(value, list):
         return [_cut(item, shown) for item in value]

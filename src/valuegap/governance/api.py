@@ -37,6 +37,8 @@ from valuegap.yamlio import read_file
 
 if TYPE_CHECKING:
     from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.facts import Facts
+    from valuegap.outcomes.results import InitiativeReport
     from valuegap.portfolio.api import Initiatives
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
@@ -260,7 +262,7 @@ class Governance(Part):
             measured, report = self._measured(initiative, when, facts)
             context.update(measured)
             recommendation, reasons = recommend(
-                context, report["validation_reason"], self.settings.override_rate_threshold
+                context, report.validation_reason, self.settings.override_rate_threshold
             )
             reviews.append(
                 Review(initiative.id, initiative.stage, review_date, as_of, recommendation, reasons)
@@ -334,8 +336,8 @@ class Governance(Part):
         return context
 
     def _measured(
-        self, initiative: Initiative, now: datetime, facts: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        self, initiative: Initiative, now: datetime, facts: Facts
+    ) -> tuple[dict[str, Any], InitiativeReport]:
         """The measured names as of ``now``, and the initiative report they come from."""
         from valuegap.outcomes.periods import Window
         from valuegap.outcomes.reports import initiative_report
