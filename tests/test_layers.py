@@ -15,9 +15,9 @@ PACKAGE = Path(__file__).parent.parent / "src" / "valuegap"
 # Bottom to top; a name is a subpackage or a top-level module of valuegap.
 LAYERS: list[set[str]] = [
     {"errors"},
+    {"bounds", "decimals", "inputs", "months", "sources"},
     {"results"},
     {"render"},
-    {"bounds", "decimals", "inputs", "months", "sources"},
     {"yamlio"},
     {"model"},
     {"settings"},

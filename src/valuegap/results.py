@@ -2,8 +2,9 @@
 dashboard.
 
 Results are dataclasses or pydantic models. Their JSON form keeps every field: money and other
-decimals are strings (exact, as stored), dates and times ISO 8601, a number that is not finite
-(no ratio of zero) null. ``schema`` gives the JSON Schema a web layer declares.
+decimals are strings (exact: every digit the value has, without trailing zeros), dates and times
+ISO 8601, a number that is not finite (no ratio of zero) null. ``schema`` gives the JSON Schema a
+web layer declares.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 from pydantic import JsonValue, TypeAdapter
 from typing_extensions import TypeAliasType
+
+from valuegap.decimals import plain
 
 # One stored value, as a row of a table holds it.
 Cell = str | int | float | bool | Decimal | date | datetime | None
@@ -33,8 +36,21 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
 
 def to_data(result: object) -> JsonValue:
     """``result`` (a result, a list or mapping of them, or a plain value) as JSON data."""
-    data: JsonValue = _adapter(Any).dump_python(result, mode="json")
+    # Python values first, so that decimals can lose their trailing zeros (a stored DECIMAL has
+    # ten places: 12.0000000000 is 12), then JSON.
+    values = _adapter(Any).dump_python(result, mode="python")
+    data: JsonValue = _adapter(Any).dump_python(_plain_decimals(values), mode="json")
     return data
+
+
+def _plain_decimals(value: object) -> object:
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, dict):
+        return {key: _plain_decimals(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_decimals(item) for item in value]
+    return value
 
 
 def to_json(result: object) -> str:
