@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).parent.parent / "src" / "valuegap"
 # Bottom to top; a name is a subpackage or a top-level module of valuegap.
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"bounds", "decimals", "inputs", "months", "sources"},
+    {"bounds", "inputs", "months", "sources"},
+    {"decimals"},
     {"results"},
     {"render"},
     {"yamlio"},
