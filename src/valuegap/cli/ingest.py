@@ -13,6 +13,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.decimals import money
 
 if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
@@ -69,8 +70,8 @@ def _run(
         rate = total / seconds if seconds > 0 else 0.0
         console.print(f"{total:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s).")
         for t in (t for r in results for t in r.true_ups):
-            was = ", ".join(f"{a:,.2f} {c}" for c, a in t.estimated.items())
-            now = ", ".join(f"{a:,.2f} {c}" for c, a in t.invoiced.items())
+            was = ", ".join(f"{money(a, c)} {c}" for c, a in t.estimated.items())
+            now = ", ".join(f"{money(a, c)} {c}" for c, a in t.invoiced.items())
             console.print(
                 f"True-up: {t.provider} {t.month:%Y-%m}: the invoice ({now}) "
                 f"replaces the usage estimate ({was}).",

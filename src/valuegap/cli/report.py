@@ -12,7 +12,9 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
+from valuegap.results import Kinds, kinds
 
 if TYPE_CHECKING:
     from valuegap.costs.cost_report import CostLine
@@ -29,6 +31,20 @@ From = Annotated[
 To = Annotated[
     date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
 ]
+# The money and ratio fields of the outcome reports, which are mappings: a typed result
+# declares its own (results.Money, results.Ratio).
+OUTCOME_KINDS = Kinds(
+    money=frozenset({
+        "total_cost", "validated_cost", "unallocated_cost", "unit_overhead_cost",
+        "cost_by_category", "cost", "cost_per_outcome", "previous_cost_per_outcome",
+        "value", "value_low", "value_high", "cumulative_cost", "cumulative_value",
+    }),
+    ratios=frozenset({
+        "confidence_level", "attribution_coverage", "previous_attribution_coverage",
+        "coverage_change", "roi", "roi_conservative", "captured_share", "override_rate",
+        "acceptance_rate", "escalation_rate",
+    }),
+)  # fmt: skip
 
 
 @command(app, "costs")
@@ -44,6 +60,7 @@ def costs(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Cost in the reporting currency, each dollar once: invoices, manual costs, and usage no
     invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
@@ -52,8 +69,8 @@ def costs(
     with open_ledger(read_only=True) as ledger:
         lines = ledger.costs.cost_report(keys, start, end)
         unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
-    rows = [_summed_by(line, keys, fmt is OutputFormat.table) for line in lines]
-    render.records(rows, fmt, title="Costs")
+    rows = [_summed_by(line, keys) for line in lines]
+    render.records(rows, fmt, title="Costs", exact=exact, kinds=kinds(lines))
     if unpriced:
         typer.echo(
             f"Note: {unpriced:,} usage events have no price and are not in these totals; "
@@ -62,13 +79,14 @@ def costs(
         )
 
 
-def _summed_by(line: CostLine, keys: list[str], table: bool) -> dict[str, str | Decimal | None]:
+def _summed_by(line: CostLine, keys: list[str]) -> dict[str, str | Decimal | None]:
     """A cost line with only the dimensions it is summed by (it holds them all, None where
-    not summed by), then its amounts (for a table, to the cent) and currency."""
-    amounts = {"cost": line.cost, "estimated": line.estimated, "usage_cost": line.usage_cost}
+    not summed by), then its amounts and currency."""
     return {
         **{key: line.dimension(key) for key in keys},
-        **{name: f"{value:,.2f}" if table else value for name, value in amounts.items()},
+        "cost": line.cost,
+        "estimated": line.estimated,
+        "usage_cost": line.usage_cost,
         "currency": line.currency,
     }
 
@@ -79,6 +97,7 @@ def reconcile(
         Decimal, typer.Option(parser=parse.decimal, help="Flag gaps above this share.")
     ] = Decimal("0.05"),
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
@@ -92,14 +111,17 @@ def reconcile(
             "provider": line.provider,
             "month": line.month,
             "invoiced": line.invoiced,
+            "list_cost": line.list_cost,
             "computed": line.computed,
+            "reported": line.reported,
             "gap": line.gap,
             "status": line.status,
             "explanation": " ".join(line.explanation),
+            "currency": line.currency,
         }
         for line in lines
     ]
-    render.records(rows, fmt, title="Reconciliation")
+    render.records(rows, fmt, title="Reconciliation", exact=exact, kinds=kinds(lines))
 
 
 @command(app, "initiative")
@@ -109,14 +131,15 @@ def initiative(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
     with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
-    _show(report, report.metrics, fmt, {
-        "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
-                    "validation_reason"],
+    _show(report, report.metrics, fmt, exact, {
+        "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "value_low",
+                    "value_high", "validated", "validation_reason"],
         "periods": [],
         "by_month": [],
     })  # fmt: skip
@@ -128,17 +151,29 @@ def portfolio(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
     asked = window(period, start, end)
     with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.portfolio_report(asked)
-    columns = ["id", "state", "total_cost", "value", "value_low", "roi", "roi_conservative"]
+    columns = [
+        "id",
+        "state",
+        "total_cost",
+        "value",
+        "value_low",
+        "value_high",
+        "roi",
+        "roi_conservative",
+        "cost_per_outcome",
+        "validation_reason",
+    ]
     shown = {"initiatives": columns}
     if asked.previous() is None:  # a window open at an end has none before it to compare with
         shown |= {"previous_attribution_coverage": [], "coverage_change": []}
-    _show(report, report.initiatives, fmt, shown)
+    _show(report, report.initiatives, fmt, exact, shown)
 
 
 @command(app, "scoreboard")
@@ -147,6 +182,7 @@ def scoreboard(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
@@ -154,10 +190,12 @@ def scoreboard(
         report = ledger.outcomes.scoreboard(
             window(period, start, end) if period or start or end else None
         )
-    _show(report, report.business_units, fmt, {})
+    _show(report, report.business_units, fmt, exact, {})
 
 
-def _show(report: object, rows: object, fmt: OutputFormat, shown: dict[str, list[str]]) -> None:
+def _show(
+    report: object, rows: object, fmt: OutputFormat, exact: bool, shown: dict[str, list[str]]
+) -> None:
     """JSON: the whole report. CSV: its main list, ``rows``. A table: the report with the named
     lists cut to the named columns (an empty list of columns leaves the field out)."""
     if fmt is OutputFormat.csv:
@@ -165,7 +203,7 @@ def _show(report: object, rows: object, fmt: OutputFormat, shown: dict[str, list
         return
     if fmt is OutputFormat.table:
         report = _flat(_cut(report, shown))
-    render.document(report, fmt)
+    render.document(report, fmt, exact=exact, kinds=OUTCOME_KINDS)
 
 
 def _flat(report: object) -> object:
@@ -187,16 +225,12 @@ def _flat(report: object) -> object:
 
 
 def _cut(value: object, shown: dict[str, list[str]]) -> object:
-    """For people: a result as its fields, named lists cut to their columns, the period in words,
-    money with separators, floats short."""
+    """For people: a result as its fields, named lists cut to their columns, the period in
+    words."""
     from valuegap.outcomes.results import Period
 
     if isinstance(value, Period):
         return f"{value.start or 'the beginning'} to {value.end or 'now'}"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

@@ -36,6 +36,7 @@ from valuegap.bounds import WIDE, rounded
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
+from valuegap.results import Money
 
 ZERO = Decimal(0)
 USAGE_SOURCES = ("otel", "litellm", "csv")
@@ -67,12 +68,12 @@ class AllocatedPart:
     line: int  # the summed line it comes from (for an invoice's part, the invoice line)
     attributes: Attributes
     basis: str  # invoiced | estimated | manual
-    amount: Decimal
+    amount: Money
     category: str
     initiative: str | None = None
     business_unit: str | None = None
     rule: Rule | None = None
-    usage_cost: Decimal = ZERO
+    usage_cost: Money = ZERO
     tokens: int = 0
     requests: int = 0
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
+from valuegap.results import Money
 from valuegap.store.aggregates import DIMENSIONS
 
 TAG = "tag:"  # a dimension tag:<key> is the tag <key>
@@ -33,9 +33,9 @@ class CostLine:
     source: str | None = None
     basis: str | None = None  # invoiced | estimated | manual
     tags: dict[str, str | None] = field(default_factory=dict)
-    cost: Decimal  # each dollar once
-    estimated: Decimal  # the part of cost that is usage no invoice covers yet
-    usage_cost: Decimal  # the usage events' own cost, beside
+    cost: Money  # each dollar once
+    estimated: Money  # the part of cost that is usage no invoice covers yet
+    usage_cost: Money  # the usage events' own cost, beside
     currency: str
 
     def dimension(self, key: str) -> str | None:

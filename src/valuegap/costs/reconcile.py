@@ -24,6 +24,7 @@ from valuegap.bounds import rounded
 from valuegap.model.pricing import Override
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 from valuegap.months import next_month
+from valuegap.results import Money, Ratio
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -42,16 +43,16 @@ class ReconcileLine:
     month: str  # YYYY-MM
     services: list[str]  # the invoice's token services
     invoice_ids: list[str]
-    invoiced: Decimal
-    computed: Decimal
-    gap: Decimal  # computed - invoiced
-    gap_share: float | None  # of the invoice (None: nothing invoiced)
+    invoiced: Money
+    computed: Money
+    gap: Money  # computed - invoiced
+    gap_share: Ratio | None  # of the invoice (None: nothing invoiced)
     status: Status
     events: int
     unpriced_events: int
     tokens: dict[str, int]  # input, output, cache_read, cache_write, reasoning
-    reported: Decimal | None  # the cost the sources reported themselves
-    list_cost: Decimal | None  # the invoice's list cost
+    reported: Money | None  # the cost the sources reported themselves
+    list_cost: Money | None  # the invoice's list cost
     explanation: list[str]  # sentences
     currency: str
 
