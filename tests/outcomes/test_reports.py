@@ -114,7 +114,7 @@ def test_the_reports_json_form(measured: Ledger) -> None:
     assert isinstance(portfolio, dict)
     # the figures worked out above: money as exact decimal strings, ratios as numbers
     assert portfolio["period"] == {"from": "2026-01-01", "to": "2026-02-01"}
-    assert (portfolio["total_cost"], portfolio["validated_cost"]) == ("1000.00", "300.00")
+    assert (portfolio["total_cost"], portfolio["validated_cost"]) == ("1000", "300")
     assert portfolio["attribution_coverage"] == 0.3
     # December, the window before, had no cost: no coverage to compare with, and so no change
     assert (portfolio["previous_attribution_coverage"], portfolio["coverage_change"]) == (
@@ -206,7 +206,7 @@ def test_the_initiative_report_has_every_metric_field(measured: Ledger) -> None:
     assert metric.effect == pytest.approx(0.2)
     assert metric.effect_low is not None and metric.effect_high is not None
     assert metric.effect_low < 0 < metric.effect_high
-    assert data["value"] == "2000.00"  # 0.2 USD per order x 1,000 orders x 10
+    assert data["value"] == "2000"  # 0.2 USD per order x 1,000 orders x 10
 
 
 def test_ingesting_the_same_measures_twice_changes_nothing(

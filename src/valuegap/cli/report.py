@@ -14,7 +14,7 @@ from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
-from valuegap.results import Kinds, kinds
+from valuegap.results import kinds
 
 if TYPE_CHECKING:
     from valuegap.costs.cost_report import CostLine
@@ -33,18 +33,6 @@ To = Annotated[
 ]
 # The money and ratio fields of the outcome reports, which are mappings: a typed result
 # declares its own (results.Money, results.Ratio).
-OUTCOME_KINDS = Kinds(
-    money=frozenset({
-        "total_cost", "validated_cost", "unallocated_cost", "unit_overhead_cost",
-        "cost_by_category", "cost", "cost_per_outcome", "previous_cost_per_outcome",
-        "value", "value_low", "value_high", "cumulative_cost", "cumulative_value",
-    }),
-    ratios=frozenset({
-        "confidence_level", "attribution_coverage", "previous_attribution_coverage",
-        "coverage_change", "roi", "roi_conservative", "captured_share", "override_rate",
-        "acceptance_rate", "escalation_rate",
-    }),
-)  # fmt: skip
 
 
 @command(app, "costs")
@@ -201,9 +189,10 @@ def _show(
     if fmt is OutputFormat.csv:
         render.records(rows, fmt)
         return
+    declared = kinds(report)
     if fmt is OutputFormat.table:
         report = _flat(_cut(report, shown))
-    render.document(report, fmt, exact=exact, kinds=OUTCOME_KINDS)
+    render.document(report, fmt, exact=exact, kinds=declared)
 
 
 def _flat(report: object) -> object:

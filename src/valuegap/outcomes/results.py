@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from valuegap.model.vocabulary import Kind, Method, RiskTier, Stage
 from valuegap.outcomes.finance import Trend
 from valuegap.outcomes.periods import Window
+from valuegap.results import Money, Ratio
 
 State = Literal["validated", "not_validated", "killed"]
 Count = int | float  # outcomes: whole, or to two decimals where a period spreads over months
@@ -61,9 +62,9 @@ class MetricPeriod:
     effect_high: float | None
     std_error: float | None
     volume: Decimal | None
-    value: Decimal | None
-    value_low: Decimal | None
-    value_high: Decimal | None
+    value: Money | None
+    value_low: Money | None
+    value_high: Money | None
     validated: bool
     validation_reason: str
 
@@ -85,11 +86,11 @@ class MetricResult:
     effect_low: float | None
     effect_high: float | None
     std_error: float | None
-    value: Decimal | None
-    value_low: Decimal | None
-    value_high: Decimal | None
+    value: Money | None
+    value_low: Money | None
+    value_high: Money | None
     no_interval: str | None  # why the value has no interval
-    captured_share: float | None
+    captured_share: Ratio | None
     validated: bool
     validation_reason: str
     periods: list[MetricPeriod]
@@ -99,8 +100,8 @@ class MetricResult:
 class MonthOutcomes:
     month: str  # YYYY-MM
     outcomes: Count
-    cost: Decimal
-    cost_per_outcome: Decimal | None
+    cost: Money
+    cost_per_outcome: Money | None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class SuccessfulOutcomes:
     """Successful outcomes counted, and cost per outcome with its trend over the months."""
 
     successful_outcomes: Count
-    cost_per_outcome: Decimal | None
+    cost_per_outcome: Money | None
     trend: Trend | None
     trend_slope: float | None
     trend_months: int
@@ -124,7 +125,7 @@ class Capacity:
     cost_reduced: Decimal
     not_captured: Decimal
     captured_hours: Decimal
-    captured_share: float | None
+    captured_share: Ratio | None
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,9 @@ class DecisionRates:
     overridden: int
     escalated: int
     review_minutes: Decimal
-    override_rate: float | None
-    acceptance_rate: float | None
-    escalation_rate: float | None
+    override_rate: Ratio | None
+    acceptance_rate: Ratio | None
+    escalation_rate: Ratio | None
     review_minutes_per_decision: float | None
 
 
@@ -180,17 +181,17 @@ class InitiativeReport:
     initiative: InitiativeSummary
     period: Period
     currency: str
-    confidence_level: float
-    total_cost: Decimal
-    cost_by_category: dict[str, Decimal]
-    value: Decimal
-    value_low: Decimal | None
-    value_high: Decimal | None
+    confidence_level: Ratio
+    total_cost: Money
+    cost_by_category: dict[str, Money]
+    value: Money
+    value_low: Money | None
+    value_high: Money | None
     no_interval: str | None  # why the value has no interval
-    roi: float | None
-    roi_conservative: float | None  # from value_low
-    cumulative_cost: Decimal  # all history to the window's end
-    cumulative_value: Decimal
+    roi: Ratio | None
+    roi_conservative: Ratio | None  # from value_low
+    cumulative_cost: Money  # all history to the window's end
+    cumulative_value: Money
     payback_month: str | None  # YYYY-MM
     payback_lapsed: str | None  # an earlier crossing that did not last
     validated: bool
@@ -211,11 +212,11 @@ class UnitCoverage:
     without one: a window open at an end has none)."""
 
     business_unit: str
-    attribution_coverage: float | None
-    total_cost: Decimal
-    validated_cost: Decimal
-    previous_attribution_coverage: float | None
-    coverage_change: float | None
+    attribution_coverage: Ratio | None
+    total_cost: Money
+    validated_cost: Money
+    previous_attribution_coverage: Ratio | None
+    coverage_change: Ratio | None
 
 
 @dataclass(frozen=True)
@@ -227,17 +228,17 @@ class InitiativeValue:
     business_unit: str
     stage: Stage
     state: State
-    total_cost: Decimal
-    value: Decimal
-    value_low: Decimal | None
-    value_high: Decimal | None
+    total_cost: Money
+    value: Money
+    value_low: Money | None
+    value_high: Money | None
     no_interval: str | None
-    roi: float | None
-    roi_conservative: float | None
+    roi: Ratio | None
+    roi_conservative: Ratio | None
     validated: bool
     validation_reason: str
     successful_outcomes: Count
-    cost_per_outcome: Decimal | None
+    cost_per_outcome: Money | None
 
 
 @dataclass(frozen=True)
@@ -247,16 +248,16 @@ class PortfolioReport:
 
     period: Period
     currency: str
-    confidence_level: float
-    attribution_coverage: float | None
-    total_cost: Decimal
-    validated_cost: Decimal
-    unallocated_cost: Decimal
-    unit_overhead_cost: Decimal
+    confidence_level: Ratio
+    attribution_coverage: Ratio | None
+    total_cost: Money
+    validated_cost: Money
+    unallocated_cost: Money
+    unit_overhead_cost: Money
     business_units: list[UnitCoverage]
     initiatives: list[InitiativeValue]
-    previous_attribution_coverage: float | None  # None without a window before
-    coverage_change: float | None
+    previous_attribution_coverage: Ratio | None  # None without a window before
+    coverage_change: Ratio | None
 
 
 # The scoreboard
@@ -267,12 +268,12 @@ class ScoreLine:
     """A business unit's score (``(all)``: the whole organisation's)."""
 
     business_unit: str
-    attribution_coverage: float | None
-    previous_attribution_coverage: float | None
-    coverage_change: float | None
+    attribution_coverage: Ratio | None
+    previous_attribution_coverage: Ratio | None
+    coverage_change: Ratio | None
     laggards_retired: list[str]  # initiative ids
-    cost_per_outcome: Decimal | None
-    previous_cost_per_outcome: Decimal | None
+    cost_per_outcome: Money | None
+    previous_cost_per_outcome: Money | None
     cost_per_outcome_falling: bool | None
 
 
