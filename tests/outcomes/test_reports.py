@@ -133,7 +133,7 @@ def test_the_reports_json_form(measured: Ledger) -> None:
         "previous_attribution_coverage": None,
         "coverage_change": None,
         "laggards_retired": [],
-        "cost_per_outcome": "7.50",  # 300 of the ticket agent's cost / 40 tickets
+        "cost_per_outcome": "7.5",  # 300 of the ticket agent's cost / 40 tickets
         "previous_cost_per_outcome": None,
         "cost_per_outcome_falling": None,
     }
