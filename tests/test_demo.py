@@ -48,7 +48,16 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
 def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:
     other = tmp_path / "again.duckdb"
     build_demo(Settings(db=other), actor="you")
-    build_demo(Settings(db=other), actor="you")  # replaces the earlier demo
+    steps: list[str] = []
+    build_demo(Settings(db=other), actor="you", progress=steps.append)  # replaces the earlier
+    assert steps == [
+        "people and portfolio",
+        "costs: 18 months of cloud bills and currency rates",
+        "costs: LLM usage",
+        "costs: people, data, operations; allocation rules",
+        "outcomes: a year of measurements",
+        "governance: the year's gates, reviews and approvals",
+    ]
     with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
         assert a.portfolio.export() == b.portfolio.export()
         assert [e.hash for e in a.governance.audit.audit_log()] == [

@@ -66,6 +66,11 @@ class Settings:
     """The Ed25519 private key that signs audit checkpoints (made on first use, readable by
     its owner only). Default: ``audit-key.pem`` in ``$XDG_CONFIG_HOME/valuegap`` (or
     ``~/.config/valuegap``); never in the ledger file."""
+    pseudonym_key_file: str | None = None
+    """The file of the key that pseudonymises people (made at the first ingest that meets a
+    person, readable by its owner only). Default: ``keys/<ledger id>.key`` in
+    ``$XDG_CONFIG_HOME/valuegap`` (or ``~/.config/valuegap``), one per ledger, outside the
+    ledger's folder. ``VALUEGAP_PSEUDONYM_KEY``, when set, is the key itself."""
     checkpoint_to: str | None = None
     """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
     an http(s) URL (a webhook) it is POSTed to."""
@@ -210,6 +215,14 @@ def _typed(name: str, value: Any, kind: type) -> Any:
         return float(text)
     except ValueError:
         raise ConfigError(f"{name} must be a number (found {shown(value)})") from None
+
+
+def config_directory(env: Mapping[str, str] | None = None) -> Path:
+    """valuegap's folder in the user's configuration directory, where its keys are kept:
+    ``$XDG_CONFIG_HOME/valuegap``, else ``~/.config/valuegap``."""
+    env = os.environ if env is None else env
+    config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return config / "valuegap"
 
 
 def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -28,8 +28,7 @@ COST_TABLES = ("focus_lines", "usage_events", "manual_costs", "currency_rates", 
 
 
 def _copy_of(demo: Path, tmp_path: Path) -> Path:
-    for suffix in ("", ".key"):
-        shutil.copy(f"{demo}{suffix}", f"{tmp_path / 'demo.duckdb'}{suffix}")
+    shutil.copy(demo, tmp_path / "demo.duckdb")  # it finds the demo's key (tests/conftest.py)
     return tmp_path / "demo.duckdb"
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import key_file_of
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
@@ -25,8 +26,7 @@ LARGEST = "999999999999999.9999999999"
 
 
 def _copy_of(demo: Path, tmp_path: Path) -> Path:
-    for suffix in ("", ".key"):
-        shutil.copy(f"{demo}{suffix}", f"{tmp_path / 'demo.duckdb'}{suffix}")
+    shutil.copy(demo, tmp_path / "demo.duckdb")  # it finds the demo's key (tests/conftest.py)
     return tmp_path / "demo.duckdb"
 
 
@@ -137,7 +137,7 @@ def test_usage_that_names_people_is_removed_by_file_without_the_key(ledger: Ledg
     ingest of person data) does not stop a removal by file, nor makes a new key."""
     spend = DATA / "litellm-spend.csv"  # its `user` column names people
     stored = ledger.costs.ingest_usage(spend, "litellm").rows_added
-    key_file = ledger.path.with_name(ledger.path.name + ".key")
+    key_file = key_file_of(ledger)
     key_file.unlink()
     removal = ledger.costs.removal.remove_costs(
         "usage", file=spend, usage_format="litellm", reason="a wrong export"

@@ -108,7 +108,6 @@ def test_re_applying_a_file_keeps_the_sign_off(demo: Path, tmp_path: Path) -> No
     # The README's order, on the demo: apply, agree, apply again.
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo, path)
-    shutil.copy(demo.with_name(demo.name + ".key"), path.with_name(path.name + ".key"))
     with Ledger.open(path, actor="you") as ledger:
         before = ledger.outcomes.portfolio_report(parse_period("2026-Q1")).attribution_coverage
         ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")

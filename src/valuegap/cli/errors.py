@@ -42,6 +42,8 @@ COMMANDS = {
     ("init", 1): "valuegap init --db {0}",
     ("governance.keys.restore_key", 0): "valuegap key restore FILE",
     ("governance.keys.rotate_key", 0): "valuegap key rotate",
+    ("governance.keys.key_status", 0): "valuegap key show",
+    ("governance.keys.move_key", 0): "valuegap key move",
 }
 _QUOTED = re.compile(r"`([^`\n]+)`")
 _CALL = re.compile(r"Ledger\.(\w+(?:\.\w+)*)\((.*)\)")
