@@ -112,7 +112,7 @@ def _spans(path: Path, count: int) -> Path:
 
 @pytest.fixture
 def demo_copy(demo: Path, tmp_path: Path) -> Path:
-    """A copy of the demo ledger (and its key) that a test may change."""
+    """A copy of the demo ledger that a test may change."""
     copy = tmp_path / "demo" / demo.name
     copy.parent.mkdir()
     for file in demo.parent.glob(demo.name + "*"):
