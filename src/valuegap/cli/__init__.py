@@ -28,6 +28,7 @@ from valuegap.cli import (
     rules,
     user,
 )
+from valuegap.cli.common import before_the_command
 
 app = typer.Typer(
     name="valuegap",
@@ -35,6 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    callback=before_the_command,
 )
 ledger_file.register(app)
 app.add_typer(initiative.app, name="initiative")
