@@ -17,6 +17,8 @@ FLAGS = {
     "to_stage": "--to",
     "as_of": "--as-of",
     "mapping": "--map",
+    "fmt": "--input-format",  # a usage file's format (the output's is never refused)
+    "usage_format": "--input-format",
     "units": "--unit",
     "public_key": "--public-key",
     "db": "--db",

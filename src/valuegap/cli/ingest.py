@@ -13,6 +13,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.model.usage import UsageFormat
 
 if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
@@ -85,29 +86,39 @@ def focus(files: Files, fmt: FormatOption = OutputFormat.table) -> None:
         _run(ledger, lambda _: ledger.costs.ingest_focus(files), fmt)
 
 
+UsageFormatOption = Annotated[
+    UsageFormat | None,
+    typer.Option(
+        "--input-format",
+        help="FILE's format, if it cannot be told from its content: otel (OTLP JSON or JSON "
+        "lines), litellm (a spend log) or csv (CSV or Parquet with the usage fields).",
+    ),
+]
+
+
 @command(app, "usage")
 def usage(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
-    source: Annotated[
-        str, typer.Option("--format", help="otel (OTLP JSON or JSON lines) | litellm | csv")
-    ],
+    source: UsageFormatOption = None,
     mapping: Annotated[
         str | None,
         typer.Option(
             "--map", help="FIELD=COLUMN,…, e.g. timestamp=ts,model=model_name,tag.team=squad"
         ),
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--output-format", "-f", help="table | json | csv")
-    ] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet."""
+    """LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet; the
+    format is told from the content."""
     from valuegap.costs.usage import parse_mapping
 
     with open_ledger() as ledger:
         columns = parse_mapping(mapping)
-        _run(ledger, lambda progress: [ledger.costs.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
-             fmt)  # fmt: skip
+        _run(
+            ledger,
+            lambda progress: [ledger.costs.ingest_usage(file, source, columns, progress)],
+            fmt,
+        )
 
 
 @command(app, "costs")

@@ -94,22 +94,27 @@ class Costs(Part):
     def ingest_usage(
         self,
         source: Source,
-        fmt: UsageFormat,
+        fmt: UsageFormat | None = None,
         mapping: dict[str, str] | None = None,
         progress: Progress | None = None,
         *,
         source_name: str | None = None,
     ) -> IngestResult:
         """Load LLM usage events (a path, bytes, a binary stream, or for ``otel`` an OTLP/JSON
-        document in memory); price the new ones; pseudonymise person identifiers."""
-        load = self.usage_loader(fmt, mapping, progress)
-        results = self._checked_ingest(
-            "usage",
-            [source],
-            lambda checks_first: partial(load, checks_first=checks_first),
-            [source_name],
-            documents=fmt == "otel",
-        )
+        document in memory); price the new ones; pseudonymise person identifiers. ``fmt``
+        (otel, litellm or csv) is told from the content when not given (``usage_format``)."""
+        from valuegap.costs.usage_format import usage_format
+
+        self._require("cost.write")  # before a stream is copied
+        with opened(source, source_name, documents=fmt in (None, "otel")) as given:
+            fmt = fmt or usage_format(given, mapping)
+            load = self.usage_loader(fmt, mapping, progress)
+            results = self._checked_ingest(
+                "usage",
+                [given],
+                lambda checks_first: partial(load, checks_first=checks_first),
+                documents=fmt == "otel",
+            )
         return results[0]
 
     def usage_loader(
@@ -126,7 +131,7 @@ class Costs(Part):
 
         if fmt not in ("otel", "litellm", "csv"):
             raise ValidationError(
-                "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
+                "Unknown usage format.", [Problem("fmt", "must be otel, litellm or csv", fmt)]
             )
         counts = self.settings.token_counts
         pricer = self._pricer()
