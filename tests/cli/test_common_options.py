@@ -26,7 +26,8 @@ def invoke(db_path: Path) -> Invoke:
 
     db = str(db_path)
     assert run("init", "--db", db, "--as", "alice").exit_code == 0
-    added = run("initiative", "add", "a", "--name", "A", "--unit", "ops", "--db", db, "--as=alice")
+    add = ["initiative", "add", "a", "--name", "A", "--business-unit", "ops"]
+    added = run(*add, "--db", db, "--as", "alice")
     assert added.exit_code == 0, added.output
     return run
 
@@ -68,7 +69,7 @@ def test_debug_before_the_command_shows_the_traceback(invoke: Invoke, db_path: P
 
 
 def test_format_before_a_command_without_output_is_ignored(invoke: Invoke, db_path: Path) -> None:
-    command = "initiative add b --name B --unit ops"
+    command = "initiative add b --name B --business-unit ops"
     added = invoke(*f"--format json --db {db_path} --as alice {command}".split())
     assert added.exit_code == 0, added.output
     assert "Proposed initiative b" in added.stdout

@@ -56,7 +56,7 @@ def test_the_python_api_names_the_field(ledger: Ledger) -> None:
         ),
         (
             ("user", "add", "carla", "--role", "contributor"),
-            "  - --unit: a contributor is scoped to business units: give --unit",
+            "  - --business-unit: a contributor is scoped to business units: give --business-unit",
         ),
         (("report", "initiative", "nope"), "No initiative 'nope'; `valuegap initiative list`"),
         (("audit", "checkpoint"), "Say where the checkpoint goes: --to, a file"),
@@ -72,7 +72,7 @@ def test_the_command_line_names_the_flag(run: Run, args: tuple[str, ...], said: 
 
 
 def test_retiring_by_advance_names_the_retire_command(run: Run) -> None:
-    run("initiative", "add", "a", "--name", "A", "--kind", "use_case", "--unit", "ops")
+    run("initiative", "add", "a", "--name", "A", "--kind", "use_case", "--business-unit", "ops")
     result = run("initiative", "advance", "a", "--to", "retired")
     assert "  - --to: use `valuegap initiative retire` with a reason and the learnings" in (
         result.stderr

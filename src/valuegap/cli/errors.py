@@ -19,7 +19,8 @@ FLAGS = {
     "mapping": "--map",
     "fmt": "--input-format",  # a usage file's format (the output's is never refused)
     "usage_format": "--input-format",
-    "units": "--unit",
+    "units": "--business-unit",
+    "business_unit": "--business-unit",
     "public_key": "--public-key",
     "db": "--db",
 }
