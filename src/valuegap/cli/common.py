@@ -127,6 +127,15 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
+def _options(ctx: typer.Context) -> dict[str, str]:
+    """The command's options by parameter name, each as its longest flag."""
+    return {
+        param.name: max(param.opts, key=len)
+        for param in ctx.command.params
+        if param.name and param.param_type_name == "option"
+    }
+
+
 def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
     """Register ``func`` as command ``name`` of ``app``, with the common options."""
 
@@ -151,7 +160,8 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
             except ValuegapError as exc:
                 if debug:
                     raise
-                typer.echo(f"Error: {errors.message(exc)}", err=True)
+                said = errors.message(exc, _options(common_context))
+                typer.echo(f"Error: {said}", err=True)
                 raise typer.Exit(1) from None
             finally:
                 _current.reset(token)

@@ -99,7 +99,7 @@ UsageFormatOption = Annotated[
 @command(app, "usage")
 def usage(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
-    source: UsageFormatOption = None,
+    input_format: UsageFormatOption = None,
     mapping: Annotated[
         str | None,
         typer.Option(
@@ -116,7 +116,7 @@ def usage(
         columns = parse_mapping(mapping)
         _run(
             ledger,
-            lambda progress: [ledger.costs.ingest_usage(file, source, columns, progress)],
+            lambda progress: [ledger.costs.ingest_usage(file, input_format, columns, progress)],
             fmt,
         )
 

@@ -79,7 +79,7 @@ def usage(
     reason: Reason,
     file: File = None,
     key: Keys = None,
-    source: UsageFormatOption = None,
+    input_format: UsageFormatOption = None,
     mapping: Annotated[
         str | None, typer.Option("--map", help="FILE's column mapping, as at ingest")
     ] = None,
@@ -87,7 +87,7 @@ def usage(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Usage events: those FILE yields (read as at ingest), or by key (the event's id)."""
-    _remove("usage", file, key, reason, dry_run, fmt, source, mapping)
+    _remove("usage", file, key, reason, dry_run, fmt, input_format, mapping)
 
 
 @command(app, "costs")

@@ -20,7 +20,10 @@ app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, s
 
 Period = Annotated[
     str | None,
-    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+    typer.Option(
+        parser=parse.period,
+        help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03.",
+    ),
 ]
 From = Annotated[
     date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")

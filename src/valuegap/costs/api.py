@@ -30,6 +30,7 @@ from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
+from valuegap.months import check_window
 from valuegap.session import Part, Permission, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -353,6 +354,7 @@ class Costs(Part):
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
+        check_window(start, end)
         rows = self._aggregated_report(by, start, end)
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
@@ -484,6 +486,15 @@ class Costs(Part):
         from valuegap.costs.reconcile import reconcile
 
         self._require("read")
+        if tolerance < 0:
+            raise ValidationError(
+                "The reconciliation cannot be made.",
+                [
+                    Problem(
+                        "tolerance", "must be zero or more: the share of a gap to flag", tolerance
+                    )
+                ],
+            )
         invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
         return reconcile(
             invoice,

@@ -12,7 +12,7 @@ from typing import Any
 
 from valuegap.errors import NotFound, PermissionDenied, Problem, ValidationError
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
-from valuegap.model.vocabulary import CONTROLS
+from valuegap.model.vocabulary import CONTROLS, STAGES
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 from valuegap.portfolio.validation import validated
@@ -55,7 +55,11 @@ class Initiatives(Part):
         self._unit_moved = unit_moved
 
     def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
+        """The initiatives, or those at ``stage``, or of business ``unit``."""
         self._require("read")
+        if stage is not None and stage not in STAGES:
+            allowed = f"must be one of {', '.join(STAGES)}"
+            raise ValidationError("Unknown stage.", [Problem("stage", allowed, stage)])
         return self._portfolio.initiatives(stage=stage, unit=unit)
 
     def initiative(self, initiative_id: str) -> Initiative:
