@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"errors"},
     {"results"},
     {"render"},
-    {"bounds", "decimals", "inputs", "months", "sources"},
+    {"bounds", "decimals", "inputs", "months", "sources", "words"},
     {"yamlio"},
     {"model"},
     {"settings"},

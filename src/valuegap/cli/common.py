@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from valuegap.cli import errors
+from valuegap.cli import errors, help_text
 from valuegap.errors import ValuegapError
 from valuegap.render import Format
 
@@ -34,7 +34,10 @@ OutputFormat = Format
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(
-        "--format", "-f", help="table for people; json or csv for machines; markdown for documents."
+        "--format",
+        "-f",
+        metavar="<format>",  # the help names the four, and so leaves them room
+        help="table for people; json or csv for machines; markdown for documents.",
     ),
 ]
 
@@ -94,6 +97,7 @@ def before_the_command(
         typer.Option(
             "--format",
             "-f",
+            metavar="<format>",
             help="table, json, csv or markdown, for the commands that show a result.",
             rich_help_panel="Common options",
         ),
@@ -174,7 +178,9 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
             **_COMMON,
             "common_context": typer.Context,
         }
-        return app.command(name)(wrapper)
+        return app.command(name, cls=help_text.Command, help=help_text.paragraphs(func.__doc__))(
+            wrapper
+        )
 
     return register
 

@@ -12,6 +12,7 @@ from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.ingest import UsageFormatOption
 from valuegap.model.usage import UsageFormat
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.removal import CostKind
@@ -59,7 +60,9 @@ def _remove(
         render.records(removal.rows, fmt, title=removal.table)
         return
     what = "would be removed (dry run)" if dry_run else "removed"
-    typer.echo(f"{len(removal.rows):,} row(s) of {removal.table} {what}: {removal.entity_id}.")
+    typer.echo(
+        f"{counted(len(removal.rows), 'row')} of {removal.table} {what}: {removal.entity_id}."
+    )
 
 
 @command(app, "focus")

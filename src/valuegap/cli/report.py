@@ -12,6 +12,7 @@ import typer
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.outcomes.periods import window
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.cost_report import CostLine
@@ -26,10 +27,12 @@ Period = Annotated[
     ),
 ]
 From = Annotated[
-    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
+    date | None,
+    typer.Option("--from", parser=parse.month, metavar="<YYYY-MM>", help="The first month."),
 ]
 To = Annotated[
-    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
+    date | None,
+    typer.Option("--to", parser=parse.month, metavar="<YYYY-MM>", help="The month after the last."),
 ]
 
 
@@ -58,8 +61,8 @@ def costs(
     render.records(rows, fmt, title="Costs")
     if unpriced:
         typer.echo(
-            f"Note: {unpriced:,} usage events have no price and are not in these totals; "
-            "`valuegap price unpriced` lists them.",
+            f"Note: these totals leave out {counted(unpriced, 'usage event')} without a price; "
+            "`valuegap price unpriced` lists the usage no price covers.",
             err=True,
         )
 

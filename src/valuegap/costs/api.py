@@ -39,6 +39,7 @@ from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
 from valuegap.store.writer import writes
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
@@ -555,7 +556,10 @@ def _opened(
     """``sources`` ready to read until ``stack`` closes."""
     given = list(names) or [None] * len(sources)
     if len(given) != len(sources):
-        problem = Problem("source_names", f"gives {len(given)} names for {len(sources)} sources")
+        problem = Problem(
+            "source_names",
+            f"gives {counted(len(given), 'name')} for {counted(len(sources), 'source')}",
+        )
         raise ValidationError("Nothing was ingested.", [problem])
     return [
         stack.enter_context(opened(source, name, documents=documents))

@@ -23,6 +23,7 @@ from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
 from valuegap.results import to_data
+from valuegap.words import counted
 from valuegap.yamlio import load_yaml, yaml_problem
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def _policy_from_data(
         if rule is not None:
             rules.append(rule)
     if problems:
-        raise ValidationError(f"{summary} {len(problems)} problem(s):", problems)
+        raise ValidationError(f"{summary} {counted(len(problems), 'problem')}:", problems)
     return Policy(str(layer), scope, tuple(rules))
 
 

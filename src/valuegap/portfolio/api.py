@@ -20,6 +20,7 @@ from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 from valuegap.store.writer import writes
+from valuegap.words import counted
 from valuegap.yamlio import read_file
 
 # (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
@@ -146,9 +147,9 @@ class Initiatives(Part):
             )
         ]
         if problems:
+            found = counted(len(problems), "problem")
             raise ValidationError(
-                f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
-                problems,
+                f"The portfolio was refused; nothing was applied. {found}:", problems
             )
         for change in changes:
             if change.kind == "unchanged":
@@ -206,7 +207,7 @@ class Initiatives(Part):
         self._require("metric.agree", initiative=change.initiative_id)
         if change.metric.agreed_at > self._now().date():
             raise ValidationError(
-                "The portfolio was refused; nothing was applied. 1 problem(s):",
+                "The portfolio was refused; nothing was applied. 1 problem:",
                 [
                     Problem(
                         f"{change.where}.agreed_at", _FUTURE_AGREEMENT, str(change.metric.agreed_at)
