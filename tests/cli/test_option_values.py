@@ -72,6 +72,10 @@ def test_a_period_has_one_of_its_forms(run: Run, given: str) -> None:
             "  - --status: must be one of pending, approved, rejected, withdrawn",
         ),
         (("report", "reconcile", "--tolerance", "-0.1"), "  - --tolerance: must be zero or more"),
+        (
+            ("policy", "show", "bogus"),
+            "  - layer: must be one of enterprise, business_unit, initiative (found 'bogus')",
+        ),
     ],
 )
 def test_an_enumerated_option_names_its_values(run: Run, args: tuple[str, ...], said: str) -> None:

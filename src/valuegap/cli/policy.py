@@ -99,7 +99,7 @@ def export(layer: Layer, scope: Scope = None) -> None:
 
 
 def _in_force(ledger: Ledger, layer: str, scope: str | None) -> Policy:
-    if layer != "enterprise" and scope is None:
+    if layer in ("business_unit", "initiative") and scope is None:
         raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
                                  param_hint="SCOPE")  # fmt: skip
     return ledger.governance.policy(layer, scope)
