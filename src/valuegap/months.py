@@ -72,13 +72,9 @@ def check_window(start: date | None, end: date | None) -> None:
     none, naming ``to``; either may be open (None)."""
     if start is None or end is None or end > start:
         return
+    alone = f"for {start:%Y-%m} alone it is {next_month(start):%Y-%m}"
+    problem = Problem("to", f"must come after `from`; {alone}", f"{end:%Y-%m}")
     raise ValidationError(
         f"From {start:%Y-%m} to {end:%Y-%m} holds no month: `to` is the month after the last.",
-        [
-            Problem(
-                "to",
-                f"must come after `from`; for {start:%Y-%m} alone it is {next_month(start):%Y-%m}",
-                f"{end:%Y-%m}",
-            )
-        ],
+        [problem],
     )

@@ -178,9 +178,8 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
             **_COMMON,
             "common_context": typer.Context,
         }
-        return app.command(name, cls=help_text.Command, help=help_text.paragraphs(func.__doc__))(
-            wrapper
-        )
+        summary = help_text.paragraphs(func.__doc__)
+        return app.command(name, cls=help_text.Command, help=summary)(wrapper)
 
     return register
 

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 import typer
 
+from valuegap.errors import ValidationError
+
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -37,7 +39,6 @@ def month(text: str) -> date:
 
 def period(text: str) -> str:
     """A year, half, quarter or month, as a report reads it (``outcomes.periods``)."""
-    from valuegap.errors import ValidationError
     from valuegap.outcomes.periods import parse_period
 
     try:

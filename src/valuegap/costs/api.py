@@ -488,13 +488,9 @@ class Costs(Part):
 
         self._require("read")
         if tolerance < 0:
+            said = "must be zero or more: the share of a gap to flag"
             raise ValidationError(
-                "The reconciliation cannot be made.",
-                [
-                    Problem(
-                        "tolerance", "must be zero or more: the share of a gap to flag", tolerance
-                    )
-                ],
+                "The reconciliation cannot be made.", [Problem("tolerance", said, tolerance)]
             )
         invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
         return reconcile(
