@@ -16,6 +16,8 @@ and (later) the API turns it into one JSON error shape. Anything else is a bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 
 class ValuegapError(Exception):
@@ -48,9 +50,15 @@ SHOWN_CHARACTERS = 80
 
 
 def shown(value: object) -> str:
-    """``value`` as an error shows it: its repr, cut to ``SHOWN_CHARACTERS`` with its full
-    length said, so that no message echoes a whole field or file."""
-    text = repr(value)
+    """``value`` as an error shows it: its repr (a number or a day as written: ``-2.50``,
+    ``2025-03-01``), cut to ``SHOWN_CHARACTERS`` with its full length said, so that no message
+    echoes a whole field or file."""
+    if isinstance(value, Decimal):
+        text = str(value)
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = repr(value)
     if len(text) <= SHOWN_CHARACTERS:
         return text
     length = len(value) if isinstance(value, str | bytes) else len(text)

@@ -16,6 +16,7 @@ from valuegap.errors import ConfigError, ValidationError, shown
 from valuegap.model.focus import COST_COLUMNS
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import TokenCounts
+from valuegap.words import counted
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
@@ -154,7 +155,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"{path}: {counted(len(unknown), 'unknown setting')}, {', '.join(unknown)}; "
             f"the settings are {', '.join(sorted(_KEYS))}"
         )
     for key, value in data.items():

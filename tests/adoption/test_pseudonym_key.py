@@ -295,7 +295,7 @@ def test_key_commands(march: Ledger, db_path: Path, key_file: Path, tmp_path: Pa
     shutil.copy(key_file, backup)
     rotated = runner.invoke(app, ["key", "rotate", *common])
     assert rotated.exit_code == 0, rotated.output
-    assert "2 stored pseudonyms were re-keyed; people stay linked across it." in rotated.output
+    assert "2 stored pseudonyms re-keyed; people stay linked across it." in rotated.output
     new = key_file.read_text().split()[1]
     refused = runner.invoke(app, ["key", "restore", str(backup), *common])
     assert refused.exit_code == 1 and "holds a key with fingerprint" in refused.output

@@ -48,7 +48,7 @@ def test_a_bad_observation_file_exits_1_naming_the_row(run: Run, tmp_path: Path)
     result = run("ingest", "observations", str(bad))
     assert result.exit_code == 1
     assert "row 1, column 'phase': must be one of before, after (found 'during')" in result.output
-    assert run("report", "portfolio", "--period", "2026-13").exit_code == 1
+    assert run("report", "portfolio", "--period", "2026-13").exit_code == 2  # a usage error
 
 
 def test_a_viewer_may_not_load_outcomes(run: Run, tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def test_a_price_that_would_price_a_call_above_the_bound_is_refused(
             output_per_mtok=Decimal(1),
             valid_from=date(2025, 1, 1),
         )
-    assert "1 call(s) would cost more than a usage event may" in str(refused.value)
+    assert "1 call would cost more than a usage event may" in str(refused.value)
     assert "20000000 for 20,000 tokens of gpt-4o at 2025-01-01 00:00" in str(refused.value)
     assert ledger.session.db.all("SELECT * FROM usage_events") == stored
     assert ledger.session.db.one("SELECT count(*) FROM price_overrides") == (0,)

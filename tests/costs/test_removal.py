@@ -226,8 +226,8 @@ def test_the_cli_removes_a_file_with_a_reason(db_path: Path) -> None:
     assert missing.exit_code == 2 and "--reason" in missing.output
     dry = run("remove", "focus", str(FOCUS), "--reason", "test", "--dry-run")
     assert dry.output.strip() == (
-        "5 row(s) of focus_lines would be removed (dry run): focus-1.2-minimal.csv."
+        "5 rows of focus_lines would be removed (dry run): focus-1.2-minimal.csv."
     )
     done = run("remove", "focus", str(FOCUS), "--reason", "test")
-    assert done.output.strip() == "5 row(s) of focus_lines removed: focus-1.2-minimal.csv."
+    assert done.output.strip() == "5 rows of focus_lines removed: focus-1.2-minimal.csv."
     assert run("report", "costs", "-f", "json").output.strip() == "[]"

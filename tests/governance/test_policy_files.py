@@ -214,3 +214,44 @@ def test_a_division_by_zero_at_decision_time_fails_closed_naming_the_rule() -> N
     decision = decide(rules, {"metrics": [], "initiative": {}})
     assert (decision.outcome, decision.rule_ids) == ("deny", ["divide"])
     assert decision.rules[0].error == "could not be evaluated: division by zero in CEL expression"
+
+
+def test_a_deny_also_names_the_approvals_the_move_would_need() -> None:
+    from types import SimpleNamespace
+
+    from valuegap.governance.policy import applicable, decide
+
+    text = (
+        "layer: enterprise\nscope: null\nrules:\n"
+        "  - {id: blocked, when: {transition: '*'}, expr: 'false', effect: deny, message: No.}\n"
+        "  - {id: asked, when: {transition: '*'}, expr: 'false', effect: require_approval,"
+        " message: Ask.}\n"
+        "  - {id: fine, when: {transition: '*'}, expr: 'true', effect: require_approval,"
+        " message: Fine.}\n"
+    )
+    rules = applicable(
+        [parse_policy(text, "p.yaml")],
+        SimpleNamespace(id="a", business_unit="ops"),
+        "transition",
+        "proposed->poc",
+    )
+    decision = decide(rules, {})
+    assert (decision.outcome, decision.rule_ids) == ("deny", ["blocked"])
+    assert [(r.id, r.effect, r.held) for r in decision.approval_rules] == [
+        ("asked", "require_approval", False)
+    ]
+    data = to_data(decision)
+    assert isinstance(data, dict)
+    assert [r["id"] for r in data["approval_rules"]] == ["asked"]
+    without_the_deny = applicable(
+        [parse_policy(text.replace("'false', effect: deny", "'true', effect: deny"), "p.yaml")],
+        SimpleNamespace(id="a", business_unit="ops"),
+        "transition",
+        "proposed->poc",
+    )
+    asked = decide(without_the_deny, {})
+    assert (asked.outcome, asked.rule_ids, asked.approval_rules) == (
+        "require_approval",
+        ["asked"],
+        [],
+    )

@@ -30,12 +30,13 @@ def check(
         render.document(decision, fmt)
         return
     typer.echo(f"{initiative_id} -> {to}: {decision.outcome}")
+    columns = ["id", "effect", "held", "message", "error"]
     rows = [*decision.rules, *decision.warnings]
-    render.records(
-        rows,
-        fmt,
-        columns=["id", "effect", "held", "message", "error"],
-        title="Rules that decided" if rows else None,
-    )
+    render.records(rows, fmt, columns=columns, title="Rules that decided" if rows else None)
+    if decision.approval_rules:
+        title = "Approvals it would also need, once the rules above hold"
+        render.records(
+            decision.approval_rules, fmt, columns=["id", "message", "error"], title=title
+        )
     for ignored in decision.ignored:
         typer.echo(f"(no effect: {ignored} has the id of a rule above it)")

@@ -20,7 +20,7 @@ LIST_COLUMNS = ["id", "name", "business_unit", "stage", "risk_tier", "owner", "m
 def add(
     initiative_id: Annotated[str, typer.Argument(metavar="ID", help="A slug, e.g. loc-qa.")],
     name: Annotated[str, typer.Option(help="A name people recognise.")],
-    unit: Annotated[str, typer.Option("--unit", help="The business unit that owns it.")],
+    unit: Annotated[str, typer.Option("--business-unit", help="The business unit that owns it.")],
     kind: Annotated[str, typer.Option(help=" | ".join(KINDS))] = "use_case",
     owner: Annotated[str | None, typer.Option(help="The business owner.")] = None,
     sponsor: Annotated[str | None, typer.Option()] = None,
@@ -51,7 +51,9 @@ def add(
 @command(app, "list")
 def list_(
     stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="Only this business unit.")] = None,
+    unit: Annotated[
+        str | None, typer.Option("--business-unit", help="Only this business unit.")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List initiatives. JSON gives every portfolio-file field plus the stage."""

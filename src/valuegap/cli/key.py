@@ -11,6 +11,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.words import counted
 
 app = typer.Typer(
     help="The key that pseudonymises people: show its fingerprint, restore it, rotate it, move "
@@ -51,7 +52,8 @@ def rotate() -> None:
     typer.echo(f"New key with fingerprint {status.fingerprint} at {status.location}; back it up.")
     if rotation.linked:
         typer.echo(
-            f"{rotation.rekeyed} stored pseudonyms were re-keyed; people stay linked across it."
+            f"{counted(rotation.rekeyed, 'stored pseudonym')} re-keyed; people stay linked "
+            "across it."
         )
     else:
         typer.echo(

@@ -9,6 +9,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.governance.policy import Policy
@@ -32,7 +33,9 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
         result = ledger.governance.apply_policy_file(file)
     name = result.layer + (f" {result.scope}" if result.scope else "")
     if result.changed:
-        typer.echo(f"Policy {name} version {result.version} in force ({result.rules} rules).")
+        typer.echo(
+            f"Policy {name} version {result.version} in force ({counted(result.rules, 'rule')})."
+        )
     else:
         typer.echo(f"Policy {name} is unchanged (version {result.version} is in force).")
 
@@ -96,7 +99,7 @@ def export(layer: Layer, scope: Scope = None) -> None:
 
 
 def _in_force(ledger: Ledger, layer: str, scope: str | None) -> Policy:
-    if layer != "enterprise" and scope is None:
+    if layer in ("business_unit", "initiative") and scope is None:
         raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
                                  param_hint="SCOPE")  # fmt: skip
     return ledger.governance.policy(layer, scope)

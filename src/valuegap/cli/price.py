@@ -10,6 +10,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.words import counted
 
 app = typer.Typer(help="Token prices: organisation overrides, and usage that cannot be priced.")
 
@@ -56,7 +57,7 @@ def set_(
             cache_read_per_mtok=cache_read_per_mtok, cache_write_per_mtok=cache_write_per_mtok,
         )  # fmt: skip
     until = f" to {valid_to}" if valid_to else ""
-    typer.echo(f"{model}: priced from {valid_from}{until}; {count:,} calls repriced.")
+    typer.echo(f"{model}: priced from {valid_from}{until}; {counted(count, 'call')} repriced.")
 
 
 @command(app, "unset")
@@ -68,7 +69,9 @@ def unset(
     """Remove an organisation price: the calls it covered get their catalogue price back."""
     with open_ledger() as ledger:
         count = ledger.costs.prices.unset_price(model, valid_from=valid_from, provider=provider)
-    typer.echo(f"{model}: the price from {valid_from} is removed; {count:,} calls repriced.")
+    typer.echo(
+        f"{model}: the price from {valid_from} is removed; {counted(count, 'call')} repriced."
+    )
 
 
 @command(app, "refresh")
@@ -76,7 +79,7 @@ def refresh() -> None:
     """Price every stored call again with the prices and provider aliases in force."""
     with open_ledger() as ledger:
         count = ledger.costs.prices.refresh_prices()
-    typer.echo(f"{count:,} calls repriced.")
+    typer.echo(f"{counted(count, 'call')} repriced.")
 
 
 @command(app, "list")

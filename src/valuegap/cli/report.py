@@ -15,6 +15,7 @@ from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
 from valuegap.results import kinds
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.cost_report import CostLine
@@ -23,13 +24,18 @@ app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, s
 
 Period = Annotated[
     str | None,
-    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+    typer.Option(
+        parser=parse.period,
+        help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03.",
+    ),
 ]
 From = Annotated[
-    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
+    date | None,
+    typer.Option("--from", parser=parse.month, metavar="<YYYY-MM>", help="The first month."),
 ]
 To = Annotated[
-    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
+    date | None,
+    typer.Option("--to", parser=parse.month, metavar="<YYYY-MM>", help="The month after the last."),
 ]
 # The money and ratio fields of the outcome reports, which are mappings: a typed result
 # declares its own (results.Money, results.Ratio).
@@ -61,8 +67,8 @@ def costs(
     render.records(rows, fmt, title="Costs", exact=exact, kinds=kinds(lines))
     if unpriced:
         typer.echo(
-            f"Note: {unpriced:,} usage events have no price and are not in these totals; "
-            "`valuegap price unpriced` lists them.",
+            f"Note: these totals leave out {counted(unpriced, 'usage event')} without a price; "
+            "`valuegap price unpriced` lists the usage no price covers.",
             err=True,
         )
 

@@ -24,7 +24,7 @@ def add(
     ] = None,
     unit: Annotated[
         list[str] | None,
-        typer.Option("--unit", help="A contributor's business unit; repeat for more."),
+        typer.Option("--business-unit", help="A contributor's business unit; repeat for more."),
     ] = None,
     agent: Annotated[
         str | None,

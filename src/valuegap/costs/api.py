@@ -30,6 +30,7 @@ from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
+from valuegap.months import check_window
 from valuegap.session import Part, Permission, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -38,6 +39,7 @@ from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
 from valuegap.store.writer import writes
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
@@ -94,22 +96,27 @@ class Costs(Part):
     def ingest_usage(
         self,
         source: Source,
-        fmt: UsageFormat,
+        fmt: UsageFormat | None = None,
         mapping: dict[str, str] | None = None,
         progress: Progress | None = None,
         *,
         source_name: str | None = None,
     ) -> IngestResult:
         """Load LLM usage events (a path, bytes, a binary stream, or for ``otel`` an OTLP/JSON
-        document in memory); price the new ones; pseudonymise person identifiers."""
-        load = self.usage_loader(fmt, mapping, progress)
-        results = self._checked_ingest(
-            "usage",
-            [source],
-            lambda checks_first: partial(load, checks_first=checks_first),
-            [source_name],
-            documents=fmt == "otel",
-        )
+        document in memory); price the new ones; pseudonymise person identifiers. ``fmt``
+        (otel, litellm or csv) is told from the content when not given (``usage_format``)."""
+        from valuegap.costs.usage_format import usage_format
+
+        self._require("cost.write")  # before a stream is copied
+        with opened(source, source_name, documents=fmt in (None, "otel")) as given:
+            fmt = fmt or usage_format(given, mapping)
+            load = self.usage_loader(fmt, mapping, progress)
+            results = self._checked_ingest(
+                "usage",
+                [given],
+                lambda checks_first: partial(load, checks_first=checks_first),
+                documents=fmt == "otel",
+            )
         return results[0]
 
     def usage_loader(
@@ -126,7 +133,7 @@ class Costs(Part):
 
         if fmt not in ("otel", "litellm", "csv"):
             raise ValidationError(
-                "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
+                "Unknown usage format.", [Problem("fmt", "must be otel, litellm or csv", fmt)]
             )
         counts = self.settings.token_counts
         pricer = self._pricer()
@@ -348,6 +355,7 @@ class Costs(Part):
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
+        check_window(start, end)
         rows = self._aggregated_report(by, start, end)
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
@@ -479,6 +487,11 @@ class Costs(Part):
         from valuegap.costs.reconcile import reconcile
 
         self._require("read")
+        if tolerance < 0:
+            said = "must be zero or more: the share of a gap to flag"
+            raise ValidationError(
+                "The reconciliation cannot be made.", [Problem("tolerance", said, tolerance)]
+            )
         invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
         return reconcile(
             invoice,
@@ -539,7 +552,10 @@ def _opened(
     """``sources`` ready to read until ``stack`` closes."""
     given = list(names) or [None] * len(sources)
     if len(given) != len(sources):
-        problem = Problem("source_names", f"gives {len(given)} names for {len(sources)} sources")
+        problem = Problem(
+            "source_names",
+            f"gives {counted(len(given), 'name')} for {counted(len(sources), 'source')}",
+        )
         raise ValidationError("Nothing was ingested.", [problem])
     return [
         stack.enter_context(opened(source, name, documents=documents))

@@ -110,7 +110,7 @@ class Prices(Part):
             problems.append(Problem("currency", "is not an ISO 4217 code such as USD", currency))
         if valid_to is not None and valid_to <= valid_from:
             problems.append(
-                Problem("valid_to", f"must be after valid_from ({valid_from})", str(valid_to))
+                Problem("valid_to", f"must be after `valid_from` ({valid_from})", str(valid_to))
             )
         if not model.strip():
             problems.append(Problem("model", "is required", model))

@@ -22,7 +22,7 @@ from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.audit_api import AuditLog
 from valuegap.governance.gates import Gates
-from valuegap.governance.policy import Policy, RuleResult, load_policy, parse_policy
+from valuegap.governance.policy import LAYERS, Policy, RuleResult, load_policy, parse_policy
 from valuegap.governance.reviews import RecordedReview, Review, recommend
 from valuegap.governance.users import Users
 from valuegap.model.portfolio import Initiative
@@ -187,6 +187,7 @@ class Governance(Part):
 
     def policy(self, layer: str, scope: str | None = None) -> Policy:
         """The policy in force for a layer (and a business unit or initiative below it)."""
+        _check_layer(layer)
         for found in self.policies():
             if (found.layer, found.scope) == (layer, scope):
                 return found
@@ -204,6 +205,7 @@ class Governance(Part):
     def policy_versions(self, layer: str, scope: str | None = None) -> list[PolicyVersion]:
         """Every version of a layer's (and scope's) policy, oldest first."""
         self._require("read")
+        _check_layer(layer)
         found = self._governance.policy_versions(layer, scope or "")
         if not found:
             raise NotFound(
@@ -369,3 +371,9 @@ def _expected_roi(
     if case is None or started is None:
         return None
     return Plan.of(case).roi(months_between(started.date(), now.date()))
+
+
+def _check_layer(layer: str) -> None:
+    if layer not in LAYERS:
+        allowed = f"must be one of {', '.join(LAYERS)}"
+        raise ValidationError("Unknown policy layer.", [Problem("layer", allowed, layer)])

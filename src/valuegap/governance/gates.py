@@ -185,6 +185,7 @@ class Gates(Part):
             decision.warnings,
             decision.ignored,
             decision.policy_versions,
+            decision.approval_rules,
             initiative=initiative_id,
             to_stage=to_stage,
         )

@@ -23,6 +23,7 @@ from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
 from valuegap.results import to_data
+from valuegap.words import counted
 from valuegap.yamlio import load_yaml, yaml_problem
 
 if TYPE_CHECKING:
@@ -118,8 +119,8 @@ class RuleResult:
 @pydantic_dataclass(frozen=True, config=_JSON_NAMES)
 class Decision:
     """What the rules decided. Its JSON form: ``decision`` (the outcome), ``rules`` (the ids of
-    the rules that decided), ``details`` (those rules), ``warnings``, ``ignored`` and
-    ``policy_versions``."""
+    the rules that decided), ``details`` (those rules), ``warnings``, ``ignored``,
+    ``policy_versions`` and ``approval_rules``."""
 
     outcome: Annotated[Outcome, Field(serialization_alias="decision")]
     # the rules that decided: failed ones, or for allow, those that held
@@ -127,6 +128,9 @@ class Decision:
     warnings: list[RuleResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # lower rules shadowed by a higher id
     policy_versions: dict[str, int] = field(default_factory=dict)
+    # for a deny, the require_approval rules that failed too: the approvals the move would
+    # also need once the denying rules hold (for require_approval, they are ``rules``)
+    approval_rules: list[RuleResult] = field(default_factory=list)
 
     @computed_field(alias="rules")  # type: ignore[prop-decorator]
     @property
@@ -207,7 +211,7 @@ def _policy_from_data(
         if rule is not None:
             rules.append(rule)
     if problems:
-        raise ValidationError(f"{summary} {len(problems)} problem(s):", problems)
+        raise ValidationError(f"{summary} {counted(len(problems), 'problem')}:", problems)
     return Policy(str(layer), scope, tuple(rules))
 
 
@@ -494,8 +498,13 @@ def decide(
         for p, r, held, error in results
         if not held and r.effect == "warn"
     ]
+    approvals = [
+        _result(p, r, held, error, context)
+        for p, r, held, error in results
+        if not held and r.effect == "require_approval" and outcome == "deny"
+    ]
     versions = {p.key: p.version for p, _ in rules.rules}
-    return Decision(outcome, deciding, warnings, list(rules.ignored), versions)
+    return Decision(outcome, deciding, warnings, list(rules.ignored), versions, approvals)
 
 
 def evaluate_condition(

@@ -30,6 +30,7 @@ from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
 from valuegap.store.outcomes import Observation, OutcomeCount
+from valuegap.words import counted
 
 Convert = Callable[[str, date], Decimal]  # (currency, month) -> rate into the reporting currency
 
@@ -213,16 +214,16 @@ def _direct(metric: MetricSpec, count: OutcomeCount, convert: Convert) -> Period
         return replace(outcome, validation_reason="the outcome counts name no system of record")
     if n == 0:
         return replace(outcome, validation_reason="no successful outcomes were counted")
-    counted = f"{n:,} successful outcomes counted in {count.source}"
+    reason = f"{counted(n, 'successful outcome')} counted in {count.source}"
     if expected is not None:
-        counted += (
+        reason += (
             f", {plain(money(effect))} better than the baseline's {plain(money(expected))} "
             "for the same length of time"
         )
         if effect <= 0:
-            return replace(outcome, validation_reason=f"{counted}: no improvement")
+            return replace(outcome, validation_reason=f"{reason}: no improvement")
     return replace(
-        outcome, validated=True, validation_reason=f"{counted}; " + _agreed_in_advance(metric)
+        outcome, validated=True, validation_reason=f"{reason}; " + _agreed_in_advance(metric)
     )
 
 

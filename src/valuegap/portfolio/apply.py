@@ -12,6 +12,7 @@ from typing import Literal
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
 from valuegap.results import Record
+from valuegap.words import counted
 
 ChangeKind = Literal["create", "update", "unchanged"]
 
@@ -125,7 +126,7 @@ def plan_apply(
             changes.append(replace(change, metric=metric, where=f"{where}.metrics[{k}]"))
     if problems:
         raise ValidationError(
-            f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
+            f"The portfolio was refused; nothing was applied. {counted(len(problems), 'problem')}:",
             problems,
         )
     return changes

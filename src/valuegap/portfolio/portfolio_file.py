@@ -12,6 +12,7 @@ import yaml
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.words import counted
 from valuegap.yamlio import dump_yaml, load_yaml, yaml_problem
 
 
@@ -32,7 +33,8 @@ def parse_portfolio(text: str, source: str) -> Portfolio:
     problems = _duplicates(portfolio)
     if problems:
         raise ValidationError(
-            f"{source} was refused; nothing was applied. {len(problems)} problem(s):", problems
+            f"{source} was refused; nothing was applied. {counted(len(problems), 'problem')}:",
+            problems,
         )
     return portfolio
 
