@@ -133,7 +133,7 @@ def test_two_reports_and_an_ingest_together(demo_copy: Path, tmp_path: Path) -> 
     together = finish(
         [
             *(start(demo_copy, "you", *report) for report in REPORTS),
-            start(demo_copy, "you", "ingest", "usage", str(spans), "--format", "otel"),
+            start(demo_copy, "you", "ingest", "usage", str(spans)),
         ]
     )
     after = finish([start(demo_copy, "you", *report) for report in REPORTS])
