@@ -239,7 +239,7 @@ def run(work: Path, decisions: int | None, repeats: int) -> None:
     agent = ctx.agent_context(initiative, initiative.agent)
     # The context authorize builds (with the function it calls), once per amount.
     contexts = [
-        ledger.governance.evaluation_context(
+        ledger.governance._evaluation_context(
             initiative,
             rules.names,
             now,

@@ -104,7 +104,7 @@ def run(work: Path, callers: int, calls: int, repeats: int) -> None:
     initiative = ledger.portfolio.initiative(AGENT)
     assert initiative.agent is not None
     rules = applicable(ledger.governance.policies(), initiative, "action", ACTION)
-    context = ledger.governance.evaluation_context(
+    context = ledger.governance._evaluation_context(
         initiative,
         rules.names,
         ledger.session.now(),

@@ -145,7 +145,7 @@ def main() -> None:
         for name, months in (("rebuild, all months", None), ("refresh one month", [JUNE])):
             ms = statistics.median(timed(refresh(months)) for _ in range(3))
             print(f"{name:22} {ms:10.1f} ms")
-        total = ledger.costs.cost_report([])[0]["cost"]
+        total = ledger.costs.cost_report([])[0].cost
         floor_total = cursor.execute("SELECT sum(cost) FROM cost_aggregates").fetchone()
         print(
             f"\ntotals: {total} (report) against {floor_total[0] if floor_total else None} (floor)"

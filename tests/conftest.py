@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,15 +41,35 @@ def ledger(db_path: Path, clock: SteppingClock) -> Iterator[Ledger]:
         yield opened
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's configuration folder, where keys are kept, for what is built once for many
+    tests (the demo, module fixtures): a temporary folder, never the user's home."""
+    folder = tmp_path_factory.mktemp("session-config")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo ledger, built once: tests read it and never change it (copy it to change)."""
+def demo(tmp_path_factory: pytest.TempPathFactory, _session_config: Path) -> Path:
+    """The demo ledger, built once: tests read it and never change it (copy it to change: a
+    copy finds the demo's pseudonymisation key, as each test's configuration folder starts
+    with the keys made for the session's ledgers)."""
     from valuegap.demo import build_demo
     from valuegap.settings import Settings
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(Settings(db=path), actor="you")
     return path
+
+
+def key_file_of(ledger: Ledger) -> Path:
+    """Where ``ledger``'s pseudonymisation key file is made by default: named by the ledger's
+    id, in the configuration folder."""
+    from valuegap.settings import config_directory
+
+    return config_directory() / "keys" / f"{ledger.session.db.get_meta('ledger_id')}.key"
 
 
 @pytest.fixture
@@ -76,12 +97,24 @@ def ready(initiative_id: str, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _audit_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> Path:
-    """The audit checkpoint key of every test in a temporary folder, never the user's home."""
+def _config_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any, _session_config: Path
+) -> Path:
+    """Each test's own configuration folder, where its keys are made, never the user's home.
+    It starts as a copy of the session's, so that a copy of the demo finds its
+    pseudonymisation key, and a test that removes a key removes only its own copy."""
     folder = tmp_path_factory.mktemp("config")
+    shutil.copytree(_session_config, folder, dirs_exist_ok=True)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
-    monkeypatch.setenv("VALUEGAP_AUDIT_KEY", str(folder / "valuegap" / "audit-key.pem"))
-    return folder / "valuegap" / "audit-key.pem"
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_in_tmp(_config_in_tmp: Path, monkeypatch: Any) -> Path:
+    """The audit checkpoint key of every test, in its configuration folder."""
+    key = _config_in_tmp / "valuegap" / "audit-key.pem"
+    monkeypatch.setenv("VALUEGAP_AUDIT_KEY", str(key))
+    return key
 
 
 # An agent the refund team runs, registered and at mvp by the fixture `agent`.

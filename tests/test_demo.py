@@ -34,10 +34,10 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
         assert metrics["recs-order-value"].value_per_unit == Decimal("3.50")
         killed = ledger.governance.initiative_detail("meeting-summariser")
         assert killed.initiative.stage == "retired"
-        assert killed.stage_history[-1]["learnings"]
+        assert killed.stage_history[-1].learnings
         assert ledger.portfolio.initiative("emotion-monitoring").stage == "proposed"
         production = ledger.governance.initiative_detail("loc-qa")
-        assert all(c["attested"] for c in production.controls.values())
+        assert all(c.attested for c in production.controls.values())
         assert {u.name for u in ledger.governance.users.users()} == {
             "you",
             *PEOPLE,
@@ -48,7 +48,16 @@ def test_demo_holds_the_fields_examples(demo: Path) -> None:
 def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: Path) -> None:
     other = tmp_path / "again.duckdb"
     build_demo(Settings(db=other), actor="you")
-    build_demo(Settings(db=other), actor="you")  # replaces the earlier demo
+    steps: list[str] = []
+    build_demo(Settings(db=other), actor="you", progress=steps.append)  # replaces the earlier
+    assert steps == [
+        "people and portfolio",
+        "costs: 18 months of cloud bills and currency rates",
+        "costs: LLM usage",
+        "costs: people, data, operations; allocation rules",
+        "outcomes: a year of measurements",
+        "governance: the year's gates, reviews and approvals",
+    ]
     with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
         assert a.portfolio.export() == b.portfolio.export()
         assert [e.hash for e in a.governance.audit.audit_log()] == [
@@ -75,54 +84,49 @@ def test_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
 
 def test_demo_has_eighteen_months_of_cost_some_unallocated(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
-        months = {r["month"] for r in ledger.costs.cost_report(["month"])}
+        months = {r.month for r in ledger.costs.cost_report(["month"])}
         assert len(months) == 18 and min(months) == "2025-01" and max(months) == "2026-06"
-        by_initiative = {
-            r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])
-        }
+        by_initiative = {r.initiative: r.cost for r in ledger.costs.cost_report(["initiative"])}
         assert by_initiative["(unallocated)"] > 0
         assert {"loc-qa", "fraud-detection", "code-review", "refund-agent"} <= set(by_initiative)
-        categories = {r["category"] for r in ledger.costs.cost_report(["category"])}
+        categories = {r.category for r in ledger.costs.cost_report(["category"])}
         assert categories == {"infrastructure", "development", "data", "operations",
                               "opportunity"}  # fmt: skip
-        providers = {r["provider"] for r in ledger.costs.cost_report(["provider"])}
+        providers = {r.provider for r in ledger.costs.cost_report(["provider"])}
         # OpenAI's usage shows under its invoice's provider name
         assert {"AWS", "OpenAI", "anthropic", "gcp.gemini"} <= providers
         assert "openai" not in providers
-        gaps = [r for r in ledger.costs.reconcile() if r["status"] == "gap"]
-        assert [(r["provider"], r["month"]) for r in gaps] == [("openai", "2026-03")]
+        gaps = [r for r in ledger.costs.reconcile() if r.status == "gap"]
+        assert [(r.provider, r.month) for r in gaps] == [("openai", "2026-03")]
 
 
 def test_demo_outcomes_show_every_state_and_the_reasons(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
         report = ledger.outcomes.portfolio_report()
-        rows = {r["id"]: r for r in report["initiatives"]}
-        assert {r["state"] for r in rows.values()} == {"validated", "not_validated", "killed"}
-        assert 0 < report["attribution_coverage"] < 1
-        for name in ("total_cost", "value", "value_low", "value_high", "roi",
-                     "roi_conservative", "validated"):  # fmt: skip
-            assert name in rows["loc-qa"]
+        rows = {r.id: r for r in report.initiatives}
+        assert {r.state for r in rows.values()} == {"validated", "not_validated", "killed"}
+        assert report.attribution_coverage is not None and 0 < report.attribution_coverage < 1
         methods = {
             m.method
             for i in ledger.portfolio.initiatives()
             for m in i.metrics
-            if rows[i.id]["validated"]
+            if rows[i.id].validated
         }
         assert {"direct", "before_after", "ab_test", "diff_in_diff"} <= methods
-        assert "includes zero" in rows["code-review"]["validation_reason"]
+        assert "includes zero" in rows["code-review"].validation_reason
         summariser = ledger.outcomes.initiative_report("meeting-summariser")
-        assert "not agreed in advance" in summariser["metrics"][0]["validation_reason"]
+        assert "not agreed in advance" in summariser.metrics[0].validation_reason
         code_review = ledger.outcomes.initiative_report("code-review")
-        assert code_review["behaviour"]["override_rate"] == 0.9
+        assert code_review.behaviour is not None and code_review.behaviour.override_rate == 0.9
         loc_qa = ledger.outcomes.initiative_report("loc-qa")
-        accuracy = loc_qa["quality"][0]
-        assert (accuracy["reference"], accuracy["latest"], accuracy["drifted"]) == (
+        accuracy = loc_qa.quality[0]
+        assert (accuracy.reference, accuracy.latest, accuracy.drifted) == (
             0.95,
             0.72,
             True,
         )
-        capacity = ledger.outcomes.initiative_report("doc-classifier")["capacity"]
-        assert 0 < capacity["not_captured"] < capacity["hours_saved"]
+        capacity = ledger.outcomes.initiative_report("doc-classifier").capacity
+        assert capacity is not None and 0 < capacity.not_captured < capacity.hours_saved
 
 
 def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(demo: Path) -> None:
@@ -135,7 +139,7 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
             "initiative",
         }
         [pending] = ledger.governance.gates.approvals("pending")
-        assert (pending["initiative"], pending["to_stage"], pending["rules"]) == (
+        assert (pending.initiative, pending.to_stage, pending.rules) == (
             "fraud-detection", "mvp", ["risk-high-tier-mvp-approval"],
         )  # fmt: skip
         log = ledger.governance.audit.audit_log()
@@ -143,13 +147,13 @@ def test_demo_governance_has_layers_an_approval_a_denial_a_kill_and_an_agent(dem
         assert [e.entity_id for e in denied] == ["code-review"]
         assert "mvp-representative-data" in (denied[0].after or "")
 
-        [review] = [r for r in ledger.governance.reviews() if r["recommendation"] == "kill"]
-        assert review["initiative"] == "meeting-summariser"
-        assert review["reasons"][0].startswith("Kill criterion `!validated && months_in_stage")
+        [review] = [r for r in ledger.governance.reviews() if r.recommendation == "kill"]
+        assert review.initiative == "meeting-summariser"
+        assert review.reasons[0].startswith("Kill criterion `!validated && months_in_stage")
         retired = ledger.governance.initiative_detail("meeting-summariser").stage_history[-1]
-        assert retired["moved_at"].date() > review["as_of"]
+        assert retired.moved_at.date() > review.as_of
         board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
-        assert "meeting-summariser" in board["overall"]["laggards_retired"]
+        assert "meeting-summariser" in board.overall.laggards_retired
 
         agent = ledger.portfolio.initiative("refund-agent").agent
         assert agent is not None and agent.approval_threshold == 200
@@ -190,8 +194,8 @@ def test_the_demo_values_are_the_ones_worked_out_by_hand(demo: Path) -> None:
         "code-review": Decimal("1.2") * 1200 * 45,
     }
     with Ledger.open(demo, actor="exec.board") as ledger:
-        rows = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["initiatives"]
-    assert {r["id"]: r["value"] for r in rows if r["id"] in by_hand} == by_hand
+        rows = ledger.outcomes.portfolio_report(parse_period("2026-Q1")).initiatives
+    assert {r.id: r.value for r in rows if r.id in by_hand} == by_hand
 
 
 def test_demo_replaces_a_changed_demo_ledger_only_when_told_by_its_admin(

@@ -30,9 +30,9 @@ def test_the_readme_has_a_python_example() -> None:
 def test_an_example_runs_on_the_demo(
     name: str, code: str, demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The examples open ./valuegap.duckdb: a copy of the demo, with its pseudonymisation key.
+    # The examples open ./valuegap.duckdb: a copy of the demo (which finds the demo's
+    # pseudonymisation key in the configuration folder, tests/conftest.py).
     shutil.copy(demo, tmp_path / "valuegap.duckdb")
-    shutil.copy(demo.with_name(demo.name + ".key"), tmp_path / "valuegap.duckdb.key")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VALUEGAP_USER", "you")  # who built the demo: its admin
     printed = io.StringIO()

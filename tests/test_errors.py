@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from valuegap.errors import IngestError, Problem, ValidationError
+from datetime import date, datetime
+from decimal import Decimal
+
+from valuegap.errors import IngestError, Problem, ValidationError, shown
 
 
 def test_a_long_value_is_cut_to_80_characters_with_its_length_said() -> None:
@@ -27,3 +30,12 @@ def test_every_problem_of_a_validation_error_is_cut() -> None:
     message = str(ValidationError("rules.yaml was refused.", problems))
     assert len(message) < 3 * 200
     assert message.count("(500 characters in all)") == 3
+
+
+def test_a_number_or_a_day_is_shown_as_written() -> None:
+    assert str(Problem("input_per_mtok", "must be 0 or more", Decimal("-2.50"))) == (
+        "input_per_mtok: must be 0 or more (found -2.50)"
+    )
+    assert shown(date(2025, 3, 1)) == "2025-03-01"
+    assert shown(datetime(2025, 3, 1, 9, 30)) == "2025-03-01T09:30:00"
+    assert shown("2025-03") == "'2025-03'"  # text keeps its quotes

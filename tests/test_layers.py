@@ -15,9 +15,10 @@ PACKAGE = Path(__file__).parent.parent / "src" / "valuegap"
 # Bottom to top; a name is a subpackage or a top-level module of valuegap.
 LAYERS: list[set[str]] = [
     {"errors"},
+    {"bounds", "inputs", "months", "sources", "words"},
+    {"decimals"},
     {"results"},
     {"render"},
-    {"bounds", "decimals", "inputs", "months", "sources"},
     {"yamlio"},
     {"model"},
     {"settings"},

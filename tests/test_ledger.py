@@ -9,6 +9,7 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
+from valuegap.governance.api import ControlStatus
 from valuegap.portfolio.portfolio_file import parse_portfolio
 
 from .conftest import SteppingClock, ready
@@ -92,7 +93,7 @@ def test_stages_move_one_at_a_time_and_are_recorded(ledger: Ledger) -> None:
     assert refused.value.rule_ids == ["stage-order"]
     ledger.governance.gates.advance("a", "mvp")
     history = ledger.governance.initiative_detail("a").stage_history
-    assert [(h["from_stage"], h["to_stage"], h["actor"]) for h in history] == [
+    assert [(h.from_stage, h.to_stage, h.actor) for h in history] == [
         (None, "proposed", "alice"),
         ("proposed", "poc", "alice"),
         ("poc", "mvp", "alice"),
@@ -147,7 +148,7 @@ def test_retiring_needs_reason_and_learnings_and_is_final(ledger: Ledger) -> Non
         ledger.governance.gates.advance("a", "retired")
     ledger.governance.gates.retire("a", reason="No adoption", learnings="Measure a baseline first")
     [moved] = ledger.governance.initiative_detail("a").stage_history[-1:]
-    assert (moved["reason"], moved["learnings"]) == ("No adoption", "Measure a baseline first")
+    assert (moved.reason, moved.learnings) == ("No adoption", "Measure a baseline first")
     with pytest.raises(PolicyViolation, match="retired"):
         ledger.governance.gates.advance("a", "poc")
 
@@ -158,10 +159,10 @@ def test_controls_are_attested_with_evidence(ledger: Ledger) -> None:
     )
     ledger.portfolio.attest_control("a", "sops_updated", "SOP v2 on the intranet")
     controls = ledger.governance.initiative_detail("a").controls
-    assert controls["sops_updated"]["attested"] is True
-    assert controls["sops_updated"]["evidence"] == "SOP v2 on the intranet"
-    assert controls["sops_updated"]["attested_by"] == "alice"
-    assert controls["human_authority"] == {"attested": False}
+    assert controls["sops_updated"].attested is True
+    assert controls["sops_updated"].evidence == "SOP v2 on the intranet"
+    assert controls["sops_updated"].attested_by == "alice"
+    assert controls["human_authority"] == ControlStatus(attested=False)
     with pytest.raises(ValidationError, match="must be one of"):
         ledger.portfolio.attest_control("a", "vibes_checked", "trust me")
 

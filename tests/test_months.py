@@ -7,8 +7,10 @@ from datetime import date
 
 import pytest
 
+from valuegap.errors import ValidationError
 from valuegap.months import (
     add_months,
+    check_window,
     month_start,
     month_starts,
     months_apart,
@@ -86,3 +88,14 @@ def test_the_months_a_half_open_period_touches() -> None:
         date(2026, 1, 1),
     ]
     assert month_starts(date(2025, 3, 1), date(2025, 3, 1)) == []
+
+
+def test_a_window_that_holds_no_month_is_refused_naming_to() -> None:
+    check_window(date(2025, 3, 1), date(2025, 4, 1))
+    check_window(None, date(2025, 4, 1))
+    check_window(date(2025, 3, 1), None)
+    for end in (date(2025, 3, 1), date(2025, 1, 1)):
+        with pytest.raises(ValidationError) as refused:
+            check_window(date(2025, 3, 1), end)
+        [problem] = refused.value.problems
+        assert problem.where == "to" and "for 2025-03 alone it is 2025-04" in problem.message

@@ -1,27 +1,30 @@
-"""The one JSON form and the renderers: every format shows the same values, none prints."""
+"""The one JSON form and the renderers: every format shows the same values, none prints;
+tables fit their width and never cut a value."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from rich.cells import cell_len
 
 from valuegap import render
 from valuegap.render import Format
-from valuegap.results import schema, to_data
+from valuegap.results import Kind, Kinds, Money, Ratio, kinds, schema, to_data
 
 
 @dataclass(frozen=True)
 class Line:
     initiative: str
     month: date
-    cost: Decimal
-    share: float | None
+    cost: Money
+    share: Ratio | None
     validated: bool
     rules: list[str]
 
@@ -48,6 +51,16 @@ def test_the_json_form_keeps_money_exact_and_dates_iso() -> None:
     }
 
 
+def test_the_json_form_keeps_every_digit_and_no_trailing_zero() -> None:
+    stored = {"volume": Decimal("12.0000000000"), "cost": Decimal("438802.7816879744")}
+    assert to_data(stored) == {"volume": "12", "cost": "438802.7816879744"}
+    assert to_data([Decimal("-0.00"), Decimal("1E+3"), Decimal("0.0042500000")]) == [
+        "0",
+        "1000",
+        "0.00425",
+    ]
+
+
 def test_the_schema_declares_every_field() -> None:
     found = schema(list[Line])
     assert found["type"] == "array"
@@ -58,7 +71,7 @@ def test_the_schema_declares_every_field() -> None:
 def test_json_and_csv_hold_the_same_values(capsys: pytest.CaptureFixture[str]) -> None:
     as_json = json.loads(render.records(LINES, Format.json))
     as_csv = list(csv.DictReader(io.StringIO(render.records(LINES, Format.csv))))
-    assert [r["cost"] for r in as_json] == [r["cost"] for r in as_csv] == ["1234567.8912", "-10.50"]
+    assert [r["cost"] for r in as_json] == [r["cost"] for r in as_csv] == ["1234567.8912", "-10.5"]
     assert as_csv[0]["rules"] == '["a", "b"]' and as_csv[1]["share"] == ""
     assert as_csv[0]["validated"] == "true"
     assert capsys.readouterr().out == ""  # renderers return text, never print
@@ -66,8 +79,18 @@ def test_json_and_csv_hold_the_same_values(capsys: pytest.CaptureFixture[str]) -
 
 def test_a_table_shows_the_columns_asked_for_whole() -> None:
     text = render.records(LINES, Format.table, columns=["initiative", "cost", "validated"])
-    assert "1234567.8912" in text and "claims-triage" in text and "yes" in text
+    assert "1,234,567.89" in text and "claims-triage" in text and "yes" in text
     assert "month" not in text
+
+
+def test_a_table_rounds_money_to_its_minor_unit_and_shows_ratios_as_percentages() -> None:
+    text = render.records(LINES, Format.table, columns=["initiative", "cost", "share"])
+    assert "1,234,567.89" in text and "-10.50" in text and "25.0%" in text
+    exact = render.records(LINES, Format.table, columns=["cost", "share"], exact=True)
+    assert "1,234,567.8912" in exact and "-10.50" in exact and "25.0%" in exact
+    yen = [{"cost": Decimal("1234.5"), "currency": "JPY"}, {"cost": Decimal("2.125")}]
+    shown = render.records(yen, Format.markdown, kinds=Kinds(money=frozenset({"cost"})))
+    assert "| 1,234 | JPY |" in shown and "| 2.12 |" in shown  # half to even; cents by default
 
 
 def test_markdown_escapes_the_pipe_and_titles_the_table() -> None:
@@ -77,7 +100,7 @@ def test_markdown_escapes_the_pipe_and_titles_the_table() -> None:
         "",
         "| initiative | cost |",
         "| --- | --- |",
-        "| claims-triage | 1234567.8912 |",
+        "| claims-triage | 1,234,567.89 |",
         "| support\\|bot | -10.50 |",
     ]
 
@@ -91,11 +114,13 @@ def test_an_empty_list_says_so() -> None:
 def test_a_document_puts_its_lists_of_objects_in_tables_of_their_own() -> None:
     doc = {"currency": "USD", "total": Decimal("5.00"), "lines": LINES}
     text = render.document(doc, Format.markdown, title="Report")
-    assert "| currency | USD |" in text and "| total | 5.00 |" in text
+    assert "| currency | USD |" in text and "| total | 5 |" in text
     assert "### lines" in text and "| support\\|bot | 2025-04-01 | -10.50 |" in text
     rows = list(csv.reader(io.StringIO(render.document(doc, Format.csv))))
-    assert rows[0] == ["field", "value"] and rows[2] == ["total", "5.00"]
-    assert json.loads(rows[3][1])[1]["cost"] == "-10.50"
+    assert rows[0] == ["field", "value"] and rows[2] == ["total", "5"]
+    assert json.loads(rows[3][1])[1]["cost"] == "-10.5"
+    money = Kinds(money=frozenset({"total"}))
+    assert "| total | 5.00 |" in render.document(doc, Format.markdown, kinds=money)
 
 
 def test_a_renderer_refuses_what_is_not_its_shape() -> None:
@@ -103,3 +128,54 @@ def test_a_renderer_refuses_what_is_not_its_shape() -> None:
         render.records(LINES[0], Format.json)
     with pytest.raises(TypeError):
         render.document(LINES, Format.json)
+
+
+def test_the_kinds_of_fields_come_from_the_types_and_flattened_names_find_theirs() -> None:
+    assert kinds(LINES) == Kinds(money=frozenset({"cost"}), ratios=frozenset({"share"}))
+    assert kinds({"lines": LINES, "currency": "USD"}) == kinds(LINES)
+    found = Kinds(money=frozenset({"cost_per_outcome", "cost_by_category"}))
+    assert found.of("overall.cost_per_outcome") is Kind.money  # the field of a flattened object
+    assert found.of("cost_by_category.data") is Kind.money  # a mapping of amounts
+    assert found.of("capacity.cost_reduced") is None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    id: str
+    cost: Money
+    roi: Ratio | None
+    reason: str
+
+
+ASSESSED = [
+    Assessment("claims-triage-assistant", Decimal("1234567.891"), 0.1362,
+               "validated in all 4 periods; the method was agreed in advance"),
+    Assessment("support-bot", Decimal("-10.5"), None, "no success metric is defined"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_a_table_fits_its_width_and_cuts_no_value(width: int) -> None:
+    text = render.records(ASSESSED, Format.table, title="Initiatives", width=width)
+    assert all(cell_len(line) <= width for line in text.splitlines())
+    assert "…" not in text
+    for whole in ["claims-triage-assistant", "1,234,567.89", "-10.50", "13.6%", "support-bot"]:
+        assert whole in text
+    words = [word for line in text.splitlines() for word in line.split()]
+    assert "advance" in words and "defined" in words  # text wraps between words, never in one
+
+
+def test_columns_shrink_to_their_longest_word_and_then_become_records() -> None:
+    # The longest values need 109 columns, the longest words 60.
+    wide = render.records(ASSESSED, Format.table, width=200)
+    assert "validated in all 4 periods; the method was agreed in advance" in wide
+    assert wide.splitlines()[0].split() == ["id", "┃", "cost", "┃", "roi", "┃", "reason"]
+    folded = render.records(ASSESSED, Format.table, width=80)
+    assert folded.splitlines()[0].split() == ["id", "┃", "cost", "┃", "roi", "┃", "reason"]
+    assert "validated in all 4 periods; the method was agreed in advance" not in folded
+    narrow = render.records(ASSESSED, Format.table, width=59)
+    first, second = (block.split() for block in re.split(r"\n *\n", narrow))  # blank between
+    assert first[:6] == ["id", "claims-triage-assistant", "cost", "1,234,567.89", "roi", "13.6%"]
+    assert " ".join(first[6:]) == "reason " + ASSESSED[0].reason
+    assert second == ["id", "support-bot", "cost", "-10.50", "roi", "reason", "no", "success",
+                      "metric", "is", "defined"]  # fmt: skip

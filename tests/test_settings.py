@@ -84,3 +84,15 @@ def test_token_counts_holding_a_list_is_a_settings_error(tmp_path: Path) -> None
     config.write_text('token_counts = {anthropic = {cache = ["separate"]}}\n')
     with pytest.raises(ConfigError, match="token_counts must be tables of cache and reasoning"):
         load_settings(env={}, config_file=config)
+
+
+def test_lock_timeout_from_each_source(tmp_path: Path) -> None:
+    assert load_settings(env={}).lock_timeout == 60
+    config = tmp_path / "valuegap.toml"
+    config.write_text("lock_timeout = 5\n")
+    assert load_settings(env={}, config_file=config).lock_timeout == 5
+    env = {"VALUEGAP_LOCK_TIMEOUT": "0.5"}
+    assert load_settings(env=env, config_file=config).lock_timeout == 0.5
+    for wrong in ("-1", "nan", "soon"):
+        with pytest.raises(ConfigError, match="lock_timeout"):
+            load_settings(env={"VALUEGAP_LOCK_TIMEOUT": wrong})

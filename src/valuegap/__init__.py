@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from valuegap.errors import (
     ConfigError,
     IngestError,
+    LedgerBusy,
     NotFound,
     PermissionDenied,
     PolicyViolation,
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "IngestError",
     "Ledger",
+    "LedgerBusy",
     "NotFound",
     "PermissionDenied",
     "PolicyViolation",

@@ -4,7 +4,48 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from valuegap.bounds import rounded
+
+# ISO 4217 currencies whose minor unit is not the cent, by its decimals; every other has two.
+_NOT_CENTS = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+MINOR_UNITS = {code: places for places, codes in _NOT_CENTS.items() for code in codes.split()}
+
 
 def plain(value: Decimal) -> Decimal:
     """Without trailing zeros or an exponent: 25050.2500000000 -> 25050.25, 9984.00 -> 9984."""
+    if not value:
+        return Decimal(0)  # never -0
     return Decimal(format(value.normalize(), "f"))
+
+
+def minor_unit(currency: str | None) -> int:
+    """The decimals of ``currency``'s minor unit: 2 for USD and EUR, 0 for JPY; 2 if unknown."""
+    return MINOR_UNITS.get((currency or "").upper(), 2)
+
+
+def money(amount: Decimal, currency: str | None, *, exact: bool = False) -> str:
+    """An amount as a table shows it, with thousands separators: to ``currency``'s minor unit
+    (1,234.57 USD, 1,235 JPY), or with every decimal it has if ``exact`` (1,234.5678)."""
+    return _to_places(amount, minor_unit(currency), exact)
+
+
+def percent(ratio: Decimal, *, exact: bool = False) -> str:
+    """A ratio as a percentage with one decimal (0.1421 -> 14.2%), or with every decimal it
+    has if ``exact`` (14.21%)."""
+    return _to_places(ratio * 100, 1, exact) + "%"
+
+
+def _to_places(value: Decimal, places: int, exact: bool) -> str:
+    """``value`` with thousands separators and ``places`` decimals; if ``exact``, with more
+    where it has more."""
+    every = plain(value)
+    exponent = every.as_tuple().exponent
+    if exact and isinstance(exponent, int) and -exponent > places:
+        shown = every
+    else:
+        shown = rounded(value, Decimal(1).scaleb(-places))
+    return format(shown if shown else abs(shown), ",f")  # never -0.00

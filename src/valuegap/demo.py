@@ -10,6 +10,7 @@ it is, on a simulated calendar, so the audit log reads like a real year.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,8 @@ from valuegap.settings import Settings
 from valuegap.store import Database
 
 DEMO_ORIGIN = "demo"
+Progress = Callable[[str], None]
+"""Told each step of building the demo as it starts, e.g. "costs: LLM usage"."""
 START = datetime(2025, 1, 6, 9, 0)
 
 # Who does what in Northwind (the acting user is added as admin too).
@@ -449,12 +452,16 @@ class _Calendar:
         return self.now
 
 
-def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
+def build_demo(
+    settings: Settings, *, actor: str, replace: bool = False, progress: Progress | None = None
+) -> str:
     """Build the sample organisation in ``settings.db``; return a summary for people.
 
     A file that an earlier demo built, unchanged since, is replaced; one changed since only
-    with ``replace`` and by its admin; any other existing file is left alone.
+    with ``replace`` and by its admin; any other existing file is left alone. ``progress`` is
+    told each step as it starts (it takes some seconds).
     """
+    step = progress or _quietly
     path = Path(settings.db)
     if actor in PEOPLE or actor in AGENT_ACCOUNTS:
         raise ConfigError(
@@ -464,6 +471,7 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
     portfolio = validated(Portfolio, {"initiatives": INITIATIVES}, "The demo is invalid.")
     _make_room(path, actor, replace)
     calendar = _Calendar(START)
+    step("people and portfolio")
     with Ledger.init(path, actor=actor, settings=settings, clock=calendar) as admin:
         for name, (role, units) in PEOPLE.items():
             admin.governance.users.add_user(name, role, units)
@@ -473,8 +481,10 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
         # The history is replayed on top of the whole data set: every gate and review looks
         # only at what had been measured by its own day.
         with tempfile.TemporaryDirectory() as folder:
-            load_demo_costs(admin.acting_as("finn.berg"), Path(folder))
+            load_demo_costs(admin.acting_as("finn.berg"), Path(folder), step)
+            step("outcomes: a year of measurements")
             load_demo_outcomes(admin.acting_as("finn.berg"), Path(folder))
+        step("governance: the year's gates, reviews and approvals")
         for offset, who, what, target, argument in TIMELINE:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
@@ -491,6 +501,10 @@ def build_demo(settings: Settings, *, actor: str, replace: bool = False) -> str:
         f"     valuegap report costs --by initiative --db {path}\n"
         f"     valuegap report portfolio --db {path}"
     )
+
+
+def _quietly(step: str) -> None:
+    pass
 
 
 def _act(ledger: Ledger, what: str, target: str, argument: Any, when: datetime) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -74,8 +75,10 @@ rules:
 """
 
 
-def load_demo_costs(ledger: Ledger, folder: Path) -> None:
-    """Write the demo's cost files into ``folder`` and ingest them as ``ledger``'s user."""
+def load_demo_costs(ledger: Ledger, folder: Path, step: Callable[[str], None]) -> None:
+    """Write the demo's cost files into ``folder`` and ingest them as ``ledger``'s user,
+    telling ``step`` each step as it starts."""
+    step("costs: 18 months of cloud bills and currency rates")
     files = {
         "aws-focus-1.2.csv": _aws_focus, "openai-focus-1.3.csv": _openai_invoice,
         "spans.jsonl": _spans, "litellm-spend.csv": _litellm, "costs.csv": _manual,
@@ -86,8 +89,10 @@ def load_demo_costs(ledger: Ledger, folder: Path) -> None:
     (folder / "rules.yaml").write_text(RULES)
     ledger.costs.ingest_rates(folder / "rates.csv")
     ledger.costs.ingest_focus([folder / "aws-focus-1.2.csv", folder / "openai-focus-1.3.csv"])
+    step("costs: LLM usage")
     ledger.costs.ingest_usage(folder / "spans.jsonl", "otel")
     ledger.costs.ingest_usage(folder / "litellm-spend.csv", "litellm")
+    step("costs: people, data, operations; allocation rules")
     ledger.costs.ingest_costs(folder / "costs.csv")
     ledger.costs.apply_rules(folder / "rules.yaml")
 

@@ -5,6 +5,7 @@ and (later) the API turns it into one JSON error shape. Anything else is a bug.
 
     ValuegapError
     ├── ConfigError          settings, the ledger file, its schema version
+    │   └── LedgerBusy       another process holds the ledger file; names that process
     ├── ValidationError      input that breaks the rules; carries every ``Problem`` found
     │   └── IngestError      a bad row in an ingested file: file, row, column, value
     ├── PolicyViolation      a rule refused the change; carries the rule ids
@@ -15,6 +16,8 @@ and (later) the API turns it into one JSON error shape. Anything else is a bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 
 class ValuegapError(Exception):
@@ -23,6 +26,11 @@ class ValuegapError(Exception):
 
 class ConfigError(ValuegapError):
     """A setting, the ledger file, or its schema version is not usable."""
+
+
+class LedgerBusy(ConfigError):
+    """Another process held the ledger file for longer than ``lock_timeout``: the message names
+    that process and what to do."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +50,15 @@ SHOWN_CHARACTERS = 80
 
 
 def shown(value: object) -> str:
-    """``value`` as an error shows it: its repr, cut to ``SHOWN_CHARACTERS`` with its full
-    length said, so that no message echoes a whole field or file."""
-    text = repr(value)
+    """``value`` as an error shows it: its repr (a number or a day as written: ``-2.50``,
+    ``2025-03-01``), cut to ``SHOWN_CHARACTERS`` with its full length said, so that no message
+    echoes a whole field or file."""
+    if isinstance(value, Decimal):
+        text = str(value)
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = repr(value)
     if len(text) <= SHOWN_CHARACTERS:
         return text
     length = len(value) if isinstance(value, str | bytes) else len(text)

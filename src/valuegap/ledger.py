@@ -19,7 +19,7 @@ The ledger itself opens, creates and closes the file, and acts as another user.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -86,23 +86,61 @@ class Ledger:
         actor: str | None = None,
         settings: Settings | None = None,
         clock: Clock = utcnow,
+        read_only: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> Ledger:
         """Open an existing ledger (``db``, else the settings' ``db``), upgrading its schema. A
         ledger from before policies existed gets the default policy pack, so that its gates
-        hold from the first move."""
-        ledger = cls._connect(db, actor, settings, clock, create=False)
-        database = ledger.session.db
-        if AggregateStore(database).built_for() is None:  # a ledger from before them
-            with ledger._closed_on_error(), database.transaction():
-                ledger.costs.build_aggregates()
-        if AuditStore(database).baseline_pending():
-            with ledger._closed_on_error(), database.transaction():
-                ledger.acting_as(BASELINE_ACTOR).governance.audit.record_baseline()
-        known = UserStore(database).get(ledger.actor) is not None
-        if known and not GovernanceStore(database).current_policies():
-            with ledger._closed_on_error(), database.transaction():
-                ledger.governance.load_default_policies()
+        hold from the first move.
+
+        ``read_only``: only read, so that other processes may read the file at the same time;
+        every change is refused. A ledger that needs an upgrade is upgraded first, opened to
+        write for that once. While another process holds the file, this waits up to the
+        setting ``lock_timeout``, telling ``on_wait`` (once, in words) that it waits."""
+        if read_only:
+            return cls._open_read_only(db, actor, settings, clock, on_wait)
+        ledger = cls._connect(db, actor, settings, clock, create=False, on_wait=on_wait)
+        for upgrade in ledger._upgrades():
+            with ledger._closed_on_error(), ledger.session.db.transaction():
+                upgrade()
         return ledger
+
+    @classmethod
+    def _open_read_only(
+        cls,
+        db: str | Path | None,
+        actor: str | None,
+        settings: Settings | None,
+        clock: Clock,
+        on_wait: Callable[[str], None] | None,
+    ) -> Ledger:
+        def connect() -> Ledger:
+            return cls._connect(
+                db, actor, settings, clock, create=False, read_only=True, on_wait=on_wait
+            )
+
+        ledger = connect()
+        with ledger._closed_on_error():
+            up_to_date = not ledger.session.db.schema_outdated and not ledger._upgrades()
+        if up_to_date:
+            return ledger
+        ledger.close()
+        cls.open(db, actor=actor, settings=settings, clock=clock, on_wait=on_wait).close()
+        return connect()
+
+    def _upgrades(self) -> list[Callable[[], object]]:
+        """What a ledger written by an older valuegap still needs, each a write of its own:
+        its cost aggregates, the audit log's baseline, the default policy pack."""
+        database = self.session.db
+        needed: list[Callable[[], object]] = []
+        if AggregateStore(database).built_for() is None:
+            needed.append(self.costs.build_aggregates)
+        if AuditStore(database).baseline_pending():
+            needed.append(self.acting_as(BASELINE_ACTOR).governance.audit.record_baseline)
+        known = UserStore(database).get(self.actor) is not None
+        if known and not GovernanceStore(database).current_policies():
+            needed.append(self.governance.load_default_policies)
+        return needed
 
     @classmethod
     def init(
@@ -149,10 +187,17 @@ class Ledger:
         clock: Clock,
         *,
         create: bool,
+        read_only: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> Ledger:
         settings = settings or load_settings({"db": db})
         database = Database.open(
-            Path(db or settings.db), create=create, memory_limit=settings.memory_limit
+            Path(db or settings.db),
+            create=create,
+            memory_limit=settings.memory_limit,
+            read_only=read_only,
+            lock_timeout=settings.lock_timeout,
+            on_wait=on_wait,
         )
         return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 

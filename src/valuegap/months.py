@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+from valuegap.errors import Problem, ValidationError
+
 
 def month_start(day: date) -> date:
     """The first day of ``day``'s month."""
@@ -63,3 +65,16 @@ def month_starts(start: date, end: date) -> list[date]:
         months.append(current)
         current = next_month(current)
     return months
+
+
+def check_window(start: date | None, end: date | None) -> None:
+    """Refuse the months from ``start`` up to ``end`` (the month after the last) if there are
+    none, naming ``to``; either may be open (None)."""
+    if start is None or end is None or end > start:
+        return
+    alone = f"for {start:%Y-%m} alone it is {next_month(start):%Y-%m}"
+    problem = Problem("to", f"must come after `from`; {alone}", f"{end:%Y-%m}")
+    raise ValidationError(
+        f"From {start:%Y-%m} to {end:%Y-%m} holds no month: `to` is the month after the last.",
+        [problem],
+    )

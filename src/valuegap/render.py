@@ -2,23 +2,38 @@
 
 Renderers take a result (a dataclass or pydantic model, or a list of them) and return text;
 they never print. Every format starts from the result's one JSON form (``results.to_data``), so
-they all show the same numbers. JSON and CSV keep every field; a table shows the ``columns``
-asked for.
+they all show the same numbers. JSON and CSV keep every field, and money with every decimal; a
+table shows the ``columns`` asked for.
+
+For people (a table, markdown), money is rounded to its currency's minor unit with thousands
+separators (every decimal with ``exact``) and ratios are percentages with one decimal; which
+fields are money and which ratios, the result's types declare (``results.Money``,
+``results.Ratio``), and ``kinds`` adds to them. Other numbers are shown as in JSON.
+
+A table fits the width it is given and never cuts a value. Each column is as wide as its
+longest value or, where the width is too small for that, as its longest word: text wraps at
+spaces, and money, identifiers and dates, which have none, stay whole. A table whose columns do
+not fit even so is shown as records: one block of ``field  value`` lines per row.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import io
 import json
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from valuegap.results import to_data, to_json
+from valuegap import decimals, results
+from valuegap.results import Kind, Kinds, to_data, to_json
 
 if TYPE_CHECKING:
-    from pydantic import JsonValue
+    from pydantic import JsonValue  # not at run time: `valuegap --help` imports this module
+
+    Row = Mapping[str, JsonValue]
 
 
 class Format(enum.StrEnum):
@@ -36,8 +51,12 @@ def records(
     title: str | None = None,
     width: int = 100,
     color: bool = False,
+    exact: bool = False,
+    kinds: Kinds | None = None,
 ) -> str:
-    """A list of results, one row each. ``columns`` picks what a table or markdown shows."""
+    """A list of results, one row each. ``columns`` picks what a table or markdown shows;
+    ``kinds`` names money and ratio fields beside those the results' types declare (rows that
+    are mappings declare none)."""
     data = to_data(rows)
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
         raise TypeError("records() renders a list of results")
@@ -49,9 +68,11 @@ def records(
     shown = list(columns or (found[0] if found else []))
     if not found:
         return f"{title or 'Nothing'}: none.\n"
+    cells = _Cells(results.kinds(rows) | (kinds or Kinds()), exact)
+    texts = [cells.row(row, shown) for row in found]
     if fmt is Format.markdown:
-        return _markdown(found, shown, title)
-    return _table(found, shown, title, width, color)
+        return _markdown(shown, texts, title)
+    return _table(shown, texts, title, width, color)
 
 
 def document(
@@ -61,9 +82,11 @@ def document(
     title: str | None = None,
     width: int = 100,
     color: bool = False,
+    exact: bool = False,
+    kinds: Kinds | None = None,
 ) -> str:
     """One result. In a table or markdown, its list-of-object fields become tables of their
-    own."""
+    own, whose money is in the document's ``currency`` where a row has none."""
     data = to_data(doc)
     if not isinstance(data, dict):
         raise TypeError("document() renders one result")
@@ -71,21 +94,66 @@ def document(
         return to_json(data) + "\n"
     if fmt is Format.csv:
         return _csv([{"field": k, "value": _flat(v)} for k, v in data.items()], ["field", "value"])
-    fields: list[dict[str, JsonValue]] = []
+    currency = data.get("currency")
+    cells = _Cells(
+        results.kinds(doc) | (kinds or Kinds()),
+        exact,
+        currency if isinstance(currency, str) else None,
+    )
+    fields: list[tuple[str, str]] = []
     nested: list[tuple[str, list[dict[str, JsonValue]]]] = []
     for key, value in data.items():
         rows = _as_rows(value)
         if rows is None:
-            fields.append({"field": key, "value": value})
+            fields.append((key, cells.cell(key, value, cells.currency)))
         else:
             nested.append((key, rows))
+    tables = []
+    for key, rows in nested:
+        names = list(rows[0])
+        tables.append((key, names, [cells.row(row, names) for row in rows]))
     if fmt is Format.markdown:
-        parts = [_markdown(fields, ["field", "value"], title, header=False)]
-        parts += [_markdown(rows, list(rows[0]), key) for key, rows in nested]
+        parts = [_markdown(["", ""], [list(field) for field in fields], title, header=False)]
+        parts += [_markdown(names, texts, key) for key, names, texts in tables]
     else:
-        parts = [_table(fields, ["field", "value"], title, width, color, header=False)]
-        parts += [_table(rows, list(rows[0]), key, width, color) for key, rows in nested]
+        parts = [_fields([fields], title, width, color)]
+        parts += [_table(names, texts, key, width, color) for key, names, texts in tables]
     return "\n".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cells:
+    """Values as a person reads them in a cell: money in its currency, ratios as
+    percentages."""
+
+    kinds: Kinds
+    exact: bool
+    currency: str | None = None  # of rows that have no currency of their own
+
+    def row(self, row: Row, names: Sequence[str]) -> list[str]:
+        own = row.get("currency")
+        currency = own if isinstance(own, str) else self.currency
+        return [self.cell(name, row.get(name), currency) for name in names]
+
+    def cell(self, name: str, value: JsonValue, currency: str | None) -> str:
+        kind = self.kinds.of(name)
+        number = _number(value) if kind else None
+        if number is not None and kind is Kind.money:
+            return decimals.money(number, currency, exact=self.exact)
+        if number is not None and kind is Kind.ratio:
+            return decimals.percent(number, exact=self.exact)
+        return _text(value)
+
+
+def _number(value: JsonValue) -> Decimal | None:
+    """A number of the JSON form (a decimal is a string there) as a Decimal: 0.1 is 0.1."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _as_rows(value: JsonValue) -> list[dict[str, JsonValue]] | None:
@@ -97,14 +165,14 @@ def _as_rows(value: JsonValue) -> list[dict[str, JsonValue]] | None:
     return None
 
 
-def _cell(value: JsonValue) -> str:
+def _text(value: JsonValue) -> str:
     """A value as a person reads it in a cell."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(_text(v) for v in value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -119,7 +187,7 @@ def _flat(value: JsonValue) -> str | int | float:
     return "" if value is None else value
 
 
-def _csv(rows: Sequence[Mapping[str, JsonValue]], names: Sequence[str]) -> str:
+def _csv(rows: Sequence[Row], names: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
@@ -128,8 +196,8 @@ def _csv(rows: Sequence[Mapping[str, JsonValue]], names: Sequence[str]) -> str:
 
 
 def _markdown(
-    rows: Sequence[Mapping[str, JsonValue]],
     names: Sequence[str],
+    texts: Sequence[Sequence[str]],
     title: str | None,
     *,
     header: bool = True,
@@ -141,33 +209,88 @@ def _markdown(
     heads = list(names) if header else ["" for _ in names]
     lines.append("| " + " | ".join(escaped(n) for n in heads) + " |")
     lines.append("|" + "|".join(" --- " for _ in names) + "|")
-    lines += ["| " + " | ".join(escaped(_cell(row.get(n))) for n in names) + " |" for row in rows]
+    lines += ["| " + " | ".join(escaped(text) for text in row) + " |" for row in texts]
     return "\n".join(lines) + "\n"
 
 
 def _table(
-    rows: Sequence[Mapping[str, JsonValue]],
     names: Sequence[str],
+    texts: Sequence[Sequence[str]],
     title: str | None,
     width: int,
     color: bool,
-    *,
-    header: bool = True,
 ) -> str:
-    from rich.console import Console
+    """A table with a header, if its columns fit ``width`` without cutting a word; else the
+    same rows as records."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_header=header)
-    if not header:
-        table.box = None
-    for position, name in enumerate(names):
-        first = position == 0
-        table.add_column(name, no_wrap=first, style="bold" if first and not header else None)
-    for row in rows:
-        table.add_row(*(_cell(row.get(n)) for n in names))
+    columns = [[name, *(row[i] for row in texts)] for i, name in enumerate(names)]
+    longest = [max(_longest_line(text) for text in column) for column in columns]
+    narrowest = [max(_longest_word(text) for text in column) for column in columns]
+    room = width - (3 * len(names) - 1)  # a space either side of a column, a rule between
+    if sum(narrowest) > room:
+        return _fields([list(zip(names, row, strict=True)) for row in texts], title, width, color)
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for name, column_width in zip(names, _widths(longest, narrowest, room), strict=True):
+        table.add_column(name, width=column_width, overflow="fold")
+    for row in texts:
+        table.add_row(*row)
+    return _printed(table, width, color)
+
+
+def _widths(longest: Sequence[int], narrowest: Sequence[int], room: int) -> list[int]:
+    """Columns as wide as their longest value if they all fit in ``room``; else as their
+    longest word, the room left shared in proportion to what each would need more."""
+    if sum(longest) <= room:
+        return list(longest)
+    spare = room - sum(narrowest)
+    wanted = [most - least for most, least in zip(longest, narrowest, strict=True)]
+    return [
+        least + spare * more // sum(wanted) for least, more in zip(narrowest, wanted, strict=True)
+    ]
+
+
+def _fields(
+    blocks: Sequence[Sequence[tuple[str, str]]], title: str | None, width: int, color: bool
+) -> str:
+    """Blocks of ``field  value`` lines, a blank line between blocks. A value wraps at spaces,
+    and a word longer than the line folds onto the next one: nothing is cut."""
+    from rich.table import Table
+
+    pairs = [pair for block in blocks for pair in block]
+    if not pairs:
+        return f"{title}\n" if title else ""
+    name_width = min(max(_longest_line(name) for name, _ in pairs), width // 2)
+    value_width = min(max(_longest_line(value) for _, value in pairs), width - name_width - 4)
+    table = Table(title=title, title_justify="left", box=None, show_header=False)
+    table.add_column(width=name_width, overflow="fold", style="bold")
+    table.add_column(width=max(value_width, 1), overflow="fold")
+    for position, block in enumerate(blocks):
+        if position:
+            table.add_row("", "")
+        for name, value in block:
+            table.add_row(name, value)
+    return _printed(table, width, color)
+
+
+def _printed(table: object, width: int, color: bool) -> str:
+    from rich.console import Console
+
     out = io.StringIO()
     console = Console(
         file=out, width=width, force_terminal=color, no_color=not color, highlight=False
     )
     console.print(table)
     return out.getvalue()
+
+
+def _longest_line(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _longest_word(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in text.split()), default=0)

@@ -15,6 +15,7 @@ from valuegap.errors import ConfigError, ValidationError, shown
 from valuegap.model.focus import COST_COLUMNS
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import TokenCounts
+from valuegap.words import counted
 
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
@@ -33,6 +34,9 @@ class Settings:
     memory_limit: str | None = None
     """The most memory DuckDB may use, e.g. "2GB"; beyond it, work spills to disk.
     Default: DuckDB's own (80 % of the machine's memory)."""
+    lock_timeout: float = 60.0
+    """How long, in seconds, a command waits for a ledger file that another process holds
+    (one process writes, or many read, at a time) before it gives up naming that process."""
     confidence_level: float = 0.95
     """The confidence level of every attribution interval, between 0.5 and 1."""
     quality_drift_threshold: float = 0.05
@@ -62,6 +66,11 @@ class Settings:
     """The Ed25519 private key that signs audit checkpoints (made on first use, readable by
     its owner only). Default: ``audit-key.pem`` in ``$XDG_CONFIG_HOME/valuegap`` (or
     ``~/.config/valuegap``); never in the ledger file."""
+    pseudonym_key_file: str | None = None
+    """The file of the key that pseudonymises people (made at the first ingest that meets a
+    person, readable by its owner only). Default: ``keys/<ledger id>.key`` in
+    ``$XDG_CONFIG_HOME/valuegap`` (or ``~/.config/valuegap``), one per ledger, outside the
+    ledger's folder. ``VALUEGAP_PSEUDONYM_KEY``, when set, is the key itself."""
     checkpoint_to: str | None = None
     """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
     an http(s) URL (a webhook) it is POSTed to."""
@@ -72,12 +81,16 @@ class Settings:
         names = tuple(a.strip().lower() for a in self.person_attributes)
         object.__setattr__(self, "person_attributes", names)
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
-                           ("override_rate_threshold", float),
+                           ("override_rate_threshold", float), ("lock_timeout", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
         if not 0.5 <= self.confidence_level < 1:
             raise ConfigError(
                 f"confidence_level {self.confidence_level} must be at least 0.5 and below 1"
+            )
+        if not self.lock_timeout >= 0:  # NaN too
+            raise ConfigError(
+                f"lock_timeout {self.lock_timeout} must be a number of seconds, 0 or more"
             )
         if self.quality_drift_threshold < 0:
             raise ConfigError("quality_drift_threshold must not be negative")
@@ -143,7 +156,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"{path}: {counted(len(unknown), 'unknown setting')}, {', '.join(unknown)}; "
             f"the settings are {', '.join(sorted(_KEYS))}"
         )
     for key, value in data.items():
@@ -204,6 +217,14 @@ def _typed(name: str, value: Any, kind: type) -> Any:
         return float(text)
     except ValueError:
         raise ConfigError(f"{name} must be a number (found {shown(value)})") from None
+
+
+def config_directory(env: Mapping[str, str] | None = None) -> Path:
+    """valuegap's folder in the user's configuration directory, where its keys are kept:
+    ``$XDG_CONFIG_HOME/valuegap``, else ``~/.config/valuegap``."""
+    env = os.environ if env is None else env
+    config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return config / "valuegap"
 
 
 def acting_user(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -19,7 +19,7 @@ def test_ingest_rules_and_report_from_the_command_line(
     ingested = run("ingest", "focus", str(DATA / "focus-1.2-minimal.csv"), "--format", "json")
     assert ingested.exit_code == 0, ingested.output
     assert json.loads(ingested.stdout)[0]["rows_added"] == 5
-    usage = run("ingest", "usage", str(DATA / "usage-generic.csv"), "--format", "csv",
+    usage = run("ingest", "usage", str(DATA / "usage-generic.csv"), "--input-format", "csv",
                 "--map", "timestamp=ts,model=model_name,provider=vendor,input_tokens=in_tok,"
                 "output_tokens=out_tok,tag.initiative=squad")  # fmt: skip
     assert usage.exit_code == 0, usage.output
@@ -34,6 +34,40 @@ def test_ingest_rules_and_report_from_the_command_line(
                               "cost": "1050.25", "estimated": "0", "usage_cost": "0",
                               "currency": "USD"}  # fmt: skip
     assert rows["(unallocated)"]["cost"] == "357.4575"  # 300 + 45.10 + 12.34 + 0.0175 usage
+    # CSV has the same columns: the dimensions summed by, in the order asked, then the amounts.
+    by_tag = run("report", "costs", "--by", "tag:team,source", "--format", "csv")
+    assert by_tag.stdout.splitlines()[:2] == [
+        "tag:team,source,cost,estimated,usage_cost,currency",
+        "ml,focus,1100.25,0,0,USD",
+    ]
+
+
+def test_usage_is_read_in_the_format_its_content_shows(run: Run) -> None:
+    """``--format`` is the output's, as everywhere; the input's is told from the file, or
+    given with ``--input-format``."""
+    spend = str(DATA / "litellm-spend.csv")
+    for ingested in (
+        run("ingest", "usage", spend, "--format", "json"),
+        run("ingest", "usage", str(DATA / "otel-genai.jsonl"), "-f", "json"),
+    ):
+        assert ingested.exit_code == 0, ingested.output
+        assert json.loads(ingested.stdout)[0]["rows_added"] > 0
+    removed = run("remove", "usage", spend, "--reason", "a test", "--format", "json")
+    assert removed.exit_code == 0, removed.output
+    assert len(json.loads(removed.stdout)) == 2
+    stated = run("ingest", "usage", spend, "--input-format", "litellm", "--format", "csv")
+    assert stated.exit_code == 0 and stated.stdout.startswith("file,rows_read")
+    assert run("ingest", "usage", spend, "--output-format", "json").exit_code == 2
+
+
+def test_a_usage_file_of_unknown_format_says_what_to_pass(run: Run) -> None:
+    generic = DATA / "usage-generic.csv"  # its columns need a mapping
+    for command in ("ingest", "usage"), ("remove", "usage", "--reason", "a test"):
+        refused = run(*command, str(generic))
+        assert refused.exit_code == 1
+        assert f"The format of {generic} cannot be told from its content." in refused.stderr
+        assert "  - --input-format: it is not JSON" in refused.stderr
+        assert "with --map" in refused.stderr
 
 
 def test_bad_rows_exit_1_with_file_row_column(run: Run, tmp_path: Path) -> None:

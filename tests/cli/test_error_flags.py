@@ -56,9 +56,39 @@ def test_the_python_api_names_the_field(ledger: Ledger) -> None:
         ),
         (
             ("user", "add", "carla", "--role", "contributor"),
-            "  - --unit: a contributor is scoped to business units: give --unit",
+            "  - --business-unit: a contributor is scoped to business units: give --business-unit",
         ),
         (("report", "initiative", "nope"), "No initiative 'nope'; `valuegap initiative list`"),
+        (
+            (
+                "price",
+                "set",
+                "gpt-4o",
+                "--input-per-mtok",
+                "-2",
+                "--output-per-mtok",
+                "1",
+                "--from",
+                "2025-05-01",
+            ),
+            "  - --input-per-mtok: must be a number from 0",
+        ),
+        (
+            (
+                "price",
+                "set",
+                "gpt-4o",
+                "--input-per-mtok",
+                "2",
+                "--output-per-mtok",
+                "1",
+                "--from",
+                "2025-05-01",
+                "--to",
+                "2025-04-01",
+            ),
+            "  - --to: must be after --from (2025-05-01)",
+        ),
         (("audit", "checkpoint"), "Say where the checkpoint goes: --to, a file"),
         (("usage-is-not-a-command",), None),
     ],
@@ -72,7 +102,7 @@ def test_the_command_line_names_the_flag(run: Run, args: tuple[str, ...], said: 
 
 
 def test_retiring_by_advance_names_the_retire_command(run: Run) -> None:
-    run("initiative", "add", "a", "--name", "A", "--kind", "use_case", "--unit", "ops")
+    run("initiative", "add", "a", "--name", "A", "--kind", "use_case", "--business-unit", "ops")
     result = run("initiative", "advance", "a", "--to", "retired")
     assert "  - --to: use `valuegap initiative retire` with a reason and the learnings" in (
         result.stderr

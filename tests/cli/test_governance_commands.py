@@ -75,6 +75,17 @@ def test_advance_denied_then_waiting_then_approved(run: Run, tmp_path: Path) -> 
 
     checked = _json(run, "gate", "check", "a", "--to", "production")
     assert checked["decision"] == "deny" and len(checked["rules"]) == 6
+    assert [rule["id"] for rule in checked["details"]] == checked["rules"]
+    assert (checked["initiative"], checked["to_stage"]) == ("a", "production")
+    # the approval the move would need once the denying rules hold is named too
+    [approval] = checked["approval_rules"]
+    assert (approval["id"], approval["effect"]) == (
+        "production-high-risk-approval",
+        "require_approval",
+    )
+    table = run("gate", "check", "a", "--to", "production").stdout
+    assert "Approvals it would also need, once the rules above hold" in table
+    assert "production-high-risk-approval" in table
 
     for control in CONTROLS:
         run("control", "attest", "a", control, "--evidence", "Wiki page")

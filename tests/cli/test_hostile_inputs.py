@@ -47,7 +47,7 @@ CASES: dict[str, tuple[list[str], str, bytes, str]] = {
         "line 2, byte offset",
     ),
     "Latin-1 in a usage file": (
-        ["ingest", "usage", "--format", "csv", "--map", "timestamp=ts,model=model_name"],
+        ["ingest", "usage", "--map", "timestamp=ts,model=model_name"],
         "usage.csv",
         (DATA / "usage-generic.csv").read_bytes().replace(b"growth", b"gr\xf6wth", 1),
         "line 2, byte offset",
@@ -110,7 +110,7 @@ def test_a_hostile_file_is_refused_with_a_message(
 
 
 def test_a_directory_is_named_as_one(run: Run, tmp_path: Path) -> None:
-    for command in (["ingest", "focus"], ["ingest", "usage", "--format", "otel"], ["apply"]):
+    for command in (["ingest", "focus"], ["ingest", "usage", "--input-format", "otel"], ["apply"]):
         result = run(*command, str(tmp_path))
         assert result.exit_code == 1
         assert f"{tmp_path}: is a directory: give a file" in result.stderr

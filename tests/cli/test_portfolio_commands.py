@@ -121,7 +121,7 @@ def test_stage_and_control_commands(run: Run, example_portfolio: Path) -> None:
 
 
 def test_metric_commands_and_finance_role(run: Run) -> None:
-    run("initiative", "add", "a", "--name", "A", "--unit", "ops", "--owner", "Olu")
+    run("initiative", "add", "a", "--name", "A", "--business-unit", "ops", "--owner", "Olu")
     defined = run(
         "metric", "define", "a", "hours", "--name", "Hours", "--unit", "h/week",
         "--direction", "decrease", "--baseline", "40", "--baseline-period", "2025-Q1",
@@ -141,6 +141,26 @@ def test_metric_commands_and_finance_role(run: Run) -> None:
     sourced = run("metric", "define", "a", "errors", "--name", "Errors", "--unit", "errors",
                   "--direction", "decrease", "--baseline-source", "Tracker")  # fmt: skip
     assert sourced.exit_code == 1 and "baseline" in sourced.stderr
+
+
+def test_business_unit_is_spelled_out_and_unit_is_a_unit_of_measure(run: Run) -> None:
+    added = run("initiative", "add", "a", "--name", "A", "--business-unit", "ops")
+    assert added.exit_code == 0, added.output
+    assert [i["id"] for i in _json(run, "initiative", "list", "--business-unit", "ops")] == ["a"]
+    assert _json(run, "initiative", "list", "--business-unit", "sales") == []
+    user = run("user", "add", "carla", "--role", "contributor", "--business-unit", "ops")
+    assert user.stdout == "carla is contributor in ops.\n"
+    for old in (
+        ("initiative", "add", "b", "--name", "B", "--unit", "ops"),
+        ("initiative", "list", "--unit", "ops"),
+        ("user", "add", "dora", "--role", "contributor", "--unit", "ops"),
+    ):
+        assert run(*old).exit_code == 2  # no such option
+    unscoped = run("user", "add", "dora", "--role", "contributor")
+    assert "  - --business-unit: a contributor is scoped to business units" in unscoped.stderr
+    measured = run("metric", "define", "a", "hours", "--name", "Hours", "--unit", "h/week",
+                   "--direction", "decrease")  # fmt: skip
+    assert measured.exit_code == 0, measured.output
 
 
 def test_csv_output_has_every_field(run: Run, example_portfolio: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from valuegap import Ledger
+from valuegap.costs.cost_report import CostLine
 from valuegap.errors import IngestError
 from valuegap.model.usage import TokenCounts
 from valuegap.settings import Settings
@@ -111,19 +112,19 @@ def test_an_agent_trace_costs_what_its_model_calls_cost(ledger: Ledger, tmp_path
     assert rows["invoke_agent"]["tags"]["gen_ai.conversation.id"] == "conv-42"
     # gpt-4o at 2.50 in, 10 out per million: (3,000 x 2.50 + 700 x 10) / 1 M = 0.0145
     [row] = ledger.costs.cost_report(["source"])
-    assert row["cost"] == Decimal("0.0145")
+    assert row.cost == Decimal("0.0145")
     assert (
         ledger.costs.prices.unpriced_usage() == []
     )  # the agent and tool spans are not unpriced calls
     by_agent = ledger.costs.cost_report(["tag:gen_ai.agent.name"])
     assert by_agent == [
-        {
-            "tag:gen_ai.agent.name": "refunds",
-            "cost": Decimal("0.0145"),
-            "estimated": Decimal("0.0145"),
-            "usage_cost": Decimal("0.0145"),
-            "currency": "USD",
-        }
+        CostLine(
+            tags={"gen_ai.agent.name": "refunds"},
+            cost=Decimal("0.0145"),
+            estimated=Decimal("0.0145"),
+            usage_cost=Decimal("0.0145"),
+            currency="USD",
+        )
     ]
 
 
@@ -191,9 +192,7 @@ def test_nothing_is_priced_by_a_guess(ledger: Ledger, tmp_path: Path) -> None:
         "csv",
     )
     assert ledger.session.db.one("SELECT count(computed_cost) FROM usage_events") == (0,)
-    reasons = {
-        (r["provider"], r["model"]): r["reason"] for r in ledger.costs.prices.unpriced_usage()
-    }
+    reasons = {(r.provider, r.model): r.reason for r in ledger.costs.prices.unpriced_usage()}
     assert "does not know the provider 'my-gateway'" in reasons[("my-gateway", "gpt-4o")]
     assert (
         "no model 'claude-3-5-sonnet' of the provider 'openai'"
@@ -211,9 +210,9 @@ def test_a_provider_alias_prices_a_gateway_as_its_provider(db_path: Path, tmp_pa
     # Added to the settings later, the alias prices the stored calls when they are priced again.
     with Ledger.init(tmp_path / "other.duckdb", actor="alice") as ledger:
         ledger.costs.ingest_usage(calls, "csv")
-        assert ledger.costs.prices.unpriced_usage()[0]["events"] == 1
+        assert ledger.costs.prices.unpriced_usage()[0].events == 1
     with Ledger.open(tmp_path / "other.duckdb", actor="alice", settings=settings) as ledger:
-        assert ledger.costs.prices.unpriced_usage()[0]["reason"].startswith("a price applies now")
+        assert ledger.costs.prices.unpriced_usage()[0].reason.startswith("a price applies now")
         assert ledger.costs.prices.refresh_prices() == 1
         assert ledger.costs.prices.unpriced_usage() == []
 

@@ -83,7 +83,7 @@ def allocated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
 
 
 def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> None:
-    totals = {r["initiative"]: r["cost"] for r in allocated.costs.cost_report(["initiative"])}
+    totals = {r.initiative: r.cost for r in allocated.costs.cost_report(["initiative"])}
     # By hand (USD). A split divides the amount at ten decimal places; the unit left over
     # goes to the largest remainder, ties to the first name (100 / 3 -> 33.3333333334 for
     # doc-classifier, 33.3333333333 for loc-qa and refund-agent).
@@ -103,7 +103,7 @@ def test_totals_per_initiative_match_the_hand_computation(allocated: Ledger) -> 
 
 
 def test_business_units_follow_the_initiatives(allocated: Ledger) -> None:
-    units = {r["business_unit"]: r["cost"] for r in allocated.costs.cost_report(["business_unit"])}
+    units = {r.business_unit: r.cost for r in allocated.costs.cost_report(["business_unit"])}
     assert units["(unallocated)"] == Decimal("100")
     assert units["marketing"] == Decimal("1810.3333333333")
 
@@ -113,7 +113,7 @@ def test_changing_the_rules_recomputes(allocated: Ledger, tmp_path: Path) -> Non
     rules.write_text("rules:\n  - {id: only, match: {service: Amazon S3}, "
                      "initiative: refund-agent}\n")  # fmt: skip
     allocated.costs.apply_rules(rules)
-    totals = {r["initiative"]: r["cost"] for r in allocated.costs.cost_report(["initiative"])}
+    totals = {r.initiative: r.cost for r in allocated.costs.cost_report(["initiative"])}
     assert totals == {"refund-agent": Decimal("100"), "(unallocated)": Decimal("2253")}
 
 
@@ -140,7 +140,7 @@ rules:
 
 def test_report_by_tag_and_period(allocated: Ledger) -> None:
     rows = allocated.costs.cost_report(["tag:application", "month"])
-    assert {(r["tag:application"], r["month"]) for r in rows} >= {("ai-platform", "2025-04")}
+    assert {(r.tags["application"], r.month) for r in rows} >= {("ai-platform", "2025-04")}
     from datetime import date
 
     assert allocated.costs.cost_report(["initiative"], start=date(2025, 5, 1)) == []

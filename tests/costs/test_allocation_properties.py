@@ -228,8 +228,8 @@ def test_a_random_ledger_ties_to_its_invoices(
                   AND date_trunc('month', f.charge_period_start) = date_trunc('month', u.ts)))"""
     ).fetchone()[0]
     con.close()
-    assert sum(r["cost"] for r in by_unit) == expected
-    assert sum(r["cost"] for r in by_initiative) == expected
-    assert portfolio["attribution_coverage"] is None or 0 <= portfolio["attribution_coverage"] <= 1
-    negative = [r for r in by_initiative if r["cost"] < 0]
+    assert sum(r.cost for r in by_unit) == expected
+    assert sum(r.cost for r in by_initiative) == expected
+    assert portfolio.attribution_coverage is None or 0 <= portfolio.attribution_coverage <= 1
+    negative = [r for r in by_initiative if r.cost < 0]
     assert not negative or any(credit for *_, credit in drawn)

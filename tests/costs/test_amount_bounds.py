@@ -4,7 +4,6 @@ naming file, row, column, value and the bound, and the ledger is unchanged."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from valuegap.bounds import WIDE
 from valuegap.errors import IngestError, ValidationError
 from valuegap.model.portfolio import Portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.results import to_json
 
 from ..conftest import ready
 
@@ -28,8 +28,7 @@ COST_TABLES = ("focus_lines", "usage_events", "manual_costs", "currency_rates", 
 
 
 def _copy_of(demo: Path, tmp_path: Path) -> Path:
-    for suffix in ("", ".key"):
-        shutil.copy(f"{demo}{suffix}", f"{tmp_path / 'demo.duckdb'}{suffix}")
+    shutil.copy(demo, tmp_path / "demo.duckdb")  # it finds the demo's key (tests/conftest.py)
     return tmp_path / "demo.duckdb"
 
 
@@ -63,17 +62,17 @@ def _every_report(ledger: Ledger) -> dict[str, Any]:
 def test_a_cost_line_at_the_bound_keeps_every_report_working(demo: Path, tmp_path: Path) -> None:
     db = _copy_of(demo, tmp_path)
     with Ledger.open(db, actor="finn.berg") as ledger:
-        before = sum(r["cost"] for r in ledger.costs.cost_report([]))
+        before = sum(r.cost for r in ledger.costs.cost_report([]))
         ledger.costs.ingest_focus([_one_line(tmp_path / "big.csv", LARGEST)])
         reports = _every_report(ledger)
         [total] = ledger.costs.cost_report([])
     # The demo's total (3,535,525.86, docs/costs.md) plus the line, to the cent: the line
     # counts whole, nothing wrapped around.
     assert before.quantize(Decimal("0.01")) == Decimal("3535525.86")
-    assert total["cost"] == before + Decimal(LARGEST)
-    loc_qa = sum(r["cost"] for r in reports["costs"] if r["initiative"] == "loc-qa")
+    assert total.cost == before + Decimal(LARGEST)
+    loc_qa = sum(r.cost for r in reports["costs"] if r.initiative == "loc-qa")
     assert loc_qa > Decimal(LARGEST)  # its tag initiative: loc-qa allocates it
-    assert json.dumps(reports, default=str)  # every report renders (no NaN, no overflow)
+    assert to_json(reports)  # every report renders (no overflow)
 
 
 def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: Path) -> None:
@@ -89,7 +88,7 @@ def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: 
     )
     assert _tables(db) == before
     with Ledger.open(db, actor="finn.berg") as ledger:
-        assert ledger.costs.cost_report([])[0]["cost"].quantize(Decimal("0.01")) == Decimal(
+        assert ledger.costs.cost_report([])[0].cost.quantize(Decimal("0.01")) == Decimal(
             "3535525.86"
         )
 
@@ -131,7 +130,7 @@ def test_a_price_that_would_price_a_call_above_the_bound_is_refused(
             output_per_mtok=Decimal(1),
             valid_from=date(2025, 1, 1),
         )
-    assert "1 call(s) would cost more than a usage event may" in str(refused.value)
+    assert "1 call would cost more than a usage event may" in str(refused.value)
     assert "20000000 for 20,000 tokens of gpt-4o at 2025-01-01 00:00" in str(refused.value)
     assert ledger.session.db.all("SELECT * FROM usage_events") == stored
     assert ledger.session.db.one("SELECT count(*) FROM price_overrides") == (0,)
@@ -222,7 +221,7 @@ def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
         "basket,2026-01-01,2026-02-01,control,after,50,0,4,\n"
     )
     ledger.outcomes.ingest_measures("observations", observations)
-    [row] = ledger.outcomes.portfolio_report(parse_period("2026-01"))["initiatives"]
+    [row] = ledger.outcomes.portfolio_report(parse_period("2026-01")).initiatives
     # effect x volume x value per unit, by hand in 80 digits: 9.99999999999989 x 10^43. The
     # report keeps a value this large to 28 significant digits (docs/costs.md).
     with localcontext() as exact:
@@ -231,5 +230,5 @@ def test_a_value_from_amounts_at_their_bounds_is_reported_to_the_cent(
     with localcontext() as reports:
         reports.prec = 28
         significant = +value
-    assert row["value"] == significant.quantize(Decimal("0.01"), ROUND_HALF_EVEN, WIDE)
-    assert row["roi"] == pytest.approx(float(value / 1000), rel=1e-15)
+    assert row.value == significant.quantize(Decimal("0.01"), ROUND_HALF_EVEN, WIDE)
+    assert row.roi == pytest.approx(float(value / 1000), rel=1e-15)

@@ -13,12 +13,13 @@ import duckdb
 import pytest
 
 from valuegap import Ledger
+from valuegap.costs.cost_report import CostLine
 
 TOLERANCE = Decimal("1e-8")  # sums converted once against lines converted one by one
 
 
-def _total(rows: list[dict[str, object]], key: str = "cost") -> Decimal:
-    return sum((Decimal(str(r[key])) for r in rows), Decimal(0))
+def _total(rows: list[CostLine], key: str = "cost") -> Decimal:
+    return sum((getattr(r, key) for r in rows), Decimal(0))
 
 
 def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo: Path) -> None:
@@ -45,18 +46,18 @@ def test_the_demo_total_is_invoices_plus_manual_costs_plus_uninvoiced_usage(demo
         rows = ledger.costs.cost_report(["source", "provider"])
     assert abs(_total(rows) - (focus + manual + uninvoiced)) < TOLERANCE
     assert abs(_total(rows, "estimated") - uninvoiced) < TOLERANCE
-    by_source = {(r["source"], r["provider"]): r for r in rows}
-    assert by_source[("focus", "OpenAI")]["cost"] == Decimal("387.35")
+    by_source = {(r.source, r.provider): r for r in rows}
+    assert by_source[("focus", "OpenAI")].cost == Decimal("387.35")
     # The OpenAI usage events count nothing of their own: the invoice is their cost. They
     # show under the invoice's provider name.
-    assert by_source[("otel", "OpenAI")]["cost"] == 0
-    assert by_source[("otel", "OpenAI")]["usage_cost"] > 300
+    assert by_source[("otel", "OpenAI")].cost == 0
+    assert by_source[("otel", "OpenAI")].usage_cost > 300
     assert not any(provider == "openai" for _, provider in by_source)
     with Ledger.open(demo, actor="exec.board") as ledger:
-        [openai] = [r for r in ledger.costs.cost_report(["provider"]) if r["provider"] == "OpenAI"]
-    assert (openai["cost"], openai["usage_cost"]) == (
+        [openai] = [r for r in ledger.costs.cost_report(["provider"]) if r.provider == "OpenAI"]
+    assert (openai.cost, openai.usage_cost) == (
         Decimal("387.35"),
-        by_source[("otel", "OpenAI")]["usage_cost"],
+        by_source[("otel", "OpenAI")].usage_cost,
     )
 
 
@@ -79,8 +80,8 @@ def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -
         rows = ledger.costs.cost_report(["source", "provider", "month", "initiative"])
     parts: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for r in rows:
-        if (r["source"], r["provider"]) == ("focus", "OpenAI"):
-            parts[r["month"]][r["initiative"]] = r["cost"]
+        if (r.source, r.provider) == ("focus", "OpenAI"):
+            parts[r.month][r.initiative] = r.cost
     assert sum(invoice.values()) == Decimal("387.35")
     assert set(parts) == set(invoice) and len(invoice) == 18
     for month, amount in invoice.items():
@@ -93,16 +94,16 @@ def test_the_demo_openai_invoice_is_split_by_the_initiatives_usage(demo: Path) -
 def test_the_demo_reconciliation_is_like_for_like_and_explains_its_gap(demo: Path) -> None:
     with Ledger.open(demo, actor="exec.board") as ledger:
         rows = ledger.costs.reconcile()
-    statuses = {(r["provider"], r["month"]): r["status"] for r in rows}
+    statuses = {(r.provider, r.month): r.status for r in rows}
     assert statuses[("openai", "2026-03")] == "gap"
     assert [k for k, s in statuses.items() if s == "gap"] == [("openai", "2026-03")]
     assert statuses[("anthropic", "2025-06")] == "estimate"  # no Anthropic invoice
     assert statuses[("aws", "2025-06")] == "no_usage"  # Bedrock tokens, no usage events
-    services = {s for r in rows for s in r["services"]}
+    services = {s for r in rows for s in r.services}
     assert services == {"OpenAI API", "Amazon Bedrock"}  # GPUs and storage are not tokens
-    [gap] = [r for r in rows if r["status"] == "gap"]
-    assert gap["invoiced"] > gap["computed"]
-    assert any("never instrumented" in sentence for sentence in gap["explanation"])
+    [gap] = [r for r in rows if r.status == "gap"]
+    assert gap.invoiced > gap.computed
+    assert any("never instrumented" in sentence for sentence in gap.explanation)
 
 
 def _span(n: int, when: datetime, tokens: int, initiative: str) -> str:
@@ -161,19 +162,19 @@ def estimated(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
 def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
     estimated: Ledger, tmp_path: Path
 ) -> None:
-    before = {r["initiative"]: r for r in estimated.costs.cost_report(["initiative"])}
-    assert (before["loc-qa"]["cost"], before["loc-qa"]["estimated"]) == (7.5, 7.5)
-    assert before["doc-classifier"]["cost"] == Decimal("2.5")
+    before = {r.initiative: r for r in estimated.costs.cost_report(["initiative"])}
+    assert (before["loc-qa"].cost, before["loc-qa"].estimated) == (7.5, 7.5)
+    assert before["doc-classifier"].cost == Decimal("2.5")
     invoice = tmp_path / "openai-march.csv"
     invoice.write_text(INVOICE.format(cost="12.00"))  # the invoice says 12.00, not 10.00
     [result] = estimated.costs.ingest_focus([invoice])
     [true_up] = result.true_ups
     assert (true_up.provider, f"{true_up.month:%Y-%m}") == ("openai", "2026-03")
     assert (true_up.estimated, true_up.invoiced) == ({"USD": Decimal("10")}, {"USD": Decimal("12")})
-    after = {r["initiative"]: r for r in estimated.costs.cost_report(["initiative"])}
+    after = {r.initiative: r for r in estimated.costs.cost_report(["initiative"])}
     # 12.00 split 3:1 by the usage: 9.00 and 3.00; nothing is an estimate any more.
-    assert (after["loc-qa"]["cost"], after["loc-qa"]["estimated"]) == (9, 0)
-    assert (after["doc-classifier"]["cost"], after["loc-qa"]["usage_cost"]) == (3, 7.5)
+    assert (after["loc-qa"].cost, after["loc-qa"].estimated) == (9, 0)
+    assert (after["doc-classifier"].cost, after["loc-qa"].usage_cost) == (3, 7.5)
     entry = next(e for e in estimated.governance.audit.audit_log() if e.action == "costs.true_up")
     said = json.loads(entry.after or "{}")
     assert said == {
@@ -187,7 +188,7 @@ def test_usage_is_an_estimate_until_the_invoice_trues_it_up(
         ]
     }
     [row] = estimated.costs.reconcile()
-    assert (row["invoiced"], row["computed"], row["invoice_ids"]) == (
+    assert (row.invoiced, row.computed, row.invoice_ids) == (
         Decimal("12.00"),
         Decimal("10.00"),
         ["INV-2026-03"],
@@ -217,7 +218,7 @@ def test_usage_with_no_price_still_splits_its_invoice_by_tokens(
     invoice = tmp_path / "invoice.csv"
     invoice.write_text(INVOICE.format(cost="8.00"))
     ledger.costs.ingest_focus([invoice])
-    rows = {r["tag:initiative"]: r["cost"] for r in ledger.costs.cost_report(["tag:initiative"])}
+    rows = {r.tags["initiative"]: r.cost for r in ledger.costs.cost_report(["tag:initiative"])}
     assert rows == {"loc-qa": 6, "doc-classifier": 2}
 
 
@@ -232,5 +233,5 @@ def test_a_second_service_of_an_invoiced_month_is_no_new_true_up(
     assert estimated.costs.ingest_focus([embeddings])[0].true_ups == ()
     assert [e.action for e in estimated.governance.audit.audit_log()].count("costs.true_up") == 1
     # Both services are OpenAI's token spend: 13.00 split 3:1 by the usage.
-    totals = {r["initiative"]: r["cost"] for r in estimated.costs.cost_report(["initiative"])}
+    totals = {r.initiative: r.cost for r in estimated.costs.cost_report(["initiative"])}
     assert totals == {"loc-qa": Decimal("9.75"), "doc-classifier": Decimal("3.25")}

@@ -19,7 +19,7 @@ DATA = Path(__file__).parent.parent / "data"
 
 
 def by(ledger: Ledger, key: str) -> dict[str, Decimal]:
-    return {row[key]: row["cost"] for row in ledger.costs.cost_report([key])}
+    return {row.dimension(key): row.cost for row in ledger.costs.cost_report([key])}
 
 
 def hand(path: Path, group: str) -> dict[str, Decimal]:

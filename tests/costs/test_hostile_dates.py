@@ -103,7 +103,7 @@ def test_the_first_and_last_years_are_kept(portfolio_ledger: Ledger, tmp_path: P
         "2099-10-01,2099-12-31,data,10,USD,loc-qa,,last\n"
     )
     assert portfolio_ledger.costs.ingest_costs(path).rows_added == 2
-    months = {str(r["month"])[:7] for r in portfolio_ledger.costs.cost_report(["month"])}
+    months = {str(r.month)[:7] for r in portfolio_ledger.costs.cost_report(["month"])}
     assert {"1970-01", "1970-02", "2099-10", "2099-11", "2099-12"} <= months
     for outside in ("1969-12-31", "2100-01-01", "-infinity"):
         path.write_text(

@@ -32,7 +32,7 @@ def test_manual_costs_with_people_and_currencies(ledger: Ledger, example_portfol
     result = ledger.costs.ingest_costs(DATA / "manual-costs.csv")
     assert (result.rows_read, result.rows_added) == (3, 3)
     assert ledger.costs.ingest_costs(DATA / "manual-costs.csv").rows_added == 0
-    rows = {(r["category"], r["business_unit"], r["month"]): r["cost"]
+    rows = {(r.category, r.business_unit, r.month): r.cost
             for r in ledger.costs.cost_report(["category", "business_unit", "month"])}  # fmt: skip
     # 2 FTE x 12,000 a month = 24,000 in each of January, February and March.
     assert rows[("development", "marketing", "2025-01")] == Decimal("24000")

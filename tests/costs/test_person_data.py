@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from tests.conftest import key_file_of
 from valuegap import Ledger
 from valuegap.adoption.keys import PseudonymKey
 from valuegap.model.pseudonyms import PersonData
@@ -76,9 +77,9 @@ def test_no_raw_identity_reaches_the_ledger_file(db_path: Path, tmp_path: Path) 
             "tag.user.email": "who",
         }
         ledger.costs.ingest_usage(generic, "csv", mapping)
-        emails = {r["tag:user.email"] for r in ledger.costs.cost_report(["tag:user.email"])}
+        emails = {r.tags["user.email"] for r in ledger.costs.cost_report(["tag:user.email"])}
         tags = ledger.session.db.all("SELECT tags FROM usage_events ORDER BY ts")
-    key_text = (db_path.parent / (db_path.name + ".key")).read_text().strip().encode()
+        key_text = key_file_of(ledger).read_text().strip().encode()
     key = PersonData(lambda: PseudonymKey((key_text,), "the key file"))
     # The same person is the same pseudonym in every source, whatever the letter case.
     assert emails == {key.pseudonymise("carol@corp"), key.pseudonymise("frank@corp"), None}
@@ -114,7 +115,7 @@ def test_rows_without_ids_are_keyed_without_the_person(db_path: Path, tmp_path: 
                "user": "who", "tag.user.email": "who"}  # fmt: skip
     with Ledger.init(db_path, actor="alice") as ledger:
         assert ledger.costs.ingest_usage(calls, "csv", mapping).rows_added == 60
-    (db_path.parent / (db_path.name + ".key")).unlink()
+        key_file_of(ledger).unlink()
     with Ledger.open(db_path, actor="alice") as ledger:
         ledger.governance.keys.rotate_key()
         assert ledger.costs.ingest_usage(calls, "csv", mapping).rows_added == 0

@@ -74,7 +74,7 @@ def test_an_override_from_mid_year_reprices_only_the_calls_from_its_date(year: L
             )
     assert year.costs.prices.unset_price("gpt-4o", valid_from=date(2025, 7, 1)) == 184 * 48
     assert _costs(year) == before
-    assert sum(Decimal(str(r["cost"])) for r in year.costs.cost_report(["month"])) == total
+    assert sum(Decimal(str(r.cost)) for r in year.costs.cost_report(["month"])) == total
 
 
 def test_an_override_with_an_end_gives_the_later_calls_back(year: Ledger) -> None:
@@ -99,12 +99,12 @@ def test_a_later_override_ends_an_open_one_and_overlaps_are_refused(year: Ledger
     year.costs.prices.set_price(
         "gpt-4o", valid_from=date(2025, 9, 1), **{**rates, "input_per_mtok": Decimal(1)}
     )
-    listed = {o["valid_from"]: o for o in year.costs.prices.price_overrides()}
-    assert listed[date(2025, 3, 1)]["valid_to"] == date(2025, 9, 1)
-    assert listed[date(2025, 9, 1)]["valid_to"] is None
+    listed = {o.valid_from: o for o in year.costs.prices.price_overrides()}
+    assert listed[date(2025, 3, 1)].valid_to == date(2025, 9, 1)
+    assert listed[date(2025, 9, 1)].valid_to is None
     # beside each override, the catalogue's price of the model on its first day
     march = listed[date(2025, 3, 1)]
-    assert (march["catalogue_input_per_mtok"], march["catalogue_output_per_mtok"]) == (2.5, 10)
+    assert (march.catalogue_input_per_mtok, march.catalogue_output_per_mtok) == (2.5, 10)
     with pytest.raises(ValidationError) as refused:
         year.costs.prices.set_price(
             "gpt-4o", valid_from=date(2025, 8, 1), valid_to=date(2025, 10, 1), **rates
@@ -127,7 +127,7 @@ def test_an_override_scoped_to_another_provider_leaves_these_calls_alone(year: L
         == 0
     )
     assert _costs(year) == before
-    assert year.costs.prices.price_overrides()[0]["provider"] == "azure"
+    assert year.costs.prices.price_overrides()[0].provider == "azure"
 
 
 def test_an_override_in_another_currency_is_converted_in_reports(
@@ -147,7 +147,7 @@ def test_an_override_in_another_currency_is_converted_in_reports(
     assert {(c[1], c[2]) for c in december} == {("override", "EUR")}
     eur = sum(c[0] for c in december)
     [row] = year.costs.cost_report(["month"], start=date(2025, 12, 1))
-    assert row["cost"] == (eur * Decimal("1.10")).quantize(Decimal("1e-10"))
+    assert row.cost == (eur * Decimal("1.10")).quantize(Decimal("1e-10"))
 
 
 def test_bad_prices_are_refused_naming_the_field(year: Ledger) -> None:

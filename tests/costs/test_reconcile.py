@@ -40,13 +40,13 @@ def test_gaps_beyond_the_tolerance_are_flagged(ledger: Ledger, tmp_path: Path) -
     _spans(june, 6, 8_000_000)
     ledger.costs.ingest_usage(may, "otel")
     ledger.costs.ingest_usage(june, "otel")
-    rows = {int(r["month"][5:]): r for r in ledger.costs.reconcile(Decimal("0.05"))}
-    assert (rows[5]["invoiced"], rows[5]["computed"], rows[5]["status"]) == (
+    rows = {int(r.month[5:]): r for r in ledger.costs.reconcile(Decimal("0.05"))}
+    assert (rows[5].invoiced, rows[5].computed, rows[5].status) == (
         Decimal("25.00"),
         Decimal("25.00"),
         "ok",
     )
-    assert (rows[6]["gap"], rows[6]["gap_share"], rows[6]["status"]) == (
+    assert (rows[6].gap, rows[6].gap_share, rows[6].status) == (
         Decimal("-5.00"),
         -0.2,
         "gap",
@@ -83,19 +83,19 @@ def test_only_token_services_are_reconciled_with_the_invoice_id_and_explanation(
     ledger.costs.ingest_usage(spans, "otel")
     [row] = ledger.costs.reconcile()
     # Document Intelligence (300) is not token spend: the invoiced side is 22.50 only.
-    assert (row["provider"], row["services"], row["invoice_ids"]) == (
+    assert (row.provider, row.services, row.invoice_ids) == (
         "azure", ["Azure OpenAI Service"], ["G-0501"],
     )  # fmt: skip
     # gpt-4o on Azure at 2.50 in, 1.25 cached per million: 8 M x 2.50 + 2 M x 1.25 = 22.50.
-    assert (row["invoiced"], row["computed"], row["status"]) == (
+    assert (row.invoiced, row.computed, row.status) == (
         Decimal("22.50"), Decimal("22.50"), "ok",
     )  # fmt: skip
-    said = " ".join(row["explanation"])
+    said = " ".join(row.explanation)
     assert "Cache reads were 20.0% and cache writes 0.0% of input tokens" in said
     assert "1 call ran in the priority tier" in said
     assert "10.0% below its list cost" in said
     # The invoice counts once: Document Intelligence stays a line of its own.
-    costs = {r["service"]: r["cost"] for r in ledger.costs.cost_report(["service"])}
+    costs = {r.service: r.cost for r in ledger.costs.cost_report(["service"])}
     assert costs == {"Azure OpenAI Service": Decimal("22.5"),
                      "Azure AI Document Intelligence": Decimal("300"), None: 0}  # fmt: skip
 
@@ -110,12 +110,12 @@ def test_credits_on_the_invoice_are_named_not_compared(ledger: Ledger, tmp_path:
     _spans(may, 5, 10_000_000)  # 25.00 at gpt-4o's 2.50 USD per million input tokens
     ledger.costs.ingest_usage(may, "otel")
     [row] = ledger.costs.reconcile()
-    assert (row["invoiced"], row["computed"], row["status"]) == (
+    assert (row.invoiced, row.computed, row.status) == (
         Decimal("25.00"),
         Decimal("25.00"),
         "ok",
     )
-    assert "The invoice also holds -10.00 of Credit charges" in " ".join(row["explanation"])
+    assert "The invoice also holds -10.00 of Credit charges" in " ".join(row.explanation)
 
 
 def test_an_organisation_price_from_next_month_is_not_named(ledger: Ledger, tmp_path: Path) -> None:
@@ -136,6 +136,6 @@ def test_an_organisation_price_from_next_month_is_not_named(ledger: Ledger, tmp_
         valid_from=datetime(2025, 7, 1).date(),
     )
     [row] = ledger.costs.reconcile()
-    said = " ".join(row["explanation"])
+    said = " ".join(row.explanation)
     assert "gpt-4o 2/8 USD per million tokens from 2025-06-01" in said
     assert "from 2025-07-01" not in said

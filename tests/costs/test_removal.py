@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import key_file_of
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
@@ -25,8 +26,7 @@ LARGEST = "999999999999999.9999999999"
 
 
 def _copy_of(demo: Path, tmp_path: Path) -> Path:
-    for suffix in ("", ".key"):
-        shutil.copy(f"{demo}{suffix}", f"{tmp_path / 'demo.duckdb'}{suffix}")
+    shutil.copy(demo, tmp_path / "demo.duckdb")  # it finds the demo's key (tests/conftest.py)
     return tmp_path / "demo.duckdb"
 
 
@@ -51,7 +51,7 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
     wrong.write_text(f"{header}\n{line.replace('1100.25', LARGEST).replace('2025-0', '2026-0')}\n")
     with Ledger.open(db, actor="finn.berg") as ledger:
         ledger.costs.ingest_focus([wrong])
-        assert ledger.costs.cost_report([])[0]["cost"] > Decimal(LARGEST)
+        assert ledger.costs.cost_report([])[0].cost > Decimal(LARGEST)
         removal = ledger.costs.removal.remove_costs(
             "focus", file=wrong, reason="a test line, not our bill"
         )
@@ -59,7 +59,7 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
         entry, before, after = _last_entry(ledger)
         assert ledger.governance.audit.verify_audit().ok
     assert removal.removed == 1
-    assert total["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")  # the demo's total
+    assert total.cost.quantize(Decimal("0.01")) == Decimal("3535525.86")  # the demo's total
     assert _rows(db, "focus_lines") == lines_before
     assert (entry.action, entry.entity_type, entry.entity_id) == (
         "costs.remove",
@@ -88,11 +88,11 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
         with db.transaction():
             load_focus(db, stage_focus(db, Input(str(old), old), bounded=False), 99)
         ledger.costs.rebuild_aggregates()  # the facts were written behind the ledger's back
-        assert ledger.costs.cost_report([])[0]["cost"] > Decimal("1e20")
+        assert ledger.costs.cost_report([])[0].cost > Decimal("1e20")
         removal = ledger.costs.removal.remove_costs("focus", file=old, reason="10^20 is a typo")
         [total] = ledger.costs.cost_report([])
     assert removal.rows[0]["effective_cost"] == Decimal("1e20")
-    assert total["cost"].quantize(Decimal("0.01")) == Decimal("3535525.86")
+    assert total.cost.quantize(Decimal("0.01")) == Decimal("3535525.86")
 
 
 def test_removing_a_file_removes_exactly_its_lines(ledger: Ledger, tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_usage_that_names_people_is_removed_by_file_without_the_key(ledger: Ledg
     ingest of person data) does not stop a removal by file, nor makes a new key."""
     spend = DATA / "litellm-spend.csv"  # its `user` column names people
     stored = ledger.costs.ingest_usage(spend, "litellm").rows_added
-    key_file = ledger.path.with_name(ledger.path.name + ".key")
+    key_file = key_file_of(ledger)
     key_file.unlink()
     removal = ledger.costs.removal.remove_costs(
         "usage", file=spend, usage_format="litellm", reason="a wrong export"
@@ -174,7 +174,7 @@ def test_removing_an_invoice_line_makes_its_usage_an_estimate_again(
         )
         [after] = ledger.costs.cost_report([], start=date(2026, 3, 1), end=date(2026, 4, 1))
     # The month's other estimates (Anthropic's, Google's usage) stay; OpenAI's comes back.
-    assert abs(after["estimated"] - before["estimated"] - usage) < Decimal("1e-8")
+    assert abs(after.estimated - before.estimated - usage) < Decimal("1e-8")
     assert usage.quantize(Decimal("0.01")) == Decimal("29.93")  # docs/costs.md: computed 29.93
 
 
@@ -226,8 +226,8 @@ def test_the_cli_removes_a_file_with_a_reason(db_path: Path) -> None:
     assert missing.exit_code == 2 and "--reason" in missing.output
     dry = run("remove", "focus", str(FOCUS), "--reason", "test", "--dry-run")
     assert dry.output.strip() == (
-        "5 row(s) of focus_lines would be removed (dry run): focus-1.2-minimal.csv."
+        "5 rows of focus_lines would be removed (dry run): focus-1.2-minimal.csv."
     )
     done = run("remove", "focus", str(FOCUS), "--reason", "test")
-    assert done.output.strip() == "5 row(s) of focus_lines removed: focus-1.2-minimal.csv."
+    assert done.output.strip() == "5 rows of focus_lines removed: focus-1.2-minimal.csv."
     assert run("report", "costs", "-f", "json").output.strip() == "[]"

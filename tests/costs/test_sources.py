@@ -157,7 +157,7 @@ def test_a_focus_export_from_a_stream_totals_as_its_file(ledger: Ledger) -> None
     assert result.file == str(DATA / "focus-1.2-minimal.csv")  # an open file's own name
     [total] = ledger.costs.cost_report([])
     # EffectiveCost of the five lines: 1100.25 + 300.00 + 45.10 - 50.00 (a credit) + 12.34
-    assert total["cost"] == Decimal("1407.69")
+    assert total.cost == Decimal("1407.69")
 
 
 def test_a_gzip_stream_is_read_as_gzip_by_its_name_or_its_first_bytes(ledger: Ledger) -> None:

@@ -33,7 +33,7 @@ def test_an_even_split_of_90_among_three_is_30_each(
         "rules:\n  - {id: s3, match: {service: Amazon S3}, split: {method: even, "
         "among: [loc-qa, doc-classifier, refund-agent]}}\n",
     )
-    totals = {r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])}
+    totals = {r.initiative: r.cost for r in ledger.costs.cost_report(["initiative"])}
     assert totals == {"loc-qa": 30, "doc-classifier": 30, "refund-agent": 30}
     assert all(str(v) == "30" for v in totals.values())
 
@@ -59,7 +59,7 @@ rules:
     split: {method: proportional, driver: cost, among: [loc-qa, doc-classifier]}
 """,
     )
-    totals = {r["initiative"]: r["cost"] for r in ledger.costs.cost_report(["initiative"])}
+    totals = {r.initiative: r.cost for r in ledger.costs.cost_report(["initiative"])}
     # 80 split 300:100 by their directly allocated cost: 60 and 20.
     assert totals == {"loc-qa": 360, "doc-classifier": 120}
 
@@ -90,18 +90,18 @@ rules:
         "Centre of excellence\n"
     )
     ledger.costs.ingest_costs(costs)
-    by_initiative = {(r["initiative"]): r["cost"] for r in ledger.costs.cost_report(["initiative"])}
+    by_initiative = {(r.initiative): r.cost for r in ledger.costs.cost_report(["initiative"])}
     assert by_initiative == {"loc-qa": 1000, "(unit overhead)": 27070, "(unallocated)": -50}
-    units = {r["business_unit"]: r["cost"] for r in ledger.costs.cost_report(["business_unit"])}
+    units = {r.business_unit: r.cost for r in ledger.costs.cost_report(["business_unit"])}
     assert units == {"marketing": 1000, "operations": 27000, "finance": 70, "(unallocated)": -50}
     total = sum(units.values())
     assert total == 28020
     report = ledger.outcomes.portfolio_report()
-    assert (report["total_cost"], report["unallocated_cost"], report["unit_overhead_cost"]) == (
+    assert (report.total_cost, report.unallocated_cost, report.unit_overhead_cost) == (
         28020,
         -50,
         27070,
     )
     # No initiative is validated; the credit makes unallocated negative, which counts as zero
     # in coverage: coverage stays in [0, 1].
-    assert report["attribution_coverage"] == 0.0
+    assert report.attribution_coverage == 0.0

@@ -130,7 +130,7 @@ def test_otlp_json_document_and_attribute_names(ledger: Ledger) -> None:
     assert first["tags"] == {"service.name": "loc-qa-api"}
     deprecated = next(r for r in rows if r["request_model"] == "claude-sonnet-4-5")
     assert (deprecated["provider"], deprecated["input_tokens"]) == ("anthropic", 250_000)
-    assert ledger.costs.prices.unpriced_usage()[0]["model"] == "acme-internal-7b"
+    assert ledger.costs.prices.unpriced_usage()[0].model == "acme-internal-7b"
 
 
 def test_person_identifiers_are_never_stored(ledger: Ledger) -> None:

@@ -69,7 +69,7 @@ rules:
 """, "refunds.yaml")  # fmt: skip
     denied = agent.agents.authorize("refunds", "issue_refund", Decimal("20"))
     assert (denied.decision, denied.rules) == ("deny", ["refunds-name-the-order"])
-    assert denied.details.policy_versions == {"enterprise": 1, "initiative/refunds": 1}
+    assert denied.policy_versions == {"enterprise": 1, "initiative/refunds": 1}
     allowed = agent.agents.authorize("refunds", "issue_refund", Decimal("20"), {"order_id": "A-1"})
     assert allowed.decision == "allow"
 

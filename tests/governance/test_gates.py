@@ -6,6 +6,7 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import PermissionDenied, PolicyViolation, ValidationError
+from valuegap.governance.api import PolicyApplied
 from valuegap.model.portfolio import Portfolio
 from valuegap.model.vocabulary import CONTROLS
 
@@ -77,10 +78,9 @@ def test_a_high_risk_initiative_waits_for_a_governance_approval(ledger: Ledger) 
     # asking again does not make a second request
     assert ledger.governance.gates.advance("a", "production").approval_id == 1
     [request] = ledger.governance.gates.approvals("pending")
-    assert {k: request[k] for k in ("id", "initiative", "to_stage", "status", "rules")} == {
-        "id": 1, "initiative": "a", "to_stage": "production", "status": "pending",
-        "rules": ["production-high-risk-approval"],
-    }  # fmt: skip
+    assert (request.id, request.initiative, request.to_stage, request.status, request.rules) == (
+        1, "a", "production", "pending", ["production-high-risk-approval"],
+    )  # fmt: skip
 
     with pytest.raises(PermissionDenied, match="governance or admin"):
         ledger.acting_as("carl").governance.gates.approve(1)
@@ -88,9 +88,9 @@ def test_a_high_risk_initiative_waits_for_a_governance_approval(ledger: Ledger) 
         ledger.governance.gates.approve(1)  # alice asked for it: another person decides
     moved = ledger.acting_as("gina").governance.gates.approve(1, note="Model risk reviewed")
     assert moved.moved and ledger.portfolio.initiative("a").stage == "production"
-    assert [a["status"] for a in ledger.governance.gates.approvals()] == ["approved"]
+    assert [a.status for a in ledger.governance.gates.approvals()] == ["approved"]
     history = ledger.governance.initiative_detail("a").stage_history[-1]
-    assert (history["decision"], history["actor"]) == ("approved", "gina")
+    assert (history.decision, history.actor) == ("approved", "gina")
     actions = [e.action for e in ledger.governance.audit.audit_log(limit=3)]
     assert actions == ["initiative.advance", "approval.approve",
                        "initiative.advance.require_approval"]  # fmt: skip
@@ -105,7 +105,11 @@ def test_a_rejected_request_leaves_the_initiative_where_it_was(ledger: Ledger) -
     ledger.governance.gates.advance("a", "production")
     with pytest.raises(ValidationError, match="say why"):
         ledger.acting_as("gina").governance.gates.reject(1, " ")
-    ledger.acting_as("gina").governance.gates.reject(1, "Bias tests on the new segment first")
+    rejected = ledger.acting_as("gina").governance.gates.reject(1, "Bias tests first")
+    assert (rejected.status, rejected.decided_by, rejected.note) == (
+        "rejected", "gina", "Bias tests first",
+    )  # fmt: skip
+    assert ledger.governance.gates.approvals() == [rejected]
     assert ledger.portfolio.initiative("a").stage == "mvp"
     with pytest.raises(ValidationError, match="already rejected"):
         ledger.acting_as("gina").governance.gates.approve(1)
@@ -123,7 +127,7 @@ def test_approving_rechecks_the_gate(ledger: Ledger) -> None:
     with pytest.raises(PolicyViolation, match="the gate now decides deny") as refused:
         ledger.acting_as("gina").governance.gates.approve(1)
     assert refused.value.rule_ids == ["production-fallback"]
-    assert ledger.governance.gates.approvals()[0]["status"] == "pending"
+    assert ledger.governance.gates.approvals()[0].status == "pending"
 
 
 def test_a_business_unit_rule_cannot_allow_what_an_enterprise_rule_denies(
@@ -141,7 +145,7 @@ rules:
     effect: warn
     message: Ops moves fast; training can follow.
 """
-    assert ledger.governance.apply_policy(relaxed, "ops.yaml")["version"] == 1
+    assert ledger.governance.apply_policy(relaxed, "ops.yaml").version == 1
     decision = ledger.governance.gates.gate_check("a", "production")
     assert decision.outcome == "deny"
     assert decision.rule_ids == CONTROL_RULES
@@ -166,15 +170,16 @@ rules:
     message: Ops does not ask for this.
 """, "ops.yaml")  # fmt: skip
     enterprise = ledger.governance.policies()[0]
+    from valuegap.results import to_data
     from valuegap.yamlio import dump_yaml
 
     stricter = dump_yaml({"layer": "enterprise", "scope": None, "rules": [
-        *(r.as_dict() for r in enterprise.rules),
+        *to_data(enterprise.rules),
         {"id": "owner-signed", "when": {"transition": "mvp->production"},
          "expr": "initiative.owner == 'Board'", "effect": "deny",
          "message": "The board signs every production launch."},
     ]})  # fmt: skip
-    assert ledger.governance.apply_policy(stricter, "enterprise.yaml")["version"] == 2
+    assert ledger.governance.apply_policy(stricter, "enterprise.yaml").version == 2
     decision = ledger.governance.gates.gate_check("a", "production")
     assert "owner-signed" in decision.rule_ids
     assert next(r for r in decision.rules if r.id == "owner-signed").policy == "enterprise"
@@ -184,11 +189,11 @@ rules:
 def test_applying_the_same_policy_again_changes_nothing(ledger: Ledger) -> None:
     text = "layer: business_unit\nscope: ops\nrules: []\n"
     ledger.portfolio.add_initiative(ready("a"))
-    assert ledger.governance.apply_policy(text, "ops.yaml") == {
-        "layer": "business_unit", "scope": "ops", "rules": 0, "version": 1, "changed": True,
-    }  # fmt: skip
+    assert ledger.governance.apply_policy(text, "ops.yaml") == PolicyApplied(
+        "business_unit", "ops", rules=0, version=1, changed=True
+    )
     entries = len(ledger.governance.audit.audit_log())
-    assert ledger.governance.apply_policy(text, "ops.yaml")["changed"] is False
+    assert ledger.governance.apply_policy(text, "ops.yaml").changed is False
     assert len(ledger.governance.audit.audit_log()) == entries
     with pytest.raises(ValidationError, match="not a business unit of this ledger"):
         ledger.governance.apply_policy(text.replace("ops", "opps"), "opps.yaml")
@@ -240,8 +245,8 @@ rules:
 """, "a.yaml")  # fmt: skip
     move = ledger.governance.gates.advance("a", "poc")
     assert move.moved and [w.id for w in move.decision.warnings] == ["a-sponsor"]
-    recorded = ledger.governance.initiative_detail("a").stage_history[-1]["rules"]
-    assert {"id": "a-sponsor", "held": False, "effect": "warn"}.items() <= recorded[-1].items()
+    recorded = ledger.governance.initiative_detail("a").stage_history[-1].rules
+    assert (recorded[-1].id, recorded[-1].held, recorded[-1].effect) == ("a-sponsor", False, "warn")
 
 
 def test_a_team_cannot_lower_its_risk_tier_to_skip_an_approval(ledger: Ledger) -> None:
@@ -270,7 +275,7 @@ rules:
     ledger.governance.users.add_user("gina", "governance")
     ledger.acting_as("gina").governance.gates.approve(1)
     last = ledger.governance.initiative_detail("a").stage_history[-1]
-    assert (last["to_stage"], last["reason"], last["learnings"]) == (
+    assert (last.to_stage, last.reason, last.learnings) == (
         "retired", "No adoption", "Train first",
     )  # fmt: skip
 
@@ -293,14 +298,14 @@ rules:
     message: The board approves it too.
 """, "a.yaml")  # fmt: skip
     assert ledger.governance.gates.advance("a", "production").approval_id == 2
-    assert [(r["id"], r["status"]) for r in ledger.governance.gates.approvals()] == [
+    assert [(r.id, r.status) for r in ledger.governance.gates.approvals()] == [
         (1, "withdrawn"), (2, "pending"),
     ]  # fmt: skip
-    assert ledger.governance.gates.approvals()[1]["rules"] == [
+    assert ledger.governance.gates.approvals()[1].rules == [
         "production-high-risk-approval",
         "a-board",
     ]
     ledger.governance.gates.retire("a", reason="Superseded", learnings="Ask the board earlier")
-    assert [r["status"] for r in ledger.governance.gates.approvals()] == ["withdrawn", "withdrawn"]
+    assert [r.status for r in ledger.governance.gates.approvals()] == ["withdrawn", "withdrawn"]
     with pytest.raises(ValidationError, match="must be one of pending, approved"):
         ledger.governance.gates.approvals("pendng")

@@ -8,7 +8,9 @@ from valuegap.errors import ValidationError
 from valuegap.governance.api import DEFAULT_POLICIES
 from valuegap.governance.context import CONTEXT, for_actions, for_transitions
 from valuegap.governance.names import check_names, pruned
-from valuegap.governance.policy import parse_policy
+from valuegap.governance.policy import Rule, parse_policy
+from valuegap.results import schema, to_data
+from valuegap.yamlio import dump_yaml
 
 GOOD = """\
 layer: business_unit
@@ -38,6 +40,23 @@ def test_a_good_file_loads_with_its_rules() -> None:
     assert rule.applies_to("transition", "mvp->production")
     assert not rule.applies_to("transition", "poc->mvp")
     assert rule.paths == {("initiative", "controls", "role_based_training")}
+
+
+def test_a_policys_json_form_is_its_file_without_the_compiled_program() -> None:
+    policy = parse_policy(GOOD, "p.yaml")
+    rule = {
+        "id": "risk-training",
+        "when": {"transition": "mvp->production"},
+        "expr": "initiative.controls.role_based_training",
+        "effect": "deny",
+        "message": "Training first.",
+    }
+    found = to_data(policy)
+    assert found == {"layer": "business_unit", "scope": "risk", "rules": [rule], "version": 0}
+    again = {"layer": "business_unit", "scope": "risk", "rules": [rule]}
+    assert parse_policy(dump_yaml(again), "again.yaml").rules == policy.rules
+    declared = schema(Rule)["properties"]  # what a web layer declares
+    assert isinstance(declared, dict) and set(declared) == set(rule)
 
 
 def test_the_default_pack_loads() -> None:
@@ -195,3 +214,44 @@ def test_a_division_by_zero_at_decision_time_fails_closed_naming_the_rule() -> N
     decision = decide(rules, {"metrics": [], "initiative": {}})
     assert (decision.outcome, decision.rule_ids) == ("deny", ["divide"])
     assert decision.rules[0].error == "could not be evaluated: division by zero in CEL expression"
+
+
+def test_a_deny_also_names_the_approvals_the_move_would_need() -> None:
+    from types import SimpleNamespace
+
+    from valuegap.governance.policy import applicable, decide
+
+    text = (
+        "layer: enterprise\nscope: null\nrules:\n"
+        "  - {id: blocked, when: {transition: '*'}, expr: 'false', effect: deny, message: No.}\n"
+        "  - {id: asked, when: {transition: '*'}, expr: 'false', effect: require_approval,"
+        " message: Ask.}\n"
+        "  - {id: fine, when: {transition: '*'}, expr: 'true', effect: require_approval,"
+        " message: Fine.}\n"
+    )
+    rules = applicable(
+        [parse_policy(text, "p.yaml")],
+        SimpleNamespace(id="a", business_unit="ops"),
+        "transition",
+        "proposed->poc",
+    )
+    decision = decide(rules, {})
+    assert (decision.outcome, decision.rule_ids) == ("deny", ["blocked"])
+    assert [(r.id, r.effect, r.held) for r in decision.approval_rules] == [
+        ("asked", "require_approval", False)
+    ]
+    data = to_data(decision)
+    assert isinstance(data, dict)
+    assert [r["id"] for r in data["approval_rules"]] == ["asked"]
+    without_the_deny = applicable(
+        [parse_policy(text.replace("'false', effect: deny", "'true', effect: deny"), "p.yaml")],
+        SimpleNamespace(id="a", business_unit="ops"),
+        "transition",
+        "proposed->poc",
+    )
+    asked = decide(without_the_deny, {})
+    assert (asked.outcome, asked.rule_ids, asked.approval_rules) == (
+        "require_approval",
+        ["asked"],
+        [],
+    )

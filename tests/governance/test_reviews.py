@@ -115,7 +115,7 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
                                   "(roi = -0.6, months_in_stage = 6)."]  # fmt: skip
         assert ledger.governance.run_reviews(date(2025, 9, 10)) == []
         assert ledger.governance.next_review("a") == date(2026, 3, 10)
-        assert [r["recommendation"] for r in ledger.governance.reviews("a")] == ["kill"]
+        assert [r.recommendation for r in ledger.governance.reviews("a")] == ["kill"]
         [entry] = ledger.governance.audit.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("review.record", "a")
 
@@ -125,8 +125,8 @@ def test_review_run_records_what_is_due_once(db_path: Path, tmp_path: Path) -> N
             "a", reason="Killed at review", learnings="Price it before the MVP"
         )
         board = ledger.outcomes.scoreboard(parse_period("2025-Q3"))
-        assert ledger.outcomes.initiative_report("a")["validated"] is True
-        assert board["overall"]["laggards_retired"] == ["a"]
+        assert ledger.outcomes.initiative_report("a").validated is True
+        assert board.overall.laggards_retired == ["a"]
 
 
 def test_review_needs_the_governance_role(ledger: Ledger) -> None:

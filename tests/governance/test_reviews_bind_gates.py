@@ -17,7 +17,6 @@ from valuegap.settings import Settings
 def demo_copy(demo: Path, tmp_path: Path) -> Path:
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo, path)
-    shutil.copy(demo.with_name(demo.name + ".key"), path.with_name(path.name + ".key"))
     return path
 
 

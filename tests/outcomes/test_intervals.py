@@ -5,6 +5,7 @@ without an estimable variance, diff-in-diff on common periods, exact sums of squ
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,8 @@ from valuegap import Ledger
 from valuegap.model.portfolio import MetricSpec, Portfolio
 from valuegap.outcomes.evaluation import evaluate, value_interval
 from valuegap.outcomes.periods import Window, parse_period
+from valuegap.outcomes.results import MetricResult
+from valuegap.store.outcomes import Observation
 
 from ..conftest import SteppingClock
 
@@ -59,8 +62,8 @@ def _counted(ledger: Ledger, tmp_path: Path, rows: list[str], **metric: Any) -> 
     ledger.outcomes.ingest_measures("outcomes", path)
 
 
-def _metric(ledger: Ledger, window: str) -> dict[str, Any]:
-    [metric] = ledger.outcomes.initiative_report("i", parse_period(window))["metrics"]
+def _metric(ledger: Ledger, window: str) -> MetricResult:
+    [metric] = ledger.outcomes.initiative_report("i", parse_period(window)).metrics
     return metric
 
 
@@ -74,14 +77,14 @@ def test_a_period_without_an_interval_leaves_the_total_without_one(
     ], value_per_unit=1000)  # fmt: skip
     report = ledger.outcomes.initiative_report("i", parse_period("2024-Q3"))
     # value: (12 - 10) x 1,000 + (4 - 10) x 1,000 = -4,000, and no interval to be had
-    assert (report["value"], report["value_low"], report["value_high"]) == (-4000, None, None)
-    assert report["roi_conservative"] is None
-    assert report["no_interval"] == (
+    assert (report.value, report.value_low, report.value_high) == (-4000, None, None)
+    assert report.roi_conservative is None
+    assert report.no_interval == (
         "2024-08-01 to 2024-09-01: no spread was measured (give n and sd, or sum and sum_sq)"
     )
-    [metric] = report["metrics"]
-    august = metric["periods"][1]
-    assert (august["value"], august["value_low"], august["validated"]) == (-6000, None, False)
+    [metric] = report.metrics
+    august = metric.periods[1]
+    assert (august.value, august.value_low, august.validated) == (-6000, None, False)
 
 
 def test_the_interval_of_two_periods_sharing_a_baseline(ledger: Ledger, tmp_path: Path) -> None:
@@ -95,13 +98,13 @@ def test_the_interval_of_two_periods_sharing_a_baseline(ledger: Ledger, tmp_path
     # var = 10 + 10 + 2^2 x 10 = 60 (the shared baseline counts twice, squared), and
     # Welch-Satterthwaite dof = 60^2 / ((10^2 + 10^2 + 40^2) / 9) = 18.
     half = T975[18] * math.sqrt(60)  # 16.27
-    assert metric["value"] == 8
-    assert metric["value_low"] == Decimal(8 - half).quantize(Decimal("0.01"))  # -8.27
-    assert metric["value_high"] == Decimal(8 + half).quantize(Decimal("0.01"))
+    assert metric.value == 8
+    assert metric.value_low == Decimal(8 - half).quantize(Decimal("0.01"))  # -8.27
+    assert metric.value_high == Decimal(8 + half).quantize(Decimal("0.01"))
     # not the sum of the periods' lower bounds, 2 x (4 - t x sqrt(20)) = -10.79
-    lows = sum(p["value_low"] for p in metric["periods"])
+    lows = sum(p.value_low for p in metric.periods)
     assert lows == 2 * Decimal(4 - T975[18] * math.sqrt(20)).quantize(Decimal("0.01"))
-    assert lows < metric["value_low"]
+    assert lows < metric.value_low
 
 
 def test_no_spread_validates_nothing(ledger: Ledger, tmp_path: Path) -> None:
@@ -110,8 +113,8 @@ def test_no_spread_validates_nothing(ledger: Ledger, tmp_path: Path) -> None:
         "2024-07-01,2024-08-01,control,after,30,10,0,,",
     ])  # fmt: skip
     metric = _metric(ledger, "2024-07")
-    assert (metric["effect"], metric["effect_low"], metric["validated"]) == (2, None, False)
-    assert "no spread (sd 0)" in metric["validation_reason"]
+    assert (metric.effect, metric.effect_low, metric.validated) == (2, None, False)
+    assert "no spread (sd 0)" in metric.validation_reason
 
 
 def test_diff_in_diff_pairs_the_groups_on_a_common_before_period(
@@ -126,8 +129,8 @@ def test_diff_in_diff_pairs_the_groups_on_a_common_before_period(
     ])  # fmt: skip
     metric = _metric(ledger, "2025-Q1")
     # On Q3 2024, both groups' before: (14 - 10) - (14 - 10) = 0 (Q4 mixed in would give 4).
-    assert metric["effect"] == 0
-    assert metric["validated"] is False
+    assert metric.effect == 0
+    assert metric.validated is False
 
 
 def test_diff_in_diff_without_a_common_before_period_is_refused(
@@ -140,8 +143,8 @@ def test_diff_in_diff_without_a_common_before_period_is_refused(
         "2025-01-01,2025-04-01,control,after,40,14,2,,",
     ])  # fmt: skip
     metric = _metric(ledger, "2025-Q1")
-    assert metric["effect"] is None
-    assert metric["validation_reason"] == (
+    assert metric.effect is None
+    assert metric.validation_reason == (
         "2025-01-01 to 2025-04-01: the treatment and control groups have no before period in "
         "common (treatment: 2024-07-01 to 2024-10-01; control: 2024-10-01 to 2025-01-01): a "
         "difference-in-differences compares them on the same periods"
@@ -161,9 +164,9 @@ def test_sums_of_squares_are_exact(ledger: Ledger, tmp_path: Path) -> None:
     ])  # fmt: skip
     metric = _metric(ledger, "2024-07")
     sd = 0.01 * math.sqrt(1000 / 999)
-    assert metric["std_error"] == pytest.approx(math.sqrt(2 * sd**2 / 1000), rel=1e-6)  # 4.47e-4
-    assert metric["effect"] == pytest.approx(0.1, abs=1e-7)
-    assert metric["validated"] is True  # t = 0.1 / 4.47e-4 = 223
+    assert metric.std_error == pytest.approx(math.sqrt(2 * sd**2 / 1000), rel=1e-6)  # 4.47e-4
+    assert metric.effect == pytest.approx(0.1, abs=1e-7)
+    assert metric.validated is True  # t = 0.1 / 4.47e-4 = 223
 
 
 # Property: for random observations, value_low <= value <= value_high for every period and
@@ -174,10 +177,10 @@ GROUP = st.tuples(st.integers(2, 200), st.floats(-50, 50), st.floats(0.1, 20))  
 
 def _row(
     period: tuple[date, date], group: str, phase: str, g: tuple[int, float, float]
-) -> dict[str, Any]:
-    return {"metric": "m", "period_start": period[0], "period_end": period[1], "group": group,
-            "phase": phase, "n": g[0], "mean": g[1], "sd": g[2], "sum": None, "sum_sq": None,
-            "volume": None}  # fmt: skip
+) -> Observation:
+    return Observation(metric="m", period_start=period[0], period_end=period[1], group=group,
+                       phase=phase, n=g[0], mean=g[1], sd=g[2], sum=None, sum_sq=None,
+                       volume=None)  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)
@@ -203,7 +206,7 @@ def test_intervals_hold_and_pool(
     total = outcome.interval()
     july = outcome_in(Window(date(2024, 7, 1), date(2024, 8, 1))).interval()  # one month
     # two metrics of an initiative: this one and a copy on other groups (independent)
-    copy = [{**r, "metric": "m2", "group": "treatment"} for r in rows]
+    copy = [replace(r, metric="m2", group="treatment") for r in rows]
     copied = evaluate(metric, copy, [], level=0.95, convert=lambda c, m: Decimal(1),
                       window=Window(None, None))  # fmt: skip
     assert copied.interval().value == total.value
@@ -228,12 +231,12 @@ def test_direct_counts_what_is_above_a_declared_baseline(ledger: Ledger, tmp_pat
     baseline = {"value": 50, "period": "2024-H1"}
     _counted(ledger, tmp_path, ["2024-07-01,2024-08-01,80", "2024-08-01,2024-11-01,140"],
              unit="tickets/month", baseline=baseline)  # fmt: skip
-    july, autumn = _metric(ledger, "2024")["periods"]
+    july, autumn = _metric(ledger, "2024").periods
     # July: 80 - 50 = 30 tickets above the baseline, 300 USD; August to October: 140 against
     # 3 x 50 = 150, ten fewer than without the assistant: no improvement, not validated.
-    assert (july["effect"], july["value"], july["validated"]) == (30, 300, True)
-    assert (autumn["effect"], autumn["value"], autumn["validated"]) == (-10, -100, False)
-    assert autumn["validation_reason"] == (
+    assert (july.effect, july.value, july.validated) == (30, 300, True)
+    assert (autumn.effect, autumn.value, autumn.validated) == (-10, -100, False)
+    assert autumn.validation_reason == (
         "140 successful outcomes counted in Ticketing, -10 better than the baseline's 150 for "
         "the same length of time: no improvement"
     )
@@ -246,9 +249,9 @@ def test_effects_read_as_people_write_them(ledger: Ledger, tmp_path: Path) -> No
     ])  # fmt: skip
     metric = _metric(ledger, "2024-07")
     assert 40.3 - 40.2 != 0.1
-    assert metric["effect"] == 0.1
+    assert metric.effect == 0.1
     # sqrt(1/30 + 1/30) = 0.2581988897... to 10 significant digits
-    assert metric["std_error"] == 0.2581988897
+    assert metric.std_error == 0.2581988897
 
 
 def test_holm_by_hand() -> None:
@@ -278,17 +281,15 @@ def test_one_primary_metric_decides(ledger: Ledger, tmp_path: Path) -> None:
                     "moved,2024-07-01,2024-08-01,control,after,50,10,3\n")  # fmt: skip
     ledger.outcomes.ingest_measures("observations", path)
     report = ledger.outcomes.initiative_report("i", parse_period("2024-07"))
-    flags = {
-        m["id"]: (m["primary"], m["validated"], m["holm_significant"]) for m in report["metrics"]
-    }
+    flags = {m.id: (m.primary, m.validated, m.holm_significant) for m in report.metrics}
     # The first metric is primary by default: "moved" is validated (and Holm-significant
     # among two) but never validates the initiative alone.
     assert flags == {"flat": (True, False, False), "moved": (False, True, True)}
-    assert report["validated"] is False
-    assert report["validation_reason"].startswith("flat (primary): ")
+    assert report.validated is False
+    assert report.validation_reason.startswith("flat (primary): ")
     spec["metrics"][1]["primary"] = True
     ledger.portfolio.apply(Portfolio.model_validate({"initiatives": [spec]}))
-    assert ledger.outcomes.initiative_report("i", parse_period("2024-07"))["validated"] is True
+    assert ledger.outcomes.initiative_report("i", parse_period("2024-07")).validated is True
 
 
 def test_value_and_outcomes_fall_in_the_months_they_were_earned(
@@ -298,9 +299,9 @@ def test_value_and_outcomes_fall_in_the_months_they_were_earned(
     # A quarter's 90 tickets (900 USD) are 30 a month: August holds 300 USD and 30 tickets,
     # the window that starts in it no more than its part.
     august = ledger.outcomes.initiative_report("i", parse_period("2024-08"))
-    assert (august["value"], august["outcomes"]["successful_outcomes"]) == (300, 30)
+    assert (august.value, august.outcomes.successful_outcomes) == (300, 30)
     # H2 holds all of it: 900 + 400; its months and its cumulative value agree.
     h2 = ledger.outcomes.initiative_report("i", parse_period("2024-H2"))
-    assert h2["value"] == h2["cumulative_value"] == 1300
-    months = [m["outcomes"] for m in h2["outcomes"]["by_month"]]
+    assert h2.value == h2.cumulative_value == 1300
+    months = [m.outcomes for m in h2.outcomes.by_month]
     assert months == [30, 30, 30, 40]

@@ -12,6 +12,8 @@ from valuegap import Ledger
 from valuegap.errors import IngestError
 from valuegap.model.portfolio import Portfolio
 from valuegap.outcomes.periods import parse_period
+from valuegap.outcomes.reports import ACTIVITY_NOTE
+from valuegap.results import to_data
 
 from ..conftest import SteppingClock
 
@@ -87,24 +89,56 @@ def test_coverage_of_a_small_portfolio_by_hand(measured: Ledger) -> None:
     # All AI cost in January: 300 + 200 + 500 of the platform unit's own = 1,000; none is
     # unallocated. Only "tickets" has a validated outcome (40 tickets from a system of record,
     # method agreed in advance), so coverage = 300 / 1,000 = 0.3.
-    assert report["total_cost"] == Decimal("1000.00")
-    assert report["unallocated_cost"] == Decimal("0.00")
-    assert report["unit_overhead_cost"] == Decimal("500.00")
-    assert report["validated_cost"] == Decimal("300.00")
-    assert report["attribution_coverage"] == 0.3
-    rows = {r["id"]: r for r in report["initiatives"]}
+    assert report.total_cost == Decimal("1000.00")
+    assert report.unallocated_cost == Decimal("0.00")
+    assert report.unit_overhead_cost == Decimal("500.00")
+    assert report.validated_cost == Decimal("300.00")
+    assert report.attribution_coverage == 0.3
+    rows = {r.id: r for r in report.initiatives}
     # tickets: value 40 x 10 = 400; ROI (400 - 300) / 300 = 0.3333
-    assert rows["tickets"]["value"] == Decimal("400.00")
-    assert rows["tickets"]["roi"] == 0.3333
-    assert rows["tickets"]["cost_per_outcome"] == Decimal("7.50")  # 300 / 40
-    assert rows["tickets"]["state"] == "validated"
+    assert rows["tickets"].value == Decimal("400.00")
+    assert rows["tickets"].roi == 0.3333
+    assert rows["tickets"].cost_per_outcome == Decimal("7.50")  # 300 / 40
+    assert rows["tickets"].state == "validated"
     # upsell: effect 0.2 USD per order x 1,000 orders x 10 = 2,000 USD, not validated
-    assert rows["upsell"]["value"] == Decimal("2000.00")
-    assert rows["upsell"]["validated"] is False
-    assert "includes zero" in rows["upsell"]["validation_reason"]
-    units = {u["business_unit"]: u for u in report["business_units"]}
-    assert units["service"]["attribution_coverage"] == 1.0
-    assert units["sales"]["attribution_coverage"] == 0.0
+    assert rows["upsell"].value == Decimal("2000.00")
+    assert rows["upsell"].validated is False
+    assert "includes zero" in rows["upsell"].validation_reason
+    units = {u.business_unit: u for u in report.business_units}
+    assert units["service"].attribution_coverage == 1.0
+    assert units["sales"].attribution_coverage == 0.0
+
+
+def test_the_reports_json_form(measured: Ledger) -> None:
+    portfolio = to_data(measured.outcomes.portfolio_report(JANUARY))
+    assert isinstance(portfolio, dict)
+    # the figures worked out above: money as exact decimal strings, ratios as numbers
+    assert portfolio["period"] == {"from": "2026-01-01", "to": "2026-02-01"}
+    assert (portfolio["total_cost"], portfolio["validated_cost"]) == ("1000", "300")
+    assert portfolio["attribution_coverage"] == 0.3
+    # December, the window before, had no cost: no coverage to compare with, and so no change
+    assert (portfolio["previous_attribution_coverage"], portfolio["coverage_change"]) == (
+        None,
+        None,
+    )
+    everything = to_data(measured.outcomes.portfolio_report())
+    assert isinstance(everything, dict)
+    assert everything["period"] == {"from": None, "to": None}
+    board = to_data(measured.outcomes.scoreboard(JANUARY))
+    assert isinstance(board, dict)
+    assert board["previous_period"] == {"from": "2025-12-01", "to": "2026-01-01"}
+    assert board["overall"] == {
+        "business_unit": "(all)",
+        "attribution_coverage": 0.3,
+        "previous_attribution_coverage": None,
+        "coverage_change": None,
+        "laggards_retired": [],
+        "cost_per_outcome": "7.5",  # 300 of the ticket agent's cost / 40 tickets
+        "previous_cost_per_outcome": None,
+        "cost_per_outcome_falling": None,
+    }
+    assert board["context"] == {"note": ACTIVITY_NOTE, "requests": 0, "tokens": 0,
+                                "active_users": None}  # fmt: skip
 
 
 def test_a_credit_larger_than_the_unallocated_cost_keeps_coverage_within_one(
@@ -119,8 +153,8 @@ acct,USD,2026-01-01,2026-01-01,2026-02-01,Credit,-900,-900,AWS,Amazon EC2,Comput
     # Net, the ledger holds 300 + 200 + 500 - 900 = 100 (300 / 100 would be coverage 3.0).
     # The untagged credit is unallocated, -900, and counts as zero in coverage:
     # 300 validated / (300 + 200 + 500 + 0) = 0.3.
-    assert (report["total_cost"], report["unallocated_cost"]) == (100, -900)
-    assert report["attribution_coverage"] == 0.3
+    assert (report.total_cost, report.unallocated_cost) == (100, -900)
+    assert report.attribution_coverage == 0.3
 
 
 def test_a_method_agreed_after_measuring_began_is_never_validated(
@@ -139,9 +173,9 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
         ),
     )
     report = ledger.outcomes.initiative_report("tickets", JANUARY)
-    metric = report["metrics"][0]
-    assert metric["validated"] is False
-    assert metric["validation_reason"] == (
+    metric = report.metrics[0]
+    assert metric.validated is False
+    assert metric.validation_reason == (
         "2026-01-01 to 2026-02-01: the method's agreement was recorded on 2026-01-15, once the "
         "measurement period had begun on 2026-01-01: it was not agreed in advance"
     )
@@ -156,21 +190,23 @@ tickets,resolved,2026-02-01,2026-03-01,55,Ticketing system
 """,
         ),
     )
-    assert (
-        ledger.outcomes.initiative_report("tickets", parse_period("2026-02"))["validated"] is True
-    )
+    assert ledger.outcomes.initiative_report("tickets", parse_period("2026-02")).validated is True
 
 
 def test_the_initiative_report_has_every_metric_field(measured: Ledger) -> None:
     report = measured.outcomes.initiative_report("upsell", JANUARY)
-    metric = report["metrics"][0]
+    data = to_data(report.metrics[0])
+    assert isinstance(data, dict)
     for name in ("method", "effect", "effect_low", "effect_high", "std_error", "value",
                  "value_low", "value_high", "validated", "validation_reason"):  # fmt: skip
-        assert name in metric
+        assert name in data
     # Welch: se = sqrt(16/50 + 16/50) = 0.8; effect 0.2
-    assert metric["std_error"] == pytest.approx(0.8)
-    assert metric["effect"] == pytest.approx(0.2)
-    assert metric["effect_low"] < 0 < metric["effect_high"]
+    metric = report.metrics[0]
+    assert metric.std_error == pytest.approx(0.8)
+    assert metric.effect == pytest.approx(0.2)
+    assert metric.effect_low is not None and metric.effect_high is not None
+    assert metric.effect_low < 0 < metric.effect_high
+    assert data["value"] == "2000"  # 0.2 USD per order x 1,000 orders x 10
 
 
 def test_ingesting_the_same_measures_twice_changes_nothing(
@@ -247,12 +283,10 @@ tickets,resolved,2026-01-01,2026-02-01,40,Ticketing system
 """,
         ),
     )
-    units = {
-        u["business_unit"]: u for u in ledger.outcomes.portfolio_report(JANUARY)["business_units"]
-    }
+    units = {u.business_unit: u for u in ledger.outcomes.portfolio_report(JANUARY).business_units}
     # service: 100 of 100 validated; platform: 300 of 900 (the agent's share of it)
-    assert units["service"]["attribution_coverage"] == 1.0
-    assert units["platform"]["attribution_coverage"] == 0.3333
+    assert units["service"].attribution_coverage == 1.0
+    assert units["platform"].attribution_coverage == 0.3333
 
 
 def test_payback_counts_no_value_after_the_window(measured: Ledger, tmp_path: Path) -> None:
@@ -270,9 +304,9 @@ tickets,resolved,2026-01-01,2026-04-01,90,Ticketing system
         ),
     )
     report = measured.outcomes.initiative_report("tickets", JANUARY)
-    assert report["cumulative_value"] == Decimal("300.00")
-    assert report["cumulative_cost"] == Decimal("300.00")
-    assert report["payback_month"] == "2026-01"
+    assert report.cumulative_value == Decimal("300.00")
+    assert report.cumulative_cost == Decimal("300.00")
+    assert report.payback_month == "2026-01"
 
 
 def test_only_captured_hours_are_value(ledger: Ledger, tmp_path: Path) -> None:
@@ -301,11 +335,11 @@ triage,review,2026-01-01,2026-04-01,200,100,116
 """,
     )
     ledger.outcomes.ingest_measures("capacity", capacity)
-    metric = ledger.outcomes.initiative_report("triage", parse_period("2026-Q1"))["metrics"][0]
+    metric = ledger.outcomes.initiative_report("triage", parse_period("2026-Q1")).metrics[0]
     # 32 hours a week x 13 weeks x 50 USD = 20,800, of which 300 of 416 hours were captured:
     # 20,800 x 300 / 416 = 15,000
-    assert metric["value"] == Decimal("15000.00")
-    assert metric["captured_share"] == 0.7212
+    assert metric.value == Decimal("15000.00")
+    assert metric.captured_share == 0.7212
 
 
 @pytest.mark.parametrize(
@@ -335,4 +369,4 @@ def test_a_negative_outcome_count_is_refused(measured: Ledger, tmp_path: Path) -
         measured.outcomes.ingest_measures("outcomes", path)
     assert "is not a count: a whole number, zero or more (found '-40')" in str(refused.value)
     report = measured.outcomes.initiative_report("tickets", JANUARY)
-    assert report["outcomes"]["successful_outcomes"] == 40  # the stored count stands
+    assert report.outcomes.successful_outcomes == 40  # the stored count stands

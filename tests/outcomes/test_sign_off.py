@@ -44,9 +44,9 @@ def test_a_backdated_sign_off_validates_nothing(ledger: Ledger, tmp_path: Path) 
     fin = ledger.acting_as("fin")
     fin.portfolio.agree_metric("late", by="Fin", at=date(2024, 6, 1))  # a paper sign-off, it says
     report = ledger.outcomes.initiative_report("late-qa", parse_period("2025"))
-    [metric] = report["metrics"]
-    assert metric["validated"] is False
-    reasons = metric["validation_reason"]
+    [metric] = report.metrics
+    assert metric.validated is False
+    reasons = metric.validation_reason
     assert (
         "the method's agreement was recorded on 2026-01-05 (the sign-off is dated 2024-06-01)"
         in reasons
@@ -77,10 +77,9 @@ def test_a_sign_off_recorded_before_a_period_validates_it(
                     "late,2026-02-01,2026-03-01,all,after,20,150,20\n")  # fmt: skip
     ledger.outcomes.ingest_measures("observations", path)
     report = ledger.outcomes.initiative_report("late-qa", parse_period("2026-02"))
-    assert report["metrics"][0]["validated"] is True
+    assert report.metrics[0].validated is True
     assert (
-        "method agreed in advance (recorded on 2026-01-05)"
-        in report["metrics"][0]["validation_reason"]
+        "method agreed in advance (recorded on 2026-01-05)" in report.metrics[0].validation_reason
     )
 
 
@@ -109,9 +108,8 @@ def test_re_applying_a_file_keeps_the_sign_off(demo: Path, tmp_path: Path) -> No
     # The README's order, on the demo: apply, agree, apply again.
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo, path)
-    shutil.copy(demo.with_name(demo.name + ".key"), path.with_name(path.name + ".key"))
     with Ledger.open(path, actor="you") as ledger:
-        before = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
+        before = ledger.outcomes.portfolio_report(parse_period("2026-Q1")).attribution_coverage
         ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
         ledger.acting_as("finn.berg").portfolio.agree_metric(
             "loc-qa-errors", by="Finn Berg (Finance)"
@@ -127,7 +125,7 @@ def test_re_applying_a_file_keeps_the_sign_off(demo: Path, tmp_path: Path) -> No
         assert (kept.agreed_by, kept.agreed_at, kept.agreement_recorded) == (
             agreed.agreed_by, agreed.agreed_at, agreed.agreement_recorded,
         )  # fmt: skip
-        after = ledger.outcomes.portfolio_report(parse_period("2026-Q1"))["attribution_coverage"]
+        after = ledger.outcomes.portfolio_report(parse_period("2026-Q1")).attribution_coverage
         assert after == before
 
 

@@ -201,7 +201,23 @@ def test_migration_7_keys_stored_lines_by_their_values(db_path: Path, tmp_path: 
         tags = ledger.session.db.one("SELECT tags FROM usage_events WHERE event_key = 'span-1'")
         assert tags == ({"service.name": "qa"},)  # no person in the tags
         spans = {
-            (o["valid_from"].isoformat(), o["valid_to"])
-            for o in ledger.costs.prices.price_overrides()
+            (o.valid_from.isoformat(), o.valid_to) for o in ledger.costs.prices.price_overrides()
         }
         assert spans == {("2025-01-01", date(2025, 6, 1)), ("2025-06-01", None)}
+
+
+def test_migration_13_gives_every_ledger_its_own_id(db_path: Path, tmp_path: Path) -> None:
+    db = Database.open(db_path, create=True, migrations=MIGRATIONS[:12])
+    assert db.get_meta("ledger_id") is None
+    db.close()
+    upgraded = Database.open(db_path, create=False, migrations=MIGRATIONS[:13])
+    ledger_id = upgraded.get_meta("ledger_id")
+    assert ledger_id is not None and len(ledger_id) == 32
+    upgraded.execute("DELETE FROM valuegap_schema WHERE version = 13")
+    upgraded.close()
+    again = Database.open(db_path, create=False, migrations=MIGRATIONS[:13])
+    assert again.get_meta("ledger_id") == ledger_id  # an id names a key: it never changes
+    again.close()
+    other = Database.open(tmp_path / "other.duckdb", create=True)
+    assert other.get_meta("ledger_id") not in (None, ledger_id)
+    other.close()

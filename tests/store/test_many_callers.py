@@ -190,6 +190,6 @@ def test_eight_threads_of_mixed_writes_on_one_ledger(tmp_path: Path) -> None:
     assert _totals(ledger) == _totals(alone["alice"])
     assert _totals(ledger)["stages"]["mvp"] == 1 + THREADS * MOVED  # the agent and the moved
     events = ledger.costs.cost_report([])
-    assert events and Decimal(events[0]["cost"]) > 0
+    assert events and Decimal(events[0].cost) > 0
     for views in (shared, alone):
         views["alice"].close()

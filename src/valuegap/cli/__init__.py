@@ -31,6 +31,8 @@ from valuegap.cli import (
     rules,
     user,
 )
+from valuegap.cli.common import before_the_command
+from valuegap.cli.help_text import Group
 
 app = typer.Typer(
     name="valuegap",
@@ -41,25 +43,27 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    callback=before_the_command,
+    cls=Group,
 )
 ledger_file.register(app)
-app.add_typer(initiative.app, name="initiative")
-app.add_typer(metric.app, name="metric")
-app.add_typer(control.app, name="control")
-app.add_typer(user.app, name="user")
-app.add_typer(audit.app, name="audit")
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(price.app, name="price")
-app.add_typer(remove.app, name="remove")
-app.add_typer(rules.app, name="rules")
-app.add_typer(report.app, name="report")
-app.add_typer(policy.app, name="policy")
-app.add_typer(gate.app, name="gate")
-app.add_typer(approval.app, name="approval")
-app.add_typer(review.app, name="review")
-app.add_typer(agent.app, name="agent")
-app.add_typer(key.app, name="key")
-app.add_typer(admin.app, name="admin")
+app.add_typer(initiative.app, name="initiative", cls=Group)
+app.add_typer(metric.app, name="metric", cls=Group)
+app.add_typer(control.app, name="control", cls=Group)
+app.add_typer(user.app, name="user", cls=Group)
+app.add_typer(audit.app, name="audit", cls=Group)
+app.add_typer(ingest.app, name="ingest", cls=Group)
+app.add_typer(price.app, name="price", cls=Group)
+app.add_typer(remove.app, name="remove", cls=Group)
+app.add_typer(rules.app, name="rules", cls=Group)
+app.add_typer(report.app, name="report", cls=Group)
+app.add_typer(policy.app, name="policy", cls=Group)
+app.add_typer(gate.app, name="gate", cls=Group)
+app.add_typer(approval.app, name="approval", cls=Group)
+app.add_typer(review.app, name="review", cls=Group)
+app.add_typer(agent.app, name="agent", cls=Group)
+app.add_typer(key.app, name="key", cls=Group)
+app.add_typer(admin.app, name="admin", cls=Group)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from valuegap.cli.common import command, open_ledger
+from valuegap.words import counted
 
 app = typer.Typer(help="Upkeep: derived data computed again from the facts.")
 
@@ -16,4 +17,4 @@ def rebuild() -> None:
     cost_column, token_services or provider_aliases."""
     with open_ledger() as ledger:
         rows = ledger.costs.rebuild_aggregates()
-    typer.echo(f"Cost aggregates rebuilt: {rows:,} rows.")
+    typer.echo(f"Cost aggregates rebuilt: {counted(rows, 'row')}.")

@@ -52,7 +52,7 @@ def register(
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The registered agents and their guardrails."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         agents = [i for i in ledger.portfolio.initiatives() if i.agent is not None]
     rows = [
         {"id": i.id, "stage": i.stage, "risk_tier": i.risk_tier, **i.agent.model_dump(mode="json")}
@@ -93,11 +93,11 @@ def authorize(
     with open_ledger() as ledger:
         decision = ledger.agents.authorize(agent_id, action, amount, given)
     if fmt is not OutputFormat.table:
-        render.document(decision.as_dict(), fmt)
+        render.document(decision, fmt)
         return
     rules = ", ".join(decision.rules) or "no rule applies"
     typer.echo(f"{decision.decision} ({rules})")
-    for r in [*decision.details.rules, *decision.details.warnings]:
+    for r in [*decision.details, *decision.warnings]:
         if not r.held:
             typer.echo(f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else ""))
 

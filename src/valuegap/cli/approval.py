@@ -22,7 +22,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Approval requests, oldest first."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rows = ledger.governance.gates.approvals(status)
     render.records(
         rows,
@@ -64,6 +64,5 @@ def reject(
     with open_ledger() as ledger:
         request = ledger.governance.gates.reject(approval_id, note)
     typer.echo(
-        f"Approval {approval_id} rejected: {request['initiative']} stays at "
-        f"{request['from_stage']}."
+        f"Approval {approval_id} rejected: {request.initiative} stays at {request.from_stage}."
     )

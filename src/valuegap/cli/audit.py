@@ -24,7 +24,7 @@ def log(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List audit entries, newest first."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         entries = ledger.governance.audit.audit_log(entity_id=entity, limit=limit)
     rows = []
     for entry in entries:
@@ -57,7 +57,7 @@ def verify(
 ) -> None:
     """Check the hash chain, the signed checkpoints, and replay the log against the tables;
     exit 1 naming the first entry, row or total that differs."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         result = ledger.governance.audit.verify_audit(checkpoint, public_key)
     if result.ok:
         typer.echo(f"OK: {result.message}.")

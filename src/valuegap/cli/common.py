@@ -2,7 +2,9 @@
 a ``ValuegapError`` into ``Error: ...`` and exit code 1 (usage errors exit 2).
 
 ``@command(app, name)`` adds the three options to a command's signature, so each command's own
-parameters stay about what it does.
+parameters stay about what it does. The same options, and ``--format``, may also come before
+the command (``valuegap --db x report costs``): ``before_the_command`` is the app's callback and
+keeps them for the command, where an option given after the command wins.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from valuegap.cli import errors
+from valuegap.cli import errors, help_text
 from valuegap.errors import ValuegapError
 from valuegap.render import Format
 
@@ -32,7 +34,10 @@ OutputFormat = Format
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(
-        "--format", "-f", help="table for people; json or csv for machines; markdown for documents."
+        "--format",
+        "-f",
+        metavar="<format>",  # the help names the four, and so leaves them room
+        help="table for people; json or csv for machines; markdown for documents.",
     ),
 ]
 
@@ -44,36 +49,95 @@ class CommonOptions:
     debug: bool = False
 
 
-_COMMON: dict[str, Any] = {
-    "db": Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            envvar="VALUEGAP_DB",
-            dir_okay=False,
-            help="The ledger file (default: ./valuegap.duckdb).",
-            rich_help_panel="Common options",
-        ),
-    ],
-    "actor": Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            envvar="VALUEGAP_USER",
-            help="Act as this user (default: your login name).",
-            rich_help_panel="Common options",
-        ),
-    ],
-    "debug": Annotated[
-        bool,
-        typer.Option("--debug", help="Show the traceback on errors.",
-                     rich_help_panel="Common options"),
-    ],
-}  # fmt: skip
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="VALUEGAP_DB",
+        dir_okay=False,
+        help="The ledger file (default: ./valuegap.duckdb).",
+        rich_help_panel="Common options",
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="VALUEGAP_USER",
+        help="Act as this user (default: your login name).",
+        rich_help_panel="Common options",
+    ),
+]
+DebugOption = Annotated[
+    bool,
+    typer.Option("--debug", help="Show the traceback on errors.", rich_help_panel="Common options"),
+]
+_COMMON: dict[str, Any] = {"db": DbOption, "actor": ActorOption, "debug": DebugOption}
 _DEFAULTS = {"db": None, "actor": None, "debug": False}
+_BEFORE = "valuegap.options_before_the_command"  # the key of those options in the context's meta
 _current: contextvars.ContextVar[CommonOptions | None] = contextvars.ContextVar(
     "valuegap_options", default=None
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"valuegap {version('valuegap')}")
+        raise typer.Exit()
+
+
+def before_the_command(
+    ctx: typer.Context,
+    db: DbOption = None,
+    actor: ActorOption = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="<format>",
+            help="table, json, csv or markdown, for the commands that show a result.",
+            rich_help_panel="Common options",
+        ),
+    ] = None,
+    debug: DebugOption = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The common options given before the command, kept for it."""
+    ctx.meta[_BEFORE] = {"db": db, "actor": actor, "fmt": fmt, "debug": debug}
+
+
+def _as_given(ctx: typer.Context, params: dict[str, Any]) -> dict[str, Any]:
+    """A command's ``params`` as it parsed them (given after the command, from the environment
+    or by default), where a common option given before the command and not after it takes
+    the value given before."""
+    before: dict[str, Any] = ctx.meta.get(_BEFORE, {})
+    return {
+        name: before[name] if before.get(name) is not None and not _typed(ctx, name) else value
+        for name, value in params.items()
+    }
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the command line gave option ``name`` of this command."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _options(ctx: typer.Context) -> dict[str, str]:
+    """The command's options by parameter name, each as its longest flag."""
+    return {
+        param.name: max(param.opts, key=len)
+        for param in ctx.command.params
+        if param.name and param.param_type_name == "option"
+    }
 
 
 def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
@@ -86,25 +150,36 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
                               annotation=annotation)
             for n, annotation in _COMMON.items()
         ]  # fmt: skip
+        context = inspect.Parameter(
+            "common_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
 
         @functools.wraps(func)
-        def wrapper(*args: Any, db: Path | None, actor: str | None, debug: bool, **kw: Any) -> Any:
+        def wrapper(*args: Any, common_context: typer.Context, **kw: Any) -> Any:
+            kw = _as_given(common_context, kw)  # fmt, if the command has it, is the --format
+            db, actor, debug = (kw.pop(name) for name in _COMMON)
             token = _current.set(CommonOptions(db, actor, debug))
             try:
                 return func(*args, **kw)
             except ValuegapError as exc:
                 if debug:
                     raise
-                typer.echo(f"Error: {errors.message(exc)}", err=True)
+                said = errors.message(exc, _options(common_context))
+                typer.echo(f"Error: {said}", err=True)
                 raise typer.Exit(1) from None
             finally:
                 _current.reset(token)
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*signature.parameters.values(), *extra]
+            parameters=[*signature.parameters.values(), *extra, context]
         )
-        wrapper.__annotations__ = {**typing.get_type_hints(func, include_extras=True), **_COMMON}
-        return app.command(name)(wrapper)
+        wrapper.__annotations__ = {
+            **typing.get_type_hints(func, include_extras=True),
+            **_COMMON,
+            "common_context": typer.Context,
+        }
+        summary = help_text.paragraphs(func.__doc__)
+        return app.command(name, cls=help_text.Command, help=summary)(wrapper)
 
     return register
 
@@ -113,12 +188,23 @@ def options() -> CommonOptions:
     return _current.get() or CommonOptions()
 
 
-def open_ledger() -> Ledger:
+def open_ledger(*, read_only: bool = False) -> Ledger:
+    """The ledger of ``--db``, as ``--as``. A command that only reads opens it ``read_only``, so
+    that other processes may read it at the same time."""
     from valuegap.ledger import Ledger
     from valuegap.settings import load_settings
 
     opts = options()
-    return Ledger.open(actor=opts.actor, settings=load_settings({"db": opts.db}))
+    return Ledger.open(
+        actor=opts.actor,
+        settings=load_settings({"db": opts.db}),
+        read_only=read_only,
+        on_wait=_say_waiting,
+    )
+
+
+def _say_waiting(message: str) -> None:
+    typer.echo(message, err=True)
 
 
 def init_ledger() -> Ledger:

@@ -1,11 +1,14 @@
 """Errors as the command line says them. The domain names fields (``period``, ``as_of``) and
 Python calls (```Ledger.portfolio.initiatives()```); here each becomes the flag or the command
-that does the same, so that a message tells a user of the command line what to type."""
+that does the same, so that a message tells a user of the command line what to type. A field
+that ``FLAGS`` does not name is the running command's option of the same name, if it has one
+(``input_per_mtok`` is ``--input-per-mtok``)."""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 
 from valuegap.errors import IngestError, Problem, ValidationError, ValuegapError
 
@@ -17,7 +20,10 @@ FLAGS = {
     "to_stage": "--to",
     "as_of": "--as-of",
     "mapping": "--map",
-    "units": "--unit",
+    "fmt": "--input-format",  # a usage file's format (the output's is never refused)
+    "usage_format": "--input-format",
+    "units": "--business-unit",
+    "business_unit": "--business-unit",
     "public_key": "--public-key",
     "db": "--db",
 }
@@ -42,29 +48,31 @@ COMMANDS = {
     ("init", 1): "valuegap init --db {0}",
     ("governance.keys.restore_key", 0): "valuegap key restore FILE",
     ("governance.keys.rotate_key", 0): "valuegap key rotate",
+    ("governance.keys.key_status", 0): "valuegap key show",
+    ("governance.keys.move_key", 0): "valuegap key move",
 }
 _QUOTED = re.compile(r"`([^`\n]+)`")
 _CALL = re.compile(r"Ledger\.(\w+(?:\.\w+)*)\((.*)\)")
 
 
-def message(error: ValuegapError) -> str:
-    """``error``'s message with fields as flags and calls as commands."""
+def message(error: ValuegapError, options: Mapping[str, str] | None = None) -> str:
+    """``error``'s message with fields as flags and calls as commands; ``options``: the
+    running command's options by parameter name (``{"input_per_mtok": "--input-per-mtok"}``)."""
+    flags = {**(options or {}), **FLAGS}
     if isinstance(error, ValidationError) and not isinstance(error, IngestError):
-        text = "\n".join([error.summary, *(f"  - {_problem(p)}" for p in error.problems)])
+        problems = [
+            Problem(flags.get(p.where, p.where), p.message, p.value) for p in error.problems
+        ]
+        text = "\n".join([error.summary, *(f"  - {p}" for p in problems)])
     else:
         text = str(error)
-    return _QUOTED.sub(_for_the_command_line, text)
+    return _QUOTED.sub(lambda quoted: _for_the_command_line(quoted, flags), text)
 
 
-def _problem(problem: Problem) -> Problem:
-    where = FLAGS.get(problem.where, problem.where)
-    return Problem(where, problem.message, problem.value)
-
-
-def _for_the_command_line(quoted: re.Match[str]) -> str:
+def _for_the_command_line(quoted: re.Match[str], flags: Mapping[str, str]) -> str:
     name = quoted.group(1)
-    if name in FLAGS:
-        return FLAGS[name]
+    if name in flags:
+        return flags[name]
     call = _CALL.fullmatch(name)
     if call is None:
         return quoted.group(0)

@@ -24,18 +24,19 @@ def check(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Evaluate the gate for a move now: allow, deny or require_approval, rule by rule."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         decision = ledger.governance.gates.gate_check(initiative_id, to, reason, learnings)
     if fmt is not OutputFormat.table:
-        render.document({"initiative": initiative_id, "to_stage": to, **decision.as_dict()}, fmt)
+        render.document(decision, fmt)
         return
     typer.echo(f"{initiative_id} -> {to}: {decision.outcome}")
-    rows = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
-    render.records(
-        rows,
-        fmt,
-        columns=["id", "effect", "held", "message", "error"],
-        title="Rules that decided" if rows else None,
-    )
+    columns = ["id", "effect", "held", "message", "error"]
+    rows = [*decision.rules, *decision.warnings]
+    render.records(rows, fmt, columns=columns, title="Rules that decided" if rows else None)
+    if decision.approval_rules:
+        title = "Approvals it would also need, once the rules above hold"
+        render.records(
+            decision.approval_rules, fmt, columns=["id", "message", "error"], title=title
+        )
     for ignored in decision.ignored:
         typer.echo(f"(no effect: {ignored} has the id of a rule above it)")

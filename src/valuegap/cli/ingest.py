@@ -13,6 +13,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.decimals import money
+from valuegap.model.usage import UsageFormat
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
@@ -38,7 +41,10 @@ def _run(
     started = time.perf_counter()
     columns = (TextColumn("Ingesting"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rows]}"), TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=True) as bar:
+    # a bar only on a terminal: elsewhere it would leave a blank line in what is kept
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
         task = bar.add_task("ingest", total=100, rows="")
         done = threading.Event()
 
@@ -50,7 +56,7 @@ def _run(
         watcher = threading.Thread(target=follow, daemon=True)
         watcher.start()
         try:
-            results = work(lambda rows: bar.update(task, rows=f"{rows:,} rows"))
+            results = work(lambda rows: bar.update(task, rows=counted(rows, "row")))
         finally:
             done.set()
             watcher.join()
@@ -67,10 +73,10 @@ def _run(
     if fmt is OutputFormat.table:
         total = sum(r.rows_read for r in results)
         rate = total / seconds if seconds > 0 else 0.0
-        console.print(f"{total:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s).")
+        console.print(f"{counted(total, 'row')} in {seconds:.1f} s ({rate:,.0f} rows/s).")
         for t in (t for r in results for t in r.true_ups):
-            was = ", ".join(f"{a:,.2f} {c}" for c, a in t.estimated.items())
-            now = ", ".join(f"{a:,.2f} {c}" for c, a in t.invoiced.items())
+            was = ", ".join(f"{money(a, c)} {c}" for c, a in t.estimated.items())
+            now = ", ".join(f"{money(a, c)} {c}" for c, a in t.invoiced.items())
             console.print(
                 f"True-up: {t.provider} {t.month:%Y-%m}: the invoice ({now}) "
                 f"replaces the usage estimate ({was}).",
@@ -85,29 +91,41 @@ def focus(files: Files, fmt: FormatOption = OutputFormat.table) -> None:
         _run(ledger, lambda _: ledger.costs.ingest_focus(files), fmt)
 
 
+UsageFormatOption = Annotated[
+    UsageFormat | None,
+    typer.Option(
+        "--input-format",
+        help="FILE's format, if it cannot be told from its content: otel (OTLP JSON or JSON "
+        "lines), litellm (a spend log) or csv (CSV or Parquet with the usage fields).",
+    ),
+]
+
+
 @command(app, "usage")
 def usage(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
-    source: Annotated[
-        str, typer.Option("--format", help="otel (OTLP JSON or JSON lines) | litellm | csv")
-    ],
+    input_format: UsageFormatOption = None,
     mapping: Annotated[
         str | None,
         typer.Option(
-            "--map", help="FIELD=COLUMN,…, e.g. timestamp=ts,model=model_name,tag.team=squad"
+            "--map",
+            help='FIELD=COLUMN pairs, comma-separated: "timestamp=ts, model=model_name, '
+            'tag.team=squad"',
         ),
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--output-format", "-f", help="table | json | csv")
-    ] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet."""
+    """LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet; the
+    format is told from the content."""
     from valuegap.costs.usage import parse_mapping
 
     with open_ledger() as ledger:
         columns = parse_mapping(mapping)
-        _run(ledger, lambda progress: [ledger.costs.ingest_usage(file, source, columns, progress)],  # type: ignore[arg-type]
-             fmt)  # fmt: skip
+        _run(
+            ledger,
+            lambda progress: [ledger.costs.ingest_usage(file, input_format, columns, progress)],
+            fmt,
+        )
 
 
 @command(app, "costs")
@@ -115,8 +133,8 @@ def costs(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Manual costs: period_start,period_end,category,amount,currency,initiative,business_unit,
-    description (people may give fte,rate_per_month in place of amount)."""
+    """Manual costs: period_start, period_end, category, amount, currency, initiative,
+    business_unit, description (people may give fte and rate_per_month in place of amount)."""
     with open_ledger() as ledger:
         _run(ledger, lambda _: [ledger.costs.ingest_costs(file)], fmt)
 
@@ -126,7 +144,7 @@ def rates(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Currency rates: valid_from,from_currency,to_currency,rate (1 from = rate to)."""
+    """Currency rates: valid_from, from_currency, to_currency, rate (1 from = rate to)."""
     with open_ledger() as ledger:
         _run(ledger, lambda _: [ledger.costs.ingest_rates(file)], fmt)
 
@@ -144,15 +162,17 @@ def _measures(kind: str, help: str) -> None:
     command(app, kind)(load)
 
 
-_measures("observations", "Metric observations: metric,period_start,period_end,group,phase and "
-          "n,mean,sd (or n,sum,sum_sq), optionally volume; group treatment|control|all, phase "
-          "before|after.")  # fmt: skip
-_measures("outcomes", "Successful outcome counts: initiative,period_start,period_end,count, "
+_measures("observations", "Metric observations: metric, period_start, period_end, group, phase "
+          "and n, mean, sd (or n, sum, sum_sq), optionally volume; group treatment|control|all, "
+          "phase before|after.")  # fmt: skip
+_measures("outcomes", "Successful outcome counts: initiative, period_start, period_end, count, "
           "optionally metric and source (the system of record).")  # fmt: skip
-_measures("behaviour", "Decisions per initiative and period: initiative,period_start,period_end,"
-          "decisions,accepted,overridden,escalated, optionally review_minutes.")  # fmt: skip
-_measures("quality", "Quality on labelled samples: initiative,period_start,period_end,score,"
+_measures("behaviour", "Decisions per initiative and period: initiative, period_start, "
+          "period_end, decisions, accepted, overridden, escalated, optionally "
+          "review_minutes.")  # fmt: skip
+_measures("quality", "Quality on labelled samples: initiative, period_start, period_end, score, "
           "sample_size, optionally measure (default accuracy) and reference (true for the "
           "PoC's figure).")  # fmt: skip
-_measures("capacity", "Hours saved: initiative,period_start,period_end,redeployed,cost_reduced,"
-          "not_captured, optionally metric (the one measuring these hours).")  # fmt: skip
+_measures("capacity", "Hours saved: initiative, period_start, period_end, redeployed, "
+          "cost_reduced, not_captured, optionally metric (the one measuring these "
+          "hours).")  # fmt: skip

@@ -9,6 +9,7 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
+from valuegap.results import to_data
 
 app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
 
@@ -19,7 +20,7 @@ LIST_COLUMNS = ["id", "name", "business_unit", "stage", "risk_tier", "owner", "m
 def add(
     initiative_id: Annotated[str, typer.Argument(metavar="ID", help="A slug, e.g. loc-qa.")],
     name: Annotated[str, typer.Option(help="A name people recognise.")],
-    unit: Annotated[str, typer.Option("--unit", help="The business unit that owns it.")],
+    unit: Annotated[str, typer.Option("--business-unit", help="The business unit that owns it.")],
     kind: Annotated[str, typer.Option(help=" | ".join(KINDS))] = "use_case",
     owner: Annotated[str | None, typer.Option(help="The business owner.")] = None,
     sponsor: Annotated[str | None, typer.Option()] = None,
@@ -50,11 +51,13 @@ def add(
 @command(app, "list")
 def list_(
     stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="Only this business unit.")] = None,
+    unit: Annotated[
+        str | None, typer.Option("--business-unit", help="Only this business unit.")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List initiatives. JSON gives every portfolio-file field plus the stage."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         initiatives = ledger.portfolio.initiatives(stage=stage, unit=unit)
     rows = [i.model_dump(mode="json") for i in initiatives]
     if fmt is OutputFormat.table:
@@ -69,12 +72,15 @@ def show(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Everything about one initiative: fields, metrics, controls, review date, stage history."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         detail = ledger.governance.initiative_detail(initiative_id)
-    doc: dict[str, Any] = detail.initiative.model_dump(mode="json")
-    doc["review_date"] = detail.review_date
-    doc["controls"] = detail.controls
-    doc["stage_history"] = detail.stage_history
+    # the initiative's fields, then the rest of its detail, at the top level
+    doc: dict[str, Any] = {
+        **detail.initiative.model_dump(mode="json"),
+        "review_date": to_data(detail.review_date),
+        "controls": to_data(detail.controls),
+        "stage_history": to_data(detail.stage_history),
+    }
     if fmt is OutputFormat.table:
         _readable(doc)
     render.document(doc, fmt, title=f"Initiative {initiative_id}")

@@ -64,7 +64,7 @@ def export(
     ] = None,
 ) -> None:
     """Write the portfolio as a portfolio file that `apply` reads back unchanged."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         text = ledger.portfolio.export()
     if output is None:
         typer.echo(text, nl=False)
@@ -83,10 +83,14 @@ def demo(
     ] = False,
 ) -> None:
     """Build the sample organisation in a new ledger (default ./valuegap.duckdb)."""
+    from valuegap.cli.steps import steps
     from valuegap.demo import build_demo
     from valuegap.settings import acting_user, load_settings
 
     opts = options()
     settings = load_settings({"db": opts.db})
-    summary = build_demo(settings, actor=acting_user(opts.actor), replace=replace)
+    with steps("Building the demo") as progress:
+        summary = build_demo(
+            settings, actor=acting_user(opts.actor), replace=replace, progress=progress
+        )
     typer.echo(summary)

@@ -109,7 +109,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List success metrics with their methods and finance sign-off."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         pairs = ledger.portfolio.metrics(initiative_id)
     rows = [{"initiative": owner, **m.model_dump(mode="json")} for owner, m in pairs]
     if fmt is OutputFormat.table:

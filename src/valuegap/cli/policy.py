@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.words import counted
+
+if TYPE_CHECKING:
+    from valuegap.governance.policy import Policy
+    from valuegap.ledger import Ledger
 
 app = typer.Typer(help="Policies: stage gates and agent guardrails as CEL rules, in layers.")
 
@@ -26,32 +31,45 @@ def apply(file: Annotated[Path, typer.Argument(metavar="POLICY.yaml")]) -> None:
     whole on any problem)."""
     with open_ledger() as ledger:
         result = ledger.governance.apply_policy_file(file)
-    name = result["layer"] + (f" {result['scope']}" if result["scope"] else "")
-    if result["changed"]:
-        typer.echo(f"Policy {name} version {result['version']} in force ({result['rules']} rules).")
+    name = result.layer + (f" {result.scope}" if result.scope else "")
+    if result.changed:
+        typer.echo(
+            f"Policy {name} version {result.version} in force ({counted(result.rules, 'rule')})."
+        )
     else:
-        typer.echo(f"Policy {name} is unchanged (version {result['version']} is in force).")
+        typer.echo(f"Policy {name} is unchanged (version {result.version} is in force).")
 
 
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The policies in force: the newest version of each layer and scope."""
-    with open_ledger() as ledger:
-        rows = ledger.governance.policies_in_force()
-    if fmt is OutputFormat.table:
-        for row in rows:
-            row["rules"] = len(row["rules"])
+    with open_ledger(read_only=True) as ledger:
+        versions = ledger.governance.policies_in_force()
     columns = ["layer", "scope", "version", "rules", "applied_at", "applied_by"]
-    render.records(rows, fmt, title="Policies in force", columns=columns)
+    if fmt is not OutputFormat.table:
+        render.records(versions, fmt, title="Policies in force", columns=columns)
+        return
+    counted = [{**vars(v), "rules": len(v.rules)} for v in versions]  # a table counts the rules
+    render.records(counted, fmt, title="Policies in force", columns=columns)
 
 
 @command(app, "show")
 def show(layer: Layer, scope: Scope = None, fmt: FormatOption = OutputFormat.table) -> None:
     """The rules of one policy in force, and its earlier versions."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
         versions = ledger.governance.policy_versions(layer, scope)
-    rows = [{**r.as_dict(), "when": _when(r.as_dict()["when"])} for r in policy.rules]
+    # the rules with "when" as a person reads it, e.g. "transition poc->mvp"
+    rows = [
+        {
+            "id": r.id,
+            "when": f"{r.subject} {r.pattern}",
+            "expr": r.expr,
+            "effect": r.effect,
+            "message": r.message,
+        }
+        for r in policy.rules
+    ]
     if fmt is not OutputFormat.table:
         render.records(rows, fmt)
         return
@@ -62,9 +80,7 @@ def show(layer: Layer, scope: Scope = None, fmt: FormatOption = OutputFormat.tab
         title=f"Policy {policy.key}, version {policy.version}",
     )
     render.records(
-        [{k: v[k] for k in ("version", "source", "applied_at", "applied_by")} for v in versions],
-        fmt,
-        title="Versions",
+        versions, fmt, columns=["version", "source", "applied_at", "applied_by"], title="Versions"
     )
 
 
@@ -73,19 +89,17 @@ def export(layer: Layer, scope: Scope = None) -> None:
     """The policy in force as a policy file, to edit and apply again."""
     from valuegap.yamlio import dump_yaml
 
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         policy = _in_force(ledger, layer, scope)
-    rules = [r.as_dict() for r in policy.rules]
-    typer.echo(dump_yaml({"layer": policy.layer, "scope": policy.scope, "rules": rules}), nl=False)
+    from valuegap.results import to_data
+
+    # a rule's JSON form is the policy file's
+    policy_file = {"layer": policy.layer, "scope": policy.scope, "rules": to_data(policy.rules)}
+    typer.echo(dump_yaml(policy_file), nl=False)
 
 
-def _in_force(ledger: Any, layer: str, scope: str | None) -> Any:
-    if layer != "enterprise" and scope is None:
+def _in_force(ledger: Ledger, layer: str, scope: str | None) -> Policy:
+    if layer in ("business_unit", "initiative") and scope is None:
         raise typer.BadParameter(f"give the {layer.replace('_', ' ')} too: {layer} SCOPE",
                                  param_hint="SCOPE")  # fmt: skip
     return ledger.governance.policy(layer, scope)
-
-
-def _when(when: dict[str, str]) -> str:
-    ((subject, pattern),) = when.items()
-    return f"{subject} {pattern}"

@@ -10,6 +10,7 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.words import counted
 
 app = typer.Typer(help="Token prices: organisation overrides, and usage that cannot be priced.")
 
@@ -56,7 +57,7 @@ def set_(
             cache_read_per_mtok=cache_read_per_mtok, cache_write_per_mtok=cache_write_per_mtok,
         )  # fmt: skip
     until = f" to {valid_to}" if valid_to else ""
-    typer.echo(f"{model}: priced from {valid_from}{until}; {count:,} calls repriced.")
+    typer.echo(f"{model}: priced from {valid_from}{until}; {counted(count, 'call')} repriced.")
 
 
 @command(app, "unset")
@@ -68,7 +69,9 @@ def unset(
     """Remove an organisation price: the calls it covered get their catalogue price back."""
     with open_ledger() as ledger:
         count = ledger.costs.prices.unset_price(model, valid_from=valid_from, provider=provider)
-    typer.echo(f"{model}: the price from {valid_from} is removed; {count:,} calls repriced.")
+    typer.echo(
+        f"{model}: the price from {valid_from} is removed; {counted(count, 'call')} repriced."
+    )
 
 
 @command(app, "refresh")
@@ -76,29 +79,31 @@ def refresh() -> None:
     """Price every stored call again with the prices and provider aliases in force."""
     with open_ledger() as ledger:
         count = ledger.costs.prices.refresh_prices()
-    typer.echo(f"{count:,} calls repriced.")
+    typer.echo(f"{counted(count, 'call')} repriced.")
 
 
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The organisation's prices, beside the catalogue's price of the same model."""
-    with open_ledger() as ledger:
-        rows = ledger.costs.prices.price_overrides()
-    if fmt is OutputFormat.table:  # per million tokens, beside the catalogue's
-        rows = [
-            {
-                "model": r["model"],
-                "provider": r["provider"],
-                "from": r["valid_from"],
-                "to": r["valid_to"],
-                "input": r["input_per_mtok"],
-                "output": r["output_per_mtok"],
-                "catalogue input": r["catalogue_input_per_mtok"],
-                "catalogue output": r["catalogue_output_per_mtok"],
-                "currency": r["currency"],
-            }
-            for r in rows
-        ]
+    with open_ledger(read_only=True) as ledger:
+        prices = ledger.costs.prices.price_overrides()
+    if fmt is not OutputFormat.table:
+        render.records(prices, fmt, title="Price overrides (per million tokens)")
+        return
+    rows = [  # per million tokens, beside the catalogue's
+        {
+            "model": p.model,
+            "provider": p.provider,
+            "from": p.valid_from,
+            "to": p.valid_to,
+            "input": p.input_per_mtok,
+            "output": p.output_per_mtok,
+            "catalogue input": p.catalogue_input_per_mtok,
+            "catalogue output": p.catalogue_output_per_mtok,
+            "currency": p.currency,
+        }
+        for p in prices
+    ]
     render.records(rows, fmt, title="Price overrides (per million tokens)")
 
 
@@ -106,6 +111,6 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 def unpriced(fmt: FormatOption = OutputFormat.table) -> None:
     """Usage that has no reported cost and no price, with the reason: never counted as zero
     silently."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rows = ledger.costs.prices.unpriced_usage()
     render.records(rows, fmt, title="Unpriced usage")

@@ -10,6 +10,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.ingest import UsageFormatOption
+from valuegap.model.usage import UsageFormat
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.removal import CostKind
@@ -38,7 +41,7 @@ def _remove(
     reason: str,
     dry_run: bool,
     fmt: OutputFormat,
-    usage_format: str = "csv",
+    usage_format: UsageFormat | None = None,
     mapping: str | None = None,
 ) -> None:
     from valuegap.costs.usage import parse_mapping
@@ -57,7 +60,9 @@ def _remove(
         render.records(removal.rows, fmt, title=removal.table)
         return
     what = "would be removed (dry run)" if dry_run else "removed"
-    typer.echo(f"{len(removal.rows):,} row(s) of {removal.table} {what}: {removal.entity_id}.")
+    typer.echo(
+        f"{counted(len(removal.rows), 'row')} of {removal.table} {what}: {removal.entity_id}."
+    )
 
 
 @command(app, "focus")
@@ -77,19 +82,15 @@ def usage(
     reason: Reason,
     file: File = None,
     key: Keys = None,
-    source: Annotated[
-        str, typer.Option("--format", help="FILE's format: otel | litellm | csv")
-    ] = "csv",
+    input_format: UsageFormatOption = None,
     mapping: Annotated[
         str | None, typer.Option("--map", help="FILE's column mapping, as at ingest")
     ] = None,
     dry_run: DryRun = False,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--output-format", "-f", help="table | json | csv")
-    ] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Usage events: those FILE yields (read as at ingest), or by key (the event's id)."""
-    _remove("usage", file, key, reason, dry_run, fmt, source, mapping)
+    _remove("usage", file, key, reason, dry_run, fmt, input_format, mapping)
 
 
 @command(app, "costs")

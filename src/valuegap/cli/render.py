@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Annotated
+
+import typer
 
 from valuegap import render
 from valuegap.render import Format
+from valuegap.results import Kinds
+
+ExactOption = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Tables: money with every decimal, not rounded to the currency's minor unit "
+        "(JSON and CSV always have every decimal).",
+    ),
+]
 
 
 def _terminal() -> tuple[int, bool]:
@@ -23,15 +36,29 @@ def records(
     *,
     columns: Sequence[str] | None = None,
     title: str | None = None,
+    exact: bool = False,
+    kinds: Kinds | None = None,
 ) -> None:
     width, color = _terminal()
-    text = render.records(rows, fmt, columns=columns, title=title, width=width, color=color)
+    text = render.records(
+        rows, fmt, columns=columns, title=title, width=width, color=color, exact=exact, kinds=kinds
+    )
     sys.stdout.write(text)
 
 
-def document(doc: object, fmt: Format, *, title: str | None = None) -> None:
+def document(
+    doc: object,
+    fmt: Format,
+    *,
+    title: str | None = None,
+    exact: bool = False,
+    kinds: Kinds | None = None,
+) -> None:
     width, color = _terminal()
-    sys.stdout.write(render.document(doc, fmt, title=title, width=width, color=color))
+    text = render.document(
+        doc, fmt, title=title, width=width, color=color, exact=exact, kinds=kinds
+    )
+    sys.stdout.write(text)
 
 
 def json(result: object) -> None:

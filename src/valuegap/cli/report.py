@@ -3,28 +3,42 @@ one initiative, the portfolio, the scoreboard."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
+from valuegap.results import kinds
+from valuegap.words import counted
+
+if TYPE_CHECKING:
+    from valuegap.costs.cost_report import CostLine
 
 app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, scoreboard.")
 
 Period = Annotated[
     str | None,
-    typer.Option(help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+    typer.Option(
+        parser=parse.period,
+        help="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03.",
+    ),
 ]
 From = Annotated[
-    date | None, typer.Option("--from", parser=parse.month, help="First month, YYYY-MM.")
+    date | None,
+    typer.Option("--from", parser=parse.month, metavar="<YYYY-MM>", help="The first month."),
 ]
 To = Annotated[
-    date | None, typer.Option("--to", parser=parse.month, help="Month after the last, YYYY-MM.")
+    date | None,
+    typer.Option("--to", parser=parse.month, metavar="<YYYY-MM>", help="The month after the last."),
 ]
+# The money and ratio fields of the outcome reports, which are mappings: a typed result
+# declares its own (results.Money, results.Ratio).
 
 
 @command(app, "costs")
@@ -40,24 +54,35 @@ def costs(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Cost in the reporting currency, each dollar once: invoices, manual costs, and usage no
     invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
     always shown."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
-    with open_ledger() as ledger:
-        rows = ledger.costs.cost_report(keys, start, end)
-        unpriced = sum(r["events"] for r in ledger.costs.prices.unpriced_usage())
-    if fmt is OutputFormat.table:
-        money = ("cost", "estimated", "usage_cost")
-        rows = [{k: f"{v:,.2f}" if k in money else v for k, v in row.items()} for row in rows]
-    render.records(rows, fmt, title="Costs")
+    with open_ledger(read_only=True) as ledger:
+        lines = ledger.costs.cost_report(keys, start, end)
+        unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
+    rows = [_summed_by(line, keys) for line in lines]
+    render.records(rows, fmt, title="Costs", exact=exact, kinds=kinds(lines))
     if unpriced:
         typer.echo(
-            f"Note: {unpriced:,} usage events have no price and are not in these totals; "
-            "`valuegap price unpriced` lists them.",
+            f"Note: these totals leave out {counted(unpriced, 'usage event')} without a price; "
+            "`valuegap price unpriced` lists the usage no price covers.",
             err=True,
         )
+
+
+def _summed_by(line: CostLine, keys: list[str]) -> dict[str, str | Decimal | None]:
+    """A cost line with only the dimensions it is summed by (it holds them all, None where
+    not summed by), then its amounts and currency."""
+    return {
+        **{key: line.dimension(key) for key in keys},
+        "cost": line.cost,
+        "estimated": line.estimated,
+        "usage_cost": line.usage_cost,
+        "currency": line.currency,
+    }
 
 
 @command(app, "reconcile")
@@ -66,17 +91,31 @@ def reconcile(
         Decimal, typer.Option(parser=parse.decimal, help="Flag gaps above this share.")
     ] = Decimal("0.05"),
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
-    with open_ledger() as ledger:
-        rows = ledger.costs.reconcile(tolerance)
-    shown = ["provider", "month", "invoiced", "computed", "gap", "status", "explanation"]
-    if fmt is OutputFormat.table:
-        rows = [{**row, "explanation": " ".join(row["explanation"])} for row in rows]
-    render.records(
-        rows, fmt, columns=shown if fmt is OutputFormat.table else None, title="Reconciliation"
-    )
+    with open_ledger(read_only=True) as ledger:
+        lines = ledger.costs.reconcile(tolerance)
+    if fmt is not OutputFormat.table:
+        render.records(lines, fmt, title="Reconciliation")
+        return
+    rows = [
+        {
+            "provider": line.provider,
+            "month": line.month,
+            "invoiced": line.invoiced,
+            "list_cost": line.list_cost,
+            "computed": line.computed,
+            "reported": line.reported,
+            "gap": line.gap,
+            "status": line.status,
+            "explanation": " ".join(line.explanation),
+            "currency": line.currency,
+        }
+        for line in lines
+    ]
+    render.records(rows, fmt, title="Reconciliation", exact=exact, kinds=kinds(lines))
 
 
 @command(app, "initiative")
@@ -86,14 +125,15 @@ def initiative(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
-    _show(report, fmt, "metrics", {
-        "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "validated",
-                    "validation_reason"],
+    _show(report, report.metrics, fmt, exact, {
+        "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "value_low",
+                    "value_high", "validated", "validation_reason"],
         "periods": [],
         "by_month": [],
     })  # fmt: skip
@@ -105,15 +145,29 @@ def portfolio(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
-    with open_ledger() as ledger:
-        report = ledger.outcomes.portfolio_report(window(period, start, end))
-    _show(report, fmt, "initiatives", {
-        "initiatives": ["id", "state", "total_cost", "value", "value_low", "roi",
-                        "roi_conservative"],
-    })  # fmt: skip
+    asked = window(period, start, end)
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.outcomes.portfolio_report(asked)
+    columns = [
+        "id",
+        "state",
+        "total_cost",
+        "value",
+        "value_low",
+        "value_high",
+        "roi",
+        "roi_conservative",
+        "cost_per_outcome",
+        "validation_reason",
+    ]
+    shown = {"initiatives": columns}
+    if asked.previous() is None:  # a window open at an end has none before it to compare with
+        shown |= {"previous_attribution_coverage": [], "coverage_change": []}
+    _show(report, report.initiatives, fmt, exact, shown)
 
 
 @command(app, "scoreboard")
@@ -122,37 +176,41 @@ def scoreboard(
     start: From = None,
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
 ) -> None:
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.scoreboard(
             window(period, start, end) if period or start or end else None
         )
-    _show(report, fmt, "business_units", {})
+    _show(report, report.business_units, fmt, exact, {})
 
 
 def _show(
-    report: dict[str, Any], fmt: OutputFormat, rows: str, shown: dict[str, list[str]]
+    report: object, rows: object, fmt: OutputFormat, exact: bool, shown: dict[str, list[str]]
 ) -> None:
-    """JSON: the whole report. CSV: its main list. A table: the report with the named lists
-    cut to the named columns (an empty list of columns leaves the list out)."""
+    """JSON: the whole report. CSV: its main list, ``rows``. A table: the report with the named
+    lists cut to the named columns (an empty list of columns leaves the field out)."""
     if fmt is OutputFormat.csv:
-        render.records(report[rows], fmt)
+        render.records(rows, fmt)
         return
+    declared = kinds(report)
     if fmt is OutputFormat.table:
         report = _flat(_cut(report, shown))
-    render.document(report, fmt)
+    render.document(report, fmt, exact=exact, kinds=declared)
 
 
-def _flat(report: dict[str, Any]) -> dict[str, Any]:
+def _flat(report: object) -> object:
     """Objects of plain values (or lists of them) become rows of their own: ``outcomes.trend``."""
+    if not isinstance(report, dict):
+        return report
 
-    def plain(value: Any) -> bool:
+    def plain(value: object) -> bool:
         items = value if isinstance(value, list) else [value]
         return not any(isinstance(item, dict | list) for item in items)
 
-    flat: dict[str, Any] = {}
+    flat: dict[str, object] = {}
     for key, value in report.items():
         if isinstance(value, dict) and all(plain(v) for v in value.values()):
             flat.update({f"{key}.{k}": v for k, v in value.items()})
@@ -161,22 +219,26 @@ def _flat(report: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _cut(value: Any, shown: dict[str, list[str]]) -> Any:
-    """For people: named lists cut to their columns, money with separators, floats short."""
-    if isinstance(value, dict) and set(value) == {"from", "to"}:
-        return f"{value['from'] or 'the beginning'} to {value['to'] or 'now'}"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+def _cut(value: object, shown: dict[str, list[str]]) -> object:
+    """For people: a result as its fields, named lists cut to their columns, the period in
+    words."""
+    from valuegap.outcomes.results import Period
+
+    if isinstance(value, Period):
+        return f"{value.start or 'the beginning'} to {value.end or 'now'}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         cut = {}
         for key, item in value.items():
             if key in shown and not shown[key]:
                 continue
+            item = _cut(item, shown)
             if key in shown and isinstance(item, list):
-                item = [{c: row.get(c) for c in shown[key]} for row in item]
-            cut[key] = _cut(item, shown)
+                item = [
+                    {c: row.get(c) for c in shown[key]} for row in item if isinstance(row, dict)
+                ]
+            cut[key] = item
         return cut
     if isinstance(value, list):
         return [_cut(item, shown) for item in value]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+
+if TYPE_CHECKING:
+    from valuegap.governance.reviews import RecordedReview, Review
 
 app = typer.Typer(help="Reviews: scale, continue, fix or kill, with reasons.")
 
@@ -28,11 +32,7 @@ def run(
     """Review every initiative whose review date has come, and record the recommendations."""
     with open_ledger() as ledger:
         reviews = ledger.governance.run_reviews(as_of)
-    rows = [r.as_dict() for r in reviews]
-    if fmt is OutputFormat.table:
-        for row in rows:
-            row["reasons"] = "\n".join(row["reasons"])
-    render.records(rows, fmt, columns=COLUMNS, title="Reviews due")
+    render.records(_readable(reviews, fmt), fmt, columns=COLUMNS, title="Reviews due")
 
 
 @command(app, "list")
@@ -41,14 +41,18 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The recommendations recorded so far."""
-    with open_ledger() as ledger:
-        rows = ledger.governance.reviews(initiative)
-    if fmt is OutputFormat.table:
-        for row in rows:
-            row["reasons"] = "\n".join(row["reasons"])
+    with open_ledger(read_only=True) as ledger:
+        reviews = ledger.governance.reviews(initiative)
     render.records(
-        rows,
+        _readable(reviews, fmt),
         fmt,
         columns=["initiative", "as_of", "due", "recommendation", "reasons"],
         title="Reviews",
     )
+
+
+def _readable(reviews: Sequence[Review | RecordedReview], fmt: OutputFormat) -> Sequence[object]:
+    """In a table, a review's reasons a line each; other formats keep the list."""
+    if fmt is not OutputFormat.table:
+        return reviews
+    return [{**vars(r), "reasons": "\n".join(r.reasons)} for r in reviews]

@@ -24,7 +24,7 @@ def apply(file: Annotated[Path, typer.Argument(metavar="RULES.yaml")]) -> None:
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """The rules in force, in the order they are tried."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         rules = ledger.costs.allocation_rules()
     rows = [r.model_dump(mode="json", exclude_none=True) for r in rules.rules]
     render.records(rows, fmt, columns=["id", "match", "initiative", "business_unit", "split"],

@@ -24,7 +24,7 @@ def add(
     ] = None,
     unit: Annotated[
         list[str] | None,
-        typer.Option("--unit", help="A contributor's business unit; repeat for more."),
+        typer.Option("--business-unit", help="A contributor's business unit; repeat for more."),
     ] = None,
     agent: Annotated[
         str | None,
@@ -45,7 +45,7 @@ def add(
 @command(app, "list")
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
     """List users, their roles, and the agent an agent's account acts for."""
-    with open_ledger() as ledger:
+    with open_ledger(read_only=True) as ledger:
         users = ledger.governance.users.users()
     rows = [
         {"name": u.name, "role": u.role, "units": list(u.units), "agent": u.agent} for u in users

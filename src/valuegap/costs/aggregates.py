@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from valuegap.costs.allocation import Part
+from valuegap.costs.allocation import AllocatedPart
 from valuegap.months import month_starts
 from valuegap.settings import Settings
 from valuegap.store.aggregates import DIMENSIONS, SUMS
@@ -46,7 +46,7 @@ def fingerprint(settings: Settings) -> str:
     )
 
 
-def aggregated(parts: Iterable[Part]) -> list[dict[str, Any]]:
+def aggregated(parts: Iterable[AllocatedPart]) -> list[dict[str, Any]]:
     """``parts`` summed by ``DIMENSIONS``: cost, the part of it that is estimated, and the
     usage events' own cost (as ``allocation.report`` sums them)."""
     totals: dict[tuple[Any, ...], dict[str, Decimal]] = {}

@@ -36,6 +36,7 @@ from valuegap.bounds import WIDE, rounded
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
+from valuegap.results import Money
 
 ZERO = Decimal(0)
 USAGE_SOURCES = ("otel", "litellm", "csv")
@@ -56,32 +57,43 @@ class AllocationInputs:
     aliases: Mapping[str, str] = field(default_factory=dict)
 
 
+# A summed line's attributes: month (a date), source, provider, service, ..., tag:<key>.
+Attributes = Mapping[str, str | date | None]
+
+
 @dataclass(frozen=True)
-class Part:
+class AllocatedPart:
     """A part of a summed line, allocated: its amount in the reporting currency."""
 
     line: int  # the summed line it comes from (for an invoice's part, the invoice line)
-    attributes: Mapping[str, Any]  # month, source, provider, service, ..., tag:<key>
+    attributes: Attributes
     basis: str  # invoiced | estimated | manual
-    amount: Decimal
+    amount: Money
     category: str
     initiative: str | None = None
     business_unit: str | None = None
     rule: Rule | None = None
-    usage_cost: Decimal = ZERO
+    usage_cost: Money = ZERO
     tokens: int = 0
     requests: int = 0
 
     @property
     def month(self) -> date:
-        month: date = self.attributes["month"]
+        month = self.attributes["month"]
+        assert isinstance(month, date)
         return month
 
     @property
     def split_pending(self) -> bool:
         return self.initiative is None and self.rule is not None and self.rule.split is not None
 
-    def label(self, key: str) -> Any:
+    def text(self, key: str) -> str | None:
+        """An attribute that is text: any but the month."""
+        value = self.attributes.get(key)
+        assert not isinstance(value, date)
+        return value
+
+    def label(self, key: str) -> str | date | None:
         """The part's value of a report dimension."""
         if key == "initiative":
             if self.initiative:
@@ -94,7 +106,7 @@ class Part:
         return self.attributes.get(key)
 
 
-def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> list[Part]:
+def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> list[AllocatedPart]:
     """Every summed line's parts (see the module's steps)."""
     rules = [(rule, _match(rule)) for rule in inputs.rules]
     lines = [_matched(_converted(n, row, inputs), rules) for n, row in enumerate(summed)]
@@ -109,7 +121,7 @@ def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> l
     ]
 
 
-def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part:
+def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> AllocatedPart:
     attributes = {k: v for k, v in row.items() if k not in ("amount", "tokens", "requests")}
     amount = row["amount"] if row["amount"] is not None else ZERO
     currency = row["currency"]
@@ -119,7 +131,7 @@ def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part
     source = row["source"]
     basis = "manual" if source == "manual" else "invoiced" if source == "focus" else "estimated"
     usage = source in USAGE_SOURCES
-    return Part(
+    return AllocatedPart(
         n,
         attributes,
         basis,
@@ -133,7 +145,7 @@ def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> Part
     )
 
 
-def _matched(part: Part, rules: Sequence[tuple[Rule, Match]]) -> Part:
+def _matched(part: AllocatedPart, rules: Sequence[tuple[Rule, Match]]) -> AllocatedPart:
     """The part as the first matching rule allocates it (manual costs as their rows say)."""
     if part.attributes["source"] == "manual":
         return part
@@ -160,7 +172,7 @@ def _match(rule: Rule) -> Match:
     )
 
 
-def _matches(match: Match, attributes: Mapping[str, Any]) -> bool:
+def _matches(match: Match, attributes: Attributes) -> bool:
     for key, values in match:
         value = attributes.get(key)
         if value is None or str(value).lower() not in values:
@@ -168,23 +180,23 @@ def _matches(match: Match, attributes: Mapping[str, Any]) -> bool:
     return True
 
 
-def _pool(part: Part, inputs: AllocationInputs) -> str | None:
+def _pool(part: AllocatedPart, inputs: AllocationInputs) -> str | None:
     """The provider key whose token spend the part is: an invoice's token-service line, or a
     usage sum."""
     source = part.attributes["source"]
     if source == "focus":
-        attributes = part.attributes
-        return token_service_key(
-            inputs.token_services, attributes["provider"], attributes["service"], inputs.aliases
-        )
+        provider, service = part.text("provider"), part.text("service")
+        return token_service_key(inputs.token_services, provider, service, inputs.aliases)
     if source in USAGE_SOURCES:
-        return catalogue_id(part.attributes["provider"], inputs.aliases)
+        return catalogue_id(part.text("provider"), inputs.aliases)
     return None
 
 
-def _counted_once(lines: Sequence[Part], inputs: AllocationInputs) -> list[Part]:
-    pools: dict[tuple[str, date], tuple[list[Part], list[Part]]] = defaultdict(lambda: ([], []))
-    parts: list[Part] = []
+def _counted_once(lines: Sequence[AllocatedPart], inputs: AllocationInputs) -> list[AllocatedPart]:
+    pools: dict[tuple[str, date], tuple[list[AllocatedPart], list[AllocatedPart]]] = defaultdict(
+        lambda: ([], [])
+    )
+    parts: list[AllocatedPart] = []
     for line in lines:
         pool = _pool(line, inputs)
         if pool is None:
@@ -212,7 +224,7 @@ def _counted_once(lines: Sequence[Part], inputs: AllocationInputs) -> list[Part]
     return parts
 
 
-def _usage_weights(usage: Sequence[Part]) -> dict[int, Decimal | int] | None:
+def _usage_weights(usage: Sequence[AllocatedPart]) -> dict[int, Decimal | int] | None:
     """How an invoice is split among a month's usage sums: by their cost, else (none is
     priced) by their tokens, else by their requests; None when there is no usage."""
     for name in ("usage_cost", "tokens", "requests"):
@@ -224,7 +236,7 @@ def _usage_weights(usage: Sequence[Part]) -> dict[int, Decimal | int] | None:
     return None
 
 
-def _invoice_part(line: Part, usage: Part, amount: Decimal) -> Part:
+def _invoice_part(line: AllocatedPart, usage: AllocatedPart, amount: Decimal) -> AllocatedPart:
     """The part of invoice ``line`` that ``usage`` is the key of."""
     attributes = dict(line.attributes)
     for key, value in usage.attributes.items():
@@ -245,7 +257,7 @@ def _invoice_part(line: Part, usage: Part, amount: Decimal) -> Part:
 Drivers = Mapping[tuple[date, str], Mapping[str, Decimal]]
 
 
-def _drivers(parts: Iterable[Part]) -> Drivers:
+def _drivers(parts: Iterable[AllocatedPart]) -> Drivers:
     """Per month and initiative: its directly allocated cost (every source), and its usage
     events' cost, tokens and requests."""
     found: dict[tuple[date, str], dict[str, Decimal]] = defaultdict(
@@ -262,7 +274,7 @@ def _drivers(parts: Iterable[Part]) -> Drivers:
     return found
 
 
-def _split(part: Part, drivers: Drivers) -> list[Part]:
+def _split(part: AllocatedPart, drivers: Drivers) -> list[AllocatedPart]:
     if not part.split_pending:
         return [part]
     assert part.rule is not None and part.rule.split is not None
@@ -296,7 +308,10 @@ def _split(part: Part, drivers: Drivers) -> list[Part]:
 
 
 def report(
-    parts: Iterable[Part], by: Sequence[str], start: date | None = None, end: date | None = None
+    parts: Iterable[AllocatedPart],
+    by: Sequence[str],
+    start: date | None = None,
+    end: date | None = None,
 ) -> list[dict[str, Any]]:
     """The parts in months [start, end), summed by ``by``: cost, the part of it that is an
     estimate, and the usage events' own cost."""

@@ -11,13 +11,26 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from valuegap.costs.allocation import (
+    AllocatedPart,
+    AllocationInputs,
+    allocate,
+    report,
+    sort_key,
+)
+from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.prices_api import Prices
+from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.removal import CostRemoval
+from valuegap.costs.rules import Rule, RuleSet
 from valuegap.costs.trueup import TrueUp
-from valuegap.decimals import plain
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.model.pricing import Pricer
+from valuegap.model.providers import TokenService
+from valuegap.model.usage import UsageFormat
+from valuegap.months import check_window
 from valuegap.session import Part, Permission, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -26,14 +39,15 @@ from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.proof import FACTS, combined, fact_table, read_totals
 from valuegap.store.writer import writes
+from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
 
-UsageFormat = Literal["otel", "litellm", "csv"]
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
 Stage = Callable[[Database, Input], Any]  # how a file is staged: (ledger, source) -> Staged
+Tables = Mapping[str, Any]  # the facts' tables, as Ibis tables where they live
 
 
 @dataclass(frozen=True)
@@ -82,22 +96,27 @@ class Costs(Part):
     def ingest_usage(
         self,
         source: Source,
-        fmt: UsageFormat,
+        fmt: UsageFormat | None = None,
         mapping: dict[str, str] | None = None,
         progress: Progress | None = None,
         *,
         source_name: str | None = None,
     ) -> IngestResult:
         """Load LLM usage events (a path, bytes, a binary stream, or for ``otel`` an OTLP/JSON
-        document in memory); price the new ones; pseudonymise person identifiers."""
-        load = self.usage_loader(fmt, mapping, progress)
-        results = self._checked_ingest(
-            "usage",
-            [source],
-            lambda checks_first: partial(load, checks_first=checks_first),
-            [source_name],
-            documents=fmt == "otel",
-        )
+        document in memory); price the new ones; pseudonymise person identifiers. ``fmt``
+        (otel, litellm or csv) is told from the content when not given (``usage_format``)."""
+        from valuegap.costs.usage_format import usage_format
+
+        self._require("cost.write")  # before a stream is copied
+        with opened(source, source_name, documents=fmt in (None, "otel")) as given:
+            fmt = fmt or usage_format(given, mapping)
+            load = self.usage_loader(fmt, mapping, progress)
+            results = self._checked_ingest(
+                "usage",
+                [given],
+                lambda checks_first: partial(load, checks_first=checks_first),
+                documents=fmt == "otel",
+            )
         return results[0]
 
     def usage_loader(
@@ -114,7 +133,7 @@ class Costs(Part):
 
         if fmt not in ("otel", "litellm", "csv"):
             raise ValidationError(
-                "Unknown usage format.", [Problem("format", "must be otel, litellm or csv", fmt)]
+                "Unknown usage format.", [Problem("fmt", "must be otel, litellm or csv", fmt)]
             )
         counts = self.settings.token_counts
         pricer = self._pricer()
@@ -158,9 +177,7 @@ class Costs(Part):
 
         return load
 
-    def _pricer(self) -> Any:
-        from valuegap.model.pricing import Pricer
-
+    def _pricer(self) -> Pricer:
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
     def ingest_costs(self, source: Source, *, source_name: str | None = None) -> IngestResult:
@@ -285,7 +302,7 @@ class Costs(Part):
         """Validate and store allocation rules, replacing those in force; return the version."""
         import yaml
 
-        from valuegap.costs.rules import RuleSet, check_rules
+        from valuegap.costs.rules import check_rules
         from valuegap.portfolio.validation import validated
         from valuegap.yamlio import dump_yaml, load_yaml, read_file, yaml_problem
 
@@ -316,12 +333,12 @@ class Costs(Part):
             self.refresh_aggregates(None)
         return version
 
-    def allocation_rules(self) -> Any:
+    def allocation_rules(self) -> RuleSet:
+        """The allocation rules in force, in the order they are tried."""
         self._require("read")
         return self._rule_set()
 
-    def _rule_set(self) -> Any:
-        from valuegap.costs.rules import RuleSet
+    def _rule_set(self) -> RuleSet:
         from valuegap.yamlio import load_yaml
 
         current = self._costs.current_rules()
@@ -329,29 +346,22 @@ class Costs(Part):
 
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[CostLine]:
         """Cost in the reporting currency, each dollar once, summed by ``by``: ``cost``, the
         part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
         own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
-        from valuegap.costs.allocation import report
-
         self._require("read")
         problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
+        check_window(start, end)
         rows = self._aggregated_report(by, start, end)
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
             # coarser grain could differ in the last place), so that both give the same report.
             rows = report(self._allocated_parts([*DIMENSIONS, *by]), by, start, end)
-        for row in rows:
-            for name in ("cost", "estimated", "usage_cost"):
-                row[name] = plain(row[name])
-            if "month" in row:
-                row["month"] = f"{row['month']:%Y-%m}"
-            row["currency"] = self.settings.reporting_currency
-        return rows
+        return cost_lines(rows, by, self.settings.reporting_currency)
 
     def _aggregated_report(
         self, by: Sequence[str], start: date | None, end: date | None
@@ -359,7 +369,6 @@ class Costs(Part):
         """The report from the monthly aggregates, sorted as ``allocation.report`` sorts; None
         when they cannot make it (a tag in ``by``, or built with other allocation settings)."""
         from valuegap.costs.aggregates import fingerprint
-        from valuegap.costs.allocation import sort_key
         from valuegap.store.aggregates import AggregateStore
 
         store = AggregateStore(self._db)
@@ -416,8 +425,11 @@ class Costs(Part):
         return store.replace(months, aggregated(parts), built_for)
 
     def allocated_parts(
-        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
-    ) -> list[Any]:
+        self,
+        by: Sequence[str] = (),
+        tables: Tables | None = None,
+        months: Sequence[date] | None = None,
+    ) -> list[AllocatedPart]:
         """Every cost line's allocated parts (``costs.allocation``), keeping what ``by`` looks
         at; of ``months`` only, if given; ``tables``: the facts as Ibis tables where they live
         (default: this ledger's)."""
@@ -425,9 +437,11 @@ class Costs(Part):
         return self._allocated_parts(by, tables, months)
 
     def _allocated_parts(
-        self, by: Sequence[str] = (), tables: Any = None, months: Sequence[date] | None = None
-    ) -> list[Any]:
-        from valuegap.costs.allocation import allocate
+        self,
+        by: Sequence[str] = (),
+        tables: Tables | None = None,
+        months: Sequence[date] | None = None,
+    ) -> list[AllocatedPart]:
         from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
@@ -437,12 +451,13 @@ class Costs(Part):
         column = COST_COLUMNS[self.settings.cost_column]
         sums = summed_lines(tables, keys_for(rules, by), column, months)
         summed = sums.to_pyarrow().to_pylist()
-        return allocate(summed, self.allocation_inputs(summed, rules))
+        return allocate(summed, self._allocation_inputs(summed, rules))
 
-    def allocation_inputs(self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Any]) -> Any:
+    def _allocation_inputs(
+        self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Rule]
+    ) -> AllocationInputs:
         """What allocating ``summed`` needs: rules, the rates of its currencies and months, the
         initiatives' units, the token services and provider aliases."""
-        from valuegap.costs.allocation import AllocationInputs
         from valuegap.costs.currency import monthly_rates
 
         reporting = self.settings.reporting_currency
@@ -460,18 +475,23 @@ class Costs(Part):
             aliases=self.settings.provider_aliases,
         )
 
-    def _token_services(self) -> tuple[Any, ...]:
+    def _token_services(self) -> tuple[TokenService, ...]:
         """The organisation's token services, then the defaults."""
         from valuegap.model.providers import TOKEN_SERVICES
 
         return (*self.settings.token_services, *TOKEN_SERVICES)
 
-    def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[dict[str, Any]]:
+    def reconcile(self, tolerance: Decimal = Decimal("0.05")) -> list[ReconcileLine]:
         """Computed usage cost against the invoiced token services, per provider and month,
         with what explains the gap."""
         from valuegap.costs.reconcile import reconcile
 
         self._require("read")
+        if tolerance < 0:
+            said = "must be zero or more: the share of a gap to flag"
+            raise ValidationError(
+                "The reconciliation cannot be made.", [Problem("tolerance", said, tolerance)]
+            )
         invoice, usage = self._costs.invoice_lines(), self._costs.usage_by_month()
         return reconcile(
             invoice,
@@ -532,7 +552,10 @@ def _opened(
     """``sources`` ready to read until ``stack`` closes."""
     given = list(names) or [None] * len(sources)
     if len(given) != len(sources):
-        problem = Problem("source_names", f"gives {len(given)} names for {len(sources)} sources")
+        problem = Problem(
+            "source_names",
+            f"gives {counted(len(given), 'name')} for {counted(len(sources), 'source')}",
+        )
         raise ValidationError("Nothing was ingested.", [problem])
     return [
         stack.enter_context(opened(source, name, documents=documents))

@@ -8,7 +8,7 @@ ending it gives the calls it no longer covers their catalogue price back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,39 @@ MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL
 
 # (months, or None for all) -> how many aggregate rows: costs' refresh of its aggregates
 RefreshAggregates = Callable[[Sequence[date] | None], int]
+
+
+@dataclass(frozen=True)
+class PriceOverride:
+    """An organisation price (per million tokens in ``currency``) on the days [valid_from,
+    valid_to), beside the catalogue's price of the same model on its first day (of
+    ``catalogue_provider``; None where the catalogue has none)."""
+
+    model: str
+    provider: str  # "(any)": any provider's calls
+    valid_from: date
+    valid_to: date | None
+    currency: str
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+    cache_read_per_mtok: Decimal | None
+    cache_write_per_mtok: Decimal | None
+    catalogue_provider: str | None
+    catalogue_input_per_mtok: Decimal | None
+    catalogue_output_per_mtok: Decimal | None
+
+
+@dataclass(frozen=True)
+class UnpricedUsage:
+    """Model calls of one provider and model with no reported cost and no price, and why."""
+
+    provider: str | None
+    model: str | None
+    events: int
+    tokens: int
+    first_seen: datetime
+    last_seen: datetime
+    reason: str
 
 
 class Prices(Part):
@@ -77,7 +110,7 @@ class Prices(Part):
             problems.append(Problem("currency", "is not an ISO 4217 code such as USD", currency))
         if valid_to is not None and valid_to <= valid_from:
             problems.append(
-                Problem("valid_to", f"must be after valid_from ({valid_from})", str(valid_to))
+                Problem("valid_to", f"must be after `valid_from` ({valid_from})", str(valid_to))
             )
         if not model.strip():
             problems.append(Problem("model", "is required", model))
@@ -195,7 +228,7 @@ class Prices(Part):
             self._costs.refresh_usage_by_month(months)
         return repriced, combined(after, before, -1)
 
-    def price_overrides(self) -> list[dict[str, Any]]:
+    def price_overrides(self) -> list[PriceOverride]:
         """The organisation's prices, each beside the catalogue's price of the same model on
         its first day (per million tokens; ``catalogue_provider`` says whose)."""
         from valuegap.model.pricing import MILLION, catalogue_rates
@@ -203,47 +236,64 @@ class Prices(Part):
 
         self._require("read")
         providers = {r["model"]: r["provider"] for r in reversed(self._costs.models_in_use())}
-        rows = []
+        found = []
         for o in self._costs.overrides():
             provider = o.provider or catalogue_id(
                 providers.get(o.model), self.settings.provider_aliases
             )
-            found = catalogue_rates(
+            rates = catalogue_rates(
                 provider, o.model, datetime.combine(o.valid_from, datetime.min.time())
             )
-            tier = found[0] if found else None
-            rows.append(
-                {
-                    "model": o.model,
-                    "provider": o.provider or "(any)",
-                    "valid_from": o.valid_from,
-                    "valid_to": o.valid_to,
-                    "currency": o.currency,
-                    **{k: None if getattr(o, k) is None else plain(getattr(o, k)) for k in _RATES},
-                    "catalogue_provider": provider if found else None,
-                    "catalogue_input_per_mtok": _per_mtok(tier.input if tier else None, MILLION),
-                    "catalogue_output_per_mtok": _per_mtok(tier.output if tier else None, MILLION),
-                }
+            tier = rates[0] if rates else None
+            found.append(
+                PriceOverride(
+                    model=o.model,
+                    provider=o.provider or "(any)",
+                    valid_from=o.valid_from,
+                    valid_to=o.valid_to,
+                    currency=o.currency,
+                    input_per_mtok=plain(o.input_per_mtok),
+                    output_per_mtok=plain(o.output_per_mtok),
+                    cache_read_per_mtok=_plain(o.cache_read_per_mtok),
+                    cache_write_per_mtok=_plain(o.cache_write_per_mtok),
+                    catalogue_provider=provider if rates else None,
+                    catalogue_input_per_mtok=_per_mtok(tier.input if tier else None, MILLION),
+                    catalogue_output_per_mtok=_per_mtok(tier.output if tier else None, MILLION),
+                )
             )
-        return rows
+        return found
 
-    def unpriced_usage(self) -> list[dict[str, Any]]:
+    def unpriced_usage(self) -> list[UnpricedUsage]:
         """Model calls with no reported cost that neither the catalogue nor an override
         prices, by provider and model, with the reason."""
         self._require("read")
         pricer = Pricer(self._costs.overrides(), self.settings.provider_aliases)
-        rows = self._costs.unpriced()
-        for row in rows:
-            at = row["last_seen"]
-            if pricer.price(row["provider"], row["model"], row["request_model"], at):
-                row["reason"] = (
+        found = []
+        for row in self._costs.unpriced():
+            provider, model, at = row["provider"], row["model"], row["last_seen"]
+            if pricer.price(provider, model, row["request_model"], at):
+                reason = (
                     "a price applies now (a new provider alias or price): price "
                     "the stored calls again"
                 )
             else:
-                row["reason"] = pricer.unpriced_reason(row["provider"], row["model"], at)
-            del row["request_model"]
-        return rows
+                reason = pricer.unpriced_reason(provider, model, at)
+            found.append(
+                UnpricedUsage(
+                    provider=provider,
+                    model=model,
+                    events=int(row["events"]),
+                    tokens=int(row["tokens"]),
+                    first_seen=row["first_seen"],
+                    last_seen=at,
+                    reason=reason,
+                )
+            )
+        return found
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    return None if value is None else plain(value)
 
 
 def _per_mtok(per_token: Decimal | None, million: Decimal) -> Decimal | None:

@@ -14,19 +14,47 @@ unpriced calls, and calls that were never instrumented.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from valuegap.bounds import rounded
 from valuegap.model.pricing import Override
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 from valuegap.months import next_month
+from valuegap.results import Money, Ratio
 
+ZERO = Decimal(0)
 CENT = Decimal("0.01")
 STANDARD_TIERS = ("default", "auto", "standard", "on_demand")
+# gap: beyond the tolerance; estimate: usage with no invoice yet; no_usage: invoiced token
+# spend with no usage events
+Status = Literal["gap", "ok", "estimate", "no_usage"]
+
+
+@dataclass(frozen=True)
+class ReconcileLine:
+    """One provider's month: what its invoice's token services say against what its model
+    calls cost priced, in the reporting currency (``currency``), and what explains the gap."""
+
+    provider: str
+    month: str  # YYYY-MM
+    services: list[str]  # the invoice's token services
+    invoice_ids: list[str]
+    invoiced: Money
+    computed: Money
+    gap: Money  # computed - invoiced
+    gap_share: Ratio | None  # of the invoice (None: nothing invoiced)
+    status: Status
+    events: int
+    unpriced_events: int
+    tokens: dict[str, int]  # input, output, cache_read, cache_write, reasoning
+    reported: Money | None  # the cost the sources reported themselves
+    list_cost: Money | None  # the invoice's list cost
+    explanation: list[str]  # sentences
+    currency: str
 
 
 @dataclass
@@ -51,13 +79,13 @@ class _Side:
 def reconcile(
     invoice: Iterable[Mapping[str, Any]],
     usage: Iterable[Mapping[str, Any]],
-    convert: Any,
+    convert: Callable[[Decimal, str | None, date], Decimal],
     services: Sequence[TokenService],
     aliases: Mapping[str, str],
     overrides: Sequence[Override],
     tolerance: Decimal,
     reporting: str,
-) -> list[dict[str, Any]]:
+) -> list[ReconcileLine]:
     """One row per provider and month (``convert(amount, currency, month)`` into the reporting
     currency), invoiced and computed, the gap and its explanation."""
     sides: dict[tuple[str, date], _Side] = defaultdict(_Side)
@@ -73,12 +101,12 @@ def reconcile(
             side.other_charges[row["charge_category"]] += billed
             continue
         side.invoiced += billed
-        side.list_cost += convert(row["list_cost"] or 0, row["currency"], row["month"])
+        side.list_cost += convert(row["list_cost"] or ZERO, row["currency"], row["month"])
         side.invoice_lines += row["lines"]
     for row in usage:
         key = catalogue_id(row["provider"], aliases) or "(none)"
         side = sides[(key, row["month"])]
-        side.computed += convert(row["computed"] or 0, row["computed_currency"], row["month"])
+        side.computed += convert(row["computed"] or ZERO, row["computed_currency"], row["month"])
         if row["reported"] is not None:
             side.reported += convert(row["reported"], row["currency"], row["month"])
         side.events += row["events"]
@@ -94,7 +122,7 @@ def reconcile(
         for (provider, month), side in sides.items()
     ]
     order = {"gap": 0, "ok": 1, "estimate": 2, "no_usage": 3}
-    return sorted(found, key=lambda r: (r["month"], order[r["status"]], r["provider"]))
+    return sorted(found, key=lambda r: (r.month, order[r.status], r.provider))
 
 
 def _row(
@@ -104,12 +132,13 @@ def _row(
     overrides: Sequence[Override],
     tolerance: Decimal,
     reporting: str,
-) -> dict[str, Any]:
+) -> ReconcileLine:
     invoiced, computed = (
         _cents(side.invoiced),
         _cents(side.computed),
     )
     gap = computed - invoiced
+    status: Status
     if not side.events:
         status = "no_usage"
     elif not side.invoice_lines:
@@ -118,24 +147,24 @@ def _row(
         status = "gap"
     else:
         status = "ok"
-    return {
-        "provider": provider,
-        "month": f"{month:%Y-%m}",
-        "services": sorted(side.services),
-        "invoice_ids": sorted(side.invoice_ids),
-        "invoiced": invoiced,
-        "computed": computed,
-        "gap": gap,
-        "gap_share": float(round(gap / invoiced, 4)) if invoiced else None,
-        "status": status,
-        "events": side.events,
-        "unpriced_events": side.unpriced,
-        "tokens": dict(side.tokens),
-        "reported": _cents(side.reported) if side.reported else None,
-        "list_cost": _cents(side.list_cost) if side.list_cost else None,
-        "explanation": _explanation(provider, month, side, overrides, gap, status),
-        "currency": reporting,
-    }
+    return ReconcileLine(
+        provider=provider,
+        month=f"{month:%Y-%m}",
+        services=sorted(side.services),
+        invoice_ids=sorted(side.invoice_ids),
+        invoiced=invoiced,
+        computed=computed,
+        gap=gap,
+        gap_share=float(round(gap / invoiced, 4)) if invoiced else None,
+        status=status,
+        events=side.events,
+        unpriced_events=side.unpriced,
+        tokens=dict(side.tokens),
+        reported=_cents(side.reported) if side.reported else None,
+        list_cost=_cents(side.list_cost) if side.list_cost else None,
+        explanation=_explanation(provider, month, side, overrides, gap, status),
+        currency=reporting,
+    )
 
 
 def _calls(n: int) -> str:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.model.usage import UsageFormat
+from valuegap.results import Record
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.costs import CostStore
@@ -37,7 +39,7 @@ class Removal:
 
     table: str
     entity_id: str  # the file's name, or the keys given
-    rows: list[dict[str, Any]]
+    rows: list[Record]  # each as stored (its tags a map)
     dry_run: bool = False
 
     @property
@@ -62,14 +64,15 @@ class CostRemoval(Part):
         keys: Sequence[str] = (),
         file: Source | None = None,
         source_name: str | None = None,
-        usage_format: Any = "csv",
+        usage_format: UsageFormat | None = None,
         mapping: dict[str, str] | None = None,
         dry_run: bool = False,
     ) -> Removal:
         """Remove FOCUS lines, usage events or manual cost entries (``kind``, as the ingest
         commands name them): those with ``keys``, or exactly those that ``file`` yields when
-        read again as its ingest read it (a usage file in ``usage_format`` with ``mapping``;
-        a path, bytes or a binary stream, named in messages by ``source_name``).
+        read again as its ingest read it (a usage file in ``usage_format`` with ``mapping``,
+        the format told from the content when not given; a path, bytes or a binary stream,
+        named in messages by ``source_name``).
         All or nothing, in one transaction, with one audit entry ``costs.remove`` that keeps
         the rows removed and the ``reason``. ``dry_run``: only say what would go."""
         from valuegap.store import removal
@@ -89,7 +92,8 @@ class CostRemoval(Part):
         table = TABLES[kind]
         with self._db.transaction():
             if file is not None:
-                with opened(file, source_name, documents=usage_format == "otel") as source:
+                documents = kind == "usage" and usage_format in (None, "otel")
+                with opened(file, source_name, documents=documents) as source:
                     self._stage_file_keys(kind, source, usage_format, mapping)
                 entity_id = source.base_name
             else:
@@ -121,10 +125,15 @@ class CostRemoval(Part):
         return Removal(table, entity_id, rows)
 
     def _stage_file_keys(
-        self, kind: str, source: Input, usage_format: Any, mapping: dict[str, str] | None
+        self,
+        kind: str,
+        source: Input,
+        usage_format: UsageFormat | None,
+        mapping: dict[str, str] | None,
     ) -> None:
         """The keys ``source`` yields, read as its ingest reads it; a file with a bad value
         is refused naming its rows, as its ingest would refuse it."""
+        from valuegap.costs.usage_format import usage_format as told_format
         from valuegap.store import removal
         from valuegap.store.focus import focus_keys, stage_focus
         from valuegap.store.manual_costs import manual_cost_keys
@@ -134,19 +143,18 @@ class CostRemoval(Part):
             keys = manual_cost_keys(self._db, stage_file(self._db, source))
             removal.stage_keys(self._db, keys)
             return
-        try:
-            if kind == "focus":
-                focus_keys(self._db, stage_focus(self._db, source, bounded=False))
-            else:
-                self._costs_part.usage_loader(usage_format, mapping, None)(
-                    source, 0, keys_only=True
-                )
-        except BrokenRow:
-            if kind == "focus":
-                focus_keys(self._db, stage_file(self._db, source), checks_first=True)
-            else:
-                load = self._costs_part.usage_loader(usage_format, mapping, None)
+        if kind == "usage":
+            fmt = usage_format or told_format(source, mapping, "usage_format")
+            load = self._costs_part.usage_loader(fmt, mapping, None)
+            try:
+                load(source, 0, keys_only=True)
+            except BrokenRow:
                 load(source, 0, checks_first=True, keys_only=True)
+        else:
+            try:
+                focus_keys(self._db, stage_focus(self._db, source, bounded=False))
+            except BrokenRow:
+                focus_keys(self._db, stage_file(self._db, source), checks_first=True)
         removal.stage_file_keys(self._db, TABLES[kind])
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.policy import Decision, applicable, decide
+from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import AgentSpec, Portfolio
 from valuegap.portfolio.validation import validated
 from valuegap.session import Part, Session
@@ -23,17 +23,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AgentDecision:
-    """An agent's action: ``allow``, ``deny`` or ``needs_approval``, and the rules that decided."""
+    """An agent's action: ``allow``, ``deny`` or ``needs_approval``, the ids of the rules that
+    decided, and the decision rule by rule as a gate's (``Decision``) gives it."""
 
     agent: str
     action: str
-    decision: str
+    decision: Literal["allow", "deny", "needs_approval"]
     rules: list[str]
-    details: Decision
+    details: list[RuleResult]  # the rules that decided
+    warnings: list[RuleResult]
+    ignored: list[str]
+    policy_versions: dict[str, int]
 
-    def as_dict(self) -> dict[str, Any]:
-        found = self.details.as_dict()
-        return {"agent": self.agent, "action": self.action, **found, "decision": self.decision}
+    @classmethod
+    def of(cls, agent: str, action: str, decision: Decision) -> AgentDecision:
+        """``decision`` as the agent's answer: what needs an approval, the agent hands to a
+        person (``needs_approval``)."""
+        answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
+        return cls(
+            agent,
+            action,
+            answer,
+            decision.rule_ids,
+            decision.rules,
+            decision.warnings,
+            decision.ignored,
+            decision.policy_versions,
+        )
 
 
 class Agents(Part):
@@ -103,12 +119,11 @@ class Agents(Part):
         }
         decision = decide(
             rules,
-            lambda names: self._governance_part.evaluation_context(
+            lambda names: self._governance_part._evaluation_context(
                 initiative, names, now, **values
             ),
         )
-        answer = "needs_approval" if decision.outcome == "require_approval" else decision.outcome
-        result = AgentDecision(agent_id, action, answer, decision.rule_ids, decision)
+        result = AgentDecision.of(agent_id, action, decision)
         self._session.record_alone(
             "agent.authorize",
             "agent",
@@ -117,7 +132,7 @@ class Agents(Part):
                 "action": action,
                 "amount": amount,
                 "context": given,
-                "decision": answer,
+                "decision": result.decision,
                 "rules": decision.rule_ids,
                 "warnings": [r.id for r in decision.warnings],
                 "policy_versions": decision.policy_versions,

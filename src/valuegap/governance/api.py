@@ -9,6 +9,7 @@ rotate it is a governance matter; ``ledger.costs`` uses it to ingest person data
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,16 +22,13 @@ from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.audit_api import AuditLog
 from valuegap.governance.gates import Gates
-from valuegap.governance.policy import (
-    Policy,
-    load_policy,
-    parse_policy,
-)
-from valuegap.governance.reviews import Review, recommend
+from valuegap.governance.policy import LAYERS, Policy, RuleResult, load_policy, parse_policy
+from valuegap.governance.reviews import RecordedReview, Review, recommend
 from valuegap.governance.users import Users
 from valuegap.model.portfolio import Initiative
 from valuegap.model.vocabulary import CONTROLS
 from valuegap.months import add_months, months_between
+from valuegap.results import to_data
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
@@ -38,6 +36,8 @@ from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.facts import Facts
+    from valuegap.outcomes.results import InitiativeReport
     from valuegap.portfolio.api import Initiatives
 
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
@@ -46,11 +46,63 @@ REVIEW_EVERY_MONTHS = 6
 
 
 @dataclass(frozen=True)
+class PolicyApplied:
+    """What applying a policy file did: a new version of its layer and scope, or nothing (the
+    same rules are in force already)."""
+
+    layer: str
+    scope: str | None
+    rules: int  # how many rules it has
+    version: int  # the version in force now
+    changed: bool
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One version of a layer's (and scope's) policy: its rules' ids, and who applied it from
+    which file, when."""
+
+    layer: str
+    scope: str | None
+    version: int
+    rules: list[str]
+    source: str
+    applied_at: datetime
+    applied_by: str
+
+
+@dataclass(frozen=True)
+class ControlStatus:
+    """A readiness control of an initiative: attested, with the evidence, who and when; or
+    not yet."""
+
+    attested: bool
+    evidence: str | None = None
+    attested_by: str | None = None
+    attested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A move in an initiative's stage history; ``decision`` is ``allow``, or ``approved`` for
+    a move made on an approval, and ``rules`` the gate's rules that decided and its warnings."""
+
+    from_stage: str | None  # none for the first, into proposed
+    to_stage: str
+    moved_at: datetime
+    actor: str
+    decision: str
+    rules: list[RuleResult]
+    reason: str | None  # a retirement's reason and learnings
+    learnings: str | None
+
+
+@dataclass(frozen=True)
 class InitiativeDetail:
     initiative: Initiative
     review_date: date | None
-    controls: dict[str, dict[str, Any]]
-    stage_history: list[dict[str, Any]] = field(default_factory=list)
+    controls: dict[str, ControlStatus]  # by control, every one of them
+    stage_history: list[StageEvent] = field(default_factory=list)  # oldest first
 
 
 class Governance(Part):
@@ -75,19 +127,19 @@ class Governance(Part):
 
     # Policies
 
-    def apply_policy_file(self, path: Path) -> dict[str, Any]:
+    def apply_policy_file(self, path: Path) -> PolicyApplied:
         from valuegap.yamlio import read_file
 
         return self.apply_policy(read_file(path), str(path))
 
-    def apply_policy(self, text: str, source: str) -> dict[str, Any]:
+    def apply_policy(self, text: str, source: str) -> PolicyApplied:
         """Validate a policy file whole and make it the new version of its layer and scope.
         Applying the rules in force again changes nothing."""
         self._require("policy.write")
         return self._apply_policy(text, source)
 
     @writes
-    def _apply_policy(self, text: str, source: str) -> dict[str, Any]:
+    def _apply_policy(self, text: str, source: str) -> PolicyApplied:
         in_force = self._policies()
         enterprise = [r.id for p in in_force if p.layer == "enterprise" for r in p.rules]
         policy = parse_policy(text, source, enterprise_ids=enterprise)
@@ -96,9 +148,10 @@ class Governance(Part):
         current = next(
             (p for p in in_force if (p.layer, p.scope) == (policy.layer, policy.scope)), None
         )
-        result = {"layer": policy.layer, "scope": policy.scope, "rules": len(policy.rules)}
         if current is not None and current.rules_json() == policy.rules_json():
-            return {**result, "version": current.version, "changed": False}
+            return PolicyApplied(
+                policy.layer, policy.scope, len(policy.rules), current.version, changed=False
+            )
         with self._db.transaction():
             version = self._governance.add_policy(
                 policy.layer, scope, policy.rules_json(), source, self._now(), self.actor
@@ -113,11 +166,11 @@ class Governance(Part):
                 {
                     "version": version,
                     "source": source,
-                    "rules": [r.as_dict() for r in policy.rules],
+                    "rules": to_data(policy.rules),
                 },
                 changed=[("policies", {"layer": policy.layer, "scope": scope, "version": version})],
             )
-        return {**result, "version": version, "changed": True}
+        return PolicyApplied(policy.layer, policy.scope, len(policy.rules), version, changed=True)
 
     def load_default_policies(self) -> None:
         """The default pack as enterprise policy (in the caller's transaction)."""
@@ -128,20 +181,14 @@ class Governance(Part):
         self._require("read")
         return self._policies()
 
-    def policies_in_force(self) -> list[dict[str, Any]]:
-        """The policies in force as rows: layer, scope, version, rules (ids), source, when
-        applied and by whom."""
+    def policies_in_force(self) -> list[PolicyVersion]:
+        """The versions in force: the newest of each layer and scope."""
         self._require("read")
-        # The rules' ids as stored: compiling them (load_policy) would load CEL for a list.
-        return [
-            {"layer": r["layer"], "scope": r["scope"] or None, "version": r["version"],
-             "rules": [rule["id"] for rule in json.loads(r["rules"])],
-             "source": r["source"], "applied_at": r["applied_at"], "applied_by": r["applied_by"]}
-            for r in self._governance.current_policies()
-        ]  # fmt: skip
+        return [_policy_version(row) for row in self._governance.current_policies()]
 
     def policy(self, layer: str, scope: str | None = None) -> Policy:
         """The policy in force for a layer (and a business unit or initiative below it)."""
+        _check_layer(layer)
         for found in self.policies():
             if (found.layer, found.scope) == (layer, scope):
                 return found
@@ -156,15 +203,17 @@ class Governance(Part):
             for r in self._governance.current_policies()
         ]
 
-    def policy_versions(self, layer: str, scope: str | None = None) -> list[dict[str, Any]]:
+    def policy_versions(self, layer: str, scope: str | None = None) -> list[PolicyVersion]:
+        """Every version of a layer's (and scope's) policy, oldest first."""
         self._require("read")
+        _check_layer(layer)
         found = self._governance.policy_versions(layer, scope or "")
         if not found:
             raise NotFound(
                 f"No policy for {layer}{'/' + scope if scope else ''}; "
                 "`Ledger.governance.policies()` shows the policies in force."
             )
-        return found
+        return [_policy_version(row) for row in found]
 
     def _check_scope(self, policy: Policy, source: str) -> None:
         if policy.layer == "enterprise":
@@ -212,39 +261,46 @@ class Governance(Part):
         when = datetime.combine(as_of, time())
         reviews = []
         for initiative, review_date in due:
-            context = self.evaluation_context(initiative, frozenset(), when)
+            context = self._evaluation_context(initiative, frozenset(), when)
             measured, report = self._measured(initiative, when, facts)
             context.update(measured)
             recommendation, reasons = recommend(
-                context, report["validation_reason"], self.settings.override_rate_threshold
+                context, report.validation_reason, self.settings.override_rate_threshold
             )
             reviews.append(
                 Review(initiative.id, initiative.stage, review_date, as_of, recommendation, reasons)
             )
         with self._db.transaction():
             for review in reviews:
-                self._governance.add_review(review.as_dict(), self._now(), self.actor)
+                self._governance.add_review(dataclasses.asdict(review), self._now(), self.actor)
                 self._record(
                     "review.record",
                     "initiative",
                     review.initiative,
                     None,
-                    review.as_dict(),
+                    to_data(review),
                     changed=[("reviews", {"initiative": review.initiative, "as_of": review.as_of})],
                 )
         return reviews
 
-    def reviews(self, initiative_id: str | None = None) -> list[dict[str, Any]]:
+    def reviews(self, initiative_id: str | None = None) -> list[RecordedReview]:
+        """The recommendations recorded so far (of one initiative), oldest first."""
         self._require("read")
-        return self._governance.reviews(initiative_id)
+        return [RecordedReview(**row) for row in self._governance.reviews(initiative_id)]
 
     def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
         """An initiative with its readiness controls, next review and stage history."""
         initiative = self._initiatives.initiative(initiative_id)
         attested = self._portfolio.attestations(initiative_id)
-        controls = {c: {"attested": c in attested, **attested.get(c, {})} for c in CONTROLS}
+        controls = {
+            c: ControlStatus(True, **attested[c]) if c in attested else ControlStatus(False)
+            for c in CONTROLS
+        }
         review = self.next_review(initiative_id)
-        history = self._portfolio.stage_history(initiative_id)
+        history = [
+            StageEvent(**{**row, "rules": [RuleResult(**rule) for rule in row["rules"]]})
+            for row in self._portfolio.stage_history(initiative_id)
+        ]
         return InitiativeDetail(initiative, review, controls, history)
 
     def next_review(self, initiative_id: str) -> date | None:
@@ -260,11 +316,12 @@ class Governance(Part):
 
     # The evaluation context
 
-    def evaluation_context(
+    def _evaluation_context(
         self, initiative: Initiative, names: frozenset[str], now: datetime, **given: Any
     ) -> dict[str, Any]:
         """The documented context for ``initiative``; the measured names only if ``names``
-        needs them."""
+        needs them. The gates and the agents evaluate their rules on it: it is theirs, not a
+        result for a user (``context.CONTEXT`` documents it)."""
         entered = self._portfolio.stages_entered(initiative.id)
         context: dict[str, Any] = {
             "initiative": ctx.initiative_context(
@@ -282,8 +339,8 @@ class Governance(Part):
         return context
 
     def _measured(
-        self, initiative: Initiative, now: datetime, facts: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        self, initiative: Initiative, now: datetime, facts: Facts
+    ) -> tuple[dict[str, Any], InitiativeReport]:
         """The measured names as of ``now``, and the initiative report they come from."""
         from valuegap.outcomes.periods import Window
         from valuegap.outcomes.reports import initiative_report
@@ -291,6 +348,19 @@ class Governance(Part):
         report = initiative_report(facts, initiative, Window(None, now.date()))
         expected = _expected_roi(initiative, self._portfolio.stages_entered(initiative.id), now)
         return ctx.measured_context(initiative, report, expected), report
+
+
+def _policy_version(row: Mapping[str, Any]) -> PolicyVersion:
+    """A stored policy version; its rules are stored as their policy file writes them."""
+    return PolicyVersion(
+        row["layer"],
+        row["scope"] or None,  # the enterprise's is stored as ''
+        row["version"],
+        [rule["id"] for rule in json.loads(row["rules"])],
+        row["source"],
+        row["applied_at"],
+        row["applied_by"],
+    )
 
 
 def _expected_roi(
@@ -302,3 +372,9 @@ def _expected_roi(
     if case is None or started is None:
         return None
     return Plan.of(case).roi(months_between(started.date(), now.date()))
+
+
+def _check_layer(layer: str) -> None:
+    if layer not in LAYERS:
+        allowed = f"must be one of {', '.join(LAYERS)}"
+        raise ValidationError("Unknown policy layer.", [Problem("layer", allowed, layer)])

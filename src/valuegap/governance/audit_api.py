@@ -14,6 +14,7 @@ from valuegap.model.audit import AuditEntry, Verification, verify
 from valuegap.session import Part, Session
 from valuegap.store.audit import AuditStore
 from valuegap.store.proof import DEFINITIONS, FACTS, Totals, read_rows, read_totals
+from valuegap.words import counted
 
 
 class AuditLog(Part):
@@ -88,10 +89,13 @@ class AuditLog(Part):
         message = f"{chain.message}; {proof.message}"
         if signed:
             latest = signed[-1]
-            message += (
-                f"; it extends all {len(signed)} signed checkpoints (the latest at "
-                f"entry {latest.seq}, signed {latest.signed_at})"
+            at = f"entry {latest.seq}, signed {latest.signed_at}"
+            extends = (
+                f"the signed checkpoint (at {at})"
+                if len(signed) == 1
+                else f"all {counted(len(signed), 'signed checkpoint')} (the latest at {at})"
             )
+            message += f"; it extends {extends}"
         return replace(
             chain, message=message, proven_from=proof.proven_from, checkpoints=len(signed)
         )

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import ConfigError, Problem, ValidationError, ValuegapError
 from valuegap.inputs import read_text
+from valuegap.settings import config_directory
 
 # cryptography and urllib.request are imported where a key is used or a checkpoint sent: every
 # ledger imports this module (for Checkpoint), few sign.
@@ -56,11 +57,9 @@ class Checkpoint:
 def key_path(setting: str | None, env: Mapping[str, str] | None = None) -> Path:
     """The private key's file: the setting ``audit_key``, else ``audit-key.pem`` in
     ``$XDG_CONFIG_HOME/valuegap`` (``~/.config/valuegap`` without it)."""
-    env = os.environ if env is None else env
     if setting:
         return Path(setting).expanduser()
-    config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
-    return config / "valuegap" / KEY_FILE
+    return config_directory(env) / KEY_FILE
 
 
 def public_path(private: Path) -> Path:

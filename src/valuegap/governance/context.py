@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from valuegap.model.portfolio import AgentSpec, Initiative
 from valuegap.model.vocabulary import CONTROLS
 from valuegap.months import months_between
+
+if TYPE_CHECKING:
+    from valuegap.outcomes.results import InitiativeReport
 
 
 @dataclass(frozen=True)
@@ -275,17 +278,17 @@ def initiative_context(
 
 
 def measured_context(
-    initiative: Initiative, report: Mapping[str, Any], expected_roi: float | None
+    initiative: Initiative, report: InitiativeReport, expected_roi: float | None
 ) -> dict[str, Any]:
     """``metrics``, ``finance``, ``behaviour`` and ``quality``, from the initiative's report."""
-    behaviour = report["behaviour"] or {}
-    qualities = report["quality"]
-    quality = next((q for q in qualities if q["measure"] == "accuracy"), None)
-    quality = quality or (qualities[0] if qualities else {})
-    measured = {m["id"]: m for m in report["metrics"]}
+    behaviour = report.behaviour
+    qualities = report.quality
+    quality = next((q for q in qualities if q.measure == "accuracy"), None)
+    quality = quality or (qualities[0] if qualities else None)
+    measured = {m.id: m for m in report.metrics}
     metrics = []
     for spec in initiative.metrics:
-        m = measured.get(spec.id, {})
+        m = measured.get(spec.id)
         baseline = spec.baseline
         metrics.append(
             {
@@ -296,37 +299,39 @@ def measured_context(
                 "baseline_period": baseline.period if baseline else None,
                 "value_per_unit": _float(spec.value_per_unit),
                 "agreed": spec.agreed,
-                "primary": bool(m.get("primary")),
-                "validated": bool(m.get("validated")),
-                "effect": _float(m.get("effect")),
-                "value": _float(m.get("value")),
+                "primary": m is not None and m.primary,
+                "validated": m is not None and m.validated,
+                "effect": _float(m.effect) if m else None,
+                "value": _float(m.value) if m else None,
             }
         )
     return {
         "metrics": metrics,
         "finance": {
-            "currency": report["currency"],
-            "total_cost": float(report["total_cost"]),
-            "value": float(report["value"]),
-            "value_low": _float(report["value_low"]),
-            "roi": report["roi"],
-            "roi_conservative": report["roi_conservative"],
-            "cost_per_outcome": _float(report["outcomes"]["cost_per_outcome"]),
+            "currency": report.currency,
+            "total_cost": float(report.total_cost),
+            "value": float(report.value),
+            "value_low": _float(report.value_low),
+            "roi": report.roi,
+            "roi_conservative": report.roi_conservative,
+            "cost_per_outcome": _float(report.outcomes.cost_per_outcome),
             "expected_roi": expected_roi,
         },
         "behaviour": {
-            "decisions": int(behaviour.get("decisions", 0)),
-            **{
-                k: behaviour.get(k) for k in ("override_rate", "acceptance_rate", "escalation_rate")
-            },
-            "review_minutes_per_decision": _float(behaviour.get("review_minutes_per_decision")),
+            "decisions": behaviour.decisions if behaviour else 0,
+            "override_rate": behaviour.override_rate if behaviour else None,
+            "acceptance_rate": behaviour.acceptance_rate if behaviour else None,
+            "escalation_rate": behaviour.escalation_rate if behaviour else None,
+            "review_minutes_per_decision": (
+                _float(behaviour.review_minutes_per_decision) if behaviour else None
+            ),
         },
         "quality": {
-            "measure": quality.get("measure"),
-            "latest": quality.get("latest"),
-            "reference": quality.get("reference"),
-            "drop": quality.get("drop"),
-            "drifted": bool(quality.get("drifted")),
+            "measure": quality.measure if quality else None,
+            "latest": quality.latest if quality else None,
+            "reference": quality.reference if quality else None,
+            "drop": quality.drop if quality else None,
+            "drifted": quality is not None and quality.drifted,
         },
     }
 

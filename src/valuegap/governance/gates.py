@@ -4,13 +4,17 @@ approvals a gate asks for (four eyes; the gate is checked again when a request i
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
 from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
-from valuegap.governance.policy import Decision, applicable, decide
+from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import Initiative
 from valuegap.portfolio import stages
+from valuegap.results import to_data
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
@@ -36,6 +40,42 @@ class StageMove:
     @property
     def moved(self) -> bool:
         return self.decision.outcome == "allow"
+
+
+@pydantic_dataclass(frozen=True)  # JSON names as its parent's
+class GateCheck(Decision):
+    """What the gate would decide for moving ``initiative`` to ``to_stage`` now: a decision,
+    which says what it is about."""
+
+    initiative: str = field(kw_only=True)
+    to_stage: str = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A request for a governance approval of a stage move, and what became of it."""
+
+    id: int
+    initiative: str
+    from_stage: str
+    to_stage: str
+    status: str  # pending | approved | rejected | withdrawn
+    rules: list[str]  # the ids of the rules that asked for approval
+    policy_versions: dict[str, int]
+    reason: str | None  # a retirement's reason and learnings
+    learnings: str | None
+    requested_at: datetime
+    requested_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+    rule_details: list[RuleResult]  # the rules that asked for approval
+
+
+def _approval(row: dict[str, Any]) -> Approval:
+    """An approval request as the store holds it."""
+    details = [RuleResult(**rule) for rule in row["rules"]]
+    return Approval(**{**row, "rules": [r.id for r in details], "rule_details": details})
 
 
 class Gates(Part):
@@ -103,6 +143,8 @@ class Gates(Part):
                 }  # fmt: skip
                 approval, replaced = self._ask_approval(asked, decision)
             verb = "retire" if to_stage == "retired" else "advance"
+            decided = to_data(decision)
+            assert isinstance(decided, dict)  # a result's JSON form is an object
             self._record(
                 f"initiative.{verb}.{decision.outcome}",
                 "initiative",
@@ -111,7 +153,7 @@ class Gates(Part):
                 {
                     "from": initiative.stage,
                     "to": to_stage,
-                    **decision.as_dict(),
+                    **decided,
                     "approval": approval,
                     "approvals_withdrawn": replaced,
                 },
@@ -131,12 +173,22 @@ class Gates(Part):
         to_stage: str,
         reason: str | None = None,
         learnings: str | None = None,
-    ) -> Decision:
+    ) -> GateCheck:
         """What the gate would decide for this move now, without moving (a retirement's
         reason and learnings, if the rules for it should see them)."""
         initiative = self._initiatives.initiative(initiative_id)
         stages.check_move(initiative, to_stage)
-        return self._gate(initiative, to_stage, reason, learnings)
+        decision = self._gate(initiative, to_stage, reason, learnings)
+        return GateCheck(
+            decision.outcome,
+            decision.rules,
+            decision.warnings,
+            decision.ignored,
+            decision.policy_versions,
+            decision.approval_rules,
+            initiative=initiative_id,
+            to_stage=to_stage,
+        )
 
     def _gate(
         self,
@@ -160,7 +212,7 @@ class Gates(Part):
         }
         return decide(
             rules,
-            lambda names: self._governance_part.evaluation_context(
+            lambda names: self._governance_part._evaluation_context(
                 initiative, names, self._now(), move=move
             ),
         )
@@ -169,35 +221,38 @@ class Gates(Part):
         """The pending request for this move: the one already made if the gate still asks for
         the same approvals, else a new one that replaces the initiative's pending requests
         (whose ids come with it)."""
-        same_move = [a for a in self._governance.approvals(status="pending")
-                     if (a["initiative"], a["from_stage"], a["to_stage"])
+        same_move = [a for a in self._approvals(status="pending")
+                     if (a.initiative, a.from_stage, a.to_stage)
                      == (move["initiative"], move["from_stage"], move["to_stage"])]  # fmt: skip
         asked = sorted(decision.rule_ids)
         for request in same_move:
-            if sorted(r["id"] for r in request["rules"]) == asked:
-                return int(request["id"]), []
+            if sorted(request.rules) == asked:
+                return request.id, []
         replaced = self._governance.withdraw_pending(
             move["initiative"], self._now(), self.actor,
             f"replaced by a new request to move to {move['to_stage']}",
         )  # fmt: skip
         approval = self._governance.add_approval(
-            move, [r.as_dict() for r in decision.rules], decision.policy_versions, self._now(),
-            self.actor,
-        )  # fmt: skip
+            move, to_data(decision.rules), decision.policy_versions, self._now(), self.actor
+        )
         return approval, replaced
 
     # Approvals
 
-    def approvals(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Approval requests: ``rules`` holds the ids of the rules that asked for approval,
-        ``rule_details`` the rules themselves."""
+    def approvals(self, status: str | None = None) -> list[Approval]:
+        """Approval requests, oldest first (all of them, or those with ``status``)."""
         self._require("read")
         if status not in (None, *APPROVAL_STATUSES):
             allowed = f"must be one of {', '.join(APPROVAL_STATUSES)}"
             raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
+        return self._approvals(status=status)
+
+    def _approvals(
+        self, *, status: str | None = None, approval_id: int | None = None
+    ) -> list[Approval]:
         return [
-            {**a, "rules": [r["id"] for r in a["rules"]], "rule_details": a["rules"]}
-            for a in self._governance.approvals(status=status)
+            _approval(row)
+            for row in self._governance.approvals(status=status, approval_id=approval_id)
         ]
 
     @writes
@@ -205,22 +260,20 @@ class Gates(Part):
         """Approve a pending stage move and make it, if its gate still only asks for the
         approval that was requested."""
         request = self._pending(approval_id)
-        initiative = self._initiatives.initiative(request["initiative"])
-        if initiative.stage != request["from_stage"]:
+        initiative = self._initiatives.initiative(request.initiative)
+        if initiative.stage != request.from_stage:
             raise PolicyViolation(
-                f"Approval {approval_id} was for a move from {request['from_stage']!r}, but "
+                f"Approval {approval_id} was for a move from {request.from_stage!r}, but "
                 f"{initiative.id} is now at {initiative.stage!r}; reject it.",
                 [],
             )
-        decision = self._gate(
-            initiative, request["to_stage"], request["reason"], request["learnings"]
-        )
-        asked = {r["id"] for r in request["rules"]}
+        decision = self._gate(initiative, request.to_stage, request.reason, request.learnings)
+        asked = set(request.rules)
         if decision.outcome == "deny" or (
             decision.outcome == "require_approval" and not set(decision.rule_ids) <= asked
         ):
             raise PolicyViolation(
-                f"{initiative.id} cannot move to {request['to_stage']!r} on approval "
+                f"{initiative.id} cannot move to {request.to_stage!r} on approval "
                 f"{approval_id}: the gate now decides {decision.outcome.replace('_', ' ')}:\n"
                 + rule_lines(decision),
                 decision.rule_ids,
@@ -236,26 +289,29 @@ class Gates(Part):
                 {"status": "approved", "note": note},
                 changed=[("approvals", {"id": approval_id})],
             )
-            self._moved(initiative, request["to_stage"], decision, reason=request["reason"],
-                        learnings=request["learnings"], approval_id=approval_id)  # fmt: skip
+            self._moved(initiative, request.to_stage, decision, reason=request.reason,
+                        learnings=request.learnings, approval_id=approval_id)  # fmt: skip
         return StageMove(
             initiative.id,
             initiative.stage,
-            request["to_stage"],
+            request.to_stage,
             dataclasses.replace(decision, outcome="allow"),
             approval_id,
         )
 
     @writes
-    def reject(self, approval_id: int, note: str) -> dict[str, Any]:
+    def reject(self, approval_id: int, note: str) -> Approval:
+        """Reject a pending stage move: the initiative stays where it is. Returns the request,
+        rejected."""
         request = self._pending(approval_id)
         if not note.strip():
             raise ValidationError(
                 "The approval was not rejected.",
                 [Problem("note", "say why, so that the team can act on it")],
             )
+        now = self._now()
         with self._db.transaction():
-            self._governance.decide_approval(approval_id, "rejected", self._now(), self.actor, note)
+            self._governance.decide_approval(approval_id, "rejected", now, self.actor, note)
             self._record(
                 "approval.reject",
                 "approval",
@@ -264,23 +320,25 @@ class Gates(Part):
                 {"status": "rejected", "note": note},
                 changed=[("approvals", {"id": approval_id})],
             )
-        return {**request, "status": "rejected", "note": note}
+        return dataclasses.replace(
+            request, status="rejected", decided_at=now, decided_by=self.actor, note=note
+        )
 
-    def _pending(self, approval_id: int) -> dict[str, Any]:
+    def _pending(self, approval_id: int) -> Approval:
         self._require("approval.decide")
-        found = self._governance.approvals(approval_id=approval_id)
+        found = self._approvals(approval_id=approval_id)
         if not found:
             raise NotFound(
                 f"There is no approval {approval_id}; `Ledger.governance.gates.approvals()` shows "
                 "them."
             )
         request = found[0]
-        if request["status"] != "pending":
+        if request.status != "pending":
             raise ValidationError(
-                f"Approval {approval_id} was already {request['status']}.",
-                [Problem("approval", "only a pending request can be decided", request["status"])],
+                f"Approval {approval_id} was already {request.status}.",
+                [Problem("approval", "only a pending request can be decided", request.status)],
             )
-        if request["requested_by"] == self.actor:
+        if request.requested_by == self.actor:
             raise PolicyViolation(
                 f"{self.actor} asked for approval {approval_id} and cannot also grant or refuse "
                 "it: another member of the governance role decides.",
@@ -299,7 +357,7 @@ class Gates(Part):
         approval_id: int | None = None,
     ) -> None:
         """Record a move the gate allowed (in the caller's transaction)."""
-        rules = [r.as_dict() for r in [*decision.rules, *decision.warnings]]
+        rules = to_data([*decision.rules, *decision.warnings])
         self._portfolio.set_stage(initiative.id, to_stage)
         self._portfolio.add_stage_event(
             initiative.id,

@@ -12,12 +12,20 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
+
+from pydantic import ConfigDict, Field, SkipValidation, computed_field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
+from valuegap.results import to_data
+from valuegap.words import counted
+
+if TYPE_CHECKING:
+    import cel
 
 LAYERS = ("enterprise", "business_unit", "initiative")
 EFFECTS = ("deny", "require_approval", "warn")
@@ -26,16 +34,42 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _RULE_KEYS = ("id", "when", "expr", "effect", "message")
 
 
-@dataclass(frozen=True)
+class Program(Protocol):
+    """A compiled CEL condition (what ``cel.compile`` returns)."""
+
+    def execute(self, context: cel.Context | dict[str, Any]) -> object: ...
+
+
+# Results are pydantic dataclasses here (elsewhere plain ones) where their JSON form is not
+# simply their fields: a rule's is the policy file's (its compiled program left out), a
+# decision's names its parts as the CLI and the API have always shown them.
+_PROGRAMS = ConfigDict(arbitrary_types_allowed=True)
+_JSON_NAMES = ConfigDict(serialize_by_alias=True)
+
+
+@pydantic_dataclass(frozen=True, config=_PROGRAMS)
 class Rule:
+    """One rule as its policy file writes it (its JSON form), compiled."""
+
     id: str
-    subject: Literal["transition", "action"]
-    pattern: str  # "*", "mvp->production", "*->retired"; or "*" or an action name
+    subject: Annotated[Literal["transition", "action"], Field(exclude=True)]
+    # "*", "mvp->production", "*->retired"; or "*" or an action name
+    pattern: Annotated[str, Field(exclude=True)]
     expr: str
     effect: str
     message: str
-    program: Any = field(compare=False, repr=False)
-    paths: frozenset[tuple[str, ...]] = field(compare=False, repr=False, default=frozenset())
+    program: Annotated[SkipValidation[Program | None], Field(exclude=True)] = field(
+        compare=False, repr=False
+    )
+    paths: Annotated[frozenset[tuple[str, ...]], Field(exclude=True)] = field(
+        compare=False, repr=False, default=frozenset()
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def when(self) -> dict[str, str]:
+        """``{transition: FROM->TO}`` or ``{action: NAME}``, as in the policy file."""
+        return {self.subject: self.pattern}
 
     def applies_to(self, subject: str, name: str) -> bool:
         if subject != self.subject:
@@ -47,15 +81,6 @@ class Rule:
         source, target = self.pattern.split("->")
         start, end = name.split("->")
         return source in ("*", start) and target in ("*", end)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "when": {self.subject: self.pattern},
-            "expr": self.expr,
-            "effect": self.effect,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)
@@ -72,7 +97,8 @@ class Policy:
         return self.layer if self.scope is None else f"{self.layer}/{self.scope}"
 
     def rules_json(self) -> str:
-        return json.dumps([r.as_dict() for r in self.rules])
+        """The rules as stored: their JSON form, which is the policy file's."""
+        return json.dumps(to_data(self.rules))
 
 
 @dataclass(frozen=True)
@@ -87,39 +113,27 @@ class RuleResult:
     held: bool
     error: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        found = {
-            "id": self.id,
-            "policy": self.policy,
-            "version": self.version,
-            "effect": self.effect,
-            "held": self.held,
-            "message": self.message,
-        }
-        return found if self.error is None else {**found, "error": self.error}
 
-
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=_JSON_NAMES)
 class Decision:
-    outcome: Outcome
-    rules: list[RuleResult]  # the rules that decided: failed ones, or for allow, those that held
+    """What the rules decided. Its JSON form: ``decision`` (the outcome), ``rules`` (the ids of
+    the rules that decided), ``details`` (those rules), ``warnings``, ``ignored``,
+    ``policy_versions`` and ``approval_rules``."""
+
+    outcome: Annotated[Outcome, Field(serialization_alias="decision")]
+    # the rules that decided: failed ones, or for allow, those that held
+    rules: Annotated[list[RuleResult], Field(serialization_alias="details")]
     warnings: list[RuleResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # lower rules shadowed by a higher id
     policy_versions: dict[str, int] = field(default_factory=dict)
+    # for a deny, the require_approval rules that failed too: the approvals the move would
+    # also need once the denying rules hold (for require_approval, they are ``rules``)
+    approval_rules: list[RuleResult] = field(default_factory=list)
 
+    @computed_field(alias="rules")  # type: ignore[prop-decorator]
     @property
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "decision": self.outcome,
-            "rules": self.rule_ids,
-            "details": [r.as_dict() for r in self.rules],
-            "warnings": [r.as_dict() for r in self.warnings],
-            "ignored": self.ignored,
-            "policy_versions": self.policy_versions,
-        }
 
 
 # Reading a policy file.
@@ -199,7 +213,7 @@ def _policy_from_data(
         if rule is not None:
             rules.append(rule)
     if problems:
-        raise ValidationError(f"{summary} {len(problems)} problem(s):", problems)
+        raise ValidationError(f"{summary} {counted(len(problems), 'problem')}:", problems)
     return Policy(str(layer), scope, tuple(rules))
 
 
@@ -246,7 +260,8 @@ def _rule(item: Any, where: str) -> tuple[Rule | None, list[Problem]]:
         problems.append(Problem(f"{where}.message", "must say, for a person, what to do"))
     subject, pattern = _when(item.get("when"), f"{where}.when", problems)
     expr = item.get("expr")
-    program, paths = None, frozenset[tuple[str, ...]]()
+    program: Program | None = None
+    paths = frozenset[tuple[str, ...]]()
     if "expr" in item:
         if not isinstance(expr, str) or not expr.strip():
             problems.append(Problem(f"{where}.expr", "must be a CEL expression", expr))
@@ -303,7 +318,7 @@ def _when(
 
 def compile_condition(
     expr: str, names: Mapping[str, ctx.Schema], where: str, problems: list[Problem]
-) -> tuple[Any, frozenset[tuple[str, ...]]]:
+) -> tuple[Program | None, frozenset[tuple[str, ...]]]:
     """Compile a condition over ``names``; on a syntax error, an unknown name, a type error or
     a result that is not true or false, add a problem and return no program. Also returns the
     paths the condition reads (``names.check_names``)."""
@@ -487,11 +502,18 @@ def decide(
         for p, r, held, error in results
         if not held and r.effect == "warn"
     ]
+    approvals = [
+        _result(p, r, held, error, context)
+        for p, r, held, error in results
+        if not held and r.effect == "require_approval" and outcome == "deny"
+    ]
     versions = {p.key: p.version for p, _ in rules.rules}
-    return Decision(outcome, deciding, warnings, list(rules.ignored), versions)
+    return Decision(outcome, deciding, warnings, list(rules.ignored), versions, approvals)
 
 
-def evaluate_condition(program: Any, context: Any) -> tuple[bool, str | None]:
+def evaluate_condition(
+    program: Program | None, context: cel.Context | dict[str, Any]
+) -> tuple[bool, str | None]:
     """Whether a compiled condition holds; one that cannot be evaluated does not hold."""
     if program is None:
         return False, "could not be evaluated: it is no longer valid CEL"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from valuegap.errors import Problem
@@ -22,6 +22,8 @@ Recommendation = Literal["scale", "continue", "fix", "kill"]
 
 @dataclass(frozen=True)
 class Review:
+    """A review just run: what it recommends for the initiative at the stage it is at."""
+
     initiative: str
     stage: str
     due: date
@@ -29,15 +31,18 @@ class Review:
     recommendation: Recommendation
     reasons: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "initiative": self.initiative,
-            "stage": self.stage,
-            "due": self.due,
-            "as_of": self.as_of,
-            "recommendation": self.recommendation,
-            "reasons": self.reasons,
-        }
+
+@dataclass(frozen=True)
+class RecordedReview:
+    """A review as the ledger keeps it: who recorded its recommendation, and when."""
+
+    initiative: str
+    as_of: date
+    due: date
+    recommendation: Recommendation
+    reasons: list[str]
+    recorded_at: datetime
+    recorded_by: str
 
 
 def check_kill_criteria(criteria: list[str], where: str) -> list[Problem]:
@@ -102,7 +107,7 @@ def recommend(
     ]
 
 
-def _kill_criteria(criteria: list[str], flat: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def _kill_criteria(criteria: list[str], flat: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Reasons from the criteria that hold, and notes on those that could not be evaluated."""
     holding, notes = [], []
     for criterion in criteria:

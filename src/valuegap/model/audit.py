@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from valuegap.words import counted
+
 GENESIS = "0" * 64
 
 
@@ -149,4 +151,6 @@ def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> Verif
         )
     if head is None and count:
         return Verification(False, count, 1, "the log's recorded head is missing")
-    return Verification(True, count, None, f"the audit chain is intact ({count} entries)")
+    return Verification(
+        True, count, None, f"the audit chain is intact ({counted(count, 'entry', 'entries')})"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+UsageFormat = Literal["otel", "litellm", "csv"]  # what a usage file is
 FIELDS: tuple[str, ...] = (
     "event_id", "timestamp", "provider", "request_model", "response_model", "operation",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from valuegap.costs.api import IngestResult
+from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
 from valuegap.outcomes.periods import Window
+from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.session import Part, Session
 from valuegap.sources import Source
 from valuegap.store.costs import CostStore
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
     from valuegap.portfolio.api import Initiatives
 
 ALL_TIME = Window()
+MONTH_COST = ("initiative", "business_unit", "category", "month")
 MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capacity"]
 
 
@@ -35,7 +40,7 @@ class Outcomes(Part):
 
     def ingest_measures(
         self, kind: MeasureKind, source: Source, *, source_name: str | None = None
-    ) -> Any:
+    ) -> IngestResult:
         """Load a file of measured data (``kind`` as in ``store.measures.FILES``): a path,
         bytes or a binary stream (named in messages by ``source_name``)."""
         from valuegap.store.measures import FILES, load_measures
@@ -54,7 +59,7 @@ class Outcomes(Part):
         )
         return results[0]
 
-    def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> dict[str, Any]:
+    def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> InitiativeReport:
         from valuegap.outcomes.reports import initiative_report
 
         facts = self.facts()
@@ -65,34 +70,32 @@ class Outcomes(Part):
             )
         return initiative_report(facts, found, window)
 
-    def portfolio_report(self, window: Window = ALL_TIME) -> dict[str, Any]:
+    def portfolio_report(self, window: Window = ALL_TIME) -> PortfolioReport:
         from valuegap.outcomes.reports import portfolio_report
 
         return portfolio_report(self.facts(), window)
 
-    def scoreboard(self, window: Window | None = None) -> dict[str, Any]:
+    def scoreboard(self, window: Window | None = None) -> Scoreboard:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
         from valuegap.months import add_months, quarter_start
         from valuegap.outcomes.reports import scoreboard
 
         facts = self.facts()
         if window is None:
-            months = [r["month"] for r in facts.costs]
+            months = [r.month for r in facts.costs]
             latest = max(months) if months else date.today()
             start = quarter_start(latest)
             window = Window(start, add_months(start, 3))
         activity = OutcomeStore(self._db).activity(window.start, window.end)
         return scoreboard(facts, window, activity)
 
-    def facts(self) -> Any:
+    def facts(self) -> Facts:
+        """What the reports are made of, as read from the ledger."""
         from valuegap.costs.currency import monthly_rates
-        from valuegap.outcomes.reports import Facts
 
         self._require("read")
         store = OutcomeStore(self._db)
-        costs = self._costs_part.cost_report(["initiative", "business_unit", "category", "month"])
-        for row in costs:
-            row["month"] = date.fromisoformat(row["month"] + "-01")
+        costs = [_month_cost(line) for line in self._costs_part.cost_report(list(MONTH_COST))]
         reporting = self.settings.reporting_currency
         rates = self._costs.rates()
         known: dict[tuple[str, date], Decimal] = {}
@@ -118,5 +121,14 @@ class Outcomes(Part):
             level=self.settings.confidence_level,
             drift_threshold=self.settings.quality_drift_threshold,
             count_uncaptured=self.settings.count_uncaptured_capacity,
-            reviews=self._governance.reviews(),
+            reviews=[
+                Recommendation(r["initiative"], r["as_of"], r["recommendation"])
+                for r in self._governance.reviews()
+            ],
         )
+
+
+def _month_cost(line: CostLine) -> MonthCost:
+    """A line of the cost report summed by ``MONTH_COST``, each of which every line has."""
+    initiative, unit, category, month = (line.dimension(key) or "" for key in MONTH_COST)
+    return MonthCost(initiative, unit, category, date.fromisoformat(f"{month}-01"), line.cost)

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Any
 
 from valuegap.decimals import plain
 from valuegap.model.portfolio import MetricSpec
@@ -30,6 +29,8 @@ from valuegap.months import whole_months
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
+from valuegap.store.outcomes import Observation, OutcomeCount
+from valuegap.words import counted
 
 Convert = Callable[[str, date], Decimal]  # (currency, month) -> rate into the reporting currency
 
@@ -132,8 +133,8 @@ class MetricOutcome:
 
 def evaluate(
     metric: MetricSpec,
-    observations: Sequence[Mapping[str, Any]],
-    counts: Sequence[Mapping[str, Any]],
+    observations: Sequence[Observation],
+    counts: Sequence[OutcomeCount],
     *,
     level: float,
     convert: Convert,
@@ -146,11 +147,11 @@ def evaluate(
         periods = [
             _direct(metric, c, convert)
             for c in counts
-            if window.overlaps(c["period_start"], c["period_end"])
+            if window.overlaps(c.period_start, c.period_end)
         ]
     else:
-        after = sorted({(o["period_start"], o["period_end"]) for o in observations
-                        if o["phase"] == "after"})  # fmt: skip
+        after = sorted({(o.period_start, o.period_end) for o in observations
+                        if o.phase == "after"})  # fmt: skip
         periods = [
             _measured(metric, observations, s, e, level, convert)
             for s, e in after
@@ -195,10 +196,10 @@ def with_captured_share(outcome: MetricOutcome, share: Decimal | None) -> Metric
     return replace(outcome, periods=scaled, captured_share=share)
 
 
-def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> PeriodOutcome:
+def _direct(metric: MetricSpec, count: OutcomeCount, convert: Convert) -> PeriodOutcome:
     """Counted outcomes; above the declared baseline (a count a month) for the same length of
     time, where the metric declares one."""
-    start, end, n = count["period_start"], count["period_end"], int(count["count"])
+    start, end, n = count.period_start, count.period_end, count.count
     expected = None
     if metric.baseline is not None:
         expected = metric.baseline.value * _months(start, end)
@@ -209,20 +210,20 @@ def _direct(metric: MetricSpec, count: Mapping[str, Any], convert: Convert) -> P
     agreed = _agreement(metric, start)
     if agreed:
         return replace(outcome, validation_reason=agreed)
-    if not count.get("source"):
+    if not count.source:
         return replace(outcome, validation_reason="the outcome counts name no system of record")
     if n == 0:
         return replace(outcome, validation_reason="no successful outcomes were counted")
-    counted = f"{n:,} successful outcomes counted in {count['source']}"
+    reason = f"{counted(n, 'successful outcome')} counted in {count.source}"
     if expected is not None:
-        counted += (
+        reason += (
             f", {plain(money(effect))} better than the baseline's {plain(money(expected))} "
             "for the same length of time"
         )
         if effect <= 0:
-            return replace(outcome, validation_reason=f"{counted}: no improvement")
+            return replace(outcome, validation_reason=f"{reason}: no improvement")
     return replace(
-        outcome, validated=True, validation_reason=f"{counted}; " + _agreed_in_advance(metric)
+        outcome, validated=True, validation_reason=f"{reason}; " + _agreed_in_advance(metric)
     )
 
 
@@ -236,7 +237,7 @@ def _months(start: date, end: date) -> Decimal:
 
 def _measured(
     metric: MetricSpec,
-    observations: Sequence[Mapping[str, Any]],
+    observations: Sequence[Observation],
     start: date,
     end: date,
     level: float,
@@ -244,19 +245,19 @@ def _measured(
 ) -> PeriodOutcome:
     sign = stats.direction_sign(metric.direction)
 
-    def after(group: str) -> Mapping[str, Any] | None:
-        return next((o for o in observations if o["phase"] == "after" and o["group"] == group
-                     and (o["period_start"], o["period_end"]) == (start, end)), None)  # fmt: skip
+    def after(group: str) -> Observation | None:
+        return next((o for o in observations if o.phase == "after" and o.group == group
+                     and (o.period_start, o.period_end) == (start, end)), None)  # fmt: skip
 
-    def befores(group: str) -> dict[tuple[date, date], Mapping[str, Any]]:
+    def befores(group: str) -> dict[tuple[date, date], Observation]:
         """The group's before observations that ended by the period's start, by period."""
         found = {}
         for o in observations:
-            if o["phase"] == "before" and o["group"] == group and o["period_end"] <= start:
-                found[(o["period_start"], o["period_end"])] = o
+            if o.phase == "before" and o.group == group and o.period_end <= start:
+                found[(o.period_start, o.period_end)] = o
         return found
 
-    def before(group: str) -> Mapping[str, Any] | None:
+    def before(group: str) -> Observation | None:
         found = befores(group)
         return found[max(found, key=lambda k: (k[1], k[0]))] if found else None
 
@@ -287,8 +288,8 @@ def _measured(
     else:  # diff_in_diff
         treated, controls = befores("treatment"), befores("control")
         common = sorted(set(treated) & set(controls), key=lambda k: (k[1], k[0]))
-        rows = (after("treatment"), after("control"))
-        if any(r is None for r in rows) or not treated or not controls:
+        treatment, control = after("treatment"), after("control")
+        if treatment is None or control is None or not treated or not controls:
             return replace(empty, validation_reason="a difference-in-differences needs treatment "
                            "and control observations, each before and after")  # fmt: skip
         if not common:
@@ -299,11 +300,11 @@ def _measured(
                 "difference-in-differences compares them on the same periods",
             )
         paired = common[-1]
-        ta, ca = (_group(r) for r in rows if r is not None)
+        ta, ca = _group(treatment), _group(control)
         tb, cb = _group(treated[paired]), _group(controls[paired])
         estimate = stats.diff_in_diff(ta, tb, ca, cb, sign, level)
-        volume_row = rows[0] or {}
-    volume = volume_row.get("volume")
+        volume_row = treatment
+    volume = volume_row.volume
     if volume is None and metric.volume_basis is None:
         volume = Decimal(1)
     outcome = _valued(metric, start, end, estimate, volume, convert, level)
@@ -318,23 +319,24 @@ def _measured(
     )
 
 
-def _group(row: Mapping[str, Any]) -> stats.Group:
+def _group(row: Observation) -> stats.Group:
     """The observation as a group; from a sum and a sum of squares, its mean and sd in exact
     decimals (the difference of two large squares loses every digit in binary floats)."""
-    n, mean, sd = row["n"], row["mean"], row["sd"]
-    key = (row["metric"], row["group"], row["phase"], row["period_start"], row["period_end"])
-    if mean is None:  # from sum and sum of squares
+    n, mean, sd = row.n, row.mean, row.sd
+    key = (row.metric, row.group, row.phase, row.period_start, row.period_end)
+    if mean is None:  # from sum and sum of squares, which a file gives with n
+        assert n is not None and row.sum is not None
         with localcontext() as exact:
             exact.prec = 80
-            total = Decimal(row["sum"])
-            mean = total / n
-            if sd is None and row["sum_sq"] is not None and n > 1:
-                squares = max(Decimal(row["sum_sq"]) - total * total / n, Decimal(0))
-                sd = (squares / (n - 1)).sqrt()
-    return stats.Group(n, float(mean), None if sd is None else float(sd), key)
+            total = row.sum
+            mean = float(total / n)
+            if sd is None and row.sum_sq is not None and n > 1:
+                squares = max(row.sum_sq - total * total / n, Decimal(0))
+                sd = float((squares / (n - 1)).sqrt())
+    return stats.Group(n, mean, sd, key)
 
 
-def _periods(found: Mapping[tuple[date, date], Any]) -> str:
+def _periods(found: Mapping[tuple[date, date], Observation]) -> str:
     return ", ".join(f"{s} to {e}" for s, e in sorted(found))
 
 

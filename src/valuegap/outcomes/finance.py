@@ -18,11 +18,12 @@ from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from valuegap.bounds import WIDE, rounded
 
 K = TypeVar("K", bound=Hashable)
+Trend = Literal["falling", "rising", "flat"]
 
 CENT = Decimal("0.01")
 _RATIO = Decimal("0.0001")
@@ -92,7 +93,7 @@ def coverage(costs: Mapping[K, Decimal], validated: Collection[K]) -> float | No
     return ratio(covered, sum(charged.values(), Decimal(0)))
 
 
-def trend(values: Iterable[Decimal | float | None]) -> str | None:
+def trend(values: Iterable[Decimal | float | None]) -> Trend | None:
     """``falling``, ``rising`` or ``flat``: the sign of the least-squares slope over all the
     known values (in order, one a step); none with fewer than two."""
     found = slope(values)

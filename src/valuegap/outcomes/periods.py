@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import spread
-from valuegap.months import add_months, months_apart
+from valuegap.months import add_months, check_window, months_apart
 
 
 @dataclass(frozen=True)
@@ -74,4 +74,5 @@ def window(period: str | None, start: date | None, end: date | None) -> Window:
             "The period is given twice.",
             [Problem("period", "give a period, or `from`/`to`, not both", period)],
         )
+    check_window(start, end)
     return parse_period(period) if period else Window(start, end)

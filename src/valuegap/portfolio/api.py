@@ -12,7 +12,7 @@ from typing import Any
 
 from valuegap.errors import NotFound, PermissionDenied, Problem, ValidationError
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
-from valuegap.model.vocabulary import CONTROLS
+from valuegap.model.vocabulary import CONTROLS, STAGES
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 from valuegap.portfolio.validation import validated
@@ -20,6 +20,7 @@ from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 from valuegap.store.writer import writes
+from valuegap.words import counted
 
 # (kill criteria, where they are) -> their problems; governance's CEL check, given by Ledger
 KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
@@ -54,7 +55,11 @@ class Initiatives(Part):
         self._unit_moved = unit_moved
 
     def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
+        """The initiatives, or those at ``stage``, or of business ``unit``."""
         self._require("read")
+        if stage is not None and stage not in STAGES:
+            allowed = f"must be one of {', '.join(STAGES)}"
+            raise ValidationError("Unknown stage.", [Problem("stage", allowed, stage)])
         return self._portfolio.initiatives(stage=stage, unit=unit)
 
     def initiative(self, initiative_id: str) -> Initiative:
@@ -143,9 +148,9 @@ class Initiatives(Part):
             )
         ]
         if problems:
+            found = counted(len(problems), "problem")
             raise ValidationError(
-                f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
-                problems,
+                f"The portfolio was refused; nothing was applied. {found}:", problems
             )
         for change in changes:
             if change.kind == "unchanged":
@@ -203,7 +208,7 @@ class Initiatives(Part):
         self._require("metric.agree", initiative=change.initiative_id)
         if change.metric.agreed_at > self._now().date():
             raise ValidationError(
-                "The portfolio was refused; nothing was applied. 1 problem(s):",
+                "The portfolio was refused; nothing was applied. 1 problem:",
                 [
                     Problem(
                         f"{change.where}.agreed_at", _FUTURE_AGREEMENT, str(change.metric.agreed_at)

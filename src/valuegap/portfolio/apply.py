@@ -7,10 +7,12 @@ ledger holds and the file does not mention is left alone (never deleted); stages
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.results import Record
+from valuegap.words import counted
 
 ChangeKind = Literal["create", "update", "unchanged"]
 
@@ -21,8 +23,8 @@ class Change:
     entity_type: Literal["initiative", "metric"]
     id: str
     initiative_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any]
+    before: Record | None  # the fields as stored (None: created)
+    after: Record  # as declared
     fields: list[str] = field(default_factory=list)
     metric: MetricSpec | None = None  # for a metric: what is written
     where: str = ""  # where the file declares it
@@ -40,12 +42,12 @@ class Change:
 AGREEMENT = ("agreed_by", "agreed_at")
 
 
-def initiative_fields(spec: InitiativeSpec) -> dict[str, Any]:
+def initiative_fields(spec: InitiativeSpec) -> Record:
     """An initiative's own fields (its metrics are changes of their own)."""
     return spec.model_dump(exclude={"metrics", "stage"})
 
 
-def metric_fields(metric: MetricSpec) -> dict[str, Any]:
+def metric_fields(metric: MetricSpec) -> Record:
     return metric.model_dump()
 
 
@@ -124,7 +126,7 @@ def plan_apply(
             changes.append(replace(change, metric=metric, where=f"{where}.metrics[{k}]"))
     if problems:
         raise ValidationError(
-            f"The portfolio was refused; nothing was applied. {len(problems)} problem(s):",
+            f"The portfolio was refused; nothing was applied. {counted(len(problems), 'problem')}:",
             problems,
         )
     return changes
@@ -149,8 +151,8 @@ def _diff(
     entity_type: Literal["initiative", "metric"],
     entity_id: str,
     initiative_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
+    before: Record | None,
+    after: Record,
 ) -> Change:
     if before is None:
         return Change("create", entity_type, entity_id, initiative_id, None, after)

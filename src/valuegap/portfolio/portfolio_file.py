@@ -10,6 +10,7 @@ from __future__ import annotations
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import InitiativeSpec, Portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.words import counted
 
 
 def parse_portfolio(text: str, source: str) -> Portfolio:
@@ -33,7 +34,8 @@ def parse_portfolio(text: str, source: str) -> Portfolio:
     problems = _duplicates(portfolio)
     if problems:
         raise ValidationError(
-            f"{source} was refused; nothing was applied. {len(problems)} problem(s):", problems
+            f"{source} was refused; nothing was applied. {counted(len(problems), 'problem')}:",
+            problems,
         )
     return portfolio
 

@@ -19,6 +19,7 @@ from valuegap.model.portfolio import (
     MetricSpec,
     PocEvaluation,
 )
+from valuegap.words import counted
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -30,7 +31,7 @@ def validated(model: type[M], data: Any, summary: str) -> M:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = [_problem(error, data, model) for error in exc.errors()]
-        raise ValidationError(f"{summary} {len(problems)} problem(s):", problems) from exc
+        raise ValidationError(f"{summary} {counted(len(problems), 'problem')}:", problems) from exc
 
 
 def _problem(error: Any, data: Any, root: type[pydantic.BaseModel]) -> Problem:

@@ -2,7 +2,9 @@
 
 Many threads share one ``Database``: writes run on its one write connection under the file's
 ``Writer`` (store/writer.py), one transaction at a time; reads outside a write run on the
-calling thread's own cursor and never wait for the writer."""
+calling thread's own cursor and never wait for the writer. A ``Database`` opened read-only
+writes nothing, so that other processes may read the file at the same time
+(store/file_lock.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 
 from valuegap.errors import ConfigError
+from valuegap.store import file_lock
 from valuegap.store.literals import literal
 from valuegap.store.writer import MISSING, Writer, release, writer_of
 
@@ -42,9 +45,13 @@ class _ThreadState(threading.local):
 class Database:
     """One open ledger file. All SQL that valuegap runs goes through here."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False
+    ) -> None:
         self._con = connection
         self.path = path
+        self.read_only = read_only
+        self.schema_outdated = False  # read-only, and the schema needs migrations
         self._writer: Writer = writer_of(path)
         self._cache = self._writer.cache
         self._thread = _ThreadState()
@@ -60,8 +67,14 @@ class Database:
         create: bool,
         migrations: Sequence[Migration] | None = None,
         memory_limit: str | None = None,
+        read_only: bool = False,
+        lock_timeout: float = 60.0,
+        on_wait: Callable[[str], None] | None = None,
     ) -> Database:
-        """Open (or with ``create``, make) a ledger and bring its schema up to date."""
+        """Open (or with ``create``, make) a ledger and bring its schema up to date; or, with
+        ``read_only``, open it without writing anything (``schema_outdated`` then says whether
+        it needs migrations). While another process holds the file, wait up to
+        ``lock_timeout`` seconds (``on_wait`` hears of a wait; see store/file_lock.py)."""
         if not create and not path.exists():
             raise ConfigError(
                 f"There is no ledger at {path}. Create one with `Ledger.init({str(path)!r})`, "
@@ -70,7 +83,9 @@ class Database:
         if create and path.exists():
             raise ConfigError(f"{path} already exists; choose another `db` path.")
         try:
-            connection = duckdb.connect(str(path))
+            connection = file_lock.connect(
+                path, read_only=read_only, timeout=lock_timeout, on_wait=on_wait
+            )
         except duckdb.Error as exc:
             raise ConfigError(f"{path} cannot be opened as a ledger: {exc}") from exc
         connection.execute("SET TimeZone = 'UTC'")  # timestamps without a zone are UTC
@@ -85,13 +100,16 @@ class Database:
                 raise ConfigError(
                     f"memory_limit {memory_limit!r} is not a size such as 2GB or 512MB"
                 ) from exc
-        database = cls(connection, path)
+        database = cls(connection, path, read_only=read_only)
         if migrations is None:
             from valuegap.store.migrations import MIGRATIONS
 
             migrations = MIGRATIONS
         try:
-            database._migrate(migrations, create=create)
+            if read_only:
+                database.schema_outdated = bool(database._pending(migrations, create=False))
+            else:
+                database._migrate(migrations, create=create)
         except BaseException:
             database.close()  # and let go of the file's writer, so that no cache outlives it
             raise
@@ -146,20 +164,17 @@ class Database:
         row = self.one("SELECT max(version) FROM valuegap_schema")
         return int(row[0]) if row and row[0] is not None else 0
 
-    def _migrate(self, migrations: Sequence[Migration], *, create: bool) -> None:
+    def _pending(self, migrations: Sequence[Migration], *, create: bool) -> list[Migration]:
+        """The migrations the file still needs; a file that is not a ledger, or a ledger of a
+        newer valuegap, is refused."""
         tables = {row[0] for row in self._con.execute("SHOW TABLES").fetchall()}
-        if not create and "valuegap_schema" not in tables:
+        if "valuegap_schema" not in tables:
+            if create:
+                return list(migrations)
             raise ConfigError(
                 f"{self.path} is a database but not a valuegap ledger; nothing was changed. "
                 "Point `db` at a ledger, or create one with `Ledger.init()`."
             )
-        self._con.execute(
-            """CREATE TABLE IF NOT EXISTS valuegap_schema (
-                version INTEGER PRIMARY KEY,
-                description VARCHAR NOT NULL,
-                applied_at TIMESTAMP NOT NULL
-            )"""
-        )
         current = self.schema_version
         latest = migrations[-1].version if migrations else 0
         if current > latest:
@@ -167,9 +182,18 @@ class Database:
                 f"{self.path} was written by a newer valuegap (schema version {current}; this "
                 f"valuegap knows up to {latest}). Upgrade valuegap to open it; nothing was changed."
             )
-        for migration in migrations:
-            if migration.version <= current:
-                continue
+        return [migration for migration in migrations if migration.version > current]
+
+    def _migrate(self, migrations: Sequence[Migration], *, create: bool) -> None:
+        pending = self._pending(migrations, create=create)
+        self._con.execute(
+            """CREATE TABLE IF NOT EXISTS valuegap_schema (
+                version INTEGER PRIMARY KEY,
+                description VARCHAR NOT NULL,
+                applied_at TIMESTAMP NOT NULL
+            )"""
+        )
+        for migration in pending:
             with self.transaction():
                 for statement in migration.statements:
                     self._con.execute(statement)
@@ -182,6 +206,11 @@ class Database:
     def writing(self) -> Iterator[None]:
         """Be the ledger's one writer (re-entrant): other threads' writes wait, this thread's
         reads and writes run on the write connection. Readers on other threads go on."""
+        if self.read_only:
+            raise ConfigError(
+                f"{self.path} was opened read-only (read_only=True), so nothing can be "
+                "written through it; open the ledger without read_only to change it."
+            )
         with self._writer.lock:
             self._thread.writing += 1
             try:

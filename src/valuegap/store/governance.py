@@ -6,6 +6,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import JsonValue
+
 from valuegap.store.database import Database
 
 
@@ -48,12 +50,13 @@ class GovernanceStore:
     def add_approval(
         self,
         move: dict[str, Any],
-        rules: list[dict[str, Any]],
+        rules: JsonValue,
         versions: dict[str, int],
         at: datetime,
         by: str,
     ) -> int:
-        """``move``: initiative, from_stage, to_stage, reason, learnings."""
+        """``move``: initiative, from_stage, to_stage, reason, learnings; ``rules``: the JSON
+        form of the rules that asked for approval."""
         row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM approvals")
         approval_id = int(row[0]) if row else 1
         self._db.execute(

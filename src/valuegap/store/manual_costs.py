@@ -29,6 +29,7 @@ from valuegap.store.staging import (
     quote,
     refuse_bad_rows,
 )
+from valuegap.words import counted
 
 _DATE = f"{as_date('{v}')} IS NULL"
 _DECIMAL = f"{as_decimal('{v}')} IS NULL"
@@ -137,7 +138,9 @@ def _entries(
                 )])  # fmt: skip
             total = entry["fte"] * entry["rate"] * Decimal(months)
             if bounded and total >= MAX_AMOUNT:
-                found = f"{plain(entry['fte'])} x {plain(entry['rate'])} x {months} months"
+                found = (
+                    f"{plain(entry['fte'])} x {plain(entry['rate'])} x {counted(months, 'month')}"
+                )
                 message = too_large("fte x rate_per_month x months", MAX_AMOUNT)
                 problem = IngestError.at(file, entry["_row"], "rate_per_month", found, message)
                 raise IngestError(file, [problem])

@@ -18,6 +18,7 @@ from valuegap.store.usage import key_text as usage_key
 from valuegap.store.usage import person_key
 
 _PERSON_KEY = person_key("e.key")
+LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 
 @dataclass(frozen=True)
@@ -634,6 +635,16 @@ MIGRATIONS: tuple[Migration, ...] = (
                 cache_write_tokens HUGEINT,
                 reasoning_tokens HUGEINT
             )""",
+        ),
+    ),
+    Migration(
+        13,
+        "a random id for the ledger, which its copies share: the name of its pseudonymisation "
+        "key's file in the user's configuration directory (adoption/keys.py)",
+        (
+            # OR IGNORE: a ledger keeps the id it has, which names its key
+            f"""INSERT OR IGNORE INTO ledger_meta (key, value)
+            VALUES ('{LEDGER_ID}', replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''))""",
         ),
     ),
 )

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from valuegap.decimals import plain
 from valuegap.model.portfolio import (
@@ -138,7 +138,7 @@ class PortfolioStore:
         at: datetime,
         actor: str,
         decision: str,
-        rules: list[dict[str, str]],
+        rules: JsonValue,  # the JSON form of the rules that decided
         reason: str | None = None,
         learnings: str | None = None,
     ) -> None:

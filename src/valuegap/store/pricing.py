@@ -37,6 +37,7 @@ from valuegap.bounds import MAX_USAGE_COST
 from valuegap.errors import IngestError, ValidationError
 from valuegap.model.pricing import Pricer, Rates
 from valuegap.store.database import Database
+from valuegap.words import counted
 
 _TOKENS = {  # rate -> the tokens it prices
     "input": "input_tokens",
@@ -250,7 +251,7 @@ def refuse_overpriced(db: Database, where: str, params: list[Any], file: str | N
     count, key, ts, model, tokens, cost = found
     value = f"{cost.normalize():f} for {tokens:,} tokens of {model} at {ts:%Y-%m-%d %H:%M}"
     message = (
-        f"{count:,} call(s) would cost more than a usage event may (less than "
+        f"{counted(count, 'call')} would cost more than a usage event may (less than "
         f"{MAX_USAGE_COST:,.0f} in size, so that every total fits): check the price per "
         "million tokens and the token counts"
     )

@@ -35,6 +35,7 @@ from valuegap.inputs import (
 )
 from valuegap.sources import Input
 from valuegap.store.database import Database
+from valuegap.words import counted
 
 STAGE = "_valuegap_stage"
 NUMBERED = "_valuegap_numbered"
@@ -395,7 +396,8 @@ def read_error(source: Input, exc: duckdb.Error) -> IngestError:
     if columns:
         expected, found = columns.groups()
         message = (
-            f"has {found} values, but the header has {expected} columns: check the row's "
+            f"has {counted(int(found), 'value')}, but the header has "
+            f"{counted(int(expected), 'column')}: check the row's "
             "commas and quotes"
         )
     else:

@@ -1,0 +1,40 @@
+"""Help reads well on any terminal: a flag shows no type, nothing is cut, and a sentence is
+broken only where the terminal's width needs it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from valuegap.cli import app
+
+
+def _commands() -> list[list[str]]:
+    found = []
+
+    def walk(command: object, path: list[str]) -> None:
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda path: " ".join(path) or "valuegap")
+def test_help_at_80_columns_cuts_nothing_and_shows_no_type_for_a_flag(path: list[str]) -> None:
+    shown = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    assert "<bool>" not in shown.stdout
+    assert "…" not in shown.stdout
+    assert not re.search(r"markdow(?!n)", shown.stdout)  # a word folded in two
+
+
+def test_a_commands_summary_is_broken_by_the_width_not_by_the_source() -> None:
+    shown = CliRunner().invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"})
+    summary = "LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet; "
+    summary += "the format is told from the content."
+    assert summary in shown.stdout
