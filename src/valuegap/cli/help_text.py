@@ -35,26 +35,27 @@ class _Context(Context):
         return self.formatter_class(width=width, max_width=width)
 
 
-class Command(TyperCommand):
-    context_class = _Context
+class _Help:
+    """What a command and a group of them share: flags without a type, summaries whole."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_untyped(super().get_params(ctx))
+        return _flags_untyped(super().get_params(ctx))  # type: ignore[misc]
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        summary = None if self.short_help or self.deprecated else _summary(self.help)
-        return summary if summary is not None else super().get_short_help_str(limit)
+        command: Any = self  # a click command: short_help, deprecated and help are its own
+        summary = None if command.short_help or command.deprecated else _summary(command.help)
+        if summary is not None:
+            return summary
+        found: str = super().get_short_help_str(limit)  # type: ignore[misc]
+        return found
 
 
-class Group(TyperGroup):
+class Command(_Help, TyperCommand):
     context_class = _Context
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_untyped(super().get_params(ctx))
 
-    def get_short_help_str(self, limit: int = 45) -> str:
-        summary = None if self.short_help or self.deprecated else _summary(self.help)
-        return summary if summary is not None else super().get_short_help_str(limit)
+class Group(_Help, TyperGroup):
+    context_class = _Context
 
 
 def paragraphs(doc: str | None) -> str | None:
