@@ -152,7 +152,10 @@ class Ledger:
     ) -> Ledger:
         settings = settings or load_settings({"db": db})
         database = Database.open(
-            Path(db or settings.db), create=create, memory_limit=settings.memory_limit
+            Path(db or settings.db),
+            create=create,
+            memory_limit=settings.memory_limit,
+            threads=settings.threads,
         )
         return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 

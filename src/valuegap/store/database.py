@@ -59,8 +59,10 @@ class Database:
         create: bool,
         migrations: Sequence[Migration] | None = None,
         memory_limit: str | None = None,
+        threads: int | None = None,
     ) -> Database:
-        """Open (or with ``create``, make) a ledger and bring its schema up to date."""
+        """Open (or with ``create``, make) a ledger and bring its schema up to date.
+        ``threads`` is DuckDB's for the whole file in this process (every handle shares it)."""
         if not create and not path.exists():
             raise ConfigError(
                 f"There is no ledger at {path}. Create one with `Ledger.init({str(path)!r})`, "
@@ -84,6 +86,8 @@ class Database:
                 raise ConfigError(
                     f"memory_limit {memory_limit!r} is not a size such as 2GB or 512MB"
                 ) from exc
+        if threads is not None:
+            connection.execute(f"SET threads = {int(threads)}")
         database = cls(connection, path)
         if migrations is None:
             from valuegap.store.migrations import MIGRATIONS
