@@ -4,6 +4,7 @@ same run.
     python benchmarks/callers.py                        # 16 callers x 100 decisions, 3 rounds
     python benchmarks/callers.py --callers 32 --calls 50
     python benchmarks/callers.py --work callers-data    # keep the ledgers
+    python benchmarks/callers.py --threads 0            # DuckDB's own threads, one per core
 
 The demo's refund agent asks, from ``--callers`` threads sharing one ``Ledger`` (as a server's
 request handlers would), to issue refunds of 45.90 (allowed), 350 (needs approval) and 1,500
@@ -15,6 +16,9 @@ request handlers would), to issue refunds of 45.90 (allowed), 350 (needs approva
 - the floor, one commit per decision: on a copy of the ledger, the same threads each decide by
   hand and then, one at a time on the one connection, INSERT the audit row, UPDATE the chain's
   head and COMMIT (what ``authorize`` did before group commit, at the least it can cost).
+
+Both use DuckDB with one thread (``--threads``; the setting ``threads``), as a server that many
+callers share is set up (docs/architecture.md, "Concurrency").
 """
 
 from __future__ import annotations
@@ -86,12 +90,12 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[-1]
 
 
-def run(work: Path, callers: int, calls: int, repeats: int) -> None:
+def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None) -> None:
     print(
         f"valuegap many-callers benchmark on {platform.node()}: {platform.machine()}, "
         f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}; building the demo "
-        "ledger …",
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, DuckDB threads "
+        f"{threads or 'its own'}; building the demo ledger …",
         flush=True,
     )
     db, copy = work / "callers-ledger.duckdb", work / "callers-floor.duckdb"
@@ -100,7 +104,8 @@ def run(work: Path, callers: int, calls: int, repeats: int) -> None:
     if Path(f"{db}.wal").exists():
         shutil.copyfile(f"{db}.wal", f"{copy}.wal")
 
-    ledger = Ledger.open(db, actor=ACTOR)  # one Ledger, shared by every caller
+    settings = Settings(db=db, threads=threads)  # a server's settings
+    ledger = Ledger.open(db, actor=ACTOR, settings=settings)  # shared by every caller
     initiative = ledger.portfolio.initiative(AGENT)
     assert initiative.agent is not None
     rules = applicable(ledger.governance.policies(), initiative, "action", ACTION)
@@ -112,6 +117,8 @@ def run(work: Path, callers: int, calls: int, repeats: int) -> None:
         action=ctx.action_context(ACTION, CASES[0][0], {"order_id": "NW-1"}),
     )
     floor = AuditFloor(copy, context, decide(rules, context).policy_versions)
+    if threads:
+        floor.con.execute(f"SET threads = {threads}")  # the same DuckDB as valuegap's
     one_writer = threading.Lock()  # one DuckDB connection writes one transaction at a time
 
     def valuegap(amount: Decimal, given: dict[str, str]) -> str:
@@ -181,13 +188,20 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100, help="decisions per caller a round")
     parser.add_argument("--repeats", type=int, default=3, help="rounds of each (median taken)")
     parser.add_argument("--work", type=Path, help="keep the ledgers here (default: temporary)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="DuckDB's threads, the setting `threads` (default 1, as a server sets it; "
+        "0: DuckDB's own, one per core)",
+    )
     args = parser.parse_args()
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
-        run(args.work.resolve(), args.callers, args.calls, args.repeats)
+        run(args.work.resolve(), args.callers, args.calls, args.repeats, args.threads or None)
         return
     with tempfile.TemporaryDirectory() as folder:
-        run(Path(folder), args.callers, args.calls, args.repeats)
+        run(Path(folder), args.callers, args.calls, args.repeats, args.threads or None)
 
 
 if __name__ == "__main__":

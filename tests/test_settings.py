@@ -96,3 +96,26 @@ def test_lock_timeout_from_each_source(tmp_path: Path) -> None:
     for wrong in ("-1", "nan", "soon"):
         with pytest.raises(ConfigError, match="lock_timeout"):
             load_settings(env={"VALUEGAP_LOCK_TIMEOUT": wrong})
+
+
+def test_threads_is_a_whole_number_from_one(tmp_path: Path) -> None:
+    assert load_settings(env={}).threads is None  # DuckDB's own: one per core
+    assert load_settings(env={"VALUEGAP_THREADS": "1"}).threads == 1
+    config = tmp_path / "valuegap.toml"
+    config.write_text("threads = 4\n")
+    assert load_settings(env={}, config_file=config).threads == 4
+    for refused in ("0", "-1", "1.5", "two", "500"):
+        with pytest.raises(ConfigError, match="threads must be"):
+            load_settings(env={"VALUEGAP_THREADS": refused})
+    config.write_text("threads = true\n")
+    with pytest.raises(ConfigError, match="threads must be a whole number"):
+        load_settings(env={}, config_file=config)
+
+
+def test_a_ledger_opened_with_threads_gives_duckdb_that_many(tmp_path: Path) -> None:
+    from valuegap import Ledger
+
+    db = tmp_path / "ledger.duckdb"
+    with Ledger.init(db, actor="alice", settings=Settings(db=db, threads=1)) as ledger:
+        row = ledger.session.db.one("SELECT current_setting('threads')")
+        assert row is not None and int(row[0]) == 1

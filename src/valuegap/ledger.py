@@ -198,6 +198,7 @@ class Ledger:
             read_only=read_only,
             lock_timeout=settings.lock_timeout,
             on_wait=on_wait,
+            threads=settings.threads,
         )
         return cls(database, actor=acting_user(actor), settings=settings, clock=clock)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from valuegap.model import roles
-from valuegap.model.audit import GENESIS, AuditEntry, seal
+from valuegap.model.audit import GENESIS, AuditEntry, canonical_json, seal, seal_json
 from valuegap.model.duties import check_duties
 from valuegap.model.roles import Permission as Permission  # what a part requires
 from valuegap.settings import Settings
@@ -40,7 +40,7 @@ class _Draft:
     action: str
     entity_type: str
     entity_id: str
-    after: Any
+    after: str | None  # canonical JSON, serialised by the caller
 
 
 def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]:
@@ -50,7 +50,7 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]
     seq, prev = head if head else (0, GENESIS)
     entries = []
     for draft in drafts:
-        entry = seal(
+        entry = seal_json(
             seq=seq + 1,
             at=draft.clock(),
             actor=draft.actor,
@@ -143,7 +143,8 @@ class Session:
         """Record an entry that is the whole write (an agent's decision: no table changes),
         committed with the others queued meanwhile (group commit); inside the caller's own
         transaction it joins that transaction. It returns once the entry is committed."""
-        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after)
+        after_json = canonical_json(after)
+        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after_json)
         self.db.in_group(draft, _append_in_order)
 
 

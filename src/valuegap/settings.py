@@ -20,6 +20,7 @@ from valuegap.words import counted
 CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_THREADS = 256
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Settings:
     lock_timeout: float = 60.0
     """How long, in seconds, a command waits for a ledger file that another process holds
     (one process writes, or many read, at a time) before it gives up naming that process."""
+    threads: int | None = None
+    """The most threads DuckDB gives one statement. Default: DuckDB's own (one per core).
+    1 suits a process that many callers share at once (a server's request handlers, agents
+    asking for decisions): each statement then runs on its caller's thread, never waiting on
+    DuckDB's own (docs/architecture.md, "Concurrency"); a large ingest then uses one core."""
     confidence_level: float = 0.95
     """The confidence level of every attribution interval, between 0.5 and 1."""
     quality_drift_threshold: float = 0.05
@@ -84,6 +90,10 @@ class Settings:
                            ("override_rate_threshold", float), ("lock_timeout", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
+        if self.threads is not None:
+            object.__setattr__(self, "threads", _typed("threads", self.threads, int))
+            if not 1 <= self.threads <= MAX_THREADS:
+                raise ConfigError(f"threads must be 1 to {MAX_THREADS} (found {self.threads})")
         if not 0.5 <= self.confidence_level < 1:
             raise ConfigError(
                 f"confidence_level {self.confidence_level} must be at least 0.5 and below 1"
@@ -204,7 +214,7 @@ def _table(path: Path, key: str, value: Any) -> Any:
 
 def _typed(name: str, value: Any, kind: type) -> Any:
     """A setting given as text (environment, flags) in its type."""
-    if isinstance(value, kind) and not (kind is float and isinstance(value, bool)):
+    if isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool)):
         return value
     text = str(value).strip().lower()
     if kind is bool:
@@ -213,6 +223,10 @@ def _typed(name: str, value: Any, kind: type) -> Any:
         if text in ("false", "no", "0"):
             return False
         raise ConfigError(f"{name} must be true or false (found {shown(value)})")
+    if kind is int:
+        if isinstance(value, bool | float) or not (text.isascii() and text.isdigit()):
+            raise ConfigError(f"{name} must be a whole number (found {shown(value)})")
+        return int(text)
     try:
         return float(text)
     except ValueError:

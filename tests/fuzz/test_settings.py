@@ -21,6 +21,7 @@ SETTINGS: dict[str, Any] = {
     "reporting_currency": "USD",
     "cost_column": "EffectiveCost",
     "memory_limit": "1GB",
+    "threads": 1,
     "confidence_level": 0.9,
     "quality_drift_threshold": 0.05,
     "override_rate_threshold": 0.5,
@@ -35,7 +36,7 @@ SETTINGS: dict[str, Any] = {
 NAMES = ("valuegap.toml", *(f.name for f in fields(Settings)))
 ENVIRONMENT = ("VALUEGAP_REPORTING_CURRENCY", "VALUEGAP_CONFIDENCE_LEVEL",
                "VALUEGAP_MEMORY_LIMIT", "VALUEGAP_COST_COLUMN",
-               "VALUEGAP_COUNT_UNCAPTURED_CAPACITY")  # fmt: skip
+               "VALUEGAP_COUNT_UNCAPTURED_CAPACITY", "VALUEGAP_THREADS")  # fmt: skip
 
 
 def toml(value: Any) -> str:

@@ -16,7 +16,7 @@ import pytest
 from valuegap import Ledger
 from valuegap.errors import ValuegapError
 from valuegap.store.database import Database
-from valuegap.store.writer import MISSING, ReadCache
+from valuegap.store.writer import MISSING, ReadCache, _Signal
 
 
 def _logged_orders(ledger: Ledger) -> set[str]:
@@ -119,6 +119,21 @@ def test_a_read_from_before_a_commit_is_not_kept() -> None:
     assert cache.get("users") is MISSING
     cache.store("users", ["alice", "bob"], cache.generation)
     assert cache.get("users") == ["alice", "bob"]
+
+
+def test_a_signal_wakes_its_waiter_whether_set_before_or_after_the_wait() -> None:
+    early = _Signal()
+    early.set()
+    early.set()  # a second set changes nothing
+    early.wait()  # returns at once
+    late = _Signal()
+    woken = threading.Event()
+    waiter = threading.Thread(target=lambda: (late.wait(), woken.set()))
+    waiter.start()
+    assert not woken.wait(0.05)
+    late.set()
+    waiter.join(timeout=60)
+    assert woken.is_set()
 
 
 def test_the_cursors_of_ended_threads_are_closed(db_path: Path) -> None:

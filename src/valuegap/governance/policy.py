@@ -543,6 +543,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)+)\}")
 def filled(message: str, context: Mapping[str, Any]) -> str:
     """``message`` with each ``{a.b}`` that names a context value replaced by that value (a
     name the context does not have stays as written)."""
+    if "{" not in message:  # most messages name no value: a decision skips the search
+        return message
 
     def value(found: re.Match[str]) -> str:
         node: Any = context

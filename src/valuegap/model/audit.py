@@ -94,11 +94,38 @@ def seal(
     state: Any = None,
 ) -> AuditEntry:
     """Make the next entry of the chain."""
-    entry = AuditEntry(
-        seq, at, actor, action, entity_type, entity_id,
-        canonical_json(before), canonical_json(after), prev_hash, hash="",
+    return seal_json(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=canonical_json(before),
+        after=canonical_json(after),
+        prev_hash=prev_hash,
         state=canonical_json(state),
-    )  # fmt: skip
+    )
+
+
+def seal_json(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: str | None,
+    after: str | None,
+    prev_hash: str,
+    state: str | None = None,
+) -> AuditEntry:
+    """``seal`` of values already in canonical JSON: a decision serialises its entry on its
+    own thread, so that the one writer chaining a batch only hashes."""
+    entry = AuditEntry(
+        seq, at, actor, action, entity_type, entity_id, before, after, prev_hash, "", state
+    )
     return replace(entry, hash=_digest(entry))
 
 

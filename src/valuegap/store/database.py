@@ -70,11 +70,13 @@ class Database:
         read_only: bool = False,
         lock_timeout: float = 60.0,
         on_wait: Callable[[str], None] | None = None,
+        threads: int | None = None,
     ) -> Database:
         """Open (or with ``create``, make) a ledger and bring its schema up to date; or, with
         ``read_only``, open it without writing anything (``schema_outdated`` then says whether
         it needs migrations). While another process holds the file, wait up to
-        ``lock_timeout`` seconds (``on_wait`` hears of a wait; see store/file_lock.py)."""
+        ``lock_timeout`` seconds (``on_wait`` hears of a wait; see store/file_lock.py).
+        ``threads`` is DuckDB's for the whole file in this process (every handle shares it)."""
         if not create and not path.exists():
             raise ConfigError(
                 f"There is no ledger at {path}. Create one with `Ledger.init({str(path)!r})`, "
@@ -100,6 +102,8 @@ class Database:
                 raise ConfigError(
                     f"memory_limit {memory_limit!r} is not a size such as 2GB or 512MB"
                 ) from exc
+        if threads is not None:
+            connection.execute(f"SET threads = {int(threads)}")
         database = cls(connection, path, read_only=read_only)
         if migrations is None:
             from valuegap.store.migrations import MIGRATIONS

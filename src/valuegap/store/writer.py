@@ -56,13 +56,32 @@ class ReadCache:
             self._values.update(learned)
 
 
+class _Signal:
+    """Set once, waited for once: a lock held from the start and released by ``set``. Cheaper
+    than a ``threading.Event`` (a condition, a lock per wait), which every decision would make
+    and wait on."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+    def set(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+
 @dataclass(eq=False)
 class _Waiter(Generic[T, R]):
     """One caller's write in the group-commit queue, and its answer once committed."""
 
     item: T
     write_all: Callable[[Database, Sequence[T]], Sequence[R]]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: _Signal = field(default_factory=_Signal)
     leads: bool = False
     result: Any = None
     error: BaseException | None = None
