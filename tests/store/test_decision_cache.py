@@ -64,7 +64,7 @@ def test_decisions_after_a_policy_change_see_it_on_every_thread(
                 after_change = changed.is_set()
                 decision = _ask(agent, f"{number}-{call}")
                 if after_change:
-                    late.append((decision.decision, decision.details.policy_versions))
+                    late.append((decision.decision, decision.policy_versions))
                 deciding.set()
                 call += 1
         except BaseException as exc:  # reported by the assertion below

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ import pytest
 from valuegap import Ledger
 from valuegap.errors import ValuegapError
 from valuegap.store.database import Database
-from valuegap.store.writer import MISSING, ReadCache, _Signal
+from valuegap.store.writer import MISSING, GroupCommit, ReadCache, _Signal
 
 
 def _logged_orders(ledger: Ledger) -> set[str]:
@@ -79,6 +79,52 @@ def test_a_failing_write_does_not_take_its_group_down(db_path: Path) -> None:
     assert answers == {key: key if key != "bad" else "this write is refused" for key in keys}
     written = db.all("SELECT key FROM ledger_meta WHERE value = 'written' ORDER BY key")
     assert [row["key"] for row in written] == ["k0", "k1", "k2", "k4", "k5", "k6", "k7"]
+    db.close()
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
+
+
+def test_a_leader_gathers_as_many_callers_as_the_previous_batch_held(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Callers that come back together stay one batch (instead of a full one and a batch of
+    one, which commits as slowly); a caller alone waits only ``GATHER_WAIT`` for company."""
+    db = Database.open(db_path, create=True)
+    group = db._writer.group
+    batches: list[list[str]] = []
+
+    def write_all(db: Database, keys: Sequence[str]) -> list[str]:
+        batches.append(list(keys))
+        return _write_keys(db, keys)
+
+    def submit(key: str) -> threading.Thread:
+        thread = threading.Thread(target=db.in_group, args=(key, write_all))
+        thread.start()
+        return thread
+
+    with db.writing():  # the first caller leads alone; two queue behind it
+        first = [submit(key) for key in ("a", "b", "c")]
+        _wait_until(lambda: len(group._queue) == 2)
+    for thread in first:
+        thread.join()
+    assert sorted(len(batch) for batch in batches) == [1, 2]
+
+    monkeypatch.setattr(GroupCommit, "GATHER_WAIT", 30.0)
+    alone = submit("d")  # leads, and waits for a second caller, as the last batch held two
+    _wait_until(lambda: group._gathering)
+    submit("e").join()
+    alone.join()
+    assert batches[-1] == ["d", "e"]
+
+    monkeypatch.setattr(GroupCommit, "GATHER_WAIT", 0.0003)
+    submit("f").join()  # two were expected; none came, so it went alone
+    submit("g").join()  # and now one is expected
+    assert batches[-2:] == [["f"], ["g"]]
     db.close()
 
 

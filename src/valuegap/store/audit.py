@@ -14,6 +14,27 @@ _COLUMNS = (
     "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash, state"
 )
 
+_TYPES = ("BIGINT", "TIMESTAMP") + ("VARCHAR",) * 9
+_INSERT_COLUMNS = f"INSERT INTO audit_log ({_COLUMNS}) SELECT " + ", ".join(
+    f"unnest(?::{kind}[])" for kind in _TYPES
+)
+
+
+def _row(e: AuditEntry) -> tuple[Any, ...]:
+    return (
+        e.seq,
+        e.recorded_at,
+        e.actor,
+        e.action,
+        e.entity_type,
+        e.entity_id,
+        e.before,
+        e.after,
+        e.prev_hash,
+        e.hash,
+        e.state,
+    )
+
 
 class AuditStore:
     def __init__(self, db: Database) -> None:
@@ -36,29 +57,17 @@ class AuditStore:
     def append_all(self, entries: Sequence[AuditEntry]) -> None:
         """Entries that follow the head in order, in one INSERT and one move of the head
         (in the caller's transaction)."""
-        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(entries))
-        values: list[Any] = []
-        for entry in entries:  # by hand: dataclasses.astuple deep-copies every field
-            values += [
-                entry.seq,
-                entry.recorded_at,
-                entry.actor,
-                entry.action,
-                entry.entity_type,
-                entry.entity_id,
-                entry.before,
-                entry.after,
-                entry.prev_hash,
-                entry.hash,
-                entry.state,
-            ]
-        self._db.execute(
-            f"INSERT INTO audit_log ({_COLUMNS}) VALUES {rows}", values, keeps_cache=True
-        )
+        # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
+        # (By hand: dataclasses.astuple deep-copies every field.)
+        rows = [_row(entry) for entry in entries]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        self._db.execute(_INSERT_COLUMNS, columns, keeps_cache=True)
         last = entries[-1]
         # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).
-        sql = ("UPDATE ledger_meta SET value = $2 WHERE key = $1" if last.seq > len(entries)
-               else "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)")  # fmt: skip
+        if last.seq > len(entries):
+            sql = "UPDATE ledger_meta SET value = $2 WHERE key = $1"
+        else:
+            sql = "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)"
         self._db.execute(sql, [_HEAD_KEY, f"{last.seq}:{last.hash}"], keeps_cache=True)
         self._db.remember(_HEAD_KEY, (last.seq, last.hash))
 

@@ -93,12 +93,23 @@ class GroupCommit:
     The first caller to find no leader leads: it takes the whole queue, writes it under the
     writer and commits, then answers every caller in the batch, and hands the lead to the
     first caller that queued meanwhile. A caller returns only after the commit of its write.
-    A write that fails is retried alone, so it never takes another caller's write down."""
+    A write that fails is retried alone, so it never takes another caller's write down.
+
+    A leader first gathers: while fewer callers have queued than the previous batch held, it
+    waits for the next one, as long as one comes within ``GATHER_WAIT`` seconds. Callers that
+    come back at once (an agent acting after each answer) then share one batch instead of
+    splitting into a full one and a batch of one, whose commit costs as much as the full one's.
+    A caller alone waits only after a larger batch, and only once: its own batch held one."""
+
+    GATHER_WAIT = 0.0003
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._queue: list[_Waiter[Any, Any]] = []
         self._leading = False
+        self._gathering = False
+        self._last_batch = 1
 
     def submit(
         self, db: Database, item: T, write_all: Callable[[Database, Sequence[T]], Sequence[R]]
@@ -108,6 +119,8 @@ class GroupCommit:
             self._queue.append(waiter)
             leads = waiter.leads = not self._leading
             self._leading = True
+            if self._gathering:
+                self._arrived.notify()
         if not leads:
             waiter.done.wait()
         if waiter.leads:
@@ -118,7 +131,13 @@ class GroupCommit:
 
     def _lead(self, db: Database) -> None:
         with self._lock:
+            self._gathering = True
+            while len(self._queue) < self._last_batch:
+                if not self._arrived.wait(self.GATHER_WAIT):
+                    break
+            self._gathering = False
             batch, self._queue = self._queue, []
+            self._last_batch = len(batch)
         try:
             for write_all, waiters in _by_writer(batch).items():
                 _write(db, write_all, waiters)
