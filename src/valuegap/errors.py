@@ -40,6 +40,10 @@ class Problem:
     where: str
     message: str
     value: object = None
+    # Where in a file, when the input was one (IngestError.at): for the API's error details.
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
 
     def __str__(self) -> str:
         found = "" if self.value is None else f" (found {shown(self.value)})"
@@ -92,7 +96,7 @@ class IngestError(ValidationError):
     @staticmethod
     def at(file: str, row: int | None, column: str, value: object, message: str) -> Problem:
         where = f"{file}, row {row}, column {column!r}" if row else f"{file}, column {column!r}"
-        return Problem(where, message, value)
+        return Problem(where, message, value, file=file, row=row, column=column)
 
 
 class PolicyViolation(ValuegapError):

@@ -29,9 +29,11 @@ from valuegap.cli import (
     report,
     review,
     rules,
+    serve,
+    token,
     user,
 )
-from valuegap.cli.common import before_the_command
+from valuegap.cli.common import before_the_command, command
 from valuegap.cli.help_text import Group
 
 app = typer.Typer(
@@ -51,6 +53,7 @@ app.add_typer(initiative.app, name="initiative", cls=Group)
 app.add_typer(metric.app, name="metric", cls=Group)
 app.add_typer(control.app, name="control", cls=Group)
 app.add_typer(user.app, name="user", cls=Group)
+app.add_typer(token.app, name="token", cls=Group)
 app.add_typer(audit.app, name="audit", cls=Group)
 app.add_typer(ingest.app, name="ingest", cls=Group)
 app.add_typer(price.app, name="price", cls=Group)
@@ -64,6 +67,7 @@ app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
 app.add_typer(key.app, name="key", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)
+command(app, "serve")(serve.serve)
 
 
 def main() -> None:

@@ -199,11 +199,11 @@ def open_ledger(*, read_only: bool = False) -> Ledger:
         actor=opts.actor,
         settings=load_settings({"db": opts.db}),
         read_only=read_only,
-        on_wait=_say_waiting,
+        on_wait=say_waiting,
     )
 
 
-def _say_waiting(message: str) -> None:
+def say_waiting(message: str) -> None:
     typer.echo(message, err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 
-app = typer.Typer(help="Add users and give them roles (admin only).")
+app = typer.Typer(help="Add users, give them roles (admin only), and set passwords.")
 
 
 @command(app, "add")
@@ -51,3 +52,20 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
         {"name": u.name, "role": u.role, "units": list(u.units), "agent": u.agent} for u in users
     ]
     render.records(rows, fmt, title="Users")
+
+
+@command(app, "password")
+def password(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    from_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's password, with which they sign in to the server (an admin, or the user)."""
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\n")
+    else:
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with open_ledger() as ledger:
+        ledger.governance.credentials.set_password(name, secret)
+    typer.echo(f"The password of {name} is set; their browser sessions have ended.")

@@ -4,8 +4,10 @@ initiative's governance detail, and the evaluation context that they, the stage 
 
 Its sub-parts: ``.gates`` (stage moves and approvals, ``gates.py``), ``.audit`` (the audit log,
 its verification and signed checkpoints, ``audit_api.py``), ``.users`` (users and their roles,
-``users.py``) and ``.keys`` (the pseudonymisation key, ``adoption/key_api.py``: who may see and
-rotate it is a governance matter; ``ledger.costs`` uses it to ingest person data)."""
+``users.py``), ``.credentials`` (passwords, API tokens and browser sessions, which the server
+checks, ``credentials.py``) and ``.keys`` (the pseudonymisation key, ``adoption/key_api.py``:
+who may see and rotate it is a governance matter; ``ledger.costs`` uses it to ingest person
+data)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.audit_api import AuditLog
+from valuegap.governance.credentials import Credentials
 from valuegap.governance.gates import Gates
 from valuegap.governance.policy import LAYERS, Policy, RuleResult, load_policy, parse_policy
 from valuegap.governance.reviews import RecordedReview, Review, recommend
@@ -123,6 +126,7 @@ class Governance(Part):
         self.gates = Gates(session, initiatives, self)
         self.audit = AuditLog(session)
         self.users = Users(session, initiatives)
+        self.credentials = Credentials(session)
         self.keys = keys
 
     # Policies

@@ -1,7 +1,8 @@
 """Getting the ledger file from DuckDB, which lets one process open a file to write, or many
 processes open it to read only, never both. A process that finds the file held against it (a
 reader while another process writes, a writer while any other process has the file) retries
-for ``lock_timeout`` seconds, then says which process holds the file and what to do.
+for ``lock_timeout`` seconds, then says which process holds the file and what to do; a file
+that ``valuegap serve`` holds is said so at once, with the server's URL.
 
 Within one process, handles share DuckDB's one instance of the file: a read-only handle opened
 while the process has the file open to write shares that instance (``Database`` refuses its
@@ -9,10 +10,14 @@ writes)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -44,6 +49,9 @@ def connect(
         except duckdb.IOException as exc:
             if not _is_held(exc):
                 raise
+            served = serving(path)
+            if served is not None:
+                raise LedgerBusy(_served(path, served)) from exc
             waited = time.monotonic() - started
             if waited >= timeout:
                 raise LedgerBusy(_gave_up(path, str(exc), read_only, timeout)) from exc
@@ -78,6 +86,41 @@ def _waiting(path: Path, error: str, read_only: bool, timeout: float) -> str:
     return (
         f"Waiting for {path}: {_holder(error)} {_holds(read_only)} (up to {timeout:g} s, "
         "lock_timeout)..."
+    )
+
+
+def server_note(path: Path) -> Path:
+    """Where a server holding ``path`` says so (its URL and PID), while it runs."""
+    return path.with_name(f"{path.name}.server.json")
+
+
+@contextmanager
+def announced(path: Path, url: str) -> Iterator[None]:
+    """While the block runs, the ledger at ``path`` says that this process serves it at
+    ``url``: a command on the file then says so at once, instead of waiting for it."""
+    note = server_note(path)
+    note.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    try:
+        yield
+    finally:
+        note.unlink(missing_ok=True)
+
+
+def serving(path: Path) -> dict[str, Any] | None:
+    """The URL and PID of the live server that holds ``path``, if one does."""
+    try:
+        found = json.loads(server_note(path).read_text())
+        os.kill(int(found["pid"]), 0)  # is it still running?
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _served(path: Path, server: dict[str, Any]) -> str:
+    return (
+        f"{path} is held by valuegap serve at {server.get('url')} (PID {server.get('pid')}): "
+        f"a server keeps its ledger open. Use its API ({server.get('url')}/api/v1/docs), or "
+        "stop the server and run the command again."
     )
 
 

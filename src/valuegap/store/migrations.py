@@ -647,4 +647,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             VALUES ('{LEDGER_ID}', replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''))""",
         ),
     ),
+    Migration(
+        14,
+        "credentials for the server: users' password hashes (argon2id), API tokens (the hash "
+        "of their secret) and browser sessions (the hash of their id); none is ever shown",
+        (
+            """CREATE TABLE passwords (
+                name VARCHAR PRIMARY KEY,
+                hash VARCHAR NOT NULL,          -- argon2id, with its salt and parameters
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE api_tokens (
+                id VARCHAR PRIMARY KEY,         -- public: named in lists and revocations
+                name VARCHAR NOT NULL,          -- the user the token acts as
+                secret_hash VARCHAR NOT NULL,   -- SHA-256 of the secret, hex
+                label VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                created_by VARCHAR NOT NULL,
+                expires_at TIMESTAMP,
+                revoked_at TIMESTAMP,
+                revoked_by VARCHAR
+            )""",
+            """CREATE TABLE web_sessions (
+                id_hash VARCHAR PRIMARY KEY,    -- SHA-256 of the cookie's value, hex
+                name VARCHAR NOT NULL,
+                csrf VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                expires_at TIMESTAMP NOT NULL
+            )""",
+        ),
+    ),
 )

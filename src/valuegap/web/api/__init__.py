@@ -1,0 +1,10 @@
+"""The API's resources, one module each; ``ROUTERS`` is every one of them, in the order the
+OpenAPI schema lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from valuegap.web.api import me
+
+ROUTERS: tuple[APIRouter, ...] = (me.router,)

@@ -1,0 +1,47 @@
+"""The server's application: one ``Ledger`` shared by every request, the API under
+``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``), sign-in, ``/healthz``, limits, headers and
+one error shape."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from valuegap import __version__
+from valuegap.ledger import Ledger
+from valuegap.web import problems
+from valuegap.web.api import ROUTERS
+from valuegap.web.guards import BodyLimit, SecurityHeaders
+from valuegap.web.login import Attempts
+from valuegap.web.login import router as login_router
+
+API = "/api/v1"
+MAX_REQUEST_BYTES = 256 * 1024 * 1024
+
+
+def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) -> FastAPI:
+    """The server's application over ``ledger``, which it shares between requests (and
+    does not close: whoever opened it does)."""
+    app = FastAPI(
+        title="valuegap",
+        version=__version__,
+        description="The AI value ledger's API. Every route but /healthz needs an API token "
+        "(Authorization: Bearer) or a signed-in browser session.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+    )
+    app.state.ledger = ledger
+    app.state.attempts = Attempts()
+    problems.install(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Whether the server is up; open to anyone, and says nothing of the ledger."""
+        return {"status": "ok"}
+
+    app.include_router(login_router)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API)
+    app.add_middleware(BodyLimit, limit=max_request_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
