@@ -3,6 +3,7 @@ counted as it streams, and refused as soon as it passes the limit)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -70,24 +71,26 @@ class BodyLimit:
                 await from_error(too_large)(scope, receive, send)
                 return
         received = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > self.limit and not refused:
+                    refused = True
+                    if not started:  # answer now: the app may turn the error into another
+                        await from_error(too_large)(scope, receive, send)
                     raise too_large
             return message
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 was sent; whatever the app answers after it is dropped
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(TooLarge):  # answered in counted()
             await self.app(scope, counted, tracked)
-        except TooLarge:
-            if not started:
-                await from_error(too_large)(scope, receive, send)
