@@ -1,0 +1,382 @@
+"""The server under load on loopback, each measure beside its floor in the same run.
+
+    python benchmarks/server.py                          # the 10 M-event ledger (built once)
+    python benchmarks/server.py --events 1000000 --focus 100000      # a quick run
+    python benchmarks/server.py --work bench-data --seconds 20
+
+It builds the demo organisation with the generated usage events and FOCUS lines of ``run.py``
+ingested into it (kept in ``--work``), starts ``valuegap serve``'s application on it in a
+separate process (Uvicorn, DuckDB with one thread, as ``valuegap serve`` runs), with three bare
+FastAPI routes on the same server beside it: the floors. Then, from this process:
+
+- agent authorisation: ``POST /api/v1/agents/refund-agent/authorize`` as the agent's service
+  account at ``--rate`` requests a second (default 500) for ``--seconds``, sent on schedule
+  (open loop: a slow answer does not delay the next request, and each latency counts from
+  when its request was due); its floor, the same load on a bare route that parses the same
+  body and answers a decision. Target: p99 <= 10 ms.
+- the portfolio report: ``GET /api/v1/reports/portfolio`` as an admin, one at a time once
+  warm; floor, a bare route answering a document of the same size. Target: p95 <= 150 ms.
+- OTLP: ``POST /v1/traces`` with batches of 100 GenAI spans (protobuf), from 4 senders; each
+  batch acknowledged only once durable. Floor: a bare route reading the same bodies. Target:
+  at least 20,000 spans a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+AGENT, AGENT_ACCOUNT, ADMIN = "refund-agent", "svc.refund-agent", "root"
+AUTHORIZE = f"/api/v1/agents/{AGENT}/authorize"
+PORTFOLIO = "/api/v1/reports/portfolio"
+TRACES = "/v1/traces"
+AUTHORIZE_P99_MS, PORTFOLIO_P95_MS, SPANS_PER_SECOND = 10.0, 150.0, 20_000
+BATCH = 100
+SENDERS = 4
+# (amount, answer) in turn: under the approval threshold, above it, above the hard cap.
+CASES = [("45.90", "allow"), ("350", "needs_approval"), ("1500", "deny")]
+
+
+def build(work: Path, events: int, focus: int) -> Path:
+    """The demo organisation with ``events`` usage events and ``focus`` FOCUS lines more."""
+    from generate import focus_csv, usage_csv
+
+    from valuegap import Ledger
+    from valuegap.demo import build_demo
+    from valuegap.settings import Settings
+
+    db = work / f"server-{events}-{focus}.duckdb"
+    if db.exists():
+        return db
+    work.mkdir(parents=True, exist_ok=True)
+    usage_file, focus_file = work / f"usage-{events}.csv", work / f"focus-{focus}.csv"
+    if not usage_file.exists():
+        usage_csv(usage_file, events)
+    if not focus_file.exists():
+        focus_csv(focus_file, focus)
+    started = time.perf_counter()
+    building = work / f"{db.name}.building"
+    for leftover in (building, Path(f"{building}.wal")):
+        leftover.unlink(missing_ok=True)
+    build_demo(Settings(db=building), actor=ADMIN)
+    with Ledger.open(building, actor=ADMIN) as ledger:
+        ledger.costs.ingest_focus([focus_file])
+        ledger.costs.ingest_usage(usage_file, "csv")
+    building.rename(db)
+    took = time.perf_counter() - started
+    print(f"built {db.name}: the demo, {events:,} events, {focus:,} FOCUS lines, {took:.0f} s")
+    return db
+
+
+def tokens(db: Path) -> tuple[str, str]:
+    """An API token for the refund agent's account and one for an admin."""
+    from valuegap import Ledger
+
+    with Ledger.open(db, actor=ADMIN) as ledger:
+        made = ledger.governance.credentials
+        agent = made.create_token(AGENT_ACCOUNT, label="benchmark").secret
+        admin = made.create_token(ADMIN, label="benchmark").secret
+    return agent, admin
+
+
+# The server process: valuegap's application, and the floors on the same stack.
+
+
+def serve(db: Path, port: int) -> None:
+    import uvicorn
+    from fastapi import Request, Response
+    from pydantic import BaseModel
+
+    from valuegap import Ledger
+    from valuegap.settings import load_settings
+    from valuegap.web.app import create_app
+
+    settings = dataclasses.replace(load_settings({"db": str(db)}), threads=1)
+    ledger = Ledger.open(db, actor=ADMIN, settings=settings)
+    app = create_app(ledger)
+    report = ledger.outcomes.portfolio_report()  # the floor answers a document of this size
+    from valuegap.results import to_json
+
+    report_body = to_json(report).encode()
+
+    class Ask(BaseModel):
+        action: str
+        amount: str | None = None
+        context: dict[str, str] = {}
+
+    @app.post("/floor/authorize")
+    def floor_authorize(ask: Ask) -> dict[str, Any]:
+        return {"agent": AGENT, "action": ask.action, "decision": "allow", "rules": []}
+
+    @app.get("/floor/portfolio")
+    def floor_portfolio() -> Response:
+        return Response(report_body, media_type="application/json")
+
+    @app.post("/floor/traces")
+    async def floor_traces(request: Request) -> Response:
+        await request.body()
+        return Response(b"", media_type="application/x-protobuf")
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.Server(config).run()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve", str(db), "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+# The load.
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+async def open_loop(
+    url: str, path: str, token: str, rate: float, seconds: float
+) -> tuple[list[float], int, float]:
+    """``rate`` POSTs a second on schedule for ``seconds``: each latency from when the request
+    was due, in ms; the errors; the rate achieved."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    errors = 0
+    floor = path.startswith("/floor")
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
+
+        async def one(number: int, due: float) -> None:
+            nonlocal errors
+            amount, expected = CASES[number % len(CASES)]
+            order = {"order_id": f"BENCH-{os.getpid()}-{number}"}
+            body = {"action": "issue_refund", "amount": amount, "context": order}
+            response = await client.post(path, json=body)
+            latencies.append((time.perf_counter() - due) * 1000)
+            answered = response.json().get("decision") if response.status_code == 200 else None
+            if answered != expected and not (floor and answered == "allow"):
+                errors += 1
+
+        tasks = []
+        started = time.perf_counter()
+        total = int(rate * seconds)
+        for number in range(total):
+            due = started + number / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(number, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    return latencies, errors, total / elapsed
+
+
+def sequential(url: str, path: str, token: str, repeats: int) -> list[float]:
+    import httpx
+
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(3):
+            client.get(path).raise_for_status()
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            client.get(path).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def span_batch(first: int) -> bytes:
+    """An OTLP request of ``BATCH`` GenAI spans with unique ids, as protobuf."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    def attribute(key: str, value: str | int) -> KeyValue:
+        if isinstance(value, int):
+            return KeyValue(key=key, value=AnyValue(int_value=value))
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+
+    now = time.time_ns()
+    spans = [
+        Span(
+            trace_id=(first + i).to_bytes(16, "big"),
+            span_id=(first + i).to_bytes(8, "big"),
+            name="chat gpt-4o-mini",
+            start_time_unix_nano=now - 1_000_000_000,
+            end_time_unix_nano=now,
+            attributes=[
+                attribute("gen_ai.operation.name", "chat"),
+                attribute("gen_ai.system", "openai"),
+                attribute("gen_ai.request.model", "gpt-4o-mini"),
+                attribute("gen_ai.response.model", "gpt-4o-mini"),
+                attribute("gen_ai.usage.input_tokens", 1200 + i),
+                attribute("gen_ai.usage.output_tokens", 300 + i),
+            ],
+        )
+        for i in range(BATCH)
+    ]
+    request = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=spans)])]
+    )
+    return request.SerializeToString()
+
+
+def send_spans(url: str, path: str, token: str, batches: int) -> tuple[float, int]:
+    """``batches`` batches from ``SENDERS`` threads: spans a second, and failed batches."""
+    import httpx
+
+    first = time.time_ns()  # ids no earlier run used
+    bodies = [span_batch(first + n * BATCH) for n in range(batches)]
+    failures = 0
+    lock = threading.Lock()
+
+    def sender(part: list[bytes]) -> None:
+        nonlocal failures
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-protobuf"}
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            for body in part:
+                if client.post(path, content=body).status_code != 200:
+                    with lock:
+                        failures += 1
+
+    threads = [threading.Thread(target=sender, args=(bodies[n::SENDERS],)) for n in range(SENDERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return batches * BATCH / (time.perf_counter() - started), failures
+
+
+def line(name: str, figure: str, floor: str, target: str, met: bool | None) -> None:
+    verdict = "" if met is None else "yes" if met else "NO"
+    print(f"{name:34} {figure:>22} {floor:>22} {target:>16} {verdict:>4}")
+
+
+def run(args: argparse.Namespace) -> None:
+    print(
+        f"valuegap server benchmark on {platform.node()}: {platform.machine()}, "
+        f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+        f"Python {platform.python_version()}",
+        flush=True,
+    )
+    db = build(args.work, args.events, args.focus)
+    copy = args.work / f"serving-{db.name}"
+    shutil.copyfile(db, copy)  # decisions and spans land in a copy, not in the built ledger
+    agent_token, admin_token = tokens(copy)
+    process, url = start_server(copy)
+    try:
+
+        def loop(path: str) -> tuple[list[float], int, float]:
+            return asyncio.run(open_loop(url, path, agent_token, args.rate, args.seconds))
+
+        loop(AUTHORIZE)  # warm: caches, connections
+        floor_authorize = loop("/floor/authorize")
+        authorize = loop(AUTHORIZE)
+        portfolio = sequential(url, PORTFOLIO, admin_token, args.repeats)
+        floor_portfolio = sequential(url, "/floor/portfolio", admin_token, args.repeats)
+        floor_spans, _ = send_spans(url, "/floor/traces", admin_token, args.batches)
+        spans, failed = send_spans(url, TRACES, admin_token, args.batches)
+    finally:
+        process.terminate()
+        process.wait(60)
+
+    print(f"\n{'':34} {'valuegap':>22} {'floor':>22} {'target':>16} {'met':>4}")
+    decided, errors, rate = authorize
+    line(
+        f"authorize at {args.rate:,.0f}/s: p50 / p99",
+        f"{percentile(decided, 0.5):.2f} / {percentile(decided, 0.99):.2f} ms",
+        f"{percentile(floor_authorize[0], 0.5):.2f} / "
+        f"{percentile(floor_authorize[0], 0.99):.2f} ms",
+        f"p99 <= {AUTHORIZE_P99_MS:g} ms",
+        percentile(decided, 0.99) <= AUTHORIZE_P99_MS and errors == 0,
+    )
+    print(f"  {len(decided):,} decisions at {rate:,.0f}/s achieved, {errors} unexpected answers")
+    line(
+        "portfolio report: median / p95",
+        f"{statistics.median(portfolio):.1f} / {percentile(portfolio, 0.95):.1f} ms",
+        f"{statistics.median(floor_portfolio):.1f} / {percentile(floor_portfolio, 0.95):.1f} ms",
+        f"p95 <= {PORTFOLIO_P95_MS:g} ms",
+        percentile(portfolio, 0.95) <= PORTFOLIO_P95_MS,
+    )
+    line(
+        f"OTLP, batches of {BATCH}: spans/s",
+        f"{spans:,.0f}",
+        f"{floor_spans:,.0f}",
+        f">= {SPANS_PER_SECOND:,}",
+        spans >= SPANS_PER_SECOND and failed == 0,
+    )
+    print(f"  {args.batches * BATCH:,} spans from {SENDERS} senders, {failed} batches refused")
+    check(copy, args.batches * BATCH, len(decided))
+
+
+def check(db: Path, spans: int, decisions: int) -> None:
+    """Every acknowledged span and decision is in the ledger, and the audit chain holds."""
+    from valuegap import Ledger
+
+    with Ledger.open(db, actor=ADMIN, read_only=True) as ledger:
+        found = ledger.session.db.one(
+            "SELECT count(*) FROM usage_events WHERE request_model = 'gpt-4o-mini' "
+            "AND event_id LIKE 'otel:%'"
+        )
+        print(f"spans stored: {found[0] if found else 0:,} (of {spans:,} sent)")
+        print(f"audit: {ledger.governance.audit.verify_audit().message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--focus", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path("benchmark-data"))
+    parser.add_argument("--rate", type=float, default=500.0, help="authorisations a second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of authorisation load")
+    parser.add_argument("--repeats", type=int, default=50, help="portfolio reports")
+    parser.add_argument("--batches", type=int, default=200, help="OTLP batches of 100 spans")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
