@@ -132,6 +132,18 @@ def test_usage_events_are_removed_by_id_and_by_file(ledger: Ledger) -> None:
     assert ledger.costs.ingest_usage(spend, "litellm").rows_added == stored[0]
 
 
+def test_a_file_that_cannot_be_read_is_said_to_remove_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.costs.ingest_usage(DATA / "litellm-spend.csv", "litellm")
+    missing = tmp_path / "gone.csv"
+    with pytest.raises(ValidationError) as refused:
+        ledger.costs.removal.remove_costs("usage", file=missing, reason="a wrong file")
+    assert str(refused.value).startswith(f"Nothing was removed: {missing} cannot be read")
+    assert "ingested" not in str(refused.value)
+    assert [p.message for p in refused.value.problems] == ["no such file"]
+
+
 def test_usage_that_names_people_is_removed_by_file_without_the_key(ledger: Ledger) -> None:
     """An event's key holds no person data, so a lost pseudonymisation key (which stops every
     ingest of person data) does not stop a removal by file, nor makes a new key."""

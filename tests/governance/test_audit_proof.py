@@ -110,6 +110,8 @@ def _written_before(path: Path) -> int:
     con.execute("DROP TABLE usage_monthly")
     con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
+    for table in ("passwords", "api_tokens", "web_sessions"):  # schema 14's
+        con.execute(f"DROP TABLE {table}")
     con.execute("DELETE FROM valuegap_schema WHERE version >= 11")
     con.close()
     return len(rows)

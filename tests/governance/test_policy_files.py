@@ -243,6 +243,13 @@ def test_a_deny_also_names_the_approvals_the_move_would_need() -> None:
     data = to_data(decision)
     assert isinstance(data, dict)
     assert [r["id"] for r in data["approval_rules"]] == ["asked"]
+    from valuegap.governance.gates import rule_lines
+
+    assert rule_lines(decision).splitlines() == [  # a refused move's message says it too
+        "  - blocked: No.",
+        "Once those hold, the move also needs an approval:",
+        "  - asked: Ask.",
+    ]
     without_the_deny = applicable(
         [parse_policy(text.replace("'false', effect: deny", "'true', effect: deny"), "p.yaml")],
         SimpleNamespace(id="a", business_unit="ops"),

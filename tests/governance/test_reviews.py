@@ -135,3 +135,10 @@ def test_review_needs_the_governance_role(ledger: Ledger) -> None:
 
     with pytest.raises(PermissionDenied, match="may not run reviews"):
         ledger.acting_as("carl").governance.run_reviews()
+
+
+def test_the_reviews_of_an_unknown_initiative_are_not_found(ledger: Ledger) -> None:
+    from valuegap.errors import NotFound
+
+    with pytest.raises(NotFound, match="no initiative 'bogus'"):
+        ledger.governance.reviews("bogus")

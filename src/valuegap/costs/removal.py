@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
-from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.errors import IngestError, NotFound, Problem, ValidationError
 from valuegap.model.usage import UsageFormat
 from valuegap.results import Record
 from valuegap.session import Part, Session
@@ -93,8 +93,15 @@ class CostRemoval(Part):
         with self._db.transaction():
             if file is not None:
                 documents = kind == "usage" and usage_format in (None, "otel")
-                with opened(file, source_name, documents=documents) as source:
-                    self._stage_file_keys(kind, source, usage_format, mapping)
+                try:
+                    with opened(file, source_name, documents=documents) as source:
+                        self._stage_file_keys(kind, source, usage_format, mapping)
+                except IngestError as unread:  # its message would say "was not ingested"
+                    raise ValidationError(
+                        f"Nothing was removed: {unread.file} cannot be read as its ingest "
+                        "reads it.",
+                        unread.problems,
+                    ) from unread
                 entity_id = source.base_name
             else:
                 removal.stage_keys(self._db, keys)

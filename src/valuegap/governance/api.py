@@ -290,6 +290,8 @@ class Governance(Part):
     def reviews(self, initiative_id: str | None = None) -> list[RecordedReview]:
         """The recommendations recorded so far (of one initiative), oldest first."""
         self._require("read")
+        if initiative_id is not None:
+            self._initiatives.initiative(initiative_id)  # NotFound names it
         return [RecordedReview(**row) for row in self._governance.reviews(initiative_id)]
 
     def initiative_detail(self, initiative_id: str) -> InitiativeDetail:

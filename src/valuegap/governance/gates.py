@@ -399,7 +399,14 @@ class Gates(Part):
 
 
 def rule_lines(decision: Decision) -> str:
-    """The rules that decided, a line each with what to do, for an error message."""
-    return "\n".join(
-        f"  - {r.id}: {r.message}" + (f" ({r.error})" if r.error else "") for r in decision.rules
-    )
+    """The rules that decided, a line each with what to do, for an error message; then the
+    approvals a denied move would also need once those rules hold."""
+    lines = [_rule_line(r) for r in decision.rules]
+    if decision.approval_rules:
+        lines.append("Once those hold, the move also needs an approval:")
+        lines += [_rule_line(r) for r in decision.approval_rules]
+    return "\n".join(lines)
+
+
+def _rule_line(rule: RuleResult) -> str:
+    return f"  - {rule.id}: {rule.message}" + (f" ({rule.error})" if rule.error else "")
