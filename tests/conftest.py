@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,6 +13,20 @@ import pytest
 from valuegap import Ledger
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def back_to_schema(con: Any, version: int) -> None:
+    """Make a ledger look as schema ``version`` left it (``con``: a DuckDB connection to its
+    file): drop the tables that later migrations made, and forget those migrations."""
+    from valuegap.store.migrations import MIGRATIONS
+
+    for migration in MIGRATIONS:
+        if migration.version > version:
+            for statement in migration.statements:
+                made = re.match(r"\s*CREATE TABLE (\w+)", statement)
+                if made:
+                    con.execute(f"DROP TABLE IF EXISTS {made.group(1)}")
+    con.execute(f"DELETE FROM valuegap_schema WHERE version > {int(version)}")
 
 
 class SteppingClock:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import back_to_schema
 from valuegap import Ledger
 from valuegap.costs.aggregates import fingerprint
 from valuegap.errors import ValidationError
@@ -277,11 +278,9 @@ def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
         ledger.costs.ingest_focus([DATA / "focus-1.2-minimal.csv"])
         ledger.costs.apply_rules(rules)
     con = duckdb.connect(str(db_path))  # as schema 11 left it: no aggregates
-    con.execute("DROP TABLE cost_aggregates")
-    con.execute("DROP TABLE usage_monthly")
     con.execute("DELETE FROM ledger_meta WHERE key LIKE '%_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
-    con.execute("DELETE FROM valuegap_schema WHERE version >= 12")
+    back_to_schema(con, 11)
     con.close()
     with Ledger.open(db_path, actor="vic") as ledger:  # any reader's opening builds them
         assert AggregateStore(ledger.session.db).built_for() == fingerprint(ledger.settings)

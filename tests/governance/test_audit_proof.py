@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import SteppingClock
+from tests.conftest import SteppingClock, back_to_schema
 from valuegap import Ledger
 
 DATA = Path(__file__).parent.parent / "data"
@@ -106,13 +106,9 @@ def _written_before(path: Path) -> int:
     con.execute(
         "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{len(rows)}:{prev}"]
     )
-    con.execute("DROP TABLE cost_aggregates")  # schema 12's
-    con.execute("DROP TABLE usage_monthly")
     con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
-    for table in ("passwords", "api_tokens", "web_sessions"):  # schema 14's
-        con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM valuegap_schema WHERE version >= 11")
+    back_to_schema(con, 10)
     con.close()
     return len(rows)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import back_to_schema
 from valuegap import Ledger
 from valuegap.costs.aggregates import fingerprint
 from valuegap.errors import ConfigError
@@ -63,11 +64,9 @@ def test_a_ledger_that_needs_an_upgrade_is_upgraded_then_read(
         ledger.portfolio.apply_file(example_portfolio)
         ledger.costs.ingest_focus([DATA / "focus-1.2-minimal.csv"])
     con = duckdb.connect(str(db_path))  # as schema 11 left it: no aggregates
-    con.execute("DROP TABLE cost_aggregates")
-    con.execute("DROP TABLE usage_monthly")
     con.execute("DELETE FROM ledger_meta WHERE key LIKE '%_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
-    con.execute("DELETE FROM valuegap_schema WHERE version >= 12")
+    back_to_schema(con, 11)
     con.close()
 
     with Ledger.open(db_path, actor="alice", read_only=True) as ledger:
