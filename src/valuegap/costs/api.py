@@ -141,13 +141,15 @@ class Costs(Part):
         """Load GenAI spans, each an OTLP/JSON document of one span, as ``ingest_usage``
         loads OpenTelemetry usage, in one transaction; but a span with a bad value (a negative
         token count, no start time) is refused alone, and the others are stored. Raises
-        ``IngestError`` only when nothing could be stored for a reason that names no span, or
-        after ``MAX_SPAN_RETRIES`` loads that each met other bad spans."""
+        ``IngestError`` (nothing stored) when every span is bad, when a problem names no span,
+        or after ``MAX_SPAN_RETRIES`` loads that each met other bad spans."""
         kept = list(range(1, len(spans) + 1))  # the positions still to load
         refused: list[Problem] = []
         for _ in range(MAX_SPAN_RETRIES + 1):
+            if not kept and refused:
+                break  # every span refused: the whole batch is
             if not kept:
-                return SpanIngest(len(spans), 0, tuple(refused))
+                return SpanIngest(0, 0)
             try:
                 given = [spans[n - 1] for n in kept]
                 result = self.ingest_usage(given, "otel", source_name=source_name)
