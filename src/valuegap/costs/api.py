@@ -77,7 +77,7 @@ class SpanIngest:
 
 # How many times a batch of spans is loaded again without the spans found bad (the checks
 # name the first bad span of each check); past that, the batch is refused whole.
-MAX_SPAN_RETRIES = 8
+MAX_SPAN_RETRIES = 16
 
 
 class Costs(Part):

@@ -63,6 +63,8 @@ def from_json(body: bytes) -> ExportTraceServiceRequest:
     ``ValidationError``."""
     try:
         document = json.loads(body)
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
         _base64_ids(document)
         request = ExportTraceServiceRequest()
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
