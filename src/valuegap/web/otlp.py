@@ -69,7 +69,7 @@ _BODY = {
     },
 }
 _ANSWER = {
-    "description": "The spans were stored, or were already; ``partialSuccess`` counts the "
+    "description": "The spans were stored, or were already; `partialSuccess` counts the "
     "spans refused, and says why.",
     "content": {
         PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
@@ -77,23 +77,32 @@ _ANSWER = {
     },
 }
 
+# Problem details; for a protobuf request, a google.rpc.Status in protobuf.
+_REFUSAL: dict[str, Any] = {
+    "model": ProblemDetails,
+    "content": {PROTOBUF: {"schema": {"type": "string", "format": "binary"}}},
+}
+
 
 @router.post(
     "/v1/traces",
     response_class=Response,
+    summary="Receive OpenTelemetry traces (OTLP/HTTP)",
     responses={
         200: _ANSWER,
-        **{status: {"model": ProblemDetails} for status in (400, 401, 403, 413, 415)},
+        **{status: _REFUSAL for status in (400, 401, 403, 413)},
+        415: {"model": ProblemDetails},
     },
     openapi_extra={"requestBody": _BODY},
 )
 async def traces(request: Request, ledger: Annotated[Ledger, acting("cost.write")]) -> Response:
     """Receive an OTLP/HTTP trace export (protobuf or OTLP/JSON, optionally gzip): its GenAI
-    spans (those with a ``gen_ai.*`` attribute) are stored as LLM usage events, priced, exactly
+    spans (those with a `gen_ai.*` attribute) are stored as LLM usage events, priced, exactly
     as `valuegap ingest usage` stores OpenTelemetry spans; other spans are ignored. A span
     already stored (same trace and span id) is not stored again, so a re-sent export changes
     nothing. A span with a bad value is refused alone and counted in
-    ``partial_success.rejected_spans``. The answer comes once the spans are committed."""
+    `partial_success.rejected_spans`. The answer comes once the spans are committed. Errors
+    are problem details, or for a protobuf request a `google.rpc.Status` in protobuf."""
     protobuf = _media(request) == PROTOBUF
     if not protobuf and _media(request) != JSON:
         raise HTTPException(415, f"Send OTLP as {PROTOBUF} or {JSON}.")
