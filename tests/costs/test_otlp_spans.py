@@ -88,17 +88,20 @@ def test_what_is_not_protobuf_is_refused() -> None:
 
 def test_a_bad_span_is_refused_alone_and_named_by_its_position(ledger: Ledger) -> None:
     spans = [_span(1), _span(2, -3), _span(3), _span(4, "lots"), _span(5)]
+    spans[1]["attributes"][3]["value"] = {"doubleValue": 1.5}  # span 2's output tokens too
     documents = gen_ai_spans(from_json(_export(*spans))).documents
     stored = ledger.costs.ingest_spans(documents)
     assert (stored.spans, stored.added) == (5, 3)
     assert [(p.row, p.column, p.value) for p in stored.refused] == [
         (2, "input_tokens", "-3"),
+        (2, "output_tokens", "1.5"),
         (4, "input_tokens", "lots"),
     ]
+    assert stored.rejected == 2
     tokens = ledger.session.db.one("SELECT count(*), sum(input_tokens) FROM usage_events")
     assert tokens == (3, 3_000)
     again = ledger.costs.ingest_spans(documents)
-    assert (again.added, len(again.refused)) == (0, 2)
+    assert (again.added, again.rejected) == (0, 2)
 
 
 def test_past_the_retries_or_with_every_span_bad_nothing_is_stored(ledger: Ledger) -> None:

@@ -74,6 +74,11 @@ class SpanIngest:
     added: int
     refused: tuple[Problem, ...] = ()
 
+    @property
+    def rejected(self) -> int:
+        """How many spans were refused (a span may have more than one problem)."""
+        return len({problem.row for problem in self.refused})
+
 
 # How many times a batch of spans is loaded again without the spans found bad (the checks
 # name the first bad span of each check); past that, the batch is refused whole.
@@ -143,13 +148,11 @@ class Costs(Part):
         token count, no start time) is refused alone, and the others are stored. Raises
         ``IngestError`` (nothing stored) when every span is bad, when a problem names no span,
         or after ``MAX_SPAN_RETRIES`` loads that each met other bad spans."""
+        if not spans:
+            return SpanIngest(0, 0)
         kept = list(range(1, len(spans) + 1))  # the positions still to load
         refused: list[Problem] = []
         for _ in range(MAX_SPAN_RETRIES + 1):
-            if not kept and refused:
-                break  # every span refused: the whole batch is
-            if not kept:
-                return SpanIngest(0, 0)
             try:
                 given = [spans[n - 1] for n in kept]
                 result = self.ingest_usage(given, "otel", source_name=source_name)
@@ -157,12 +160,14 @@ class Costs(Part):
                 rows = {p.row for p in error.problems}
                 if None in rows or not rows <= set(range(1, len(kept) + 1)):
                     raise
-                refused += [
-                    IngestError.at(source_name, kept[p.row - 1], p.column or "", p.value,
-                                   p.message)
-                    for p in error.problems if p.row is not None
-                ]  # fmt: skip
+                for p in error.problems:
+                    at = kept[(p.row or 0) - 1]  # its position in ``spans``
+                    refused.append(
+                        IngestError.at(source_name, at, p.column or "", p.value, p.message)
+                    )
                 kept = [n for row, n in enumerate(kept, start=1) if row not in rows]
+                if not kept:
+                    break  # every span refused: the whole batch is
                 continue
             return SpanIngest(len(spans), result.rows_added, tuple(refused))
         raise IngestError(source_name, refused)

@@ -130,14 +130,14 @@ def _export(ledger: Ledger, body: bytes, protobuf: bool, gzipped: bool, limit: i
         spans.total,
         stored.spans,
         stored.added,
-        len(stored.refused),
+        stored.rejected,
         spans.ignored,
     )
     message = ""
     if stored.refused:
         shown = "; ".join(str(problem) for problem in stored.refused[:10])
-        message = f"{len(stored.refused)} GenAI spans were refused and not stored: {shown}"
-    answer = otlp.response(len(stored.refused), message, protobuf=protobuf)
+        message = f"{stored.rejected} GenAI spans were refused and not stored: {shown}"
+    answer = otlp.response(stored.rejected, message, protobuf=protobuf)
     return Response(answer, media_type=PROTOBUF if protobuf else JSON)
 
 
