@@ -64,6 +64,27 @@ class IngestResult:
         return self.rows_read - self.rows_added
 
 
+@dataclass(frozen=True)
+class SpanIngest:
+    """GenAI spans loaded as usage, each on its own: ``spans`` given, ``added`` new events
+    (a span already stored adds none), and the spans ``refused`` for a bad value (each problem
+    names the span by its position, ``row``, from 1), which stored nothing."""
+
+    spans: int
+    added: int
+    refused: tuple[Problem, ...] = ()
+
+    @property
+    def rejected(self) -> int:
+        """How many spans were refused (a span may have more than one problem)."""
+        return len({problem.row for problem in self.refused})
+
+
+# How many times a batch of spans is loaded again without the spans found bad (the checks
+# name the first bad span of each check); past that, the batch is refused whole.
+MAX_SPAN_RETRIES = 16
+
+
 class Costs(Part):
     """What the organisation spends on AI, and on what. Person identifiers in usage are
     pseudonymised with the key ``keys`` checks."""
@@ -118,6 +139,38 @@ class Costs(Part):
                 documents=fmt == "otel",
             )
         return results[0]
+
+    def ingest_spans(
+        self, spans: Sequence[Mapping[str, Any]], *, source_name: str = "otlp"
+    ) -> SpanIngest:
+        """Load GenAI spans, each an OTLP/JSON document of one span, as ``ingest_usage``
+        loads OpenTelemetry usage, in one transaction; but a span with a bad value (a negative
+        token count, no start time) is refused alone, and the others are stored. Raises
+        ``IngestError`` (nothing stored) when every span is bad, when a problem names no span,
+        or after ``MAX_SPAN_RETRIES`` loads that each met other bad spans."""
+        if not spans:
+            return SpanIngest(0, 0)
+        kept = list(range(1, len(spans) + 1))  # the positions still to load
+        refused: list[Problem] = []
+        for _ in range(MAX_SPAN_RETRIES + 1):
+            try:
+                given = [spans[n - 1] for n in kept]
+                result = self.ingest_usage(given, "otel", source_name=source_name)
+            except IngestError as error:
+                rows = {p.row for p in error.problems}
+                if None in rows or not rows <= set(range(1, len(kept) + 1)):
+                    raise
+                for p in error.problems:
+                    at = kept[(p.row or 0) - 1]  # its position in ``spans``
+                    refused.append(
+                        IngestError.at(source_name, at, p.column or "", p.value, p.message)
+                    )
+                kept = [n for row, n in enumerate(kept, start=1) if row not in rows]
+                if not kept:
+                    break  # every span refused: the whole batch is
+                continue
+            return SpanIngest(len(spans), result.rows_added, tuple(refused))
+        raise IngestError(source_name, refused)
 
     def usage_loader(
         self, fmt: UsageFormat, mapping: dict[str, str] | None, progress: Progress | None

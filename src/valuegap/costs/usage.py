@@ -194,7 +194,7 @@ def _span_event(
     reading: UsageReading,
 ) -> dict[str, Any] | None:
     attrs = {**resource, **_attributes(span.get("attributes"))}
-    if not any(name.startswith("gen_ai.") for name in attrs):
+    if not is_gen_ai(attrs):
         return None
     event: dict[str, Any] = {
         field: next((attrs[n] for n in names if attrs.get(n) is not None), None)
@@ -213,6 +213,12 @@ def _span_event(
     _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
     _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)
     return event
+
+
+def is_gen_ai(attributes: Mapping[str, Any]) -> bool:
+    """Whether a span (its attributes with its resource's) is a GenAI span: one that has a
+    ``gen_ai.*`` attribute. Other spans are not usage."""
+    return any(name.startswith("gen_ai.") for name in attributes)
 
 
 def _include(event: dict[str, Any], total: str, parts: tuple[str, ...], counting: str) -> None:

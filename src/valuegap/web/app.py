@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from valuegap import __version__
 from valuegap.ledger import Ledger
-from valuegap.web import problems
+from valuegap.web import otlp, problems
 from valuegap.web.api import ROUTERS
 from valuegap.web.guards import BodyLimit, SecurityHeaders
 from valuegap.web.login import Attempts
@@ -32,6 +32,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     )
     app.state.ledger = ledger
     app.state.attempts = Attempts()
+    app.state.max_request_bytes = max_request_bytes
     problems.install(app)
 
     @app.get("/healthz", tags=["health"])
@@ -40,6 +41,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
         return {"status": "ok"}
 
     app.include_router(login_router)
+    app.include_router(otlp.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
     app.add_middleware(BodyLimit, limit=max_request_bytes)

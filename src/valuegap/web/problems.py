@@ -119,7 +119,9 @@ def _item(found: Problem) -> ProblemItem:
     )
 
 
-def from_error(error: ValuegapError) -> JSONResponse:
+def from_error(error: ValuegapError, *, status: int | None = None) -> JSONResponse:
+    """``error`` as problem details; ``status`` replaces the status its kind has (not that of
+    a conflict or too many attempts)."""
     if isinstance(error, Conflict):
         status = 412 if error.precondition else 409
         return problem(status, "conflict", "The resource changed", str(error))
@@ -127,15 +129,16 @@ def from_error(error: ValuegapError) -> JSONResponse:
         response = problem(429, "too-many-attempts", "Too many attempts", str(error))
         response.headers["Retry-After"] = str(error.retry_after)
         return response
-    status, name, title = next(
+    found, name, title = next(
         (status, name, title) for kind, status, name, title in _KINDS if isinstance(error, kind)
     )
+    code = found if status is None else status
     if isinstance(error, ValidationError):
         items = [_item(p) for p in error.problems]
-        return problem(status, name, title, error.summary, errors=items)
+        return problem(code, name, title, error.summary, errors=items)
     if isinstance(error, PolicyViolation):
-        return problem(status, name, title, str(error), rule_ids=error.rule_ids)
-    return problem(status, name, title, str(error))
+        return problem(code, name, title, str(error), rule_ids=error.rule_ids)
+    return problem(code, name, title, str(error))
 
 
 def install(app: FastAPI) -> None:
