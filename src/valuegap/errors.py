@@ -107,6 +107,11 @@ class PolicyViolation(ValuegapError):
         super().__init__(message)
 
 
+class Stale(ValuegapError):
+    """A change made against a version of something that is no longer its current version:
+    another change came in between (the caller reads it again, then decides)."""
+
+
 class NotFound(ValuegapError):
     """The named thing does not exist in the ledger."""
 

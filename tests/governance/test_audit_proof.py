@@ -108,6 +108,8 @@ def _written_before(path: Path) -> int:
     )
     con.execute("DROP TABLE cost_aggregates")  # schema 12's
     con.execute("DROP TABLE usage_monthly")
+    for table in ("passwords", "api_tokens", "web_sessions", "agent_approvals"):  # 14's, 15's
+        con.execute(f"DROP TABLE {table}")
     con.execute("DELETE FROM ledger_meta WHERE key = 'cost_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
     con.execute("DELETE FROM valuegap_schema WHERE version >= 11")

@@ -65,6 +65,8 @@ def test_a_ledger_that_needs_an_upgrade_is_upgraded_then_read(
     con = duckdb.connect(str(db_path))  # as schema 11 left it: no aggregates
     con.execute("DROP TABLE cost_aggregates")
     con.execute("DROP TABLE usage_monthly")
+    for table in ("passwords", "api_tokens", "web_sessions", "agent_approvals"):  # 14's, 15's
+        con.execute(f"DROP TABLE {table}")
     con.execute("DELETE FROM ledger_meta WHERE key LIKE '%_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
     con.execute("DELETE FROM valuegap_schema WHERE version >= 12")
