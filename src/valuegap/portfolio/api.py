@@ -216,11 +216,16 @@ class Initiatives(Part):
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
         from valuegap.yamlio import read_file
 
-        portfolio = parse_portfolio(read_file(path), str(path))
+        return self.apply_text(read_file(path), str(path), dry_run=dry_run)
+
+    def apply_text(self, text: str, source: str, *, dry_run: bool = False) -> ApplyResult:
+        """Apply a portfolio file given as text (YAML, or JSON, which is YAML too) that came
+        from ``source``, as ``apply``; a refusal names ``source``."""
+        portfolio = parse_portfolio(text, source)
         try:
             return self.apply(portfolio, dry_run=dry_run)
-        except ValidationError as error:  # refused after parsing: name the file all the same
-            raise ValidationError(f"{path}: {error.summary}", error.problems) from None
+        except ValidationError as error:  # refused after parsing: name the source all the same
+            raise ValidationError(f"{source}: {error.summary}", error.problems) from None
 
     @writes
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:

@@ -27,6 +27,7 @@ from valuegap.errors import (
     PermissionDenied,
     PolicyViolation,
     Problem,
+    Stale,
     ValidationError,
     ValuegapError,
     shown,
@@ -120,6 +121,8 @@ def _item(found: Problem) -> ProblemItem:
 
 
 def from_error(error: ValuegapError) -> JSONResponse:
+    if isinstance(error, Stale):  # the ledger's check of an If-Match version
+        return problem(412, "conflict", "The resource changed", str(error))
     if isinstance(error, Conflict):
         status = 412 if error.precondition else 409
         return problem(status, "conflict", "The resource changed", str(error))
