@@ -162,8 +162,11 @@ class Initiatives(Part):
                 f"Metric {metric.id!r} already exists (on initiative {owner!r}).",
                 [Problem("id", "is taken; metric ids are unique in a ledger", metric.id)],
             )
-        spec = initiative.spec().model_copy(update={"metrics": [*initiative.metrics, metric]})
-        self.apply(Portfolio(initiatives=[spec]))
+        # the metrics as a file gives them (spec()): when the ledger recorded an agreement is
+        # never given
+        spec = initiative.spec()
+        metrics = [*spec.metrics, metric]
+        self.apply(Portfolio(initiatives=[spec.model_copy(update={"metrics": metrics})]))
         return metric
 
     @writes
@@ -207,10 +210,9 @@ class Initiatives(Part):
                 [Problem("id", f"must be {metric_id!r}: an id does not change", metric.id)],
             )
         _check_version(f"Metric {metric_id}", current, expected_version)
-        metrics = [metric if m.id == metric_id else m for m in initiative.metrics]
-        self.apply(
-            Portfolio(initiatives=[initiative.spec().model_copy(update={"metrics": metrics})])
-        )
+        spec = initiative.spec()  # the metrics as a file gives them, as in define_metric
+        metrics = [metric if m.id == metric_id else m for m in spec.metrics]
+        self.apply(Portfolio(initiatives=[spec.model_copy(update={"metrics": metrics})]))
         return self.metric(metric_id)
 
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
