@@ -55,7 +55,9 @@ def served(demo: Path, tmp_path: Path) -> Iterator[Served]:
 
 def cli_json(db: Path, *args: str, actor: str = ADMIN) -> Any:
     """What ``valuegap ARGS --format json`` prints, read back."""
-    result = CliRunner().invoke(cli_app, [*args, "--format", "json", "--db", str(db), "--as", actor])
+    result = CliRunner().invoke(
+        cli_app, [*args, "--format", "json", "--db", str(db), "--as", actor]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

@@ -33,7 +33,9 @@ def test_a_contributor_sees_only_their_units(served: Served, demo: Path) -> None
     assert mine == cli_json(demo, "initiative", "list", actor="omar.haddad")
     assert [i["id"] for i in served("ana.costa").get("/api/v1/initiatives").json()] == ["loc-qa"]
     problem(served("ana.costa").get("/api/v1/initiatives/fraud-detection"), 404)
-    problem(served("ana.costa").get("/api/v1/metrics", params={"initiative": "fraud-detection"}), 404)
+    problem(
+        served("ana.costa").get("/api/v1/metrics", params={"initiative": "fraud-detection"}), 404
+    )
     listed = served("ana.costa").get("/api/v1/metrics").json()
     assert {m["initiative"] for m in listed} == {"loc-qa"}
 
@@ -90,7 +92,9 @@ def test_a_portfolio_document_is_applied_as_valuegap_apply_would(served: Served)
     assert [c["kind"] for c in applied.json()["changes"]] == ["create"]
     again = served("ana.costa").post("/api/v1/initiatives/apply", json=document)
     assert [c["kind"] for c in again.json()["changes"]] == ["unchanged"]
-    elsewhere = {"initiatives": [{**document["initiatives"][0], "id": "x", "business_unit": "risk"}]}
+    elsewhere = {
+        "initiatives": [{**document["initiatives"][0], "id": "x", "business_unit": "risk"}]
+    }
     problem(served("ana.costa").post("/api/v1/initiatives/apply", json=elsewhere), 403)
     bad = served().post("/api/v1/initiatives/apply", json={"initiatives": [{"id": "Bad Id"}]})
     body = problem(bad, 422)
