@@ -19,7 +19,7 @@ from valuegap.ledger import Ledger
 from valuegap.web.app import create_app
 
 ADMIN = "you"  # who built the demo (conftest's `demo`)
-PEOPLE = ("ana.costa", "omar.haddad", "finn.berg", "grace.okafor", "exec.board")
+PEOPLE = ("ana.costa", "omar.haddad", "lena.fischer", "finn.berg", "grace.okafor", "exec.board")
 AGENT_ACCOUNT = "svc.refund-agent"
 
 
