@@ -38,9 +38,7 @@ def create(
     """Make a token; it is shown once, now, and never again (only its hash is kept)."""
     expires_in = _expiry(expires) if expires else None
     with open_ledger() as ledger:
-        made = ledger.governance.credentials.create_token(
-            user, expires_in=expires_in, label=label
-        )
+        made = ledger.governance.credentials.create_token(user, expires_in=expires_in, label=label)
     until = f", until {made.token.expires_at:%Y-%m-%d %H:%M} UTC" if made.token.expires_at else ""
     typer.echo(f"Token {made.token.id} acts as {user}{until}. It is shown this once:", err=True)
     typer.echo(made.secret)

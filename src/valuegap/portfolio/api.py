@@ -201,8 +201,9 @@ class Initiatives(Part):
     ) -> MetricSpec:
         """Change one metric to ``metric`` (as ``apply`` would), if it is still at
         ``expected_version`` (else ``Stale``, and nothing is written)."""
-        if not isinstance(metric, MetricSpec):
-            metric = validated(MetricSpec, metric, f"Metric {metric_id} was not changed.")
+        if isinstance(metric, MetricSpec):  # as read: when its agreement was recorded is not given
+            metric = metric.model_dump()
+        metric = validated(MetricSpec, metric, f"Metric {metric_id} was not changed.")
         initiative, current = self._metric(metric_id)
         if metric.id != metric_id:
             raise ValidationError(

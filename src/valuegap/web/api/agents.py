@@ -43,7 +43,12 @@ def list_agents(ledger: Annotated[Ledger, acting("read")]) -> JSONResponse:
     agents = [i for i in ledger.portfolio.initiatives() if i.agent is not None]
     return answer(
         [
-            {"id": i.id, "stage": i.stage, "risk_tier": i.risk_tier, **i.agent.model_dump(mode="json")}
+            {
+                "id": i.id,
+                "stage": i.stage,
+                "risk_tier": i.risk_tier,
+                **i.agent.model_dump(mode="json"),
+            }
             for i in agents
             if i.agent
         ]
