@@ -23,7 +23,11 @@ def test_an_action_above_the_threshold_is_a_pending_request(agent: Ledger) -> No
     assert other.approval_id == 2
     request = agent.agents.approval("refunds", 1)
     assert (request.status, request.amount, request.context, request.requested_by) == (
-        "pending", Decimal("350"), {"order": "A-1"}, "svc")  # fmt: skip
+        "pending",
+        Decimal("350"),
+        {"order": "A-1"},
+        "svc",
+    )
 
 
 def test_a_person_decides_and_the_log_proves_it(agent: Ledger, ledger: Ledger) -> None:

@@ -33,8 +33,11 @@ def test_a_metric_changes_only_from_the_version_read(two_units: Ledger) -> None:
             "triage-hours", read.model_copy(update={"target": 10}), expected_version=seen
         )
     assert cleo.portfolio.metric("triage-hours").target == 20
-    updates = [e for e in two_units.governance.audit.audit_log(entity_id="triage-hours")
-               if e.action == "metric.update"]  # fmt: skip
+    updates = [
+        e
+        for e in two_units.governance.audit.audit_log(entity_id="triage-hours")
+        if e.action == "metric.update"
+    ]
     assert len(updates) == 1
 
 

@@ -25,8 +25,18 @@ def test_an_allowed_action_is_the_clis_decision(served: Served, tmp_path: Path, 
     assert (allowed.json()["decision"], allowed.json()["approval_id"]) == ("allow", None)
     copy = tmp_path / "cli.duckdb"
     shutil.copy(demo, copy)
-    by_cli = cli_json(copy, "agent", "authorize", "refund-agent", "issue_refund",
-                      "--amount", "50", "--context", "order_id=NW-1", actor=AGENT_ACCOUNT)  # fmt: skip
+    by_cli = cli_json(
+        copy,
+        "agent",
+        "authorize",
+        "refund-agent",
+        "issue_refund",
+        "--amount",
+        "50",
+        "--context",
+        "order_id=NW-1",
+        actor=AGENT_ACCOUNT,
+    )
     assert allowed.json() == by_cli
     denied = served(AGENT_ACCOUNT).post(AUTHORIZE, json={"action": "close_account"})
     assert denied.status_code == 200 and denied.json()["decision"] == "deny"
@@ -43,14 +53,20 @@ def test_an_action_above_the_threshold_waits_for_a_person(served: Served) -> Non
     assert agent.post(AUTHORIZE, json=body).json()["approval_id"] == approval  # the same one
     pending = agent.get(poll).json()
     assert (pending["status"], pending["amount"], pending["requested_by"]) == (
-        "pending", "450", AGENT_ACCOUNT)  # fmt: skip
+        "pending",
+        "450",
+        AGENT_ACCOUNT,
+    )
     problem(agent.post(f"{poll}/approve", json={}), 403)
     problem(served("grace.okafor").post(f"{poll}/reject", json={}), 422)  # no note
     approved = served("grace.okafor").post(f"{poll}/approve", json={"note": "Known customer."})
     assert approved.status_code == 200, approved.text
     now = agent.get(poll).json()
     assert (now["status"], now["decided_by"], now["note"]) == (
-        "approved", "grace.okafor", "Known customer.")  # fmt: skip
+        "approved",
+        "grace.okafor",
+        "Known customer.",
+    )
     problem(served("grace.okafor").post(f"{poll}/approve", json={}), 422)  # decided already
     actions = [e.action for e in served.ledger.governance.audit.audit_log(entity_id="refund-agent")]
     assert actions[:3] == ["agent.approval.approve", "agent.authorize", "agent.authorize"]

@@ -8,8 +8,17 @@ from pathlib import Path
 
 from tests.web.conftest import Served, as_json, cli_json, problem
 
-ALL = {"loc-qa", "doc-classifier", "product-recs", "fraud-detection", "code-review",
-       "refund-agent", "meeting-summariser", "sales-forecast", "emotion-monitoring"}  # fmt: skip
+ALL = {
+    "loc-qa",
+    "doc-classifier",
+    "product-recs",
+    "fraud-detection",
+    "code-review",
+    "refund-agent",
+    "meeting-summariser",
+    "sales-forecast",
+    "emotion-monitoring",
+}
 OMARS = {"doc-classifier", "meeting-summariser", "refund-agent", "emotion-monitoring"}
 
 
@@ -62,27 +71,41 @@ def test_a_change_needs_the_version_read(served: Served) -> None:
     read = client.get("/api/v1/initiatives/loc-qa")
     spec = as_json(served.ledger.portfolio.initiative("loc-qa").spec())
     spec["hypothesis"] = "Machine translation with review halves localisation QA time."
-    changed = client.put("/api/v1/initiatives/loc-qa", json=spec,
-                         headers={"If-Match": read.headers["etag"]})  # fmt: skip
+    changed = client.put(
+        "/api/v1/initiatives/loc-qa", json=spec, headers={"If-Match": read.headers["etag"]}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["hypothesis"] == spec["hypothesis"]
     assert changed.headers["etag"] != read.headers["etag"]
-    stale = client.put("/api/v1/initiatives/loc-qa", json=spec,
-                       headers={"If-Match": read.headers["etag"]})  # fmt: skip
+    stale = client.put(
+        "/api/v1/initiatives/loc-qa", json=spec, headers={"If-Match": read.headers["etag"]}
+    )
     assert problem(stale, 412)["type"] == "urn:valuegap:problem:conflict"
     problem(client.put("/api/v1/initiatives/loc-qa", json=spec), 422)  # no If-Match
-    other = served("ana.costa").put("/api/v1/initiatives/fraud-detection", json=spec,
-                                    headers={"If-Match": '"x"'})  # fmt: skip
+    other = served("ana.costa").put(
+        "/api/v1/initiatives/fraud-detection", json=spec, headers={"If-Match": '"x"'}
+    )
     problem(other, 404)
-    problem(served("exec.board").put("/api/v1/initiatives/loc-qa", json=spec,
-                                     headers={"If-Match": '"x"'}), 403)  # fmt: skip
+    problem(
+        served("exec.board").put(
+            "/api/v1/initiatives/loc-qa", json=spec, headers={"If-Match": '"x"'}
+        ),
+        403,
+    )
 
 
 def test_a_portfolio_document_is_applied_as_valuegap_apply_would(served: Served) -> None:
-    document = {"initiatives": [{
-        "id": "brand-voice", "name": "Brand voice checker", "kind": "use_case",
-        "business_unit": "marketing", "owner": "Ana Costa",
-    }]}  # fmt: skip
+    document = {
+        "initiatives": [
+            {
+                "id": "brand-voice",
+                "name": "Brand voice checker",
+                "kind": "use_case",
+                "business_unit": "marketing",
+                "owner": "Ana Costa",
+            }
+        ]
+    }
     dry = served("ana.costa").post("/api/v1/initiatives/apply?dry_run=true", json=document)
     assert dry.status_code == 200, dry.text
     assert dry.json()["dry_run"] is True
@@ -120,11 +143,17 @@ def test_stage_moves_and_the_gate(served: Served, demo: Path) -> None:
     )
     assert retired.status_code == 200, retired.text
     assert (retired.json()["to_stage"], retired.json()["decision"]["decision"]) == (
-        "retired", "allow")  # fmt: skip
+        "retired",
+        "allow",
+    )
     after = served().get("/api/v1/initiatives/emotion-monitoring").json()
     assert after["stage"] == "retired"
-    problem(served("omar.haddad").post("/api/v1/initiatives/loc-qa/advance",
-                                       json={"to_stage": "poc"}), 404)  # fmt: skip
-    problem(served("finn.berg").post("/api/v1/initiatives/loc-qa/advance",
-                                     json={"to_stage": "poc"}), 403)  # fmt: skip
+    problem(
+        served("omar.haddad").post("/api/v1/initiatives/loc-qa/advance", json={"to_stage": "poc"}),
+        404,
+    )
+    problem(
+        served("finn.berg").post("/api/v1/initiatives/loc-qa/advance", json={"to_stage": "poc"}),
+        403,
+    )
     problem(served().post("/api/v1/initiatives/loc-qa/advance", json={}), 422)

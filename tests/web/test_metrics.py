@@ -31,8 +31,12 @@ def test_one_metric_and_unknown_ones(served: Served) -> None:
 
 
 def test_define_a_metric(served: Served) -> None:
-    metric = {"id": "loc-qa-turnaround", "name": "Days to a localised release", "unit": "days",
-              "direction": "decrease"}  # fmt: skip
+    metric = {
+        "id": "loc-qa-turnaround",
+        "name": "Days to a localised release",
+        "unit": "days",
+        "direction": "decrease",
+    }
     defined = served("ana.costa").post("/api/v1/initiatives/loc-qa/metrics", json=metric)
     assert defined.status_code == 201, defined.text
     assert defined.json()["name"] == "Days to a localised release"
@@ -40,18 +44,28 @@ def test_define_a_metric(served: Served) -> None:
     assert [m["id"] for m in listed][-1] == "loc-qa-turnaround"
     again = served("ana.costa").post("/api/v1/initiatives/loc-qa/metrics", json=metric)
     assert problem(again, 422)["errors"][0]["where"] == "id"
-    problem(served("ana.costa").post("/api/v1/initiatives/fraud-detection/metrics",
-                                     json={**metric, "id": "x"}), 404)  # fmt: skip
+    problem(
+        served("ana.costa").post(
+            "/api/v1/initiatives/fraud-detection/metrics", json={**metric, "id": "x"}
+        ),
+        404,
+    )
     problem(served("finn.berg").post("/api/v1/initiatives/loc-qa/metrics", json=metric), 403)
     problem(served().post("/api/v1/initiatives/loc-qa/metrics", json={"id": "y"}), 422)
 
 
 def test_finance_agrees_a_method(served: Served) -> None:
-    metric = {"id": "loc-qa-turnaround", "name": "Days to a localised release", "unit": "days",
-              "direction": "decrease", "method": "direct"}  # fmt: skip
+    metric = {
+        "id": "loc-qa-turnaround",
+        "name": "Days to a localised release",
+        "unit": "days",
+        "direction": "decrease",
+        "method": "direct",
+    }
     served("ana.costa").post("/api/v1/initiatives/loc-qa/metrics", json=metric)
-    problem(served("ana.costa").post("/api/v1/metrics/loc-qa-turnaround/agree",
-                                     json={"by": "Ana"}), 403)  # fmt: skip
+    problem(
+        served("ana.costa").post("/api/v1/metrics/loc-qa-turnaround/agree", json={"by": "Ana"}), 403
+    )
     read = served("finn.berg").get("/api/v1/metrics/loc-qa-turnaround")
     agreed = served("finn.berg").post(
         "/api/v1/metrics/loc-qa-turnaround/agree",
@@ -86,8 +100,9 @@ def test_two_concurrent_updates_one_wins_the_other_is_refused(served: Served) ->
         etag = client.get("/api/v1/metrics/loc-qa-errors").headers["etag"]
         body = _changed(served, target)
         both_read.wait()
-        response = client.put("/api/v1/metrics/loc-qa-errors", json=body,
-                              headers={"If-Match": etag})  # fmt: skip
+        response = client.put(
+            "/api/v1/metrics/loc-qa-errors", json=body, headers={"If-Match": etag}
+        )
         statuses[target] = response.status_code
 
     threads = [threading.Thread(target=update, args=(t,)) for t in (35, 30)]
@@ -105,10 +120,19 @@ def test_two_concurrent_updates_one_wins_the_other_is_refused(served: Served) ->
 def test_an_update_needs_if_match_and_the_role(served: Served) -> None:
     body = _changed(served, 35)
     problem(served("ana.costa").put("/api/v1/metrics/loc-qa-errors", json=body), 422)
-    problem(served("exec.board").put("/api/v1/metrics/loc-qa-errors", json=body,
-                                     headers={"If-Match": '"x"'}), 403)  # fmt: skip
-    problem(served("omar.haddad").put("/api/v1/metrics/loc-qa-errors", json=body,
-                                      headers={"If-Match": '"x"'}), 404)  # fmt: skip
-    renamed = served("ana.costa").put("/api/v1/metrics/loc-qa-errors", json={**body, "id": "z"},
-                                      headers={"If-Match": '"x"'})  # fmt: skip
+    problem(
+        served("exec.board").put(
+            "/api/v1/metrics/loc-qa-errors", json=body, headers={"If-Match": '"x"'}
+        ),
+        403,
+    )
+    problem(
+        served("omar.haddad").put(
+            "/api/v1/metrics/loc-qa-errors", json=body, headers={"If-Match": '"x"'}
+        ),
+        404,
+    )
+    renamed = served("ana.costa").put(
+        "/api/v1/metrics/loc-qa-errors", json={**body, "id": "z"}, headers={"If-Match": '"x"'}
+    )
     problem(renamed, 422)

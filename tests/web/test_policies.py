@@ -36,8 +36,12 @@ def test_applying_a_policy_file(served: Served) -> None:
     applied = served("grace.okafor").post("/api/v1/policies", content=MARKETING, headers=YAML)
     assert applied.status_code == 200, applied.text
     assert applied.json() == {
-        "layer": "business_unit", "scope": "marketing", "rules": 1, "version": 1, "changed": True,
-    }  # fmt: skip
+        "layer": "business_unit",
+        "scope": "marketing",
+        "rules": 1,
+        "version": 1,
+        "changed": True,
+    }
     again = served("grace.okafor").post("/api/v1/policies", content=MARKETING, headers=YAML)
     assert (again.json()["changed"], again.json()["version"]) == (False, 1)
     scopes = [p["scope"] for p in served().get("/api/v1/policies").json()]
