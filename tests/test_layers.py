@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"ledger"},
     {"demo_costs", "demo_outcomes"},
     {"demo"},
+    {"web"},
     {"cli"},
     {"__init__"},
 ]
