@@ -5,6 +5,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from valuegap.web.api import me
+from valuegap.web.api import (
+    agents,
+    approvals,
+    controls,
+    initiatives,
+    me,
+    metrics,
+    policies,
+    reviews,
+)
 
-ROUTERS: tuple[APIRouter, ...] = (me.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    me.router,
+    initiatives.router,
+    controls.router,
+    metrics.router,
+    approvals.router,
+    reviews.router,
+    policies.router,
+    agents.router,
+)
