@@ -164,3 +164,28 @@ def test_the_reviews_of_an_unknown_initiative_are_not_found(ledger: Ledger) -> N
 
     with pytest.raises(NotFound, match="no initiative 'bogus'"):
         ledger.governance.reviews("bogus")
+
+
+@pytest.mark.parametrize(
+    ("roi", "expected", "low", "passes"),
+    [
+        (-0.40, -0.25, -0.45, True),  # below zero inside the band: the expected dip
+        (-0.45, -0.25, -0.45, True),  # on the band's lower edge
+        (-0.50, -0.25, -0.45, False),  # below the band
+        (0.20, 0.30, 0.10, True),  # below the projection, inside the band
+        (-0.01, None, None, False),  # no business case: break-even at least
+        (0.00, None, None, True),
+    ],
+)
+def test_the_scaled_gate_compares_with_the_band(
+    roi: float, expected: float | None, low: float | None, passes: bool
+) -> None:
+    from valuegap.governance.api import DEFAULT_POLICIES
+    from valuegap.governance.context import for_transitions
+    from valuegap.governance.policy import compile_condition, evaluate_condition, parse_policy
+
+    pack = parse_policy(DEFAULT_POLICIES.read_text(), "default")
+    [rule] = [r for r in pack.rules if r.id == "scaled-roi-at-projection"]
+    program, _ = compile_condition(rule.expr, for_transitions(), "", [])
+    finance = {"roi": roi, "expected_roi": expected, "expected_roi_low": low}
+    assert evaluate_condition(program, {"finance": finance}) == (passes, None)
