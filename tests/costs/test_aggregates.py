@@ -281,6 +281,9 @@ def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
     con.execute("DROP TABLE usage_monthly")
     con.execute("DELETE FROM ledger_meta WHERE key LIKE '%_aggregates_settings'")
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
+    for table in ("passwords", "api_tokens", "web_sessions"):  # schema 14's
+        con.execute(f"DROP TABLE {table}")
+    con.execute("ALTER TABLE initiatives DROP COLUMN case_band")  # schema 15's
     con.execute("DELETE FROM valuegap_schema WHERE version >= 12")
     con.close()
     with Ledger.open(db_path, actor="vic") as ledger:  # any reader's opening builds them

@@ -112,6 +112,7 @@ def _written_before(path: Path) -> int:
     con.execute("DELETE FROM ledger_meta WHERE key = 'usage_monthly_built'")
     for table in ("passwords", "api_tokens", "web_sessions"):  # schema 14's
         con.execute(f"DROP TABLE {table}")
+    con.execute("ALTER TABLE initiatives DROP COLUMN case_band")  # schema 15's
     con.execute("DELETE FROM valuegap_schema WHERE version >= 11")
     con.close()
     return len(rows)
