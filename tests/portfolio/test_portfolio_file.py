@@ -171,7 +171,8 @@ def test_a_business_case_band_is_a_share_from_0_to_1_by_default_0_2() -> None:
     case = parse_portfolio(banded, "p.yaml").initiatives[0].business_case
     assert case is not None and case.band == 0.35
     assert problems(banded.replace("0.35", "1.5")) == [
-        "initiatives[0] (a).business_case.band: Input should be less than or equal to 1 (found 1.5)"
+        "initiatives[0] (a).business_case.band: Input should be less than or equal to 1 "
+        "(found '1.5')"
     ]
 
 
