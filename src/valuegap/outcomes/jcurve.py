@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from valuegap.bounds import WIDE
 from valuegap.decimals import money as shown
 from valuegap.forecast.jcurve import JCurve, Status, expected_curve, status, sum_curves
 from valuegap.forecast.ramp import Plan
@@ -134,7 +135,8 @@ def _track(facts: Facts, initiative: Initiative, started: date | None, today: da
     start = month_start(started) if started else None
     rate = facts.convert(case.currency, start or month_start(today))
     plan = Plan.of(case)
-    invested, valued = plan.monthly_investment * rate, plan.monthly_value * rate
+    invested = WIDE.multiply(plan.monthly_investment, rate)
+    valued = WIDE.multiply(plan.monthly_value, rate)
     plan = dataclasses.replace(plan, monthly_investment=invested, monthly_value=valued)
     if start is None:
         return _Track(initiative, plan, None, [])
