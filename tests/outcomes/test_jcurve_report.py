@@ -106,7 +106,7 @@ def test_actuals_against_the_business_case_by_hand(started: Ledger) -> None:
         (Decimal(-150), Decimal(650)),
         (900, 2100),
     ]
-    assert (report.trough_month, report.trough_depth, report.payback_month) == (1, -250, 2)
+    assert (report.trough_month, report.trough_depth, report.payback_month) == (1, Decimal(-250), 2)
     assert [m.calendar_month for m in report.months] == ["2025-12", "2026-01", "2026-02"]
     # Actual, month 1: 50 tickets x 10 = 500 of value less 1,000 of cost (November's 200 counts
     # in month 1): -500, below the band (-450): behind. Month 2: 1,500 - 1,000 = 500, cumulative
@@ -122,7 +122,7 @@ def test_before_the_start_the_curve_is_named_in_advance(started: Ledger) -> None
     report = started.outcomes.jcurve("idea", months=3)
     assert report.start is None and report.status is None
     assert [m.calendar_month for m in report.months] == [None, None, None]
-    assert (report.trough_month, report.trough_depth, report.payback_month) == (1, -250, 2)
+    assert (report.trough_month, report.trough_depth, report.payback_month) == (1, Decimal(-250), 2)
     assert report.explanation == (
         "The business case expects its trough in month 1 at -250.00 USD, and payback in month 2. "
         "No actuals yet: this is the curve named in advance."
@@ -158,7 +158,8 @@ def test_the_demo_shows_every_status(demo: Path) -> None:
     )
     # Retired in its month 9 while in the dip its business case named: the explanation says so.
     assert summariser.status == "in_expected_dip" and "normal" in summariser.explanation
-    latest = summariser.months[summariser.latest_month - 1]  # type: ignore[operator]
+    assert summariser.latest_month is not None
+    latest = summariser.months[summariser.latest_month - 1]
     assert latest.actual_cumulative == spent.cumulative_value - spent.cumulative_cost
     # Its case, 10,500 a month and 30,000 at full adoption, ceiling 0.8, midpoint 9, steepness
     # 0.6, worked with floats: the expected cumulative net value after month 8.
