@@ -24,6 +24,7 @@ from valuegap.bounds import WIDE, rounded
 from valuegap.model.portfolio import DEFAULT_BAND, BusinessCase
 
 _ROI_PLACES = Decimal("0.0001")
+_BAND = Decimal(str(DEFAULT_BAND))
 
 
 def _decimal(value: Decimal | float) -> Decimal:
@@ -39,9 +40,7 @@ class Plan:
     ceiling: Decimal
     midpoint_month: Decimal
     steepness: Decimal
-    band: Decimal = Decimal(
-        str(DEFAULT_BAND)
-    )  # the J-curve's band, a share of the investment so far
+    band: Decimal = _BAND  # the J-curve's band, a share of the investment so far
 
     @classmethod
     def of(cls, case: BusinessCase) -> Plan:
