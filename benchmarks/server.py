@@ -177,16 +177,25 @@ async def open_loop(
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
+    failures: list[str] = []
     errors = 0
     floor = path.startswith("/floor")
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
+    timeout = httpx.Timeout(60.0)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=timeout
+    ) as client:
 
         async def one(number: int, due: float) -> None:
             nonlocal errors
             amount, expected = CASES[number % len(CASES)]
             order = {"order_id": f"BENCH-{os.getpid()}-{number}"}
             body = {"action": "issue_refund", "amount": amount, "context": order}
-            response = await client.post(path, json=body)
+            try:
+                response = await client.post(path, json=body)
+            except httpx.TransportError as failed:
+                failures.append(repr(failed))
+                errors += 1
+                return
             latencies.append((time.perf_counter() - due) * 1000)
             answered = response.json().get("decision") if response.status_code == 200 else None
             if answered != expected and not (floor and answered == "allow"):
@@ -203,6 +212,8 @@ async def open_loop(
             tasks.append(asyncio.create_task(one(number, due)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
+    if failures:
+        print(f"  {path}: {len(failures)} requests failed, the first: {failures[0]}")
     return latencies, errors, total / elapsed
 
 
@@ -299,7 +310,11 @@ def run(args: argparse.Namespace) -> None:
     )
     db = build(args.work, args.events, args.focus)
     copy = args.work / f"serving-{db.name}"
-    shutil.copyfile(db, copy)  # decisions and spans land in a copy, not in the built ledger
+    # Decisions and spans land in a copy, not in the built ledger; no log of an earlier copy.
+    Path(f"{copy}.wal").unlink(missing_ok=True)
+    shutil.copyfile(db, copy)
+    if Path(f"{db}.wal").exists():
+        shutil.copyfile(f"{db}.wal", f"{copy}.wal")
     agent_token, admin_token = tokens(copy)
     spans_before = otel_events(copy)
     process, url = start_server(copy)

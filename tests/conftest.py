@@ -17,7 +17,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 def back_to_schema(con: Any, version: int) -> None:
     """Make a ledger look as schema ``version`` left it (``con``: a DuckDB connection to its
-    file): drop the tables that later migrations made, and forget those migrations."""
+    file): drop the tables and columns that later migrations added, and forget them."""
     from valuegap.store.migrations import MIGRATIONS
 
     for migration in MIGRATIONS:
@@ -26,6 +26,11 @@ def back_to_schema(con: Any, version: int) -> None:
                 made = re.match(r"\s*CREATE TABLE (\w+)", statement)
                 if made:
                     con.execute(f"DROP TABLE IF EXISTS {made.group(1)}")
+                added = re.match(r"\s*ALTER TABLE (\w+) ADD COLUMN (\w+)", statement)
+                if added:
+                    con.execute(
+                        f"ALTER TABLE {added.group(1)} DROP COLUMN IF EXISTS {added.group(2)}"
+                    )
     con.execute(f"DELETE FROM valuegap_schema WHERE version > {int(version)}")
 
 

@@ -242,6 +242,8 @@ INITIATIVES: list[dict[str, Any]] = [
         "risk_tier": "minimal",
         "hypothesis": "AI review comments shorten review cycle time without more defects.",
         "kill_criteria": ["roi < 0 && months_live >= 6"],
+        # an ambitious case: behind its J-curve's band
+        "business_case": _case(12_000, 40_000, 0.9, 4, 1.0),
         "metrics": [
             _metric(
                 "review-cycle-hours",
@@ -308,6 +310,8 @@ INITIATIVES: list[dict[str, Any]] = [
         "risk_tier": "minimal",
         "hypothesis": "Automatic meeting notes save managers an hour a week.",
         "kill_criteria": ["roi < 0 && months_live >= 6", "!validated && months_in_stage >= 6"],
+        # a slow ramp: retired in month 9 while still in its expected J-curve dip
+        "business_case": _case(10_500, 30_000, 0.8, 9, 0.6),
         **_ready(
             "Team managers",
             0.88,

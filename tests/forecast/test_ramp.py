@@ -58,3 +58,12 @@ def test_planned_value_net_value_and_roi_by_hand() -> None:
 
 def test_no_investment_has_no_roi() -> None:
     assert _case(0, 3000, 1.0, 2, 1.0).roi(6) is None
+
+
+def test_the_planned_roi_band_by_hand() -> None:
+    # The J-curve's band is 0.2 x the investment so far, so in ROI terms it is the planned ROI
+    # plus or minus 0.2: after one month -0.25 (above) gives -0.45 to -0.05.
+    plan = _case(1000, 3000, 1.0, 2, math.log(3))
+    assert plan.roi_band(1) == (-0.45, -0.05)
+    assert plan.roi_band(3) == (0.3, 0.7)
+    assert plan.roi_band(0) is None

@@ -20,7 +20,7 @@ def _context(**changes: object) -> dict[str, object]:
                        "months_live": 3, "months_in_stage": 3},
         "metrics": [{"validated": True, "primary": True}],
         "finance": {"roi": 0.4, "roi_conservative": 0.1, "total_cost": 100.0, "value": 140.0,
-                    "expected_roi": 0.3},
+                    "expected_roi": 0.3, "expected_roi_low": 0.1},
         "behaviour": {"override_rate": 0.1, "acceptance_rate": 0.9, "escalation_rate": 0.0},
         "quality": {"measure": "accuracy", "latest": 0.9, "reference": 0.92, "drop": 0.02,
                     "drifted": False},
@@ -64,10 +64,32 @@ def test_validated_at_or_above_the_business_case_means_scale_below_it_continue()
     assert recommend(_context(), "validated", 0.5) == ("scale", [
         "Validated outcome, and ROI so far 0.40 is at or above the business case's 0.30 for "
         "these months."])  # fmt: skip
-    said, reasons = recommend(_context(finance__roi=0.1), "validated", 0.5)
+    said, reasons = recommend(_context(finance__roi=0.05), "validated", 0.5)
     assert said == "continue"
-    assert reasons[0].startswith("Validated outcome, but ROI so far 0.10 is below the "
-                                 "business case's 0.30")  # fmt: skip
+    assert reasons[0].startswith(
+        "Validated outcome, but ROI so far 0.05 is below the business case's band (from 0.10; "
+        "it projects 0.30)"
+    )
+
+
+def test_inside_the_band_is_not_a_failure_and_below_zero_is_the_expected_dip() -> None:
+    # The business case projects 0.30 with a band of 0.2: from 0.10 up, ROI is on course.
+    assert recommend(_context(finance__roi=0.1), "validated", 0.5) == ("scale", [
+        "Validated outcome, and ROI so far 0.10 is inside the business case's band for these "
+        "months (from 0.10; it projects 0.30)."])  # fmt: skip
+    # Early in the J-curve: projected -0.25, band from -0.45; -0.40 is the expected dip.
+    dip = _context(finance__roi=-0.4, finance__expected_roi=-0.25, finance__expected_roi_low=-0.45)
+    said, reasons = recommend(dip, "validated", 0.5)
+    assert said == "scale"
+    assert reasons[0] == (
+        "Validated outcome, and ROI so far -0.40 is inside the business case's band for these "
+        "months (from -0.45; it projects -0.25), below zero as the business case expects: the "
+        "J-curve's dip, which is normal."
+    )
+    below = _context(
+        finance__roi=-0.5, finance__expected_roi=-0.25, finance__expected_roi_low=-0.45
+    )
+    assert recommend(below, "validated", 0.5)[0] == "continue"
 
 
 def test_a_criterion_that_cannot_be_evaluated_is_said_not_hidden() -> None:
@@ -142,3 +164,28 @@ def test_the_reviews_of_an_unknown_initiative_are_not_found(ledger: Ledger) -> N
 
     with pytest.raises(NotFound, match="no initiative 'bogus'"):
         ledger.governance.reviews("bogus")
+
+
+@pytest.mark.parametrize(
+    ("roi", "expected", "low", "passes"),
+    [
+        (-0.40, -0.25, -0.45, True),  # below zero inside the band: the expected dip
+        (-0.45, -0.25, -0.45, True),  # on the band's lower edge
+        (-0.50, -0.25, -0.45, False),  # below the band
+        (0.20, 0.30, 0.10, True),  # below the projection, inside the band
+        (-0.01, None, None, False),  # no business case: break-even at least
+        (0.00, None, None, True),
+    ],
+)
+def test_the_scaled_gate_compares_with_the_band(
+    roi: float, expected: float | None, low: float | None, passes: bool
+) -> None:
+    from valuegap.governance.api import DEFAULT_POLICIES
+    from valuegap.governance.context import for_transitions
+    from valuegap.governance.policy import compile_condition, evaluate_condition, parse_policy
+
+    pack = parse_policy(DEFAULT_POLICIES.read_text(), "default")
+    [rule] = [r for r in pack.rules if r.id == "scaled-roi-at-projection"]
+    program, _ = compile_condition(rule.expr, for_transitions(), "", [])
+    finance = {"roi": roi, "expected_roi": expected, "expected_roi_low": low}
+    assert evaluate_condition(program, {"finance": finance}) == (passes, None)

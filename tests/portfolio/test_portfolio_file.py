@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from valuegap import Ledger
 from valuegap.errors import ValidationError
 from valuegap.model.portfolio import InitiativeSpec
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
@@ -151,3 +152,32 @@ def test_a_number_that_is_not_finite_is_refused_naming_its_line(spelled: str) ->
     [problem] = refused.value.problems
     assert problem.where.startswith("p.yaml, line 6, column ")
     assert problem.message == f"{spelled} is not a finite number: give an amount"
+
+
+CASE = """
+    business_case:
+      currency: USD
+      monthly_investment: 1000
+      monthly_value_at_full_adoption: 3000
+      adoption_ramp: {ceiling: 1, midpoint_month: 2, steepness: 1}
+"""
+
+
+def test_a_business_case_band_is_a_share_from_0_to_1_by_default_0_2() -> None:
+    text = MINIMAL.replace("    metrics:", CASE.strip("\n") + "\n    metrics:").replace("VPU", "1")
+    case = parse_portfolio(text, "p.yaml").initiatives[0].business_case
+    assert case is not None and case.band == 0.2
+    banded = text.replace("steepness: 1}", "steepness: 1}\n      band: 0.35")
+    case = parse_portfolio(banded, "p.yaml").initiatives[0].business_case
+    assert case is not None and case.band == 0.35
+    assert problems(banded.replace("0.35", "1.5")) == [
+        "initiatives[0] (a).business_case.band: Input should be less than or equal to 1 "
+        "(found '1.5')"
+    ]
+
+
+def test_a_stored_band_is_read_back(ledger: Ledger) -> None:
+    text = MINIMAL.replace("    metrics:", CASE.strip("\n") + "\n      band: 0.05\n    metrics:")
+    ledger.portfolio.apply(parse_portfolio(text.replace("VPU", "1"), "p.yaml"))
+    case = ledger.portfolio.initiative("a").business_case
+    assert case is not None and case.band == 0.05

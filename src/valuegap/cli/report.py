@@ -1,5 +1,5 @@
 """``valuegap report``: costs by any dimension, reconciliation with the invoices, and value:
-one initiative, the portfolio, the scoreboard."""
+one initiative, the portfolio, the J-curve, the scoreboard."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from valuegap.words import counted
 if TYPE_CHECKING:
     from valuegap.costs.cost_report import CostLine
 
-app = typer.Typer(help="Reports: costs, reconciliation, initiative, portfolio, scoreboard.")
+app = typer.Typer(
+    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard."
+)
 
 Period = Annotated[
     str | None,
@@ -168,6 +170,31 @@ def portfolio(
     if asked.previous() is None:  # a window open at an end has none before it to compare with
         shown |= {"previous_attribution_coverage": [], "coverage_change": []}
     _show(report, report.initiatives, fmt, exact, shown)
+
+
+@command(app, "jcurve")
+def jcurve(
+    initiative_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="An initiative; none: the portfolio.")
+    ] = None,
+    months: Annotated[
+        int | None,
+        typer.Option(help="The months to forecast (default 24, or as long as the actuals run)."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """The J-curve named in advance by the business case: expected monthly and cumulative net
+    value with its band, the trough and the payback month; actual against it, with a status
+    (ahead, on_track, in_expected_dip, behind). Without an ID, the portfolio's: the sum."""
+    with open_ledger(read_only=True) as ledger:
+        if initiative_id is None:
+            report = ledger.outcomes.portfolio_jcurve(months)
+        else:
+            report = ledger.outcomes.jcurve(initiative_id, months)
+    columns = "month calendar_month expected_cumulative band_low band_high actual_cumulative status"
+    shown = {"months": columns.split()} | ({"initiatives": []} if initiative_id else {})
+    _show(report, report.months, fmt, exact, shown)
 
 
 @command(app, "scoreboard")

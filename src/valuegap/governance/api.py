@@ -367,8 +367,10 @@ class Governance(Part):
         from valuegap.outcomes.reports import initiative_report
 
         report = initiative_report(facts, initiative, Window(None, now.date()))
-        expected = _expected_roi(initiative, self._portfolio.stages_entered(initiative.id), now)
-        return ctx.measured_context(initiative, report, expected), report
+        expected, low = _expected_roi(
+            initiative, self._portfolio.stages_entered(initiative.id), now
+        )
+        return ctx.measured_context(initiative, report, expected, low), report
 
 
 def _policy_version(row: Mapping[str, Any]) -> PolicyVersion:
@@ -386,13 +388,17 @@ def _policy_version(row: Mapping[str, Any]) -> PolicyVersion:
 
 def _expected_roi(
     initiative: Initiative, entered: Mapping[str, datetime], now: datetime
-) -> float | None:
+) -> tuple[float | None, float | None]:
+    """The ROI the business case projects for the whole months since the initiative entered
+    ``poc``, and its band's lower edge; none without a case or a whole month."""
     from valuegap.forecast.ramp import Plan
 
     case, started = initiative.business_case, entered.get("poc")
     if case is None or started is None:
-        return None
-    return Plan.of(case).roi(months_between(started.date(), now.date()))
+        return None, None
+    plan, months = Plan.of(case), months_between(started.date(), now.date())
+    band = plan.roi_band(months)
+    return plan.roi(months), band[0] if band else None
 
 
 def _check_layer(layer: str) -> None:

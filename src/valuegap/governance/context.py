@@ -126,6 +126,12 @@ FINANCE = Node(
         "expected_roi": Leaf(
             "double", "the ROI its business case projects for the months so far", nullable=True
         ),
+        "expected_roi_low": Leaf(
+            "double",
+            "the lower edge of the business case's band for the months so far: expected_roi "
+            "less the band",
+            nullable=True,
+        ),
     },
 )
 
@@ -278,9 +284,13 @@ def initiative_context(
 
 
 def measured_context(
-    initiative: Initiative, report: InitiativeReport, expected_roi: float | None
+    initiative: Initiative,
+    report: InitiativeReport,
+    expected_roi: float | None,
+    expected_roi_low: float | None = None,
 ) -> dict[str, Any]:
-    """``metrics``, ``finance``, ``behaviour`` and ``quality``, from the initiative's report."""
+    """``metrics``, ``finance``, ``behaviour`` and ``quality``, from the initiative's report;
+    the business case's projected ROI and its band's lower edge for the months so far."""
     behaviour = report.behaviour
     qualities = report.quality
     quality = next((q for q in qualities if q.measure == "accuracy"), None)
@@ -316,6 +326,7 @@ def measured_context(
             "roi_conservative": report.roi_conservative,
             "cost_per_outcome": _float(report.outcomes.cost_per_outcome),
             "expected_roi": expected_roi,
+            "expected_roi_low": expected_roi_low,
         },
         "behaviour": {
             "decisions": behaviour.decisions if behaviour else 0,

@@ -2,8 +2,10 @@
 
 Kill criteria are evaluated first: one that holds means ``kill``. Otherwise anything that can
 be repaired (no validated outcome, quality drifted from the PoC, people overriding most of its
-decisions) means ``fix``; a validated outcome with ROI at or above the business case means
-``scale``; anything else (validated, but ROI still below the projection) means ``continue``.
+decisions) means ``fix``; a validated outcome with ROI at or above the business case's band (its
+projected ROI less the band: ``forecast.ramp``) means ``scale``, and one inside the band below
+zero is the J-curve's expected dip, not a failure; anything else (validated, but ROI still below
+the band) means ``continue``.
 """
 
 from __future__ import annotations
@@ -81,30 +83,44 @@ def recommend(
     if fixes:
         return "fix", fixes + notes
     roi, expected = finance["roi"], finance["expected_roi"]
-    target = expected if expected is not None else 0.0
-    if roi is not None and roi >= target:
-        against = (
-            f"the business case's {expected:.2f} for these months"
-            if expected is not None
-            else "break-even (there is no business case)"
-        )
-        dip = " (below zero, as the business case expected: the J-curve dip)" if roi < 0 else ""
-        return "scale", [
-            f"Validated outcome, and ROI so far {roi:.2f} is at or above {against}{dip}.",
-            *notes,
-        ]
+    low = finance.get("expected_roi_low", expected)
     if roi is None:
         return "continue", [
             "Validated outcome, but no cost is allocated to it yet: allocate "
             "its cost so that ROI can be worked out.",
             *notes,
         ]
+    if roi >= (low if low is not None else 0.0):
+        return "scale", [
+            f"Validated outcome, and ROI so far {roi:.2f} {_against(roi, expected, low)}.",
+            *notes,
+        ]
+    below = (
+        f"the business case's band (from {low:.2f}; it projects {expected:.2f})"
+        if expected is not None
+        else "break-even"
+    )
     return "continue", [
-        f"Validated outcome, but ROI so far {roi:.2f} is below "
-        + (f"the business case's {expected:.2f}" if expected is not None else "break-even")
-        + ": keep measuring, and review again in six months.",
+        f"Validated outcome, but ROI so far {roi:.2f} is below {below}: keep measuring, and "
+        "review again in six months.",
         *notes,
     ]
+
+
+def _against(roi: float, expected: float | None, low: float | None) -> str:
+    """How an ROI at or above the business case's band stands against it."""
+    if expected is None or low is None:
+        return "is at or above break-even (there is no business case)"
+    if roi >= expected:
+        against = f"is at or above the business case's {expected:.2f} for these months"
+    else:
+        against = (
+            f"is inside the business case's band for these months (from {low:.2f}; it projects "
+            f"{expected:.2f})"
+        )
+    if roi < 0:
+        against += ", below zero as the business case expects: the J-curve's dip, which is normal"
+    return against
 
 
 def _kill_criteria(criteria: list[str], flat: dict[str, Any]) -> tuple[list[str], list[str]]:

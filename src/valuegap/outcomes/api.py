@@ -3,7 +3,7 @@ reports, built on the cost report of ``ledger.costs``."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -11,6 +11,7 @@ from valuegap.costs.api import IngestResult
 from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
+from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.session import Part, Session
@@ -18,12 +19,14 @@ from valuegap.sources import Source
 from valuegap.store.costs import CostStore
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.outcomes import OutcomeStore
+from valuegap.store.portfolio import PortfolioStore
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
     from valuegap.portfolio.api import Initiatives
 
 ALL_TIME = Window()
+MAX_MONTHS = 240  # the longest J-curve forecast: twenty years
 MONTH_COST = ("initiative", "business_unit", "category", "month")
 MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capacity"]
 
@@ -35,6 +38,7 @@ class Outcomes(Part):
         super().__init__(session)
         self._costs = CostStore(session.db)
         self._governance = GovernanceStore(session.db)
+        self._stages = PortfolioStore(session.db)
         self._costs_part = costs
         self._initiatives = initiatives
 
@@ -69,6 +73,42 @@ class Outcomes(Part):
                 f"No initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows them."
             )
         return initiative_report(facts, found, window)
+
+    def jcurve(self, initiative_id: str, months: int | None = None) -> JCurveReport:
+        """The initiative's J-curve, named in advance by its business case (``months`` months,
+        default 24 or as long as the actuals run), and its actual net value against it."""
+        from valuegap.outcomes.jcurve import initiative_jcurve
+
+        facts = self.facts()
+        found = next((i for i in facts.initiatives if i.id == initiative_id), None)
+        if found is None:
+            raise NotFound(
+                f"No initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows them."
+            )
+        if found.business_case is None:
+            raise ValidationError(
+                f"Initiative {initiative_id!r} has no business case, so no J-curve.",
+                [Problem("business_case", "add one in the portfolio file", None)],
+            )
+        _check_months(months)
+        started = self._stages.stages_entered(initiative_id).get("poc")
+        return initiative_jcurve(facts, found, _day(started), self._now().date(), months)
+
+    def portfolio_jcurve(self, months: int | None = None) -> JCurveReport:
+        """The portfolio's J-curve: the sum of its initiatives' that have a business case and
+        have started, aligned by calendar month (a retired one's ends when it was retired)."""
+        from valuegap.outcomes.jcurve import portfolio_jcurve
+
+        facts = self.facts()
+        _check_months(months)
+        started, retired = {}, {}
+        for i in facts.initiatives:
+            entered = self._stages.stages_entered(i.id)
+            if "poc" in entered:
+                started[i.id] = entered["poc"].date()
+            if "retired" in entered:
+                retired[i.id] = entered["retired"].date()
+        return portfolio_jcurve(facts, started, retired, self._now().date(), months)
 
     def portfolio_report(self, window: Window = ALL_TIME) -> PortfolioReport:
         from valuegap.outcomes.reports import portfolio_report
@@ -125,6 +165,18 @@ class Outcomes(Part):
                 Recommendation(r["initiative"], r["as_of"], r["recommendation"])
                 for r in self._governance.reviews()
             ],
+        )
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment else None
+
+
+def _check_months(months: int | None) -> None:
+    if months is not None and not 1 <= months <= MAX_MONTHS:
+        raise ValidationError(
+            "The J-curve's months are out of range.",
+            [Problem("months", f"must be from 1 to {MAX_MONTHS}", months)],
         )
 
 

@@ -700,4 +700,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        16,
+        "the business case's band: the J-curve's tolerance around its expected cumulative net "
+        "value, a share of the investment so far (0.2 for the business cases stored before)",
+        (
+            "ALTER TABLE initiatives ADD COLUMN case_band DOUBLE",
+            "UPDATE initiatives SET case_band = 0.2 WHERE case_currency IS NOT NULL",
+        ),
+    ),
 )

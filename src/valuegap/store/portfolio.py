@@ -24,8 +24,8 @@ from valuegap.store.literals import text_list
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
     "case_currency, case_monthly_investment, case_monthly_value, case_ramp_ceiling, "
-    "case_ramp_midpoint_month, case_ramp_steepness, poc_evaluation, production_cost_estimate, "
-    "human_in_the_loop, fallback, agent"
+    "case_ramp_midpoint_month, case_ramp_steepness, case_band, poc_evaluation, "
+    "production_cost_estimate, human_in_the_loop, fallback, agent"
 )
 _METRIC_COLUMNS = (
     "id, initiative_id, position, name, unit, direction, baseline_value, baseline_period, "
@@ -70,7 +70,7 @@ class PortfolioStore:
     def insert_initiative(self, spec: InitiativeSpec, created_at: datetime) -> None:
         self._db.execute(
             f"INSERT INTO initiatives ({_INITIATIVE_COLUMNS}, stage, created_at) "
-            f"VALUES ({', '.join('?' * 20)}, 'proposed', ?)",
+            f"VALUES ({', '.join('?' * len(_INITIATIVE_COLUMNS.split(', ')))}, 'proposed', ?)",
             [*_initiative_values(spec), created_at],
         )
 
@@ -229,6 +229,7 @@ def _initiative_values(spec: InitiativeSpec) -> list[Any]:
         ramp.ceiling if ramp else None,
         ramp.midpoint_month if ramp else None,
         ramp.steepness if ramp else None,
+        case.band if case else None,
         _json(spec.poc_evaluation),
         _json(spec.production_cost_estimate),
         spec.human_in_the_loop,
@@ -264,6 +265,7 @@ def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
                 midpoint_month=row["case_ramp_midpoint_month"],
                 steepness=row["case_ramp_steepness"],
             ),
+            band=row["case_band"],
         )
     return Initiative(
         id=row["id"],
