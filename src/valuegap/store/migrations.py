@@ -678,4 +678,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        15,
+        "saved ROI scenarios: a name, an initiative and the changes (as people write them)",
+        (
+            """CREATE TABLE scenarios (
+                name VARCHAR PRIMARY KEY,
+                initiative VARCHAR NOT NULL,
+                changes JSON NOT NULL,          -- {"volume": "100000/day", ...}
+                saved_at TIMESTAMP NOT NULL,
+                saved_by VARCHAR NOT NULL
+            )""",
+        ),
+    ),
 )
