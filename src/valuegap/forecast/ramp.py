@@ -10,6 +10,9 @@ so it is half the ceiling at the midpoint month and approaches the ceiling later
 planned for month m is the value at full adoption x adoption(m); net value is that less the
 month's investment; after M months, planned ROI = (planned value - investment x M) /
 (investment x M). Money stays decimal: the exponential is taken in decimal arithmetic.
+
+This module owns the ramp: ``forecast.jcurve`` builds the expected J-curve and its band on it,
+and the gates and reviews read the planned ROI and its band from here.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from valuegap.bounds import WIDE, rounded
-from valuegap.model.portfolio import BusinessCase
+from valuegap.model.portfolio import DEFAULT_BAND, BusinessCase
 
 _ROI_PLACES = Decimal("0.0001")
 
@@ -36,6 +39,9 @@ class Plan:
     ceiling: Decimal
     midpoint_month: Decimal
     steepness: Decimal
+    band: Decimal = Decimal(
+        str(DEFAULT_BAND)
+    )  # the J-curve's band, a share of the investment so far
 
     @classmethod
     def of(cls, case: BusinessCase) -> Plan:
@@ -46,6 +52,7 @@ class Plan:
             _decimal(ramp.ceiling),
             _decimal(ramp.midpoint_month),
             _decimal(ramp.steepness),
+            _decimal(case.band),
         )
 
     def adoption(self, month: int) -> Decimal:
@@ -65,7 +72,20 @@ class Plan:
     def roi(self, months: int) -> float | None:
         """The ROI planned after ``months`` months (4 places); none before the first month
         or without an investment."""
+        planned = self._roi(months)
+        return None if planned is None else float(rounded(planned, _ROI_PLACES))
+
+    def roi_band(self, months: int) -> tuple[float, float] | None:
+        """The planned ROI's band after ``months`` months (4 places): the planned ROI plus or
+        minus the band, which is the J-curve's band over the investment so far in ROI terms."""
+        planned = self._roi(months)
+        if planned is None:
+            return None
+        low, high = planned - self.band, planned + self.band
+        return float(rounded(low, _ROI_PLACES)), float(rounded(high, _ROI_PLACES))
+
+    def _roi(self, months: int) -> Decimal | None:
         if months < 1 or not self.monthly_investment:
             return None
         invested = self.monthly_investment * months
-        return float(rounded(WIDE.divide(self.net_value(months), invested), _ROI_PLACES))
+        return WIDE.divide(self.net_value(months), invested)

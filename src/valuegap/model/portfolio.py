@@ -133,11 +133,17 @@ class AdoptionRamp(_Model):
     steepness: Positive
 
 
+DEFAULT_BAND = 0.2
+
+
 class BusinessCase(_Model):
     currency: Currency
     monthly_investment: Amount
     monthly_value_at_full_adoption: Amount
     adoption_ramp: AdoptionRamp
+    # The J-curve's band: plus or minus this share of the investment made so far, around the
+    # expected cumulative net value (``forecast.jcurve``).
+    band: Score = DEFAULT_BAND
 
 
 class PocEvaluation(_Model):
