@@ -229,20 +229,6 @@ def with_ramp(plan: Plan, ramp: Ramp | None) -> Plan:
     )
 
 
-def payback_month(plan: Plan, months: int) -> int | None:
-    """The first month (1 is the first) from which ``plan``'s cumulative net value stays at or
-    above zero to month ``months``; none if it does not."""
-    found = None
-    net = Decimal(0)
-    for month in range(1, months + 1):
-        net += WIDE.multiply(plan.monthly_value, plan.adoption(month)) - plan.monthly_investment
-        if net < 0:
-            found = None
-        elif found is None:
-            found = month
-    return found
-
-
 def volume_factor(volume: Volume | None, requests: Decimal, days: int) -> Decimal:
     """The factor that takes ``requests`` observed in a window of ``days`` days to ``volume``
     (1 without one)."""

@@ -11,7 +11,8 @@ cost the initiative was given. Fixed cost is the initiative's cost of the month 
 priced by tokens (GPUs, storage, people, manual costs, bills without token counts).
 
 The projection is the business case's (``forecast.ramp``) with the monthly investment replaced
-by the month's cost (fixed + inference) for ``months`` months: value, ROI and payback month.
+by the month's cost (fixed + inference) for ``months`` months: value, ROI, and the expected
+J-curve (``forecast.jcurve``) with its trough and payback month.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.forecast.jcurve import expected_curve
 from valuegap.forecast.ramp import Plan
 from valuegap.forecast.scenario import (
     ModelUsage,
     ScenarioChanges,
     inference_cost,
-    payback_month,
     volume_factor,
     with_ramp,
 )
@@ -69,6 +70,15 @@ class ModelCost:
 
 
 @dataclass(frozen=True)
+class JCurveMonth:
+    """A month of the expected J-curve (``forecast.jcurve``): cumulative net value."""
+
+    month: int
+    baseline: Money
+    scenario: Money
+
+
+@dataclass(frozen=True)
 class Scenario:
     """An initiative's month (``window``, YYYY-MM) under ``changes``, beside its baseline:
     monthly costs, and over ``months`` months the value, ROI and payback month (1 is the
@@ -91,7 +101,12 @@ class Scenario:
     baseline_roi: Ratio | None
     payback_month: int | None
     baseline_payback_month: int | None
+    trough_month: int | None
+    trough_depth: Money | None
+    baseline_trough_month: int | None
+    baseline_trough_depth: Money | None
     models: list[ModelCost]
+    jcurve: list[JCurveMonth]  # empty without a business case
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,8 @@ class Scenarios(Part):
             new_plan = with_ramp(
                 replace(base_plan, monthly_investment=fixed + inference), changes.ramp
             )
+        base = None if base_plan is None else expected_curve(base_plan, months)
+        new = None if new_plan is None else expected_curve(new_plan, months)
         return Scenario(
             initiative=initiative_id,
             name=name,
@@ -200,9 +217,19 @@ class Scenarios(Part):
             baseline_value=None if base_plan is None else base_plan.value(months),
             roi=None if new_plan is None else new_plan.roi(months),
             baseline_roi=None if base_plan is None else base_plan.roi(months),
-            payback_month=None if new_plan is None else payback_month(new_plan, months),
-            baseline_payback_month=None if base_plan is None else payback_month(base_plan, months),
+            payback_month=None if new is None else new.payback_month,
+            baseline_payback_month=None if base is None else base.payback_month,
+            trough_month=None if new is None else new.trough_month,
+            trough_depth=None if new is None else new.trough_depth,
+            baseline_trough_month=None if base is None else base.trough_month,
+            baseline_trough_depth=None if base is None else base.trough_depth,
             models=models,
+            jcurve=[
+                JCurveMonth(b.month, b.cumulative, n.cumulative)
+                for b, n in zip(base.months, new.months, strict=True)
+            ]
+            if base and new
+            else [],
         )
 
     @writes
