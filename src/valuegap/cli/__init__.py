@@ -29,6 +29,7 @@ from valuegap.cli import (
     report,
     review,
     rules,
+    scenario,
     serve,
     token,
     user,
@@ -65,6 +66,7 @@ app.add_typer(gate.app, name="gate", cls=Group)
 app.add_typer(approval.app, name="approval", cls=Group)
 app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
+app.add_typer(scenario.app, name="scenario", cls=scenario.ScenarioGroup)
 app.add_typer(key.app, name="key", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)
 command(app, "serve")(serve.serve)

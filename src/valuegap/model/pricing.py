@@ -111,6 +111,18 @@ def _find(provider: str, model: str) -> Any:
         return f"the catalogue has no model {model!r} of the provider {provider!r}"
 
 
+def catalogue_provider(model: str) -> str | None:
+    """The genai-prices provider id whose model ``model`` is, as the catalogue matches a model
+    by its name alone; None when it knows no such model."""
+    from genai_prices import data_snapshot
+
+    try:
+        provider, _ = data_snapshot.get_snapshot().find_provider_model(model, None, None, None)
+    except LookupError:
+        return None
+    return str(provider.id)
+
+
 def _per_token(price: Any, above: int) -> Decimal | None:
     if price is None:
         return None

@@ -14,6 +14,7 @@ from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
+from valuegap.outcomes.scenarios import Scenarios
 from valuegap.session import Part, Session
 from valuegap.sources import Source
 from valuegap.store.costs import CostStore
@@ -41,6 +42,7 @@ class Outcomes(Part):
         self._stages = PortfolioStore(session.db)
         self._costs_part = costs
         self._initiatives = initiatives
+        self.scenarios = Scenarios(session, costs, initiatives)
 
     def ingest_measures(
         self, kind: MeasureKind, source: Source, *, source_name: str | None = None

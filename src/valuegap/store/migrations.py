@@ -709,4 +709,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "UPDATE initiatives SET case_band = 0.2 WHERE case_currency IS NOT NULL",
         ),
     ),
+    Migration(
+        17,
+        "saved ROI scenarios: a name, an initiative and the changes (as people write them)",
+        (
+            """CREATE TABLE scenarios (
+                name VARCHAR PRIMARY KEY,
+                initiative VARCHAR NOT NULL,
+                changes JSON NOT NULL,          -- {"volume": "100000/day", ...}
+                saved_at TIMESTAMP NOT NULL,
+                saved_by VARCHAR NOT NULL
+            )""",
+        ),
+    ),
 )

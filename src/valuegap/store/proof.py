@@ -34,6 +34,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "reviews": ("initiative", "as_of"),
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),
+    "scenarios": ("name",),
 }
 
 
