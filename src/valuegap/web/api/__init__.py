@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from valuegap.web.api import me
+from valuegap.web.api import audit, ingest, me, prices, reports, rules, users
 
-ROUTERS: tuple[APIRouter, ...] = (me.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    me.router,
+    users.router,
+    ingest.router,
+    rules.router,
+    prices.router,
+    reports.router,
+    audit.router,
+)
