@@ -3,6 +3,8 @@ for each of its people (and for its admin, ``you``), and a fresh empty ledger.""
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,15 @@ from valuegap.settings import Settings
 from valuegap.web.app import create_app
 
 ADMIN = "you"  # the demo's builder (tests/conftest.py)
+
+
+def with_cell(file: Path, row: int, column: str, value: str) -> bytes:
+    """A CSV file with one cell changed: that of ``column`` on the ``row``-th line of data."""
+    rows = list(csv.reader(file.read_text().splitlines()))
+    rows[row][rows[0].index(column)] = value
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode()
 
 
 @dataclass
