@@ -79,3 +79,18 @@ def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Ser
         omar.outcomes.initiative_report("product-recs")
     response = demo_server.client("omar.haddad").get("/api/v1/reports/initiatives/product-recs")
     assert response.status_code == 403
+
+
+def test_a_window_whose_previous_would_begin_before_year_one_has_none(
+    demo_server: Served,
+) -> None:
+    """A thousand years from 1000-01: the thousand before would begin in year 0."""
+    response = demo_server.client("exec.board").get(
+        "/api/v1/reports/portfolio?from=1000-01&to=2000-01"
+    )
+    assert response.status_code == 200
+    assert response.json()["previous_attribution_coverage"] is None
+    assert Window(date(1000, 1, 1), date(2000, 1, 1)).previous() is None
+    assert Window(date(1001, 1, 1), date(2001, 1, 1)).previous() == Window(
+        date(1, 1, 1), date(1001, 1, 1)
+    )

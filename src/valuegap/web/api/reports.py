@@ -21,7 +21,7 @@ from valuegap.web.responses import PROBLEMS, as_json
 router = api_router(tags=["reports"], responses=PROBLEMS)
 
 Reader = Annotated[Ledger, acting("read")]
-_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 Period = Annotated[
     str | None,
     Query(description="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
