@@ -35,3 +35,22 @@ def as_json(result: object, status_code: int = 200) -> JSONResponse:
     """``result`` as the CLI's ``--format json`` shows it; the route declares its type as its
     ``response_model``."""
     return JSONResponse(to_data(result), status_code)
+
+
+UTC_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$"
+
+
+def utc_times(schema: Any) -> None:
+    """Declare the ledger's times as it writes them, in place in an OpenAPI ``schema``: in
+    UTC, ISO 8601 without an offset (``2026-03-01T09:30:00``), the JSON the CLI prints too.
+    JSON Schema's ``date-time`` requires an offset, so it is replaced by a pattern."""
+    if isinstance(schema, dict):
+        if schema.get("format") == "date-time":
+            del schema["format"]
+            schema["pattern"] = UTC_TIME
+            schema.setdefault("description", "A time in UTC, ISO 8601 without an offset.")
+        for value in schema.values():
+            utc_times(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            utc_times(value)
