@@ -8,7 +8,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from valuegap.ledger import Ledger
-from valuegap.model.audit import AuditEntry, Verification
+from valuegap.model.audit import AuditRecord, Verification
 from valuegap.web.auth import acting, api_router
 from valuegap.web.responses import PROBLEMS, as_json
 
@@ -17,7 +17,7 @@ router = api_router(tags=["audit"], responses=PROBLEMS)
 Reader = Annotated[Ledger, acting("read")]
 
 
-@router.get("/audit", response_model=list[AuditEntry])
+@router.get("/audit", response_model=list[AuditRecord])
 def audit_log(
     ledger: Reader,
     entity: Annotated[
@@ -33,9 +33,10 @@ def audit_log(
         ),
     ] = None,
 ) -> JSONResponse:
-    """Audit entries, newest first. ``before``, ``after`` and ``state`` are canonical JSON
-    text, as hashed into the chain."""
-    return as_json(ledger.governance.audit.audit_log(entity_id=entity, limit=limit, before=before))
+    """Audit entries, newest first: who did what to which entity, the entity before and
+    after, and the hashes that chain the entries."""
+    entries = ledger.governance.audit.audit_log(entity_id=entity, limit=limit, before=before)
+    return as_json([AuditRecord.of(entry) for entry in entries])
 
 
 @router.get("/audit/verify", response_model=Verification)
