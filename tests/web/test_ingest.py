@@ -10,6 +10,7 @@ from pathlib import Path
 from ..conftest import EXAMPLES
 from .conftest import Served, with_cell
 
+DATA = Path(__file__).parent.parent / "data"
 AWS = EXAMPLES / "aws-focus.csv"
 OPENAI = EXAMPLES / "openai-focus.csv"
 
@@ -170,3 +171,18 @@ def test_a_price_is_set_listed_and_unset(empty_server: Served) -> None:
     assert removed.json() == {"repriced": 0}
     assert client.get("/api/v1/prices").json() == []
     assert client.get("/api/v1/prices/unpriced").json() == []
+
+
+def test_a_usage_files_columns_are_mapped_as_with_map(empty_server: Served) -> None:
+    """A file of two calls whose columns only a mapping names."""
+    usage = ("usage.csv", (DATA / "usage-generic.csv").read_bytes(), "text/csv")
+    mapping = "timestamp=ts, model=model_name, provider=vendor, input_tokens=in_tok, " \
+              "output_tokens=out_tok"  # fmt: skip
+    client = empty_server.client()
+
+    unmapped = client.post("/api/v1/ingest/usage", files={"file": usage})
+    mapped = client.post("/api/v1/ingest/usage", files={"file": usage}, data={"map": mapping})
+
+    assert unmapped.status_code == 422
+    assert unmapped.json()["errors"][0]["where"] == "fmt"
+    assert (mapped.json()["rows_read"], mapped.json()["rows_added"]) == (2, 2)

@@ -31,7 +31,7 @@ InputFormat = Annotated[
         "fields)."
     ),
 ]
-Mapping = Annotated[
+ColumnMap = Annotated[
     str | None,
     Form(
         alias="map",
@@ -61,7 +61,7 @@ def ingest_usage(
     file: Upload,
     ledger: Annotated[Ledger, acting("cost.write")],
     input_format: InputFormat = None,
-    mapping: Mapping = None,
+    mapping: ColumnMap = None,
 ) -> JSONResponse:
     """Load LLM usage events: OpenTelemetry GenAI spans (OTLP JSON or JSON lines), a LiteLLM
     spend log, or CSV/Parquet with the usage fields; the format is told from the content
@@ -114,7 +114,7 @@ def remove_costs(
         list[str] | None, Form(description="A line's key (repeat for several); instead of file.")
     ] = None,
     input_format: InputFormat = None,
-    mapping: Mapping = None,
+    mapping: ColumnMap = None,
     dry_run: Annotated[bool, Form(description="Say what would go; remove nothing.")] = False,
 ) -> JSONResponse:
     """Remove wrong FOCUS lines, usage events or manual cost entries: those a file yields

@@ -70,14 +70,13 @@ def set_password(name: Name, new: NewPassword, ledger: Caller) -> Response:
 
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
-def create_token(request: TokenRequest, ledger: Caller) -> JSONResponse:
+def create_token(asked: TokenRequest, ledger: Caller) -> JSONResponse:
     """Make an API token (for yourself, or, as an admin, for anyone). ``secret`` is the whole
     token: it is in this response once, and never again (only its hash is kept)."""
-    expires_in = (
-        None if request.expires_in_hours is None else timedelta(hours=request.expires_in_hours)
-    )
+    hours = asked.expires_in_hours
+    expires_in = None if hours is None else timedelta(hours=hours)
     made = ledger.governance.credentials.create_token(
-        request.user, expires_in=expires_in, label=request.label
+        asked.user, expires_in=expires_in, label=asked.label
     )
     return as_json(made, 201)
 
