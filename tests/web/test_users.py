@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from valuegap.model.audit import AuditRecord
+from valuegap.results import to_data
+
 from .conftest import Served
 
 PASSWORD = "correct horse battery"
@@ -74,6 +77,9 @@ def test_a_password_set_over_the_api_signs_in(empty_server: Served) -> None:
 def test_the_audit_log_pages_newest_first_and_filters_by_entity(demo_server: Served) -> None:
     client = demo_server.client("exec.board")
     first = client.get("/api/v1/audit?limit=10").json()
+    newest = demo_server.ledger.governance.audit.audit_log(limit=10)
+    assert first == to_data([AuditRecord.of(entry) for entry in newest])  # as the CLI shows
+    assert isinstance(first[0]["after"], dict)  # parsed, not JSON text
     second = client.get(f"/api/v1/audit?limit=10&before={first[-1]['seq']}").json()
     seqs = [e["seq"] for e in first + second]
     head = first[0]["seq"]
