@@ -99,3 +99,16 @@ def test_a_window_that_holds_no_month_is_refused_naming_to() -> None:
             check_window(date(2025, 3, 1), end)
         [problem] = refused.value.problems
         assert problem.where == "to" and "for 2025-03 alone it is 2025-04" in problem.message
+
+
+def test_months_become_ranges_of_time_one_per_run_of_consecutive_months() -> None:
+    from datetime import datetime
+
+    from valuegap.months import month_ranges
+
+    months = [date(2025, 3, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 1, 1)]
+    assert month_ranges(months) == [
+        (datetime(2024, 12, 1), datetime(2025, 2, 1)),  # December and January: one run
+        (datetime(2025, 3, 1), datetime(2025, 4, 1)),
+    ]
+    assert month_ranges([]) == []

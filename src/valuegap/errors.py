@@ -33,13 +33,17 @@ class LedgerBusy(ConfigError):
     that process and what to do."""
 
 
+# A value found in the input, as a problem shows it.
+Found = str | bytes | int | float | Decimal | date | None
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input: where it is, the value found, and what is allowed."""
 
     where: str
     message: str
-    value: object = None
+    value: Found = None
     # Where in a file, when the input was one (IngestError.at): for the API's error details.
     file: str | None = None
     row: int | None = None
@@ -94,7 +98,7 @@ class IngestError(ValidationError):
         super().__init__(summary, problems)
 
     @staticmethod
-    def at(file: str, row: int | None, column: str, value: object, message: str) -> Problem:
+    def at(file: str, row: int | None, column: str, value: Found, message: str) -> Problem:
         where = f"{file}, row {row}, column {column!r}" if row else f"{file}, column {column!r}"
         return Problem(where, message, value, file=file, row=row, column=column)
 
@@ -105,6 +109,11 @@ class PolicyViolation(ValuegapError):
     def __init__(self, message: str, rule_ids: list[str]) -> None:
         self.rule_ids = rule_ids
         super().__init__(message)
+
+
+class Stale(ValuegapError):
+    """A change made against a version of something that is no longer its current version:
+    another change came in between (the caller reads it again, then decides)."""
 
 
 class NotFound(ValuegapError):

@@ -7,7 +7,8 @@ the month's last day where it has fewer days (31 August + 6 months is 28 or 29 F
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from valuegap.errors import Problem, ValidationError
 
@@ -78,3 +79,17 @@ def check_window(start: date | None, end: date | None) -> None:
         f"From {start:%Y-%m} to {end:%Y-%m} holds no month: `to` is the month after the last.",
         [problem],
     )
+
+
+def month_ranges(months: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """``months`` (each a month's first day) as half-open ranges of time [start, end), one per
+    run of consecutive months."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for month in sorted(set(months)):
+        start = datetime(month.year, month.month, 1)
+        end = datetime.combine(next_month(start.date()), datetime.min.time())
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..conftest import EXAMPLES
-from .conftest import Served, with_cell
+from .conftest import Server, with_cell
 
 DATA = Path(__file__).parent.parent / "data"
 AWS = EXAMPLES / "aws-focus.csv"
@@ -27,7 +27,7 @@ def billed(path: Path, **where: str) -> Decimal:
 
 
 def test_a_malformed_focus_upload_is_refused_naming_the_cell_and_changes_nothing(
-    demo_server: Served,
+    demo_server: Server,
 ) -> None:
     client = demo_server.client("finn.berg")
     by_provider = "/api/v1/reports/costs?by=provider,month"
@@ -46,7 +46,7 @@ def test_a_malformed_focus_upload_is_refused_naming_the_cell_and_changes_nothing
     assert client.get("/api/v1/audit/verify").json()["ok"] is True
 
 
-def test_focus_files_land_together_and_again_add_nothing(empty_server: Served) -> None:
+def test_focus_files_land_together_and_again_add_nothing(empty_server: Server) -> None:
     client = empty_server.client()
     files = [("files", upload(AWS)), ("files", upload(OPENAI))]
 
@@ -66,7 +66,7 @@ def test_focus_files_land_together_and_again_add_nothing(empty_server: Served) -
     }
 
 
-def test_one_bad_file_of_two_refuses_both(empty_server: Served) -> None:
+def test_one_bad_file_of_two_refuses_both(empty_server: Server) -> None:
     client = empty_server.client()
     bad = with_cell(OPENAI, 2, "BillingPeriodStart", "July")
     response = client.post(
@@ -77,7 +77,7 @@ def test_one_bad_file_of_two_refuses_both(empty_server: Served) -> None:
     assert client.get("/api/v1/reports/costs?by=provider").json() == []
 
 
-def test_usage_manual_costs_rates_and_measures_upload(empty_server: Served) -> None:
+def test_usage_manual_costs_rates_and_measures_upload(empty_server: Server) -> None:
     client = empty_server.client()
     empty_server.ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
 
@@ -104,7 +104,7 @@ def test_usage_manual_costs_rates_and_measures_upload(empty_server: Served) -> N
     assert (rates.json()["rows_read"], rates.json()["rows_added"]) == (1, 1)
 
 
-def test_an_unknown_usage_format_is_a_422_before_anything_is_read(empty_server: Served) -> None:
+def test_an_unknown_usage_format_is_a_422_before_anything_is_read(empty_server: Server) -> None:
     response = empty_server.client().post(
         "/api/v1/ingest/usage",
         files={"file": upload(EXAMPLES / "litellm-spend.csv")},
@@ -114,7 +114,7 @@ def test_an_unknown_usage_format_is_a_422_before_anything_is_read(empty_server: 
     assert response.json()["errors"][0]["where"] == "body.input_format"
 
 
-def test_removal_by_file_dry_then_for_real(empty_server: Served) -> None:
+def test_removal_by_file_dry_then_for_real(empty_server: Server) -> None:
     client = empty_server.client()
     client.post("/api/v1/ingest/focus", files=[("files", upload(AWS)), ("files", upload(OPENAI))])
     form = {"reason": "The OpenAI bill was loaded twice under two accounts."}
@@ -132,13 +132,13 @@ def test_removal_by_file_dry_then_for_real(empty_server: Served) -> None:
     assert client.get("/api/v1/audit?limit=1").json()[0]["action"] == "costs.remove"
 
 
-def test_removal_needs_a_reason_and_one_of_file_or_keys(empty_server: Served) -> None:
+def test_removal_needs_a_reason_and_one_of_file_or_keys(empty_server: Server) -> None:
     response = empty_server.client().post("/api/v1/remove/costs", data={"reason": " "})
     assert response.status_code == 422
     assert [e["where"] for e in response.json()["errors"]] == ["reason", "file"]
 
 
-def test_rules_apply_from_an_upload_and_are_listed(empty_server: Served) -> None:
+def test_rules_apply_from_an_upload_and_are_listed(empty_server: Server) -> None:
     client = empty_server.client()
     empty_server.ledger.portfolio.apply_file(EXAMPLES / "portfolio.yaml")
     rules = {"file": ("rules.yaml", (EXAMPLES / "rules.yaml").read_bytes())}
@@ -154,7 +154,7 @@ def test_rules_apply_from_an_upload_and_are_listed(empty_server: Served) -> None
     assert client.get("/api/v1/rules").json()["rules"] == listed
 
 
-def test_a_price_is_set_listed_and_unset(empty_server: Served) -> None:
+def test_a_price_is_set_listed_and_unset(empty_server: Server) -> None:
     client = empty_server.client()
     price = {"model": "gpt-4o-mini", "input_per_mtok": "0.12", "output_per_mtok": "0.48",
              "valid_from": "2026-01-01", "provider": "openai"}  # fmt: skip
@@ -173,7 +173,7 @@ def test_a_price_is_set_listed_and_unset(empty_server: Served) -> None:
     assert client.get("/api/v1/prices/unpriced").json() == []
 
 
-def test_a_usage_files_columns_are_mapped_as_with_map(empty_server: Served) -> None:
+def test_a_usage_files_columns_are_mapped_as_with_map(empty_server: Server) -> None:
     """A file of two calls whose columns only a mapping names."""
     usage = ("usage.csv", (DATA / "usage-generic.csv").read_bytes(), "text/csv")
     mapping = "timestamp=ts, model=model_name, provider=vendor, input_tokens=in_tok, " \

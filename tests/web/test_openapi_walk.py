@@ -11,7 +11,7 @@ from typing import Any
 
 from valuegap.model.roles import GRANTS
 
-from .conftest import Served
+from .conftest import Server
 
 OPEN = {"/healthz", "/login", "/logout"}
 METHODS = {"get", "put", "post", "patch", "delete"}
@@ -26,11 +26,11 @@ BY_ROLE = {
 NAMES = {
     "initiative_id": "initiative", "initiative": "initiative", "agent_id": "agent",
     "agent": "agent", "metric_id": "metric", "metric": "metric", "name": "user",
-    "user": "user", "token_id": "token",
+    "user": "user", "token_id": "token", "control": "control", "approval_id": "approval",
 }  # fmt: skip
 SEGMENTS = {
     "initiatives": "initiative", "agents": "agent", "metrics": "metric", "users": "user",
-    "tokens": "token",
+    "tokens": "token", "controls": "control", "approvals": "approval",
 }  # fmt: skip
 # Initiatives of units that are not ana.costa's (marketing).
 OTHER_UNITS = {"initiative": "fraud-detection", "agent": "refund-agent"}  # risk; customer-service
@@ -41,9 +41,9 @@ def kind_of(path: str, name: str) -> str | None:
     return NAMES.get(name) or SEGMENTS.get(before)
 
 
-def real_values(served: Served) -> dict[str, str]:
+def real_values(server: Server) -> dict[str, str]:
     """A real value of each kind of path parameter, from the demo."""
-    ledger = served.ledger
+    ledger = server.ledger
     loc_qa = next(i for i in ledger.portfolio.initiatives() if i.id == "loc-qa")
     return {
         "initiative": "loc-qa",  # marketing: ana.costa's
@@ -51,11 +51,13 @@ def real_values(served: Served) -> dict[str, str]:
         "metric": loc_qa.metrics[0].id,
         "user": "exec.board",
         "token": ledger.governance.credentials.tokens("exec.board")[0].id,
+        "control": "sops_updated",
+        "approval": "1",
     }
 
 
-def operations(served: Served) -> list[tuple[str, str, dict[str, Any]]]:
-    schema = served.client(None).get("/api/v1/openapi.json").json()
+def operations(server: Server) -> list[tuple[str, str, dict[str, Any]]]:
+    schema = server.client(None).get("/api/v1/openapi.json").json()
     return [
         (path, method, operation)
         for path, item in schema["paths"].items()
@@ -86,7 +88,7 @@ def filled(path: str, operation: dict[str, Any], values: dict[str, str]) -> str:
 
 
 def test_every_operation_declares_its_permission_and_only_sign_in_is_open(
-    demo_server: Served,
+    demo_server: Server,
 ) -> None:
     found = operations(demo_server)
     assert len(found) >= 25
@@ -100,7 +102,7 @@ def test_every_operation_declares_its_permission_and_only_sign_in_is_open(
     assert open_paths == OPEN
 
 
-def test_every_operation_refuses_a_caller_without_credentials(demo_server: Served) -> None:
+def test_every_operation_refuses_a_caller_without_credentials(demo_server: Server) -> None:
     values = real_values(demo_server)
     client = demo_server.client(None)
     answers = {
@@ -111,7 +113,7 @@ def test_every_operation_refuses_a_caller_without_credentials(demo_server: Serve
     assert {call: status for call, status in answers.items() if status != 401} == {}
 
 
-def test_every_operation_refuses_a_role_without_its_permission(demo_server: Served) -> None:
+def test_every_operation_refuses_a_role_without_its_permission(demo_server: Server) -> None:
     values = real_values(demo_server)
     walked = 0
     wrong = {}
@@ -129,8 +131,8 @@ def test_every_operation_refuses_a_role_without_its_permission(demo_server: Serv
     assert walked >= 10
 
 
-def test_a_contributor_is_refused_another_units_initiative(demo_server: Served) -> None:
-    """Every operation on one initiative or agent that needs no body and that a
+def test_a_contributor_is_refused_another_units_initiative(demo_server: Server) -> None:
+    """Every operation on one initiative or agent that needs no body or query and that a
     contributor's role allows, as ana.costa (marketing) on another unit's: refused (403, or
     404 as if it were not there). Her own unit's loc-qa she may read."""
     values = real_values(demo_server)
@@ -138,7 +140,9 @@ def test_a_contributor_is_refused_another_units_initiative(demo_server: Served) 
     refused, own = {}, {}
     for path, method, op in operations(demo_server):
         kinds = set(path_kinds(path, op).values())
-        body = op.get("requestBody", {}).get("required", False)
+        body = op.get("requestBody", {}).get("required", False) or any(
+            p["required"] for p in op.get("parameters", []) if p["in"] != "path"
+        )
         allowed = op.get("x-valuegap-permission") in GRANTS["contributor"]
         if not kinds & set(OTHER_UNITS) or body or not allowed:
             continue

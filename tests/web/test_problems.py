@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from valuegap.web.app import create_app
 
 from ..conftest import EXAMPLES
-from .conftest import Served, with_cell
+from .conftest import Server, with_cell
 
 KEYS = {"type", "title", "status", "detail"}
 
@@ -28,12 +28,12 @@ def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
     return body
 
 
-def test_401_without_credentials(demo_server: Served) -> None:
+def test_401_without_credentials(demo_server: Server) -> None:
     body = problem(demo_server.client(None).get("/api/v1/rules"), 401, "unauthenticated")
     assert set(body) == KEYS
 
 
-def test_401_of_a_revoked_token(empty_server: Served) -> None:
+def test_401_of_a_revoked_token(empty_server: Server) -> None:
     client = empty_server.client()
     made = client.post("/api/v1/tokens", json={"user": "you"}).json()
     assert client.delete(f"/api/v1/tokens/{made['token']['id']}").status_code == 200
@@ -42,7 +42,7 @@ def test_401_of_a_revoked_token(empty_server: Served) -> None:
     assert set(body) == KEYS
 
 
-def test_403_of_a_role_too_small(demo_server: Served) -> None:
+def test_403_of_a_role_too_small(demo_server: Server) -> None:
     rules = (EXAMPLES / "rules.yaml").read_bytes()
     response = demo_server.client("exec.board").put(
         "/api/v1/rules", files={"file": ("rules.yaml", rules)}
@@ -52,7 +52,7 @@ def test_403_of_a_role_too_small(demo_server: Served) -> None:
     assert "exec.board (viewer)" in body["detail"]
 
 
-def test_404_of_an_unknown_initiative(demo_server: Served) -> None:
+def test_404_of_an_unknown_initiative(demo_server: Server) -> None:
     body = problem(
         demo_server.client().get("/api/v1/reports/initiatives/no-such"), 404, "not-found"
     )
@@ -60,7 +60,7 @@ def test_404_of_an_unknown_initiative(demo_server: Served) -> None:
     assert "no-such" in body["detail"]
 
 
-def test_413_of_a_body_above_the_limit(empty_server: Served) -> None:
+def test_413_of_a_body_above_the_limit(empty_server: Server) -> None:
     app = create_app(empty_server.ledger, max_request_bytes=4096)
     client = TestClient(app, headers={"Authorization": f"Bearer {empty_server.tokens['you']}"})
     response = client.post(
@@ -71,7 +71,7 @@ def test_413_of_a_body_above_the_limit(empty_server: Served) -> None:
     assert "4,096 bytes" in body["detail"]
 
 
-def test_422_of_a_bad_cell_names_its_file_row_column_and_value(empty_server: Served) -> None:
+def test_422_of_a_bad_cell_names_its_file_row_column_and_value(empty_server: Server) -> None:
     bill = with_cell(EXAMPLES / "aws-focus.csv", 3, "BilledCost", "twelve")
     response = empty_server.client().post(
         "/api/v1/ingest/focus", files=[("files", ("july.csv", bill, "text/csv"))]
@@ -90,7 +90,7 @@ def test_422_of_a_bad_cell_names_its_file_row_column_and_value(empty_server: Ser
     ]
 
 
-def test_429_after_five_failed_sign_ins(empty_server: Served) -> None:
+def test_429_after_five_failed_sign_ins(empty_server: Server) -> None:
     client = empty_server.client(None)
     wrong = {"name": "you", "password": "not the password at all"}
     for _ in range(5):
@@ -102,7 +102,7 @@ def test_429_after_five_failed_sign_ins(empty_server: Served) -> None:
 
 
 def test_500_says_nothing_of_the_exception_and_logs_it(
-    empty_server: Served, caplog: pytest.LogCaptureFixture
+    empty_server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = create_app(empty_server.ledger)
 

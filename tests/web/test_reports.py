@@ -12,10 +12,10 @@ from valuegap.errors import PermissionDenied
 from valuegap.outcomes.periods import Window, parse_period
 from valuegap.results import to_data
 
-from .conftest import Served
+from .conftest import Server
 
 
-def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Served) -> None:
+def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Server) -> None:
     client, outcomes = demo_server.client("exec.board"), demo_server.ledger.outcomes
     for query, window in [
         ("", Window()),
@@ -27,7 +27,7 @@ def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Serve
         assert response.json() == to_data(outcomes.portfolio_report(window))
 
 
-def test_the_initiative_report_and_scoreboard_are_the_ledgers(demo_server: Served) -> None:
+def test_the_initiative_report_and_scoreboard_are_the_ledgers(demo_server: Server) -> None:
     client, outcomes = demo_server.client("ana.costa"), demo_server.ledger.outcomes
     report = client.get("/api/v1/reports/initiatives/loc-qa?period=2026").json()
     assert report == to_data(outcomes.initiative_report("loc-qa", parse_period("2026")))
@@ -37,7 +37,7 @@ def test_the_initiative_report_and_scoreboard_are_the_ledgers(demo_server: Serve
     assert quarter["period"] == {"from": "2026-01-01", "to": "2026-04-01"}
 
 
-def test_costs_are_the_rows_the_cli_shows_summed_by_what_was_asked(demo_server: Served) -> None:
+def test_costs_are_the_rows_the_cli_shows_summed_by_what_was_asked(demo_server: Server) -> None:
     client, costs = demo_server.client("exec.board"), demo_server.ledger.costs
     rows = client.get("/api/v1/reports/costs?by=provider,month&from=2026-01&to=2026-04").json()
     lines = costs.cost_report(["provider", "month"], date(2026, 1, 1), date(2026, 4, 1))
@@ -49,7 +49,7 @@ def test_costs_are_the_rows_the_cli_shows_summed_by_what_was_asked(demo_server: 
     assert sum(Decimal(r["cost"]) for r in rows) == sum(Decimal(r["cost"]) for r in by_month)
 
 
-def test_reconciliation_is_the_ledgers_at_the_tolerance_asked(demo_server: Served) -> None:
+def test_reconciliation_is_the_ledgers_at_the_tolerance_asked(demo_server: Server) -> None:
     client, costs = demo_server.client("exec.board"), demo_server.ledger.costs
     strict = client.get("/api/v1/reports/reconcile?tolerance=0.001").json()
     assert strict == to_data(costs.reconcile(Decimal("0.001")))
@@ -66,13 +66,13 @@ def test_reconciliation_is_the_ledgers_at_the_tolerance_asked(demo_server: Serve
         ("/reports/reconcile?tolerance=-1", "query.tolerance"),
     ],
 )
-def test_a_bad_option_is_a_422_naming_it(demo_server: Served, query: str, where: str) -> None:
+def test_a_bad_option_is_a_422_naming_it(demo_server: Server, query: str, where: str) -> None:
     response = demo_server.client("exec.board").get(f"/api/v1{query}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["where"] == where
 
 
-def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Served) -> None:
+def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Server) -> None:
     omar = demo_server.ledger.acting_as("omar.haddad")  # operations, customer-service
     assert omar.outcomes.initiative_report("doc-classifier").initiative.id == "doc-classifier"
     with pytest.raises(PermissionDenied, match="business unit 'commerce'"):
@@ -82,7 +82,7 @@ def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Ser
 
 
 def test_a_window_whose_previous_would_begin_before_year_one_has_none(
-    demo_server: Served,
+    demo_server: Server,
 ) -> None:
     """A thousand years from 1000-01: the thousand before would begin in year 0."""
     response = demo_server.client("exec.board").get(

@@ -20,7 +20,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from .conftest import ADMIN, Served
+from .conftest import ADMIN, Server
 
 EXAMPLES_PER_OPERATION = 10
 # No 5xx, and the response as declared. Not schemathesis's checks of what the API accepts:
@@ -42,7 +42,7 @@ BOUNDED = settings(
 
 
 @pytest.mark.slow
-def test_no_server_error_and_every_response_as_declared(demo_server: Served) -> None:
+def test_no_server_error_and_every_response_as_declared(demo_server: Server) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", demo_server.app)
     headers = {"Authorization": f"Bearer {demo_server.tokens[ADMIN]}"}
     failed: dict[str, str] = {}

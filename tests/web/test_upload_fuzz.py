@@ -17,7 +17,7 @@ from valuegap.settings import Settings
 
 from ..fuzz.conftest import DATA, FUZZ, fingerprint
 from ..fuzz.hostile import hostile_csv, read_table
-from .conftest import ADMIN, Served, served
+from .conftest import ADMIN, Server, serving
 
 UPLOADS = {  # where each kind of file goes, and a valid example to mutate
     "/api/v1/ingest/focus": ("files", DATA / "focus-1.2-minimal.csv"),
@@ -29,14 +29,14 @@ TABLES = {path: read_table(example) for path, (_, example) in UPLOADS.items()}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A ledger for the module's examples: each refused one must leave it as it was."""
     path = tmp_path_factory.mktemp("fuzzed-uploads") / "ledger.duckdb"
     Ledger.init(path, actor=ADMIN, settings=Settings(db=path)).close()
-    yield from served(path, [ADMIN])
+    yield from serving(path, [ADMIN])
 
 
-def answered(server: Served, send: httpx.Request) -> int:
+def answered(server: Server, send: httpx.Request) -> int:
     """Send a request, and check the property: no 5xx; refused, nothing changed."""
     before = fingerprint(server.ledger)
     response = server.client().send(send)
@@ -50,7 +50,7 @@ def answered(server: Served, send: httpx.Request) -> int:
 @FUZZ
 @given(data=st.data(), path=st.sampled_from(sorted(UPLOADS)))
 def test_a_hostile_file_is_loaded_or_refused_with_4xx(
-    server: Served, data: st.DataObject, path: str
+    server: Server, data: st.DataObject, path: str
 ) -> None:
     name, content = data.draw(hostile_csv(TABLES[path]))
     field = UPLOADS[path][0]
@@ -65,7 +65,7 @@ def test_a_hostile_file_is_loaded_or_refused_with_4xx(
     boundary=st.one_of(st.none(), st.text(st.characters(min_codepoint=32, max_codepoint=126))),
 )
 def test_a_body_that_is_not_multipart_is_a_4xx(
-    server: Served, path: str, body: bytes, boundary: str | None
+    server: Server, path: str, body: bytes, boundary: str | None
 ) -> None:
     kind = "multipart/form-data" + ("" if boundary is None else f"; boundary={boundary}")
     request = server.client().build_request(
@@ -81,7 +81,7 @@ def test_a_body_that_is_not_multipart_is_a_4xx(
     content=st.binary(max_size=4096),
 )
 def test_any_file_name_and_bytes_are_loaded_or_refused(
-    server: Served, path: str, name: str, content: bytes
+    server: Server, path: str, name: str, content: bytes
 ) -> None:
     field = UPLOADS[path][0]
     request = server.client().build_request("POST", path, files={field: (name, content)})

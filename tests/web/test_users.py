@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from valuegap.model.audit import AuditRecord
 from valuegap.results import to_data
 
-from .conftest import Served
+from .conftest import Server
 
 PASSWORD = "correct horse battery"
 
 
-def test_an_admin_adds_and_changes_a_user(empty_server: Served) -> None:
+def test_an_admin_adds_and_changes_a_user(empty_server: Server) -> None:
     client = empty_server.client()
     made = client.put("/api/v1/users/ines", json={"role": "contributor", "units": ["finance-ops"]})
     assert made.json() == {"name": "ines", "role": "contributor", "units": ["finance-ops"],
@@ -26,7 +26,7 @@ def test_an_admin_adds_and_changes_a_user(empty_server: Served) -> None:
     assert refused.json()["errors"][0]["where"] == "units"
 
 
-def test_a_token_secret_is_shown_once_and_works_until_revoked(empty_server: Served) -> None:
+def test_a_token_secret_is_shown_once_and_works_until_revoked(empty_server: Server) -> None:
     client = empty_server.client()
     client.put("/api/v1/users/ines", json={"role": "viewer"})
 
@@ -46,7 +46,7 @@ def test_a_token_secret_is_shown_once_and_works_until_revoked(empty_server: Serv
     assert ines.get("/api/v1/me").status_code == 401
 
 
-def test_a_user_manages_their_own_tokens_and_password_only(demo_server: Served) -> None:
+def test_a_user_manages_their_own_tokens_and_password_only(demo_server: Server) -> None:
     viewer = demo_server.client("exec.board")
     own = viewer.post("/api/v1/tokens", json={"user": "exec.board"})
     assert own.status_code == 201
@@ -64,7 +64,7 @@ def test_a_user_manages_their_own_tokens_and_password_only(demo_server: Served) 
     assert viewer.put("/api/v1/users/exec.board", json={"role": "admin"}).status_code == 403
 
 
-def test_a_password_set_over_the_api_signs_in(empty_server: Served) -> None:
+def test_a_password_set_over_the_api_signs_in(empty_server: Server) -> None:
     client = empty_server.client()
     short = client.put("/api/v1/users/you/password", json={"password": "short"})
     assert short.status_code == 422
@@ -74,7 +74,7 @@ def test_a_password_set_over_the_api_signs_in(empty_server: Served) -> None:
     assert browser.get("/api/v1/me").json()["role"] == "admin"
 
 
-def test_the_audit_log_pages_newest_first_and_filters_by_entity(demo_server: Served) -> None:
+def test_the_audit_log_pages_newest_first_and_filters_by_entity(demo_server: Server) -> None:
     client = demo_server.client("exec.board")
     first = client.get("/api/v1/audit?limit=10").json()
     newest = demo_server.ledger.governance.audit.audit_log(limit=10)

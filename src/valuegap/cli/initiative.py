@@ -9,7 +9,6 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
-from valuegap.results import to_data
 
 app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
 
@@ -74,13 +73,7 @@ def show(
     """Everything about one initiative: fields, metrics, controls, review date, stage history."""
     with open_ledger(read_only=True) as ledger:
         detail = ledger.governance.initiative_detail(initiative_id)
-    # the initiative's fields, then the rest of its detail, at the top level
-    doc: dict[str, Any] = {
-        **detail.initiative.model_dump(mode="json"),
-        "review_date": to_data(detail.review_date),
-        "controls": to_data(detail.controls),
-        "stage_history": to_data(detail.stage_history),
-    }
+    doc = detail.document()
     if fmt is OutputFormat.table:
         _readable(doc)
     render.document(doc, fmt, title=f"Initiative {initiative_id}")

@@ -3,22 +3,31 @@ deciding whether it may take an action now."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.errors import NotFound, PermissionDenied, PolicyViolation, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import AgentSpec, Portfolio
+from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
+from valuegap.results import to_data
 from valuegap.session import Part, Session
+from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.users import UserStore
 
 if TYPE_CHECKING:
     from valuegap.governance.api import Governance
     from valuegap.portfolio.api import Initiatives
+
+
+AGENT_APPROVAL_STATUSES = ("pending", "approved", "rejected")
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class AgentDecision:
     warnings: list[RuleResult]
     ignored: list[str]
     policy_versions: dict[str, int]
+    # for needs_approval: the request a governance user decides, which the agent polls
+    approval_id: int | None = None
 
     @classmethod
     def of(cls, agent: str, action: str, decision: Decision) -> AgentDecision:
@@ -52,12 +63,38 @@ class AgentDecision:
         )
 
 
+@dataclass(frozen=True)
+class AgentApproval:
+    """A request for a governance approval of an agent's action, and what became of it:
+    ``pending`` until a governance user approves or rejects it."""
+
+    id: int
+    agent: str
+    action: str
+    amount: Decimal | None
+    context: dict[str, str]
+    status: str  # pending | approved | rejected
+    rules: list[str]  # the ids of the rules that asked for approval
+    policy_versions: dict[str, int]
+    requested_at: datetime
+    requested_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+
+
+def _agent_approval(row: dict[str, Any]) -> AgentApproval:
+    return AgentApproval(**{**row, "rules": [rule["id"] for rule in row["rules"]]})
+
+
 class Agents(Part):
     """Agents' guardrails, and the decisions on their actions."""
 
     def __init__(self, session: Session, initiatives: Initiatives, governance: Governance) -> None:
         super().__init__(session)
         self._portfolio = PortfolioStore(session.db)
+        self._governance = GovernanceStore(session.db)
+        self._users = UserStore(session.db)
         self._initiatives = initiatives
         self._governance_part = governance
 
@@ -124,18 +161,128 @@ class Agents(Part):
             ),
         )
         result = AgentDecision.of(agent_id, action, decision)
-        self._session.record_alone(
-            "agent.authorize",
-            "agent",
-            agent_id,
-            {
-                "action": action,
-                "amount": amount,
-                "context": given,
-                "decision": result.decision,
-                "rules": decision.rule_ids,
-                "warnings": [r.id for r in decision.warnings],
-                "policy_versions": decision.policy_versions,
-            },
-        )
+        entry = {
+            "action": action,
+            "amount": amount,
+            "context": given,
+            "decision": result.decision,
+            "rules": decision.rule_ids,
+            "warnings": [r.id for r in decision.warnings],
+            "policy_versions": decision.policy_versions,
+        }
+        if result.decision == "needs_approval":
+            asked = {"agent": agent_id, "action": action, "amount": amount, "context": given}
+            return dataclasses.replace(result, approval_id=self._ask(asked, decision, entry))
+        self._session.record_alone("agent.authorize", "agent", agent_id, entry)
         return result
+
+    def _ask(self, asked: dict[str, Any], decision: Decision, entry: dict[str, Any]) -> int:
+        """The pending request for this action: the one this caller asked for already (an
+        agent that asks again polls the same request), else a new one; recorded with the
+        decision in one audit entry."""
+        with self._db.writing(), self._db.transaction():
+            same = [
+                a for a in self._governance.agent_approvals(agent=asked["agent"], status="pending")
+                if a["requested_by"] == self.actor
+                and (a["action"], a["amount"], a["context"])
+                == (asked["action"], asked["amount"], asked["context"])
+            ]  # fmt: skip
+            if same:
+                approval_id = int(same[0]["id"])
+            else:
+                approval_id = self._governance.add_agent_approval(
+                    asked, to_data(decision.rules), decision.policy_versions, self._now(),
+                    self.actor,
+                )  # fmt: skip
+            self._record(
+                "agent.authorize",
+                "agent",
+                asked["agent"],
+                None,
+                {**entry, "approval": approval_id},
+                changed=[("agent_approvals", {"id": approval_id})],
+            )
+        return approval_id
+
+    # Approvals of agents' actions
+
+    def approval(self, agent_id: str, approval_id: int) -> AgentApproval:
+        """An approval request for one of ``agent_id``'s actions, as it stands now: what the
+        agent polls until a governance user decides it."""
+        self._require("read")
+        found = self._governance.agent_approvals(agent=agent_id, approval_id=approval_id)
+        initiative = self._portfolio.initiative(agent_id)
+        user = self._users.get(self.actor)
+        hidden = (
+            initiative is not None
+            and user is not None
+            and user.role in SCOPED_ROLES
+            and initiative.business_unit not in user.units
+        )
+        if not found or hidden:
+            raise NotFound(
+                f"Agent {agent_id} has no approval request {approval_id}; a decision of "
+                "needs_approval names its request."
+            )
+        return _agent_approval(found[0])
+
+    def approvals(self, status: str | None = None) -> list[AgentApproval]:
+        """Approval requests for agents' actions, oldest first (all, or those with
+        ``status``)."""
+        self._require("read")
+        if status not in (None, *AGENT_APPROVAL_STATUSES):
+            allowed = f"must be one of {', '.join(AGENT_APPROVAL_STATUSES)}"
+            raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
+        return [_agent_approval(r) for r in self._governance.agent_approvals(status=status)]
+
+    def approve_action(
+        self, agent_id: str, approval_id: int, note: str | None = None
+    ) -> AgentApproval:
+        """Approve a pending request for an agent's action: the agent, polling, may take it."""
+        return self._decide(agent_id, approval_id, "approved", note)
+
+    def reject_action(self, agent_id: str, approval_id: int, note: str) -> AgentApproval:
+        """Reject a pending request for an agent's action (say why)."""
+        if not note.strip():
+            raise ValidationError(
+                "The request was not rejected.",
+                [Problem("note", "say why, so that the agent's team can act on it")],
+            )
+        return self._decide(agent_id, approval_id, "rejected", note)
+
+    def _decide(
+        self, agent_id: str, approval_id: int, status: str, note: str | None
+    ) -> AgentApproval:
+        self._require("approval.decide")
+        with self._db.writing():
+            request = self.approval(agent_id, approval_id)
+            if request.status != "pending":
+                raise ValidationError(
+                    f"Approval request {approval_id} was already {request.status}.",
+                    [Problem("approval", "only a pending request can be decided", request.status)],
+                )
+            if request.requested_by == self.actor:
+                raise PolicyViolation(
+                    f"{self.actor} asked for approval request {approval_id} and cannot also "
+                    "decide it: another member of the governance role decides.",
+                    ["four-eyes"],
+                )
+            user = self._users.get(self.actor)
+            if user is not None and user.agent is not None:
+                raise PermissionDenied(
+                    f"{self.actor} is an agent's account; a person decides agents' requests."
+                )
+            now = self._now()
+            with self._db.transaction():
+                self._governance.decide_agent_approval(approval_id, status, now, self.actor, note)
+                self._record(
+                    f"agent.approval.{'approve' if status == 'approved' else 'reject'}",
+                    "agent",
+                    agent_id,
+                    {"approval": approval_id, "status": "pending"},
+                    {"approval": approval_id, "status": status, "note": note},
+                    changed=[("agent_approvals", {"id": approval_id})],
+                )
+        return dataclasses.replace(
+            request, status=status, decided_at=now, decided_by=self.actor, note=note
+        )

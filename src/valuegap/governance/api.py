@@ -107,6 +107,16 @@ class InitiativeDetail:
     controls: dict[str, ControlStatus]  # by control, every one of them
     stage_history: list[StageEvent] = field(default_factory=list)  # oldest first
 
+    def document(self) -> dict[str, Any]:
+        """Its JSON form as one document: the initiative's fields, then the rest of its
+        detail, at the top level (as ``valuegap initiative show`` and the API give it)."""
+        return {
+            **self.initiative.model_dump(mode="json"),
+            "review_date": to_data(self.review_date),
+            "controls": to_data(self.controls),
+            "stage_history": to_data(self.stage_history),
+        }
+
 
 class Governance(Part):
     """The rules the council sets, and the reviews that hold initiatives to them."""
@@ -288,11 +298,16 @@ class Governance(Part):
         return reviews
 
     def reviews(self, initiative_id: str | None = None) -> list[RecordedReview]:
-        """The recommendations recorded so far (of one initiative), oldest first."""
-        self._require("read")
+        """The recommendations recorded so far (of one initiative), oldest first; a
+        contributor's, of their business units' initiatives."""
         if initiative_id is not None:
             self._initiatives.initiative(initiative_id)  # NotFound names it
-        return [RecordedReview(**row) for row in self._governance.reviews(initiative_id)]
+        visible = {i.id for i in self._initiatives.initiatives()}
+        return [
+            RecordedReview(**row)
+            for row in self._governance.reviews(initiative_id)
+            if row["initiative"] in visible
+        ]
 
     def initiative_detail(self, initiative_id: str) -> InitiativeDetail:
         """An initiative with its readiness controls, next review and stage history."""

@@ -4,18 +4,22 @@ metric, finance's agreement to a method, and the attestation of a readiness cont
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from valuegap.errors import NotFound, PermissionDenied, Problem, ValidationError
+from valuegap.errors import NotFound, PermissionDenied, Problem, Stale, ValidationError
+from valuegap.model.audit import canonical_json
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.model.roles import SCOPED_ROLES
 from valuegap.model.vocabulary import CONTROLS, STAGES
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.results import to_data
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
@@ -28,6 +32,21 @@ KillCriteriaCheck = Callable[[list[str], str], list[Problem]]
 # refresh of every month's cost aggregates (cost follows the initiative), given by Ledger
 UnitMoved = Callable[[], object]
 GUARDED = frozenset({"risk_tier", "agent"})  # initiative fields only governance changes later
+
+
+def version(item: Initiative | MetricSpec) -> str:
+    """The version of an initiative or a metric as stored: a digest of every field it has
+    (an initiative's metrics and stage among them), so that any change gives a new one."""
+    text = canonical_json(to_data(item)) or ""
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _check_version(what: str, item: Initiative | MetricSpec, expected: str | None) -> None:
+    if expected is not None and version(item) != expected:
+        raise Stale(
+            f"{what} changed since version {expected} was read (it is now at version "
+            f"{version(item)}); nothing was written. Read it again, then decide."
+        )
 
 
 @dataclass(frozen=True)
@@ -55,17 +74,28 @@ class Initiatives(Part):
         self._unit_moved = unit_moved
 
     def initiatives(self, *, stage: str | None = None, unit: str | None = None) -> list[Initiative]:
-        """The initiatives, or those at ``stage``, or of business ``unit``."""
+        """The initiatives, or those at ``stage``, or of business ``unit``; a contributor sees
+        only their business units' initiatives."""
         self._require("read")
         if stage is not None and stage not in STAGES:
             allowed = f"must be one of {', '.join(STAGES)}"
             raise ValidationError("Unknown stage.", [Problem("stage", allowed, stage)])
-        return self._portfolio.initiatives(stage=stage, unit=unit)
+        found = self._portfolio.initiatives(stage=stage, unit=unit)
+        units = self._scope()
+        return found if units is None else [i for i in found if i.business_unit in units]
+
+    def _scope(self) -> tuple[str, ...] | None:
+        """The business units the actor is limited to (a contributor's), or None for all."""
+        user = self._users.get(self.actor)
+        return user.units if user is not None and user.role in SCOPED_ROLES else None
 
     def initiative(self, initiative_id: str) -> Initiative:
+        """One initiative; a contributor finds only their business units' (another unit's is
+        not found, as if it did not exist)."""
         self._require("read")
         found = self._portfolio.initiative(initiative_id)
-        if found is None:
+        units = self._scope()
+        if found is None or (units is not None and found.business_unit not in units):
             raise NotFound(
                 f"There is no initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows "
                 "them."
@@ -73,12 +103,30 @@ class Initiatives(Part):
         return found.model_copy(deep=True)  # the stored one is shared by the ledger's cache
 
     def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
-        """(initiative id, metric) pairs, optionally of one initiative."""
+        """(initiative id, metric) pairs, optionally of one initiative (a contributor's: of
+        their business units' initiatives)."""
         if initiative_id is not None:
             self.initiative(initiative_id)
-        else:
-            self._require("read")
-        return self._portfolio.metrics(initiative_id)
+            return self._portfolio.metrics(initiative_id)
+        visible = {i.id for i in self.initiatives()}
+        return [(owner, m) for owner, m in self._portfolio.metrics() if owner in visible]
+
+    def metric(self, metric_id: str) -> MetricSpec:
+        """One metric (a contributor finds only their business units')."""
+        return self._metric(metric_id)[1]
+
+    def _metric(self, metric_id: str) -> tuple[Initiative, MetricSpec]:
+        """A metric and the initiative it measures."""
+        owner = self._portfolio.metric_owner(metric_id)
+        try:
+            initiative = self.initiative(owner or "")
+        except NotFound:
+            owner = None
+        if owner is None:
+            raise NotFound(
+                f"There is no metric {metric_id!r}; `Ledger.portfolio.metrics()` shows them."
+            )
+        return initiative, next(m for m in initiative.metrics if m.id == metric_id)
 
     def export(self) -> str:
         """The whole portfolio as a portfolio file (what ``apply`` reads)."""
@@ -114,18 +162,73 @@ class Initiatives(Part):
                 f"Metric {metric.id!r} already exists (on initiative {owner!r}).",
                 [Problem("id", "is taken; metric ids are unique in a ledger", metric.id)],
             )
-        spec = initiative.spec().model_copy(update={"metrics": [*initiative.metrics, metric]})
-        self.apply(Portfolio(initiatives=[spec]))
+        # the metrics as a file gives them (spec()): when the ledger recorded an agreement is
+        # never given
+        spec = initiative.spec()
+        metrics = [*spec.metrics, metric]
+        self.apply(Portfolio(initiatives=[spec.model_copy(update={"metrics": metrics})]))
         return metric
+
+    @writes
+    def update_initiative(
+        self,
+        initiative_id: str,
+        spec: InitiativeSpec | Mapping[str, Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Initiative:
+        """Change one initiative to ``spec`` (as ``apply`` would), if it is still at
+        ``expected_version`` (else ``Stale``, and nothing is written)."""
+        if not isinstance(spec, InitiativeSpec):
+            spec = validated(InitiativeSpec, spec, f"Initiative {initiative_id} was not changed.")
+        current = self.initiative(initiative_id)
+        if spec.id != initiative_id:
+            raise ValidationError(
+                f"Initiative {initiative_id} was not changed.",
+                [Problem("id", f"must be {initiative_id!r}: an id does not change", spec.id)],
+            )
+        _check_version(f"Initiative {initiative_id}", current, expected_version)
+        self.apply(Portfolio(initiatives=[spec]))
+        return self.initiative(initiative_id)
+
+    @writes
+    def update_metric(
+        self,
+        metric_id: str,
+        metric: MetricSpec | Mapping[str, Any],
+        *,
+        expected_version: str | None = None,
+    ) -> MetricSpec:
+        """Change one metric to ``metric`` (as ``apply`` would), if it is still at
+        ``expected_version`` (else ``Stale``, and nothing is written)."""
+        if isinstance(metric, MetricSpec):  # as read: when its agreement was recorded is not given
+            metric = metric.model_dump()
+        metric = validated(MetricSpec, metric, f"Metric {metric_id} was not changed.")
+        initiative, current = self._metric(metric_id)
+        if metric.id != metric_id:
+            raise ValidationError(
+                f"Metric {metric_id} was not changed.",
+                [Problem("id", f"must be {metric_id!r}: an id does not change", metric.id)],
+            )
+        _check_version(f"Metric {metric_id}", current, expected_version)
+        spec = initiative.spec()  # the metrics as a file gives them, as in define_metric
+        metrics = [metric if m.id == metric_id else m for m in spec.metrics]
+        self.apply(Portfolio(initiatives=[spec.model_copy(update={"metrics": metrics})]))
+        return self.metric(metric_id)
 
     def apply_file(self, path: Path, *, dry_run: bool = False) -> ApplyResult:
         from valuegap.yamlio import read_file
 
-        portfolio = parse_portfolio(read_file(path), str(path))
+        return self.apply_text(read_file(path), str(path), dry_run=dry_run)
+
+    def apply_text(self, text: str, source: str, *, dry_run: bool = False) -> ApplyResult:
+        """Apply a portfolio file given as text (YAML, or JSON, which is YAML too) that came
+        from ``source``, as ``apply``; a refusal names ``source``."""
+        portfolio = parse_portfolio(text, source)
         try:
             return self.apply(portfolio, dry_run=dry_run)
-        except ValidationError as error:  # refused after parsing: name the file all the same
-            raise ValidationError(f"{path}: {error.summary}", error.problems) from None
+        except ValidationError as error:  # refused after parsing: name the source all the same
+            raise ValidationError(f"{source}: {error.summary}", error.problems) from None
 
     @writes
     def apply(self, portfolio: Portfolio, *, dry_run: bool = False) -> ApplyResult:
@@ -243,15 +346,20 @@ class Initiatives(Part):
         )
 
     @writes
-    def agree_metric(self, metric_id: str, *, by: str, at: date | None = None) -> MetricSpec:
-        """Record finance's agreement to a metric's attribution method."""
-        owner = self._portfolio.metric_owner(metric_id)
-        if owner is None:
-            raise NotFound(
-                f"There is no metric {metric_id!r}; `Ledger.portfolio.metrics()` shows them."
-            )
-        metric = next(m for m in self.initiative(owner).metrics if m.id == metric_id)
+    def agree_metric(
+        self,
+        metric_id: str,
+        *,
+        by: str,
+        at: date | None = None,
+        expected_version: str | None = None,
+    ) -> MetricSpec:
+        """Record finance's agreement to a metric's attribution method (if the metric is still
+        at ``expected_version``, when given: else ``Stale``)."""
+        initiative, metric = self._metric(metric_id)
+        owner = initiative.id
         self._require("metric.agree", initiative=owner)
+        _check_version(f"Metric {metric_id}", metric, expected_version)
         if metric.method is None:
             raise ValidationError(
                 f"Metric {metric_id!r} has no attribution method to agree.",

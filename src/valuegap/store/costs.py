@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from valuegap.model.pricing import Override
+from valuegap.months import month_ranges
 from valuegap.store.database import Database
 
 
@@ -138,7 +139,7 @@ class CostStore:
         if providers is not None:
             where.append("provider IN (SELECT UNNEST(?))")
             params.append(providers)
-        source = "usage_monthly" if self._db.get_meta(USAGE_BUILT) else f"({_USAGE_BY_MONTH})"
+        source = "usage_monthly" if self._db.get_meta(USAGE_BUILT) else f"({_usage_by_month()})"
         return self._db.all(
             f"SELECT * FROM {source} WHERE {' AND '.join(where)} ORDER BY ALL", params
         )
@@ -148,13 +149,17 @@ class CostStore:
         (a month is summed whole, so its rows are what summing the events gives)."""
         if months is None:
             self._db.execute("DELETE FROM usage_monthly")
-            self._db.execute(f"INSERT INTO usage_monthly {_USAGE_BY_MONTH}")
+            self._db.execute(f"INSERT INTO usage_monthly {_usage_by_month()}")
         elif months:
             months_of = "month IN (SELECT UNNEST(?))"
             self._db.execute(f"DELETE FROM usage_monthly WHERE {months_of}", [months])
+            # On the events' times, not on their months: a range of times skips the blocks of
+            # events outside it, where a month computed for every event reads them all.
+            ranges = month_ranges(months)
+            within = " OR ".join(["(ts >= ? AND ts < ?)"] * len(ranges))
             self._db.execute(
-                f"INSERT INTO usage_monthly SELECT * FROM ({_USAGE_BY_MONTH}) WHERE {months_of}",
-                [months],
+                f"INSERT INTO usage_monthly {_usage_by_month(within)}",
+                [time for pair in ranges for time in pair],
             )
         self._db.set_meta(USAGE_BUILT, "yes")
 
@@ -170,7 +175,12 @@ _TIER = (
     + ")"
 )
 _MONTH = "CAST(date_trunc('month', charge_period_start) AS DATE)"
-_USAGE_BY_MONTH = f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
+
+
+def _usage_by_month(within: str = "TRUE") -> str:
+    """Model calls summed by provider, month, currency, price source and service tier; of the
+    calls that ``within`` (a condition on their time) holds for."""
+    return f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
     coalesce(computed_currency, 'USD') AS computed_currency,
     CASE WHEN reported_cost IS NULL THEN computed_currency ELSE reported_currency END AS currency,
     price_source, lower({_TIER}) AS tier, count(*) AS events,
@@ -180,7 +190,9 @@ _USAGE_BY_MONTH = f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS 
     sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
     sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
     sum(reasoning_tokens) AS reasoning_tokens
-FROM usage_events WHERE counted GROUP BY ALL"""
+FROM usage_events WHERE counted AND ({within}) GROUP BY ALL"""
+
+
 # ledger_meta: set once the monthly usage aggregates (what reconciliation reads) are built.
 USAGE_BUILT = "usage_monthly_built"
 

@@ -99,6 +99,55 @@ class GovernanceStore:
             self.decide_approval(approval_id, "withdrawn", at, by, note)
         return pending
 
+    # Approval requests for agents' actions.
+
+    def add_agent_approval(
+        self,
+        asked: dict[str, Any],
+        rules: JsonValue,
+        versions: dict[str, int],
+        at: datetime,
+        by: str,
+    ) -> int:
+        """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules that
+        asked for approval."""
+        row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM agent_approvals")
+        approval_id = int(row[0]) if row else 1
+        self._db.execute(
+            "INSERT INTO agent_approvals VALUES "
+            "(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, NULL)",
+            [approval_id, asked["agent"], asked["action"], asked["amount"],
+             json.dumps(asked["context"], sort_keys=True), json.dumps(rules),
+             json.dumps(versions), at, by],
+        )  # fmt: skip
+        return approval_id
+
+    def agent_approvals(
+        self,
+        *,
+        agent: str | None = None,
+        approval_id: int | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        rows = self._db.all(
+            "SELECT * FROM agent_approvals WHERE (? IS NULL OR agent = ?) "
+            "AND (? IS NULL OR id = ?) AND (? IS NULL OR status = ?) ORDER BY id",
+            [agent, agent, approval_id, approval_id, status, status],
+        )
+        for row in rows:
+            for name in ("context", "rules", "policy_versions"):
+                row[name] = json.loads(row[name])
+        return rows
+
+    def decide_agent_approval(
+        self, approval_id: int, status: str, at: datetime, by: str, note: str | None
+    ) -> None:
+        self._db.execute(
+            "UPDATE agent_approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? "
+            "WHERE id = ?",
+            [status, at, by, note, approval_id],
+        )
+
     # Review recommendations.
 
     def add_review(self, review: dict[str, Any], at: datetime, by: str) -> None:

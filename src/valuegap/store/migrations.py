@@ -678,4 +678,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        15,
+        "approval requests for agents' actions: a decision that needs approval waits for a "
+        "governance user, and the agent polls it",
+        (
+            """CREATE TABLE agent_approvals (
+                id INTEGER PRIMARY KEY,
+                agent VARCHAR NOT NULL,
+                action VARCHAR NOT NULL,
+                amount DECIMAL(38, 10),
+                context VARCHAR NOT NULL,         -- JSON object of strings
+                status VARCHAR NOT NULL,          -- pending | approved | rejected
+                rules VARCHAR NOT NULL,           -- JSON: the rules that asked for approval
+                policy_versions VARCHAR NOT NULL, -- JSON
+                requested_at TIMESTAMP NOT NULL,
+                requested_by VARCHAR NOT NULL,
+                decided_at TIMESTAMP,
+                decided_by VARCHAR,
+                note VARCHAR
+            )""",
+        ),
+    ),
 )

@@ -30,6 +30,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "control_attestations": ("initiative_id", "control"),
     "policies": ("layer", "scope", "version"),
     "approvals": ("id",),
+    "agent_approvals": ("id",),
     "reviews": ("initiative", "as_of"),
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),

@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import duckdb
 
-from valuegap.errors import IngestError, Problem
+from valuegap.errors import Found, IngestError, Problem
 from valuegap.inputs import (
     MAX_COLUMN_NAME,
     MAX_LINE_BYTES,
@@ -156,9 +156,7 @@ def raise_read_failure(source: Input, exc: duckdb.Error) -> NoReturn:
     raise read_error(source, exc) from exc
 
 
-def first_bad_rows(
-    db: Database, table: str, checks: list[Check]
-) -> list[tuple[Check, int, object]]:
+def first_bad_rows(db: Database, table: str, checks: list[Check]) -> list[tuple[Check, int, Found]]:
     """One scan for all checks: the first bad row of each, with its value. A table without
     ``_row`` is scanned once to see whether anything is bad, and numbered only if so."""
     if not checks:
@@ -187,8 +185,10 @@ def first_bad_rows(
 def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) -> None:
     """Raise ``IngestError`` naming, in row order, the first bad row of each check."""
     found = sorted(first_bad_rows(db, table, checks), key=lambda bad: bad[1])
-    problems = [IngestError.at(file, row, check.label or check.column, value, check.message)
-                for check, row, value in found]  # fmt: skip
+    problems = [
+        IngestError.at(file, row, check.label or check.column, value, check.message)
+        for check, row, value in found
+    ]
     if problems:
         raise IngestError(file, problems)
 

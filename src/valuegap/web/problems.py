@@ -27,6 +27,7 @@ from valuegap.errors import (
     PermissionDenied,
     PolicyViolation,
     Problem,
+    Stale,
     ValidationError,
     ValuegapError,
     shown,
@@ -60,14 +61,6 @@ class ProblemDetails(BaseModel):
 
 class Unauthenticated(ValuegapError):
     """No credentials, or credentials that prove nobody."""
-
-
-class Conflict(ValuegapError):
-    """The resource changed since the caller read it (its ETag no longer matches)."""
-
-    def __init__(self, message: str, *, precondition: bool = False) -> None:
-        self.precondition = precondition
-        super().__init__(message)
 
 
 class TooLarge(ValuegapError):
@@ -121,10 +114,9 @@ def _item(found: Problem) -> ProblemItem:
 
 def from_error(error: ValuegapError, *, status: int | None = None) -> JSONResponse:
     """``error`` as problem details; ``status`` replaces the status its kind has (not that of
-    a conflict or too many attempts)."""
-    if isinstance(error, Conflict):
-        status = 412 if error.precondition else 409
-        return problem(status, "conflict", "The resource changed", str(error))
+    a stale version or too many attempts)."""
+    if isinstance(error, Stale):  # the ledger's check of an If-Match version
+        return problem(412, "conflict", "The resource changed", str(error))
     if isinstance(error, TooManyAttempts):
         response = problem(429, "too-many-attempts", "Too many attempts", str(error))
         response.headers["Retry-After"] = str(error.retry_after)

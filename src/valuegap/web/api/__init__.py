@@ -5,11 +5,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from valuegap.web.api import audit, ingest, me, prices, reports, rules, users
+from valuegap.web.api import (
+    agents,
+    approvals,
+    audit,
+    controls,
+    ingest,
+    initiatives,
+    me,
+    metrics,
+    policies,
+    prices,
+    reports,
+    reviews,
+    rules,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     me.router,
     users.router,
+    initiatives.router,
+    controls.router,
+    metrics.router,
+    approvals.router,
+    reviews.router,
+    policies.router,
+    agents.router,
     ingest.router,
     rules.router,
     prices.router,
