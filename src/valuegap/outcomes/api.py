@@ -60,8 +60,7 @@ class Outcomes(Part):
         return results[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> InitiativeReport:
-        """One initiative's cost, value, ROI and measures over ``window``; a contributor sees
-        only their business units' initiatives."""
+        """One initiative's cost, value, ROI and measures over ``window``."""
         from valuegap.outcomes.reports import initiative_report
 
         facts = self.facts()
@@ -70,7 +69,6 @@ class Outcomes(Part):
             raise NotFound(
                 f"No initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows them."
             )
-        self._require("read", found.business_unit)  # a contributor sees only their units'
         return initiative_report(facts, found, window)
 
     def portfolio_report(self, window: Window = ALL_TIME) -> PortfolioReport:
