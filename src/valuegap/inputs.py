@@ -115,11 +115,12 @@ def decoded(data: bytes, file: str) -> str:
         raise ValidationError(f"{file} cannot be read.", [problem]) from None
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, name: str | None = None) -> str:
     """The text of a file the user named, read whole (a YAML or TOML file); one that is not a
-    file, is larger than ``MAX_DOCUMENT_BYTES`` or is not UTF-8 is a ``ValidationError``."""
-    file = str(path)
-    problem = file_problem(path)
+    file, is larger than ``MAX_DOCUMENT_BYTES`` or is not UTF-8 is a ``ValidationError``
+    naming it ``name`` (default: its path)."""
+    file = name or str(path)
+    problem = file_problem(path, name)
     if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
         problem = Problem(
             file,

@@ -74,6 +74,18 @@ def test_a_file_of_no_known_format_is_refused_saying_what_to_give(tmp_path: Path
         _format(empty)
 
 
+def test_a_header_ended_by_a_carriage_return_is_read_and_one_csv_cannot_read_refused(
+    tmp_path: Path,
+) -> None:
+    old_mac = tmp_path / "old-mac.csv"
+    old_mac.write_bytes(b"timestamp,model,input_tokens\r2025-03-01T10:00:00Z,gpt-4o,10\r")
+    assert _format(old_mac) == "csv"
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_bytes(b'ts,"model\rgpt-4o\n')  # a quote never closed
+    with pytest.raises(ValidationError, match=r"unclosed\.csv"):
+        _format(unclosed)
+
+
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as missing:
         _format(tmp_path / "nope.jsonl")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +9,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.model.audit import AuditRecord
 
 app = typer.Typer(help="The tamper-evident audit log: list it, verify it, sign checkpoints.")
 
@@ -26,13 +25,7 @@ def log(
     """List audit entries, newest first."""
     with open_ledger(read_only=True) as ledger:
         entries = ledger.governance.audit.audit_log(entity_id=entity, limit=limit)
-    rows = []
-    for entry in entries:
-        row = asdict(entry)
-        row["before"] = None if entry.before is None else json.loads(entry.before)
-        row["after"] = None if entry.after is None else json.loads(entry.after)
-        row["state"] = None if entry.state is None else json.loads(entry.state)
-        rows.append(row)
+    rows = [AuditRecord.of(entry) for entry in entries]
     columns = ["seq", "recorded_at", "actor", "action", "entity_type", "entity_id"]
     render.records(rows, fmt, columns=columns, title="Audit log")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,9 +16,6 @@ from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
 from valuegap.results import kinds
 from valuegap.words import counted
-
-if TYPE_CHECKING:
-    from valuegap.costs.cost_report import CostLine
 
 app = typer.Typer(
     help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard."
@@ -65,7 +62,7 @@ def costs(
     with open_ledger(read_only=True) as ledger:
         lines = ledger.costs.cost_report(keys, start, end)
         unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
-    rows = [_summed_by(line, keys) for line in lines]
+    rows = [line.summed_by(keys) for line in lines]
     render.records(rows, fmt, title="Costs", exact=exact, kinds=kinds(lines))
     if unpriced:
         typer.echo(
@@ -73,18 +70,6 @@ def costs(
             "`valuegap price unpriced` lists the usage no price covers.",
             err=True,
         )
-
-
-def _summed_by(line: CostLine, keys: list[str]) -> dict[str, str | Decimal | None]:
-    """A cost line with only the dimensions it is summed by (it holds them all, None where
-    not summed by), then its amounts and currency."""
-    return {
-        **{key: line.dimension(key) for key in keys},
-        "cost": line.cost,
-        "estimated": line.estimated,
-        "usage_cost": line.usage_cost,
-        "currency": line.currency,
-    }
 
 
 @command(app, "reconcile")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valuegap.costs.allocation import (
@@ -351,16 +350,20 @@ class Costs(Part):
         return results
 
     @writes
-    def apply_rules(self, path: Path) -> int:
-        """Validate and store allocation rules, replacing those in force; return the version."""
+    def apply_rules(self, source: Source, *, source_name: str | None = None) -> int:
+        """Validate and store allocation rules (a YAML file: a path, bytes or a binary stream,
+        named in messages by ``source_name``), replacing those in force; return the version."""
         import yaml
 
         from valuegap.costs.rules import check_rules
+        from valuegap.inputs import read_text
         from valuegap.portfolio.validation import validated
-        from valuegap.yamlio import dump_yaml, load_yaml, read_file, yaml_problem
+        from valuegap.yamlio import dump_yaml, load_yaml, yaml_problem
 
         self._require("rules.write")
-        text = read_file(Path(path))
+        with opened(source, source_name) as found:
+            path = found.name
+            text = read_text(found.file, path)
         try:
             data = load_yaml(text) or {}
         except yaml.YAMLError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
@@ -46,6 +47,17 @@ class CostLine:
             raise KeyError(key)
         value: str | None = getattr(self, key)
         return value
+
+    def summed_by(self, by: Sequence[str]) -> dict[str, str | Decimal | None]:
+        """The line as a report shows it: only the dimensions it is summed by (``by``), then
+        its amounts and currency."""
+        return {
+            **{key: self.dimension(key) for key in by},
+            "cost": self.cost,
+            "estimated": self.estimated,
+            "usage_cost": self.usage_cost,
+            "currency": self.currency,
+        }
 
 
 def cost_lines(

@@ -42,7 +42,10 @@ def usage_format(
         first = _first_line(source)
         if first.lstrip().startswith(("{", "[")):
             return "otel"
-        columns = next(csv.reader([first]), [])
+        try:  # a lone carriage return ends the header too
+            columns = next(csv.reader(first.splitlines()[:1]), [])
+        except csv.Error:
+            columns = []  # not CSV: the format cannot be told, as refused below
     return _by_columns(file, columns, mapping or {}, field)
 
 

@@ -25,11 +25,14 @@ class AuditLog(Part):
         self._audit = AuditStore(session.db)
 
     def audit_log(
-        self, *, entity_id: str | None = None, limit: int | None = None
+        self, *, entity_id: str | None = None, limit: int | None = None, before: int | None = None
     ) -> list[AuditEntry]:
-        """Newest first."""
+        """Newest first: about ``entity_id`` if given, older than the entry ``before`` if given
+        (the next page after one that ended there), at most ``limit``."""
         self._require("read")
-        return list(self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True))
+        return list(
+            self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True, before=before)
+        )
 
     def record_baseline(self) -> None:
         """The entry replay starts from in a ledger whose log was written before entries kept

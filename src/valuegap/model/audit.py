@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from valuegap.results import Value
 from valuegap.words import counted
 
 GENESIS = "0" * 64
@@ -38,6 +39,36 @@ class AuditEntry:
     prev_hash: str
     hash: str
     state: str | None = None  # canonical JSON: what replaying the entry needs (governance/proof.py)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An audit entry as it is shown (the CLI's ``audit log``, the API's ``/audit``): its
+    ``before``, ``after`` and ``state`` as the values their canonical JSON holds."""
+
+    seq: int
+    recorded_at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Value
+    after: Value
+    prev_hash: str
+    hash: str
+    state: Value
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditRecord:
+        def parsed(text: str | None) -> Value:
+            found: Value = None if text is None else json.loads(text)
+            return found
+
+        return cls(
+            entry.seq, entry.recorded_at, entry.actor, entry.action, entry.entity_type,
+            entry.entity_id, parsed(entry.before), parsed(entry.after), entry.prev_hash,
+            entry.hash, parsed(entry.state),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

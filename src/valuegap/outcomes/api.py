@@ -66,6 +66,7 @@ class Outcomes(Part):
         return results[0]
 
     def initiative_report(self, initiative_id: str, window: Window = ALL_TIME) -> InitiativeReport:
+        """One initiative's cost, value, ROI and measures over ``window``."""
         from valuegap.outcomes.reports import initiative_report
 
         facts = self.facts()

@@ -34,7 +34,10 @@ class Window:
         """The window of the same length just before this one (none for an open window)."""
         if self.start is None or self.end is None:
             return None
-        return Window(add_months(self.start, -months_apart(self.start, self.end)), self.start)
+        length = months_apart(self.start, self.end)
+        if length > (self.start.year - 1) * 12 + self.start.month - 1:
+            return None  # it would begin before the calendar does (year 1)
+        return Window(add_months(self.start, -length), self.start)
 
     def as_dict(self) -> dict[str, str | None]:
         return {

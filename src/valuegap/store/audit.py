@@ -85,13 +85,14 @@ class AuditStore:
         entity_id: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        before: int | None = None,
     ) -> Iterator[AuditEntry]:
         order = "DESC" if newest_first else "ASC"
         rows = self._db.all(
             f"SELECT {_COLUMNS} FROM audit_log "
-            "WHERE ? IS NULL OR entity_id = ? "
+            "WHERE (? IS NULL OR entity_id = ?) AND (? IS NULL OR seq < ?) "
             f"ORDER BY seq {order} LIMIT ?",
-            [entity_id, entity_id, limit],
+            [entity_id, entity_id, before, before, limit],
         )
         for row in rows:
             yield AuditEntry(**row)

@@ -9,11 +9,20 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from valuegap.results import to_data
-from valuegap.web.problems import ProblemDetails
+from valuegap.web.problems import MEDIA_TYPE, ProblemDetails
+
+
+def _problem(description: str) -> dict[str, Any]:
+    """An error response as the OpenAPI schema declares it: problem details, in the media
+    type they are sent as."""
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    return {"model": ProblemDetails, "description": description,
+            "content": {MEDIA_TYPE: {"schema": schema}}}  # fmt: skip
+
 
 # The errors most routes may answer, for the OpenAPI schema.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetails, "description": description}
+    status: _problem(description)
     for status, description in (
         (401, "No valid credentials"),
         (403, "The caller's role does not allow it"),
@@ -21,11 +30,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "The request was refused: problem details list every problem"),
     )
 }
-CONFLICTS: dict[int | str, dict[str, Any]] = {
-    412: {"model": ProblemDetails, "description": "Changed since the If-Match version"},
-}
+CONFLICTS: dict[int | str, dict[str, Any]] = {412: _problem("Changed since the If-Match version")}
 DENIED: dict[int | str, dict[str, Any]] = {
-    409: {"model": ProblemDetails, "description": "A policy refused it (`rule_ids` says which)"},
+    409: _problem("A policy refused it (`rule_ids` says which)")
 }
 
 

@@ -4,6 +4,8 @@ one error shape."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from valuegap import __version__
@@ -13,6 +15,7 @@ from valuegap.web.api import ROUTERS
 from valuegap.web.guards import BodyLimit, SecurityHeaders
 from valuegap.web.login import Attempts
 from valuegap.web.login import router as login_router
+from valuegap.web.responses import utc_times
 
 API = "/api/v1"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -44,6 +47,16 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     app.include_router(otlp.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        made = app.openapi_schema is None
+        schema = generate()
+        if made:
+            utc_times(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=max_request_bytes)
     app.add_middleware(SecurityHeaders)
     return app

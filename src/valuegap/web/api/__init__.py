@@ -8,16 +8,23 @@ from fastapi import APIRouter
 from valuegap.web.api import (
     agents,
     approvals,
+    audit,
     controls,
+    ingest,
     initiatives,
     me,
     metrics,
     policies,
+    prices,
+    reports,
     reviews,
+    rules,
+    users,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     me.router,
+    users.router,
     initiatives.router,
     controls.router,
     metrics.router,
@@ -25,4 +32,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     reviews.router,
     policies.router,
     agents.router,
+    ingest.router,
+    rules.router,
+    prices.router,
+    reports.router,
+    audit.router,
 )

@@ -1,0 +1,106 @@
+"""``/api/v1/reports/...``: costs by any dimension, reconciliation with the invoices, and
+value (one initiative, the portfolio, the scoreboard), each the JSON ``valuegap report ...
+--format json`` prints for the same options."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Path, Query
+from fastapi.responses import JSONResponse
+
+from valuegap.costs.reconcile import ReconcileLine
+from valuegap.ledger import Ledger
+from valuegap.outcomes.periods import window
+from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
+from valuegap.web.auth import acting, api_router
+from valuegap.web.responses import PROBLEMS, as_json
+
+router = api_router(tags=["reports"], responses=PROBLEMS)
+
+Reader = Annotated[Ledger, acting("read")]
+_MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+Period = Annotated[
+    str | None,
+    Query(description="A year, half, quarter or month: 2026, 2026-H1, 2026-Q1, 2026-03."),
+]
+From = Annotated[
+    str | None, Query(alias="from", pattern=_MONTH, description="The first month, YYYY-MM.")
+]
+To = Annotated[
+    str | None, Query(alias="to", pattern=_MONTH, description="The month after the last, YYYY-MM.")
+]
+
+
+def _month(text: str | None) -> date | None:
+    return None if text is None else date(int(text[:4]), int(text[5:]), 1)
+
+
+@router.get("/reports/costs", response_model=list[dict[str, str | None]])
+def cost_report(
+    ledger: Reader,
+    by: Annotated[
+        str,
+        Query(
+            description="Comma-separated: initiative, business_unit, category, month, "
+            "provider, service, service_category, model, sub_account, source, basis "
+            "(invoiced, estimated, manual), tag:<key>."
+        ),
+    ] = "initiative,month",
+    start: From = None,
+    end: To = None,
+) -> JSONResponse:
+    """Cost in the reporting currency, each dollar once: invoices, manual costs, and usage no
+    invoice covers yet (``estimated``); the usage events' own cost beside (``usage_cost``).
+    Each row has the dimensions it is summed by, then its amounts (decimal strings) and
+    currency. Unallocated cost is always shown."""
+    keys = [key.strip() for key in by.split(",") if key.strip()]
+    lines = ledger.costs.cost_report(keys, _month(start), _month(end))
+    return as_json([line.summed_by(keys) for line in lines])
+
+
+@router.get("/reports/reconcile", response_model=list[ReconcileLine])
+def reconcile(
+    ledger: Reader,
+    tolerance: Annotated[
+        Decimal, Query(ge=0, description="Flag gaps above this share (0.05 is 5%).")
+    ] = Decimal("0.05"),
+) -> JSONResponse:
+    """Computed usage cost against the invoiced token services, per provider and month, like
+    for like, with what explains the gap."""
+    return as_json(ledger.costs.reconcile(tolerance))
+
+
+@router.get("/reports/initiatives/{initiative_id}", response_model=InitiativeReport)
+def initiative_report(
+    initiative_id: Annotated[str, Path(description="The initiative's id.")],
+    ledger: Reader,
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+) -> JSONResponse:
+    """One initiative's cost, value with its interval, ROI, payback, cost per successful
+    outcome, capacity, behaviour and quality."""
+    asked = window(period, _month(start), _month(end))
+    return as_json(ledger.outcomes.initiative_report(initiative_id, asked))
+
+
+@router.get("/reports/portfolio", response_model=PortfolioReport)
+def portfolio_report(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
+    cost (unallocated included) tied to a validated outcome."""
+    return as_json(ledger.outcomes.portfolio_report(window(period, _month(start), _month(end))))
+
+
+@router.get("/reports/scoreboard", response_model=Scoreboard)
+def scoreboard(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """Coverage and its change, laggards retired, cost per successful outcome falling, per
+    business unit (default: the latest quarter with cost, against the one before)."""
+    asked = window(period, _month(start), _month(end)) if period or start or end else None
+    return as_json(ledger.outcomes.scoreboard(asked))

@@ -1,0 +1,97 @@
+"""Every report over the API is the JSON the CLI prints with ``--format json``: that of the
+Ledger call (``results.to_data``), and, for the cost report, the rows the CLI shows."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from valuegap.errors import NotFound
+from valuegap.outcomes.periods import Window, parse_period
+from valuegap.results import to_data
+
+from .conftest import Server
+
+
+def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Server) -> None:
+    client, outcomes = demo_server.client("exec.board"), demo_server.ledger.outcomes
+    for query, window in [
+        ("", Window()),
+        ("?period=2026-Q1", parse_period("2026-Q1")),
+        ("?from=2025-07&to=2026-01", Window(date(2025, 7, 1), date(2026, 1, 1))),
+    ]:
+        response = client.get(f"/api/v1/reports/portfolio{query}")
+        assert response.status_code == 200
+        assert response.json() == to_data(outcomes.portfolio_report(window))
+
+
+def test_the_initiative_report_and_scoreboard_are_the_ledgers(demo_server: Server) -> None:
+    client = demo_server.client("ana.costa")
+    outcomes = demo_server.ledger.acting_as("ana.costa").outcomes  # her units only
+    report = client.get("/api/v1/reports/initiatives/loc-qa?period=2026").json()
+    assert report == to_data(outcomes.initiative_report("loc-qa", parse_period("2026")))
+    assert client.get("/api/v1/reports/scoreboard").json() == to_data(outcomes.scoreboard())
+    quarter = client.get("/api/v1/reports/scoreboard?period=2026-Q1").json()
+    assert quarter == to_data(outcomes.scoreboard(parse_period("2026-Q1")))
+    assert quarter["period"] == {"from": "2026-01-01", "to": "2026-04-01"}
+
+
+def test_costs_are_the_rows_the_cli_shows_summed_by_what_was_asked(demo_server: Server) -> None:
+    client, costs = demo_server.client("exec.board"), demo_server.ledger.costs
+    rows = client.get("/api/v1/reports/costs?by=provider,month&from=2026-01&to=2026-04").json()
+    lines = costs.cost_report(["provider", "month"], date(2026, 1, 1), date(2026, 4, 1))
+    assert rows == to_data([line.summed_by(["provider", "month"]) for line in lines])
+    assert set(rows[0]) == {"provider", "month", "cost", "estimated", "usage_cost", "currency"}
+    assert {row["month"] for row in rows} == {"2026-01", "2026-02", "2026-03"}
+    # each dollar once: the rows add up to the quarter's total by month alone
+    by_month = client.get("/api/v1/reports/costs?by=month&from=2026-01&to=2026-04").json()
+    assert sum(Decimal(r["cost"]) for r in rows) == sum(Decimal(r["cost"]) for r in by_month)
+
+
+def test_reconciliation_is_the_ledgers_at_the_tolerance_asked(demo_server: Server) -> None:
+    client, costs = demo_server.client("exec.board"), demo_server.ledger.costs
+    strict = client.get("/api/v1/reports/reconcile?tolerance=0.001").json()
+    assert strict == to_data(costs.reconcile(Decimal("0.001")))
+    assert client.get("/api/v1/reports/reconcile").json() == to_data(costs.reconcile())
+
+
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("/reports/costs?by=colour", "by"),
+        ("/reports/portfolio?period=2026-Q5", "period"),
+        ("/reports/portfolio?period=2026&from=2026-01", "period"),
+        ("/reports/portfolio?from=2026-13", "query.from"),
+        ("/reports/reconcile?tolerance=-1", "query.tolerance"),
+    ],
+)
+def test_a_bad_option_is_a_422_naming_it(demo_server: Server, query: str, where: str) -> None:
+    response = demo_server.client("exec.board").get(f"/api/v1{query}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["where"] == where
+
+
+def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Server) -> None:
+    omar = demo_server.ledger.acting_as("omar.haddad")  # operations, customer-service
+    assert omar.outcomes.initiative_report("doc-classifier").initiative.id == "doc-classifier"
+    with pytest.raises(NotFound, match="product-recs"):  # commerce's: as if it were not there
+        omar.outcomes.initiative_report("product-recs")
+    response = demo_server.client("omar.haddad").get("/api/v1/reports/initiatives/product-recs")
+    assert response.status_code == 404
+
+
+def test_a_window_whose_previous_would_begin_before_year_one_has_none(
+    demo_server: Server,
+) -> None:
+    """A thousand years from 1000-01: the thousand before would begin in year 0."""
+    response = demo_server.client("exec.board").get(
+        "/api/v1/reports/portfolio?from=1000-01&to=2000-01"
+    )
+    assert response.status_code == 200
+    assert response.json()["previous_attribution_coverage"] is None
+    assert Window(date(1000, 1, 1), date(2000, 1, 1)).previous() is None
+    assert Window(date(1001, 1, 1), date(2001, 1, 1)).previous() == Window(
+        date(1, 1, 1), date(1001, 1, 1)
+    )
