@@ -83,6 +83,13 @@ def test_a_table_shows_the_columns_asked_for_whole() -> None:
     assert "month" not in text
 
 
+def test_a_table_shows_values_as_they_are_not_as_markup_or_emoji_codes() -> None:
+    rows = [{"name": "[bold]x[/bold] :smile:", "note": "[/unbalanced]"}]
+    for width in (100, 30):  # a table, then records
+        text = render.records(rows, Format.table, width=width)
+        assert "[bold]x[/bold]" in text and ":smile:" in text and "[/unbalanced]" in text
+
+
 def test_a_table_rounds_money_to_its_minor_unit_and_shows_ratios_as_percentages() -> None:
     text = render.records(LINES, Format.table, columns=["initiative", "cost", "share"])
     assert "1,234,567.89" in text and "-10.50" in text and "25.0%" in text

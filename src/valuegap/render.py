@@ -277,8 +277,15 @@ def _printed(table: object, width: int, color: bool) -> str:
     from rich.console import Console
 
     out = io.StringIO()
+    # Values are text as they are: not Rich markup (`[b]`), not emoji codes (`:smile:`).
     console = Console(
-        file=out, width=width, force_terminal=color, no_color=not color, highlight=False
+        file=out,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
     )
     console.print(table)
     return out.getvalue()
