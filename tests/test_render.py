@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from random import Random
 
 import pytest
 from rich.cells import cell_len
@@ -186,3 +187,46 @@ def test_columns_shrink_to_their_longest_word_and_then_become_records() -> None:
     assert " ".join(first[6:]) == "reason " + ASSESSED[0].reason
     assert second == ["id", "support-bot", "cost", "-10.50", "roi", "reason", "no", "success",
                       "metric", "is", "defined"]  # fmt: skip
+
+
+def rich_records(blocks: list[list[tuple[str, str]]], title: str | None, width: int) -> str:
+    """Records as Rich lays out a table without borders (which render used to do)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    pairs = [pair for block in blocks for pair in block]
+    name_width = min(max(cell_len(name) for name, _ in pairs), width // 2)
+    longest = max(cell_len(line) for _, value in pairs for line in value.split("\n"))
+    table = Table(title=title, title_justify="left", box=None, show_header=False)
+    table.add_column(width=name_width, overflow="fold")
+    table.add_column(width=max(min(longest, width - name_width - 4), 1), overflow="fold")
+    for position, block in enumerate(blocks):
+        if position:
+            table.add_row("", "")
+        for name, value in block:
+            table.add_row(name, value)
+    out = io.StringIO()
+    Console(file=out, width=width, markup=False, emoji=False, highlight=False).print(table)
+    return out.getvalue()
+
+
+def test_records_are_laid_out_as_rich_lays_out_a_table_without_borders() -> None:
+    words = ["a", "bb", "lorem", "x" * 25, "y" * 60, "日本語", "café", "gpt-4o-2024-08-06", "\t"]
+    spaces = [" ", "  ", "", "\n"]
+    random = Random(16)
+    for _ in range(500):
+        width = random.choice([10, 20, 40, 59, 80])
+        blocks = [
+            [
+                (
+                    random.choice(["id", "cost", "a_rather_long_field_name", "日本"]),
+                    "".join(random.choice(words) + random.choice(spaces) for _ in range(6)),
+                )
+                for _ in range(random.randint(1, 3))
+            ]
+            for _ in range(random.randint(1, 3))
+        ]
+        title = random.choice([None, "Costs", "A title longer than some of the widths here"])
+        assert render._fields(blocks, title, width, color=False) == rich_records(
+            blocks, title, width
+        ), (blocks, title, width)
