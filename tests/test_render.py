@@ -189,44 +189,57 @@ def test_columns_shrink_to_their_longest_word_and_then_become_records() -> None:
                       "metric", "is", "defined"]  # fmt: skip
 
 
-def rich_records(blocks: list[list[tuple[str, str]]], title: str | None, width: int) -> str:
-    """Records as Rich lays out a table without borders (which render used to do)."""
+def rich_layout(rows: list[dict[str, str]], title: str | None, width: int) -> str:
+    """A table, or records where its columns do not fit, as Rich lays them out (as render
+    did until it laid them out itself)."""
     from rich.console import Console
     from rich.table import Table
 
-    pairs = [pair for block in blocks for pair in block]
-    name_width = min(max(cell_len(name) for name, _ in pairs), width // 2)
-    longest = max(cell_len(line) for _, value in pairs for line in value.split("\n"))
-    table = Table(title=title, title_justify="left", box=None, show_header=False)
-    table.add_column(width=name_width, overflow="fold")
-    table.add_column(width=max(min(longest, width - name_width - 4), 1), overflow="fold")
-    for position, block in enumerate(blocks):
-        if position:
-            table.add_row("", "")
-        for name, value in block:
-            table.add_row(name, value)
+    def cells(text: str) -> int:
+        return max(cell_len(line) for line in text.split("\n"))
+
+    names = list(rows[0])
+    columns = [[name, *(row[name] for row in rows)] for name in names]
+    longest = [max(map(cells, column)) for column in columns]
+    narrowest = [max(map(cell_len, " ".join(column).split()), default=0) for column in columns]
+    room = width - (3 * len(names) - 1)
+    if sum(narrowest) <= room:
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for name, column_width in zip(names, render._widths(longest, narrowest, room), strict=True):
+            table.add_column(name, width=column_width, overflow="fold")
+        for row in rows:
+            table.add_row(*row.values())
+    else:
+        name_width = min(max(map(cell_len, names)), width // 2)
+        longest_value = max(cells(value) for row in rows for value in row.values())
+        value_width = max(min(longest_value, width - name_width - 4), 1)
+        table = Table(title=title, title_justify="left", box=None, show_header=False)
+        table.add_column(width=name_width, overflow="fold")
+        table.add_column(width=value_width, overflow="fold")
+        for position, row in enumerate(rows):
+            if position:
+                table.add_row("", "")
+            for name, value in row.items():
+                table.add_row(name, value)
     out = io.StringIO()
     Console(file=out, width=width, markup=False, emoji=False, highlight=False).print(table)
     return out.getvalue()
 
 
-def test_records_are_laid_out_as_rich_lays_out_a_table_without_borders() -> None:
+def test_tables_and_records_are_laid_out_as_rich_lays_them_out() -> None:
     words = ["a", "bb", "lorem", "x" * 25, "y" * 60, "日本語", "café", "gpt-4o-2024-08-06", "\t"]
     spaces = [" ", "  ", "", "\n"]
     random = Random(16)
     for _ in range(500):
-        width = random.choice([10, 20, 40, 59, 80])
-        blocks = [
-            [
-                (
-                    random.choice(["id", "cost", "a_rather_long_field_name", "日本"]),
-                    "".join(random.choice(words) + random.choice(spaces) for _ in range(6)),
-                )
-                for _ in range(random.randint(1, 3))
-            ]
+        width = random.choice([10, 20, 40, 59, 80, 150, 250])
+        names = random.sample(["id", "cost", "a_rather_long_field_name", "日本", "the name"], 3)
+        rows = [
+            {
+                name: "".join(random.choice(words) + random.choice(spaces) for _ in range(4))
+                for name in names
+            }
             for _ in range(random.randint(1, 3))
         ]
         title = random.choice([None, "Costs", "A title longer than some of the widths here"])
-        assert render._fields(blocks, title, width, color=False) == rich_records(
-            blocks, title, width
-        ), (blocks, title, width)
+        shown = render.records(rows, Format.table, title=title, width=width)
+        assert shown == rich_layout(rows, title, width), (rows, title, width)

@@ -223,20 +223,35 @@ def _table(
 ) -> str:
     """A table with a header, if its columns fit ``width`` without cutting a word; else the
     same rows as records."""
-    from rich.table import Table
-
     columns = [[name, *(row[i] for row in texts)] for i, name in enumerate(names)]
     longest = [max(_longest_line(text) for text in column) for column in columns]
     narrowest = [max(_longest_word(text) for text in column) for column in columns]
     room = width - (3 * len(names) - 1)  # a space either side of a column, a rule between
     if sum(narrowest) > room:
         return _fields([list(zip(names, row, strict=True)) for row in texts], title, width, color)
-    table = Table(title=title, title_justify="left", show_edge=False)
-    for name, column_width in zip(names, _widths(longest, narrowest, room), strict=True):
-        table.add_column(name, width=column_width, overflow="fold")
+    widths = _widths(longest, narrowest, room)
+    italic, reset = ("\x1b[3m", "\x1b[0m") if color else ("", "")
+    line_width = sum(widths) + 3 * len(widths) - 1
+    lines = [f"{italic}{line}{reset}" for line in _wrapped(title, line_width)] if title else []
+    lines += _row(names, widths, header=True, color=color)
+    lines.append("╇".join("━" * (column_width + 2) for column_width in widths))
     for row in texts:
-        table.add_row(*row)
-    return _printed(table, width, color)
+        lines += _row(row, widths, header=False, color=color)
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: Sequence[str], widths: Sequence[int], *, header: bool, color: bool) -> list[str]:
+    """A table's row: its cells wrapped to their columns' widths, side by side; a header's
+    (bold) at the bottom of its lines, as Rich aligns them."""
+    rule = "┃" if header else "│"
+    style, reset = ("\x1b[1m", "\x1b[0m") if header and color else ("", "")
+    wrapped = [_wrapped(cell, width) for cell, width in zip(cells, widths, strict=True)]
+    height = max(len(lines) for lines in wrapped)
+    for lines, width in zip(wrapped, widths, strict=True):
+        blank = [" " * width] * (height - len(lines))
+        lines[:] = blank + lines if header else lines + blank
+    rows = zip(*wrapped, strict=True)
+    return [rule.join(f"{style} {piece} {reset}" for piece in pieces) for pieces in rows]
 
 
 def _widths(longest: Sequence[int], narrowest: Sequence[int], room: int) -> list[int]:
@@ -309,24 +324,6 @@ def _wrapped(text: str, width: int) -> list[str]:
                 piece = piece[: len(piece) - min(excess, len(piece) - len(piece.rstrip()))]
             wrapped.append(set_cell_size(piece, width))  # cut trailing spaces, or pad
     return wrapped
-
-
-def _printed(table: object, width: int, color: bool) -> str:
-    from rich.console import Console
-
-    out = io.StringIO()
-    # Values are text as they are: not Rich markup (`[b]`), not emoji codes (`:smile:`).
-    console = Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-    )
-    console.print(table)
-    return out.getvalue()
 
 
 def _longest_line(text: str) -> int:
