@@ -39,6 +39,7 @@ from valuegap.store.users import UserStore
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
     from valuegap.costs.api import Costs
+    from valuegap.errors import Problem
     from valuegap.governance.agents import Agents
     from valuegap.governance.api import Governance
     from valuegap.outcomes.api import Outcomes
@@ -80,13 +81,12 @@ class Ledger:
 
     @built_on_first_use
     def portfolio(self) -> Initiatives:
-        from valuegap.governance.reviews import check_kill_criteria
         from valuegap.portfolio.api import Initiatives
 
         # Cost follows an initiative to its business unit: when apply moves one, every
         # month's cost aggregates are computed again.
         return Initiatives(
-            self.session, check_kill_criteria, lambda: self.costs.refresh_aggregates(None)
+            self.session, _check_kill_criteria, lambda: self.costs.refresh_aggregates(None)
         )
 
     @built_on_first_use
@@ -281,3 +281,10 @@ class Ledger:
         with db.transaction():
             db.set_meta("origin", origin)
             db.set_meta("origin_head", db.get_meta("audit_head") or "")
+
+
+def _check_kill_criteria(criteria: list[str], where: str) -> list[Problem]:
+    # Imported when an initiative is applied: reading the portfolio needs no policy language.
+    from valuegap.governance.reviews import check_kill_criteria
+
+    return check_kill_criteria(criteria, where)
