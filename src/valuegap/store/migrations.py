@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valuegap.store.database import LEDGER_ID
+
 # Migration 7 keys stored lines as ingest keys new ones; whoever changes how a line or an
 # event is keyed adds a migration that keys the stored ones again.
-from valuegap.store.database import LEDGER_ID
 from valuegap.store.focus import line_identity, stored_extra
 from valuegap.store.usage import key_text as usage_key
 from valuegap.store.usage import person_key
