@@ -24,7 +24,7 @@ NOT_FOR = {
     "user list": {"valuegap.costs.api", "valuegap.outcomes.api", "valuegap.governance.gates"},
     "initiative list": {"valuegap.costs.api", "valuegap.outcomes.api", "valuegap.governance.api"},
     "report costs": {"valuegap.outcomes.api", "valuegap.governance.api"},
-    "report portfolio": {"valuegap.governance.api", "valuegap.governance.policy"},
+    "report portfolio": {"valuegap.governance.api", "valuegap.costs.prices_api"},
 }
 LISTS = ["initiative", "metric", "user", "price", "rules", "policy", "approval", "review", "agent"]
 READS = [f"report {name}" for name in REPORTS] + [f"{group} list" for group in LISTS]
