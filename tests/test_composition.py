@@ -3,6 +3,8 @@ as the user of its session."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -69,3 +71,26 @@ def test_closing_a_view_leaves_the_ledger_open(ledger: Ledger) -> None:
     assert ledger.governance.audit.verify_audit().ok
     ledger.close()
     ledger.close()  # a second close is harmless
+
+
+def test_a_part_is_built_on_first_use_with_only_the_parts_it_needs(ledger: Ledger) -> None:
+    view = ledger.acting_as("alice")
+    assert {"portfolio", "costs", "outcomes", "governance", "agents"} & set(vars(view)) == set()
+    view.governance.users.users()
+    assert {"governance", "portfolio"} <= set(vars(view))
+    assert {"costs", "outcomes", "agents"} & set(vars(view)) == set()
+    assert "gates" not in vars(view.governance)
+
+
+def test_threads_sharing_a_ledger_build_each_part_once(ledger: Ledger) -> None:
+    view = ledger.acting_as("alice")
+    start = threading.Barrier(8)
+
+    def parts(_: int) -> tuple[object, ...]:
+        start.wait()
+        return view.agents, view.outcomes, view.governance.gates, view.costs.prices
+
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(parts, range(8)))
+    assert all(all(a is b for a, b in zip(seen, found[0], strict=True)) for seen in found)
+    assert view.governance.gates is found[0][2]

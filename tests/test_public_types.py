@@ -17,7 +17,8 @@ from valuegap.session import Part
 
 
 def parts(owner: object, name: str) -> Iterator[tuple[str, Part]]:
-    for attribute, value in vars(owner).items():
+    # Every attribute, so that the parts built on first use are built.
+    for attribute, value in inspect.getmembers(owner):
         if isinstance(value, Part) and not attribute.startswith("_"):
             yield f"{name}.{attribute}", value
             yield from parts(value, f"{name}.{attribute}")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from random import Random
 
 import pytest
 from rich.cells import cell_len
@@ -81,6 +82,13 @@ def test_a_table_shows_the_columns_asked_for_whole() -> None:
     text = render.records(LINES, Format.table, columns=["initiative", "cost", "validated"])
     assert "1,234,567.89" in text and "claims-triage" in text and "yes" in text
     assert "month" not in text
+
+
+def test_a_table_shows_values_as_they_are_not_as_markup_or_emoji_codes() -> None:
+    rows = [{"name": "[bold]x[/bold] :smile:", "note": "[/unbalanced]"}]
+    for width in (100, 30):  # a table, then records
+        text = render.records(rows, Format.table, width=width)
+        assert "[bold]x[/bold]" in text and ":smile:" in text and "[/unbalanced]" in text
 
 
 def test_a_table_rounds_money_to_its_minor_unit_and_shows_ratios_as_percentages() -> None:
@@ -179,3 +187,59 @@ def test_columns_shrink_to_their_longest_word_and_then_become_records() -> None:
     assert " ".join(first[6:]) == "reason " + ASSESSED[0].reason
     assert second == ["id", "support-bot", "cost", "-10.50", "roi", "reason", "no", "success",
                       "metric", "is", "defined"]  # fmt: skip
+
+
+def rich_layout(rows: list[dict[str, str]], title: str | None, width: int) -> str:
+    """A table, or records where its columns do not fit, as Rich lays them out (as render
+    did until it laid them out itself)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    def cells(text: str) -> int:
+        return max(cell_len(line) for line in text.split("\n"))
+
+    names = list(rows[0])
+    columns = [[name, *(row[name] for row in rows)] for name in names]
+    longest = [max(map(cells, column)) for column in columns]
+    narrowest = [max(map(cell_len, " ".join(column).split()), default=0) for column in columns]
+    room = width - (3 * len(names) - 1)
+    if sum(narrowest) <= room:
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for name, column_width in zip(names, render._widths(longest, narrowest, room), strict=True):
+            table.add_column(name, width=column_width, overflow="fold")
+        for row in rows:
+            table.add_row(*row.values())
+    else:
+        name_width = min(max(map(cell_len, names)), width // 2)
+        longest_value = max(cells(value) for row in rows for value in row.values())
+        value_width = max(min(longest_value, width - name_width - 4), 1)
+        table = Table(title=title, title_justify="left", box=None, show_header=False)
+        table.add_column(width=name_width, overflow="fold")
+        table.add_column(width=value_width, overflow="fold")
+        for position, row in enumerate(rows):
+            if position:
+                table.add_row("", "")
+            for name, value in row.items():
+                table.add_row(name, value)
+    out = io.StringIO()
+    Console(file=out, width=width, markup=False, emoji=False, highlight=False).print(table)
+    return out.getvalue()
+
+
+def test_tables_and_records_are_laid_out_as_rich_lays_them_out() -> None:
+    words = ["a", "bb", "lorem", "x" * 25, "y" * 60, "日本語", "café", "gpt-4o-2024-08-06", "\t"]
+    spaces = [" ", "  ", "", "\n"]
+    random = Random(16)
+    for _ in range(500):
+        width = random.choice([10, 20, 40, 59, 80, 150, 250])
+        names = random.sample(["id", "cost", "a_rather_long_field_name", "日本", "the name"], 3)
+        rows = [
+            {
+                name: "".join(random.choice(words) + random.choice(spaces) for _ in range(4))
+                for name in names
+            }
+            for _ in range(random.randint(1, 3))
+        ]
+        title = random.choice([None, "Costs", "A title longer than some of the widths here"])
+        shown = render.records(rows, Format.table, title=title, width=width)
+        assert shown == rich_layout(rows, title, width), (rows, title, width)

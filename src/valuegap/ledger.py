@@ -19,21 +19,15 @@ The ledger itself opens, creates and closes the file, and acts as another user.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from valuegap.adoption.key_api import PseudonymKeys
-from valuegap.costs.api import Costs
-from valuegap.governance.agents import Agents
-from valuegap.governance.api import Governance
-from valuegap.governance.reviews import check_kill_criteria
 from valuegap.model.roles import User
-from valuegap.outcomes.api import Outcomes
-from valuegap.portfolio.api import Initiatives
-from valuegap.session import Clock, Session
+from valuegap.session import Clock, Session, built_on_first_use
 from valuegap.settings import Settings, acting_user, load_settings
 from valuegap.store import Database
 from valuegap.store.aggregates import AggregateStore
@@ -41,6 +35,15 @@ from valuegap.store.audit import AuditStore
 from valuegap.store.database import utcnow
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.users import UserStore
+
+if TYPE_CHECKING:
+    from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.costs.api import Costs
+    from valuegap.errors import Problem
+    from valuegap.governance.agents import Agents
+    from valuegap.governance.api import Governance
+    from valuegap.outcomes.api import Outcomes
+    from valuegap.portfolio.api import Initiatives
 
 BASELINE_ACTOR = "valuegap"  # who records the baseline of a ledger written before
 
@@ -59,16 +62,50 @@ class Ledger:
     ) -> None:
         self.session = Session(db, actor=actor, settings=settings, clock=clock)
         self._owns_database = owns_database  # a view from acting_as leaves it open
-        keys = PseudonymKeys(self.session)
-        self.costs = Costs(self.session, keys)
+        self._building = threading.RLock()
+
+    # Each part is built on first use (a command imports only the modules of the parts it
+    # uses), given the parts it needs.
+
+    @built_on_first_use
+    def _keys(self) -> PseudonymKeys:
+        from valuegap.adoption.key_api import PseudonymKeys
+
+        return PseudonymKeys(self.session)
+
+    @built_on_first_use
+    def costs(self) -> Costs:
+        from valuegap.costs.api import Costs
+
+        return Costs(self.session, self._keys)
+
+    @built_on_first_use
+    def portfolio(self) -> Initiatives:
+        from valuegap.portfolio.api import Initiatives
+
         # Cost follows an initiative to its business unit: when apply moves one, every
         # month's cost aggregates are computed again.
-        self.portfolio = Initiatives(
-            self.session, check_kill_criteria, partial(self.costs.refresh_aggregates, None)
+        return Initiatives(
+            self.session, _check_kill_criteria, lambda: self.costs.refresh_aggregates(None)
         )
-        self.outcomes = Outcomes(self.session, self.costs, self.portfolio)
-        self.governance = Governance(self.session, self.portfolio, self.outcomes, keys)
-        self.agents = Agents(self.session, self.portfolio, self.governance)
+
+    @built_on_first_use
+    def outcomes(self) -> Outcomes:
+        from valuegap.outcomes.api import Outcomes
+
+        return Outcomes(self.session, self.costs, self.portfolio)
+
+    @built_on_first_use
+    def governance(self) -> Governance:
+        from valuegap.governance.api import Governance
+
+        return Governance(self.session, self.portfolio, lambda: self.outcomes, self._keys)
+
+    @built_on_first_use
+    def agents(self) -> Agents:
+        from valuegap.governance.agents import Agents
+
+        return Agents(self.session, self.portfolio, self.governance)
 
     @property
     def actor(self) -> str:
@@ -244,3 +281,10 @@ class Ledger:
         with db.transaction():
             db.set_meta("origin", origin)
             db.set_meta("origin_head", db.get_meta("audit_head") or "")
+
+
+def _check_kill_criteria(criteria: list[str], where: str) -> list[Problem]:
+    # Imported when an initiative is applied: reading the portfolio needs no policy language.
+    from valuegap.governance.reviews import check_kill_criteria
+
+    return check_kill_criteria(criteria, where)

@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -222,20 +223,35 @@ def _table(
 ) -> str:
     """A table with a header, if its columns fit ``width`` without cutting a word; else the
     same rows as records."""
-    from rich.table import Table
-
     columns = [[name, *(row[i] for row in texts)] for i, name in enumerate(names)]
     longest = [max(_longest_line(text) for text in column) for column in columns]
     narrowest = [max(_longest_word(text) for text in column) for column in columns]
     room = width - (3 * len(names) - 1)  # a space either side of a column, a rule between
     if sum(narrowest) > room:
         return _fields([list(zip(names, row, strict=True)) for row in texts], title, width, color)
-    table = Table(title=title, title_justify="left", show_edge=False)
-    for name, column_width in zip(names, _widths(longest, narrowest, room), strict=True):
-        table.add_column(name, width=column_width, overflow="fold")
+    widths = _widths(longest, narrowest, room)
+    italic, reset = ("\x1b[3m", "\x1b[0m") if color else ("", "")
+    line_width = sum(widths) + 3 * len(widths) - 1
+    lines = [f"{italic}{line}{reset}" for line in _wrapped(title, line_width)] if title else []
+    lines += _row(names, widths, header=True, color=color)
+    lines.append("╇".join("━" * (column_width + 2) for column_width in widths))
     for row in texts:
-        table.add_row(*row)
-    return _printed(table, width, color)
+        lines += _row(row, widths, header=False, color=color)
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: Sequence[str], widths: Sequence[int], *, header: bool, color: bool) -> list[str]:
+    """A table's row: its cells wrapped to their columns' widths, side by side; a header's
+    (bold) at the bottom of its lines, as Rich aligns them."""
+    rule = "┃" if header else "│"
+    style, reset = ("\x1b[1m", "\x1b[0m") if header and color else ("", "")
+    wrapped = [_wrapped(cell, width) for cell, width in zip(cells, widths, strict=True)]
+    height = max(len(lines) for lines in wrapped)
+    for lines, width in zip(wrapped, widths, strict=True):
+        blank = [" " * width] * (height - len(lines))
+        lines[:] = blank + lines if header else lines + blank
+    rows = zip(*wrapped, strict=True)
+    return [rule.join(f"{style} {piece} {reset}" for piece in pieces) for pieces in rows]
 
 
 def _widths(longest: Sequence[int], narrowest: Sequence[int], room: int) -> list[int]:
@@ -254,34 +270,60 @@ def _fields(
     blocks: Sequence[Sequence[tuple[str, str]]], title: str | None, width: int, color: bool
 ) -> str:
     """Blocks of ``field  value`` lines, a blank line between blocks. A value wraps at spaces,
-    and a word longer than the line folds onto the next one: nothing is cut."""
-    from rich.table import Table
-
+    and a word longer than the line folds onto the next one: nothing is cut. Laid out as Rich
+    lays out a table without borders (a test holds them equal), in plain Python: about six
+    times as fast, which a long report's command line notices."""
     pairs = [pair for block in blocks for pair in block]
     if not pairs:
         return f"{title}\n" if title else ""
     name_width = min(max(_longest_line(name) for name, _ in pairs), width // 2)
-    value_width = min(max(_longest_line(value) for _, value in pairs), width - name_width - 4)
-    table = Table(title=title, title_justify="left", box=None, show_header=False)
-    table.add_column(width=name_width, overflow="fold", style="bold")
-    table.add_column(width=max(value_width, 1), overflow="fold")
-    for position, block in enumerate(blocks):
-        if position:
-            table.add_row("", "")
-        for name, value in block:
-            table.add_row(name, value)
-    return _printed(table, width, color)
-
-
-def _printed(table: object, width: int, color: bool) -> str:
-    from rich.console import Console
-
-    out = io.StringIO()
-    console = Console(
-        file=out, width=width, force_terminal=color, no_color=not color, highlight=False
+    value_width = max(
+        min(max(_longest_line(value) for _, value in pairs), width - name_width - 4), 1
     )
-    console.print(table)
-    return out.getvalue()
+    line_width = name_width + value_width + 4  # a space either side of each column
+    bold, italic, reset = ("\x1b[1m", "\x1b[3m", "\x1b[0m") if color else ("", "", "")
+    lines = [f"{italic}{line}{reset}" for line in _wrapped(title, line_width)] if title else []
+    for position, block in enumerate(blocks):
+        for name, value in [("", ""), *block] if position else block:
+            names, values = _wrapped(name, name_width), _wrapped(value, value_width)
+            names += [" " * name_width] * (len(values) - len(names))
+            values += [" " * value_width] * (len(names) - len(values))
+            lines += [f"{bold} {n} {reset} {v} " for n, v in zip(names, values, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+_WORD = re.compile(r"\s*\S+\s*")  # a word, with the spaces after it (and before the first)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """``text``'s lines wrapped at spaces to ``width`` cells, each padded to it, as Rich wraps
+    a cell with ``overflow="fold"``: a word that fits no line starts a line and folds."""
+    from rich.cells import cell_len, chop_cells, set_cell_size
+
+    wrapped = []
+    for each in text.split("\n"):
+        line, *after_tabs = each.split("\t")
+        for part in after_tabs:  # a tab stop every 8 cells
+            line += " " * (8 - cell_len(line) % 8) + part
+        breaks: list[int] = []
+        used = 0
+        for word in _WORD.finditer(line):
+            start, length = word.start(), cell_len(word.group().rstrip())
+            if used + length <= width:
+                used += cell_len(word.group())
+                continue
+            chopped = chop_cells(word.group(), width) if length > width else [word.group()]
+            for piece in chopped:
+                if start:
+                    breaks.append(start)
+                start += len(piece)
+            used = cell_len(chopped[-1])
+        for piece in (line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)], strict=True)):
+            excess = len(piece) - width  # as Rich counts it, in characters
+            if excess > 0:
+                piece = piece[: len(piece) - min(excess, len(piece) - len(piece.rstrip()))]
+            wrapped.append(set_cell_size(piece, width))  # cut trailing spaces, or pad
+    return wrapped
 
 
 def _longest_line(text: str) -> int:

@@ -9,11 +9,12 @@ commit: ``record_alone``). ``Ledger`` builds one session and hands it to each of
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from valuegap.model import roles
 from valuegap.model.audit import GENESIS, AuditEntry, canonical_json, seal, seal_json
@@ -161,3 +162,42 @@ class Part:
         self._require = session.require
         self._record = session.record
         self._now = session.now
+
+
+class BuildsParts(Protocol):
+    """What holds parts built on first use: the lock they are built under."""
+
+    _building: threading.RLock
+
+
+Owner = TypeVar("Owner", bound=BuildsParts)
+Built = TypeVar("Built")
+
+
+class built_on_first_use(Generic[Owner, Built]):
+    """A part (``@built_on_first_use`` on the method that builds it) built when it is first
+    asked for, so that a command imports the modules of the parts it uses only. One owner is
+    shared by many threads (a server): the part is built under the owner's lock, once; a
+    re-entrant lock, since a part builds the parts it is given. Once built it is an attribute
+    of the owner, read without the lock."""
+
+    def __init__(self, build: Callable[[Owner], Built]) -> None:
+        self._build = build
+        self._name = build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, owner: None, kind: type[Any]) -> built_on_first_use[Owner, Built]: ...
+    @overload
+    def __get__(self, owner: Owner, kind: type[Any]) -> Built: ...
+    def __get__(
+        self, owner: Owner | None, kind: type[Any]
+    ) -> built_on_first_use[Owner, Built] | Built:
+        if owner is None:
+            return self
+        with owner._building:
+            built = vars(owner)
+            if self._name not in built:
+                built[self._name] = self._build(owner)
+            part: Built = built[self._name]
+            return part

@@ -10,6 +10,7 @@ import pytest
 
 from valuegap.errors import ConfigError
 from valuegap.store import Database
+from valuegap.store.database import SCHEMA_VERSION
 from valuegap.store.migrations import MIGRATIONS, Migration
 
 EXTRA = Migration(
@@ -23,6 +24,11 @@ def test_new_ledger_has_the_latest_schema(db_path: Path) -> None:
     db = Database.open(db_path, create=True)
     assert db.schema_version == MIGRATIONS[-1].version
     db.close()
+
+
+def test_the_latest_schema_version_is_the_last_migrations() -> None:
+    # Opening a ledger at SCHEMA_VERSION does not import the migrations.
+    assert MIGRATIONS[-1].version == SCHEMA_VERSION
 
 
 def test_missing_ledger_is_not_created_silently(db_path: Path) -> None:

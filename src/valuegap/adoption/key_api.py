@@ -21,7 +21,7 @@ from valuegap.adoption.keys import PseudonymKey
 from valuegap.errors import ConfigError, Problem, ValidationError
 from valuegap.model.pseudonyms import pseudonym
 from valuegap.session import Part
-from valuegap.store.migrations import LEDGER_ID
+from valuegap.store.database import LEDGER_ID
 from valuegap.store.writer import writes
 
 FINGERPRINT = "pseudonym_key_fingerprint"

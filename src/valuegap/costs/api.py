@@ -4,6 +4,7 @@ removal of wrong lines (``ledger.costs.removal``, ``removal.py``)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -20,9 +21,7 @@ from valuegap.costs.allocation import (
     sort_key,
 )
 from valuegap.costs.cost_report import CostLine, cost_lines
-from valuegap.costs.prices_api import Prices
 from valuegap.costs.reconcile import ReconcileLine
-from valuegap.costs.removal import CostRemoval
 from valuegap.costs.rules import Rule, RuleSet
 from valuegap.costs.trueup import TrueUp
 from valuegap.errors import IngestError, Problem, ValidationError
@@ -30,7 +29,7 @@ from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
 from valuegap.months import check_window
-from valuegap.session import Part, Permission, Session
+from valuegap.session import Part, Permission, Session, built_on_first_use
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
 from valuegap.store.costs import CostStore
@@ -42,6 +41,8 @@ from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.costs.prices_api import Prices
+    from valuegap.costs.removal import CostRemoval
 
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
@@ -93,8 +94,21 @@ class Costs(Part):
         self._costs = CostStore(session.db)
         self._portfolio = PortfolioStore(session.db)
         self._keys = keys
-        self.prices = Prices(session, self.refresh_aggregates)
-        self.removal = CostRemoval(session, self)
+        self._building = threading.RLock()
+
+    # Its sub-parts, each built on first use (a report needs neither).
+
+    @built_on_first_use
+    def prices(self) -> Prices:
+        from valuegap.costs.prices_api import Prices
+
+        return Prices(self._session, self.refresh_aggregates)
+
+    @built_on_first_use
+    def removal(self) -> CostRemoval:
+        from valuegap.costs.removal import CostRemoval
+
+        return CostRemoval(self._session, self)
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -22,22 +23,22 @@ from typing import TYPE_CHECKING, Any
 from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.audit_api import AuditLog
-from valuegap.governance.credentials import Credentials
-from valuegap.governance.gates import Gates
 from valuegap.governance.policy import LAYERS, Policy, RuleResult, load_policy, parse_policy
 from valuegap.governance.reviews import RecordedReview, Review, recommend
-from valuegap.governance.users import Users
 from valuegap.model.portfolio import Initiative
 from valuegap.model.vocabulary import CONTROLS
 from valuegap.months import add_months, months_between
 from valuegap.results import to_data
-from valuegap.session import Part, Session
+from valuegap.session import Part, Session, built_on_first_use
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
+    from valuegap.governance.audit_api import AuditLog
+    from valuegap.governance.credentials import Credentials
+    from valuegap.governance.gates import Gates
+    from valuegap.governance.users import Users
     from valuegap.outcomes.api import Outcomes
     from valuegap.outcomes.facts import Facts
     from valuegap.outcomes.results import InitiativeReport
@@ -125,19 +126,42 @@ class Governance(Part):
         self,
         session: Session,
         initiatives: Initiatives,
-        outcomes: Outcomes,
+        outcomes: Callable[[], Outcomes],
         keys: PseudonymKeys,
     ) -> None:
         super().__init__(session)
         self._portfolio = PortfolioStore(session.db)
         self._governance = GovernanceStore(session.db)
         self._initiatives = initiatives
-        self._outcomes = outcomes
-        self.gates = Gates(session, initiatives, self)
-        self.audit = AuditLog(session)
-        self.users = Users(session, initiatives)
-        self.credentials = Credentials(session)
+        self._outcomes = outcomes  # the outcomes part, built when a review first needs it
+        self._building = threading.RLock()
         self.keys = keys
+
+    # Its sub-parts, each built on first use (``user list`` needs no stage gates).
+
+    @built_on_first_use
+    def gates(self) -> Gates:
+        from valuegap.governance.gates import Gates
+
+        return Gates(self._session, self._initiatives, self)
+
+    @built_on_first_use
+    def audit(self) -> AuditLog:
+        from valuegap.governance.audit_api import AuditLog
+
+        return AuditLog(self._session)
+
+    @built_on_first_use
+    def users(self) -> Users:
+        from valuegap.governance.users import Users
+
+        return Users(self._session, self._initiatives)
+
+    @built_on_first_use
+    def credentials(self) -> Credentials:
+        from valuegap.governance.credentials import Credentials
+
+        return Credentials(self._session)
 
     # Policies
 
@@ -271,7 +295,7 @@ class Governance(Part):
         ]
         if not due:
             return []
-        facts = self._outcomes.facts()
+        facts = self._outcomes().facts()
         when = datetime.combine(as_of, time())
         reviews = []
         for initiative, review_date in due:
@@ -356,7 +380,7 @@ class Governance(Part):
             **given,
         }
         if names & ctx.MEASURED:
-            context.update(self._measured(initiative, now, self._outcomes.facts())[0])
+            context.update(self._measured(initiative, now, self._outcomes().facts())[0])
         return context
 
     def _measured(

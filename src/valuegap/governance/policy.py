@@ -43,8 +43,9 @@ class Program(Protocol):
 # Results are pydantic dataclasses here (elsewhere plain ones) where their JSON form is not
 # simply their fields: a rule's is the policy file's (its compiled program left out), a
 # decision's names its parts as the CLI and the API have always shown them.
-_PROGRAMS = ConfigDict(arbitrary_types_allowed=True)
-_JSON_NAMES = ConfigDict(serialize_by_alias=True)
+# defer_build: their validators and serialisers are built when first used, not on import.
+_PROGRAMS = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
+_JSON_NAMES = ConfigDict(serialize_by_alias=True, defer_build=True)
 
 
 @pydantic_dataclass(frozen=True, config=_PROGRAMS)

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
+# The last migration's version (store/migrations.py; a test holds them equal): opening a
+# ledger already at it does not import the migrations.
+SCHEMA_VERSION = 17
+LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
+
 
 class _ThreadState(threading.local):
     """What one thread is doing with this handle."""
@@ -105,10 +110,6 @@ class Database:
         if threads is not None:
             connection.execute(f"SET threads = {int(threads)}")
         database = cls(connection, path, read_only=read_only)
-        if migrations is None:
-            from valuegap.store.migrations import MIGRATIONS
-
-            migrations = MIGRATIONS
         try:
             if read_only:
                 database.schema_outdated = bool(database._pending(migrations, create=False))
@@ -168,18 +169,27 @@ class Database:
         row = self.one("SELECT max(version) FROM valuegap_schema")
         return int(row[0]) if row and row[0] is not None else 0
 
-    def _pending(self, migrations: Sequence[Migration], *, create: bool) -> list[Migration]:
-        """The migrations the file still needs; a file that is not a ledger, or a ledger of a
-        newer valuegap, is refused."""
+    def _recorded_version(self) -> int | None:
+        """The schema version the file records; None for a file that is not a ledger."""
         tables = {row[0] for row in self._con.execute("SHOW TABLES").fetchall()}
-        if "valuegap_schema" not in tables:
+        return self.schema_version if "valuegap_schema" in tables else None
+
+    def _pending(self, migrations: Sequence[Migration] | None, *, create: bool) -> list[Migration]:
+        """The migrations (valuegap's own if None) the file still needs; a file that is not a
+        ledger, or a ledger of a newer valuegap, is refused. A ledger at valuegap's latest
+        version needs none of its own, which are then not even imported."""
+        current = self._recorded_version()
+        if current is None:
             if create:
-                return list(migrations)
+                return list(_migrations() if migrations is None else migrations)
             raise ConfigError(
                 f"{self.path} is a database but not a valuegap ledger; nothing was changed. "
                 "Point `db` at a ledger, or create one with `Ledger.init()`."
             )
-        current = self.schema_version
+        if migrations is None:
+            if current == SCHEMA_VERSION:
+                return []
+            migrations = _migrations()
         latest = migrations[-1].version if migrations else 0
         if current > latest:
             raise ConfigError(
@@ -188,7 +198,7 @@ class Database:
             )
         return [migration for migration in migrations if migration.version > current]
 
-    def _migrate(self, migrations: Sequence[Migration], *, create: bool) -> None:
+    def _migrate(self, migrations: Sequence[Migration] | None, *, create: bool) -> None:
         pending = self._pending(migrations, create=create)
         self._con.execute(
             """CREATE TABLE IF NOT EXISTS valuegap_schema (
@@ -387,6 +397,12 @@ class Database:
 
     def set_meta(self, key: str, value: str) -> None:
         self.execute("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def _migrations() -> Sequence[Migration]:
+    from valuegap.store.migrations import MIGRATIONS
+
+    return MIGRATIONS
 
 
 def utcnow() -> datetime:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valuegap.store.database import LEDGER_ID
+
 # Migration 7 keys stored lines as ingest keys new ones; whoever changes how a line or an
 # event is keyed adds a migration that keys the stored ones again.
 from valuegap.store.focus import line_identity, stored_extra
@@ -18,7 +20,6 @@ from valuegap.store.usage import key_text as usage_key
 from valuegap.store.usage import person_key
 
 _PERSON_KEY = person_key("e.key")
-LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 
 @dataclass(frozen=True)
