@@ -19,14 +19,18 @@ The ledger itself opens, creates and closes the file, and acts as another user.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 
+import duckdb
+
 from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.costs.api import Costs
+from valuegap.errors import ValuegapError
 from valuegap.governance.agents import Agents
 from valuegap.governance.api import Governance
 from valuegap.governance.reviews import check_kill_criteria
@@ -103,7 +107,17 @@ class Ledger:
         for upgrade in ledger._upgrades():
             with ledger._closed_on_error(), ledger.session.db.transaction():
                 upgrade()
+        with ledger._closed_on_error():
+            ledger._drain_inbox()
         return ledger
+
+    def _drain_inbox(self) -> None:
+        """Store the spans a server acknowledged and did not drain before it stopped (killed,
+        say): each drain is all or nothing, so a failure leaves them for the next open."""
+        try:
+            self.costs.inbox.drain_all()
+        except (ValuegapError, duckdb.Error):
+            logging.getLogger("valuegap.inbox").exception("The OTLP inbox was not drained")
 
     @classmethod
     def _open_read_only(

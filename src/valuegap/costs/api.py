@@ -1,6 +1,7 @@
 """The costs part of the ledger (``ledger.costs``): ingest, allocation rules, reports,
 reconciliation; with organisation prices (``ledger.costs.prices``, ``prices_api.py``) and the
-removal of wrong lines (``ledger.costs.removal``, ``removal.py``)."""
+removal of wrong lines (``ledger.costs.removal``, ``removal.py``) and the OTLP inbox
+(``ledger.costs.inbox``, ``inbox.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from valuegap.costs.allocation import (
     sort_key,
 )
 from valuegap.costs.cost_report import CostLine, cost_lines
+from valuegap.costs.inbox import SpanInbox
 from valuegap.costs.prices_api import Prices
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.removal import CostRemoval
@@ -96,6 +98,7 @@ class Costs(Part):
         self._keys = keys
         self.prices = Prices(session, self.refresh_aggregates)
         self.removal = CostRemoval(session, self)
+        self.inbox = SpanInbox(session)
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()

@@ -196,10 +196,7 @@ def _span_event(
     attrs = {**resource, **_attributes(span.get("attributes"))}
     if not is_gen_ai(attrs):
         return None
-    event: dict[str, Any] = {
-        field: next((attrs[n] for n in names if attrs.get(n) is not None), None)
-        for field, names in OTEL_ATTRIBUTES.items()
-    }
+    event = {field: _first(attrs, names) for field, names in OTEL_ATTRIBUTES.items()}
     trace, span_id = span.get("traceId") or span.get("trace_id"), span.get("spanId")
     span_id = span_id or span.get("span_id")
     event["event_id"] = f"{trace}:{span_id}" if trace and span_id else None
@@ -213,6 +210,15 @@ def _span_event(
     _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
     _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)
     return event
+
+
+def _first(attributes: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    """The value of the first of ``names`` that has one (a loop: this runs for every field
+    of every span)."""
+    for name in names:
+        if (value := attributes.get(name)) is not None:
+            return value
+    return None
 
 
 def is_gen_ai(attributes: Mapping[str, Any]) -> bool:

@@ -40,6 +40,7 @@ class _ThreadState(threading.local):
         self.pending: dict[Hashable, Any] = {}  # cached in the transaction, kept at commit
         self.wrote = False  # the transaction wrote what may be cached
         self.snapshot = False  # reading one moment of the ledger (snapshot())
+        self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
 
 
 class Database:
@@ -243,6 +244,8 @@ class Database:
             thread.depth, thread.pending, thread.wrote = 1, {}, False
             try:
                 yield
+                while thread.also:
+                    thread.also.pop(0)()
                 self._con.commit()
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
@@ -256,6 +259,19 @@ class Database:
                 self._cache.committed(forget=thread.wrote, learned=thread.pending)
             finally:
                 thread.depth, thread.pending, thread.wrote = 0, {}, False
+
+    @contextmanager
+    def with_commit(self, write: Callable[[], None]) -> Iterator[None]:
+        """In this block, ``write()`` runs in the next transaction of this thread to commit,
+        last before its commit: what a write elsewhere (an ingest that retries in transactions
+        of its own) must change with it, all or nothing. Not run if none commits."""
+        thread = self._thread
+        thread.also.append(write)
+        try:
+            yield
+        finally:
+            if write in thread.also:
+                thread.also.remove(write)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
