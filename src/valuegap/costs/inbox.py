@@ -35,24 +35,23 @@ log = logging.getLogger("valuegap.inbox")
 
 @dataclass(frozen=True)
 class Drained:
-    """What a drain moved: ``exports`` taken from the inbox holding ``spans`` spans, of which
-    ``added`` were new usage events; the spans ``refused`` for a bad value (each problem names a
-    span by its position among the drain's spans of one sender, ``row``, from 1)."""
+    """What a drain moved: ``exports`` taken from the inbox holding ``spans`` GenAI spans, of
+    which ``added`` were new usage events and ``rejected`` were refused for a bad value (the
+    ``refused`` problems name them by their position among the drain's spans of one sender,
+    ``row``, from 1; an export refused whole names only the first bad ones)."""
 
     exports: int
     spans: int
     added: int
+    rejected: int = 0
     refused: tuple[Problem, ...] = ()
-
-    @property
-    def rejected(self) -> int:
-        return len({(problem.file, problem.row) for problem in self.refused})
 
     def __add__(self, other: Drained) -> Drained:
         return Drained(
             self.exports + other.exports,
             self.spans + other.spans,
             self.added + other.added,
+            self.rejected + other.rejected,
             self.refused + other.refused,
         )
 
@@ -139,10 +138,12 @@ class SpanInbox(Part):
                     (self._drain(sent_by, source_name, [e]) for e in exports),
                     Drained(0, 0, 0),
                 )
-            stored_nothing = Drained(1, len(documents), 0, tuple(error.problems))
+            stored_nothing = Drained(1, len(documents), 0, len(documents), tuple(error.problems))
             self._refused(session, seqs, stored_nothing, remove_drained)
             return stored_nothing
-        drained = Drained(len(exports), len(documents), stored.added, stored.refused)
+        drained = Drained(
+            len(exports), len(documents), stored.added, stored.rejected, stored.refused
+        )
         if stored.refused or not removed:
             self._refused(session, seqs, drained, None if removed else remove_drained)
         return drained
