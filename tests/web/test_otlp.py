@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from valuegap import Ledger
 from valuegap.web.app import create_app
+from valuegap.web.drain import Drainer
 
 # The catalogue's prices, in dollars per million tokens (input, output), for prompts under
 # 200,000 tokens (claude-sonnet-4-5 charges more above).
@@ -369,3 +370,26 @@ def test_without_a_token_401_and_with_a_viewer_token_403(
     assert viewer.status_code == 403
     assert "cost" in viewer.json()["detail"]
     assert _stored(ledger)[0] == set()
+
+
+def test_the_server_drains_within_about_a_second_while_it_runs(ledger: Ledger) -> None:
+    token = ledger.governance.credentials.create_token("alice").secret
+    headers = {**JSON, "Authorization": f"Bearer {token}"}
+    with TestClient(create_app(ledger), headers=headers) as running:  # its lifespan: the thread
+        sent = running.post("/v1/traces", content=json.dumps(_export_json(_span_json(1))))
+        assert sent.status_code == 200
+        deadline = time.monotonic() + 10
+        while ledger.costs.inbox.waiting():
+            assert time.monotonic() < deadline, "the drain thread did not drain"
+            time.sleep(0.05)
+        assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (1,)
+
+
+def test_a_drainer_stopping_drains_what_is_left(ledger: Ledger) -> None:
+    drainer = Drainer(ledger, interval=3_600)  # it would not look again for an hour
+    drainer.start()
+    request = ExportTraceServiceRequest.FromString(_protobuf(_export_json(_span_json(1))))
+    ledger.costs.inbox.receive(request)
+    drainer.stop()
+    assert not ledger.costs.inbox.waiting()
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (1,)
