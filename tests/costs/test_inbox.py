@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,26 @@ def test_a_ledger_opened_to_write_drains_its_inbox(db_path: Path) -> None:
     with Ledger.open(db_path, actor="bob") as ledger:  # not even a user: the drain acts as alice
         assert len(_events(ledger)) == 6 and not ledger.costs.inbox.waiting()
         assert ledger.acting_as("alice").governance.audit.verify_audit().ok
+
+
+def test_an_export_is_committed_while_a_long_write_holds_the_writer(ledger: Ledger) -> None:
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # as a drain's ingest holds it, for about a second
+        with ledger.session.db.transaction():
+            ledger.session.db.set_meta("held", "yes")
+            holding.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=hold)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        assert ledger.costs.inbox.receive(_export(1, 3)).gen_ai == 3
+        assert time.monotonic() - started < 10  # not 30 s behind the writer
+        assert _inbox(ledger) == 1  # committed, seen from another transaction
+    finally:
+        release.set()
+        writer.join()
+    assert ledger.costs.inbox.drain().added == 3

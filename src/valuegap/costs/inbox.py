@@ -83,7 +83,8 @@ class SpanInbox(Part):
             export = Export(
                 self.actor, source_name, self._now(), gen_ai, request.SerializeToString()
             )
-            self._db.in_group(export, append_all)
+            # Beside the writer: a drain's ingest holds it for about a second.
+            self._db.in_group(export, append_all, beside_writer=True)
         return Received(total, gen_ai)
 
     def waiting(self) -> bool:
