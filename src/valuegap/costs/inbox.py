@@ -14,9 +14,10 @@ web/drain.py), else when the ledger is next opened to write (``Ledger.open``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -150,7 +151,7 @@ class SpanInbox(Part):
         return drained
 
     def _refused(
-        self, session: Session, seqs: list[int], drained: Drained, write: Any | None
+        self, session: Session, seqs: list[int], drained: Drained, write: Callable[[], None] | None
     ) -> None:
         """Record the drain's refusals (in the log and the audit log), removing the exports
         with ``write`` when the ingest did not."""
