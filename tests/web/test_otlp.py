@@ -28,8 +28,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from valuegap import Ledger
+from valuegap.costs.inbox import Backlog
 from valuegap.web.app import create_app
-from valuegap.web.drain import Drainer
+from valuegap.web.drain import Drainer, due
 
 # The catalogue's prices, in dollars per million tokens (input, output), for prompts under
 # 200,000 tokens (claude-sonnet-4-5 charges more above).
@@ -393,3 +394,13 @@ def test_a_drainer_stopping_drains_what_is_left(ledger: Ledger) -> None:
     drainer.stop()
     assert not ledger.costs.inbox.waiting()
     assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (1,)
+
+
+def test_the_drain_thread_waits_while_exports_keep_coming_for_two_seconds_at_most() -> None:
+    empty, one, two = Backlog(0, 0), Backlog(1, 100), Backlog(2, 200)
+    assert not due(empty, empty, 0)
+    assert not due(one, empty, 0)  # exports came since the last look
+    assert due(one, one, 0.5)  # none since: quiet
+    assert not due(two, one, 1.5)  # still coming
+    assert due(two, one, 2.0)  # but no longer than two seconds
+    assert due(Backlog(500, 50_000), Backlog(400, 40_000), 0.5)  # a full drain waits

@@ -7,7 +7,7 @@ An ingest costs about as much for 100 spans as for 50,000 (on a large ledger, mo
 recomputing the month's aggregates), and reading spans into usage events costs more than
 committing them as they came: so the server acknowledges exports at the rate it can commit
 them, and the drain keeps up by taking all that waits. A span is in the reports after
-the drain that moves it: within about a second while a server runs (its drain thread,
+the drain that moves it: within a few seconds while a server runs (its drain thread,
 web/drain.py), else when the ledger is next opened to write (``Ledger.open``).
 """
 
@@ -24,12 +24,21 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from valuegap.costs.otlp import counted, from_protobuf, gen_ai_spans
 from valuegap.errors import IngestError, PermissionDenied, Problem
 from valuegap.session import Part, Session
-from valuegap.store.inbox import Export, Waiting, append_all, has_waiting, remove, waiting
+from valuegap.store.inbox import (
+    Export,
+    Waiting,
+    append_all,
+    backlog,
+    has_waiting,
+    remove,
+    waiting,
+)
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
 
-# The most spans one drain moves (at least one export): an ingest of them takes about a second.
+# The most spans one drain moves (at least one export): on a ledger of 10 M events their ingest
+# takes about 4 s of CPU, and their documents some 100 MB of memory.
 DRAIN_SPANS = 50_000
 log = logging.getLogger("valuegap.inbox")
 
@@ -55,6 +64,14 @@ class Drained:
             self.rejected + other.rejected,
             self.refused + other.refused,
         )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the inbox: ``exports`` holding ``spans`` GenAI spans."""
+
+    exports: int
+    spans: int
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,10 @@ class SpanInbox(Part):
     def waiting(self) -> bool:
         """Whether spans wait to be drained."""
         return has_waiting(self._db)
+
+    def backlog(self) -> Backlog:
+        """How many exports and spans wait to be drained."""
+        return Backlog(*backlog(self._db))
 
     def drain(self, spans: int = DRAIN_SPANS) -> Drained:
         """Move the oldest waiting exports, about ``spans`` spans, into ``usage_events``: one

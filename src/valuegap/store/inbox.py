@@ -54,6 +54,12 @@ def has_waiting(db: Database) -> bool:
     return db.one("SELECT EXISTS (FROM otlp_inbox)") == (True,)
 
 
+def backlog(db: Database) -> tuple[int, int]:
+    """How many exports wait, and how many GenAI spans they hold."""
+    row = db.one("SELECT count(*), coalesce(sum(spans), 0) FROM otlp_inbox")
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 def waiting(db: Database, spans: int) -> list[Waiting]:
     """The oldest exports, as many as hold ``spans`` GenAI spans (at least one export)."""
     rows = db.all(

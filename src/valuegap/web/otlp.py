@@ -70,8 +70,8 @@ _BODY = {
     },
 }
 _ANSWER = {
-    "description": "The GenAI spans were committed, to be stored as usage events within about "
-    "a second.",
+    "description": "The GenAI spans were committed, to be stored as usage events within a few "
+    "seconds.",
     "content": {
         PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
         JSON: {"schema": {"type": "object"}},
@@ -99,7 +99,7 @@ _REFUSAL: dict[str, Any] = {
 async def traces(request: Request, ledger: Annotated[Ledger, acting("cost.write")]) -> Response:
     """Receive an OTLP/HTTP trace export (protobuf or OTLP/JSON, optionally gzip): its GenAI
     spans (those with a `gen_ai.*` attribute) are committed to the server's inbox, and the
-    answer comes once they are: an acknowledged span is durable. Within about a second they
+    answer comes once they are: an acknowledged span is durable. Within a few seconds they
     are stored as LLM usage events, priced, exactly as `valuegap ingest usage` stores
     OpenTelemetry spans; other spans are ignored. A span already stored (same trace and span
     id) is not stored again, so a re-sent export changes nothing. A span with a bad value (a
