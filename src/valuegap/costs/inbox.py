@@ -3,9 +3,9 @@ as they arrive (as protobuf), with the other exports that arrive meanwhile (grou
 answered once durable; a drain then moves their GenAI spans into ``usage_events`` through
 ``Costs.ingest_spans``, the code of ``ingest usage``, many exports in one ingest.
 
-An ingest costs about as much for 100 spans as for 50,000 (on a large ledger, most of it
-recomputing the month's aggregates), and reading spans into usage events costs more than
-committing them as they came: so the server acknowledges exports at the rate it can commit
+An ingest of 100 spans costs a third of one of 50,000 (on the 10 M-event ledger, 1.3 s against
+4 s: a small one is mostly staging, dedupe and the month's aggregates), and reading spans into
+usage events costs far more than committing them as they came: so the server acknowledges exports at the rate it can commit
 them, and the drain keeps up by taking all that waits. A span is in the reports after
 the drain that moves it: within a few seconds while a server runs (its drain thread,
 web/drain.py), else when the ledger is next opened to write (``Ledger.open``).
