@@ -5,10 +5,11 @@ answered once durable; a drain then moves their GenAI spans into ``usage_events`
 
 An ingest of 100 spans costs a third of one of 50,000 (on the 10 M-event ledger, 1.3 s against
 4 s: a small one is mostly staging, dedupe and the month's aggregates), and reading spans into
-usage events costs far more than committing them as they came: so the server acknowledges exports at the rate it can commit
-them, and the drain keeps up by taking all that waits. A span is in the reports after
-the drain that moves it: within a few seconds while a server runs (its drain thread,
-web/drain.py), else when the ledger is next opened to write (``Ledger.open``).
+usage events costs far more than committing them as they came: so the server acknowledges
+exports at the rate it can commit them, and the drain keeps up by taking all that waits. A
+span is in the reports after the drain that moves it: within a few seconds while a server
+runs (its drain thread, web/drain.py), else when the ledger is next opened to write
+(``Ledger.open``).
 """
 
 from __future__ import annotations
