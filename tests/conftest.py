@@ -17,15 +17,16 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 def back_to_schema(con: Any, version: int) -> None:
     """Make a ledger look as schema ``version`` left it (``con``: a DuckDB connection to its
-    file): drop the tables and columns that later migrations added, and forget them."""
+    file): drop the tables, sequences and columns that later migrations added, and forget
+    them."""
     from valuegap.store.migrations import MIGRATIONS
 
     for migration in MIGRATIONS:
         if migration.version > version:
             for statement in migration.statements:
-                made = re.match(r"\s*CREATE TABLE (\w+)", statement)
+                made = re.match(r"\s*CREATE (TABLE|SEQUENCE) (\w+)", statement)
                 if made:
-                    con.execute(f"DROP TABLE IF EXISTS {made.group(1)}")
+                    con.execute(f"DROP {made.group(1)} IF EXISTS {made.group(2)}")
                 added = re.match(r"\s*ALTER TABLE (\w+) ADD COLUMN (\w+)", statement)
                 if added:
                     con.execute(

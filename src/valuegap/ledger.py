@@ -19,6 +19,7 @@ The ledger itself opens, creates and closes the file, and acts as another user.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -140,7 +141,17 @@ class Ledger:
         for upgrade in ledger._upgrades():
             with ledger._closed_on_error(), ledger.session.db.transaction():
                 upgrade()
+        with ledger._closed_on_error():
+            ledger._drain_inbox()
         return ledger
+
+    def _drain_inbox(self) -> None:
+        """Store the spans a server acknowledged and did not drain before it stopped (killed,
+        say): each drain is all or nothing, so a failure leaves them for the next open."""
+        try:
+            self.costs.inbox.drain_all()
+        except Exception:  # never keeps the ledger from opening: the next open tries again
+            logging.getLogger("valuegap.inbox").exception("The OTLP inbox was not drained")
 
     @classmethod
     def _open_read_only(

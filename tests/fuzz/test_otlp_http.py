@@ -1,6 +1,7 @@
 """POST /v1/traces with hostile bodies: mutated OTLP/JSON, mutated protobuf, random bytes, each
 perhaps gzipped and sent as either media type. Every answer is 200, 400, 413 or 415, never a
-500; a refusal leaves the ledger unchanged; an accepted export sent again changes nothing."""
+500; a refusal leaves the ledger unchanged (its inbox too); an accepted export sent again
+changes nothing once drained, but for the audit entry of its bad spans refused again."""
 
 from __future__ import annotations
 
@@ -75,6 +76,13 @@ def test_a_hostile_export_is_stored_or_refused_never_a_500(
             ExportTraceServiceResponse.FromString(answer.content)
         else:
             assert isinstance(answer.json(), dict)
+        ledger.costs.inbox.drain_all()
         after = fingerprint(ledger)
+        assert after["otlp_inbox"] == (0, "")
+        audit = len(ledger.governance.audit.audit_log())
         assert client.post("/v1/traces", content=body).status_code == 200
-        assert fingerprint(ledger) == after
+        ledger.costs.inbox.drain_all()
+        again = fingerprint(ledger)
+        assert {**again, "audit_log": None} == {**after, "audit_log": None}
+        added = ledger.governance.audit.audit_log()[: again["audit_log"][0] - audit]
+        assert {entry.action for entry in added} <= {"otlp.refuse"}

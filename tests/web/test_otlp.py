@@ -1,5 +1,6 @@
 """POST /v1/traces, the OTLP/HTTP receiver: the OpenTelemetry SDK's own exporter against a real
-server, OTLP/JSON and gzip, partial success, and every refusal."""
+server, OTLP/JSON and gzip, bad spans refused alone when drained, and every refusal. What the
+receiver acknowledged is stored by the next drain: ``_stored`` drains first."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from valuegap import Ledger
+from valuegap.costs.inbox import Backlog
 from valuegap.web.app import create_app
+from valuegap.web.drain import Drainer, due
 
 # The catalogue's prices, in dollars per million tokens (input, output), for prompts under
 # 200,000 tokens (claude-sonnet-4-5 charges more above).
@@ -89,6 +92,10 @@ def _key(span: ReadableSpan) -> str:
 
 
 def _stored(ledger: Ledger) -> tuple[set[str], int, int, Decimal]:
+    """The usage events once the inbox is drained (the server's drain thread may have done it
+    already)."""
+    ledger.costs.inbox.drain_all()
+    assert not ledger.costs.inbox.waiting()
     rows = ledger.session.db.all(
         "SELECT event_key, input_tokens, output_tokens, computed_cost FROM usage_events"
     )
@@ -218,12 +225,12 @@ def test_otlp_json_is_stored_and_other_spans_are_counted_and_ignored(
     document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["startTimeUnixNano"] = str(
         1_764_000_000_000_000_001
     )  # int64 as a string, as well as a number
-    with caplog.at_level(logging.INFO, logger="valuegap.web"):
+    with caplog.at_level(logging.DEBUG, logger="valuegap.web"):
         answer = client.post("/v1/traces", content=json.dumps(document), headers=JSON)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/json"
     assert answer.json() == {}  # nothing refused
-    assert "3 spans, 2 GenAI (2 new, 0 refused), 1 without GenAI attributes ignored" in caplog.text
+    assert "3 spans, 2 GenAI received, 1 without GenAI attributes ignored" in caplog.text
     keys, inputs, outputs, cost = _stored(ledger)
     assert keys == {f"{1:032x}:{1:016x}", f"{3:032x}:{3:016x}"}
     assert (inputs, outputs) == (4_000, 400)
@@ -252,35 +259,40 @@ def test_gzip_protobuf_of_spans_sent_as_json_adds_nothing(
     assert _stored(ledger) == stored  # the same spans, by trace and span id
 
 
-def test_bad_spans_are_refused_alone_as_a_partial_success(
-    ledger: Ledger, client: TestClient
+def test_bad_spans_are_refused_alone_when_drained_and_recorded(
+    ledger: Ledger, client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     spans = [_span_json(n) for n in range(1, 6)]
     spans[1]["attributes"][2]["value"] = {"intValue": "-5"}  # input tokens of span 2
     spans[3]["attributes"][3]["value"] = {"stringValue": "many"}  # output tokens of span 4
     del spans[4]["startTimeUnixNano"]  # span 5: no time
     answer = client.post("/v1/traces", content=_protobuf(_export_json(*spans)), headers=PROTOBUF)
-    assert answer.status_code == 200
-    partial = ExportTraceServiceResponse.FromString(answer.content).partial_success
-    assert partial.rejected_spans == 3
-    assert "row 2" in partial.error_message and "row 4" in partial.error_message
-    assert "row 5" in partial.error_message
-    keys, inputs, _, _ = _stored(ledger)
+    assert answer.status_code == 200  # acknowledged: the values are checked by the drain
+    assert not ExportTraceServiceResponse.FromString(answer.content).HasField("partial_success")
+    with caplog.at_level(logging.WARNING, logger="valuegap.inbox"):
+        keys, inputs, _, _ = _stored(ledger)
     assert keys == {f"{1:032x}:{1:016x}", f"{3:032x}:{3:016x}"} and inputs == 4_000
-    as_json = client.post("/v1/traces", content=json.dumps(_export_json(*spans)), headers=JSON)
-    assert as_json.json()["partialSuccess"]["rejectedSpans"] == "3"  # int64: a string
+    assert "3 of 5 spans refused" in caplog.text
+    assert all(f"row {n}" in caplog.text for n in (2, 4, 5))
+    refusals = [e for e in ledger.governance.audit.audit_log() if e.action == "otlp.refuse"]
+    assert len(refusals) == 1 and refusals[0].actor == "alice"
+    recorded = json.loads(refusals[0].after or "{}")
+    assert (recorded["spans"], recorded["added"], recorded["refused"]) == (5, 2, 3)
+    again = client.post("/v1/traces", content=json.dumps(_export_json(*spans)), headers=JSON)
+    assert again.json() == {}
     assert _stored(ledger)[0] == keys
 
 
-def test_an_export_of_only_bad_spans_is_refused_with_400(
+def test_an_export_of_only_bad_spans_is_refused_whole_when_drained(
     ledger: Ledger, client: TestClient
 ) -> None:
     span = _span_json(1)
     span["attributes"][2]["value"] = {"intValue": "-5"}
     answer = client.post("/v1/traces", content=json.dumps(_export_json(span)), headers=JSON)
-    assert answer.status_code == 400
-    assert answer.json()["errors"][0]["row"] == 1
-    assert _stored(ledger)[0] == set()
+    assert answer.status_code == 200
+    assert _stored(ledger)[0] == set()  # and the inbox is empty: the span does not block it
+    refusals = [e for e in ledger.governance.audit.audit_log() if e.action == "otlp.refuse"]
+    assert [json.loads(e.after or "{}")["refused"] for e in refusals] == [1]
 
 
 @pytest.mark.parametrize(
@@ -359,3 +371,36 @@ def test_without_a_token_401_and_with_a_viewer_token_403(
     assert viewer.status_code == 403
     assert "cost" in viewer.json()["detail"]
     assert _stored(ledger)[0] == set()
+
+
+def test_the_server_drains_within_about_a_second_while_it_runs(ledger: Ledger) -> None:
+    token = ledger.governance.credentials.create_token("alice").secret
+    headers = {**JSON, "Authorization": f"Bearer {token}"}
+    with TestClient(create_app(ledger), headers=headers) as running:  # its lifespan: the thread
+        sent = running.post("/v1/traces", content=json.dumps(_export_json(_span_json(1))))
+        assert sent.status_code == 200
+        deadline = time.monotonic() + 10
+        while ledger.costs.inbox.waiting():
+            assert time.monotonic() < deadline, "the drain thread did not drain"
+            time.sleep(0.05)
+        assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (1,)
+
+
+def test_a_drainer_stopping_drains_what_is_left(ledger: Ledger) -> None:
+    drainer = Drainer(ledger, interval=3_600)  # it would not look again for an hour
+    drainer.start()
+    request = ExportTraceServiceRequest.FromString(_protobuf(_export_json(_span_json(1))))
+    ledger.costs.inbox.receive(request)
+    drainer.stop()
+    assert not ledger.costs.inbox.waiting()
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (1,)
+
+
+def test_the_drain_thread_waits_while_exports_keep_coming_for_two_seconds_at_most() -> None:
+    empty, one, two = Backlog(0, 0), Backlog(1, 100), Backlog(2, 200)
+    assert not due(empty, empty, 0)
+    assert not due(one, empty, 0)  # exports came since the last look
+    assert due(one, one, 0.5)  # none since: quiet
+    assert not due(two, one, 1.5)  # still coming
+    assert due(two, one, 2.0)  # but no longer than two seconds
+    assert due(Backlog(500, 50_000), Backlog(400, 40_000), 0.5)  # a full drain waits

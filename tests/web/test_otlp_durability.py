@@ -1,4 +1,5 @@
-"""A server killed (SIGKILL) in the middle of OTLP load loses no span it acknowledged, and the
+"""A server killed (SIGKILL) in the middle of OTLP load loses no span it acknowledged (each is in
+the inbox once acknowledged, and the ledger drains its inbox when next opened to write), and the
 audit chain verifies after it."""
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def test_a_killed_server_loses_no_acknowledged_span(tmp_path: Path) -> None:
         sender.join(60)
     assert len(acknowledged) >= 20
 
-    with Ledger.open(db, actor="alice") as ledger:
+    with Ledger.open(db, actor="alice") as ledger:  # which drains what the server had not
+        assert not ledger.costs.inbox.waiting()
         rows = ledger.session.db.all("SELECT event_key FROM usage_events")
         stored = {r["event_key"] for r in rows}
         assert set().union(*acknowledged) <= stored

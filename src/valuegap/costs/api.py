@@ -1,6 +1,7 @@
 """The costs part of the ledger (``ledger.costs``): ingest, allocation rules, reports,
 reconciliation; with organisation prices (``ledger.costs.prices``, ``prices_api.py``) and the
-removal of wrong lines (``ledger.costs.removal``, ``removal.py``)."""
+removal of wrong lines (``ledger.costs.removal``, ``removal.py``) and the OTLP inbox
+(``ledger.costs.inbox``, ``inbox.py``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
 
@@ -109,6 +111,12 @@ class Costs(Part):
         from valuegap.costs.removal import CostRemoval
 
         return CostRemoval(self._session, self)
+
+    @built_on_first_use
+    def inbox(self) -> SpanInbox:
+        from valuegap.costs.inbox import SpanInbox
+
+        return SpanInbox(self._session)
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()

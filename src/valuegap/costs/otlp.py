@@ -116,12 +116,13 @@ def gen_ai_spans(request: ExportTraceServiceRequest) -> Spans:
     total = 0
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
+        resource_gen_ai = is_gen_ai(resource)
         for scope_spans in resource_spans.scope_spans:
             scope = {"name": scope_spans.scope.name}
             for span in scope_spans.spans:
                 total += 1
                 attributes = _attributes(span.attributes)
-                if not is_gen_ai(resource) and not is_gen_ai(attributes):
+                if not resource_gen_ai and not is_gen_ai(attributes):
                     continue
                 found: dict[str, Any] = {"attributes": attributes}
                 if span.trace_id:
@@ -138,6 +139,25 @@ def gen_ai_spans(request: ExportTraceServiceRequest) -> Spans:
     return Spans(documents, total)
 
 
+def counted(request: ExportTraceServiceRequest) -> tuple[int, int]:
+    """How many GenAI spans the request holds (as ``gen_ai_spans`` finds them), and how many
+    spans in all; without making their documents."""
+    gen_ai = total = 0
+    for resource_spans in request.resource_spans:
+        resource = _has_gen_ai(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                total += 1
+                gen_ai += resource or _has_gen_ai(span.attributes)
+    return gen_ai, total
+
+
+def _has_gen_ai(attributes: Any) -> bool:
+    return any(
+        a.key.startswith("gen_ai.") and a.value.WhichOneof("value") in _SCALARS for a in attributes
+    )
+
+
 def _attributes(attributes: Any) -> dict[str, Any]:
     """Attributes with a scalar value, as a flat mapping (the usage reader keeps no other)."""
     found: dict[str, Any] = {}
@@ -149,13 +169,10 @@ def _attributes(attributes: Any) -> dict[str, Any]:
     return found
 
 
-def response(rejected: int, message: str, *, protobuf: bool) -> bytes:
-    """The ``ExportTraceServiceResponse`` in the request's encoding: ``partial_success`` only
-    when spans were refused."""
+def response(*, protobuf: bool) -> bytes:
+    """The ``ExportTraceServiceResponse`` in the request's encoding: empty, as every GenAI
+    span was received (a bad value is refused when the span is stored, after the answer)."""
     answer = ExportTraceServiceResponse()
-    if rejected or message:
-        answer.partial_success.rejected_spans = rejected
-        answer.partial_success.error_message = message
     if protobuf:
         return bytes(answer.SerializeToString())
     return json.dumps(json_format.MessageToDict(answer)).encode()

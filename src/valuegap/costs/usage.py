@@ -53,7 +53,9 @@ OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "initiative": ("valuegap.initiative", "initiative"),
     "user": ("enduser.id", "user.id", "gen_ai.user.id", "valuegap.user"),
 }  # fmt: skip
-_CONSUMED = {name for names in OTEL_ATTRIBUTES.values() for name in names}
+# Each attribute's field, and its rank among the field's names (0: the current name).
+_FIELD_OF = {name: (field, rank) for field, names in OTEL_ATTRIBUTES.items()
+             for rank, name in enumerate(names)}  # fmt: skip
 # GenAI attributes kept as tags: who acted and in which conversation, for attribution.
 GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
 
@@ -196,19 +198,23 @@ def _span_event(
     attrs = {**resource, **_attributes(span.get("attributes"))}
     if not is_gen_ai(attrs):
         return None
-    event: dict[str, Any] = {
-        field: next((attrs[n] for n in names if attrs.get(n) is not None), None)
-        for field, names in OTEL_ATTRIBUTES.items()
-    }
+    # One pass over the attributes (this runs for every span): each field takes the value of
+    # its best-ranked name that has one; the other attributes become tags.
+    event: dict[str, Any] = dict.fromkeys(OTEL_ATTRIBUTES)
+    ranks: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    for k, v in attrs.items():
+        if (found := _FIELD_OF.get(k)) is not None:
+            field, rank = found
+            if v is not None and rank < ranks.get(field, len(_FIELD_OF)):
+                event[field], ranks[field] = v, rank
+        elif not k.startswith("gen_ai.") or k in GEN_AI_TAGS:
+            tags[k] = reading.person.pseudonymise(str(v)) if reading.person.is_person(k) else str(v)
     trace, span_id = span.get("traceId") or span.get("trace_id"), span.get("spanId")
     span_id = span_id or span.get("span_id")
     event["event_id"] = f"{trace}:{span_id}" if trace and span_id else None
     event["timestamp"] = _span_time(span)
-    event["tags"] = {
-        k: reading.person.pseudonymise(str(v)) if reading.person.is_person(k) else str(v)
-        for k, v in attrs.items()
-        if k not in _CONSUMED and (not k.startswith("gen_ai.") or k in GEN_AI_TAGS)
-    }
+    event["tags"] = tags
     counts = reading.token_counts.get(scope or "", reading.default_counts)
     _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
     _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)

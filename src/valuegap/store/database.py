@@ -31,7 +31,7 @@ R = TypeVar("R")
 
 # The last migration's version (store/migrations.py; a test holds them equal): opening a
 # ledger already at it does not import the migrations.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 
@@ -45,6 +45,8 @@ class _ThreadState(threading.local):
         self.pending: dict[Hashable, Any] = {}  # cached in the transaction, kept at commit
         self.wrote = False  # the transaction wrote what may be cached
         self.snapshot = False  # reading one moment of the ledger (snapshot())
+        self.beside = False  # in a transaction beside the writer (beside_writer())
+        self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
 
 
 class Database:
@@ -253,6 +255,8 @@ class Database:
             thread.depth, thread.pending, thread.wrote = 1, {}, False
             try:
                 yield
+                while thread.also:
+                    thread.also.pop(0)()
                 self._con.commit()
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
@@ -266,6 +270,19 @@ class Database:
                 self._cache.committed(forget=thread.wrote, learned=thread.pending)
             finally:
                 thread.depth, thread.pending, thread.wrote = 0, {}, False
+
+    @contextmanager
+    def with_commit(self, write: Callable[[], None]) -> Iterator[None]:
+        """In this block, ``write()`` runs in the next transaction of this thread to commit,
+        last before its commit: what a write elsewhere (an ingest that retries in transactions
+        of its own) must change with it, all or nothing. Not run if none commits."""
+        thread = self._thread
+        thread.also.append(write)
+        try:
+            yield
+        finally:
+            if write in thread.also:
+                thread.also.remove(write)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -286,14 +303,45 @@ class Database:
             with contextlib.suppress(duckdb.Error):
                 cursor.rollback()
 
-    def in_group(self, item: T, write_all: Callable[[Database, Sequence[T]], Sequence[R]]) -> R:
+    def in_group(
+        self,
+        item: T,
+        write_all: Callable[[Database, Sequence[T]], Sequence[R]],
+        *,
+        beside_writer: bool = False,
+    ) -> R:
         """Write ``item`` with others queued meanwhile, in one transaction (group commit):
         ``write_all(db, items)`` writes them in order and returns one result per item; this
-        returns ``item``'s once it is committed. In a write already, it joins that write."""
+        returns ``item``'s once it is committed. In a write already, it joins that write.
+        ``beside_writer``: the transaction is ``beside_writer()``'s, and does not wait for
+        the writer's."""
         if self.is_writing:
             with self.transaction():
                 return write_all(self, [item])[0]
-        return self._writer.group.submit(self, item, write_all)
+        group = self._writer.beside if beside_writer else self._writer.group
+        return group.submit(self, item, write_all)
+
+    @contextmanager
+    def beside_writer(self) -> Iterator[None]:
+        """A transaction on this thread's own cursor that does not wait for the writer: its
+        writes commit while a long write (an ingest) goes on. Only for appends of new rows to
+        a table that no write reads while it changes it, and nothing cached (the OTLP inbox):
+        DuckDB refuses a commit whose rows another transaction changed meanwhile."""
+        assert not self._thread.writing and not self._thread.beside, "not in another write"
+        if self.read_only:
+            raise ConfigError(f"{self.path} was opened read-only: nothing can be written.")
+        cursor = self._current()
+        cursor.begin()
+        self._thread.beside = True
+        try:
+            yield
+            cursor.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cursor.rollback()
+            raise
+        finally:
+            self._thread.beside = False
 
     def _forget(self) -> None:
         """A write may change what is cached."""
@@ -324,8 +372,12 @@ class Database:
     def execute(
         self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
     ) -> None:
-        """Run a write, as the writer. ``keeps_cache`` only for writes that change nothing
-        cached (an append to the audit log, whose new head the caller then remembers)."""
+        """Run a write, as the writer (or in ``beside_writer()``). ``keeps_cache`` only for
+        writes that change nothing cached (an append to the audit log, whose new head the
+        caller then remembers)."""
+        if self._thread.beside:
+            self._current().execute(sql, params)
+            return
         with self.writing():
             self._con.execute(sql, params)
             if not keeps_cache:

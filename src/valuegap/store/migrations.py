@@ -723,4 +723,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        18,
+        "the OTLP inbox: span exports acknowledged by the server, each committed as it "
+        "arrives and moved into usage_events by a drain (costs/inbox.py)",
+        (
+            "CREATE SEQUENCE otlp_inbox_seq",
+            """CREATE TABLE otlp_inbox (
+                seq BIGINT PRIMARY KEY,         -- the order of arrival
+                received_at TIMESTAMP NOT NULL,
+                sent_by VARCHAR NOT NULL,       -- the user the sender's token acts as
+                source_name VARCHAR NOT NULL,
+                spans INTEGER NOT NULL,         -- its GenAI spans
+                export BLOB NOT NULL            -- the ExportTraceServiceRequest, as protobuf
+            )""",
+        ),
+    ),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 import duckdb
@@ -62,27 +63,17 @@ def stage_events(db: Database, events: Iterable[tuple[int, Mapping[str, Any]]]) 
                + ", ".join(f"{quote(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}"
                            for c in _COLUMNS) + ")")  # fmt: skip
     db.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_STAGE} AS SELECT * FROM {_EVENT_ROWS}")
-    batch: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
-    for row, event in events:
-        batch["_row"].append(row)
-        for field in FIELDS:
-            value = event.get(field)
-            batch[field].append(None if value is None else str(value))
-        batch["tags"].append(json.dumps(event.get("tags") or {}))
-        if len(batch["_row"]) >= _BATCH:
-            _flush(db, batch)
-    _flush(db, batch)
-    return set(FIELDS)
-
-
-def _flush(db: Database, batch: dict[str, list[Any]]) -> None:
-    if not batch["_row"]:
-        return
     import pyarrow as pa
 
-    db.insert_arrow(_EVENT_ROWS, pa.table(batch))
-    for values in batch.values():
-        values.clear()
+    events = iter(events)
+    while rows := list(islice(events, _BATCH)):
+        # Column by column, in comprehensions: this runs for every field of every span.
+        batch: dict[str, list[Any]] = {"_row": [row for row, _ in rows]}
+        for field in FIELDS:
+            batch[field] = [None if (v := e.get(field)) is None else str(v) for _, e in rows]
+        batch["tags"] = [json.dumps(t) if (t := e.get("tags")) else "{}" for _, e in rows]
+        db.insert_arrow(_EVENT_ROWS, pa.table(batch))
+    return set(FIELDS)
 
 
 # LiteLLM's request_tags: a JSON list of "key:value" (or bare) tags, each key once. A value

@@ -103,7 +103,8 @@ class GroupCommit:
 
     GATHER_WAIT = 0.0003
 
-    def __init__(self) -> None:
+    def __init__(self, *, beside_writer: bool = False) -> None:
+        self._beside_writer = beside_writer  # commit with Database.beside_writer()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._queue: list[_Waiter[Any, Any]] = []
@@ -140,7 +141,7 @@ class GroupCommit:
             self._last_batch = len(batch)
         try:
             for write_all, waiters in _by_writer(batch).items():
-                _write(db, write_all, waiters)
+                _write(db, write_all, waiters, self._beside_writer)
         finally:
             with self._lock:
                 if self._queue:
@@ -165,17 +166,20 @@ def _by_writer(batch: list[_Waiter[Any, Any]]) -> dict[Callable[..., Any], list[
 
 
 def _write(
-    db: Database, write_all: Callable[..., Sequence[Any]], waiters: list[_Waiter[Any, Any]]
+    db: Database,
+    write_all: Callable[..., Sequence[Any]],
+    waiters: list[_Waiter[Any, Any]],
+    beside_writer: bool,
 ) -> None:
     try:
-        with db.transaction():
+        with db.beside_writer() if beside_writer else db.transaction():
             results = write_all(db, [w.item for w in waiters])
     except Exception as exc:
         if len(waiters) == 1:
             waiters[0].error = exc
             return
         for waiter in waiters:  # which one failed is not known: each alone
-            _write(db, write_all, [waiter])
+            _write(db, write_all, [waiter], beside_writer)
         return
     for waiter, result in zip(waiters, results, strict=True):
         waiter.result = result
@@ -189,6 +193,7 @@ class Writer:
         self.lock = threading.RLock()
         self.cache = ReadCache()
         self.group = GroupCommit()
+        self.beside = GroupCommit(beside_writer=True)  # appends that need not wait for writes
         self.handles = 0
 
 

@@ -4,6 +4,8 @@ one error shape."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from valuegap import __version__
 from valuegap.ledger import Ledger
 from valuegap.web import otlp, problems
 from valuegap.web.api import ROUTERS
+from valuegap.web.drain import Drainer
 from valuegap.web.guards import BodyLimit, SecurityHeaders
 from valuegap.web.login import Attempts
 from valuegap.web.login import router as login_router
@@ -23,7 +26,18 @@ MAX_REQUEST_BYTES = 256 * 1024 * 1024
 
 def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) -> FastAPI:
     """The server's application over ``ledger``, which it shares between requests (and
-    does not close: whoever opened it does)."""
+    does not close: whoever opened it does). While it runs (from its startup to its shutdown)
+    a thread drains the OTLP inbox into usage events (web/drain.py)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        drainer = Drainer(ledger)
+        drainer.start()
+        try:
+            yield
+        finally:
+            drainer.stop()
+
     app = FastAPI(
         title="valuegap",
         version=__version__,
@@ -32,6 +46,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.ledger = ledger
     app.state.attempts = Attempts()

@@ -4,9 +4,10 @@ default, so it sits at the root, not under ``/api/v1``).
 
 Per the OTLP/HTTP specification: bodies in binary protobuf (``application/x-protobuf``) or
 OTLP/JSON (``application/json``), optionally gzip-compressed; the answer is an
-``ExportTraceServiceResponse`` in the request's encoding, with ``partial_success`` when some
-spans were refused. Errors of a protobuf request are a ``google.rpc.Status`` in protobuf;
-errors of any other request are the server's problem details.
+``ExportTraceServiceResponse`` in the request's encoding, once the GenAI spans are committed
+to the inbox (costs/inbox.py), which a drain thread (web/drain.py) empties into usage events.
+Errors of a protobuf request are a ``google.rpc.Status`` in protobuf; errors of any other
+request are the server's problem details.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ _BODY = {
     },
 }
 _ANSWER = {
-    "description": "The spans were stored, or were already; `partialSuccess` counts the "
-    "spans refused, and says why.",
+    "description": "The GenAI spans were committed, to be stored as usage events within a few "
+    "seconds.",
     "content": {
         PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
         JSON: {"schema": {"type": "object"}},
@@ -97,12 +98,15 @@ _REFUSAL: dict[str, Any] = {
 )
 async def traces(request: Request, ledger: Annotated[Ledger, acting("cost.write")]) -> Response:
     """Receive an OTLP/HTTP trace export (protobuf or OTLP/JSON, optionally gzip): its GenAI
-    spans (those with a `gen_ai.*` attribute) are stored as LLM usage events, priced, exactly
-    as `valuegap ingest usage` stores OpenTelemetry spans; other spans are ignored. A span
-    already stored (same trace and span id) is not stored again, so a re-sent export changes
-    nothing. A span with a bad value is refused alone and counted in
-    `partial_success.rejected_spans`. The answer comes once the spans are committed. Errors
-    are problem details, or for a protobuf request a `google.rpc.Status` in protobuf."""
+    spans (those with a `gen_ai.*` attribute) are committed to the server's inbox, and the
+    answer comes once they are: an acknowledged span is durable. Within a few seconds they
+    are stored as LLM usage events, priced, exactly as `valuegap ingest usage` stores
+    OpenTelemetry spans; other spans are ignored. A span already stored (same trace and span
+    id) is not stored again, so a re-sent export changes nothing. A span with a bad value (a
+    negative token count, say) is refused alone when it is stored, after the answer: it is
+    named in the server's log and counted in the audit log (`otlp.refuse`), not in
+    `partial_success`. Errors are problem details, or for a protobuf request a
+    `google.rpc.Status` in protobuf."""
     protobuf = _media(request) == PROTOBUF
     if not protobuf and _media(request) != JSON:
         raise HTTPException(415, f"Send OTLP as {PROTOBUF} or {JSON}.")
@@ -113,7 +117,7 @@ async def traces(request: Request, ledger: Annotated[Ledger, acting("cost.write"
     limit = min(request.app.state.max_request_bytes, MAX_EXPORT_BYTES)
     try:
         return await run_in_threadpool(_export, ledger, body, protobuf, encoding == "gzip", limit)
-    except ValidationError as error:  # the body, or every GenAI span in it
+    except ValidationError as error:  # the body
         return _refusal(error, protobuf=protobuf, status=400)
 
 
@@ -123,21 +127,14 @@ def _export(ledger: Ledger, body: bytes, protobuf: bool, gzipped: bool, limit: i
     elif len(body) > limit:
         raise _too_large(limit)
     request = otlp.from_protobuf(body) if protobuf else otlp.from_json(body)
-    spans = otlp.gen_ai_spans(request)
-    stored = ledger.costs.ingest_spans(spans.documents, source_name="otlp")
-    log.info(
-        "OTLP export: %d spans, %d GenAI (%d new, %d refused), %d without GenAI attributes ignored",
-        spans.total,
-        stored.spans,
-        stored.added,
-        stored.rejected,
-        spans.ignored,
+    received = ledger.costs.inbox.receive(request, source_name="otlp")
+    log.debug(
+        "OTLP export: %d spans, %d GenAI received, %d without GenAI attributes ignored",
+        received.spans,
+        received.gen_ai,
+        received.ignored,
     )
-    message = ""
-    if stored.refused:
-        shown = "; ".join(str(problem) for problem in stored.refused[:10])
-        message = f"{stored.rejected} GenAI spans were refused and not stored: {shown}"
-    answer = otlp.response(stored.rejected, message, protobuf=protobuf)
+    answer = otlp.response(protobuf=protobuf)
     return Response(answer, media_type=PROTOBUF if protobuf else JSON)
 
 
