@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from valuegap.model import roles
-from valuegap.model.audit import GENESIS, AuditEntry, canonical_json, seal, seal_json
+from valuegap.model.audit import GENESIS, canonical_json, seal, seal_json
 from valuegap.model.duties import check_duties
 from valuegap.model.roles import Permission as Permission  # what a part requires
 from valuegap.settings import Settings
@@ -32,9 +32,15 @@ Clock = Callable[[], datetime]
 Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
 
+# A small write that joins a group commit: run as the writer inside the batch's transaction,
+# it returns its result, the entry's ``after`` and the rows it changed (for the entry's state).
+SmallWrite = Callable[[Database], tuple[Any, Any, "Changed"]]
+
+
 @dataclass(frozen=True)
 class _Draft:
-    """An entry that is a whole write by itself, waiting for its place in the chain."""
+    """An entry waiting for its place in the chain: a whole write by itself, or the record of
+    a small ``write`` made in the same batch."""
 
     clock: Clock
     actor: str
@@ -42,15 +48,21 @@ class _Draft:
     entity_type: str
     entity_id: str
     after: str | None  # canonical JSON, serialised by the caller
+    write: SmallWrite | None = None
 
 
-def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]:
-    """Chain ``drafts`` onto the head, in order, as the writer (store.writer group commit)."""
+def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
+    """Make the drafts' writes and chain their entries onto the head, in order, as the writer
+    (store.writer group commit): each draft's result (its write's, else its entry)."""
     audit = AuditStore(db)
     head = audit.head()
     seq, prev = head if head else (0, GENESIS)
-    entries = []
+    entries, results = [], []
     for draft in drafts:
+        after, state, result = draft.after, None, None
+        if draft.write is not None:
+            result, written, changed = draft.write(db)
+            after, state = canonical_json(written), canonical_json(_state(db, changed) or None)
         entry = seal_json(
             seq=seq + 1,
             at=draft.clock(),
@@ -59,13 +71,30 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[AuditEntry]
             entity_type=draft.entity_type,
             entity_id=draft.entity_id,
             before=None,
-            after=draft.after,
+            after=after,
             prev_hash=prev,
+            state=state,
         )
         entries.append(entry)
+        results.append(entry if draft.write is None else result)
         seq, prev = entry.seq, entry.hash
     audit.append_all(entries)
-    return entries
+    return results
+
+
+def _state(db: Database, changed: Changed) -> dict[str, Any]:
+    """What an entry keeps of the definition rows its change left (store/proof.py)."""
+    if not changed:
+        return {}
+    rows = [
+        {
+            "table": table,
+            "where": {k: json_value(v) for k, v in where.items()},
+            "rows": read_rows(db, table, where),
+        }
+        for table, where in changed
+    ]
+    return {"rows": rows}
 
 
 class Session:
@@ -111,16 +140,7 @@ class Session:
     ) -> None:
         """Append an entry (in the caller's transaction, after its writes): with the rows
         ``changed`` left and the fact ``totals`` it added, so that the log can be replayed."""
-        state: dict[str, Any] = {}
-        if changed:
-            state["rows"] = [
-                {
-                    "table": table,
-                    "where": {k: json_value(v) for k, v in where.items()},
-                    "rows": read_rows(self.db, table, where),
-                }
-                for table, where in changed
-            ]
+        state = _state(self.db, changed)
         if totals:
             state["totals"] = totals
         head = self._audit.head()
@@ -147,6 +167,16 @@ class Session:
         after_json = canonical_json(after)
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after_json)
         self.db.in_group(draft, _append_in_order)
+
+    def record_small_write(
+        self, action: str, entity_type: str, entity_id: str, write: SmallWrite
+    ) -> Any:
+        """A small write and its entry, committed by group commit with the decisions queued
+        meanwhile (an agent's request for approval): ``write`` runs as the writer inside the
+        batch's transaction, and must change nothing that the read cache holds. Returns
+        ``write``'s result once committed."""
+        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write)
+        return self.db.in_group(draft, _append_in_order)
 
 
 class Part:

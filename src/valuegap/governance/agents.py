@@ -25,6 +25,8 @@ from valuegap.store.users import UserStore
 if TYPE_CHECKING:
     from valuegap.governance.api import Governance
     from valuegap.portfolio.api import Initiatives
+    from valuegap.session import Changed
+    from valuegap.store.database import Database
 
 
 AGENT_APPROVAL_STATUSES = ("pending", "approved", "rejected")
@@ -179,29 +181,20 @@ class Agents(Part):
     def _ask(self, asked: dict[str, Any], decision: Decision, entry: dict[str, Any]) -> int:
         """The pending request for this action: the one this caller asked for already (an
         agent that asks again polls the same request), else a new one; recorded with the
-        decision in one audit entry."""
-        with self._db.writing(), self._db.transaction():
-            same = [
-                a for a in self._governance.agent_approvals(agent=asked["agent"], status="pending")
-                if a["requested_by"] == self.actor
-                and (a["action"], a["amount"], a["context"])
-                == (asked["action"], asked["amount"], asked["context"])
-            ]  # fmt: skip
-            if same:
-                approval_id = int(same[0]["id"])
-            else:
-                approval_id = self._governance.add_agent_approval(
-                    asked, to_data(decision.rules), decision.policy_versions, self._now(),
-                    self.actor,
-                )  # fmt: skip
-            self._record(
-                "agent.authorize",
-                "agent",
-                asked["agent"],
-                None,
-                {**entry, "approval": approval_id},
-                changed=[("agent_approvals", {"id": approval_id})],
-            )
+        decision in one audit entry, committed with the decisions queued meanwhile."""
+        rules, versions, actor = to_data(decision.rules), decision.policy_versions, self.actor
+
+        def write(db: Database) -> tuple[int, dict[str, Any], Changed]:
+            store = GovernanceStore(db)
+            approval_id = store.pending_agent_approval(asked, actor)
+            if approval_id is None:
+                approval_id = store.add_agent_approval(asked, rules, versions, self._now(), actor)
+            after = {**entry, "approval": approval_id}
+            return approval_id, after, [("agent_approvals", {"id": approval_id})]
+
+        approval_id: int = self._session.record_small_write(
+            "agent.authorize", "agent", asked["agent"], write
+        )
         return approval_id
 
     # Approvals of agents' actions

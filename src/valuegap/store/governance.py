@@ -113,14 +113,41 @@ class GovernanceStore:
         asked for approval."""
         row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM agent_approvals")
         approval_id = int(row[0]) if row else 1
+        values = [
+            approval_id,
+            asked["agent"],
+            asked["action"],
+            asked["amount"],
+            json.dumps(asked["context"], sort_keys=True),
+            json.dumps(rules),
+            json.dumps(versions),
+            at,
+            by,
+        ]
         self._db.execute(
             "INSERT INTO agent_approvals VALUES "
             "(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, NULL)",
-            [approval_id, asked["agent"], asked["action"], asked["amount"],
-             json.dumps(asked["context"], sort_keys=True), json.dumps(rules),
-             json.dumps(versions), at, by],
-        )  # fmt: skip
+            values,
+            keeps_cache=True,  # nothing a decision reads from the cache
+        )
         return approval_id
+
+    def pending_agent_approval(self, asked: dict[str, Any], by: str) -> int | None:
+        """The pending request ``by`` made already for the same action (``asked``: agent,
+        action, amount, context), if any."""
+        row = self._db.one(
+            "SELECT min(id) FROM agent_approvals WHERE status = 'pending' AND agent = ? "
+            "AND requested_by = ? AND action = ? AND amount IS NOT DISTINCT FROM ? "
+            "AND context = ?",
+            [
+                asked["agent"],
+                by,
+                asked["action"],
+                asked["amount"],
+                json.dumps(asked["context"], sort_keys=True),
+            ],
+        )
+        return None if row is None or row[0] is None else int(row[0])
 
     def agent_approvals(
         self,
