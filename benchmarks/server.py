@@ -12,8 +12,9 @@ FastAPI routes on the same server beside it: the floors. Then, from this process
 - agent authorisation: ``POST /api/v1/agents/refund-agent/authorize`` as the agent's service
   account at ``--rate`` requests a second (default 500) for ``--seconds``, sent on schedule
   from 32 threads, each on a kept-alive connection (open loop: a slow answer does not delay
-  the next request, and each latency counts from when its request was due); its floor, the same load on a bare route that parses the same
-  body and answers a decision. Target: p99 <= 10 ms.
+  the next request, and each latency counts from when its request was due); its floor, the
+  same load on a bare route that parses the same body and answers a decision. Target: p99 <=
+  10 ms.
 - the portfolio report: ``GET /api/v1/reports/portfolio`` as an admin, one at a time once
   warm; floor, a bare route answering a document of the same size. Target: p95 <= 150 ms.
 - OTLP: ``POST /v1/traces`` with batches of 100 GenAI spans (protobuf), from 4 senders; each
