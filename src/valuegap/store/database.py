@@ -427,21 +427,27 @@ class Database:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
-        """One row; also for a write that returns a count (INSERT ... then its row count)."""
-        with self._statement(sql) as connection:
+    def one(
+        self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
+    ) -> tuple[Any, ...] | None:
+        """One row; also for a write that returns one (INSERT ... RETURNING, or its row
+        count). ``keeps_cache`` as for ``execute``."""
+        with self._statement(sql, keeps_cache) as connection:
             row: tuple[Any, ...] | None = connection.execute(sql, params).fetchone()
             return row
 
     @contextmanager
-    def _statement(self, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _statement(
+        self, sql: str, keeps_cache: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """Where ``sql`` runs: a read on this thread's connection, a write as the writer."""
         if sql.lstrip()[:8].upper().startswith(("SELECT", "DESCRIBE", "FROM")):
             yield self._current()
             return
         with self.writing():
             yield self._con
-            self._forget()
+            if not keeps_cache:
+                self._forget()
 
     def get_meta(self, key: str) -> str | None:
         row = self.one(f"SELECT value FROM ledger_meta WHERE key = {literal(key)}")

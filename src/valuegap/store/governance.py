@@ -111,10 +111,7 @@ class GovernanceStore:
     ) -> int:
         """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules that
         asked for approval."""
-        row = self._db.one("SELECT coalesce(max(id), 0) + 1 FROM agent_approvals")
-        approval_id = int(row[0]) if row else 1
         values = [
-            approval_id,
             asked["agent"],
             asked["action"],
             asked["amount"],
@@ -124,13 +121,14 @@ class GovernanceStore:
             at,
             by,
         ]
-        self._db.execute(
-            "INSERT INTO agent_approvals VALUES "
-            "(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, NULL)",
+        row = self._db.one(  # the next id, in the INSERT itself: one statement, not two
+            "INSERT INTO agent_approvals SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, "
+            "'pending', ?, ?, ?, ?, NULL, NULL, NULL FROM agent_approvals RETURNING id",
             values,
             keeps_cache=True,  # nothing a decision reads from the cache
         )
-        return approval_id
+        assert row is not None
+        return int(row[0])
 
     def pending_agent_approval(self, asked: dict[str, Any], by: str) -> int | None:
         """The pending request ``by`` made already for the same action (``asked``: agent,
