@@ -33,8 +33,9 @@ Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
 
 # A small write that joins a group commit: run as the writer inside the batch's transaction,
-# it returns its result, the entry's ``after`` and the rows it changed (for the entry's state).
-SmallWrite = Callable[[Database], tuple[Any, Any, "Changed"]]
+# it returns its result, the entry's ``after`` and its ``state`` (``state_of`` reads it, or
+# the write builds it from the rows it wrote, ``RETURNING *``).
+SmallWrite = Callable[[Database], tuple[Any, Any, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
     for draft in drafts:
         after, state, result = draft.after, None, None
         if draft.write is not None:
-            result, written, changed = draft.write(db)
-            after, state = canonical_json(written), canonical_json(_state(db, changed) or None)
+            result, written, kept = draft.write(db)
+            after, state = canonical_json(written), canonical_json(kept or None)
         entry = seal_json(
             seq=seq + 1,
             at=draft.clock(),
@@ -82,17 +83,26 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
     return results
 
 
-def _state(db: Database, changed: Changed) -> dict[str, Any]:
-    """What an entry keeps of the definition rows its change left (store/proof.py)."""
+def state_of(db: Database, changed: Changed) -> dict[str, Any]:
+    """What an entry keeps of the definition rows its change left (store/proof.py), read."""
+    return rows_state([(table, where, read_rows(db, table, where)) for table, where in changed])
+
+
+# (table, where, the rows matching ``where`` that a change left, as stored)
+ChangedRows = Sequence[tuple[str, Mapping[str, Any], list[dict[str, Any]]]]
+
+
+def rows_state(changed: ChangedRows) -> dict[str, Any]:
+    """An entry's state from the rows each change left (as stored), by table and ``where``."""
     if not changed:
         return {}
     rows = [
         {
             "table": table,
             "where": {k: json_value(v) for k, v in where.items()},
-            "rows": read_rows(db, table, where),
+            "rows": [{k: json_value(v) for k, v in row.items()} for row in found],
         }
-        for table, where in changed
+        for table, where, found in changed
     ]
     return {"rows": rows}
 
@@ -140,7 +150,7 @@ class Session:
     ) -> None:
         """Append an entry (in the caller's transaction, after its writes): with the rows
         ``changed`` left and the fact ``totals`` it added, so that the log can be replayed."""
-        state = _state(self.db, changed)
+        state = state_of(self.db, changed)
         if totals:
             state["totals"] = totals
         head = self._audit.head()

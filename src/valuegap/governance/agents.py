@@ -17,7 +17,7 @@ from valuegap.model.portfolio import AgentSpec, Portfolio
 from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
 from valuegap.results import to_data
-from valuegap.session import Part, Session
+from valuegap.session import Part, Session, rows_state
 from valuegap.store.governance import GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
@@ -25,7 +25,6 @@ from valuegap.store.users import UserStore
 if TYPE_CHECKING:
     from valuegap.governance.api import Governance
     from valuegap.portfolio.api import Initiatives
-    from valuegap.session import Changed
     from valuegap.store.database import Database
 
 
@@ -184,13 +183,14 @@ class Agents(Part):
         decision in one audit entry, committed with the decisions queued meanwhile."""
         rules, versions, actor = to_data(decision.rules), decision.policy_versions, self.actor
 
-        def write(db: Database) -> tuple[int, dict[str, Any], Changed]:
+        def write(db: Database) -> tuple[int, dict[str, Any], dict[str, Any]]:
             store = GovernanceStore(db)
-            approval_id = store.pending_agent_approval(asked, actor)
-            if approval_id is None:
-                approval_id = store.add_agent_approval(asked, rules, versions, self._now(), actor)
+            row = store.pending_agent_approval(asked, actor)
+            if row is None:
+                row = store.add_agent_approval(asked, rules, versions, self._now(), actor)
+            approval_id = int(row["id"])
             after = {**entry, "approval": approval_id}
-            return approval_id, after, [("agent_approvals", {"id": approval_id})]
+            return approval_id, after, rows_state([("agent_approvals", {"id": approval_id}, [row])])
 
         approval_id: int = self._session.record_small_write(
             "agent.authorize", "agent", asked["agent"], write

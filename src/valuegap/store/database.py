@@ -421,18 +421,19 @@ class Database:
                 self._con.unregister("_valuegap_arrow")
             self._forget()
 
-    def all(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        with self._statement(sql) as connection:
+    def all(
+        self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every row, by column name; also a write's (``... RETURNING *``), ``keeps_cache``
+        as for ``execute``."""
+        with self._statement(sql, keeps_cache) as connection:
             cursor = connection.execute(sql, params)
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def one(
-        self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False
-    ) -> tuple[Any, ...] | None:
-        """One row; also for a write that returns one (INSERT ... RETURNING, or its row
-        count). ``keeps_cache`` as for ``execute``."""
-        with self._statement(sql, keeps_cache) as connection:
+    def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """One row; also for a write that returns a count (INSERT ... then its row count)."""
+        with self._statement(sql) as connection:
             row: tuple[Any, ...] | None = connection.execute(sql, params).fetchone()
             return row
 

@@ -108,9 +108,9 @@ class GovernanceStore:
         versions: dict[str, int],
         at: datetime,
         by: str,
-    ) -> int:
+    ) -> dict[str, Any]:
         """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules that
-        asked for approval."""
+        asked for approval. The row as stored."""
         values = [
             asked["agent"],
             asked["action"],
@@ -121,22 +121,21 @@ class GovernanceStore:
             at,
             by,
         ]
-        row = self._db.one(  # the next id, in the INSERT itself: one statement, not two
+        rows = self._db.all(  # the next id in the INSERT itself, and the row as stored
             "INSERT INTO agent_approvals SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, "
-            "'pending', ?, ?, ?, ?, NULL, NULL, NULL FROM agent_approvals RETURNING id",
+            "'pending', ?, ?, ?, ?, NULL, NULL, NULL FROM agent_approvals RETURNING *",
             values,
             keeps_cache=True,  # nothing a decision reads from the cache
         )
-        assert row is not None
-        return int(row[0])
+        return rows[0]
 
-    def pending_agent_approval(self, asked: dict[str, Any], by: str) -> int | None:
+    def pending_agent_approval(self, asked: dict[str, Any], by: str) -> dict[str, Any] | None:
         """The pending request ``by`` made already for the same action (``asked``: agent,
-        action, amount, context), if any."""
-        row = self._db.one(
-            "SELECT min(id) FROM agent_approvals WHERE status = 'pending' AND agent = ? "
+        action, amount, context), if any, as stored."""
+        rows = self._db.all(
+            "SELECT * FROM agent_approvals WHERE status = 'pending' AND agent = ? "
             "AND requested_by = ? AND action = ? AND amount IS NOT DISTINCT FROM ? "
-            "AND context = ?",
+            "AND context = ? ORDER BY id LIMIT 1",
             [
                 asked["agent"],
                 by,
@@ -145,7 +144,7 @@ class GovernanceStore:
                 json.dumps(asked["context"], sort_keys=True),
             ],
         )
-        return None if row is None or row[0] is None else int(row[0])
+        return rows[0] if rows else None
 
     def agent_approvals(
         self,
