@@ -18,7 +18,6 @@ from valuegap.web.drain import Drainer
 from valuegap.web.guards import BodyLimit, SecurityHeaders
 from valuegap.web.login import Attempts
 from valuegap.web.login import router as login_router
-from valuegap.web.responses import utc_times
 
 API = "/api/v1"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -75,3 +74,22 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     app.add_middleware(BodyLimit, limit=max_request_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+UTC_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$"
+
+
+def utc_times(schema: Any) -> None:
+    """Declare the ledger's times as it writes them, in place in an OpenAPI ``schema``: in
+    UTC, ISO 8601 without an offset (``2026-03-01T09:30:00``), the JSON the CLI prints too.
+    JSON Schema's ``date-time`` requires an offset, so it is replaced by a pattern."""
+    if isinstance(schema, dict):
+        if schema.get("format") == "date-time":
+            del schema["format"]
+            schema["pattern"] = UTC_TIME
+            schema.setdefault("description", "A time in UTC, ISO 8601 without an offset.")
+        for value in schema.values():
+            utc_times(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            utc_times(value)

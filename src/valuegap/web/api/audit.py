@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from valuegap.ledger import Ledger
 from valuegap.model.audit import AuditRecord, Verification
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["audit"], responses=PROBLEMS)
 
@@ -36,11 +36,11 @@ def audit_log(
     """Audit entries, newest first: who did what to which entity, the entity before and
     after, and the hashes that chain the entries."""
     entries = ledger.governance.audit.audit_log(entity_id=entity, limit=limit, before=before)
-    return as_json([AuditRecord.of(entry) for entry in entries])
+    return answer([AuditRecord.of(entry) for entry in entries])
 
 
 @router.get("/audit/verify", response_model=Verification)
 def verify_audit(ledger: Reader) -> JSONResponse:
     """Check the hash chain and replay the log against the tables; ``ok`` false names the
     first entry, row or total that differs (``bad_seq``, ``message``)."""
-    return as_json(ledger.governance.audit.verify_audit())
+    return answer(ledger.governance.audit.verify_audit())

@@ -17,8 +17,8 @@ from valuegap.costs.usage import parse_mapping
 from valuegap.ledger import Ledger
 from valuegap.model.usage import UsageFormat
 from valuegap.outcomes.api import MeasureKind
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["ingest"], responses=PROBLEMS)
 
@@ -53,7 +53,7 @@ def ingest_focus(
     results = ledger.costs.ingest_focus(
         [upload.file for upload in files], [upload.filename for upload in files]
     )
-    return as_json(results)
+    return answer(results)
 
 
 @router.post("/ingest/usage", response_model=IngestResult)
@@ -69,7 +69,7 @@ def ingest_usage(
     result = ledger.costs.ingest_usage(
         file.file, input_format, parse_mapping(mapping), source_name=file.filename
     )
-    return as_json(result)
+    return answer(result)
 
 
 @router.post("/ingest/costs", response_model=IngestResult)
@@ -77,14 +77,14 @@ def ingest_costs(file: Upload, ledger: Annotated[Ledger, acting("cost.write")]) 
     """Load manual costs: period_start, period_end, category, amount, currency, initiative,
     business_unit, description (people may give fte and rate_per_month in place of
     amount)."""
-    return as_json(ledger.costs.ingest_costs(file.file, source_name=file.filename))
+    return answer(ledger.costs.ingest_costs(file.file, source_name=file.filename))
 
 
 @router.post("/ingest/rates", response_model=IngestResult)
 def ingest_rates(file: Upload, ledger: Annotated[Ledger, acting("cost.write")]) -> JSONResponse:
     """Load currency rates: valid_from, from_currency, to_currency, rate (1 from = rate
     to)."""
-    return as_json(ledger.costs.ingest_rates(file.file, source_name=file.filename))
+    return answer(ledger.costs.ingest_rates(file.file, source_name=file.filename))
 
 
 @router.post("/ingest/measures/{kind}", response_model=IngestResult)
@@ -99,7 +99,7 @@ def ingest_measures(
     ``quality``: score and sample_size on labelled samples. ``capacity``: hours saved,
     redeployed, cost_reduced, not_captured. The columns are those of ``valuegap ingest
     <kind> --help``."""
-    return as_json(ledger.outcomes.ingest_measures(kind, file.file, source_name=file.filename))
+    return answer(ledger.outcomes.ingest_measures(kind, file.file, source_name=file.filename))
 
 
 @router.post("/remove/{kind}", response_model=Removal)
@@ -130,4 +130,4 @@ def remove_costs(
         mapping=parse_mapping(mapping),
         dry_run=dry_run,
     )
-    return as_json(removal)
+    return answer(removal)

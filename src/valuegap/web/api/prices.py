@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from valuegap.costs.prices_api import PriceOverride, UnpricedUsage
 from valuegap.ledger import Ledger
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["prices"], responses=PROBLEMS)
 
@@ -52,7 +52,7 @@ class Repriced(BaseModel):
 def price_overrides(ledger: Reader) -> JSONResponse:
     """The organisation's prices (per million tokens), beside the catalogue's price of the
     same model."""
-    return as_json(ledger.costs.prices.price_overrides())
+    return answer(ledger.costs.prices.price_overrides())
 
 
 @router.put("/prices", response_model=Repriced)
@@ -95,4 +95,4 @@ def refresh_prices(ledger: Writer) -> Repriced:
 def unpriced_usage(ledger: Reader) -> JSONResponse:
     """Usage that has no reported cost and no price, with the reason: never counted as zero
     silently."""
-    return as_json(ledger.costs.prices.unpriced_usage())
+    return answer(ledger.costs.prices.unpriced_usage())

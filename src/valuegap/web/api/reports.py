@@ -15,8 +15,8 @@ from valuegap.costs.reconcile import ReconcileLine
 from valuegap.ledger import Ledger
 from valuegap.outcomes.periods import window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["reports"], responses=PROBLEMS)
 
@@ -58,7 +58,7 @@ def cost_report(
     currency. Unallocated cost is always shown."""
     keys = [key.strip() for key in by.split(",") if key.strip()]
     lines = ledger.costs.cost_report(keys, _month(start), _month(end))
-    return as_json([line.summed_by(keys) for line in lines])
+    return answer([line.summed_by(keys) for line in lines])
 
 
 @router.get("/reports/reconcile", response_model=list[ReconcileLine])
@@ -70,7 +70,7 @@ def reconcile(
 ) -> JSONResponse:
     """Computed usage cost against the invoiced token services, per provider and month, like
     for like, with what explains the gap."""
-    return as_json(ledger.costs.reconcile(tolerance))
+    return answer(ledger.costs.reconcile(tolerance))
 
 
 @router.get("/reports/initiatives/{initiative_id}", response_model=InitiativeReport)
@@ -84,7 +84,7 @@ def initiative_report(
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
     asked = window(period, _month(start), _month(end))
-    return as_json(ledger.outcomes.initiative_report(initiative_id, asked))
+    return answer(ledger.outcomes.initiative_report(initiative_id, asked))
 
 
 @router.get("/reports/portfolio", response_model=PortfolioReport)
@@ -93,7 +93,7 @@ def portfolio_report(
 ) -> JSONResponse:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
-    return as_json(ledger.outcomes.portfolio_report(window(period, _month(start), _month(end))))
+    return answer(ledger.outcomes.portfolio_report(window(period, _month(start), _month(end))))
 
 
 @router.get("/reports/scoreboard", response_model=Scoreboard)
@@ -103,4 +103,4 @@ def scoreboard(
     """Coverage and its change, laggards retired, cost per successful outcome falling, per
     business unit (default: the latest quarter with cost, against the one before)."""
     asked = window(period, _month(start), _month(end)) if period or start or end else None
-    return as_json(ledger.outcomes.scoreboard(asked))
+    return answer(ledger.outcomes.scoreboard(asked))

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from valuegap.costs.rules import RuleSet
 from valuegap.ledger import Ledger
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["rules"], responses=PROBLEMS)
 
@@ -26,7 +26,7 @@ class RulesVersion(BaseModel):
 @router.get("/rules", response_model=RuleSet)
 def allocation_rules(ledger: Annotated[Ledger, acting("read")]) -> JSONResponse:
     """The allocation rules in force, in the order they are tried."""
-    return as_json(ledger.costs.allocation_rules())
+    return answer(ledger.costs.allocation_rules())
 
 
 @router.put("/rules", response_model=RulesVersion)

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from valuegap.governance.credentials import NewToken, Token
 from valuegap.ledger import Ledger
 from valuegap.model.roles import Role, User
+from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
-from valuegap.web.responses import PROBLEMS, as_json
 
 router = api_router(tags=["users"], responses=PROBLEMS)
 
@@ -50,7 +50,7 @@ class TokenRequest(BaseModel):
 @router.get("/users", response_model=list[User])
 def users(ledger: Caller) -> JSONResponse:
     """Every user, their role, business units, and the agent an agent's account acts for."""
-    return as_json(ledger.governance.users.users())
+    return answer(ledger.governance.users.users())
 
 
 @router.put("/users/{name}", response_model=User)
@@ -59,7 +59,7 @@ def add_user(
 ) -> JSONResponse:
     """Add a user, or change an existing user's role and units (an admin)."""
     user = ledger.governance.users.add_user(name, change.role, change.units, agent=change.agent)
-    return as_json(user)
+    return answer(user)
 
 
 @router.put("/users/{name}/password", status_code=204)
@@ -78,7 +78,7 @@ def create_token(asked: TokenRequest, ledger: Caller) -> JSONResponse:
     made = ledger.governance.credentials.create_token(
         asked.user, expires_in=expires_in, label=asked.label
     )
-    return as_json(made, 201)
+    return answer(made, status=201)
 
 
 @router.get("/tokens", response_model=list[Token])
@@ -90,7 +90,7 @@ def tokens(
 ) -> JSONResponse:
     """API tokens, never their secrets: an admin's list of everyone's, or the caller's own
     with ``user`` set to their name."""
-    return as_json(ledger.governance.credentials.tokens(user))
+    return answer(ledger.governance.credentials.tokens(user))
 
 
 @router.delete("/tokens/{token_id}", response_model=Token)
@@ -98,4 +98,4 @@ def revoke_token(
     token_id: Annotated[str, Path(description="The token's id.")], ledger: Caller
 ) -> JSONResponse:
     """Revoke a token at once (your own, or, as an admin, anyone's)."""
-    return as_json(ledger.governance.credentials.revoke_token(token_id))
+    return answer(ledger.governance.credentials.revoke_token(token_id))
