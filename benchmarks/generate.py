@@ -57,3 +57,15 @@ def focus_csv(path: Path, rows: int) -> None:
                   FROM range({rows}) t(i))
         ) TO '{path}' (HEADER, DELIMITER ',')"""
     )
+
+
+def generated(work: Path, events: int, focus: int) -> tuple[Path, Path]:
+    """The usage file of ``events`` events and the FOCUS file of ``focus`` lines in ``work``,
+    generated once and kept."""
+    work.mkdir(parents=True, exist_ok=True)
+    usage_file, focus_file = work / f"usage-{events}.csv", work / f"focus-{focus}.csv"
+    if not usage_file.exists():
+        usage_csv(usage_file, events)
+    if not focus_file.exists():
+        focus_csv(focus_file, focus)
+    return usage_file, focus_file

@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import focus_csv, usage_csv  # noqa: E402
+from generate import generated  # noqa: E402
 from run import BY, PORTFOLIO, RULES  # noqa: E402
 
 FLOOR = """SELECT initiative, business_unit, month, sum(cost) AS cost,
@@ -44,12 +44,7 @@ def build(work: Path, events: int, focus: int) -> Path:
     db = work / f"reports-{events}-{focus}.duckdb"
     if db.exists():
         return db
-    work.mkdir(parents=True, exist_ok=True)
-    usage_file, focus_file = work / f"usage-{events}.csv", work / f"focus-{focus}.csv"
-    if not usage_file.exists():
-        usage_csv(usage_file, events)
-    if not focus_file.exists():
-        focus_csv(focus_file, focus)
+    usage_file, focus_file = generated(work, events, focus)
     (work / "portfolio.yaml").write_text(PORTFOLIO)
     (work / "rules.yaml").write_text(RULES)
     started = time.perf_counter()

@@ -62,7 +62,7 @@ CASES = [("45.90", "allow"), ("350", "needs_approval"), ("1500", "deny")]
 
 def build(work: Path, events: int, focus: int) -> Path:
     """The demo organisation with ``events`` usage events and ``focus`` FOCUS lines more."""
-    from generate import focus_csv, usage_csv
+    from generate import generated
 
     from valuegap import Ledger
     from valuegap.demo import build_demo
@@ -71,12 +71,7 @@ def build(work: Path, events: int, focus: int) -> Path:
     db = work / f"server-{events}-{focus}.duckdb"
     if db.exists():
         return db
-    work.mkdir(parents=True, exist_ok=True)
-    usage_file, focus_file = work / f"usage-{events}.csv", work / f"focus-{focus}.csv"
-    if not usage_file.exists():
-        usage_csv(usage_file, events)
-    if not focus_file.exists():
-        focus_csv(focus_file, focus)
+    usage_file, focus_file = generated(work, events, focus)
     started = time.perf_counter()
     building = work / f"{db.name}.building"
     for leftover in (building, Path(f"{building}.wal")):
