@@ -156,10 +156,14 @@ class Assessment:
 
 
 ASSESSED = [
-    Assessment("claims-triage-assistant", Decimal("1234567.891"), 0.1362,
-               "validated in all 4 periods; the method was agreed in advance"),
+    Assessment(
+        "claims-triage-assistant",
+        Decimal("1234567.891"),
+        0.1362,
+        "validated in all 4 periods; the method was agreed in advance",
+    ),
     Assessment("support-bot", Decimal("-10.5"), None, "no success metric is defined"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("width", [40, 80, 200])
@@ -185,8 +189,19 @@ def test_columns_shrink_to_their_longest_word_and_then_become_records() -> None:
     first, second = (block.split() for block in re.split(r"\n *\n", narrow))  # blank between
     assert first[:6] == ["id", "claims-triage-assistant", "cost", "1,234,567.89", "roi", "13.6%"]
     assert " ".join(first[6:]) == "reason " + ASSESSED[0].reason
-    assert second == ["id", "support-bot", "cost", "-10.50", "roi", "reason", "no", "success",
-                      "metric", "is", "defined"]  # fmt: skip
+    assert second == [
+        "id",
+        "support-bot",
+        "cost",
+        "-10.50",
+        "roi",
+        "reason",
+        "no",
+        "success",
+        "metric",
+        "is",
+        "defined",
+    ]
 
 
 def rich_layout(rows: list[dict[str, str]], title: str | None, width: int) -> str:

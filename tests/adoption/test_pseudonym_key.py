@@ -381,8 +381,10 @@ def test_a_key_left_beside_the_ledger_keeps_working_until_it_is_moved(
     assert not key_file.exists()  # no second key was made
     status = march.governance.keys.key_status()
     assert (status.state, status.location, status.move_to) == (
-        "in_place", str(key_beside), str(key_file)
-    )  # fmt: skip
+        "in_place",
+        str(key_beside),
+        str(key_file),
+    )
     moved = march.governance.keys.move_key()
     assert (moved.state, moved.location, moved.move_to) == ("in_place", str(key_file), None)
     assert key_file.read_text().strip().encode() == key

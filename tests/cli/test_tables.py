@@ -17,18 +17,41 @@ from valuegap.decimals import money
 
 # The money fields of the reports' JSON; cost_by_category is a mapping of amounts.
 MONEY = {
-    "cost", "estimated", "usage_cost", "invoiced", "computed", "gap", "reported", "list_cost",
-    "total_cost", "validated_cost", "unallocated_cost", "unit_overhead_cost", "cost_by_category",
-    "cost_per_outcome", "previous_cost_per_outcome", "value", "value_low", "value_high",
-    "cumulative_cost", "cumulative_value",
-}  # fmt: skip
+    "cost",
+    "estimated",
+    "usage_cost",
+    "invoiced",
+    "computed",
+    "gap",
+    "reported",
+    "list_cost",
+    "total_cost",
+    "validated_cost",
+    "unallocated_cost",
+    "unit_overhead_cost",
+    "cost_by_category",
+    "cost_per_outcome",
+    "previous_cost_per_outcome",
+    "value",
+    "value_low",
+    "value_high",
+    "cumulative_cost",
+    "cumulative_value",
+}
 # Detail that a table leaves out (JSON and CSV have it): a metric's and behaviour's periods, the
 # cost per outcome month by month.
 LEFT_OUT = {"periods", "by_month"}
 INITIATIVES = [
-    "code-review", "doc-classifier", "emotion-monitoring", "fraud-detection", "loc-qa",
-    "meeting-summariser", "product-recs", "refund-agent", "sales-forecast",
-]  # fmt: skip
+    "code-review",
+    "doc-classifier",
+    "emotion-monitoring",
+    "fraud-detection",
+    "loc-qa",
+    "meeting-summariser",
+    "product-recs",
+    "refund-agent",
+    "sales-forecast",
+]
 REPORTS = [
     ["portfolio"],
     ["scoreboard"],

@@ -34,8 +34,10 @@ def _export(trace: int, spans: int, *, bad: set[int] = frozenset(), other: int =
         if n > spans:
             span.attributes.add(key="http.request.method").value.string_value = "GET"
             continue
-        for key, text in (("gen_ai.provider.name", "openai"),
-                          ("gen_ai.request.model", "gpt-4o-mini")):  # fmt: skip
+        for key, text in (
+            ("gen_ai.provider.name", "openai"),
+            ("gen_ai.request.model", "gpt-4o-mini"),
+        ):
             span.attributes.add(key=key).value.string_value = text
         tokens_in = -1 if n in bad else TOKENS_IN
         span.attributes.add(key="gen_ai.usage.input_tokens").value.int_value = tokens_in
@@ -80,8 +82,12 @@ def test_concurrent_exports_are_each_stored_once_and_a_resent_one_adds_nothing(
     assert _inbox(ledger) == threads * batches  # each committed before its answer
     drained = ledger.costs.inbox.drain_all()
     assert (drained.exports, drained.spans, drained.added) == (160, 1_600, 1_600)
-    expected = {_key(t * 1_000 + b + 1, n) for t in range(threads) for b in range(batches)
-                for n in range(1, spans + 1)}  # fmt: skip
+    expected = {
+        _key(t * 1_000 + b + 1, n)
+        for t in range(threads)
+        for b in range(batches)
+        for n in range(1, spans + 1)
+    }
     stored = _events(ledger)
     assert len(stored) == 1_600 and set(stored) == expected
     cost = ledger.session.db.one("SELECT sum(computed_cost) FROM usage_events")

@@ -15,9 +15,13 @@ from valuegap.errors import IngestError, ValidationError
 
 
 def _span(n: int, input_tokens: Any = 1_000, **more: Any) -> dict[str, Any]:
-    attrs = {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini",
-             "gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": 100,
-             **more}  # fmt: skip
+    attrs = {
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": input_tokens,
+        "gen_ai.usage.output_tokens": 100,
+        **more,
+    }
     return {
         "traceId": f"{n:032x}",
         "spanId": f"{n:016x}",
@@ -39,8 +43,7 @@ def _value(value: Any) -> dict[str, Any]:
 def _export(*spans: dict[str, Any], resource: dict[str, Any] | None = None) -> bytes:
     attributes = [{"key": k, "value": _value(v)} for k, v in (resource or {}).items()]
     scoped = {"scope": {"name": "openai.instrumentation"}, "spans": list(spans)}
-    document = {"resourceSpans": [{"resource": {"attributes": attributes},
-                                   "scopeSpans": [scoped]}]}  # fmt: skip
+    document = {"resourceSpans": [{"resource": {"attributes": attributes}, "scopeSpans": [scoped]}]}
     return json.dumps(document).encode()
 
 

@@ -34,14 +34,22 @@ def poc(ledger: Ledger, tmp_path: Path) -> Ledger:
     for n in range(CALLS):
         when = datetime(2025, 12, 1 + n // 100, 9, tzinfo=UTC)
         attributes = {
-            "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
-            "gen_ai.usage.input_tokens": INPUT, "gen_ai.usage.output_tokens": OUTPUT,
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.usage.input_tokens": INPUT,
+            "gen_ai.usage.output_tokens": OUTPUT,
             "valuegap.initiative": "bot",
-        }  # fmt: skip
-        spans.append(json.dumps({
-            "traceId": f"{n + 1:032x}", "spanId": f"{n + 1:016x}",
-            "startTimeUnixNano": str(int(when.timestamp()) * 10**9), "attributes": attributes,
-        }))  # fmt: skip
+        }
+        spans.append(
+            json.dumps(
+                {
+                    "traceId": f"{n + 1:032x}",
+                    "spanId": f"{n + 1:016x}",
+                    "startTimeUnixNano": str(int(when.timestamp()) * 10**9),
+                    "attributes": attributes,
+                }
+            )
+        )
     (tmp_path / "spans.jsonl").write_text("\n".join(spans) + "\n")
     (tmp_path / "costs.csv").write_text(
         "period_start,period_end,category,amount,currency,initiative,business_unit,"
@@ -125,8 +133,9 @@ def test_a_saved_scenario_is_listed_compared_and_audited(poc: Ledger) -> None:
 
 
 USAGE = ModelUsage("openai", "m", *(Decimal(n) for n in (1_000, 200, 100, 0, 50, 10)))
-RATES = (Rates(-1, Decimal("2.5e-6"), Decimal("1e-5"), Decimal("1.25e-6"), None, None,
-               Decimal("0.001")),)  # fmt: skip
+RATES = (
+    Rates(-1, Decimal("2.5e-6"), Decimal("1e-5"), Decimal("1.25e-6"), None, None, Decimal("0.001")),
+)
 factors = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1000), places=2)
 
 

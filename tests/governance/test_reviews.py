@@ -74,9 +74,13 @@ def test_validated_at_or_above_the_business_case_means_scale_below_it_continue()
 
 def test_inside_the_band_is_not_a_failure_and_below_zero_is_the_expected_dip() -> None:
     # The business case projects 0.30 with a band of 0.2: from 0.10 up, ROI is on course.
-    assert recommend(_context(finance__roi=0.1), "validated", 0.5) == ("scale", [
-        "Validated outcome, and ROI so far 0.10 is inside the business case's band for these "
-        "months (from 0.10; it projects 0.30)."])  # fmt: skip
+    assert recommend(_context(finance__roi=0.1), "validated", 0.5) == (
+        "scale",
+        [
+            "Validated outcome, and ROI so far 0.10 is inside the business case's band for these "
+            "months (from 0.10; it projects 0.30)."
+        ],
+    )
     # Early in the J-curve: projected -0.25, band from -0.45; -0.40 is the expected dip.
     dip = _context(finance__roi=-0.4, finance__expected_roi=-0.25, finance__expected_roi_low=-0.45)
     said, reasons = recommend(dip, "validated", 0.5)

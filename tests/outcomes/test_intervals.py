@@ -178,9 +178,19 @@ GROUP = st.tuples(st.integers(2, 200), st.floats(-50, 50), st.floats(0.1, 20))  
 def _row(
     period: tuple[date, date], group: str, phase: str, g: tuple[int, float, float]
 ) -> Observation:
-    return Observation(metric="m", period_start=period[0], period_end=period[1], group=group,
-                       phase=phase, n=g[0], mean=g[1], sd=g[2], sum=None, sum_sq=None,
-                       volume=None)  # fmt: skip
+    return Observation(
+        metric="m",
+        period_start=period[0],
+        period_end=period[1],
+        group=group,
+        phase=phase,
+        n=g[0],
+        mean=g[1],
+        sd=g[2],
+        sum=None,
+        sum_sq=None,
+        volume=None,
+    )
 
 
 @settings(max_examples=60, deadline=None)

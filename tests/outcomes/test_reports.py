@@ -137,8 +137,12 @@ def test_the_reports_json_form(measured: Ledger) -> None:
         "previous_cost_per_outcome": None,
         "cost_per_outcome_falling": None,
     }
-    assert board["context"] == {"note": ACTIVITY_NOTE, "requests": 0, "tokens": 0,
-                                "active_users": None}  # fmt: skip
+    assert board["context"] == {
+        "note": ACTIVITY_NOTE,
+        "requests": 0,
+        "tokens": 0,
+        "active_users": None,
+    }
 
 
 def test_a_credit_larger_than_the_unallocated_cost_keeps_coverage_within_one(

@@ -98,9 +98,13 @@ def test_usage_manual_costs_rates_and_measures_upload(empty_server: Server) -> N
     assert (measures.json()["kind"], measures.json()["rows_added"]) == ("observations", 7)
     rates = client.post(
         "/api/v1/ingest/rates",
-        files={"file": ("rates.csv", b"valid_from,from_currency,to_currency,rate\n"
-                                     b"2026-01-01,EUR,USD,1.08\n")},
-    )  # fmt: skip
+        files={
+            "file": (
+                "rates.csv",
+                b"valid_from,from_currency,to_currency,rate\n2026-01-01,EUR,USD,1.08\n",
+            )
+        },
+    )
     assert (rates.json()["rows_read"], rates.json()["rows_added"]) == (1, 1)
 
 
@@ -147,8 +151,11 @@ def test_rules_apply_from_an_upload_and_are_listed(empty_server: Server) -> None
     assert client.put("/api/v1/rules", files=rules).json() == {"version": 1}  # the same again
     listed = client.get("/api/v1/rules").json()["rules"]
     assert [r["id"] for r in listed][:4] == [
-        "loc-qa-tagged", "doc-classifier-tagged", "refund-agent-gateway", "shared-ai-platform"
-    ]  # fmt: skip
+        "loc-qa-tagged",
+        "doc-classifier-tagged",
+        "refund-agent-gateway",
+        "shared-ai-platform",
+    ]
     bad = client.put("/api/v1/rules", files={"file": ("r.yaml", b"rules: [{id: x}]\n")})
     assert bad.status_code == 422
     assert client.get("/api/v1/rules").json()["rules"] == listed
@@ -156,8 +163,13 @@ def test_rules_apply_from_an_upload_and_are_listed(empty_server: Server) -> None
 
 def test_a_price_is_set_listed_and_unset(empty_server: Server) -> None:
     client = empty_server.client()
-    price = {"model": "gpt-4o-mini", "input_per_mtok": "0.12", "output_per_mtok": "0.48",
-             "valid_from": "2026-01-01", "provider": "openai"}  # fmt: skip
+    price = {
+        "model": "gpt-4o-mini",
+        "input_per_mtok": "0.12",
+        "output_per_mtok": "0.48",
+        "valid_from": "2026-01-01",
+        "provider": "openai",
+    }
 
     assert client.put("/api/v1/prices", json=price).json() == {"repriced": 0}
     listed = client.get("/api/v1/prices").json()
@@ -176,8 +188,10 @@ def test_a_price_is_set_listed_and_unset(empty_server: Server) -> None:
 def test_a_usage_files_columns_are_mapped_as_with_map(empty_server: Server) -> None:
     """A file of two calls whose columns only a mapping names."""
     usage = ("usage.csv", (DATA / "usage-generic.csv").read_bytes(), "text/csv")
-    mapping = "timestamp=ts, model=model_name, provider=vendor, input_tokens=in_tok, " \
-              "output_tokens=out_tok"  # fmt: skip
+    mapping = (
+        "timestamp=ts, model=model_name, provider=vendor, input_tokens=in_tok, "
+        "output_tokens=out_tok"
+    )
     client = empty_server.client()
 
     unmapped = client.post("/api/v1/ingest/usage", files={"file": usage})

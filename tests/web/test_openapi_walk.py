@@ -24,14 +24,27 @@ BY_ROLE = {
 }
 # What a path parameter names: by its name, else by the path's segment before it.
 NAMES = {
-    "initiative_id": "initiative", "initiative": "initiative", "agent_id": "agent",
-    "agent": "agent", "metric_id": "metric", "metric": "metric", "name": "user",
-    "user": "user", "token_id": "token", "control": "control", "approval_id": "approval",
-}  # fmt: skip
+    "initiative_id": "initiative",
+    "initiative": "initiative",
+    "agent_id": "agent",
+    "agent": "agent",
+    "metric_id": "metric",
+    "metric": "metric",
+    "name": "user",
+    "user": "user",
+    "token_id": "token",
+    "control": "control",
+    "approval_id": "approval",
+}
 SEGMENTS = {
-    "initiatives": "initiative", "agents": "agent", "metrics": "metric", "users": "user",
-    "tokens": "token", "controls": "control", "approvals": "approval",
-}  # fmt: skip
+    "initiatives": "initiative",
+    "agents": "agent",
+    "metrics": "metric",
+    "users": "user",
+    "tokens": "token",
+    "controls": "control",
+    "approvals": "approval",
+}
 # Initiatives of units that are not ana.costa's (marketing).
 OTHER_UNITS = {"initiative": "fraud-detection", "agent": "refund-agent"}  # risk; customer-service
 

@@ -162,15 +162,25 @@ def test_the_exporter_without_a_valid_token_stores_nothing(ledger: Ledger, serve
 
 def _span_json(n: int, model: str = "gpt-4o", **attributes: Any) -> dict[str, Any]:
     provider = "anthropic" if model.startswith("claude") else "openai"
-    attrs = {"gen_ai.provider.name": provider, "gen_ai.request.model": model,
-             "gen_ai.usage.input_tokens": 1_000 * n, "gen_ai.usage.output_tokens": 100 * n,
-             **attributes}  # fmt: skip
+    attrs = {
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": 1_000 * n,
+        "gen_ai.usage.output_tokens": 100 * n,
+        **attributes,
+    }
     values = [
         {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}}
         for k, v in attrs.items()
     ]
-    return {"traceId": f"{n:032x}", "spanId": f"{n:016x}", "name": "chat", "kind": 3,
-            "startTimeUnixNano": 1_764_000_000_000_000_000 + n, "attributes": values}  # fmt: skip
+    return {
+        "traceId": f"{n:032x}",
+        "spanId": f"{n:016x}",
+        "name": "chat",
+        "kind": 3,
+        "startTimeUnixNano": 1_764_000_000_000_000_000 + n,
+        "attributes": values,
+    }
 
 
 def _export_json(*spans: dict[str, Any]) -> dict[str, Any]:
@@ -358,8 +368,9 @@ def test_without_a_token_401_and_with_a_viewer_token_403(
     body = json.dumps(_export_json(_span_json(1)))
     bare = TestClient(create_app(ledger))
     assert bare.post("/v1/traces", content=body, headers=JSON).status_code == 401
-    unauthenticated = bare.post("/v1/traces", content=_protobuf(_export_json(_span_json(1))),
-                                headers=PROTOBUF)  # fmt: skip
+    unauthenticated = bare.post(
+        "/v1/traces", content=_protobuf(_export_json(_span_json(1))), headers=PROTOBUF
+    )
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["www-authenticate"] == "Bearer"
     assert Status.FromString(unauthenticated.content).code == 16  # UNAUTHENTICATED

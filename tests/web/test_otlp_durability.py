@@ -33,8 +33,10 @@ def _batch(number: int) -> tuple[bytes, set[str]]:
         span.trace_id = number.to_bytes(16, "big")
         span.span_id = (n + 1).to_bytes(8, "big")
         span.start_time_unix_nano = 1_764_000_000_000_000_000 + number * 1_000 + n
-        for key, value in (("gen_ai.provider.name", "openai"),
-                           ("gen_ai.request.model", "gpt-4o-mini")):  # fmt: skip
+        for key, value in (
+            ("gen_ai.provider.name", "openai"),
+            ("gen_ai.request.model", "gpt-4o-mini"),
+        ):
             span.attributes.add(key=key).value.string_value = value
         for key, count in (("gen_ai.usage.input_tokens", 500), ("gen_ai.usage.output_tokens", 50)):
             span.attributes.add(key=key).value.int_value = count

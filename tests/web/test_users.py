@@ -16,8 +16,12 @@ PASSWORD = "correct horse battery"
 def test_an_admin_adds_and_changes_a_user(empty_server: Server) -> None:
     client = empty_server.client()
     made = client.put("/api/v1/users/ines", json={"role": "contributor", "units": ["finance-ops"]})
-    assert made.json() == {"name": "ines", "role": "contributor", "units": ["finance-ops"],
-                           "agent": None}  # fmt: skip
+    assert made.json() == {
+        "name": "ines",
+        "role": "contributor",
+        "units": ["finance-ops"],
+        "agent": None,
+    }
     changed = client.put("/api/v1/users/ines", json={"role": "viewer"})
     assert (changed.json()["role"], changed.json()["units"]) == ("viewer", [])
     assert [u["name"] for u in client.get("/api/v1/users").json()] == ["ines", "you"]
@@ -30,8 +34,9 @@ def test_a_token_secret_is_shown_once_and_works_until_revoked(empty_server: Serv
     client = empty_server.client()
     client.put("/api/v1/users/ines", json={"role": "viewer"})
 
-    made = client.post("/api/v1/tokens", json={"user": "ines", "label": "laptop",
-                                               "expires_in_hours": 24})  # fmt: skip
+    made = client.post(
+        "/api/v1/tokens", json={"user": "ines", "label": "laptop", "expires_in_hours": 24}
+    )
     assert made.status_code == 201
     token, secret = made.json()["token"], made.json()["secret"]
     assert secret.startswith("vgt_") and token["user"] == "ines"

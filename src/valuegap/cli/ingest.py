@@ -162,17 +162,32 @@ def _measures(kind: str, help: str) -> None:
     command(app, kind)(load)
 
 
-_measures("observations", "Metric observations: metric, period_start, period_end, group, phase "
-          "and n, mean, sd (or n, sum, sum_sq), optionally volume; group treatment|control|all, "
-          "phase before|after.")  # fmt: skip
-_measures("outcomes", "Successful outcome counts: initiative, period_start, period_end, count, "
-          "optionally metric and source (the system of record).")  # fmt: skip
-_measures("behaviour", "Decisions per initiative and period: initiative, period_start, "
-          "period_end, decisions, accepted, overridden, escalated, optionally "
-          "review_minutes.")  # fmt: skip
-_measures("quality", "Quality on labelled samples: initiative, period_start, period_end, score, "
-          "sample_size, optionally measure (default accuracy) and reference (true for the "
-          "PoC's figure).")  # fmt: skip
-_measures("capacity", "Hours saved: initiative, period_start, period_end, redeployed, "
-          "cost_reduced, not_captured, optionally metric (the one measuring these "
-          "hours).")  # fmt: skip
+_measures(
+    "observations",
+    "Metric observations: metric, period_start, period_end, group, phase "
+    "and n, mean, sd (or n, sum, sum_sq), optionally volume; group treatment|control|all, "
+    "phase before|after.",
+)
+_measures(
+    "outcomes",
+    "Successful outcome counts: initiative, period_start, period_end, count, "
+    "optionally metric and source (the system of record).",
+)
+_measures(
+    "behaviour",
+    "Decisions per initiative and period: initiative, period_start, "
+    "period_end, decisions, accepted, overridden, escalated, optionally "
+    "review_minutes.",
+)
+_measures(
+    "quality",
+    "Quality on labelled samples: initiative, period_start, period_end, score, "
+    "sample_size, optionally measure (default accuracy) and reference (true for the "
+    "PoC's figure).",
+)
+_measures(
+    "capacity",
+    "Hours saved: initiative, period_start, period_end, redeployed, "
+    "cost_reduced, not_captured, optionally metric (the one measuring these "
+    "hours).",
+)

@@ -3,13 +3,16 @@ ramp; saved by name, listed and compared."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.help_text import Group
+
+if TYPE_CHECKING:
+    from valuegap.forecast.scenario import ScenarioChanges
 
 
 class ScenarioGroup(Group):
@@ -40,10 +43,22 @@ Ramp = Annotated[
 ]
 
 
-def _changes(**given: Any) -> Any:
+def _changes(
+    token_price: str | None,
+    model: str | None,
+    volume: str | None,
+    tokens_per_request: str | None,
+    ramp: str | None,
+) -> ScenarioChanges:
     from valuegap.forecast.scenario import ScenarioChanges
 
-    return ScenarioChanges.parse(**given)
+    return ScenarioChanges.parse(
+        token_price=token_price,
+        model=model,
+        volume=volume,
+        tokens_per_request=tokens_per_request,
+        ramp=ramp,
+    )
 
 
 @command(app, "show")
@@ -58,10 +73,7 @@ def show(
 ) -> None:
     """An initiative's monthly cost, ROI, payback and J-curve under the changes, beside its
     baseline (also `valuegap scenario ID [options]`)."""
-    changes = _changes(
-        token_price=token_price, model=model, volume=volume,
-        tokens_per_request=tokens_per_request, ramp=ramp,
-    )  # fmt: skip
+    changes = _changes(token_price, model, volume, tokens_per_request, ramp)
     with open_ledger(read_only=True) as ledger:
         found = ledger.outcomes.scenarios.scenario(initiative, changes)
     render.document(found, fmt, title=f"Scenario: {initiative}, {found.changes}")
@@ -78,10 +90,7 @@ def save(
     ramp: Ramp = None,
 ) -> None:
     """Save a scenario of an initiative by name (replacing one of that name)."""
-    changes = _changes(
-        token_price=token_price, model=model, volume=volume,
-        tokens_per_request=tokens_per_request, ramp=ramp,
-    )  # fmt: skip
+    changes = _changes(token_price, model, volume, tokens_per_request, ramp)
     with open_ledger() as ledger:
         found = ledger.outcomes.scenarios.save_scenario(name, initiative, changes)
     typer.echo(f"Scenario {name} saved: {initiative}, {found.changes}.")

@@ -54,8 +54,11 @@ OTEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "user": ("enduser.id", "user.id", "gen_ai.user.id", "valuegap.user"),
 }  # fmt: skip
 # Each attribute's field, and its rank among the field's names (0: the current name).
-_FIELD_OF = {name: (field, rank) for field, names in OTEL_ATTRIBUTES.items()
-             for rank, name in enumerate(names)}  # fmt: skip
+_FIELD_OF = {
+    name: (field, rank)
+    for field, names in OTEL_ATTRIBUTES.items()
+    for rank, name in enumerate(names)
+}
 # GenAI attributes kept as tags: who acted and in which conversation, for attribution.
 GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
 

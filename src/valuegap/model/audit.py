@@ -65,10 +65,18 @@ class AuditRecord:
             return found
 
         return cls(
-            entry.seq, entry.recorded_at, entry.actor, entry.action, entry.entity_type,
-            entry.entity_id, parsed(entry.before), parsed(entry.after), entry.prev_hash,
-            entry.hash, parsed(entry.state),
-        )  # fmt: skip
+            entry.seq,
+            entry.recorded_at,
+            entry.actor,
+            entry.action,
+            entry.entity_type,
+            entry.entity_id,
+            parsed(entry.before),
+            parsed(entry.after),
+            entry.prev_hash,
+            entry.hash,
+            parsed(entry.state),
+        )
 
 
 @dataclass(frozen=True)

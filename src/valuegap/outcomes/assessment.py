@@ -103,8 +103,9 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
             by_category, by_month = result.cost_by_category, result.cost_by_month
             by_category[row.category] = by_category.get(row.category, ZERO) + row.cost
             by_month[row.month] = by_month.get(row.month, ZERO) + row.cost
-    capacity = [c for c in facts.capacity if c.initiative == initiative.id
-                and window.holds(c.period_start)]  # fmt: skip
+    capacity = [
+        c for c in facts.capacity if c.initiative == initiative.id and window.holds(c.period_start)
+    ]
     if capacity:
         result.capacity, _ = _capacity(capacity)
     for metric in initiative.metrics:
@@ -114,8 +115,10 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
             metric,
             [o for o in facts.observations if o.metric == metric.id],
             [c for c in facts.counts if c.initiative == initiative.id and c.metric == metric.id],
-            level=facts.level, convert=facts.convert, window=window,
-        )  # fmt: skip
+            level=facts.level,
+            convert=facts.convert,
+            window=window,
+        )
         result.metrics.append(with_captured_share(outcome, share))
     result.outcomes = sum(outcomes_by_month(facts, initiative.id, window).values(), ZERO)
     return result

@@ -150,8 +150,7 @@ def evaluate(
             if window.overlaps(c.period_start, c.period_end)
         ]
     else:
-        after = sorted({(o.period_start, o.period_end) for o in observations
-                        if o.phase == "after"})  # fmt: skip
+        after = sorted({(o.period_start, o.period_end) for o in observations if o.phase == "after"})
         periods = [
             _measured(metric, observations, s, e, level, convert)
             for s, e in after
@@ -246,8 +245,16 @@ def _measured(
     sign = stats.direction_sign(metric.direction)
 
     def after(group: str) -> Observation | None:
-        return next((o for o in observations if o.phase == "after" and o.group == group
-                     and (o.period_start, o.period_end) == (start, end)), None)  # fmt: skip
+        return next(
+            (
+                o
+                for o in observations
+                if o.phase == "after"
+                and o.group == group
+                and (o.period_start, o.period_end) == (start, end)
+            ),
+            None,
+        )
 
     def befores(group: str) -> dict[tuple[date, date], Observation]:
         """The group's before observations that ended by the period's start, by period."""

@@ -142,8 +142,11 @@ def scoreboard(facts: Facts, window: Window, activity: Activity) -> Scoreboard:
     then = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
     retired = {r.initiative for r in facts.retirements if window.holds(r.day)}
     history = Window(None, window.end)
-    said = {r.initiative: r.recommendation for r in sorted(facts.reviews, key=lambda r: r.as_of)
-            if window.end is None or r.as_of < window.end}  # fmt: skip
+    said = {
+        r.initiative: r.recommendation
+        for r in sorted(facts.reviews, key=lambda r: r.as_of)
+        if window.end is None or r.as_of < window.end
+    }
     laggards = {i.id for i in facts.initiatives if i.id in retired and (
         said.get(i.id) == "kill" or not assess(facts, i, history).validated)}  # fmt: skip
     units = _units(facts, now, window)
@@ -393,8 +396,9 @@ def _rates(rows: Sequence[Decisions]) -> DecisionRates:
 
 
 def _behaviour(facts: Facts, initiative: str, window: Window) -> Behaviour | None:
-    rows = [b for b in facts.behaviour
-            if b.initiative == initiative and window.holds(b.period_start)]  # fmt: skip
+    rows = [
+        b for b in facts.behaviour if b.initiative == initiative and window.holds(b.period_start)
+    ]
     if not rows:
         return None
     periods = [
