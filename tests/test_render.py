@@ -17,7 +17,7 @@ from rich.cells import cell_len
 
 from valuegap import render
 from valuegap.render import Format
-from valuegap.results import Kind, Kinds, Money, Ratio, kinds, schema, to_data
+from valuegap.results import Kind, Kinds, Money, Quantity, Ratio, kinds, schema, to_data
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,24 @@ def test_a_document_puts_its_lists_of_objects_in_tables_of_their_own() -> None:
     assert json.loads(rows[3][1])[1]["cost"] == "-10.5"
     money = Kinds(money=frozenset({"total"}))
     assert "| total | 5.00 |" in render.document(doc, Format.markdown, kinds=money)
+
+
+@dataclass(frozen=True)
+class Calls:
+    requests: Quantity
+
+
+def test_a_quantity_shows_two_decimals_in_tables_and_every_decimal_in_json() -> None:
+    # 2,386 calls in a month shared by three initiatives: a third is 795.333...
+    calls = Calls(Decimal(2386) / 3)
+    assert kinds(calls) == Kinds(quantities=frozenset({"requests"}))
+    assert "| requests | 795.33 |" in render.document(calls, Format.markdown)
+    assert "| requests | 795.3333333333333333333333333 |" in render.document(
+        calls, Format.markdown, exact=True
+    )
+    assert json.loads(render.document(calls, Format.json)) == {
+        "requests": "795.3333333333333333333333333"
+    }
 
 
 def test_a_renderer_refuses_what_is_not_its_shape() -> None:

@@ -39,6 +39,12 @@ def percent(ratio: Decimal, *, exact: bool = False) -> str:
     return _to_places(ratio * 100, 1, exact) + "%"
 
 
+def quantity(value: Decimal, *, exact: bool = False) -> str:
+    """A count or factor with two decimals (79.5275 -> 79.53), or with every decimal it has if
+    ``exact``."""
+    return _to_places(value, 2, exact)
+
+
 def _to_places(value: Decimal, places: int, exact: bool) -> str:
     """``value`` with thousands separators and ``places`` decimals; if ``exact``, with more
     where it has more."""

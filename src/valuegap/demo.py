@@ -19,6 +19,7 @@ from typing import Any
 from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
+from valuegap.forecast.scenario import ScenarioChanges
 from valuegap.ledger import Ledger
 from valuegap.model.portfolio import Portfolio
 from valuegap.model.vocabulary import STAGES
@@ -438,6 +439,13 @@ EVIDENCE = {
     "human_authority": "Review, approval and override rules signed off by the business owner",
 }
 
+# Code review's PoC runs a few calls a day through the CI; production would review every pull
+# request: what would inference cost at 100,000 calls a day, and on a cheaper model?
+SCENARIOS = {
+    "code-review-in-production": {"volume": "100000/day"},
+    "code-review-in-production-on-haiku": {"volume": "100000/day", "model": "claude-haiku-4-5"},
+}
+
 RETIREMENT = (
     "Six months after MVP only 9 % of managers used it weekly and no hours saved could be shown.",
     "Summaries without action items were not trusted; adoption needs the calendar and task "
@@ -492,6 +500,10 @@ def build_demo(
         for offset, who, what, target, argument in TIMELINE:
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
+        step("scenarios")
+        for name, changes in SCENARIOS.items():
+            owner = admin.acting_as("lena.fischer").outcomes.scenarios
+            owner.save_scenario(name, "code-review", ScenarioChanges.parse(**changes))
         admin.set_origin(DEMO_ORIGIN)
         present = {i.stage for i in admin.portfolio.initiatives()}
         stages = [s for s in STAGES if s in present]

@@ -143,6 +143,8 @@ class _Cells:
             return decimals.money(number, currency, exact=self.exact)
         if number is not None and kind is Kind.ratio:
             return decimals.percent(number, exact=self.exact)
+        if number is not None and kind is Kind.quantity:
+            return decimals.quantity(number, exact=self.exact)
         return _text(value)
 
 

@@ -36,6 +36,7 @@ class Kind(enum.Enum):
 
     money = "money"  # rounded to the currency's minor unit, with thousands separators
     ratio = "ratio"  # a percentage with one decimal: 0.1421 is 14.2%
+    quantity = "quantity"  # two decimals, with thousands separators: 79.5275... is 79.53
 
 
 # An amount in the currency of the result that holds it (its ``currency`` field, or that of the
@@ -43,6 +44,8 @@ class Kind(enum.Enum):
 Money = Annotated[Decimal, Kind.money]
 # A share or a rate: 0.25 is a quarter.
 Ratio = Annotated[float, Kind.ratio]
+# A count that may be a fraction (calls shared between initiatives), or a factor.
+Quantity = Annotated[Decimal, Kind.quantity]
 
 # One stored value, as a row of a table holds it.
 Cell = str | int | float | bool | Decimal | date | datetime | None
@@ -92,13 +95,18 @@ def schema(kind: Any) -> dict[str, JsonValue]:
 
 @dataclasses.dataclass(frozen=True)
 class Kinds:
-    """The fields, by name, that are money and those that are ratios."""
+    """The fields, by name, that are money, ratios and quantities."""
 
     money: frozenset[str] = frozenset()
     ratios: frozenset[str] = frozenset()
+    quantities: frozenset[str] = frozenset()
 
     def __or__(self, other: Kinds) -> Kinds:
-        return Kinds(self.money | other.money, self.ratios | other.ratios)
+        return Kinds(
+            self.money | other.money,
+            self.ratios | other.ratios,
+            self.quantities | other.quantities,
+        )
 
     def of(self, name: str) -> Kind | None:
         """The kind of the field ``name``. A flattened name ``a.b`` (the field ``b`` of ``a``)
@@ -109,6 +117,8 @@ class Kinds:
                 return Kind.money
             if candidate in self.ratios:
                 return Kind.ratio
+            if candidate in self.quantities:
+                return Kind.quantity
         return None
 
 
@@ -140,15 +150,15 @@ def _declared(kind: type) -> Kinds:
 
 
 def _read_declared(kind: type) -> Kinds:
-    money: set[str] = set()
-    ratios: set[str] = set()
+    named: dict[Kind, set[str]] = {mark: set() for mark in Kind}
     for name, hint in _fields(kind, set()):
-        marks = set(_marks(hint))
-        if Kind.money in marks:
-            money.add(name)
-        if Kind.ratio in marks:
-            ratios.add(name)
-    return Kinds(frozenset(money), frozenset(ratios))
+        for mark in set(_marks(hint)):
+            named[mark].add(name)
+    return Kinds(
+        frozenset(named[Kind.money]),
+        frozenset(named[Kind.ratio]),
+        frozenset(named[Kind.quantity]),
+    )
 
 
 def _fields(kind: type, seen: set[type]) -> Iterator[tuple[str, Any]]:

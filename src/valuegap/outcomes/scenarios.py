@@ -35,7 +35,7 @@ from valuegap.forecast.scenario import (
     with_ramp,
 )
 from valuegap.months import add_months
-from valuegap.results import Money, Ratio
+from valuegap.results import Money, Quantity, Ratio
 from valuegap.session import Part, Session
 from valuegap.store.writer import writes
 
@@ -64,7 +64,7 @@ class ModelCost:
     provider: str | None
     model: str
     priced_as: str
-    requests: Decimal
+    requests: Quantity
     baseline: Money
     scenario: Money
 
@@ -89,8 +89,8 @@ class Scenario:
     changes: str
     window: str
     currency: str
-    requests: Decimal  # observed in the window
-    volume_factor: Decimal
+    requests: Quantity  # observed in the window
+    volume_factor: Quantity
     inference_cost: Money
     baseline_inference_cost: Money
     fixed_cost: Money
