@@ -97,6 +97,24 @@ def test_a_high_risk_initiative_waits_for_a_governance_approval(ledger: Ledger) 
     assert ledger.governance.audit.verify_audit().ok
 
 
+def test_a_contributor_sees_only_the_approval_requests_of_their_units(ledger: Ledger) -> None:
+    _at_mvp(ledger, risk_tier="high")  # of business unit ops
+    _at_mvp(ledger, "b", business_unit="sales", risk_tier="high")
+    _attest_all(ledger)
+    _attest_all(ledger, "b")
+    ledger.portfolio.agree_metric("a-hours", by="Finn (Finance)")
+    ledger.portfolio.agree_metric("b-hours", by="Finn (Finance)")
+    ledger.governance.users.add_user("carl", "contributor", ["ops"])
+    ledger.governance.users.add_user("sara", "contributor", ["sales", "ops"])
+    ledger.governance.gates.advance("a", "production")
+    ledger.governance.gates.advance("b", "production")
+
+    assert [a.initiative for a in ledger.governance.gates.approvals()] == ["a", "b"]
+    assert [a.initiative for a in ledger.acting_as("carl").governance.gates.approvals()] == ["a"]
+    sara = ledger.acting_as("sara").governance.gates.approvals("pending")
+    assert [a.initiative for a in sara] == ["a", "b"]
+
+
 def test_a_rejected_request_leaves_the_initiative_where_it_was(ledger: Ledger) -> None:
     _at_mvp(ledger, risk_tier="high")
     _attest_all(ledger)

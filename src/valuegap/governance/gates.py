@@ -240,12 +240,14 @@ class Gates(Part):
     # Approvals
 
     def approvals(self, status: str | None = None) -> list[Approval]:
-        """Approval requests, oldest first (all of them, or those with ``status``)."""
+        """Approval requests, oldest first (all of them, or those with ``status``); a
+        contributor sees only those of their business units' initiatives."""
         self._require("read")
         if status not in (None, *APPROVAL_STATUSES):
             allowed = f"must be one of {', '.join(APPROVAL_STATUSES)}"
             raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
-        return self._approvals(status=status)
+        visible = {i.id for i in self._initiatives.initiatives()}
+        return [a for a in self._approvals(status=status) if a.initiative in visible]
 
     def _approvals(
         self, *, status: str | None = None, approval_id: int | None = None
