@@ -138,12 +138,14 @@ def test_a_filtered_output_coarsens_the_partition_by_hand() -> None:
     # sales-us 12, engineering {engineering, data} 1, platform 8. The same rules on the groups:
     # sales-us 12 and platform 8 stand alone, sales 5 stands alone, engineering (1) rolls into
     # company: 1 < 5 at a root, which takes in its smallest child group, sales (5; platform 8 is
-    # the other, under engineering): company 1 + 5 = 6, with sales, sales-emea and engineering
-    # rolled in (3 units with people). Total 3 + 2 + 12 + 1 + 8 = 26 = 6 + 12 + 8.
+    # the other, under engineering): company 1 + 5 = 6. Units rolled in: hr, payroll, sales,
+    # sales-emea, engineering (data has nobody): 5, counted in the whole population, so that the
+    # figure does not tell whether a small unit has anyone in the filter.
+    # Total 3 + 2 + 12 + 1 + 8 = 26 = 6 + 12 + 8.
     filtered = {"sales": 3, "sales-emea": 2, "sales-us": 12, "engineering": 1, "platform": 8}
     coarse = partition(TREE, PEOPLE, K).coarsen(filtered, K)
     assert coarse.groups == (
-        Group("company", 6, rolled_up=3),
+        Group("company", 6, rolled_up=5),
         Group("platform", 8, rolled_up=0),
         Group("sales-us", 12, rolled_up=0),
     )
@@ -238,5 +240,12 @@ def test_coarsening_merges_whole_groups_only(
         assert len({coarse.group_of(unit) for unit in units}) == 1, top
     left_out = sum(count for unit, count in filtered.items() if coarse.group_of(unit) is None)
     assert coarse.total + left_out == sum(filtered.values())
+    # A group says how many units it holds by the whole population, whatever the filter.
+    for group in coarse.groups:
+        assert group.rolled_up == sum(
+            1
+            for unit in people
+            if unit != group.unit and people[unit] and coarse.group_of(unit) == group
+        )
     # Coarsening the whole population by its own counts changes nothing.
     assert whole.coarsen(people, k).groups == whole.groups

@@ -52,24 +52,28 @@ class Partition:
         parents: Mapping[str, str | None],
         people: Mapping[str, int],
         home: Mapping[str, str | None],
+        counts: Mapping[str, int] | None = None,
     ) -> None:
         self.k = k
         self._parents = dict(parents)
-        self._people = dict(people)
+        self._people = dict(people)  # the whole population, by unit
         # Each unit's group, by its top unit: a shown group, or an empty one (a root without
         # people, shown nowhere); None for a unit of a suppressed tree.
         self._home = dict(home)
+        counts = people if counts is None else counts  # the population the groups show
         size: dict[str, int] = {}
         rolled_up: dict[str, int] = {}
         for unit, top in home.items():
             if top is not None:
-                size[top] = size.get(top, 0) + people[unit]
+                size[top] = size.get(top, 0) + counts[unit]
+                # By the whole population, so that a filtered output does not tell whether a
+                # small unit has anyone in the filter.
                 rolled_up[top] = rolled_up.get(top, 0) + (unit != top and people[unit] > 0)
         self.groups = tuple(
             Group(top, size[top], rolled_up[top]) for top in sorted(size) if size[top] > 0
         )
         # Units with people in a tree of fewer than k people: not shown at all.
-        self.suppressed = sum(1 for unit, top in home.items() if top is None and people[unit])
+        self.suppressed = sum(1 for unit, top in home.items() if top is None and counts[unit])
 
     @property
     def total(self) -> int:
@@ -106,11 +110,11 @@ class Partition:
         problems += [
             Problem(
                 f"filtered people of unit {unit!r}",
-                f"more than the {self._people.get(unit, 0)} people of the whole population",
+                f"more than the {self._people[unit]} people of the whole population",
                 count,
             )
             for unit, count in counts.items()
-            if unit in self._home and count > self._people.get(unit, 0)
+            if unit in self._home and count > self._people[unit]
         ]
         if problems:
             raise ValidationError("The filtered counts do not fit the partition.", problems)
@@ -123,7 +127,7 @@ class Partition:
         merged = _merge({top: above.get(top) for top in tops}, size, k)
         home = {unit: merged[top] if top is not None else None for unit, top in self._home.items()}
         filtered = {unit: counts.get(unit, 0) for unit in self._home}
-        return Partition(k, self._parents, filtered, home)
+        return Partition(k, self._parents, self._people, home, filtered)
 
 
 def partition(tree: Mapping[str, str | None], people: Mapping[str, int], k: int) -> Partition:
@@ -190,7 +194,7 @@ def _merge(
 ) -> dict[str, str | None]:
     """The rules over a forest of nodes (units, or a partition's groups): each node's top, the
     node that names its group, or None when its tree is suppressed."""
-    joined: dict[str, str] = {}  # a node whose group went into its parent's, or taken in
+    joined: dict[str, str] = {}  # a node -> the node whose group took its group in
     people = dict(size)
     for node in sorted(parents, key=lambda node: -_depth(parents, node)):
         parent = parents[node]
