@@ -12,7 +12,8 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "valuegap"
 
-# Bottom to top; a name is a subpackage or a top-level module of valuegap.
+# Bottom to top; a name is a subpackage or a top-level module of valuegap, or a module of a
+# subpackage that sits in a layer of its own (``adoption.ladder``).
 LAYERS: list[set[str]] = [
     {"errors"},
     {"bounds", "inputs", "months", "sources", "words"},
@@ -22,6 +23,9 @@ LAYERS: list[set[str]] = [
     {"yamlio"},
     {"model"},
     {"settings"},
+    # The adoption package's pure modules sit low, below the store: counts in, figures out.
+    {"adoption.anonymity", "adoption.ladder"},
+    {"adoption.conviction"},
     {"store"},
     {"session"},
     {"forecast"},
@@ -41,9 +45,15 @@ LAYER = {name: number for number, names in enumerate(LAYERS) for name in names}
 
 
 def unit_of(path: Path) -> str:
-    """The subpackage or top-level module that ``path`` belongs to."""
+    """The subpackage, top-level module or module with a layer of its own that ``path`` is."""
     parts = path.relative_to(PACKAGE).with_suffix("").parts
-    return parts[0]
+    return _unit(parts)
+
+
+def _unit(parts: tuple[str, ...]) -> str:
+    """The unit of a module named by ``parts`` (below valuegap)."""
+    own = ".".join(parts[:2])
+    return own if own in LAYER else parts[0]
 
 
 def imported_units(path: Path) -> Iterator[tuple[str, int]]:
@@ -59,7 +69,7 @@ def imported_units(path: Path) -> Iterator[tuple[str, int]]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "valuegap" and len(parts) > 1:
-                yield parts[1], node.lineno
+                yield _unit(tuple(parts[1:])), node.lineno
 
 
 def modules() -> list[Path]:
@@ -97,3 +107,5 @@ def test_the_walk_sees_imports_inside_functions_and_type_checking(tmp_path: Path
     assert list(imported_units(probe)) == [("costs", 3), ("governance", 5)]
     assert unit_of(PACKAGE / "store" / "users.py") == "store"
     assert unit_of(PACKAGE / "ledger.py") == "ledger"
+    assert unit_of(PACKAGE / "adoption" / "ladder.py") == "adoption.ladder"
+    assert unit_of(PACKAGE / "adoption" / "keys.py") == "adoption"
