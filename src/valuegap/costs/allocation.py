@@ -18,7 +18,8 @@ however many facts), in exact decimals:
 4. Splits: a part that a split rule matched is divided among the rule's initiatives, evenly,
    by fixed shares, or in proportion to a driver of the month: their directly allocated
    ``cost`` from every source, or their usage events' ``usage_cost``, ``tokens`` or
-   ``requests``. In a month where none of them has any, the part stays unallocated.
+   ``requests``. In a month where none of them has any, the part stays unallocated. Each
+   part keeps its ``share`` of the line (so that a scenario counts that share of its calls).
 
 Every division divides the amount itself (``costs.split``): the parts of a line add up to it.
 """
@@ -36,13 +37,16 @@ from valuegap.bounds import WIDE, rounded
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
+from valuegap.model.usage import TOKEN_FIELDS
 from valuegap.results import Money
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 USAGE_SOURCES = ("otel", "litellm", "csv")
 # A usage sum's attributes that its invoice parts take (the invoice line keeps the others:
 # provider, service, service category, sub-account).
 USAGE_ATTRIBUTES = ("model", "api_key", "team")
+SUMS = frozenset({"amount", "tokens", "requests", *TOKEN_FIELDS})  # a summed line's sums
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class AllocatedPart:
     usage_cost: Money = ZERO
     tokens: int = 0
     requests: int = 0
+    share: Decimal = ONE  # of the line: a split's share, else 1
 
     @property
     def month(self) -> date:
@@ -122,7 +127,7 @@ def allocate(summed: Iterable[Mapping[str, Any]], inputs: AllocationInputs) -> l
 
 
 def _converted(n: int, row: Mapping[str, Any], inputs: AllocationInputs) -> AllocatedPart:
-    attributes = {k: v for k, v in row.items() if k not in ("amount", "tokens", "requests")}
+    attributes = {k: v for k, v in row.items() if k not in SUMS}
     amount = row["amount"] if row["amount"] is not None else ZERO
     currency = row["currency"]
     if currency != inputs.reporting_currency and amount:
@@ -293,6 +298,7 @@ def _split(part: AllocatedPart, drivers: Drivers) -> list[AllocatedPart]:
         return [part]  # no initiative had any of the driver: unallocated
     amounts = divide(part.amount, weights)
     usage = divide(part.usage_cost, weights) if part.usage_cost else {}
+    total = sum(weights.values(), ZERO)
     return [
         replace(
             part,
@@ -302,6 +308,7 @@ def _split(part: AllocatedPart, drivers: Drivers) -> list[AllocatedPart]:
             usage_cost=usage.get(name, ZERO),
             tokens=0,
             requests=0,
+            share=WIDE.divide(weights[name], total),
         )
         for name in weights
     ]

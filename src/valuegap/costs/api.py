@@ -21,6 +21,7 @@ from valuegap.costs.allocation import (
     report,
     sort_key,
 )
+from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.rules import Rule, RuleSet
@@ -29,7 +30,7 @@ from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
-from valuegap.months import check_window
+from valuegap.months import check_window, month_start
 from valuegap.session import Part, Permission, Session, built_on_first_use
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -514,12 +515,31 @@ class Costs(Part):
         self._require("read")
         return self._allocated_parts(by, tables, months)
 
+    def calls_by_initiative(self, month: date) -> list[InitiativeCalls]:
+        """The LLM calls of ``month`` (the month of that day) that the allocation rules give to
+        initiatives, as they give their cost: requests and each kind of token, by initiative,
+        provider and model (``costs.calls``)."""
+        self._require("read")
+        summed, parts = self._allocation(["model"], None, [month_start(month)], token_kinds=True)
+        return initiative_calls(summed, parts)
+
     def _allocated_parts(
         self,
         by: Sequence[str] = (),
         tables: Tables | None = None,
         months: Sequence[date] | None = None,
     ) -> list[AllocatedPart]:
+        return self._allocation(by, tables, months)[1]
+
+    def _allocation(
+        self,
+        by: Sequence[str],
+        tables: Tables | None,
+        months: Sequence[date] | None,
+        *,
+        token_kinds: bool = False,
+    ) -> tuple[list[dict[str, Any]], list[AllocatedPart]]:
+        """The summed lines (``rollup.summed_lines``) and their allocated parts."""
         from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.model.focus import COST_COLUMNS
         from valuegap.store.engine import ibis_tables
@@ -527,9 +547,9 @@ class Costs(Part):
         tables = tables if tables is not None else ibis_tables(self._db)
         rules = self._rule_set().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        sums = summed_lines(tables, keys_for(rules, by), column, months)
+        sums = summed_lines(tables, keys_for(rules, by), column, months, token_kinds=token_kinds)
         summed = sums.to_pyarrow().to_pylist()
-        return allocate(summed, self._allocation_inputs(summed, rules))
+        return summed, allocate(summed, self._allocation_inputs(summed, rules))
 
     def _allocation_inputs(
         self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Rule]

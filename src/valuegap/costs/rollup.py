@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from valuegap.costs.rules import Rule
+from valuegap.model.usage import TOKEN_FIELDS
 from valuegap.months import month_ranges
 
 MONEY = dt.Decimal(38, 10)
@@ -39,11 +40,15 @@ Tables = Mapping[str, Any]
 
 
 def lines(
-    tables: Tables, cost_column: str, months: Sequence[date] | None = None
+    tables: Tables,
+    cost_column: str,
+    months: Sequence[date] | None = None,
+    *,
+    token_kinds: bool = False,
 ) -> list[ibis.Table]:
     """Every cost line in one shape, at a monthly grain, a table per source (FOCUS, usage,
-    manual); of ``months`` only, if given. Agent, workflow and tool spans are not cost (their
-    model calls are)."""
+    manual); of ``months`` only, if given; with each kind of token (``TOKEN_FIELDS``) if
+    ``token_kinds``. Agent, workflow and tool spans are not cost (their model calls are)."""
     f, m = tables["focus_lines"], tables["manual_costs"]
     u = tables["usage_events"]
     u = u.filter(u.counted)
@@ -56,6 +61,8 @@ def lines(
     none = ibis.null().cast("string")
     no_tags = ibis.null().cast(TAGS)
     zero = ibis.literal(0, type="int64")
+    no_kinds = {kind: zero for kind in TOKEN_FIELDS if token_kinds}
+    kinds = {kind: u[kind].cast("int64") for kind in TOKEN_FIELDS if token_kinds}
     focus = f.select(
         source=ibis.literal("focus"), month=f.charge_period_start.truncate("M").cast("date"),
         provider=f.provider, service=f.service_name, service_category=f.service_category,
@@ -63,6 +70,7 @@ def lines(
         tags=f.tags.cast(TAGS), category=ibis.literal("infrastructure"),
         currency=f.billing_currency, amount=f[cost_column].cast(MONEY), tokens=zero,
         requests=zero, initiative=none, business_unit=none, initiative_attribute=none,
+        **no_kinds,
     )  # fmt: skip
     usage = u.select(
         source=u.source, month=u.ts.truncate("M").cast("date"), provider=u.provider,
@@ -74,14 +82,14 @@ def lines(
         amount=u.reported_cost.cast(LINE_MONEY).coalesce(u.computed_cost),
         tokens=(u.input_tokens + u.output_tokens).cast("int64"),
         requests=ibis.literal(1, type="int64"), initiative=none, business_unit=none,
-        initiative_attribute=u.initiative,
+        initiative_attribute=u.initiative, **kinds,
     )  # fmt: skip
     manual = m.select(
         source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
         service_category=none, sub_account=none, api_key=none, model=none, team=none,
         tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
-        initiative_attribute=none,
+        initiative_attribute=none, **no_kinds,
     )  # fmt: skip
     return [focus, usage, manual]
 
@@ -105,20 +113,28 @@ def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
 
 
 def summed_lines(
-    tables: Tables, keys: Sequence[str], cost_column: str, months: Sequence[date] | None = None
+    tables: Tables,
+    keys: Sequence[str],
+    cost_column: str,
+    months: Sequence[date] | None = None,
+    *,
+    token_kinds: bool = False,
 ) -> ibis.Table:
     """Every cost line (of ``months`` only, if given), summed by month and by ``keys`` (from
-    ``keys_for``): amount, tokens and requests. Lines with no amount (usage nothing prices) are
-    left out of the amount only."""
+    ``keys_for``): amount, tokens and requests, and each kind of token if ``token_kinds`` (a
+    scenario reprices them; a report needs none). Lines with no amount (usage nothing prices)
+    are left out of the amount only."""
     tag_keys = sorted({k[4:] for k in keys if k.startswith("tag:")})
     sums = []
-    for t in lines(tables, cost_column, months):
+    for t in lines(tables, cost_column, months, token_kinds=token_kinds):
         t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
+        kinds = {kind: t[kind].sum().cast("int64") for kind in TOKEN_FIELDS if token_kinds}
         sums.append(
             t.group_by(list(keys)).aggregate(
                 amount=t.amount.sum().cast(MONEY),
                 tokens=t.tokens.sum().cast("int64"),
                 requests=t.requests.sum().cast("int64"),
+                **kinds,
             )
         )
     # One schema, every column nullable, so that the sources' sums union.

@@ -6,9 +6,10 @@ The window is one whole calendar month: the latest before the current one in whi
 initiative has LLM usage (or the month asked for). Its inference cost is its calls of that
 month (tokens by kind and requests, by model) priced as the ledger prices calls: the
 organisation's price overrides first, then the genai-prices catalogue, at the prices in force
-on the window's last day. Calls a rule splits among initiatives count in the share of their
-cost the initiative was given. Fixed cost is the initiative's cost of the month that is not
-priced by tokens (GPUs, storage, people, manual costs, bills without token counts).
+on the window's last day. Its calls are those the allocation rules give it, as they give their
+cost (``Costs.calls_by_initiative``): a call a split rule divides counts in the initiative's
+share of it. Fixed cost is the initiative's cost of the month that is not priced by tokens
+(GPUs, storage, people, manual costs, bills without token counts).
 
 The projection is the business case's (``forecast.ramp``) with the monthly investment replaced
 by the month's cost (fixed + inference) for ``months`` months: value, ROI, and the expected
@@ -41,20 +42,11 @@ from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
-    from valuegap.costs.cost_report import CostLine
     from valuegap.model.pricing import Price, Pricer
     from valuegap.portfolio.api import Initiatives
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 HORIZON = 36  # months a projection runs, by default
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "requests",
-)
 
 
 @dataclass(frozen=True)
@@ -165,7 +157,7 @@ class Scenarios(Part):
         lines = self._costs.cost_report(["initiative", "model"], start, end)
         mine = [line for line in lines if line.initiative == initiative_id]
         fixed = sum((line.cost for line in mine if line.model is None), Decimal(0))
-        usage = self._usage(initiative_id, lines, start, end)
+        usage = self._usage(initiative_id, start)
         requests = sum((u.requests for u in usage), Decimal(0))
         volume = volume_factor(changes.volume, requests, (end - start).days)
         pricer = self._pricer()
@@ -332,27 +324,22 @@ class Scenarios(Part):
             )
         return date.fromisoformat(f"{max(months)}-01")
 
-    def _usage(
-        self, initiative_id: str, lines: list[CostLine], start: date, end: date
-    ) -> list[ModelUsage]:
-        """The initiative's calls in [start, end) by provider and model: where calls of a model
-        are shared, its share of their usage cost."""
-        total: dict[str, Decimal] = {}
-        mine: dict[str, Decimal] = {}
-        for line in lines:
-            if line.model is not None:
-                total[line.model] = total.get(line.model, Decimal(0)) + line.usage_cost
-                if line.initiative == initiative_id:
-                    mine[line.model] = mine.get(line.model, Decimal(0)) + line.usage_cost
-        found = []
-        for row in self._store.usage_by_model(start, end):
-            model = row["model"]
-            if not total.get(model) or not mine.get(model):
-                continue
-            share = mine[model] / total[model]
-            counts = {k: Decimal(row[k]) * share for k in _COUNTS}
-            found.append(ModelUsage(row["provider"], model, **counts))
-        return found
+    def _usage(self, initiative_id: str, month: date) -> list[ModelUsage]:
+        """The initiative's calls in ``month`` by provider and model."""
+        return [
+            ModelUsage(
+                calls.provider,
+                calls.model,
+                calls.input_tokens,
+                calls.output_tokens,
+                calls.cache_read_tokens,
+                calls.cache_write_tokens,
+                calls.reasoning_tokens,
+                calls.requests,
+            )
+            for calls in self._costs.calls_by_initiative(month)
+            if calls.initiative == initiative_id
+        ]
 
     def _pricer(self) -> Pricer:
         from valuegap.model.pricing import Pricer
