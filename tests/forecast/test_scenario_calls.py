@@ -158,5 +158,5 @@ def test_the_demos_code_review_counts_its_own_180_calls(demo: Path) -> None:
     assert production.inference_cost == Decimal("227250")
     # claude-haiku-4-5 (1 and 5 USD per million): 19,250 x 1 + 1,200 x 5 = 25,250 per
     # million = 0.02525 a call; x 3,000,000 calls. The volume factor, 3,000,000 / 180, has
-    # no end: it is rounded in its 80th digit, so the cost is exact to 20 places.
-    assert abs(haiku.inference_cost - Decimal("75750")) < Decimal("1e-20")
+    # no end as a decimal: the cost is divided by it last, and so is exact.
+    assert haiku.inference_cost == Decimal("75750")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -143,11 +144,11 @@ factors = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1000), places
 @given(factors, factors)
 def test_scaling_by_a_then_b_is_scaling_by_a_times_b(a: Decimal, b: Decimal) -> None:
     none = ScenarioChanges()
-    once = inference_cost(USAGE, RATES, none, a * b)
-    twice = inference_cost(USAGE, RATES, none, a) * b
+    once = inference_cost(USAGE, RATES, none, Fraction(a * b))
+    twice = inference_cost(USAGE, RATES, none, Fraction(a)) * b
     assert once == twice
     price = ScenarioChanges(token_price=a - 1)
     request_free = (Rates(-1, Decimal("2.5e-6"), Decimal("1e-5")),)
-    assert inference_cost(USAGE, request_free, price, b) == inference_cost(
-        USAGE, request_free, none, a * b
+    assert inference_cost(USAGE, request_free, price, Fraction(b)) == inference_cost(
+        USAGE, request_free, none, Fraction(a * b)
     )

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from valuegap.errors import NotFound, Problem, ValidationError
@@ -31,6 +32,7 @@ from valuegap.forecast.ramp import Plan
 from valuegap.forecast.scenario import (
     ModelUsage,
     ScenarioChanges,
+    as_decimal,
     inference_cost,
     volume_factor,
     with_ramp,
@@ -174,7 +176,7 @@ class Scenarios(Part):
                     priced_as=new_model,
                     requests=found.requests,
                     baseline=self._convert(base_price, start)
-                    * inference_cost(found, base_price.tiers, ScenarioChanges(), Decimal(1)),
+                    * inference_cost(found, base_price.tiers, ScenarioChanges(), Fraction(1)),
                     scenario=self._convert(new_price, start)
                     * inference_cost(found, new_price.tiers, changes, volume),
                 )
@@ -200,7 +202,7 @@ class Scenarios(Part):
             window=f"{start:%Y-%m}",
             currency=self.settings.reporting_currency,
             requests=requests,
-            volume_factor=volume,
+            volume_factor=as_decimal(volume),
             inference_cost=inference,
             baseline_inference_cost=baseline,
             fixed_cost=fixed,
