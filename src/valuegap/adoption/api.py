@@ -105,8 +105,7 @@ class Adoption(Part):
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
             found = read_survey(self._db, staged.file)
-            changed = replace_surveys(self._db, found, survey_score, ingest_id)
-            return changed, changed > 0
+            return replace_surveys(self._db, found, survey_score, ingest_id)
 
         return self._ingest("survey", source, source_name, SURVEY_COLUMNS, SURVEY_COLUMNS, load)
 

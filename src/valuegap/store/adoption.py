@@ -334,9 +334,9 @@ def replace_surveys(
     found: list[SurveyAggregate],
     score: Callable[[SurveyAggregate], Decimal],
     ingest_id: int,
-) -> int:
+) -> tuple[int, bool]:
     """Replace the stored aggregates of each survey and period in ``found`` with ``found``'s:
-    how many are new or changed (0: nothing changed)."""
+    (the answers of the aggregates new or changed, whether anything changed)."""
     periods = sorted({(a.survey, a.period) for a in found})
     stored = {
         (r["unit"], r["survey"], r["period"], r["respondents"], r["score"])
@@ -347,14 +347,15 @@ def replace_surveys(
     }
     given = {(a.unit, a.survey, a.period, a.respondents, score(a)) for a in found}
     if given == stored:
-        return 0
+        return 0, False
     for survey, period in periods:
         db.execute(
             "DELETE FROM survey_aggregates WHERE survey = ? AND period = ?", [survey, period]
         )
     names = ("unit", "survey", "period", "respondents", "score")
     _insert(db, "survey_aggregates", [(*row, ingest_id) for row in sorted(given)], names)
-    return len(given - stored)
+    new = {row[:3] for row in given - stored}
+    return sum(a.respondents for a in found if (a.unit, a.survey, a.period) in new), True
 
 
 def _insert(db: Database, table: str, rows: list[tuple[Any, ...]], names: Sequence[str]) -> None:
