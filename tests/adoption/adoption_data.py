@@ -1,9 +1,13 @@
-"""A small organisation whose adoption figures are worked out by hand (test_counts.py), and
-helpers that write adoption files."""
+"""A small organisation whose adoption figures are worked out by hand (tests/store/
+test_adoption_counts.py), a generated one of realistic size, and helpers that write adoption
+files."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 ORG = [("acme", ""), ("sales", "acme"), ("ops", "acme"), ("sales-emea", "sales")]
@@ -80,3 +84,66 @@ SURVEY = [
     *[("ops", "manager_readiness", "2026-10-01", a) for a in (1, 2, 3, 4)],
     *[("ops", "manager_readiness", "2027-01-04", a) for a in (5, 5, 5, 5, 5)],
 ]
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A generated organisation: its files, the raw identifiers in them (people's e-mail
+    addresses, as written, and survey respondents), and the adoption rows as written."""
+
+    org: Path
+    adoption: Path
+    survey: Path
+    identifiers: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+FIRST_DAY = date(2025, 12, 1)  # a year of daily activity: 2025-12-01 to 2026-11-30
+DAYS = 365
+
+
+def organisation(folder: Path, people: int = 400, seed: int = 18) -> Organisation:
+    """Eight departments of three teams each under one root, ``people`` people spread over the
+    teams (the last team has four), each given access, most aware and trained, and active on
+    some of the weekdays of a year; process volume per team and day; two surveys a quarter."""
+    rng = random.Random(seed)
+    departments = [f"dept-{d}" for d in range(8)]
+    teams = [f"{d}-team-{t}" for d in departments for t in range(3)]
+    org = [("acme", ""), *((d, "acme") for d in departments)]
+    org += [(t, t.rsplit("-team-", 1)[0]) for t in teams]
+    names = [
+        f"Person.{n:04d}.{rng.choice(['Ng', 'Okafor', 'Silva'])}@Corp.example"
+        for n in range(people)
+    ]
+    unit_of = {name: teams[-1] if n < 4 else rng.choice(teams[:-1]) for n, name in enumerate(names)}
+    rows: list[tuple[object, ...]] = []
+    for name in names:
+        unit = unit_of[name]
+        written = name if rng.random() < 0.5 else f" {name.lower()} "  # spelt two ways
+        rows += ladder(written, unit, "copilot", "2025-12-01", "awt"[: rng.choice([1, 2, 3, 3])])
+        rate = rng.choice([0.0, 0.1, 0.3, 0.6])
+        for offset in range(DAYS):
+            day = FIRST_DAY + timedelta(days=offset)
+            if day.weekday() < 5 and rng.random() < rate:
+                rows.append((written, unit, "copilot", "activity", day, rng.randint(1, 9), ""))
+    for team in teams:
+        for offset in range(0, DAYS, 7):
+            total = rng.randint(50, 200)
+            day = FIRST_DAY + timedelta(days=offset)
+            rows.append(("", team, "copilot", "process", day, rng.randint(0, total), total))
+    respondents = [f"respondent.{n}@corp.example" for n in range(60)]
+    answers = [
+        (rng.choice(departments), survey, period, rng.randint(1, 5), who)
+        for period in ("2026-03-01", "2026-06-01", "2026-09-01")
+        for survey in ("executive_confidence", "manager_readiness")
+        for who in respondents
+    ]
+    return Organisation(
+        write_csv(folder / "org.csv", ("unit", "parent"), org),
+        write_csv(folder / "adoption.csv", ADOPTION_HEADER, rows),
+        write_csv(
+            folder / "survey.csv", ("unit", "survey", "period", "answer", "respondent"), answers
+        ),
+        (*names, *respondents),
+        tuple(rows),
+    )
