@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from valuegap.costs.api import IngestResult
+from valuegap.model.ingest import IngestResult
 from valuegap.months import add_months
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened

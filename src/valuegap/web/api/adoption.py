@@ -11,8 +11,8 @@ from fastapi import File, UploadFile
 from fastapi.responses import JSONResponse
 
 from valuegap.adoption.api import Retention
-from valuegap.costs.api import IngestResult
 from valuegap.ledger import Ledger
+from valuegap.model.ingest import IngestResult
 from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
 
