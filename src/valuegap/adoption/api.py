@@ -25,8 +25,8 @@ from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
-    from valuegap.store.adoption import SurveyAggregate
     from valuegap.store.staging import Staged
+    from valuegap.store.surveys import SurveyAggregate
 
 SCORE = Decimal("0.0000000001")  # a survey score's precision, as stored
 # (source, ingest id) -> (rows new or changed, whether anything changed)
@@ -55,7 +55,7 @@ class Adoption(Part):
         """Load the org chart, ``unit,parent`` (an empty parent: a root): a path, bytes or a
         binary stream. It replaces the stored chart whole; a unit that holds adoption data
         must stay in it."""
-        from valuegap.store.adoption import ORG_COLUMNS, read_org, replace_org
+        from valuegap.store.org_units import ORG_COLUMNS, read_org, replace_org
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
             rows = read_org(self._db, staged.file)
@@ -66,7 +66,7 @@ class Adoption(Part):
 
     def _refuse_dropping(self, file: str, units: set[str]) -> None:
         from valuegap.errors import IngestError
-        from valuegap.store.adoption import units_holding_data
+        from valuegap.store.org_units import units_holding_data
 
         dropped = sorted(units_holding_data(self._db) - units)
         message = "holds adoption data, so it must stay in the org chart (under any parent)"
@@ -101,7 +101,7 @@ class Adoption(Part):
         stream. Any other column (a respondent) is never read. Stored per unit, survey and
         period as respondents and the mean answer scaled to 0-1; a survey's period given
         again replaces what was stored for it."""
-        from valuegap.store.adoption import SURVEY_COLUMNS, read_survey, replace_surveys
+        from valuegap.store.surveys import SURVEY_COLUMNS, read_survey, replace_surveys
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
             found = read_survey(self._db, staged.file)

@@ -1,6 +1,7 @@
-"""Loading adoption data: the org-unit hierarchy, adoption records (each person pseudonymised
-before anything is written), process volume, and survey answers (aggregated on the way in);
-and retention, which reduces old pseudonymous records to weekly aggregates and deletes them.
+"""Loading adoption records (each person pseudonymised before anything is written) and process
+volume; retention, which reduces old pseudonymous records to weekly aggregates and deletes
+them; and what the org chart's and the surveys' loading (``org_units.py``, ``surveys.py``)
+share with them.
 
 Only the columns a kind of file is read for are staged (``only``): any other column, such as
 a survey's respondent or a person's name beside their id, is never read. A file is checked
@@ -12,12 +13,10 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from valuegap.errors import IngestError, Problem
+from valuegap.errors import IngestError
 from valuegap.model.pseudonyms import PersonData
 from valuegap.store.database import Database
 from valuegap.store.staging import (
@@ -33,14 +32,11 @@ from valuegap.store.staging import (
 
 RECORDS = ("access", "awareness", "training", "activity")
 PROCESS = "process"  # process volume of a unit: no person
-SURVEYS = ("executive_confidence", "manager_readiness")
-ORG_COLUMNS = ("unit", "parent")
 ADOPTION_COLUMNS = ("person", "unit", "subject", "record", "day", "uses", "process_volume")
-SURVEY_COLUMNS = ("unit", "survey", "period", "answer")
 _TYPED = "_valuegap_adoption"
 _PEOPLE = "_valuegap_people"
-_COUNT = "CASE WHEN regexp_full_match(trim({v}), '[0-9]{1,18}') THEN CAST(trim({v}) AS BIGINT) END"
-_NOT_COUNT = "is not a count: a whole number, zero or more"
+_COUNT = "CASE WHEN regexp_full_match(trim({v}), '[0-9]{1,9}') THEN CAST(trim({v}) AS BIGINT) END"
+_NOT_COUNT = "is not a count: a whole number from 0 to 999,999,999"
 # a week already reduced to aggregates is closed: records that fall in it are not stored again
 _REDUCED = """EXISTS (SELECT 1 FROM adoption_weekly w WHERE w.unit = n.unit
     AND w.subject = n.subject AND w.record = n.record AND w.week = CAST(date_trunc('week', n.day)
@@ -66,11 +62,11 @@ def only(file: str, columns: Sequence[str], required: Sequence[str]) -> Project:
     return project
 
 
-def _required(column: str, label: str | None = None) -> Check:
+def required_check(column: str, label: str | None = None) -> Check:
     return Check(column, "nullif(trim({v}), '') IS NULL", "is required; the value is empty", label)
 
 
-def _a_unit(column: str) -> Check:
+def unit_check(column: str) -> Check:
     return Check(
         column,
         "nullif(trim({v}), '') IS NOT NULL AND trim({v}) NOT IN (SELECT unit FROM org_units)",
@@ -78,94 +74,12 @@ def _a_unit(column: str) -> Check:
     )
 
 
-def _a_date(column: str) -> Check:
+def date_check(column: str) -> Check:
     return Check(
         column,
         f"{{v}} IS NOT NULL AND {as_date('{v}')} IS NULL",
         f"is not a date {YEARS} (YYYY-MM-DD)",
     )
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    row: int
-    unit: str
-    parent: str | None
-
-
-def read_org(db: Database, file: str) -> list[OrgRow]:
-    """The staged org file's rows, checked: each unit once, a parent that is a unit of the
-    file and no cycle (a later org file replaces the hierarchy whole)."""
-    refuse_bad_rows(db, STAGE, file, [_required("unit")])
-    rows = [
-        OrgRow(int(r["_row"]), r["unit"].strip(), (r["parent"] or "").strip() or None)
-        for r in db.all(f"SELECT _row, unit, parent FROM {STAGE} ORDER BY _row")
-    ]
-    problems: list[Problem] = []
-    parents: dict[str, str | None] = {}
-    for r in rows:
-        if r.unit in parents:
-            problems.append(
-                IngestError.at(
-                    file,
-                    r.row,
-                    "unit",
-                    r.unit,
-                    "is given twice: give each unit once, with its parent",
-                )
-            )
-        parents.setdefault(r.unit, r.parent)
-    for r in rows:
-        if r.parent is not None and r.parent not in parents:
-            message = "is not a unit of this file: the org file is the whole org chart"
-            problems.append(IngestError.at(file, r.row, "parent", r.parent, message))
-    if not problems:
-        problems = _cycles(file, rows, parents)
-    if problems:
-        raise IngestError(file, sorted(problems, key=lambda p: p.row or 0))
-    return rows
-
-
-def _cycles(file: str, rows: list[OrgRow], parents: dict[str, str | None]) -> list[Problem]:
-    found: list[Problem] = []
-    named: set[str] = set()
-    for r in rows:
-        path, unit = [r.unit], r.parent
-        while unit is not None and unit not in path:
-            path.append(unit)
-            unit = parents[unit]
-        if unit == r.unit and r.unit not in named:
-            named.update(path)
-            chain = " -> ".join([*path, r.unit])
-            found.append(
-                IngestError.at(
-                    file,
-                    r.row,
-                    "parent",
-                    r.parent,
-                    f"makes a cycle ({chain}): a unit cannot be its own ancestor",
-                )
-            )
-    return found
-
-
-def units_holding_data(db: Database) -> set[str]:
-    rows = db.all(
-        """SELECT unit FROM adoption_records UNION SELECT unit FROM process_volume
-        UNION SELECT unit FROM survey_aggregates UNION SELECT unit FROM adoption_weekly"""
-    )
-    return {str(r["unit"]) for r in rows}
-
-
-def replace_org(db: Database, rows: list[OrgRow], ingest_id: int) -> tuple[int, bool]:
-    """Make ``rows`` the hierarchy: (units new or with a new parent, whether anything changed)."""
-    stored = {(r["unit"], r["parent"]) for r in db.all("SELECT unit, parent FROM org_units")}
-    given = {(r.unit, r.parent) for r in rows}
-    if given == stored:
-        return 0, False
-    db.execute("DELETE FROM org_units")
-    _insert(db, "org_units", [(r.unit, r.parent, ingest_id) for r in rows], ORG_COLUMNS)
-    return len(given - stored), True
 
 
 def load_adoption(
@@ -195,11 +109,11 @@ def load_adoption(
             f"{{v}} IS NULL OR {record} NOT IN ({kinds})",
             f"must be one of {', '.join((*RECORDS, PROCESS))}",
         ),
-        _required("unit"),
-        _a_unit("unit"),
-        _required("subject"),
-        _required("day"),
-        _a_date("day"),
+        required_check("unit"),
+        unit_check("unit"),
+        required_check("subject"),
+        required_check("day"),
+        date_check("day"),
         Check(
             "person_shown",
             f"t_record IN ({kinds}) AND t_record <> 'process' AND person IS NULL",
@@ -294,74 +208,14 @@ def _store_process(db: Database, ingest_id: int) -> int:
     return int(changed[0]) if changed else 0
 
 
-@dataclass(frozen=True)
-class SurveyAggregate:
-    unit: str
-    survey: str
-    period: date
-    respondents: int
-    answers: int  # the sum of the answers, each 1-5
-
-
-def read_survey(db: Database, file: str) -> list[SurveyAggregate]:
-    """The staged survey file, checked, as respondents and the sum of answers per unit, survey
-    and period."""
-    answer = "CASE WHEN regexp_full_match(trim(answer), '[1-5]') THEN CAST(trim(answer) AS INT) END"
-    surveys = ", ".join(f"'{s}'" for s in SURVEYS)
-    checks = [
-        _required("unit"),
-        _a_unit("unit"),
-        Check(
-            "survey",
-            f"{{v}} IS NULL OR lower(trim({{v}})) NOT IN ({surveys})",
-            f"must be one of {', '.join(SURVEYS)}",
-        ),
-        _required("period"),
-        _a_date("period"),
-        Check("answer", f"{answer} IS NULL", "must be a whole number from 1 to 5"),
-    ]
-    refuse_bad_rows(db, STAGE, file, checks)
-    rows = db.all(
-        f"""SELECT trim(unit) AS unit, lower(trim(survey)) AS survey,
-            {as_date("period")} AS period, count(*) AS respondents, sum({answer}) AS answers
-        FROM {STAGE} GROUP BY ALL ORDER BY ALL"""
-    )
-    return [SurveyAggregate(**r) for r in rows]
-
-
-def replace_surveys(
-    db: Database,
-    found: list[SurveyAggregate],
-    score: Callable[[SurveyAggregate], Decimal],
-    ingest_id: int,
-) -> tuple[int, bool]:
-    """Replace the stored aggregates of each survey and period in ``found`` with ``found``'s:
-    (the answers of the aggregates new or changed, whether anything changed)."""
-    periods = sorted({(a.survey, a.period) for a in found})
-    stored = {
-        (r["unit"], r["survey"], r["period"], r["respondents"], r["score"])
-        for survey, period in periods
-        for r in db.all(
-            "SELECT * FROM survey_aggregates WHERE survey = ? AND period = ?", [survey, period]
-        )
-    }
-    given = {(a.unit, a.survey, a.period, a.respondents, score(a)) for a in found}
-    if given == stored:
-        return 0, False
-    for survey, period in periods:
-        db.execute(
-            "DELETE FROM survey_aggregates WHERE survey = ? AND period = ?", [survey, period]
-        )
-    names = ("unit", "survey", "period", "respondents", "score")
-    _insert(db, "survey_aggregates", [(*row, ingest_id) for row in sorted(given)], names)
-    new = {row[:3] for row in given - stored}
-    return sum(a.respondents for a in found if (a.unit, a.survey, a.period) in new), True
-
-
-def _insert(db: Database, table: str, rows: list[tuple[Any, ...]], names: Sequence[str]) -> None:
+def insert_rows(
+    db: Database, table: str, rows: list[tuple[Any, ...]], names: Sequence[str]
+) -> None:
     """Append ``rows`` (``names``' values, then the ingest id) to ``table``."""
     import pyarrow as pa
 
+    if not rows:
+        return
     columns = [*names, "ingest_id"]
     db.insert_arrow(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
 
