@@ -22,6 +22,7 @@ from valuegap.store.adoption_counts import (
     people_per_unit,
     process_volumes,
     rung_counts,
+    subjects,
     survey_means,
     window,
 )
@@ -52,6 +53,10 @@ def test_org_units(db: Database) -> None:
         OrgUnit("sales", "acme"),
         OrgUnit("sales-emea", "sales"),
     ]
+
+
+def test_subjects(db: Database) -> None:
+    assert subjects(db) == ["chat", "copilot"]
 
 
 def test_each_person_counts_once_in_the_unit_of_their_latest_record(db: Database) -> None:

@@ -83,6 +83,12 @@ def org_units(db: Database) -> list[OrgUnit]:
     return [OrgUnit(str(r["unit"]), r["parent"]) for r in rows]
 
 
+def subjects(db: Database) -> list[str]:
+    """The tools and initiatives that adoption records name."""
+    rows = db.all("SELECT DISTINCT subject FROM adoption_records ORDER BY subject")
+    return [str(r["subject"]) for r in rows]
+
+
 def window(on: date, window_weeks: int = WINDOW_WEEKS) -> tuple[date, date]:
     """The first day of the window before ``on`` and the day after it: ``window_weeks`` whole
     ISO weeks, Monday to Sunday, ending before the week of ``on``."""
