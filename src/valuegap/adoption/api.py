@@ -58,22 +58,9 @@ class Adoption(Part):
         from valuegap.store.org_units import ORG_COLUMNS, read_org, replace_org
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
-            rows = read_org(self._db, staged.file)
-            self._refuse_dropping(staged.file, {r.unit for r in rows})
-            return replace_org(self._db, rows, ingest_id)
+            return replace_org(self._db, read_org(self._db, staged.file), ingest_id)
 
         return self._ingest("org", source, source_name, ORG_COLUMNS, ("unit", "parent"), load)
-
-    def _refuse_dropping(self, file: str, units: set[str]) -> None:
-        from valuegap.errors import IngestError
-        from valuegap.store.org_units import units_holding_data
-
-        dropped = sorted(units_holding_data(self._db) - units)
-        message = "holds adoption data, so it must stay in the org chart (under any parent)"
-        if dropped:
-            raise IngestError(
-                file, [IngestError.at(file, None, "unit", u, message) for u in dropped]
-            )
 
     def ingest_adoption(self, source: Source, *, source_name: str | None = None) -> IngestResult:
         """Load adoption records ``person,unit,subject,record,day,uses`` (record: access,
@@ -92,8 +79,7 @@ class Adoption(Part):
                 self._keys.remember_key(key)
             return changed, changed > 0
 
-        result = self._ingest("adoption", source, source_name, ADOPTION_COLUMNS, required, load)
-        return result
+        return self._ingest("adoption", source, source_name, ADOPTION_COLUMNS, required, load)
 
     def ingest_survey(self, source: Source, *, source_name: str | None = None) -> IngestResult:
         """Load survey answers ``unit,survey,period,answer`` (survey: executive_confidence or

@@ -22,7 +22,8 @@ class OrgRow:
 
 def read_org(db: Database, file: str) -> list[OrgRow]:
     """The staged org file's rows, checked: each unit once, a parent that is a unit of the
-    file and no cycle (a later org file replaces the hierarchy whole)."""
+    file, no cycle, and every unit that holds adoption data (a later org file replaces the
+    hierarchy whole)."""
     refuse_bad_rows(db, STAGE, file, [required_check("unit")])
     rows = [
         OrgRow(int(r["_row"]), r["unit"].strip(), (r["parent"] or "").strip() or None)
@@ -32,15 +33,8 @@ def read_org(db: Database, file: str) -> list[OrgRow]:
     parents: dict[str, str | None] = {}
     for r in rows:
         if r.unit in parents:
-            problems.append(
-                IngestError.at(
-                    file,
-                    r.row,
-                    "unit",
-                    r.unit,
-                    "is given twice: give each unit once, with its parent",
-                )
-            )
+            twice = "is given twice: give each unit once, with its parent"
+            problems.append(IngestError.at(file, r.row, "unit", r.unit, twice))
         parents.setdefault(r.unit, r.parent)
     for r in rows:
         if r.parent is not None and r.parent not in parents:
@@ -48,6 +42,9 @@ def read_org(db: Database, file: str) -> list[OrgRow]:
             problems.append(IngestError.at(file, r.row, "parent", r.parent, message))
     if not problems:
         problems = _cycles(file, rows, parents)
+    message = "holds adoption data, so it must stay in the org chart (under any parent)"
+    for unit in sorted(units_holding_data(db) - set(parents)):
+        problems.append(IngestError.at(file, None, "unit", unit, message))
     if problems:
         raise IngestError(file, sorted(problems, key=lambda p: p.row or 0))
     return rows
