@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from valuegap.model.ingest import IngestResult
@@ -26,9 +25,7 @@ from valuegap.store.writer import writes
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
     from valuegap.store.staging import Staged
-    from valuegap.store.surveys import SurveyAggregate
 
-SCORE = Decimal("0.0000000001")  # a survey score's precision, as stored
 # (source, ingest id) -> (rows new or changed, whether anything changed)
 Load = Callable[["Staged", int], tuple[int, bool]]
 
@@ -91,7 +88,7 @@ class Adoption(Part):
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
             found = read_survey(self._db, staged.file)
-            return replace_surveys(self._db, found, survey_score, ingest_id)
+            return replace_surveys(self._db, found, ingest_id)
 
         return self._ingest("survey", source, source_name, SURVEY_COLUMNS, SURVEY_COLUMNS, load)
 
@@ -160,12 +157,6 @@ class Adoption(Part):
             }
             self._record(f"ingest.{kind}", "ingest", str(ingest_id), None, after)
         return IngestResult(kind, given.name, read, added)
-
-
-def survey_score(found: SurveyAggregate) -> Decimal:
-    """The mean answer (1-5) scaled to 0-1: ``(mean - 1) / 4``, to ten decimal places."""
-    mean = Decimal(found.answers) / Decimal(found.respondents)
-    return ((mean - 1) / 4).quantize(SCORE)
 
 
 def retention_start(today: date, months: int) -> date:

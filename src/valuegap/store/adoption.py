@@ -209,15 +209,15 @@ def _store_process(db: Database, ingest_id: int) -> int:
 
 
 def insert_rows(
-    db: Database, table: str, rows: list[tuple[Any, ...]], names: Sequence[str]
+    db: Database, table: str, names: Sequence[str], rows: list[tuple[Any, ...]], ingest_id: int
 ) -> None:
-    """Append ``rows`` (``names``' values, then the ingest id) to ``table``."""
+    """Append ``rows`` (the values of the columns ``names``) to ``table``, from ingest
+    ``ingest_id``."""
     import pyarrow as pa
 
-    if not rows:
-        return
-    columns = [*names, "ingest_id"]
-    db.insert_arrow(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
+    if rows:
+        columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        db.insert_arrow(table, pa.table({**columns, "ingest_id": [ingest_id] * len(rows)}))
 
 
 def reduce_before(db: Database, first_kept: date) -> tuple[int, int]:

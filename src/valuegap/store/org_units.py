@@ -88,5 +88,5 @@ def replace_org(db: Database, rows: list[OrgRow], ingest_id: int) -> tuple[int, 
     if given == stored:
         return 0, False
     db.execute("DELETE FROM org_units")
-    insert_rows(db, "org_units", [(r.unit, r.parent, ingest_id) for r in rows], ORG_COLUMNS)
+    insert_rows(db, "org_units", ORG_COLUMNS, [(r.unit, r.parent) for r in rows], ingest_id)
     return len(given - stored), True

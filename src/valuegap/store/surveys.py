@@ -3,7 +3,6 @@ number of answers and their sum are read, and the mean stored; who answered is n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +13,7 @@ from valuegap.store.staging import STAGE, Check, as_date, refuse_bad_rows
 
 SURVEYS = ("executive_confidence", "manager_readiness")
 SURVEY_COLUMNS = ("unit", "survey", "period", "answer")
+SCORE = Decimal("0.0000000001")  # a score's precision, as stored
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,13 @@ def read_survey(db: Database, file: str) -> list[SurveyAggregate]:
     return [SurveyAggregate(**r) for r in rows]
 
 
-def replace_surveys(
-    db: Database,
-    found: list[SurveyAggregate],
-    score: Callable[[SurveyAggregate], Decimal],
-    ingest_id: int,
-) -> tuple[int, bool]:
+def survey_score(found: SurveyAggregate) -> Decimal:
+    """The mean answer (1-5) scaled to 0-1: ``(mean - 1) / 4``, to ten decimal places."""
+    mean = Decimal(found.answers) / Decimal(found.respondents)
+    return ((mean - 1) / 4).quantize(SCORE)
+
+
+def replace_surveys(db: Database, found: list[SurveyAggregate], ingest_id: int) -> tuple[int, bool]:
     """Replace the stored aggregates of each survey and period in ``found`` with ``found``'s:
     (the answers of the aggregates new or changed, whether anything changed)."""
     periods = sorted({(a.survey, a.period) for a in found})
@@ -67,7 +68,7 @@ def replace_surveys(
             "SELECT * FROM survey_aggregates WHERE survey = ? AND period = ?", [survey, period]
         )
     }
-    given = {(a.unit, a.survey, a.period, a.respondents, score(a)) for a in found}
+    given = {(a.unit, a.survey, a.period, a.respondents, survey_score(a)) for a in found}
     if given == stored:
         return 0, False
     for survey, period in periods:
@@ -75,6 +76,6 @@ def replace_surveys(
             "DELETE FROM survey_aggregates WHERE survey = ? AND period = ?", [survey, period]
         )
     names = ("unit", "survey", "period", "respondents", "score")
-    insert_rows(db, "survey_aggregates", [(*row, ingest_id) for row in sorted(given)], names)
+    insert_rows(db, "survey_aggregates", names, sorted(given), ingest_id)
     new = {row[:3] for row in given - stored}
     return sum(a.respondents for a in found if (a.unit, a.survey, a.period) in new), True
