@@ -29,9 +29,11 @@ def test_the_first_day_kept_starts_a_week() -> None:
     assert retention_start(date(2026, 12, 7), 1) == date(2026, 11, 2)
 
 
-def _open(path: Path, months: int = 13, clock: datetime = NOW) -> Ledger:
-    settings = Settings(db=path, adoption_retention_months=months)
-    return Ledger.open(path, actor="alice", settings=settings, clock=lambda: clock)
+def _open(path: Path, months: int = 13, key: Path | None = None) -> Ledger:
+    """``path`` opened at ``NOW``, with the key file ``key`` (else the default one)."""
+    key_file = None if key is None else str(key)
+    settings = Settings(db=path, adoption_retention_months=months, pseudonym_key_file=key_file)
+    return Ledger.open(path, actor="alice", settings=settings, clock=lambda: NOW)
 
 
 def _weekly(ledger: Ledger) -> set[tuple[object, ...]]:
@@ -89,15 +91,16 @@ def test_an_ingest_reduces_the_old_records_to_weekly_aggregates(tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A ledger holding a year of daily activity of 400 people, and its files' folder."""
+    """A ledger holding a year of daily activity of 400 people, and its key file (its own,
+    apart from the configuration folder that every test's starts as a copy of)."""
     folder = tmp_path_factory.mktemp("year")
     made = organisation(folder)
-    path = folder / "l.duckdb"
+    path, key = folder / "l.duckdb", folder / "pseudonym.key"
     Ledger.init(path, actor="alice", clock=lambda: NOW).close()
-    with _open(path) as ledger:
+    with _open(path, key=key) as ledger:
         ledger.adoption.ingest_org(made.org)
         ledger.adoption.ingest_adoption(made.adoption)
-    return path, folder
+    return path, key
 
 
 def _copy(year: tuple[Path, Path], tmp_path: Path) -> Path:
@@ -126,7 +129,7 @@ def test_a_year_of_activity_reduced_after_six_months(
         uses[(unit, subject, record, week)] += int(used or 0)
         gone.add((str(person).strip().lower(), unit, record, day))
     expected = {(*k, len(v), uses[k]) for k, v in people.items()}
-    with _open(_copy(year, tmp_path), months=6) as ledger:
+    with _open(_copy(year, tmp_path), months=6, key=year[1]) as ledger:
         db = ledger.session.db
         total = db.one("SELECT count(*) FROM adoption_records")
         done = ledger.adoption.retain()
@@ -147,7 +150,7 @@ def test_one_bad_row_at_the_end_of_a_year_stores_nothing(
     made = organisation(tmp_path, seed=19)  # other people, other days
     with made.adoption.open("a") as handle:
         handle.write("x@corp,dept-1-team-1,copilot,activity,2026-11-31,1,\n")
-    with _open(_copy(year, tmp_path)) as ledger:
+    with _open(_copy(year, tmp_path), key=year[1]) as ledger:
         before = contents(ledger)
         with pytest.raises(IngestError) as error:
             ledger.adoption.ingest_adoption(made.adoption)
