@@ -233,10 +233,16 @@ def test_another_key_stops_the_ingest(
     assert contents(org) == before
 
 
-def test_process_volume_alone_needs_no_key(org: Ledger, tmp_path: Path) -> None:
-    rows = [("", "ops", "copilot", "process", "2026-11-03", 4, 10)]
-    org.adoption.ingest_adoption(write_csv(tmp_path / "a.csv", ADOPTION_HEADER, rows))
+def test_process_volume_alone_needs_no_key_nor_a_person_column(org: Ledger, tmp_path: Path) -> None:
+    rows = [("ops", "copilot", "process", "2026-11-03", 4, 10)]
+    file = write_csv(tmp_path / "a.csv", ADOPTION_HEADER[1:], rows)
+    assert org.adoption.ingest_adoption(file).rows_added == 1
     assert not key_file_of(org).exists()
+    # a person's record in such a file misses its person
+    rows.append(("ops", "copilot", "access", "2026-11-03", "", ""))
+    with pytest.raises(IngestError) as error:
+        org.adoption.ingest_adoption(write_csv(tmp_path / "b.csv", ADOPTION_HEADER[1:], rows))
+    assert _problems(error) == [(2, "person", None)]
 
 
 def test_a_rotated_key_keeps_people_linked(org: Ledger, tmp_path: Path) -> None:

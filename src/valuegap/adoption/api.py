@@ -67,7 +67,7 @@ class Adoption(Part):
         from valuegap.model.pseudonyms import PersonData
         from valuegap.store.adoption import ADOPTION_COLUMNS, load_adoption
 
-        required = ("person", "unit", "subject", "record", "day")
+        required = ("unit", "subject", "record", "day")  # a file of process volume names no one
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
             key = self._keys.ingest_key(staged.file)  # checked the first time a person is met
