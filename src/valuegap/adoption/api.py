@@ -81,9 +81,9 @@ class Adoption(Part):
     def ingest_survey(self, source: Source, *, source_name: str | None = None) -> IngestResult:
         """Load survey answers ``unit,survey,period,answer`` (survey: executive_confidence or
         manager_readiness; answer 1-5; period: the survey's date): a path, bytes or a binary
-        stream. Any other column (a respondent) is never read. Stored per unit, survey and
-        period as respondents and the mean answer scaled to 0-1; a survey's period given
-        again replaces what was stored for it."""
+        stream. Any other column (a respondent) is dropped as it is read. Stored per unit,
+        survey and period as respondents and the mean answer scaled to 0-1; a survey's period
+        given again replaces what was stored for it."""
         from valuegap.store.surveys import SURVEY_COLUMNS, read_survey, replace_surveys
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:

@@ -4,10 +4,10 @@ them; and what the org chart's and the surveys' loading (``org_units.py``, ``sur
 share with them.
 
 Only the columns a kind of file is read for are staged (``only``): any other column, such as
-a survey's respondent or a person's name beside their id, is never read. A file is checked
-whole before anything is written, and every bad row is named by its row, column and value,
-except a person's identifier, which no message ever shows. Loading the same file twice
-changes nothing.
+a survey's respondent or a person's name beside their id, is dropped as the file is read. A
+file is checked whole before anything is written, and every bad row is named by its row,
+column and value, except a person's identifier, which no message ever shows. Loading the same
+file twice changes nothing.
 """
 
 from __future__ import annotations

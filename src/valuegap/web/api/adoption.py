@@ -43,7 +43,7 @@ def ingest_adoption(file: Upload, ledger: Writer) -> JSONResponse:
 def ingest_survey(file: Upload, ledger: Writer) -> JSONResponse:
     """Load survey answers: unit, survey (executive_confidence or manager_readiness), period
     (a date), answer (1-5). Stored as each unit's respondents and mean answer; any other
-    column (a respondent) is never read."""
+    column (a respondent) is dropped as the file is read."""
     return answer(ledger.adoption.ingest_survey(file.file, source_name=file.filename))
 
 
