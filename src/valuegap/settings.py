@@ -22,6 +22,7 @@ ENV_PREFIX = "VALUEGAP_"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_THREADS = 256
 MIN_GROUP_SIZE = 5  # the smallest k, the least group an adoption figure may show
+MAX_RETENTION_MONTHS = 1200
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,9 @@ class Settings:
                 f"min_group_size {self.min_group_size} is below {MIN_GROUP_SIZE}: a smaller "
                 "group could single people out; it may be raised, never lowered"
             )
-        if self.adoption_retention_months < 1:
+        if not 1 <= self.adoption_retention_months <= MAX_RETENTION_MONTHS:
             raise ConfigError(
-                f"adoption_retention_months must be at least 1 (found "
+                f"adoption_retention_months must be 1 to {MAX_RETENTION_MONTHS} (found "
                 f"{self.adoption_retention_months})"
             )
         if self.threads is not None:

@@ -30,5 +30,6 @@ def test_retention_defaults_to_thirteen_months() -> None:
         load_settings(env={"VALUEGAP_ADOPTION_RETENTION_MONTHS": "6"}).adoption_retention_months
         == 6
     )
-    with pytest.raises(ConfigError, match="adoption_retention_months must be at least 1"):
-        Settings(adoption_retention_months=0)
+    for months in (0, 1201):
+        with pytest.raises(ConfigError, match="adoption_retention_months must be 1 to 1200"):
+            Settings(adoption_retention_months=months)
