@@ -12,6 +12,8 @@ permission check, audit record) and given the parts it needs:
   (``governance/api.py``), with ``.gates`` (stage moves and approvals), ``.audit`` (the audit
   log, its verification and checkpoints), ``.users`` (users and roles) and ``.keys`` (the
   pseudonymisation key, which every ingest of person data checks);
+- ``ledger.adoption``: the org chart, adoption records and surveys, and their retention
+  (``adoption/api.py``);
 - ``ledger.agents``: agents' guardrails and their authorisation (``governance/agents.py``).
 
 The ledger itself opens, creates and closes the file, and acts as another user.
@@ -38,6 +40,7 @@ from valuegap.store.governance import GovernanceStore
 from valuegap.store.users import UserStore
 
 if TYPE_CHECKING:
+    from valuegap.adoption.api import Adoption
     from valuegap.adoption.key_api import PseudonymKeys
     from valuegap.costs.api import Costs
     from valuegap.errors import Problem
@@ -95,6 +98,12 @@ class Ledger:
         from valuegap.outcomes.api import Outcomes
 
         return Outcomes(self.session, self.costs, self.portfolio)
+
+    @built_on_first_use
+    def adoption(self) -> Adoption:
+        from valuegap.adoption.api import Adoption
+
+        return Adoption(self.session, self._keys)
 
     @built_on_first_use
     def governance(self) -> Governance:

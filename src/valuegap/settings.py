@@ -21,6 +21,8 @@ CONFIG_FILE = "valuegap.toml"
 ENV_PREFIX = "VALUEGAP_"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_THREADS = 256
+MIN_GROUP_SIZE = 5  # the smallest k, the least group an adoption figure may show
+MAX_RETENTION_MONTHS = 1200
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ class Settings:
     person, readable by its owner only). Default: ``keys/<ledger id>.key`` in
     ``$XDG_CONFIG_HOME/valuegap`` (or ``~/.config/valuegap``), one per ledger, outside the
     ledger's folder. ``VALUEGAP_PSEUDONYM_KEY``, when set, is the key itself."""
+    min_group_size: int = 5
+    """k: no adoption figure is shown for a group of fewer people; smaller groups roll up
+    into their parent unit (docs/privacy.md). 5 at least: it may be raised, never lowered."""
+    adoption_retention_months: int = 13
+    """Pseudonymous adoption records older than this are reduced to weekly aggregates per
+    unit (people and uses) and deleted."""
     checkpoint_to: str | None = None
     """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
     an http(s) URL (a webhook) it is POSTed to."""
@@ -90,6 +98,18 @@ class Settings:
                            ("override_rate_threshold", float), ("lock_timeout", float),
                            ("count_uncaptured_capacity", bool)):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
+        for name in ("min_group_size", "adoption_retention_months"):
+            object.__setattr__(self, name, _typed(name, getattr(self, name), int))
+        if self.min_group_size < MIN_GROUP_SIZE:
+            raise ConfigError(
+                f"min_group_size {self.min_group_size} is below {MIN_GROUP_SIZE}: a smaller "
+                "group could single people out; it may be raised, never lowered"
+            )
+        if not 1 <= self.adoption_retention_months <= MAX_RETENTION_MONTHS:
+            raise ConfigError(
+                f"adoption_retention_months must be 1 to {MAX_RETENTION_MONTHS} (found "
+                f"{self.adoption_retention_months})"
+            )
         if self.threads is not None:
             object.__setattr__(self, "threads", _typed("threads", self.threads, int))
             if not 1 <= self.threads <= MAX_THREADS:

@@ -26,6 +26,13 @@ MAPPING = {"timestamp": "ts", "request_model": "model", "provider": "vendor",
            "user": "who", "tag.user.email": "who"}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _no_keys_yet(_config_in_tmp: Path) -> None:
+    """These tests count the key files a ledger makes: the keys a test's configuration folder
+    starts with (those of the session's ledgers, the demo's) are not theirs."""
+    shutil.rmtree(config_directory() / "keys", ignore_errors=True)
+
+
 def _calls(folder: Path, name: str, month: str, people: list[str]) -> Path:
     rows = [f"{month}-0{n + 1}T10:00:00Z,gpt-4o,openai,{who}" for n, who in enumerate(people)]
     path = folder / name

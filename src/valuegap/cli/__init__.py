@@ -13,6 +13,7 @@ import typer
 
 from valuegap.cli import (
     admin,
+    adoption,
     agent,
     approval,
     audit,
@@ -68,6 +69,7 @@ app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
 app.add_typer(scenario.app, name="scenario", cls=scenario.ScenarioGroup)
 app.add_typer(key.app, name="key", cls=Group)
+app.add_typer(adoption.app, name="adoption", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)
 command(app, "serve")(serve.serve)
 

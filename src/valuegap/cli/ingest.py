@@ -1,5 +1,5 @@
-"""``valuegap ingest``: load cloud bills, LLM usage, manual costs, currency rates and measured
-outcomes."""
+"""``valuegap ingest``: load cloud bills, LLM usage, manual costs, currency rates, measured
+outcomes, and adoption data (the org chart, adoption records, surveys)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from valuegap.ledger import Ledger
 
 app = typer.Typer(
-    help="Load cloud bills (FOCUS), LLM usage, manual costs, currency rates and measured outcomes."
+    help="Load cloud bills (FOCUS), LLM usage, manual costs, currency rates, measured outcomes "
+    "and adoption data."
 )
 
 Files = Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV, .csv.gz or .parquet")]
@@ -191,3 +192,37 @@ _measures(
     "cost_reduced, not_captured, optionally metric (the one measuring these "
     "hours).",
 )
+
+
+@command(app, "org")
+def org(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The org chart: unit, parent (empty for a root). It replaces the stored chart whole."""
+    with open_ledger() as ledger:
+        _run(ledger, lambda _: [ledger.adoption.ingest_org(file)], fmt)
+
+
+@command(app, "adoption")
+def adoption(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Adoption records: person, unit, subject, record (access, awareness, training,
+    activity), day, uses (activity only); process volume as record process with no person,
+    uses handled with AI and process_volume. People are pseudonymised before anything is
+    written."""
+    with open_ledger() as ledger:
+        _run(ledger, lambda _: [ledger.adoption.ingest_adoption(file)], fmt)
+
+
+@command(app, "survey")
+def survey(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Survey answers: unit, survey (executive_confidence or manager_readiness), period (a
+    date), answer (1-5); stored as each unit's mean, never per respondent."""
+    with open_ledger() as ledger:
+        _run(ledger, lambda _: [ledger.adoption.ingest_survey(file)], fmt)

@@ -25,8 +25,8 @@ from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.rules import Rule, RuleSet
-from valuegap.costs.trueup import TrueUp
 from valuegap.errors import IngestError, Problem, ValidationError
+from valuegap.model.ingest import IngestResult as IngestResult
 from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
@@ -51,20 +51,6 @@ Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
 Stage = Callable[[Database, Input], Any]  # how a file is staged: (ledger, source) -> Staged
 Tables = Mapping[str, Any]  # the facts' tables, as Ibis tables where they live
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    kind: str
-    file: str
-    rows_read: int
-    rows_added: int
-    true_ups: tuple[TrueUp, ...] = ()
-
-    @property
-    def rows_skipped(self) -> int:
-        """Rows already in the ledger (re-ingested or overlapping)."""
-        return self.rows_read - self.rows_added
 
 
 @dataclass(frozen=True)

@@ -10,30 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from valuegap.decimals import plain
+from valuegap.model.ingest import TrueUp as TrueUp
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
-
-
-@dataclass(frozen=True)
-class TrueUp:
-    provider: str  # the provider key (as in reconciliation)
-    month: date
-    estimated: Mapping[str, Decimal]  # currency -> the usage's own cost, counted until now
-    invoiced: Mapping[str, Decimal]  # currency -> the invoice's token lines, counted from now
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "month": f"{self.month:%Y-%m}",
-            "estimated": {c: str(plain(a)) for c, a in self.estimated.items()},
-            "invoiced": {c: str(plain(a)) for c, a in self.invoiced.items()},
-        }
-
 
 Pool = tuple[str, date]  # a provider key and a month
 

@@ -20,6 +20,7 @@ Permission = Literal[
     "cost.write",  # ingest costs and usage, set prices and rates
     "rules.write",  # apply allocation rules
     "outcome.write",  # ingest observations, outcome counts, behaviour, quality, capacity
+    "adoption.write",  # ingest the org chart, adoption records and surveys; apply retention
     "policy.write",  # apply policy files
     "approval.decide",  # approve or reject a stage move that a gate sent for approval
     "review.run",  # run scale-or-kill reviews and record their recommendations
@@ -35,7 +36,9 @@ GRANTS: dict[str, frozenset[str]] = {
     "contributor": frozenset(
         {"read", "portfolio.write", "stage.move", "control.attest", "agent.act"}
     ),
-    "finance": frozenset({"read", "metric.agree", "cost.write", "rules.write", "outcome.write"}),
+    "finance": frozenset(
+        {"read", "metric.agree", "cost.write", "rules.write", "outcome.write", "adoption.write"}
+    ),
     "governance": frozenset(
         {
             "read",
@@ -124,6 +127,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "cost.write": "ingest costs or change prices and rates",
     "rules.write": "change allocation rules",
     "outcome.write": "ingest measured outcomes",
+    "adoption.write": "ingest adoption data or apply its retention",
     "policy.write": "apply policies",
     "approval.decide": "approve or reject stage moves",
     "review.run": "run reviews",

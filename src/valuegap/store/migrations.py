@@ -739,4 +739,54 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        19,
+        "adoption: the org-unit hierarchy, pseudonymous adoption records (access, awareness, "
+        "training, activity), process volume, surveys aggregated on the way in, and the weekly "
+        "aggregates that records older than the retention window are reduced to",
+        (
+            """CREATE TABLE org_units (
+                unit VARCHAR PRIMARY KEY,
+                parent VARCHAR,                 -- NULL: a root
+                ingest_id BIGINT NOT NULL
+            )""",
+            """CREATE TABLE adoption_records (
+                pseudonym VARCHAR NOT NULL,     -- keyed hash of the person; never the identity
+                unit VARCHAR NOT NULL,
+                subject VARCHAR NOT NULL,       -- an initiative id or a tool name
+                record VARCHAR NOT NULL,        -- access | awareness | training | activity
+                day DATE NOT NULL,
+                uses BIGINT,                    -- activity only
+                ingest_id BIGINT NOT NULL,
+                PRIMARY KEY (pseudonym, unit, subject, record, day)
+            )""",
+            """CREATE TABLE process_volume (
+                unit VARCHAR NOT NULL,
+                subject VARCHAR NOT NULL,
+                day DATE NOT NULL,
+                ai_handled BIGINT NOT NULL,     -- handled with AI
+                total BIGINT NOT NULL,          -- the whole process volume
+                ingest_id BIGINT NOT NULL,
+                PRIMARY KEY (unit, subject, day)
+            )""",
+            """CREATE TABLE survey_aggregates (
+                unit VARCHAR NOT NULL,
+                survey VARCHAR NOT NULL,        -- executive_confidence | manager_readiness
+                period DATE NOT NULL,
+                respondents BIGINT NOT NULL,
+                score DECIMAL(18, 10) NOT NULL, -- the mean answer scaled to 0-1: (mean - 1) / 4
+                ingest_id BIGINT NOT NULL,
+                PRIMARY KEY (unit, survey, period)
+            )""",
+            """CREATE TABLE adoption_weekly (
+                unit VARCHAR NOT NULL,
+                subject VARCHAR NOT NULL,
+                record VARCHAR NOT NULL,
+                week DATE NOT NULL,             -- the Monday of the ISO week
+                people BIGINT NOT NULL,         -- distinct pseudonyms that week
+                uses BIGINT NOT NULL,
+                PRIMARY KEY (unit, subject, record, week)
+            )""",
+        ),
+    ),
 )

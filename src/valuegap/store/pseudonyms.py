@@ -1,5 +1,5 @@
-"""The pseudonyms the ledger holds (usage events' users and person tags), and re-keying them
-when the pseudonymisation key is rotated."""
+"""The pseudonyms the ledger holds (usage events' users and person tags, adoption records'
+people), and re-keying them when the pseudonymisation key is rotated."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def holds_pseudonyms(db: Database, person_attributes: Collection[str] = ()) -> b
     person = person_key("e.key", person_attributes)
     row = db.one(
         f"""SELECT EXISTS (SELECT 1 FROM usage_events WHERE user_pseudonym IS NOT NULL)
+            OR EXISTS (SELECT 1 FROM adoption_records)
             OR EXISTS ({_PERSON_TAG_VALUES.format(person=person)})"""
     )
     return bool(row and row[0])
@@ -31,6 +32,7 @@ def rekey_pseudonyms(
     rows = db.all(
         f"""SELECT DISTINCT user_pseudonym AS pseudonym FROM usage_events
             WHERE user_pseudonym IS NOT NULL
+            UNION SELECT DISTINCT pseudonym FROM adoption_records
             UNION {_PERSON_TAG_VALUES.format(person=person)}"""
     )
     old = sorted(r["pseudonym"] for r in rows if r["pseudonym"] is not None)
@@ -43,6 +45,10 @@ def rekey_pseudonyms(
     db.execute(
         """UPDATE usage_events SET user_pseudonym = r."new"
         FROM _valuegap_rekeyed r WHERE usage_events.user_pseudonym = r."old" """
+    )
+    db.execute(
+        """UPDATE adoption_records SET pseudonym = r."new"
+        FROM _valuegap_rekeyed r WHERE adoption_records.pseudonym = r."old" """
     )
     db.execute(
         f"""UPDATE usage_events SET tags = map_from_entries(list_transform(map_entries(tags),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from valuegap.web.api import (
+    adoption,
     agents,
     approvals,
     audit,
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     policies.router,
     agents.router,
     ingest.router,
+    adoption.router,
     rules.router,
     prices.router,
     reports.router,

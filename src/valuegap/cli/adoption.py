@@ -1,0 +1,21 @@
+"""``valuegap adoption retain``: reduce old pseudonymous adoption records to weekly aggregates
+and delete them (docs/privacy.md)."""
+
+from __future__ import annotations
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+
+app = typer.Typer(help="Adoption data: its retention.")
+
+
+@command(app, "retain")
+def retain(fmt: FormatOption = OutputFormat.table) -> None:
+    """Reduce the adoption records older than adoption_retention_months (whole ISO weeks) to
+    weekly aggregates per unit, subject and record, and delete them. Each adoption ingest
+    does this too."""
+    with open_ledger() as ledger:
+        done = ledger.adoption.retain()
+    render.document(done, fmt, title="Retention")
