@@ -68,28 +68,40 @@ class Statements(Part):
         self._outcomes = outcomes
 
     def statement(self, unit: str, window: Window) -> Statement:
-        """The statement of business unit ``unit`` for ``window`` (a month, quarter, ...): a
-        chargeback statement for a month from the unit's chargeback month on (a closed one as
-        it was closed), else showback. A contributor reads only their own units'."""
+        """The statement of business unit ``unit`` for ``window`` (a month, quarter, ...). A
+        closed month's is as it was closed. An open month's books the changes to the closed
+        months just before it as adjustments; from the unit's chargeback month on, it is a
+        chargeback statement. A longer period's is showback, as the cost is now. A contributor
+        reads only their own units'."""
         self._require("read", unit)
         if window.start is None or window.end is None:
             problem = Problem("period", "must be a period: a month, quarter, half or year", None)
             raise ValidationError("The statement cannot be made.", [problem])
-        setting = self._store.chargeback_unit(unit)
-        one_month = window.end == add_months(window.start, 1)
-        if setting is None or not one_month or window.start < setting["from_month"]:
-            return self._made(unit, window.start, window.end, None)
+        if window.end != add_months(window.start, 1):
+            return self._made(unit, window.start, window.end, None, {})
         closed = self._closed(unit)
-        return closed.get(window.start) or self._made(unit, window.start, window.end, setting)
+        if window.start in closed:
+            return closed[window.start]
+        return self._made(unit, window.start, window.end, self._charged(unit, window.start), closed)
 
-    def _made(self, unit: str, start: date, end: date, setting: dict[str, Any] | None) -> Statement:
-        closed = self._closed(unit) if setting else {}
+    def _charged(self, unit: str, month: date) -> dict[str, Any] | None:
+        """The unit's chargeback setting, if ``month`` is charged back."""
+        setting = self._store.chargeback_unit(unit)
+        return setting if setting is not None and month >= setting["from_month"] else None
+
+    def _made(
+        self,
+        unit: str,
+        start: date,
+        end: date,
+        setting: dict[str, Any] | None,
+        closed: dict[date, Statement],
+    ) -> Statement:
         run = closed_run(start, closed)  # the closed months whose changes this month books
-        months = [*month_starts(start, end), *run]
-        parts = self._costs.allocated_parts(DIMENSIONS, months=months)
+        parts = self._costs.allocated_parts(DIMENSIONS, months=[*month_starts(start, end), *run])
         found = costed(parts, unit, start, end)
         now = {m: costed(parts, unit, m, add_months(m, 1)).lines for m in run}
-        adjustments = adjustments_for(start, now, closed) if setting else []
+        adjustments = adjustments_for(start, now, closed)
         adjusted = plain(sum((a.difference for a in adjustments), ZERO))
         economics = self._economics(unit, Window(start, end))
         counted = [e for e in economics if e.successful_outcomes]
@@ -145,10 +157,6 @@ class Statements(Part):
         if unit not in self._units():
             said = "is not the business unit of any initiative or allocation rule"
             problems.append(Problem("business_unit", said, unit))
-        closed = self._store.closed_months().get(unit, [])
-        if closed and from_month > closed[0]:
-            said = f"must be {closed[0]:%Y-%m} or earlier: that month is closed, as chargeback"
-            problems.append(Problem("from_month", said, f"{from_month:%Y-%m}"))
         if cost_centre is not None and not cost_centre.strip():
             problems.append(Problem("cost_centre", "must not be empty", cost_centre))
         if problems:
@@ -186,32 +194,30 @@ class Statements(Part):
 
     @writes
     def close_month(self, unit: str, month: date) -> Statement:
-        """Close ``month`` (its first day) of business unit ``unit``, in chargeback, once the
-        month is over: its statement is stored as it is now and never changes. Closing it again
-        changes nothing. Finance's (``cost.write``), in the audit log."""
+        """Close ``month`` (its first day) of business unit ``unit`` once the month is over,
+        when finance has issued (in chargeback: booked) its statement: the statement is
+        stored as it is now and never changes. Closing it again changes nothing. Finance's
+        (``cost.write``), in the audit log."""
         self._require("cost.write")
-        setting = self._store.chargeback_unit(unit)
         where = f"{month:%Y-%m}"
         problems = []
-        if setting is None:
-            said = "is in showback: switch it to chargeback first (set_chargeback)"
+        if unit not in self._units():
+            said = "is not the business unit of any initiative or allocation rule"
             problems.append(Problem("business_unit", said, unit))
-        elif month < setting["from_month"]:
-            said = f"is before the unit's chargeback begins ({setting['from_month']:%Y-%m})"
-            problems.append(Problem("month", said, where))
         if month.day != 1:
             problems.append(Problem("month", "must be a month's first day", month))
         elif add_months(month, 1) > self._now().date():
             problems.append(Problem("month", "is not over yet: close it once it has ended", where))
         if problems:
             raise ValidationError(f"{where} of {unit!r} was not closed.", problems)
-        assert setting is not None
         closed = self._closed(unit)
         if month in closed:
             return closed[month]
         at = self._now()
-        made = self._made(unit, month, add_months(month, 1), setting)
+        made = self._made(unit, month, add_months(month, 1), self._charged(unit, month), closed)
         frozen = replace(made, closed_at=at, closed_by=self.actor)
+        booked = None if frozen.to_book is None else str(frozen.to_book)
+        after = {"month": where, "mode": frozen.mode, "cost": str(frozen.cost), "to_book": booked}
         with self._db.transaction():
             self._store.close(unit, month, _stored().dump_json(frozen).decode(), at, self.actor)
             self._record(
@@ -219,7 +225,7 @@ class Statements(Part):
                 "business_unit",
                 unit,
                 None,
-                {"month": where, "to_book": str(frozen.to_book), "cost_centre": frozen.cost_centre},
+                after,
                 changed=[("closed_statements", {"business_unit": unit, "month": month})],
             )
         return frozen
