@@ -19,6 +19,7 @@ from valuegap.web.api import (
     reports,
     reviews,
     rules,
+    statements,
     users,
 )
 
@@ -36,5 +37,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     rules.router,
     prices.router,
     reports.router,
+    statements.router,
     audit.router,
 )
