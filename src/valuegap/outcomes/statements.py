@@ -2,12 +2,13 @@
 units finance switched to it.
 
 A statement shows a unit its cost for a period (``outcomes.statement``). Once finance switches
-a unit to chargeback from a month (``set_chargeback``), its statement of each month from then
-on is a chargeback statement: the amount to book, to the unit's cost centre. Finance closes a
-month when it has booked it (``close_month``, once the month is over): its statement is stored
-as it is then, and read so ever after. A later change to a closed month's cost (a corrected
-bill re-ingested, a new rule) is booked in the next open month, as adjustment lines naming the
-month they correct; the closed statement never changes.
+a unit to chargeback from a month (``set_chargeback``), its statement of each month from then on
+is a chargeback statement: the amount to book, to the unit's cost centre. Finance closes a
+unit's month once it is over and its statement issued (``close_month``; in showback too: it is
+the month-end close, never automatic): the statement is stored as it is then, and read so ever
+after. A later change to a closed month's cost (a corrected bill re-ingested, a new rule) is
+booked in the next open month, as adjustment lines naming the month they correct; the closed
+statement never changes.
 """
 
 from __future__ import annotations
