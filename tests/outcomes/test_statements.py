@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.errors import PermissionDenied, ValidationError
+from valuegap.errors import NotFound, PermissionDenied, ValidationError
 from valuegap.outcomes.periods import parse_period
 
 from ..conftest import SteppingClock
@@ -195,6 +195,10 @@ def test_a_month_not_over_or_an_unknown_unit_is_not_closed(ledger: Ledger) -> No
     with pytest.raises(ValidationError) as found:
         finance.statements.set_chargeback("nowhere", date(2026, 3, 15))
     assert [p.where for p in found.value.problems] == ["from_month", "business_unit"]
+    with pytest.raises(ValidationError):
+        finance.statements.set_chargeback("(unallocated)", date(2026, 3, 1))
+    with pytest.raises(NotFound, match="nowhere"):
+        finance.statements.statement("nowhere", parse_period("2026-03"))
 
 
 def test_a_contributor_reads_only_their_own_units_statements(ledger: Ledger) -> None:

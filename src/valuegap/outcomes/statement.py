@@ -6,8 +6,8 @@ unit's row of ``cost_report(["business_unit"])`` for the same months.
   provider, model and basis (invoiced, estimated: usage no invoice covers yet, manual).
 - ``shared``: of that, what split rules gave its initiatives, each with the rule, its method
   and driver, the whole amount the rule split in the period, and the unit's share of it.
-- ``adjustments`` (chargeback only): the differences that later changes made to closed
-  months, each a line naming the month it corrects (``adjustments_for``).
+- ``adjustments`` (a month's statement): the differences that later changes made to the
+  closed months just before it, each a line naming the month it corrects (``adjustments_for``).
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from valuegap.costs.rules import UNALLOCATED
 from valuegap.decimals import plain
-from valuegap.errors import Problem, ValidationError
+from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.months import add_months, month_starts
 from valuegap.outcomes.finance import cost_per_outcome
 from valuegap.outcomes.periods import Window
@@ -78,6 +79,11 @@ class Statements(Part):
         if window.start is None or window.end is None:
             problem = Problem("period", "must be a period: a month, quarter, half or year", None)
             raise ValidationError("The statement cannot be made.", [problem])
+        if unit not in self._units():
+            raise NotFound(
+                f"No business unit {unit!r} has initiatives, rules or cost; "
+                "`Ledger.costs.cost_report(['business_unit'])` shows those with cost."
+            )
         if window.end != add_months(window.start, 1):
             return self._made(unit, window.start, window.end, None, {})
         closed = self._closed(unit)
@@ -155,8 +161,8 @@ class Statements(Part):
         problems = []
         if from_month.day != 1:
             problems.append(Problem("from_month", "must be a month's first day", from_month))
-        if unit not in self._units():
-            said = "is not the business unit of any initiative or allocation rule"
+        if unit == UNALLOCATED or unit not in self._units():
+            said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if cost_centre is not None and not cost_centre.strip():
             problems.append(Problem("cost_centre", "must not be empty", cost_centre))
@@ -203,7 +209,7 @@ class Statements(Part):
         where = f"{month:%Y-%m}"
         problems = []
         if unit not in self._units():
-            said = "is not the business unit of any initiative or allocation rule"
+            said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if month.day != 1:
             problems.append(Problem("month", "must be a month's first day", month))
@@ -232,10 +238,12 @@ class Statements(Part):
         return frozen
 
     def _units(self) -> set[str]:
-        """The business units the ledger knows: its initiatives' and its rules'."""
+        """The business units the ledger knows: its initiatives', its rules' and those with
+        cost (the unallocated cost's among them)."""
         units = {i.business_unit for i in PortfolioStore(self._db).initiatives()}
         units |= {r.business_unit for r in self._costs.allocation_rules().rules if r.business_unit}
-        return units
+        charged = self._costs.cost_report(["business_unit"])
+        return units | {line.business_unit for line in charged if line.business_unit}
 
 
 def _said(setting: dict[str, Any]) -> dict[str, str | None]:
