@@ -185,6 +185,9 @@ def test_switching_and_closing_are_finances_and_audited(ledger: Ledger) -> None:
     actions = [e.action for e in ledger.governance.audit.audit_log()]
     assert actions.count("chargeback.set") == 1
     assert actions.count("statement.close") == 1
+    # The log proves the switch and the closed statement, as stored.
+    verified = ledger.governance.audit.verify_audit()
+    assert verified.ok, verified.message
 
 
 def test_a_month_not_over_or_an_unknown_unit_is_not_closed(ledger: Ledger) -> None:

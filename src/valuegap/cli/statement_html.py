@@ -4,6 +4,7 @@ no links to fetch, every value escaped."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from html import escape
 
@@ -30,7 +31,8 @@ def statement_html(statement: Statement) -> str:
     def amount(value: Decimal | None) -> str:
         return "" if value is None else f"{money(value, currency)} {currency}"
 
-    period = f"{s.period.start} to {s.period.end} (the day after the last)"
+    start, end = s.period.start, s.period.end
+    period = f"{start} to {end - timedelta(days=1)}" if start and end else ""
     summary: list[tuple[str, str]] = [
         ("Business unit", s.business_unit),
         ("Period", period),
