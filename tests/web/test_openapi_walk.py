@@ -35,6 +35,7 @@ NAMES = {
     "token_id": "token",
     "control": "control",
     "approval_id": "approval",
+    "unit": "business_unit",
 }
 SEGMENTS = {
     "initiatives": "initiative",
@@ -66,6 +67,7 @@ def real_values(server: Server) -> dict[str, str]:
         "token": ledger.governance.credentials.tokens("exec.board")[0].id,
         "control": "sops_updated",
         "approval": "1",
+        "business_unit": "marketing",  # ana.costa's
     }
 
 

@@ -17,6 +17,7 @@ from valuegap.cli import (
     agent,
     approval,
     audit,
+    chargeback,
     control,
     gate,
     ingest,
@@ -62,6 +63,7 @@ app.add_typer(price.app, name="price", cls=Group)
 app.add_typer(remove.app, name="remove", cls=Group)
 app.add_typer(rules.app, name="rules", cls=Group)
 app.add_typer(report.app, name="report", cls=Group)
+app.add_typer(chargeback.app, name="chargeback", cls=Group)
 app.add_typer(policy.app, name="policy", cls=Group)
 app.add_typer(gate.app, name="gate", cls=Group)
 app.add_typer(approval.app, name="approval", cls=Group)

@@ -1,9 +1,11 @@
 """``valuegap report``: costs by any dimension, reconciliation with the invoices, and value:
-one initiative, the portfolio, the J-curve, the scoreboard."""
+one initiative, the portfolio, the J-curve, the scoreboard; a business unit's statement."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import sys
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -18,7 +20,7 @@ from valuegap.results import kinds
 from valuegap.words import counted
 
 app = typer.Typer(
-    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard."
+    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, showback."
 )
 
 Period = Annotated[
@@ -197,6 +199,81 @@ def scoreboard(
             window(period, start, end) if period or start or end else None
         )
     _show(report, report.business_units, fmt, exact, {})
+
+
+class StatementFormat(enum.StrEnum):
+    """The formats of a statement: those of every report, and a page to print."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
+@command(app, "showback")
+def showback(
+    unit: Annotated[str, typer.Option(help="The business unit.")],
+    period: Annotated[
+        str,
+        typer.Option(
+            parser=parse.period,
+            help="A month (2026-03; in chargeback, the statement to book), or a quarter, half "
+            "or year.",
+        ),
+    ],
+    fmt: Annotated[
+        StatementFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="<format>",
+            help="table, json, csv (its lines and adjustments), markdown, or html: a page to "
+            "print.",
+        ),
+    ] = StatementFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """A business unit's statement: its initiatives' cost by category, provider and model, its
+    share of shared cost with the rule and driver that split it, what is estimated, cost per
+    successful outcome, and activity as context. From the month finance switched the unit to
+    chargeback, a month's statement is the amount to book; a closed month's is as it was
+    closed, and later changes to it are adjustments in the next open month."""
+    from valuegap.outcomes.periods import parse_period
+
+    with open_ledger(read_only=True) as ledger:
+        statement = ledger.statements.statement(unit, parse_period(period))
+    if fmt is StatementFormat.html:
+        from valuegap.cli.statement_html import statement_html
+
+        sys.stdout.write(statement_html(statement))
+        return
+    rows = [
+        {
+            "kind": "line",
+            "corrects": None,
+            "initiative": ln.initiative,
+            "category": ln.category,
+            "provider": ln.provider,
+            "model": ln.model,
+            "basis": ln.basis,
+            "cost": ln.cost,
+        }
+        for ln in statement.lines
+    ] + [
+        {
+            "kind": "adjustment",
+            "corrects": a.corrects,
+            "initiative": a.initiative,
+            "category": a.category,
+            "provider": a.provider,
+            "model": a.model,
+            "basis": None,
+            "cost": a.difference,
+        }
+        for a in statement.adjustments
+    ]
+    _show(statement, rows, OutputFormat(fmt.value), exact, {})
 
 
 def _show(

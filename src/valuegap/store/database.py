@@ -31,7 +31,7 @@ R = TypeVar("R")
 
 # The last migration's version (store/migrations.py; a test holds them equal): opening a
 # ledger already at it does not import the migrations.
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 

@@ -789,4 +789,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        20,
+        "chargeback: the business units finance switched to chargeback (from a month, to a "
+        "cost centre), and their closed months' statements, frozen as they were",
+        (
+            """CREATE TABLE chargeback_units (
+                business_unit VARCHAR PRIMARY KEY,
+                from_month DATE NOT NULL,       -- the first month charged back
+                cost_centre VARCHAR,
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE closed_statements (
+                business_unit VARCHAR NOT NULL,
+                month DATE NOT NULL,
+                statement JSON NOT NULL,        -- the statement as it was closed, never rewritten
+                closed_at TIMESTAMP NOT NULL,
+                closed_by VARCHAR NOT NULL,
+                PRIMARY KEY (business_unit, month)
+            )""",
+        ),
+    ),
 )

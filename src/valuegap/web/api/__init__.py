@@ -20,6 +20,7 @@ from valuegap.web.api import (
     reports,
     reviews,
     rules,
+    statements,
     users,
 )
 
@@ -38,5 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     rules.router,
     prices.router,
     reports.router,
+    statements.router,
     audit.router,
 )
