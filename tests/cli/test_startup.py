@@ -16,7 +16,15 @@ NOT_FOR_READING = {"ibis", "sqlglot", "pyarrow", "pandas", "numpy", "scipy", "cr
 # Help loads Typer and a few of valuegap's own modules: none of these. (Typer loads pydantic
 # to read a command's options, so only the top-level help goes without it.)
 LEDGER_LIBRARIES = NOT_FOR_READING | {"duckdb", "rich", "yaml", "genai_prices"}
-REPORTS = ["costs", "reconcile", "initiative loc-qa", "portfolio", "scoreboard"]
+REPORTS = [
+    "costs",
+    "reconcile",
+    "initiative loc-qa",
+    "portfolio",
+    "scoreboard",
+    "jcurve",
+    "jcurve loc-qa",
+]
 # The ledger builds a part when it is first used: a command imports only the modules of the
 # parts it uses. (And a ledger at the latest schema needs no migrations, a table no Rich.)
 NOT_FOR_EVERY_READ = {"valuegap.store.migrations", "rich.table"}

@@ -19,7 +19,7 @@ from valuegap.model.portfolio import (
     MetricSpec,
 )
 from valuegap.store.database import Database
-from valuegap.store.literals import text_list
+from valuegap.store.literals import literal, text_list
 
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
@@ -195,8 +195,7 @@ class PortfolioStore:
         def read() -> dict[str, datetime]:
             rows = self._db.all(
                 "SELECT to_stage, max(moved_at) AS at FROM stage_history "
-                "WHERE initiative_id = ? GROUP BY to_stage",
-                [initiative_id],
+                f"WHERE initiative_id = {literal(initiative_id)} GROUP BY to_stage"
             )
             return {row["to_stage"]: row["at"] for row in rows}
 
