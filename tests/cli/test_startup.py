@@ -18,6 +18,7 @@ NOT_FOR_READING = {"ibis", "sqlglot", "pyarrow", "pandas", "numpy", "scipy", "cr
 LEDGER_LIBRARIES = NOT_FOR_READING | {"duckdb", "rich", "yaml", "genai_prices"}
 REPORTS = [
     "costs",
+    "costs --from 2025-03 --to 2025-06",
     "reconcile",
     "initiative loc-qa",
     "portfolio",

@@ -19,7 +19,6 @@ from valuegap.costs.allocation import (
     AllocationInputs,
     allocate,
     report,
-    sort_key,
 )
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
@@ -452,8 +451,7 @@ class Costs(Part):
         store = AggregateStore(self._db)
         if any(k not in DIMENSIONS for k in by) or store.built_for() != fingerprint(self.settings):
             return None
-        rows = [r for r in store.summed(by, start, end) if r["cost"] is not None]
-        return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
+        return [r for r in store.summed(by, start, end) if r["cost"] is not None]
 
     def rebuild_aggregates(self) -> int:
         """Compute the monthly cost and usage aggregates again from the facts, with the
