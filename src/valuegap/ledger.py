@@ -78,7 +78,7 @@ class Ledger:
     def costs(self) -> Costs:
         from valuegap.costs.api import Costs
 
-        return Costs(self.session, self._keys)
+        return Costs(self.session, lambda: self._keys)
 
     @built_on_first_use
     def portfolio(self) -> Initiatives:

@@ -33,9 +33,25 @@ NOT_FOR = {
     "user list": {"valuegap.costs.api", "valuegap.outcomes.api", "valuegap.governance.gates"},
     "initiative list": {"valuegap.costs.api", "valuegap.outcomes.api", "valuegap.governance.api"},
     "report costs": {"valuegap.outcomes.api", "valuegap.governance.api"},
-    "report portfolio": {"valuegap.governance.api", "valuegap.costs.prices_api"},
+    "report portfolio": {
+        "valuegap.governance.api",
+        "valuegap.costs.prices_api",
+        "valuegap.outcomes.scenarios",
+        "valuegap.adoption.key_api",
+    },
 }
-LISTS = ["initiative", "metric", "user", "price", "rules", "policy", "approval", "review", "agent"]
+LISTS = [
+    "initiative",
+    "metric",
+    "user",
+    "price",
+    "rules",
+    "policy",
+    "approval",
+    "review",
+    "agent",
+    "scenario",
+]
 READS = [f"report {name}" for name in REPORTS] + [f"{group} list" for group in LISTS]
 
 # The command line as main() runs it, then what it loaded (main() itself would end the process).
