@@ -114,8 +114,9 @@ class Outcomes(Part):
         facts = self.facts()
         _check_months(months)
         started, retired = {}, {}
+        entered_by = self._stages.stages_entered_by_initiative()
         for i in facts.initiatives:
-            entered = self._stages.stages_entered(i.id)
+            entered = entered_by.get(i.id, {})
             if "poc" in entered:
                 started[i.id] = entered["poc"].date()
             if "retired" in entered:

@@ -201,6 +201,16 @@ class PortfolioStore:
 
         return self._db.cached(("stages_entered", initiative_id), read)
 
+    def stages_entered_by_initiative(self) -> dict[str, dict[str, datetime]]:
+        """``stages_entered`` of every initiative, in one query."""
+        rows = self._db.all(
+            "SELECT initiative_id, to_stage, max(moved_at) AS at FROM stage_history GROUP BY ALL"
+        )
+        found: dict[str, dict[str, datetime]] = {}
+        for row in rows:
+            found.setdefault(row["initiative_id"], {})[row["to_stage"]] = row["at"]
+        return found
+
     def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
         row = self._db.one(
             "SELECT max(moved_at) FROM stage_history WHERE initiative_id = ? AND to_stage = ?",
