@@ -84,7 +84,7 @@ class Ledger:
     def costs(self) -> Costs:
         from valuegap.costs.api import Costs
 
-        return Costs(self.session, self._keys)
+        return Costs(self.session, lambda: self._keys)
 
     @built_on_first_use
     def portfolio(self) -> Initiatives:
@@ -204,7 +204,7 @@ class Ledger:
         if AuditStore(database).baseline_pending():
             needed.append(self.acting_as(BASELINE_ACTOR).governance.audit.record_baseline)
         known = UserStore(database).get(self.actor) is not None
-        if known and not GovernanceStore(database).current_policies():
+        if known and not GovernanceStore(database).has_policies():
             needed.append(self.governance.load_default_policies)
         return needed
 

@@ -19,7 +19,6 @@ from valuegap.costs.allocation import (
     AllocationInputs,
     allocate,
     report,
-    sort_key,
 )
 from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
@@ -76,9 +75,9 @@ MAX_SPAN_RETRIES = 16
 
 class Costs(Part):
     """What the organisation spends on AI, and on what. Person identifiers in usage are
-    pseudonymised with the key ``keys`` checks."""
+    pseudonymised with the key ``keys()`` checks (built when an ingest first needs it)."""
 
-    def __init__(self, session: Session, keys: PseudonymKeys) -> None:
+    def __init__(self, session: Session, keys: Callable[[], PseudonymKeys]) -> None:
         super().__init__(session)
         self._costs = CostStore(session.db)
         self._portfolio = PortfolioStore(session.db)
@@ -202,7 +201,7 @@ class Costs(Part):
         def load(
             source: Input, ingest_id: int, checks_first: bool = False, keys_only: bool = False
         ) -> tuple[int, int]:
-            key = self._keys.ingest_key(source.name)  # looked for only if the file names a person
+            key = self._keys().ingest_key(source.name)  # looked for only if the file names a person
             # An event's key holds no person data: finding it (keys_only) needs no key.
             found = throwaway_key if keys_only else key
             person = PersonData(found, self.settings.person_attributes)
@@ -233,7 +232,7 @@ class Costs(Part):
                 keys_only=keys_only,
             )
             if not keys_only:
-                self._keys.remember_key(key)
+                self._keys().remember_key(key)
             return loaded
 
         return load
@@ -439,8 +438,7 @@ class Costs(Part):
         store = AggregateStore(self._db)
         if any(k not in DIMENSIONS for k in by) or store.built_for() != fingerprint(self.settings):
             return None
-        rows = [r for r in store.summed(by, start, end) if r["cost"] is not None]
-        return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
+        return [r for r in store.summed(by, start, end) if r["cost"] is not None]
 
     def rebuild_aggregates(self) -> int:
         """Compute the monthly cost and usage aggregates again from the facts, with the

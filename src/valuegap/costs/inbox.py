@@ -210,7 +210,8 @@ class SpanInbox(Part):
         from valuegap.costs.api import Costs
 
         session = Session(self._db, actor=name, settings=self.settings, clock=self._session.clock)
-        return session, Costs(session, PseudonymKeys(session))
+        keys = PseudonymKeys(session)
+        return session, Costs(session, lambda: keys)
 
 
 @contextmanager

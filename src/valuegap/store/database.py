@@ -173,8 +173,10 @@ class Database:
 
     def _recorded_version(self) -> int | None:
         """The schema version the file records; None for a file that is not a ledger."""
-        tables = {row[0] for row in self._con.execute("SHOW TABLES").fetchall()}
-        return self.schema_version if "valuegap_schema" in tables else None
+        try:  # asked directly: listing the tables costs more than the whole of this question
+            return self.schema_version
+        except duckdb.CatalogException:  # no table valuegap_schema
+            return None
 
     def _pending(self, migrations: Sequence[Migration] | None, *, create: bool) -> list[Migration]:
         """The migrations (valuegap's own if None) the file still needs; a file that is not a
