@@ -88,8 +88,7 @@ def test_against_the_plan() -> None:
     assert versus_plan(Decimal(900), Decimal(1000), Decimal(2500), Decimal(2000)) == "within_plan"
     # 1,200 forecast, but 1,500 spent before: 2,700 by the month's end against 3,000 planned.
     assert (
-        versus_plan(Decimal(1200), Decimal(1000), Decimal(1500), Decimal(2000))
-        == "planned_overrun"
+        versus_plan(Decimal(1200), Decimal(1000), Decimal(1500), Decimal(2000)) == "planned_overrun"
     )
     # 2,000 spent before: 3,200 against 3,000.
     assert versus_plan(Decimal(1200), Decimal(1000), Decimal(2000), Decimal(2000)) == "over_plan"

@@ -97,8 +97,8 @@ def estimate(daily: Mapping[date, Decimal], first: date, end: date) -> Rates:
         weekday = sum(weekdays, ZERO) / len(weekdays) if weekdays else pooled
         weekend_rate = sum(weekend, ZERO) / len(weekend) if weekend else pooled
         estimated = (1 if weekdays else 0) + (1 if weekend else 0)
-        squares = sum((x - weekday) ** 2 for x in weekdays) + sum(
-            (x - weekend_rate) ** 2 for x in weekend
+        squares = sum(((x - weekday) ** 2 for x in weekdays), ZERO) + sum(
+            ((x - weekend_rate) ** 2 for x in weekend), ZERO
         )
         free = len(everything) - estimated
         spread = (squares / free).sqrt() if free > 0 else None
