@@ -138,11 +138,8 @@ def forecast(
     weekend rates of the last four weeks, and manual costs as entered, with a 90 % interval;
     by initiative, against its business case's planned investment (within_plan,
     planned_overrun: the J-curve expected it, over_plan)."""
-    from valuegap.months import add_months
-
-    end = add_months(month, months) if month else None
     with open_ledger(read_only=True) as ledger:
-        report = ledger.costs.spend.forecast(by.split(","), month, end, as_of)
+        report = ledger.costs.spend.forecast(by.split(","), month, months, as_of)
     if fmt is OutputFormat.json:
         render.document(report, fmt)
         return

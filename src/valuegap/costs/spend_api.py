@@ -31,7 +31,7 @@ from valuegap.costs.spend_results import (
 from valuegap.decimals import money, plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.forecast.spend import PeriodForecast, PlanStatus, forecast_period, versus_plan
-from valuegap.months import add_months, month_start, month_starts, months_apart, next_month
+from valuegap.months import add_months, month_start, month_starts, months_apart
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from valuegap.costs.api import Costs
 
 ZERO = Decimal(0)
+MAX_MONTHS = 120  # the longest period forecast
 ANOMALY_DAYS = 7  # the days ``anomalies`` and ``findings`` look at by default
 Convert = Callable[[Decimal, str | None, date], Decimal]
 
@@ -89,26 +90,27 @@ class Spend(Part):
     def forecast(
         self,
         by: Sequence[str] = ("initiative",),
-        start: date | None = None,
-        end: date | None = None,
+        month: date | None = None,
+        months: int = 1,
         today: date | None = None,
     ) -> SpendForecast:
-        """Each series' spend in months [start, end) (default: this month) forecast by the
-        period's end from the days before ``today`` (default: today), with a 90 % interval
-        (``forecast.spend``); by initiative, against its business case's planned investment."""
+        """Each series' spend in the ``months`` months from ``month`` (default: this month)
+        forecast by the period's end from the days before ``today`` (default: today), with a
+        90 % interval (``forecast.spend``); by initiative, against its business case's planned
+        investment."""
         self._require("read")
         keys = _checked(by)
         today = today or self._today()
-        start = start or month_start(today)
-        end = end or next_month(start)
-        _check_period(start, end)
+        _check_period(month, months)
+        start = month or month_start(today)
+        end = add_months(start, months)
         # From a month before the rates' window, to find where a new series began.
         load = month_start(add_months(min(start, today) - timedelta(days=28), -1))
         sums = self._sums(load, end)
         series = sums.series(keys, load, end)
         manual: dict[LineKey, Decimal] = defaultdict(lambda: ZERO)
-        for month in month_starts(start, end):
-            for key, amount in sums.manual_of(keys, month).items():
+        for first_day in month_starts(start, end):
+            for key, amount in sums.manual_of(keys, first_day).items():
                 manual[key] += amount
         plans = self._plans(start, end) if keys == ["initiative"] else {}
         lines = [
@@ -356,14 +358,12 @@ def _checked(by: Sequence[str]) -> list[str]:
     return keys
 
 
-def _check_period(start: date, end: date) -> None:
-    problems = [
-        Problem(name, "must be the first day of a month", value)
-        for name, value in (("start", start), ("end", end))
-        if value.day != 1
-    ]
-    if not problems and end <= start:
-        problems = [Problem("end", "must be after the start", end)]
+def _check_period(month: date | None, months: int) -> None:
+    problems = []
+    if month is not None and month.day != 1:
+        problems.append(Problem("month", "must be the first day of a month", month))
+    if not 1 <= months <= MAX_MONTHS:
+        problems.append(Problem("months", f"must be from 1 to {MAX_MONTHS}", months))
     if problems:
         raise ValidationError("The forecast cannot be made.", problems)
 
