@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 MAX_MONTHS = 120  # the longest period forecast
+MAX_DAYS = 1100  # the most days of daily spend or anomalies asked at once: three years
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)  # the days that may be asked about
 ANOMALY_DAYS = 7  # the days ``anomalies`` and ``findings`` look at by default
 Convert = Callable[[Decimal, str | None, date], Decimal]
 
@@ -64,8 +66,7 @@ class Spend(Part):
         are not in it."""
         self._require("read")
         keys = _checked(by)
-        end = end or self._today()
-        start = start or end - timedelta(days=28)
+        start, end = _window(start, end, self._today(), 28, "Daily spend cannot be summed.")
         sums = self._sums(start, end)
         currency = self.settings.reporting_currency
         cost: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
@@ -101,7 +102,7 @@ class Spend(Part):
         self._require("read")
         keys = _checked(by)
         today = today or self._today()
-        _check_period(month, months)
+        _check_period(month, months, today)
         start = month or month_start(today)
         end = add_months(start, months)
         # From a month before the rates' window, to find where a new series began.
@@ -154,13 +155,9 @@ class Spend(Part):
             raise ValidationError(
                 "No anomalies can be looked for.", [Problem("threshold", said, threshold)]
             )
-        end = end or self._today()
-        start = start or end - timedelta(days=ANOMALY_DAYS)
-        if start >= end:
-            said = "must be before the end"
-            raise ValidationError(
-                "No anomalies can be looked for.", [Problem("start", said, start)]
-            )
+        start, end = _window(
+            start, end, self._today(), ANOMALY_DAYS, "No anomalies can be looked for."
+        )
         load = start - timedelta(weeks=2 * WEEKS)
         sums = self._sums(load, end)
         by_series: dict[LineKey, dict[LineKey, dict[date, Decimal]]] = defaultdict(dict)
@@ -358,14 +355,41 @@ def _checked(by: Sequence[str]) -> list[str]:
     return keys
 
 
-def _check_period(month: date | None, months: int) -> None:
+def _check_period(month: date | None, months: int, today: date) -> None:
     problems = []
     if month is not None and month.day != 1:
         problems.append(Problem("month", "must be the first day of a month", month))
     if not 1 <= months <= MAX_MONTHS:
         problems.append(Problem("months", f"must be from 1 to {MAX_MONTHS}", months))
+    problems += [
+        Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
+        for name, day in (("month", month), ("today", today))
+        if day is not None and not EARLIEST <= day <= LATEST
+    ]
     if problems:
         raise ValidationError("The forecast cannot be made.", problems)
+
+
+def _window(
+    start: date | None, end: date | None, today: date, days: int, refused: str
+) -> tuple[date, date]:
+    """Days [start, end), by default the ``days`` before ``today``; checked."""
+    problems = [
+        Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
+        for name, day in (("start", start), ("end", end))
+        if day is not None and not EARLIEST <= day <= LATEST
+    ]
+    if problems:
+        raise ValidationError(refused, problems)
+    end = end or today
+    start = start or end - timedelta(days=days)
+    if start >= end:
+        problems.append(Problem("start", f"must be before the end, {end}", start))
+    elif (end - start).days > MAX_DAYS:
+        problems.append(Problem("start", f"must be at most {MAX_DAYS} days before the end", start))
+    if problems:
+        raise ValidationError(refused, problems)
+    return start, end
 
 
 def _shown(amount: Decimal, currency: str) -> str:
