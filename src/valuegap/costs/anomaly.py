@@ -2,25 +2,30 @@
 the weeks before, judged robustly, with the lines that drove it.
 
 For a day ``d`` of a series (an initiative's, a provider's, a model's daily spend), its
-baseline is the same weekday in the ``WEEKS`` (4) weeks before: d - 7, d - 14, d - 21, d - 28
-(those on or after the series' first day with spend; a missing day spent nothing). Then
+baseline is the ``WEEKS`` (4) weeks before it, d - 28 to d - 1 (days on or after the series'
+first day with spend; a missing day spent nothing):
 
-    median = the median of those days' spend
-    MAD    = the median of their absolute deviations from it
+    median = the median spend of the same day of the week: d - 7, d - 14, d - 21, d - 28
+    MAD    = the median absolute deviation from it of the same kind of day (weekdays, Monday
+             to Friday, or weekend days) in those weeks
     scale  = max(1.4826 x MAD, 0.05 x |median|)
     score  = |spend on d - median| / scale
 
 and ``d`` is flagged when the score exceeds ``THRESHOLD`` (3.5). The constants:
 
-- the same weekday, because spend is seasonal by day of the week (a quiet Sunday is not an
-  anomaly against Fridays); 4 weeks, so that a change that stays becomes the new normal soon
-  (below); at least ``MIN_SAMPLES`` (3) such days, else the day is not judged (a new series
-  is judged from its fourth week);
+- the same weekday for the median, because spend is seasonal by day of the week (a quiet
+  Sunday is not an anomaly against Fridays); the same kind of day for the spread, as the
+  forecast's rates (``forecast.spend``), because the MAD of four values is too unstable to
+  judge by (often a fraction of their spread: on normally distributed spend whose standard
+  deviation is 15 % of its level, the same four weekdays' MAD flags one day in nine), where 20
+  weekdays or 8 weekend days give a steady one (one day in fifty; ``tests/costs``);
+- 4 weeks, so that a change that stays becomes the new normal soon (below); a day is judged
+  once the series has ``MIN_SAMPLES`` (3) same weekdays before it: from its fourth week;
 - the median and the MAD, because one past spike moves neither (a mean and a standard
   deviation would be pulled by the very spikes to be found);
 - 1.4826 makes the MAD estimate the standard deviation of normally distributed spend, so the
   score reads as a z-score; 3.5 is Iglewicz and Hoaglin's threshold for this "modified
-  z-score" (a normal day exceeds it about once in 2,000);
+  z-score";
 - when the baseline days all cost the same, the MAD is 0; the scale is then 5 % of the median,
   so that a flat series flags a spike (any day more than 17.5 % off) and never its own level.
   A series that spent nothing on all its baseline days (median and scale 0) flags any day that
@@ -33,8 +38,9 @@ series by a positive factor changes no flag, and a constant series never flags.
 plateau (a step to a new level that stays) is flagged from its first day, as a run: consecutive
 flagged days are one anomaly, each naming the run's first day (``since``), so it is alerted
 once. It has settled once half the baseline days are at the new level: from the step's third
-week (d - 7 and d - 14 at the new level, d - 21 and d - 28 at the old) the median is halfway,
-the MAD half the step, and the score 1 / 1.4826 = 0.67; from then on it is not flagged.
+week (d - 7 and d - 14 at the new level, d - 21 and d - 28 at the old; half the weekdays or
+weekend days too) the median is halfway, the MAD half the step, and the score
+1 / 1.4826 = 0.67; a week later the median is the new level. It is not flagged again.
 
 **The lines that drove it.** A flagged day's series is a sum of lines (initiative, business
 unit, provider, model); each line's spend that day is set against its own median over the same
@@ -97,6 +103,14 @@ def baseline(series: Mapping[date, Decimal], day: date, first: date) -> list[Dec
     return [series.get(d, ZERO) for d in days if d >= first]
 
 
+def same_kind(series: Mapping[date, Decimal], day: date, first: date) -> list[Decimal]:
+    """The spend of the days of ``day``'s kind (weekday or weekend day) in the ``WEEKS`` weeks
+    before it, not before ``first``."""
+    weekend = day.weekday() >= 5
+    days = [day - timedelta(days=n) for n in range(1, 7 * WEEKS + 1)]
+    return [series.get(d, ZERO) for d in days if d >= first and (d.weekday() >= 5) == weekend]
+
+
 def median(values: Sequence[Decimal]) -> Decimal:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -106,11 +120,14 @@ def median(values: Sequence[Decimal]) -> Decimal:
         return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def judged(spend: Decimal, samples: Sequence[Decimal]) -> tuple[Decimal, Decimal, Decimal | None]:
-    """A day's median, scale and score against its baseline ``samples``."""
+def judged(
+    spend: Decimal, samples: Sequence[Decimal], kind: Sequence[Decimal]
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """A day's median (of ``samples``, the same weekdays), scale (from the deviations of
+    ``kind``, the same kind of day, from that median) and score."""
     centre = median(samples)
     with localcontext(WIDE):
-        mad = median([abs(x - centre) for x in samples])
+        mad = median([abs(x - centre) for x in kind])
         scale = max(CONSISTENCY * mad, FLOOR * abs(centre))
         score = abs(spend - centre) / scale if scale else None
     return centre, scale, score
@@ -143,7 +160,7 @@ def _flag(
     if len(samples) < MIN_SAMPLES:
         return None
     spend = series.get(day, ZERO)
-    centre, scale, score = judged(spend, samples)
+    centre, scale, score = judged(spend, samples, same_kind(series, day, first))
     if spend == centre or (score is not None and score <= threshold):
         return None
     direction: Direction = "up" if spend > centre else "down"

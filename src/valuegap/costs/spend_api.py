@@ -177,7 +177,8 @@ class Spend(Part):
     def findings(self, today: date | None = None) -> list[Finding]:
         """What alerts are raised from, as of ``today`` (default: today): each initiative
         whose month is forecast above its business case's planned investment (``planned``
-        when the J-curve expected it), and the anomalies of the last 7 days by initiative."""
+        when the J-curve expected it), and the anomalies up (spend that runs away; a drop is
+        not alerted) of the last 7 days by initiative."""
         self._require("read")
         today = today or self._today()
         forecast = self.forecast(["initiative"], today=today)
@@ -211,7 +212,7 @@ class Spend(Part):
                 )
             )
         report = self.anomalies(["initiative"], today - timedelta(days=ANOMALY_DAYS), today)
-        for anomaly in report.anomalies:
+        for anomaly in (a for a in report.anomalies if a.direction == "up"):
             subject = anomaly.subject(["initiative"])
             message = (
                 f"{subject}: {anomaly.day} cost {_shown(anomaly.cost, anomaly.currency)}, "
