@@ -5,7 +5,7 @@ adding up to the cost report."""
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +13,9 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import ValidationError
+from valuegap.model.portfolio import Portfolio
+
+from ..conftest import SteppingClock
 
 JUNE = date(2026, 6, 1)  # a Monday
 HEADER = ["request_id", "spend", "startTime", "endTime", "model", "custom_llm_provider"]
@@ -129,3 +132,72 @@ def test_a_month_that_has_ended_forecasts_its_cost_and_its_plan(demo: Path) -> N
         # loc-qa's business case invests 38,000 a month (demo.py); it started before June.
         loc_qa = next(line for line in june.lines if line.initiative == "loc-qa")
         assert (loc_qa.planned, loc_qa.status) == (Decimal(38000), "within_plan")
+
+
+def _bot(ledger: Ledger, clock: SteppingClock, tmp_path: Path, february: int) -> None:
+    """An initiative whose business case invests 1,000 a month from December 2025 (it entered
+    poc then), with 800 and 1,000 of manual costs in December and January and ``february``
+    entered for February."""
+    case = {
+        "currency": "USD",
+        "monthly_investment": 1000,
+        "monthly_value_at_full_adoption": 3000,
+        "adoption_ramp": {"ceiling": 1, "midpoint_month": 2, "steepness": 1},
+    }
+    metric = {
+        "id": "resolved",
+        "name": "Tickets resolved",
+        "unit": "tickets",
+        "direction": "increase",
+        "baseline": {"value": 0, "period": "2025-Q3"},
+        "value_per_unit": 10,
+        "currency": "USD",
+        "method": "direct",
+    }
+    bot = {
+        "metrics": [metric],
+        "id": "bot",
+        "name": "Ticket bot",
+        "kind": "agent",
+        "business_unit": "service",
+        "owner": "Olga",
+        "risk_tier": "minimal",
+        "business_case": case,
+    }
+    ledger.portfolio.apply(Portfolio.model_validate({"initiatives": [bot]}))
+    clock.now = datetime(2025, 12, 15, 9, 0)
+    ledger.governance.gates.advance("bot", "poc")
+    costs = tmp_path / "costs.csv"
+    costs.write_text(
+        "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
+        "2025-12-01,2026-01-01,development,800,USD,bot,,\n"
+        "2026-01-01,2026-02-01,development,1000,USD,bot,,\n"
+        f"2026-02-01,2026-03-01,development,{february},USD,bot,,\n"
+    )
+    ledger.costs.ingest_costs(costs)
+
+
+@pytest.mark.parametrize(
+    ("february", "status"),
+    [(900, "within_plan"), (1100, "planned_overrun"), (1300, "over_plan")],
+)
+def test_an_overrun_the_plan_expected_is_planned(
+    ledger: Ledger, clock: SteppingClock, tmp_path: Path, february: int, status: str
+) -> None:
+    # February is month 3: 1,000 planned in it, 2,000 before it, against 1,800 spent before.
+    # 900 is within the month's plan; 1,100 is over it, but 1,800 + 1,100 = 2,900 stays within
+    # the 3,000 the plan invests by the end of February: planned; 1,300 makes 3,100: not.
+    _bot(ledger, clock, tmp_path, february)
+    forecast = ledger.costs.spend.forecast(
+        ["initiative"], date(2026, 2, 1), today=date(2026, 2, 10)
+    )
+    (line,) = forecast.lines
+    assert (line.initiative, line.manual, line.forecast) == ("bot", february, february)
+    assert (line.planned, line.status) == (Decimal(1000), status)
+    findings = ledger.costs.spend.findings(today=date(2026, 2, 10))
+    overruns = [(f.key, f.planned, f.figures["planned"]) for f in findings]
+    if status == "within_plan":
+        assert overruns == []
+    else:
+        key = f"forecast_overrun:initiative=bot:2026-02:{status}"
+        assert overruns == [(key, status == "planned_overrun", Decimal(1000))]

@@ -19,6 +19,7 @@ from valuegap.costs.daily import (
     daily_sums,
     project,
 )
+from valuegap.costs.findings import anomaly_findings, forecast_findings
 from valuegap.costs.spend_results import (
     Anomaly,
     AnomalyReport,
@@ -28,7 +29,7 @@ from valuegap.costs.spend_results import (
     ForecastLine,
     SpendForecast,
 )
-from valuegap.decimals import money, plain
+from valuegap.decimals import plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.forecast.spend import PeriodForecast, PlanStatus, forecast_period, versus_plan
 from valuegap.months import add_months, month_start, month_starts, months_apart
@@ -182,58 +183,8 @@ class Spend(Part):
         self._require("read")
         today = today or self._today()
         forecast = self.forecast(["initiative"], today=today)
-        month = f"{forecast.start:%Y-%m}"
-        found = []
-        for line in forecast.lines:
-            if line.status not in ("planned_overrun", "over_plan") or line.planned is None:
-                continue
-            subject = line.subject(["initiative"])
-            planned = line.status == "planned_overrun"
-            said = "as the business case's J-curve expected" if planned else "which it did not plan"
-            message = (
-                f"{subject}: {month} is forecast at {_shown(line.forecast, line.currency)}"
-                f", above its planned investment of {_shown(line.planned, line.currency)},"
-                f" {said}."
-            )
-            figures = {"forecast": line.forecast, "planned": line.planned, "spent": line.spent}
-            if line.low is not None and line.high is not None:
-                figures |= {"low": line.low, "high": line.high}
-            found.append(
-                Finding(
-                    "forecast_overrun",
-                    f"forecast_overrun:{subject}:{month}:{line.status}",
-                    subject,
-                    month,
-                    planned,
-                    message,
-                    figures,
-                    line.currency,
-                    [],
-                )
-            )
         report = self.anomalies(["initiative"], today - timedelta(days=ANOMALY_DAYS), today)
-        for anomaly in (a for a in report.anomalies if a.direction == "up"):
-            subject = anomaly.subject(["initiative"])
-            message = (
-                f"{subject}: {anomaly.day} cost {_shown(anomaly.cost, anomaly.currency)}, "
-                f"against {_shown(anomaly.expected, anomaly.currency)} on the same weekday"
-                f" before ({anomaly.direction}, since {anomaly.since})."
-            )
-            figures = {"cost": anomaly.cost, "expected": anomaly.expected, "scale": anomaly.scale}
-            found.append(
-                Finding(
-                    "spend_anomaly",
-                    f"spend_anomaly:{subject}:{anomaly.since}",
-                    subject,
-                    f"{anomaly.since}",
-                    False,
-                    message,
-                    figures,
-                    anomaly.currency,
-                    anomaly.lines,
-                )
-            )
-        return found
+        return [*forecast_findings(forecast), *anomaly_findings(report)]
 
     def _today(self) -> date:
         return self._now().date()
@@ -391,10 +342,6 @@ def _window(
     if problems:
         raise ValidationError(refused, problems)
     return start, end
-
-
-def _shown(amount: Decimal, currency: str) -> str:
-    return f"{money(amount, currency)} {currency}"
 
 
 def _named(keys: Sequence[str], key: LineKey) -> dict[str, str | None]:
