@@ -49,8 +49,8 @@ def main() -> None:
                 ledger.costs.refresh_aggregates([JUNE])
 
         contenders: dict[str, Callable[[], Any]] = {
-            "forecast by initiative": lambda: spend.forecast(["initiative"], JUNE, today=AS_OF),
-            "forecast by model": lambda: spend.forecast(["model"], JUNE, today=AS_OF),
+            "forecast by initiative": lambda: spend.forecast(["initiative"], JUNE, as_of=AS_OF),
+            "forecast by model": lambda: spend.forecast(["model"], JUNE, as_of=AS_OF),
             "anomalies, a week": lambda: spend.anomalies(["initiative"], date(2025, 6, 9), AS_OF),
             "anomalies by model": lambda: spend.anomalies(["model"], date(2025, 6, 9), AS_OF),
             "anomalies, a quarter": lambda: spend.anomalies(

@@ -26,7 +26,7 @@ def test_the_forecast_table_shows_each_lines_figures(demo: Path) -> None:
     as_json = json.loads(runner.invoke(app, [*command, "--format", "json"]).stdout)
     with Ledger.open(demo, actor="you", read_only=True) as ledger:
         june = ledger.costs.spend.forecast(
-            ["initiative"], date(2026, 6, 1), today=date(2026, 6, 11)
+            ["initiative"], date(2026, 6, 1), as_of=date(2026, 6, 11)
         )
     assert as_json == to_data(june)
     title = "Forecast 2026-06 (as of 2026-06-11, 20 days left)"
@@ -69,3 +69,14 @@ def test_anomalies_name_the_lines_that_drove_them(demo: Path) -> None:
         ],
     )
     assert quiet.exit_code == 0
+
+
+def test_a_refused_window_names_the_flags(demo: Path) -> None:
+    runner = CliRunner()
+    backwards = ["report", "anomalies", "--since", "2026-06-10", "--until", "2026-06-01"]
+    result = runner.invoke(app, [*backwards, "--db", str(demo), "--as", "you"])
+    assert result.exit_code == 1
+    assert "--since" in result.output and "must be before the end, 2026-06-01" in result.output
+    early = ["report", "forecast", "--as-of", "1066-10-14", "--db", str(demo), "--as", "you"]
+    result = runner.invoke(app, early)
+    assert result.exit_code == 1 and "--as-of" in result.output

@@ -45,7 +45,7 @@ def test_a_hand_built_month_forecasts_its_worked_figure(ledger: Ledger, tmp_path
         for d in _days(JUNE, date(2026, 6, 11))
     }
     ledger.costs.ingest_usage(_usage(tmp_path / "usage.csv", spend), "litellm")
-    found = ledger.costs.spend.forecast(["model"], JUNE, today=date(2026, 6, 11))
+    found = ledger.costs.spend.forecast(["model"], JUNE, as_of=date(2026, 6, 11))
     (line,) = found.lines
     assert (line.model, line.spent, line.forecast) == ("gpt-4o", Decimal(840), Decimal(2360))
     assert line.low == line.high == Decimal(2360)
@@ -121,7 +121,7 @@ def test_daily_spend_adds_up_to_the_cost_report(demo: Path) -> None:
 
 def test_a_month_that_has_ended_forecasts_its_cost_and_its_plan(demo: Path) -> None:
     with Ledger.open(demo, actor="you", read_only=True) as ledger:
-        june = ledger.costs.spend.forecast(["initiative"], date(2026, 6, 1), today=date(2026, 7, 2))
+        june = ledger.costs.spend.forecast(["initiative"], date(2026, 6, 1), as_of=date(2026, 7, 2))
         report = {
             r.initiative: r.cost
             for r in ledger.costs.cost_report(["initiative"], JUNE, date(2026, 7, 1))
@@ -189,7 +189,7 @@ def test_an_overrun_the_plan_expected_is_planned(
     # the 3,000 the plan invests by the end of February: planned; 1,300 makes 3,100: not.
     _bot(ledger, clock, tmp_path, february)
     forecast = ledger.costs.spend.forecast(
-        ["initiative"], date(2026, 2, 1), today=date(2026, 2, 10)
+        ["initiative"], date(2026, 2, 1), as_of=date(2026, 2, 10)
     )
     (line,) = forecast.lines
     assert (line.initiative, line.manual, line.forecast) == ("bot", february, february)

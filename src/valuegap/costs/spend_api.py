@@ -67,7 +67,9 @@ class Spend(Part):
         are not in it."""
         self._require("read")
         keys = _checked(by)
-        start, end = _window(start, end, self._today(), 28, "Daily spend cannot be summed.")
+        start, end = _window(
+            (start, end), ("start", "end"), self._today(), 28, "Daily spend cannot be summed."
+        )
         sums = self._sums(start, end)
         currency = self.settings.reporting_currency
         cost: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
@@ -94,15 +96,15 @@ class Spend(Part):
         by: Sequence[str] = ("initiative",),
         month: date | None = None,
         months: int = 1,
-        today: date | None = None,
+        as_of: date | None = None,
     ) -> SpendForecast:
         """Each series' spend in the ``months`` months from ``month`` (default: this month)
-        forecast by the period's end from the days before ``today`` (default: today), with a
+        forecast by the period's end from the days before ``as_of`` (default: today), with a
         90 % interval (``forecast.spend``); by initiative, against its business case's planned
         investment."""
         self._require("read")
         keys = _checked(by)
-        today = today or self._today()
+        today = as_of or self._today()
         _check_period(month, months, today)
         start = month or month_start(today)
         end = add_months(start, months)
@@ -142,11 +144,11 @@ class Spend(Part):
     def anomalies(
         self,
         by: Sequence[str] = ("initiative",),
-        start: date | None = None,
-        end: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
         threshold: Decimal = THRESHOLD,
     ) -> AnomalyReport:
-        """The days in [start, end) (default: the last 7 days) whose spend departs from the
+        """The days in [since, until) (default: the last 7 days) whose spend departs from the
         same weekday's in the four weeks before, per series summed by ``by``, with the lines
         (initiative, business unit, provider, model) that drove each (``costs.anomaly``)."""
         self._require("read")
@@ -157,7 +159,11 @@ class Spend(Part):
                 "No anomalies can be looked for.", [Problem("threshold", said, threshold)]
             )
         start, end = _window(
-            start, end, self._today(), ANOMALY_DAYS, "No anomalies can be looked for."
+            (since, until),
+            ("since", "until"),
+            self._today(),
+            ANOMALY_DAYS,
+            "No anomalies can be looked for.",
         )
         load = start - timedelta(weeks=2 * WEEKS)
         sums = self._sums(load, end)
@@ -182,7 +188,7 @@ class Spend(Part):
         not alerted) of the last 7 days by initiative."""
         self._require("read")
         today = today or self._today()
-        forecast = self.forecast(["initiative"], today=today)
+        forecast = self.forecast(["initiative"], as_of=today)
         report = self.anomalies(["initiative"], today - timedelta(days=ANOMALY_DAYS), today)
         return [*forecast_findings(forecast), *anomaly_findings(report)]
 
@@ -315,7 +321,7 @@ def _check_period(month: date | None, months: int, today: date) -> None:
         problems.append(Problem("months", f"must be from 1 to {MAX_MONTHS}", months))
     problems += [
         Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
-        for name, day in (("month", month), ("today", today))
+        for name, day in (("month", month), ("as_of", today))
         if day is not None and not EARLIEST <= day <= LATEST
     ]
     if problems:
@@ -323,22 +329,28 @@ def _check_period(month: date | None, months: int, today: date) -> None:
 
 
 def _window(
-    start: date | None, end: date | None, today: date, days: int, refused: str
+    asked: tuple[date | None, date | None],
+    names: tuple[str, str],
+    today: date,
+    days: int,
+    refused: str,
 ) -> tuple[date, date]:
-    """Days [start, end), by default the ``days`` before ``today``; checked."""
+    """Days [start, end) as ``asked`` (named ``names``), by default the ``days`` before
+    ``today``; checked."""
     problems = [
         Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
-        for name, day in (("start", start), ("end", end))
+        for name, day in zip(names, asked, strict=True)
         if day is not None and not EARLIEST <= day <= LATEST
     ]
     if problems:
         raise ValidationError(refused, problems)
-    end = end or today
-    start = start or end - timedelta(days=days)
+    end = asked[1] or today
+    start = asked[0] or end - timedelta(days=days)
     if start >= end:
-        problems.append(Problem("start", f"must be before the end, {end}", start))
+        problems.append(Problem(names[0], f"must be before the end, {end}", start))
     elif (end - start).days > MAX_DAYS:
-        problems.append(Problem("start", f"must be at most {MAX_DAYS} days before the end", start))
+        said = f"must be at most {MAX_DAYS} days before the end"
+        problems.append(Problem(names[0], said, start))
     if problems:
         raise ValidationError(refused, problems)
     return start, end
