@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from valuegap.cli.render import ExactOption
 from valuegap.outcomes.periods import window
 from valuegap.results import kinds
 from valuegap.words import counted
+
+if TYPE_CHECKING:
+    from valuegap.costs.spend_results import DrivingLine
 
 app = typer.Typer(
     help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, spend "
@@ -38,13 +41,12 @@ To = Annotated[
     date | None,
     typer.Option("--to", parser=parse.month, metavar="<YYYY-MM>", help="The month after the last."),
 ]
-# The money and ratio fields of the outcome reports, which are mappings: a typed result
-# declares its own (results.Money, results.Ratio).
 SeriesBy = Annotated[
     str,
     typer.Option(help="Comma-separated: initiative, business_unit, provider, model."),
 ]
-Day = Annotated[date | None, typer.Option(parser=parse.iso_date, metavar="<YYYY-MM-DD>")]
+# The money and ratio fields of the outcome reports, which are mappings: a typed result
+# declares its own (results.Money, results.Ratio).
 
 
 @command(app, "costs")
@@ -223,12 +225,10 @@ def anomalies(
         typer.echo(f"No anomalies from {report.start} to {report.end}.", err=True)
 
 
-def _driving(line: object, currency: str, exact: bool) -> str:
+def _driving(line: DrivingLine, currency: str, exact: bool) -> str:
     """A line that drove an anomaly, in words: its names and its change."""
-    from valuegap.costs.spend_results import DrivingLine
     from valuegap.decimals import money
 
-    assert isinstance(line, DrivingLine)
     names = "/".join(v for v in (line.initiative, line.provider, line.model) if v)
     sign = "+" if line.change > 0 else "-"
     return f"{names} {sign}{money(abs(line.change), currency, exact=exact)}"

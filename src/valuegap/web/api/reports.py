@@ -37,7 +37,6 @@ To = Annotated[
 SeriesBy = Annotated[
     str, Query(description="Comma-separated: initiative, business_unit, provider, model.")
 ]
-Day = Annotated[date | None, Query(description="A day, YYYY-MM-DD.")]
 
 
 def _month(text: str | None) -> date | None:
@@ -135,7 +134,10 @@ def forecast(
 def anomalies(
     ledger: Reader,
     by: SeriesBy = "initiative",
-    since: Day = None,
+    since: Annotated[
+        date | None,
+        Query(description="The first day, YYYY-MM-DD (default: 7 days before `until`)."),
+    ] = None,
     until: Annotated[
         date | None, Query(description="The day after the last (default: today).")
     ] = None,
