@@ -1,7 +1,8 @@
 """The costs part of the ledger (``ledger.costs``): ingest, allocation rules, reports,
 reconciliation; with organisation prices (``ledger.costs.prices``, ``prices_api.py``) and the
 removal of wrong lines (``ledger.costs.removal``, ``removal.py``) and the OTLP inbox
-(``ledger.costs.inbox``, ``inbox.py``)."""
+(``ledger.costs.inbox``, ``inbox.py``), and daily spend, forecasts and anomalies
+(``ledger.costs.spend``, ``spend_api.py``)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
+    from valuegap.costs.spend_api import Spend
 
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
@@ -97,6 +99,12 @@ class Costs(Part):
         from valuegap.costs.removal import CostRemoval
 
         return CostRemoval(self._session, self)
+
+    @built_on_first_use
+    def spend(self) -> Spend:
+        from valuegap.costs.spend_api import Spend
+
+        return Spend(self._session, self, self._converter())
 
     @built_on_first_use
     def inbox(self) -> SpanInbox:
