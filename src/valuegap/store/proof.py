@@ -35,6 +35,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),
     "scenarios": ("name",),
+    "budgets": ("id",),
 }
 
 
