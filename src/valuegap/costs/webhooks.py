@@ -47,17 +47,19 @@ def deliver_pending(db: Database, settings: Settings, now: Callable[[], datetime
             hook = hooks.get(name)
             if hook is None:
                 continue  # no longer in the settings: it waits until it is again
-            error = _post(hook, row, f"{ledger}:{alert}", settings)
+            error, tries = _post(hook, row, f"{ledger}:{alert}", settings)
             with db.transaction():
-                store.attempted(alert, name, error is None, error, now())
-                if error is not None and row["attempts"] + 1 >= MAX_ATTEMPTS:
+                store.attempted(alert, name, tries, error, now())
+                if error is not None and row["attempts"] + tries >= MAX_ATTEMPTS:
                     store.give_up(alert, name, now())
     return list(dict.fromkeys(touched))
 
 
-def _post(hook: Webhook, row: dict[str, Any], key: str, settings: Settings) -> str | None:
-    """POST the alert ``row`` to ``hook``, retrying with backoff; None once it is taken, else
-    the last error (naming the webhook by its host only)."""
+def _post(
+    hook: Webhook, row: dict[str, Any], key: str, settings: Settings
+) -> tuple[str | None, int]:
+    """POST the alert ``row`` to ``hook``, retrying with backoff: the error of the last try
+    (naming the webhook by its host only; None once it is taken), and how many tries."""
     alert = alert_json(row)
     body = json.dumps(hook.body(alert, alert_text(row))).encode()
     wait = settings.webhook_backoff
@@ -68,8 +70,8 @@ def _post(hook: Webhook, row: dict[str, Any], key: str, settings: Settings) -> s
             wait *= 2
         error = _send(hook, body, key)
         if error is None:
-            return None
-    return error
+            return None, attempt + 1
+    return error, settings.webhook_attempts
 
 
 def _send(hook: Webhook, body: bytes, key: str) -> str | None:

@@ -83,15 +83,16 @@ class AlertStore:
         )
 
     def attempted(
-        self, alert: int, webhook: str, delivered: bool, error: str | None, at: datetime
+        self, alert: int, webhook: str, tries: int, error: str | None, at: datetime
     ) -> None:
-        """Record an attempt: delivered, or failed with ``error``."""
+        """Record ``tries`` attempts: delivered (``error`` None), or failed with ``error``."""
+        delivered = error is None
         self._db.execute(
-            """UPDATE alert_deliveries SET attempts = attempts + 1, updated_at = ?,
+            """UPDATE alert_deliveries SET attempts = attempts + ?, updated_at = ?,
                 state = CASE WHEN ? THEN 'delivered' ELSE state END,
                 delivered_at = CASE WHEN ? THEN ? END, last_error = ?
             WHERE alert = ? AND webhook = ?""",
-            [at, delivered, delivered, at, error, alert, webhook],
+            [tries, at, delivered, delivered, at, error, alert, webhook],
         )
 
     def give_up(self, alert: int, webhook: str, at: datetime) -> None:
