@@ -188,6 +188,6 @@ def test_budgets_are_audited_and_need_cost_write(bot: Ledger) -> None:
     actions = [e.action for e in bot.governance.audit.audit_log() if e.entity_type == "budget"]
     assert actions == ["budget.remove", "budget.set"]
     bot.governance.users.add_user("vic", "viewer")
-    with pytest.raises(Exception, match="vic .* may not"):
+    with pytest.raises(Exception, match=r"vic .* may not"):
         bot.acting_as("vic").costs.budgets.set_budget("x", "initiative", "bot", Decimal(1))
     assert bot.governance.audit.verify_audit().ok
