@@ -14,8 +14,10 @@ import typer
 from valuegap.cli import (
     admin,
     agent,
+    alert,
     approval,
     audit,
+    budget,
     control,
     gate,
     ingest,
@@ -67,6 +69,8 @@ app.add_typer(approval.app, name="approval", cls=Group)
 app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
 app.add_typer(scenario.app, name="scenario", cls=scenario.ScenarioGroup)
+app.add_typer(budget.app, name="budget", cls=Group)
+app.add_typer(alert.app, name="alert", cls=Group)
 app.add_typer(key.app, name="key", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)
 command(app, "serve")(serve.serve)

@@ -139,6 +139,12 @@ class Alerts(Part):
         self._require("cost.write")
         return self._deliver()
 
+    def deliver_owed(self) -> int:
+        """``deliver`` with no permission asked: what the ledger owes its webhooks (the
+        alerts already raised; the server sends them when it starts). How many alerts had a
+        pending delivery."""
+        return len(self._deliver())
+
     def _deliver(self) -> list[Alert]:
         from valuegap.costs.webhooks import deliver_pending
 

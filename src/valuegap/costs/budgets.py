@@ -7,8 +7,9 @@ the source ``business case``, alerting as any other, never a hard limit.
 
 Every write that changes cost computes the spend of the periods it touched, in its
 transaction (``refresh``, from the monthly aggregates), keeps it (``budget_spend``) and raises
-the alerts of the thresholds reached (``costs.alerts``). An agent's authorisation reads only
-the kept spend (``spent_limit``): no cost is summed per decision.
+the alerts of the thresholds reached (``costs.alerts``) in the periods still open or ended
+last month (whose bills arrive now); older periods' spend is kept and shown, not alerted. An
+agent's authorisation reads only the kept spend (``spent_limit``): no cost is summed per decision.
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ class Budgets(Part):
         if months is None:
             months = AggregateStore(self._db).months() or [self._now().date().replace(day=1)]
         pairs = [(b, p) for b in budgets for p in b.periods(months)]
+        this_month = self._now().date().replace(day=1)
         kept, raised = [], []
         for (budget, period), (_, amount, spent) in zip(pairs, self._spent(pairs), strict=True):
             if amount is None:
@@ -204,7 +206,8 @@ class Budgets(Part):
                 }
             )
             currency = self.settings.reporting_currency
-            raised += threshold_alerts(budget, period, spent, amount, currency)
+            if period.end >= this_month:  # the bills of a month arrive in the next one
+                raised += threshold_alerts(budget, period, spent, amount, currency)
         self._store.keep_spend(kept)
         self._store.forget_spend_except([b.id for b in self._all()])
         self._alerts.raise_alerts(raised)

@@ -9,6 +9,7 @@ from valuegap.web.api import (
     agents,
     approvals,
     audit,
+    budgets,
     controls,
     ingest,
     initiatives,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
     rules.router,
     prices.router,
+    budgets.router,
     reports.router,
     audit.router,
 )
