@@ -191,3 +191,43 @@ def test_budgets_are_audited_and_need_cost_write(bot: Ledger) -> None:
     with pytest.raises(Exception, match=r"vic .* may not"):
         bot.acting_as("vic").costs.budgets.set_budget("x", "initiative", "bot", Decimal(1))
     assert bot.governance.audit.verify_audit().ok
+
+
+def test_budgets_of_a_tag_an_api_key_and_a_provider(ledger: Ledger, tmp_path: Path) -> None:
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "ts,model,vendor,cost,currency,key,squad\n"
+        "2026-01-03T10:00:00Z,llama-x,in-house,300,USD,sk-search,search\n"
+        "2026-01-03T11:00:00Z,llama-x,in-house,500,USD,sk-support,support\n"
+    )
+    mapping = {
+        "timestamp": "ts",
+        "model": "model",
+        "provider": "vendor",
+        "cost": "cost",
+        "currency": "currency",
+        "api_key": "key",
+        "tag.team": "squad",
+    }
+    budgets = ledger.costs.budgets
+    budgets.set_budget("search", "tag", "team=search", Decimal("350"))
+    budgets.set_budget("support-key", "api_key", "sk-support", Decimal("600"), hard_limit=True)
+    budgets.set_budget("in-house", "provider", "in-house", Decimal("1000"))
+    ledger.costs.ingest_usage(usage, "csv", mapping)
+    # search: 300 of 350 (80 % is 280); sk-support: 500 of 600 (480); in-house: 300 + 500 =
+    # 800 of 1,000 (800). Each reached 80 %, none 100 %.
+    assert levels(ledger) == [
+        ("budget:in-house", "2026-01", "80%"),
+        ("budget:search", "2026-01", "80%"),
+        ("budget:support-key", "2026-01", "80%"),
+    ]
+    assert budgets.spent_limit("api_key", "sk-support", date(2026, 1, 9)) is None
+    more = tmp_path / "more.csv"
+    more.write_text(
+        usage.read_text().splitlines()[0] + "\n"
+        "2026-01-04T11:00:00Z,llama-x,in-house,100,USD,sk-support,support\n"
+    )
+    ledger.costs.ingest_usage(more, "csv", mapping)
+    # sk-support: 500 + 100 = 600, its hard limit: a gateway asking about the key is told.
+    assert budgets.spent_limit("api_key", "sk-support", date(2026, 1, 9)) == "support-key"
+    assert ("budget:support-key", "2026-01", "100%") in levels(ledger)
