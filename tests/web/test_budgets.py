@@ -1,5 +1,5 @@
-"""/api/v1/budgets and /api/v1/alerts over the demo: refund-agent's costs of 2026 (155,733.75
-USD) against a hard-limited budget for the year."""
+"""/api/v1/budgets and /api/v1/alerts over the demo: refund-agent's costs from 2026 on
+(155,733.75 USD) against a hard-limited budget for a period that holds today."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ YEAR = {
     "amount": "200000",
     "period": "period",
     "start": "2026-01-01",
-    "end": "2026-12-01",
+    "end": "2099-12-01",
     "hard_limit": True,
 }
 
@@ -41,8 +41,8 @@ def test_a_spent_hard_limit_denies_the_agent_naming_the_budget(served: Served) -
     assert (decided["decision"], decided["rules"]) == ("deny", ["budget:refunds-2026"])
     alerts = served().get("/api/v1/alerts", params={"subject": "budget:refunds-2026"}).json()
     assert [(a["period"], a["level"]) for a in alerts] == [
-        ("2026-01..2026-12", "100%"),
-        ("2026-01..2026-12", "80%"),
+        ("2026-01..2099-12", "100%"),
+        ("2026-01..2099-12", "80%"),
     ]
     [status] = (
         served()
