@@ -168,3 +168,25 @@ def test_each_threshold_alerts_once_per_period_and_exactly_once_if_reached(
         if total >= at
     }
     assert set(raised) == expected  # exactly once if reached
+
+
+def test_webhooks_are_read_from_the_settings_file_and_never_shown(tmp_path: Path) -> None:
+    from valuegap.errors import ConfigError
+    from valuegap.settings import load_settings
+
+    config = tmp_path / "valuegap.toml"
+    config.write_text(
+        '[[alert_webhooks]]\nname = "ops"\nurl = "https://hooks.slack.com/services/T/B/s3cret"\n'
+        'shape = "slack"\n'
+    )
+    [hook] = load_settings(env={}, config_file=config).alert_webhooks
+    assert (hook.name, hook.shape) == ("ops", "slack")
+    assert "s3cret" not in repr(hook)
+    config.write_text(
+        '[[alert_webhooks]]\nname = "ops"\nurl = "ftp://hooks.example/s3cret"\nshape = "sms"\n'
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, config_file=config)
+    assert "ops.shape must be one of json, slack, teams" in str(refused.value)
+    assert "ops.url must be an http(s) URL" in str(refused.value)
+    assert "s3cret" not in str(refused.value)

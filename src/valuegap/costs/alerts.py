@@ -14,6 +14,7 @@ deliver`` or the server's start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from valuegap.store.alerts import AlertStore
 
 ALERT_KINDS = ("budget_threshold", "forecast_overrun", "anomaly")
 DELIVERY_STATES = ("pending", "delivered", "failed")
+log = logging.getLogger("valuegap.alerts")
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,13 @@ class Alerts(Part):
     def _deliver(self) -> list[Alert]:
         from valuegap.costs.webhooks import deliver_pending
 
-        alerts = deliver_pending(self._db, self.settings, self._now)
-        ids = set(alerts)
-        return [_alert(row) for row in self._store.alerts() if row["id"] in ids]
+        ids = deliver_pending(self._db, self.settings, self._now)
+        return [_alert(row) for row in self._store.alerts(ids=ids)] if ids else []
 
     def _deliver_quietly(self) -> None:
-        """Deliver after a write: a webhook that fails leaves its delivery pending (recorded
-        with its error), never the write failed."""
-        self._deliver()
+        """Deliver after a write, which has committed: a webhook that fails leaves its
+        delivery pending (recorded with its error), and nothing makes the write fail."""
+        try:
+            self._deliver()
+        except Exception:  # the write is done: what went wrong is logged, and stays pending
+            log.exception("Alerts were raised but not all delivered; `valuegap alert deliver`")

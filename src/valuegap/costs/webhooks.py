@@ -43,10 +43,10 @@ def deliver_pending(db: Database, settings: Settings, now: Callable[[], datetime
         ledger = db.get_meta(LEDGER_ID) or ""
         for row in store.pending():
             alert, name = row["id"], row["webhook"]
-            touched.append(alert)
             hook = hooks.get(name)
             if hook is None:
                 continue  # no longer in the settings: it waits until it is again
+            touched.append(alert)
             error, tries = _post(hook, row, f"{ledger}:{alert}", settings)
             with db.transaction():
                 store.attempted(alert, name, tries, error, now())

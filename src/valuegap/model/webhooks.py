@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from valuegap.errors import Problem
@@ -27,7 +27,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 @dataclass(frozen=True)
 class Webhook:
     name: str  # how the ledger and its messages name it
-    url: str
+    url: str = field(repr=False)  # may be the webhook's secret
     shape: str = "json"
 
     def problems(self) -> list[Problem]:

@@ -50,16 +50,22 @@ class AlertStore:
         return alert_id
 
     def alerts(
-        self, kind: str | None = None, subject: str | None = None, limit: int | None = None
+        self,
+        kind: str | None = None,
+        subject: str | None = None,
+        limit: int | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[dict[str, Any]]:
-        """Alerts, newest first, each with its deliveries."""
+        """Alerts (of ``kind``, about ``subject``, among ``ids``), newest first, each with its
+        deliveries."""
         rows = self._db.all(
             """SELECT * FROM alerts
             WHERE (CAST(? AS VARCHAR) IS NULL OR kind = ?)
               AND (CAST(? AS VARCHAR) IS NULL OR subject = ?)
+              AND (CAST(? AS BIGINT[]) IS NULL OR list_contains(?, id))
             ORDER BY id DESC"""
             + ("" if limit is None else f" LIMIT {int(limit)}"),
-            [kind, kind, subject, subject],
+            [kind, kind, subject, subject, ids, ids],
         )
         deliveries: dict[int, list[dict[str, Any]]] = {}
         if rows:
