@@ -14,10 +14,8 @@ agent's authorisation reads only the kept spend (``spent_limit``): no cost is su
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,46 +24,22 @@ from valuegap.costs.alerts import Alerts
 from valuegap.costs.budget_periods import (
     CASE,
     DEFAULT_THRESHOLDS,
-    PERIODS,
-    SCOPES,
     Budget,
+    BudgetStatus,
     Period,
-    passed,
     threshold_alerts,
 )
-from valuegap.errors import NotFound, Problem, ValidationError
-from valuegap.results import Money, Ratio
+from valuegap.errors import NotFound, ValidationError
+from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.budgets import BudgetStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.writer import writes
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 # (report key, months) -> (month, value) -> allocated cost
 MonthlyCost = Callable[[str, Sequence[date]], dict[tuple[date, str | None], Decimal]]
 Rate = Callable[[str, date], Decimal]  # currency, month -> its rate into the reporting currency
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    """A budget in one period: ``amount`` and ``spent`` in the reporting ``currency``, the
-    ``share`` spent and the thresholds ``passed``; ``exhausted`` when a hard limit is spent."""
-
-    budget: str
-    scope: str
-    value: str
-    period: str
-    currency: str
-    amount: Money
-    spent: Money
-    remaining: Money
-    share: Ratio | None
-    passed: list[Decimal]
-    hard_limit: bool
-    exhausted: bool
-    source: str
 
 
 class Budgets(Part):
@@ -116,7 +90,7 @@ class Budgets(Part):
         self._check(budget)
         before = self._store.get(budget_id)
         with self._db.transaction():
-            self._store.save(_row(budget), self._now(), self.actor)
+            self._store.save(budget.stored(), self._now(), self.actor)
             self._record(
                 "budget.set",
                 "budget",
@@ -169,7 +143,8 @@ class Budgets(Part):
                 continue
             for period, amount, spent in self._spent([(budget, holding)], strict=True):
                 assert amount is not None
-                found.append(self._status(budget, period, amount, spent))
+                currency = self.settings.reporting_currency
+                found.append(BudgetStatus.of(budget, period, amount, spent, currency))
         return found
 
     def spent_limit(self, scope: str, value: str, day: date) -> str | None:
@@ -238,26 +213,6 @@ class Budgets(Part):
                 found.append((period, amount, spent))
         return found
 
-    def _status(
-        self, budget: Budget, period: Period, amount: Decimal, spent: Decimal
-    ) -> BudgetStatus:
-        reached = passed(budget.thresholds, spent, amount)
-        return BudgetStatus(
-            budget=budget.id,
-            scope=budget.scope,
-            value=budget.value,
-            period=period.label,
-            currency=self.settings.reporting_currency,
-            amount=amount,
-            spent=spent,
-            remaining=amount - spent,
-            share=float(spent / amount) if amount else None,
-            passed=reached,
-            hard_limit=budget.hard_limit,
-            exhausted=budget.hard_limit and spent >= amount,
-            source=budget.source,
-        )
-
     def _all(self) -> list[Budget]:
         set_ = [_budget(row) for row in self._store.all()]
         own = {b.value for b in set_ if b.scope == "initiative"}
@@ -280,85 +235,18 @@ class Budgets(Part):
         return sorted([*set_, *derived], key=lambda b: b.id)
 
     def _check(self, budget: Budget) -> None:
-        problems = []
-        if not _ID.match(budget.id):
-            said = "must be lower-case letters, digits, '-' and '_' (up to 64)"
-            problems.append(Problem("budget_id", said, budget.id))
-        if budget.scope not in SCOPES:
-            problems.append(Problem("scope", f"must be one of {', '.join(SCOPES)}", budget.scope))
-        if not budget.value.strip() or (budget.scope == "tag" and "=" not in budget.value):
-            said = "must be key=value for a tag" if budget.scope == "tag" else "must be given"
-            problems.append(Problem("value", said, budget.value))
         initiative = (
             self._portfolio.initiative(budget.value) if budget.scope == "initiative" else None
         )
-        if budget.scope == "initiative" and initiative is None:
-            problems.append(Problem("value", "is not an initiative of this ledger", budget.value))
-        if not budget.amount.is_finite() or budget.amount <= 0:
-            problems.append(Problem("amount", "must be a number above zero", str(budget.amount)))
-        if not _CURRENCY.match(budget.currency):
-            problems.append(
-                Problem("currency", "must be an ISO 4217 code such as EUR", budget.currency)
-            )
-        if budget.period not in PERIODS:
-            problems.append(
-                Problem("period", f"must be one of {', '.join(PERIODS)}", budget.period)
-            )
-        if budget.period == "period" and (budget.start is None or budget.end is None):
-            problems.append(
-                Problem("start", "a budget for a period needs its start and end months")
-            )
-        if budget.start and budget.end and budget.end < budget.start:
-            problems.append(
-                Problem(
-                    "end",
-                    f"must not be before the start, {budget.start:%Y-%m}",
-                    f"{budget.end:%Y-%m}",
-                )
-            )
-        for t in budget.thresholds:
-            if not t.is_finite() or not 0 < t <= 10:
-                problems.append(
-                    Problem("thresholds", "each must be a share above 0, e.g. 0.8 for 80 %", str(t))
-                )
-        agent = initiative is not None and initiative.kind == "agent"
-        if budget.hard_limit and not (agent or budget.scope == "api_key"):
-            said = "only an agent's budget (an initiative of kind agent) or an API key's has one"
-            problems.append(Problem("hard_limit", said, f"{budget.scope} {budget.value}"))
+        problems = budget.problems(None if initiative is None else initiative.kind)
         if problems:
             raise ValidationError(f"Budget {budget.id} was not set.", problems)
         if budget.currency != self.settings.reporting_currency:
             self._rate(budget.currency, (budget.start or self._now().date()).replace(day=1))
 
 
-def _row(budget: Budget) -> dict[str, Any]:
-    return {
-        "id": budget.id,
-        "scope": budget.scope,
-        "scope_value": budget.value,
-        "period": budget.period,
-        "start_month": budget.start,
-        "end_month": budget.end,
-        "amount": budget.amount,
-        "currency": budget.currency,
-        "thresholds": budget.thresholds,
-        "hard_limit": budget.hard_limit,
-    }
-
-
 def _budget(row: dict[str, Any]) -> Budget:
-    return Budget(
-        str(row["id"]),
-        str(row["scope"]),
-        str(row["scope_value"]),
-        str(row["period"]),
-        row["start_month"],
-        row["end_month"],
-        row["amount"],
-        str(row["currency"]),
-        [Decimal(t) for t in row["thresholds"]],
-        bool(row["hard_limit"]),
-    )
+    return Budget(**{**row, "thresholds": [Decimal(t) for t in row["thresholds"]]})
 
 
 def spent_limit(db: Database, scope: str, value: str, day: date) -> str | None:

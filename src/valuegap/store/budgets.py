@@ -31,16 +31,30 @@ class BudgetStore:
         self._db = db
 
     def all(self) -> list[dict[str, Any]]:
-        rows = self._db.all("SELECT * FROM budgets ORDER BY id")
+        """Every budget, its columns named as ``costs.budget_periods.Budget`` names them."""
+        rows = self._db.all(
+            """SELECT id, scope, scope_value AS value, period, start_month AS start,
+                end_month AS "end", amount, currency, thresholds, hard_limit
+            FROM budgets ORDER BY id"""
+        )
         return [{**row, "thresholds": json.loads(row["thresholds"])} for row in rows]
 
     def get(self, budget_id: str) -> dict[str, Any] | None:
         return next((row for row in self.all() if row["id"] == budget_id), None)
 
     def save(self, budget: Mapping[str, Any], at: datetime, actor: str) -> None:
-        """Store a budget, replacing one with its id (and forgetting that one's spend)."""
+        """Store a budget (named as ``all`` names it), replacing one with its id (and
+        forgetting that one's spend)."""
         thresholds = json.dumps([str(t) for t in budget["thresholds"]])
-        row = {**budget, "thresholds": thresholds, "set_at": at, "set_by": actor}
+        row = {
+            **budget,
+            "scope_value": budget["value"],
+            "start_month": budget["start"],
+            "end_month": budget["end"],
+            "thresholds": thresholds,
+            "set_at": at,
+            "set_by": actor,
+        }
         self.remove(budget["id"])
         marks = ", ".join("?" for _ in _COLUMNS)
         self._db.execute(f"INSERT INTO budgets VALUES ({marks})", [row[c] for c in _COLUMNS])

@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from valuegap.costs.alerts import Alert
-from valuegap.costs.budget_periods import Budget
-from valuegap.costs.budgets import BudgetStatus
+from valuegap.costs.budget_periods import Budget, BudgetStatus
 from valuegap.ledger import Ledger
 from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
