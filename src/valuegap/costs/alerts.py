@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.errors import Problem, ValidationError
-from valuegap.results import Money, Ratio
+from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.alerts import AlertStore
 
@@ -73,7 +73,7 @@ class Alert:
     message: str
     value: Money | None
     reference: Money | None
-    threshold: Ratio | None
+    threshold: Decimal | None  # the share of the reference passed: 0.8 for 80 %
     currency: str | None
     details: dict[str, str]
     raised_at: datetime
