@@ -36,6 +36,7 @@ NAMES = {
     "control": "control",
     "approval_id": "approval",
     "unit": "business_unit",
+    "budget_id": "budget",
 }
 SEGMENTS = {
     "initiatives": "initiative",
@@ -45,6 +46,7 @@ SEGMENTS = {
     "tokens": "token",
     "controls": "control",
     "approvals": "approval",
+    "budgets": "budget",
 }
 # Initiatives of units that are not ana.costa's (marketing).
 OTHER_UNITS = {"initiative": "fraud-detection", "agent": "refund-agent"}  # risk; customer-service
@@ -68,6 +70,7 @@ def real_values(server: Server) -> dict[str, str]:
         "control": "sops_updated",
         "approval": "1",
         "business_unit": "marketing",  # ana.costa's
+        "budget": "case:loc-qa",
     }
 
 

@@ -15,8 +15,10 @@ from valuegap.cli import (
     admin,
     adoption,
     agent,
+    alert,
     approval,
     audit,
+    budget,
     chargeback,
     control,
     gate,
@@ -70,6 +72,8 @@ app.add_typer(approval.app, name="approval", cls=Group)
 app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
 app.add_typer(scenario.app, name="scenario", cls=scenario.ScenarioGroup)
+app.add_typer(budget.app, name="budget", cls=Group)
+app.add_typer(alert.app, name="alert", cls=Group)
 app.add_typer(key.app, name="key", cls=Group)
 app.add_typer(adoption.app, name="adoption", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)

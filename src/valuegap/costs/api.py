@@ -43,6 +43,8 @@ from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.costs.alerts import Alerts
+    from valuegap.costs.budgets import Budgets
     from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
@@ -111,6 +113,18 @@ class Costs(Part):
         from valuegap.costs.inbox import SpanInbox
 
         return SpanInbox(self._session)
+
+    @built_on_first_use
+    def alerts(self) -> Alerts:
+        from valuegap.costs.alerts import Alerts
+
+        return Alerts(self._session)
+
+    @built_on_first_use
+    def budgets(self) -> Budgets:
+        from valuegap.costs.budgets import Budgets
+
+        return Budgets(self._session, self._monthly_cost, self._rate, self.alerts)
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()
@@ -493,7 +507,42 @@ class Costs(Part):
             # from the facts, and say so, until a write lets every month be computed again.
             store.mark_stale()
             return 0
-        return store.replace(months, aggregated(parts), built_for)
+        rows = store.replace(months, aggregated(parts), built_for)
+        self.budgets.refresh(months)  # budgets' spend, and the thresholds it reaches
+        return rows
+
+    def _monthly_cost(
+        self, by: str, months: Sequence[date]
+    ) -> dict[tuple[date, str | None], Decimal]:
+        """(month, value of ``by``) -> allocated cost, for ``months``: from the aggregates
+        where they hold ``by``, else allocated again for those months (a tag, an API key)."""
+        from valuegap.costs.aggregates import fingerprint
+        from valuegap.months import next_month
+        from valuegap.store.aggregates import AggregateStore
+
+        if not months:
+            return {}
+        store = AggregateStore(self._db)
+        if by in DIMENSIONS and store.built_for() == fingerprint(self.settings):
+            rows = store.summed(["month", by], min(months), next_month(max(months)))
+        else:
+            rows = report(self._allocated_parts(["month", by], months=months), ["month", by])
+        wanted = set(months)
+        return {
+            (row["month"], row[by]): row["cost"]
+            for row in rows
+            if row["month"] in wanted and row["cost"] is not None
+        }
+
+    def _rate(self, currency: str, month: date) -> Decimal:
+        """The rate from ``currency`` into the reporting currency of ``month``, as cost of that
+        month is converted."""
+        from valuegap.costs.currency import monthly_rates
+
+        reporting = self.settings.reporting_currency
+        if currency == reporting:
+            return Decimal(1)
+        return monthly_rates([(currency, month)], self._costs.rates(), reporting)[(currency, month)]
 
     def allocated_parts(
         self,

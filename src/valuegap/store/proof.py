@@ -37,6 +37,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "scenarios": ("name",),
     "chargeback_units": ("business_unit",),
     "closed_statements": ("business_unit", "month"),
+    "budgets": ("id",),
 }
 
 
