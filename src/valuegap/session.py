@@ -199,8 +199,9 @@ class Session:
     ) -> Any:
         """A small write (``item``) and its entry, committed by group commit with the decisions
         queued meanwhile (an agent's request for approval): ``write`` writes the batch's items
-        of its kind together, as the writer inside the batch's transaction, and must change
-        nothing that the read cache holds. Returns ``item``'s result once committed."""
+        of its kind together (those given the same function: a module's, not a closure), as
+        the writer inside the batch's transaction, and must change nothing that the read cache
+        holds. Returns ``item``'s result once committed."""
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write, item)
         return self.db.in_group(draft, _append_in_order)
 
