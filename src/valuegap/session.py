@@ -32,16 +32,17 @@ Clock = Callable[[], datetime]
 Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
 
-# A small write that joins a group commit: run as the writer inside the batch's transaction,
-# it returns its result, the entry's ``after`` and its ``state`` (``state_of`` reads it, or
-# the write builds it from the rows it wrote, ``RETURNING *``).
-SmallWrite = Callable[[Database], tuple[Any, Any, dict[str, Any]]]
+# The small writes of one kind that join a group commit (agents' requests for approval): run
+# once for a batch's items of its kind, as the writer inside the batch's transaction, it
+# returns for each item its result, the entry's ``after`` and the entry's ``state`` (built
+# from the rows it wrote, ``RETURNING *``, or read with ``state_of``).
+SmallWrites = Callable[[Database, Sequence[Any]], Sequence[tuple[Any, Any, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
 class _Draft:
     """An entry waiting for its place in the chain: a whole write by itself, or the record of
-    a small ``write`` made in the same batch."""
+    a small write (``item``, written by ``write``) made in the same batch."""
 
     clock: Clock
     actor: str
@@ -49,21 +50,23 @@ class _Draft:
     entity_type: str
     entity_id: str
     after: str | None  # canonical JSON, serialised by the caller
-    write: SmallWrite | None = None
+    write: SmallWrites | None = None
+    item: Any = None
 
 
 def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
     """Make the drafts' writes and chain their entries onto the head, in order, as the writer
     (store.writer group commit): each draft's result (its write's, else its entry)."""
+    written = _small_writes(db, drafts)
     audit = AuditStore(db)
     head = audit.head()
     seq, prev = head if head else (0, GENESIS)
     entries, results = [], []
-    for draft in drafts:
+    for index, draft in enumerate(drafts):
         after, state, result = draft.after, None, None
         if draft.write is not None:
-            result, written, kept = draft.write(db)
-            after, state = canonical_json(written), canonical_json(kept or None)
+            result, made, kept = written[index]
+            after, state = canonical_json(made), canonical_json(kept or None)
         entry = seal_json(
             seq=seq + 1,
             at=draft.clock(),
@@ -81,6 +84,19 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
         seq, prev = entry.seq, entry.hash
     audit.append_all(entries)
     return results
+
+
+def _small_writes(db: Database, drafts: Sequence[_Draft]) -> dict[int, tuple[Any, Any, Any]]:
+    """The drafts' small writes, those of one kind in one call (by the index of their draft):
+    a kind's statements run once for the batch, not once for each of its writes."""
+    kinds: dict[SmallWrites, list[int]] = {}
+    for index, draft in enumerate(drafts):
+        if draft.write is not None:
+            kinds.setdefault(draft.write, []).append(index)
+    written: dict[int, tuple[Any, Any, Any]] = {}
+    for write, indexes in kinds.items():
+        written.update(zip(indexes, write(db, [drafts[i].item for i in indexes]), strict=True))
+    return written
 
 
 def state_of(db: Database, changed: Changed) -> dict[str, Any]:
@@ -179,13 +195,14 @@ class Session:
         self.db.in_group(draft, _append_in_order)
 
     def record_small_write(
-        self, action: str, entity_type: str, entity_id: str, write: SmallWrite
+        self, action: str, entity_type: str, entity_id: str, write: SmallWrites, item: Any
     ) -> Any:
-        """A small write and its entry, committed by group commit with the decisions queued
-        meanwhile (an agent's request for approval): ``write`` runs as the writer inside the
-        batch's transaction, and must change nothing that the read cache holds. Returns
-        ``write``'s result once committed."""
-        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write)
+        """A small write (``item``) and its entry, committed by group commit with the decisions
+        queued meanwhile (an agent's request for approval): ``write`` writes the batch's items
+        of its kind together (those given the same function: a module's, not a closure), as
+        the writer inside the batch's transaction, and must change nothing that the read cache
+        holds. Returns ``item``'s result once committed."""
+        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write, item)
         return self.db.in_group(draft, _append_in_order)
 
 

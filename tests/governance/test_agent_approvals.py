@@ -3,12 +3,21 @@ of the governance role, and in the audit log."""
 
 from __future__ import annotations
 
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from valuegap import Ledger
 from valuegap.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
+from valuegap.governance.agents import AgentDecision
+from valuegap.store.governance import AskedApproval, GovernanceStore
 
 
 def test_an_action_above_the_threshold_is_a_pending_request(agent: Ledger) -> None:
@@ -58,3 +67,153 @@ def test_whoever_asked_does_not_decide(agent: Ledger, ledger: Ledger) -> None:
     with pytest.raises(PolicyViolation):
         gina.agents.approve_action("refunds", asked.approval_id)
     assert [a.id for a in ledger.agents.approvals("pending")] == [asked.approval_id]
+
+
+def test_an_amount_with_an_exponent_is_stored_as_its_value(agent: Ledger) -> None:
+    asked = agent.agents.authorize("refunds", "issue_refund", Decimal("1E+3"))
+    assert agent.agents.approval("refunds", asked.approval_id or 0).amount == Decimal("1000")
+
+
+# Requests asked together: one group-commit batch.
+
+
+def _in_one_batch(
+    agent: Ledger, monkeypatch: pytest.MonkeyPatch, asks: list[tuple[str, str]]
+) -> tuple[list[AgentDecision], list[int]]:
+    """Each (amount, order) asked from its own thread, all of them queued behind one decision
+    in flight, so that they are written as one batch; the answers in the order of ``asks``,
+    and the sizes of the batches of requests the store was asked for."""
+    batches: list[int] = []
+    ask_all = GovernanceStore.ask_agent_approvals
+
+    def spy(store: GovernanceStore, asked: Sequence[AskedApproval]) -> list[dict[str, Any]]:
+        batches.append(len(asked))
+        return ask_all(store, asked)
+
+    monkeypatch.setattr(GovernanceStore, "ask_agent_approvals", spy)
+    db, answers = agent.session.db, {}
+
+    def ask(index: int, amount: str, order: str) -> None:
+        answers[index] = agent.agents.authorize(
+            "refunds", "issue_refund", Decimal(amount), {"order": order}
+        )
+
+    threads = [threading.Thread(target=ask, args=(-1, "45.90", "first"))]  # leads alone
+    threads += [threading.Thread(target=ask, args=(i, *each)) for i, each in enumerate(asks)]
+    with db.writing():  # the first decision waits for the writer; the others queue behind it
+        threads[0].start()
+        _wait_until(lambda: db._writer.group._leading and not db._writer.group._queue)
+        for thread in threads[1:]:
+            thread.start()
+        _wait_until(lambda: len(db._writer.group._queue) == len(asks))
+    for thread in threads:
+        thread.join()
+    return [answers[i] for i in range(len(asks))], batches
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert condition()
+
+
+def _entries(ledger: Ledger) -> dict[int, list[dict[str, Any]]]:
+    """The decisions' audit entries that name a request, by request: their ``after``, and
+    the request's row their state keeps."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for entry in ledger.governance.audit.audit_log(entity_id="refunds"):
+        after = json.loads(entry.after or "{}")
+        if entry.action == "agent.authorize" and "approval" in after:
+            (kept,) = json.loads(entry.state or "{}")["rows"]
+            found.setdefault(after["approval"], []).append({**after, "kept": kept})
+    return found
+
+
+def test_two_equal_requests_in_one_batch_are_one_request(
+    agent: Ledger, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"order": "A-0"})
+    assert earlier.approval_id == 1
+    asks = [("350", "A-1"), ("350", "A-0"), ("350", "A-1"), ("350.00", "A-1"), ("400", "A-1")]
+    answers, batches = _in_one_batch(agent, monkeypatch, asks)
+    assert batches == [len(asks)]
+    ids: dict[tuple[Decimal, str], set[int | None]] = {(Decimal(a), o): set() for a, o in asks}
+    for (amount, order), answer in zip(asks, answers, strict=True):
+        ids[Decimal(amount), order].add(answer.approval_id)
+    # 350 for A-1 asked three times (350.00 is 350): one new request; A-0's request is still
+    # pending; 400 for A-1 is another action. The new ones in the order their callers queued.
+    assert ids[Decimal(350), "A-0"] == {1}
+    assert {*ids[Decimal(350), "A-1"], *ids[Decimal(400), "A-1"]} == {2, 3}
+    assert all(len(found) == 1 for found in ids.values())
+    pending = {(r.amount, r.context["order"]): {r.id} for r in ledger.agents.approvals("pending")}
+    assert pending == ids
+    entries = _entries(ledger)
+    three = ids[Decimal(350), "A-1"].pop()
+    assert {k: len(v) for k, v in entries.items()} == {1: 2, three: 3, 5 - three: 1}
+    assert ledger.governance.audit.verify_audit().ok
+
+
+def test_requests_in_one_batch_take_consecutive_ids_and_each_its_own_entry(
+    agent: Ledger, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = [f"B-{n}" for n in range(8)]
+    # the requests among allowed and denied decisions of the same batch
+    asks = [(amount, order) for order in orders for amount in ("350", "45.90")]
+    answers, batches = _in_one_batch(agent, monkeypatch, asks)
+    assert batches == [8]
+    asked = {
+        order: a.approval_id for (_, order), a in zip(asks, answers, strict=True) if a.approval_id
+    }
+    assert sorted(asked.values()) == list(range(1, 9))
+    requests = {r.id: r for r in ledger.agents.approvals()}
+    assert {r.context["order"]: r.id for r in requests.values()} == asked
+    entries = _entries(ledger)
+    assert sorted(entries) == list(range(1, 9))
+    for approval_id, (entry,) in entries.items():
+        order = requests[approval_id].context["order"]
+        assert (entry["context"], entry["decision"]) == ({"order": order}, "needs_approval")
+        assert entry["kept"]["where"] == {"id": approval_id}
+        (row,) = entry["kept"]["rows"]
+        assert (row["id"], row["context"], row["amount"], row["status"]) == (
+            approval_id,
+            json.dumps({"order": order}),
+            "350",
+            "pending",
+        )
+    assert ledger.governance.audit.verify_audit().ok
+
+
+def test_sixteen_callers_asking_again_and_again_keep_one_request_each_and_the_chain(
+    agent: Ledger, ledger: Ledger
+) -> None:
+    """Each caller asks for 10 orders of its own, each three times, among 15 orders that
+    every caller asks for once (as other agents' calls would): 16 x 45 decisions."""
+    before = ledger.governance.audit.verify_audit().entries
+
+    def caller(number: int) -> list[tuple[str, int | None]]:
+        own = [f"C{number}-{n}" for n in range(10)]
+        asks = own * 3 + [f"shared-{n}" for n in range(15)]
+        random.Random(number).shuffle(asks)
+        return [
+            (
+                order,
+                agent.agents.authorize(
+                    "refunds", "issue_refund", Decimal("350"), {"order": order}
+                ).approval_id,
+            )
+            for order in asks
+        ]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = [answer for each in pool.map(caller, range(16)) for answer in each]
+    ids: dict[str, set[int | None]] = {}
+    for order, approval_id in answers:
+        ids.setdefault(order, set()).add(approval_id)
+    assert len(ids) == 16 * 10 + 15
+    assert all(len(found) == 1 for found in ids.values())  # one request an order
+    requests = ledger.agents.approvals()
+    assert sorted(r.id for r in requests) == list(range(1, 16 * 10 + 15 + 1))
+    assert {r.context["order"]: {r.id} for r in requests} == ids
+    verified = ledger.governance.audit.verify_audit()
+    assert verified.ok and verified.entries - before == 16 * 45

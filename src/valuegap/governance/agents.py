@@ -4,7 +4,7 @@ deciding whether it may take an action now."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
 from valuegap.results import to_data
 from valuegap.session import Part, Session, rows_state
-from valuegap.store.governance import GovernanceStore
+from valuegap.store.governance import AskedApproval, GovernanceStore
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
@@ -98,6 +98,28 @@ def _budget_denial(db: Database, agent_id: str, now: datetime) -> Decision | Non
         return None
     said = f"the agent's budget {budget} is spent for this period: its hard limit denies"
     return Decision("deny", [RuleResult(f"budget:{budget}", "budget", 0, "deny", said, False)])
+
+
+@dataclass(frozen=True)
+class _Asking:
+    """A decision that needs approval, queued for group commit with its request."""
+
+    request: AskedApproval
+    entry: dict[str, Any]  # the decision's audit entry, to which the request's id is added
+
+
+def _ask_all(db: Database, asking: Sequence[_Asking]) -> list[tuple[int, Any, dict[str, Any]]]:
+    """The requests of one group-commit batch, in one lookup and one INSERT: for each, its
+    request's id, its entry, and its entry's state (the request's row as stored)."""
+    rows = GovernanceStore(db).ask_agent_approvals([each.request for each in asking])
+    return [
+        (
+            row["id"],
+            {**each.entry, "approval": row["id"]},
+            rows_state([("agent_approvals", {"id": row["id"]}, [row])]),
+        )
+        for each, row in zip(asking, rows, strict=True)
+    ]
 
 
 class Agents(Part):
@@ -185,27 +207,23 @@ class Agents(Part):
         }
         if result.decision == "needs_approval":
             asked = {"agent": agent_id, "action": action, "amount": amount, "context": given}
-            return dataclasses.replace(result, approval_id=self._ask(asked, decision, entry))
+            approval_id = self._ask(asked, decision, entry, now)
+            return dataclasses.replace(result, approval_id=approval_id)
         self._session.record_alone("agent.authorize", "agent", agent_id, entry)
         return result
 
-    def _ask(self, asked: dict[str, Any], decision: Decision, entry: dict[str, Any]) -> int:
+    def _ask(
+        self, asked: dict[str, Any], decision: Decision, entry: dict[str, Any], now: datetime
+    ) -> int:
         """The pending request for this action: the one this caller asked for already (an
         agent that asks again polls the same request), else a new one; recorded with the
-        decision in one audit entry, committed with the decisions queued meanwhile."""
-        rules, versions, actor = to_data(decision.rules), decision.policy_versions, self.actor
-
-        def write(db: Database) -> tuple[int, dict[str, Any], dict[str, Any]]:
-            store = GovernanceStore(db)
-            row = store.pending_agent_approval(asked, actor)
-            if row is None:
-                row = store.add_agent_approval(asked, rules, versions, self._now(), actor)
-            approval_id = int(row["id"])
-            after = {**entry, "approval": approval_id}
-            return approval_id, after, rows_state([("agent_approvals", {"id": approval_id}, [row])])
-
+        decision in one audit entry, committed with the decisions queued meanwhile (and the
+        requests among them asked for together: ``_ask_all``)."""
+        request = AskedApproval.of(
+            asked, to_data(decision.rules), decision.policy_versions, now, self.actor
+        )
         approval_id: int = self._session.record_small_write(
-            "agent.authorize", "agent", asked["agent"], write
+            "agent.authorize", "agent", asked["agent"], _ask_all, _Asking(request, entry)
         )
         return approval_id
 

@@ -3,12 +3,66 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import JsonValue
 
 from valuegap.store.database import Database
+
+# Who asks for which action: agent, requested_by, action, amount, context (JSON).
+ApprovalKey = tuple[str, str, str, Decimal | None, str]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AskedApproval:
+    """A request for approval of an agent's action, as the store writes it."""
+
+    agent: str
+    action: str
+    amount: Decimal | None
+    context: str  # JSON object of strings, keys sorted
+    rules: str  # JSON: the rules that asked for approval
+    policy_versions: str  # JSON
+    requested_at: datetime
+    requested_by: str
+
+    @classmethod
+    def of(
+        cls,
+        asked: dict[str, Any],
+        rules: JsonValue,
+        versions: dict[str, int],
+        at: datetime,
+        by: str,
+    ) -> AskedApproval:
+        """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules
+        that asked for approval."""
+        context = json.dumps(asked["context"], sort_keys=True)
+        return cls(
+            asked["agent"],
+            asked["action"],
+            asked["amount"],
+            context,
+            json.dumps(rules),
+            json.dumps(versions),
+            at,
+            by,
+        )
+
+    @property
+    def key(self) -> ApprovalKey:
+        return (self.agent, self.requested_by, self.action, self.amount, self.context)
+
+
+def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
+    """Amounts as text for a DECIMAL cast: DuckDB reads a Decimal parameter with an exponent
+    (``Decimal("1E+3")``) as its digits only (1)."""
+    return [None if amount is None else str(amount) for amount in amounts]
 
 
 class GovernanceStore:
@@ -106,50 +160,63 @@ class GovernanceStore:
 
     # Approval requests for agents' actions.
 
-    def add_agent_approval(
-        self,
-        asked: dict[str, Any],
-        rules: JsonValue,
-        versions: dict[str, int],
-        at: datetime,
-        by: str,
-    ) -> dict[str, Any]:
-        """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules that
-        asked for approval. The row as stored."""
-        values = [
-            asked["agent"],
-            asked["action"],
-            asked["amount"],
-            json.dumps(asked["context"], sort_keys=True),
-            json.dumps(rules),
-            json.dumps(versions),
-            at,
-            by,
-        ]
-        rows = self._db.all(  # the next id in the INSERT itself, and the row as stored
-            "INSERT INTO agent_approvals SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, "
-            "'pending', ?, ?, ?, ?, NULL, NULL, NULL FROM agent_approvals RETURNING *",
-            values,
+    def ask_agent_approvals(self, asked: Sequence[AskedApproval]) -> list[Row]:
+        """For each request, in order, the row as stored: the pending request its caller made
+        already for the same action (before, or earlier in ``asked``), else a new one. One
+        lookup and one INSERT for all of them (a group-commit batch's requests)."""
+        first: dict[ApprovalKey, AskedApproval] = {}
+        for request in asked:
+            first.setdefault(request.key, request)
+        keys = list(first)
+        found = self._pending_agent_approvals(keys)
+        new = [key for key in keys if key not in found]
+        if new:
+            found.update(zip(new, self._add_agent_approvals([first[k] for k in new]), strict=True))
+        return [found[request.key] for request in asked]
+
+    def _pending_agent_approvals(self, keys: list[ApprovalKey]) -> dict[ApprovalKey, Row]:
+        """The oldest pending request of each key that has one."""
+        agents, by, actions, amounts, contexts = (list(c) for c in zip(*keys, strict=True))
+        rows = self._db.all(
+            "SELECT q.n, a.* FROM agent_approvals a JOIN (SELECT unnest(?::INTEGER[]) AS n, "
+            "unnest(?::VARCHAR[]) AS agent, unnest(?::VARCHAR[]) AS requested_by, "
+            "unnest(?::VARCHAR[]) AS action, unnest(?::VARCHAR[])::DECIMAL(38, 10) AS amount, "
+            "unnest(?::VARCHAR[]) AS context) q ON a.agent = q.agent "
+            "AND a.requested_by = q.requested_by AND a.action = q.action "
+            "AND a.amount IS NOT DISTINCT FROM q.amount AND a.context = q.context "
+            "WHERE a.status = 'pending' ORDER BY a.id",
+            [list(range(len(keys))), agents, by, actions, _texts(amounts), contexts],
+        )
+        found: dict[ApprovalKey, Row] = {}
+        for row in rows:
+            found.setdefault(keys[row.pop("n")], row)
+        return found
+
+    def _add_agent_approvals(self, asked: list[AskedApproval]) -> list[Row]:
+        """New pending requests, their ids the next ones in order; the rows as stored."""
+        rows = self._db.all(  # the ids in the INSERT itself, and the rows as stored
+            "INSERT INTO agent_approvals SELECT top.id + q.n, q.agent, q.action, q.amount, "
+            "q.context, 'pending', q.rules, q.policy_versions, q.requested_at, q.requested_by, "
+            "NULL, NULL, NULL FROM (SELECT coalesce(max(id), 0) AS id FROM agent_approvals) top, "
+            "(SELECT unnest(?::INTEGER[]) AS n, unnest(?::VARCHAR[]) AS agent, "
+            "unnest(?::VARCHAR[]) AS action, unnest(?::VARCHAR[])::DECIMAL(38, 10) AS amount, "
+            "unnest(?::VARCHAR[]) AS context, unnest(?::VARCHAR[]) AS rules, "
+            "unnest(?::VARCHAR[]) AS policy_versions, unnest(?::TIMESTAMP[]) AS requested_at, "
+            "unnest(?::VARCHAR[]) AS requested_by) q RETURNING *",
+            [
+                list(range(1, len(asked) + 1)),
+                [r.agent for r in asked],
+                [r.action for r in asked],
+                _texts([r.amount for r in asked]),
+                [r.context for r in asked],
+                [r.rules for r in asked],
+                [r.policy_versions for r in asked],
+                [r.requested_at for r in asked],
+                [r.requested_by for r in asked],
+            ],
             keeps_cache=True,  # nothing a decision reads from the cache
         )
-        return rows[0]
-
-    def pending_agent_approval(self, asked: dict[str, Any], by: str) -> dict[str, Any] | None:
-        """The pending request ``by`` made already for the same action (``asked``: agent,
-        action, amount, context), if any, as stored."""
-        rows = self._db.all(
-            "SELECT * FROM agent_approvals WHERE status = 'pending' AND agent = ? "
-            "AND requested_by = ? AND action = ? AND amount IS NOT DISTINCT FROM ? "
-            "AND context = ? ORDER BY id LIMIT 1",
-            [
-                asked["agent"],
-                by,
-                asked["action"],
-                asked["amount"],
-                json.dumps(asked["context"], sort_keys=True),
-            ],
-        )
-        return rows[0] if rows else None
+        return sorted(rows, key=lambda row: int(row["id"]))
 
     def agent_approvals(
         self,
