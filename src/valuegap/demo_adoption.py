@@ -14,6 +14,7 @@ and pseudonymised at ingest like any others.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def _records(person: str, unit: str, subject: str, rung: int) -> list[tuple[obje
     return rows
 
 
-def _write(path: Path, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> Path:
+def _write(path: Path, header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(header)

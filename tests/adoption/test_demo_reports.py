@@ -95,7 +95,8 @@ def test_a_team_of_four_never_appears_in_any_output(demo: Path, tmp_path: Path) 
         secret = ledger.governance.credentials.create_token("exec.board").secret
         client = TestClient(create_app(ledger), headers={"Authorization": f"Bearer {secret}"})
         for filters in FILTERS:
-            query = "&".join(f"{flag[2:]}={value}" for flag, value in zip(*[iter(filters)] * 2))
+            pairs = zip(filters[::2], filters[1::2], strict=True)
+            query = "&".join(f"{flag[2:]}={value}" for flag, value in pairs)
             answer = client.get(f"/api/v1/reports/adoption?{query}")
             assert answer.status_code == 200, answer.text
             cli = _cli(demo, "report", "adoption", *filters, "--format", "json")
