@@ -20,7 +20,9 @@ def test_a_ledger_keeps_only_what_concerns_the_whole_file(ledger: Ledger) -> Non
     public = {name for name in dir(ledger) if not name.startswith("_")}
     assert public == {
         "open", "init", "close", "acting_as", "path", "progress", "set_origin", "actor",
-        "settings", "session", "portfolio", "costs", "outcomes", "governance", "agents",
+        "settings", "session", "portfolio", "costs", "outcomes", "adoption", "statements",
+        "governance",
+        "agents",
     }  # fmt: skip
 
 

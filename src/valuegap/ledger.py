@@ -8,6 +8,8 @@ permission check, audit record) and given the parts it needs:
   (``costs/api.py``), with ``ledger.costs.prices`` (organisation prices, ``prices_api.py``)
   and ``ledger.costs.removal`` (taking wrong lines out, ``removal.py``);
 - ``ledger.outcomes``: measured data and the value reports (``outcomes/api.py``);
+- ``ledger.statements``: business units' showback and chargeback statements, chargeback
+  switched on and months closed by finance (``outcomes/statements.py``);
 - ``ledger.governance``: policies, reviews and an initiative's governance detail
   (``governance/api.py``), with ``.gates`` (stage moves and approvals), ``.audit`` (the audit
   log, its verification and checkpoints), ``.users`` (users and roles) and ``.keys`` (the
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from valuegap.governance.agents import Agents
     from valuegap.governance.api import Governance
     from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.statements import Statements
     from valuegap.portfolio.api import Initiatives
 
 BASELINE_ACTOR = "valuegap"  # who records the baseline of a ledger written before
@@ -81,7 +84,7 @@ class Ledger:
     def costs(self) -> Costs:
         from valuegap.costs.api import Costs
 
-        return Costs(self.session, self._keys)
+        return Costs(self.session, lambda: self._keys)
 
     @built_on_first_use
     def portfolio(self) -> Initiatives:
@@ -104,6 +107,12 @@ class Ledger:
         from valuegap.adoption.api import Adoption
 
         return Adoption(self.session, self._keys, lambda on: self.outcomes.unit_outcomes(on))
+
+    @built_on_first_use
+    def statements(self) -> Statements:
+        from valuegap.outcomes.statements import Statements
+
+        return Statements(self.session, self.costs, self.outcomes)
 
     @built_on_first_use
     def governance(self) -> Governance:
@@ -195,7 +204,7 @@ class Ledger:
         if AuditStore(database).baseline_pending():
             needed.append(self.acting_as(BASELINE_ACTOR).governance.audit.record_baseline)
         known = UserStore(database).get(self.actor) is not None
-        if known and not GovernanceStore(database).current_policies():
+        if known and not GovernanceStore(database).has_policies():
             needed.append(self.governance.load_default_policies)
         return needed
 

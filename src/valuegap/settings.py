@@ -11,10 +11,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from valuegap.errors import ConfigError, ValidationError, shown
+from valuegap.errors import ConfigError, Problem, ValidationError, shown
 from valuegap.model.focus import COST_COLUMNS
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import TokenCounts
+from valuegap.model.webhooks import Webhook
 from valuegap.words import counted
 
 CONFIG_FILE = "valuegap.toml"
@@ -108,6 +109,14 @@ class Settings:
     checkpoint_to: str | None = None
     """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
     an http(s) URL (a webhook) it is POSTed to."""
+    alert_webhooks: tuple[Webhook, ...] = ()
+    """Where alerts are delivered: ``[[alert_webhooks]]`` with a ``name``, a ``url`` and a
+    ``shape`` (``json``, ``slack`` or ``teams``)."""
+    webhook_attempts: int = 3
+    """How many times one delivery run tries a webhook that fails, waiting ``webhook_backoff``
+    seconds, then twice as long, between tries; what still fails waits for the next run."""
+    webhook_backoff: float = 1.0
+    """Seconds before the second try of a failed delivery (doubled before each next one)."""
 
     def __post_init__(self) -> None:
         aliases = {k.strip().lower(): v.strip().lower() for k, v in self.provider_aliases.items()}
@@ -116,7 +125,8 @@ class Settings:
         object.__setattr__(self, "person_attributes", names)
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
                            ("override_rate_threshold", float), ("lock_timeout", float),
-                           ("count_uncaptured_capacity", bool), *_LADDER_SHARES):  # fmt: skip
+                           ("count_uncaptured_capacity", bool), ("webhook_attempts", int),
+                           ("webhook_backoff", float), *_LADDER_SHARES):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
         for name in ("min_group_size", "adoption_retention_months", *_LADDER_WEEKS):
             object.__setattr__(self, name, _typed(name, getattr(self, name), int))
@@ -152,6 +162,17 @@ class Settings:
             raise ConfigError(
                 f"lock_timeout {self.lock_timeout} must be a number of seconds, 0 or more"
             )
+        if not 1 <= self.webhook_attempts <= 10:
+            raise ConfigError(f"webhook_attempts must be 1 to 10 (found {self.webhook_attempts})")
+        if not 0 <= self.webhook_backoff <= 60:  # NaN too
+            raise ConfigError(f"webhook_backoff {self.webhook_backoff} must be 0 to 60 seconds")
+        problems = [p for hook in self.alert_webhooks for p in hook.problems()]
+        if len({hook.name for hook in self.alert_webhooks}) < len(self.alert_webhooks):
+            problems.append(Problem("alert_webhooks", "each webhook needs a name of its own"))
+        if problems:
+            raise ConfigError(
+                "alert_webhooks: " + "; ".join(f"{p.where} {p.message}" for p in problems)
+            )
         if self.quality_drift_threshold < 0:
             raise ConfigError("quality_drift_threshold must not be negative")
         if not 0 <= self.override_rate_threshold <= 1:
@@ -168,7 +189,13 @@ class Settings:
 
 
 _KEYS = {f.name for f in fields(Settings)}
-_TABLES = {"provider_aliases", "token_services", "token_counts", "person_attributes"}
+_TABLES = {
+    "provider_aliases",
+    "token_services",
+    "token_counts",
+    "person_attributes",
+    "alert_webhooks",
+}
 
 
 def load_settings(
@@ -251,6 +278,20 @@ def _table(path: Path, key: str, value: Any) -> Any:
         ):
             raise fail("a list of tables, each with invoice_provider, service and usage_provider")
         return tuple(TokenService(**v) for v in value)
+    if key == "alert_webhooks":
+        names = {"name", "url", "shape"}
+        if not isinstance(value, list) or not all(
+            isinstance(v, dict)
+            and {"name", "url"} <= set(v) <= names
+            and all(isinstance(x, str) for x in v.values())
+            for v in value
+        ):
+            # Not shown: a webhook's URL may be its secret.
+            raise ConfigError(
+                f"{path}: alert_webhooks must be a list of tables, each with a name, a url and "
+                "a shape (json, slack or teams)"
+            )
+        return tuple(Webhook(**v) for v in value)
     if not isinstance(value, dict) or not all(
         isinstance(v, dict)
         and set(v) <= {"cache", "reasoning"}

@@ -19,6 +19,8 @@ READERS = [
     "report initiative loc-qa",
     "report portfolio",
     "report scoreboard",
+    "report forecast",
+    "report anomalies",
     "initiative list",
     "initiative show loc-qa",
     "metric list",

@@ -35,6 +35,8 @@ NAMES = {
     "token_id": "token",
     "control": "control",
     "approval_id": "approval",
+    "unit": "business_unit",
+    "budget_id": "budget",
 }
 SEGMENTS = {
     "initiatives": "initiative",
@@ -44,6 +46,7 @@ SEGMENTS = {
     "tokens": "token",
     "controls": "control",
     "approvals": "approval",
+    "budgets": "budget",
 }
 # Initiatives of units that are not ana.costa's (marketing).
 OTHER_UNITS = {"initiative": "fraud-detection", "agent": "refund-agent"}  # risk; customer-service
@@ -66,6 +69,8 @@ def real_values(server: Server) -> dict[str, str]:
         "token": ledger.governance.credentials.tokens("exec.board")[0].id,
         "control": "sops_updated",
         "approval": "1",
+        "business_unit": "marketing",  # ana.costa's
+        "budget": "case:loc-qa",
     }
 
 

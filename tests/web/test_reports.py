@@ -95,3 +95,16 @@ def test_a_window_whose_previous_would_begin_before_year_one_has_none(
     assert Window(date(1001, 1, 1), date(2001, 1, 1)).previous() == Window(
         date(1, 1, 1), date(1001, 1, 1)
     )
+
+
+def test_the_forecast_and_anomalies_are_the_ledgers(demo_server: Server) -> None:
+    client, spend = demo_server.client("exec.board"), demo_server.ledger.costs.spend
+    forecast = client.get("/api/v1/reports/forecast?month=2026-06&as_of=2026-06-11").json()
+    june = spend.forecast(["initiative"], date(2026, 6, 1), as_of=date(2026, 6, 11))
+    assert forecast == to_data(june)
+    asked = "/api/v1/reports/anomalies?by=provider&since=2026-03-01&until=2026-03-08"
+    anomalies = client.get(asked).json()
+    assert anomalies == to_data(spend.anomalies(["provider"], date(2026, 3, 1), date(2026, 3, 8)))
+    assert {a["provider"] for a in anomalies["anomalies"]} == {"OpenAI"}
+    wrong = client.get("/api/v1/reports/anomalies?by=colour")
+    assert wrong.status_code == 422

@@ -15,8 +15,11 @@ from valuegap.cli import (
     admin,
     adoption,
     agent,
+    alert,
     approval,
     audit,
+    budget,
+    chargeback,
     control,
     gate,
     ingest,
@@ -62,12 +65,15 @@ app.add_typer(price.app, name="price", cls=Group)
 app.add_typer(remove.app, name="remove", cls=Group)
 app.add_typer(rules.app, name="rules", cls=Group)
 app.add_typer(report.app, name="report", cls=Group)
+app.add_typer(chargeback.app, name="chargeback", cls=Group)
 app.add_typer(policy.app, name="policy", cls=Group)
 app.add_typer(gate.app, name="gate", cls=Group)
 app.add_typer(approval.app, name="approval", cls=Group)
 app.add_typer(review.app, name="review", cls=Group)
 app.add_typer(agent.app, name="agent", cls=Group)
 app.add_typer(scenario.app, name="scenario", cls=scenario.ScenarioGroup)
+app.add_typer(budget.app, name="budget", cls=Group)
+app.add_typer(alert.app, name="alert", cls=Group)
 app.add_typer(key.app, name="key", cls=Group)
 app.add_typer(adoption.app, name="adoption", cls=Group)
 app.add_typer(admin.app, name="admin", cls=Group)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from valuegap import render
+from valuegap.cli.terminal import width_and_color
 from valuegap.render import Format
 from valuegap.results import Kinds
 
@@ -23,13 +24,6 @@ ExactOption = Annotated[
 ]
 
 
-def _terminal() -> tuple[int, bool]:
-    from rich.console import Console
-
-    console = Console()
-    return console.width, console.is_terminal and not console.no_color
-
-
 def records(
     rows: object,
     fmt: Format,
@@ -39,7 +33,7 @@ def records(
     exact: bool = False,
     kinds: Kinds | None = None,
 ) -> None:
-    width, color = _terminal()
+    width, color = width_and_color()
     text = render.records(
         rows, fmt, columns=columns, title=title, width=width, color=color, exact=exact, kinds=kinds
     )
@@ -54,7 +48,7 @@ def document(
     exact: bool = False,
     kinds: Kinds | None = None,
 ) -> None:
-    width, color = _terminal()
+    width, color = width_and_color()
     text = render.document(
         doc, fmt, title=title, width=width, color=color, exact=exact, kinds=kinds
     )

@@ -1,13 +1,15 @@
 """``valuegap report``: costs by any dimension, reconciliation with the invoices, value (one
-initiative, the portfolio, the J-curve, the scoreboard), and adoption (the ladder, the
-conviction distance)."""
+initiative, the portfolio, the J-curve, the scoreboard), a business unit's statement, spend
+control (forecasts and anomalies), and adoption (the ladder, the conviction distance)."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import sys
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,9 +22,12 @@ from valuegap.outcomes.periods import window
 from valuegap.results import kinds
 from valuegap.words import counted
 
+if TYPE_CHECKING:
+    from valuegap.costs.spend_results import DrivingLine
+
 app = typer.Typer(
-    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, "
-    "adoption, conviction."
+    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, showback, "
+    "spend forecast, spend anomalies, adoption, conviction."
 )
 
 Period = Annotated[
@@ -39,6 +44,10 @@ From = Annotated[
 To = Annotated[
     date | None,
     typer.Option("--to", parser=parse.month, metavar="<YYYY-MM>", help="The month after the last."),
+]
+SeriesBy = Annotated[
+    str,
+    typer.Option(help="Comma-separated: initiative, business_unit, provider, model."),
 ]
 # The money and ratio fields of the outcome reports, which are mappings: a typed result
 # declares its own (results.Money, results.Ratio).
@@ -107,6 +116,126 @@ def reconcile(
         for line in lines
     ]
     render.records(rows, fmt, title="Reconciliation", exact=exact, kinds=kinds(lines))
+
+
+@command(app, "forecast")
+def forecast(
+    by: SeriesBy = "initiative",
+    month: Annotated[
+        date | None,
+        typer.Option(parser=parse.month, metavar="<YYYY-MM>", help="The month (default: this)."),
+    ] = None,
+    months: Annotated[
+        int, typer.Option(min=1, max=120, help="The months of the period, from --month.")
+    ] = 1,
+    as_of: Annotated[
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=parse.iso_date,
+            metavar="<YYYY-MM-DD>",
+            help="Forecast from the days before this one (default: today).",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """Spend by the period's end: what the days so far cost, the days left at the weekday and
+    weekend rates of the last four weeks, and manual costs as entered, with a 90 % interval;
+    by initiative, against its business case's planned investment (within_plan,
+    planned_overrun: the J-curve expected it, over_plan)."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.costs.spend.forecast(by.split(","), month, months, as_of)
+    if fmt is OutputFormat.json:
+        render.document(report, fmt)
+        return
+    named: dict[str, Any] = {report.by[0]: "(total)"}
+    total = dataclasses.replace(report.total, **named)
+    columns = [
+        *report.by,
+        "spent",
+        "manual",
+        "forecast",
+        "low",
+        "high",
+        "planned",
+        "status",
+        "currency",
+    ]
+    days = counted(report.days_left, "day")
+    period = f"{report.start:%Y-%m}" + (f" to {report.end:%Y-%m}" if months > 1 else "")
+    title = f"Forecast {period} (as of {report.today}, {days} left)"
+    render.records(
+        [*report.lines, total],
+        fmt,
+        columns=columns,
+        title=title,
+        exact=exact,
+        kinds=kinds(report.lines),
+    )
+
+
+@command(app, "anomalies")
+def anomalies(
+    by: SeriesBy = "initiative",
+    since: Annotated[
+        date | None,
+        typer.Option(
+            parser=parse.iso_date,
+            metavar="<YYYY-MM-DD>",
+            help="The first day to look at (default: 7 days before --until).",
+        ),
+    ] = None,
+    until: Annotated[
+        date | None,
+        typer.Option(
+            parser=parse.iso_date,
+            metavar="<YYYY-MM-DD>",
+            help="The day after the last (default: today).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        Decimal,
+        typer.Option(parser=parse.decimal, help="Flag days more than this many scales off."),
+    ] = Decimal("3.5"),
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """Days whose spend departs from the same weekday's in the four weeks before (median and
+    MAD), per series, with the lines (initiative, business unit, provider, model) that drove
+    each."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.costs.spend.anomalies(by.split(","), since, until, threshold)
+    if fmt is OutputFormat.json:
+        render.document(report, fmt)
+        return
+    rows = [
+        {
+            "day": a.day,
+            **{k: getattr(a, k) for k in report.by},
+            "cost": a.cost,
+            "expected": a.expected,
+            "score": a.score,
+            "direction": a.direction,
+            "since": a.since,
+            "lines": "; ".join(_driving(line, a.currency, exact) for line in a.lines),
+            "currency": a.currency,
+        }
+        for a in report.anomalies
+    ]
+    title = f"Anomalies {report.start} to {report.end}"
+    render.records(rows, fmt, title=title, exact=exact, kinds=kinds(report.anomalies))
+    if not rows and fmt is OutputFormat.table:
+        typer.echo(f"No anomalies from {report.start} to {report.end}.", err=True)
+
+
+def _driving(line: DrivingLine, currency: str, exact: bool) -> str:
+    """A line that drove an anomaly, in words: its names and its change."""
+    from valuegap.decimals import money
+
+    names = "/".join(v for v in (line.initiative, line.provider, line.model) if v)
+    sign = "+" if line.change > 0 else "-"
+    return f"{names} {sign}{money(abs(line.change), currency, exact=exact)}"
 
 
 @command(app, "initiative")
@@ -249,6 +378,81 @@ def conviction(
     levels = [level.value for level in LEVELS]
     columns = ["group", "people", *levels, "distance", "largest_drop", "includes", "notes"]
     _show(report, report.groups, fmt, exact, {"groups": columns})
+
+
+class StatementFormat(enum.StrEnum):
+    """The formats of a statement: those of every report, and a page to print."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
+@command(app, "showback")
+def showback(
+    unit: Annotated[str, typer.Option(help="The business unit.")],
+    period: Annotated[
+        str,
+        typer.Option(
+            parser=parse.period,
+            help="A month (2026-03; in chargeback, the statement to book), or a quarter, half "
+            "or year.",
+        ),
+    ],
+    fmt: Annotated[
+        StatementFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="<format>",
+            help="table, json, csv (its lines and adjustments), markdown, or html: a page to "
+            "print.",
+        ),
+    ] = StatementFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """A business unit's statement: its initiatives' cost by category, provider and model, its
+    share of shared cost with the rule and driver that split it, what is estimated, cost per
+    successful outcome, and activity as context. From the month finance switched the unit to
+    chargeback, a month's statement is the amount to book; a closed month's is as it was
+    closed, and later changes to it are adjustments in the next open month."""
+    from valuegap.outcomes.periods import parse_period
+
+    with open_ledger(read_only=True) as ledger:
+        statement = ledger.statements.statement(unit, parse_period(period))
+    if fmt is StatementFormat.html:
+        from valuegap.cli.statement_html import statement_html
+
+        sys.stdout.write(statement_html(statement))
+        return
+    rows = [
+        {
+            "kind": "line",
+            "corrects": None,
+            "initiative": ln.initiative,
+            "category": ln.category,
+            "provider": ln.provider,
+            "model": ln.model,
+            "basis": ln.basis,
+            "cost": ln.cost,
+        }
+        for ln in statement.lines
+    ] + [
+        {
+            "kind": "adjustment",
+            "corrects": a.corrects,
+            "initiative": a.initiative,
+            "category": a.category,
+            "provider": a.provider,
+            "model": a.model,
+            "basis": None,
+            "cost": a.difference,
+        }
+        for a in statement.adjustments
+    ]
+    _show(statement, rows, OutputFormat(fmt.value), exact, {})
 
 
 def _show(

@@ -1,7 +1,8 @@
 """The costs part of the ledger (``ledger.costs``): ingest, allocation rules, reports,
 reconciliation; with organisation prices (``ledger.costs.prices``, ``prices_api.py``) and the
 removal of wrong lines (``ledger.costs.removal``, ``removal.py``) and the OTLP inbox
-(``ledger.costs.inbox``, ``inbox.py``)."""
+(``ledger.costs.inbox``, ``inbox.py``), and daily spend, forecasts and anomalies
+(``ledger.costs.spend``, ``spend_api.py``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from valuegap.costs.allocation import (
     AllocationInputs,
     allocate,
     report,
-    sort_key,
 )
 from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
@@ -43,9 +43,12 @@ from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.costs.alerts import Alerts
+    from valuegap.costs.budgets import Budgets
     from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
+    from valuegap.costs.spend_api import Spend
 
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
@@ -76,9 +79,9 @@ MAX_SPAN_RETRIES = 16
 
 class Costs(Part):
     """What the organisation spends on AI, and on what. Person identifiers in usage are
-    pseudonymised with the key ``keys`` checks."""
+    pseudonymised with the key ``keys()`` checks (built when an ingest first needs it)."""
 
-    def __init__(self, session: Session, keys: PseudonymKeys) -> None:
+    def __init__(self, session: Session, keys: Callable[[], PseudonymKeys]) -> None:
         super().__init__(session)
         self._costs = CostStore(session.db)
         self._portfolio = PortfolioStore(session.db)
@@ -100,10 +103,28 @@ class Costs(Part):
         return CostRemoval(self._session, self)
 
     @built_on_first_use
+    def spend(self) -> Spend:
+        from valuegap.costs.spend_api import Spend
+
+        return Spend(self._session, self, self._converter())
+
+    @built_on_first_use
     def inbox(self) -> SpanInbox:
         from valuegap.costs.inbox import SpanInbox
 
         return SpanInbox(self._session)
+
+    @built_on_first_use
+    def alerts(self) -> Alerts:
+        from valuegap.costs.alerts import Alerts
+
+        return Alerts(self._session)
+
+    @built_on_first_use
+    def budgets(self) -> Budgets:
+        from valuegap.costs.budgets import Budgets
+
+        return Budgets(self._session, self._monthly_cost, self._rate, self.alerts)
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()
@@ -202,7 +223,7 @@ class Costs(Part):
         def load(
             source: Input, ingest_id: int, checks_first: bool = False, keys_only: bool = False
         ) -> tuple[int, int]:
-            key = self._keys.ingest_key(source.name)  # looked for only if the file names a person
+            key = self._keys().ingest_key(source.name)  # looked for only if the file names a person
             # An event's key holds no person data: finding it (keys_only) needs no key.
             found = throwaway_key if keys_only else key
             person = PersonData(found, self.settings.person_attributes)
@@ -233,7 +254,7 @@ class Costs(Part):
                 keys_only=keys_only,
             )
             if not keys_only:
-                self._keys.remember_key(key)
+                self._keys().remember_key(key)
             return loaded
 
         return load
@@ -439,8 +460,7 @@ class Costs(Part):
         store = AggregateStore(self._db)
         if any(k not in DIMENSIONS for k in by) or store.built_for() != fingerprint(self.settings):
             return None
-        rows = [r for r in store.summed(by, start, end) if r["cost"] is not None]
-        return sorted(rows, key=lambda row: sort_key(row[k] for k in by))
+        return [r for r in store.summed(by, start, end) if r["cost"] is not None]
 
     def rebuild_aggregates(self) -> int:
         """Compute the monthly cost and usage aggregates again from the facts, with the
@@ -487,7 +507,42 @@ class Costs(Part):
             # from the facts, and say so, until a write lets every month be computed again.
             store.mark_stale()
             return 0
-        return store.replace(months, aggregated(parts), built_for)
+        rows = store.replace(months, aggregated(parts), built_for)
+        self.budgets.refresh(months)  # budgets' spend, and the thresholds it reaches
+        return rows
+
+    def _monthly_cost(
+        self, by: str, months: Sequence[date]
+    ) -> dict[tuple[date, str | None], Decimal]:
+        """(month, value of ``by``) -> allocated cost, for ``months``: from the aggregates
+        where they hold ``by``, else allocated again for those months (a tag, an API key)."""
+        from valuegap.costs.aggregates import fingerprint
+        from valuegap.months import next_month
+        from valuegap.store.aggregates import AggregateStore
+
+        if not months:
+            return {}
+        store = AggregateStore(self._db)
+        if by in DIMENSIONS and store.built_for() == fingerprint(self.settings):
+            rows = store.summed(["month", by], min(months), next_month(max(months)))
+        else:
+            rows = report(self._allocated_parts(["month", by], months=months), ["month", by])
+        wanted = set(months)
+        return {
+            (row["month"], row[by]): row["cost"]
+            for row in rows
+            if row["month"] in wanted and row["cost"] is not None
+        }
+
+    def _rate(self, currency: str, month: date) -> Decimal:
+        """The rate from ``currency`` into the reporting currency of ``month``, as cost of that
+        month is converted."""
+        from valuegap.costs.currency import monthly_rates
+
+        reporting = self.settings.reporting_currency
+        if currency == reporting:
+            return Decimal(1)
+        return monthly_rates([(currency, month)], self._costs.rates(), reporting)[(currency, month)]
 
     def allocated_parts(
         self,

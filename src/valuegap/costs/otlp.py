@@ -163,9 +163,10 @@ def _attributes(attributes: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for attribute in attributes:
         item: KeyValue = attribute
-        kind = item.value.WhichOneof("value")
+        value = item.value  # each access makes a new wrapper: once (this runs for every span)
+        kind = value.WhichOneof("value")
         if kind in _SCALARS:
-            found[item.key] = getattr(item.value, kind)
+            found[item.key] = getattr(value, kind)
     return found
 
 

@@ -48,7 +48,10 @@ def lines(
 ) -> list[ibis.Table]:
     """Every cost line in one shape, at a monthly grain, a table per source (FOCUS, usage,
     manual); of ``months`` only, if given; with each kind of token (``TOKEN_FIELDS``) if
-    ``token_kinds``. Agent, workflow and tool spans are not cost (their model calls are)."""
+    ``token_kinds``. Agent, workflow and tool spans are not cost (their model calls are).
+    ``day`` and ``days`` (where a line's charge period starts and how many days it spans; none
+    for a manual cost, which is monthly) are kept only where a sum asks for them: daily spend
+    (``costs.daily``)."""
     f, m = tables["focus_lines"], tables["manual_costs"]
     u = tables["usage_events"]
     u = u.filter(u.counted)
@@ -59,8 +62,9 @@ def lines(
         u = u.filter(within(u.ts, months))
         m = m.filter(m.month.cast("date").isin(list(months)))
     none = ibis.null().cast("string")
+    no_day = ibis.null().cast("date")
     no_tags = ibis.null().cast(TAGS)
-    zero = ibis.literal(0, type="int64")
+    zero, one = ibis.literal(0, type="int64"), ibis.literal(1, type="int64")
     no_kinds = {kind: zero for kind in TOKEN_FIELDS if token_kinds}
     kinds = {kind: u[kind].cast("int64") for kind in TOKEN_FIELDS if token_kinds}
     focus = f.select(
@@ -70,7 +74,7 @@ def lines(
         tags=f.tags.cast(TAGS), category=ibis.literal("infrastructure"),
         currency=f.billing_currency, amount=f[cost_column].cast(MONEY), tokens=zero,
         requests=zero, initiative=none, business_unit=none, initiative_attribute=none,
-        **no_kinds,
+        day=f.charge_period_start.cast("date"), days=_days(f), **no_kinds,
     )  # fmt: skip
     usage = u.select(
         source=u.source, month=u.ts.truncate("M").cast("date"), provider=u.provider,
@@ -82,16 +86,22 @@ def lines(
         amount=u.reported_cost.cast(LINE_MONEY).coalesce(u.computed_cost),
         tokens=(u.input_tokens + u.output_tokens).cast("int64"),
         requests=ibis.literal(1, type="int64"), initiative=none, business_unit=none,
-        initiative_attribute=u.initiative, **kinds,
+        initiative_attribute=u.initiative, day=u.ts.cast("date"), days=one, **kinds,
     )  # fmt: skip
     manual = m.select(
         source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
         service_category=none, sub_account=none, api_key=none, model=none, team=none,
         tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
         tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
-        initiative_attribute=none, **no_kinds,
+        initiative_attribute=none, day=no_day, days=zero, **no_kinds,
     )  # fmt: skip
     return [focus, usage, manual]
+
+
+def _days(f: ibis.Table) -> Any:
+    """How many days a FOCUS line's charge period spans, counted from its first day (0 for a
+    period within one day; ``costs.daily`` spreads a line over them)."""
+    return f.charge_period_end.cast("date").delta(f.charge_period_start.cast("date"), unit="day")
 
 
 def within(column: Any, months: Sequence[date]) -> Any:

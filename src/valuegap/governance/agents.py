@@ -88,6 +88,18 @@ def _agent_approval(row: dict[str, Any]) -> AgentApproval:
     return AgentApproval(**{**row, "rules": [rule["id"] for rule in row["rules"]]})
 
 
+def _budget_denial(db: Database, agent_id: str, now: datetime) -> Decision | None:
+    """A deny, naming the budget (``budget:<id>``), once the agent's hard-limited budget for
+    this period is spent (``costs.budgets``); else None, and the policies decide."""
+    from valuegap.costs.budgets import spent_limit
+
+    budget = spent_limit(db, "initiative", agent_id, now.date())
+    if budget is None:
+        return None
+    said = f"the agent's budget {budget} is spent for this period: its hard limit denies"
+    return Decision("deny", [RuleResult(f"budget:{budget}", "budget", 0, "deny", said, False)])
+
+
 class Agents(Part):
     """Agents' guardrails, and the decisions on their actions."""
 
@@ -155,7 +167,7 @@ class Agents(Part):
             "agent": ctx.agent_context(initiative, initiative.agent),
             "action": ctx.action_context(action, amount, given),
         }
-        decision = decide(
+        decision = _budget_denial(self._db, agent_id, now) or decide(
             rules,
             lambda names: self._governance_part._evaluation_context(
                 initiative, names, now, **values

@@ -79,7 +79,9 @@ Positive = Annotated[float, Field(gt=0)]
 
 class _Model(BaseModel):
     # defer_build: a model's validator is built when first used, not when valuegap is
-    # imported; most commands use few of them.
+    # imported; most commands use few of them. A list field defaults to [], which pydantic
+    # copies for each model: building a validator with `default_factory=list` reads the
+    # signature of the builtin `list`, which costs a command Python's tokenizer (10 ms).
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
@@ -167,7 +169,7 @@ class AgentSpec(_Model):
     """What an agent may do on its own (initiatives of kind ``agent``)."""
 
     objective: Text
-    success_criteria: list[Text] = Field(default_factory=list)
+    success_criteria: list[Text] = []
     allowed_actions: list[ActionName] = Field(min_length=1)
     autonomy: Autonomy
     approval_threshold: Number | None = None  # an action's amount above this needs approval
@@ -193,14 +195,14 @@ class InitiativeSpec(_Model):
     sponsor: Text | None = None
     risk_tier: RiskTier | None = None
     hypothesis: Text | None = None
-    kill_criteria: list[Text] = Field(default_factory=list)
+    kill_criteria: list[Text] = []
     business_case: BusinessCase | None = None
     poc_evaluation: PocEvaluation | None = None
     production_cost_estimate: CostEstimate | None = None
     human_in_the_loop: Text | None = None  # when people review, approve or override
     fallback: Text | None = None  # what happens when the AI is unavailable or wrong
     agent: AgentSpec | None = None
-    metrics: list[MetricSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = []
 
     @model_validator(mode="after")
     def _agent_only_for_agents(self) -> InitiativeSpec:
@@ -233,4 +235,4 @@ class Initiative(InitiativeSpec):
 class Portfolio(_Model):
     """A portfolio file: the initiatives and their metrics."""
 
-    initiatives: list[InitiativeSpec] = Field(default_factory=list)
+    initiatives: list[InitiativeSpec] = []

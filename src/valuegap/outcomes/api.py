@@ -3,6 +3,7 @@ reports, built on the cost report of ``ledger.costs``."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -15,8 +16,7 @@ from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
-from valuegap.outcomes.scenarios import Scenarios
-from valuegap.session import Part, Session
+from valuegap.session import Part, Session, built_on_first_use
 from valuegap.sources import Source
 from valuegap.store.costs import CostStore
 from valuegap.store.governance import GovernanceStore
@@ -25,6 +25,7 @@ from valuegap.store.portfolio import PortfolioStore
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
+    from valuegap.outcomes.scenarios import Scenarios
     from valuegap.portfolio.api import Initiatives
 
 ALL_TIME = Window()
@@ -43,7 +44,15 @@ class Outcomes(Part):
         self._stages = PortfolioStore(session.db)
         self._costs_part = costs
         self._initiatives = initiatives
-        self.scenarios = Scenarios(session, costs, initiatives)
+        self._building = threading.RLock()
+
+    @built_on_first_use
+    def scenarios(self) -> Scenarios:
+        """ROI scenarios (``scenarios.py``): a sub-part, built on first use (a report needs
+        none)."""
+        from valuegap.outcomes.scenarios import Scenarios
+
+        return Scenarios(self._session, self._costs_part, self._initiatives)
 
     def ingest_measures(
         self, kind: MeasureKind, source: Source, *, source_name: str | None = None
@@ -106,8 +115,9 @@ class Outcomes(Part):
         facts = self.facts()
         _check_months(months)
         started, retired = {}, {}
+        entered_by = self._stages.stages_entered_by_initiative()
         for i in facts.initiatives:
-            entered = self._stages.stages_entered(i.id)
+            entered = entered_by.get(i.id, {})
             if "poc" in entered:
                 started[i.id] = entered["poc"].date()
             if "retired" in entered:

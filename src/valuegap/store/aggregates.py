@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 # The aggregates' dimensions, in the table's column order (also what a cost report can be
 # summed by, besides tag:<key>); their sums follow.
@@ -70,18 +71,19 @@ class AggregateStore:
     def summed(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
-        """The aggregates of months [start, end) summed by ``by`` (names from ``DIMENSIONS``)."""
+        """The aggregates of months [start, end) summed by ``by`` (names from ``DIMENSIONS``),
+        sorted by ``by`` as ``allocation.report`` sorts (nulls last)."""
         unknown = [k for k in by if k not in DIMENSIONS]
         if unknown:
             raise ValueError(f"not an aggregate dimension: {', '.join(unknown)}")
         keys = "".join(f'"{k}", ' for k in by)
         sums = ", ".join(f'sum("{s}") AS "{s}"' for s in SUMS)
+        window = [f"month >= {literal(start)}"] if start is not None else []
+        window += [f"month < {literal(end)}"] if end is not None else []
+        where = "WHERE " + " AND ".join(window) if window else ""
+        order = "ORDER BY " + ", ".join(f'"{k}" NULLS LAST' for k in by) if by else ""
         return self._db.all(
-            f"""SELECT {keys}{sums} FROM cost_aggregates
-            WHERE (CAST(? AS DATE) IS NULL OR month >= ?)
-              AND (CAST(? AS DATE) IS NULL OR month < ?)
-            GROUP BY ALL""",
-            [start, start, end, end],
+            f"SELECT {keys}{sums} FROM cost_aggregates {where} GROUP BY ALL {order}"
         )
 
     def months(self) -> list[date]:

@@ -31,7 +31,7 @@ R = TypeVar("R")
 
 # The last migration's version (store/migrations.py; a test holds them equal): opening a
 # ledger already at it does not import the migrations.
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 21
 LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 
@@ -47,6 +47,7 @@ class _ThreadState(threading.local):
         self.snapshot = False  # reading one moment of the ledger (snapshot())
         self.beside = False  # in a transaction beside the writer (beside_writer())
         self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
+        self.after: list[Callable[[], None]] = []  # run once committed, unlocked (after_writing)
 
 
 class Database:
@@ -173,8 +174,10 @@ class Database:
 
     def _recorded_version(self) -> int | None:
         """The schema version the file records; None for a file that is not a ledger."""
-        tables = {row[0] for row in self._con.execute("SHOW TABLES").fetchall()}
-        return self.schema_version if "valuegap_schema" in tables else None
+        try:  # asked directly: listing the tables costs more than the whole of this question
+            return self.schema_version
+        except duckdb.CatalogException:  # no table valuegap_schema
+            return None
 
     def _pending(self, migrations: Sequence[Migration] | None, *, create: bool) -> list[Migration]:
         """The migrations (valuegap's own if None) the file still needs; a file that is not a
@@ -233,6 +236,22 @@ class Database:
                 yield
             finally:
                 self._thread.writing -= 1
+        if not self._thread.writing:
+            self._run_after()
+
+    def after_writing(self, then: Callable[[], None]) -> None:
+        """Run ``then()`` once this thread's transaction commits and it is no longer the
+        writer (what is slow and needs no lock: a webhook's delivery); never if the transaction
+        rolls back. Outside a transaction, now."""
+        if not self._thread.depth:
+            then()
+        elif then not in self._thread.after:
+            self._thread.after.append(then)
+
+    def _run_after(self) -> None:
+        after, self._thread.after = self._thread.after, []
+        for then in after:
+            then()
 
     @property
     def is_writing(self) -> bool:
@@ -259,6 +278,7 @@ class Database:
                     thread.also.pop(0)()
                 self._con.commit()
             except BaseException:
+                thread.after.clear()
                 with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
                     self._con.rollback()
                 # A statement that failed in ``unordered`` left its setting: an aborted

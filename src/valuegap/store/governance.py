@@ -24,6 +24,11 @@ class GovernanceStore:
             "ORDER BY layer = 'initiative', layer = 'business_unit', scope"
         ))  # fmt: skip
 
+    def has_policies(self) -> bool:
+        """Whether any policy was ever applied (cheaper than reading those in force)."""
+        row = self._db.one("SELECT EXISTS (SELECT 1 FROM policies)")
+        return bool(row and row[0])
+
     def policy_versions(self, layer: str, scope: str) -> list[dict[str, Any]]:
         return self._db.all(
             "SELECT layer, scope, version, rules, source, applied_at, applied_by FROM policies "

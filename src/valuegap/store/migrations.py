@@ -789,4 +789,83 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        20,
+        "chargeback: the business units finance switched to chargeback (from a month, to a "
+        "cost centre), and their closed months' statements, frozen as they were",
+        (
+            """CREATE TABLE chargeback_units (
+                business_unit VARCHAR PRIMARY KEY,
+                from_month DATE NOT NULL,       -- the first month charged back
+                cost_centre VARCHAR,
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE closed_statements (
+                business_unit VARCHAR NOT NULL,
+                month DATE NOT NULL,
+                statement JSON NOT NULL,        -- the statement as it was closed, never rewritten
+                closed_at TIMESTAMP NOT NULL,
+                closed_by VARCHAR NOT NULL,
+                PRIMARY KEY (business_unit, month)
+            )""",
+        ),
+    ),
+    Migration(
+        21,
+        "spend control: budgets (per initiative, business unit, provider, tag or API key), "
+        "their spend per period kept on every cost write, and alerts with their deliveries "
+        "to webhooks",
+        (
+            """CREATE TABLE budgets (
+                id VARCHAR PRIMARY KEY,
+                scope VARCHAR NOT NULL,         -- initiative, business_unit, provider, tag, api_key
+                scope_value VARCHAR NOT NULL,   -- for a tag, key=value
+                period VARCHAR NOT NULL,        -- monthly | period
+                start_month DATE,               -- monthly: from this month; period: its first
+                end_month DATE,                 -- monthly: until this month; period: its last
+                amount DECIMAL(38, 10) NOT NULL,
+                currency VARCHAR NOT NULL,
+                thresholds VARCHAR NOT NULL,    -- JSON array of shares, as text
+                hard_limit BOOLEAN NOT NULL,
+                set_at TIMESTAMP NOT NULL,
+                set_by VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE budget_spend (
+                budget VARCHAR NOT NULL,
+                period VARCHAR NOT NULL,        -- 2026-03, or 2026-01..2026-06
+                start_month DATE NOT NULL,
+                end_month DATE NOT NULL,        -- the month after the period
+                amount DECIMAL(38, 10) NOT NULL,  -- the budget, in the reporting currency
+                spent DECIMAL(38, 10) NOT NULL,
+                PRIMARY KEY (budget, period)
+            )""",
+            "CREATE SEQUENCE alerts_seq",
+            """CREATE TABLE alerts (
+                id BIGINT PRIMARY KEY,
+                kind VARCHAR NOT NULL,          -- budget_threshold, forecast_overrun, anomaly
+                subject VARCHAR NOT NULL,       -- budget:<id>, initiative:<id>, ...
+                period VARCHAR NOT NULL,
+                level VARCHAR NOT NULL,         -- tells apart a subject's alerts in a period
+                message VARCHAR NOT NULL,
+                value DECIMAL(38, 10),
+                reference DECIMAL(38, 10),
+                threshold DECIMAL(38, 10),
+                currency VARCHAR,
+                details VARCHAR NOT NULL,       -- JSON object of strings
+                raised_at TIMESTAMP NOT NULL,
+                UNIQUE (kind, subject, period, level)
+            )""",
+            """CREATE TABLE alert_deliveries (
+                alert BIGINT NOT NULL,
+                webhook VARCHAR NOT NULL,       -- its name in the settings, never its URL
+                state VARCHAR NOT NULL,         -- pending | delivered | failed
+                attempts INTEGER NOT NULL,
+                last_error VARCHAR,
+                updated_at TIMESTAMP NOT NULL,
+                delivered_at TIMESTAMP,
+                PRIMARY KEY (alert, webhook)
+            )""",
+        ),
+    ),
 )

@@ -19,7 +19,7 @@ from valuegap.model.portfolio import (
     MetricSpec,
 )
 from valuegap.store.database import Database
-from valuegap.store.literals import text_list
+from valuegap.store.literals import literal, text_list
 
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
@@ -195,12 +195,21 @@ class PortfolioStore:
         def read() -> dict[str, datetime]:
             rows = self._db.all(
                 "SELECT to_stage, max(moved_at) AS at FROM stage_history "
-                "WHERE initiative_id = ? GROUP BY to_stage",
-                [initiative_id],
+                f"WHERE initiative_id = {literal(initiative_id)} GROUP BY to_stage"
             )
             return {row["to_stage"]: row["at"] for row in rows}
 
         return self._db.cached(("stages_entered", initiative_id), read)
+
+    def stages_entered_by_initiative(self) -> dict[str, dict[str, datetime]]:
+        """``stages_entered`` of every initiative, in one query."""
+        rows = self._db.all(
+            "SELECT initiative_id, to_stage, max(moved_at) AS at FROM stage_history GROUP BY ALL"
+        )
+        found: dict[str, dict[str, datetime]] = {}
+        for row in rows:
+            found.setdefault(row["initiative_id"], {})[row["to_stage"]] = row["at"]
+        return found
 
     def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
         row = self._db.one(

@@ -35,6 +35,9 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "allocation_rules": ("version",),
     "price_overrides": ("model", "provider", "valid_from"),
     "scenarios": ("name",),
+    "chargeback_units": ("business_unit",),
+    "closed_statements": ("business_unit", "month"),
+    "budgets": ("id",),
 }
 
 

@@ -4,6 +4,8 @@ one error shape."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +25,13 @@ API = "/api/v1"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 
 
+def _deliver_alerts(ledger: Ledger) -> None:
+    try:
+        ledger.costs.alerts.deliver_owed()
+    except Exception:  # a thread's error would go unseen: it is logged
+        logging.getLogger("valuegap.alerts").exception("Pending alerts were not delivered")
+
+
 def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) -> FastAPI:
     """The server's application over ``ledger``, which it shares between requests (and
     does not close: whoever opened it does). While it runs (from its startup to its shutdown)
@@ -32,6 +41,8 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         drainer = Drainer(ledger)
         drainer.start()
+        if ledger.settings.alert_webhooks:  # what a restart left undelivered, sent beside
+            threading.Thread(target=_deliver_alerts, args=(ledger,), daemon=True).start()
         try:
             yield
         finally:

@@ -63,9 +63,13 @@ def caller(request: Request) -> User:
 
 def acting(permission: Permission) -> Any:
     """A route's dependency: the shared ledger acting as the caller, whose role must grant
-    ``permission`` (a contributor's business units are checked by the ledger itself)."""
+    ``permission`` (a contributor's business units are checked by the ledger itself).
 
-    def ledger_for(request: Request) -> Ledger:
+    It runs on the event loop (``async``), not in a worker thread as a plain function would:
+    what it reads (the token, the user) is cached, or one small read, and a hop to a thread
+    and back costs a request more than that."""
+
+    async def ledger_for(request: Request) -> Ledger:
         user = caller(request)
         if permission not in GRANTS[user.role]:
             holders = [role for role, grants in GRANTS.items() if permission in grants]

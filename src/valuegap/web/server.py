@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from types import FrameType
 
@@ -34,5 +35,8 @@ def run(ledger: Ledger, *, host: str, port: int) -> None:
         access_log=True,  # method, path and status: never a header or a body, so no token
         server_header=False,
     )
+    # What start-up made (modules, the application, the ledger's parts) lives as long as the
+    # server: out of the collector's passes, which would otherwise walk all of it again and again.
+    gc.freeze()
     with announced(ledger.session.path, url):
         _Server(config).run()

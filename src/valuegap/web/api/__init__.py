@@ -10,6 +10,7 @@ from valuegap.web.api import (
     agents,
     approvals,
     audit,
+    budgets,
     controls,
     ingest,
     initiatives,
@@ -20,6 +21,7 @@ from valuegap.web.api import (
     reports,
     reviews,
     rules,
+    statements,
     users,
 )
 
@@ -37,6 +39,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     adoption.router,
     rules.router,
     prices.router,
+    budgets.router,
     reports.router,
+    statements.router,
     audit.router,
 )

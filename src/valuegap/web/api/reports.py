@@ -1,7 +1,7 @@
-"""``/api/v1/reports/...``: costs by any dimension, reconciliation with the invoices, and
-value (one initiative, the portfolio, the scoreboard), and adoption (the ladder, the
-conviction distance), each the JSON ``valuegap report ... --format json`` prints for the same
-options."""
+"""``/api/v1/reports/...``: costs by any dimension, reconciliation with the invoices, value
+(one initiative, the portfolio, the scoreboard), spend forecasts and anomalies, and adoption
+(the ladder, the conviction distance), each the JSON ``valuegap report ... --format json``
+prints for the same options."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from valuegap.adoption.reports import AdoptionReport, ConvictionReport
 from valuegap.costs.reconcile import ReconcileLine
+from valuegap.costs.spend_results import AnomalyReport, SpendForecast
 from valuegap.ledger import Ledger
 from valuegap.outcomes.periods import window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
@@ -33,6 +34,10 @@ From = Annotated[
 ]
 To = Annotated[
     str | None, Query(alias="to", pattern=_MONTH, description="The month after the last, YYYY-MM.")
+]
+
+SeriesBy = Annotated[
+    str, Query(description="Comma-separated: initiative, business_unit, provider, model.")
 ]
 
 
@@ -136,3 +141,42 @@ def conviction_report(ledger: Reader, on: On = None) -> JSONResponse:
     levels (0-1), the distance from executive confidence to realised outcome, and the largest
     drop."""
     return answer(ledger.adoption.conviction_report(on))
+
+
+@router.get("/reports/forecast", response_model=SpendForecast)
+def forecast(
+    ledger: Reader,
+    by: SeriesBy = "initiative",
+    month: Annotated[
+        str | None, Query(pattern=_MONTH, description="The month, YYYY-MM (default: this).")
+    ] = None,
+    months: Annotated[int, Query(ge=1, le=120, description="The months of the period.")] = 1,
+    as_of: Annotated[
+        date | None,
+        Query(description="Forecast from the days before this one (default: today)."),
+    ] = None,
+) -> JSONResponse:
+    """Spend by the period's end: the days so far, the days left at the weekday and weekend
+    rates of the last four weeks, manual costs as entered, with a 90 % interval; by
+    initiative, against its business case's planned investment."""
+    return answer(ledger.costs.spend.forecast(by.split(","), _month(month), months, as_of))
+
+
+@router.get("/reports/anomalies", response_model=AnomalyReport)
+def anomalies(
+    ledger: Reader,
+    by: SeriesBy = "initiative",
+    since: Annotated[
+        date | None,
+        Query(description="The first day, YYYY-MM-DD (default: 7 days before `until`)."),
+    ] = None,
+    until: Annotated[
+        date | None, Query(description="The day after the last (default: today).")
+    ] = None,
+    threshold: Annotated[
+        Decimal, Query(gt=0, description="Flag days more than this many scales off.")
+    ] = Decimal("3.5"),
+) -> JSONResponse:
+    """Days whose spend departs from the same weekday's in the four weeks before (median and
+    MAD), per series, with the lines that drove each."""
+    return answer(ledger.costs.spend.anomalies(by.split(","), since, until, threshold))

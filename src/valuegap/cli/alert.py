@@ -1,0 +1,38 @@
+"""``valuegap alert``: the alerts spend control raised, and their delivery to webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from valuegap.cli import render
+from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+
+app = typer.Typer(help="Alerts: budget thresholds reached, and where they were delivered.")
+
+
+@command(app, "list")
+def list_(
+    kind: Annotated[
+        str | None, typer.Option(help="budget_threshold, forecast_overrun or anomaly.")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="e.g. budget:ID.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the newest N.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The alerts raised, newest first, with each webhook's delivery state."""
+    with open_ledger(read_only=True) as ledger:
+        rows = ledger.costs.alerts.alerts(kind, subject, limit)
+    render.records(rows, fmt, title="Alerts")
+
+
+@command(app, "deliver")
+def deliver(fmt: FormatOption = OutputFormat.table) -> None:
+    """Send the deliveries still pending (a webhook that failed before) and show them."""
+    with open_ledger() as ledger:
+        rows = ledger.costs.alerts.deliver()
+    if not rows:
+        typer.echo("No delivery was pending.")
+        return
+    render.records(rows, fmt, title="Alerts delivered")

@@ -1,0 +1,162 @@
+"""Alerts (``ledger.costs.alerts``): what spend control tells people, recorded in the ledger
+and delivered to webhooks.
+
+Whatever raises an alert (a budget's threshold passed, and later a forecast overrun or an
+anomaly) gives a ``RaisedAlert`` to ``raise_alerts`` in the transaction of the write that made
+it true. An alert is identified by its kind, subject, period and level: raising the same one
+again changes nothing, so each threshold of each budget period alerts once however often cost
+is written. Each new alert gets a pending delivery to every webhook in the settings
+(``alert_webhooks``); once the transaction commits, ``deliver`` sends them (``webhooks.py``),
+and a delivery is marked delivered when the webhook answers 2xx, so that it is never sent
+again. What fails stays pending for the next write that raises alerts, ``valuegap alert
+deliver`` or the server's start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from valuegap.errors import Problem, ValidationError
+from valuegap.results import Money
+from valuegap.session import Part, Session
+from valuegap.store.alerts import AlertStore
+
+ALERT_KINDS = ("budget_threshold", "forecast_overrun", "anomaly")
+DELIVERY_STATES = ("pending", "delivered", "failed")
+log = logging.getLogger("valuegap.alerts")
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    """An alert as its raiser gives it. ``kind`` is one of ``ALERT_KINDS``; ``subject`` what
+    it is about (``budget:<id>``, ``initiative:<id>``...); ``period`` when (``2026-03``, a
+    day, ``2026-01..2026-06``); ``level`` tells apart the alerts of one subject and period
+    (a threshold, ``80%``). ``value`` is what was measured (spend, a forecast, a day's spend),
+    ``reference`` what it is measured against (the budget, the expected spend), ``threshold``
+    the share of the reference that was passed, all in ``currency``."""
+
+    kind: str
+    subject: str
+    period: str
+    level: str
+    message: str
+    value: Decimal | None = None
+    reference: Decimal | None = None
+    threshold: Decimal | None = None
+    currency: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An alert's delivery to one webhook (named as in the settings)."""
+
+    webhook: str
+    state: str  # pending | delivered | failed
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    kind: str
+    subject: str
+    period: str
+    level: str
+    message: str
+    value: Money | None
+    reference: Money | None
+    threshold: Decimal | None  # the share of the reference passed: 0.8 for 80 %
+    currency: str | None
+    details: dict[str, str]
+    raised_at: datetime
+    deliveries: list[Delivery]
+
+
+def _alert(row: Mapping[str, Any]) -> Alert:
+    deliveries = [
+        Delivery(d["webhook"], d["state"], d["attempts"], d["last_error"], d["delivered_at"])
+        for d in row.get("deliveries", ())
+    ]
+    names = ("id", "kind", "subject", "period", "level", "message", "value", "reference")
+    found = {name: row[name] for name in names}
+    return Alert(
+        **found,
+        threshold=row["threshold"],
+        currency=row["currency"],
+        details=dict(row["details"]),
+        raised_at=row["raised_at"],
+        deliveries=deliveries,
+    )
+
+
+class Alerts(Part):
+    """Alerts raised by spend control, and their delivery to webhooks."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._store = AlertStore(session.db)
+
+    def raise_alerts(self, raised: Sequence[RaisedAlert]) -> list[int]:
+        """Record the alerts not raised before (in the caller's transaction, with no permission
+        asked: a write that changed cost raises them), each with a pending delivery to every
+        webhook; their ids. The deliveries are sent once the caller's transaction commits."""
+        webhooks = [hook.name for hook in self.settings.alert_webhooks]
+        new = []
+        for alert in raised:
+            if alert.kind not in ALERT_KINDS:
+                raise ValueError(f"not an alert kind: {alert.kind}")
+            added = self._store.add(vars(alert), webhooks, self._now())
+            if added is not None:
+                new.append(added)
+        if new and webhooks:
+            self._db.after_writing(self._deliver_quietly)
+        return new
+
+    def alerts(
+        self, kind: str | None = None, subject: str | None = None, limit: int | None = None
+    ) -> list[Alert]:
+        """The alerts raised, newest first (of ``kind``, about ``subject``; the ``limit``
+        newest), each with its deliveries."""
+        self._require("read")
+        problems = []
+        if kind is not None and kind not in ALERT_KINDS:
+            problems.append(Problem("kind", f"must be one of {', '.join(ALERT_KINDS)}", kind))
+        if limit is not None and limit < 1:
+            problems.append(Problem("limit", "must be 1 or more", limit))
+        if problems:
+            raise ValidationError("The alerts cannot be listed.", problems)
+        return [_alert(row) for row in self._store.alerts(kind, subject, limit)]
+
+    def deliver(self) -> list[Alert]:
+        """Send the pending deliveries (each webhook tried up to ``webhook_attempts`` times,
+        with backoff) and record what became of them; returns the alerts that had any."""
+        self._require("cost.write")
+        return self._deliver()
+
+    def deliver_owed(self) -> int:
+        """``deliver`` with no permission asked: what the ledger owes its webhooks (the
+        alerts already raised; the server sends them when it starts). How many alerts had a
+        pending delivery."""
+        return len(self._deliver())
+
+    def _deliver(self) -> list[Alert]:
+        from valuegap.costs.webhooks import deliver_pending
+
+        ids = deliver_pending(self._db, self.settings, self._now)
+        return [_alert(row) for row in self._store.alerts(ids=ids)] if ids else []
+
+    def _deliver_quietly(self) -> None:
+        """Deliver after a write, which has committed: a webhook that fails leaves its
+        delivery pending (recorded with its error), and nothing makes the write fail."""
+        try:
+            self._deliver()
+        except Exception:  # the write is done: what went wrong is logged, and stays pending
+            log.exception("Alerts were raised but not all delivered; `valuegap alert deliver`")
