@@ -1,5 +1,6 @@
 """The adoption part of the ledger (``ledger.adoption``): loading the org chart, adoption
-records and surveys, and retention (docs/privacy.md).
+records and surveys, retention (docs/privacy.md), and the adoption and conviction reports per
+disclosed group (``reports``, docs/adoption.md).
 
 Every ingest is whole or nothing (every bad row named by row, column and value, and nothing
 stored), and the same file twice changes nothing. People are pseudonymised with the ledger's
@@ -47,7 +48,8 @@ class Retention:
 
 class Adoption(Part):
     """Who has access to AI, knows of it, is trained and uses it, counted per org unit; the
-    org chart; surveys of executive confidence and manager readiness."""
+    org chart; surveys of executive confidence and manager readiness; the ladder and the
+    conviction distance of each group of at least ``min_group_size`` people."""
 
     def __init__(
         self,
