@@ -58,6 +58,7 @@ def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: P
         "outcomes: a year of measurements",
         "governance: the year's gates, reviews and approvals",
         "scenarios",
+        "adoption: the org chart, several hundred people, surveys",
     ]
     with Ledger.open(demo, actor="you") as a, Ledger.open(other, actor="you") as b:
         assert a.portfolio.export() == b.portfolio.export()

@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"outcomes"},
     {"governance"},
     {"ledger"},
-    {"demo_costs", "demo_outcomes"},
+    {"demo_adoption", "demo_costs", "demo_outcomes"},
     {"demo"},
     {"web"},
     {"cli"},

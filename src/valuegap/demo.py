@@ -4,7 +4,8 @@ Northwind Group runs nine AI initiatives across six business units, at every sta
 localisation QA assistant in production, a document classifier at scale, product recommendations
 and a refund agent at MVP, fraud detection and code review at PoC, a meeting summariser that was
 killed, and two proposals, one of them prohibited. Every change is made by the person whose role
-it is, on a simulated calendar, so the audit log reads like a real year.
+it is, on a simulated calendar, so the audit log reads like a real year. Its org chart holds
+several hundred pseudonymous people at every rung of the adoption ladder (demo_adoption.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from valuegap.demo_adoption import UNITS, load_demo_adoption, people_count
 from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
@@ -504,6 +506,9 @@ def build_demo(
         for name, changes in SCENARIOS.items():
             owner = admin.acting_as("lena.fischer").outcomes.scenarios
             owner.save_scenario(name, "code-review", ScenarioChanges.parse(**changes))
+        step("adoption: the org chart, several hundred people, surveys")
+        with tempfile.TemporaryDirectory() as folder:
+            load_demo_adoption(admin.acting_as("finn.berg"), Path(folder))
         admin.set_origin(DEMO_ORIGIN)
         present = {i.stage for i in admin.portfolio.initiatives()}
         stages = [s for s in STAGES if s in present]
@@ -512,10 +517,13 @@ def build_demo(
         f"Built the Northwind demo in {path}: {count} initiatives at stages "
         f"{', '.join(stages)}, {len(PEOPLE) + len(AGENT_ACCOUNTS) + 1} users ({actor} is admin).\n"
         "with 18 months of cost (cloud bills, LLM usage, people, data, operations) and a year\n"
-        "of measured outcomes (counts, before/after, A/B tests, a regional rollout).\n"
+        "of measured outcomes (counts, before/after, A/B tests, a regional rollout), and\n"
+        f"adoption for {people_count()} pseudonymous people in "
+        f"{sum(len(teams) for _, _, teams, _ in UNITS.values())} teams, with surveys.\n"
         f"Try: valuegap initiative list --db {path}\n"
         f"     valuegap report costs --by initiative --db {path}\n"
-        f"     valuegap report portfolio --db {path}"
+        f"     valuegap report portfolio --db {path}\n"
+        f"     valuegap report adoption --db {path}"
     )
 
 

@@ -106,7 +106,7 @@ class Ledger:
     def adoption(self) -> Adoption:
         from valuegap.adoption.api import Adoption
 
-        return Adoption(self.session, self._keys)
+        return Adoption(self.session, self._keys, lambda on: self.outcomes.unit_outcomes(on))
 
     @built_on_first_use
     def statements(self) -> Statements:

@@ -24,6 +24,11 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_THREADS = 256
 MIN_GROUP_SIZE = 5  # the smallest k, the least group an adoption figure may show
 MAX_RETENTION_MONTHS = 1200
+_LADDER_SHARES = tuple(
+    (f"ladder_{name}", float)
+    for name in ("awareness", "training", "experimentation", "regular_use", "workflow_share")
+)
+_LADDER_WEEKS = ("ladder_regular_weeks", "ladder_window_weeks")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,21 @@ class Settings:
     adoption_retention_months: int = 13
     """Pseudonymous adoption records older than this are reduced to weekly aggregates per
     unit (people and uses) and deleted."""
+    ladder_awareness: float = 0.5
+    """The adoption ladder: the share of a group's licensed people aware (or higher) that
+    the ``awareness`` rung needs (docs/adoption.md)."""
+    ladder_training: float = 0.3
+    """The share trained (or higher) that the ``training`` rung needs."""
+    ladder_experimentation: float = 0.3
+    """The share that used the tool at least once that ``experimentation`` needs."""
+    ladder_regular_use: float = 0.3
+    """The share of regular users that ``regular_use`` needs."""
+    ladder_workflow_share: float = 0.5
+    """The share of the process volume handled with AI that ``workflow_integration`` needs."""
+    ladder_regular_weeks: int = 3
+    """A regular user is active in at least this many of the last ``ladder_window_weeks``."""
+    ladder_window_weeks: int = 4
+    """The whole weeks before the report date's week that regular use looks at."""
     checkpoint_to: str | None = None
     """Where ``valuegap audit checkpoint`` delivers a signed checkpoint: a JSON-lines file, or
     an http(s) URL (a webhook) it is POSTed to."""
@@ -106,10 +126,20 @@ class Settings:
         for name, kind in (("confidence_level", float), ("quality_drift_threshold", float),
                            ("override_rate_threshold", float), ("lock_timeout", float),
                            ("count_uncaptured_capacity", bool), ("webhook_attempts", int),
-                           ("webhook_backoff", float)):  # fmt: skip
+                           ("webhook_backoff", float), *_LADDER_SHARES):  # fmt: skip
             object.__setattr__(self, name, _typed(name, getattr(self, name), kind))
-        for name in ("min_group_size", "adoption_retention_months"):
+        for name in ("min_group_size", "adoption_retention_months", *_LADDER_WEEKS):
             object.__setattr__(self, name, _typed(name, getattr(self, name), int))
+        for name, _ in _LADDER_SHARES:
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(
+                    f"{name} must be a share from 0 to 1 (found {getattr(self, name)})"
+                )
+        if not 1 <= self.ladder_regular_weeks <= self.ladder_window_weeks:
+            raise ConfigError(
+                f"ladder_regular_weeks must be 1 to ladder_window_weeks "
+                f"({self.ladder_window_weeks}) (found {self.ladder_regular_weeks})"
+            )
         if self.min_group_size < MIN_GROUP_SIZE:
             raise ConfigError(
                 f"min_group_size {self.min_group_size} is below {MIN_GROUP_SIZE}: a smaller "

@@ -1,5 +1,6 @@
 """The adoption part of the ledger (``ledger.adoption``): loading the org chart, adoption
-records and surveys, and retention (docs/privacy.md).
+records and surveys, retention (docs/privacy.md), and the adoption and conviction reports per
+disclosed group (``reports``, docs/adoption.md).
 
 Every ingest is whole or nothing (every bad row named by row, column and value, and nothing
 stored), and the same file twice changes nothing. People are pseudonymised with the ledger's
@@ -10,11 +11,14 @@ older than ``adoption_retention_months`` are reduced to weekly aggregates and de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from valuegap.adoption.reports import AdoptionReport, ConvictionReport, UnitOutcome
+from valuegap.errors import NotFound
 from valuegap.model.ingest import IngestResult
 from valuegap.months import add_months
 from valuegap.session import Part, Session
@@ -23,7 +27,9 @@ from valuegap.store.costs import CostStore
 from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
+    from valuegap.adoption.anonymity import Partition
     from valuegap.adoption.key_api import PseudonymKeys
+    from valuegap.adoption.ladder import LadderCounts, LadderCriteria
     from valuegap.store.staging import Staged
 
 # (source, ingest id) -> (rows new or changed, whether anything changed)
@@ -42,11 +48,170 @@ class Retention:
 
 class Adoption(Part):
     """Who has access to AI, knows of it, is trained and uses it, counted per org unit; the
-    org chart; surveys of executive confidence and manager readiness."""
+    org chart; surveys of executive confidence and manager readiness; the ladder and the
+    conviction distance of each group of at least ``min_group_size`` people."""
 
-    def __init__(self, session: Session, keys: PseudonymKeys) -> None:
+    def __init__(
+        self,
+        session: Session,
+        keys: PseudonymKeys,
+        outcomes: Callable[[date], Sequence[UnitOutcome]],
+    ) -> None:
         super().__init__(session)
         self._keys = keys
+        self._outcomes = outcomes  # the outcomes part's unit_outcomes, asked only by reports
+
+    def adoption_report(
+        self, unit: str | None = None, initiative: str | None = None, on: date | None = None
+    ) -> AdoptionReport:
+        """The adoption ladder of each disclosed group on ``on`` (default: the day after the
+        latest adoption data): of one ``initiative``'s (or tool's) people, coarsening the
+        groups; of the groups in ``unit``'s part of the org chart (and the group that holds
+        ``unit`` where it is too small to show on its own)."""
+        from valuegap.adoption.reports import ladder_groups, not_shown
+        from valuegap.store.adoption_counts import subjects
+
+        self._require("read")
+        on = on or self._report_day()
+        whole, tree = self._partition(on)
+        if unit is not None and unit not in tree:
+            raise NotFound(f"There is no org unit {unit!r}; the org file names the units.")
+        known = set(subjects(self._db)) | set(self._initiative_units())
+        if initiative is not None and initiative not in known:
+            raise NotFound(
+                f"No adoption data or initiative {initiative!r}; adoption records name "
+                "initiatives and tools as their subject."
+            )
+        counts, people = self._ladder_counts(on, initiative, self._outcomes(on))
+        shown = whole if initiative is None else whole.coarsen(people, whole.k)
+        note = not_shown(shown)
+        groups = list(shown.groups)
+        if unit is not None:
+            below = _subtree(tree, unit)
+            groups = [group for group in groups if group.unit in below]
+            holder = shown.group_of(unit)
+            if holder is None:
+                note = f"{unit} is not shown: its part of the org chart has too few people"
+            elif holder.unit != unit:
+                note = f"{unit} is not shown on its own: its people are counted in {holder.unit}"
+                groups = [holder, *[g for g in groups if g != holder]]
+        return AdoptionReport(
+            on=on,
+            min_group_size=whole.k,
+            initiative=initiative,
+            unit=unit,
+            note=note,
+            groups=ladder_groups(shown, counts, self._criteria(), groups),
+        )
+
+    def conviction_report(self, on: date | None = None) -> ConvictionReport:
+        """The conviction distance of each disclosed group on ``on`` (default: the day after
+        the latest adoption data)."""
+        from valuegap.adoption.conviction import Survey
+        from valuegap.adoption.reports import UnitFacts, conviction_groups, not_shown
+        from valuegap.store.adoption_counts import survey_means
+
+        self._require("read")
+        on = on or self._report_day()
+        whole, tree = self._partition(on)
+        outcomes = {found.unit: found for found in self._outcomes(on)}
+        counts, _ = self._ladder_counts(on, None, outcomes.values())
+        surveys: dict[str, dict[str, Survey]] = {unit: {} for unit in tree}
+        for mean in survey_means(self._db, on):
+            surveys.setdefault(mean.unit, {})[mean.survey] = Survey(mean.respondents, mean.score)
+        facts = {unit: UnitFacts(counts[unit], surveys.get(unit, {})) for unit in counts}
+        return ConvictionReport(
+            on=on,
+            min_group_size=whole.k,
+            note=not_shown(whole),
+            groups=conviction_groups(whole, facts, outcomes),
+        )
+
+    def _report_day(self) -> date:
+        """The day after the latest adoption data (so that its week counts), never after
+        today; today without any."""
+        from valuegap.store.adoption_counts import latest_day
+
+        today = self._now().date()
+        latest = latest_day(self._db)
+        return today if latest is None else min(latest + timedelta(days=1), today)
+
+    def _partition(self, on: date) -> tuple[Partition, dict[str, str | None]]:
+        """The one partition of everyone with adoption records on ``on``, and the org tree."""
+        from valuegap.adoption.anonymity import partition
+        from valuegap.store.adoption_counts import org_units, people_per_unit
+
+        tree = {found.unit: found.parent for found in org_units(self._db)}
+        people = {found.unit: found.people for found in people_per_unit(self._db, on)}
+        whole = partition(tree, people, self.settings.min_group_size)
+        return whole, tree | {unit: None for unit in people if unit not in tree}
+
+    def _criteria(self) -> LadderCriteria:
+        from valuegap.adoption.ladder import LadderCriteria
+
+        s = self.settings
+        return LadderCriteria(
+            awareness=Decimal(str(s.ladder_awareness)),
+            training=Decimal(str(s.ladder_training)),
+            experimentation=Decimal(str(s.ladder_experimentation)),
+            regular_use=Decimal(str(s.ladder_regular_use)),
+            workflow_share=Decimal(str(s.ladder_workflow_share)),
+            regular_weeks=s.ladder_regular_weeks,
+            window_weeks=s.ladder_window_weeks,
+        )
+
+    def _initiative_units(self) -> dict[str, str]:
+        """Each initiative's business unit."""
+        from valuegap.store.portfolio import PortfolioStore
+
+        return {found.id: found.business_unit for found in PortfolioStore(self._db).initiatives()}
+
+    def _ladder_counts(
+        self, on: date, subject: str | None, outcomes: Iterable[UnitOutcome]
+    ) -> tuple[dict[str, LadderCounts], dict[str, int]]:
+        """Each org unit's ladder counts (of ``subject``, else of all) and its people with
+        records (of ``subject``): counts, never a person. ``sops_updated`` and a validated
+        outcome: of ``subject`` where it is an initiative, else of any of the unit's."""
+        from valuegap.adoption.ladder import LadderCounts
+        from valuegap.store.adoption_counts import org_units, process_volumes, rung_counts
+        from valuegap.store.portfolio import PortfolioStore
+
+        s = self.settings
+        rungs = {
+            found.unit: found
+            for found in rung_counts(
+                self._db,
+                on,
+                subject,
+                window_weeks=s.ladder_window_weeks,
+                regular_weeks=s.ladder_regular_weeks,
+            )
+        }
+        volumes = {
+            found.unit: found
+            for found in process_volumes(self._db, on, subject, window_weeks=s.ladder_window_weeks)
+        }
+        store = PortfolioStore(self._db)
+        owners = self._initiative_units()
+        attested = {i for i in owners if "sops_updated" in store.attestations(i)}
+        validated = {i for found in outcomes for i in found.validated}
+        units = {found.unit for found in org_units(self._db)} | set(rungs) | set(volumes)
+        counts: dict[str, LadderCounts] = {}
+        for unit in units:
+            mine = {subject} if subject is not None else {i for i, u in owners.items() if u == unit}
+            rung, volume = rungs.get(unit), volumes.get(unit)
+            counts[unit] = LadderCounts(
+                access=rung.access if rung else 0,
+                awareness=rung.awareness if rung else 0,
+                training=rung.training if rung else 0,
+                experimentation=rung.experimentation if rung else 0,
+                regular_use=rung.regular_use if rung else 0,
+                sops_updated=bool(mine & attested),
+                ai_volume=volume.ai_handled if volume else 0,
+                process_volume=volume.total if volume else 0,
+                validated_outcome=bool(mine & validated),
+            )
+        return counts, {unit: found.people for unit, found in rungs.items()}
 
     def ingest_org(self, source: Source, *, source_name: str | None = None) -> IngestResult:
         """Load the org chart, ``unit,parent`` (an empty parent: a root): a path, bytes or a
@@ -157,6 +322,17 @@ class Adoption(Part):
             }
             self._record(f"ingest.{kind}", "ingest", str(ingest_id), None, after)
         return IngestResult(kind, given.name, read, added)
+
+
+def _subtree(tree: dict[str, str | None], unit: str) -> set[str]:
+    """``unit`` and every unit below it."""
+    below = {unit}
+    grew = True
+    while grew:
+        more = {child for child, parent in tree.items() if parent in below} - below
+        below |= more
+        grew = bool(more)
+    return below
 
 
 def retention_start(today: date, months: int) -> date:

@@ -1,6 +1,6 @@
 """``valuegap report``: costs by any dimension, reconciliation with the invoices, value (one
-initiative, the portfolio, the J-curve, the scoreboard), a business unit's statement, and spend
-control: forecasts and anomalies."""
+initiative, the portfolio, the J-curve, the scoreboard), a business unit's statement, spend
+control (forecasts and anomalies), and adoption (the ladder, the conviction distance)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from valuegap.adoption.conviction import LEVELS
+from valuegap.adoption.ladder import PERSON_RUNGS
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.render import ExactOption
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, showback, "
-    "spend forecast, spend anomalies."
+    "spend forecast, spend anomalies, adoption, conviction."
 )
 
 Period = Annotated[
@@ -328,6 +330,54 @@ def scoreboard(
             window(period, start, end) if period or start or end else None
         )
     _show(report, report.business_units, fmt, exact, {})
+
+
+On = Annotated[
+    date | None,
+    typer.Option(
+        parser=parse.iso_date,
+        metavar="<YYYY-MM-DD>",
+        help="The report date (default: the day after the latest adoption data).",
+    ),
+]
+
+
+@command(app, "adoption")
+def adoption(
+    unit: Annotated[
+        str | None,
+        typer.Option(help="Only the groups in this org unit's part of the org chart."),
+    ] = None,
+    initiative: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Only the people of this initiative (or tool)."),
+    ] = None,
+    on: On = None,
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """The adoption ladder of each group of at least min_group_size people: its rung, the
+    share of its licensed people at each rung and reaching it, and the largest drop. Smaller
+    units are counted in their parent's group, which says so."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.adoption.adoption_report(unit, initiative, on)
+    reaching = [f"reaching_{rung.value}" for rung in PERSON_RUNGS]
+    columns = ["group", "people", "rung", *reaching, "largest_drop", "includes"]
+    _show(report, report.groups, fmt, exact, {"groups": columns})
+
+
+@command(app, "conviction")
+def conviction(
+    on: On = None, fmt: FormatOption = OutputFormat.table, exact: ExactOption = False
+) -> None:
+    """The conviction distance of each group of at least min_group_size people: executive
+    confidence, manager readiness, workforce use, workflow integration and realised outcome
+    (0-1), the distance from confidence to outcome, and the largest drop."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.adoption.conviction_report(on)
+    levels = [level.value for level in LEVELS]
+    columns = ["group", "people", *levels, "distance", "largest_drop", "includes", "notes"]
+    _show(report, report.groups, fmt, exact, {"groups": columns})
 
 
 class StatementFormat(enum.StrEnum):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from valuegap.adoption.reports import UnitOutcome
 from valuegap.costs.api import IngestResult
 from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
@@ -141,6 +142,14 @@ class Outcomes(Part):
             window = Window(start, add_months(start, 3))
         activity = OutcomeStore(self._db).activity(window.start, window.end)
         return scoreboard(facts, window, activity)
+
+    def unit_outcomes(self, on: date) -> list[UnitOutcome]:
+        """Per business unit, its initiatives with a validated outcome and its attribution
+        coverage's cost, over everything up to the month of ``on`` (the adoption reports')."""
+        from valuegap.months import next_month
+        from valuegap.outcomes.reports import unit_outcomes
+
+        return unit_outcomes(self.facts(), Window(None, next_month(on)))
 
     def facts(self) -> Facts:
         """What the reports are made of, as read from the ledger."""

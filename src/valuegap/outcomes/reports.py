@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from valuegap.adoption.reports import UnitOutcome
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes.assessment import ZERO, Assessment, assess, outcomes_by_month
@@ -165,6 +166,36 @@ def scoreboard(facts: Facts, window: Window, activity: Activity) -> Scoreboard:
             active_users=activity.users if activity.users >= MIN_GROUP else None,
         ),
     )
+
+
+def unit_outcomes(facts: Facts, window: Window) -> list[UnitOutcome]:
+    """Per business unit, its initiatives with a validated outcome and the cost that its
+    attribution coverage (the scoreboard's, ``_coverage``) divides: the validated share of
+    ``charged`` is ``covered``, so that the coverage of several units is the sum of theirs."""
+    assessed = [assess(facts, i, window) for i in facts.initiatives]
+    validated = {a.initiative.id for a in assessed if a.validated}
+    found = []
+    for unit in _units(facts, assessed, window):
+        buckets: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for r in facts.costs:
+            if r.business_unit == unit and window.holds(r.month):
+                buckets[r.initiative] += r.cost
+        charged = {key: max(cost, ZERO) for key, cost in buckets.items()}
+        found.append(
+            UnitOutcome(
+                unit=unit,
+                validated=tuple(
+                    sorted(
+                        a.initiative.id
+                        for a in assessed
+                        if a.initiative.business_unit == unit and a.initiative.id in validated
+                    )
+                ),
+                charged=sum(charged.values(), ZERO),
+                covered=sum((c for key, c in charged.items() if key in validated), ZERO),
+            )
+        )
+    return found
 
 
 # The pieces.

@@ -89,6 +89,15 @@ def subjects(db: Database) -> list[str]:
     return [str(r["subject"]) for r in rows]
 
 
+def latest_day(db: Database) -> date | None:
+    """The latest day of any adoption record or process volume."""
+    row = db.one(
+        "SELECT max(day) FROM (SELECT day FROM adoption_records UNION ALL "
+        "SELECT day FROM process_volume)"
+    )
+    return None if row is None else row[0]
+
+
 def window(on: date, window_weeks: int = WINDOW_WEEKS) -> tuple[date, date]:
     """The first day of the window before ``on`` and the day after it: ``window_weeks`` whole
     ISO weeks, Monday to Sunday, ending before the week of ``on``."""
@@ -131,7 +140,9 @@ def rung_counts(
         raise ValidationError("Regular use cannot be told.", [problem])
     first, end = window(on, window_weeks)
     rows = db.all(
-        f"""WITH flags AS (
+        # Within a SELECT: a statement that starts with WITH is taken for a write, which a
+        # read-only ledger refuses.
+        f"""SELECT * FROM (WITH flags AS (
             SELECT pseudonym, subject,
                 bool_or(record = 'access') AS access,
                 bool_or(record = 'awareness') AS awareness,
@@ -149,7 +160,7 @@ def rung_counts(
         )
         SELECT u.unit, count(*) AS people,
             {_PER_RUNG}
-        FROM rungs JOIN ({_UNIT_OF}) u USING (pseudonym) GROUP BY u.unit ORDER BY u.unit""",
+        FROM rungs JOIN ({_UNIT_OF}) u USING (pseudonym) GROUP BY u.unit) ORDER BY unit""",
         [first, end, on, subject, subject, regular_weeks, on],
     )
     return [

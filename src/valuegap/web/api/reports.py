@@ -1,6 +1,7 @@
 """``/api/v1/reports/...``: costs by any dimension, reconciliation with the invoices, value
-(one initiative, the portfolio, the scoreboard), and spend forecasts and anomalies, each the
-JSON ``valuegap report ... --format json`` prints for the same options."""
+(one initiative, the portfolio, the scoreboard), spend forecasts and anomalies, and adoption
+(the ladder, the conviction distance), each the JSON ``valuegap report ... --format json``
+prints for the same options."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 
+from valuegap.adoption.reports import AdoptionReport, ConvictionReport
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.spend_results import AnomalyReport, SpendForecast
 from valuegap.ledger import Ledger
@@ -109,6 +111,36 @@ def scoreboard(
     business unit (default: the latest quarter with cost, against the one before)."""
     asked = window(period, _month(start), _month(end)) if period or start or end else None
     return answer(ledger.outcomes.scoreboard(asked))
+
+
+On = Annotated[
+    date | None,
+    Query(description="The report date, YYYY-MM-DD (default: the day after the latest data)."),
+]
+
+
+@router.get("/reports/adoption", response_model=AdoptionReport)
+def adoption_report(
+    ledger: Reader,
+    unit: Annotated[
+        str | None, Query(description="Only the groups in this org unit's part of the chart.")
+    ] = None,
+    initiative: Annotated[
+        str | None, Query(description="Only the people of this initiative (or tool).")
+    ] = None,
+    on: On = None,
+) -> JSONResponse:
+    """The adoption ladder of each group of at least ``min_group_size`` people: its rung, the
+    share of its licensed people at each rung and reaching it, and the largest drop."""
+    return answer(ledger.adoption.adoption_report(unit, initiative, on))
+
+
+@router.get("/reports/conviction", response_model=ConvictionReport)
+def conviction_report(ledger: Reader, on: On = None) -> JSONResponse:
+    """The conviction distance of each group of at least ``min_group_size`` people: the five
+    levels (0-1), the distance from executive confidence to realised outcome, and the largest
+    drop."""
+    return answer(ledger.adoption.conviction_report(on))
 
 
 @router.get("/reports/forecast", response_model=SpendForecast)
