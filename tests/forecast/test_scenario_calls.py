@@ -130,33 +130,28 @@ def test_a_call_split_60_40_counts_six_tenths_and_four_tenths(shared: Ledger) ->
     assert _scenario(shared, "gamma", volume="600/month").inference_cost == Decimal("4.5")
 
 
-def test_the_demos_code_review_counts_its_own_180_calls(demo: Path) -> None:
-    """June 2026: code review (its rule: the API key code-review-ci) made 6 calls a day, 180,
-    of 18,000 + 500k input tokens (k = 0..5: 19,250 on average) and 1,200 output tokens on
-    claude-sonnet-4-5 (3 and 15 USD per million); loc-qa made 120 calls of the same model with
-    another mix. Per call 19,250 x 3 + 1,200 x 15 = 75,750 per million = 0.07575."""
+def test_the_demos_code_review_poc_counts_its_own_3000_calls(demo: Path) -> None:
+    """June 2026: code review's PoC (its rule: the API key code-review-ci) made 100 calls a
+    day, 3,000, of 18,000 + 500 x (k mod 5) input tokens (k = 0..99: 19,000 on average) and
+    1,200 output tokens on claude-sonnet-4-5 (3 and 15 USD per million); loc-qa made 120 calls
+    of the same model with another mix. Per call 19,000 x 3 + 1,200 x 15 = 75,000 per million
+    = 0.075."""
     june = date(2026, 6, 1)
     with Ledger.open(demo, actor="you") as ledger:
         calls = {c.initiative: c for c in ledger.costs.calls_by_initiative(june)}
         scenarios = ledger.outcomes.scenarios
-        production = scenarios.scenario(
-            "code-review", ScenarioChanges.parse(volume="100000/day"), month=june
-        )
-        haiku = scenarios.scenario(
-            "code-review",
-            ScenarioChanges.parse(volume="100000/day", model="claude-haiku-4-5"),
-            month=june,
-        )
+        production = scenarios.saved_scenario("code-review-in-production")
+        haiku = scenarios.saved_scenario("code-review-in-production-on-haiku")
     review, loc_qa = calls["code-review"], calls["loc-qa"]
-    assert (review.model, review.requests) == ("claude-sonnet-4-5", 180)
-    assert (review.input_tokens, review.output_tokens) == (3_465_000, 216_000)
+    assert (review.model, review.requests) == ("claude-sonnet-4-5", 3_000)
+    assert (review.input_tokens, review.output_tokens) == (57_000_000, 3_600_000)
     assert (loc_qa.model, loc_qa.requests) == ("claude-sonnet-4-5", 120)
     assert (loc_qa.input_tokens, loc_qa.output_tokens) == (7_200_000, 1_080_000)
-    assert production.requests == 180
-    assert production.baseline_inference_cost == Decimal("13.635")  # 180 x 0.07575
-    # 100,000 a day x 30 days x 0.07575
-    assert production.inference_cost == Decimal("227250")
-    # claude-haiku-4-5 (1 and 5 USD per million): 19,250 x 1 + 1,200 x 5 = 25,250 per
-    # million = 0.02525 a call; x 3,000,000 calls. The volume factor, 3,000,000 / 180, has
-    # no end as a decimal: the cost is divided by it last, and so is exact.
-    assert haiku.inference_cost == Decimal("75750")
+    assert (production.window, production.requests) == ("2026-06", 3_000)
+    assert production.baseline_inference_cost == Decimal("225")  # 3,000 x 0.075
+    # 100,000 a day x 30 days = 3,000,000 calls, x 0.075
+    assert production.inference_cost == Decimal("225000")
+    # claude-haiku-4-5 (1 and 5 USD per million): 19,000 x 1 + 1,200 x 5 = 25,000 per
+    # million = 0.025 a call, x 3,000,000 calls
+    assert haiku.inference_cost == Decimal("75000")
+    assert production.fixed_cost == haiku.fixed_cost == Decimal("12000")

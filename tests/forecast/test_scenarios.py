@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 from tests.conftest import ready
 from valuegap import Ledger
 from valuegap.errors import ValidationError
-from valuegap.forecast.scenario import ModelUsage, ScenarioChanges, inference_cost
+from valuegap.forecast.scenario import (
+    ModelUsage,
+    ScenarioChanges,
+    Volume,
+    inference_cost,
+    volume_factor,
+)
 from valuegap.model.pricing import Rates
 
 CALLS, INPUT, OUTPUT = 3_100, 1_000, 200
@@ -152,3 +158,15 @@ def test_scaling_by_a_then_b_is_scaling_by_a_times_b(a: Decimal, b: Decimal) -> 
     assert inference_cost(USAGE, request_free, price, Fraction(b)) == inference_cost(
         USAGE, request_free, none, Fraction(a * b)
     )
+
+
+def test_a_factor_without_end_as_a_decimal_prices_to_the_last_decimal() -> None:
+    # 180 calls in June (30 days), of 19,250 input and 1,200 output tokens each, at 3 and 15
+    # USD per million: 0.07575 a call. At 100,000 a day the factor is 3,000,000 / 180 = 16,666.6...
+    # and the cost 3,000,000 x 0.07575 = 227,250 exactly, because it is divided last.
+    tokens = (3_465_000, 216_000, 0, 0, 0)
+    usage = ModelUsage("anthropic", "m", *(Decimal(n) for n in tokens), requests=Decimal(180))
+    factor = volume_factor(Volume(Decimal(100_000), "day"), Decimal(180), 30)
+    assert factor == Fraction(3_000_000, 180)
+    rates = (Rates(-1, Decimal("3e-6"), Decimal("15e-6")),)
+    assert inference_cost(usage, rates, ScenarioChanges(), factor) == Decimal("227250")
