@@ -15,18 +15,19 @@ deliver`` or the server's start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.alerts import AlertStore
 
-ALERT_KINDS = ("budget_threshold", "forecast_overrun", "anomaly")
+AlertKind = Literal["budget_threshold", "forecast_overrun", "spend_anomaly"]
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
 DELIVERY_STATES = ("pending", "delivered", "failed")
 log = logging.getLogger("valuegap.alerts")
 
@@ -40,7 +41,7 @@ class RaisedAlert:
     ``reference`` what it is measured against (the budget, the expected spend), ``threshold``
     the share of the reference that was passed, all in ``currency``."""
 
-    kind: str
+    kind: AlertKind
     subject: str
     period: str
     level: str
@@ -66,7 +67,7 @@ class Delivery:
 @dataclass(frozen=True)
 class Alert:
     id: int
-    kind: str
+    kind: AlertKind
     subject: str
     period: str
     level: str
@@ -100,9 +101,34 @@ def _alert(row: Mapping[str, Any]) -> Alert:
 class Alerts(Part):
     """Alerts raised by spend control, and their delivery to webhooks."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, findings: Callable[[date], list[RaisedAlert]] | None = None
+    ) -> None:
         super().__init__(session)
         self._store = AlertStore(session.db)
+        self._findings = findings
+
+    def check(self, on: date | None = None) -> list[Alert]:
+        """Raise the alerts of spend control's forecasts and anomalies as of the day ``on``
+        (default: today; ``costs.spend_alerts``): this month's forecast overruns, by initiative
+        against its business case and by budget, and the last 7 days' anomalies up by
+        initiative. Those raised before are not raised again; returns the new ones. Not run
+        on every cost write (it reads months of daily spend): ``valuegap alert check``, or the
+        server every hour."""
+        self._require("cost.write")
+        return self._check(on or self._now().date())
+
+    def check_owed(self) -> int:
+        """``check`` as of today without asking ``cost.write`` (the server's hourly check, as
+        the account that started it: reading the spend asks ``read``); how many were new."""
+        return len(self._check(self._now().date()))
+
+    def _check(self, day: date) -> list[Alert]:
+        # Read before writing: the ledger's writer is not held while months of spend are read.
+        found = self._findings(day) if self._findings is not None else []
+        with self._db.transaction():
+            ids = self.raise_alerts(found)
+        return [_alert(row) for row in self._store.alerts(ids=ids)] if ids else []
 
     def raise_alerts(self, raised: Sequence[RaisedAlert]) -> list[int]:
         """Record the alerts not raised before (in the caller's transaction, with no permission
