@@ -1,11 +1,13 @@
 """Alerts (``ledger.costs.alerts``): what spend control tells people, recorded in the ledger
 and delivered to webhooks.
 
-Whatever raises an alert (a budget's threshold passed, and later a forecast overrun or an
-anomaly) gives a ``RaisedAlert`` to ``raise_alerts`` in the transaction of the write that made
-it true. An alert is identified by its kind, subject, period and level: raising the same one
-again changes nothing, so each threshold of each budget period alerts once however often cost
-is written. Each new alert gets a pending delivery to every webhook in the settings
+Whatever raises an alert gives a ``RaisedAlert`` to ``raise_alerts`` in its transaction: a
+budget's threshold passed, in the write that made it true (``costs.budgets``); a forecast
+overrun or a spend anomaly, in ``check`` (``costs.spend_alerts``: not on every write, as it
+reads months of daily spend). An alert is identified by its kind, subject, period and level:
+raising the same one again changes nothing, so each threshold of each budget period alerts
+once however often cost is written, and each finding once however often it is found. Each
+new alert gets a pending delivery to every webhook in the settings
 (``alert_webhooks``); once the transaction commits, ``deliver`` sends them (``webhooks.py``),
 and a delivery is marked delivered when the webhook answers 2xx, so that it is never sent
 again. What fails stays pending for the next write that raises alerts, ``valuegap alert

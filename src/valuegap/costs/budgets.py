@@ -10,6 +10,10 @@ transaction (``refresh``, from the monthly aggregates), keeps it (``budget_spend
 the alerts of the thresholds reached (``costs.alerts``) in the periods still open or ended
 last month (whose bills arrive now); older periods' spend is kept and shown, not alerted. An
 agent's authorisation reads only the kept spend (``spent_limit``): no cost is summed per decision.
+
+A budget's status shows its scope's spend forecast by its period's end (``ledger.costs.spend``,
+from daily spend: read when asked, never on a write); a budget forecast above its amount is
+alerted by ``alerts.check`` (``forecast_alerts``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from valuegap.costs.budget_periods import (
     threshold_alerts,
 )
 from valuegap.costs.spend_alerts import forecast_alert
-from valuegap.costs.spend_api import MAX_MONTHS
 from valuegap.costs.spend_results import ForecastLine
 from valuegap.errors import NotFound, ValidationError
 from valuegap.results import Money
@@ -165,6 +168,8 @@ class Budgets(Part):
     def _statuses(
         self, budgets: Sequence[Budget], day: date, strict: bool = False
     ) -> list[BudgetStatus]:
+        from valuegap.costs.spend_api import MAX_MONTHS  # not imported by every cost write
+
         pairs = [(b, p) for b in budgets if (p := b.period_of(day)) is not None]
         asked = {
             (b.scope, p.start, len(p.months))
