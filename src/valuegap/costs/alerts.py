@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -117,7 +117,13 @@ class Alerts(Part):
         initiative. Those raised before are not raised again; returns the new ones. Not run
         on every cost write (it reads months of daily spend): ``valuegap alert check``, or the
         server every hour."""
+        from valuegap.costs.spend_api import ANOMALY_DAYS, EARLIEST, LATEST
+
         self._require("cost.write")
+        first = EARLIEST + timedelta(days=ANOMALY_DAYS)  # the first whose week can be read
+        if on is not None and not first <= on <= LATEST:
+            said = f"must be from {first} to {LATEST}"
+            raise ValidationError("No alert can be checked.", [Problem("on", said, on)])
         return self._check(on or self._now().date())
 
     def check_owed(self) -> int:

@@ -35,7 +35,7 @@ from valuegap.costs.budget_periods import (
 )
 from valuegap.costs.spend_alerts import forecast_alert
 from valuegap.costs.spend_results import ForecastLine
-from valuegap.errors import NotFound, ValidationError
+from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.budgets import BudgetStore
@@ -145,7 +145,12 @@ class Budgets(Part):
         """Each budget (or ``budget_id``) in its period that holds the day ``on`` (default:
         today): what it allows, what was spent and what its scope's spend is forecast at by
         the period's end (from the days before ``on``), in the reporting currency."""
+        from valuegap.costs.spend_api import EARLIEST, LATEST  # the days spend is read for
+
         self._require("read")
+        if on is not None and not EARLIEST <= on <= LATEST:
+            said = f"must be from {EARLIEST} to {LATEST}"
+            raise ValidationError("No budget status can be given.", [Problem("on", said, on)])
         budgets = self._all()
         if budget_id is not None:
             budgets = [b for b in budgets if b.id == budget_id]
