@@ -11,12 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import SteppingClock
 from tests.costs.conftest import Receiver, hooked
 from tests.costs.test_spend import JUNE, _bot, _days, _usage
 from valuegap import Ledger
+from valuegap.costs.findings import anomaly_findings, forecast_findings
 from valuegap.costs.spend_alerts import finding_alert
+from valuegap.costs.spend_results import Anomaly, AnomalyReport, ForecastLine, SpendForecast
+from valuegap.forecast.spend import PlanStatus
 from valuegap.web.alert_check import AlertChecker
 
 
@@ -141,3 +146,63 @@ def test_the_server_checks_on_its_own(ledger: Ledger, clock: SteppingClock, tmp_
         time.sleep(0.05)
     checker.stop()
     assert [a.kind for a in ledger.costs.alerts.alerts()] == ["spend_anomaly"]
+
+
+def _line(initiative: str, status: PlanStatus) -> ForecastLine:
+    return ForecastLine(
+        initiative=initiative,
+        spent=Decimal(1),
+        manual=Decimal(0),
+        forecast=Decimal(2),
+        low=None,
+        high=None,
+        weekday_rate=Decimal(1),
+        weekend_rate=Decimal(0),
+        planned=Decimal(1),
+        status=status,
+        currency="USD",
+    )
+
+
+def _anomaly(initiative: str, since: date) -> Anomaly:
+    return Anomaly(
+        initiative=initiative,
+        day=since,
+        cost=Decimal(3),
+        expected=Decimal(1),
+        scale=Decimal(1),
+        score=Decimal(2),
+        direction="up",
+        since=since,
+        lines=[],
+        currency="USD",
+    )
+
+
+NAMES = st.sampled_from(["a", "b", "loc-qa"])
+STATUSES: list[PlanStatus] = ["within_plan", "planned_overrun", "over_plan"]
+
+
+@given(
+    forecasts=st.lists(
+        st.tuples(NAMES, st.sampled_from([JUNE, date(2026, 7, 1)]), st.sampled_from(STATUSES))
+    ),
+    anomalies=st.lists(st.tuples(NAMES, st.sampled_from(_days(JUNE, date(2026, 6, 4))))),
+)
+def test_alerts_are_the_same_exactly_when_their_findings_are(
+    forecasts: list[tuple[str, date, PlanStatus]], anomalies: list[tuple[str, date]]
+) -> None:
+    # However often each is found, the alerts raised (one per kind, subject, period and
+    # level) are as many as the distinct findings: once each.
+    found = []
+    for name, month, status in forecasts:
+        line = _line(name, status)
+        report = SpendForecast(["initiative"], month, month, month, 0, "USD", [line], line)
+        found += forecast_findings(report)
+    for name, since in anomalies:
+        flagged = [_anomaly(name, since)]
+        found += anomaly_findings(
+            AnomalyReport(["initiative"], JUNE, JUNE, 4, Decimal("3.5"), "USD", flagged)
+        )
+    identities = {(a.kind, a.subject, a.period, a.level) for a in map(finding_alert, found)}
+    assert len(identities) == len({f.key for f in found})

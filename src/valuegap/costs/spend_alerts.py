@@ -26,15 +26,13 @@ def finding_alert(finding: Finding) -> RaisedAlert:
     status of a forecast, ``planned_overrun`` or ``over_plan``; ``up`` for an anomaly)."""
     figures = finding.figures
     details = {name: str(plain(value)) for name, value in figures.items()}
-    if finding.kind == "forecast_overrun":
+    if finding.kind == "forecast_overrun":  # its message says whether the J-curve expected it
         level = "planned_overrun" if finding.planned else "over_plan"
         value, reference = figures["forecast"], figures["planned"]
         details["planned"] = "yes" if finding.planned else "no"
-        message = finding.message  # which says whether the J-curve expected it
     else:
         level = "up"
         value, reference = figures["cost"], figures["expected"]
-        message = finding.message
         for n, line in enumerate(finding.lines[:MAX_LINES], 1):
             details[f"line_{n}"] = _line(line)
     return RaisedAlert(
@@ -42,7 +40,7 @@ def finding_alert(finding: Finding) -> RaisedAlert:
         subject=finding.subject,
         period=finding.period,
         level=level,
-        message=message,
+        message=finding.message,
         value=value,
         reference=reference,
         currency=finding.currency,
@@ -55,20 +53,18 @@ def forecast_alert(status: BudgetStatus, currency: str) -> RaisedAlert | None:
     its period (None if it is not, or has no forecast), at the level ``forecast``."""
     if status.forecast is None or status.forecast <= status.amount:
         return None
+    details = {"scope": status.scope, "scope_value": status.value, "spent": str(status.spent)}
     interval = ""
-    if status.forecast_low is not None and status.forecast_high is not None:
-        interval = f" (90 %: {_shown(status.forecast_low, currency)} to " + (
-            f"{_shown(status.forecast_high, currency)})"
-        )
+    low, high = status.forecast_low, status.forecast_high
+    if low is not None and high is not None:
+        interval = f" (90 %: {_shown(low, currency)} to {_shown(high, currency)})"
+        details |= {"low": str(low), "high": str(high)}
     message = (
         f"budget {status.budget} ({status.scope} {status.value}) in {status.period}: spend is "
         f"forecast at {_shown(status.forecast, currency)}{interval} by the period's end, above "
         f"the budget of {_shown(status.amount, currency)}; {_shown(status.spent, currency)} "
         "spent so far."
     )
-    details = {"scope": status.scope, "scope_value": status.value, "spent": str(status.spent)}
-    if status.forecast_low is not None and status.forecast_high is not None:
-        details |= {"low": str(status.forecast_low), "high": str(status.forecast_high)}
     return RaisedAlert(
         kind="forecast_overrun",
         subject=f"budget:{status.budget}",
