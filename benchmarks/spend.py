@@ -56,6 +56,7 @@ def main() -> None:
             "anomalies, a quarter": lambda: spend.anomalies(
                 ["initiative"], date(2025, 4, 1), date(2025, 7, 1)
             ),
+            "findings (alert check)": lambda: spend.findings(AS_OF),
             "cost_report": lambda: ledger.costs.cost_report(BY),
             "refresh one month": refresh,
         }

@@ -47,6 +47,9 @@ def test_budgets_and_alerts_from_the_command_line(
     [status] = json.loads(run("budget", "status", "qa", "--format", "json").stdout)
     assert (status["spent"], status["remaining"], status["passed"]) == ("600", "400", ["0.5"])
     assert run("alert", "deliver").stdout.strip() == "No delivery was pending."
+    # The forecast of loc-qa's month is its 600 of manual costs (no daily spend), within the
+    # 1,000 of the budget: nothing to raise, then or again.
+    assert run("alert", "check").stdout.strip() == "No new alert."
     assert run("budget", "remove", "qa").exit_code == 0
     refused = run("budget", "set", "qa", "initiative", "loc-qa", "-5")
     assert refused.exit_code != 0 and "amount" in refused.output

@@ -60,3 +60,31 @@ def test_a_bad_budget_is_a_problem_naming_the_field(served: Served) -> None:
     )
     found = problem(refused, 422)
     assert {p["where"] for p in found["errors"]} >= {"amount", "hard_limit"}
+
+
+def test_the_alert_check_raises_the_forecast_overruns_once(served: Served) -> None:
+    # On 11 June 2026 five of the demo's initiatives have Junes forecast above their business
+    # cases' planned investment (their manual costs alone pass it: refund-agent's 23,600 of
+    # 18,000), none within what the J-curve invests by then: over_plan, each once.
+    check = {"on": "2026-06-11"}
+    problem(served("exec.board").post("/api/v1/alerts/check", params=check), 403)
+    raised = served("finn.berg").post("/api/v1/alerts/check", params=check)
+    assert raised.status_code == 200, raised.text
+    names = ("code-review", "doc-classifier", "fraud-detection", "product-recs", "refund-agent")
+    assert sorted((a["kind"], a["subject"], a["level"]) for a in raised.json()) == [
+        ("forecast_overrun", f"initiative={name}", "over_plan") for name in names
+    ]
+    assert served("finn.berg").post("/api/v1/alerts/check", params=check).json() == []
+    listed = served().get("/api/v1/alerts", params={"kind": "forecast_overrun"}).json()
+    assert len(listed) == 5
+    [status] = (
+        served()
+        .get("/api/v1/budgets/status", params={"budget": "case:refund-agent", "on": "2026-06-11"})
+        .json()
+    )
+    assert status["forecast"] is not None
+    # A day whose spend cannot be read (the year 9999's December has no month after it).
+    for route in ("/api/v1/budgets/status", "/api/v1/alerts/check"):
+        call = served("finn.berg").get if route.endswith("status") else served("finn.berg").post
+        refused = problem(call(route, params={"on": "9999-12-31"}), 422)
+        assert refused["errors"][0]["where"] == "on"

@@ -1,11 +1,13 @@
 """Alerts (``ledger.costs.alerts``): what spend control tells people, recorded in the ledger
 and delivered to webhooks.
 
-Whatever raises an alert (a budget's threshold passed, and later a forecast overrun or an
-anomaly) gives a ``RaisedAlert`` to ``raise_alerts`` in the transaction of the write that made
-it true. An alert is identified by its kind, subject, period and level: raising the same one
-again changes nothing, so each threshold of each budget period alerts once however often cost
-is written. Each new alert gets a pending delivery to every webhook in the settings
+Whatever raises an alert gives a ``RaisedAlert`` to ``raise_alerts`` in its transaction: a
+budget's threshold passed, in the write that made it true (``costs.budgets``); a forecast
+overrun or a spend anomaly, in ``check`` (``costs.spend_alerts``: not on every write, as it
+reads months of daily spend). An alert is identified by its kind, subject, period and level:
+raising the same one again changes nothing, so each threshold of each budget period alerts
+once however often cost is written, and each finding once however often it is found. Each
+new alert gets a pending delivery to every webhook in the settings
 (``alert_webhooks``); once the transaction commits, ``deliver`` sends them (``webhooks.py``),
 and a delivery is marked delivered when the webhook answers 2xx, so that it is never sent
 again. What fails stays pending for the next write that raises alerts, ``valuegap alert
@@ -15,18 +17,19 @@ deliver`` or the server's start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.alerts import AlertStore
 
-ALERT_KINDS = ("budget_threshold", "forecast_overrun", "anomaly")
+AlertKind = Literal["budget_threshold", "forecast_overrun", "spend_anomaly"]
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
 DELIVERY_STATES = ("pending", "delivered", "failed")
 log = logging.getLogger("valuegap.alerts")
 
@@ -40,7 +43,7 @@ class RaisedAlert:
     ``reference`` what it is measured against (the budget, the expected spend), ``threshold``
     the share of the reference that was passed, all in ``currency``."""
 
-    kind: str
+    kind: AlertKind
     subject: str
     period: str
     level: str
@@ -66,7 +69,7 @@ class Delivery:
 @dataclass(frozen=True)
 class Alert:
     id: int
-    kind: str
+    kind: AlertKind
     subject: str
     period: str
     level: str
@@ -100,9 +103,40 @@ def _alert(row: Mapping[str, Any]) -> Alert:
 class Alerts(Part):
     """Alerts raised by spend control, and their delivery to webhooks."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, findings: Callable[[date], list[RaisedAlert]] | None = None
+    ) -> None:
         super().__init__(session)
         self._store = AlertStore(session.db)
+        self._findings = findings
+
+    def check(self, on: date | None = None) -> list[Alert]:
+        """Raise the alerts of spend control's forecasts and anomalies as of the day ``on``
+        (default: today; ``costs.spend_alerts``): this month's forecast overruns, by initiative
+        against its business case and by budget, and the last 7 days' anomalies up by
+        initiative. Those raised before are not raised again; returns the new ones. Not run
+        on every cost write (it reads months of daily spend): ``valuegap alert check``, or the
+        server every hour."""
+        from valuegap.costs.spend_api import ANOMALY_DAYS, EARLIEST, LATEST
+
+        self._require("cost.write")
+        first = EARLIEST + timedelta(days=ANOMALY_DAYS)  # the first whose week can be read
+        if on is not None and not first <= on <= LATEST:
+            said = f"must be from {first} to {LATEST}"
+            raise ValidationError("No alert can be checked.", [Problem("on", said, on)])
+        return self._check(on or self._now().date())
+
+    def check_owed(self) -> int:
+        """``check`` as of today without asking ``cost.write`` (the server's hourly check, as
+        the account that started it: reading the spend asks ``read``); how many were new."""
+        return len(self._check(self._now().date()))
+
+    def _check(self, day: date) -> list[Alert]:
+        # Read before writing: the ledger's writer is not held while months of spend are read.
+        found = self._findings(day) if self._findings is not None else []
+        with self._db.transaction():
+            ids = self.raise_alerts(found)
+        return [_alert(row) for row in self._store.alerts(ids=ids)] if ids else []
 
     def raise_alerts(self, raised: Sequence[RaisedAlert]) -> list[int]:
         """Record the alerts not raised before (in the caller's transaction, with no permission

@@ -43,12 +43,13 @@ from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.adoption.key_api import PseudonymKeys
-    from valuegap.costs.alerts import Alerts
+    from valuegap.costs.alerts import Alerts, RaisedAlert
     from valuegap.costs.budgets import Budgets
     from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
     from valuegap.costs.spend_api import Spend
+    from valuegap.costs.spend_results import ForecastLine
 
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
@@ -118,13 +119,30 @@ class Costs(Part):
     def alerts(self) -> Alerts:
         from valuegap.costs.alerts import Alerts
 
-        return Alerts(self._session)
+        return Alerts(self._session, self._spend_alerts)
 
     @built_on_first_use
     def budgets(self) -> Budgets:
         from valuegap.costs.budgets import Budgets
 
-        return Budgets(self._session, self._monthly_cost, self._rate, self.alerts)
+        return Budgets(
+            self._session, self._monthly_cost, self._rate, self.alerts, self._forecast_of
+        )
+
+    def _spend_alerts(self, day: date) -> list[RaisedAlert]:
+        """What ``alerts.check`` raises as of ``day``: the findings of daily spend, and the
+        budgets forecast above their amount."""
+        from valuegap.costs.spend_alerts import finding_alert
+
+        found = [finding_alert(finding) for finding in self.spend.findings(day)]
+        return [*found, *self.budgets.forecast_alerts(day)]
+
+    def _forecast_of(
+        self, by: str, start: date, months: int, as_of: date
+    ) -> dict[str | None, ForecastLine]:
+        """Each value of ``by``'s spend forecast for ``months`` months from ``start``."""
+        forecast = self.spend.forecast([by], start, months, as_of)
+        return {getattr(line, by): line for line in forecast.lines}
 
     def ingest_focus(
         self, sources: Sequence[Source], source_names: Sequence[str | None] = ()

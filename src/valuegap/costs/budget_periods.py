@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.costs.alerts import RaisedAlert
+from valuegap.costs.spend_results import ForecastLine
 from valuegap.decimals import plain
 from valuegap.errors import Problem
 from valuegap.months import month_starts, next_month
@@ -141,7 +142,11 @@ class Period:
 @dataclass(frozen=True)
 class BudgetStatus:
     """A budget in one period: ``amount`` and ``spent`` in the reporting ``currency``, the
-    ``share`` spent and the thresholds ``passed``; ``exhausted`` when a hard limit is spent."""
+    ``share`` spent and the thresholds ``passed``; ``exhausted`` when a hard limit is spent.
+    ``forecast``: its scope's spend forecast by the period's end (``ledger.costs.spend``), with
+    its 90 % interval ``forecast_low`` to ``forecast_high``; None for a tag's or an API key's
+    budget (daily spend is not summed by them), a period of more than 120 months, or a scope
+    with no spend in the period nor the four weeks before."""
 
     budget: str
     scope: str
@@ -156,10 +161,19 @@ class BudgetStatus:
     hard_limit: bool
     exhausted: bool
     source: str
+    forecast: Money | None = None
+    forecast_low: Money | None = None
+    forecast_high: Money | None = None
 
     @classmethod
     def of(
-        cls, budget: Budget, period: Period, amount: Decimal, spent: Decimal, currency: str
+        cls,
+        budget: Budget,
+        period: Period,
+        amount: Decimal,
+        spent: Decimal,
+        currency: str,
+        forecast: ForecastLine | None = None,
     ) -> BudgetStatus:
         return cls(
             budget=budget.id,
@@ -175,6 +189,9 @@ class BudgetStatus:
             hard_limit=budget.hard_limit,
             exhausted=budget.hard_limit and spent >= amount,
             source=budget.source,
+            forecast=None if forecast is None else forecast.forecast,
+            forecast_low=None if forecast is None else forecast.low,
+            forecast_high=None if forecast is None else forecast.high,
         )
 
 

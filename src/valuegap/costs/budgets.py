@@ -10,6 +10,10 @@ transaction (``refresh``, from the monthly aggregates), keeps it (``budget_spend
 the alerts of the thresholds reached (``costs.alerts``) in the periods still open or ended
 last month (whose bills arrive now); older periods' spend is kept and shown, not alerted. An
 agent's authorisation reads only the kept spend (``spent_limit``): no cost is summed per decision.
+
+A budget's status shows its scope's spend forecast by its period's end (``ledger.costs.spend``,
+from daily spend: read when asked, never on a write); a budget forecast above its amount is
+alerted by ``alerts.check`` (``forecast_alerts``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from valuegap.costs.alerts import Alerts
+from valuegap.costs.alerts import Alerts, RaisedAlert
 from valuegap.costs.budget_periods import (
     CASE,
     DEFAULT_THRESHOLDS,
@@ -29,7 +33,9 @@ from valuegap.costs.budget_periods import (
     Period,
     threshold_alerts,
 )
-from valuegap.errors import NotFound, ValidationError
+from valuegap.costs.spend_alerts import forecast_alert
+from valuegap.costs.spend_results import ForecastLine
+from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.budgets import BudgetStore
@@ -40,15 +46,24 @@ from valuegap.store.writer import writes
 # (report key, months) -> (month, value) -> allocated cost
 MonthlyCost = Callable[[str, Sequence[date]], dict[tuple[date, str | None], Decimal]]
 Rate = Callable[[str, date], Decimal]  # currency, month -> its rate into the reporting currency
+# (dimension, first month, months, as of) -> value of the dimension -> its spend forecast
+ForecastOf = Callable[[str, date, int, date], dict[str | None, ForecastLine]]
+FORECAST_SCOPES = ("initiative", "business_unit", "provider")  # what daily spend is summed by
 
 
 class Budgets(Part):
     """Budgets, their spend, and the hard limits agents' authorisation enforces."""
 
     def __init__(
-        self, session: Session, monthly_cost: MonthlyCost, rate: Rate, alerts: Alerts
+        self,
+        session: Session,
+        monthly_cost: MonthlyCost,
+        rate: Rate,
+        alerts: Alerts,
+        forecast: ForecastOf,
     ) -> None:
         super().__init__(session)
+        self._forecast = forecast
         self._store = BudgetStore(session.db)
         self._portfolio = PortfolioStore(session.db)
         self._monthly_cost = monthly_cost
@@ -128,23 +143,56 @@ class Budgets(Part):
         self, budget_id: str | None = None, on: date | None = None
     ) -> list[BudgetStatus]:
         """Each budget (or ``budget_id``) in its period that holds the day ``on`` (default:
-        today): what it allows and what was spent, in the reporting currency."""
+        today): what it allows, what was spent and what its scope's spend is forecast at by
+        the period's end (from the days before ``on``), in the reporting currency."""
+        from valuegap.costs.spend_api import EARLIEST, LATEST  # the days spend is read for
+
         self._require("read")
+        if on is not None and not EARLIEST <= on <= LATEST:
+            said = f"must be from {EARLIEST} to {LATEST}"
+            raise ValidationError("No budget status can be given.", [Problem("on", said, on)])
         budgets = self._all()
         if budget_id is not None:
             budgets = [b for b in budgets if b.id == budget_id]
             if not budgets:
                 raise NotFound(f"There is no budget {budget_id!r}; `budget list` shows them.")
-        day = on or self._now().date()
+        return self._statuses(budgets, on or self._now().date(), strict=True)
+
+    def forecast_alerts(self, day: date) -> list[RaisedAlert]:
+        """The alerts of the budgets set (not those following a business case: the case's
+        forecast overrun says whether the plan expected it) whose scope's spend is forecast
+        above their amount by the end of the period that holds ``day``; no permission asked
+        (``alerts.check`` raises them)."""
+        currency = self.settings.reporting_currency
+        return [
+            alert
+            for status in self._statuses([b for b in self._all() if b.source == "set"], day)
+            if (alert := forecast_alert(status, currency)) is not None
+        ]
+
+    def _statuses(
+        self, budgets: Sequence[Budget], day: date, strict: bool = False
+    ) -> list[BudgetStatus]:
+        from valuegap.costs.spend_api import MAX_MONTHS  # not imported by every cost write
+
+        pairs = [(b, p) for b in budgets if (p := b.period_of(day)) is not None]
+        asked = {
+            (b.scope, p.start, len(p.months))
+            for b, p in pairs
+            if b.scope in FORECAST_SCOPES and len(p.months) <= MAX_MONTHS
+        }
+        # One forecast per scope and period, not per budget: each reads months of daily spend.
+        forecasts = {ask: self._forecast(*ask, day) for ask in sorted(asked)}
+        currency = self.settings.reporting_currency
         found = []
-        for budget in budgets:
-            holding = budget.period_of(day)
-            if holding is None:
-                continue
-            for period, amount, spent in self._spent([(budget, holding)], strict=True):
-                assert amount is not None
-                currency = self.settings.reporting_currency
-                found.append(BudgetStatus.of(budget, period, amount, spent, currency))
+        for (budget, _), (period, amount, spent) in zip(
+            pairs, self._spent(pairs, strict), strict=True
+        ):
+            if amount is None:
+                continue  # its currency has no rate yet
+            lines = forecasts.get((budget.scope, period.start, len(period.months)), {})
+            forecast = lines.get(budget.value)
+            found.append(BudgetStatus.of(budget, period, amount, spent, currency, forecast))
         return found
 
     def spent_limit(self, scope: str, value: str, day: date) -> str | None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from valuegap import __version__
 from valuegap.ledger import Ledger
 from valuegap.web import otlp, problems
+from valuegap.web.alert_check import AlertChecker
 from valuegap.web.api import ROUTERS
 from valuegap.web.drain import Drainer
 from valuegap.web.guards import BodyLimit, SecurityHeaders
@@ -35,17 +36,20 @@ def _deliver_alerts(ledger: Ledger) -> None:
 def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) -> FastAPI:
     """The server's application over ``ledger``, which it shares between requests (and
     does not close: whoever opened it does). While it runs (from its startup to its shutdown)
-    a thread drains the OTLP inbox into usage events (web/drain.py)."""
+    a thread drains the OTLP inbox into usage events (web/drain.py), and another raises the
+    alerts of forecasts and anomalies every hour (web/alert_check.py)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        drainer = Drainer(ledger)
+        drainer, checker = Drainer(ledger), AlertChecker(ledger)
         drainer.start()
+        checker.start()
         if ledger.settings.alert_webhooks:  # what a restart left undelivered, sent beside
             threading.Thread(target=_deliver_alerts, args=(ledger,), daemon=True).start()
         try:
             yield
         finally:
+            checker.stop()
             drainer.stop()
 
     app = FastAPI(

@@ -11,7 +11,7 @@ from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from valuegap.costs.alerts import Alert
+from valuegap.costs.alerts import Alert, AlertKind
 from valuegap.costs.budget_periods import Budget, BudgetStatus
 from valuegap.ledger import Ledger
 from valuegap.web.answers import PROBLEMS, answer
@@ -88,14 +88,22 @@ def budget_status(
 @router.get("/alerts", response_model=list[Alert])
 def alerts(
     ledger: Reader,
-    kind: Annotated[
-        Literal["budget_threshold", "forecast_overrun", "anomaly"] | None, Query()
-    ] = None,
+    kind: Annotated[AlertKind | None, Query()] = None,
     subject: Annotated[str | None, Query(description="e.g. budget:<id>.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> JSONResponse:
     """The alerts raised, newest first, each with its deliveries to the webhooks."""
     return answer(ledger.costs.alerts.alerts(kind, subject, limit))
+
+
+@router.post("/alerts/check", response_model=list[Alert])
+def check_alerts(
+    ledger: Writer,
+    on: Annotated[date | None, Query(description="The day to check as of; default: today.")] = None,
+) -> JSONResponse:
+    """Raise the alerts of this month's forecast overruns and the last week's spend anomalies
+    not raised before (the server checks every hour); the new ones."""
+    return answer(ledger.costs.alerts.check(on))
 
 
 @router.post("/alerts/deliver", response_model=list[Alert])
