@@ -34,7 +34,10 @@ COMMAND_TARGET = 3.0  # a report or list, against the bare DuckDB process
 HELP_TARGET = 2.0  # valuegap --help, against import typer
 BARE_DUCKDB, IMPORT_TYPER, HELP = "bare DuckDB process", "import typer", "valuegap --help"
 # Arguments a command needs on the demo ledger.
-ARGUMENTS = {("report", "initiative"): ["loc-qa"]}
+ARGUMENTS = {
+    ("report", "initiative"): ["loc-qa"],
+    ("report", "showback"): ["--unit", "engineering", "--period", "2026-03"],
+}
 
 SUM_USAGE = (
     "import sys, duckdb\n"
