@@ -182,8 +182,7 @@ class PortfolioStore:
         def read() -> dict[str, dict[str, Any]]:
             rows = self._db.all(
                 "SELECT control, evidence, attested_by, attested_at FROM control_attestations "
-                "WHERE initiative_id = ? ORDER BY control",
-                [initiative_id],
+                f"WHERE initiative_id = {literal(initiative_id)} ORDER BY control"
             )
             return {row.pop("control"): row for row in rows}
 
