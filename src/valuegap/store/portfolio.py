@@ -188,6 +188,13 @@ class PortfolioStore:
 
         return self._db.cached(("attestations", initiative_id), read)
 
+    def attested(self, control: str) -> set[str]:
+        """The initiatives that attested ``control``."""
+        rows = self._db.all(
+            f"SELECT initiative_id FROM control_attestations WHERE control = {literal(control)}"
+        )
+        return {str(row["initiative_id"]) for row in rows}
+
     def stages_entered(self, initiative_id: str) -> dict[str, datetime]:
         """When the initiative last entered each stage it has been at."""
 
