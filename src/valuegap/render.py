@@ -304,6 +304,10 @@ def _wrapped(text: str, width: int) -> list[str]:
 
     wrapped = []
     for each in text.split("\n"):
+        if len(each) <= width and each.isascii() and each.isprintable():
+            # Most cells: a line that fits, one cell per character (no tab, no control).
+            wrapped.append(each + " " * (width - len(each)))
+            continue
         line, *after_tabs = each.split("\t")
         for part in after_tabs:  # a tab stop every 8 cells
             line += " " * (8 - cell_len(line) % 8) + part

@@ -25,6 +25,8 @@ REPORTS = [
     "scoreboard",
     "jcurve",
     "jcurve loc-qa",
+    "adoption",
+    "conviction",
 ]
 # The ledger builds a part when it is first used: a command imports only the modules of the
 # parts it uses. (And a ledger at the latest schema needs no migrations, a table no Rich
@@ -52,6 +54,9 @@ LISTS = [
     "review",
     "agent",
     "scenario",
+    "alert",
+    "budget",
+    "chargeback",
 ]
 READS = [f"report {name}" for name in REPORTS] + [f"{group} list" for group in LISTS]
 

@@ -76,13 +76,14 @@ class Adoption(Part):
         whole, tree = self._partition(on)
         if unit is not None and unit not in tree:
             raise NotFound(f"There is no org unit {unit!r}; the org file names the units.")
-        known = set(subjects(self._db)) | set(self._initiative_units())
+        owners = self._initiative_units()
+        known = set(subjects(self._db)) | set(owners)
         if initiative is not None and initiative not in known:
             raise NotFound(
                 f"No adoption data or initiative {initiative!r}; adoption records name "
                 "initiatives and tools as their subject."
             )
-        counts, people = self._ladder_counts(on, initiative, self._outcomes(on))
+        counts, people = self._ladder_counts(on, initiative, self._outcomes(on), owners)
         shown = whole if initiative is None else whole.coarsen(people, whole.k)
         note = not_shown(shown)
         groups = list(shown.groups)
@@ -115,7 +116,7 @@ class Adoption(Part):
         on = on or self._report_day()
         whole, tree = self._partition(on)
         outcomes = {found.unit: found for found in self._outcomes(on)}
-        counts, _ = self._ladder_counts(on, None, outcomes.values())
+        counts, _ = self._ladder_counts(on, None, outcomes.values(), self._initiative_units())
         surveys: dict[str, dict[str, Survey]] = {unit: {} for unit in tree}
         for mean in survey_means(self._db, on):
             surveys.setdefault(mean.unit, {})[mean.survey] = Survey(mean.respondents, mean.score)
@@ -167,11 +168,16 @@ class Adoption(Part):
         return {found.id: found.business_unit for found in PortfolioStore(self._db).initiatives()}
 
     def _ladder_counts(
-        self, on: date, subject: str | None, outcomes: Iterable[UnitOutcome]
+        self,
+        on: date,
+        subject: str | None,
+        outcomes: Iterable[UnitOutcome],
+        owners: dict[str, str],
     ) -> tuple[dict[str, LadderCounts], dict[str, int]]:
         """Each org unit's ladder counts (of ``subject``, else of all) and its people with
         records (of ``subject``): counts, never a person. ``sops_updated`` and a validated
-        outcome: of ``subject`` where it is an initiative, else of any of the unit's."""
+        outcome: of ``subject`` where it is an initiative, else of any of the unit's (``owners``:
+        each initiative's unit)."""
         from valuegap.adoption.ladder import LadderCounts
         from valuegap.store.adoption_counts import org_units, process_volumes, rung_counts
         from valuegap.store.portfolio import PortfolioStore
@@ -191,9 +197,7 @@ class Adoption(Part):
             found.unit: found
             for found in process_volumes(self._db, on, subject, window_weeks=s.ladder_window_weeks)
         }
-        store = PortfolioStore(self._db)
-        owners = self._initiative_units()
-        attested = {i for i in owners if "sops_updated" in store.attestations(i)}
+        attested = set(owners) & PortfolioStore(self._db).attested("sops_updated")
         validated = {i for found in outcomes for i in found.validated}
         units = {found.unit for found in org_units(self._db)} | set(rungs) | set(volumes)
         counts: dict[str, LadderCounts] = {}

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 RUNGS = ("access", "awareness", "training", "experimentation", "regular_use")
 WINDOW_WEEKS = 4
@@ -108,9 +109,18 @@ def window(on: date, window_weeks: int = WINDOW_WEEKS) -> tuple[date, date]:
     return monday - timedelta(weeks=window_weeks), monday
 
 
-# Each person's unit on the report date ``?``: the unit of their latest record.
-_UNIT_OF = """SELECT pseudonym, first(unit ORDER BY day DESC, unit) AS unit
-    FROM adoption_records WHERE day <= ? GROUP BY pseudonym"""
+# The reads write their values into the SQL (store/literals.py).
+
+
+def _unit_of(on: date) -> str:
+    """Each person's unit on ``on``: the unit of their latest record."""
+    return f"""SELECT pseudonym, first(unit ORDER BY day DESC, unit) AS unit
+    FROM adoption_records WHERE day <= {literal(on)} GROUP BY pseudonym"""
+
+
+def _of_subject(subject: str | None) -> str:
+    """A condition: of ``subject``, or of any when None."""
+    return "true" if subject is None else f"subject = {literal(subject)}"
 
 
 _PER_RUNG = ", ".join(f"count(*) FILTER (WHERE rung = {n}) AS {r}" for n, r in enumerate(RUNGS, 1))
@@ -119,7 +129,7 @@ _PER_RUNG = ", ".join(f"count(*) FILTER (WHERE rung = {n}) AS {r}" for n, r in e
 def people_per_unit(db: Database, on: date) -> list[UnitPeople]:
     """How many people are in each unit on ``on`` (units without people are left out)."""
     rows = db.all(
-        f"SELECT unit, count(*) AS people FROM ({_UNIT_OF}) GROUP BY unit ORDER BY unit", [on]
+        f"SELECT unit, count(*) AS people FROM ({_unit_of(on)}) GROUP BY unit ORDER BY unit"
     )
     return [UnitPeople(str(r["unit"]), int(r["people"])) for r in rows]
 
@@ -149,19 +159,20 @@ def rung_counts(
                 bool_or(record = 'training') AS training,
                 bool_or(record = 'activity' AND uses > 0) AS used,
                 count(DISTINCT CAST(date_trunc('week', day) AS DATE)) FILTER (
-                    WHERE record = 'activity' AND uses > 0 AND day >= ? AND day < ?) AS weeks
-            FROM adoption_records WHERE day <= ? AND (? IS NULL OR subject = ?)
+                    WHERE record = 'activity' AND uses > 0
+                        AND day >= {literal(first)} AND day < {literal(end)}) AS weeks
+            FROM adoption_records WHERE day <= {literal(on)} AND {_of_subject(subject)}
             GROUP BY ALL
         ), rungs AS (
             SELECT pseudonym, max(CASE WHEN NOT access THEN 0 WHEN NOT awareness THEN 1
-                WHEN NOT training THEN 2 WHEN NOT used THEN 3 WHEN weeks < ? THEN 4 ELSE 5 END)
+                WHEN NOT training THEN 2 WHEN NOT used THEN 3
+                WHEN weeks < {int(regular_weeks)} THEN 4 ELSE 5 END)
                 AS rung
             FROM flags GROUP BY pseudonym
         )
         SELECT u.unit, count(*) AS people,
             {_PER_RUNG}
-        FROM rungs JOIN ({_UNIT_OF}) u USING (pseudonym) GROUP BY u.unit) ORDER BY unit""",
-        [first, end, on, subject, subject, regular_weeks, on],
+        FROM rungs JOIN ({_unit_of(on)}) u USING (pseudonym) GROUP BY u.unit) ORDER BY unit"""
     )
     return [
         RungCounts(str(r["unit"]), subject, *(int(r[c]) for c in ("people", *RUNGS))) for r in rows
@@ -175,9 +186,9 @@ def process_volumes(
     ``on`` (of ``subject``, else of all)."""
     first, end = window(on, window_weeks)
     rows = db.all(
-        """SELECT unit, sum(ai_handled) AS ai_handled, sum(total) AS total FROM process_volume
-        WHERE day >= ? AND day < ? AND (? IS NULL OR subject = ?) GROUP BY unit ORDER BY unit""",
-        [first, end, subject, subject],
+        f"""SELECT unit, sum(ai_handled) AS ai_handled, sum(total) AS total FROM process_volume
+        WHERE day >= {literal(first)} AND day < {literal(end)} AND {_of_subject(subject)}
+        GROUP BY unit ORDER BY unit"""
     )
     return [
         ProcessVolume(str(r["unit"]), subject, int(r["ai_handled"]), int(r["total"])) for r in rows
@@ -187,10 +198,10 @@ def process_volumes(
 def survey_means(db: Database, on: date) -> list[SurveyMean]:
     """Per unit and survey, the latest period on or before ``on``."""
     rows = db.all(
-        """SELECT unit, survey, period, respondents, score FROM survey_aggregates
-        WHERE period <= ? QUALIFY period = max(period) OVER (PARTITION BY unit, survey)
-        ORDER BY unit, survey""",
-        [on],
+        f"""SELECT unit, survey, period, respondents, score FROM survey_aggregates
+        WHERE period <= {literal(on)}
+        QUALIFY period = max(period) OVER (PARTITION BY unit, survey)
+        ORDER BY unit, survey"""
     )
     return [
         SurveyMean(r["unit"], r["survey"], r["period"], int(r["respondents"]), r["score"])

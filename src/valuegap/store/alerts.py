@@ -4,11 +4,12 @@ their deliveries to the webhooks (``alert_deliveries``), one row per alert and w
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 _KEY = ("kind", "subject", "period", "level")
 
@@ -58,21 +59,20 @@ class AlertStore:
     ) -> list[dict[str, Any]]:
         """Alerts (of ``kind``, about ``subject``, among ``ids``), newest first, each with its
         deliveries."""
+        # A read writes its values into the SQL (store/literals.py).
+        where = [f"kind = {literal(kind)}"] if kind is not None else []
+        where += [f"subject = {literal(subject)}"] if subject is not None else []
+        where += [f"list_contains({_ids(ids)}, id)"] if ids is not None else []
         rows = self._db.all(
-            """SELECT * FROM alerts
-            WHERE (CAST(? AS VARCHAR) IS NULL OR kind = ?)
-              AND (CAST(? AS VARCHAR) IS NULL OR subject = ?)
-              AND (CAST(? AS BIGINT[]) IS NULL OR list_contains(?, id))
-            ORDER BY id DESC"""
-            + ("" if limit is None else f" LIMIT {int(limit)}"),
-            [kind, kind, subject, subject, ids, ids],
+            f"SELECT * FROM alerts WHERE {' AND '.join(where) or 'true'} ORDER BY id DESC"
+            + ("" if limit is None else f" LIMIT {int(limit)}")
         )
         deliveries: dict[int, list[dict[str, Any]]] = {}
         if rows:
+            found_ids = _ids(r["id"] for r in rows)
             for found in self._db.all(
-                """SELECT * FROM alert_deliveries WHERE alert IN (SELECT UNNEST(?::BIGINT[]))
-                ORDER BY alert, webhook""",
-                [[r["id"] for r in rows]],
+                f"SELECT * FROM alert_deliveries WHERE list_contains({found_ids}, alert) "
+                "ORDER BY alert, webhook"
             ):
                 deliveries.setdefault(found["alert"], []).append(found)
         return [
@@ -107,3 +107,8 @@ class AlertStore:
             WHERE alert = ? AND webhook = ? AND state = 'pending'""",
             [at, alert, webhook],
         )
+
+
+def _ids(ids: Iterable[int]) -> str:
+    """``ids`` as a SQL list of BIGINT."""
+    return "[" + ", ".join(str(int(i)) for i in ids) + "]::BIGINT[]"

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 # Who asks for which action: agent, requested_by, action, amount, context (JSON).
 ApprovalKey = tuple[str, str, str, Decimal | None, str]
@@ -261,10 +262,10 @@ class GovernanceStore:
         )
 
     def reviews(self, initiative: str | None = None) -> list[dict[str, Any]]:
+        of = "true" if initiative is None else f"initiative = {literal(initiative)}"
         rows = self._db.all(
             "SELECT initiative, as_of, due, recommendation, reasons, recorded_at, recorded_by "
-            "FROM reviews WHERE ? IS NULL OR initiative = ? ORDER BY as_of, initiative",
-            [initiative, initiative],
+            f"FROM reviews WHERE {of} ORDER BY as_of, initiative"
         )
         for row in rows:
             row["reasons"] = json.loads(row["reasons"])

@@ -182,12 +182,18 @@ class PortfolioStore:
         def read() -> dict[str, dict[str, Any]]:
             rows = self._db.all(
                 "SELECT control, evidence, attested_by, attested_at FROM control_attestations "
-                "WHERE initiative_id = ? ORDER BY control",
-                [initiative_id],
+                f"WHERE initiative_id = {literal(initiative_id)} ORDER BY control"
             )
             return {row.pop("control"): row for row in rows}
 
         return self._db.cached(("attestations", initiative_id), read)
+
+    def attested(self, control: str) -> set[str]:
+        """The initiatives that attested ``control``."""
+        rows = self._db.all(
+            f"SELECT initiative_id FROM control_attestations WHERE control = {literal(control)}"
+        )
+        return {str(row["initiative_id"]) for row in rows}
 
     def stages_entered(self, initiative_id: str) -> dict[str, datetime]:
         """When the initiative last entered each stage it has been at."""
