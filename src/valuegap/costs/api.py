@@ -601,13 +601,13 @@ class Costs(Part):
         """The summed lines (``rollup.summed_lines``) and their allocated parts."""
         from valuegap.costs.rollup import keys_for, summed_lines
         from valuegap.model.focus import COST_COLUMNS
-        from valuegap.store.engine import ibis_tables
+        from valuegap.store.engine import rows, unbound_tables
 
-        tables = tables if tables is not None else ibis_tables(self._db)
         rules = self._rule_set().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        sums = summed_lines(tables, keys_for(rules, by), column, months, token_kinds=token_kinds)
-        summed = sums.to_pyarrow().to_pylist()
+        facts = tables if tables is not None else unbound_tables(self._db)
+        sums = summed_lines(facts, keys_for(rules, by), column, months, token_kinds=token_kinds)
+        summed = sums.to_pyarrow().to_pylist() if tables is not None else rows(self._db, sums)
         return summed, allocate(summed, self._allocation_inputs(summed, rules))
 
     def _allocation_inputs(

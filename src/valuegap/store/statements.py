@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 
 class StatementStore:
@@ -18,7 +19,7 @@ class StatementStore:
         return self._db.all("SELECT * FROM chargeback_units ORDER BY business_unit")
 
     def chargeback_unit(self, unit: str) -> dict[str, Any] | None:
-        rows = self._db.all("SELECT * FROM chargeback_units WHERE business_unit = ?", [unit])
+        rows = self._db.all(f"SELECT * FROM chargeback_units WHERE business_unit = {literal(unit)}")
         return rows[0] if rows else None
 
     def set_chargeback(
@@ -33,7 +34,7 @@ class StatementStore:
     def closed(self, unit: str) -> dict[date, str]:
         """The unit's closed months, each with its statement as stored (JSON text)."""
         rows = self._db.all(
-            "SELECT month, statement FROM closed_statements WHERE business_unit = ?", [unit]
+            f"SELECT month, statement FROM closed_statements WHERE business_unit = {literal(unit)}"
         )
         return {row["month"]: row["statement"] for row in rows}
 
