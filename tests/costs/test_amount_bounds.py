@@ -20,7 +20,7 @@ from valuegap.model.portfolio import Portfolio
 from valuegap.portfolio.validation import validated
 from valuegap.results import to_json
 
-from ..conftest import ready
+from ..conftest import DEMO_TOTAL, ready
 
 FOCUS = Path(__file__).parent.parent / "data" / "focus-1.2-minimal.csv"
 LARGEST = "999999999999999.9999999999"  # the largest cost line: less than 10^15
@@ -66,9 +66,9 @@ def test_a_cost_line_at_the_bound_keeps_every_report_working(demo: Path, tmp_pat
         ledger.costs.ingest_focus([_one_line(tmp_path / "big.csv", LARGEST)])
         reports = _every_report(ledger)
         [total] = ledger.costs.cost_report([])
-    # The demo's total (3,535,525.86, docs/costs.md) plus the line, to the cent: the line
-    # counts whole, nothing wrapped around.
-    assert before.quantize(Decimal("0.01")) == Decimal("3535525.86")
+    # The demo's total plus the line, to the cent: the line counts whole, nothing wrapped
+    # around.
+    assert before.quantize(Decimal("0.01")) == DEMO_TOTAL
     assert total.cost == before + Decimal(LARGEST)
     loc_qa = sum(r.cost for r in reports["costs"] if r.initiative == "loc-qa")
     assert loc_qa > Decimal(LARGEST)  # its tag initiative: loc-qa allocates it
@@ -88,9 +88,7 @@ def test_a_cost_line_above_the_bound_is_refused_naming_it(demo: Path, tmp_path: 
     )
     assert _tables(db) == before
     with Ledger.open(db, actor="finn.berg") as ledger:
-        assert ledger.costs.cost_report([])[0].cost.quantize(Decimal("0.01")) == Decimal(
-            "3535525.86"
-        )
+        assert ledger.costs.cost_report([])[0].cost.quantize(Decimal("0.01")) == DEMO_TOTAL
 
 
 def test_a_usage_cost_above_its_bound_is_refused(ledger: Ledger, tmp_path: Path) -> None:

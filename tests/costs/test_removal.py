@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import key_file_of
+from tests.conftest import DEMO_TOTAL, key_file_of
 from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.errors import NotFound, PermissionDenied, ValidationError
@@ -59,7 +59,7 @@ def test_a_wrong_line_in_the_demo_is_removed_by_its_file(demo: Path, tmp_path: P
         entry, before, after = _last_entry(ledger)
         assert ledger.governance.audit.verify_audit().ok
     assert removal.removed == 1
-    assert total.cost.quantize(Decimal("0.01")) == Decimal("3535525.86")  # the demo's total
+    assert total.cost.quantize(Decimal("0.01")) == DEMO_TOTAL
     assert _rows(db, "focus_lines") == lines_before
     assert (entry.action, entry.entity_type, entry.entity_id) == (
         "costs.remove",
@@ -92,7 +92,7 @@ def test_a_line_stored_before_the_bounds_is_removed_by_its_file(demo: Path, tmp_
         removal = ledger.costs.removal.remove_costs("focus", file=old, reason="10^20 is a typo")
         [total] = ledger.costs.cost_report([])
     assert removal.rows[0]["effective_cost"] == Decimal("1e20")
-    assert total.cost.quantize(Decimal("0.01")) == Decimal("3535525.86")
+    assert total.cost.quantize(Decimal("0.01")) == DEMO_TOTAL
 
 
 def test_removing_a_file_removes_exactly_its_lines(ledger: Ledger, tmp_path: Path) -> None:
