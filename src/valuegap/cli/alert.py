@@ -36,7 +36,9 @@ def check(
     on: Annotated[
         date | None,
         typer.Option(
-            parser=parse.iso_date, metavar="YYYY-MM-DD", help="Check as of this day; default today."
+            parser=parse.iso_date,
+            metavar="<YYYY-MM-DD>",
+            help="Check as of this day (default: today).",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,

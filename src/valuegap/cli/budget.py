@@ -31,10 +31,10 @@ def set_(
         str, typer.Option(help="monthly (each month), or period (--start to --end).")
     ] = "monthly",
     start: Annotated[
-        date | None, typer.Option(parser=parse.month, metavar="YYYY-MM", help="First month.")
+        date | None, typer.Option(parser=parse.month, metavar="<YYYY-MM>", help="First month.")
     ] = None,
     end: Annotated[
-        date | None, typer.Option(parser=parse.month, metavar="YYYY-MM", help="Last month.")
+        date | None, typer.Option(parser=parse.month, metavar="<YYYY-MM>", help="Last month.")
     ] = None,
     threshold: Annotated[
         list[Decimal] | None,
@@ -85,7 +85,11 @@ def status(
     budget_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
     on: Annotated[
         date | None,
-        typer.Option(parser=parse.iso_date, metavar="YYYY-MM-DD", help="Default: today."),
+        typer.Option(
+            parser=parse.iso_date,
+            metavar="<YYYY-MM-DD>",
+            help="The day whose periods to show (default: today).",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
