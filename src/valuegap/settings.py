@@ -24,6 +24,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_THREADS = 256
 MIN_GROUP_SIZE = 5  # the smallest k, the least group an adoption figure may show
 MAX_RETENTION_MONTHS = 1200
+ENGINES = ("duckdb", "spark")
+_ENGINE_TABLE = {"kind": "engine", "remote": "engine_remote", "master": "engine_master"}
 _LADDER_SHARES = tuple(
     (f"ladder_{name}", float)
     for name in ("awareness", "training", "experimentation", "regular_use", "workflow_share")
@@ -117,6 +119,14 @@ class Settings:
     seconds, then twice as long, between tries; what still fails waits for the next run."""
     webhook_backoff: float = 1.0
     """Seconds before the second try of a failed delivery (doubled before each next one)."""
+    engine: str = "duckdb"
+    """Where rollups over external sources run: ``duckdb`` (embedded, the default) or
+    ``spark`` (Apache Spark: ``engine_remote`` or ``engine_master``); ``[engine] kind``."""
+    engine_remote: str | None = None
+    """Spark Connect's address, e.g. ``sc://spark.example:15002``; ``[engine] remote``."""
+    engine_master: str | None = None
+    """A Spark master for a session in this process, e.g. ``local[2]`` to try Spark on one
+    machine (default when neither is set: ``local[*]``); ``[engine] master``."""
 
     def __post_init__(self) -> None:
         aliases = {k.strip().lower(): v.strip().lower() for k, v in self.provider_aliases.items()}
@@ -172,6 +182,13 @@ class Settings:
         if problems:
             raise ConfigError(
                 "alert_webhooks: " + "; ".join(f"{p.where} {p.message}" for p in problems)
+            )
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.engine_remote and not self.engine_remote.startswith("sc://"):
+            raise ConfigError(
+                f"engine_remote {self.engine_remote!r} is not a Spark Connect address such as "
+                "sc://spark.example:15002"
             )
         if self.quality_drift_threshold < 0:
             raise ConfigError("quality_drift_threshold must not be negative")
@@ -240,6 +257,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     except RecursionError:
         raise ConfigError(f"{path} is nested too deeply to be a settings file") from None
+    if isinstance(data.get("engine"), dict):
+        data.update(_engine_table(path, data.pop("engine")))
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(
@@ -252,6 +271,20 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         elif not isinstance(value, str | int | float | bool):
             raise ConfigError(f"{path}: {key} must be a string or a number (found {shown(value)})")
     return data
+
+
+def _engine_table(path: Path, table: dict[str, Any]) -> dict[str, Any]:
+    """``[engine]`` (kind, remote, master) as the settings engine, engine_remote and
+    engine_master."""
+    unknown = sorted(set(table) - set(_ENGINE_TABLE))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [engine] has {counted(len(unknown), 'unknown key')}, {', '.join(unknown)}; "
+            f"its keys are {', '.join(_ENGINE_TABLE)}"
+        )
+    if not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f"{path}: [engine] kind, remote and master must be strings")
+    return {_ENGINE_TABLE[k]: v for k, v in table.items()}
 
 
 def _table(path: Path, key: str, value: Any) -> Any:

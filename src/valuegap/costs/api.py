@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from valuegap.costs.inbox import SpanInbox
     from valuegap.costs.prices_api import Prices
     from valuegap.costs.removal import CostRemoval
+    from valuegap.costs.sources_api import Sources
     from valuegap.costs.spend_api import Spend
     from valuegap.costs.spend_results import ForecastLine
 
@@ -108,6 +109,12 @@ class Costs(Part):
         from valuegap.costs.spend_api import Spend
 
         return Spend(self._session, self, self._converter())
+
+    @built_on_first_use
+    def sources(self) -> Sources:
+        from valuegap.costs.sources_api import Sources
+
+        return Sources(self._session, self)
 
     @built_on_first_use
     def inbox(self) -> SpanInbox:
@@ -279,6 +286,24 @@ class Costs(Part):
 
     def _pricer(self) -> Pricer:
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
+
+    def pricer(self) -> Pricer:
+        """What prices usage: the organisation's prices, then the catalogue's."""
+        return self._pricer()
+
+    def cost_column(self) -> str:
+        """The column of ``focus_lines`` that reports read (the setting ``cost_column``)."""
+        from valuegap.model.focus import COST_COLUMNS
+
+        return COST_COLUMNS[self.settings.cost_column]
+
+    def external_keys(self) -> list[str]:
+        """What an external source's partitions are summed by: every key a report or the
+        allocation rules look at (``external_sums.LINE_KEYS`` and the rules' tags)."""
+        from valuegap.costs.external_sums import LINE_KEYS
+        from valuegap.costs.rollup import keys_for
+
+        return keys_for(self._rule_set().rules, LINE_KEYS)
 
     def ingest_costs(self, source: Source, *, source_name: str | None = None) -> IngestResult:
         """Load manual cost entries (people, data, licences, operations, opportunity) from a
@@ -607,8 +632,25 @@ class Costs(Part):
         column = COST_COLUMNS[self.settings.cost_column]
         facts = tables if tables is not None else unbound_tables(self._db)
         sums = summed_lines(facts, keys_for(rules, by), column, months, token_kinds=token_kinds)
-        summed = sums.to_pyarrow().to_pylist() if tables is not None else rows(self._db, sums)
+        if tables is not None:
+            summed = sums.to_pyarrow().to_pylist()
+        else:
+            summed = rows(self._db, sums) + self._external_sums(sums.columns, months, token_kinds)
         return summed, allocate(summed, self._allocation_inputs(summed, rules))
+
+    def _external_sums(
+        self, keys: Sequence[str], months: Sequence[date] | None, token_kinds: bool
+    ) -> list[dict[str, Any]]:
+        """The external sources' stored sums as summed lines by ``keys`` (the columns of the
+        ledger's summed lines but the sums)."""
+        from valuegap.costs.external_sums import stored_sums
+        from valuegap.store.sources import SUM_COLUMNS, SourceStore
+
+        stored = SourceStore(self._db).sums(months)
+        if not stored:
+            return []
+        by = [k for k in keys if k not in SUM_COLUMNS]
+        return stored_sums(stored, by, token_kinds=token_kinds)
 
     def _allocation_inputs(
         self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Rule]

@@ -54,20 +54,45 @@ def lines(
     (``costs.daily``)."""
     f, m = tables["focus_lines"], tables["manual_costs"]
     u = tables["usage_events"]
-    u = u.filter(u.counted)
     if months is not None:
-        # On the stored times, not on their months: a range of times skips the blocks of
-        # lines outside it, where a month computed for every line reads them all.
-        f = f.filter(within(f.charge_period_start, months))
-        u = u.filter(within(u.ts, months))
         m = m.filter(m.month.cast("date").isin(list(months)))
     none = ibis.null().cast("string")
     no_day = ibis.null().cast("date")
     no_tags = ibis.null().cast(TAGS)
-    zero, one = ibis.literal(0, type="int64"), ibis.literal(1, type="int64")
+    zero = ibis.literal(0, type="int64")
     no_kinds = {kind: zero for kind in TOKEN_FIELDS if token_kinds}
-    kinds = {kind: u[kind].cast("int64") for kind in TOKEN_FIELDS if token_kinds}
-    focus = f.select(
+    manual = m.select(
+        source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
+        service_category=none, sub_account=none, api_key=none, model=none, team=none,
+        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
+        tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
+        initiative_attribute=none, day=no_day, days=zero, **no_kinds,
+    )  # fmt: skip
+    return [
+        focus_lines(f, cost_column, months, token_kinds=token_kinds),
+        usage_lines(u, months, token_kinds=token_kinds),
+        manual,
+    ]
+
+
+def focus_lines(
+    f: ibis.Table,
+    cost_column: str,
+    months: Sequence[date] | None = None,
+    *,
+    token_kinds: bool = False,
+    keep: Sequence[str] = (),
+) -> ibis.Table:
+    """FOCUS lines (a table of ``focus_lines``' columns) in the one shape of ``lines``, with
+    the columns ``keep`` as they are."""
+    if months is not None:
+        # On the stored times, not on their months: a range of times skips the blocks of
+        # lines outside it, where a month computed for every line reads them all.
+        f = f.filter(within(f.charge_period_start, months))
+    none = ibis.null().cast("string")
+    zero = ibis.literal(0, type="int64")
+    no_kinds = {kind: zero for kind in TOKEN_FIELDS if token_kinds}
+    return f.select(
         source=ibis.literal("focus"), month=f.charge_period_start.truncate("M").cast("date"),
         provider=f.provider, service=f.service_name, service_category=f.service_category,
         sub_account=f.sub_account_id, api_key=none, model=none, team=none,
@@ -75,8 +100,26 @@ def lines(
         currency=f.billing_currency, amount=f[cost_column].cast(MONEY), tokens=zero,
         requests=zero, initiative=none, business_unit=none, initiative_attribute=none,
         day=f.charge_period_start.cast("date"), days=_days(f), **no_kinds,
+        **{name: f[name] for name in keep},
     )  # fmt: skip
-    usage = u.select(
+
+
+def usage_lines(
+    u: ibis.Table,
+    months: Sequence[date] | None = None,
+    *,
+    token_kinds: bool = False,
+    keep: Sequence[str] = (),
+) -> ibis.Table:
+    """Usage events (a table of ``usage_events``' columns) in the one shape of ``lines``, with
+    the columns ``keep`` as they are."""
+    u = u.filter(u.counted)
+    if months is not None:
+        u = u.filter(within(u.ts, months))
+    none = ibis.null().cast("string")
+    one = ibis.literal(1, type="int64")
+    kinds = {kind: u[kind].cast("int64") for kind in TOKEN_FIELDS if token_kinds}
+    return u.select(
         source=u.source, month=u.ts.truncate("M").cast("date"), provider=u.provider,
         service=none, service_category=ibis.literal("AI and Machine Learning"),
         sub_account=none, api_key=u.api_key,
@@ -85,17 +128,10 @@ def lines(
         currency=u.reported_cost.isnull().ifelse(u.computed_currency, u.reported_currency),
         amount=u.reported_cost.cast(LINE_MONEY).coalesce(u.computed_cost),
         tokens=(u.input_tokens + u.output_tokens).cast("int64"),
-        requests=ibis.literal(1, type="int64"), initiative=none, business_unit=none,
+        requests=one, initiative=none, business_unit=none,
         initiative_attribute=u.initiative, day=u.ts.cast("date"), days=one, **kinds,
+        **{name: u[name] for name in keep},
     )  # fmt: skip
-    manual = m.select(
-        source=ibis.literal("manual"), month=m.month.cast("date"), provider=none, service=none,
-        service_category=none, sub_account=none, api_key=none, model=none, team=none,
-        tags=no_tags, category=m.category, currency=m.currency, amount=m.amount.cast(MONEY),
-        tokens=zero, requests=zero, initiative=m.initiative, business_unit=m.business_unit,
-        initiative_attribute=none, day=no_day, days=zero, **no_kinds,
-    )  # fmt: skip
-    return [focus, usage, manual]
 
 
 def _days(f: ibis.Table) -> Any:
@@ -134,25 +170,33 @@ def summed_lines(
     ``keys_for``): amount, tokens and requests, and each kind of token if ``token_kinds`` (a
     scenario reprices them; a report needs none). Lines with no amount (usage nothing prices)
     are left out of the amount only."""
-    tag_keys = sorted({k[4:] for k in keys if k.startswith("tag:")})
-    sums = []
-    for t in lines(tables, cost_column, months, token_kinds=token_kinds):
-        t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
-        kinds = {kind: t[kind].sum().cast("int64") for kind in TOKEN_FIELDS if token_kinds}
-        sums.append(
-            t.group_by(list(keys)).aggregate(
-                amount=t.amount.sum().cast(MONEY),
-                tokens=t.tokens.sum().cast("int64"),
-                requests=t.requests.sum().cast("int64"),
-                **kinds,
-            )
-        )
+    sums = [
+        summed(t, keys, token_kinds=token_kinds)
+        for t in lines(tables, cost_column, months, token_kinds=token_kinds)
+    ]
     # One schema, every column nullable, so that the sources' sums union.
     schema = ibis.schema(
         {name: dtype.copy(nullable=True) for name, dtype in sums[0].schema().items()}
     )
     focus, usage, manual = (s.cast(schema) for s in sums)
     return focus.union(usage).union(manual)
+
+
+def summed(
+    t: ibis.Table, keys: Sequence[str], *, token_kinds: bool = False, money: Any = MONEY
+) -> ibis.Table:
+    """Lines in the shape of ``lines`` summed by ``keys`` (columns, and tags as
+    ``tag:<key>``): amount (as ``money``), tokens and requests, and each kind of token if
+    ``token_kinds``."""
+    tag_keys = sorted({k[4:] for k in keys if k.startswith("tag:")})
+    t = t.mutate(**{f"tag:{key}": _tag(t, key) for key in tag_keys})
+    kinds = {kind: t[kind].sum().cast("int64") for kind in TOKEN_FIELDS if token_kinds}
+    return t.group_by(list(keys)).aggregate(
+        amount=t.amount.sum().cast(money),
+        tokens=t.tokens.sum().cast("int64"),
+        requests=t.requests.sum().cast("int64"),
+        **kinds,
+    )
 
 
 def _tag(t: ibis.Table, key: str) -> Any:

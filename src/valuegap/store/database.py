@@ -31,7 +31,7 @@ R = TypeVar("R")
 
 # The last migration's version (store/migrations.py; a test holds them equal): opening a
 # ledger already at it does not import the migrations.
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
 
 
@@ -440,6 +440,18 @@ class Database:
             finally:
                 self._con.unregister("_valuegap_arrow")
             self._forget()
+
+    def temp_table_of_arrow(self, table: str, data: Any) -> None:
+        """Create (or replace) the temporary table ``table`` holding the pyarrow table
+        ``data``, on the writer's connection (a write's own)."""
+        with self.writing():
+            self._con.register("_valuegap_arrow", data)
+            try:
+                self._con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _valuegap_arrow"
+                )
+            finally:
+                self._con.unregister("_valuegap_arrow")
 
     def all(
         self, sql: str, params: Sequence[Any] | None = None, *, keeps_cache: bool = False

@@ -868,4 +868,55 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        22,
+        "external sources: FOCUS exports and usage logs read where they live (a folder, an "
+        "object store, a catalogue table), the partitions each sync read, and their sums",
+        (
+            """CREATE TABLE external_sources (
+                name VARCHAR PRIMARY KEY,
+                kind VARCHAR NOT NULL,          -- focus | usage
+                location VARCHAR NOT NULL,      -- a folder, a URL (s3a://...) or a table name
+                format VARCHAR NOT NULL,        -- parquet | table
+                mapping VARCHAR NOT NULL,       -- JSON object: usage field -> the column
+                added_at TIMESTAMP NOT NULL,
+                added_by VARCHAR NOT NULL
+            )""",
+            "CREATE SEQUENCE source_runs_seq",
+            """CREATE TABLE source_runs (
+                run BIGINT PRIMARY KEY,
+                source VARCHAR NOT NULL,
+                engine VARCHAR NOT NULL,        -- duckdb | spark
+                ran_at TIMESTAMP NOT NULL,
+                partitions_read INTEGER NOT NULL,
+                partitions_kept INTEGER NOT NULL,
+                partitions_removed INTEGER NOT NULL,
+                rows_read BIGINT NOT NULL
+            )""",
+            """CREATE TABLE source_partitions (
+                source VARCHAR NOT NULL,
+                partition VARCHAR NOT NULL,     -- the file, as the engine names it
+                size BIGINT NOT NULL,
+                modified VARCHAR NOT NULL,      -- its modification time (or etag), as text
+                rows BIGINT NOT NULL,
+                computed_with VARCHAR NOT NULL, -- the keys and prices its sums were made with
+                run BIGINT NOT NULL,            -- the sync that read it
+                PRIMARY KEY (source, partition)
+            )""",
+            """CREATE TABLE source_sums (
+                source VARCHAR NOT NULL,
+                partition VARCHAR NOT NULL,
+                month DATE NOT NULL,
+                attributes VARCHAR NOT NULL,    -- JSON object: the rollup's keys of these lines
+                amount DECIMAL(38, 18),
+                tokens BIGINT NOT NULL,
+                requests BIGINT NOT NULL,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cache_read_tokens BIGINT NOT NULL,
+                cache_write_tokens BIGINT NOT NULL,
+                reasoning_tokens BIGINT NOT NULL
+            )""",
+        ),
+    ),
 )

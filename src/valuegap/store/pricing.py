@@ -111,33 +111,7 @@ def price_bucket(
 def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, Any]]) -> Pricing:
     """The rate table for events in ``buckets`` (each a ``price_bucket``), and the SQL that
     prices with it."""
-    rows = []
-    seen = set()
-    for found in buckets:
-        key = (found["provider"], found["model"], found["request"], found["bucket"])
-        if found["model"] is None or found["bucket"] is None or key in seen:
-            continue  # unpriced; or a row that a check refuses; or priced already
-        seen.add(key)
-        price = pricer.price(found["provider"] or None, found["model"], found["request"] or None,
-                             found["bucket"])  # fmt: skip
-        if price is None:
-            continue
-        tiers = price.tiers
-        for n, rates in enumerate(tiers):
-            up_to = tiers[n + 1].above if n + 1 < len(tiers) else _NO_END
-            rows.append(
-                {
-                    "provider": found["provider"],
-                    "model": found["model"],
-                    "request": found["request"],
-                    "bucket": found["bucket"],
-                    "above": rates.above,
-                    "up_to": up_to,
-                    "source": price.source,
-                    "currency": price.currency,
-                    **_rate_columns(rates),
-                }
-            )
+    rows = rate_rows(pricer, buckets)
     keys = {
         "provider": "VARCHAR",
         "model": "VARCHAR",
@@ -169,6 +143,44 @@ def prepare_rates(db: Database, pricer: Pricer, buckets: Iterable[Mapping[str, A
         }
         db.insert_arrow(_RATE_TABLE, pa.table(data))
     return Pricing(by_request=bool(pricer.overrides))
+
+
+def rate_rows(pricer: Pricer, buckets: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rate table's rows for events in ``buckets`` (each with the provider, the priced
+    model, the requested model and the half hour, as ``price_bucket`` gives them): one per
+    tier of input tokens of each bucket a price covers."""
+    rows: list[dict[str, Any]] = []
+    seen = set()
+    for found in buckets:
+        key = (found["provider"], found["model"], found["request"], found["bucket"])
+        if found["model"] is None or found["bucket"] is None or key in seen:
+            continue  # unpriced; or a row that a check refuses; or priced already
+        seen.add(key)
+        price = pricer.price(found["provider"] or None, found["model"], found["request"] or None,
+                             found["bucket"])  # fmt: skip
+        if price is None:
+            continue
+        tiers = price.tiers
+        for n, rates in enumerate(tiers):
+            up_to = tiers[n + 1].above if n + 1 < len(tiers) else _NO_END
+            rows.append(
+                {
+                    "provider": found["provider"],
+                    "model": found["model"],
+                    "request": found["request"],
+                    "bucket": found["bucket"],
+                    "above": rates.above,
+                    "up_to": up_to,
+                    "source": price.source,
+                    "currency": price.currency,
+                    **_rate_columns(rates),
+                }
+            )
+    return rows
+
+
+RATE_COLUMNS = _RATES
+RATE_TOKENS = _TOKENS  # rate -> the tokens it prices
 
 
 def _rate_columns(rates: Rates) -> dict[str, Decimal | int | None]:
