@@ -163,3 +163,18 @@ def agent(ledger: Ledger) -> Ledger:
     ledger.governance.gates.advance("refunds", "mvp")
     ledger.governance.users.add_user("svc", "contributor", ["service"])
     return ledger.acting_as("svc")
+
+
+@pytest.fixture(scope="session")
+def spark_remote() -> Iterator[str]:
+    """The address of a local Spark Connect server, started once for the test session (Java 17
+    and PySpark's Connect jars); its first use takes a few seconds."""
+    from valuegap.costs.engines import close_sessions
+
+    from .spark_connect import connect_server
+
+    with connect_server() as address:
+        try:
+            yield address
+        finally:
+            close_sessions()

@@ -11,10 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 
 USAGE_MAPPING = {
-    "timestamp": "ts", "request_model": "model_name", "provider": "vendor",
-    "input_tokens": "in_tok", "output_tokens": "out_tok", "team": "squad",
-    "initiative": "project", "event_id": "call_id",
-}  # fmt: skip
+    "timestamp": "ts",
+    "request_model": "model_name",
+    "provider": "vendor",
+    "input_tokens": "in_tok",
+    "output_tokens": "out_tok",
+    "team": "squad",
+    "initiative": "project",
+    "event_id": "call_id",
+}
 RULES = """
 rules:
   - id: loc-qa-tagged
@@ -53,10 +58,24 @@ def focus_month(folder: Path, month: str, lines: int = 40) -> Decimal:
     import pyarrow.parquet as pq
 
     start = datetime.fromisoformat(f"{month}-01T00:00:00+00:00")
-    rows: dict[str, list[object]] = {k: [] for k in (
-        "BillingAccountId", "BillingCurrency", "BillingPeriodStart", "ChargePeriodStart",
-        "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ProviderName",
-        "ServiceName", "ServiceCategory", "SubAccountId", "Tags")}  # fmt: skip
+    rows: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "BillingAccountId",
+            "BillingCurrency",
+            "BillingPeriodStart",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ChargeCategory",
+            "BilledCost",
+            "EffectiveCost",
+            "ProviderName",
+            "ServiceName",
+            "ServiceCategory",
+            "SubAccountId",
+            "Tags",
+        )
+    }
     total = Decimal(0)
     for n in range(lines):
         service, tags = SERVICES[n % len(SERVICES)]
@@ -64,18 +83,30 @@ def focus_month(folder: Path, month: str, lines: int = 40) -> Decimal:
         cost = Decimal(f"{(n * 37 + int(month[-2:]) * 11) % 500}.{n % 100:02d}25")
         total += cost
         for key, value in (
-            ("BillingAccountId", "acct-1"), ("BillingCurrency", "USD"),
-            ("BillingPeriodStart", start), ("ChargePeriodStart", day),
-            ("ChargePeriodEnd", day + timedelta(days=1)), ("ChargeCategory", "Usage"),
-            ("BilledCost", cost + 1), ("EffectiveCost", cost), ("ProviderName", "AWS"),
-            ("ServiceName", service), ("ServiceCategory", "AI and Machine Learning"),
-            ("SubAccountId", "sub-ml"), ("Tags", json.dumps(tags) if tags else None),
-        ):  # fmt: skip
+            ("BillingAccountId", "acct-1"),
+            ("BillingCurrency", "USD"),
+            ("BillingPeriodStart", start),
+            ("ChargePeriodStart", day),
+            ("ChargePeriodEnd", day + timedelta(days=1)),
+            ("ChargeCategory", "Usage"),
+            ("BilledCost", cost + 1),
+            ("EffectiveCost", cost),
+            ("ProviderName", "AWS"),
+            ("ServiceName", service),
+            ("ServiceCategory", "AI and Machine Learning"),
+            ("SubAccountId", "sub-ml"),
+            ("Tags", json.dumps(tags) if tags else None),
+        ):
             rows[key].append(value)
     money = pa.decimal128(20, 10)
     when = pa.timestamp("us", tz="UTC")
-    types = {"BillingPeriodStart": when, "ChargePeriodStart": when, "ChargePeriodEnd": when,
-             "BilledCost": money, "EffectiveCost": money}  # fmt: skip
+    types = {
+        "BillingPeriodStart": when,
+        "ChargePeriodStart": when,
+        "ChargePeriodEnd": when,
+        "BilledCost": money,
+        "EffectiveCost": money,
+    }
     table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in rows.items()})
     target = folder / f"billing_period={month}"
     target.mkdir(parents=True, exist_ok=True)

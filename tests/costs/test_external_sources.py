@@ -54,8 +54,11 @@ def test_a_source_reports_as_the_same_files_ingested(
     for log in sorted((lake_root / "usage").rglob("*.parquet")):
         ingested.costs.ingest_usage(log, "csv", USAGE_MAPPING)
 
-    for by in (["initiative", "month"], ["provider", "model", "source", "basis"],
-               ["initiative", "business_unit", "category"]):  # fmt: skip
+    for by in (
+        ["initiative", "month"],
+        ["provider", "model", "source", "basis"],
+        ["initiative", "business_unit", "category"],
+    ):
         expected = _report(ingested, by)
         assert len(expected) >= 3
         assert _report(external, by) == expected
@@ -86,7 +89,7 @@ def test_a_new_billing_period_is_the_only_one_read(ledger: Ledger, lake_root: Pa
     runs = sorted({p.run for p in partitions.values()})
     assert [p.run for n, p in sorted(partitions.items())][-1] == runs[-1]
     assert sum(p.run == runs[-1] for p in partitions.values()) == 1
-    april_cost = {str(l.month)[:7]: l.cost for l in ledger.costs.cost_report(["month"])}
+    april_cost = {str(line.month)[:7]: line.cost for line in ledger.costs.cost_report(["month"])}
     assert april_cost["2025-04"] == april
 
 
@@ -96,13 +99,13 @@ def test_a_changed_or_removed_partition_is_read_again(ledger: Ledger, lake_root:
     replaced = focus_month(lake_root / "focus", "2025-02", lines=10)  # a restated period
     synced = ledger.costs.sources.sync()[0]
     assert [Path(p).parent.name for p in synced.read] == ["billing_period=2025-02"]
-    by_month = {str(l.month)[:7]: l.cost for l in ledger.costs.cost_report(["month"])}
+    by_month = {str(line.month)[:7]: line.cost for line in ledger.costs.cost_report(["month"])}
     assert by_month["2025-02"] == replaced
     for file in (lake_root / "focus" / "billing_period=2025-03").iterdir():
         file.unlink()
     gone = ledger.costs.sources.sync()[0]
     assert len(gone.removed) == 1
-    months = {str(l.month)[:7] for l in ledger.costs.cost_report(["month"])}
+    months = {str(line.month)[:7] for line in ledger.costs.cost_report(["month"])}
     assert "2025-03" not in months
 
 
@@ -127,8 +130,11 @@ def test_a_bad_value_is_named_with_its_file_and_row(ledger: Ledger, tmp_path: Pa
     bad = pq.read_table(next((root / "focus").rglob("*.parquet")))
     costs = bad.column("EffectiveCost").to_pylist()
     costs[6] = Decimal("-5")
-    bad = bad.set_column(bad.schema.get_field_index("EffectiveCost"), "EffectiveCost",
-                         pa.array(costs, pa.decimal128(20, 10)))  # fmt: skip
+    bad = bad.set_column(
+        bad.schema.get_field_index("EffectiveCost"),
+        "EffectiveCost",
+        pa.array(costs, pa.decimal128(20, 10)),
+    )
     target = root / "focus" / "billing_period=2025-02"
     target.mkdir()
     pq.write_table(bad, target / "part-0.parquet")
@@ -137,7 +143,10 @@ def test_a_bad_value_is_named_with_its_file_and_row(ledger: Ledger, tmp_path: Pa
         ledger.costs.sources.sync()
     [problem] = raised.value.problems
     assert (Path(problem.file or "").parent.name, problem.row, problem.column) == (
-        "billing_period=2025-02", 7, "EffectiveCost")
+        "billing_period=2025-02",
+        7,
+        "EffectiveCost",
+    )
     assert "negative" in problem.message
     assert ledger.costs.sources.partitions("aws") == {}  # nothing was kept
 

@@ -3,7 +3,6 @@ the facts (Ibis), and allocating the sums is the same Python on both."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,12 @@ DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    os.environ.setdefault("PYSPARK_PYTHON", "python")
-    from pyspark.sql import SparkSession
+def spark(spark_remote: str) -> Iterator[Any]:
+    """The engine's session of the test session's Spark Connect server (stopped with it)."""
+    from valuegap.costs.engines import spark_session
+    from valuegap.settings import Settings
 
-    session = (
-        SparkSession.builder.master("local[1]").appName("valuegap-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )  # fmt: skip
-    yield session
-    session.stop()
+    yield spark_session(Settings(engine="spark", engine_remote=spark_remote))
 
 
 def test_rollup_is_identical_on_duckdb_and_spark(allocated: Ledger, spark: Any) -> None:  # noqa: F811

@@ -35,6 +35,7 @@ from valuegap.cli import (
     rules,
     scenario,
     serve,
+    source,
     token,
     user,
 )
@@ -62,6 +63,7 @@ app.add_typer(token.app, name="token", cls=Group)
 app.add_typer(audit.app, name="audit", cls=Group)
 app.add_typer(ingest.app, name="ingest", cls=Group)
 app.add_typer(price.app, name="price", cls=Group)
+app.add_typer(source.app, name="source", cls=Group)
 app.add_typer(remove.app, name="remove", cls=Group)
 app.add_typer(rules.app, name="rules", cls=Group)
 app.add_typer(report.app, name="report", cls=Group)

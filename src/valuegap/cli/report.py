@@ -18,6 +18,7 @@ from valuegap.adoption.ladder import PERSON_RUNGS
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.render import ExactOption
+from valuegap.cli.source import EngineOption, synced
 from valuegap.outcomes.periods import window
 from valuegap.results import kinds
 from valuegap.words import counted
@@ -67,11 +68,13 @@ def costs(
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
     exact: ExactOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Cost in the reporting currency, each dollar once: invoices, manual costs, and usage no
     invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
-    always shown."""
+    always shown. External sources are synced first, on the engine."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
+    synced(engine)
     with open_ledger(read_only=True) as ledger:
         lines = ledger.costs.cost_report(keys, start, end)
         unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
@@ -246,9 +249,11 @@ def initiative(
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
     exact: ExactOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
+    synced(engine)
     with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
     _show(report, report.metrics, fmt, exact, {
@@ -266,10 +271,13 @@ def portfolio(
     end: To = None,
     fmt: FormatOption = OutputFormat.table,
     exact: ExactOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
-    cost (unallocated included) tied to a validated outcome."""
+    cost (unallocated included) tied to a validated outcome. External sources are synced
+    first, on the engine."""
     asked = window(period, start, end)
+    synced(engine)
     with open_ledger(read_only=True) as ledger:
         report = ledger.outcomes.portfolio_report(asked)
     columns = [

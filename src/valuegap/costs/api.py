@@ -287,6 +287,12 @@ class Costs(Part):
     def _pricer(self) -> Pricer:
         return Pricer(self._costs.overrides(), self.settings.provider_aliases)
 
+    def has_sources(self) -> bool:
+        """Whether the ledger has external sources (``sources``)."""
+        from valuegap.store.sources import SourceStore
+
+        return SourceStore(self._db).any()
+
     def pricer(self) -> Pricer:
         """What prices usage: the organisation's prices, then the catalogue's."""
         return self._pricer()

@@ -13,22 +13,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from valuegap.errors import ConfigError
 from valuegap.settings import Settings
 from valuegap.store.database import Database
-
-
-@dataclass(frozen=True, order=True)
-class FileFound:
-    """A partition of a source: a file, its size and its modification time (or etag)."""
-
-    path: str
-    size: int
-    modified: str
+from valuegap.store.engine import FileFound
 
 
 class Engine(Protocol):
@@ -75,13 +66,20 @@ def spark_session(settings: Settings) -> Any:
         return _sessions[address]
 
 
+def close_sessions() -> None:
+    """Stop the Spark sessions this process opened (before their Connect server goes away:
+    a session left open retries it for minutes at exit)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.stop()
+        _sessions.clear()
+
+
 def _new_session(remote: str | None, master: str) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ConfigError(
-            "engine spark needs PySpark: pip install 'valuegap[spark]'"
-        ) from None
+        raise ConfigError("engine spark needs PySpark: pip install 'valuegap[spark]'") from None
     if remote:
         try:
             session = SparkSession.builder.remote(remote).getOrCreate()
@@ -93,11 +91,12 @@ def _new_session(remote: str | None, master: str) -> Any:
     else:
         os.environ.setdefault("PYSPARK_PYTHON", "python")
         session = (
-            SparkSession.builder.master(master).appName("valuegap")
+            SparkSession.builder.master(master)
+            .appName("valuegap")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "4")
             .getOrCreate()
-        )  # fmt: skip
+        )
     # Time is UTC; and a product of decimals keeps its 18 places (Spark would round it to 6
     # where the result's precision passes 38), as DuckDB's does.
     session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -150,7 +149,9 @@ class SparkEngine:
         for column in json_maps:
             if dict(frame.dtypes)[column] == "string":
                 parsed = F.from_json(F.col(column), "map<string,string>")
-                frame = frame.withColumn(f"_bad_{column}", F.col(column).isNotNull() & parsed.isNull())
+                frame = frame.withColumn(
+                    f"_bad_{column}", F.col(column).isNotNull() & parsed.isNull()
+                )
                 frame = frame.withColumn(column, parsed)
             else:
                 frame = frame.withColumn(f"_bad_{column}", F.lit(False))

@@ -79,14 +79,22 @@ def focus_table(t: ibis.Table) -> tuple[ibis.Table, list[Check]]:
             message = "is not a timestamp (ISO 8601, e.g. 2025-01-01T00:00:00Z)"
             checks.append(Check(name, raw.notnull() & value.isnull(), message, raw))
         elif column.type in ("money", "decimal"):
-            checks.append(Check(name, raw.notnull() & value.isnull(), "is not a decimal number",
-                                raw))  # fmt: skip
+            checks.append(
+                Check(name, raw.notnull() & value.isnull(), "is not a decimal number", raw)
+            )
         elif column.type == "currency":
-            checks.append(Check(name, raw.notnull() & ~value.re_search("^[A-Z]{3}$"),
-                                "is not an ISO 4217 currency code such as USD", raw))  # fmt: skip
+            checks.append(
+                Check(
+                    name,
+                    raw.notnull() & ~value.re_search("^[A-Z]{3}$"),
+                    "is not an ISO 4217 currency code such as USD",
+                    raw,
+                )
+            )
         elif column.type == "json":
-            checks.append(Check(name, t[f"_bad_{name}"],
-                                'is not a JSON object such as {"team": "ml"}', raw))  # fmt: skip
+            checks.append(
+                Check(name, t[f"_bad_{name}"], 'is not a JSON object such as {"team": "ml"}', raw)
+            )
     charge = found.get("ChargeCategory")
     charge_class = found.get("ChargeClass")
     for column in COLUMNS:
@@ -94,8 +102,11 @@ def focus_table(t: ibis.Table) -> tuple[ibis.Table, list[Check]]:
         if column.type != "money" or name is None:
             continue
         amount = values[column.field]
-        checks.append(Check(name, amount.abs() >= _bound(MAX_AMOUNT), too_large("a cost", MAX_AMOUNT),
-                            t[name]))  # fmt: skip
+        checks.append(
+            Check(
+                name, amount.abs() >= _bound(MAX_AMOUNT), too_large("a cost", MAX_AMOUNT), t[name]
+            )
+        )
         if charge:
             refused = t[charge].isin(NOT_NEGATIVE) & (amount < 0)
             if charge_class:
@@ -106,12 +117,24 @@ def focus_table(t: ibis.Table) -> tuple[ibis.Table, list[Check]]:
             )
             checks.append(Check(name, refused, message, t[name]))
     if charge:
-        checks.append(Check(charge, t[charge].notnull() & ~t[charge].isin(CHARGE_CATEGORIES),
-                            f"must be one of {', '.join(CHARGE_CATEGORIES)}", t[charge]))  # fmt: skip
+        checks.append(
+            Check(
+                charge,
+                t[charge].notnull() & ~t[charge].isin(CHARGE_CATEGORIES),
+                f"must be one of {', '.join(CHARGE_CATEGORIES)}",
+                t[charge],
+            )
+        )
     providers = [t[p].cast("string") for p in map(found.get, PROVIDER_COLUMNS) if p]
     provider = ibis.coalesce(*providers) if len(providers) > 1 else providers[0]
-    checks.append(Check(found.get(PROVIDER_COLUMNS[0]) or found.get(PROVIDER_COLUMNS[1]) or "",
-                        provider.isnull(), "is required; the value is empty", provider))  # fmt: skip
+    checks.append(
+        Check(
+            found.get(PROVIDER_COLUMNS[0]) or found.get(PROVIDER_COLUMNS[1]) or "",
+            provider.isnull(),
+            "is required; the value is empty",
+            provider,
+        )
+    )
     shaped = t.select(provider=provider, _file=t._file, _row=t._row, **values)
     return shaped, checks
 
@@ -121,8 +144,12 @@ def _bound(value: Any) -> Any:
 
 
 def _type(kind: str) -> Any:
-    return {"timestamp": "timestamp", "money": AMOUNT, "decimal": AMOUNT,
-            "json": dt.Map(dt.string, dt.string)}.get(kind, "string")  # fmt: skip
+    return {
+        "timestamp": "timestamp",
+        "money": AMOUNT,
+        "decimal": AMOUNT,
+        "json": dt.Map(dt.string, dt.string),
+    }.get(kind, "string")
 
 
 def _converted(raw: Any, kind: str) -> Any:
@@ -143,19 +170,27 @@ def _timestamp(raw: Any) -> Any:
     return raw.cast("string").try_cast("timestamp")
 
 
-def usage_problems(columns: Sequence[str], mapping: Mapping[str, str], location: str) -> list[Problem]:
+def usage_problems(
+    columns: Sequence[str], mapping: Mapping[str, str], location: str
+) -> list[Problem]:
     """What a usage source with ``columns`` lacks: a mapped column, a timestamp, a model."""
     found = Columns(columns)
     problems = [
-        Problem(f"{location}, column {column!r}", f"is mapped to {field} but the source has no "
-                "such column")
+        Problem(
+            f"{location}, column {column!r}",
+            f"is mapped to {field} but the source has no such column",
+        )
         for field, column in mapping.items()
         if found.get(column) is None
-    ]  # fmt: skip
+    ]
     fields = _usage_columns(found, mapping)
     if "timestamp" not in fields or not {"request_model", "response_model"} & set(fields):
-        problems.append(Problem(f"{location}, column 'timestamp'", "is missing, or a model column "
-                                "is: this is not a usage log (map its columns)"))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{location}, column 'timestamp'",
+                "is missing, or a model column is: this is not a usage log (map its columns)",
+            )
+        )
     return problems
 
 
@@ -192,17 +227,29 @@ def usage_table(
     checks: list[Check] = []
     raw_ts = t[fields["timestamp"]]
     ts = _timestamp(raw_ts)
-    checks.append(Check(fields["timestamp"], raw_ts.isnull(), "is required: when the call was made",
-                        raw_ts))  # fmt: skip
-    checks.append(Check(fields["timestamp"], raw_ts.notnull() & ts.isnull(),
-                        "is not a timestamp (ISO 8601; without a zone it is read as UTC)", raw_ts))  # fmt: skip
+    checks.append(
+        Check(fields["timestamp"], raw_ts.isnull(), "is required: when the call was made", raw_ts)
+    )
+    checks.append(
+        Check(
+            fields["timestamp"],
+            raw_ts.notnull() & ts.isnull(),
+            "is not a timestamp (ISO 8601; without a zone it is read as UTC)",
+            raw_ts,
+        )
+    )
     operation = text("operation").strip().lower()
     counted = operation.isnull() | operation.isin(INFERENCE_OPERATIONS)
     request, response = text("request_model"), text("response_model")
     label = fields.get("request_model") or fields.get("response_model") or "request_model"
-    checks.append(Check(label, request.isnull() & response.isnull() & counted,
-                        "is required for a model call (the request or the response model)",
-                        request))  # fmt: skip
+    checks.append(
+        Check(
+            label,
+            request.isnull() & response.isnull() & counted,
+            "is required for a model call (the request or the response model)",
+            request,
+        )
+    )
     tokens = {}
     for field in TOKEN_FIELDS:
         if field not in fields:
@@ -211,32 +258,64 @@ def usage_table(
         raw = t[fields[field]]
         count = raw.try_cast("int64") if raw.type().is_string() else raw.cast("int64")
         bad = raw.notnull() & (count.isnull() | (count < 0) | (count > MAX_TOKENS))
-        checks.append(Check(fields[field], bad,
-                            f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}", raw))  # fmt: skip
+        checks.append(
+            Check(
+                fields[field], bad, f"is not a whole number of tokens from 0 to {MAX_TOKENS:,}", raw
+            )
+        )
         tokens[field] = count.coalesce(0)
     cost: Any = ibis.null().cast(AMOUNT)
     if "cost" in fields:
         raw = t[fields["cost"]]
         cost = raw.try_cast(AMOUNT) if raw.type().is_string() else raw.cast(AMOUNT)
-        checks.append(Check(fields["cost"], raw.notnull() & cost.isnull(), "is not a decimal number",
-                            raw))  # fmt: skip
-        checks.append(Check(fields["cost"], cost.abs() >= _bound(MAX_USAGE_COST),
-                            too_large("a usage event's cost", MAX_USAGE_COST), raw))  # fmt: skip
-        checks.append(Check(fields["cost"], cost < 0, "is negative: a usage cost is what a call "
-                            "cost, 0 or more", raw))  # fmt: skip
+        checks.append(
+            Check(fields["cost"], raw.notnull() & cost.isnull(), "is not a decimal number", raw)
+        )
+        checks.append(
+            Check(
+                fields["cost"],
+                cost.abs() >= _bound(MAX_USAGE_COST),
+                too_large("a usage event's cost", MAX_USAGE_COST),
+                raw,
+            )
+        )
+        checks.append(
+            Check(
+                fields["cost"],
+                cost < 0,
+                "is negative: a usage cost is what a call cost, 0 or more",
+                raw,
+            )
+        )
     currency = text("currency").strip().upper()
     if "currency" in fields:
-        checks.append(Check(fields["currency"], currency.notnull() & ~currency.re_search("^[A-Z]{3}$"),
-                            "is not an ISO 4217 currency code such as USD", currency))  # fmt: skip
+        checks.append(
+            Check(
+                fields["currency"],
+                currency.notnull() & ~currency.re_search("^[A-Z]{3}$"),
+                "is not an ISO 4217 currency code such as USD",
+                currency,
+            )
+        )
     provider = text("provider").lower()
     provider = (provider == "").ifelse(none, provider)
     events = t.select(
-        _file=t._file, _row=t._row, ts=ts, provider=provider, request_model=request,
-        response_model=response, counted=counted, reported_cost=cost,
+        _file=t._file,
+        _row=t._row,
+        ts=ts,
+        provider=provider,
+        request_model=request,
+        response_model=response,
+        counted=counted,
+        reported_cost=cost,
         reported_currency=cost.isnull().ifelse(none, currency.coalesce("USD")),
-        api_key=text("api_key"), team=text("team"), initiative=text("initiative"),
-        tags=_tags(t, fields, mapping), source=ibis.literal(USAGE_SOURCE), **tokens,
-    )  # fmt: skip
+        api_key=text("api_key"),
+        team=text("team"),
+        initiative=text("initiative"),
+        tags=_tags(t, fields, mapping),
+        source=ibis.literal(USAGE_SOURCE),
+        **tokens,
+    )
     return _priced(events, rates, by_request), checks
 
 
@@ -303,15 +382,31 @@ def rate_table(pricer: Pricer, buckets: list[dict[str, Any]]) -> Any:
 
     from valuegap.store.pricing import RATE_COLUMNS, rate_rows
 
-    given = [{"provider": b["price_provider"], "model": b["price_model"],
-              "request": b["price_request"], "bucket": b["price_bucket"]} for b in buckets]  # fmt: skip
+    given = [
+        {
+            "provider": b["price_provider"],
+            "model": b["price_model"],
+            "request": b["price_request"],
+            "bucket": b["price_bucket"],
+        }
+        for b in buckets
+    ]
     rows = rate_rows(pricer, given)
     text, whole = pa.string(), pa.int64()
-    types = {"provider": text, "model": text, "request": text, "bucket": pa.timestamp("us"),
-             "above": whole, "up_to": whole, "source": text, "currency": text,
-             **dict.fromkeys(RATE_COLUMNS, pa.decimal128(38, 18))}  # fmt: skip
-    return pa.table({f"rate_{c}": pa.array([r[c] for r in rows], kind)
-                     for c, kind in types.items()})  # fmt: skip
+    types = {
+        "provider": text,
+        "model": text,
+        "request": text,
+        "bucket": pa.timestamp("us"),
+        "above": whole,
+        "up_to": whole,
+        "source": text,
+        "currency": text,
+        **dict.fromkeys(RATE_COLUMNS, pa.decimal128(38, 18)),
+    }
+    return pa.table(
+        {f"rate_{c}": pa.array([r[c] for r in rows], kind) for c, kind in types.items()}
+    )
 
 
 def problems_found(rows: list[dict[str, Any]], checks: Sequence[Check]) -> list[Problem]:
@@ -323,8 +418,15 @@ def problems_found(rows: list[dict[str, Any]], checks: Sequence[Check]) -> list[
     for row in rows:
         for n, check in enumerate(checks):
             if row[f"bad_{n}"]:
-                problems.append(IngestError.at(plain_path(row["_file"]), row["_row"],
-                                               check.column, row[f"value_{n}"], check.message))  # fmt: skip
+                problems.append(
+                    IngestError.at(
+                        plain_path(row["_file"]),
+                        row["_row"],
+                        check.column,
+                        row[f"value_{n}"],
+                        check.message,
+                    )
+                )
     return problems[:MAX_PROBLEMS]
 
 

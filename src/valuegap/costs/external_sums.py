@@ -22,9 +22,20 @@ if TYPE_CHECKING:
 
 # Every column of a summed line a report or a rule may look at (the rollup's ALWAYS first).
 LINE_KEYS = (
-    "month", "category", "currency", "source", "initiative", "business_unit", "provider",
-    "service", "service_category", "sub_account", "api_key", "model", "team",
-)  # fmt: skip
+    "month",
+    "category",
+    "currency",
+    "source",
+    "initiative",
+    "business_unit",
+    "provider",
+    "service",
+    "service_category",
+    "sub_account",
+    "api_key",
+    "model",
+    "team",
+)
 _PLACES = Decimal("1E-10")  # a summed line's amount, as the rollup rounds it (MONEY)
 
 
@@ -73,8 +84,7 @@ def partition_sums(
 
         shaped, checks = usage_table(raw, source.mapping, rates, by_request)
         lines = usage_lines(shaped, token_kinds=True, keep=["_file"])
-    counted = {f"bad_{n}": c.bad.fill_null(False).cast("int64").sum()
-               for n, c in enumerate(checks)}  # fmt: skip
+    counted = {f"bad_{n}": c.bad.fill_null(False).cast("int64").sum() for n, c in enumerate(checks)}
     per_file = engine.rows(raw.group_by("_file").aggregate(rows=raw.count()))
     bad = engine.rows(raw.aggregate(**counted)) if checks else []
     if bad and any(bad[0].values()):
@@ -106,9 +116,13 @@ def stored_sums(
         key = tuple(row["month"] if k == "month" else attributes[k] for k in keys)
         found = totals.get(key)
         if found is None:
-            found = totals[key] = {**dict(zip(keys, key, strict=True)), "amount": None,
-                                   "tokens": 0, "requests": 0,
-                                   **dict.fromkeys(TOKEN_FIELDS if token_kinds else (), 0)}  # fmt: skip
+            found = totals[key] = {
+                **dict(zip(keys, key, strict=True)),
+                "amount": None,
+                "tokens": 0,
+                "requests": 0,
+                **dict.fromkeys(TOKEN_FIELDS if token_kinds else (), 0),
+            }
         if row["amount"] is not None:
             found["amount"] = (found["amount"] or Decimal(0)) + row["amount"]
         for name in ("tokens", "requests", *(TOKEN_FIELDS if token_kinds else ())):

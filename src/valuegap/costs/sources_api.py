@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +27,8 @@ from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
-    from valuegap.costs.engines import Engine, FileFound
+    from valuegap.costs.engines import Engine
+    from valuegap.store.engine import FileFound
 
 KINDS = ("focus", "usage")
 FORMATS = ("parquet", "table")
@@ -76,10 +78,13 @@ class Sources(Part):
         found = []
         for row in self._store.sources():
             last = self._store.last_run(row.name)
-            found.append(ExternalSource(
-                **vars(row), partitions=len(self._store.partitions(row.name)),
-                synced_at=last["ran_at"] if last else None,
-            ))  # fmt: skip
+            found.append(
+                ExternalSource(
+                    **vars(row),
+                    partitions=len(self._store.partitions(row.name)),
+                    synced_at=last["ran_at"] if last else None,
+                )
+            )
         return found
 
     def partitions(self, name: str) -> dict[str, PartitionRow]:
@@ -114,15 +119,23 @@ class Sources(Part):
         if fmt not in FORMATS:
             problems.append(Problem("format", f"must be one of {', '.join(FORMATS)}", fmt))
         if not _NAME.match(name):
-            problems.append(Problem("name", "must be 1 to 64 lower-case letters, digits, "
-                                    "'_', '.' or '-'", name))  # fmt: skip
+            problems.append(
+                Problem("name", "must be 1 to 64 lower-case letters, digits, '_', '.' or '-'", name)
+            )
         if kind == "focus" and mapping:
-            problems.append(Problem("mapping", "is for usage logs: a FOCUS export names its "
-                                    "columns as FOCUS does", mapping))  # fmt: skip
+            problems.append(
+                Problem(
+                    "mapping",
+                    "is for usage logs: a FOCUS export names its columns as FOCUS does",
+                    str(mapping),
+                )
+            )
         if any(s.name == name for s in self._store.sources()):
             problems.append(Problem("name", "is taken by another source", name))
         if problems:
             raise ValidationError("The source was not added.", problems)
+        if fmt == "parquet" and "://" not in location:
+            location = os.path.abspath(location)  # the same folder, from wherever it is read
         chosen = self._engine(engine)
         files = chosen.files(location, fmt)
         if not files:
@@ -182,30 +195,59 @@ class Sources(Part):
         gone = sorted(set(stored) - {f.path for f in files})
         before = self._store.months(source.name, [f.path for f in changed] + gone)
         run = self._store.start_run()
-        counts, sums = {}, {}
+        counts: dict[str, int] = {}
+        sums: dict[str, list[dict[str, Any]]] = {}
         if changed:
             counts, sums = partition_sums(
-                engine, source, [f.path for f in changed], keys, self._costs.pricer(),
+                engine,
+                source,
+                [f.path for f in changed],
+                keys,
+                self._costs.pricer(),
                 self._costs.cost_column(),
-            )  # fmt: skip
+            )
         self._store.drop_partitions(source.name, gone)
         for found in changed:
-            with_months = self._computed_with(source, keys, found.path, stored, sums.get(found.path))
-            partition = PartitionRow(found.path, found.size, found.modified,
-                                     counts.get(found.path, 0), with_months, run)  # fmt: skip
+            with_months = self._computed_with(
+                source, keys, found.path, stored, sums.get(found.path)
+            )
+            partition = PartitionRow(
+                found.path, found.size, found.modified, counts.get(found.path, 0), with_months, run
+            )
             self._store.keep_partition(source.name, partition, sums.get(found.path, []))
         rows_read = sum(counts.values())
-        self._store.record_run(run, source.name, engine.name, self._now(),
-                               (len(changed), len(files) - len(changed), len(gone), rows_read))  # fmt: skip
+        self._store.record_run(
+            run,
+            source.name,
+            engine.name,
+            self._now(),
+            (len(changed), len(files) - len(changed), len(gone), rows_read),
+        )
         after = {r["month"] for found in changed for r in sums.get(found.path, [])}
         months = tuple(sorted(set(before) | after))
         if changed or gone:
-            self._record("source.sync", "source", source.name, None, {
-                "engine": engine.name, "read": [f.path for f in changed], "removed": gone,
-                "rows": rows_read, "months": [m.isoformat() for m in months],
-            })  # fmt: skip
-        return SourceSync(source.name, engine.name, tuple(f.path for f in changed),
-                          len(files) - len(changed), tuple(gone), rows_read, months)  # fmt: skip
+            self._record(
+                "source.sync",
+                "source",
+                source.name,
+                None,
+                {
+                    "engine": engine.name,
+                    "read": [f.path for f in changed],
+                    "removed": gone,
+                    "rows": rows_read,
+                    "months": [m.isoformat() for m in months],
+                },
+            )
+        return SourceSync(
+            source.name,
+            engine.name,
+            tuple(f.path for f in changed),
+            len(files) - len(changed),
+            tuple(gone),
+            rows_read,
+            months,
+        )
 
     def _computed_with(
         self,
@@ -224,8 +266,9 @@ class Sources(Part):
             else:
                 months = self._store.months(source.name, [path]) if path in stored else []
             prices = self._prices_of(months)
-        return json.dumps({"keys": list(keys), "cost_column": self._costs.cost_column(),
-                           "prices": prices})  # fmt: skip
+        return json.dumps(
+            {"keys": list(keys), "cost_column": self._costs.cost_column(), "prices": prices}
+        )
 
     def _prices_of(self, months: Sequence[date]) -> str:
         """A digest of what prices usage of ``months``: the catalogue's version, the provider
@@ -237,9 +280,10 @@ class Sources(Part):
         pricer = self._costs.pricer()
         first, end = (min(months), next_month(max(months))) if months else (date.min, date.max)
         overrides = [
-            repr(o) for o in pricer.overrides
+            repr(o)
+            for o in pricer.overrides
             if o.valid_from < end and (o.valid_to is None or o.valid_to > first)
-        ]  # fmt: skip
+        ]
         text = json.dumps([version("genai-prices"), sorted(pricer.aliases.items()), overrides])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -258,13 +302,19 @@ class Sources(Part):
 
 def _changed(found: FileFound, stored: PartitionRow | None, computed_with: str) -> bool:
     return stored is None or (stored.size, stored.modified, stored.computed_with) != (
-        found.size, found.modified, computed_with,
-    )  # fmt: skip
+        found.size,
+        found.modified,
+        computed_with,
+    )
 
 
 def _fields(row: SourceRow) -> dict[str, Any]:
-    return {"kind": row.kind, "location": row.location, "format": row.format,
-            "mapping": row.mapping}  # fmt: skip
+    return {
+        "kind": row.kind,
+        "location": row.location,
+        "format": row.format,
+        "mapping": row.mapping,
+    }
 
 
 ExternalKeys = Callable[[], list[str]]

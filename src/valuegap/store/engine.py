@@ -8,6 +8,7 @@ the result as Arrow pyarrow, more than half a second of a short command's time."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from valuegap.store.database import Database
@@ -49,6 +50,15 @@ def rows(db: Database, expr: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True, order=True)
+class FileFound:
+    """A partition of a source: a file, its size and its modification time (or etag)."""
+
+    path: str
+    size: int
+    modified: str
+
+
 class DuckDBEngine:
     """The embedded engine: a source's files read by DuckDB (a local folder or file), in the
     ledger's process; expressions compiled by Ibis for DuckDB."""
@@ -59,11 +69,10 @@ class DuckDBEngine:
         self._db = db
         self._views = 0
 
-    def files(self, location: str, fmt: str) -> list[Any]:
+    def files(self, location: str, fmt: str) -> list[FileFound]:
         import os
         from datetime import UTC, datetime
 
-        from valuegap.costs.engines import FileFound
         from valuegap.errors import ConfigError
 
         if fmt == "table" or "://" in location:
@@ -72,12 +81,16 @@ class DuckDBEngine:
                 "duckdb engine reads local folders and files)"
             )
         found = []
-        paths = [location] if os.path.isfile(location) else [
-            os.path.join(folder, name)
-            for folder, _, names in os.walk(location)
-            for name in names
-            if name.endswith(".parquet")
-        ]  # fmt: skip
+        paths = (
+            [location]
+            if os.path.isfile(location)
+            else [
+                os.path.join(folder, name)
+                for folder, _, names in os.walk(location)
+                for name in names
+                if name.endswith(".parquet")
+            ]
+        )
         for path in paths:
             stat = os.stat(path)
             modified = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
@@ -86,23 +99,29 @@ class DuckDBEngine:
 
     def _source(self, files: Sequence[str]) -> str:
         listed = ", ".join(literal(f) for f in files)
-        return f"read_parquet([{listed}], filename = true, file_row_number = true, " \
+        return (
+            f"read_parquet([{listed}], filename = true, file_row_number = true, "
             "union_by_name = true, hive_partitioning = false)"
+        )
 
     def columns(self, files: Sequence[str], fmt: str) -> list[str]:
         described = self._db.all(f"DESCRIBE SELECT * FROM {self._source(files[:1])}")
         return [r["column_name"] for r in described if r["column_name"] not in _ADDED]
 
     def read(self, files: Sequence[str], fmt: str, json_maps: Sequence[str] = ()) -> Any:
-        types = {r["column_name"]: r["column_type"]
-                 for r in self._db.all(f"DESCRIBE SELECT * FROM {self._source(files)}")}  # fmt: skip
+        types = {
+            r["column_name"]: r["column_type"]
+            for r in self._db.all(f"DESCRIBE SELECT * FROM {self._source(files)}")
+        }
         replaced, bad = [], []
         for column in json_maps:
             name = _quoted(column)
             if types.get(column) == "VARCHAR":
                 parsed = f"TRY_CAST(TRY_CAST({name} AS JSON) AS MAP(VARCHAR, VARCHAR))"
                 replaced.append(f"{parsed} AS {name}")
-                bad.append(f"({name} IS NOT NULL AND {parsed} IS NULL) AS {_quoted('_bad_' + column)}")
+                bad.append(
+                    f"({name} IS NOT NULL AND {parsed} IS NULL) AS {_quoted('_bad_' + column)}"
+                )
             else:
                 bad.append(f"false AS {_quoted('_bad_' + column)}")
         exclude = f" EXCLUDE ({', '.join(_ADDED)})"

@@ -12,6 +12,7 @@ from typing import Any
 
 from valuegap.model.usage import TOKEN_FIELDS
 from valuegap.store.database import Database
+from valuegap.store.literals import literal
 
 SUM_COLUMNS = ("amount", "tokens", "requests", *TOKEN_FIELDS)
 
@@ -41,6 +42,9 @@ class SourceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def any(self) -> bool:
+        return self._db.one("SELECT count(*) FROM external_sources") != (0,)
+
     def sources(self) -> list[SourceRow]:
         rows = self._db.all("SELECT * FROM external_sources ORDER BY name")
         return [
@@ -59,9 +63,16 @@ class SourceStore:
     def add(self, source: SourceRow) -> None:
         self._db.execute(
             "INSERT INTO external_sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [source.name, source.kind, source.location, source.format,
-             json.dumps(source.mapping, sort_keys=True), source.added_at, source.added_by],
-        )  # fmt: skip
+            [
+                source.name,
+                source.kind,
+                source.location,
+                source.format,
+                json.dumps(source.mapping, sort_keys=True),
+                source.added_at,
+                source.added_by,
+            ],
+        )
 
     def remove(self, name: str) -> list[date]:
         """Remove the source ``name``, its partitions and sums; the months its sums had."""
@@ -93,8 +104,9 @@ class SourceStore:
         assert found is not None
         return int(found[0])
 
-    def record_run(self, run: int, source: str, engine: str, at: datetime,
-                   counts: tuple[int, int, int, int]) -> None:  # fmt: skip
+    def record_run(
+        self, run: int, source: str, engine: str, at: datetime, counts: tuple[int, int, int, int]
+    ) -> None:
         self._db.execute(
             "INSERT INTO source_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [run, source, engine, at, *counts],
@@ -125,9 +137,16 @@ class SourceStore:
         self.drop_partitions(source, [found.partition])
         self._db.execute(
             "INSERT INTO source_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [source, found.partition, found.size, found.modified, found.rows,
-             found.computed_with, found.run],
-        )  # fmt: skip
+            [
+                source,
+                found.partition,
+                found.size,
+                found.modified,
+                found.rows,
+                found.computed_with,
+                found.run,
+            ],
+        )
         rows = list(sums)
         if not rows:
             return
@@ -147,10 +166,13 @@ class SourceStore:
     def sums(self, months: Sequence[date] | None) -> list[dict[str, Any]]:
         """Every source's stored sums (of ``months`` only, if given): month, the keys they
         were computed with (``attributes``), and ``SUM_COLUMNS``."""
-        where, params = "", []
+        # Values as literals: binding a parameter would import pandas (a report reads this).
+        where = ""
         if months is not None:
-            where, params = "WHERE month IN (SELECT UNNEST(?))", [list(months)]
-        rows = self._db.all(f"SELECT * FROM source_sums {where}", params)
+            if not months:
+                return []
+            where = f"WHERE month IN ({', '.join(literal(m) for m in months)})"
+        rows = self._db.all(f"SELECT * FROM source_sums {where}")
         for row in rows:
             row["attributes"] = json.loads(row["attributes"])
         return rows
