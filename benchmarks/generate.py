@@ -69,3 +69,26 @@ def generated(work: Path, events: int, focus: int) -> tuple[Path, Path]:
     if not focus_file.exists():
         focus_csv(focus_file, focus)
     return usage_file, focus_file
+
+
+def usage_parquet(folder: Path, rows: int, months: int = 12) -> Path:
+    """``rows`` events as a lake keeps gateway logs: Parquet, one folder per month
+    (``month=2025-01/``), the usage fields as columns (timestamps typed), written once."""
+    if folder.exists():
+        return folder
+    models = "[" + ", ".join(f"'{m}'" for m in MODELS) + "]"
+    providers = "[" + ", ".join(f"'{p}'" for p in PROVIDERS) + "]"
+    seconds = months * 30 * 86400
+    duckdb.connect().execute(
+        f"""COPY (
+            SELECT 'ev-' || i AS event_id, ts AS timestamp, strftime(ts, '%Y-%m') AS month,
+                {providers}[1 + i % 5] AS provider, {models}[1 + i % 5] AS request_model,
+                100 + (i * 7919) % 4000 AS input_tokens, 10 + (i * 104729) % 900 AS output_tokens,
+                (i * 31) % 100 AS cache_read_tokens,
+                'team-' || (i % 12) AS team, 'key-' || (i % 40) AS api_key,
+                ['loc-qa', 'doc-classifier', 'code-review', 'none'][1 + i % 4] AS initiative
+            FROM (SELECT i, TIMESTAMP '2025-01-01' + INTERVAL (i * {seconds} // {rows}) SECOND AS ts
+                  FROM range({rows}) t(i))
+        ) TO '{folder}' (FORMAT PARQUET, PARTITION_BY (month))"""
+    )
+    return folder
