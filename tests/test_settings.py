@@ -119,3 +119,23 @@ def test_a_ledger_opened_with_threads_gives_duckdb_that_many(tmp_path: Path) -> 
     with Ledger.init(db, actor="alice", settings=Settings(db=db, threads=1)) as ledger:
         row = ledger.session.db.one("SELECT current_setting('threads')")
         assert row is not None and int(row[0]) == 1
+
+
+def test_the_engine_table_names_spark_connect(tmp_path: Path) -> None:
+    config = tmp_path / "valuegap.toml"
+    config.write_text('[engine]\nkind = "spark"\nremote = "sc://spark.example:15002"\n')
+    settings = load_settings(env={}, config_file=config)
+    assert (settings.engine, settings.engine_remote) == ("spark", "sc://spark.example:15002")
+    flagged = load_settings({"engine": "duckdb"}, env={}, config_file=config)
+    assert flagged.engine == "duckdb"
+
+
+def test_an_unknown_engine_or_address_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="engine 'hadoop' is not one of duckdb, spark"):
+        Settings(engine="hadoop")
+    with pytest.raises(ConfigError, match="not a Spark Connect address"):
+        Settings(engine="spark", engine_remote="http://spark.example")
+    config = tmp_path / "valuegap.toml"
+    config.write_text('[engine]\nkind = "spark"\nport = 15002\n')
+    with pytest.raises(ConfigError, match=r"\[engine\] has 1 unknown key, port"):
+        load_settings(env={}, config_file=config)
