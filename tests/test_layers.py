@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
     {"outcomes"},
     {"governance"},
     {"ledger"},
+    {"charts"},
     {"demo_adoption", "demo_costs", "demo_outcomes"},
     {"demo"},
     {"web"},
