@@ -40,7 +40,7 @@ LAYERS: list[set[str]] = [
     {"demo"},
     {"web"},
     {"cli"},
-    {"__init__"},
+    {"__init__", "__main__"},
 ]
 LAYER = {name: number for number, names in enumerate(LAYERS) for name in names}
 
