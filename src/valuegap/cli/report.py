@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from valuegap.costs.spend_results import DrivingLine
 
 app = typer.Typer(
-    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, showback, "
-    "spend forecast, spend anomalies, adoption, conviction."
+    help="Reports: costs, reconciliation, initiative, portfolio, coverage trend, J-curve, "
+    "scoreboard, showback, spend forecast, spend anomalies, adoption, conviction."
 )
 
 Period = Annotated[
@@ -288,6 +288,21 @@ def portfolio(
     if asked.previous() is None:  # a window open at an end has none before it to compare with
         shown |= {"previous_attribution_coverage": [], "coverage_change": []}
     _show(report, report.initiatives, fmt, exact, shown)
+
+
+@command(app, "coverage")
+def coverage(
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """Attribution coverage month by month (each month's is the portfolio report's for that
+    month), with its change from the first month to the latest."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.outcomes.coverage_trend(window(period, start, end))
+    _show(report, report.months, fmt, exact, {})
 
 
 @command(app, "jcurve")

@@ -16,6 +16,7 @@ from valuegap.adoption.reports import AdoptionReport, ConvictionReport
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.spend_results import AnomalyReport, SpendForecast
 from valuegap.ledger import Ledger
+from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.periods import window
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.web.answers import PROBLEMS, answer
@@ -101,6 +102,15 @@ def portfolio_report(
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
     return answer(ledger.outcomes.portfolio_report(window(period, _month(start), _month(end))))
+
+
+@router.get("/reports/coverage", response_model=CoverageTrend)
+def coverage_trend(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """Attribution coverage month by month (each month's is the portfolio report's for that
+    month), with its change from the first month to the latest."""
+    return answer(ledger.outcomes.coverage_trend(window(period, _month(start), _month(end))))
 
 
 @router.get("/reports/scoreboard", response_model=Scoreboard)
