@@ -1,16 +1,18 @@
-"""The JavaScript of Vega, Vega-Lite and Vega-Embed for the browser, as one file that the
-server serves itself (so a page loads nothing from outside it).
+"""The browser's copy of Vega, Vega-Lite and Vega-Embed, served by valuegap itself (no CDN: the
+dashboard works on a network with no way out). ``vl-convert`` carries the libraries and bundles
+them in about a second, so it is done once per process.
 
-The bundle sets ``window.vegaEmbed``, ``window.vega`` and ``window.vegaLite``. Vega compiles
-its expressions with ``new Function`` unless it is given an interpreter, which a Content
-Security Policy without 'unsafe-eval' forbids: Vega-Embed carries Vega's CSP-safe expression
-interpreter and uses it when the embed options say ``ast: true`` (``EMBED_OPTIONS``).
+Vega compiles its expressions with ``new Function`` unless it is given an interpreter, which a
+Content Security Policy without 'unsafe-eval' forbids: Vega-Embed carries Vega's CSP-safe
+expression interpreter and uses it when the embed options say ``ast: true`` (``EMBED_OPTIONS``).
 """
 
 from __future__ import annotations
 
-import threading
+from functools import cache
 from typing import Any
+
+SNIPPET = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 
 # What a page passes to vegaEmbed: drawn as SVG, without the action menu, with expressions
 # interpreted rather than compiled (CSP-safe), and without the style elements Vega-Embed and
@@ -40,22 +42,10 @@ TOOLTIP_CSS = """\
 #vg-tooltip-element td.value { text-align: left; }
 """
 
-SNIPPET = """
-window.vegaEmbed = vegaEmbed;
-window.vega = vega;
-window.vegaLite = vegaLite;
-"""
 
-_made: str | None = None
-_making = threading.Lock()
-
-
+@cache
 def javascript() -> str:
-    """The bundle's text, made once per process (about a second) and kept."""
-    global _made
-    with _making:
-        if _made is None:
-            import vl_convert
+    """One script that sets ``window.vegaEmbed``, ``window.vegaLite`` and ``window.vega``."""
+    import vl_convert
 
-            _made = str(vl_convert.javascript_bundle(SNIPPET))
-        return _made
+    return str(vl_convert.javascript_bundle(SNIPPET))

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from valuegap import __version__
 from valuegap.ledger import Ledger
-from valuegap.web import otlp, problems
+from valuegap.web import otlp, pages, problems
 from valuegap.web.alert_check import AlertChecker
 from valuegap.web.api import ROUTERS
 from valuegap.web.drain import Drainer
@@ -73,6 +73,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
         return {"status": "ok"}
 
     app.include_router(login_router)
+    pages.install(app)
     app.include_router(otlp.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API)
