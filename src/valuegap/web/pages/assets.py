@@ -15,7 +15,11 @@ from valuegap.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 CACHED = "public, max-age=86400, immutable"
 
 
