@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from valuegap.web.pages import assets, portfolio, sign_in
+from valuegap.web.pages import assets, initiative, portfolio, sign_in
 from valuegap.web.pages.common import SignInFirst, to_sign_in
 
-PAGE_ROUTERS = (assets.router, sign_in.router, portfolio.router)
+PAGE_ROUTERS = (assets.router, sign_in.router, portfolio.router, initiative.router)
 
 
 def install(app: FastAPI) -> None:
