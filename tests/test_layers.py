@@ -34,6 +34,7 @@ LAYERS: list[set[str]] = [
     {"costs"},
     {"outcomes"},
     {"governance"},
+    {"charts"},
     {"ledger"},
     {"charts"},
     {"demo_adoption", "demo_costs", "demo_outcomes"},

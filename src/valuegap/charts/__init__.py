@@ -1,2 +1,2 @@
-"""Charts as Vega-Lite specs: drawn in the browser from the bundled Vega libraries, and
-rendered to SVG, PNG or PDF for reports. One spec, both outputs."""
+"""Charts: one Vega-Lite spec per chart (``specs``), drawn in the browser from the bundled Vega
+libraries (``bundle``) and rendered to SVG, PNG or PDF for reports (``render``)."""

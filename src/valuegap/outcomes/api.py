@@ -12,6 +12,7 @@ from valuegap.adoption.reports import UnitOutcome
 from valuegap.costs.api import IngestResult
 from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
@@ -128,6 +129,13 @@ class Outcomes(Part):
         from valuegap.outcomes.reports import portfolio_report
 
         return portfolio_report(self.facts(), window)
+
+    def coverage_trend(self, window: Window = ALL_TIME) -> CoverageTrend:
+        """Attribution coverage month by month over ``window`` (by default from the first
+        month with cost to the last): each month's is the portfolio report's for that month."""
+        from valuegap.outcomes.coverage import coverage_trend
+
+        return coverage_trend(self.facts(), window)
 
     def scoreboard(self, window: Window | None = None) -> Scoreboard:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
