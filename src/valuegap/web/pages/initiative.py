@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from valuegap.charts import specs
 from valuegap.errors import NotFound, ValuegapError
 from valuegap.governance.gates import GateCheck
 from valuegap.ledger import Ledger
@@ -46,11 +47,13 @@ class AuditLine:
     summary: str
 
 
-def next_stage(stage: str) -> str | None:
-    """The stage a promotion would move to; None from the last stage or once retired."""
-    if stage not in FORWARD or stage == FORWARD[-1]:
-        return None
-    return FORWARD[FORWARD.index(stage) + 1]
+def possible_moves(stage: str) -> list[str]:
+    """The moves a gate may be asked for: the next stage first, then retirement; none once
+    retired."""
+    if stage not in FORWARD:
+        return []
+    after = FORWARD.index(stage) + 1
+    return [*FORWARD[after : after + 1], "retired"]
 
 
 def gate(ledger: Ledger, initiative_id: str, to_stage: str) -> Gate:
@@ -120,7 +123,7 @@ def initiative_page(
         )
         if line.initiative == initiative_id
     ]
-    stage = next_stage(report.initiative.stage)
+    moves = possible_moves(report.initiative.stage)
     reviews = ledger.governance.reviews(initiative_id)
     context: dict[str, Any] = {
         "report": report,
@@ -128,16 +131,18 @@ def initiative_page(
         "jcurve": curve,
         "no_jcurve": no_curve,
         "cost_lines": costs,
-        "gate": gate(ledger, initiative_id, stage) if stage else None,
-        "moves": [stage, "retired"] if stage else ["retired"],
+        "gate": gate(ledger, initiative_id, moves[0]) if moves else None,
+        "moves": moves,
         "review": reviews[-1] if reviews else None,
         "audit": audit_lines(ledger, initiative_id, None),
         "audit_page": AUDIT_PAGE,
         "initiative_id": initiative_id,
         "period": period or "",
-        "cost_stack": None,
-        "jcurve_spec": None,
-        "outcome_spec": None,
+        "cost_stack": specs.cost_stack_chart(costs) if costs else None,
+        "jcurve_spec": specs.jcurve_chart(curve) if curve else None,
+        "outcome_spec": specs.cost_per_outcome_chart(report.outcomes, report.currency)
+        if report.outcomes.by_month
+        else None,
     }
     return render(request, viewer, "initiative.html", context)
 
