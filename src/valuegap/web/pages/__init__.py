@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from valuegap.web.pages import assets, initiative, portfolio, sign_in
+from valuegap.web.pages import assets, governance, initiative, portfolio, scenarios, sign_in
 from valuegap.web.pages.common import SignInFirst, to_sign_in
 
-PAGE_ROUTERS = (assets.router, sign_in.router, portfolio.router, initiative.router)
+PAGE_ROUTERS = (
+    assets.router,
+    sign_in.router,
+    portfolio.router,
+    initiative.router,
+    governance.router,
+    scenarios.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -85,7 +85,9 @@ def summary(entry: AuditEntry) -> str:
         return entry.after[:120]
     if not isinstance(after, dict):
         return str(after)[:120]
-    plain = [f"{key}: {value}" for key, value in after.items() if isinstance(value, str | int | float)]
+    plain = [
+        f"{key}: {value}" for key, value in after.items() if isinstance(value, str | int | float)
+    ]
     text = "; ".join(plain)
     return text if len(text) <= 160 else text[:157] + "..."
 
