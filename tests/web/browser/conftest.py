@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,17 @@ def _free_socket() -> socket.socket:
     return listener
 
 
-@pytest.fixture(scope="session")
-def live_server(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A copy of the demo, served by Uvicorn in a thread for the whole session; each demo person
-    (and the admin) has the password ``PASSWORD``."""
+@contextmanager
+def _serving(demo: Path, folder: Path) -> Iterator[LiveServer]:
+    """A copy of the demo in ``folder``, served by Uvicorn in a thread until the block ends;
+    each demo person (and the admin) has the password ``PASSWORD``."""
     import uvicorn
 
     from valuegap.ledger import Ledger
     from valuegap.settings import Settings
     from valuegap.web.app import create_app
 
-    path = tmp_path_factory.mktemp("browser-demo") / "demo.duckdb"
+    path = folder / "demo.duckdb"
     shutil.copy(demo, path)
     ledger = Ledger.open(path, actor=ADMIN, settings=Settings(db=path))
     for name in (ADMIN, *PEOPLE):
@@ -84,11 +85,27 @@ def live_server(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("The test server did not start.")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", ledger)
-    server.should_exit = True
-    thread.join(timeout=30)
-    listener.close()
-    ledger.close()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", ledger)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+        ledger.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo, served for the whole session: tests read it and never change it."""
+    with _serving(demo, tmp_path_factory.mktemp("browser-demo")) as served:
+        yield served
+
+
+@pytest.fixture
+def own_server(demo: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """A copy of the demo served for one test, which may change it (``browse(..., own_server)``)."""
+    with _serving(demo, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
@@ -172,16 +189,19 @@ class Browsing:
 def browse(
     chromium: Any, live_server: LiveServer, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Browsing]]:
-    """``browse(name, viewport=LAPTOP)``: a new browser tab signed in as the demo person
-    ``name`` through the sign-in form. When the test ends each tab must have had no console
-    error, no page error, and no request leaving 127.0.0.1."""
+    """``browse(name, viewport=LAPTOP, server=live_server)``: a new browser tab signed in as
+    the demo person ``name`` through the sign-in form. When the test ends each tab must have
+    had no console error, no page error, and no request leaving 127.0.0.1."""
     opened: list[tuple[Any, Browsing]] = []
     test = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")
 
-    def signed_in(name: str, viewport: dict[str, int] = LAPTOP) -> Browsing:
+    def signed_in(
+        name: str, viewport: dict[str, int] = LAPTOP, server: LiveServer | None = None
+    ) -> Browsing:
+        server = server or live_server
         context = chromium.new_context(viewport=viewport)
         page = context.new_page()
-        tab = Browsing(page, live_server, f"{test}-{name}-{viewport['width']}")
+        tab = Browsing(page, server, f"{test}-{name}-{viewport['width']}")
         opened.append((context, tab))
         page.on(
             "console",
@@ -203,7 +223,7 @@ def browse(
         page.fill("input[name=name]", name)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(live_server.url + "/portfolio")
+        page.wait_for_url(server.url + "/portfolio")
         tab.settle()
         tab.screenshot("portfolio")
         return tab

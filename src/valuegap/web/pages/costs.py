@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from valuegap.costs.cost_report import CostLine
 from valuegap.costs.rules import UNALLOCATED
@@ -87,7 +87,8 @@ def report_context(viewer: Viewer, period: str | None, on: date | None) -> dict[
         if line.initiative == UNALLOCATED and line.cost
     ]
     day = on or _as_of(months, ledger.session.clock().date())
-    statement_month = (max(months) if months else f"{day:%Y-%m}") if not period else period
+    latest = max(months) if months else f"{day:%Y-%m}"
+    statement_period = period or latest
     forecast = ledger.costs.spend.forecast(["business_unit"], month_start(day), 1, day)
     alerts = ledger.costs.alerts.alerts(limit=ALERTS_SHOWN)
     reconciled = ledger.costs.reconcile(RECONCILE_TOLERANCE)
@@ -104,7 +105,7 @@ def report_context(viewer: Viewer, period: str | None, on: date | None) -> dict[
         "units": [s.name for s in by_unit.shares if s.name not in (UNALLOCATED, "(none)")],
         "unit_costs": {s.name: s.cost for s in by_unit.shares},
         "chargeback": chargeback,
-        "statement_period": statement_month,
+        "statement_period": statement_period,
         "reconciled": reconciled,
         "gaps": sum(1 for line in reconciled if line.status == "gap"),
         "on": day,
