@@ -81,6 +81,7 @@ def test_a_statement_downloads_as_the_clis_csv(served: Served) -> None:
 
 def test_finance_uploads_a_cost_file_and_the_totals_change(served: Served) -> None:
     browser = signed_in(served, "finn.berg")
+    before = figures(browser.get("/costs").text)
     assert 'data-testid="upload-button"' in browser.get("/costs").text
     files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
     answer = browser.post("/costs/upload", data={"kind": "costs", "period": ""}, files=files)
@@ -88,7 +89,11 @@ def test_finance_uploads_a_cost_file_and_the_totals_change(served: Served) -> No
     assert "june.csv: 1 of 1 rows added" in " ".join(answer.text.split())
     shown = figures(answer.text)  # the report again, which htmx swaps in
     assert shown["total-cost"] == "3,539,988.60"  # 3,538,738.60 + 1,250
-    assert figures(browser.get("/costs").text)["total-cost"] == "3,539,988.60"
+    after = figures(browser.get("/costs").text)
+    assert after["total-cost"] == "3,539,988.60"
+    # June's forecast, kept since the first view, counts the new manual cost as entered.
+    june = Decimal(before["forecast-total"].replace(",", "")) + 1250
+    assert after["forecast-total"] == f"{june:,.2f}"
 
 
 def test_a_refused_file_names_its_row_column_and_value(served: Served) -> None:
