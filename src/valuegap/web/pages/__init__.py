@@ -5,10 +5,28 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from valuegap.web.pages import assets, portfolio, sign_in
+from valuegap.web.pages import (
+    adoption,
+    assets,
+    costs,
+    governance,
+    initiative,
+    portfolio,
+    scenarios,
+    sign_in,
+)
 from valuegap.web.pages.common import SignInFirst, to_sign_in
 
-PAGE_ROUTERS = (assets.router, sign_in.router, portfolio.router)
+PAGE_ROUTERS = (
+    assets.router,
+    sign_in.router,
+    portfolio.router,
+    initiative.router,
+    governance.router,
+    scenarios.router,
+    costs.router,
+    adoption.router,
+)
 
 
 def install(app: FastAPI) -> None:

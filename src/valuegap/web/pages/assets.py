@@ -5,6 +5,7 @@ browsers may keep them for a day (a new version of valuegap changes their addres
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import resources
 
@@ -15,18 +16,33 @@ from valuegap.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 CACHED = "public, max-age=86400, immutable"
 
 
 @cache
 def _asset(name: str) -> bytes | None:
     if name == "vega.js":
-        from valuegap.charts.bundle import javascript
+        return _vega().encode()
+    if name == "vega.css":
+        from valuegap.charts.bundle import TOOLTIP_CSS
 
-        return javascript().encode()
+        return TOOLTIP_CSS.encode()
     found = resources.files("valuegap.web") / "static" / name
     return found.read_bytes() if found.is_file() else None
+
+
+def _vega() -> str:
+    """The Vega libraries, then the options ``app.js`` draws every chart with: CSP-safe
+    (expressions interpreted, not compiled; no style elements added to the page)."""
+    from valuegap.charts.bundle import EMBED_OPTIONS, javascript
+
+    options = json.dumps(EMBED_OPTIONS, separators=(",", ":"))
+    return f"{javascript()}\nwindow.valuegapEmbedOptions = {options};\n"
 
 
 @router.get("/static/{name}")

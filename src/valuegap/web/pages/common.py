@@ -7,6 +7,7 @@ it formats them as the table renderer does (``decimals``)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -86,6 +87,18 @@ def percent(ratio: Decimal | float | None) -> str:
     return "" if ratio is None else decimals.percent(Decimal(str(ratio)))
 
 
+def number(value: float | None) -> str:
+    """A measured figure (an effect, its interval) to four significant digits, with thousands
+    separators and never in scientific notation: 15,000; 122.8; 0.0312."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    places = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def chart(spec: dict[str, Any], label: str) -> Any:
     """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there."""
     from markupsafe import Markup, escape
@@ -107,7 +120,7 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(money=money, percent=percent)
+    environment.filters.update(money=money, percent=percent, number=number)
     environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
     return environment
 

@@ -8,10 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from valuegap.charts import specs
 from valuegap.outcomes.periods import window
+from valuegap.outcomes.results import InitiativeValue
 from valuegap.web.pages.common import PageViewer, render
 
 router = APIRouter(include_in_schema=False)
+
+STAGE_TITLES = {
+    "scaled": "Scaled",
+    "production": "Production",
+    "mvp": "MVP",
+    "poc": "PoC",
+    "proposed": "Proposed",
+    "retired": "Retired",
+}
 
 
 @router.get("/")
@@ -26,12 +37,27 @@ def portfolio(
     period: Annotated[str | None, Query(description="2026, 2026-H1, 2026-Q1, 2026-03.")] = None,
 ) -> HTMLResponse:
     ledger = viewer.ledger
-    report = ledger.outcomes.portfolio_report(window(period, None, None))
+    asked = window(period, None, None)
+    report = ledger.outcomes.portfolio_report(asked)
     jcurve = ledger.outcomes.portfolio_jcurve()
+    trend = ledger.outcomes.coverage_trend(asked)
     statuses = {line.id: line.status for line in jcurve.initiatives}
-    return render(
-        request,
-        viewer,
-        "portfolio.html",
-        {"report": report, "jcurve": jcurve, "statuses": statuses, "period": period or ""},
-    )
+    context = {
+        "report": report,
+        "jcurve": jcurve,
+        "jcurve_spec": specs.jcurve_chart(jcurve) if jcurve.months else None,
+        "trend": trend,
+        "trend_spec": specs.coverage_trend_chart(trend) if trend.months else None,
+        "by_stage": by_stage(report.initiatives),
+        "stage_titles": STAGE_TITLES,
+        "statuses": statuses,
+        "period": period or "",
+    }
+    return render(request, viewer, "portfolio.html", context)
+
+
+def by_stage(initiatives: list[InitiativeValue]) -> list[tuple[str, list[InitiativeValue]]]:
+    """The initiatives grouped by stage, furthest along first (``STAGE_TITLES``' order),
+    retired last."""
+    groups = [(stage, [i for i in initiatives if i.stage == stage]) for stage in STAGE_TITLES]
+    return [(stage, found) for stage, found in groups if found]
