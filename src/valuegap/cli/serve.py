@@ -59,8 +59,8 @@ def serve(
         if demo:
             password = _build_demo(settings, replace)
             typer.echo(
-                f"The demo is served at http://{_shown(host)}:{port}/ : sign in as "
-                f"{DEMO_LOGIN} with the password {password} (made for this run)."
+                f"Serving the demo at http://{_shown(host)}:{port}/ - sign in as {DEMO_LOGIN} "
+                f"with the password {password} (made for this run)."
             )
         with Ledger.open(actor=options().actor, settings=settings, on_wait=say_waiting) as ledger:
             run(ledger, host=host, port=port)
