@@ -427,31 +427,9 @@ def showback(
 
         sys.stdout.write(statement_html(statement))
         return
-    rows = [
-        {
-            "kind": "line",
-            "corrects": None,
-            "initiative": ln.initiative,
-            "category": ln.category,
-            "provider": ln.provider,
-            "model": ln.model,
-            "basis": ln.basis,
-            "cost": ln.cost,
-        }
-        for ln in statement.lines
-    ] + [
-        {
-            "kind": "adjustment",
-            "corrects": a.corrects,
-            "initiative": a.initiative,
-            "category": a.category,
-            "provider": a.provider,
-            "model": a.model,
-            "basis": None,
-            "cost": a.difference,
-        }
-        for a in statement.adjustments
-    ]
+    from valuegap.outcomes.statement import statement_rows
+
+    rows = statement_rows(statement)
     _show(statement, rows, OutputFormat(fmt.value), exact, {})
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from valuegap.web.pages import assets, governance, initiative, portfolio, scenarios, sign_in
+from valuegap.web.pages import (
+    adoption,
+    assets,
+    costs,
+    governance,
+    initiative,
+    portfolio,
+    scenarios,
+    sign_in,
+)
 from valuegap.web.pages.common import SignInFirst, to_sign_in
 
 PAGE_ROUTERS = (
@@ -15,6 +24,8 @@ PAGE_ROUTERS = (
     initiative.router,
     governance.router,
     scenarios.router,
+    costs.router,
+    adoption.router,
 )
 
 
