@@ -63,7 +63,8 @@ def test_a_rejection_needs_a_note(served: Served) -> None:
     grace = signed_in(served, "grace.okafor")
     refused = grace.post("/governance/approvals/1/reject", data={"note": " "})
     assert refused.status_code == 200
-    assert "note: say why, so that the team can act on it" in figures(refused.text)["decision-error"]
+    error = figures(refused.text)["decision-error"]
+    assert "note: say why, so that the team can act on it" in error
     assert pending(served) == [1]
     rejected = grace.post("/governance/approvals/1/reject", data={"note": "no model card yet"})
     assert figures(rejected.text)["decision-message"] == "Rejected: fraud-detection stays poc."
