@@ -168,10 +168,15 @@ class Outcomes(Part):
         return unit_outcomes(self.facts(), Window(None, next_month(on)))
 
     def facts(self) -> Facts:
-        """What the reports are made of, as read from the ledger."""
+        """What the reports are made of, as read from the ledger: kept until the next write,
+        so that a page showing several reports (or many readers at once) reads them once. Kept
+        for each actor: a contributor's facts hold only their business units' initiatives."""
+        self._require("read")
+        return self._db.cached(("outcome_facts", self.actor), self._read_facts)
+
+    def _read_facts(self) -> Facts:
         from valuegap.costs.currency import monthly_rates
 
-        self._require("read")
         store = OutcomeStore(self._db)
         costs = [_month_cost(line) for line in self._costs_part.cost_report(list(MONTH_COST))]
         reporting = self.settings.reporting_currency

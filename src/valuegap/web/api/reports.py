@@ -18,6 +18,7 @@ from valuegap.costs.spend_results import AnomalyReport, SpendForecast
 from valuegap.ledger import Ledger
 from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.periods import window
+from valuegap.outcomes.portfolio_value import PortfolioValue
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
@@ -111,6 +112,16 @@ def coverage_trend(
     """Attribution coverage month by month (each month's is the portfolio report's for that
     month), with its change from the first month to the latest."""
     return answer(ledger.outcomes.coverage_trend(window(period, _month(start), _month(end))))
+
+
+@router.get("/reports/value", response_model=PortfolioValue)
+def portfolio_value(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """The value of every initiative's metrics, point and interval (conservative: its lower
+    bound, from the variances added, not a sum of lower bounds), and ROI on all AI cost,
+    unallocated included: the portfolio page's and the executive report's headline."""
+    return answer(ledger.outcomes.portfolio_value(window(period, _month(start), _month(end))))
 
 
 @router.get(

@@ -1,5 +1,6 @@
-"""The portfolio page: attribution coverage, total AI spend, value and ROI, unallocated spend,
-the initiatives by stage with their status, and the portfolio's J-curve against its band."""
+"""The portfolio page: attribution coverage (headline and trend), total AI spend, value (point
+and conservative) and ROI on all AI spend, unallocated spend, the initiatives by stage with their
+status, and the portfolio's J-curve against its band."""
 
 from __future__ import annotations
 
@@ -39,11 +40,13 @@ def portfolio(
     ledger = viewer.ledger
     asked = window(period, None, None)
     report = ledger.outcomes.portfolio_report(asked)
+    value = ledger.outcomes.portfolio_value(asked)
     jcurve = ledger.outcomes.portfolio_jcurve()
     trend = ledger.outcomes.coverage_trend(asked)
     statuses = {line.id: line.status for line in jcurve.initiatives}
     context = {
         "report": report,
+        "value": value,
         "jcurve": jcurve,
         "jcurve_spec": specs.jcurve_chart(jcurve) if jcurve.months else None,
         "trend": trend,
