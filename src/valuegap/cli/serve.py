@@ -39,9 +39,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the ledger: the dashboard at /, the API under /api/v1 (OpenAPI at
-    /api/v1/openapi.json), browser sign-in, and OpenTelemetry's OTLP/HTTP at /v1/traces. Every
-    route but /healthz and /login needs an API token (`valuegap token create`) or a signed-in
-    user (`valuegap user password`)."""
+    /api/v1/openapi.json), browser sign-in, and OpenTelemetry's OTLP/HTTP at /v1/traces. Everything
+    but /healthz, the sign-in page, the pages' scripts and the API's schema needs an API token
+    (`valuegap token create`) or a signed-in user (`valuegap user password`)."""
     import dataclasses
 
     from valuegap.ledger import Ledger

@@ -55,10 +55,10 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     app = FastAPI(
         title="valuegap",
         version=__version__,
-        description="The AI value ledger's API. Every route but /healthz needs an API token "
+        description="The AI value ledger's API. Every route of the API needs an API token "
         "(Authorization: Bearer) or a signed-in browser session.",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: not on a closed network
         redoc_url=None,
         lifespan=lifespan,
     )
