@@ -35,11 +35,12 @@ LAYERS: list[set[str]] = [
     {"outcomes"},
     {"governance"},
     {"ledger"},
+    {"charts"},
     {"demo_adoption", "demo_costs", "demo_outcomes"},
     {"demo"},
     {"web"},
     {"cli"},
-    {"__init__"},
+    {"__init__", "__main__"},
 ]
 LAYER = {name: number for number, names in enumerate(LAYERS) for name in names}
 

@@ -7,7 +7,9 @@ How they run:
   exit 0. They run in a folder holding a copy of `examples/`, as from the root of a clone.
 - The set-up lines (those that make a virtual environment and `pip install`) cannot run here
   (no network, and the package is installed already): of those lines only the `valuegap`
-  commands run. `pytest` on such a line is not run either.
+  commands run. `pytest` on such a line is not run either, nor `valuegap serve`, which serves
+  until stopped: `test_the_first_command_serves_the_demo` runs it apart, signs in with the
+  login it prints, opens the portfolio page, and stops it.
 - The Python blocks then run, each in a new interpreter, against the ledgers the shell blocks
   built, as the same user: the login name (no `VALUEGAP_USER`), here `sam`.
 
@@ -20,8 +22,13 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,13 +47,19 @@ def readme_blocks() -> list[tuple[str, str]]:
     return BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
+def set_up_commands(line: str) -> list[str]:
+    """The `valuegap` commands of a set-up line, in order."""
+    commands = [part.strip() for part in line.split("&&")]
+    return [command for command in commands if command.startswith("valuegap ")]
+
+
 def runnable(shell: str) -> str:
-    """A shell block as it runs here: a set-up line keeps only its `valuegap` commands."""
+    """A shell block as it runs here: a set-up line keeps only its `valuegap` commands, but
+    for `valuegap serve` (run apart, as it does not return)."""
     lines = []
     for line in shell.splitlines():
         if "pip install" in line:
-            commands = [part.strip() for part in line.split("&&")]
-            lines += [command for command in commands if command.startswith("valuegap ")]
+            lines += [c for c in set_up_commands(line) if not c.startswith("valuegap serve")]
         else:
             lines.append(line)
     return "\n".join(lines)
@@ -78,6 +91,70 @@ def test_the_runnable_set_up_keeps_only_valuegap_commands() -> None:
         "# Run it\nvaluegap demo\nvaluegap audit verify"
     )
     assert runnable("pip install -e '.[dev]' && pytest") == ""
+    assert runnable("pip install -e . && valuegap serve --demo") == ""
+
+
+def test_the_first_command_serves_the_demo(tmp_path: Path) -> None:
+    """The README's first command, as a new user runs it (on a free port here): it builds
+    the demo, prints a login, and the printed login opens the portfolio page; Ctrl-C stops it
+    and leaves no ledger behind."""
+    first = next(line for line in readme_blocks()[0][1].splitlines() if "pip install" in line)
+    assert set_up_commands(first) == ["valuegap serve --demo"]
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        ["valuegap", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        said = server.stdout.readline()  # printed once the demo is built
+        found = re.search(
+            r"Serving the demo at (\S+) - sign in as (\S+) with the password (\S+) ", said
+        )
+        assert found, said + (tmp_path / "server.log").read_text()
+        url, name, password = found.groups()
+        assert url == f"http://127.0.0.1:{port}/"
+        portfolio = signed_in_page(url, name, password, "portfolio")
+        assert "<h1>Portfolio</h1>" in portfolio
+        assert 'data-testid="total-cost">3,538,738.60<' in portfolio  # the demo's total
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
+        log.close()
+    assert list(tmp_path.iterdir()) == [tmp_path / "server.log"]  # no ledger left here
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def signed_in_page(url: str, name: str, password: str, page: str) -> str:
+    """Sign in as a browser does (``POST /login`` sets the session cookie), then open
+    ``page``; the server is given up to a minute to start listening."""
+    cookies = urllib.request.HTTPCookieProcessor()
+    opener = urllib.request.build_opener(cookies)
+    body = json.dumps({"name": name, "password": password}).encode()
+    request = urllib.request.Request(
+        url + "login", data=body, headers={"Content-Type": "application/json"}
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            opener.open(request, timeout=10).close()
+            break
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    with opener.open(url + page, timeout=30) as answer:
+        return str(answer.read().decode())
 
 
 def test_the_readme_runs_in_order(tmp_path: Path) -> None:

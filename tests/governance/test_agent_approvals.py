@@ -217,3 +217,34 @@ def test_sixteen_callers_asking_again_and_again_keep_one_request_each_and_the_ch
     assert {r.context["order"]: {r.id} for r in requests} == ids
     verified = ledger.governance.audit.verify_audit()
     assert verified.ok and verified.entries - before == 16 * 45
+
+
+def test_a_decided_request_is_not_asked_again_from_memory(agent: Ledger, ledger: Ledger) -> None:
+    # The pending requests are kept in the read cache between batches: a decision on one must
+    # make the next ask open a new request, not answer with the decided one.
+    def ask() -> AgentDecision:
+        return agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"o": "1"})
+
+    assert ask().approval_id == ask().approval_id == 1
+    ledger.governance.users.add_user("gina", "governance")
+    ledger.acting_as("gina").agents.reject_action("refunds", 1, "Not this one.")
+    assert ask().approval_id == 2
+    assert [r.id for r in agent.agents.approvals("pending")] == [2]
+
+
+def test_a_batch_that_fails_leaves_no_request_in_memory(agent: Ledger) -> None:
+    db = agent.session.db
+    store = GovernanceStore(db)
+    asked = AskedApproval.of(
+        {"agent": "refunds", "action": "issue_refund", "amount": Decimal("350"), "context": {}},
+        [],
+        {},
+        agent.session.now(),
+        "svc",
+    )
+    with pytest.raises(RuntimeError), db.transaction():
+        assert store.ask_agent_approvals([asked])[0]["id"] == 1
+        raise RuntimeError("the batch failed after its INSERT")
+    with db.transaction():
+        assert store.ask_agent_approvals([asked])[0]["id"] == 1  # made again, not remembered
+    assert [r.id for r in agent.agents.approvals("pending")] == [1]

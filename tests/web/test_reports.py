@@ -108,3 +108,33 @@ def test_the_forecast_and_anomalies_are_the_ledgers(demo_server: Server) -> None
     assert {a["provider"] for a in anomalies["anomalies"]} == {"OpenAI"}
     wrong = client.get("/api/v1/reports/anomalies?by=colour")
     assert wrong.status_code == 422
+
+
+def test_the_coverage_trend_is_the_ledgers_for_every_window(demo_server: Server) -> None:
+    client, outcomes = demo_server.client("exec.board"), demo_server.ledger.outcomes
+    for query, window in [
+        ("", Window()),
+        ("?period=2026-Q1", parse_period("2026-Q1")),
+        ("?from=2025-07&to=2026-01", Window(date(2025, 7, 1), date(2026, 1, 1))),
+    ]:
+        response = client.get(f"/api/v1/reports/coverage{query}")
+        assert response.status_code == 200
+        assert response.json() == to_data(outcomes.coverage_trend(window))
+    quarter = client.get("/api/v1/reports/coverage?period=2026-Q1").json()
+    assert [m["month"] for m in quarter["months"]] == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_the_executive_report_as_json_html_and_pdf(demo_server: Server) -> None:
+    from valuegap.charts.executive import executive_report
+
+    client = demo_server.client("exec.board")
+    report = client.get("/api/v1/reports/executive?format=json&period=2026-Q1")
+    assert report.status_code == 200
+    expected = executive_report(demo_server.ledger, parse_period("2026-Q1"))
+    assert report.json() == to_data(expected)
+    page = client.get("/api/v1/reports/executive?format=html")
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-testid="total-cost"' in page.text
+    pdf = client.get("/api/v1/reports/executive")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")

@@ -9,6 +9,7 @@ import enum
 import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from valuegap.costs.spend_results import DrivingLine
 
 app = typer.Typer(
-    help="Reports: costs, reconciliation, initiative, portfolio, J-curve, scoreboard, showback, "
-    "spend forecast, spend anomalies, adoption, conviction."
+    help="Reports: costs, reconciliation, initiative, portfolio, coverage trend, J-curve, "
+    "scoreboard, showback, spend forecast, spend anomalies, adoption, conviction."
 )
 
 Period = Annotated[
@@ -298,6 +299,76 @@ def portfolio(
     _show(report, report.initiatives, fmt, exact, shown)
 
 
+@command(app, "coverage")
+def coverage(
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    fmt: FormatOption = OutputFormat.table,
+    exact: ExactOption = False,
+) -> None:
+    """Attribution coverage month by month (each month's is the portfolio report's for that
+    month), with its change from the first month to the latest."""
+    with open_ledger(read_only=True) as ledger:
+        report = ledger.outcomes.coverage_trend(window(period, start, end))
+    _show(report, report.months, fmt, exact, {})
+
+
+class ExecutiveFormat(enum.StrEnum):
+    """The executive report: a PDF to forward, a self-contained HTML page, or its JSON."""
+
+    pdf = "pdf"
+    html = "html"
+    json = "json"
+
+
+@command(app, "executive")
+def executive(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The file to write (html and json: standard output if none)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        ExecutiveFormat,
+        typer.Option("--format", "-f", metavar="<format>", help="pdf, html or json."),
+    ] = ExecutiveFormat.pdf,
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+) -> None:
+    """One to three pages to forward: total AI spend, value (point and conservative), ROI,
+    attribution coverage and its change, unallocated spend; the coverage trend and the
+    J-curves; and the scale/fix/kill list from the latest reviews (default period: the latest
+    quarter with cost)."""
+    from valuegap.charts.executive import executive_report
+
+    if fmt is ExecutiveFormat.pdf and output is None:
+        raise typer.BadParameter("a PDF needs a file to go to: give --output.")
+    asked = window(period, start, end) if period or start or end else None
+    with open_ledger(read_only=True) as ledger:
+        report = executive_report(ledger, asked)
+    if fmt is ExecutiveFormat.pdf:
+        from valuegap.charts.executive_pdf import to_pdf
+
+        assert output is not None
+        output.write_bytes(to_pdf(report))
+        return
+    if fmt is ExecutiveFormat.html:
+        from valuegap.charts.executive_html import to_html
+
+        text = to_html(report)
+    else:
+        from valuegap.results import to_json
+
+        text = to_json(report) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 @command(app, "jcurve")
 def jcurve(
     initiative_id: Annotated[
@@ -435,31 +506,9 @@ def showback(
 
         sys.stdout.write(statement_html(statement))
         return
-    rows = [
-        {
-            "kind": "line",
-            "corrects": None,
-            "initiative": ln.initiative,
-            "category": ln.category,
-            "provider": ln.provider,
-            "model": ln.model,
-            "basis": ln.basis,
-            "cost": ln.cost,
-        }
-        for ln in statement.lines
-    ] + [
-        {
-            "kind": "adjustment",
-            "corrects": a.corrects,
-            "initiative": a.initiative,
-            "category": a.category,
-            "provider": a.provider,
-            "model": a.model,
-            "basis": None,
-            "cost": a.difference,
-        }
-        for a in statement.adjustments
-    ]
+    from valuegap.outcomes.statement import statement_rows
+
+    rows = statement_rows(statement)
     _show(statement, rows, OutputFormat(fmt.value), exact, {})
 
 

@@ -196,10 +196,16 @@ class Spend(Part):
         return self._now().date()
 
     def _sums(self, start: date, end: date) -> DailySums:
-        """The daily sums of the months with a day in [start, end)."""
-        months = month_starts(month_start(start), end)
-        parts = self._costs.allocated_parts([*DAILY_DIMENSIONS, *DAY_KEYS], months=months)
-        return daily_sums(parts)
+        """The daily sums of the months with a day in [start, end), kept until a write: a
+        budget's status and the forecasts of a page ask for the same months again, and
+        allocating them day by day takes a few hundred ms on a year of ten million events."""
+        months = tuple(month_starts(month_start(start), end))
+
+        def summed() -> DailySums:
+            by = [*DAILY_DIMENSIONS, *DAY_KEYS]
+            return daily_sums(self._costs.allocated_parts(by, months=months))
+
+        return self._db.cached(("daily_sums", months), summed)
 
     def _plans(self, start: date, end: date) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
         """Per initiative with a business case that has started: its planned investment in

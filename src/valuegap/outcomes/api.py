@@ -12,9 +12,11 @@ from valuegap.adoption.reports import UnitOutcome
 from valuegap.costs.api import IngestResult
 from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
+from valuegap.outcomes.portfolio_value import PortfolioValue
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.session import Part, Session, built_on_first_use
 from valuegap.sources import Source
@@ -129,6 +131,20 @@ class Outcomes(Part):
 
         return portfolio_report(self.facts(), window)
 
+    def portfolio_value(self, window: Window = ALL_TIME) -> PortfolioValue:
+        """The value of every initiative in ``window``, its interval (from the variances, not
+        a sum of lower bounds) and ROI on all AI cost, unallocated included."""
+        from valuegap.outcomes.portfolio_value import portfolio_value
+
+        return portfolio_value(self.facts(), window)
+
+    def coverage_trend(self, window: Window = ALL_TIME) -> CoverageTrend:
+        """Attribution coverage month by month over ``window`` (by default from the first
+        month with cost to the last): each month's is the portfolio report's for that month."""
+        from valuegap.outcomes.coverage import coverage_trend
+
+        return coverage_trend(self.facts(), window)
+
     def scoreboard(self, window: Window | None = None) -> Scoreboard:
         """The incentive scoreboard for ``window`` (default: the latest quarter with cost)."""
         from valuegap.months import add_months, quarter_start
@@ -152,10 +168,15 @@ class Outcomes(Part):
         return unit_outcomes(self.facts(), Window(None, next_month(on)))
 
     def facts(self) -> Facts:
-        """What the reports are made of, as read from the ledger."""
+        """What the reports are made of, as read from the ledger: kept until the next write,
+        so that a page showing several reports (or many readers at once) reads them once. Kept
+        for each actor: a contributor's facts hold only their business units' initiatives."""
+        self._require("read")
+        return self._db.cached(("outcome_facts", self.actor), self._read_facts)
+
+    def _read_facts(self) -> Facts:
         from valuegap.costs.currency import monthly_rates
 
-        self._require("read")
         store = OutcomeStore(self._db)
         costs = [_month_cost(line) for line in self._costs_part.cost_report(list(MONTH_COST))]
         reporting = self.settings.reporting_currency

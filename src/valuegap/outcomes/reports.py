@@ -105,11 +105,11 @@ def portfolio_report(facts: Facts, window: Window) -> PortfolioReport:
     def coverage_before(unit: str | None) -> float | None:
         if previous is None:
             return None
-        return _coverage(facts, before, previous, unit).attribution_coverage
+        return window_coverage(facts, before, previous, unit).attribution_coverage
 
     units = []
     for unit in _units(facts, assessed, window):
-        now, then = _coverage(facts, assessed, window, unit), coverage_before(unit)
+        now, then = window_coverage(facts, assessed, window, unit), coverage_before(unit)
         units.append(
             UnitCoverage(
                 business_unit=unit,
@@ -120,7 +120,7 @@ def portfolio_report(facts: Facts, window: Window) -> PortfolioReport:
                 coverage_change=_change(now.attribution_coverage, then),
             )
         )
-    total, then = _coverage(facts, assessed, window), coverage_before(None)
+    total, then = window_coverage(facts, assessed, window), coverage_before(None)
     return PortfolioReport(
         period=Period.of(window),
         currency=facts.currency,
@@ -170,7 +170,7 @@ def scoreboard(facts: Facts, window: Window, activity: Activity) -> Scoreboard:
 
 def unit_outcomes(facts: Facts, window: Window) -> list[UnitOutcome]:
     """Per business unit, its initiatives with a validated outcome and the cost that its
-    attribution coverage (the scoreboard's, ``_coverage``) divides: the validated share of
+    attribution coverage (the scoreboard's, ``window_coverage``) divides: the validated share of
     ``charged`` is ``covered``, so that the coverage of several units is the sum of theirs."""
     assessed = [assess(facts, i, window) for i in facts.initiatives]
     validated = {a.initiative.id for a in assessed if a.validated}
@@ -262,7 +262,7 @@ def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list
 
 
 @dataclass(frozen=True)
-class _Coverage:
+class Coverage:
     attribution_coverage: float | None
     total_cost: Decimal
     validated_cost: Decimal
@@ -270,9 +270,9 @@ class _Coverage:
     unit_overhead_cost: Decimal
 
 
-def _coverage(
+def window_coverage(
     facts: Facts, assessed: Sequence[Assessment], window: Window, unit: str | None = None
-) -> _Coverage:
+) -> Coverage:
     """Attribution coverage of all cost in ``window`` (of one business unit, if given): the
     cost of initiatives with a validated outcome over all cost, unallocated included. Credits
     stay in the totals, but in coverage an initiative, a unit's overhead or the unallocated
@@ -289,7 +289,7 @@ def _coverage(
     def charged_to(label: str) -> Decimal:
         return money(sum((c for (i, _), c in buckets.items() if i == label), ZERO))
 
-    return _Coverage(
+    return Coverage(
         attribution_coverage=coverage(buckets, covered),
         total_cost=money(sum(buckets.values(), ZERO)),
         validated_cost=money(sum((buckets[key] for key in covered), ZERO)),
@@ -310,8 +310,10 @@ def _score(
     def mine(assessed: Sequence[Assessment]) -> list[Assessment]:
         return [a for a in assessed if unit is None or a.initiative.business_unit == unit]
 
-    current = _coverage(facts, now, window, unit).attribution_coverage
-    earlier = _coverage(facts, then, previous, unit).attribution_coverage if previous else None
+    current = window_coverage(facts, now, window, unit).attribution_coverage
+    earlier = (
+        window_coverage(facts, then, previous, unit).attribution_coverage if previous else None
+    )
     unit_cost, before = _cost_per_outcome(mine(now)), _cost_per_outcome(mine(then))
     falling = None if unit_cost is None or before is None else unit_cost < before
     return ScoreLine(

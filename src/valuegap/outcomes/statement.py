@@ -116,6 +116,45 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class StatementRow:
+    """A line or an adjustment of a statement, as its CSV lists them: an adjustment names the
+    closed month it ``corrects`` and has no basis; its cost is the difference it books."""
+
+    kind: Literal["line", "adjustment"]
+    corrects: str | None
+    initiative: str
+    category: str
+    provider: str | None
+    model: str | None
+    basis: str | None
+    cost: Money
+
+
+def statement_rows(statement: Statement) -> list[StatementRow]:
+    """The statement's lines, then its adjustments: what its CSV holds."""
+    lines = [
+        StatementRow(
+            "line", None, ln.initiative, ln.category, ln.provider, ln.model, ln.basis, ln.cost
+        )
+        for ln in statement.lines
+    ]
+    adjustments = [
+        StatementRow(
+            "adjustment",
+            a.corrects,
+            a.initiative,
+            a.category,
+            a.provider,
+            a.model,
+            None,
+            a.difference,
+        )
+        for a in statement.adjustments
+    ]
+    return lines + adjustments
+
+
+@dataclass(frozen=True)
 class Costed:
     """What a statement takes from the allocated parts."""
 

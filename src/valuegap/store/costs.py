@@ -86,14 +86,18 @@ class CostStore:
 
     def invoice_lines(self) -> list[dict[str, Any]]:
         """FOCUS lines summed by provider, service, month, currency and charge category:
-        billed and list cost, and their invoice ids."""
-        return self._db.all(
-            f"""SELECT provider, service_name AS service, {_MONTH} AS month,
-                billing_currency AS currency, charge_category, sum(billed_cost) AS billed,
-                sum(list_cost) AS list_cost, count(*) AS lines,
-                list(DISTINCT invoice_id ORDER BY invoice_id)
-                    FILTER (WHERE invoice_id IS NOT NULL) AS invoice_ids
-            FROM focus_lines GROUP BY ALL ORDER BY ALL"""
+        billed and list cost, and their invoice ids; kept until a write (a scan of every
+        FOCUS line, which the costs page asks for on every view)."""
+        return self._db.cached(
+            "invoice_lines",
+            lambda: self._db.all(
+                f"""SELECT provider, service_name AS service, {_MONTH} AS month,
+                    billing_currency AS currency, charge_category, sum(billed_cost) AS billed,
+                    sum(list_cost) AS list_cost, count(*) AS lines,
+                    list(DISTINCT invoice_id ORDER BY invoice_id)
+                        FILTER (WHERE invoice_id IS NOT NULL) AS invoice_ids
+                FROM focus_lines GROUP BY ALL ORDER BY ALL"""
+            ),
         )
 
     def services_of(self, ingest_id: int) -> list[dict[str, Any]]:

@@ -119,8 +119,8 @@ def serving(path: Path) -> dict[str, Any] | None:
 def _served(path: Path, server: dict[str, Any]) -> str:
     return (
         f"{path} is held by valuegap serve at {server.get('url')} (PID {server.get('pid')}): "
-        f"a server keeps its ledger open. Use its API ({server.get('url')}/api/v1/docs), or "
-        "stop the server and run the command again."
+        "a server keeps its ledger open. Use its dashboard or its API "
+        f"({server.get('url')}/api/v1), or stop the server and run the command again."
     )
 
 

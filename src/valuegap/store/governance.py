@@ -66,6 +66,9 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
     return [None if amount is None else str(amount) for amount in amounts]
 
 
+PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
+
+
 class GovernanceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -164,33 +167,29 @@ class GovernanceStore:
     def ask_agent_approvals(self, asked: Sequence[AskedApproval]) -> list[Row]:
         """For each request, in order, the row as stored: the pending request its caller made
         already for the same action (before, or earlier in ``asked``), else a new one. One
-        lookup and one INSERT for all of them (a group-commit batch's requests)."""
+        INSERT for all of them (a group-commit batch's requests), in the caller's transaction.
+
+        The pending requests are read once and kept in the read cache: the batch's new ones
+        are added to it (kept if the transaction commits), and any other change of a request
+        (a decision on it) empties the cache, as every write does."""
+        pending = self._db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
         first: dict[ApprovalKey, AskedApproval] = {}
         for request in asked:
-            first.setdefault(request.key, request)
-        keys = list(first)
-        found = self._pending_agent_approvals(keys)
-        new = [key for key in keys if key not in found]
-        if new:
-            found.update(zip(new, self._add_agent_approvals([first[k] for k in new]), strict=True))
-        return [found[request.key] for request in asked]
+            if request.key not in pending:
+                first.setdefault(request.key, request)
+        if first:
+            made = self._add_agent_approvals(list(first.values()))
+            pending = {**pending, **dict(zip(first, made, strict=True))}
+            self._db.remember(PENDING_AGENT_APPROVALS, pending)
+        return [pending[request.key] for request in asked]
 
-    def _pending_agent_approvals(self, keys: list[ApprovalKey]) -> dict[ApprovalKey, Row]:
+    def _pending_agent_approvals(self) -> dict[ApprovalKey, Row]:
         """The oldest pending request of each key that has one."""
-        agents, by, actions, amounts, contexts = (list(c) for c in zip(*keys, strict=True))
-        rows = self._db.all(
-            "SELECT q.n, a.* FROM agent_approvals a JOIN (SELECT unnest(?::INTEGER[]) AS n, "
-            "unnest(?::VARCHAR[]) AS agent, unnest(?::VARCHAR[]) AS requested_by, "
-            "unnest(?::VARCHAR[]) AS action, unnest(?::VARCHAR[])::DECIMAL(38, 10) AS amount, "
-            "unnest(?::VARCHAR[]) AS context) q ON a.agent = q.agent "
-            "AND a.requested_by = q.requested_by AND a.action = q.action "
-            "AND a.amount IS NOT DISTINCT FROM q.amount AND a.context = q.context "
-            "WHERE a.status = 'pending' ORDER BY a.id",
-            [list(range(len(keys))), agents, by, actions, _texts(amounts), contexts],
-        )
+        rows = self._db.all("SELECT * FROM agent_approvals WHERE status = 'pending' ORDER BY id")
         found: dict[ApprovalKey, Row] = {}
         for row in rows:
-            found.setdefault(keys[row.pop("n")], row)
+            key = (row["agent"], row["requested_by"], row["action"], row["amount"], row["context"])
+            found.setdefault(key, row)
         return found
 
     def _add_agent_approvals(self, asked: list[AskedApproval]) -> list[Row]:

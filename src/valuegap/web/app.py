@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from valuegap import __version__
 from valuegap.ledger import Ledger
-from valuegap.web import otlp, problems
+from valuegap.web import otlp, pages, problems
 from valuegap.web.alert_check import AlertChecker
 from valuegap.web.api import ROUTERS
 from valuegap.web.drain import Drainer
@@ -55,10 +55,10 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
     app = FastAPI(
         title="valuegap",
         version=__version__,
-        description="The AI value ledger's API. Every route but /healthz needs an API token "
+        description="The AI value ledger's API. Every route of the API needs an API token "
         "(Authorization: Bearer) or a signed-in browser session.",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: not on a closed network
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -73,6 +73,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
         return {"status": "ok"}
 
     app.include_router(login_router)
+    pages.install(app)
     app.include_router(otlp.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API)

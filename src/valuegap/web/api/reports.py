@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from valuegap.adoption.reports import AdoptionReport, ConvictionReport
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.spend_results import AnomalyReport, SpendForecast
 from valuegap.ledger import Ledger
+from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.periods import window
+from valuegap.outcomes.portfolio_value import PortfolioValue
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.web.answers import PROBLEMS, answer
 from valuegap.web.auth import acting, api_router
@@ -101,6 +103,62 @@ def portfolio_report(
     """Every initiative's cost, value and ROI, and attribution coverage: the share of all AI
     cost (unallocated included) tied to a validated outcome."""
     return answer(ledger.outcomes.portfolio_report(window(period, _month(start), _month(end))))
+
+
+@router.get("/reports/coverage", response_model=CoverageTrend)
+def coverage_trend(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """Attribution coverage month by month (each month's is the portfolio report's for that
+    month), with its change from the first month to the latest."""
+    return answer(ledger.outcomes.coverage_trend(window(period, _month(start), _month(end))))
+
+
+@router.get("/reports/value", response_model=PortfolioValue)
+def portfolio_value(
+    ledger: Reader, period: Period = None, start: From = None, end: To = None
+) -> JSONResponse:
+    """The value of every initiative's metrics, point and interval (conservative: its lower
+    bound, from the variances added, not a sum of lower bounds), and ROI on all AI cost,
+    unallocated included: the portfolio page's and the executive report's headline."""
+    return answer(ledger.outcomes.portfolio_value(window(period, _month(start), _month(end))))
+
+
+@router.get(
+    "/reports/executive",
+    response_model=None,
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}, "application/json": {}}}},
+)
+def executive_report(
+    ledger: Reader,
+    format: Annotated[
+        Literal["pdf", "html", "json"],
+        Query(description="pdf, html (one self-contained page) or json."),
+    ] = "pdf",
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+) -> Response:
+    """The executive report (``valuegap report executive``): the headline numbers, the
+    coverage trend, the J-curves and the scale/fix/kill list (default period: the latest
+    quarter with cost)."""
+    from valuegap.charts.executive import executive_report
+
+    asked = window(period, _month(start), _month(end)) if period or start or end else None
+    report = executive_report(ledger, asked)
+    if format == "json":
+        return answer(report)
+    if format == "html":
+        from valuegap.charts.executive_html import to_html
+
+        return Response(to_html(report), media_type="text/html; charset=utf-8")
+    from valuegap.charts.executive_pdf import to_pdf
+
+    return Response(
+        to_pdf(report),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="executive-report.pdf"'},
+    )
 
 
 @router.get("/reports/scoreboard", response_model=Scoreboard)

@@ -1,0 +1,144 @@
+"""What every page shares: the signed-in user (or a redirect to sign in), the templates, and
+rendering a page with the navigation and the CSRF token that its htmx requests send.
+
+A page calls the same ledger method as the API and the CLI, so the three show the same numbers;
+it formats them as the table renderer does (``decimals``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from valuegap import __version__, decimals
+from valuegap.ledger import Ledger
+from valuegap.model.roles import GRANTS, Permission, User
+from valuegap.web.auth import CSRF_HEADER, SESSION_COOKIE, shared_ledger
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user of a page, their session's CSRF token, and the ledger acting as them."""
+
+    user: User
+    csrf: str
+    ledger: Ledger
+
+    def may(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.user.role]
+
+
+class SignInFirst(Exception):
+    """A page was asked for without a live session: the browser is sent to sign in."""
+
+    def __init__(self, then: str) -> None:
+        super().__init__(then)
+        self.then = then
+
+
+async def _viewer(request: Request) -> Viewer:
+    ledger = shared_ledger(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = ledger.governance.credentials.session_user(cookie) if cookie else None
+    if found is None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise SignInFirst(request.url.path + query)
+    user, csrf = found
+    return Viewer(user, csrf, ledger.acting_as(user.name))
+
+
+PageViewer = Annotated[Viewer, Depends(_viewer)]
+
+
+def to_sign_in(_: Request, error: Exception) -> RedirectResponse:
+    assert isinstance(error, SignInFirst)
+    return RedirectResponse(f"/login?next={quote(error.then, safe='/')}", status_code=303)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    title: str
+
+
+NAVIGATION = (
+    NavItem("/portfolio", "Portfolio"),
+    NavItem("/costs", "Costs"),
+    NavItem("/adoption", "Adoption"),
+    NavItem("/governance", "Governance"),
+    NavItem("/scenarios", "Scenarios"),
+)
+
+
+def money(amount: Decimal | float | None, currency: str | None) -> str:
+    return "" if amount is None else decimals.money(Decimal(str(amount)), currency)
+
+
+def percent(ratio: Decimal | float | None) -> str:
+    """A ratio as the table renderer shows it (a ratio is a float in a result: its JSON
+    number, whose shortest text is the value meant)."""
+    return "" if ratio is None else decimals.percent(Decimal(str(ratio)))
+
+
+def number(value: float | None) -> str:
+    """A measured figure (an effect, its interval) to four significant digits, with thousands
+    separators and never in scientific notation: 15,000; 122.8; 0.0312."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    places = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def chart(spec: dict[str, Any], label: str) -> Any:
+    """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there."""
+    from markupsafe import Markup, escape
+
+    data = escape(json.dumps(spec, separators=(",", ":")))
+    return Markup(
+        f'<div class="chart" role="img" aria-label="{escape(label)}" data-spec="{data}"></div>'
+    )
+
+
+@cache
+def _templates() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("valuegap.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(money=money, percent=percent, number=number)
+    environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
+    return environment
+
+
+def render_text(template: str, context: dict[str, Any]) -> str:
+    return str(_templates().get_template(template).render(**context))
+
+
+def render(
+    request: Request, viewer: Viewer, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    """A page, or (for an htmx request) just the fragment ``template`` renders when it is a
+    partial: a template decides by extending ``base.html`` or not."""
+    page = {
+        "request": request,
+        "viewer": viewer,
+        "navigation": NAVIGATION,
+        "hx_headers": json.dumps({CSRF_HEADER: viewer.csrf}),
+        **context,
+    }
+    return HTMLResponse(render_text(template, page), status_code=status)

@@ -1,0 +1,52 @@
+// The pages' own script: sign in and out, and draw every chart (also after htmx swaps content).
+"use strict";
+
+function safeNext(next) {
+  // Only a path of this server: never "//elsewhere" or "https://elsewhere".
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/portfolio";
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  const body = JSON.stringify({ name: form.name.value, password: form.password.value });
+  const answer = await fetch("/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body,
+  });
+  if (answer.ok) {
+    window.location.assign(safeNext(form.dataset.next));
+    return;
+  }
+  const problem = await answer.json().catch(() => ({}));
+  error.textContent = problem.detail || "The sign-in failed.";
+  error.hidden = false;
+}
+
+async function signOut() {
+  await fetch("/logout", { method: "POST" });
+  window.location.assign("/login");
+}
+
+function drawCharts(root) {
+  if (typeof vegaEmbed === "undefined") return;
+  for (const place of root.querySelectorAll(".chart[data-spec]")) {
+    if (place.dataset.drawn) continue;
+    place.dataset.drawn = "yes";
+    const spec = JSON.parse(place.dataset.spec);
+    vegaEmbed(place, spec, window.valuegapEmbedOptions || { actions: false, renderer: "svg" })
+      .catch((error) => console.error(error));
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("sign-in");
+  if (form) form.addEventListener("submit", signIn);
+  for (const button of document.querySelectorAll("[data-sign-out]")) {
+    button.addEventListener("click", signOut);
+  }
+  drawCharts(document);
+});
+document.addEventListener("htmx:afterSettle", (event) => drawCharts(event.target));

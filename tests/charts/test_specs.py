@@ -1,0 +1,148 @@
+"""The chart specs: each draws what its report says, in the agreed marks, and renders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from valuegap.charts import bundle, render, specs
+from valuegap.costs.cost_report import CostLine
+from valuegap.outcomes.coverage import CoverageMonth, CoverageTrend
+from valuegap.outcomes.jcurve import JCurveMonth, JCurveReport
+from valuegap.outcomes.results import Period
+
+
+def jcurve() -> JCurveReport:
+    def month(n: int, expected: str, actual: str | None) -> JCurveMonth:
+        exp = Decimal(expected)
+        return JCurveMonth(
+            month=n,
+            calendar_month=f"2026-0{n}",
+            adoption=None,
+            expected_net=exp,
+            expected_cumulative=exp,
+            band_low=exp - 100,
+            band_high=exp + 100,
+            actual_net=None if actual is None else Decimal(actual),
+            actual_cumulative=None if actual is None else Decimal(actual),
+            status=None if actual is None else "on_track",
+        )
+
+    months = [month(1, "-500", "-450"), month(2, "-200", "-150.50"), month(3, "300", None)]
+    return JCurveReport(
+        initiative="loc-qa",
+        currency="USD",
+        start="2026-01",
+        band=0.2,
+        trough_month=1,
+        trough_depth=Decimal("-500"),
+        payback_month=3,
+        latest_month=2,
+        status="on_track",
+        explanation="",
+        months=months,
+        initiatives=[],
+    )
+
+
+def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = spec["layer"]
+    return found
+
+
+def values(spec: dict[str, Any], name: str | None = None) -> list[dict[str, Any]]:
+    """The rows a spec draws (Altair keeps inline data in ``datasets``, named)."""
+    found: list[dict[str, Any]] = spec["datasets"][name or spec["data"]["name"]]
+    return found
+
+
+def mark(layer: dict[str, Any]) -> dict[str, Any]:
+    m = layer["mark"]
+    return m if isinstance(m, dict) else {"type": m}
+
+
+def test_the_jcurve_draws_the_band_as_an_area_actual_with_points_and_expected_dashed() -> None:
+    spec = specs.jcurve_chart(jcurve())
+    band, expected, actual, _zero = layers(spec)
+    assert mark(band)["type"] == "area"
+    assert band["encoding"]["y"]["field"] == "band_low"
+    assert band["encoding"]["y2"]["field"] == "band_high"
+    assert mark(expected)["type"] == "line" and mark(expected)["strokeDash"] == [6, 4]
+    assert expected["encoding"]["y"]["field"] == "expected"
+    assert mark(actual)["type"] == "line" and mark(actual)["point"] is True
+    assert actual["encoding"]["y"]["field"] == "actual"
+    rows = values(spec, band["data"]["name"] if "data" in band else None)
+    # the third month has no actual yet: drawn for the expected curve, not for the actual
+    assert [v["actual"] for v in rows] == [-450.0, -150.5, None]
+    assert [v["band_low"] for v in rows] == [-600.0, -300.0, 200.0]
+    assert rows[1]["actual_shown"] == "-150.50 USD"
+    assert spec["title"]["text"] == "J-curve: loc-qa"
+    assert "Cumulative net value (USD)" in str(spec)
+
+
+def test_the_coverage_trend_is_a_line_of_percentages_from_zero_to_one() -> None:
+    trend = CoverageTrend(
+        Period(),
+        "USD",
+        [
+            CoverageMonth("2026-01", 0.25, Decimal("1000"), Decimal("250")),
+            CoverageMonth("2026-02", 0.5, Decimal("2000"), Decimal("1000")),
+        ],
+        0.25,
+        0.5,
+        0.25,
+    )
+    spec = specs.coverage_trend_chart(trend)
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert spec["encoding"]["y"]["axis"]["format"] == "%"
+    rows = values(spec)
+    assert [(v["month"], v["coverage"]) for v in rows] == [
+        ("2026-01-01", 0.25),
+        ("2026-02-01", 0.5),
+    ]
+    assert rows[1]["validated_shown"] == "1,000.00 USD"
+
+
+def cost_line(month: str, category: str, cost: str, unit: str = "risk") -> CostLine:
+    return CostLine(
+        month=month,
+        category=category,
+        business_unit=unit,
+        cost=Decimal(cost),
+        estimated=Decimal(0),
+        usage_cost=Decimal(0),
+        currency="EUR",
+    )
+
+
+def test_the_cost_stack_sums_lines_of_a_month_and_category() -> None:
+    lines = [
+        cost_line("2026-01", "data", "10.25", "risk"),
+        cost_line("2026-01", "data", "4.75", "ops"),
+        cost_line("2026-01", "development", "100"),
+    ]
+    spec = specs.cost_stack_chart(lines)
+    summed = {(v["month"], v["category"]): v["cost"] for v in values(spec)}
+    assert summed == {("2026-01-01", "data"): 15.0, ("2026-01-01", "development"): 100.0}
+    assert spec["encoding"]["y"]["title"] == "Cost (EUR)"
+
+
+def test_the_cost_bars_are_largest_first() -> None:
+    lines = [cost_line("2026-01", "data", "5", "ops"), cost_line("2026-01", "data", "7", "risk")]
+    spec = specs.cost_bar_chart(lines, "business_unit")
+    assert [v["name"] for v in values(spec)] == ["risk", "ops"]
+
+
+def test_a_spec_renders_to_svg_png_and_pdf() -> None:
+    spec = specs.jcurve_chart(jcurve())
+    svg = render.to_svg(spec)
+    assert svg.startswith("<svg") and "J-curve: loc-qa" in svg
+    assert render.to_png(spec).startswith(b"\x89PNG")
+    assert render.to_pdf(spec).startswith(b"%PDF")
+
+
+def test_the_browser_bundle_sets_vega_embed_on_the_window_and_is_made_once() -> None:
+    first = bundle.javascript()
+    assert "window.vegaEmbed" in first
+    assert bundle.javascript() is first

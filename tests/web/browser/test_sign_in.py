@@ -1,0 +1,35 @@
+"""Signing in through the form, in a real browser, opens the portfolio with the report's
+numbers; a stranger is sent to sign in first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_TOTAL
+from tests.web.browser.conftest import Browsing, LiveServer
+
+pytestmark = pytest.mark.slow
+
+
+def test_signing_in_opens_the_portfolio_with_the_reports_numbers(
+    browse: Callable[..., Browsing],
+) -> None:
+    tab = browse("exec.board")
+    shown = tab.figures()
+    report = tab.api("/api/v1/reports/portfolio")
+    assert Decimal(report["total_cost"]) == DEMO_TOTAL
+    assert shown["total-cost"] == "3,538,738.60"
+    assert shown["unallocated-cost"] == f"{Decimal(report['unallocated_cost']):,.2f}"
+    assert shown["attribution-coverage"] == f"{report['attribution_coverage'] * 100:.1f}%"
+    assert shown["signed-in-as"] == "exec.board (viewer)"
+
+
+def test_a_stranger_is_sent_to_sign_in(chromium: Any, live_server: LiveServer) -> None:
+    page = chromium.new_page()
+    page.goto(live_server.url + "/portfolio?period=2026")
+    assert page.url == live_server.url + "/login?next=/portfolio%3Fperiod%3D2026"
+    page.close()

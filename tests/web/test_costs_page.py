@@ -1,0 +1,125 @@
+"""The costs page shows the cost report's numbers; finance uploads a cost file there and the
+totals change by its amount; a viewer has no upload button and is refused if it posts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from tests.conftest import DEMO_TOTAL
+from tests.web.conftest import Served
+from tests.web.pages_client import figures, signed_in
+
+# One manual cost of 1,250 USD for code review in June 2026 (a month the demo has).
+MANUAL = (
+    "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
+    "2026-06-01,2026-07-01,data,1250,USD,code-review,,Labelled review comments\n"
+)
+
+
+def _money(text: str) -> str:
+    return f"{Decimal(text):,.2f}"
+
+
+def test_the_costs_page_shows_the_reports_numbers(served: Served) -> None:
+    page = signed_in(served, "exec.board").get("/costs")
+    assert page.status_code == 200
+    shown = figures(page.text)
+    api = served("exec.board")
+    by_unit = api.get("/api/v1/reports/costs", params={"by": "business_unit"}).json()
+    portfolio = api.get("/api/v1/reports/portfolio").json()
+    assert shown["total-cost"] == "3,538,738.60"
+    assert sum(Decimal(row["cost"]) for row in by_unit) == DEMO_TOTAL + Decimal("0.004")
+    assert shown["unallocated-cost"] == _money(portfolio["unallocated_cost"])
+    unallocated = next(row for row in by_unit if row["business_unit"] == "(unallocated)")
+    assert shown["unallocated-cost"] == _money(unallocated["cost"])
+    assert shown["estimated-cost"] == _money(str(sum(Decimal(r["estimated"]) for r in by_unit)))
+    reconciled = api.get("/api/v1/reports/reconcile").json()
+    assert shown["reconcile-gaps"] == str(sum(1 for r in reconciled if r["status"] == "gap"))
+    for row in by_unit:  # each unit's cost, in the table beside the chart
+        assert f'<td>{row["business_unit"]}</td><td class="num">{_money(row["cost"])}</td>' in (
+            page.text
+        )
+    assert page.text.count('class="chart"') >= 4
+
+
+def test_the_forecast_and_budgets_are_the_apis_for_the_day_shown(served: Served) -> None:
+    shown = figures(signed_in(served, "finn.berg").get("/costs").text)
+    api = served("finn.berg")
+    # The demo's cost ends in June 2026: the page shows budgets and the forecast on its last day.
+    forecast = api.get(
+        "/api/v1/reports/forecast",
+        params={"by": "business_unit", "month": "2026-06", "as_of": "2026-06-30"},
+    ).json()
+    assert shown["forecast-total"] == _money(forecast["total"]["forecast"])
+    assert shown["forecast-spent"] == _money(forecast["total"]["spent"])
+
+
+def test_a_statement_downloads_as_the_clis_csv(served: Served) -> None:
+    browser = signed_in(served, "exec.board")
+    page = browser.get("/costs").text
+    assert 'href="/costs/statements/risk.csv?period=2026-06"' in page
+    answer = browser.get("/costs/statements/risk.csv?period=2026-06")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert 'filename="showback-risk-2026-06.csv"' in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(rows[0]) == [
+        "kind",
+        "corrects",
+        "initiative",
+        "category",
+        "provider",
+        "model",
+        "basis",
+        "cost",
+    ]
+    statement = served("exec.board").get("/api/v1/statements/risk?period=2026-06").json()
+    assert sum(Decimal(row["cost"]) for row in rows) == Decimal(statement["cost"])
+
+
+def test_finance_uploads_a_cost_file_and_the_totals_change(served: Served) -> None:
+    browser = signed_in(served, "finn.berg")
+    before = figures(browser.get("/costs").text)
+    assert 'data-testid="upload-button"' in browser.get("/costs").text
+    files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
+    answer = browser.post("/costs/upload", data={"kind": "costs", "period": ""}, files=files)
+    assert answer.status_code == 200, answer.text
+    assert "june.csv: 1 of 1 rows added" in " ".join(answer.text.split())
+    shown = figures(answer.text)  # the report again, which htmx swaps in
+    assert shown["total-cost"] == "3,539,988.60"  # 3,538,738.60 + 1,250
+    after = figures(browser.get("/costs").text)
+    assert after["total-cost"] == "3,539,988.60"
+    # June's forecast, kept since the first view, counts the new manual cost as entered.
+    june = Decimal(before["forecast-total"].replace(",", "")) + 1250
+    assert after["forecast-total"] == f"{june:,.2f}"
+
+
+def test_a_refused_file_names_its_row_column_and_value(served: Served) -> None:
+    browser = signed_in(served, "finn.berg")
+    bad = MANUAL.replace(",1250,", ",12x50,").encode()
+    files = {"file": ("june.csv", bad, "text/csv")}
+    answer = browser.post("/costs/upload", data={"kind": "costs"}, files=files)
+    assert answer.status_code == 200
+    assert "june.csv was not ingested; nothing from it was stored." in answer.text
+    cells = " ".join(answer.text.split())
+    assert '<td>june.csv</td> <td class="num">1</td> <td>amount</td> <td>12x50</td>' in cells
+    assert figures(browser.get("/costs").text)["total-cost"] == "3,538,738.60"
+
+
+def test_a_viewer_has_no_upload_and_is_refused_if_it_posts(served: Served) -> None:
+    browser = signed_in(served, "exec.board")
+    assert "upload-button" not in browser.get("/costs").text
+    files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
+    answer = browser.post("/costs/upload", data={"kind": "costs"}, files=files)
+    assert answer.status_code == 403
+    assert "exec.board (viewer) may not ingest costs" in answer.json()["detail"]
+    assert figures(browser.get("/costs").text)["total-cost"] == "3,538,738.60"
+
+
+def test_an_upload_without_the_csrf_token_is_refused(served: Served) -> None:
+    browser = signed_in(served, "finn.berg")
+    del browser.headers["X-CSRF-Token"]
+    files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
+    assert browser.post("/costs/upload", data={"kind": "costs"}, files=files).status_code == 403

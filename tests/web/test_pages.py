@@ -1,0 +1,42 @@
+"""The dashboard's pages: sign-in, and the portfolio's headline numbers, which are the JSON
+report's as the table renderer shows them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.conftest import DEMO_TOTAL
+from tests.web.conftest import Served
+from tests.web.pages_client import figures, signed_in
+
+
+def test_a_page_asks_a_stranger_to_sign_in_first(served: Served) -> None:
+    answer = served.anonymous.get("/portfolio?period=2026", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/portfolio%3Fperiod%3D2026"
+    sign_in = served.anonymous.get("/login?next=/costs")
+    assert 'data-next="/costs"' in sign_in.text
+    assert served.anonymous.get("/", follow_redirects=False).headers["location"] == "/portfolio"
+
+
+def test_the_portfolio_shows_the_reports_numbers(served: Served) -> None:
+    browser = signed_in(served, "exec.board")
+    shown = figures(browser.get("/portfolio").text)
+    report = served("exec.board").get("/api/v1/reports/portfolio").json()
+    assert Decimal(report["total_cost"]) == DEMO_TOTAL
+    assert shown["total-cost"] == "3,538,738.60"
+    assert shown["unallocated-cost"] == f"{Decimal(report['unallocated_cost']):,.2f}"
+    assert shown["validated-cost"] == f"{Decimal(report['validated_cost']):,.2f}"
+    assert shown["attribution-coverage"] == f"{report['attribution_coverage'] * 100:.1f}%"
+    assert shown["signed-in-as"] == "exec.board (viewer)"
+
+
+def test_assets_are_served_here_and_kept_a_day(served: Served) -> None:
+    assets = {"app.css": "text/css", "app.js": "text/javascript", "htmx.min.js": "text/javascript"}
+    for name, kind in assets.items():
+        answer = served.anonymous.get(f"/static/{name}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith(kind)
+        assert "max-age=86400" in answer.headers["cache-control"]
+    assert served.anonymous.get("/static/pages.py").status_code == 404
+    assert served.anonymous.get("/static/..%2Fapp.js").status_code == 404
