@@ -75,8 +75,7 @@ def costs(
     invoice covers yet (estimated); the usage events' own cost beside. Unallocated cost is
     always shown. External sources are synced first, on the engine."""
     keys = [k.strip() for k in by.split(",") if k.strip()]
-    synced(engine)
-    with open_ledger(read_only=True) as ledger:
+    with synced(engine) as ledger:
         lines = ledger.costs.cost_report(keys, start, end)
         unpriced = sum(u.events for u in ledger.costs.prices.unpriced_usage())
     rows = [line.summed_by(keys) for line in lines]
@@ -254,8 +253,7 @@ def initiative(
 ) -> None:
     """One initiative's cost, value with its interval, ROI, payback, cost per successful
     outcome, capacity, behaviour and quality."""
-    synced(engine)
-    with open_ledger(read_only=True) as ledger:
+    with synced(engine) as ledger:
         report = ledger.outcomes.initiative_report(initiative_id, window(period, start, end))
     _show(report, report.metrics, fmt, exact, {
         "metrics": ["id", "method", "effect", "effect_low", "effect_high", "value", "value_low",
@@ -278,8 +276,7 @@ def portfolio(
     cost (unallocated included) tied to a validated outcome. External sources are synced
     first, on the engine."""
     asked = window(period, start, end)
-    synced(engine)
-    with open_ledger(read_only=True) as ledger:
+    with synced(engine) as ledger:
         report = ledger.outcomes.portfolio_report(asked)
     columns = [
         "id",

@@ -3,14 +3,19 @@ object store, a catalogue table), read by the engine; the ledger keeps their sum
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.words import counted
+
+if TYPE_CHECKING:
+    from valuegap.ledger import Ledger
 
 app = typer.Typer(
     help="External sources: FOCUS exports and usage logs read where they live, by the engine."
@@ -134,11 +139,16 @@ def sync(engine: EngineOption = None, fmt: FormatOption = OutputFormat.table) ->
     render.records(rows, fmt, title="Sources synced")
 
 
-def synced(engine: EngineName | None) -> None:
-    """Before a report: bring the sources' sums up to date (a write, made only when the ledger
-    has sources; the report then opens the ledger to read)."""
+@contextmanager
+def synced(engine: EngineName | None) -> Iterator[Ledger]:
+    """The ledger opened to read, for a report, with its external sources' sums brought up to
+    date first on the engine: a write, made only when the ledger has sources (a ledger without
+    any is opened once, read-only)."""
     with open_ledger(read_only=True) as ledger:
         if not ledger.costs.has_sources():
+            yield ledger
             return
-    with open_ledger() as ledger:
-        ledger.costs.sources.sync(engine.value if engine else None)
+    with open_ledger() as writer:
+        writer.costs.sources.sync(engine.value if engine else None)
+    with open_ledger(read_only=True) as ledger:
+        yield ledger
