@@ -19,6 +19,24 @@ def test_a_page_asks_a_stranger_to_sign_in_first(served: Served) -> None:
     assert served.anonymous.get("/", follow_redirects=False).headers["location"] == "/portfolio"
 
 
+def test_sign_in_opens_only_a_page_of_this_server(served: Served) -> None:
+    """A browser reads ``/\\host`` as ``//host`` and drops a tab: both name another host."""
+    elsewhere = [
+        "//evil.example",
+        "/\\evil.example",
+        "/%09/evil.example",  # a tab
+        "/%0a/evil.example",
+        "https://evil.example/portfolio",
+        "javascript:alert(1)",
+        "portfolio",
+    ]
+    for asked in elsewhere:
+        page = served.anonymous.get(f"/login?next={asked}").text
+        assert 'data-next="/portfolio"' in page, asked
+    kept = served.anonymous.get("/login?next=/initiatives/loc-qa%3Fperiod%3D2026").text
+    assert 'data-next="/initiatives/loc-qa?period=2026"' in kept
+
+
 def test_the_portfolio_shows_the_reports_numbers(served: Served) -> None:
     browser = signed_in(served, "exec.board")
     shown = figures(browser.get("/portfolio").text)

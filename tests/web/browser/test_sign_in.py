@@ -33,3 +33,19 @@ def test_a_stranger_is_sent_to_sign_in(chromium: Any, live_server: LiveServer) -
     page.goto(live_server.url + "/portfolio?period=2026")
     assert page.url == live_server.url + "/login?next=/portfolio%3Fperiod%3D2026"
     page.close()
+
+
+def test_after_sign_in_the_script_opens_only_a_page_of_this_server(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    """The form's ``data-next`` is checked by the server too; the script checks it again, as
+    the browser resolves it: ``/\\host`` and ``/<tab>/host`` are other hosts."""
+    page = chromium.new_page()
+    page.goto(live_server.url + "/login")
+    opened = {
+        asked: page.evaluate("(next) => safeNext(next)", asked)
+        for asked in ("/\\evil.example", "/\t/evil.example", "//evil.example", "https://x.example/")
+    }
+    assert set(opened.values()) == {"/portfolio"}, opened
+    assert page.evaluate("safeNext('/costs?period=2026#top')") == "/costs?period=2026#top"
+    page.close()

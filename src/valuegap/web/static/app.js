@@ -2,8 +2,18 @@
 "use strict";
 
 function safeNext(next) {
-  // Only a path of this server: never "//elsewhere" or "https://elsewhere".
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/portfolio";
+  // Only a page of this server. The browser resolves "//elsewhere", "/\\elsewhere" and
+  // "/<tab>/elsewhere" to other hosts, so the address is resolved as it would, then its
+  // origin checked.
+  if (!next) return "/portfolio";
+  let url;
+  try {
+    url = new URL(next, window.location.origin);
+  } catch (error) {
+    return "/portfolio";
+  }
+  if (url.origin !== window.location.origin) return "/portfolio";
+  return url.pathname + url.search + url.hash;
 }
 
 async function signIn(event) {
