@@ -217,7 +217,7 @@ def period_text(period: Period) -> str:
 def figures(report: ExecutiveReport) -> list[Figure]:
     h, c = report.headline, report.currency
     change = (
-        f"{h.coverage_change * 100:+.1f} points on the period before "
+        f"{decimals.points(Decimal(str(h.coverage_change)))} on the period before "
         f"({percent_text(h.previous_attribution_coverage)})"
         if h.coverage_change is not None
         else "no period before to compare with"

@@ -87,6 +87,11 @@ def percent(ratio: Decimal | float | None) -> str:
     return "" if ratio is None else decimals.percent(Decimal(str(ratio)))
 
 
+def points(change: Decimal | float | None) -> str:
+    """A change of a ratio in signed percentage points, as the executive report says it."""
+    return "" if change is None else decimals.points(Decimal(str(change)))
+
+
 def number(value: float | None) -> str:
     """A measured figure (an effect, its interval) to four significant digits, with thousands
     separators and never in scientific notation: 15,000; 122.8; 0.0312."""
@@ -120,7 +125,7 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(money=money, percent=percent, number=number)
+    environment.filters.update(money=money, percent=percent, points=points, number=number)
     environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
     return environment
 
