@@ -109,8 +109,12 @@ def test_a_charts_percentages_are_the_tables() -> None:
     """12.35% to one decimal, half to even, is 12.4% (the table's); the float 0.1235 is
     0.12349999..., which float formatting shows as 12.3%."""
     trend = CoverageTrend(
-        Period(), "USD", [CoverageMonth("2026-01", 0.1235, Decimal(1000), Decimal("123.5"))],
-        0.1235, 0.1235, None,
+        Period(),
+        "USD",
+        [CoverageMonth("2026-01", 0.1235, Decimal(1000), Decimal("123.5"))],
+        0.1235,
+        0.1235,
+        None,
     )
     [row] = values(specs.coverage_trend_chart(trend))
     assert row["coverage_shown"] == "12.4%"

@@ -104,6 +104,11 @@ def number(value: float | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def path_part(text: str) -> str:
+    """``text`` as one part of a path, ``/`` included: "r&d/labs" -> "r%26d%2Flabs"."""
+    return quote(text, safe="")
+
+
 def chart(spec: dict[str, Any], label: str) -> Any:
     """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there."""
     from markupsafe import Markup, escape
@@ -125,7 +130,9 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(money=money, percent=percent, points=points, number=number)
+    environment.filters.update(
+        money=money, percent=percent, points=points, number=number, path_part=path_part
+    )
     environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
     return environment
 
