@@ -135,6 +135,8 @@ def test_the_executive_report_as_json_html_and_pdf(demo_server: Server) -> None:
     page = client.get("/api/v1/reports/executive?format=html")
     assert page.headers["content-type"].startswith("text/html")
     assert 'data-testid="total-cost"' in page.text
+    # a file to forward: its style is inline, which the server's CSP blocks in a page shown
+    assert page.headers["content-disposition"] == 'attachment; filename="executive-report.html"'
     pdf = client.get("/api/v1/reports/executive")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
