@@ -58,3 +58,17 @@ def test_assets_are_served_here_and_kept_a_day(served: Served) -> None:
         assert "max-age=86400" in answer.headers["cache-control"]
     assert served.anonymous.get("/static/pages.py").status_code == 404
     assert served.anonymous.get("/static/..%2Fapp.js").status_code == 404
+
+
+def test_only_the_pages_assets_are_served_and_kept(served: Served) -> None:
+    """A name asked for that is not an asset is not found, and not remembered: the cache
+    holds the assets alone, whatever strangers ask for."""
+    from valuegap.web.pages import assets
+
+    for n in range(50):
+        assert served.anonymous.get(f"/static/missing-{n}.js").status_code == 404
+    assert served.anonymous.get("/static/app.js").status_code == 200
+    assert served.anonymous.get("/static/vega.css").status_code == 200
+    names = assets.served_names()
+    assert {"app.js", "app.css", "htmx.min.js", "favicon.svg", "vega.js", "vega.css"} <= names
+    assert assets._asset.cache_info().currsize <= len(names)
