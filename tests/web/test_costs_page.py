@@ -8,6 +8,8 @@ import io
 import re
 from decimal import Decimal
 
+import pytest
+
 from tests.conftest import DEMO_TOTAL
 from tests.web.conftest import Served
 from tests.web.pages_client import figures, signed_in
@@ -149,3 +151,21 @@ def test_a_statement_of_a_unit_named_in_any_letters_downloads(served: Served) ->
 def test_a_contributor_sees_only_the_statements_they_may_read(served: Served) -> None:
     page = signed_in(served, "ana.costa").get("/costs").text  # marketing
     assert re.findall(r'href="/costs/statements/([^.]+)\.csv', page) == ["marketing"]
+
+
+def test_an_upload_the_ledger_refuses_says_why_in_the_panel(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valuegap.costs.api import Costs
+    from valuegap.errors import ConfigError
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise ConfigError("The ledger is busy; try again in a minute.")
+
+    monkeypatch.setattr(Costs, "ingest_costs", busy)
+    browser = signed_in(served, "finn.berg")
+    files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
+    answer = browser.post("/costs/upload", data={"kind": "costs"}, files=files)
+    assert answer.status_code == 200
+    assert "The ledger is busy; try again in a minute." in answer.text
+    assert 'data-testid="upload-refused"' in answer.text

@@ -85,9 +85,9 @@ def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Ser
 def test_a_window_whose_previous_would_begin_before_year_one_has_none(
     demo_server: Server,
 ) -> None:
-    """A thousand years from 1000-01: the thousand before would begin in year 0."""
+    """1,901 years from 1900-01: the 1,901 before would begin in year -1."""
     response = demo_server.client("exec.board").get(
-        "/api/v1/reports/portfolio?from=1000-01&to=2000-01"
+        "/api/v1/reports/portfolio?from=1900-01&to=3801-01"
     )
     assert response.status_code == 200
     assert response.json()["previous_attribution_coverage"] is None

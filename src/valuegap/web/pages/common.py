@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from valuegap import __version__, decimals
 from valuegap.ledger import Ledger
@@ -43,7 +43,7 @@ class SignInFirst(Exception):
         self.then = then
 
 
-async def _viewer(request: Request) -> Viewer:
+async def viewer_of(request: Request) -> Viewer:
     ledger = shared_ledger(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     found = ledger.governance.credentials.session_user(cookie) if cookie else None
@@ -54,12 +54,23 @@ async def _viewer(request: Request) -> Viewer:
     return Viewer(user, csrf, ledger.acting_as(user.name))
 
 
-PageViewer = Annotated[Viewer, Depends(_viewer)]
+PageViewer = Annotated[Viewer, Depends(viewer_of)]
 
 
-def to_sign_in(_: Request, error: Exception) -> RedirectResponse:
+def to_sign_in(request: Request, error: Exception) -> Response:
+    """To the sign-in page, then back. An htmx request (a session that ended while the page
+    was open) is answered with ``HX-Redirect``, which htmx follows with the whole window,
+    back to the page the browser shows: a redirect would put the sign-in page in a panel."""
     assert isinstance(error, SignInFirst)
-    return RedirectResponse(f"/login?next={quote(error.then, safe='/')}", status_code=303)
+    if request.headers.get("HX-Request"):
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        then = shown.path + (f"?{shown.query}" if shown.query else "") if shown.path else "/"
+        return Response(status_code=401, headers={"HX-Redirect": _sign_in_then(then)})
+    return RedirectResponse(_sign_in_then(error.then), status_code=303)
+
+
+def _sign_in_then(then: str) -> str:
+    return f"/login?next={quote(then, safe='/')}"
 
 
 @dataclass(frozen=True)

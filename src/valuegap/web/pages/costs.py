@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from valuegap.costs.cost_report import CostLine
 from valuegap.costs.rules import UNALLOCATED
-from valuegap.errors import ValidationError
+from valuegap.errors import ValidationError, ValuegapError
 from valuegap.ledger import Ledger
 from valuegap.months import add_months, month_start
 from valuegap.outcomes.periods import parse_period, window
@@ -173,9 +173,11 @@ def upload(
             results = [ledger.costs.ingest_usage(file.file, source_name=file.filename)]
         else:
             results = [ledger.costs.ingest_costs(file.file, source_name=file.filename)]
-    except ValidationError as refused:
-        context = {"refused": refused, "results": [], "report": False}
+    except ValuegapError as refused:  # a file refused whole, or the upload itself
+        found = refused.problems if isinstance(refused, ValidationError) else []
+        summary = refused.summary if isinstance(refused, ValidationError) else str(refused)
+        context = {"refused": True, "summary": summary, "problems": found, "report": False}
         return render(request, viewer, "partials/upload_result.html", context)
-    context = {"refused": None, "results": results, "report": True}
+    context = {"refused": False, "results": results, "report": True}
     context |= report_context(viewer, period or None, None)
     return render(request, viewer, "partials/upload_result.html", context)

@@ -60,3 +60,25 @@ document.addEventListener("DOMContentLoaded", () => {
   drawCharts(document);
 });
 document.addEventListener("htmx:afterSettle", (event) => drawCharts(event.target));
+
+// A refused htmx request (its answer is JSON problem details) says why at the top of the
+// part it would have replaced, instead of nothing happening.
+document.addEventListener("htmx:responseError", (event) => {
+  const answer = event.detail.xhr;
+  let said = `The request failed (${answer.status}).`;
+  try {
+    const problem = JSON.parse(answer.responseText);
+    if (problem && problem.detail) said = problem.detail;
+  } catch (error) {
+    // not problem details: the status says what there is
+  }
+  const place = event.detail.target || document.querySelector("main");
+  let alert = place.querySelector(":scope > .htmx-error");
+  if (!alert) {
+    alert = document.createElement("p");
+    alert.className = "error htmx-error";
+    alert.setAttribute("role", "alert");
+    place.prepend(alert);
+  }
+  alert.textContent = said;
+});
