@@ -122,3 +122,14 @@ def test_the_coverage_change_is_in_signed_points_rounded_as_tables_round(demo: P
     fell = replace(report.headline, coverage_change=-0.03)
     [coverage] = [f for f in figures(replace(report, headline=fell)) if f.key == COVERAGE]
     assert coverage.note.startswith("-3.0 points on the period before")
+
+
+def test_a_ledger_without_cost_reports_the_quarter_of_its_own_clock(ledger: Ledger) -> None:
+    """The ledger's clock reads 5 January 2026 (the tests' clock), whatever the machine's
+    date: its quarter is 2026-Q1."""
+    from datetime import date
+
+    from valuegap.charts.executive import default_window
+
+    window = default_window(ledger)
+    assert (window.start, window.end) == (date(2026, 1, 1), date(2026, 4, 1))

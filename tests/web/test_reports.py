@@ -12,7 +12,7 @@ from valuegap.errors import NotFound
 from valuegap.outcomes.periods import Window, parse_period
 from valuegap.results import to_data
 
-from .conftest import Server
+from .conftest import Served, Server
 
 
 def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Server) -> None:
@@ -140,3 +140,22 @@ def test_the_executive_report_as_json_html_and_pdf(demo_server: Server) -> None:
     pdf = client.get("/api/v1/reports/executive")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_executive_report_of_a_past_period_says_what_the_reviews_said_then(
+    served: Served,
+) -> None:
+    """The demo reviewed doc-classifier on 2025-09-09 (scale); its next review, six months
+    on, is run here as of 2026-03-10. The report of 2025-Q4 (to 2026-01-01) shows the
+    September review, said then, not "not reviewed yet" for want of the later one."""
+    from valuegap.charts.executive import executive_report
+
+    ledger = served.ledger
+    later = ledger.governance.run_reviews(date(2026, 3, 10))
+    assert "doc-classifier" in {r.initiative for r in later}
+    report = executive_report(ledger, parse_period("2025-Q4"))
+    [line] = [a for a in report.actions if a.id == "doc-classifier"]
+    assert (line.action, line.reviewed_on) == ("scale", date(2025, 9, 9))
+    now = executive_report(ledger, parse_period("2026-Q2"))
+    [line] = [a for a in now.actions if a.id == "doc-classifier"]
+    assert line.reviewed_on == date(2026, 3, 10)
