@@ -39,6 +39,13 @@ def percent(ratio: Decimal, *, exact: bool = False) -> str:
     return _to_places(ratio * 100, 1, exact) + "%"
 
 
+def points(change: Decimal) -> str:
+    """A change of a ratio in percentage points, signed, one decimal: 0.03 -> +3.0 points,
+    -0.1235 -> -12.4 points (rounded as ``percent`` rounds)."""
+    shown = _to_places(change * 100, 1, False)
+    return f"{shown if shown.startswith('-') else '+' + shown} points"
+
+
 def quantity(value: Decimal, *, exact: bool = False) -> str:
     """A count or factor with two decimals (79.5275 -> 79.53), or with every decimal it has if
     ``exact``."""

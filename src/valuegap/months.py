@@ -12,6 +12,22 @@ from datetime import date, datetime
 
 from valuegap.errors import Problem, ValidationError
 
+# The days a report may be asked about: far enough either way for any ledger, and far from
+# the calendar's ends (year 1 and 9999), where a window's month arithmetic would overflow.
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
+
+
+def check_days(refused: str, **days: date | None) -> None:
+    """Refuse, with ``refused`` as the summary, any of ``days`` (by field name) outside
+    [EARLIEST, LATEST]; None is not asked."""
+    problems = [
+        Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
+        for name, day in days.items()
+        if day is not None and not EARLIEST <= day <= LATEST
+    ]
+    if problems:
+        raise ValidationError(refused, problems)
+
 
 def month_start(day: date) -> date:
     """The first day of ``day``'s month."""

@@ -10,25 +10,15 @@ import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from tests.web.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from valuegap.charts import bundle, specs
 from valuegap.outcomes.coverage import CoverageMonth, CoverageTrend
 from valuegap.outcomes.results import Period
 
-CHROMIUM = Path("/usr/bin/chromium")
 CSP = "default-src 'self'; frame-ancestors 'none'"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # What a page's own script does: every div.chart drawn from its data-spec.
 PAGE_SCRIPT = """
 const options = JSON.parse(document.body.dataset.embed);
@@ -90,7 +80,7 @@ def server() -> Iterator[str]:
 def test_a_chart_is_drawn_under_the_csp_without_console_errors(server: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

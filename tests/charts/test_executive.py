@@ -18,6 +18,7 @@ from valuegap.outcomes.periods import parse_period
 from valuegap.results import to_data
 
 QUARTER = "2026-Q2"  # the demo's latest quarter with cost: the report's default
+COVERAGE = "attribution-coverage"
 DARK_BLUE = (0x1F, 0x4E, 0x79)  # the actual line and the coverage line
 
 
@@ -104,3 +105,31 @@ def test_a_pdf_needs_a_file(demo: Path) -> None:
     result = CliRunner().invoke(app, ["report", "executive", "--db", str(demo), "--as", "you"])
     assert result.exit_code != 0
     assert "--output" in result.output
+
+
+def test_the_coverage_change_is_in_signed_points_rounded_as_tables_round(demo: Path) -> None:
+    """A change of 0.1235 is 12.35 points: 12.4 to one decimal, half to even (as the table's
+    12.4%), where the float formatting said 12.3."""
+    from dataclasses import replace
+
+    from valuegap.charts.executive import executive_report, figures
+
+    with Ledger.open(demo, actor="you", read_only=True) as ledger:
+        report = executive_report(ledger, parse_period(QUARTER))
+    headline = replace(report.headline, coverage_change=0.1235)
+    [coverage] = [f for f in figures(replace(report, headline=headline)) if f.key == COVERAGE]
+    assert coverage.note.startswith("+12.4 points on the period before")
+    fell = replace(report.headline, coverage_change=-0.03)
+    [coverage] = [f for f in figures(replace(report, headline=fell)) if f.key == COVERAGE]
+    assert coverage.note.startswith("-3.0 points on the period before")
+
+
+def test_a_ledger_without_cost_reports_the_quarter_of_its_own_clock(ledger: Ledger) -> None:
+    """The ledger's clock reads 5 January 2026 (the tests' clock), whatever the machine's
+    date: its quarter is 2026-Q1."""
+    from datetime import date
+
+    from valuegap.charts.executive import default_window
+
+    window = default_window(ledger)
+    assert (window.start, window.end) == (date(2026, 1, 1), date(2026, 4, 1))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from valuegap.charts import bundle, render, specs
+from valuegap.charts import bundle, render, specs, style
 from valuegap.costs.cost_report import CostLine
+from valuegap.decimals import percent
 from valuegap.outcomes.coverage import CoverageMonth, CoverageTrend
 from valuegap.outcomes.jcurve import JCurveMonth, JCurveReport
 from valuegap.outcomes.results import Period
@@ -102,6 +103,22 @@ def test_the_coverage_trend_is_a_line_of_percentages_from_zero_to_one() -> None:
         ("2026-02-01", 0.5),
     ]
     assert rows[1]["validated_shown"] == "1,000.00 USD"
+
+
+def test_a_charts_percentages_are_the_tables() -> None:
+    """12.35% to one decimal, half to even, is 12.4% (the table's); the float 0.1235 is
+    0.12349999..., which float formatting shows as 12.3%."""
+    trend = CoverageTrend(
+        Period(),
+        "USD",
+        [CoverageMonth("2026-01", 0.1235, Decimal(1000), Decimal("123.5"))],
+        0.1235,
+        0.1235,
+        None,
+    )
+    [row] = values(specs.coverage_trend_chart(trend))
+    assert row["coverage_shown"] == "12.4%"
+    assert style.percent(0.1235) == percent(Decimal("0.1235")) == "12.4%"
 
 
 def cost_line(month: str, category: str, cost: str, unit: str = "risk") -> CostLine:

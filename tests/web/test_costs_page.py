@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
+
+import pytest
 
 from tests.conftest import DEMO_TOTAL
 from tests.web.conftest import Served
@@ -123,3 +126,46 @@ def test_an_upload_without_the_csrf_token_is_refused(served: Served) -> None:
     del browser.headers["X-CSRF-Token"]
     files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
     assert browser.post("/costs/upload", data={"kind": "costs"}, files=files).status_code == 403
+
+
+def test_a_statement_of_a_unit_named_in_any_letters_downloads(served: Served) -> None:
+    """A header is Latin-1: the file's name goes as ASCII and again in UTF-8 (RFC 6266);
+    a ``/`` in the unit's name stays inside the link's one path part."""
+    unit = "Forschung/Entwicklung-東京"
+    manual = MANUAL.replace("code-review,,", f",{unit},")
+    served.ledger.costs.ingest_costs(manual.encode(), source_name="tokyo.csv")
+    browser = signed_in(served, "exec.board")
+    page = browser.get("/costs?period=2026-06").text
+    quoted = "Forschung%2FEntwicklung-%E6%9D%B1%E4%BA%AC"
+    assert f'href="/costs/statements/{quoted}.csv?period=2026-06"' in page
+    answer = browser.get(f"/costs/statements/{quoted}.csv?period=2026-06")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="showback-Forschung-Entwicklung-__-2026-06.csv"; '
+        "filename*=UTF-8''showback-Forschung-Entwicklung-%E6%9D%B1%E4%BA%AC-2026-06.csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert sum(Decimal(row["cost"]) for row in rows) == 1250
+
+
+def test_a_contributor_sees_only_the_statements_they_may_read(served: Served) -> None:
+    page = signed_in(served, "ana.costa").get("/costs").text  # marketing
+    assert re.findall(r'href="/costs/statements/([^.]+)\.csv', page) == ["marketing"]
+
+
+def test_an_upload_the_ledger_refuses_says_why_in_the_panel(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valuegap.costs.api import Costs
+    from valuegap.errors import ConfigError
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise ConfigError("The ledger is busy; try again in a minute.")
+
+    monkeypatch.setattr(Costs, "ingest_costs", busy)
+    browser = signed_in(served, "finn.berg")
+    files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
+    answer = browser.post("/costs/upload", data={"kind": "costs"}, files=files)
+    assert answer.status_code == 200
+    assert "The ledger is busy; try again in a minute." in answer.text
+    assert 'data-testid="upload-refused"' in answer.text

@@ -3,6 +3,9 @@ the same permission as the API's; a viewer sees no button and is refused if it p
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from markupsafe import escape
 
 from tests.web.conftest import Served
@@ -84,3 +87,34 @@ def test_reviews_and_the_policy_pack(served: Served) -> None:
     # product-recs entered its MVP on the demo's timeline; its review is six months later
     detail = served("exec.board").get("/api/v1/initiatives/product-recs").json()
     assert detail["review_date"] in page
+
+
+def test_reviews_due_are_read_at_once_and_recent_ones_limited(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each initiative's next review is what ``next_review`` says, for them all in a query or
+    few, not three for each of the demo's nine initiatives."""
+    from valuegap.store.database import Database
+    from valuegap.web.pages.governance import reviews_due
+
+    ledger = served.ledger
+    today = ledger.session.now().date()
+    asked: list[str] = []
+    for method in ("all", "one"):
+        original = getattr(Database, method)
+
+        def counted(self: Database, sql: str, *args: Any, _original: Any = original) -> Any:
+            asked.append(sql)
+            return _original(self, sql, *args)
+
+        monkeypatch.setattr(Database, method, counted)
+    due = reviews_due(ledger, today)  # first: nothing of it kept yet
+    monkeypatch.undo()
+    one_by_one = {i.id: ledger.governance.next_review(i.id) for i in ledger.portfolio.initiatives()}
+    assert {r.initiative: r.due for r in due} == {k: v for k, v in one_by_one.items() if v}
+    assert len(asked) < len(one_by_one) == 9, asked  # not a query (or three) for each
+    latest = sorted(ledger.governance.reviews(), key=lambda r: r.recorded_at, reverse=True)
+    assert ledger.governance.recent_reviews(2) == latest[:2]
+    decided = [a for a in ledger.governance.gates.approvals() if a.status != "pending"]
+    decided.sort(key=lambda a: (a.decided_at or a.requested_at, a.id), reverse=True)
+    assert ledger.governance.gates.decided(1) == decided[:1]

@@ -54,3 +54,13 @@ def test_the_value_and_roi_are_the_value_reports(served: Served) -> None:
     # ROI on all AI spend, unallocated included: (value - cost) / cost
     assert shown["roi"] == f"{(point - cost) / cost * 100:.1f}%"
     assert shown["roi-conservative"] == f"{(low - cost) / cost * 100:.1f}%"
+
+
+def test_the_coverage_change_is_in_signed_points_as_the_executive_report_says_it(
+    served: Served,
+) -> None:
+    page = signed_in(served, "exec.board").get("/portfolio?period=2025-Q4").text
+    report = served("exec.board").get("/api/v1/reports/portfolio?period=2025-Q4").json()
+    # the demo's coverage went from 90.43% in 2025-Q3 to 93.02%: up 2.59 points
+    assert report["coverage_change"] == 0.0259
+    assert "+2.6 points on the period before" in page

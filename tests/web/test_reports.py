@@ -12,7 +12,7 @@ from valuegap.errors import NotFound
 from valuegap.outcomes.periods import Window, parse_period
 from valuegap.results import to_data
 
-from .conftest import Server
+from .conftest import Served, Server
 
 
 def test_the_portfolio_report_is_the_ledgers_for_every_window(demo_server: Server) -> None:
@@ -85,9 +85,9 @@ def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Ser
 def test_a_window_whose_previous_would_begin_before_year_one_has_none(
     demo_server: Server,
 ) -> None:
-    """A thousand years from 1000-01: the thousand before would begin in year 0."""
+    """1,901 years from 1900-01: the 1,901 before would begin in year -1."""
     response = demo_server.client("exec.board").get(
-        "/api/v1/reports/portfolio?from=1000-01&to=2000-01"
+        "/api/v1/reports/portfolio?from=1900-01&to=3801-01"
     )
     assert response.status_code == 200
     assert response.json()["previous_attribution_coverage"] is None
@@ -135,6 +135,27 @@ def test_the_executive_report_as_json_html_and_pdf(demo_server: Server) -> None:
     page = client.get("/api/v1/reports/executive?format=html")
     assert page.headers["content-type"].startswith("text/html")
     assert 'data-testid="total-cost"' in page.text
+    # a file to forward: its style is inline, which the server's CSP blocks in a page shown
+    assert page.headers["content-disposition"] == 'attachment; filename="executive-report.html"'
     pdf = client.get("/api/v1/reports/executive")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_executive_report_of_a_past_period_says_what_the_reviews_said_then(
+    served: Served,
+) -> None:
+    """The demo reviewed doc-classifier on 2025-09-09 (scale); its next review, six months
+    on, is run here as of 2026-03-10. The report of 2025-Q4 (to 2026-01-01) shows the
+    September review, said then, not "not reviewed yet" for want of the later one."""
+    from valuegap.charts.executive import executive_report
+
+    ledger = served.ledger
+    later = ledger.governance.run_reviews(date(2026, 3, 10))
+    assert "doc-classifier" in {r.initiative for r in later}
+    report = executive_report(ledger, parse_period("2025-Q4"))
+    [line] = [a for a in report.actions if a.id == "doc-classifier"]
+    assert (line.action, line.reviewed_on) == ("scale", date(2025, 9, 9))
+    now = executive_report(ledger, parse_period("2026-Q2"))
+    [line] = [a for a in now.actions if a.id == "doc-classifier"]
+    assert line.reviewed_on == date(2026, 3, 10)

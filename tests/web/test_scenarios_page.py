@@ -9,6 +9,7 @@ import re
 
 from tests.web.conftest import Served
 from tests.web.pages_client import figures, signed_in
+from valuegap.forecast.scenario import ScenarioChanges
 
 # The demo's code review assistant: 3,000 calls to claude-sonnet-4-5 in 2026-06 (100 a day)
 # cost 225.00 USD; at 100,000 a day, 3,000,000 in the month's 30 days, a thousand times that.
@@ -77,3 +78,24 @@ def test_a_viewer_cannot_save(served: Served) -> None:
     assert answer.status_code == 403
     names = [s.name for s in served.ledger.outcomes.scenarios.scenarios()]
     assert "mine" not in names
+
+
+def test_a_contributor_compares_the_saved_scenarios_of_their_units(served: Served) -> None:
+    """The demo's saved scenarios are engineering's code review: marketing's ana.costa has
+    none to compare (another unit's is as if it did not exist), and no error."""
+    page = signed_in(served, "ana.costa").get("/scenarios").text
+    assert "There is no initiative" not in page
+    assert "No scenario is saved yet." in page
+    assert "code-review" not in page
+
+
+def test_the_page_compares_the_twenty_newest_saved_scenarios(served: Served) -> None:
+    scenarios = served.ledger.outcomes.scenarios
+    for n in range(21):  # with the demo's two: 23, of which the 20 newest are computed
+        changes = ScenarioChanges.parse(volume=f"{1000 + n}/day")
+        scenarios.save_scenario(f"more-{n:02d}", "code-review", changes)
+    page = signed_in(served, "exec.board").get("/scenarios").text
+    rows = re.findall(r'<td><a href="/scenarios\?saved=([\w-]+)">', page)
+    assert len(rows) == 20
+    said = " ".join(figures(page)["saved-not-shown"].split())
+    assert said.startswith("The 20 newest saved scenarios are compared here; 3 older are not")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from valuegap.adoption.reports import AdoptionReport, ConvictionReport, UnitOutcome
 from valuegap.errors import NotFound
 from valuegap.model.ingest import IngestResult
-from valuegap.months import add_months
+from valuegap.months import add_months, check_days
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.costs import CostStore
@@ -72,6 +72,7 @@ class Adoption(Part):
         from valuegap.store.adoption_counts import subjects
 
         self._require("read")
+        check_days("The report date is out of range.", on=on)
         on = on or self._report_day()
         whole, tree = self._partition(on)
         if unit is not None and unit not in tree:
@@ -113,6 +114,7 @@ class Adoption(Part):
         from valuegap.store.adoption_counts import survey_means
 
         self._require("read")
+        check_days("The report date is out of range.", on=on)
         on = on or self._report_day()
         whole, tree = self._partition(on)
         outcomes = {found.unit: found for found in self._outcomes(on)}

@@ -80,7 +80,7 @@ class ExecutiveReport:
 def default_window(ledger: Ledger) -> Window:
     """The latest quarter with cost (the scoreboard's), compared with the one before."""
     months = [line.month for line in ledger.costs.cost_report(["month"]) if line.month]
-    latest = date.fromisoformat(f"{max(months)}-01") if months else date.today()
+    latest = date.fromisoformat(f"{max(months)}-01") if months else ledger.session.now().date()
     start = quarter_start(latest)
     return Window(start, add_months(start, 3))
 
@@ -96,14 +96,16 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
     )
     whole = outcomes.portfolio_jcurve()
     statuses = {line.id: line.status for line in whole.initiatives}
-    latest_review = {r.initiative: r for r in ledger.governance.reviews()}
+    # Reviews come oldest first: the last one before the window's end is what was said then.
+    said_then = [r for r in ledger.governance.reviews() if asked.end is None or r.as_of < asked.end]
+    latest_review = {r.initiative: r for r in said_then}
     actions = []
     for row in portfolio.initiatives:
         if row.stage == "retired":
             continue
         review = latest_review.get(row.id)
         status = statuses.get(row.id)
-        if review is not None and (asked.end is None or review.as_of < asked.end):
+        if review is not None:
             action: Action = review.recommendation
             reasons = list(review.reasons)
         else:
@@ -115,7 +117,7 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
                 business_unit=row.business_unit,
                 stage=row.stage,
                 action=action,
-                reviewed_on=review.as_of if action != "not_reviewed" and review else None,
+                reviewed_on=review.as_of if review else None,
                 reasons=reasons,
                 validated=row.validated,
                 jcurve_status=status,
@@ -217,7 +219,7 @@ def period_text(period: Period) -> str:
 def figures(report: ExecutiveReport) -> list[Figure]:
     h, c = report.headline, report.currency
     change = (
-        f"{h.coverage_change * 100:+.1f} points on the period before "
+        f"{decimals.points(Decimal(str(h.coverage_change)))} on the period before "
         f"({percent_text(h.previous_attribution_coverage)})"
         if h.coverage_change is not None
         else "no period before to compare with"

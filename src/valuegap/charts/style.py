@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from valuegap.decimals import money
+from valuegap import decimals
 
 ACTUAL = "#1f4e79"  # dark blue: what happened
 EXPECTED = "#6b7280"  # grey: what the business case named in advance
@@ -50,11 +50,13 @@ def amount(value: Decimal | None) -> float | None:
 
 def shown(value: Decimal | None, currency: str) -> str:
     """An amount as a tooltip shows it: as a table would, with its currency."""
-    return "none" if value is None else f"{money(value, currency)} {currency}"
+    return "none" if value is None else f"{decimals.money(value, currency)} {currency}"
 
 
 def percent(value: float | None) -> str:
-    return "none" if value is None else f"{value:.1%}"
+    """A ratio as a table shows it (its JSON number's shortest text, rounded half to even):
+    0.1235 is 12.4%, where the float's own formatting would say 12.3%."""
+    return "none" if value is None else decimals.percent(Decimal(str(value)))
 
 
 def finish(chart: Any) -> dict[str, Any]:

@@ -117,7 +117,8 @@ class Alerts(Part):
         initiative. Those raised before are not raised again; returns the new ones. Not run
         on every cost write (it reads months of daily spend): ``valuegap alert check``, or the
         server every hour."""
-        from valuegap.costs.spend_api import ANOMALY_DAYS, EARLIEST, LATEST
+        from valuegap.costs.spend_api import ANOMALY_DAYS
+        from valuegap.months import EARLIEST, LATEST
 
         self._require("cost.write")
         first = EARLIEST + timedelta(days=ANOMALY_DAYS)  # the first whose week can be read

@@ -145,7 +145,7 @@ class Budgets(Part):
         """Each budget (or ``budget_id``) in its period that holds the day ``on`` (default:
         today): what it allows, what was spent and what its scope's spend is forecast at by
         the period's end (from the days before ``on``), in the reporting currency."""
-        from valuegap.costs.spend_api import EARLIEST, LATEST  # the days spend is read for
+        from valuegap.months import EARLIEST, LATEST  # the days spend is read for
 
         self._require("read")
         if on is not None and not EARLIEST <= on <= LATEST:

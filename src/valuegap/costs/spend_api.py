@@ -32,7 +32,7 @@ from valuegap.costs.spend_results import (
 from valuegap.decimals import plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.forecast.spend import PeriodForecast, PlanStatus, forecast_period, versus_plan
-from valuegap.months import add_months, month_start, month_starts, months_apart
+from valuegap.months import EARLIEST, LATEST, add_months, month_start, month_starts, months_apart
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 MAX_MONTHS = 120  # the longest period forecast
 MAX_DAYS = 1100  # the most days of daily spend or anomalies asked at once: three years
-EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)  # the days that may be asked about
 ANOMALY_DAYS = 7  # the days ``anomalies`` and ``findings`` look at by default
 Convert = Callable[[Decimal, str | None, date], Decimal]
 

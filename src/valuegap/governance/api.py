@@ -355,9 +355,23 @@ class Governance(Part):
         entered = self._portfolio.stages_entered(initiative_id).get("mvp")
         if entered is None or initiative.stage == "retired":
             return None
-        first = add_months(entered.date(), REVIEW_EVERY_MONTHS)
-        last = self._governance.last_review(initiative_id)
-        return first if last is None or last < first else add_months(last, REVIEW_EVERY_MONTHS)
+        return _review_due(entered.date(), self._governance.last_review(initiative_id))
+
+    def next_reviews(self) -> dict[str, date]:
+        """``next_review`` of each initiative the actor may see that has one, by id: read in
+        one query for them all."""
+        clocks = self._governance.review_clocks()
+        return {
+            i.id: _review_due(clocks[i.id][0].date(), clocks[i.id][1])
+            for i in self._initiatives.initiatives()
+            if i.id in clocks and i.stage != "retired"
+        }
+
+    def recent_reviews(self, limit: int) -> list[RecordedReview]:
+        """The ``limit`` reviews recorded last, latest first (a contributor's, of their
+        business units' initiatives)."""
+        visible = [i.id for i in self._initiatives.initiatives()]
+        return [RecordedReview(**row) for row in self._governance.recorded_reviews(visible, limit)]
 
     # The evaluation context
 
@@ -429,3 +443,11 @@ def _check_layer(layer: str) -> None:
     if layer not in LAYERS:
         allowed = f"must be one of {', '.join(LAYERS)}"
         raise ValidationError("Unknown policy layer.", [Problem("layer", allowed, layer)])
+
+
+def _review_due(entered_mvp: date, last_review: date | None) -> date:
+    """Six months after entering the MVP, or after the latest review if that came later."""
+    first = add_months(entered_mvp, REVIEW_EVERY_MONTHS)
+    if last_review is None or last_review < first:
+        return first
+    return add_months(last_review, REVIEW_EVERY_MONTHS)

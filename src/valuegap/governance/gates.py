@@ -249,6 +249,13 @@ class Gates(Part):
         visible = {i.id for i in self._initiatives.initiatives()}
         return [a for a in self._approvals(status=status) if a.initiative in visible]
 
+    def decided(self, limit: int) -> list[Approval]:
+        """The ``limit`` approval requests decided last, latest first; a contributor's, of
+        their business units' initiatives."""
+        self._require("read")
+        visible = [i.id for i in self._initiatives.initiatives()]
+        return [_approval(row) for row in self._governance.decided_approvals(visible, limit)]
+
     def _approvals(
         self, *, status: str | None = None, approval_id: int | None = None
     ) -> list[Approval]:

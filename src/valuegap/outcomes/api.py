@@ -170,7 +170,8 @@ class Outcomes(Part):
     def facts(self) -> Facts:
         """What the reports are made of, as read from the ledger: kept until the next write,
         so that a page showing several reports (or many readers at once) reads them once. Kept
-        for each actor: a contributor's facts hold only their business units' initiatives."""
+        for each actor: a contributor's facts hold only their business units' initiatives and
+        cost (so their coverage, value and ROI are of the spend they may see)."""
         self._require("read")
         return self._db.cached(("outcome_facts", self.actor), self._read_facts)
 
@@ -190,8 +191,13 @@ class Outcomes(Part):
                 known.update(monthly_rates([(currency, month)], rates, reporting))
             return known[(currency, month)]
 
+        initiatives = self._initiatives.initiatives()
+        units = self._initiatives.units_in_scope()
+        if units is not None:  # a contributor: their units' cost, as their units' initiatives
+            theirs = {i.id for i in initiatives}
+            costs = [c for c in costs if c.business_unit in units or c.initiative in theirs]
         return Facts(
-            initiatives=self._initiatives.initiatives(),
+            initiatives=initiatives,
             costs=costs,
             observations=store.observations(),
             counts=store.outcome_counts(),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import spread
-from valuegap.months import add_months, check_window, months_apart
+from valuegap.months import EARLIEST, LATEST, add_months, check_days, check_window, months_apart
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ def parse_period(text: str) -> Window:
             ],
         )
     year, month, quarter, half = found.groups()
+    if not EARLIEST.year <= int(year) < LATEST.year:
+        said = f"must be in a year from {EARLIEST.year} to {LATEST.year - 1}"
+        raise ValidationError("The period is out of range.", [Problem("period", said, text)])
     first = int(month or 0) or (3 * int(quarter) - 2 if quarter else 6 * int(half or 1) - 5)
     length = 1 if month else 3 if quarter else 6 if half else 12
     start = date(int(year), first, 1)
@@ -77,5 +80,6 @@ def window(period: str | None, start: date | None, end: date | None) -> Window:
             "The period is given twice.",
             [Problem("period", "give a period, or `from`/`to`, not both", period)],
         )
+    check_days("The months are out of range.", **{"from": start, "to": end})
     check_window(start, end)
     return parse_period(period) if period else Window(start, end)

@@ -1,6 +1,7 @@
 """The portfolio's value in a window: the sum of its initiatives' values, with the interval of
 that sum worked out from their variances (never by summing lower bounds), and its ROI on all
-AI cost of the window, unallocated included."""
+AI cost of the window, unallocated included. A contributor's is that of the business units
+they may see: their initiatives' value on their units' cost (``Outcomes.facts``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class PortfolioValue:
     period: Period
     currency: str
     confidence_level: Ratio
-    total_cost: Money  # all AI cost, unallocated included: the portfolio report's
+    total_cost: Money  # all AI cost the reader may see, unallocated included (as the report)
     value: Money
     value_low: Money | None
     value_high: Money | None
@@ -43,15 +44,16 @@ def portfolio_value(facts: Facts, window: Window) -> PortfolioValue:
         found = ValueInterval(ZERO, ZERO, ZERO)
     cost = window_coverage(facts, assessed, window).total_cost
     value = money(found.value or ZERO)
+    low = None if found.low is None else money(found.low)
     return PortfolioValue(
         period=Period.of(window),
         currency=facts.currency,
         confidence_level=facts.level,
         total_cost=cost,
         value=value,
-        value_low=None if found.low is None else money(found.low),
+        value_low=low,
         value_high=None if found.high is None else money(found.high),
         no_interval=found.no_interval,
         roi=roi(value, cost),
-        roi_conservative=None if found.low is None else roi(found.low, cost),
+        roi_conservative=None if low is None else roi(low, cost),
     )

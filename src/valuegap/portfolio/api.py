@@ -81,10 +81,10 @@ class Initiatives(Part):
             allowed = f"must be one of {', '.join(STAGES)}"
             raise ValidationError("Unknown stage.", [Problem("stage", allowed, stage)])
         found = self._portfolio.initiatives(stage=stage, unit=unit)
-        units = self._scope()
+        units = self.units_in_scope()
         return found if units is None else [i for i in found if i.business_unit in units]
 
-    def _scope(self) -> tuple[str, ...] | None:
+    def units_in_scope(self) -> tuple[str, ...] | None:
         """The business units the actor is limited to (a contributor's), or None for all."""
         user = self._users.get(self.actor)
         return user.units if user is not None and user.role in SCOPED_ROLES else None
@@ -94,7 +94,7 @@ class Initiatives(Part):
         not found, as if it did not exist)."""
         self._require("read")
         found = self._portfolio.initiative(initiative_id)
-        units = self._scope()
+        units = self.units_in_scope()
         if found is None or (units is not None and found.business_unit not in units):
             raise NotFound(
                 f"There is no initiative {initiative_id!r}; `Ledger.portfolio.initiatives()` shows "

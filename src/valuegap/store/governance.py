@@ -144,6 +144,18 @@ class GovernanceStore:
             row["policy_versions"] = json.loads(row["policy_versions"])
         return rows
 
+    def decided_approvals(self, initiatives: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` latest decided approvals of ``initiatives``, latest first."""
+        rows = self._db.all(
+            "SELECT * FROM approvals WHERE status <> 'pending' AND list_contains(?, initiative) "
+            "ORDER BY coalesce(decided_at, requested_at) DESC, id DESC LIMIT ?",
+            [list(initiatives), limit],
+        )
+        for row in rows:
+            row["rules"] = json.loads(row["rules"])
+            row["policy_versions"] = json.loads(row["policy_versions"])
+        return rows
+
     def decide_approval(
         self, approval_id: int, status: str, at: datetime, by: str, note: str | None
     ) -> None:
@@ -269,6 +281,28 @@ class GovernanceStore:
         for row in rows:
             row["reasons"] = json.loads(row["reasons"])
         return rows
+
+    def recorded_reviews(self, initiatives: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` reviews of ``initiatives`` recorded last, latest first."""
+        rows = self._db.all(
+            "SELECT initiative, as_of, due, recommendation, reasons, recorded_at, recorded_by "
+            "FROM reviews WHERE list_contains(?, initiative) "
+            "ORDER BY recorded_at DESC, initiative LIMIT ?",
+            [list(initiatives), limit],
+        )
+        for row in rows:
+            row["reasons"] = json.loads(row["reasons"])
+        return rows
+
+    def review_clocks(self) -> dict[str, tuple[datetime, date | None]]:
+        """Of each initiative that entered the MVP: when it last did, and its latest review's
+        as-of day (None if never reviewed), in one query."""
+        rows = self._db.all(
+            "SELECT h.initiative_id AS initiative, max(h.moved_at) AS entered, "
+            "(SELECT max(r.as_of) FROM reviews r WHERE r.initiative = h.initiative_id) AS last "
+            "FROM stage_history h WHERE h.to_stage = 'mvp' GROUP BY h.initiative_id"
+        )
+        return {row["initiative"]: (row["entered"], row["last"]) for row in rows}
 
     def latest_review(self, initiative: str) -> dict[str, Any] | None:
         """The initiative's review of the latest as-of date, if it has one (every agent

@@ -5,12 +5,29 @@ answer with, declared for the OpenAPI schema."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.responses import JSONResponse
 
 from valuegap.results import to_data
 from valuegap.web.problems import MEDIA_TYPE, ProblemDetails
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition`` that saves the answer as the file ``name``, whatever its
+    letters: a header is Latin-1, so an ASCII name for every browser (letters without their
+    accents, anything else ``_``) and the name itself in UTF-8 for those that read it (all
+    current ones, RFC 6266)."""
+    letters = unicodedata.normalize("NFKD", name)  # é: e and its accent
+    plain = "".join(_ascii(c) for c in letters if not unicodedata.combining(c)) or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _ascii(character: str) -> str:
+    return character if re.fullmatch(r"[A-Za-z0-9._-]", character) else "_"
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JS
     )
 
 
-def _item(found: Problem) -> ProblemItem:
+def problem_item(found: Problem) -> ProblemItem:
     return ProblemItem(
         where=found.where,
         message=found.message,
@@ -126,11 +126,30 @@ def from_error(error: ValuegapError, *, status: int | None = None) -> JSONRespon
     )
     code = found if status is None else status
     if isinstance(error, ValidationError):
-        items = [_item(p) for p in error.problems]
+        items = [problem_item(p) for p in error.problems]
         return problem(code, name, title, error.summary, errors=items)
     if isinstance(error, PolicyViolation):
         return problem(code, name, title, str(error), rule_ids=error.rule_ids)
     return problem(code, name, title, str(error))
+
+
+def request_problems(error: RequestValidationError) -> list[ProblemItem]:
+    """What FastAPI found wrong with a request, as problem items."""
+    return [
+        ProblemItem(
+            where=".".join(str(part) for part in e.get("loc", ())),
+            message=str(e.get("msg", "")),
+            value=None if e.get("input") is None else shown(e.get("input")),
+        )
+        for e in error.errors()
+    ]
+
+
+def from_request_error(error: RequestValidationError) -> JSONResponse:
+    items = request_problems(error)
+    return problem(
+        422, "validation", "The input was refused", "The request was refused.", errors=items
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -144,17 +163,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        items = [
-            ProblemItem(
-                where=".".join(str(part) for part in e.get("loc", ())),
-                message=str(e.get("msg", "")),
-                value=None if e.get("input") is None else shown(e.get("input")),
-            )
-            for e in error.errors()
-        ]
-        return problem(
-            422, "validation", "The input was refused", "The request was refused.", errors=items
-        )
+        return from_request_error(error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:

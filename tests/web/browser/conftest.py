@@ -23,18 +23,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.web.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.web.conftest import ADMIN, PEOPLE
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a-long-enough-password"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 LAPTOP = {"width": 1280, "height": 900}

@@ -33,3 +33,32 @@ def test_a_stranger_is_sent_to_sign_in(chromium: Any, live_server: LiveServer) -
     page.goto(live_server.url + "/portfolio?period=2026")
     assert page.url == live_server.url + "/login?next=/portfolio%3Fperiod%3D2026"
     page.close()
+
+
+def test_after_sign_in_the_script_opens_only_a_page_of_this_server(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    """The form's ``data-next`` is checked by the server too; the script checks it again, as
+    the browser resolves it: ``/\\host`` and ``/<tab>/host`` are other hosts."""
+    page = chromium.new_page()
+    page.goto(live_server.url + "/login")
+    opened = {
+        asked: page.evaluate("(next) => safeNext(next)", asked)
+        for asked in ("/\\evil.example", "/\t/evil.example", "//evil.example", "https://x.example/")
+    }
+    assert set(opened.values()) == {"/portfolio"}, opened
+    assert page.evaluate("safeNext('/costs?period=2026#top')") == "/costs?period=2026#top"
+    page.close()
+
+
+def test_a_refused_htmx_request_says_why_where_it_was_to_go(
+    browse: Callable[..., Browsing],
+) -> None:
+    tab = browse("exec.board")
+    tab.page.evaluate("htmx.ajax('GET', '/portfolio?period=bogus', {target: 'main'})")
+    said = tab.page.wait_for_selector("main > p.htmx-error[role=alert]")
+    assert said.text_content() == "The period cannot be read."
+    assert tab.page.locator("[data-testid=total-cost]").count() == 1  # the page stays
+    # the refusal itself is what the tab saw go wrong, and nothing else
+    assert all("422" in error or "responseError" in error for error in tab.errors), tab.errors
+    tab.errors.clear()

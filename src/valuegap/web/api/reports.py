@@ -151,7 +151,13 @@ def executive_report(
     if format == "html":
         from valuegap.charts.executive_html import to_html
 
-        return Response(to_html(report), media_type="text/html; charset=utf-8")
+        # A file to forward (its style inline, which the server's CSP would block if a
+        # browser showed it as a page of this site): saved, not shown.
+        return Response(
+            to_html(report),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="executive-report.html"'},
+        )
     from valuegap.charts.executive_pdf import to_pdf
 
     return Response(

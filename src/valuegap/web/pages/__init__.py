@@ -12,14 +12,13 @@ from valuegap.web.pages import (
     governance,
     initiative,
     portfolio,
+    refusals,
     scenarios,
     sign_in,
 )
 from valuegap.web.pages.common import SignInFirst, to_sign_in
 
-PAGE_ROUTERS = (
-    assets.router,
-    sign_in.router,
+SIGNED_IN = (  # the pages of a signed-in viewer
     portfolio.router,
     initiative.router,
     governance.router,
@@ -27,9 +26,11 @@ PAGE_ROUTERS = (
     costs.router,
     adoption.router,
 )
+PAGE_ROUTERS = (assets.router, sign_in.router, *SIGNED_IN)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInFirst, to_sign_in)
+    refusals.install(app, [route for router in SIGNED_IN for route in router.routes])
     for router in PAGE_ROUTERS:
         app.include_router(router)

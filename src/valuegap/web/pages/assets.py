@@ -24,16 +24,32 @@ MEDIA_TYPES = {
 CACHED = "public, max-age=86400, immutable"
 
 
+BUILT = ("vega.js", "vega.css")  # made by valuegap.charts.bundle, not files
+
+
 @cache
-def _asset(name: str) -> bytes | None:
+def served_names() -> frozenset[str]:
+    """The names served: the files of ``web/static`` and the Vega bundle's, found once. Any
+    other name is not found, and never kept (a cache keyed by whatever name a stranger asks
+    for would grow without end)."""
+    static = resources.files("valuegap.web") / "static"
+    files = {found.name for found in static.iterdir() if found.is_file()}
+    return frozenset(name for name in files | set(BUILT) if _suffix(name) in MEDIA_TYPES)
+
+
+def _suffix(name: str) -> str:
+    return name[name.rfind(".") :] if "." in name else ""
+
+
+@cache  # only ever called with a name of ``served_names``: a bounded cache
+def _asset(name: str) -> bytes:
     if name == "vega.js":
         return _vega().encode()
     if name == "vega.css":
         from valuegap.charts.bundle import TOOLTIP_CSS
 
         return TOOLTIP_CSS.encode()
-    found = resources.files("valuegap.web") / "static" / name
-    return found.read_bytes() if found.is_file() else None
+    return (resources.files("valuegap.web") / "static" / name).read_bytes()
 
 
 def _vega() -> str:
@@ -47,8 +63,7 @@ def _vega() -> str:
 
 @router.get("/static/{name}")
 def asset(name: str) -> Response:
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    body = _asset(name) if suffix in MEDIA_TYPES and "/" not in name else None
-    if body is None:
+    if name not in served_names():
         raise NotFound(f"There is no file {name} here.")
-    return Response(body, media_type=MEDIA_TYPES[suffix], headers={"cache-control": CACHED})
+    headers = {"cache-control": CACHED}
+    return Response(_asset(name), media_type=MEDIA_TYPES[_suffix(name)], headers=headers)

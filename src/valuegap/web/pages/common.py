@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from valuegap import __version__, decimals
 from valuegap.ledger import Ledger
@@ -43,7 +43,7 @@ class SignInFirst(Exception):
         self.then = then
 
 
-async def _viewer(request: Request) -> Viewer:
+async def viewer_of(request: Request) -> Viewer:
     ledger = shared_ledger(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     found = ledger.governance.credentials.session_user(cookie) if cookie else None
@@ -54,12 +54,23 @@ async def _viewer(request: Request) -> Viewer:
     return Viewer(user, csrf, ledger.acting_as(user.name))
 
 
-PageViewer = Annotated[Viewer, Depends(_viewer)]
+PageViewer = Annotated[Viewer, Depends(viewer_of)]
 
 
-def to_sign_in(_: Request, error: Exception) -> RedirectResponse:
+def to_sign_in(request: Request, error: Exception) -> Response:
+    """To the sign-in page, then back. An htmx request (a session that ended while the page
+    was open) is answered with ``HX-Redirect``, which htmx follows with the whole window,
+    back to the page the browser shows: a redirect would put the sign-in page in a panel."""
     assert isinstance(error, SignInFirst)
-    return RedirectResponse(f"/login?next={quote(error.then, safe='/')}", status_code=303)
+    if request.headers.get("HX-Request"):
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        then = shown.path + (f"?{shown.query}" if shown.query else "") if shown.path else "/"
+        return Response(status_code=401, headers={"HX-Redirect": _sign_in_then(then)})
+    return RedirectResponse(_sign_in_then(error.then), status_code=303)
+
+
+def _sign_in_then(then: str) -> str:
+    return f"/login?next={quote(then, safe='/')}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,11 @@ def percent(ratio: Decimal | float | None) -> str:
     return "" if ratio is None else decimals.percent(Decimal(str(ratio)))
 
 
+def points(change: Decimal | float | None) -> str:
+    """A change of a ratio in signed percentage points, as the executive report says it."""
+    return "" if change is None else decimals.points(Decimal(str(change)))
+
+
 def number(value: float | None) -> str:
     """A measured figure (an effect, its interval) to four significant digits, with thousands
     separators and never in scientific notation: 15,000; 122.8; 0.0312."""
@@ -97,6 +113,11 @@ def number(value: float | None) -> str:
     places = max(0, 3 - math.floor(math.log10(abs(value))))
     text = f"{value:,.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def path_part(text: str) -> str:
+    """``text`` as one part of a path, ``/`` included: "r&d/labs" -> "r%26d%2Flabs"."""
+    return quote(text, safe="")
 
 
 def chart(spec: dict[str, Any], label: str) -> Any:
@@ -120,7 +141,9 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(money=money, percent=percent, number=number)
+    environment.filters.update(
+        money=money, percent=percent, points=points, number=number, path_part=path_part
+    )
     environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
     return environment
 

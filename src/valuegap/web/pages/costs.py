@@ -18,10 +18,11 @@ from fastapi.responses import Response
 
 from valuegap.costs.cost_report import CostLine
 from valuegap.costs.rules import UNALLOCATED
-from valuegap.errors import ValidationError
+from valuegap.errors import ValidationError, ValuegapError
 from valuegap.ledger import Ledger
 from valuegap.months import add_months, month_start
 from valuegap.outcomes.periods import parse_period, window
+from valuegap.web.answers import attachment
 from valuegap.web.auth import acting
 from valuegap.web.pages.common import PageViewer, Viewer, render
 
@@ -102,7 +103,11 @@ def report_context(viewer: Viewer, period: str | None, on: date | None) -> dict[
         "unallocated": sum((line.cost for line in behind), Decimal(0)),
         "unallocated_lines": behind,
         "breakdowns": [by_unit, *(_breakdown(lines, key, total) for key in BREAKDOWNS[1:])],
-        "units": [s.name for s in by_unit.shares if s.name not in (UNALLOCATED, "(none)")],
+        "units": [  # the statements the viewer may read: a contributor's units'
+            s.name
+            for s in by_unit.shares
+            if s.name not in (UNALLOCATED, "(none)") and viewer.user.may("read", s.name)
+        ],
         "unit_costs": {s.name: s.cost for s in by_unit.shares},
         "chargeback": chargeback,
         "statement_period": statement_period,
@@ -129,7 +134,7 @@ def costs(request: Request, viewer: PageViewer, period: Period = None, on: On = 
     return render(request, viewer, "costs.html", {**context, "upload": viewer.may("cost.write")})
 
 
-@router.get("/costs/statements/{unit}.csv")
+@router.get("/costs/statements/{unit:path}.csv")  # a unit may have a / in its name
 def statement_csv(
     viewer: PageViewer,
     unit: Annotated[str, Path(max_length=200)],
@@ -141,11 +146,11 @@ def statement_csv(
     from valuegap.render import Format, records
 
     statement = viewer.ledger.statements.statement(unit, parse_period(period))
-    name = f"{statement.mode}-{unit}-{period}.csv".replace("/", "-").replace('"', "")
+    name = f"{statement.mode}-{unit}-{period}.csv".replace("/", "-")
     return Response(
         records(statement_rows(statement), Format.csv),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}"'},
+        headers={"content-disposition": attachment(name)},
     )
 
 
@@ -168,9 +173,11 @@ def upload(
             results = [ledger.costs.ingest_usage(file.file, source_name=file.filename)]
         else:
             results = [ledger.costs.ingest_costs(file.file, source_name=file.filename)]
-    except ValidationError as refused:
-        context = {"refused": refused, "results": [], "report": False}
+    except ValuegapError as refused:  # a file refused whole, or the upload itself
+        found = refused.problems if isinstance(refused, ValidationError) else []
+        summary = refused.summary if isinstance(refused, ValidationError) else str(refused)
+        context = {"refused": True, "summary": summary, "problems": found, "report": False}
         return render(request, viewer, "partials/upload_result.html", context)
-    context = {"refused": None, "results": results, "report": True}
+    context = {"refused": False, "results": results, "report": True}
     context |= report_context(viewer, period or None, None)
     return render(request, viewer, "partials/upload_result.html", context)

@@ -44,13 +44,12 @@ class PolicyInForce:
 
 def reviews_due(ledger: Ledger, today: date) -> list[ReviewDue]:
     """Every initiative with a next review, soonest first (those past due are overdue)."""
-    found = []
-    for initiative in ledger.portfolio.initiatives():
-        due = ledger.governance.next_review(initiative.id)
-        if due is not None:
-            found.append(
-                ReviewDue(initiative.id, initiative.name, initiative.stage, due, due <= today)
-            )
+    due = ledger.governance.next_reviews()
+    found = [
+        ReviewDue(i.id, i.name, i.stage, due[i.id], due[i.id] <= today)
+        for i in ledger.portfolio.initiatives()
+        if i.id in due
+    ]
     return sorted(found, key=lambda r: (r.due, r.initiative))
 
 
@@ -78,17 +77,14 @@ def _approvals_panel(
 @router.get("/governance")
 def governance_page(request: Request, viewer: PageViewer) -> HTMLResponse:
     ledger = viewer.ledger
-    decided = [a for a in ledger.governance.gates.approvals() if a.status != "pending"]
-    decided.sort(key=lambda a: a.decided_at or a.requested_at, reverse=True)
-    recorded = sorted(ledger.governance.reviews(), key=lambda r: r.recorded_at, reverse=True)
     context: dict[str, Any] = {
         "pending": ledger.governance.gates.approvals("pending"),
         "may_decide": viewer.may("approval.decide"),
         "message": None,
         "error": None,
         "due": reviews_due(ledger, ledger.session.now().date()),
-        "decided": decided[:RECENT],
-        "reviews": recorded[:RECENT],
+        "decided": ledger.governance.gates.decided(RECENT),
+        "reviews": ledger.governance.recent_reviews(RECENT),
         "policies": policy_pack(ledger),
     }
     return render(request, viewer, "governance.html", context)

@@ -9,6 +9,7 @@ Each part comes from the ledger method the CLI and the API call (``report initia
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -149,6 +150,18 @@ def initiative_page(
     return render(request, viewer, "initiative.html", context)
 
 
+def _partial(
+    request: Request, viewer: Viewer, template: str, context: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
+    """A part of the page (htmx swaps it in), or the page saying the initiative is not found
+    (another unit's, for a contributor)."""
+    try:
+        found = context()
+    except NotFound as error:
+        return _missing(request, viewer, error)
+    return render(request, viewer, template, found)
+
+
 @router.get("/initiatives/{initiative_id}/gate")
 def gate_partial(
     request: Request,
@@ -156,12 +169,13 @@ def gate_partial(
     viewer: PageViewer,
     to: Annotated[str, Query(max_length=40, description="The stage to move to.")],
 ) -> HTMLResponse:
-    """The gate checklist for a move to ``to`` (htmx swaps it into the page)."""
-    try:
-        found = gate(viewer.ledger, initiative_id, to)
-    except NotFound as error:
-        return _missing(request, viewer, error)
-    return render(request, viewer, "partials/gate.html", {"gate": found})
+    """The gate checklist for a move to ``to``."""
+    return _partial(
+        request,
+        viewer,
+        "partials/gate.html",
+        lambda: {"gate": gate(viewer.ledger, initiative_id, to)},
+    )
 
 
 @router.get("/initiatives/{initiative_id}/audit")
@@ -171,10 +185,14 @@ def audit_partial(
     viewer: PageViewer,
     before: Annotated[int, Query(ge=1, description="Entries older than this seq.")],
 ) -> HTMLResponse:
-    """The next audit entries, older than ``before`` (htmx appends them to the table)."""
-    try:
-        lines = audit_lines(viewer.ledger, initiative_id, before)
-    except NotFound as error:
-        return _missing(request, viewer, error)
-    context = {"audit": lines, "audit_page": AUDIT_PAGE, "initiative_id": initiative_id}
-    return render(request, viewer, "partials/audit_rows.html", context)
+    """The next audit entries, older than ``before`` (appended to the table)."""
+    return _partial(
+        request,
+        viewer,
+        "partials/audit_rows.html",
+        lambda: {
+            "audit": audit_lines(viewer.ledger, initiative_id, before),
+            "audit_page": AUDIT_PAGE,
+            "initiative_id": initiative_id,
+        },
+    )

@@ -8,7 +8,9 @@ also checks the session's CSRF token)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -25,6 +27,7 @@ from valuegap.web.pages.common import PageViewer, Viewer, render
 router = APIRouter(include_in_schema=False)
 
 _TEXT = 200  # the longest text a field takes
+COMPARED = 20  # the newest saved scenarios compared on the page
 
 
 @dataclass(frozen=True)
@@ -53,30 +56,22 @@ class Asked:
         return bool(self.initiative)
 
 
-def _asked_from_query(
-    initiative: Annotated[str, Query(max_length=_TEXT)] = "",
-    token_price: Annotated[str, Query(max_length=_TEXT)] = "",
-    model: Annotated[str, Query(max_length=_TEXT)] = "",
-    volume: Annotated[str, Query(max_length=_TEXT)] = "",
-    tokens_per_request: Annotated[str, Query(max_length=_TEXT)] = "",
-    ramp: Annotated[str, Query(max_length=_TEXT)] = "",
-) -> Asked:
-    return Asked(initiative, token_price, model, volume, tokens_per_request, ramp)
+def _asked_from(source: Callable[..., Any]) -> Callable[..., Asked]:
+    """A dependency reading ``Asked``'s fields from ``source`` (``Query`` or ``Form``): each
+    is text of at most ``_TEXT`` characters, empty when not given."""
+
+    def asked(**given: str) -> Asked:
+        return Asked(**given)
+
+    text = Annotated[str, source(max_length=_TEXT)]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    named = [inspect.Parameter(f.name, keyword, default="", annotation=text) for f in fields(Asked)]
+    setattr(asked, "__signature__", inspect.Signature(named, return_annotation=Asked))  # noqa: B010
+    return asked
 
 
-def _asked_from_form(
-    initiative: Annotated[str, Form(max_length=_TEXT)] = "",
-    token_price: Annotated[str, Form(max_length=_TEXT)] = "",
-    model: Annotated[str, Form(max_length=_TEXT)] = "",
-    volume: Annotated[str, Form(max_length=_TEXT)] = "",
-    tokens_per_request: Annotated[str, Form(max_length=_TEXT)] = "",
-    ramp: Annotated[str, Form(max_length=_TEXT)] = "",
-) -> Asked:
-    return Asked(initiative, token_price, model, volume, tokens_per_request, ramp)
-
-
-AskedInQuery = Annotated[Asked, Depends(_asked_from_query)]
-AskedInForm = Annotated[Asked, Depends(_asked_from_form)]
+AskedInQuery = Annotated[Asked, Depends(_asked_from(Query))]
+AskedInForm = Annotated[Asked, Depends(_asked_from(Form))]
 
 
 def run(
@@ -101,15 +96,21 @@ def _result(scenario: Scenario | None, error: str | None, **more: Any) -> dict[s
 
 
 def _saved(viewer: Viewer, message: str | None = None) -> dict[str, Any]:
-    scenarios = viewer.ledger.outcomes.scenarios
-    saved = scenarios.scenarios()
+    """The newest saved scenarios (``COMPARED``) of the initiatives the viewer may see (a
+    contributor's units'), compared: each is computed again on every view."""
+    ledger = viewer.ledger
+    mine = {initiative.id for initiative in ledger.portfolio.initiatives()}
+    readable = [s for s in ledger.outcomes.scenarios.scenarios() if s.initiative in mine]
+    newest = sorted(readable, key=lambda s: (s.saved_at, s.name), reverse=True)[:COMPARED]
+    saved = sorted(newest, key=lambda s: s.name)
     try:
-        compared = scenarios.compare_scenarios([s.name for s in saved])
+        compared = ledger.outcomes.scenarios.compare_scenarios([s.name for s in saved])
         compare_error = None
     except ValuegapError as refused:  # a saved scenario that no longer computes
         compared, compare_error = [], str(refused)
     return {
         "saved": saved,
+        "more_saved": len(readable) - len(saved),
         "compared": compared,
         "compare_error": compare_error,
         "saved_message": message,

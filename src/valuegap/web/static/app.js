@@ -2,8 +2,18 @@
 "use strict";
 
 function safeNext(next) {
-  // Only a path of this server: never "//elsewhere" or "https://elsewhere".
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/portfolio";
+  // Only a page of this server. The browser resolves "//elsewhere", "/\\elsewhere" and
+  // "/<tab>/elsewhere" to other hosts, so the address is resolved as it would, then its
+  // origin checked.
+  if (!next) return "/portfolio";
+  let url;
+  try {
+    url = new URL(next, window.location.origin);
+  } catch (error) {
+    return "/portfolio";
+  }
+  if (url.origin !== window.location.origin) return "/portfolio";
+  return url.pathname + url.search + url.hash;
 }
 
 async function signIn(event) {
@@ -50,3 +60,25 @@ document.addEventListener("DOMContentLoaded", () => {
   drawCharts(document);
 });
 document.addEventListener("htmx:afterSettle", (event) => drawCharts(event.target));
+
+// A refused htmx request (its answer is JSON problem details) says why at the top of the
+// part it would have replaced, instead of nothing happening.
+document.addEventListener("htmx:responseError", (event) => {
+  const answer = event.detail.xhr;
+  let said = `The request failed (${answer.status}).`;
+  try {
+    const problem = JSON.parse(answer.responseText);
+    if (problem && problem.detail) said = problem.detail;
+  } catch (error) {
+    // not problem details: the status says what there is
+  }
+  const place = event.detail.target || document.querySelector("main");
+  let alert = place.querySelector(":scope > .htmx-error");
+  if (!alert) {
+    alert = document.createElement("p");
+    alert.className = "error htmx-error";
+    alert.setAttribute("role", "alert");
+    place.prepend(alert);
+  }
+  alert.textContent = said;
+});
