@@ -56,8 +56,8 @@ def _ancestor(tree: dict[str, str | None], above: str, unit: str) -> bool:
     return False
 
 
-def _cli(path: Path, *args: str) -> str:
-    result = CliRunner().invoke(app, [*args, "--db", str(path), "--as", "you"])
+def _cli(path: Path, *args: str, actor: str = "you") -> str:
+    result = CliRunner().invoke(app, [*args, "--db", str(path), "--as", actor])
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -135,6 +135,14 @@ def test_the_demo_stands_on_every_rung_with_a_large_conviction_distance(demo: Pa
     # executives 5, 5, 4, 5, 4: (4.6 - 1) / 4 = 0.9; none of its AI cost validated: 0
     assert (engineering["executive_confidence"], engineering["realised_outcome"]) == (0.9, 0)
     assert engineering["distance"] == 0.9
+
+
+def test_a_contributor_sees_every_groups_conviction_as_anyone_does(demo: Path) -> None:
+    # A contributor's value reports hold only their units, but the adoption reports show
+    # every disclosed group: its realised outcome is the organisation's, whoever asks.
+    for report in ("adoption", "conviction"):
+        asked = ("report", report, "--format", "json")
+        assert _cli(demo, *asked, actor="ana.costa") == _cli(demo, *asked)
 
 
 def test_unit_outcomes_are_the_scoreboards_coverage(demo: Path) -> None:

@@ -165,17 +165,24 @@ class Outcomes(Part):
         from valuegap.months import next_month
         from valuegap.outcomes.reports import unit_outcomes
 
-        return unit_outcomes(self.facts(), Window(None, next_month(on)))
+        # Every unit's, whoever asks: the adoption reports show every disclosed group, and a
+        # contributor's own facts hold only their units.
+        self._require("read")
+        return unit_outcomes(self._facts_of(None), Window(None, next_month(on)))
 
     def facts(self) -> Facts:
         """What the reports are made of, as read from the ledger: kept until the next write,
         so that a page showing several reports (or many readers at once) reads them once. Kept
-        for each actor: a contributor's facts hold only their business units' initiatives and
+        for each scope: a contributor's facts hold only their business units' initiatives and
         cost (so their coverage, value and ROI are of the spend they may see)."""
         self._require("read")
-        return self._db.cached(("outcome_facts", self.actor), self._read_facts)
+        return self._facts_of(self._initiatives.units_in_scope())
 
-    def _read_facts(self) -> Facts:
+    def _facts_of(self, units: tuple[str, ...] | None) -> Facts:
+        """The facts of ``units``' initiatives and cost (None: the whole organisation's)."""
+        return self._db.cached(("outcome_facts", units), lambda: self._read_facts(units))
+
+    def _read_facts(self, units: tuple[str, ...] | None) -> Facts:
         from valuegap.costs.currency import monthly_rates
 
         store = OutcomeStore(self._db)
@@ -191,9 +198,9 @@ class Outcomes(Part):
                 known.update(monthly_rates([(currency, month)], rates, reporting))
             return known[(currency, month)]
 
-        initiatives = self._initiatives.initiatives()
-        units = self._initiatives.units_in_scope()
+        initiatives = self._stages.initiatives()
         if units is not None:  # a contributor: their units' cost, as their units' initiatives
+            initiatives = [i for i in initiatives if i.business_unit in units]
             theirs = {i.id for i in initiatives}
             costs = [c for c in costs if c.business_unit in units or c.initiative in theirs]
         return Facts(
