@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from valuegap import Ledger
 from valuegap.charts import bundle, render, specs, style
 from valuegap.costs.cost_report import CostLine
 from valuegap.decimals import percent
@@ -163,3 +165,26 @@ def test_the_browser_bundle_sets_vega_embed_on_the_window_and_is_made_once() -> 
     first = bundle.javascript()
     assert "window.vegaEmbed" in first
     assert bundle.javascript() is first
+
+
+def test_every_chart_of_the_demo_is_valid_vega_lite(demo: Path) -> None:
+    # The specs are made without Altair's check (40 ms a chart, on every page): checked here.
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema import core
+
+    schema = core.load_schema()
+    with Ledger.open(demo, actor="you", read_only=True) as ledger:
+        outcomes, costs = ledger.outcomes, ledger.costs
+        made = [
+            specs.jcurve_chart(outcomes.portfolio_jcurve()),
+            specs.jcurve_chart(outcomes.jcurve("loc-qa")),
+            specs.coverage_trend_chart(outcomes.coverage_trend()),
+            specs.cost_stack_chart(costs.cost_report(["category", "month"])),
+            specs.cost_bar_chart(costs.cost_report(["business_unit"]), "business_unit"),
+            specs.cost_per_outcome_chart(outcomes.initiative_report("loc-qa").outcomes, "USD"),
+            specs.ladder_heatmap(ledger.adoption.adoption_report()),
+            specs.spend_forecast_chart(costs.spend.forecast(["business_unit"])),
+            specs.scenario_chart(outcomes.scenarios.saved_scenario("code-review-in-production")),
+        ]
+    for spec in made:
+        validate_jsonschema(spec, schema)

@@ -60,6 +60,7 @@ def percent(value: float | None) -> str:
 
 
 def finish(chart: Any) -> dict[str, Any]:
-    """The chart's spec with the shared look."""
-    spec: dict[str, Any] = chart.configure(**CONFIG).to_dict()
+    """The chart's spec with the shared look. Not checked against Vega-Lite's schema here:
+    that takes 40 ms a chart, a page's worth of time; the tests check every chart's spec."""
+    spec: dict[str, Any] = chart.configure(**CONFIG).to_dict(validate=False)
     return spec
