@@ -134,3 +134,25 @@ def test_an_upload_without_the_csrf_token_is_refused(served: Served) -> None:
     del browser.headers["X-CSRF-Token"]
     files = {"file": ("june.csv", MANUAL.encode(), "text/csv")}
     assert browser.post("/costs/upload", data={"kind": "costs"}, files=files).status_code == 403
+
+
+def test_the_demos_alerts_are_raised_after_their_months_begin(served: Served) -> None:
+    # The demo loads all its cost on 6 January 2025 and raises each month's threshold alerts
+    # on the first day of the month after, as its calendar passes: none before its month, and
+    # each with the month's spend (refund-agent's June: 26,136.29 USD, as its budget shows).
+    api = served("finn.berg")
+    alerts = api.get("/api/v1/alerts", params={"kind": "budget_threshold"}).json()
+    assert alerts
+    assert all(a["raised_at"][:7] >= a["period"][:7] for a in alerts)
+    june = [
+        a for a in alerts if a["subject"] == "budget:case:refund-agent" and a["period"] == "2026-06"
+    ]
+    assert {(a["level"], a["raised_at"][:10]) for a in june} == {
+        ("80%", "2026-07-01"),
+        ("100%", "2026-07-01"),
+    }
+    assert all("26,136.29 USD spent when raised" in a["message"] for a in june)
+    [status] = api.get(
+        "/api/v1/budgets/status", params={"budget": "case:refund-agent", "on": "2026-06-30"}
+    ).json()
+    assert _money(status["spent"]) == "26,136.29"

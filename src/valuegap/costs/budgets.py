@@ -221,6 +221,16 @@ class Budgets(Part):
         transaction, with no permission asked (a write that changed cost calls it)."""
         self._refresh(self._all(), months)
 
+    @writes
+    def alert_thresholds(self, months: Sequence[date]) -> None:
+        """Compute the spend of the budgets' periods that hold one of ``months`` again and
+        raise the alerts of the thresholds reached in those open now or ended last month, as
+        a cost write does: for a ledger loaded ahead of its clock (the demo, whose months
+        alert as its calendar passes them)."""
+        self._require("cost.write")
+        with self._db.transaction():
+            self._refresh(self._all(), months)
+
     def _refresh(self, budgets: Sequence[Budget], months: Sequence[date] | None) -> None:
         from valuegap.store.aggregates import AggregateStore
 
@@ -243,7 +253,9 @@ class Budgets(Part):
                 }
             )
             currency = self.settings.reporting_currency
-            if period.end >= this_month:  # the bills of a month arrive in the next one
+            # Open periods and last month's (whose bills arrive now); never one to come, whose
+            # cost was written ahead: it alerts at a cost write once it has begun.
+            if period.start <= this_month <= period.end:
                 raised += threshold_alerts(budget, period, spent, amount, currency)
         self._store.keep_spend(kept)
         self._store.forget_spend_except([b.id for b in self._all()])
