@@ -100,10 +100,13 @@ def number(value: float | None) -> str:
 
 
 def chart(spec: dict[str, Any], label: str) -> Any:
-    """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there."""
+    """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there, as
+    wide as its place and without the title the page's heading gives it."""
     from markupsafe import Markup, escape
 
-    data = escape(json.dumps(spec, separators=(",", ":")))
+    from valuegap.charts.specs import for_page
+
+    data = escape(json.dumps(for_page(spec), separators=(",", ":")))
     return Markup(
         f'<div class="chart" role="img" aria-label="{escape(label)}" data-spec="{data}"></div>'
     )
