@@ -118,6 +118,11 @@ def test_another_units_initiative_is_not_found_for_a_contributor(served: Served)
         answer = ana.get(path)
         assert answer.status_code == 404
         assert "refund-agent" in answer.text
+    # In a page's words, with the way back: no Python call named.
+    missing = ana.get("/initiatives/refund-agent").text
+    assert "There is no initiative &#39;refund-agent&#39; that you may see." in missing
+    assert "Ledger." not in missing and "initiatives()" not in missing
+    assert '<a href="/portfolio">' in missing
     assert signed_in(served, "exec.board").get("/initiatives/nothing-here").status_code == 404
 
 

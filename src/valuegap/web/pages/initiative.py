@@ -102,8 +102,12 @@ def audit_lines(ledger: Ledger, initiative_id: str, before: int | None) -> list[
     return [AuditLine(e.seq, e, summary(e)) for e in entries]
 
 
-def _missing(request: Request, viewer: Viewer, error: NotFound) -> HTMLResponse:
-    return render(request, viewer, "missing.html", {"message": str(error)}, status=404)
+def _missing(request: Request, viewer: Viewer, initiative_id: str) -> HTMLResponse:
+    """The page of an initiative that does not exist or that the viewer may not see (another
+    business unit's, for a contributor): in a page's words, not the ledger's, whose message
+    names a Python call."""
+    message = f"There is no initiative {initiative_id!r} that you may see."
+    return render(request, viewer, "missing.html", {"message": message}, status=404)
 
 
 @router.get("/initiatives/{initiative_id}")
@@ -114,8 +118,8 @@ def initiative_page(
     try:
         asked = window(period, None, None)
         report = ledger.outcomes.initiative_report(initiative_id, asked)
-    except NotFound as error:
-        return _missing(request, viewer, error)
+    except NotFound:
+        return _missing(request, viewer, initiative_id)
     detail = ledger.governance.initiative_detail(initiative_id)
     curve, no_curve = jcurve(ledger, initiative_id)
     costs = [
@@ -159,8 +163,8 @@ def gate_partial(
     """The gate checklist for a move to ``to`` (htmx swaps it into the page)."""
     try:
         found = gate(viewer.ledger, initiative_id, to)
-    except NotFound as error:
-        return _missing(request, viewer, error)
+    except NotFound:
+        return _missing(request, viewer, initiative_id)
     return render(request, viewer, "partials/gate.html", {"gate": found})
 
 
@@ -174,7 +178,7 @@ def audit_partial(
     """The next audit entries, older than ``before`` (htmx appends them to the table)."""
     try:
         lines = audit_lines(viewer.ledger, initiative_id, before)
-    except NotFound as error:
-        return _missing(request, viewer, error)
+    except NotFound:
+        return _missing(request, viewer, initiative_id)
     context = {"audit": lines, "audit_page": AUDIT_PAGE, "initiative_id": initiative_id}
     return render(request, viewer, "partials/audit_rows.html", context)
