@@ -3,6 +3,8 @@ the same permission as the API's; a viewer sees no button and is refused if it p
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import escape
 
 from tests.web.conftest import Served
@@ -84,3 +86,9 @@ def test_reviews_and_the_policy_pack(served: Served) -> None:
     # product-recs entered its MVP on the demo's timeline; its review is six months later
     detail = served("exec.board").get("/api/v1/initiatives/product-recs").json()
     assert detail["review_date"] in page
+
+
+def test_a_policy_of_one_rule_says_one_rule(served: Served) -> None:
+    page = signed_in(served, "exec.board").get("/governance").text
+    assert " 1 rules" not in page
+    assert re.search(r"version \d+, 1 rule\b", page)

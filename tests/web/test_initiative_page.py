@@ -135,3 +135,25 @@ def _unescape(text: str) -> str:
 def _title(spec: dict[str, object]) -> str:
     title = spec["title"]
     return title if isinstance(title, str) else str(title["text"])  # type: ignore[index]
+
+
+def test_numbers_and_months_read_as_everywhere_else_in_the_app(served: Served) -> None:
+    from valuegap.decimals import significant
+
+    # An interval of 4,771 to 14,230 reads so, never as 1.423e+04.
+    assert (significant(14230.4), significant(4771.2), significant(0.031249)) == (
+        "14,230",
+        "4,771",
+        "0.03125",
+    )
+    browser = signed_in(served, "exec.board")
+    for initiative in ("fraud-detection", "refund-agent", "code-review", "loc-qa"):
+        page = browser.get(f"/initiatives/{initiative}").text
+        assert not re.search(r"\d\.\d+e[+-]\d", page), initiative
+    # refund-agent's value is counted (direct), its bounds equal: it says so, not
+    # "462,000.00 to 462,000.00"; its behaviour's periods are months, 2025-07.
+    page = browser.get("/initiatives/refund-agent").text
+    assert "462,000.00 to 462,000.00" not in page
+    assert figures(page)["value-exact"] == "exact, no spread: counted, not estimated"
+    assert re.search(r'<tr><td class="nowrap">2025-\d\d</td><td class="num">', page)
+    assert not re.search(r"<tr><td[^>]*>2025-\d\d-01</td>", page)
