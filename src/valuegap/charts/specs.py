@@ -345,6 +345,14 @@ def rung_reached(group: GroupLadder, rung: str) -> tuple[float | None, str]:
     return (1.0, "reached") if reached else (0.0, "not yet")
 
 
+def _cell_label(rung: str, share: float | None) -> str:
+    """A heatmap cell's text, short enough for a phone's narrow cells (the tooltip has it in
+    full): a whole percentage, or yes and no for the rungs a group reaches as a whole."""
+    if rung in GROUP_RUNGS:
+        return "yes" if share else "no"
+    return "" if share is None else f"{share:.0%}"
+
+
 def ladder_heatmap(report: AdoptionReport) -> Spec:
     """The share of each group's people who reached each of the adoption ladder's seven rungs
     (workflow integration and measured outcome: reached by the group or not yet)."""
@@ -361,6 +369,7 @@ def ladder_heatmap(report: AdoptionReport) -> Spec:
                     "order": order,
                     "share": share,
                     "shown": words,
+                    "label": _cell_label(rung, share),
                     "people": group.people,
                 }
             )
@@ -389,8 +398,8 @@ def ladder_heatmap(report: AdoptionReport) -> Spec:
             alt.Tooltip("people:Q", title="People"),
         ],
     )
-    labels = base.mark_text(fontSize=11).encode(
-        text="shown:N",
+    labels = base.mark_text(fontSize=10).encode(
+        text="label:N",
         color=alt.condition("datum.share > 0.6", alt.value("white"), alt.value("#111827")),
     )
     chart = alt.layer(cells, labels).properties(
