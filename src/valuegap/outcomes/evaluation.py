@@ -422,6 +422,7 @@ def _interval_reason(estimate: stats.Estimate, level: float) -> str | None:
 
 
 def _interval(estimate: stats.Estimate) -> str:
+    assert estimate.low is not None and estimate.high is not None
     return f"[{significant(estimate.low)}, {significant(estimate.high)}]"
 
 
