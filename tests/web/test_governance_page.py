@@ -82,7 +82,8 @@ def test_reviews_and_the_policy_pack(served: Served) -> None:
     policies = served("exec.board").get("/api/v1/policies").json()
     assert page.count("<details>") == len(policies)
     for policy in policies:
-        assert f"version {policy['version']}, {len(policy['rules'])} rules" in page
+        rules = len(policy["rules"])
+        assert f"version {policy['version']}, {rules} rule{'' if rules == 1 else 's'}" in page
     # product-recs entered its MVP on the demo's timeline; its review is six months later
     detail = served("exec.board").get("/api/v1/initiatives/product-recs").json()
     assert detail["review_date"] in page
