@@ -54,7 +54,7 @@ def test_demo_is_deterministic_and_rebuilds_its_own_file(demo: Path, tmp_path: P
         "people and portfolio",
         "costs: 18 months of cloud bills and currency rates",
         "costs: LLM usage",
-        "costs: people, data, operations; allocation rules",
+        "costs: allocation rules; people, data, operations",
         "outcomes: a year of measurements",
         "governance: the year's gates, reviews and approvals",
         "scenarios",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from valuegap.bounds import rounded
@@ -62,3 +63,13 @@ def _to_places(value: Decimal, places: int, exact: bool) -> str:
     else:
         shown = rounded(value, Decimal(1).scaleb(-places))
     return format(shown if shown else abs(shown), ",f")  # never -0.00
+
+
+def significant(value: float, digits: int = 4) -> str:
+    """A measured figure (an effect, its interval) to ``digits`` significant digits, with
+    thousands separators and never in scientific notation: 15,000; 14,230; 122.8; 0.0312."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    places = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

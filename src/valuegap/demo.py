@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from valuegap.demo_adoption import UNITS, load_demo_adoption, people_count
+from valuegap.demo_costs import MONTHS as COST_MONTHS
 from valuegap.demo_costs import load_demo_costs
 from valuegap.demo_outcomes import load_demo_outcomes
 from valuegap.errors import ConfigError, PermissionDenied, PolicyViolation
@@ -25,6 +26,7 @@ from valuegap.forecast.scenario import ScenarioChanges
 from valuegap.ledger import Ledger
 from valuegap.model.portfolio import Portfolio
 from valuegap.model.vocabulary import STAGES
+from valuegap.months import add_months, next_month
 from valuegap.portfolio.validation import validated
 from valuegap.settings import Settings
 from valuegap.store import Database
@@ -499,7 +501,10 @@ def build_demo(
             step("outcomes: a year of measurements")
             load_demo_outcomes(admin.acting_as("finn.berg"), Path(folder))
         step("governance: the year's gates, reviews and approvals")
+        months = list(COST_MONTHS)
+        finance = admin.acting_as("finn.berg")
         for offset, who, what, target, argument in TIMELINE:
+            _alert_months_ended(finance, calendar, START + timedelta(days=offset), months)
             calendar.now = max(calendar.now, START + timedelta(days=offset))
             _act(admin.acting_as(who), what, target, argument, START + timedelta(days=offset))
         step("scenarios")
@@ -509,6 +514,7 @@ def build_demo(
         step("adoption: the org chart, several hundred people, surveys")
         with tempfile.TemporaryDirectory() as folder:
             load_demo_adoption(admin.acting_as("finn.berg"), Path(folder))
+        _alert_months_ended(finance, calendar, None, months)
         admin.set_origin(DEMO_ORIGIN)
         present = {i.stage for i in admin.portfolio.initiatives()}
         stages = [s for s in STAGES if s in present]
@@ -525,6 +531,17 @@ def build_demo(
         f"     valuegap report portfolio --db {path}\n"
         f"     valuegap report adoption --db {path}"
     )
+
+
+def _alert_months_ended(
+    ledger: Ledger, calendar: _Calendar, until: datetime | None, months: list[date]
+) -> None:
+    """Raise the budgets' threshold alerts of the ``months`` that ended by ``until`` (None:
+    all), each on the first day of the month after, when its bills arrive: the demo loads all
+    its cost on its first day, when only January's period had begun."""
+    while months and (until is None or next_month(months[0]) <= until.date()):
+        calendar.now = max(calendar.now, datetime.combine(next_month(months.pop(0)), time(9)))
+        ledger.costs.budgets.alert_thresholds([add_months(calendar.now.date(), -1)])
 
 
 def _quietly(step: str) -> None:

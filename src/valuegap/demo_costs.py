@@ -92,9 +92,11 @@ def load_demo_costs(ledger: Ledger, folder: Path, step: Callable[[str], None]) -
     step("costs: LLM usage")
     ledger.costs.ingest_usage(folder / "spans.jsonl", "otel")
     ledger.costs.ingest_usage(folder / "litellm-spend.csv", "litellm")
-    step("costs: people, data, operations; allocation rules")
-    ledger.costs.ingest_costs(folder / "costs.csv")
+    step("costs: allocation rules; people, data, operations")
+    # The rules first: the budgets' alerts raised at the manual costs' ingest (January's)
+    # count the usage the rules allocate.
     ledger.costs.apply_rules(folder / "rules.yaml")
+    ledger.costs.ingest_costs(folder / "costs.csv")
 
 
 def _days(month: int) -> list[date]:

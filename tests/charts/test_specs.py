@@ -188,3 +188,108 @@ def test_every_chart_of_the_demo_is_valid_vega_lite(demo: Path) -> None:
         ]
     for spec in made:
         validate_jsonschema(spec, schema)
+
+
+def _group(name: str, rung: str, reaching: list[float]) -> Any:
+    from valuegap.adoption.reports import GroupLadder
+
+    people = dict(zip(specs.PERSON_RUNGS, reaching, strict=True))
+    return GroupLadder(
+        group=name,
+        people=20,
+        includes=None,
+        licensed=20,
+        rung=rung,
+        **{f"share_{r}": None for r in specs.PERSON_RUNGS},
+        **{f"reaching_{r}": share for r, share in people.items()},
+        process_ai_share=None,
+        sops_updated=rung in specs.GROUP_RUNGS,
+        validated_outcome=rung == "measured_outcome",
+        largest_drop=None,
+        largest_drop_fall=None,
+    )
+
+
+def test_the_ladder_heatmap_has_all_seven_rungs_in_order() -> None:
+    from datetime import date
+
+    from valuegap.adoption.reports import AdoptionReport
+
+    # Finance stands on measured outcome (the top rung, so workflow integration too), sales on
+    # regular use: the two group rungs are reached by finance, not yet by sales.
+    groups = [
+        _group("finance", "measured_outcome", [1, 1, 0.9, 0.8, 0.6]),
+        _group("sales", "regular_use", [1, 0.8, 0.6, 0.5, 0.35]),
+    ]
+    report = AdoptionReport(date(2026, 6, 30), 5, None, None, None, groups)
+    spec = specs.ladder_heatmap(report)
+    seven = [
+        "access",
+        "awareness",
+        "training",
+        "experimentation",
+        "regular use",
+        "workflow integration",
+        "measured outcome",
+    ]
+    assert layers(spec)[0]["encoding"]["x"]["scale"]["domain"] == seven
+    cells = {(r["group"], r["rung"]): r["shown"] for r in values(spec)}
+    assert len(cells) == 14
+    assert cells[("finance", "measured outcome")] == "reached"
+    assert cells[("finance", "workflow integration")] == "reached"
+    assert cells[("sales", "workflow integration")] == "not yet"
+    assert cells[("sales", "regular use")] == "35.0%"
+
+
+def _forecast(planned: Decimal | None) -> Any:
+    from datetime import date
+
+    from valuegap.costs.spend_results import ForecastLine, SpendForecast
+
+    line = ForecastLine(
+        initiative="loc-qa",
+        spent=Decimal(100),
+        manual=Decimal(0),
+        forecast=Decimal(300),
+        low=Decimal(250),
+        high=Decimal(350),
+        weekday_rate=Decimal(10),
+        weekend_rate=Decimal(5),
+        planned=planned,
+        status=None,
+        currency="USD",
+    )
+    total = ForecastLine(**{**vars(line), "initiative": None, "planned": None})
+    return SpendForecast(
+        ["initiative"],
+        date(2026, 6, 1),
+        date(2026, 7, 1),
+        date(2026, 6, 11),
+        20,
+        "USD",
+        [line],
+        total,
+    )
+
+
+def test_the_forecast_chart_draws_a_planned_tick_only_where_there_is_a_plan() -> None:
+    # Without any plan the layer of planned ticks would have no value at all (Vega warns of
+    # an infinite extent): it is left out, and the key does not name it.
+    without = specs.spend_forecast_chart(_forecast(None))
+    assert [mark(layer)["type"] for layer in layers(without)] == ["bar", "bar", "rule"]
+    assert "planned" not in without["title"]["subtitle"]
+    planned = specs.spend_forecast_chart(_forecast(Decimal(280)))
+    assert [mark(layer)["type"] for layer in layers(planned)] == ["bar", "bar", "rule", "tick"]
+
+
+def test_a_page_draws_a_chart_as_wide_as_its_place_without_repeating_its_title() -> None:
+    spec = specs.jcurve_chart(jcurve())
+    drawn = specs.for_page(spec)
+    assert drawn["width"] == "container"
+    assert drawn["autosize"] == {"type": "fit", "contains": "padding"}
+    assert drawn["title"]["text"].startswith("Actual against the business case")
+    assert "J-curve" not in str(drawn["title"])
+    # The report's picture keeps its fixed size and title.
+    assert spec["width"] == 560 and spec["title"]["text"] == "J-curve: loc-qa"
+    bars = specs.for_page(specs.cost_bar_chart([], "provider"))
+    assert "title" not in bars

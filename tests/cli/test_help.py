@@ -38,3 +38,16 @@ def test_a_commands_summary_is_broken_by_the_width_not_by_the_source() -> None:
     summary = "LLM usage events: OpenTelemetry GenAI spans, LiteLLM spend logs, or CSV/Parquet; "
     summary += "the format is told from the content."
     assert summary in shown.stdout
+
+
+def test_the_report_groups_summary_names_every_report() -> None:
+    from valuegap.cli import report
+
+    summary = report.app.info.help
+    assert isinstance(summary, str)
+    words = {"reconcile": "reconciliation", "forecast": "spend forecast", "jcurve": "J-curve"}
+    words |= {"anomalies": "spend anomalies", "coverage": "coverage trend"}
+    words |= {"executive": "executive report"}
+    for command in report.app.registered_commands:
+        name = command.name or command.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+        assert words.get(name, name) in summary, name

@@ -3,6 +3,7 @@ of each period alerts once, whatever the sequence of spend."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -98,7 +99,9 @@ def test_each_threshold_alerts_once_per_period_and_exactly_once_if_reached(
     tmp_path_factory: pytest.TempPathFactory, increments: list[tuple[str, int]]
 ) -> None:
     tmp_path = tmp_path_factory.mktemp("budget")
-    with Ledger.init(tmp_path / "l.duckdb", actor="alice", clock=SteppingClock()) as ledger:
+    # In February: January (last month, whose bills arrive now) and February both alert.
+    clock = SteppingClock(datetime(2026, 2, 2, 9, 0))
+    with Ledger.init(tmp_path / "l.duckdb", actor="alice", clock=clock) as ledger:
         ledger.portfolio.add_initiative(ready("bot"))
         ledger.costs.budgets.set_budget("bot", "initiative", "bot", Decimal("1000"))
         totals: dict[str, int] = {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ready
+from tests.conftest import SteppingClock, ready
 from valuegap import Ledger
 from valuegap.errors import NotFound, ValidationError
 
@@ -41,7 +41,9 @@ def bot(ledger: Ledger) -> Ledger:
     return ledger
 
 
-def test_a_budget_of_1000_alerts_once_at_800_and_once_at_1000(bot: Ledger, tmp_path: Path) -> None:
+def test_a_budget_of_1000_alerts_once_at_800_and_once_at_1000(
+    bot: Ledger, tmp_path: Path, clock: SteppingClock
+) -> None:
     bot.costs.budgets.set_budget("bot", "initiative", "bot", Decimal("1000"))
     # 80 % of 1,000 is 800: 799 has not reached it.
     spend(bot, tmp_path, "799", "first")
@@ -69,7 +71,9 @@ def test_a_budget_of_1000_alerts_once_at_800_and_once_at_1000(bot: Ledger, tmp_p
         Decimal("-0.01"),
         [Decimal("0.8"), Decimal("1")],
     )
-    # Each month is a period of its own: February's spend alerts for February.
+    # Each month is a period of its own: February's spend alerts for February, once it has
+    # begun.
+    clock.now = datetime(2026, 2, 2, 9, 0)
     spend(bot, tmp_path, "850", "february", month="2026-02")
     assert ("budget:bot", "2026-02", "80%") in levels(bot)
 
@@ -231,3 +235,26 @@ def test_budgets_of_a_tag_an_api_key_and_a_provider(ledger: Ledger, tmp_path: Pa
     # sk-support: 500 + 100 = 600, its hard limit: a gateway asking about the key is told.
     assert budgets.spent_limit("api_key", "sk-support", date(2026, 1, 9)) == "support-key"
     assert ("budget:support-key", "2026-01", "100%") in levels(ledger)
+
+
+def test_a_cost_written_ahead_alerts_once_its_period_has_begun(
+    bot: Ledger, tmp_path: Path, clock: SteppingClock
+) -> None:
+    # The clock reads 5 January 2026. March's licence, 900 of 1,000, is entered now: 80 %
+    # (800) is reached, but March has not begun, so nothing is raised yet; the budget's status
+    # for March shows it spent.
+    bot.costs.budgets.set_budget("bot", "initiative", "bot", Decimal("1000"))
+    spend(bot, tmp_path, "900", "licence", month="2026-03")
+    assert levels(bot) == []
+    [march] = bot.costs.budgets.budget_status("bot", on=date(2026, 3, 31))
+    assert march.spent == 900
+    # In March, the next look at its spend raises it, dated in March, saying the spend then.
+    clock.now = datetime(2026, 3, 2, 9, 0)
+    bot.costs.budgets.alert_thresholds([date(2026, 3, 1)])
+    [alert] = bot.costs.alerts.alerts()
+    assert (alert.period, alert.level, alert.raised_at.date()) == (
+        "2026-03",
+        "80%",
+        clock.now.date(),
+    )
+    assert alert.message.endswith("80% of 1,000.00 USD reached, 900.00 USD spent when raised")

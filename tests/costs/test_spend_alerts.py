@@ -91,7 +91,8 @@ def test_a_budget_forecast_above_its_amount_is_one_alert(ledger: Ledger, tmp_pat
     }
     ledger.costs.ingest_usage(_usage(tmp_path / "usage.csv", spend), "litellm")
     ledger.costs.budgets.set_budget("openai", "provider", "openai", Decimal(2000))
-    [status] = ledger.costs.budgets.budget_status("openai", on=date(2026, 6, 11))
+    # The status of 10 June is as of its end: the days up to 10 June have ended.
+    [status] = ledger.costs.budgets.budget_status("openai", on=date(2026, 6, 10))
     assert (status.spent, status.forecast) == (840, 2360)
     assert status.forecast_low == status.forecast_high == 2360  # constant rates: width 0
     assert ledger.costs.alerts.alerts() == []
@@ -206,3 +207,38 @@ def test_alerts_are_the_same_exactly_when_their_findings_are(
         )
     identities = {(a.kind, a.subject, a.period, a.level) for a in map(finding_alert, found)}
     assert len(identities) == len({f.key for f in found})
+
+
+def _june_with_a_spike_on_the_30th(ledger: Ledger, tmp_path: Path) -> None:
+    """June 2026 (it starts on a Monday): 100 a weekday, 20 a weekend day, 500 on Tuesday 30
+    June; 22 weekdays and 8 weekend days: 21 x 100 + 500 + 8 x 20 = 2,760. A budget of 3,000."""
+    spend = {
+        (d, "gpt-4o"): Decimal(500 if d.day == 30 else 20 if d.weekday() >= 5 else 100)
+        for d in _days(JUNE, date(2026, 7, 1))
+    }
+    ledger.costs.ingest_usage(_usage(tmp_path / "usage.csv", spend), "litellm")
+    ledger.costs.budgets.set_budget("openai", "provider", "openai", Decimal(3000))
+
+
+def test_a_budget_on_its_periods_last_day_is_forecast_at_what_it_cost(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # As of the end of 30 June the month is over: its forecast is its spend, 2,760, with no
+    # spread (not 29 days and one more at the weekday rate: 2,260 + 100 = 2,360).
+    _june_with_a_spike_on_the_30th(ledger, tmp_path)
+    [status] = ledger.costs.budgets.budget_status("openai", on=date(2026, 6, 30))
+    assert status.spent == status.forecast == status.forecast_low == status.forecast_high == 2760
+    [later] = ledger.costs.budgets.budget_status("openai", on=date(2026, 7, 1))
+    assert later.period == "2026-07"
+
+
+def test_a_budgets_forecast_of_a_past_day_is_never_below_its_spend(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # As of the end of 15 June: 11 weekdays and 4 weekend days spent 1,100 + 80 = 1,180 (the
+    # days after it, recorded since, are not yet spent then); the 11 weekdays and 4 weekend
+    # days left are forecast at 100 and 20: 1,180 + 1,100 + 80 = 2,360.
+    _june_with_a_spike_on_the_30th(ledger, tmp_path)
+    [status] = ledger.costs.budgets.budget_status("openai", on=date(2026, 6, 15))
+    assert (status.spent, status.forecast) == (1180, 2360)
+    assert status.forecast_low == status.forecast_high == 2360

@@ -156,6 +156,9 @@ def test_the_demo_shows_every_status(demo: Path) -> None:
         "in_expected_dip",
         "behind",
     )
+    # Its line says when it was retired: no live status since (the page shows "retired").
+    retired = {line.id: line.retired for line in report.initiatives if line.retired}
+    assert retired == {"meeting-summariser": "2025-09"}
     # Retired in its month 9 while in the dip its business case named: the explanation says so.
     assert summariser.status == "in_expected_dip" and "normal" in summariser.explanation
     assert summariser.latest_month is not None

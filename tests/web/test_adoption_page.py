@@ -40,3 +40,30 @@ def test_the_ladder_table_has_one_row_per_disclosed_group(served: Served) -> Non
     rows = re.findall(r"<tr>\s*<td>([^<]+)", table)
     assert rows == [group["group"] for group in ladder["groups"]]
     assert "includes 1 unit too small to show on its own" in table
+
+
+def test_the_ladder_shows_all_seven_rungs_in_order(served: Served) -> None:
+    # The README's seven rungs, each a column whether anyone stands on it or not; a group on
+    # measured outcome has reached workflow integration and it, a group below neither.
+    page = signed_in(served, "lena.fischer").get("/adoption").text
+    table = page[page.index('data-testid="ladder"') :]
+    header = re.findall(r'<th class="num">([^<]+)</th>', table[: table.index("</thead>")])
+    assert header[2:] == [
+        "access",
+        "awareness",
+        "training",
+        "experimentation",
+        "regular use",
+        "workflow integration",
+        "measured outcome",
+    ]
+    ladder = served("lena.fischer").get("/api/v1/reports/adoption").json()
+    for group in ladder["groups"]:
+        row = table[table.index(f"<td>{group['group']}") :]
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row[: row.index("</tr>")])
+        integrated = group["rung"] in ("workflow_integration", "measured_outcome")
+        measured = group["rung"] == "measured_outcome"
+        assert cells[-2:] == [
+            "reached" if integrated else "not yet",
+            "reached" if measured else "not yet",
+        ]

@@ -50,13 +50,24 @@ def test_the_costs_page_shows_the_reports_numbers(served: Served) -> None:
 def test_the_forecast_and_budgets_are_the_apis_for_the_day_shown(served: Served) -> None:
     shown = figures(signed_in(served, "finn.berg").get("/costs").text)
     api = served("finn.berg")
-    # The demo's cost ends in June 2026: the page shows budgets and the forecast on its last day.
+    # The demo's cost ends in June 2026: the page shows budgets and the forecast as of the end
+    # of its last day, and says why. June is over then: its forecast is what it cost, as the
+    # cost report sums it from the monthly aggregates, and all of it is spent so far (the
+    # manual costs entered for June included).
+    page = signed_in(served, "finn.berg").get("/costs").text
+    assert "the latest month with cost" in figures(page)["as-of-note"]
     forecast = api.get(
         "/api/v1/reports/forecast",
-        params={"by": "business_unit", "month": "2026-06", "as_of": "2026-06-30"},
+        params={"by": "business_unit", "month": "2026-06", "as_of": "2026-07-01"},
     ).json()
-    assert shown["forecast-total"] == _money(forecast["total"]["forecast"])
-    assert shown["forecast-spent"] == _money(forecast["total"]["spent"])
+    months = api.get("/api/v1/reports/costs", params={"by": "month"}).json()
+    june_cost = sum(Decimal(row["cost"]) for row in months if row["month"] == "2026-06")
+    assert f"{june_cost:,.2f}" == "215,610.22"
+    assert shown["forecast-total"] == _money(forecast["total"]["forecast"]) == "215,610.22"
+    assert shown["forecast-spent"] == "215,610.22"
+    budgets = api.get("/api/v1/budgets/status", params={"on": "2026-06-30"}).json()
+    for budget in budgets:  # a month that is over is forecast at its spend
+        assert budget["forecast"] in (None, budget["spent"])
 
 
 def test_a_statement_downloads_as_the_clis_csv(served: Served) -> None:
@@ -169,3 +180,25 @@ def test_an_upload_the_ledger_refuses_says_why_in_the_panel(
     assert answer.status_code == 200
     assert "The ledger is busy; try again in a minute." in answer.text
     assert 'data-testid="upload-refused"' in answer.text
+
+
+def test_the_demos_alerts_are_raised_after_their_months_begin(served: Served) -> None:
+    # The demo loads all its cost on 6 January 2025 and raises each month's threshold alerts
+    # on the first day of the month after, as its calendar passes: none before its month, and
+    # each with the month's spend (refund-agent's June: 26,136.29 USD, as its budget shows).
+    api = served("finn.berg")
+    alerts = api.get("/api/v1/alerts", params={"kind": "budget_threshold"}).json()
+    assert alerts
+    assert all(a["raised_at"][:7] >= a["period"][:7] for a in alerts)
+    june = [
+        a for a in alerts if a["subject"] == "budget:case:refund-agent" and a["period"] == "2026-06"
+    ]
+    assert {(a["level"], a["raised_at"][:10]) for a in june} == {
+        ("80%", "2026-07-01"),
+        ("100%", "2026-07-01"),
+    }
+    assert all("26,136.29 USD spent when raised" in a["message"] for a in june)
+    [status] = api.get(
+        "/api/v1/budgets/status", params={"budget": "case:refund-agent", "on": "2026-06-30"}
+    ).json()
+    assert _money(status["spent"]) == "26,136.29"

@@ -3,6 +3,7 @@ the same permission as the API's; a viewer sees no button and is refused if it p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -83,7 +84,8 @@ def test_reviews_and_the_policy_pack(served: Served) -> None:
     policies = served("exec.board").get("/api/v1/policies").json()
     assert page.count("<details>") == len(policies)
     for policy in policies:
-        assert f"version {policy['version']}, {len(policy['rules'])} rules" in page
+        rules = len(policy["rules"])
+        assert f"version {policy['version']}, {rules} rule{'' if rules == 1 else 's'}" in page
     # product-recs entered its MVP on the demo's timeline; its review is six months later
     detail = served("exec.board").get("/api/v1/initiatives/product-recs").json()
     assert detail["review_date"] in page
@@ -118,3 +120,9 @@ def test_reviews_due_are_read_at_once_and_recent_ones_limited(
     decided = [a for a in ledger.governance.gates.approvals() if a.status != "pending"]
     decided.sort(key=lambda a: (a.decided_at or a.requested_at, a.id), reverse=True)
     assert ledger.governance.gates.decided(1) == decided[:1]
+
+
+def test_a_policy_of_one_rule_says_one_rule(served: Served) -> None:
+    page = signed_in(served, "exec.board").get("/governance").text
+    assert " 1 rules" not in page
+    assert re.search(r"version \d+, 1 rule\b", page)

@@ -46,8 +46,15 @@ def test_metrics_say_why_they_are_not_validated(served: Served) -> None:
 def test_the_charts_are_vega_lite_specs(served: Served) -> None:
     page = signed_in(served, "exec.board").get("/initiatives/refund-agent").text
     specs = [json.loads(_unescape(s)) for s in re.findall(r'data-spec="([^"]+)"', page)]
-    titles = [_title(spec) for spec in specs]
-    assert titles == ["J-curve: refund-agent", "Cost by category", "Cost per successful outcome"]
+    labels = re.findall(r'class="chart" role="img" aria-label="([^"]+)"', page)
+    assert labels == [
+        "J-curve: actual cumulative net value against the expected band",
+        "Cost by category and month",
+        "Cost per successful outcome by month",
+    ]
+    # Drawn as wide as their place, each title said once: by the page, not again by the chart.
+    assert all(spec["width"] == "container" for spec in specs)
+    assert "J-curve: refund-agent" not in [_title(spec) for spec in specs if "title" in spec]
     assert all("vega-lite" in spec["$schema"] for spec in specs)
     report = served("exec.board").get("/api/v1/reports/initiatives/refund-agent").json()
     shown = figures(page)
@@ -111,6 +118,11 @@ def test_another_units_initiative_is_not_found_for_a_contributor(served: Served)
         answer = ana.get(path)
         assert answer.status_code == 404
         assert "refund-agent" in answer.text
+    # In a page's words, with the way back: no Python call named.
+    missing = ana.get("/initiatives/refund-agent").text
+    assert "There is no initiative &#39;refund-agent&#39; that you may see." in missing
+    assert "Ledger." not in missing and "initiatives()" not in missing
+    assert '<a href="/portfolio">' in missing
     assert signed_in(served, "exec.board").get("/initiatives/nothing-here").status_code == 404
 
 
@@ -123,3 +135,25 @@ def _unescape(text: str) -> str:
 def _title(spec: dict[str, object]) -> str:
     title = spec["title"]
     return title if isinstance(title, str) else str(title["text"])  # type: ignore[index]
+
+
+def test_numbers_and_months_read_as_everywhere_else_in_the_app(served: Served) -> None:
+    from valuegap.decimals import significant
+
+    # An interval of 4,771 to 14,230 reads so, never as 1.423e+04.
+    assert (significant(14230.4), significant(4771.2), significant(0.031249)) == (
+        "14,230",
+        "4,771",
+        "0.03125",
+    )
+    browser = signed_in(served, "exec.board")
+    for initiative in ("fraud-detection", "refund-agent", "code-review", "loc-qa"):
+        page = browser.get(f"/initiatives/{initiative}").text
+        assert not re.search(r"\d\.\d+e[+-]\d", page), initiative
+    # refund-agent's value is counted (direct), its bounds equal: it says so, not
+    # "462,000.00 to 462,000.00"; its behaviour's periods are months, 2025-07.
+    page = browser.get("/initiatives/refund-agent").text
+    assert "462,000.00 to 462,000.00" not in page
+    assert figures(page)["value-exact"] == "exact, no spread: counted, not estimated"
+    assert re.search(r'<tr><td class="nowrap">2025-\d\d</td><td class="num">', page)
+    assert not re.search(r"<tr><td[^>]*>2025-\d\d-01</td>", page)

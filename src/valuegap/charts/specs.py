@@ -16,7 +16,7 @@ from valuegap.charts import style
 from valuegap.charts.style import amount, finish, percent, shown
 
 if TYPE_CHECKING:
-    from valuegap.adoption.reports import AdoptionReport
+    from valuegap.adoption.reports import AdoptionReport, GroupLadder
     from valuegap.costs.cost_report import CostLine
     from valuegap.costs.spend_results import ForecastLine, SpendForecast
     from valuegap.outcomes.coverage import CoverageTrend
@@ -29,7 +29,10 @@ Spec = dict[str, Any]
 ACTUAL_LABEL = "Actual"
 EXPECTED_LABEL = "Expected (business case)"
 BAND_LABEL = "Expected band"
-RUNGS = ("access", "awareness", "training", "experimentation", "regular_use")
+PERSON_RUNGS = ("access", "awareness", "training", "experimentation", "regular_use")
+GROUP_RUNGS = ("workflow_integration", "measured_outcome")  # a group reaches them as a whole
+RUNGS = (*PERSON_RUNGS, *GROUP_RUNGS)  # the ladder's seven, in order
+SUBTITLE_COLOUR = "#4b5563"  # a page's muted text
 STATUS_WORDS = {
     "ahead": "ahead of plan",
     "on_track": "on track",
@@ -330,27 +333,55 @@ def cost_per_outcome_chart(outcomes: SuccessfulOutcomes, currency: str = "") -> 
     return finish(chart)
 
 
+def rung_reached(group: GroupLadder, rung: str) -> tuple[float | None, str]:
+    """How far a group reached a rung of the ladder, as a share (0-1) and in words: the share
+    of its licensed people at that rung or above for a person's rung, 1 or 0 (``reached``,
+    ``not yet``) for workflow integration and measured outcome, which a group reaches as a
+    whole (its rung is one of them or above)."""
+    if rung in PERSON_RUNGS:
+        share: float | None = getattr(group, f"reaching_{rung}")
+        return share, percent(share)
+    reached = group.rung is not None and RUNGS.index(group.rung) >= RUNGS.index(rung)
+    return (1.0, "reached") if reached else (0.0, "not yet")
+
+
+def _cell_label(rung: str, share: float | None) -> str:
+    """A heatmap cell's text, short enough for a phone's narrow cells (the tooltip has it in
+    full): a whole percentage, or yes and no for the rungs a group reaches as a whole."""
+    if rung in GROUP_RUNGS:
+        return "yes" if share else "no"
+    return "" if share is None else f"{share:.0%}"
+
+
 def ladder_heatmap(report: AdoptionReport) -> Spec:
-    """The share of each group's people who reached each rung of the adoption ladder."""
+    """The share of each group's people who reached each of the adoption ladder's seven rungs
+    (workflow integration and measured outcome: reached by the group or not yet)."""
     import altair as alt
 
     rows = []
     for group in report.groups:
         for order, rung in enumerate(RUNGS):
-            reached = getattr(group, f"reaching_{rung}")
+            share, words = rung_reached(group, rung)
             rows.append(
                 {
                     "group": group.group,
                     "rung": rung.replace("_", " "),
                     "order": order,
-                    "share": reached,
-                    "shown": percent(reached),
+                    "share": share,
+                    "shown": words,
+                    "label": _cell_label(rung, share),
                     "people": group.people,
                 }
             )
     rungs = [r.replace("_", " ") for r in RUNGS]
     base = alt.Chart(alt.InlineData(values=rows)).encode(
-        x=alt.X("rung:N", title="Rung of the ladder", sort=rungs, axis=alt.Axis(labelAngle=0)),
+        x=alt.X(
+            "rung:N",
+            title="Rung of the ladder",
+            sort=rungs,
+            scale=alt.Scale(domain=rungs),  # every rung, reached by anyone or not
+            axis=alt.Axis(labelAngle=-30, labelAlign="right"),
+        ),
         y=alt.Y("group:N", title="Group"),
     )
     cells = base.mark_rect().encode(
@@ -367,8 +398,8 @@ def ladder_heatmap(report: AdoptionReport) -> Spec:
             alt.Tooltip("people:Q", title="People"),
         ],
     )
-    labels = base.mark_text(fontSize=11).encode(
-        text="shown:N",
+    labels = base.mark_text(fontSize=10).encode(
+        text="label:N",
         color=alt.condition("datum.share > 0.6", alt.value("white"), alt.value("#111827")),
     )
     chart = alt.layer(cells, labels).properties(
@@ -405,17 +436,17 @@ def spend_forecast_chart(forecast: SpendForecast) -> Spec:
         .mark_rule(color="#111827", strokeWidth=1.5)
         .encode(x="low:Q", x2="high:Q")
     )
-    planned = (
-        base.transform_filter("datum.planned !== null")
-        .mark_tick(color=style.BUDGET, thickness=3, size=26)
-        .encode(x="planned:Q")
-    )
-    chart = alt.layer(forecast_bar, spent_bar, interval, planned).properties(
-        title=alt.Title(
-            "Spend forecast",
-            subtitle="Dark: spent so far; light: forecast, with its 90 % interval; "
-            "red tick: planned",
-        ),
+    layers = [forecast_bar, spent_bar, interval]
+    key = "Dark: spent so far; light: forecast, with its 90 % interval"
+    if any(row["planned"] is not None for row in rows):  # no empty layer: Vega warns of it
+        layers.append(
+            base.transform_filter("datum.planned !== null")
+            .mark_tick(color=style.BUDGET, thickness=3, size=26)
+            .encode(x="planned:Q")
+        )
+        key += "; red tick: planned"
+    chart = alt.layer(*layers).properties(
+        title=alt.Title("Spend forecast", subtitle=key),
         width=style.WIDTH,
         height=max(60, 30 * len(rows)),
     )
@@ -455,3 +486,24 @@ def _category_colour(categories: set[str]) -> Any:
     colours = [style.CATEGORY_COLOURS[c] for c in known]
     colours += [style.OTHER_COLOURS[n % len(style.OTHER_COLOURS)] for n in range(len(others))]
     return alt.Color("category:N", title="Category", scale=alt.Scale(domain=domain, range=colours))
+
+
+def for_page(spec: Spec) -> Spec:
+    """A chart as a page draws it: as wide as its place (Vega-Lite's ``container`` width,
+    fitted), so that its text keeps its size on a phone instead of shrinking with a fixed-size
+    picture; and without its title, which the page's heading says (its subtitle, which tells
+    how to read it, stays, as the title's line). The executive report's PNG and PDF keep the
+    spec's fixed size and title."""
+    drawn = {**spec, "width": "container", "autosize": {"type": "fit", "contains": "padding"}}
+    title = spec.get("title")
+    subtitle = title.get("subtitle") if isinstance(title, dict) else None
+    drawn.pop("title", None)
+    if subtitle:
+        drawn["title"] = {
+            "text": subtitle,
+            "fontSize": 12,
+            "fontWeight": "normal",
+            "color": SUBTITLE_COLOUR,
+            "anchor": "start",
+        }
+    return drawn

@@ -88,7 +88,7 @@ def status(
         typer.Option(
             parser=parse.iso_date,
             metavar="<YYYY-MM-DD>",
-            help="The day whose periods to show (default: today).",
+            help="The day whose periods to show, as of its end (default: today).",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,

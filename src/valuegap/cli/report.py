@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from valuegap.costs.spend_results import DrivingLine
 
 app = typer.Typer(
-    help="Reports: costs, reconciliation, initiative, portfolio, coverage trend, J-curve, "
-    "scoreboard, showback, spend forecast, spend anomalies, adoption, conviction."
+    help="Reports: costs, reconciliation, spend forecast, spend anomalies, initiative, "
+    "portfolio, coverage trend, executive report, J-curve, scoreboard, adoption, conviction, "
+    "showback."
 )
 
 Period = Annotated[

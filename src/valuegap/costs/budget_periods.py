@@ -213,8 +213,8 @@ def threshold_alerts(
             level=percent(t),
             message=(
                 f"budget {budget.id} ({budget.scope} {budget.value}) in {period.label}: "
-                f"{spent:,.2f} {currency} spent, {percent(t)} of {amount:,.2f} {currency} "
-                "reached"
+                f"{percent(t)} of {amount:,.2f} {currency} reached, {spent:,.2f} {currency} "
+                "spent when raised"
             ),
             value=spent,
             reference=amount,

@@ -18,9 +18,10 @@ alerted by ``alerts.check`` (``forecast_alerts``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -143,8 +144,10 @@ class Budgets(Part):
         self, budget_id: str | None = None, on: date | None = None
     ) -> list[BudgetStatus]:
         """Each budget (or ``budget_id``) in its period that holds the day ``on`` (default:
-        today): what it allows, what was spent and what its scope's spend is forecast at by
-        the period's end (from the days before ``on``), in the reporting currency."""
+        today), as of the end of that day: what it allows, what was spent by then and what its
+        scope's spend is forecast at by the period's end (from the days up to ``on``, that day
+        included: on a period's last day the forecast is what was spent), in the reporting
+        currency."""
         from valuegap.months import EARLIEST, LATEST  # the days spend is read for
 
         self._require("read")
@@ -156,7 +159,8 @@ class Budgets(Part):
             budgets = [b for b in budgets if b.id == budget_id]
             if not budgets:
                 raise NotFound(f"There is no budget {budget_id!r}; `budget list` shows them.")
-        return self._statuses(budgets, on or self._now().date(), strict=True)
+        day = on or self._now().date()
+        return self._statuses(budgets, day, day + timedelta(days=1), strict=True)
 
     def forecast_alerts(self, day: date) -> list[RaisedAlert]:
         """The alerts of the budgets set (not those following a business case: the case's
@@ -166,13 +170,19 @@ class Budgets(Part):
         currency = self.settings.reporting_currency
         return [
             alert
-            for status in self._statuses([b for b in self._all() if b.source == "set"], day)
+            for status in self._statuses([b for b in self._all() if b.source == "set"], day, day)
             if (alert := forecast_alert(status, currency)) is not None
         ]
 
     def _statuses(
-        self, budgets: Sequence[Budget], day: date, strict: bool = False
+        self, budgets: Sequence[Budget], day: date, as_of: date, strict: bool = False
     ) -> list[BudgetStatus]:
+        """The budgets in their periods that hold ``day``, with the spend of the days before
+        ``as_of`` and the forecast from them. Where the scope's spend is forecast, what was
+        spent is the forecast's (its days before ``as_of`` and the period's manual costs), not
+        every cost recorded for the period: a status of a past day does not count the days
+        after it as spent while forecasting them too, so the forecast is never below it. A
+        period over by ``as_of`` is forecast at its spend, as the monthly aggregates hold it."""
         from valuegap.costs.spend_api import MAX_MONTHS  # not imported by every cost write
 
         pairs = [(b, p) for b in budgets if (p := b.period_of(day)) is not None]
@@ -182,7 +192,7 @@ class Budgets(Part):
             if b.scope in FORECAST_SCOPES and len(p.months) <= MAX_MONTHS
         }
         # One forecast per scope and period, not per budget: each reads months of daily spend.
-        forecasts = {ask: self._forecast(*ask, day) for ask in sorted(asked)}
+        forecasts = {ask: self._forecast(*ask, as_of) for ask in sorted(asked)}
         currency = self.settings.reporting_currency
         found = []
         for (budget, _), (period, amount, spent) in zip(
@@ -192,6 +202,10 @@ class Budgets(Part):
                 continue  # its currency has no rate yet
             lines = forecasts.get((budget.scope, period.start, len(period.months)), {})
             forecast = lines.get(budget.value)
+            if forecast is not None and as_of >= period.end:  # over: the forecast is the spend
+                forecast = dataclasses.replace(forecast, forecast=spent, low=spent, high=spent)
+            elif forecast is not None:
+                spent = forecast.spent + forecast.manual
             found.append(BudgetStatus.of(budget, period, amount, spent, currency, forecast))
         return found
 
@@ -206,6 +220,16 @@ class Budgets(Part):
         all), keep it and raise the alerts of the thresholds reached; in the caller's
         transaction, with no permission asked (a write that changed cost calls it)."""
         self._refresh(self._all(), months)
+
+    @writes
+    def alert_thresholds(self, months: Sequence[date]) -> None:
+        """Compute the spend of the budgets' periods that hold one of ``months`` again and
+        raise the alerts of the thresholds reached in those open now or ended last month, as
+        a cost write does: for a ledger loaded ahead of its clock (the demo, whose months
+        alert as its calendar passes them)."""
+        self._require("cost.write")
+        with self._db.transaction():
+            self._refresh(self._all(), months)
 
     def _refresh(self, budgets: Sequence[Budget], months: Sequence[date] | None) -> None:
         from valuegap.store.aggregates import AggregateStore
@@ -229,7 +253,9 @@ class Budgets(Part):
                 }
             )
             currency = self.settings.reporting_currency
-            if period.end >= this_month:  # the bills of a month arrive in the next one
+            # Open periods and last month's (whose bills arrive now); never one to come, whose
+            # cost was written ahead: it alerts at a cost write once it has begun.
+            if period.start <= this_month <= period.end:
                 raised += threshold_alerts(budget, period, spent, amount, currency)
         self._store.keep_spend(kept)
         self._store.forget_spend_except([b.id for b in self._all()])

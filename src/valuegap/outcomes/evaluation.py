@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
-from valuegap.decimals import plain
+from valuegap.decimals import plain, significant
 from valuegap.model.portfolio import MetricSpec
 from valuegap.months import whole_months
 from valuegap.outcomes import attribution as stats
@@ -422,7 +422,8 @@ def _interval_reason(estimate: stats.Estimate, level: float) -> str | None:
 
 
 def _interval(estimate: stats.Estimate) -> str:
-    return f"[{estimate.low:,.4g}, {estimate.high:,.4g}]"
+    assert estimate.low is not None and estimate.high is not None
+    return f"[{significant(estimate.low)}, {significant(estimate.high)}]"
 
 
 def _pct(level: float) -> str:

@@ -55,7 +55,8 @@ class JCurveLine:
 
     id: str
     start: str | None  # YYYY-MM of its month 1; None: not started, so not in the sum
-    status: Status | None  # at its latest month with actuals
+    status: Status | None  # at its latest month with actuals (a retired one's: when retired)
+    retired: str | None = None  # YYYY-MM it was retired: no live status since
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ def portfolio_jcurve(
     for offset, track in zip(offsets, running, strict=True):
         for m, net in enumerate(track.actual):
             actual[offset + m] += net
-    lines = [JCurveLine(t.initiative.id, _named(t.start), _latest(t)) for t in tracks]
+    lines = [
+        JCurveLine(
+            t.initiative.id, _named(t.start), _latest(t), _named(retired.get(t.initiative.id))
+        )
+        for t in tracks
+    ]
     return _report(facts.currency, None, None, sum_curves(curves), first, actual, lines)
 
 

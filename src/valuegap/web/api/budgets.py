@@ -77,7 +77,9 @@ def remove_budget(budget_id: BudgetId, ledger: Writer) -> None:
 @router.get("/budgets/status", response_model=list[BudgetStatus])
 def budget_status(
     ledger: Reader,
-    on: Annotated[date | None, Query(description="A day of the period; default: today.")] = None,
+    on: Annotated[
+        date | None, Query(description="A day of the period, as of its end; default: today.")
+    ] = None,
     budget: Annotated[str | None, Query(description="Only this budget.")] = None,
 ) -> JSONResponse:
     """Each budget in its period that holds the day: amount, spend, share, thresholds passed,

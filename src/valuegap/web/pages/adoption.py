@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from valuegap.adoption.conviction import LEVELS
-from valuegap.charts.specs import RUNGS
+from valuegap.charts.specs import GROUP_RUNGS, RUNGS, rung_reached
 from valuegap.web.pages.common import PageViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +38,8 @@ def adoption(
         "ladder": ladder,
         "conviction": conviction,
         "rungs": RUNGS,
+        "group_rungs": GROUP_RUNGS,
+        "reached": rung_reached,
         "levels": [level.value for level in LEVELS],
         "people": sum(group.people for group in ladder.groups),
         "heatmap": ladder_heatmap(ladder) if ladder.groups else None,

@@ -7,8 +7,8 @@ it formats them as the table renderer does (``decimals``)."""
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from valuegap import __version__, decimals
 from valuegap.ledger import Ledger
 from valuegap.model.roles import GRANTS, Permission, User
 from valuegap.web.auth import CSRF_HEADER, SESSION_COOKIE, shared_ledger
+from valuegap.words import counted
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,18 @@ def points(change: Decimal | float | None) -> str:
 def number(value: float | None) -> str:
     """A measured figure (an effect, its interval) to four significant digits, with thousands
     separators and never in scientific notation: 15,000; 122.8; 0.0312."""
-    if value is None:
-        return ""
-    if value == 0:
-        return "0"
-    places = max(0, 3 - math.floor(math.log10(abs(value))))
-    text = f"{value:,.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "" if value is None else decimals.significant(value)
+
+
+def months(start: date, end: date) -> str:
+    """The whole months [start, end) as the rest of the app names them: 2025-07, or 2025-07 to
+    2025-09; a span that is not whole months, by its days."""
+    from valuegap.months import add_months
+
+    if start.day != 1 or end.day != 1:
+        return f"{start} to {end - timedelta(days=1)}"
+    last = add_months(end, -1)
+    return f"{start:%Y-%m}" if last == start else f"{start:%Y-%m} to {last:%Y-%m}"
 
 
 def path_part(text: str) -> str:
@@ -121,10 +127,13 @@ def path_part(text: str) -> str:
 
 
 def chart(spec: dict[str, Any], label: str) -> Any:
-    """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there."""
+    """A chart's place on a page: ``static/charts.js`` draws the Vega-Lite ``spec`` there, as
+    wide as its place and without the title the page's heading gives it."""
     from markupsafe import Markup, escape
 
-    data = escape(json.dumps(spec, separators=(",", ":")))
+    from valuegap.charts.specs import for_page
+
+    data = escape(json.dumps(for_page(spec), separators=(",", ":")))
     return Markup(
         f'<div class="chart" role="img" aria-label="{escape(label)}" data-spec="{data}"></div>'
     )
@@ -144,7 +153,13 @@ def _templates() -> Any:
     environment.filters.update(
         money=money, percent=percent, points=points, number=number, path_part=path_part
     )
-    environment.globals.update(chart=chart, version=__version__, csrf_header=CSRF_HEADER)
+    environment.globals.update(
+        chart=chart,
+        version=__version__,
+        csrf_header=CSRF_HEADER,
+        counted=counted,
+        months=months,
+    )
     return environment
 
 

@@ -87,10 +87,15 @@ def report_context(viewer: Viewer, period: str | None, on: date | None) -> dict[
         for line in ledger.costs.cost_report(UNALLOCATED_BY, asked.start, asked.end)
         if line.initiative == UNALLOCATED and line.cost
     ]
-    day = on or _as_of(months, ledger.session.clock().date())
+    today = ledger.session.clock().date()
+    day = on or _as_of(months, today)
     latest = max(months) if months else f"{day:%Y-%m}"
     statement_period = period or latest
-    forecast = ledger.costs.spend.forecast(["business_unit"], month_start(day), 1, day)
+    # As of the end of the day, as the budgets' status counts it: on a month's last day the
+    # forecast is what the month cost.
+    forecast = ledger.costs.spend.forecast(
+        ["business_unit"], month_start(day), 1, day + timedelta(days=1)
+    )
     alerts = ledger.costs.alerts.alerts(limit=ALERTS_SHOWN)
     reconciled = ledger.costs.reconcile(RECONCILE_TOLERANCE)
     chargeback = {unit.business_unit: unit for unit in ledger.statements.chargeback_units()}
@@ -114,6 +119,8 @@ def report_context(viewer: Viewer, period: str | None, on: date | None) -> dict[
         "reconciled": reconciled,
         "gaps": sum(1 for line in reconciled if line.status == "gap"),
         "on": day,
+        "today": today,
+        "pinned": on is None and day < today,  # the latest month with cost is over
         "budgets": ledger.costs.budgets.budget_status(None, day),
         "forecast": forecast,
         "forecast_chart": spend_forecast_chart(forecast) if forecast.lines else None,

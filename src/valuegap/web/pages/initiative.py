@@ -103,8 +103,12 @@ def audit_lines(ledger: Ledger, initiative_id: str, before: int | None) -> list[
     return [AuditLine(e.seq, e, summary(e)) for e in entries]
 
 
-def _missing(request: Request, viewer: Viewer, error: NotFound) -> HTMLResponse:
-    return render(request, viewer, "missing.html", {"message": str(error)}, status=404)
+def _missing(request: Request, viewer: Viewer, initiative_id: str) -> HTMLResponse:
+    """The page of an initiative that does not exist or that the viewer may not see (another
+    business unit's, for a contributor): in a page's words, not the ledger's, whose message
+    names a Python call."""
+    message = f"There is no initiative {initiative_id!r} that you may see."
+    return render(request, viewer, "missing.html", {"message": message}, status=404)
 
 
 @router.get("/initiatives/{initiative_id}")
@@ -115,8 +119,8 @@ def initiative_page(
     try:
         asked = window(period, None, None)
         report = ledger.outcomes.initiative_report(initiative_id, asked)
-    except NotFound as error:
-        return _missing(request, viewer, error)
+    except NotFound:
+        return _missing(request, viewer, initiative_id)
     detail = ledger.governance.initiative_detail(initiative_id)
     curve, no_curve = jcurve(ledger, initiative_id)
     costs = [
@@ -151,14 +155,18 @@ def initiative_page(
 
 
 def _partial(
-    request: Request, viewer: Viewer, template: str, context: Callable[[], dict[str, Any]]
+    request: Request,
+    viewer: Viewer,
+    initiative_id: str,
+    template: str,
+    context: Callable[[], dict[str, Any]],
 ) -> HTMLResponse:
     """A part of the page (htmx swaps it in), or the page saying the initiative is not found
     (another unit's, for a contributor)."""
     try:
         found = context()
-    except NotFound as error:
-        return _missing(request, viewer, error)
+    except NotFound:
+        return _missing(request, viewer, initiative_id)
     return render(request, viewer, template, found)
 
 
@@ -173,6 +181,7 @@ def gate_partial(
     return _partial(
         request,
         viewer,
+        initiative_id,
         "partials/gate.html",
         lambda: {"gate": gate(viewer.ledger, initiative_id, to)},
     )
@@ -189,6 +198,7 @@ def audit_partial(
     return _partial(
         request,
         viewer,
+        initiative_id,
         "partials/audit_rows.html",
         lambda: {
             "audit": audit_lines(viewer.ledger, initiative_id, before),

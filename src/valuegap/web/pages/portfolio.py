@@ -43,7 +43,9 @@ def portfolio(
     value = ledger.outcomes.portfolio_value(asked)
     jcurve = ledger.outcomes.portfolio_jcurve()
     trend = ledger.outcomes.coverage_trend(asked)
-    statuses = {line.id: line.status for line in jcurve.initiatives}
+    # A retired initiative has no live J-curve status: it says so (the status it had when
+    # retired is in the J-curve report).
+    statuses = {line.id: "retired" if line.retired else line.status for line in jcurve.initiatives}
     context = {
         "report": report,
         "value": value,
