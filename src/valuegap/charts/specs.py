@@ -29,6 +29,8 @@ Spec = dict[str, Any]
 ACTUAL_LABEL = "Actual"
 EXPECTED_LABEL = "Expected (business case)"
 BAND_LABEL = "Expected band"
+BASELINE_LABEL = "Baseline"
+SCENARIO_LABEL = "Scenario"
 RUNGS = ("access", "awareness", "training", "experimentation", "regular_use")
 STATUS_WORDS = {
     "ahead": "ahead of plan",
@@ -126,7 +128,8 @@ def jcurve_chart(report: JCurveReport) -> Spec:
 
 
 def scenario_chart(scenario: Scenario) -> Spec:
-    """The scenario's expected cumulative net value against its baseline, by month."""
+    """The scenario's expected cumulative net value against its baseline, by month: a legend
+    names the dashed baseline and the scenario, and the month axis ends at the last month."""
     import altair as alt
 
     rows = [
@@ -137,23 +140,31 @@ def scenario_chart(scenario: Scenario) -> Spec:
             "shown": shown(value, scenario.currency),
         }
         for m in scenario.jcurve
-        for series, value in (("Baseline", m.baseline), ("Scenario", m.scenario))
+        for series, value in ((BASELINE_LABEL, m.baseline), (SCENARIO_LABEL, m.scenario))
     ]
+    curves = [BASELINE_LABEL, SCENARIO_LABEL]
+    # Colour and dash share one legend, which shows each curve's line as it is drawn.
     colour = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=["Baseline", "Scenario"], range=[style.EXPECTED, style.SCENARIO]),
+        scale=alt.Scale(domain=curves, range=[style.EXPECTED, style.SCENARIO]),
     )
     dash = alt.StrokeDash(
-        "series:N",
-        legend=None,
-        scale=alt.Scale(domain=["Baseline", "Scenario"], range=[[6, 4], [1, 0]]),
+        "series:N", title=None, scale=alt.Scale(domain=curves, range=[[6, 4], [1, 0]])
+    )
+    months = [m.month for m in scenario.jcurve]
+    first, last = min(months), max(months)
+    month_axis = alt.X(
+        "month:Q",
+        title="Month of the programme",
+        scale=alt.Scale(domain=[first, last], nice=False, zero=False),
+        axis=alt.Axis(values=month_ticks(first, last)),
     )
     chart = (
         alt.Chart(alt.InlineData(values=rows))
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("month:Q", title="Month of the programme", axis=alt.Axis(tickMinStep=1)),
+            x=month_axis,
             y=alt.Y("value:Q", title=f"Cumulative net value ({scenario.currency})"),
             color=colour,
             strokeDash=dash,
@@ -173,6 +184,14 @@ def scenario_chart(scenario: Scenario) -> Spec:
         )
     )
     return finish(chart)
+
+
+def month_ticks(first: int, last: int) -> list[int]:
+    """The month axis's ticks: the first and last month, and every sixth between (every
+    month for a year or less)."""
+    step = 1 if last - first < 12 else 6
+    between = [m for m in range(step, last, step) if m > first]
+    return [first, *between, last] if last > first else [first]
 
 
 def coverage_trend_chart(trend: CoverageTrend) -> Spec:
