@@ -74,6 +74,19 @@ def test_the_comparison_names_a_payback_not_within_the_months_as_the_run_does(
     ]
 
 
+def test_the_value_is_said_to_be_the_business_cases_which_volume_does_not_move(
+    served: Served,
+) -> None:
+    browser = signed_in(served, "exec.board")
+    shown = figures(browser.get("/scenarios/run", params=ASKED).text)
+    assert html.unescape(shown["value-note"]) == (
+        "The business case's planned value, which a change of volume, tokens per request, "
+        "token price or model does not move: they move cost."
+    )
+    compared = figures(browser.get("/scenarios").text)["compared-value-note"]
+    assert "moves cost, not value" in html.unescape(compared)
+
+
 def test_a_contributor_saves_a_scenario(served: Served) -> None:
     lena = signed_in(served, "lena.fischer")
     assert 'hx-post="/scenarios/save"' in lena.get("/scenarios", params=ASKED).text
