@@ -186,6 +186,7 @@ def scenario(months: int) -> Scenario:
         months=months,
         value=None,
         baseline_value=None,
+        value_note=None,
         roi=None,
         baseline_roi=None,
         payback_month=None,
