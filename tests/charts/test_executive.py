@@ -89,7 +89,8 @@ def test_the_html_headline_is_the_portfolio_reports_and_loads_nothing(demo: Path
 def test_the_list_is_the_latest_reviews_and_the_rest_not_reviewed(demo: Path) -> None:
     report = json.loads(executive(demo, "--format", "json"))
     actions = {a["id"]: a for a in report["actions"]}
-    # the demo's reviews of September 2025: two to scale; the one to kill has been retired
+    # the demo's reviews of September 2025: two to scale; the one to kill was retired before
+    # the quarter, so it is not listed
     assert actions["loc-qa"]["action"] == "scale"
     assert actions["loc-qa"]["reviewed_on"] == "2025-09-09"
     assert actions["doc-classifier"]["action"] == "scale"
@@ -99,6 +100,38 @@ def test_the_list_is_the_latest_reviews_and_the_rest_not_reviewed(demo: Path) ->
     # the J-curves shown beside the portfolio's: the one behind its business case first
     assert report["jcurves"][0]["initiative"] == "code-review"
     assert report["period"] == {"from": "2026-04-01", "to": "2026-07-01"}
+
+
+def test_an_initiative_retired_in_the_period_is_listed_with_its_recommendation(
+    demo: Path,
+) -> None:
+    # The demo's meeting summariser: reviewed on 2025-09-09 (kill), retired on 2025-09-13,
+    # inside 2025-Q3; 2025-Q4 starts after it was retired.
+    third = json.loads(executive(demo, "--format", "json", "--period", "2025-Q3"))
+    actions = {a["id"]: a for a in third["actions"]}
+    summariser = actions["meeting-summariser"]
+    assert (summariser["action"], summariser["reviewed_on"], summariser["retired_on"]) == (
+        "kill",
+        "2025-09-09",
+        "2025-09-13",
+    )
+    assert actions["loc-qa"]["retired_on"] is None
+    fourth = json.loads(executive(demo, "--format", "json", "--period", "2025-Q4"))
+    assert "meeting-summariser" not in {a["id"] for a in fourth["actions"]}
+    page = executive(demo, "--format", "html", "--period", "2025-Q3")
+    row = re.search(
+        r"<tr>\s*<td>[^<]*<div class=\"muted\">[^<]*</div></td>\s*<td>"
+        r"<span class=\"action kill\">Kill</span>(.*?)</td>",
+        page,
+        re.S,
+    )
+    assert row is not None
+    assert re.findall(r"<div class=\"muted\">([^<]*)</div>", row.group(1)) == [
+        "2025-09-09",
+        "retired on 2025-09-13",
+    ]
+    note = re.search(r'<p class="muted" id="actions-note">([^<]*)</p>', page)
+    assert note is not None and "retired in the period is listed" in note.group(1)
 
 
 def test_a_pdf_needs_a_file(demo: Path) -> None:

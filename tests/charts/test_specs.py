@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from valuegap.decimals import percent
 from valuegap.outcomes.coverage import CoverageMonth, CoverageTrend
 from valuegap.outcomes.jcurve import JCurveMonth, JCurveReport
 from valuegap.outcomes.results import Period
+from valuegap.outcomes.scenarios import JCurveMonth as ScenarioMonth
+from valuegap.outcomes.scenarios import Scenario
 
 
 def jcurve() -> JCurveReport:
@@ -293,3 +296,50 @@ def test_a_page_draws_a_chart_as_wide_as_its_place_without_repeating_its_title()
     assert spec["width"] == 560 and spec["title"]["text"] == "J-curve: loc-qa"
     bars = specs.for_page(specs.cost_bar_chart([], "provider"))
     assert "title" not in bars
+
+
+def scenario(months: int) -> Scenario:
+    """A scenario whose cumulative net values are drawn, month by month: the baseline gains
+    100 a month, the scenario loses 100 a month."""
+    nothing = Decimal(0)
+    return Scenario(
+        initiative="code-review",
+        name=None,
+        changes="volume 100000/day",
+        window="2026-06",
+        currency="USD",
+        requests=Decimal(3000),
+        volume_factor=Decimal(1000),
+        inference_cost=nothing,
+        baseline_inference_cost=nothing,
+        fixed_cost=nothing,
+        months=months,
+        value=None,
+        baseline_value=None,
+        value_note=None,
+        roi=None,
+        baseline_roi=None,
+        payback_month=None,
+        baseline_payback_month=None,
+        trough_month=None,
+        trough_depth=None,
+        baseline_trough_month=None,
+        baseline_trough_depth=None,
+        models=[],
+        jcurve=[
+            ScenarioMonth(m, Decimal(100 * m), Decimal(-100 * m)) for m in range(1, months + 1)
+        ],
+    )
+
+
+def svg_texts(svg: str) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+def test_the_scenario_chart_names_its_curves_and_ends_at_the_last_month() -> None:
+    texts = svg_texts(render.to_svg(specs.scenario_chart(scenario(36))))
+    assert "Baseline" in texts and "Scenario" in texts  # the legend
+    month_axis = texts[: texts.index("Month of the programme")]
+    assert month_axis == ["1", "6", "12", "18", "24", "30", "36"]  # no month 40 beyond the data
+    short = svg_texts(render.to_svg(specs.scenario_chart(scenario(5))))
+    assert short[: short.index("Month of the programme")] == ["1", "2", "3", "4", "5"]

@@ -92,6 +92,34 @@ def test_volume_times_1000_multiplies_inference_cost_and_leaves_fixed_cost(poc: 
     assert _scenario(poc, volume="3100000/month").inference_cost == Decimal("13950")
 
 
+def test_a_volume_change_moves_cost_not_the_business_cases_value(poc: Ledger) -> None:
+    # 1,000 USD a month at full adoption, adopted in full from the first month (a ramp this
+    # steep is at its ceiling by month 1, to a billionth): 36 x 1,000 = 36,000 over 36 months,
+    # whatever the volume. The value is the business case's, and the scenario says so.
+    case = {
+        "currency": "USD",
+        "monthly_investment": 5000,
+        "monthly_value_at_full_adoption": 1000,
+        "adoption_ramp": {"ceiling": 1, "midpoint_month": 0.5, "steepness": 50},
+    }
+    poc.portfolio.update_initiative("bot", ready("bot", business_case=case))
+    found = _scenario(poc, volume="20000/day")  # 100 a day observed: x200
+    assert found.inference_cost == Decimal("13.95") * 200
+    assert found.value is not None and found.baseline_value is not None
+    assert round(found.value, 2) == round(found.baseline_value, 2) == Decimal("36000.00")
+    assert found.value_note == (
+        "the business case's planned value, which a change of volume, tokens per request, "
+        "token price or model does not move: they move cost"
+    )
+    slower = _scenario(poc, ramp="slower")
+    assert slower.value_note is not None and slower.value_note.endswith(
+        "; the slower ramp moves when it comes"
+    )
+    assert _scenario(poc).value_note is not None
+    poc.portfolio.update_initiative("bot", ready("bot"))
+    assert _scenario(poc).value_note is None  # no business case, no value
+
+
 def test_a_model_switch_prices_with_the_other_models_catalogue_prices(poc: Ledger) -> None:
     found = _scenario(poc, model="gpt-4o-mini")
     # gpt-4o-mini: 0.15 input, 0.60 output per million tokens (genai-prices).

@@ -53,6 +53,40 @@ def test_saved_scenarios_are_compared_with_their_baseline(served: Served) -> Non
     assert "225,000.00" in page  # the saved code-review-in-production's inference a month
 
 
+def test_the_comparison_names_a_payback_not_within_the_months_as_the_run_does(
+    served: Served,
+) -> None:
+    # At 100,000 requests a day code review costs 225,000 + 12,000 fixed a month; its business
+    # case's value over 36 months, 1,168,970.64, is under 32,500 a month: it never pays back.
+    browser = signed_in(served, "exec.board")
+    run = browser.get("/scenarios/run", params=ASKED).text
+    assert figures(run)["scenario-payback"] == "not within"
+    page = browser.get("/scenarios").text
+    paybacks = re.findall(
+        r"<td>code-review</td><td>([^<]+)</td>.*?data-testid=\"compared-payback\">([^<]*)<",
+        page,
+        re.S,
+    )
+    assert paybacks[0][0] == "baseline" and paybacks[0][1].isdigit()  # it does pay back
+    assert paybacks[1:] == [
+        ("volume 100000/day", "not within"),
+        ("model claude-haiku-4-5, volume 100000/day", "not within"),
+    ]
+
+
+def test_the_value_is_said_to_be_the_business_cases_which_volume_does_not_move(
+    served: Served,
+) -> None:
+    browser = signed_in(served, "exec.board")
+    shown = figures(browser.get("/scenarios/run", params=ASKED).text)
+    assert html.unescape(shown["value-note"]) == (
+        "The business case's planned value, which a change of volume, tokens per request, "
+        "token price or model does not move: they move cost."
+    )
+    compared = figures(browser.get("/scenarios").text)["compared-value-note"]
+    assert "moves cost, not value" in html.unescape(compared)
+
+
 def test_a_contributor_saves_a_scenario(served: Served) -> None:
     lena = signed_in(served, "lena.fischer")
     assert 'hx-post="/scenarios/save"' in lena.get("/scenarios", params=ASKED).text

@@ -2,9 +2,11 @@
 scale/fix/kill list, on one to three pages, made of the same reports the CLI and API return.
 
 Nothing here decides anything new. The list is what the ledger already recommends: each
-initiative's latest scale-or-kill review (``governance.reviews``: scale, continue, fix or
-kill, with its reasons), and for one not yet reviewed, its validation state and J-curve status
-as they stand, named "not reviewed yet".
+initiative's latest scale-or-kill review up to the period's end (``governance.reviews``: scale,
+continue, fix or kill, with its reasons), and for one not yet reviewed, its validation state
+and J-curve status as they stand, named "not reviewed yet". An initiative retired in the period
+is listed with its retirement day (a kill carried out is news for the period); one retired
+before the period is not.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class ActionLine:
     stage: str
     action: Action
     reviewed_on: date | None  # the review's as-of day; None: not reviewed yet
+    retired_on: date | None  # the day it was retired, if that was before the period's end
     reasons: list[str]
     validated: bool
     jcurve_status: str | None
@@ -101,8 +104,11 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
     latest_review = {r.initiative: r for r in said_then}
     actions = []
     for row in portfolio.initiatives:
-        if row.stage == "retired":
-            continue
+        retired_on = _retired_on(ledger, row.id) if row.stage == "retired" else None
+        if retired_on is not None and asked.start is not None and retired_on < asked.start:
+            continue  # retired before the period: nothing left to decide
+        if retired_on is not None and asked.end is not None and retired_on >= asked.end:
+            retired_on = None  # still running in the period
         review = latest_review.get(row.id)
         status = statuses.get(row.id)
         if review is not None:
@@ -118,6 +124,7 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
                 stage=row.stage,
                 action=action,
                 reviewed_on=review.as_of if review else None,
+                retired_on=retired_on,
                 reasons=reasons,
                 validated=row.validated,
                 jcurve_status=status,
@@ -161,6 +168,12 @@ def _jcurves_that_matter(
     return [ledger.outcomes.jcurve(line.id) for line in running[:JCURVES_SHOWN]]
 
 
+def _retired_on(ledger: Ledger, initiative_id: str) -> date | None:
+    history = ledger.governance.initiative_detail(initiative_id).stage_history
+    days = [e.moved_at.date() for e in history if e.to_stage == "retired"]
+    return days[-1] if days else None
+
+
 def _after_latest(ledger: Ledger) -> date | None:
     months = [line.month for line in ledger.costs.cost_report(["month"]) if line.month]
     return add_months(date.fromisoformat(f"{max(months)}-01"), 1) if months else None
@@ -171,6 +184,20 @@ def _standing(validated: bool, reason: str) -> str:
 
 
 # As people read it: shared by the HTML and the PDF.
+
+ACTIONS_HEADING = "Scale, fix or kill"
+ACTIONS_NOTE = (
+    "Each initiative's latest scale-or-kill review up to the period's end, with its reasons; "
+    "one not yet reviewed shows its validation state. An initiative retired in the period is "
+    "listed with the day it was retired; one retired before the period is not."
+)
+
+
+def action_when(line: ActionLine) -> list[str]:
+    """The days beside a recommendation: the review's, and the retirement's."""
+    days = [str(line.reviewed_on)] if line.reviewed_on else []
+    return days + ([f"retired on {line.retired_on}"] if line.retired_on else [])
+
 
 ACTION_WORDS: dict[Action, str] = {
     "scale": "Scale",

@@ -10,8 +10,11 @@ from typing import Any
 from valuegap.charts import specs
 from valuegap.charts.executive import (
     ACTION_WORDS,
+    ACTIONS_HEADING,
+    ACTIONS_NOTE,
     STATUS_WORDS,
     ExecutiveReport,
+    action_when,
     figures,
     money_text,
     percent_text,
@@ -44,6 +47,9 @@ def to_html(report: ExecutiveReport) -> str:
         figures=figures(report),
         charts=charts,
         action_words=ACTION_WORDS,
+        actions_heading=ACTIONS_HEADING,
+        actions_note=ACTIONS_NOTE,
+        action_when=action_when,
         status_words=STATUS_WORDS,
         money=money,
         percent=percent_text,

@@ -12,8 +12,11 @@ from typing import Any
 from valuegap.charts import specs
 from valuegap.charts.executive import (
     ACTION_WORDS,
+    ACTIONS_HEADING,
+    ACTIONS_NOTE,
     STATUS_WORDS,
     ExecutiveReport,
+    action_when,
     figures,
     money_text,
     percent_text,
@@ -106,12 +109,8 @@ def _first_page(pdf: Any, report: ExecutiveReport) -> None:
 
 def _actions_page(pdf: Any, report: ExecutiveReport) -> None:
     pdf.add_page()
-    _heading(pdf, "Scale, fix or kill")
-    _note(
-        pdf,
-        "The latest scale-or-kill review of each initiative, with its reasons; one not yet "
-        "reviewed shows its validation state.",
-    )
+    _heading(pdf, ACTIONS_HEADING)
+    _note(pdf, ACTIONS_NOTE)
     pdf.ln(2)
     widths = (36, 22, 16, 18, 25, 12, 53)
     heading = ("Initiative", "Action", "Stage", "J-curve", "Cost", "ROI", "Why")
@@ -134,9 +133,8 @@ def _actions_page(pdf: Any, report: ExecutiveReport) -> None:
             pdf.set_font("Helvetica", "", 7.5)
             row = table.row()
             row.cell(_plain(f"{a.name}\n{a.business_unit}"))
-            reviewed = f"\n{a.reviewed_on}" if a.reviewed_on else ""
             pdf.set_text_color(*ACTION_COLOURS[a.action])
-            row.cell(ACTION_WORDS[a.action] + reviewed)
+            row.cell("\n".join([ACTION_WORDS[a.action], *action_when(a)]))
             pdf.set_text_color(*INK)
             row.cell(a.stage)
             row.cell(STATUS_WORDS.get(a.jcurve_status or "", ""))

@@ -33,6 +33,8 @@ PERSON_RUNGS = ("access", "awareness", "training", "experimentation", "regular_u
 GROUP_RUNGS = ("workflow_integration", "measured_outcome")  # a group reaches them as a whole
 RUNGS = (*PERSON_RUNGS, *GROUP_RUNGS)  # the ladder's seven, in order
 SUBTITLE_COLOUR = "#4b5563"  # a page's muted text
+BASELINE_LABEL = "Baseline"
+SCENARIO_LABEL = "Scenario"
 STATUS_WORDS = {
     "ahead": "ahead of plan",
     "on_track": "on track",
@@ -129,7 +131,8 @@ def jcurve_chart(report: JCurveReport) -> Spec:
 
 
 def scenario_chart(scenario: Scenario) -> Spec:
-    """The scenario's expected cumulative net value against its baseline, by month."""
+    """The scenario's expected cumulative net value against its baseline, by month: a legend
+    names the dashed baseline and the scenario, and the month axis ends at the last month."""
     import altair as alt
 
     rows = [
@@ -140,23 +143,31 @@ def scenario_chart(scenario: Scenario) -> Spec:
             "shown": shown(value, scenario.currency),
         }
         for m in scenario.jcurve
-        for series, value in (("Baseline", m.baseline), ("Scenario", m.scenario))
+        for series, value in ((BASELINE_LABEL, m.baseline), (SCENARIO_LABEL, m.scenario))
     ]
+    curves = [BASELINE_LABEL, SCENARIO_LABEL]
+    # Colour and dash share one legend, which shows each curve's line as it is drawn.
     colour = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=["Baseline", "Scenario"], range=[style.EXPECTED, style.SCENARIO]),
+        scale=alt.Scale(domain=curves, range=[style.EXPECTED, style.SCENARIO]),
     )
     dash = alt.StrokeDash(
-        "series:N",
-        legend=None,
-        scale=alt.Scale(domain=["Baseline", "Scenario"], range=[[6, 4], [1, 0]]),
+        "series:N", title=None, scale=alt.Scale(domain=curves, range=[[6, 4], [1, 0]])
+    )
+    months = [m.month for m in scenario.jcurve]
+    first, last = min(months), max(months)
+    month_axis = alt.X(
+        "month:Q",
+        title="Month of the programme",
+        scale=alt.Scale(domain=[first, last], nice=False, zero=False),
+        axis=alt.Axis(values=month_ticks(first, last)),
     )
     chart = (
         alt.Chart(alt.InlineData(values=rows))
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("month:Q", title="Month of the programme", axis=alt.Axis(tickMinStep=1)),
+            x=month_axis,
             y=alt.Y("value:Q", title=f"Cumulative net value ({scenario.currency})"),
             color=colour,
             strokeDash=dash,
@@ -176,6 +187,14 @@ def scenario_chart(scenario: Scenario) -> Spec:
         )
     )
     return finish(chart)
+
+
+def month_ticks(first: int, last: int) -> list[int]:
+    """The month axis's ticks: the first and last month, and every sixth between (every
+    month for a year or less)."""
+    step = 1 if last - first < 12 else 6
+    between = [m for m in range(step, last, step) if m > first]
+    return [first, *between, last] if last > first else [first]
 
 
 def coverage_trend_chart(trend: CoverageTrend) -> Spec:

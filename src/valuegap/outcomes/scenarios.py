@@ -91,6 +91,7 @@ class Scenario:
     months: int
     value: Money | None
     baseline_value: Money | None
+    value_note: str | None  # where the value comes from, and what moves it
     roi: Ratio | None
     baseline_roi: Ratio | None
     payback_month: int | None
@@ -101,6 +102,20 @@ class Scenario:
     baseline_trough_depth: Money | None
     models: list[ModelCost]
     jcurve: list[JCurveMonth]  # empty without a business case
+
+
+VALUE_NOTE = (
+    "the business case's planned value, which a change of volume, tokens per request, "
+    "token price or model does not move: they move cost"
+)
+
+
+def value_note(changes: ScenarioChanges) -> str:
+    """Where a scenario's value comes from: the business case, whatever the volume; only a
+    change of ramp moves it, by moving when adoption comes."""
+    if changes.ramp is None:
+        return VALUE_NOTE
+    return f"{VALUE_NOTE}; the {changes.ramp} ramp moves when it comes"
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,7 @@ class Scenarios(Part):
             months=months,
             value=None if new_plan is None else new_plan.value(months),
             baseline_value=None if base_plan is None else base_plan.value(months),
+            value_note=None if case is None else value_note(changes),
             roi=None if new_plan is None else new_plan.roi(months),
             baseline_roi=None if base_plan is None else base_plan.roi(months),
             payback_month=None if new is None else new.payback_month,
