@@ -10,7 +10,7 @@ commit: ``record_alone``). ``Ledger`` builds one session and hands it to each of
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from valuegap.store.audit import AuditStore
 from valuegap.store.database import Database, utcnow
 from valuegap.store.proof import Totals, json_value, read_rows
 from valuegap.store.users import UserStore
+
+Kept = TypeVar("Kept")
 
 Clock = Callable[[], datetime]
 # (table, where): the rows of a definition table a change left, those whose columns have
@@ -139,6 +141,11 @@ class Session:
     @property
     def path(self) -> Path:
         return self.db.path
+
+    def until_written(self, key: Hashable, read: Callable[[], Kept]) -> Kept:
+        """``read()``, kept until the next write to the ledger (of anyone's): a view that
+        several reports make up (a dashboard page) is made once between writes."""
+        return self.db.cached(("until_written", key), read)
 
     def now(self) -> datetime:
         return self.clock()

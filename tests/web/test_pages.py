@@ -126,3 +126,18 @@ def test_an_htmx_request_after_the_session_ended_opens_the_sign_in_page(served: 
     )
     assert answer.status_code == 401
     assert answer.headers["HX-Redirect"] == "/login?next=/scenarios%3Fsaved%3Dcheap"
+
+
+def test_a_page_made_once_between_writes_shows_the_next_write(served: Served) -> None:
+    # The portfolio and costs pages are kept until the next write: a cost loaded meanwhile
+    # (here by another handle on the ledger) shows on the next view.
+    browser = signed_in(served, "finn.berg")
+    assert figures(browser.get("/portfolio").text)["total-cost"] == "3,538,738.60"
+    assert "3,538,738.60" in browser.get("/costs").text
+    manual = (
+        "period_start,period_end,category,amount,currency,initiative,business_unit,description\n"
+        "2026-06-01,2026-07-01,data,1250,USD,code-review,,Labelled review comments\n"
+    )
+    served.ledger.costs.ingest_costs(manual.encode(), source_name="june.csv")
+    assert figures(browser.get("/portfolio").text)["total-cost"] == "3,539,988.60"
+    assert "3,539,988.60" in browser.get("/costs").text

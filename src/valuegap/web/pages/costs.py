@@ -137,7 +137,10 @@ On = Annotated[date | None, Query(description="The day budgets and the forecast 
 
 @router.get("/costs")
 def costs(request: Request, viewer: PageViewer, period: Period = None, on: On = None) -> Response:
-    context = report_context(viewer, period or None, on)
+    # The page's ten reads and five charts are made once between writes (the read cache).
+    ledger = viewer.ledger
+    key = ("costs page", viewer.user.name, period or None, on or ledger.session.now().date())
+    context = ledger.session.until_written(key, lambda: report_context(viewer, period or None, on))
     return render(request, viewer, "costs.html", {**context, "upload": viewer.may("cost.write")})
 
 

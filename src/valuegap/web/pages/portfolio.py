@@ -4,13 +4,14 @@ status, and the portfolio's J-curve against its band."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from valuegap.charts import specs
-from valuegap.outcomes.periods import window
+from valuegap.ledger import Ledger
+from valuegap.outcomes.periods import Window, window
 from valuegap.outcomes.results import InitiativeValue
 from valuegap.web.pages.common import PageViewer, render
 
@@ -39,16 +40,22 @@ def portfolio(
 ) -> HTMLResponse:
     ledger = viewer.ledger
     asked = window(period, None, None)
+    # The page's reports and charts are made once between writes (the read cache).
+    key = ("portfolio page", viewer.user.name, period, ledger.session.now().date())
+    context = ledger.session.until_written(key, lambda: _context(ledger, asked, period))
+    return render(request, viewer, "portfolio.html", context)
+
+
+def _context(ledger: Ledger, asked: Window, period: str | None) -> dict[str, Any]:
     report = ledger.outcomes.portfolio_report(asked)
-    value = ledger.outcomes.portfolio_value(asked)
     jcurve = ledger.outcomes.portfolio_jcurve()
     trend = ledger.outcomes.coverage_trend(asked)
     # A retired initiative has no live J-curve status: it says so (the status it had when
     # retired is in the J-curve report).
     statuses = {line.id: "retired" if line.retired else line.status for line in jcurve.initiatives}
-    context = {
+    return {
         "report": report,
-        "value": value,
+        "value": ledger.outcomes.portfolio_value(asked),
         "jcurve": jcurve,
         "jcurve_spec": specs.jcurve_chart(jcurve) if jcurve.months else None,
         "trend": trend,
@@ -58,7 +65,6 @@ def portfolio(
         "statuses": statuses,
         "period": period or "",
     }
-    return render(request, viewer, "portfolio.html", context)
 
 
 def by_stage(initiatives: list[InitiativeValue]) -> list[tuple[str, list[InitiativeValue]]]:
