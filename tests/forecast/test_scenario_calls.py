@@ -75,7 +75,7 @@ def _scenario(ledger: Ledger, initiative: str, **changes: str) -> Scenario:
 
 
 def _calls(initiative: str, *counts: str) -> InitiativeCalls:
-    return InitiativeCalls(initiative, "openai", "gpt-4o", *(Decimal(n) for n in counts))
+    return InitiativeCalls("openai", "gpt-4o", *(Decimal(n) for n in counts), initiative=initiative)
 
 
 def test_each_initiative_counts_its_own_calls_of_a_shared_model(shared: Ledger) -> None:

@@ -15,24 +15,18 @@ from decimal import Decimal
 from typing import Any
 
 from valuegap.costs.allocation import USAGE_SOURCES, AllocatedPart, sort_key
+from valuegap.forecast.scenario import ModelUsage
 from valuegap.model.usage import TOKEN_FIELDS
 
 COUNTS = (*TOKEN_FIELDS, "requests")
 
 
 @dataclass(frozen=True)
-class InitiativeCalls:
-    """An initiative's calls of a model in a month (decimal: a split counts a share of them)."""
+class InitiativeCalls(ModelUsage):
+    """An initiative's calls of a model in a month (decimal: a split counts a share of them):
+    a scenario prices them as they are."""
 
     initiative: str
-    provider: str | None
-    model: str
-    input_tokens: Decimal
-    output_tokens: Decimal
-    cache_read_tokens: Decimal
-    cache_write_tokens: Decimal
-    reasoning_tokens: Decimal
-    requests: Decimal
 
 
 def initiative_calls(
@@ -53,7 +47,7 @@ def initiative_calls(
         for name in COUNTS:
             counts[name] += line[name] * part.share
     return [
-        InitiativeCalls(initiative, provider, model, **counts)
+        InitiativeCalls(provider, model, **counts, initiative=initiative)
         for (initiative, provider, model), counts in sorted(
             found.items(), key=lambda item: sort_key(item[0])
         )

@@ -345,16 +345,7 @@ class Scenarios(Part):
     def _usage(self, initiative_id: str, month: date) -> list[ModelUsage]:
         """The initiative's calls in ``month`` by provider and model."""
         return [
-            ModelUsage(
-                calls.provider,
-                calls.model,
-                calls.input_tokens,
-                calls.output_tokens,
-                calls.cache_read_tokens,
-                calls.cache_write_tokens,
-                calls.reasoning_tokens,
-                calls.requests,
-            )
+            calls
             for calls in self._costs.calls_by_initiative(month)
             if calls.initiative == initiative_id
         ]
