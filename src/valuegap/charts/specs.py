@@ -285,13 +285,12 @@ def cost_bar_chart(lines: Sequence[CostLine], dimension: str) -> Spec:
     """Cost by one dimension (business_unit, provider, model, category), largest first."""
     import altair as alt
 
+    from valuegap.costs.cost_report import cost_by
+
     currency = _currency(lines)
-    summed: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        summed[line.dimension(dimension) or "(none)"] += line.cost
     rows = [
         {"name": name, "cost": amount(cost), "shown": shown(cost, currency)}
-        for name, cost in sorted(summed.items(), key=lambda item: -item[1])
+        for name, cost in cost_by(lines, dimension)
     ]
     named = dimension.replace("_", " ")
     chart = (

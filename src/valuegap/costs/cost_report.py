@@ -82,6 +82,16 @@ def cost_lines(
     return lines
 
 
+def cost_by(lines: Iterable[CostLine], dimension: str) -> list[tuple[str, Decimal]]:
+    """The lines' cost summed by one ``dimension`` (``(none)`` where a line has no value),
+    largest first."""
+    summed: dict[str, Decimal] = {}
+    for line in lines:
+        name = line.dimension(dimension) or "(none)"
+        summed[name] = summed.get(name, Decimal(0)) + line.cost
+    return sorted(summed.items(), key=lambda item: (-item[1], item[0]))
+
+
 def _text(value: str | date | None) -> str | None:
     """A dimension's value: a month as YYYY-MM."""
     return f"{value:%Y-%m}" if isinstance(value, date) else value

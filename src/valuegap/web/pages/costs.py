@@ -6,7 +6,6 @@ forecast, and the latest alerts. Finance (``cost.write``) uploads a cost file he
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from valuegap.costs.cost_report import CostLine
+from valuegap.costs.cost_report import CostLine, cost_by
 from valuegap.costs.rules import UNALLOCATED
 from valuegap.errors import ValidationError, ValuegapError
 from valuegap.ledger import Ledger
@@ -54,10 +53,7 @@ class Breakdown:
 def _breakdown(lines: Sequence[CostLine], dimension: str, total: Decimal) -> Breakdown:
     from valuegap.charts.specs import cost_bar_chart
 
-    summed: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        summed[line.dimension(dimension) or "(none)"] += line.cost
-    ordered = sorted(summed.items(), key=lambda item: (-item[1], item[0]))
+    ordered = cost_by(lines, dimension)
     shares = [Share(name, cost, float(cost / total) if total else None) for name, cost in ordered]
     return Breakdown(dimension, shares, cost_bar_chart(lines, dimension))
 
