@@ -13,6 +13,22 @@ from valuegap.model.vocabulary import STAGES
 FORWARD: tuple[str, ...] = ("proposed", "poc", "mvp", "production", "scaled")
 
 
+def next_stage(stage: str) -> str | None:
+    """The stage after ``stage`` going forward; None after the last, and once retired."""
+    if stage not in FORWARD or stage == FORWARD[-1]:
+        return None
+    return FORWARD[FORWARD.index(stage) + 1]
+
+
+def possible_moves(stage: str) -> list[str]:
+    """The moves an initiative at ``stage`` may ask a gate for: the next stage, then
+    retirement; none once retired."""
+    if stage == "retired":
+        return []
+    following = next_stage(stage)
+    return [following, "retired"] if following else ["retired"]
+
+
 def check_move(initiative: Initiative, to_stage: str) -> None:
     """Raise ``PolicyViolation`` unless the move is structurally allowed."""
     current = initiative.stage
@@ -33,7 +49,7 @@ def check_move(initiative: Initiative, to_stage: str) -> None:
             f"{initiative.id} has risk tier 'prohibited' and can never leave 'proposed'",
             ["prohibited-stays-proposed"],
         )
-    expected = FORWARD[FORWARD.index(current) + 1] if current != FORWARD[-1] else None
+    expected = next_stage(current)
     if to_stage != expected:
         hint = f"the next stage is {expected!r}" if expected else f"{current!r} is the last stage"
         raise PolicyViolation(

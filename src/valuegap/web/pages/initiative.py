@@ -23,7 +23,7 @@ from valuegap.ledger import Ledger
 from valuegap.model.audit import AuditEntry
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import window
-from valuegap.portfolio.stages import FORWARD
+from valuegap.portfolio.stages import possible_moves
 from valuegap.web.pages.common import PageViewer, Viewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,15 +46,6 @@ class AuditLine:
     seq: int
     entry: AuditEntry
     summary: str
-
-
-def possible_moves(stage: str) -> list[str]:
-    """The moves a gate may be asked for: the next stage first, then retirement; none once
-    retired."""
-    if stage not in FORWARD:
-        return []
-    after = FORWARD.index(stage) + 1
-    return [*FORWARD[after : after + 1], "retired"]
 
 
 def gate(ledger: Ledger, initiative_id: str, to_stage: str) -> Gate:
