@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import JsonValue
 
@@ -67,6 +67,11 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
 
 
 PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
+
+
+class _PendingApprovals(NamedTuple):
+    rows: dict[ApprovalKey, Row]  # the oldest pending request of each key
+    next_id: int
 
 
 class GovernanceStore:
@@ -181,42 +186,43 @@ class GovernanceStore:
         already for the same action (before, or earlier in ``asked``), else a new one. One
         INSERT for all of them (a group-commit batch's requests), in the caller's transaction.
 
-        The pending requests are read once and kept in the read cache: the batch's new ones
-        are added to it (kept if the transaction commits), and any other change of a request
-        (a decision on it) empties the cache, as every write does."""
+        The pending requests and the next request's id are read once and kept in the read
+        cache: the batch's new ones are added to it (kept if the transaction commits), and any
+        other change of a request (a decision on it) empties the cache, as every write does."""
         pending = self._db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
         first: dict[ApprovalKey, AskedApproval] = {}
         for request in asked:
-            if request.key not in pending:
+            if request.key not in pending.rows:
                 first.setdefault(request.key, request)
         if first:
-            made = self._add_agent_approvals(list(first.values()))
-            pending = {**pending, **dict(zip(first, made, strict=True))}
+            made = self._add_agent_approvals(pending.next_id, list(first.values()))
+            pending = _PendingApprovals(
+                {**pending.rows, **dict(zip(first, made, strict=True))},
+                pending.next_id + len(made),
+            )
             self._db.remember(PENDING_AGENT_APPROVALS, pending)
-        return [pending[request.key] for request in asked]
+        return [pending.rows[request.key] for request in asked]
 
-    def _pending_agent_approvals(self) -> dict[ApprovalKey, Row]:
-        """The oldest pending request of each key that has one."""
+    def _pending_agent_approvals(self) -> _PendingApprovals:
+        """The oldest pending request of each key that has one, and the next request's id."""
         rows = self._db.all("SELECT * FROM agent_approvals WHERE status = 'pending' ORDER BY id")
         found: dict[ApprovalKey, Row] = {}
         for row in rows:
             key = (row["agent"], row["requested_by"], row["action"], row["amount"], row["context"])
             found.setdefault(key, row)
-        return found
+        last = self._db.one("SELECT coalesce(max(id), 0) FROM agent_approvals")
+        return _PendingApprovals(found, int(last[0]) + 1 if last else 1)
 
-    def _add_agent_approvals(self, asked: list[AskedApproval]) -> list[Row]:
-        """New pending requests, their ids the next ones in order; the rows as stored."""
-        rows = self._db.all(  # the ids in the INSERT itself, and the rows as stored
-            "INSERT INTO agent_approvals SELECT top.id + q.n, q.agent, q.action, q.amount, "
-            "q.context, 'pending', q.rules, q.policy_versions, q.requested_at, q.requested_by, "
-            "NULL, NULL, NULL FROM (SELECT coalesce(max(id), 0) AS id FROM agent_approvals) top, "
-            "(SELECT unnest(?::INTEGER[]) AS n, unnest(?::VARCHAR[]) AS agent, "
-            "unnest(?::VARCHAR[]) AS action, unnest(?::VARCHAR[])::DECIMAL(38, 10) AS amount, "
-            "unnest(?::VARCHAR[]) AS context, unnest(?::VARCHAR[]) AS rules, "
-            "unnest(?::VARCHAR[]) AS policy_versions, unnest(?::TIMESTAMP[]) AS requested_at, "
-            "unnest(?::VARCHAR[]) AS requested_by) q RETURNING *",
+    def _add_agent_approvals(self, first_id: int, asked: list[AskedApproval]) -> list[Row]:
+        """New pending requests, their ids from ``first_id`` on, in order; the rows as stored
+        (the amount as its column keeps it)."""
+        rows = self._db.all(
+            "INSERT INTO agent_approvals SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
+            "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::DECIMAL(38, 10), unnest(?::VARCHAR[]), "
+            "'pending', unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]), "
+            "unnest(?::VARCHAR[]), NULL, NULL, NULL RETURNING *",
             [
-                list(range(1, len(asked) + 1)),
+                list(range(first_id, first_id + len(asked))),
                 [r.agent for r in asked],
                 [r.action for r in asked],
                 _texts([r.amount for r in asked]),
