@@ -15,11 +15,12 @@ counting it too would count a trace twice.
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from valuegap.errors import IngestError, Problem, ValidationError
@@ -60,6 +61,7 @@ _FIELD_OF = {
     for field, names in OTEL_ATTRIBUTES.items()
     for rank, name in enumerate(names)
 }
+_UNRANKED = len(_FIELD_OF)
 _named_gen_ai = operator.methodcaller("startswith", "gen_ai.")
 # GenAI attributes kept as tags: who acted and in which conversation, for attribution.
 GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
@@ -239,7 +241,7 @@ def _read_span_event(
     """The event of a span read from an export, as ``_span_event`` makes it of the span's
     document (a value that cannot be read is refused naming its position, as there)."""
     resource, scope, attributes, trace, span_id, start = span
-    attributes = {**resource, **attributes}
+    attributes = {**resource, **attributes} if resource else attributes
     if not is_gen_ai(attributes):
         return None
     event_id = f"{trace}:{span_id}" if trace and span_id else None
@@ -266,7 +268,7 @@ def _event(
     for k, v in attrs.items():
         if (found := _FIELD_OF.get(k)) is not None:
             field, rank = found
-            if v is not None and rank < ranks.get(field, len(_FIELD_OF)):
+            if v is not None and rank < ranks.get(field, _UNRANKED):
                 event[field], ranks[field] = v, rank
         elif not k.startswith("gen_ai.") or k in GEN_AI_TAGS:
             tags[k] = reading.person.pseudonymise(str(v)) if reading.person.is_person(k) else str(v)
@@ -274,8 +276,10 @@ def _event(
     event["timestamp"] = timestamp
     event["tags"] = tags
     counts = reading.token_counts.get(scope or "", reading.default_counts)
-    _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
-    _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)
+    if counts.cache == "separate":
+        _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"))
+    if counts.reasoning == "separate":
+        _include(event, "output_tokens", ("reasoning_tokens",))
     return event
 
 
@@ -285,11 +289,9 @@ def is_gen_ai(attributes: Mapping[str, Any]) -> bool:
     return any(map(_named_gen_ai, attributes))
 
 
-def _include(event: dict[str, Any], total: str, parts: tuple[str, ...], counting: str) -> None:
-    """Count ``parts`` into ``total`` where the source counted them apart (whole numbers
-    only: anything else is left for the checks to name)."""
-    if counting != "separate":
-        return
+def _include(event: dict[str, Any], total: str, parts: tuple[str, ...]) -> None:
+    """Count ``parts`` into ``total``, which the source counted apart (whole numbers only:
+    anything else is left for the checks to name)."""
     values = [event.get(name) for name in (total, *parts)]
     if all(v is None or _whole(v) for v in values) and any(v is not None for v in values[1:]):
         event[total] = sum(int(v) for v in values if v is not None)
@@ -329,8 +331,22 @@ def _span_time(span: Mapping[str, Any]) -> str | None:
 
 
 def _nanos_time(nanos: int) -> str:
-    """An instant in nanoseconds since the epoch, in ISO 8601."""
-    return datetime.fromtimestamp(nanos / 1e9, UTC).isoformat()
+    """An instant in nanoseconds since the epoch (0 or more), in ISO 8601: the text of
+    ``datetime.fromtimestamp(nanos / 1e9, UTC).isoformat()``, whose second is made once for
+    the many spans that start in it (the microseconds rounded as ``fromtimestamp`` rounds
+    them: half to even, from the same float)."""
+    fraction, whole = math.modf(nanos / 1e9)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    second = _second(int(whole))
+    return f"{second}.{micros:06d}+00:00" if micros else f"{second}+00:00"
+
+
+@lru_cache(maxsize=1024)
+def _second(seconds: int) -> str:
+    """A second since the epoch, in ISO 8601 without its zone (UTC)."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
 
 
 # LiteLLM spend logs (the LiteLLM_SpendLogs export): field -> SQL over the staged columns.
