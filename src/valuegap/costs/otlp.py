@@ -1,12 +1,12 @@
 """OTLP trace exports (``ExportTraceServiceRequest``, as protobuf or as OTLP/JSON) turned into
-what ``ingest usage`` reads: one OTLP/JSON document per GenAI span.
+what ``ingest usage`` reads: one entry per GenAI span, a ``ReadSpan`` (what the inbox's drain
+gives ``ingest_spans``) or the OTLP/JSON document of it (``gen_ai_spans``), read alike.
 
 Both encodings are decoded into the protobuf message first (OTLP/JSON's hex ids made base64,
-as protobuf's JSON form has bytes), so that one walk turns either into documents. Each span
-becomes its own document, with its resource's attributes and its scope's name, so that the
-reader numbers a bad span by its position and the span alone can be refused. Spans without a
-``gen_ai.*`` attribute (their own or their resource's) are not usage: they are counted, not
-passed on.
+as protobuf's JSON form has bytes), so that one walk reads either. Each span is read on its
+own, with its resource's attributes and its scope's name, so that the reader numbers a bad
+span by its position and the span alone can be refused. Spans without a ``gen_ai.*``
+attribute (their own or their resource's) are not usage: they are counted, not passed on.
 """
 
 from __future__ import annotations
