@@ -444,8 +444,8 @@ def _stored_keys(read: int, with_id: int, lengths: list[int | None]) -> str:
     """SQL for the stored events a new one may repeat. Where every new event has an id, only
     keys of the ids' lengths (in bytes): the others are left out as they are read, before
     they are hashed to be looked for (other sources key their events by ids of other
-    lengths: a call's id, a row's content hash), a third of a drain's time on a ledger
-    whose 10 M events came from a file."""
+    lengths: a call's id, a row's content hash); on a ledger whose 10 M events came from a
+    file, this nearly halves the INSERT of a drain of 50,000 spans."""
     shortest, longest = lengths
     if not read or with_id < read or shortest is None or longest is None:
         return "usage_events"
