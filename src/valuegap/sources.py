@@ -25,7 +25,8 @@ from typing import BinaryIO
 
 from valuegap.errors import Problem, ValidationError
 
-Document = Mapping[str, object] | Sequence[Mapping[str, object]]
+# A document, a list of them, or spans read from OTLP exports (``costs.usage.ReadSpan``).
+Document = Mapping[str, object] | Sequence[object]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -36,11 +37,13 @@ _CHUNK = 1 << 20
 class Input:
     """A source ready to read: ``name`` is what messages and the audit log call it; ``path``
     where its bytes are (the user's file, or a private copy of bytes or a stream); or, for an
-    in-memory ``document``, no path."""
+    in-memory ``document``, no path, and the ``digest`` of the bytes it was read from if
+    those are known (OTLP exports)."""
 
     name: str
     path: Path | None = None
     document: Document | None = None
+    digest: str | None = None
 
     @property
     def file(self) -> Path:
@@ -54,8 +57,10 @@ class Input:
         return Path(self.name).name or self.name
 
     def sha256(self) -> str:
-        """The SHA-256 of the bytes as given (before any unzipping); of a document, of its
-        JSON text with sorted keys."""
+        """The SHA-256 of the bytes as given (before any unzipping); of a document, its
+        ``digest``, else of its JSON text with sorted keys."""
+        if self.digest is not None:
+            return self.digest
         digest = hashlib.sha256()
         if self.path is None:
             digest.update(json.dumps(self.document, sort_keys=True, default=str).encode())

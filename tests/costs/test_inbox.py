@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,76 @@ def test_an_export_is_committed_while_a_long_write_holds_the_writer(ledger: Ledg
         release.set()
         writer.join()
     assert ledger.costs.inbox.drain().added == 3
+
+
+def _short_ids(pairs: list[tuple[bytes, bytes]]) -> Any:
+    """An export of one GenAI span for each (trace id, span id) given, ids of any length."""
+    request = ExportTraceServiceRequest()
+    scoped = request.resource_spans.add().scope_spans.add()
+    for n, (trace, span_id) in enumerate(pairs, start=1):
+        span = scoped.spans.add(name="chat", trace_id=trace, span_id=span_id)
+        span.start_time_unix_nano = 1_764_000_000_000_000_000 + n
+        span.attributes.add(key="gen_ai.request.model").value.string_value = "gpt-4o-mini"
+        span.attributes.add(key="gen_ai.usage.input_tokens").value.int_value = TOKENS_IN
+    return request
+
+
+def test_a_span_stored_already_adds_nothing_whatever_the_length_of_the_ids(
+    ledger: Ledger,
+) -> None:
+    # 300 calls from a file, keyed by ids of 5 to 7 characters, one of them "0a:0b": the key
+    # of the span with trace id 0x0a and span id 0x0b.
+    lines = [f"req-{n},2025-11-24T10:00:00Z,gpt-4o-mini,100" for n in range(1, 300)]
+    csv = "event_id,timestamp,model,input_tokens\n0a:0b,2025-11-24T10:00:00Z,gpt-4o-mini,100\n"
+    ledger.costs.ingest_usage(("\n".join([csv.rstrip("\n"), *lines]) + "\n").encode(), "csv")
+    assert len(_events(ledger)) == 300
+    short = [(bytes([n]), bytes([n + 1])) for n in range(10, 20)]  # keys of 5 characters
+    middle = [(n.to_bytes(8, "big"), n.to_bytes(8, "big")) for n in range(1, 11)]  # of 33
+    for trace in range(1, 21):  # 2,000 spans keyed by 49 characters
+        ledger.costs.inbox.receive(_export(trace, 100))
+    ledger.costs.inbox.receive(_short_ids(short + middle))
+    # "0a:0b" was stored from the file: 2,000 + 9 + 10 new
+    assert ledger.costs.inbox.drain_all().added == 2_019
+    assert len(_events(ledger)) == 2_319
+    # All of them sent again, with 1,000 new spans (keyed by 49 characters) and two new
+    # short ones ("01:02", "01020304:05")
+    for trace in range(1, 21):
+        ledger.costs.inbox.receive(_export(trace, 100))
+    ledger.costs.inbox.receive(_short_ids([*short, *middle, (b"\x01", b"\x02")]))
+    ledger.costs.inbox.receive(_short_ids([(b"\x01\x02\x03\x04", b"\x05")]))
+    for trace in range(21, 31):
+        ledger.costs.inbox.receive(_export(trace, 100))
+    drained = ledger.costs.inbox.drain_all()
+    assert (drained.spans, drained.added) == (2_000 + 21 + 1 + 1_000, 1_000 + 2)
+    assert len(_events(ledger)) == 3_321
+    # A span without ids (keyed by its values) beside ones sent again: it alone is new
+    ledger.costs.inbox.receive(_short_ids([*short, (b"", b"")]))
+    assert ledger.costs.inbox.drain_all().added == 1
+    assert len(_events(ledger)) == 3_322
+    assert ledger.governance.audit.verify_audit().ok
+
+
+def test_a_span_starts_when_its_nanoseconds_say_to_the_microsecond(ledger: Ledger) -> None:
+    # 1,764,000,000 s after the epoch is 2025-11-24 16:00:00 UTC; a start a nanosecond before
+    # the next second is rounded into it (the ledger keeps microseconds).
+    starts = {
+        1: 1_764_000_000_000_000_000,
+        2: 1_764_000_000_500_000_000,
+        3: 1_764_000_000_999_999_999,
+        4: 1_764_000_000_000_001_000,
+        5: 1_764_000_000_250_000_000,
+    }
+    request = _export(1, len(starts))
+    for span in request.resource_spans[0].scope_spans[0].spans:
+        span.start_time_unix_nano = starts[int.from_bytes(span.span_id, "big")]
+    ledger.costs.inbox.receive(request)
+    ledger.costs.inbox.drain_all()
+    rows = ledger.session.db.all("SELECT event_key, ts FROM usage_events ORDER BY event_key")
+    second = datetime(2025, 11, 24, 16, 0, 0)
+    assert [r["ts"] for r in rows] == [
+        second,
+        second + timedelta(microseconds=500_000),
+        second + timedelta(seconds=1),
+        second + timedelta(microseconds=1),
+        second + timedelta(microseconds=250_000),
+    ]

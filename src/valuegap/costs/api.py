@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from valuegap.costs.sources_api import Sources
     from valuegap.costs.spend_api import Spend
     from valuegap.costs.spend_results import ForecastLine
+    from valuegap.costs.usage import ReadSpan
 
 Progress = Callable[[int], None]
 Load = Callable[[Input, int], tuple[int, int]]  # (source, ingest id) -> (rows read, rows added)
@@ -195,11 +196,17 @@ class Costs(Part):
         return results[0]
 
     def ingest_spans(
-        self, spans: Sequence[Mapping[str, Any]], *, source_name: str = "otlp"
+        self,
+        spans: Sequence[Mapping[str, Any] | ReadSpan],
+        *,
+        source_name: str = "otlp",
+        digest: str | None = None,
     ) -> SpanIngest:
-        """Load GenAI spans, each an OTLP/JSON document of one span, as ``ingest_usage``
-        loads OpenTelemetry usage, in one transaction; but a span with a bad value (a negative
-        token count, no start time) is refused alone, and the others are stored. Raises
+        """Load GenAI spans, each an OTLP/JSON document of one span or a span read from an
+        OTLP export (``otlp.read_spans``), as ``ingest_usage`` loads OpenTelemetry usage, in
+        one transaction; but a span with a bad value (a negative token count, no start time)
+        is refused alone, and the others are stored. ``digest``: the SHA-256 of the exports
+        they came from, for the audit log (else that of the documents' JSON text). Raises
         ``IngestError`` (nothing stored) when every span is bad, when a problem names no span,
         or after ``MAX_SPAN_RETRIES`` loads that each met other bad spans."""
         if not spans:
@@ -208,8 +215,8 @@ class Costs(Part):
         refused: list[Problem] = []
         for _ in range(MAX_SPAN_RETRIES + 1):
             try:
-                given = [spans[n - 1] for n in kept]
-                result = self.ingest_usage(given, "otel", source_name=source_name)
+                given = Input(source_name, document=[spans[n - 1] for n in kept], digest=digest)
+                result = self.ingest_usage(given, "otel")
             except IngestError as error:
                 rows = {p.row for p in error.problems}
                 if None in rows or not rows <= set(range(1, len(kept) + 1)):

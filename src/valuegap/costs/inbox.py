@@ -15,6 +15,7 @@ runs (its drain thread, web/drain.py), else when the ledger is next opened to wr
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from valuegap.costs.otlp import counted, from_protobuf, gen_ai_spans
+from valuegap.costs.otlp import counted, from_protobuf, read_spans
 from valuegap.errors import IngestError, PermissionDenied, Problem
 from valuegap.session import Part, Session
 from valuegap.store.inbox import (
@@ -147,7 +148,10 @@ class SpanInbox(Part):
 
     def _drain(self, sent_by: str, source_name: str, exports: list[Waiting]) -> Drained:
         session, costs = self._sender(sent_by)
-        documents = [d for e in exports for d in gen_ai_spans(from_protobuf(e.export)).documents]
+        documents = [s for e in exports for s in read_spans(from_protobuf(e.export))[0]]
+        digest = hashlib.sha256()  # of the exports as acknowledged, for the audit log
+        for export in exports:
+            digest.update(export.export)
         seqs = [e.seq for e in exports]
         removed: list[bool] = []
 
@@ -157,7 +161,9 @@ class SpanInbox(Part):
 
         try:
             with self._db.with_commit(remove_drained):
-                stored = costs.ingest_spans(documents, source_name=source_name)
+                stored = costs.ingest_spans(
+                    documents, source_name=source_name, digest=digest.hexdigest()
+                )
         except IngestError as error:
             if len(exports) > 1:  # refused whole: each export alone, so that one bad export
                 return sum(  # (or many) does not take the others down

@@ -1,12 +1,12 @@
 """OTLP trace exports (``ExportTraceServiceRequest``, as protobuf or as OTLP/JSON) turned into
-what ``ingest usage`` reads: one OTLP/JSON document per GenAI span.
+what ``ingest usage`` reads: one entry per GenAI span, a ``ReadSpan`` (what the inbox's drain
+gives ``ingest_spans``) or the OTLP/JSON document of it (``gen_ai_spans``), read alike.
 
 Both encodings are decoded into the protobuf message first (OTLP/JSON's hex ids made base64,
-as protobuf's JSON form has bytes), so that one walk turns either into documents. Each span
-becomes its own document, with its resource's attributes and its scope's name, so that the
-reader numbers a bad span by its position and the span alone can be refused. Spans without a
-``gen_ai.*`` attribute (their own or their resource's) are not usage: they are counted, not
-passed on.
+as protobuf's JSON form has bytes), so that one walk reads either. Each span is read on its
+own, with its resource's attributes and its scope's name, so that the reader numbers a bad
+span by its position and the span alone can be refused. Spans without a ``gen_ai.*``
+attribute (their own or their resource's) are not usage: they are counted, not passed on.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
-from valuegap.costs.usage import is_gen_ai
+from valuegap.costs.usage import ReadSpan, is_gen_ai
 from valuegap.errors import Problem, ValidationError
 
 # OTLP/JSON's byte fields, written as hex (protobuf's JSON form would have base64).
 _HEX_IDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
-_SCALARS = ("string_value", "int_value", "double_value", "bool_value")
+_SCALARS = frozenset(("string_value", "int_value", "double_value", "bool_value"))
 
 
 @dataclass(frozen=True)
@@ -112,31 +112,54 @@ def _rewrite(item: Any) -> None:
 
 def gen_ai_spans(request: ExportTraceServiceRequest) -> Spans:
     """The request's GenAI spans, each as the document ``ingest usage`` reads."""
-    documents: list[dict[str, Any]] = []
+    read, total = read_spans(request)
+    return Spans([_document(span) for span in read], total)
+
+
+def read_spans(request: ExportTraceServiceRequest) -> tuple[list[ReadSpan], int]:
+    """The request's GenAI spans as read (``ingest_spans`` reads them as their documents,
+    without making them), and how many spans it held in all."""
+    found: list[ReadSpan] = []
     total = 0
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
         resource_gen_ai = is_gen_ai(resource)
         for scope_spans in resource_spans.scope_spans:
-            scope = {"name": scope_spans.scope.name}
+            scope = scope_spans.scope.name
             for span in scope_spans.spans:
                 total += 1
                 attributes = _attributes(span.attributes)
                 if not resource_gen_ai and not is_gen_ai(attributes):
                     continue
-                found: dict[str, Any] = {"attributes": attributes}
-                if span.trace_id:
-                    found["traceId"] = span.trace_id.hex()
-                if span.span_id:
-                    found["spanId"] = span.span_id.hex()
-                if span.start_time_unix_nano:
-                    found["startTimeUnixNano"] = span.start_time_unix_nano
-                resource_spans_of_one = {
-                    "resource": {"attributes": resource},
-                    "scopeSpans": [{"scope": scope, "spans": [found]}],
-                }
-                documents.append({"resourceSpans": [resource_spans_of_one]})
-    return Spans(documents, total)
+                trace_id, span_id = span.trace_id, span.span_id
+                found.append(
+                    ReadSpan(
+                        resource,
+                        scope,
+                        attributes,
+                        trace_id.hex() if trace_id else None,
+                        span_id.hex() if span_id else None,
+                        span.start_time_unix_nano,
+                    )
+                )
+    return found, total
+
+
+def _document(span: ReadSpan) -> dict[str, Any]:
+    """The OTLP/JSON document of one span, with its resource's attributes and its scope's
+    name (attributes flat)."""
+    found: dict[str, Any] = {"attributes": span.attributes}
+    if span.trace_id:
+        found["traceId"] = span.trace_id
+    if span.span_id:
+        found["spanId"] = span.span_id
+    if span.start:
+        found["startTimeUnixNano"] = span.start
+    resource_spans_of_one = {
+        "resource": {"attributes": span.resource},
+        "scopeSpans": [{"scope": {"name": span.scope}, "spans": [found]}],
+    }
+    return {"resourceSpans": [resource_spans_of_one]}
 
 
 def counted(request: ExportTraceServiceRequest) -> tuple[int, int]:

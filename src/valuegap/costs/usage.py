@@ -15,11 +15,13 @@ counting it too would count a trace twice.
 from __future__ import annotations
 
 import json
+import math
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
@@ -59,6 +61,8 @@ _FIELD_OF = {
     for field, names in OTEL_ATTRIBUTES.items()
     for rank, name in enumerate(names)
 }
+_UNRANKED = len(_FIELD_OF)
+_named_gen_ai = operator.methodcaller("startswith", "gen_ai.")
 # GenAI attributes kept as tags: who acted and in which conversation, for attribution.
 GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
 
@@ -71,6 +75,20 @@ class UsageReading:
     person: PersonData
     token_counts: Mapping[str, TokenCounts] = field(default_factory=dict)
     default_counts: TokenCounts = field(default_factory=TokenCounts)
+
+
+class ReadSpan(NamedTuple):
+    """A GenAI span as read from an OTLP export (``costs.otlp.read_spans``), without the
+    OTLP/JSON document of it: its resource's attributes (the same mapping for each of the
+    resource's spans), its scope's name, its own scalar attributes, its ids in hex (None:
+    none), and its start in nanoseconds since the epoch (0: none). Read as its document is."""
+
+    resource: Mapping[str, Any]
+    scope: str
+    attributes: Mapping[str, Any]
+    trace_id: str | None
+    span_id: str | None
+    start: int
 
 
 def otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -89,6 +107,10 @@ def otel_events(source: Input, reading: UsageReading) -> Iterator[tuple[int, dic
         if items is None:
             yield from enumerate(_checked(source.document, file, 1, reading), start=1)
         for number, item in enumerate(items or (), start=1):
+            if isinstance(item, ReadSpan):
+                if (event := _read_span_event(item, file, number, reading)) is not None:
+                    yield number, event
+                continue
             for event in _checked(item, file, number, reading):
                 yield number, event
         return
@@ -158,11 +180,17 @@ def _checked(
     range, nesting too deep to read)."""
     try:
         yield from _events(document, {}, None, reading)
-    except (KeyError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-        what = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
-        message = f"is not an OpenTelemetry span document as OTLP JSON writes it ({what})"
-        problem = IngestError.at(file, line, "(otlp)", None, message)
-        raise IngestError(file, [problem]) from None
+    except _UNREADABLE as exc:
+        raise _not_a_span(file, line, exc) from None
+
+
+_UNREADABLE = (KeyError, AttributeError, TypeError, ValueError, OverflowError, RecursionError)
+
+
+def _not_a_span(file: str, line: int, exc: Exception) -> IngestError:
+    what = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+    message = f"is not an OpenTelemetry span document as OTLP JSON writes it ({what})"
+    return IngestError(file, [IngestError.at(file, line, "(otlp)", None, message)])
 
 
 def _not_json(file: str, line: int, text: str | None, exc: json.JSONDecodeError) -> IngestError:
@@ -198,9 +226,40 @@ def _span_event(
     scope: str | None,
     reading: UsageReading,
 ) -> dict[str, Any] | None:
-    attrs = {**resource, **_attributes(span.get("attributes"))}
-    if not is_gen_ai(attrs):
+    attributes = {**resource, **_attributes(span.get("attributes"))}
+    if not is_gen_ai(attributes):
         return None
+    trace, span_id = span.get("traceId") or span.get("trace_id"), span.get("spanId")
+    span_id = span_id or span.get("span_id")
+    event_id = f"{trace}:{span_id}" if trace and span_id else None
+    return _event(attributes, event_id, _span_time(span), scope, reading)
+
+
+def _read_span_event(
+    span: ReadSpan, file: str, number: int, reading: UsageReading
+) -> dict[str, Any] | None:
+    """The event of a span read from an export, as ``_span_event`` makes it of the span's
+    document (a value that cannot be read is refused naming its position, as there)."""
+    resource, scope, attributes, trace, span_id, start = span
+    attributes = {**resource, **attributes} if resource else attributes
+    if not is_gen_ai(attributes):
+        return None
+    event_id = f"{trace}:{span_id}" if trace and span_id else None
+    try:
+        return _event(attributes, event_id, _nanos_time(start) if start else None, scope, reading)
+    except _UNREADABLE as exc:
+        raise _not_a_span(file, number, exc) from None
+
+
+def _event(
+    attrs: Mapping[str, Any],
+    event_id: str | None,
+    timestamp: str | None,
+    scope: str | None,
+    reading: UsageReading,
+) -> dict[str, Any]:
+    """A GenAI span's event from its attributes (its resource's, then its own), its id and
+    its start time."""
     # One pass over the attributes (this runs for every span): each field takes the value of
     # its best-ranked name that has one; the other attributes become tags.
     event: dict[str, Any] = dict.fromkeys(OTEL_ATTRIBUTES)
@@ -209,32 +268,30 @@ def _span_event(
     for k, v in attrs.items():
         if (found := _FIELD_OF.get(k)) is not None:
             field, rank = found
-            if v is not None and rank < ranks.get(field, len(_FIELD_OF)):
+            if v is not None and rank < ranks.get(field, _UNRANKED):
                 event[field], ranks[field] = v, rank
         elif not k.startswith("gen_ai.") or k in GEN_AI_TAGS:
             tags[k] = reading.person.pseudonymise(str(v)) if reading.person.is_person(k) else str(v)
-    trace, span_id = span.get("traceId") or span.get("trace_id"), span.get("spanId")
-    span_id = span_id or span.get("span_id")
-    event["event_id"] = f"{trace}:{span_id}" if trace and span_id else None
-    event["timestamp"] = _span_time(span)
+    event["event_id"] = event_id
+    event["timestamp"] = timestamp
     event["tags"] = tags
     counts = reading.token_counts.get(scope or "", reading.default_counts)
-    _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"), counts.cache)
-    _include(event, "output_tokens", ("reasoning_tokens",), counts.reasoning)
+    if counts.cache == "separate":
+        _include(event, "input_tokens", ("cache_read_tokens", "cache_write_tokens"))
+    if counts.reasoning == "separate":
+        _include(event, "output_tokens", ("reasoning_tokens",))
     return event
 
 
 def is_gen_ai(attributes: Mapping[str, Any]) -> bool:
     """Whether a span (its attributes with its resource's) is a GenAI span: one that has a
     ``gen_ai.*`` attribute. Other spans are not usage."""
-    return any(name.startswith("gen_ai.") for name in attributes)
+    return any(map(_named_gen_ai, attributes))
 
 
-def _include(event: dict[str, Any], total: str, parts: tuple[str, ...], counting: str) -> None:
-    """Count ``parts`` into ``total`` where the source counted them apart (whole numbers
-    only: anything else is left for the checks to name)."""
-    if counting != "separate":
-        return
+def _include(event: dict[str, Any], total: str, parts: tuple[str, ...]) -> None:
+    """Count ``parts`` into ``total``, which the source counted apart (whole numbers only:
+    anything else is left for the checks to name)."""
     values = [event.get(name) for name in (total, *parts)]
     if all(v is None or _whole(v) for v in values) and any(v is not None for v in values[1:]):
         event[total] = sum(int(v) for v in values if v is not None)
@@ -265,12 +322,31 @@ def _span_time(span: Mapping[str, Any]) -> str | None:
     nanos = span.get("startTimeUnixNano") or span.get("start_time_unix_nano")
     if nanos not in (None, ""):
         try:
-            seconds = int(nanos) / 1e9
+            whole = int(nanos)
         except (TypeError, ValueError):
             return str(nanos)
-        return datetime.fromtimestamp(seconds, UTC).isoformat()
+        return _nanos_time(whole)
     value = span.get("startTime") or span.get("start_time") or span.get("timestamp")
     return None if value is None else str(value)
+
+
+def _nanos_time(nanos: int) -> str:
+    """An instant in nanoseconds since the epoch (0 or more), in ISO 8601: the text of
+    ``datetime.fromtimestamp(nanos / 1e9, UTC).isoformat()``, whose second is made once for
+    the many spans that start in it (the microseconds rounded as ``fromtimestamp`` rounds
+    them: half to even, from the same float)."""
+    fraction, whole = math.modf(nanos / 1e9)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    second = _second(int(whole))
+    return f"{second}.{micros:06d}+00:00" if micros else f"{second}+00:00"
+
+
+@lru_cache(maxsize=1024)
+def _second(seconds: int) -> str:
+    """A second since the epoch, in ISO 8601 without its zone (UTC)."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
 
 
 # LiteLLM spend logs (the LiteLLM_SpendLogs export): field -> SQL over the staged columns.

@@ -62,9 +62,12 @@ def backlog(db: Database) -> tuple[int, int]:
 
 def waiting(db: Database, spans: int) -> list[Waiting]:
     """The oldest exports, as many as hold ``spans`` GenAI spans (at least one export)."""
+    # The exports before the first whose predecessors hold ``spans``: found over the counts
+    # alone, then read (the window would carry every export's bytes through its sort).
     rows = db.all(
         """SELECT seq, sent_by, source_name, export FROM otlp_inbox
-        QUALIFY sum(spans) OVER (ORDER BY seq) - spans < ?
+        WHERE seq <= (SELECT max(seq) FROM (SELECT seq FROM otlp_inbox
+                      QUALIFY sum(spans) OVER (ORDER BY seq) - spans < ?))
         ORDER BY seq""",
         [spans],
     )
