@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from valuegap import Ledger
-from valuegap.errors import ValuegapError
+from valuegap.errors import ConfigError, ValuegapError
 from valuegap.store.database import Database
 from valuegap.store.writer import MISSING, GroupCommit, ReadCache, _Signal
 
@@ -82,6 +82,16 @@ def test_a_failing_write_does_not_take_its_group_down(db_path: Path) -> None:
     db.close()
 
 
+def test_a_batch_that_cannot_begin_fails_every_caller_with_the_reason(db_path: Path) -> None:
+    """A leader that cannot open the transaction (here: a ledger opened read-only) answers
+    its own caller with the reason, as it answers the others: none is told it was written."""
+    Database.open(db_path, create=True).close()
+    db = Database.open(db_path, create=False, read_only=True)
+    with pytest.raises(ConfigError, match="read-only"):
+        db.in_group("k", _write_keys)
+    db.close()
+
+
 def _wait_until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 30
     while not condition() and time.monotonic() < deadline:
@@ -122,9 +132,9 @@ def test_a_leader_gathers_as_many_callers_as_the_previous_batch_held(
         thread.start()
         return thread
 
-    with db.writing():  # both queue while the writer is busy, and commit together
+    with db.writing():  # "a" leads, "b" queues while the writer is busy: one commit
         first = [submit(key) for key in ("a", "b")]
-        _wait_until(lambda: len(group._queue) == 2)
+        _wait_until(lambda: len(group._queue) == 1)
     for thread in first:
         thread.join()
     assert _in_order(commits) == [["a", "b"]]

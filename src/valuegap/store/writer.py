@@ -135,20 +135,23 @@ class GroupCommit:
         return waiter.result  # type: ignore[no-any-return]
 
     def _lead(self, db: Database) -> None:
-        batch: list[_Waiter[Any, Any]] = []
+        taken = self._next(0)  # its own write, and those queued before it
+        batch = list(taken)
         try:
             try:
                 with db.beside_writer() if self._beside_writer else db.transaction():
-                    while taken := self._next(len(batch)):
-                        batch.extend(taken)
+                    while taken:
                         for write_all, waiters in _by_writer(taken).items():
                             _written(waiters, write_all(db, [w.item for w in waiters]))
+                        taken = self._next(len(batch))
+                        batch.extend(taken)
             except Exception as exc:
                 if len(batch) == 1:
                     batch[0].error = exc
-                for waiter in batch if len(batch) > 1 else ():  # which one failed is not known
-                    waiter.result = None
-                    _write(db, waiter.write_all, [waiter], self._beside_writer)
+                else:  # which one failed is not known: each alone
+                    for waiter in batch:
+                        waiter.result = None
+                        _write(db, waiter.write_all, [waiter], self._beside_writer)
         finally:
             with self._lock:
                 self._last_batch = max(len(batch), 1)
