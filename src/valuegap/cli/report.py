@@ -18,6 +18,7 @@ from valuegap.adoption.conviction import LEVELS
 from valuegap.adoption.ladder import PERSON_RUNGS
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.cli.render import ExactOption
 from valuegap.cli.source import EngineOption, synced
 from valuegap.outcomes.periods import window
@@ -27,11 +28,7 @@ from valuegap.words import counted
 if TYPE_CHECKING:
     from valuegap.costs.spend_results import DrivingLine
 
-app = typer.Typer(
-    help="Reports: costs, reconciliation, spend forecast, spend anomalies, initiative, "
-    "portfolio, coverage trend, executive report, J-curve, scoreboard, adoption, conviction, "
-    "showback."
-)
+app = group("report")
 
 Period = Annotated[
     str | None,
