@@ -473,10 +473,15 @@ class Costs(Part):
         return self._rule_set()
 
     def _rule_set(self) -> RuleSet:
-        from valuegap.yamlio import load_yaml
+        """The rules in force, read (and their YAML parsed) once between writes."""
 
-        current = self._costs.current_rules()
-        return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
+        def read() -> RuleSet:
+            from valuegap.yamlio import load_yaml
+
+            current = self._costs.current_rules()
+            return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
+
+        return self._db.cached("rule_set", read)
 
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
