@@ -2,8 +2,8 @@
 
 To run a command, Typer makes every command of the program into a Click command first, reading
 each one's options from its function's signature; with the 24 groups' modules imported for it,
-that was about a tenth of a second of every command's start, a third of what a short report
-needs in all (benchmarks/cli.py). The top level (``Program``) instead imports a group's module
+that was 30 to 50 ms of CPU of every command's start, a tenth of what a short report needs
+in all (benchmarks/cli.py). The top level (``Program``) instead imports a group's module
 and makes its commands when the group is run or its help shown; its own help lists the groups
 from their summaries here, without making any.
 """
