@@ -139,3 +139,14 @@ def test_the_program_ends_with_the_commands_exit_code_and_all_its_output(demo: P
     assert wrong.returncode == 2 and "No such option: --bogus" in wrong.stderr
     missing = program("initiative", "show", "nope", *ledger)
     assert missing.returncode == 1 and "no initiative 'nope'" in missing.stderr
+
+
+def test_a_command_collects_cycles_rarely_and_a_server_as_python_does() -> None:
+    # What main() sets for a command, and what serve puts back before it starts the server.
+    probe = (
+        "import gc; from valuegap.cli import common; python = gc.get_threshold(); "
+        "common.collect_for_a_command(); command = gc.get_threshold(); "
+        "common.collect_as_python_does(); print(python, command, gc.get_threshold())"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split(") (") == ["(700, 10, 10", "100000, 10, 10", "700, 10, 10)\n"]
