@@ -29,12 +29,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 COMMAND_TARGET = 3.0  # a report or list, against the bare DuckDB process
 HELP_TARGET = 2.0  # valuegap --help, against import typer
 BARE_DUCKDB, IMPORT_TYPER, HELP = "bare DuckDB process", "import typer", "valuegap --help"
 # Arguments a command needs on the demo ledger.
 ARGUMENTS = {
+    ("report", "executive"): ["--format", "json"],
     ("report", "initiative"): ["loc-qa"],
     ("report", "showback"): ["--unit", "engineering", "--period", "2026-03"],
 }
@@ -60,15 +62,25 @@ def commands() -> list[tuple[str, str]]:
     from valuegap.cli import app
 
     found = []
-    for group_name, group in getattr(typer.main.get_command(app), "commands", {}).items():
-        for name in getattr(group, "commands", {}):  # a group's commands; none for a command
+    for group_name, group in _subcommands(typer.main.get_command(app)):
+        for name, _ in _subcommands(group):
             if group_name == "report" or name == "list":
                 found.append((group_name, name))
     return sorted(found)
 
 
-def contenders(db: Path, actor: str | None) -> dict[str, list[str]]:
-    """What to run, by name: the baselines, ``--help`` and the commands."""
+def _subcommands(command: Any) -> list[tuple[str, Any]]:
+    """A group's commands, by name (each group made as running it makes it); none for a
+    command."""
+    if not hasattr(command, "list_commands"):
+        return []
+    context = command.context_class(command)
+    return [(name, command.get_command(context, name)) for name in command.list_commands(context)]
+
+
+def contenders(db: Path, actor: str | None, only: str | None) -> dict[str, list[str]]:
+    """What to run, by name: the baselines, ``--help`` and the commands (those whose name
+    holds ``only``, if given)."""
     python = sys.executable
     common = ["--db", str(db), *(["--as", actor] if actor else [])]
     found = {
@@ -78,6 +90,8 @@ def contenders(db: Path, actor: str | None) -> dict[str, list[str]]:
     }
     for group, name in commands():
         arguments = [group, name, *ARGUMENTS.get((group, name), []), *common]
+        if only and only not in f"{group} {name}":
+            continue
         found[f"valuegap {group} {name}"] = [python, "-c", VALUEGAP, *arguments]
     return found
 
@@ -94,12 +108,14 @@ def timed(argv: Sequence[str], env: dict[str, str]) -> Run:
     return Run(elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
-def measure(db: Path, actor: str | None, runs: int, bytecode: Path) -> dict[str, list[Run]]:
+def measure(
+    db: Path, actor: str | None, runs: int, bytecode: Path, only: str | None = None
+) -> dict[str, list[Run]]:
     # As an installed program runs: with its modules' bytecode cached (here, not beside the
     # source), whatever PYTHONDONTWRITEBYTECODE says.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(bytecode)
-    argvs = contenders(db, actor)
+    argvs = contenders(db, actor, only)
     print(f"{len(argvs) - 3} commands; a first run of each, to cache its bytecode ...", flush=True)
     for argv in argvs.values():
         timed(argv, env)
@@ -142,6 +158,7 @@ def main() -> None:
         "--as", dest="actor", help="act as this user of --db (default: your login name)"
     )
     parser.add_argument("--runs", type=int, default=5, help="rounds (median taken; default 5)")
+    parser.add_argument("--only", help="only the commands whose name holds this, e.g. 'report'")
     args = parser.parse_args()
 
     import duckdb
@@ -156,7 +173,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         bytecode = Path(folder) / "bytecode"
         if args.db:
-            report(measure(args.db.resolve(), args.actor, args.runs, bytecode))
+            report(measure(args.db.resolve(), args.actor, args.runs, bytecode, args.only))
             return
         from valuegap.demo import build_demo
         from valuegap.settings import Settings
@@ -165,7 +182,7 @@ def main() -> None:
         started = time.perf_counter()
         build_demo(Settings(db=db), actor="bench")
         print(f"demo ledger built in {time.perf_counter() - started:.1f} s", flush=True)
-        report(measure(db, "bench", args.runs, bytecode))
+        report(measure(db, "bench", args.runs, bytecode, args.only))
 
 
 if __name__ == "__main__":

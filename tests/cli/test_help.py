@@ -4,6 +4,7 @@ broken only where the terminal's width needs it."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import typer
@@ -15,10 +16,12 @@ from valuegap.cli import app
 def _commands() -> list[list[str]]:
     found = []
 
-    def walk(command: object, path: list[str]) -> None:
+    def walk(command: Any, path: list[str]) -> None:
         found.append(path)
-        for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, [*path, name])
+        if hasattr(command, "list_commands"):  # a group: its commands, each made as it runs
+            context = command.context_class(command)
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name), [*path, name])
 
     walk(typer.main.get_command(app), [])
     return found

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from valuegap.adoption.reports import AdoptionReport, ConvictionReport, UnitOutcome
+from valuegap.adoption.reports import AdoptionReport, ConvictionReport
+from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.errors import NotFound
 from valuegap.model.ingest import IngestResult
 from valuegap.months import add_months, check_days

@@ -17,21 +17,9 @@ from decimal import Decimal
 from valuegap.adoption.anonymity import Group, Partition
 from valuegap.adoption.conviction import Level, Survey, combine_surveys, conviction
 from valuegap.adoption.ladder import PERSON_RUNGS, LadderCounts, LadderCriteria, combine, ladder
+from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.results import Ratio
 from valuegap.words import counted
-
-
-@dataclass(frozen=True)
-class UnitOutcome:
-    """What the outcomes say of a business unit's initiatives up to the report date: those
-    with a validated outcome, and the unit's AI cost for attribution coverage (``charged``:
-    each initiative's and the unit's overhead's net cost, counted as zero where credits exceed
-    charges; ``covered``: of which, that of initiatives with a validated outcome)."""
-
-    unit: str
-    validated: tuple[str, ...]
-    charged: Decimal
-    covered: Decimal
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from valuegap.cli.common import command, open_ledger
+from valuegap.cli.program import group
 from valuegap.words import counted
 
-app = typer.Typer(help="Upkeep: derived data computed again from the facts.")
+app = group("admin")
 
 
 @command(app, "rebuild")

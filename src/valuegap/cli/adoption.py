@@ -3,12 +3,11 @@ and delete them (docs/privacy.md)."""
 
 from __future__ import annotations
 
-import typer
-
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Adoption data: its retention.")
+app = group("adoption")
 
 
 @command(app, "retain")

@@ -9,9 +9,10 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.vocabulary import AUTONOMY
 
-app = typer.Typer(help="Agents: what they may do, and whether they may do it now.")
+app = group("agent")
 
 
 @command(app, "register")

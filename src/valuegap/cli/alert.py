@@ -9,11 +9,9 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(
-    help="Alerts: budget thresholds reached, forecast overruns, spend anomalies, and where "
-    "they were delivered."
-)
+app = group("alert")
 
 
 @command(app, "list")

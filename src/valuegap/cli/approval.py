@@ -8,8 +8,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Approvals: stage moves that a gate sent to the governance role.")
+app = group("approval")
 
 ApprovalId = Annotated[int, typer.Argument(metavar="ID")]
 

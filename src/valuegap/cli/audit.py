@@ -9,9 +9,10 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.audit import AuditRecord
 
-app = typer.Typer(help="The tamper-evident audit log: list it, verify it, sign checkpoints.")
+app = group("audit")
 
 
 @command(app, "log")

@@ -11,8 +11,9 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Budgets: what may be spent, per month or period, and what was.")
+app = group("budget")
 
 
 @command(app, "set")

@@ -10,11 +10,10 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.decimals import money
 
-app = typer.Typer(
-    help="Chargeback: switch a business unit to it from a month, list, close a month."
-)
+app = group("chargeback")
 
 Unit = Annotated[str, typer.Argument(metavar="UNIT", help="The business unit.")]
 

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from valuegap.cli.common import command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.vocabulary import CONTROLS
 
-app = typer.Typer(help="Attest production-readiness controls, with evidence.")
+app = group("control")
 
 
 @command(app, "attest")

@@ -8,9 +8,10 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.vocabulary import STAGES
 
-app = typer.Typer(help="Stage gates: check what a move would need.")
+app = group("gate")
 
 
 @command(app, "check")

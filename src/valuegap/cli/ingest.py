@@ -13,6 +13,7 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.decimals import money
 from valuegap.model.usage import UsageFormat
 from valuegap.words import counted
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
     from valuegap.costs.api import IngestResult
     from valuegap.ledger import Ledger
 
-app = typer.Typer(
-    help="Load cloud bills (FOCUS), LLM usage, manual costs, currency rates, measured outcomes "
-    "and adoption data."
-)
+app = group("ingest")
 
 Files = Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV, .csv.gz or .parquet")]
 

@@ -8,9 +8,10 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.vocabulary import KINDS, RISK_TIERS, STAGES
 
-app = typer.Typer(help="Add, list, show and move initiatives through their stages.")
+app = group("initiative")
 
 LIST_COLUMNS = ["id", "name", "business_unit", "stage", "risk_tier", "owner", "metrics"]
 

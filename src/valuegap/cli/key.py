@@ -11,12 +11,10 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.words import counted
 
-app = typer.Typer(
-    help="The key that pseudonymises people: show its fingerprint, restore it, rotate it, move "
-    "it out of the ledger's folder (admin only)."
-)
+app = group("key")
 
 
 @command(app, "show")

@@ -10,9 +10,10 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.model.vocabulary import DIRECTIONS, METHODS
 
-app = typer.Typer(help="Define success metrics before any code is written; agree their methods.")
+app = group("metric")
 
 LIST_COLUMNS = [
     "initiative",

@@ -9,13 +9,14 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.governance.policy import Policy
     from valuegap.ledger import Ledger
 
-app = typer.Typer(help="Policies: stage gates and agent guardrails as CEL rules, in layers.")
+app = group("policy")
 
 Layer = Annotated[
     str, typer.Argument(metavar="LAYER", help="enterprise | business_unit | initiative")

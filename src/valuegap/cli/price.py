@@ -10,9 +10,10 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.words import counted
 
-app = typer.Typer(help="Token prices: organisation overrides, and usage that cannot be priced.")
+app = group("price")
 
 Rate = Annotated[
     Decimal, typer.Option(parser=parse.decimal, help="Per million tokens, in --currency.")

@@ -11,16 +11,14 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.ingest import UsageFormatOption
+from valuegap.cli.program import group
 from valuegap.model.usage import UsageFormat
 from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.costs.removal import CostKind
 
-app = typer.Typer(
-    help="Remove wrong cost lines (FOCUS lines, usage events, manual costs), by key or by the "
-    "file they came from. One transaction; the rows removed stay in the audit log."
-)
+app = group("remove")
 
 File = Annotated[
     Path | None,

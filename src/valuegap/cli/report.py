@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from valuegap.adoption.conviction import LEVELS
-from valuegap.adoption.ladder import PERSON_RUNGS
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.cli.render import ExactOption
 from valuegap.cli.source import EngineOption, synced
 from valuegap.outcomes.periods import window
@@ -27,11 +26,7 @@ from valuegap.words import counted
 if TYPE_CHECKING:
     from valuegap.costs.spend_results import DrivingLine
 
-app = typer.Typer(
-    help="Reports: costs, reconciliation, spend forecast, spend anomalies, initiative, "
-    "portfolio, coverage trend, executive report, J-curve, scoreboard, adoption, conviction, "
-    "showback."
-)
+app = group("report")
 
 Period = Annotated[
     str | None,
@@ -438,6 +433,8 @@ def adoption(
     units are counted in their parent's group, which says so."""
     with open_ledger(read_only=True) as ledger:
         report = ledger.adoption.adoption_report(unit, initiative, on)
+    from valuegap.adoption.ladder import PERSON_RUNGS
+
     reaching = [f"reaching_{rung.value}" for rung in PERSON_RUNGS]
     columns = ["group", "people", "rung", *reaching, "largest_drop", "includes"]
     _show(report, report.groups, fmt, exact, {"groups": columns})
@@ -452,6 +449,8 @@ def conviction(
     (0-1), the distance from confidence to outcome, and the largest drop."""
     with open_ledger(read_only=True) as ledger:
         report = ledger.adoption.conviction_report(on)
+    from valuegap.adoption.conviction import LEVELS
+
     levels = [level.value for level in LEVELS]
     columns = ["group", "people", *levels, "distance", "largest_drop", "includes", "notes"]
     _show(report, report.groups, fmt, exact, {"groups": columns})

@@ -10,11 +10,12 @@ import typer
 
 from valuegap.cli import parse, render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
 if TYPE_CHECKING:
     from valuegap.governance.reviews import RecordedReview, Review
 
-app = typer.Typer(help="Reviews: scale, continue, fix or kill, with reasons.")
+app = group("review")
 
 COLUMNS = ["initiative", "stage", "due", "recommendation", "reasons"]
 

@@ -9,8 +9,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Allocation rules: which initiative and business unit a cost belongs to.")
+app = group("rules")
 
 
 @command(app, "apply")

@@ -10,6 +10,7 @@ import typer
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
 from valuegap.cli.help_text import Group
+from valuegap.cli.program import group
 
 if TYPE_CHECKING:
     from valuegap.forecast.scenario import ScenarioChanges
@@ -25,10 +26,7 @@ class ScenarioGroup(Group):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(
-    help="ROI scenarios: inference cost repriced under changes, beside the baseline.",
-    cls=ScenarioGroup,
-)
+app = group("scenario", cls=ScenarioGroup)
 
 TokenPrice = Annotated[str | None, typer.Option(help="A change of every token price, e.g. -50%.")]
 Model = Annotated[str | None, typer.Option(help="Price the same tokens as this model.")]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from valuegap.cli.common import options, say_waiting
+from valuegap.cli.common import collect_as_python_does, options, say_waiting
 
 if TYPE_CHECKING:
     from valuegap.settings import Settings
@@ -62,6 +62,7 @@ def serve(
                 f"Serving the demo at http://{_shown(host)}:{port}/ - sign in as {DEMO_LOGIN} "
                 f"with the password {password} (made for this run)."
             )
+        collect_as_python_does()  # a server runs for days: main() set a command's thresholds
         with Ledger.open(actor=options().actor, settings=settings, on_wait=say_waiting) as ledger:
             run(ledger, host=host, port=port)
 

@@ -12,14 +12,13 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 from valuegap.words import counted
 
 if TYPE_CHECKING:
     from valuegap.ledger import Ledger
 
-app = typer.Typer(
-    help="External sources: FOCUS exports and usage logs read where they live, by the engine."
-)
+app = group("source")
 
 
 class Kind(StrEnum):

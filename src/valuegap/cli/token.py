@@ -10,8 +10,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Make, list and revoke API tokens for the server.")
+app = group("token")
 
 _LENGTH = re.compile(r"^(\d+)([dh])$")
 

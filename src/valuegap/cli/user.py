@@ -9,8 +9,9 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
+from valuegap.cli.program import group
 
-app = typer.Typer(help="Add users, give them roles (admin only), and set passwords.")
+app = group("user")
 
 
 @command(app, "add")

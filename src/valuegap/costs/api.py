@@ -24,7 +24,7 @@ from valuegap.costs.allocation import (
 from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
-from valuegap.costs.rules import Rule, RuleSet
+from valuegap.costs.rules import Rule, RuleSet, keys_for
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.ingest import IngestResult as IngestResult
 from valuegap.model.pricing import Pricer
@@ -314,7 +314,6 @@ class Costs(Part):
         """What an external source's partitions are summed by: every key a report or the
         allocation rules look at (``external_sums.LINE_KEYS`` and the rules' tags)."""
         from valuegap.costs.external_sums import LINE_KEYS
-        from valuegap.costs.rollup import keys_for
 
         return keys_for(self._rule_set().rules, LINE_KEYS)
 
@@ -481,10 +480,15 @@ class Costs(Part):
         return self._rule_set()
 
     def _rule_set(self) -> RuleSet:
-        from valuegap.yamlio import load_yaml
+        """The rules in force, read (and their YAML parsed) once between writes."""
 
-        current = self._costs.current_rules()
-        return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
+        def read() -> RuleSet:
+            from valuegap.yamlio import load_yaml
+
+            current = self._costs.current_rules()
+            return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
+
+        return self._db.cached("rule_set", read)
 
     def cost_report(
         self, by: Sequence[str], start: date | None = None, end: date | None = None
@@ -636,19 +640,27 @@ class Costs(Part):
         *,
         token_kinds: bool = False,
     ) -> tuple[list[dict[str, Any]], list[AllocatedPart]]:
-        """The summed lines (``rollup.summed_lines``) and their allocated parts."""
-        from valuegap.costs.rollup import keys_for, summed_lines
+        """The summed lines (``rollup.summed_lines``) and their allocated parts. The ledger's
+        own facts are summed by the same query written for DuckDB (``store.cost_lines``),
+        which spares a command Ibis; ``tables`` elsewhere go through Ibis."""
         from valuegap.model.focus import COST_COLUMNS
-        from valuegap.store.engine import rows, unbound_tables
 
         rules = self._rule_set().rules
         column = COST_COLUMNS[self.settings.cost_column]
-        facts = tables if tables is not None else unbound_tables(self._db)
-        sums = summed_lines(facts, keys_for(rules, by), column, months, token_kinds=token_kinds)
+        keys = keys_for(rules, by)
         if tables is not None:
+            from valuegap.costs.rollup import summed_lines
+
+            sums = summed_lines(tables, keys, column, months, token_kinds=token_kinds)
             summed = sums.to_pyarrow().to_pylist()
         else:
-            summed = rows(self._db, sums) + self._external_sums(sums.columns, months, token_kinds)
+            from valuegap.store import cost_lines
+
+            summed = cost_lines.summed_lines(
+                self._db, keys, column, months, token_kinds=token_kinds
+            )
+            summed_by = cost_lines.columns(keys, token_kinds=token_kinds)
+            summed += self._external_sums(summed_by, months, token_kinds)
         return summed, allocate(summed, self._allocation_inputs(summed, rules))
 
     def _external_sums(

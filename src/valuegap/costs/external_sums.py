@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from valuegap.costs.engines import Engine
     from valuegap.store.sources import SourceRow
 
-# Every column of a summed line a report or a rule may look at (the rollup's ALWAYS first).
+# Every column of a summed line a report or a rule may look at (``rules.ALWAYS`` first).
 LINE_KEYS = (
     "month",
     "category",

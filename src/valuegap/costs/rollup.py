@@ -23,18 +23,12 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from valuegap.costs.rules import Rule
 from valuegap.model.usage import TOKEN_FIELDS
 from valuegap.months import month_ranges
 
 MONEY = dt.Decimal(38, 10)
 LINE_MONEY = dt.Decimal(38, 18)  # rounded to MONEY once summed: rounding every line is slow
 TAGS = dt.Map(dt.string, dt.string)
-
-# What every sum keeps, whatever the rules and the report look at: counting once needs each
-# line's provider and service, and allocation its source, category and own assignment.
-ALWAYS = ("month", "category", "currency", "source", "initiative", "business_unit",
-          "provider", "service")  # fmt: skip
 
 Tables = Mapping[str, Any]
 
@@ -149,15 +143,6 @@ def within(column: Any, months: Sequence[date]) -> Any:
     return condition
 
 
-def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
-    """What the sums keep for ``rules`` and a report by ``by``: columns, and tags as
-    ``tag:<key>``."""
-    rule_keys = [k.replace("tag.", "tag:", 1) for r in rules for k in r.match]
-    wanted = [*ALWAYS, *rule_keys, *(k for k in by if k not in ("initiative", "business_unit",
-                                                                "basis"))]  # fmt: skip
-    return list(dict.fromkeys(wanted))
-
-
 def summed_lines(
     tables: Tables,
     keys: Sequence[str],
@@ -167,7 +152,7 @@ def summed_lines(
     token_kinds: bool = False,
 ) -> ibis.Table:
     """Every cost line (of ``months`` only, if given), summed by month and by ``keys`` (from
-    ``keys_for``): amount, tokens and requests, and each kind of token if ``token_kinds`` (a
+    ``rules.keys_for``): amount, tokens and requests, and each kind of token if ``token_kinds`` (a
     scenario reprices them; a report needs none). Lines with no amount (usage nothing prices)
     are left out of the amount only."""
     sums = [

@@ -9,6 +9,7 @@ that no rule gives to an initiative or a unit is unallocated, and reports show i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -123,3 +124,19 @@ def fixed_weights(split: Split) -> dict[str, Decimal]:
     if split.method == "fixed":
         return dict(split.shares or {})
     return {name: Decimal(1) for name in split.among}
+
+
+# What the rollup's sums (``costs.rollup``) keep whatever the rules and the report look at:
+# counting once needs each line's provider and service, and allocation its source, category and
+# own assignment.
+ALWAYS = ("month", "category", "currency", "source", "initiative", "business_unit",
+          "provider", "service")  # fmt: skip
+
+
+def keys_for(rules: Sequence[Rule], by: Sequence[str] = ()) -> list[str]:
+    """What the rollup's sums keep for ``rules`` and a report by ``by``: columns, and tags as
+    ``tag:<key>``."""
+    rule_keys = [k.replace("tag.", "tag:", 1) for r in rules for k in r.match]
+    wanted = [*ALWAYS, *rule_keys, *(k for k in by if k not in ("initiative", "business_unit",
+                                                                "basis"))]  # fmt: skip
+    return list(dict.fromkeys(wanted))

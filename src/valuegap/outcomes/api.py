@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from valuegap.adoption.reports import UnitOutcome
+from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.costs.api import IngestResult
 from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from valuegap.adoption.reports import UnitOutcome
+from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes.assessment import ZERO, Assessment, assess, outcomes_by_month

@@ -43,19 +43,25 @@ class PortfolioStore:
     def initiatives(
         self, *, ids: list[str] | None = None, stage: str | None = None, unit: str | None = None
     ) -> list[Initiative]:
+        if ids is None and stage is None and unit is None:
+            # Every initiative, read once between writes: a report asks for them from several
+            # parts (the cost allocation, the outcomes, the adoption units).
+            return list(self._db.cached("initiatives", self._read_initiatives))
+        return self._read_initiatives(ids=ids, stage=stage, unit=unit)
+
+    def _read_initiatives(
+        self, *, ids: list[str] | None = None, stage: str | None = None, unit: str | None = None
+    ) -> list[Initiative]:
+        # Literals, not parameters: a read that binds one loads pandas (store/literals.py).
         where: list[str] = ["TRUE"]
-        params: list[Any] = []
         for column, value in (("stage", stage), ("business_unit", unit)):
             if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+                where.append(f"{column} = {literal(value)}")
         if ids is not None:
-            where.append("list_contains(?, id)")
-            params.append(ids)
+            where.append(f"list_contains({text_list(ids)}, id)")
         rows = self._db.all(
             f"SELECT {_INITIATIVE_COLUMNS}, stage FROM initiatives "
-            f"WHERE {' AND '.join(where)} ORDER BY id",
-            params,
+            f"WHERE {' AND '.join(where)} ORDER BY id"
         )
         metrics = self._metrics_by_initiative([r["id"] for r in rows])
         return [_initiative(row, metrics.get(row["id"], [])) for row in rows]
@@ -88,14 +94,13 @@ class PortfolioStore:
 
     def metrics(self, initiative_id: str | None = None) -> list[tuple[str, MetricSpec]]:
         rows = self._db.all(
-            f"SELECT {_METRIC_COLUMNS} FROM metrics "
-            "WHERE ? IS NULL OR initiative_id = ? ORDER BY initiative_id, position",
-            [initiative_id, initiative_id],
+            f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE {literal(initiative_id)} IS NULL "
+            f"OR initiative_id = {literal(initiative_id)} ORDER BY initiative_id, position"
         )
         return [(row["initiative_id"], _metric(row)) for row in rows]
 
     def metric_owner(self, metric_id: str) -> str | None:
-        row = self._db.one("SELECT initiative_id FROM metrics WHERE id = ?", [metric_id])
+        row = self._db.one(f"SELECT initiative_id FROM metrics WHERE id = {literal(metric_id)}")
         return None if row is None else str(row[0])
 
     def insert_metric(self, initiative_id: str, metric: MetricSpec) -> None:
@@ -163,8 +168,7 @@ class PortfolioStore:
     def stage_history(self, initiative_id: str) -> list[dict[str, Any]]:
         rows = self._db.all(
             "SELECT from_stage, to_stage, moved_at, actor, decision, rules, reason, learnings "
-            "FROM stage_history WHERE initiative_id = ? ORDER BY seq",
-            [initiative_id],
+            f"FROM stage_history WHERE initiative_id = {literal(initiative_id)} ORDER BY seq"
         )
         for row in rows:
             row["rules"] = json.loads(row["rules"])
@@ -219,8 +223,8 @@ class PortfolioStore:
 
     def entered_stage_at(self, initiative_id: str, stage: str) -> datetime | None:
         row = self._db.one(
-            "SELECT max(moved_at) FROM stage_history WHERE initiative_id = ? AND to_stage = ?",
-            [initiative_id, stage],
+            "SELECT max(moved_at) FROM stage_history "
+            f"WHERE initiative_id = {literal(initiative_id)} AND to_stage = {literal(stage)}"
         )
         return None if row is None else row[0]
 
