@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import gc
 import http.client
 import json
 import os
@@ -127,6 +126,7 @@ def serve(db: Path, port: int) -> None:
     from valuegap import Ledger
     from valuegap.settings import load_settings
     from valuegap.web.app import create_app
+    from valuegap.web.server import freeze_start_up
 
     settings = dataclasses.replace(load_settings({"db": str(db)}), threads=1)
     ledger = Ledger.open(db, actor=ADMIN, settings=settings)
@@ -154,7 +154,7 @@ def serve(db: Path, port: int) -> None:
         """The server process's CPU seconds so far (all its threads)."""
         return {"cpu": time.process_time()}
 
-    gc.freeze()  # as valuegap serve does (web/server.py)
+    freeze_start_up()  # as valuegap serve does
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn.Server(config).run()
 
