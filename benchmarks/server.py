@@ -3,6 +3,7 @@
     python benchmarks/server.py                          # the 10 M-event ledger (built once)
     python benchmarks/server.py --events 1000000 --focus 100000      # a quick run
     python benchmarks/server.py --work bench-data --seconds 20
+    python benchmarks/server.py --work bench-data --authorize-only --profile authorize.svg
 
 It builds the demo organisation with the generated usage events and FOCUS lines of ``run.py``
 ingested into it (kept in ``--work``), starts ``valuegap serve``'s application on it in a
@@ -25,13 +26,19 @@ CPU time). Then, from this process:
 - the OTLP drain, once the server has stopped, in this process: ``--drain-spans`` spans
   committed to the inbox, then one drain moves them into usage events (wall and CPU time). It
   must keep up with the receiver: target at least 20,000 spans a second.
+
+``--authorize-only`` measures agent authorisation alone (and its floor). ``--profile FILE``
+has py-spy sample the server's threads while authorisation is measured: a flame graph
+(``.svg``), or py-spy's collapsed stacks, one a line (any other suffix). The server's alert
+check starts a minute after the server (web/alert_check.py): a run longer than that measures
+it too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
-import gc
 import http.client
 import json
 import os
@@ -43,6 +50,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +126,7 @@ def serve(db: Path, port: int) -> None:
     from valuegap import Ledger
     from valuegap.settings import load_settings
     from valuegap.web.app import create_app
+    from valuegap.web.server import freeze_start_up
 
     settings = dataclasses.replace(load_settings({"db": str(db)}), threads=1)
     ledger = Ledger.open(db, actor=ADMIN, settings=settings)
@@ -145,9 +154,25 @@ def serve(db: Path, port: int) -> None:
         """The server process's CPU seconds so far (all its threads)."""
         return {"cpu": time.process_time()}
 
-    gc.freeze()  # as valuegap serve does (web/server.py)
+    freeze_start_up()  # as valuegap serve does
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn.Server(config).run()
+
+
+@contextlib.contextmanager
+def profiled(pid: int, output: Path | None, seconds: float) -> Iterator[None]:
+    """With ``output``, py-spy samples the server (all its threads) while the block runs, and
+    draws the flame graph there (``.svg``), or writes the stacks, one collapsed stack a line."""
+    if output is None:
+        yield
+        return
+    kind = "flamegraph" if output.suffix == ".svg" else "raw"
+    command = ["py-spy", "record", "--pid", str(pid), "--threads", "--nonblocking", "-f", kind]
+    spy = subprocess.Popen([*command, "--duration", f"{seconds:.0f}", "-o", str(output)])
+    try:
+        yield
+    finally:
+        spy.wait(seconds + 60)
 
 
 def server_cpu(url: str) -> float:
@@ -354,11 +379,14 @@ def run(args: argparse.Namespace) -> None:
         if not args.otlp_only:
             loop(AUTHORIZE)  # warm: caches, connections
             floor_authorize = loop("/floor/authorize")
-            authorize = loop(AUTHORIZE)
-            portfolio = sequential(url, PORTFOLIO, admin_token, args.repeats)
-            floor_portfolio = sequential(url, "/floor/portfolio", admin_token, args.repeats)
-        floor_spans, _ = send_spans(url, "/floor/traces", admin_token, args.batches)
-        spans, failed = send_spans(url, TRACES, admin_token, args.batches)
+            with profiled(process.pid, args.profile, args.seconds):
+                authorize = loop(AUTHORIZE)
+        if not args.authorize_only:
+            if not args.otlp_only:
+                portfolio = sequential(url, PORTFOLIO, admin_token, args.repeats)
+                floor_portfolio = sequential(url, "/floor/portfolio", admin_token, args.repeats)
+            floor_spans, _ = send_spans(url, "/floor/traces", admin_token, args.batches)
+            spans, failed = send_spans(url, TRACES, admin_token, args.batches)
     finally:
         process.terminate()
         process.wait(60)
@@ -376,6 +404,9 @@ def run(args: argparse.Namespace) -> None:
         )
         print(f"  {len(decided):,} decisions at {rate:,.0f}/s, {errors} unexpected answers")
         print(f"  the server's CPU a request: {cpu:.2f} ms (floor {floor_authorize[3]:.2f} ms)")
+    if args.authorize_only:
+        return
+    if not args.otlp_only:
         line(
             "portfolio report: median / p95",
             f"{statistics.median(portfolio):.1f} / {percentile(portfolio, 0.95):.1f} ms",
@@ -456,6 +487,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=200, help="OTLP batches of 100 spans")
     parser.add_argument("--drain-spans", type=int, default=50_000, help="spans a drain moves")
     parser.add_argument("--otlp-only", action="store_true", help="measure OTLP alone")
+    parser.add_argument(
+        "--authorize-only", action="store_true", help="measure agent authorisation alone"
+    )
+    parser.add_argument("--profile", type=Path, help="py-spy's profile of authorize (.svg)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -21,6 +21,7 @@ from valuegap.web.drain import Drainer
 from valuegap.web.guards import BodyLimit, SecurityHeaders
 from valuegap.web.login import Attempts
 from valuegap.web.login import router as login_router
+from valuegap.web.route_gates import gate_routers
 
 API = "/api/v1"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -87,6 +88,7 @@ def create_app(ledger: Ledger, *, max_request_bytes: int = MAX_REQUEST_BYTES) ->
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    gate_routers(app)
     app.add_middleware(BodyLimit, limit=max_request_bytes)
     app.add_middleware(SecurityHeaders)
     return app
