@@ -100,13 +100,12 @@ def _in_one_batch(
 
     threads = [threading.Thread(target=ask, args=(-1, "45.90", "first"))]  # leads alone
     threads += [threading.Thread(target=ask, args=(i, *each)) for i, each in enumerate(asks)]
-    group = db._writer.group
     with db.writing():  # the first decision waits for the writer; the others queue behind it
         threads[0].start()
-        _wait_until(lambda: group._leading and not group._queue)
+        _wait_until(lambda: db._writer.group._leading and not db._writer.group._queue)
         for thread in threads[1:]:
             thread.start()
-        _wait_until(lambda: len(group._queue) == len(asks))
+        _wait_until(lambda: len(db._writer.group._queue) == len(asks))
     for thread in threads:
         thread.join()
     return [answers[i] for i in range(len(asks))], batches

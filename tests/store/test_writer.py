@@ -99,25 +99,6 @@ def _wait_until(condition: Callable[[], bool]) -> None:
     assert condition()
 
 
-Commits = dict[int, list[str]]  # the keys written at each generation of the read cache
-
-
-def _committed_together() -> tuple[Commits, Callable[[Database, Sequence[str]], list[str]]]:
-    """A write that records the keys it writes by the read cache's generation, which every
-    commit moves: the keys of one generation committed together."""
-    commits: Commits = {}
-
-    def write_all(db: Database, keys: Sequence[str]) -> list[str]:
-        commits.setdefault(db._writer.cache.generation, []).extend(keys)
-        return _write_keys(db, keys)
-
-    return commits, write_all
-
-
-def _in_order(commits: Commits) -> list[list[str]]:
-    return [commits[generation] for generation in sorted(commits)]
-
-
 def test_a_leader_gathers_as_many_callers_as_the_previous_batch_held(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,60 +106,35 @@ def test_a_leader_gathers_as_many_callers_as_the_previous_batch_held(
     one, which commits as slowly); a caller alone waits only ``GATHER_WAIT`` for company."""
     db = Database.open(db_path, create=True)
     group = db._writer.group
-    commits, write_all = _committed_together()
+    batches: list[list[str]] = []
+
+    def write_all(db: Database, keys: Sequence[str]) -> list[str]:
+        batches.append(list(keys))
+        return _write_keys(db, keys)
 
     def submit(key: str) -> threading.Thread:
         thread = threading.Thread(target=db.in_group, args=(key, write_all))
         thread.start()
         return thread
 
-    with db.writing():  # "a" leads, "b" queues while the writer is busy: one commit
-        first = [submit(key) for key in ("a", "b")]
-        _wait_until(lambda: len(group._queue) == 1)
+    with db.writing():  # the first caller leads alone; two queue behind it
+        first = [submit(key) for key in ("a", "b", "c")]
+        _wait_until(lambda: len(group._queue) == 2)
     for thread in first:
         thread.join()
-    assert _in_order(commits) == [["a", "b"]]
+    assert sorted(len(batch) for batch in batches) == [1, 2]
 
     monkeypatch.setattr(GroupCommit, "GATHER_WAIT", 30.0)
     alone = submit("d")  # leads, and waits for a second caller, as the last batch held two
     _wait_until(lambda: group._gathering)
     submit("e").join()
     alone.join()
-    assert _in_order(commits)[-1] == ["d", "e"]
+    assert batches[-1] == ["d", "e"]
 
     monkeypatch.setattr(GroupCommit, "GATHER_WAIT", 0.0003)
     submit("f").join()  # two were expected; none came, so it went alone
     submit("g").join()  # and now one is expected
-    assert _in_order(commits)[-2:] == [["f"], ["g"]]
-    db.close()
-
-
-def test_a_caller_that_queues_while_the_leader_writes_joins_its_commit(db_path: Path) -> None:
-    """The leader writes what is queued at once, then what came while it wrote, in the same
-    transaction: the others' work overlaps the batch's statements. Neither is answered
-    before the commit."""
-    db = Database.open(db_path, create=True)
-    group = db._writer.group
-    commits, write_all = _committed_together()
-    answered: list[str] = []
-    late: list[threading.Thread] = []
-
-    def write_then_let_another_queue(db: Database, keys: Sequence[str]) -> list[str]:
-        if keys == ["x"]:
-            late.append(threading.Thread(target=call, args=("y",)))
-            late[0].start()
-            _wait_until(lambda: len(group._queue) == 1)
-            assert answered == []
-        return write_all(db, keys)
-
-    def call(key: str) -> None:
-        db.in_group(key, write_then_let_another_queue)
-        answered.append(key)
-
-    call("x")
-    late[0].join()
-    assert _in_order(commits) == [["x", "y"]]
-    assert sorted(answered) == ["x", "y"]
+    assert batches[-2:] == [["f"], ["g"]]
     db.close()
 
 

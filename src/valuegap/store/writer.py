@@ -90,20 +90,16 @@ class _Waiter(Generic[T, R]):
 class GroupCommit:
     """Writes queued by many callers, written in one transaction and committed together.
 
-    The first caller to find no leader leads: it opens a transaction and writes what is
-    queued, then what was queued while it wrote, and so on, then commits; it answers every
-    caller in the batch and hands the lead to the first caller that queued meanwhile. A caller
-    returns only after the commit of its write. Writing while the others are still deciding
-    what to write (DuckDB runs without Python's lock) is what lets their work and the
-    batch's statements overlap. A write that fails takes the transaction down; each write of
-    the batch is then retried alone, so it never takes another caller's write down.
+    The first caller to find no leader leads: it takes the whole queue, writes it under the
+    writer and commits, then answers every caller in the batch, and hands the lead to the
+    first caller that queued meanwhile. A caller returns only after the commit of its write.
+    A write that fails is retried alone, so it never takes another caller's write down.
 
-    When nothing is queued after a write, a leader waits for the next caller while the batch
-    is smaller than the previous one, as long as one comes within ``GATHER_WAIT`` seconds.
-    Callers that come back at once (an agent acting after each answer) then share one commit
-    instead of splitting into a full batch and a batch of one, whose commit costs as much as
-    the full one's. A caller alone waits only after a larger batch, and only once: its own
-    batch held one."""
+    A leader first gathers: while fewer callers have queued than the previous batch held, it
+    waits for the next one, as long as one comes within ``GATHER_WAIT`` seconds. Callers that
+    come back at once (an agent acting after each answer) then share one batch instead of
+    splitting into a full one and a batch of one, whose commit costs as much as the full one's.
+    A caller alone waits only after a larger batch, and only once: its own batch held one."""
 
     GATHER_WAIT = 0.0003
 
@@ -135,26 +131,19 @@ class GroupCommit:
         return waiter.result  # type: ignore[no-any-return]
 
     def _lead(self, db: Database) -> None:
-        taken = self._next(0)  # its own write, and those queued before it
-        batch = list(taken)
+        with self._lock:
+            self._gathering = True
+            while len(self._queue) < self._last_batch:
+                if not self._arrived.wait(self.GATHER_WAIT):
+                    break
+            self._gathering = False
+            batch, self._queue = self._queue, []
+            self._last_batch = len(batch)
         try:
-            try:
-                with db.beside_writer() if self._beside_writer else db.transaction():
-                    while taken:
-                        for write_all, waiters in _by_writer(taken).items():
-                            _written(waiters, write_all(db, [w.item for w in waiters]))
-                        taken = self._next(len(batch))
-                        batch.extend(taken)
-            except Exception as exc:
-                if len(batch) == 1:
-                    batch[0].error = exc
-                else:  # which one failed is not known: each alone
-                    for waiter in batch:
-                        waiter.result = None
-                        _write(db, waiter.write_all, [waiter], self._beside_writer)
+            for write_all, waiters in _by_writer(batch).items():
+                _write(db, write_all, waiters, self._beside_writer)
         finally:
             with self._lock:
-                self._last_batch = max(len(batch), 1)
                 if self._queue:
                     self._queue[0].leads = True
                     self._queue[0].done.set()
@@ -167,23 +156,6 @@ class GroupCommit:
                         "Try again."
                     )
                 waiter.done.set()
-
-    def _next(self, written: int) -> list[_Waiter[Any, Any]]:
-        """The writes queued since the batch's last were taken; when none is, and the batch
-        (``written`` so far) is smaller than the previous one, the next one to come within
-        ``GATHER_WAIT``; else none, and the batch is complete."""
-        with self._lock:
-            if not self._queue and 0 < written < self._last_batch:
-                self._gathering = True
-                self._arrived.wait(self.GATHER_WAIT)
-                self._gathering = False
-            taken, self._queue = self._queue, []
-            return taken
-
-
-def _written(waiters: list[_Waiter[Any, Any]], results: Sequence[Any]) -> None:
-    for waiter, result in zip(waiters, results, strict=True):
-        waiter.result = result
 
 
 def _by_writer(batch: list[_Waiter[Any, Any]]) -> dict[Callable[..., Any], list[_Waiter[Any, Any]]]:
@@ -199,14 +171,18 @@ def _write(
     waiters: list[_Waiter[Any, Any]],
     beside_writer: bool,
 ) -> None:
-    """A write alone, in a transaction of its own (after its batch failed)."""
     try:
         with db.beside_writer() if beside_writer else db.transaction():
             results = write_all(db, [w.item for w in waiters])
     except Exception as exc:
-        waiters[0].error = exc
+        if len(waiters) == 1:
+            waiters[0].error = exc
+            return
+        for waiter in waiters:  # which one failed is not known: each alone
+            _write(db, write_all, [waiter], beside_writer)
         return
-    _written(waiters, results)
+    for waiter, result in zip(waiters, results, strict=True):
+        waiter.result = result
 
 
 class Writer:
