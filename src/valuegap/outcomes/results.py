@@ -24,8 +24,7 @@ Count = int | float  # outcomes: whole, or to two decimals where a period spread
 
 
 # A pydantic model, because ``from`` cannot name a dataclass field. Built when first made
-# (``defer_build``): building it costs about 30 ms, which the reports that show no period
-# (the adoption reports among them) would otherwise pay at import.
+# (``defer_build``), not on import: the adoption reports import it and make none.
 class Period(BaseModel):
     """The window a report covers, ``{"from": ..., "to": ...}`` in JSON (``to`` exclusive;
     null: from the beginning, or to now)."""
