@@ -24,7 +24,7 @@ from valuegap.costs.allocation import (
 from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
-from valuegap.costs.rules import Rule, RuleSet, keys_for
+from valuegap.costs.rules import Rule, RuleSet, keys_for, read_stored_rules, stored_rules
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.ingest import IngestResult as IngestResult
 from valuegap.model.pricing import Pricer
@@ -457,9 +457,10 @@ class Costs(Part):
         rules = validated(RuleSet, data, f"{path} was refused; the rules in force are unchanged.")
         ids = {i.id for i in self._portfolio.initiatives()}
         check_rules(rules, ids, str(path))
-        text = dump_yaml(rules.model_dump(exclude_none=True))
+        text = stored_rules(rules)
         current = self._costs.current_rules()
-        if current and current[1] == text:
+        # The same rules stored as earlier versions wrote them (YAML) are unchanged too.
+        if current and current[1] in (text, dump_yaml(rules.model_dump(exclude_none=True))):
             return current[0]
         with self._db.transaction():
             version = self._costs.save_rules(text, self._now(), self.actor)
@@ -483,10 +484,8 @@ class Costs(Part):
         """The rules in force, read (and their YAML parsed) once between writes."""
 
         def read() -> RuleSet:
-            from valuegap.yamlio import load_yaml
-
             current = self._costs.current_rules()
-            return RuleSet.model_validate(load_yaml(current[1])) if current else RuleSet()
+            return read_stored_rules(current[1]) if current else RuleSet()
 
         return self._db.cached("rule_set", read)
 

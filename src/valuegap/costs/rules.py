@@ -9,6 +9,7 @@ that no rule gives to an initiative or a unit is unallocated, and reports show i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -96,6 +97,36 @@ class Rule(_Model):
 
 class RuleSet(_Model):
     rules: list[Rule] = Field(default_factory=list)
+
+
+def stored_rules(rules: RuleSet) -> str:
+    """The rules as the ledger keeps them: JSON (which is YAML too), amounts as plain numbers,
+    so that reading them back (``read_stored_rules``) needs no YAML parser: importing one takes
+    a report that reads the rules 40 to 70 ms."""
+    return _json(rules.model_dump(exclude_none=True))
+
+
+def read_stored_rules(text: str) -> RuleSet:
+    """The rules ``stored_rules`` wrote, or the YAML that earlier versions stored."""
+    if text.startswith("{"):
+        return RuleSet.model_validate(json.loads(text, parse_float=Decimal))
+    from valuegap.yamlio import load_yaml
+
+    return RuleSet.model_validate(load_yaml(text))
+
+
+def _json(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_json(item) for item in value) + "]"
+    if isinstance(value, Decimal):  # as the YAML kept it: 2, 0.25 (never 2.00 or 2.5E-1)
+        return (
+            str(int(value))
+            if value == value.to_integral_value()
+            else format(value.normalize(), "f")
+        )
+    return json.dumps(value, ensure_ascii=False)
 
 
 def check_rules(rules: RuleSet, initiatives: set[str], source: str) -> None:

@@ -23,12 +23,15 @@ State = Literal["validated", "not_validated", "killed"]
 Count = int | float  # outcomes: whole, or to two decimals where a period spreads over months
 
 
-# A pydantic model, because ``from`` cannot name a dataclass field.
+# A pydantic model, because ``from`` cannot name a dataclass field. Built when first made
+# (``defer_build``), not on import: the adoption reports import it and make none.
 class Period(BaseModel):
     """The window a report covers, ``{"from": ..., "to": ...}`` in JSON (``to`` exclusive;
     null: from the beginning, or to now)."""
 
-    model_config = ConfigDict(frozen=True, serialize_by_alias=True, validate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, serialize_by_alias=True, validate_by_name=True, defer_build=True
+    )
 
     start: date | None = Field(default=None, alias="from")
     end: date | None = Field(default=None, alias="to")

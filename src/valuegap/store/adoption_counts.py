@@ -80,8 +80,13 @@ class SurveyMean:
 
 
 def org_units(db: Database) -> list[OrgUnit]:
-    rows = db.all("SELECT unit, parent FROM org_units ORDER BY unit")
-    return [OrgUnit(str(r["unit"]), r["parent"]) for r in rows]
+    """The org chart, read once between writes (a report asks for it more than once)."""
+
+    def read() -> tuple[OrgUnit, ...]:
+        rows = db.all("SELECT unit, parent FROM org_units ORDER BY unit")
+        return tuple(OrgUnit(str(r["unit"]), r["parent"]) for r in rows)
+
+    return list(db.cached("org_units", read))
 
 
 def subjects(db: Database) -> list[str]:
