@@ -3,6 +3,7 @@ with the same totals as the same files ingested, read again only where they chan
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,29 @@ def test_removing_a_source_removes_its_cost(ledger: Ledger, lake_root: Path) -> 
     assert ledger.costs.cost_report(["month"])
     ledger.costs.sources.remove("aws")
     assert ledger.costs.cost_report(["month"]) == []
+
+
+def test_daily_spend_reads_a_sources_monthly_sums(
+    ledger: Ledger, example_portfolio: Path, tmp_path: Path, lake_root: Path
+) -> None:
+    """A source keeps monthly sums, no days: forecasts and anomalies (which spread cost over
+    days) count its cost as a month's, as they do a manual cost, instead of failing."""
+    external = _prepared(ledger, example_portfolio, tmp_path)
+    external.costs.sources.add("focus", "aws", str(lake_root / "focus"))
+    external.costs.sources.sync()
+    (month, march_cost, _) = _report(external, ["month"])[-1]
+    assert month == ("2025-03",)
+    forecast = external.costs.spend.forecast(month=date(2025, 3, 1), as_of=date(2025, 3, 20))
+    assert forecast.total.spent + forecast.total.manual == march_cost
+    external.costs.spend.anomalies(since=date(2025, 3, 1), until=date(2025, 3, 8))
+
+
+def test_a_report_by_a_tag_the_sources_did_not_keep_says_what_to_do(
+    ledger: Ledger, example_portfolio: Path, tmp_path: Path, lake_root: Path
+) -> None:
+    external = _prepared(ledger, example_portfolio, tmp_path)
+    external.costs.sources.add("focus", "aws", str(lake_root / "focus"))
+    external.costs.sources.sync()
+    with pytest.raises(ValidationError, match="tag:colour") as refused:
+        external.costs.cost_report(["tag:colour"])
+    assert "rule" in str(refused.value)

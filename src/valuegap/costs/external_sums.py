@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from valuegap.costs.rules import ALWAYS
 from valuegap.errors import ValidationError
 from valuegap.model.pricing import Pricer
 from valuegap.model.usage import TOKEN_FIELDS
@@ -20,22 +21,10 @@ if TYPE_CHECKING:
     from valuegap.costs.engines import Engine
     from valuegap.store.sources import SourceRow
 
-# Every column of a summed line a report or a rule may look at (``rules.ALWAYS`` first).
-LINE_KEYS = (
-    "month",
-    "category",
-    "currency",
-    "source",
-    "initiative",
-    "business_unit",
-    "provider",
-    "service",
-    "service_category",
-    "sub_account",
-    "api_key",
-    "model",
-    "team",
-)
+# Every column of a summed line a report or a rule may look at.
+LINE_KEYS = (*ALWAYS, "service_category", "sub_account", "api_key", "model", "team")
+# A source keeps monthly sums: no day, as a manual cost has none (``daily.DAY_KEYS``).
+_MONTHLY = {"day": None, "days": 0}
 _PLACES = Decimal("1E-10")  # a summed line's amount, as the rollup rounds it (MONEY)
 
 
@@ -102,17 +91,13 @@ def stored_sums(
 ) -> list[dict[str, Any]]:
     """The sources' stored sums (``SourceStore.sums``) added up by ``keys``, in the shape of
     the rollup's summed lines."""
-    wanted = [k for k in keys if k != "month"]
+    wanted = [k for k in keys if k != "month" and k not in _MONTHLY]
     totals: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
-        attributes = row["attributes"]
+        attributes = {**row["attributes"], **_MONTHLY}
         lacking = [k for k in wanted if k not in attributes]
         if lacking:
-            raise ValidationError(
-                "The external sources' sums were made for other allocation rules; nothing "
-                "was computed. Sync the sources, then report again.",
-                [],
-            )
+            raise _not_kept(lacking)
         key = tuple(row["month"] if k == "month" else attributes[k] for k in keys)
         found = totals.get(key)
         if found is None:
@@ -131,3 +116,22 @@ def stored_sums(
         if found["amount"] is not None:
             found["amount"] = found["amount"].quantize(_PLACES, rounding=ROUND_HALF_UP)
     return list(totals.values())
+
+
+def _not_kept(lacking: Sequence[str]) -> ValidationError:
+    """The sums lack ``lacking``: a tag that no allocation rule reads is not kept in them
+    (to report by it, a rule must read it, then the sources are synced); any other key, the
+    rules changed since the last sync."""
+    tags = [key for key in lacking if key.startswith("tag:")]
+    if tags:
+        return ValidationError(
+            "The external sources keep their sums by the tags the allocation rules read, and "
+            "no rule reads " + ", ".join(tags) + "; nothing was computed. Add a rule that "
+            "reads it and sync the sources (`sources.sync()`), or report by another key.",
+            [],
+        )
+    return ValidationError(
+        "The external sources' sums were made for other allocation rules; nothing was "
+        "computed. Sync the sources (`sources.sync()`), then report again.",
+        [],
+    )

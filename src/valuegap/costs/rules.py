@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from valuegap.decimals import plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import Category
 from valuegap.model.portfolio import Number, Slug
@@ -121,11 +122,7 @@ def _json(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_json(item) for item in value) + "]"
     if isinstance(value, Decimal):  # as the YAML kept it: 2, 0.25 (never 2.00 or 2.5E-1)
-        return (
-            str(int(value))
-            if value == value.to_integral_value()
-            else format(value.normalize(), "f")
-        )
+        return str(plain(value))
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -209,7 +209,7 @@ class Sources(Part):
         self._store.drop_partitions(source.name, gone)
         for found in changed:
             with_months = self._computed_with(
-                source, keys, found.path, stored, sums.get(found.path)
+                source, keys, found.path, stored, sums.get(found.path, [])
             )
             partition = PartitionRow(
                 found.path, found.size, found.modified, counts.get(found.path, 0), with_months, run
@@ -315,6 +315,3 @@ def _fields(row: SourceRow) -> dict[str, Any]:
         "format": row.format,
         "mapping": row.mapping,
     }
-
-
-ExternalKeys = Callable[[], list[str]]

@@ -176,8 +176,3 @@ class SourceStore:
         for row in rows:
             row["attributes"] = json.loads(row["attributes"])
         return rows
-
-    def computed_with(self) -> set[str]:
-        """What the stored sums were computed with (``source_partitions.computed_with``)."""
-        rows = self._db.all("SELECT DISTINCT computed_with FROM source_partitions")
-        return {r["computed_with"] for r in rows}
