@@ -141,3 +141,20 @@ def test_a_page_made_once_between_writes_shows_the_next_write(served: Served) ->
     served.ledger.costs.ingest_costs(manual.encode(), source_name="june.csv")
     assert figures(browser.get("/portfolio").text)["total-cost"] == "3,539,988.60"
     assert "3,539,988.60" in browser.get("/costs").text
+
+
+def test_the_costs_page_for_a_day_asked_for_is_not_the_first_views(served: Served) -> None:
+    """The page as first shown is kept between writes; a day asked for (even today) is made
+    for that request alone: neither takes the other's day, and what visitors ask for is not
+    kept."""
+    browser = signed_in(served, "finn.berg")
+    today = served.ledger.session.now().date()
+    asked = browser.get(f"/costs?on={today}").text
+    assert 'data-testid="as-of-note"' not in asked  # the day asked for, not pinned
+    first = browser.get("/costs").text
+    assert 'data-testid="as-of-note"' in first  # the demo's latest month with cost is over
+    kept = served.ledger.session.db._writer.cache._values
+    assert [key for key in kept if "costs page" in str(key)] != []
+    browser.get("/costs?period=2025-Q3")
+    browser.get("/costs?on=2025-06-30")
+    assert len([key for key in kept if "costs page" in str(key)]) == 1

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from valuegap.costs.cost_report import CostLine, cost_by
 from valuegap.costs.rules import UNALLOCATED
-from valuegap.errors import ValidationError, ValuegapError
+from valuegap.errors import ConfigError, ValidationError
 from valuegap.ledger import Ledger
 from valuegap.months import add_months, month_start
 from valuegap.outcomes.periods import parse_period, window
@@ -133,10 +133,15 @@ On = Annotated[date | None, Query(description="The day budgets and the forecast 
 
 @router.get("/costs")
 def costs(request: Request, viewer: PageViewer, period: Period = None, on: On = None) -> Response:
-    # The page's ten reads and five charts are made once between writes (the read cache).
+    # The page as first shown (its ten reads and five charts) is made once between writes (the
+    # read cache); another period or day is made when asked for, so that what visitors ask
+    # for cannot fill the cache.
     ledger = viewer.ledger
-    key = ("costs page", viewer.user.name, period or None, on or ledger.session.now().date())
-    context = ledger.session.until_written(key, lambda: report_context(viewer, period or None, on))
+    if period or on:
+        context = report_context(viewer, period or None, on)
+    else:
+        key = ("costs page", viewer.user.name, ledger.session.now().date())
+        context = ledger.session.until_written(key, lambda: report_context(viewer, None, None))
     return render(request, viewer, "costs.html", {**context, "upload": viewer.may("cost.write")})
 
 
@@ -179,7 +184,7 @@ def upload(
             results = [ledger.costs.ingest_usage(file.file, source_name=file.filename)]
         else:
             results = [ledger.costs.ingest_costs(file.file, source_name=file.filename)]
-    except ValuegapError as refused:  # a file refused whole, or the upload itself
+    except (ValidationError, ConfigError) as refused:  # a file refused whole, or the upload
         found = refused.problems if isinstance(refused, ValidationError) else []
         summary = refused.summary if isinstance(refused, ValidationError) else str(refused)
         context = {"refused": True, "summary": summary, "problems": found, "report": False}

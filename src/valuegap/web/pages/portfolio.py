@@ -40,9 +40,13 @@ def portfolio(
 ) -> HTMLResponse:
     ledger = viewer.ledger
     asked = window(period, None, None)
-    # The page's reports and charts are made once between writes (the read cache).
-    key = ("portfolio page", viewer.user.name, period, ledger.session.now().date())
-    context = ledger.session.until_written(key, lambda: _context(ledger, asked, period))
+    # The page as first shown is made once between writes (the read cache); another period
+    # when asked for, so that what visitors ask for cannot fill the cache.
+    if period:
+        context = _context(ledger, asked, period)
+    else:
+        key = ("portfolio page", viewer.user.name, ledger.session.now().date())
+        context = ledger.session.until_written(key, lambda: _context(ledger, asked, None))
     return render(request, viewer, "portfolio.html", context)
 
 
