@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from valuegap.adoption import ladder
 from valuegap.charts import style
 from valuegap.charts.style import amount, finish, percent, shown
 
@@ -29,9 +30,9 @@ Spec = dict[str, Any]
 ACTUAL_LABEL = "Actual"
 EXPECTED_LABEL = "Expected (business case)"
 BAND_LABEL = "Expected band"
-PERSON_RUNGS = ("access", "awareness", "training", "experimentation", "regular_use")
-GROUP_RUNGS = ("workflow_integration", "measured_outcome")  # a group reaches them as a whole
-RUNGS = (*PERSON_RUNGS, *GROUP_RUNGS)  # the ladder's seven, in order
+RUNGS = tuple(rung.value for rung in ladder.RUNGS)  # the ladder's seven, in order
+PERSON_RUNGS = tuple(rung.value for rung in ladder.PERSON_RUNGS)
+GROUP_RUNGS = RUNGS[len(PERSON_RUNGS) :]  # a group reaches them as a whole
 SUBTITLE_COLOUR = "#4b5563"  # a page's muted text
 BASELINE_LABEL = "Baseline"
 SCENARIO_LABEL = "Scenario"
@@ -359,7 +360,7 @@ def rung_reached(group: GroupLadder, rung: str) -> tuple[float | None, str]:
     if rung in PERSON_RUNGS:
         share: float | None = getattr(group, f"reaching_{rung}")
         return share, percent(share)
-    reached = group.rung is not None and RUNGS.index(group.rung) >= RUNGS.index(rung)
+    reached = group.rung is not None and ladder.Rung(group.rung) >= ladder.Rung(rung)
     return (1.0, "reached") if reached else (0.0, "not yet")
 
 
