@@ -658,23 +658,20 @@ class Costs(Part):
             summed = cost_lines.summed_lines(
                 self._db, keys, column, months, token_kinds=token_kinds
             )
-            summed_by = cost_lines.columns(keys, token_kinds=token_kinds)
-            summed += self._external_sums(summed_by, months, token_kinds)
+            summed += self._external_sums(keys, months, token_kinds)
         return summed, allocate(summed, self._allocation_inputs(summed, rules))
 
     def _external_sums(
         self, keys: Sequence[str], months: Sequence[date] | None, token_kinds: bool
     ) -> list[dict[str, Any]]:
-        """The external sources' stored sums as summed lines by ``keys`` (the columns of the
-        ledger's summed lines but the sums)."""
+        """The external sources' stored sums as summed lines by ``keys``."""
         from valuegap.costs.external_sums import stored_sums
-        from valuegap.store.sources import SUM_COLUMNS, SourceStore
+        from valuegap.store.sources import SourceStore
 
         stored = SourceStore(self._db).sums(months)
         if not stored:
             return []
-        by = [k for k in keys if k not in SUM_COLUMNS]
-        return stored_sums(stored, by, token_kinds=token_kinds)
+        return stored_sums(stored, keys, token_kinds=token_kinds)
 
     def _allocation_inputs(
         self, summed: Sequence[Mapping[str, Any]], rules: Sequence[Rule]
