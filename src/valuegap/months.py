@@ -17,14 +17,19 @@ from valuegap.errors import Problem, ValidationError
 EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
 
 
-def check_days(refused: str, **days: date | None) -> None:
-    """Refuse, with ``refused`` as the summary, any of ``days`` (by field name) outside
-    [EARLIEST, LATEST]; None is not asked."""
-    problems = [
+def day_problems(**days: date | None) -> list[Problem]:
+    """A problem for each of ``days`` (by field name) outside [EARLIEST, LATEST]; None is not
+    asked."""
+    return [
         Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
         for name, day in days.items()
         if day is not None and not EARLIEST <= day <= LATEST
     ]
+
+
+def check_days(refused: str, **days: date | None) -> None:
+    """Refuse, with ``refused`` as the summary, any of ``days`` outside [EARLIEST, LATEST]."""
+    problems = day_problems(**days)
     if problems:
         raise ValidationError(refused, problems)
 

@@ -36,7 +36,7 @@ from valuegap.costs.budget_periods import (
 )
 from valuegap.costs.spend_alerts import forecast_alert
 from valuegap.costs.spend_results import ForecastLine
-from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.errors import NotFound, ValidationError
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.budgets import BudgetStore
@@ -148,12 +148,10 @@ class Budgets(Part):
         scope's spend is forecast at by the period's end (from the days up to ``on``, that day
         included: on a period's last day the forecast is what was spent), in the reporting
         currency."""
-        from valuegap.months import EARLIEST, LATEST  # the days spend is read for
+        from valuegap.months import check_days  # the days spend is read for
 
         self._require("read")
-        if on is not None and not EARLIEST <= on <= LATEST:
-            said = f"must be from {EARLIEST} to {LATEST}"
-            raise ValidationError("No budget status can be given.", [Problem("on", said, on)])
+        check_days("No budget status can be given.", on=on)
         budgets = self._all()
         if budget_id is not None:
             budgets = [b for b in budgets if b.id == budget_id]

@@ -32,7 +32,14 @@ from valuegap.costs.spend_results import (
 from valuegap.decimals import plain
 from valuegap.errors import Problem, ValidationError
 from valuegap.forecast.spend import PeriodForecast, PlanStatus, forecast_period, versus_plan
-from valuegap.months import EARLIEST, LATEST, add_months, month_start, month_starts, months_apart
+from valuegap.months import (
+    add_months,
+    check_days,
+    day_problems,
+    month_start,
+    month_starts,
+    months_apart,
+)
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
 
@@ -324,11 +331,7 @@ def _check_period(month: date | None, months: int, today: date) -> None:
         problems.append(Problem("month", "must be the first day of a month", month))
     if not 1 <= months <= MAX_MONTHS:
         problems.append(Problem("months", f"must be from 1 to {MAX_MONTHS}", months))
-    problems += [
-        Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
-        for name, day in (("month", month), ("as_of", today))
-        if day is not None and not EARLIEST <= day <= LATEST
-    ]
+    problems += day_problems(month=month, as_of=today)
     if problems:
         raise ValidationError("The forecast cannot be made.", problems)
 
@@ -342,22 +345,14 @@ def _window(
 ) -> tuple[date, date]:
     """Days [start, end) as ``asked`` (named ``names``), by default the ``days`` before
     ``today``; checked."""
-    problems = [
-        Problem(name, f"must be from {EARLIEST} to {LATEST}", day)
-        for name, day in zip(names, asked, strict=True)
-        if day is not None and not EARLIEST <= day <= LATEST
-    ]
-    if problems:
-        raise ValidationError(refused, problems)
+    check_days(refused, **dict(zip(names, asked, strict=True)))
     end = asked[1] or today
     start = asked[0] or end - timedelta(days=days)
     if start >= end:
-        problems.append(Problem(names[0], f"must be before the end, {end}", start))
-    elif (end - start).days > MAX_DAYS:
+        raise ValidationError(refused, [Problem(names[0], f"must be before the end, {end}", start)])
+    if (end - start).days > MAX_DAYS:
         said = f"must be at most {MAX_DAYS} days before the end"
-        problems.append(Problem(names[0], said, start))
-    if problems:
-        raise ValidationError(refused, problems)
+        raise ValidationError(refused, [Problem(names[0], said, start)])
     return start, end
 
 
