@@ -153,6 +153,26 @@ def test_a_reader_does_not_wait_for_the_writer(db_path: Path) -> None:
     db.close()
 
 
+def test_a_read_of_one_row_leaves_no_result_open(db_path: Path) -> None:
+    """``one()`` reads its result to the end. A result left open keeps its cursor's
+    transaction open, and DuckDB then keeps every version of each row changed since: the
+    audit head's UPDATE, made once a commit, got slower with every decision (1,000 decisions
+    took it from 0.4 ms to 2.4 ms, 6,000 to 5.6 ms)."""
+    db = Database.open(db_path, create=True)
+    found: list[object] = []
+
+    def read() -> None:
+        found.append(db.one("SELECT * FROM range(3)"))
+        found.append(db._current().fetchall())  # what the read left behind on its cursor
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=60)
+    assert found == [(0,), []]
+    assert db.one("SELECT 1 WHERE false") is None
+    db.close()
+
+
 def test_a_decision_in_an_outer_transaction_joins_it(agent: Ledger) -> None:
     before = len(agent.governance.audit.audit_log())
     with pytest.raises(RuntimeError), agent.session.db.transaction():

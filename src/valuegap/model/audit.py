@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -162,10 +162,9 @@ def seal_json(
 ) -> AuditEntry:
     """``seal`` of values already in canonical JSON: a decision serialises its entry on its
     own thread, so that the one writer chaining a batch only hashes."""
-    entry = AuditEntry(
-        seq, at, actor, action, entity_type, entity_id, before, after, prev_hash, "", state
-    )
-    return replace(entry, hash=_digest(entry))
+    fields = (seq, at, actor, action, entity_type, entity_id, before, after, prev_hash)
+    digest = _digest(AuditEntry(*fields, "", state))
+    return AuditEntry(*fields, digest, state)
 
 
 def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> Verification:

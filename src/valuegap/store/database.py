@@ -466,8 +466,11 @@ class Database:
     def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
         """One row; also for a write that returns a count (INSERT ... then its row count)."""
         with self._statement(sql) as connection:
-            row: tuple[Any, ...] | None = connection.execute(sql, params).fetchone()
-            return row
+            # fetchall, not fetchone: a result not read to its end keeps the connection's
+            # transaction open, and DuckDB keeps every version of a row changed since for
+            # it: each later UPDATE of that row (the audit head's) walks them all.
+            rows: list[tuple[Any, ...]] = connection.execute(sql, params).fetchall()
+            return rows[0] if rows else None
 
     @contextmanager
     def _statement(

@@ -99,7 +99,10 @@ class GroupCommit:
     waits for the next one, as long as one comes within ``GATHER_WAIT`` seconds. Callers that
     come back at once (an agent acting after each answer) then share one batch instead of
     splitting into a full one and a batch of one, whose commit costs as much as the full one's.
-    A caller alone waits only after a larger batch, and only once: its own batch held one."""
+    A caller alone waits only after a larger batch, and only once: its own batch held one.
+    The leader is woken when the batch is full, not by each caller that queues: it looks
+    once every ``GATHER_WAIT`` whether anyone came (16 wake-ups a batch cost a tenth of the
+    decisions' throughput)."""
 
     GATHER_WAIT = 0.0003
 
@@ -120,7 +123,7 @@ class GroupCommit:
             self._queue.append(waiter)
             leads = waiter.leads = not self._leading
             self._leading = True
-            if self._gathering:
+            if self._gathering and len(self._queue) >= self._last_batch:
                 self._arrived.notify()
         if not leads:
             waiter.done.wait()
@@ -134,7 +137,9 @@ class GroupCommit:
         with self._lock:
             self._gathering = True
             while len(self._queue) < self._last_batch:
-                if not self._arrived.wait(self.GATHER_WAIT):
+                queued = len(self._queue)
+                self._arrived.wait(self.GATHER_WAIT)
+                if len(self._queue) == queued:  # nobody came within GATHER_WAIT
                     break
             self._gathering = False
             batch, self._queue = self._queue, []
