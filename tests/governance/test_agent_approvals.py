@@ -74,6 +74,27 @@ def test_an_amount_with_an_exponent_is_stored_as_its_value(agent: Ledger) -> Non
     assert agent.agents.approval("refunds", asked.approval_id or 0).amount == Decimal("1000")
 
 
+@pytest.mark.parametrize(
+    ("amount", "stored"),
+    [
+        ("250.123456789049", "250.1234567890"),  # 11th place 4: down
+        ("250.00000000005", "250.0000000001"),  # half: up, as DuckDB's cast rounds
+        ("123456789012345678901234567.5", "123456789012345678901234567.5"),
+    ],
+)
+def test_a_request_records_its_amount_as_its_column_keeps_it(
+    agent: Ledger, amount: str, stored: str
+) -> None:
+    """The request's row in its decision's audit entry is made without reading it back: its
+    amount is rounded to the column's 10 places as DuckDB would, so replay finds the row the
+    entry says (an amount of 27 digits before the point included)."""
+    asked = agent.agents.authorize("refunds", "issue_refund", Decimal(amount))
+    assert asked.decision == "needs_approval"
+    assert agent.agents.approval("refunds", asked.approval_id or 0).amount == Decimal(stored)
+    verification = agent.governance.audit.verify_audit()
+    assert verification.ok and verification.proven_from == 1, verification.message
+
+
 # Requests asked together: one group-commit batch.
 
 
