@@ -105,8 +105,14 @@ class Ledger:
     @built_on_first_use
     def adoption(self) -> Adoption:
         from valuegap.adoption.api import Adoption
+        from valuegap.outcomes.unit_outcomes import unit_outcomes_on
 
-        return Adoption(self.session, self._keys, lambda on: self.outcomes.unit_outcomes(on))
+        # The unit outcomes its reports read: without the outcomes part and its reports' modules.
+        return Adoption(
+            self.session,
+            lambda: self._keys,
+            lambda on: unit_outcomes_on(self.session, self.costs, on),
+        )
 
     @built_on_first_use
     def statements(self) -> Statements:
@@ -118,7 +124,7 @@ class Ledger:
     def governance(self) -> Governance:
         from valuegap.governance.api import Governance
 
-        return Governance(self.session, self.portfolio, lambda: self.outcomes, self._keys)
+        return Governance(self.session, self.portfolio, lambda: self.outcomes, lambda: self._keys)
 
     @built_on_first_use
     def agents(self) -> Agents:

@@ -20,8 +20,7 @@ from valuegap import decimals
 from valuegap.months import add_months, quarter_start
 from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.jcurve import JCurveReport
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.results import Money, Ratio
 
 if TYPE_CHECKING:

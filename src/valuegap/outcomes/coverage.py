@@ -14,9 +14,8 @@ from datetime import date
 from valuegap.months import month_starts, next_month
 from valuegap.outcomes.assessment import assess
 from valuegap.outcomes.facts import Facts
-from valuegap.outcomes.periods import Window
+from valuegap.outcomes.periods import Period, Window
 from valuegap.outcomes.reports import window_coverage
-from valuegap.outcomes.results import Period
 from valuegap.results import Money, Ratio
 
 

@@ -11,9 +11,8 @@ from valuegap.outcomes.assessment import ZERO, assess
 from valuegap.outcomes.evaluation import ValueInterval, value_interval
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import money, roi
-from valuegap.outcomes.periods import Window
+from valuegap.outcomes.periods import Period, Window
 from valuegap.outcomes.reports import window_coverage
-from valuegap.outcomes.results import Period
 from valuegap.results import Money, Ratio
 
 

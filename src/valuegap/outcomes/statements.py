@@ -24,8 +24,7 @@ from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.months import add_months, month_starts
 from valuegap.outcomes.finance import cost_per_outcome
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.outcomes.statement import (
     Statement,
     UnitEconomics,
