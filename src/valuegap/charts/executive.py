@@ -101,9 +101,10 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
     # Reviews come oldest first: the last one before the window's end is what was said then.
     said_then = [r for r in ledger.governance.reviews() if asked.end is None or r.as_of < asked.end]
     latest_review = {r.initiative: r for r in said_then}
+    retired = {r.initiative: r.day for r in outcomes.facts().retirements}  # retired is final
     actions = []
     for row in portfolio.initiatives:
-        retired_on = _retired_on(ledger, row.id) if row.stage == "retired" else None
+        retired_on = retired.get(row.id) if row.stage == "retired" else None
         if retired_on is not None and asked.start is not None and retired_on < asked.start:
             continue  # retired before the period: nothing left to decide
         if retired_on is not None and asked.end is not None and retired_on >= asked.end:
@@ -165,12 +166,6 @@ def _jcurves_that_matter(
     running = [line for line in whole.initiatives if line.status and line.id in cost]
     running.sort(key=lambda line: (rank.get(line.status or "", 2), -cost[line.id]))
     return [ledger.outcomes.jcurve(line.id) for line in running[:JCURVES_SHOWN]]
-
-
-def _retired_on(ledger: Ledger, initiative_id: str) -> date | None:
-    history = ledger.governance.initiative_detail(initiative_id).stage_history
-    days = [e.moved_at.date() for e in history if e.to_stage == "retired"]
-    return days[-1] if days else None
 
 
 def _after_latest(ledger: Ledger) -> date | None:

@@ -78,7 +78,7 @@ class Statements(Part):
         if window.start is None or window.end is None:
             problem = Problem("period", "must be a period: a month, quarter, half or year", None)
             raise ValidationError("The statement cannot be made.", [problem])
-        if unit not in self._units():
+        if not self._knows(unit):
             raise NotFound(
                 f"No business unit {unit!r} has initiatives, rules or cost; "
                 "`Ledger.costs.cost_report(['business_unit'])` shows those with cost."
@@ -160,7 +160,7 @@ class Statements(Part):
         problems = []
         if from_month.day != 1:
             problems.append(Problem("from_month", "must be a month's first day", from_month))
-        if unit == UNALLOCATED or unit not in self._units():
+        if unit == UNALLOCATED or not self._knows(unit):
             said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if cost_centre is not None and not cost_centre.strip():
@@ -207,7 +207,7 @@ class Statements(Part):
         self._require("cost.write")
         where = f"{month:%Y-%m}"
         problems = []
-        if unit not in self._units():
+        if not self._knows(unit):
             said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if month.day != 1:
@@ -236,13 +236,16 @@ class Statements(Part):
             )
         return frozen
 
-    def _units(self) -> set[str]:
-        """The business units the ledger knows: its initiatives', its rules' and those with
-        cost (the unallocated cost's among them)."""
-        units = {i.business_unit for i in PortfolioStore(self._db).initiatives()}
-        units |= {r.business_unit for r in self._costs.allocation_rules().rules if r.business_unit}
+    def _knows(self, unit: str) -> bool:
+        """Whether ``unit`` is a business unit the ledger knows: an initiative's, a rule's or
+        one with cost (the unallocated cost's among them). Looked for in that order, so that
+        a unit with initiatives needs no cost report."""
+        if any(i.business_unit == unit for i in PortfolioStore(self._db).initiatives()):
+            return True
+        if any(r.business_unit == unit for r in self._costs.allocation_rules().rules):
+            return True
         charged = self._costs.cost_report(["business_unit"])
-        return units | {line.business_unit for line in charged if line.business_unit}
+        return any(line.business_unit == unit for line in charged)
 
 
 def _said(setting: dict[str, Any]) -> dict[str, str | None]:
