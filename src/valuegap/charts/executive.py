@@ -2,11 +2,11 @@
 scale/fix/kill list, on one to three pages, made of the same reports the CLI and API return.
 
 Nothing here decides anything new. The list is what the ledger already recommends: each
-initiative's latest scale-or-kill review up to the period's end (``governance.reviews``: scale,
-continue, fix or kill, with its reasons), and for one not yet reviewed, its validation state
-and J-curve status as they stand, named "not reviewed yet". An initiative retired in the period
-is listed with its retirement day (a kill carried out is news for the period); one retired
-before the period is not.
+initiative's latest scale-or-kill review up to the period's end (``governance.reviews``, as the
+outcome facts hold them: scale, continue, fix or kill, with its reasons), and for one not yet
+reviewed, its validation state and J-curve status as they stand, named "not reviewed yet". An
+initiative retired in the period is listed with its retirement day (a kill carried out is news
+for the period); one retired before the period is not.
 """
 
 from __future__ import annotations
@@ -98,10 +98,11 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
     )
     whole = outcomes.portfolio_jcurve()
     statuses = {line.id: line.status for line in whole.initiatives}
+    facts = outcomes.facts()  # as the reports above read them
     # Reviews come oldest first: the last one before the window's end is what was said then.
-    said_then = [r for r in ledger.governance.reviews() if asked.end is None or r.as_of < asked.end]
+    said_then = [r for r in facts.reviews if asked.end is None or r.as_of < asked.end]
     latest_review = {r.initiative: r for r in said_then}
-    retired = {r.initiative: r.day for r in outcomes.facts().retirements}  # retired is final
+    retired = {r.initiative: r.day for r in facts.retirements}  # retired is final
     actions = []
     for row in portfolio.initiatives:
         retired_on = retired.get(row.id) if row.stage == "retired" else None

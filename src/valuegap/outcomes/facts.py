@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes.evaluation import Convert
@@ -50,7 +50,8 @@ class Recommendation:
 
     initiative: str
     as_of: date
-    recommendation: str  # scale | continue | fix | kill
+    recommendation: Literal["scale", "continue", "fix", "kill"]
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _read(session: Session, costs: Costs, units: tuple[str, ...] | None) -> Fact
         drift_threshold=settings.quality_drift_threshold,
         count_uncaptured=settings.count_uncaptured_capacity,
         reviews=[
-            Recommendation(r["initiative"], r["as_of"], r["recommendation"])
+            Recommendation(r["initiative"], r["as_of"], r["recommendation"], tuple(r["reasons"]))
             for r in GovernanceStore(db).reviews()
         ],
     )
