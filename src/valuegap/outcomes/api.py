@@ -11,7 +11,7 @@ from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.costs.api import IngestResult
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.coverage import CoverageTrend
-from valuegap.outcomes.facts import Facts, facts_of
+from valuegap.outcomes.facts import Facts, facts_in_scope
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
 from valuegap.outcomes.portfolio_value import PortfolioValue
@@ -164,8 +164,7 @@ class Outcomes(Part):
         so that a page showing several reports (or many readers at once) reads them once. Kept
         for each scope: a contributor's facts hold only their business units' initiatives and
         cost (so their coverage, value and ROI are of the spend they may see)."""
-        self._require("read")
-        return facts_of(self._session, self._costs_part, self._initiatives.units_in_scope())
+        return facts_in_scope(self._session, self._costs_part, self._initiatives)
 
 
 def _day(moment: datetime | None) -> date | None:

@@ -28,6 +28,7 @@ from valuegap.store.portfolio import PortfolioStore
 if TYPE_CHECKING:
     from valuegap.costs.api import Costs
     from valuegap.costs.cost_report import CostLine
+    from valuegap.portfolio.api import Initiatives
 
 MONTH_COST = ("initiative", "business_unit", "category", "month")
 
@@ -74,6 +75,13 @@ class Facts:
     drift_threshold: float = 0.05
     count_uncaptured: bool = False
     reviews: Sequence[Recommendation] = ()
+
+
+def facts_in_scope(session: Session, costs: Costs, initiatives: Initiatives) -> Facts:
+    """The facts the actor may read (``Outcomes.facts``): a contributor's hold only their
+    business units' initiatives and cost."""
+    session.require("read")
+    return facts_of(session, costs, initiatives.units_in_scope())
 
 
 def facts_of(session: Session, costs: Costs, units: tuple[str, ...] | None) -> Facts:

@@ -13,6 +13,7 @@ statement never changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
     from valuegap.costs.api import Costs
-    from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.results import PortfolioReport
 
 ZERO = Decimal(0)
 
@@ -62,11 +63,16 @@ class ChargebackUnit:
 class Statements(Part):
     """Showback and chargeback statements of the business units."""
 
-    def __init__(self, session: Session, costs: Costs, outcomes: Outcomes) -> None:
+    def __init__(
+        self,
+        session: Session,
+        costs: Costs,
+        portfolio_report: Callable[[Window], PortfolioReport],
+    ) -> None:
         super().__init__(session)
         self._store = StatementStore(session.db)
         self._costs = costs
-        self._outcomes = outcomes
+        self._portfolio_report = portfolio_report  # the outcomes' portfolio report, as the reader's
 
     def statement(self, unit: str, window: Window) -> Statement:
         """The statement of business unit ``unit`` for ``window`` (a month, quarter, ...). A
@@ -139,7 +145,7 @@ class Statements(Part):
     def _economics(self, unit: str, window: Window) -> list[UnitEconomics]:
         """The unit's initiatives with cost or outcomes in ``window``, as the portfolio report
         counts them."""
-        report = self._outcomes.portfolio_report(window)
+        report = self._portfolio_report(window)
         return [
             UnitEconomics(i.id, i.total_cost, i.successful_outcomes, i.cost_per_outcome)
             for i in report.initiatives
