@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from valuegap.governance.agents import Agents
     from valuegap.governance.api import Governance
     from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.periods import Window
+    from valuegap.outcomes.results import PortfolioReport
     from valuegap.outcomes.statements import Statements
     from valuegap.portfolio.api import Initiatives
 
@@ -105,20 +107,34 @@ class Ledger:
     @built_on_first_use
     def adoption(self) -> Adoption:
         from valuegap.adoption.api import Adoption
+        from valuegap.outcomes.unit_outcomes import unit_outcomes_on
 
-        return Adoption(self.session, self._keys, lambda on: self.outcomes.unit_outcomes(on))
+        # The unit outcomes its reports read: without the outcomes part and its reports' modules.
+        return Adoption(
+            self.session,
+            lambda: self._keys,
+            lambda on: unit_outcomes_on(self.session, self.costs, on),
+        )
 
     @built_on_first_use
     def statements(self) -> Statements:
+        from valuegap.outcomes.facts import facts_in_scope
+        from valuegap.outcomes.reports import portfolio_report
         from valuegap.outcomes.statements import Statements
 
-        return Statements(self.session, self.costs, self.outcomes)
+        # The portfolio report (``Outcomes.portfolio_report``), for the unit economics: without
+        # the outcomes part, whose module imports every other report's result types.
+        def economics(window: Window) -> PortfolioReport:
+            facts = facts_in_scope(self.session, self.costs, self.portfolio)
+            return portfolio_report(facts, window)
+
+        return Statements(self.session, self.costs, economics)
 
     @built_on_first_use
     def governance(self) -> Governance:
         from valuegap.governance.api import Governance
 
-        return Governance(self.session, self.portfolio, lambda: self.outcomes, self._keys)
+        return Governance(self.session, self.portfolio, lambda: self.outcomes, lambda: self._keys)
 
     @built_on_first_use
     def agents(self) -> Agents:

@@ -55,11 +55,11 @@ class Adoption(Part):
     def __init__(
         self,
         session: Session,
-        keys: PseudonymKeys,
+        keys: Callable[[], PseudonymKeys],
         outcomes: Callable[[date], Sequence[UnitOutcome]],
     ) -> None:
         super().__init__(session)
-        self._keys = keys
+        self._keys = keys  # the key part, built when an ingest of person data first needs it
         self._outcomes = outcomes  # the outcomes part's unit_outcomes, asked only by reports
 
     def adoption_report(
@@ -242,10 +242,10 @@ class Adoption(Part):
         required = ("unit", "subject", "record", "day")  # a file of process volume names no one
 
         def load(staged: Staged, ingest_id: int) -> tuple[int, bool]:
-            key = self._keys.ingest_key(staged.file)  # checked the first time a person is met
+            key = self._keys().ingest_key(staged.file)  # checked the first time a person is met
             changed, met_people = load_adoption(self._db, staged, PersonData(key), ingest_id)
             if met_people:
-                self._keys.remember_key(key)
+                self._keys().remember_key(key)
             return changed, changed > 0
 
         return self._ingest("adoption", source, source_name, ADOPTION_COLUMNS, required, load)

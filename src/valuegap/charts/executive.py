@@ -2,11 +2,11 @@
 scale/fix/kill list, on one to three pages, made of the same reports the CLI and API return.
 
 Nothing here decides anything new. The list is what the ledger already recommends: each
-initiative's latest scale-or-kill review up to the period's end (``governance.reviews``: scale,
-continue, fix or kill, with its reasons), and for one not yet reviewed, its validation state
-and J-curve status as they stand, named "not reviewed yet". An initiative retired in the period
-is listed with its retirement day (a kill carried out is news for the period); one retired
-before the period is not.
+initiative's latest scale-or-kill review up to the period's end (``governance.reviews``, as the
+outcome facts hold them: scale, continue, fix or kill, with its reasons), and for one not yet
+reviewed, its validation state and J-curve status as they stand, named "not reviewed yet". An
+initiative retired in the period is listed with its retirement day (a kill carried out is news
+for the period); one retired before the period is not.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from valuegap import decimals
 from valuegap.months import add_months, quarter_start
 from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.jcurve import JCurveReport
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.results import Money, Ratio
 
 if TYPE_CHECKING:
@@ -99,12 +98,14 @@ def executive_report(ledger: Ledger, window: Window | None = None) -> ExecutiveR
     )
     whole = outcomes.portfolio_jcurve()
     statuses = {line.id: line.status for line in whole.initiatives}
+    facts = outcomes.facts()  # as the reports above read them
     # Reviews come oldest first: the last one before the window's end is what was said then.
-    said_then = [r for r in ledger.governance.reviews() if asked.end is None or r.as_of < asked.end]
+    said_then = [r for r in facts.reviews if asked.end is None or r.as_of < asked.end]
     latest_review = {r.initiative: r for r in said_then}
+    retired = {r.initiative: r.day for r in facts.retirements}  # retired is final
     actions = []
     for row in portfolio.initiatives:
-        retired_on = _retired_on(ledger, row.id) if row.stage == "retired" else None
+        retired_on = retired.get(row.id) if row.stage == "retired" else None
         if retired_on is not None and asked.start is not None and retired_on < asked.start:
             continue  # retired before the period: nothing left to decide
         if retired_on is not None and asked.end is not None and retired_on >= asked.end:
@@ -166,12 +167,6 @@ def _jcurves_that_matter(
     running = [line for line in whole.initiatives if line.status and line.id in cost]
     running.sort(key=lambda line: (rank.get(line.status or "", 2), -cost[line.id]))
     return [ledger.outcomes.jcurve(line.id) for line in running[:JCURVES_SHOWN]]
-
-
-def _retired_on(ledger: Ledger, initiative_id: str) -> date | None:
-    history = ledger.governance.initiative_detail(initiative_id).stage_history
-    days = [e.moved_at.date() for e in history if e.to_stage == "retired"]
-    return days[-1] if days else None
 
 
 def _after_latest(ledger: Ledger) -> date | None:

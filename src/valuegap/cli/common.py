@@ -13,7 +13,6 @@ import contextvars
 import functools
 import gc
 import inspect
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,8 +173,11 @@ def command(app: typer.Typer, name: str) -> Callable[[Callable[..., Any]], Any]:
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[*signature.parameters.values(), *extra, context]
         )
+        # The annotations as the signature evaluated them: evaluating them again (get_type_hints)
+        # took as long, for each command of a group when its module is imported.
+        given = signature.parameters.values()
         wrapper.__annotations__ = {
-            **typing.get_type_hints(func, include_extras=True),
+            **{p.name: p.annotation for p in given if p.annotation is not p.empty},
             **_COMMON,
             "common_context": typer.Context,
         }

@@ -4,19 +4,22 @@ To run a command, Typer makes every command of the program into a Click command 
 each one's options from its function's signature; with the 24 groups' modules imported for it,
 that was 30 to 50 ms of CPU of every command's start, a tenth of what a short report needs
 in all (benchmarks/cli.py). The top level (``Program``) instead imports a group's module
-and makes its commands when the group is run or its help shown; its own help lists the groups
-from their summaries here, without making any.
+and makes the group when it is run or its help shown; its own help lists the groups from their
+summaries here, without making any. A group in turn makes a command when it is run or its help
+shown (``Commands``): a report runs one of the 13 of ``report``.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 from typing import Any
 
 import typer
 import typer.main
+from typer.models import CommandInfo
 
-from valuegap.cli.help_text import Group
+from valuegap.cli.help_text import Command, Group
 
 # Each group's summary, by the name of the group and of its module (valuegap.cli.<name>), in
 # the order the top-level help lists them.
@@ -66,12 +69,12 @@ GROUPS = {
 }
 
 
-def group(name: str, cls: type[Group] = Group) -> typer.Typer:
+def group(name: str, cls: type[Commands] | None = None) -> typer.Typer:
     """The group ``name`` of ``GROUPS``, to add the commands of its module to."""
     return typer.Typer(
         name=name,
         help=GROUPS[name],
-        cls=cls,
+        cls=cls or Commands,
         rich_markup_mode=None,  # plain text, as the top level's (valuegap.cli)
         pretty_exceptions_enable=False,
         add_completion=False,
@@ -94,7 +97,7 @@ class Program(Group):
         found = super().get_command(ctx, name)
         if isinstance(found, _StandIn) and not self._listing:
             module = importlib.import_module(f"valuegap.cli.{name}")
-            found = self.commands[name] = typer.main.get_group(module.app)
+            found = self.commands[name] = _commands_unmade(module.app)
         return found
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
@@ -107,3 +110,38 @@ class Program(Group):
 
 class _StandIn(Group):
     """A group not made yet."""
+
+
+class Commands(Group):
+    """A group of ``GROUPS``: each of its commands is made (its options read from its
+    function's signature) when it is run or its help shown, a stand-in until then."""
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        found = super().get_command(ctx, name)
+        if isinstance(found, _Unmade):
+            found = self.commands[name] = typer.main.get_command_from_info(
+                found.info,
+                pretty_exceptions_short=found.pretty_exceptions_short,
+                rich_markup_mode=None,
+            )
+        return found
+
+
+class _Unmade(Command):
+    """A command not made yet: its registration."""
+
+    def __init__(self, info: CommandInfo, pretty_exceptions_short: bool) -> None:
+        super().__init__(name=info.name)
+        self.info = info
+        self.pretty_exceptions_short = pretty_exceptions_short
+
+
+def _commands_unmade(app: typer.Typer) -> Any:
+    """``app``'s group (a ``Commands``), with a stand-in for each of its commands."""
+    bare = copy.copy(app)
+    bare.registered_commands = []
+    made = typer.main.get_group(bare)
+    for info in app.registered_commands:
+        assert info.name, "every command is registered by name (cli.common.command)"
+        made.commands[info.name] = _Unmade(info, app.pretty_exceptions_short)
+    return made

@@ -544,7 +544,7 @@ def _flat(report: object) -> object:
 def _cut(value: object, shown: dict[str, list[str]]) -> object:
     """For people: a result as its fields, named lists cut to their columns, the period in
     words."""
-    from valuegap.outcomes.results import Period
+    from valuegap.outcomes.periods import Period
 
     if isinstance(value, Period):
         return f"{value.start or 'the beginning'} to {value.end or 'now'}"

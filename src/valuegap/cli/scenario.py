@@ -9,14 +9,13 @@ import typer
 
 from valuegap.cli import render
 from valuegap.cli.common import FormatOption, OutputFormat, command, open_ledger
-from valuegap.cli.help_text import Group
-from valuegap.cli.program import group
+from valuegap.cli.program import Commands, group
 
 if TYPE_CHECKING:
     from valuegap.forecast.scenario import ScenarioChanges
 
 
-class ScenarioGroup(Group):
+class ScenarioGroup(Commands):
     """``scenario ID [options]`` runs ``scenario show``; ``save``, ``list``, ``compare`` are
     commands of their own."""
 

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from valuegap.adoption.key_api import PseudonymKeys
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import LAYERS, Policy, RuleResult, load_policy, parse_policy
@@ -35,6 +34,7 @@ from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
+    from valuegap.adoption.key_api import PseudonymKeys
     from valuegap.governance.audit_api import AuditLog
     from valuegap.governance.credentials import Credentials
     from valuegap.governance.gates import Gates
@@ -127,7 +127,7 @@ class Governance(Part):
         session: Session,
         initiatives: Initiatives,
         outcomes: Callable[[], Outcomes],
-        keys: PseudonymKeys,
+        keys: Callable[[], PseudonymKeys],
     ) -> None:
         super().__init__(session)
         self._portfolio = PortfolioStore(session.db)
@@ -135,9 +135,13 @@ class Governance(Part):
         self._initiatives = initiatives
         self._outcomes = outcomes  # the outcomes part, built when a review first needs it
         self._building = threading.RLock()
-        self.keys = keys
+        self._keys = keys  # the ledger's key part, built when a key command first needs it
 
     # Its sub-parts, each built on first use (``user list`` needs no stage gates).
+
+    @built_on_first_use
+    def keys(self) -> PseudonymKeys:
+        return self._keys()
 
     @built_on_first_use
     def gates(self) -> Gates:

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.costs.api import IngestResult
-from valuegap.costs.cost_report import CostLine
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.outcomes.coverage import CoverageTrend
-from valuegap.outcomes.facts import Facts, MonthCost, Recommendation
+from valuegap.outcomes.facts import Facts, facts_in_scope
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Window
 from valuegap.outcomes.portfolio_value import PortfolioValue
 from valuegap.outcomes.results import InitiativeReport, PortfolioReport, Scoreboard
 from valuegap.session import Part, Session, built_on_first_use
 from valuegap.sources import Source
-from valuegap.store.costs import CostStore
-from valuegap.store.governance import GovernanceStore
 from valuegap.store.outcomes import OutcomeStore
 from valuegap.store.portfolio import PortfolioStore
 
@@ -32,7 +28,6 @@ if TYPE_CHECKING:
 
 ALL_TIME = Window()
 MAX_MONTHS = 240  # the longest J-curve forecast: twenty years
-MONTH_COST = ("initiative", "business_unit", "category", "month")
 MeasureKind = Literal["observations", "outcomes", "behaviour", "quality", "capacity"]
 
 
@@ -41,8 +36,6 @@ class Outcomes(Part):
 
     def __init__(self, session: Session, costs: Costs, initiatives: Initiatives) -> None:
         super().__init__(session)
-        self._costs = CostStore(session.db)
-        self._governance = GovernanceStore(session.db)
         self._stages = PortfolioStore(session.db)
         self._costs_part = costs
         self._initiatives = initiatives
@@ -162,66 +155,16 @@ class Outcomes(Part):
     def unit_outcomes(self, on: date) -> list[UnitOutcome]:
         """Per business unit, its initiatives with a validated outcome and its attribution
         coverage's cost, over everything up to the month of ``on`` (the adoption reports')."""
-        from valuegap.months import next_month
-        from valuegap.outcomes.reports import unit_outcomes
+        from valuegap.outcomes.unit_outcomes import unit_outcomes_on
 
-        # Every unit's, whoever asks: the adoption reports show every disclosed group, and a
-        # contributor's own facts hold only their units.
-        self._require("read")
-        return unit_outcomes(self._facts_of(None), Window(None, next_month(on)))
+        return unit_outcomes_on(self._session, self._costs_part, on)
 
     def facts(self) -> Facts:
         """What the reports are made of, as read from the ledger: kept until the next write,
         so that a page showing several reports (or many readers at once) reads them once. Kept
         for each scope: a contributor's facts hold only their business units' initiatives and
         cost (so their coverage, value and ROI are of the spend they may see)."""
-        self._require("read")
-        return self._facts_of(self._initiatives.units_in_scope())
-
-    def _facts_of(self, units: tuple[str, ...] | None) -> Facts:
-        """The facts of ``units``' initiatives and cost (None: the whole organisation's)."""
-        return self._db.cached(("outcome_facts", units), lambda: self._read_facts(units))
-
-    def _read_facts(self, units: tuple[str, ...] | None) -> Facts:
-        from valuegap.costs.currency import monthly_rates
-
-        store = OutcomeStore(self._db)
-        costs = [_month_cost(line) for line in self._costs_part.cost_report(list(MONTH_COST))]
-        reporting = self.settings.reporting_currency
-        rates = self._costs.rates()
-        known: dict[tuple[str, date], Decimal] = {}
-
-        def convert(currency: str, month: date) -> Decimal:
-            if currency == reporting:
-                return Decimal(1)
-            if (currency, month) not in known:
-                known.update(monthly_rates([(currency, month)], rates, reporting))
-            return known[(currency, month)]
-
-        initiatives = self._stages.initiatives()
-        if units is not None:  # a contributor: their units' cost, as their units' initiatives
-            initiatives = [i for i in initiatives if i.business_unit in units]
-            theirs = {i.id for i in initiatives}
-            costs = [c for c in costs if c.business_unit in units or c.initiative in theirs]
-        return Facts(
-            initiatives=initiatives,
-            costs=costs,
-            observations=store.observations(),
-            counts=store.outcome_counts(),
-            behaviour=store.behaviour(),
-            quality=store.quality(),
-            capacity=store.capacity(),
-            retirements=store.retirements(),
-            convert=convert,
-            currency=reporting,
-            level=self.settings.confidence_level,
-            drift_threshold=self.settings.quality_drift_threshold,
-            count_uncaptured=self.settings.count_uncaptured_capacity,
-            reviews=[
-                Recommendation(r["initiative"], r["as_of"], r["recommendation"])
-                for r in self._governance.reviews()
-            ],
-        )
+        return facts_in_scope(self._session, self._costs_part, self._initiatives)
 
 
 def _day(moment: datetime | None) -> date | None:
@@ -234,9 +177,3 @@ def _check_months(months: int | None) -> None:
             "The J-curve's months are out of range.",
             [Problem("months", f"must be from 1 to {MAX_MONTHS}", months)],
         )
-
-
-def _month_cost(line: CostLine) -> MonthCost:
-    """A line of the cost report summed by ``MONTH_COST``, each of which every line has."""
-    initiative, unit, category, month = (line.dimension(key) or "" for key in MONTH_COST)
-    return MonthCost(initiative, unit, category, date.fromisoformat(f"{month}-01"), line.cost)

@@ -4,15 +4,15 @@ metrics' outcomes, its successful outcomes and its hours saved."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from valuegap.decimals import plain
 from valuegap.model.manual import spread
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes import attribution as stats
+from valuegap.outcomes.capacity import Capacity, capacity_of
 from valuegap.outcomes.evaluation import (
     MetricOutcome,
     ValueInterval,
@@ -21,10 +21,10 @@ from valuegap.outcomes.evaluation import (
     with_captured_share,
 )
 from valuegap.outcomes.facts import Facts
-from valuegap.outcomes.finance import ratio
 from valuegap.outcomes.periods import Window
-from valuegap.outcomes.results import Capacity, State
-from valuegap.store.outcomes import HoursSaved
+
+if TYPE_CHECKING:
+    from valuegap.outcomes.results import State
 
 ZERO = Decimal(0)
 
@@ -107,10 +107,10 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
         c for c in facts.capacity if c.initiative == initiative.id and window.holds(c.period_start)
     ]
     if capacity:
-        result.capacity, _ = _capacity(capacity)
+        result.capacity, _ = capacity_of(capacity)
     for metric in initiative.metrics:
         measured = [c for c in capacity if c.metric == metric.id]
-        share = _capacity(measured)[1] if measured and not facts.count_uncaptured else None
+        share = capacity_of(measured)[1] if measured and not facts.count_uncaptured else None
         outcome = evaluate(
             metric,
             [o for o in facts.observations if o.metric == metric.id],
@@ -134,21 +134,3 @@ def outcomes_by_month(facts: Facts, initiative: str, window: Window) -> dict[dat
                 if window.holds(month):
                     counts[month] += part
     return dict(counts)
-
-
-def _capacity(rows: Sequence[HoursSaved]) -> tuple[Capacity, Decimal | None]:
-    """Hours saved by split, and the captured share (exact, to scale value with)."""
-    redeployed = plain(sum((r.redeployed for r in rows), ZERO))
-    cost_reduced = plain(sum((r.cost_reduced for r in rows), ZERO))
-    not_captured = plain(sum((r.not_captured for r in rows), ZERO))
-    saved = redeployed + cost_reduced + not_captured
-    captured = redeployed + cost_reduced
-    summary = Capacity(
-        hours_saved=saved,
-        redeployed=redeployed,
-        cost_reduced=cost_reduced,
-        not_captured=not_captured,
-        captured_hours=captured,
-        captured_share=ratio(captured, saved),
-    )
-    return summary, (captured / saved if saved else None)

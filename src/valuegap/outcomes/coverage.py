@@ -14,9 +14,7 @@ from datetime import date
 from valuegap.months import month_starts, next_month
 from valuegap.outcomes.assessment import assess
 from valuegap.outcomes.facts import Facts
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.reports import window_coverage
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.results import Money, Ratio
 
 
@@ -69,6 +67,10 @@ def coverage_trend(facts: Facts, window: Window) -> CoverageTrend:
 
 
 def _month(facts: Facts, month: date) -> CoverageMonth:
+    # Imported here: ``Outcomes`` imports this module for its result type, and a report
+    # that makes none of these (the J-curve) needs no other report.
+    from valuegap.outcomes.reports import window_coverage
+
     window = Window(month, next_month(month))
     assessed = [assess(facts, i, window) for i in facts.initiatives]
     found = window_coverage(facts, assessed, window)

@@ -116,23 +116,27 @@ def portfolio_jcurve(
     offsets = [months_apart(first, t.start) if first and t.start else 0 for t in running]
     spans = [o + len(t.actual) for o, t in zip(offsets, running, strict=True)]
     horizon = max([months or DEFAULT_MONTHS, *(o + 1 for o in offsets), *spans])
-    curves = []
+    curves: dict[str, tuple[int, JCurve]] = {}  # each at least as long as its actuals
     for offset, track in zip(offsets, running, strict=True):
         length = horizon - offset
         if (end := retired.get(track.initiative.id)) and track.start:
             length = max(months_apart(track.start, end) + 1, len(track.actual))
-        curves.append((offset, expected_curve(track.plan, length)))
+        curves[track.initiative.id] = (offset, expected_curve(track.plan, length))
     actual = [ZERO] * max(spans, default=0)
     for offset, track in zip(offsets, running, strict=True):
         for m, net in enumerate(track.actual):
             actual[offset + m] += net
     lines = [
         JCurveLine(
-            t.initiative.id, _named(t.start), _latest(t), _named(retired.get(t.initiative.id))
+            t.initiative.id,
+            _named(t.start),
+            _latest(t, curves.get(t.initiative.id)),
+            _named(retired.get(t.initiative.id)),
         )
         for t in tracks
     ]
-    return _report(facts.currency, None, None, sum_curves(curves), first, actual, lines)
+    summed = sum_curves(list(curves.values()))
+    return _report(facts.currency, None, None, summed, first, actual, lines)
 
 
 def _track(facts: Facts, initiative: Initiative, started: date | None, today: date) -> _Track:
@@ -159,11 +163,13 @@ def _track(facts: Facts, initiative: Initiative, started: date | None, today: da
     return _Track(initiative, plan, start, actual)
 
 
-def _latest(track: _Track) -> Status | None:
-    if not track.actual:
+def _latest(track: _Track, expected: tuple[int, JCurve] | None) -> Status | None:
+    """The status of the track's latest month with actuals, on its ``expected`` curve (a
+    curve's months do not depend on its length)."""
+    if not track.actual or expected is None:
         return None
-    curve = expected_curve(track.plan, len(track.actual))
-    return status(curve.months[-1], sum(track.actual, ZERO))
+    latest = expected[1].months[len(track.actual) - 1]
+    return status(latest, sum(track.actual, ZERO))
 
 
 def _report(

@@ -1,4 +1,5 @@
-"""Report windows: half-open [start, end) ranges of whole months, named as people name them."""
+"""Report windows: half-open [start, end) ranges of whole months, named as people name them;
+and ``Period``, a window as a report shows it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import spread
@@ -44,6 +47,24 @@ class Window:
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None,
         }
+
+
+# A pydantic model, because ``from`` cannot name a dataclass field. Built when first made
+# (``defer_build``), not on import: most commands import it and make none.
+class Period(BaseModel):
+    """The window a report covers, ``{"from": ..., "to": ...}`` in JSON (``to`` exclusive;
+    null: from the beginning, or to now)."""
+
+    model_config = ConfigDict(
+        frozen=True, serialize_by_alias=True, validate_by_name=True, defer_build=True
+    )
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+
+    @classmethod
+    def of(cls, window: Window) -> Period:
+        return cls(start=window.start, end=window.end)
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")

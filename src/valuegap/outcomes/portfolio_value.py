@@ -11,9 +11,7 @@ from valuegap.outcomes.assessment import ZERO, assess
 from valuegap.outcomes.evaluation import ValueInterval, value_interval
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import money, roi
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.reports import window_coverage
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.results import Money, Ratio
 
 
@@ -35,6 +33,10 @@ class PortfolioValue:
 
 
 def portfolio_value(facts: Facts, window: Window) -> PortfolioValue:
+    # Imported here: ``Outcomes`` imports this module for its result type, and a report
+    # that makes none of these (the J-curve) needs no other report.
+    from valuegap.outcomes.reports import window_coverage
+
     assessed = [assess(facts, i, window) for i in facts.initiatives]
     periods = (p for a in assessed for m in a.metrics for p in m.periods)
     # The initiatives' metrics measure different groups, so their variances add, as within

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes.assessment import ZERO, Assessment, assess, outcomes_by_month
@@ -48,6 +47,7 @@ from valuegap.outcomes.results import (
     SuccessfulOutcomes,
     UnitCoverage,
 )
+from valuegap.outcomes.unit_outcomes import business_units
 from valuegap.store.outcomes import Activity, Decisions
 
 MIN_GROUP = 5  # no figure about fewer people than this is shown
@@ -108,7 +108,7 @@ def portfolio_report(facts: Facts, window: Window) -> PortfolioReport:
         return window_coverage(facts, before, previous, unit).attribution_coverage
 
     units = []
-    for unit in _units(facts, assessed, window):
+    for unit in business_units(facts, assessed, window):
         now, then = window_coverage(facts, assessed, window, unit), coverage_before(unit)
         units.append(
             UnitCoverage(
@@ -150,7 +150,7 @@ def scoreboard(facts: Facts, window: Window, activity: Activity) -> Scoreboard:
     }
     laggards = {i.id for i in facts.initiatives if i.id in retired and (
         said.get(i.id) == "kill" or not assess(facts, i, history).validated)}  # fmt: skip
-    units = _units(facts, now, window)
+    units = business_units(facts, now, window)
     lines = [_score(facts, u, now, then, window, previous, laggards) for u in [*units, None]]
     return Scoreboard(
         period=Period.of(window),
@@ -166,36 +166,6 @@ def scoreboard(facts: Facts, window: Window, activity: Activity) -> Scoreboard:
             active_users=activity.users if activity.users >= MIN_GROUP else None,
         ),
     )
-
-
-def unit_outcomes(facts: Facts, window: Window) -> list[UnitOutcome]:
-    """Per business unit, its initiatives with a validated outcome and the cost that its
-    attribution coverage (the scoreboard's, ``window_coverage``) divides: the validated share of
-    ``charged`` is ``covered``, so that the coverage of several units is the sum of theirs."""
-    assessed = [assess(facts, i, window) for i in facts.initiatives]
-    validated = {a.initiative.id for a in assessed if a.validated}
-    found = []
-    for unit in _units(facts, assessed, window):
-        buckets: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for r in facts.costs:
-            if r.business_unit == unit and window.holds(r.month):
-                buckets[r.initiative] += r.cost
-        charged = {key: max(cost, ZERO) for key, cost in buckets.items()}
-        found.append(
-            UnitOutcome(
-                unit=unit,
-                validated=tuple(
-                    sorted(
-                        a.initiative.id
-                        for a in assessed
-                        if a.initiative.business_unit == unit and a.initiative.id in validated
-                    )
-                ),
-                charged=sum(charged.values(), ZERO),
-                covered=sum((c for key, c in charged.items() if key in validated), ZERO),
-            )
-        )
-    return found
 
 
 # The pieces.
@@ -253,12 +223,6 @@ def _portfolio_row(a: Assessment, level: float) -> InitiativeValue:
         successful_outcomes=_count(a.outcomes),
         cost_per_outcome=cost_per_outcome(cost, a.outcomes),
     )
-
-
-def _units(facts: Facts, assessed: Sequence[Assessment], window: Window) -> list[str]:
-    """The business units with an initiative, or with cost in the window."""
-    charged = {r.business_unit for r in facts.costs if window.holds(r.month)}
-    return sorted(({a.initiative.business_unit for a in assessed} | charged) - {UNALLOCATED})
 
 
 @dataclass(frozen=True)

@@ -12,33 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from valuegap.model.vocabulary import Kind, Method, RiskTier, Stage
+from valuegap.outcomes.capacity import Capacity as Capacity  # a field of InitiativeReport
 from valuegap.outcomes.finance import Trend
-from valuegap.outcomes.periods import Window
+from valuegap.outcomes.periods import Period as Period  # the window of every report
 from valuegap.results import Money, Ratio
 
 State = Literal["validated", "not_validated", "killed"]
 Count = int | float  # outcomes: whole, or to two decimals where a period spreads over months
-
-
-# A pydantic model, because ``from`` cannot name a dataclass field. Built when first made
-# (``defer_build``), not on import: the adoption reports import it and make none.
-class Period(BaseModel):
-    """The window a report covers, ``{"from": ..., "to": ...}`` in JSON (``to`` exclusive;
-    null: from the beginning, or to now)."""
-
-    model_config = ConfigDict(
-        frozen=True, serialize_by_alias=True, validate_by_name=True, defer_build=True
-    )
-
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
-
-    @classmethod
-    def of(cls, window: Window) -> Period:
-        return cls(start=window.start, end=window.end)
 
 
 # One initiative
@@ -117,18 +98,6 @@ class SuccessfulOutcomes:
     trend_slope: float | None
     trend_months: int
     by_month: list[MonthOutcomes]
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """Hours saved, by where they went; only captured hours are realised value."""
-
-    hours_saved: Decimal
-    redeployed: Decimal
-    cost_reduced: Decimal
-    not_captured: Decimal
-    captured_hours: Decimal
-    captured_share: Ratio | None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ statement never changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,8 +25,7 @@ from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.months import add_months, month_starts
 from valuegap.outcomes.finance import cost_per_outcome
-from valuegap.outcomes.periods import Window
-from valuegap.outcomes.results import Period
+from valuegap.outcomes.periods import Period, Window
 from valuegap.outcomes.statement import (
     Statement,
     UnitEconomics,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
     from valuegap.costs.api import Costs
-    from valuegap.outcomes.api import Outcomes
+    from valuegap.outcomes.results import PortfolioReport
 
 ZERO = Decimal(0)
 
@@ -63,11 +63,16 @@ class ChargebackUnit:
 class Statements(Part):
     """Showback and chargeback statements of the business units."""
 
-    def __init__(self, session: Session, costs: Costs, outcomes: Outcomes) -> None:
+    def __init__(
+        self,
+        session: Session,
+        costs: Costs,
+        portfolio_report: Callable[[Window], PortfolioReport],
+    ) -> None:
         super().__init__(session)
         self._store = StatementStore(session.db)
         self._costs = costs
-        self._outcomes = outcomes
+        self._portfolio_report = portfolio_report  # the outcomes' portfolio report, as the reader's
 
     def statement(self, unit: str, window: Window) -> Statement:
         """The statement of business unit ``unit`` for ``window`` (a month, quarter, ...). A
@@ -79,7 +84,7 @@ class Statements(Part):
         if window.start is None or window.end is None:
             problem = Problem("period", "must be a period: a month, quarter, half or year", None)
             raise ValidationError("The statement cannot be made.", [problem])
-        if unit not in self._units():
+        if not self._knows(unit):
             raise NotFound(
                 f"No business unit {unit!r} has initiatives, rules or cost; "
                 "`Ledger.costs.cost_report(['business_unit'])` shows those with cost."
@@ -140,7 +145,7 @@ class Statements(Part):
     def _economics(self, unit: str, window: Window) -> list[UnitEconomics]:
         """The unit's initiatives with cost or outcomes in ``window``, as the portfolio report
         counts them."""
-        report = self._outcomes.portfolio_report(window)
+        report = self._portfolio_report(window)
         return [
             UnitEconomics(i.id, i.total_cost, i.successful_outcomes, i.cost_per_outcome)
             for i in report.initiatives
@@ -161,7 +166,7 @@ class Statements(Part):
         problems = []
         if from_month.day != 1:
             problems.append(Problem("from_month", "must be a month's first day", from_month))
-        if unit == UNALLOCATED or unit not in self._units():
+        if unit == UNALLOCATED or not self._knows(unit):
             said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if cost_centre is not None and not cost_centre.strip():
@@ -208,7 +213,7 @@ class Statements(Part):
         self._require("cost.write")
         where = f"{month:%Y-%m}"
         problems = []
-        if unit not in self._units():
+        if not self._knows(unit):
             said = "is not the business unit of any initiative, allocation rule or cost"
             problems.append(Problem("business_unit", said, unit))
         if month.day != 1:
@@ -237,13 +242,16 @@ class Statements(Part):
             )
         return frozen
 
-    def _units(self) -> set[str]:
-        """The business units the ledger knows: its initiatives', its rules' and those with
-        cost (the unallocated cost's among them)."""
-        units = {i.business_unit for i in PortfolioStore(self._db).initiatives()}
-        units |= {r.business_unit for r in self._costs.allocation_rules().rules if r.business_unit}
+    def _knows(self, unit: str) -> bool:
+        """Whether ``unit`` is a business unit the ledger knows: an initiative's, a rule's or
+        one with cost (the unallocated cost's among them). Looked for in that order, so that
+        a unit with initiatives needs no cost report."""
+        if any(i.business_unit == unit for i in PortfolioStore(self._db).initiatives()):
+            return True
+        if any(r.business_unit == unit for r in self._costs.allocation_rules().rules):
+            return True
         charged = self._costs.cost_report(["business_unit"])
-        return units | {line.business_unit for line in charged if line.business_unit}
+        return any(line.business_unit == unit for line in charged)
 
 
 def _said(setting: dict[str, Any]) -> dict[str, str | None]:

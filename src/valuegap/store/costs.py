@@ -82,7 +82,10 @@ class CostStore:
         return None if row is None else (int(row[0]), str(row[1]))
 
     def rates(self) -> list[dict[str, Any]]:
-        return self._db.all("SELECT * FROM currency_rates ORDER BY valid_from")
+        """Every currency rate, oldest first; kept until a write (a statement converts its
+        lines and its unit economics with them)."""
+        sql = "SELECT * FROM currency_rates ORDER BY valid_from"
+        return self._db.cached("currency_rates", lambda: self._db.all(sql))
 
     def invoice_lines(self) -> list[dict[str, Any]]:
         """FOCUS lines summed by provider, service, month, currency and charge category:
