@@ -205,7 +205,7 @@ def test_a_10_mb_field_is_refused_without_echoing_it(stocked: Ledger, tmp_path: 
     [problem] = refused.problems
     assert problem.where == f"{path}, line 2"
     assert "is longer than the limit of 1,048,576 bytes a line" in problem.message
-    assert len(str(refused)) < 400
+    assert len(str(refused).replace(str(path), "<file>")) < 400  # however deep tmp_path is
 
 
 def test_a_field_within_the_line_limit_is_stored_whole(stocked: Ledger, tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_a_long_column_name_is_refused(stocked: Ledger, tmp_path: Path, length: 
     [problem] = refused.problems
     assert problem.where == f"{path}, column '(header)'"
     assert "longer than 1,024 characters" in problem.message
-    assert len(str(refused)) < 400
+    assert len(str(refused).replace(str(path), "<file>")) < 400  # however deep tmp_path is
 
 
 @pytest.mark.parametrize("kind", READERS)
