@@ -95,6 +95,26 @@ def test_an_amount_is_never_negative_and_an_action_without_one_is_not_about_mone
     assert agent.agents.authorize("refunds", "send_reply").decision == "allow"
 
 
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "1E+28",  # 29 digits before the point; the column keeps 28
+        "9999999999999999999999999999.99999999995",  # rounds up to 1E+28 at 10 places
+    ],
+)
+def test_an_amount_the_ledger_cannot_keep_is_refused_naming_it(agent: Ledger, amount: str) -> None:
+    """The request's amount column is DECIMAL(38, 10): a larger amount is a validation error
+    on ``amount``, not a conversion error from the database, and nothing is recorded."""
+    entries = len(agent.governance.audit.audit_log())
+    with pytest.raises(ValidationError, match="amount: must be less than 10\\^28"):
+        agent.agents.authorize("refunds", "issue_refund", Decimal(amount))
+    assert len(agent.governance.audit.audit_log()) == entries
+    largest = Decimal("9999999999999999999999999999.9999999999")
+    kept = agent.agents.authorize("refunds", "issue_refund", largest)
+    assert kept.decision == "needs_approval"
+    assert agent.agents.approval("refunds", kept.approval_id or 0).amount == largest
+
+
 def test_an_agents_service_account_cannot_widen_its_own_guardrails(
     ledger: Ledger, agent: Ledger
 ) -> None:

@@ -18,7 +18,7 @@ from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
 from valuegap.results import to_data
 from valuegap.session import Part, Session, rows_state
-from valuegap.store.governance import AskedApproval, GovernanceStore
+from valuegap.store.governance import AskedApproval, GovernanceStore, fits_amount
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
 
@@ -182,6 +182,11 @@ class Agents(Part):
         if amount is not None and (not amount.is_finite() or amount < 0):
             raise ValidationError(f"{agent_id} {action} was not decided.", [
                 Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
+        if amount is not None and not fits_amount(amount):
+            said = "must be less than 10^28 (the ledger keeps 28 digits before the point)"
+            raise ValidationError(
+                f"{agent_id} {action} was not decided.", [Problem("amount", said, str(amount))]
+            )
         now = self._now()
         given = dict(context or {})
         rules = applicable(self._governance_part.policies(), initiative, "action", action)

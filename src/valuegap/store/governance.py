@@ -71,6 +71,15 @@ _AMOUNT_PLACES = Decimal("1E-10")
 _AMOUNT_CONTEXT = Context(prec=38, rounding=ROUND_HALF_UP)
 
 
+# The least amount that the column (28 digits before the point) cannot keep once rounded.
+_TOO_LARGE = Decimal("9999999999999999999999999999.99999999995")
+
+
+def fits_amount(amount: Decimal) -> bool:
+    """Whether an approval request's amount column can keep ``amount`` (rounded as it is)."""
+    return amount < _TOO_LARGE
+
+
 def _as_stored(amount: Decimal | None) -> Decimal | None:
     """An amount as its column keeps it, so that the row an entry records is the stored one."""
     return None if amount is None else amount.quantize(_AMOUNT_PLACES, context=_AMOUNT_CONTEXT)
