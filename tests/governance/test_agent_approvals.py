@@ -253,6 +253,23 @@ def test_a_decided_request_is_not_asked_again_from_memory(agent: Ledger, ledger:
     assert [r.id for r in agent.agents.approvals("pending")] == [2]
 
 
+def test_asking_again_with_more_places_than_stored_polls_the_same_request(
+    agent: Ledger, ledger: Ledger
+) -> None:
+    """An amount of 11 places is stored rounded to 10; asked again after a write (which empties
+    the read cache, so that the pending requests are read back from the table), it is the same
+    action and polls the same request, not a second one."""
+
+    def ask() -> AgentDecision:
+        amount = Decimal("250.123456789049")
+        return agent.agents.authorize("refunds", "issue_refund", amount, {"o": "1"})
+
+    first = ask().approval_id
+    ledger.governance.users.add_user("gina", "governance")  # a write: the cache is emptied
+    assert ask().approval_id == first
+    assert [r.id for r in agent.agents.approvals("pending")] == [first]
+
+
 def test_a_batch_that_fails_leaves_no_request_in_memory(agent: Ledger) -> None:
     db = agent.session.db
     store = GovernanceStore(db)

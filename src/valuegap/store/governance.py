@@ -19,6 +19,25 @@ ApprovalKey = tuple[str, str, str, Decimal | None, str]
 Row = dict[str, Any]
 
 
+# agent_approvals.amount is DECIMAL(38, 10); DuckDB's cast of text to it rounds half up.
+_AMOUNT_PLACES = Decimal("1E-10")
+_AMOUNT_CONTEXT = Context(prec=38, rounding=ROUND_HALF_UP)
+
+
+# The least amount that the column (28 digits before the point) cannot keep once rounded.
+_TOO_LARGE = Decimal("9999999999999999999999999999.99999999995")
+
+
+def fits_amount(amount: Decimal) -> bool:
+    """Whether an approval request's amount column can keep ``amount`` (rounded as it is)."""
+    return amount < _TOO_LARGE
+
+
+def _as_stored(amount: Decimal | None) -> Decimal | None:
+    """An amount as its column keeps it, so that the row an entry records is the stored one."""
+    return None if amount is None else amount.quantize(_AMOUNT_PLACES, context=_AMOUNT_CONTEXT)
+
+
 @dataclass(frozen=True)
 class AskedApproval:
     """A request for approval of an agent's action, as the store writes it."""
@@ -42,12 +61,13 @@ class AskedApproval:
         by: str,
     ) -> AskedApproval:
         """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules
-        that asked for approval."""
+        that asked for approval. The amount is kept as its column keeps it, so that a request
+        read back from the table has the same key as the one asked again."""
         context = json.dumps(asked["context"], sort_keys=True)
         return cls(
             asked["agent"],
             asked["action"],
-            asked["amount"],
+            _as_stored(asked["amount"]),
             context,
             json.dumps(rules),
             json.dumps(versions),
@@ -64,25 +84,6 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
     """Amounts as text for a DECIMAL cast: DuckDB reads a Decimal parameter with an exponent
     (``Decimal("1E+3")``) as its digits only (1)."""
     return [None if amount is None else str(amount) for amount in amounts]
-
-
-# agent_approvals.amount is DECIMAL(38, 10); DuckDB's cast of text to it rounds half up.
-_AMOUNT_PLACES = Decimal("1E-10")
-_AMOUNT_CONTEXT = Context(prec=38, rounding=ROUND_HALF_UP)
-
-
-# The least amount that the column (28 digits before the point) cannot keep once rounded.
-_TOO_LARGE = Decimal("9999999999999999999999999999.99999999995")
-
-
-def fits_amount(amount: Decimal) -> bool:
-    """Whether an approval request's amount column can keep ``amount`` (rounded as it is)."""
-    return amount < _TOO_LARGE
-
-
-def _as_stored(amount: Decimal | None) -> Decimal | None:
-    """An amount as its column keeps it, so that the row an entry records is the stored one."""
-    return None if amount is None else amount.quantize(_AMOUNT_PLACES, context=_AMOUNT_CONTEXT)
 
 
 PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
@@ -240,7 +241,7 @@ class GovernanceStore:
                 "id": first_id + index,
                 "agent": request.agent,
                 "action": request.action,
-                "amount": _as_stored(request.amount),
+                "amount": request.amount,
                 "context": request.context,
                 "status": "pending",
                 "rules": request.rules,
