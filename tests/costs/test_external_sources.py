@@ -25,6 +25,14 @@ def _prepared(ledger: Ledger, example_portfolio: Path, tmp_path: Path) -> Ledger
     return ledger
 
 
+def _focus_synced(ledger: Ledger, example_portfolio: Path, tmp_path: Path, lake: Path) -> Ledger:
+    """``_prepared``, with the lake's FOCUS exports added as a source and synced."""
+    prepared = _prepared(ledger, example_portfolio, tmp_path)
+    prepared.costs.sources.add("focus", "aws", str(lake / "focus"))
+    prepared.costs.sources.sync()
+    return prepared
+
+
 def _report(ledger: Ledger, by: list[str]) -> list[tuple[Any, ...]]:
     return sorted(
         (tuple(str(getattr(line, k)) for k in by), line.cost, line.usage_cost)
@@ -113,9 +121,7 @@ def test_a_changed_or_removed_partition_is_read_again(ledger: Ledger, lake_root:
 def test_a_rules_change_reads_the_partitions_again(
     ledger: Ledger, example_portfolio: Path, tmp_path: Path, lake_root: Path
 ) -> None:
-    prepared = _prepared(ledger, example_portfolio, tmp_path)
-    prepared.costs.sources.add("focus", "aws", str(lake_root / "focus"))
-    prepared.costs.sources.sync()
+    prepared = _focus_synced(ledger, example_portfolio, tmp_path, lake_root)
     rules = tmp_path / "more-rules.yaml"
     rules.write_text(RULES + "  - id: by-team\n    match: {tag.team: ml}\n    initiative: loc-qa\n")
     prepared.costs.apply_rules(rules)
@@ -177,9 +183,7 @@ def test_daily_spend_reads_a_sources_monthly_sums(
 ) -> None:
     """A source keeps monthly sums, no days: forecasts and anomalies (which spread cost over
     days) count its cost as a month's, as they do a manual cost, instead of failing."""
-    external = _prepared(ledger, example_portfolio, tmp_path)
-    external.costs.sources.add("focus", "aws", str(lake_root / "focus"))
-    external.costs.sources.sync()
+    external = _focus_synced(ledger, example_portfolio, tmp_path, lake_root)
     (month, march_cost, _) = _report(external, ["month"])[-1]
     assert month == ("2025-03",)
     forecast = external.costs.spend.forecast(month=date(2025, 3, 1), as_of=date(2025, 3, 20))
@@ -190,9 +194,7 @@ def test_daily_spend_reads_a_sources_monthly_sums(
 def test_a_report_by_a_tag_the_sources_did_not_keep_says_what_to_do(
     ledger: Ledger, example_portfolio: Path, tmp_path: Path, lake_root: Path
 ) -> None:
-    external = _prepared(ledger, example_portfolio, tmp_path)
-    external.costs.sources.add("focus", "aws", str(lake_root / "focus"))
-    external.costs.sources.sync()
+    external = _focus_synced(ledger, example_portfolio, tmp_path, lake_root)
     with pytest.raises(ValidationError, match="tag:colour") as refused:
         external.costs.cost_report(["tag:colour"])
     assert "rule" in str(refused.value)

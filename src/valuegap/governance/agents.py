@@ -100,6 +100,15 @@ def _budget_denial(db: Database, agent_id: str, now: datetime) -> Decision | Non
     return Decision("deny", [RuleResult(f"budget:{budget}", "budget", 0, "deny", said, False)])
 
 
+def _amount_refused(amount: Decimal) -> str | None:
+    """What is wrong with an action's amount, if anything."""
+    if not amount.is_finite() or amount < 0:
+        return "must be a number, zero or more"
+    if not fits_amount(amount):
+        return "must be less than 10^28 (the ledger keeps 28 digits before the point)"
+    return None
+
+
 @dataclass(frozen=True)
 class _Asking:
     """A decision that needs approval, queued for group commit with its request."""
@@ -179,13 +188,10 @@ class Agents(Part):
             )
             raise NotFound(f"{agent_id} {what}.")
         self._require("agent.act", initiative.business_unit, agent_id)
-        if amount is not None and (not amount.is_finite() or amount < 0):
-            raise ValidationError(f"{agent_id} {action} was not decided.", [
-                Problem("amount", "must be a number, zero or more", str(amount))])  # fmt: skip
-        if amount is not None and not fits_amount(amount):
-            said = "must be less than 10^28 (the ledger keeps 28 digits before the point)"
+        refused = None if amount is None else _amount_refused(amount)
+        if refused:
             raise ValidationError(
-                f"{agent_id} {action} was not decided.", [Problem("amount", said, str(amount))]
+                f"{agent_id} {action} was not decided.", [Problem("amount", refused, str(amount))]
             )
         now = self._now()
         given = dict(context or {})
