@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "src" / "valuegap"
 # Bottom to top; a name is a subpackage or a top-level module of valuegap, or a module of a
 # subpackage that sits in a layer of its own (``adoption.ladder``).
 LAYERS: list[set[str]] = [
+    {"records"},
     {"errors"},
     {"bounds", "inputs", "months", "sources", "words"},
     {"decimals"},

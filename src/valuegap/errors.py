@@ -15,9 +15,10 @@ and (later) the API turns it into one JSON error shape. Anything else is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from valuegap.records import record
 
 
 class ValuegapError(Exception):
@@ -37,7 +38,7 @@ class LedgerBusy(ConfigError):
 Found = str | bytes | int | float | Decimal | date | None
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One thing wrong with an input: where it is, the value found, and what is allowed."""
 

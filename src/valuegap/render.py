@@ -19,7 +19,6 @@ not fit even so is shown as records: one block of ``field  value`` lines per row
 from __future__ import annotations
 
 import csv
-import dataclasses
 import enum
 import io
 import json
@@ -29,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from valuegap import decimals, results
+from valuegap.records import record
 from valuegap.results import Kind, Kinds, to_data, to_json
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def document(
     return "\n".join(parts)
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class _Cells:
     """Values as a person reads them in a cell: money in its currency, ratios as
     percentages."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue, TypeAdapter
 
 from valuegap.decimals import plain
+from valuegap.records import record
 
 
 class Kind(enum.Enum):
@@ -93,7 +94,7 @@ def schema(kind: Any) -> dict[str, JsonValue]:
     return found
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class Kinds:
     """The fields, by name, that are money, ratios and quantities."""
 

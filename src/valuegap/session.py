@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -20,6 +19,7 @@ from valuegap.model import roles
 from valuegap.model.audit import GENESIS, canonical_json, seal, seal_json
 from valuegap.model.duties import check_duties
 from valuegap.model.roles import Permission as Permission  # what a part requires
+from valuegap.records import record
 from valuegap.settings import Settings
 from valuegap.store.audit import AuditStore
 from valuegap.store.database import Database, utcnow
@@ -41,7 +41,7 @@ Changed = Sequence[tuple[str, Mapping[str, Any]]]
 SmallWrites = Callable[[Database, Sequence[Any]], Sequence[tuple[Any, Any, dict[str, Any]]]]
 
 
-@dataclass(frozen=True)
+@record
 class _Draft:
     """An entry waiting for its place in the chain: a whole write by itself, or the record of
     a small write (``item``, written by ``write``) made in the same batch."""

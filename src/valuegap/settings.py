@@ -7,7 +7,7 @@ import getpass
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from valuegap.model.focus import COST_COLUMNS
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import TokenCounts
 from valuegap.model.webhooks import Webhook
+from valuegap.records import record
 from valuegap.words import counted
 
 CONFIG_FILE = "valuegap.toml"
@@ -33,7 +34,7 @@ _LADDER_SHARES = tuple(
 _LADDER_WEEKS = ("ladder_regular_weeks", "ladder_window_weeks")
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     db: Path = Path("valuegap.duckdb")
     """The ledger: an embedded DuckDB file."""

@@ -19,11 +19,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 
 # A document, a list of them, or spans read from OTLP exports (``costs.usage.ReadSpan``).
 Document = Mapping[str, object] | Sequence[object]
@@ -33,7 +33,7 @@ _PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Input:
     """A source ready to read: ``name`` is what messages and the audit log call it; ``path``
     where its bytes are (the user's file, or a private copy of bytes or a stream); or, for an

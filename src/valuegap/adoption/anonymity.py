@@ -20,16 +20,16 @@ whole groups, never splits it. A group says how many units were rolled into it, 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TypeVar
 
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 
 SMALLEST_K = 5
 V = TypeVar("V")
 
 
-@dataclass(frozen=True)
+@record
 class Group:
     """A disclosed group: named by its top unit, with its people and how many other units' people
     are inside it (``rolled_up``: units too small to show on their own, or a group a root took

@@ -12,7 +12,6 @@ older than ``adoption_retention_months`` are reduced to weekly aggregates and de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from valuegap.adoption.unit_outcome import UnitOutcome
 from valuegap.errors import NotFound
 from valuegap.model.ingest import IngestResult
 from valuegap.months import add_months, check_days
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
 from valuegap.store.costs import CostStore
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 Load = Callable[["Staged", int], tuple[int, bool]]
 
 
-@dataclass(frozen=True)
+@record
 class Retention:
     """What retention did: the records of the days before ``first_kept`` were reduced to
     ``weeks_added`` weekly aggregates and ``records_deleted`` were deleted."""

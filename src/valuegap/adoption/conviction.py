@@ -20,11 +20,11 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from valuegap.adoption.ladder import LadderCounts, Rung
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 from valuegap.results import Ratio
 
 
@@ -41,7 +41,7 @@ class Level(enum.Enum):
 LEVELS: tuple[Level, ...] = tuple(Level)
 
 
-@dataclass(frozen=True)
+@record
 class Survey:
     """A survey's answers for a group, as stored: respondents and their mean scaled to 0-1."""
 
@@ -60,13 +60,13 @@ def combine_surveys(parts: Iterable[Survey]) -> Survey | None:
     return Survey(respondents, weighted / respondents)
 
 
-@dataclass(frozen=True)
+@record
 class LevelScore:
     level: Level
     score: Ratio | None  # None: not measured for this group
 
 
-@dataclass(frozen=True)
+@record
 class LevelDrop:
     """From ``upper`` down to the next level, ``lower``, the score falls by ``fall``."""
 
@@ -75,7 +75,7 @@ class LevelDrop:
     fall: Ratio
 
 
-@dataclass(frozen=True)
+@record
 class Conviction:
     """A group's five levels, its conviction distance (None without both ends) and its largest
     drop (None when no level falls)."""

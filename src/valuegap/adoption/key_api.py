@@ -13,13 +13,13 @@ kept now (adoption/keys.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from valuegap.adoption import keys
 from valuegap.adoption.keys import PseudonymKey
 from valuegap.errors import ConfigError, Problem, ValidationError
 from valuegap.model.pseudonyms import pseudonym
+from valuegap.records import record
 from valuegap.session import Part
 from valuegap.store.database import LEDGER_ID
 from valuegap.store.writer import writes
@@ -29,7 +29,7 @@ UNLINKED_AT = "pseudonym_key_unlinked_at"  # a rotation without the key: people 
 _AUDITED = ("pseudonym_key", "pseudonym_key")  # entity type and id of key.* audit entries
 
 
-@dataclass(frozen=True)
+@record
 class KeyStatus:
     """What ``valuegap key show`` says: never the key itself."""
 
@@ -42,7 +42,7 @@ class KeyStatus:
     move_to: str | None  # where `move_key` puts a key file still beside the ledger
 
 
-@dataclass(frozen=True)
+@record
 class KeyRotation:
     status: KeyStatus
     rekeyed: int  # how many distinct stored pseudonyms were re-keyed

@@ -26,12 +26,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from valuegap.errors import ConfigError, Problem, ValidationError
 from valuegap.inputs import file_problem
 from valuegap.model.pseudonyms import pseudonym
+from valuegap.records import record
 from valuegap.settings import config_directory
 
 ENV_KEY = "VALUEGAP_PSEUDONYM_KEY"
@@ -39,7 +39,7 @@ KEYS_FOLDER = "keys"  # in valuegap's configuration directory
 _FINGERPRINT_LABEL = b"valuegap key fingerprint"
 
 
-@dataclass(frozen=True)
+@record
 class PseudonymKey:
     """A key (a chain of keys after a rotation, oldest first) and where it was found."""
 
@@ -68,7 +68,7 @@ def new_key() -> bytes:
     return secrets.token_hex(32).encode()
 
 
-@dataclass(frozen=True)
+@record
 class KeyPlaces:
     """Where a ledger's key file is: ``file``, where it is made, restored and rotated; and
     ``beside_ledger``, where an older valuegap made it, still used while ``file`` is not there."""

@@ -27,10 +27,11 @@ import enum
 import functools
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 from valuegap.results import Ratio
 
 
@@ -61,7 +62,7 @@ RUNGS: tuple[Rung, ...] = tuple(Rung)
 PERSON_RUNGS: tuple[Rung, ...] = RUNGS[:5]  # a person's rung is one of these
 
 
-@dataclass(frozen=True)
+@record
 class LadderCriteria:
     """The group-level criteria, with the documented defaults: the share of licensed people at
     a rung or above that the rung needs, and the AI-handled share of the process volume that
@@ -103,7 +104,7 @@ class LadderCriteria:
         }
 
 
-@dataclass(frozen=True)
+@record
 class LadderCounts:
     """What a group's ladder is worked out from: counts, never a person. ``access`` to
     ``regular_use``: the people whose highest person-level rung that is; ``ai_volume`` of
@@ -178,7 +179,7 @@ def combine(parts: Iterable[LadderCounts]) -> LadderCounts:
     )
 
 
-@dataclass(frozen=True)
+@record
 class RungShare:
     """A person-level rung in a group: the people whose highest rung it is and those at it or
     above, as counts and as shares of the licensed people."""
@@ -190,7 +191,7 @@ class RungShare:
     cumulative: Ratio
 
 
-@dataclass(frozen=True)
+@record
 class Drop:
     """Where most people stop: from ``upper`` down to the next rung, ``fall`` of the licensed
     people are lost (the cumulative share of ``upper`` less that of the next)."""
@@ -200,7 +201,7 @@ class Drop:
     fall: Ratio
 
 
-@dataclass(frozen=True)
+@record
 class Ladder:
     """A group's ladder: its rung (None: nobody licensed), its person-level rungs, and its
     largest drop (None: nobody licensed, or nobody stops below regular_use)."""

@@ -10,7 +10,6 @@ and neither ever splits a group. A group's inputs are its units' counts added up
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -18,11 +17,12 @@ from valuegap.adoption.anonymity import Group, Partition
 from valuegap.adoption.conviction import Level, Survey, combine_surveys, conviction
 from valuegap.adoption.ladder import PERSON_RUNGS, LadderCounts, LadderCriteria, combine, ladder
 from valuegap.adoption.unit_outcome import UnitOutcome
+from valuegap.records import record
 from valuegap.results import Ratio
 from valuegap.words import counted
 
 
-@dataclass(frozen=True)
+@record
 class GroupLadder:
     """A disclosed group's ladder: its people (with records), licensed people (with access),
     its rung, the share of its licensed people whose highest rung each is, the cumulative
@@ -50,7 +50,7 @@ class GroupLadder:
     largest_drop_fall: Ratio | None
 
 
-@dataclass(frozen=True)
+@record
 class AdoptionReport:
     """The adoption ladder of every disclosed group (of one initiative's people, or of the
     groups in one unit's part of the org chart, when asked)."""
@@ -63,7 +63,7 @@ class AdoptionReport:
     groups: list[GroupLadder]
 
 
-@dataclass(frozen=True)
+@record
 class GroupConviction:
     """A disclosed group's five levels (0-1; None: not measured, or a survey with fewer than
     k respondents, said in ``notes``), its distance and its largest drop."""
@@ -82,7 +82,7 @@ class GroupConviction:
     notes: str | None
 
 
-@dataclass(frozen=True)
+@record
 class ConvictionReport:
     on: date
     min_group_size: int
@@ -90,7 +90,7 @@ class ConvictionReport:
     groups: list[GroupConviction]
 
 
-@dataclass(frozen=True)
+@record
 class UnitFacts:
     """One unit's inputs, read by the adoption part: its ladder counts (of one subject, or of
     all) and its surveys."""

@@ -3,11 +3,12 @@ reports make it without loading the adoption reports (the ladder, the conviction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from valuegap.records import record
 
-@dataclass(frozen=True)
+
+@record
 class UnitOutcome:
     """What the outcomes say of a business unit's initiatives up to the report date: those
     with a validated outcome, and the unit's AI cost for attribution coverage (``charged``:

@@ -11,7 +11,6 @@ for the period); one retired before the period is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -21,6 +20,7 @@ from valuegap.months import add_months, quarter_start
 from valuegap.outcomes.coverage import CoverageTrend
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import Period, Window
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ TREND_MONTHS = 12  # the coverage trend: the year to the window's end
 JCURVES_SHOWN = 2  # initiatives' J-curves beside the portfolio's
 
 
-@dataclass(frozen=True)
+@record
 class Headline:
     """The window's numbers: spend, value (point and conservative), ROI, coverage."""
 
@@ -49,7 +49,7 @@ class Headline:
     unallocated_cost: Money
 
 
-@dataclass(frozen=True)
+@record
 class ActionLine:
     """An initiative in the scale/fix/kill list."""
 
@@ -67,7 +67,7 @@ class ActionLine:
     roi: Ratio | None
 
 
-@dataclass(frozen=True)
+@record
 class ExecutiveReport:
     period: Period
     currency: str
@@ -209,7 +209,7 @@ STATUS_WORDS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Figure:
     """A headline number as shown: its label, its value, a note under it, and its test id."""
 

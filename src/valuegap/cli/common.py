@@ -14,7 +14,6 @@ import functools
 import gc
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +21,7 @@ import typer
 
 from valuegap.cli import errors, help_text
 from valuegap.errors import ValuegapError
+from valuegap.records import record
 from valuegap.render import Format
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ FormatOption = Annotated[
 ]
 
 
-@dataclass(frozen=True)
+@record
 class CommonOptions:
     db: Path | None = None
     actor: str | None = None

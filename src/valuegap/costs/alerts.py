@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.alerts import AlertStore
@@ -34,7 +35,7 @@ DELIVERY_STATES = ("pending", "delivered", "failed")
 log = logging.getLogger("valuegap.alerts")
 
 
-@dataclass(frozen=True)
+@record
 class RaisedAlert:
     """An alert as its raiser gives it. ``kind`` is one of ``ALERT_KINDS``; ``subject`` what
     it is about (``budget:<id>``, ``initiative:<id>``...); ``period`` when (``2026-03``, a
@@ -55,7 +56,7 @@ class RaisedAlert:
     details: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Delivery:
     """An alert's delivery to one webhook (named as in the settings)."""
 
@@ -66,7 +67,7 @@ class Delivery:
     delivered_at: datetime | None
 
 
-@dataclass(frozen=True)
+@record
 class Alert:
     id: int
     kind: AlertKind

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,7 @@ from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD, Rule, fixed_weights
 from valuegap.costs.split import PLACES, divide
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 from valuegap.model.usage import TOKEN_FIELDS
+from valuegap.records import record
 from valuegap.results import Money
 
 ZERO = Decimal(0)
@@ -49,7 +50,7 @@ USAGE_ATTRIBUTES = ("model", "api_key", "team")
 SUMS = frozenset({"amount", "tokens", "requests", *TOKEN_FIELDS})  # a summed line's sums
 
 
-@dataclass(frozen=True)
+@record
 class AllocationInputs:
     """What allocating needs besides the sums: small things read from the ledger."""
 
@@ -65,7 +66,7 @@ class AllocationInputs:
 Attributes = Mapping[str, str | date | None]
 
 
-@dataclass(frozen=True)
+@record
 class AllocatedPart:
     """A part of a summed line, allocated: its amount in the reporting currency."""
 

@@ -51,12 +51,12 @@ named.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Generic, Literal, TypeVar
 
 from valuegap.bounds import WIDE
+from valuegap.records import record
 
 WEEKS = 4
 MIN_SAMPLES = 3
@@ -70,7 +70,7 @@ Direction = Literal["up", "down"]
 K = TypeVar("K")
 
 
-@dataclass(frozen=True)
+@record
 class Flag:
     """A flagged day of a series."""
 
@@ -83,7 +83,7 @@ class Flag:
     since: date  # the first day of the run of flagged days it is part of
 
 
-@dataclass(frozen=True)
+@record
 class Driver(Generic[K]):
     """A line's spend on a flagged day against its own median."""
 

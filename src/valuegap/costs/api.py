@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -31,6 +31,7 @@ from valuegap.model.pricing import Pricer
 from valuegap.model.providers import TokenService
 from valuegap.model.usage import UsageFormat
 from valuegap.months import check_window, month_start
+from valuegap.records import record
 from valuegap.session import Part, Permission, Session, built_on_first_use
 from valuegap.sources import Input, Source, opened
 from valuegap.store.aggregates import DIMENSIONS
@@ -59,7 +60,7 @@ Stage = Callable[[Database, Input], Any]  # how a file is staged: (ledger, sourc
 Tables = Mapping[str, Any]  # the facts' tables, as Ibis tables where they live
 
 
-@dataclass(frozen=True)
+@record
 class SpanIngest:
     """GenAI spans loaded as usage, each on its own: ``spans`` given, ``added`` new events
     (a span already stored adds none), and the spans ``refused`` for a bad value (each problem

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,6 +23,7 @@ from valuegap.costs.spend_results import ForecastLine
 from valuegap.decimals import plain
 from valuegap.errors import Problem
 from valuegap.months import month_starts, next_month
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 SCOPES = ("initiative", "business_unit", "provider", "tag", "api_key")
@@ -34,7 +34,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 CASE = "case:"  # the id of an initiative's budget that follows its business case: case:<id>
 
 
-@dataclass(frozen=True)
+@record
 class Budget:
     """A budget: ``amount`` in ``currency`` per month (``monthly``) or for the months from
     ``start`` to ``end`` (``period``), for the cost of a scope: an initiative, a business unit,
@@ -128,7 +128,7 @@ class Budget:
         return found[0] if found else None
 
 
-@dataclass(frozen=True)
+@record
 class Period:
     label: str  # 2026-03, or 2026-01..2026-06
     start: date  # its first month
@@ -139,7 +139,7 @@ class Period:
         return month_starts(self.start, self.end)
 
 
-@dataclass(frozen=True)
+@record
 class BudgetStatus:
     """A budget in one period: ``amount`` and ``spent`` in the reporting ``currency``, the
     ``share`` spent and the thresholds ``passed``; ``exhausted`` when a hard limit is spent.

@@ -10,18 +10,18 @@ allocates to an initiative are left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from valuegap.costs.allocation import USAGE_SOURCES, AllocatedPart, sort_key
 from valuegap.forecast.scenario import ModelUsage
 from valuegap.model.usage import TOKEN_FIELDS
+from valuegap.records import record
 
 COUNTS = (*TOKEN_FIELDS, "requests")
 
 
-@dataclass(frozen=True)
+@record
 class InitiativeCalls(ModelUsage):
     """An initiative's calls of a model in a month (decimal: a split counts a share of them):
     a scenario prices them as they are."""

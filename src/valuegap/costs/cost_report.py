@@ -4,19 +4,20 @@ once, in the reporting currency."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
+from valuegap.records import record
 from valuegap.results import Money
 from valuegap.store.aggregates import DIMENSIONS
 
 TAG = "tag:"  # a dimension tag:<key> is the tag <key>
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CostLine:
     """One row of a cost report. A dimension the report is not summed by is None (as is one it
     is summed by, where the cost has no value of it: a manual cost's provider); ``tags`` holds

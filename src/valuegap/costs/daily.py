@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from valuegap.costs.allocation import AllocatedPart
 from valuegap.costs.split import divide
 from valuegap.months import next_month
+from valuegap.records import record
 
 ZERO = Decimal(0)
 # What a daily series can be summed by; a line of daily spend keeps all four.
@@ -40,7 +40,7 @@ DAY_KEYS = ("day", "days")
 LineKey = tuple[str | None, ...]
 
 
-@dataclass(frozen=True)
+@record
 class DailySums:
     """Allocated cost by day and line, the part of it that is estimated (usage no invoice
     covers yet), and the manual costs by month and line."""

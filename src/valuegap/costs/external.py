@@ -8,7 +8,6 @@ The rollup (``costs.rollup``) then sums these tables as it sums the ledger's own
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -20,6 +19,7 @@ from valuegap.model.focus import CHARGE_CATEGORIES, COLUMNS, CORRECTION, PROVIDE
 from valuegap.model.focus import NOT_NEGATIVE_CATEGORIES as NOT_NEGATIVE
 from valuegap.model.pricing import Pricer
 from valuegap.model.usage import FIELDS, INFERENCE_OPERATIONS, TOKEN_FIELDS
+from valuegap.records import record
 
 AMOUNT = dt.Decimal(38, 10)
 RATE = dt.Decimal(38, 18)
@@ -27,7 +27,7 @@ MAX_PROBLEMS = 20
 USAGE_SOURCE = "csv"  # as a usage file ingested with a column mapping is stored
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """A value a column must keep: ``bad`` is true for a bad value."""
 

@@ -19,7 +19,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from valuegap.costs.otlp import counted, from_protobuf, read_spans
 from valuegap.errors import IngestError, PermissionDenied, Problem
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.store.inbox import (
     Export,
@@ -47,7 +47,7 @@ DRAIN_SPANS = 50_000
 log = logging.getLogger("valuegap.inbox")
 
 
-@dataclass(frozen=True)
+@record
 class Drained:
     """What a drain moved: ``exports`` taken from the inbox holding ``spans`` GenAI spans, of
     which ``added`` were new usage events and ``rejected`` were refused for a bad value (the
@@ -70,7 +70,7 @@ class Drained:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Backlog:
     """What waits in the inbox: ``exports`` holding ``spans`` GenAI spans."""
 
@@ -78,7 +78,7 @@ class Backlog:
     spans: int
 
 
-@dataclass(frozen=True)
+@record
 class Received:
     """An export committed to the inbox: its ``spans`` in all, of which ``gen_ai`` GenAI
     spans (the others are not usage: ignored)."""

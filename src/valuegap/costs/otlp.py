@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
@@ -27,13 +26,14 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from valuegap.costs.usage import ReadSpan, is_gen_ai
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 
 # OTLP/JSON's byte fields, written as hex (protobuf's JSON form would have base64).
 _HEX_IDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 _SCALARS = frozenset(("string_value", "int_value", "double_value", "bool_value"))
 
 
-@dataclass(frozen=True)
+@record
 class Spans:
     """An export's GenAI spans, each an OTLP/JSON document of one span, and how many spans it
     held in all."""

@@ -8,7 +8,7 @@ ending it gives the calls it no longer covers their catalogue price back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,7 @@ from valuegap.costs.aggregates import months_touched
 from valuegap.decimals import plain
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.model.pricing import Override, Pricer
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.store.costs import CostStore
 from valuegap.store.proof import Totals, combined, read_totals
@@ -31,7 +32,7 @@ MAX_RATE = MAX_PRICE_PER_MTOK  # a count of tokens times it stays inside DECIMAL
 RefreshAggregates = Callable[[Sequence[date] | None], int]
 
 
-@dataclass(frozen=True)
+@record
 class PriceOverride:
     """An organisation price (per million tokens in ``currency``) on the days [valid_from,
     valid_to), beside the catalogue's price of the same model on its first day (of
@@ -51,7 +52,7 @@ class PriceOverride:
     catalogue_output_per_mtok: Decimal | None
 
 
-@dataclass(frozen=True)
+@record
 class UnpricedUsage:
     """Model calls of one provider and model with no reported cost and no price, and why."""
 

@@ -24,6 +24,7 @@ from valuegap.bounds import rounded
 from valuegap.model.pricing import Override
 from valuegap.model.providers import TokenService, catalogue_id, token_service_key
 from valuegap.months import next_month
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 ZERO = Decimal(0)
@@ -34,7 +35,7 @@ STANDARD_TIERS = ("default", "auto", "standard", "on_demand")
 Status = Literal["gap", "ok", "estimate", "no_usage"]
 
 
-@dataclass(frozen=True)
+@record
 class ReconcileLine:
     """One provider's month: what its invoice's token services say against what its model
     calls cost priced, in the reporting currency (``currency``), and what explains the gap."""

@@ -11,12 +11,12 @@ back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from valuegap.errors import IngestError, NotFound, Problem, ValidationError
 from valuegap.model.usage import UsageFormat
+from valuegap.records import record
 from valuegap.results import Record
 from valuegap.session import Part, Session
 from valuegap.sources import Input, Source, opened
@@ -33,7 +33,7 @@ TABLES: dict[str, str] = {"focus": "focus_lines", "usage": "usage_events", "cost
 _SHOWN_KEYS = 3  # keys named in the audit entry's id; the rest are counted
 
 
-@dataclass(frozen=True)
+@record
 class Removal:
     """What a removal took out (or, tried dry, would take out): each row as it was stored."""
 

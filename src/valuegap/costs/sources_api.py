@@ -16,11 +16,12 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import NotFound, Problem, ValidationError
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.store.sources import PartitionRow, SourceRow, SourceStore
 from valuegap.store.writer import writes
@@ -35,7 +36,7 @@ FORMATS = ("parquet", "table")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
-@dataclass(frozen=True)
+@record
 class ExternalSource:
     """A source as the ledger keeps it: where its facts live, its column mapping (usage),
     how many partitions the last sync left, and when it ran."""
@@ -51,7 +52,7 @@ class ExternalSource:
     synced_at: datetime | None
 
 
-@dataclass(frozen=True)
+@record
 class SourceSync:
     """What a sync of one source did: the partitions it ``read`` (new or changed), how many it
     ``kept`` as they were, those ``removed`` (gone from the source), the rows it read, and the

@@ -3,17 +3,17 @@ the findings that alerts are raised from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from valuegap.forecast.spend import PlanStatus
+from valuegap.records import record
 from valuegap.results import Money, Quantity
 
 FindingKind = Literal["forecast_overrun", "spend_anomaly"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Series:
     """The dimensions a line is summed by; one it is not summed by is None (as is one the
     cost has no value of: a manual cost's provider)."""
@@ -28,7 +28,7 @@ class Series:
         return ", ".join(f"{k}={getattr(self, k) or '(none)'}" for k in by)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class DailySpend(Series):
     """A day's allocated cost of a series: ``estimated`` is the part of it that is usage no
     invoice covers yet."""
@@ -39,7 +39,7 @@ class DailySpend(Series):
     currency: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ForecastLine(Series):
     """A series' spend in the period, so far and forecast by its end (``forecast.spend``)."""
 
@@ -55,7 +55,7 @@ class ForecastLine(Series):
     currency: str
 
 
-@dataclass(frozen=True)
+@record
 class SpendForecast:
     """Forecasts of the period [start, end) as of ``today`` (the first day not counted yet),
     one line per series, and the total (forecast from the sum of every series)."""
@@ -70,7 +70,7 @@ class SpendForecast:
     total: ForecastLine
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class DrivingLine(Series):
     """A line (initiative, business unit, provider, model) that drove an anomaly: its cost on
     the day, against its own median over the same baseline days."""
@@ -80,7 +80,7 @@ class DrivingLine(Series):
     change: Money
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Anomaly(Series):
     """A day whose spend departs from the same weekday's in the four weeks before
     (``costs.anomaly``)."""
@@ -96,7 +96,7 @@ class Anomaly(Series):
     currency: str
 
 
-@dataclass(frozen=True)
+@record
 class AnomalyReport:
     """The anomalous days of [start, end), per series summed by ``by``."""
 
@@ -109,7 +109,7 @@ class AnomalyReport:
     anomalies: list[Anomaly]
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """What an alert is raised from: a forecast overrun (a series whose month is forecast
     above its business case's planned investment) or a spend anomaly. ``key`` is the same for

@@ -18,7 +18,7 @@ import json
 import math
 import operator
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
@@ -27,6 +27,7 @@ from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.inputs import MAX_JSON_DOCUMENT, file_not_utf8, file_problem
 from valuegap.model.pseudonyms import PersonData
 from valuegap.model.usage import FIELDS, TokenCounts
+from valuegap.records import record
 from valuegap.sources import Input
 
 # OpenTelemetry GenAI attributes, current name first, then the deprecated ones.
@@ -67,7 +68,7 @@ _named_gen_ai = operator.methodcaller("startswith", "gen_ai.")
 GEN_AI_TAGS = ("gen_ai.agent.id", "gen_ai.agent.name", "gen_ai.conversation.id", "gen_ai.tool.name")
 
 
-@dataclass(frozen=True)
+@record
 class UsageReading:
     """What reading OpenTelemetry spans needs besides the file: how to treat person data, and
     how the source counts tokens (by instrumentation scope name, else ``default_counts``)."""

@@ -28,12 +28,12 @@ These four partition every value of A.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Literal
 
 from valuegap.bounds import WIDE, rounded
 from valuegap.forecast.ramp import Plan
+from valuegap.records import record
 
 Status = Literal["ahead", "on_track", "in_expected_dip", "behind"]
 STATUSES: tuple[Status, ...] = ("ahead", "on_track", "in_expected_dip", "behind")
@@ -41,7 +41,7 @@ ZERO = Decimal(0)
 PLACES = Decimal("1e-10")  # a month's expected value, as the store keeps money
 
 
-@dataclass(frozen=True)
+@record
 class ExpectedMonth:
     """Month ``month`` of a J-curve, as the business case expects it."""
 
@@ -55,7 +55,7 @@ class ExpectedMonth:
     high: Decimal  # its upper edge
 
 
-@dataclass(frozen=True)
+@record
 class JCurve:
     """An expected J-curve: its months, its trough and its payback month."""
 

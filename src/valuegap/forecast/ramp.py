@@ -17,11 +17,11 @@ and the gates and reviews read the planned ROI and its band from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from valuegap.bounds import WIDE, rounded
 from valuegap.model.portfolio import DEFAULT_BAND, BusinessCase
+from valuegap.records import record
 
 _ROI_PLACES = Decimal("0.0001")
 _BAND = Decimal(str(DEFAULT_BAND))
@@ -31,7 +31,7 @@ def _decimal(value: Decimal | float) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """A business case as the ramp reads it, in decimals."""
 

@@ -27,7 +27,7 @@ and fixed cost (everything that is not priced per token) stays as it is.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -36,6 +36,7 @@ from valuegap.bounds import WIDE
 from valuegap.errors import Problem, ValidationError
 from valuegap.forecast.ramp import Plan
 from valuegap.model.pricing import Rates
+from valuegap.records import record
 
 Ramp = Literal["slower", "faster"]
 Per = Literal["day", "week", "month"]
@@ -45,7 +46,7 @@ _VOLUME = re.compile(r"^(\d+(?:\.\d+)?)/(\w+)$")
 _MAX_FACTOR = Decimal(10) ** 9  # a scenario bigger than a billion times the window's is a typo
 
 
-@dataclass(frozen=True)
+@record
 class Volume:
     """Requests ``per`` day, week or month."""
 
@@ -56,7 +57,7 @@ class Volume:
         return f"{self.requests.normalize():f}/{self.per}"
 
 
-@dataclass(frozen=True)
+@record
 class ScenarioChanges:
     """What a scenario changes (see the module's doc); None: unchanged. ``token_price`` and
     ``tokens_per_request`` are fractions of change: -0.5 is -50 %."""
@@ -156,7 +157,7 @@ def _ramp(text: str | None, problems: list[Problem]) -> Ramp | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class ModelUsage:
     """One model's calls in the window: tokens by kind and requests (decimal: usage shared
     with other initiatives is apportioned)."""

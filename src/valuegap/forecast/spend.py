@@ -39,12 +39,12 @@ J-curve expected that money to be spent by now (a slow start catching up). Else 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Literal
 
 from valuegap.bounds import WIDE, rounded
+from valuegap.records import record
 
 WINDOW_DAYS = 28
 Z = Decimal("1.645")  # the two-sided 90 % interval of a normal distribution
@@ -54,7 +54,7 @@ ZERO = Decimal(0)
 PlanStatus = Literal["within_plan", "planned_overrun", "over_plan"]
 
 
-@dataclass(frozen=True)
+@record
 class Rates:
     """Daily rates estimated from a window of days, and their residuals' spread (None when
     there are too few days to estimate it)."""
@@ -66,7 +66,7 @@ class Rates:
     weekend_days: int
 
 
-@dataclass(frozen=True)
+@record
 class PeriodForecast:
     """A period's spend: so far, and forecast by its end with an interval."""
 

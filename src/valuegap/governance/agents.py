@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,6 +15,7 @@ from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import AgentSpec, Portfolio
 from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
+from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session, rows_state
 from valuegap.store.governance import AskedApproval, GovernanceStore, fits_amount
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 AGENT_APPROVAL_STATUSES = ("pending", "approved", "rejected")
 
 
-@dataclass(frozen=True)
+@record
 class AgentDecision:
     """An agent's action: ``allow``, ``deny`` or ``needs_approval``, the ids of the rules that
     decided, and the decision rule by rule as a gate's (``Decision``) gives it."""
@@ -64,7 +64,7 @@ class AgentDecision:
         )
 
 
-@dataclass(frozen=True)
+@record
 class AgentApproval:
     """A request for a governance approval of an agent's action, and what became of it:
     ``pending`` until a governance user approves or rejects it."""
@@ -109,7 +109,7 @@ def _amount_refused(amount: Decimal) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class _Asking:
     """A decision that needs approval, queued for group commit with its request."""
 

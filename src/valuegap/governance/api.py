@@ -15,7 +15,7 @@ import dataclasses
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from valuegap.governance.reviews import RecordedReview, Review, recommend
 from valuegap.model.portfolio import Initiative
 from valuegap.model.vocabulary import CONTROLS
 from valuegap.months import add_months, months_between
+from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session, built_on_first_use
 from valuegap.store.governance import GovernanceStore
@@ -49,7 +50,7 @@ DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
 REVIEW_EVERY_MONTHS = 6
 
 
-@dataclass(frozen=True)
+@record
 class PolicyApplied:
     """What applying a policy file did: a new version of its layer and scope, or nothing (the
     same rules are in force already)."""
@@ -61,7 +62,7 @@ class PolicyApplied:
     changed: bool
 
 
-@dataclass(frozen=True)
+@record
 class PolicyVersion:
     """One version of a layer's (and scope's) policy: its rules' ids, and who applied it from
     which file, when."""
@@ -75,7 +76,7 @@ class PolicyVersion:
     applied_by: str
 
 
-@dataclass(frozen=True)
+@record
 class ControlStatus:
     """A readiness control of an initiative: attested, with the evidence, who and when; or
     not yet."""
@@ -86,7 +87,7 @@ class ControlStatus:
     attested_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@record
 class StageEvent:
     """A move in an initiative's stage history; ``decision`` is ``allow``, or ``approved`` for
     a move made on an approval, and ``rules`` the gate's rules that decided and its warnings."""
@@ -101,7 +102,7 @@ class StageEvent:
     learnings: str | None
 
 
-@dataclass(frozen=True)
+@record
 class InitiativeDetail:
     initiative: Initiative
     review_date: date | None

@@ -17,13 +17,14 @@ import json
 import os
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valuegap.errors import ConfigError, Problem, ValidationError, ValuegapError
 from valuegap.inputs import read_text
+from valuegap.records import record
 from valuegap.settings import config_directory
 
 # cryptography and urllib.request are imported where a key is used or a checkpoint sent: every
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 KEY_FILE = "audit-key.pem"
 
 
-@dataclass(frozen=True)
+@record
 class Checkpoint:
     seq: int
     hash: str

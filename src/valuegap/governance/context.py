@@ -10,7 +10,7 @@ is in the reporting currency; what a portfolio file declares keeps its own curre
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,25 +18,26 @@ from typing import TYPE_CHECKING, Any
 from valuegap.model.portfolio import AgentSpec, Initiative
 from valuegap.model.vocabulary import CONTROLS
 from valuegap.months import months_between
+from valuegap.records import record
 
 if TYPE_CHECKING:
     from valuegap.outcomes.results import InitiativeReport
 
 
-@dataclass(frozen=True)
+@record
 class Leaf:
     type: str  # string | int | double | bool | timestamp | list(string) | map
     doc: str
     nullable: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     doc: str
     fields: dict[str, Leaf | Node | ListOf] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class ListOf:
     doc: str
     item: Node

@@ -16,12 +16,12 @@ import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from valuegap.errors import NotFound, Problem, ValidationError
 from valuegap.model.roles import User
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.store.credentials import CredentialStore, TokenRow
 from valuegap.store.users import UserStore
@@ -35,7 +35,7 @@ MIN_PASSWORD_LENGTH = 12
 SESSION_LIFETIME = timedelta(hours=12)
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     """An API token as listed: never its secret."""
 
@@ -60,7 +60,7 @@ class Token:
         )
 
 
-@dataclass(frozen=True)
+@record
 class NewToken:
     """A token just made: ``secret`` is the whole token, shown this once and never again."""
 
@@ -68,7 +68,7 @@ class NewToken:
     secret: str
 
 
-@dataclass(frozen=True)
+@record
 class BrowserSession:
     """A signed-in browser: ``cookie`` goes in the session cookie, ``csrf`` in every
     state-changing request's ``X-CSRF-Token`` header."""

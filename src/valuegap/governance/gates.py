@@ -4,7 +4,7 @@ approvals a gate asks for (four eyes; the gate is checked again when a request i
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from valuegap.errors import NotFound, PolicyViolation, Problem, ValidationError
 from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import Initiative
 from valuegap.portfolio import stages
+from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session
 from valuegap.store.governance import GovernanceStore
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
-@dataclass(frozen=True)
+@record
 class StageMove:
     """What asking to move an initiative did: it moved, or it waits for an approval."""
 
@@ -51,7 +52,7 @@ class GateCheck(Decision):
     to_stage: str = field(kw_only=True)
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     """A request for a governance approval of a stage move, and what became of it."""
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from valuegap.governance.context import Leaf, ListOf, Node, Schema
+from valuegap.records import record
 
 _TOKEN = re.compile(
     r"""(?P<string>[rRbB]{0,2}(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
@@ -37,14 +37,14 @@ MAX_EXPRESSION_CHARACTERS = 4_096
 MAX_EXPRESSION_DEPTH = 32  # parentheses, brackets and braces inside one another
 
 
-@dataclass(frozen=True)
+@record
 class NameProblem:
     line: int
     column: int
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class _Token:
     kind: str
     text: str

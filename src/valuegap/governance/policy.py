@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field, SkipValidation, computed_field
@@ -21,6 +21,7 @@ from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
 from valuegap.governance.names import check_names, pruned, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
+from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.words import counted
 
@@ -84,7 +85,7 @@ class Rule:
         return source in ("*", start) and target in ("*", end)
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     """One layer's rules (for one business unit or initiative below the enterprise)."""
 
@@ -102,7 +103,7 @@ class Policy:
         return json.dumps(to_data(self.rules))
 
 
-@dataclass(frozen=True)
+@record
 class RuleResult:
     """How one rule came out in one decision."""
 
@@ -421,7 +422,7 @@ _COMPILED: dict[tuple[str, str | None, int, str], Policy] = {}
 # Deciding.
 
 
-@dataclass(frozen=True)
+@record
 class RuleSet:
     """The rules that apply to one initiative's transition or action, highest layer first."""
 

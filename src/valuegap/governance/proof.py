@@ -20,6 +20,7 @@ from typing import Any
 
 from valuegap.decimals import plain
 from valuegap.model.audit import AuditEntry
+from valuegap.records import record
 from valuegap.store.proof import DEFINITIONS, FACTS, Totals, combined, rows_totals
 
 BASELINE = "audit.baseline"
@@ -28,7 +29,7 @@ Row = dict[str, Any]
 Key = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Proof:
     """Whether the tables are what the log says, from which entry that is proven, and the
     first difference found."""

@@ -11,18 +11,19 @@ the band) means ``continue``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from valuegap.errors import Problem
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import compile_condition, evaluate_condition
+from valuegap.records import record
 
 Recommendation = Literal["scale", "continue", "fix", "kill"]
 
 
-@dataclass(frozen=True)
+@record
 class Review:
     """A review just run: what it recommends for the initiative at the stage it is at."""
 
@@ -34,7 +35,7 @@ class Review:
     reasons: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class RecordedReview:
     """A review as the ledger keeps it: who recorded its recommendation, and when."""
 

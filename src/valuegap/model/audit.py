@@ -14,19 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from valuegap.records import record
 from valuegap.results import Value
 from valuegap.words import counted
 
 GENESIS = "0" * 64
 
 
-@dataclass(frozen=True)
+@record
 class AuditEntry:
     seq: int
     recorded_at: datetime
@@ -41,7 +41,7 @@ class AuditEntry:
     state: str | None = None  # canonical JSON: what replaying the entry needs (governance/proof.py)
 
 
-@dataclass(frozen=True)
+@record
 class AuditRecord:
     """An audit entry as it is shown (the CLI's ``audit log``, the API's ``/audit``): its
     ``before``, ``after`` and ``state`` as the values their canonical JSON holds."""
@@ -79,7 +79,7 @@ class AuditRecord:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Verification:
     ok: bool
     entries: int

@@ -8,13 +8,14 @@ either is accepted, the newer winning when both are present.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from valuegap.records import record
 
 ColumnType = Literal["text", "timestamp", "decimal", "money", "currency", "json"]
 
 
-@dataclass(frozen=True)
+@record
 class FocusColumn:
     name: str  # the FOCUS column name
     field: str  # the column in the ledger

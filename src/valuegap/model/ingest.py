@@ -4,15 +4,15 @@ true-ups it made (costs/trueup.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
+from valuegap.records import record
 
 
-@dataclass(frozen=True)
+@record
 class TrueUp:
     provider: str  # the provider key (as in reconciliation)
     month: date
@@ -28,7 +28,7 @@ class TrueUp:
         }
 
 
-@dataclass(frozen=True)
+@record
 class IngestResult:
     kind: str
     file: str

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from valuegap.records import record
 
 MILLION = Decimal(1_000_000)
 
@@ -36,7 +38,7 @@ _KEYS = {  # Rates field -> catalogue price key
 }
 
 
-@dataclass(frozen=True)
+@record
 class Rates:
     """Prices per token (per request for ``per_request``) that apply when a request's input
     tokens exceed ``above`` (-1: always)."""
@@ -139,7 +141,7 @@ def _per_request(price_per_thousand: Any) -> Decimal | None:
     return None if price_per_thousand is None else Decimal(price_per_thousand) / 1000
 
 
-@dataclass(frozen=True)
+@record
 class Override:
     """An organisation's price for ``model`` (requested or responding) of ``provider`` (a
     genai-prices provider id, or '' for any provider), per million tokens in ``currency``, on
@@ -176,7 +178,7 @@ class Override:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Price:
     """The rates that price an event, where they come from, and their currency."""
 
@@ -188,7 +190,7 @@ class Price:
 Lookup = Callable[[str | None, str, datetime], tuple[Rates, ...] | None]
 
 
-@dataclass(frozen=True)
+@record
 class Pricer:
     """Prices usage as the organisation has it: its overrides first, then the catalogue."""
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from valuegap.records import record
 
 # How sources spell a provider -> its OpenTelemetry name (gen_ai.provider.name).
 CANONICAL = {
@@ -71,7 +72,7 @@ def catalogue_id(provider: str | None, aliases: Mapping[str, str] | None = None)
     return None if name is None else CATALOGUE_IDS.get(name, name)
 
 
-@dataclass(frozen=True)
+@record
 class TokenService:
     """FOCUS lines whose provider and service match these patterns (``*`` matches any text,
     letter case aside) bill the tokens of the usage events of ``usage_provider``. An empty

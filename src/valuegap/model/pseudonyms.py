@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Protocol
+
+from valuegap.records import record
 
 
 class Pseudonymiser(Protocol):
@@ -41,7 +42,7 @@ def pseudonym(key: bytes, identity: str) -> str:
     return "p_" + hmac.new(key, normal, hashlib.sha256).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
+@record
 class PersonData:
     """How an ingest treats person data: the key (asked for the first time a person is met, so
     that data without people needs none), and the organisation's own attribute names that

@@ -3,10 +3,11 @@ accounts (whose separation of duties ``duties.py`` holds)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, get_args
 
 from valuegap.errors import PermissionDenied, Problem, ValidationError
+from valuegap.records import record
 
 Role = Literal["viewer", "contributor", "finance", "governance", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -56,7 +57,7 @@ GRANTS: dict[str, frozenset[str]] = {
 SCOPED_ROLES = frozenset({"contributor"})
 
 
-@dataclass(frozen=True)
+@record
 class User:
     name: str
     role: Role

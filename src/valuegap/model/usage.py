@@ -3,8 +3,9 @@ operations that are inference calls, and how a source counts cache and reasoning
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from valuegap.records import record
 
 UsageFormat = Literal["otel", "litellm", "csv"]  # what a usage file is
 FIELDS: tuple[str, ...] = (
@@ -22,7 +23,7 @@ INFERENCE_OPERATIONS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@record
 class TokenCounts:
     """How a source counts cache and reasoning tokens. ``included`` (the OpenTelemetry GenAI
     conventions): cache tokens are part of the input tokens, reasoning tokens part of the

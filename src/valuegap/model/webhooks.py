@@ -15,16 +15,17 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from valuegap.errors import Problem
+from valuegap.records import record
 
 SHAPES = ("json", "slack", "teams")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-@dataclass(frozen=True)
+@record
 class Webhook:
     name: str  # how the ledger and its messages name it
     url: str = field(repr=False)  # may be the webhook's secret

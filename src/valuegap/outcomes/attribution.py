@@ -27,12 +27,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 
 from valuegap.outcomes import student_t
+from valuegap.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Group:
     """A group's aggregate: size, mean and standard deviation (None when not measured), and
     which observation it is (``key``): effects that share a group are correlated."""
@@ -53,7 +53,7 @@ class Group:
 Terms = tuple[tuple[Group, float], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Estimate:
     effect: float
     std_error: float | None = None

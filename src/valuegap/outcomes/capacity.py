@@ -4,18 +4,18 @@ not captured). Only captured hours are realised value."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from valuegap.decimals import plain
 from valuegap.outcomes.finance import ratio
+from valuegap.records import record
 from valuegap.results import Ratio
 from valuegap.store.outcomes import HoursSaved
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@record
 class Capacity:
     """Hours saved, by where they went; only captured hours are realised value."""
 

@@ -8,17 +8,17 @@ report per month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from valuegap.months import month_starts, next_month
 from valuegap.outcomes.assessment import assess
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.periods import Period, Window
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 
-@dataclass(frozen=True)
+@record
 class CoverageMonth:
     """One month's attribution coverage (None: no cost in the month to divide by)."""
 
@@ -28,7 +28,7 @@ class CoverageMonth:
     validated_cost: Money
 
 
-@dataclass(frozen=True)
+@record
 class CoverageTrend:
     """Attribution coverage by month, from the first month with cost in the window to the
     last (a window's bounds where it names them), and its change from the first month with a

@@ -19,7 +19,7 @@ counts name their system of record). Anything else says why not.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
@@ -29,13 +29,14 @@ from valuegap.months import whole_months
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
+from valuegap.records import record
 from valuegap.store.outcomes import Observation, OutcomeCount
 from valuegap.words import counted
 
 Convert = Callable[[str, date], Decimal]  # (currency, month) -> rate into the reporting currency
 
 
-@dataclass(frozen=True)
+@record
 class PeriodOutcome:
     period_start: date
     period_end: date
@@ -54,7 +55,7 @@ class PeriodOutcome:
     whole_value: Decimal | None = None  # the whole period's value, when only a part is in it
 
 
-@dataclass(frozen=True)
+@record
 class ValueInterval:
     """A value and its interval; no interval (None) when a part of it has none, and why."""
 
@@ -96,7 +97,7 @@ def value_interval(periods: Iterable[PeriodOutcome], level: float) -> ValueInter
     return ValueInterval(value, money(value - half), money(value + half), None, std_error, dof)
 
 
-@dataclass(frozen=True)
+@record
 class MetricOutcome:
     metric: MetricSpec
     periods: list[PeriodOutcome] = field(default_factory=list)

@@ -4,13 +4,13 @@ and the adoption reports' unit outcomes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from valuegap.model.portfolio import Initiative
 from valuegap.outcomes.evaluation import Convert
+from valuegap.records import record
 from valuegap.session import Session
 from valuegap.store.costs import CostStore
 from valuegap.store.governance import GovernanceStore
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 MONTH_COST = ("initiative", "business_unit", "category", "month")
 
 
-@dataclass(frozen=True)
+@record
 class MonthCost:
     """Allocated cost of one category, charged to an initiative (or to a unit's overhead, or
     unallocated) of a business unit, in a month, in the reporting currency."""
@@ -45,7 +45,7 @@ class MonthCost:
     cost: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class Recommendation:
     """What a review recommended for an initiative, as of a day."""
 
@@ -55,7 +55,7 @@ class Recommendation:
     reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """The initiatives, their allocated cost by month and their measured data, with the
     settings the reports apply: the reporting currency and its conversion, the confidence

@@ -15,12 +15,12 @@ The ROI a business case plans is the forecast's (``forecast.ramp``).
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal, TypeVar
 
 from valuegap.bounds import WIDE, rounded
+from valuegap.records import record
 
 K = TypeVar("K", bound=Hashable)
 Trend = Literal["falling", "rising", "flat"]
@@ -45,7 +45,7 @@ def roi(value: Decimal, cost: Decimal) -> float | None:
     return ratio(value - cost, cost)
 
 
-@dataclass(frozen=True)
+@record
 class Payback:
     """When an initiative paid back: ``month``, the first from which cumulative value stays at
     or above cumulative cost to the end; ``lapsed``, an earlier month in which value reached

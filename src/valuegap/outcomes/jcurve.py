@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -28,12 +27,13 @@ from valuegap.outcomes.assessment import ZERO, assess
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import money
 from valuegap.outcomes.periods import Window
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 DEFAULT_MONTHS = 24  # the months forecast, unless the actuals run longer
 
 
-@dataclass(frozen=True)
+@record
 class JCurveMonth:
     """One month of a J-curve: expected, its band, and actual where the month has ended."""
 
@@ -49,7 +49,7 @@ class JCurveMonth:
     status: Status | None  # ahead | on_track | in_expected_dip | behind
 
 
-@dataclass(frozen=True)
+@record
 class JCurveLine:
     """An initiative in the portfolio's J-curve."""
 
@@ -59,7 +59,7 @@ class JCurveLine:
     retired: str | None = None  # YYYY-MM it was retired: no live status since
 
 
-@dataclass(frozen=True)
+@record
 class JCurveReport:
     """The J-curve of one initiative (``initiative``) or of the portfolio (None)."""
 
@@ -77,7 +77,7 @@ class JCurveReport:
     initiatives: list[JCurveLine]  # the portfolio's; empty for one initiative
 
 
-@dataclass(frozen=True)
+@record
 class _Track:
     """One initiative's plan (in the reporting currency), start and actual net values."""
 

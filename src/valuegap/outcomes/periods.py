@@ -4,7 +4,6 @@ and ``Period``, a window as a report shows it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -13,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.manual import spread
 from valuegap.months import EARLIEST, LATEST, add_months, check_days, check_window, months_apart
+from valuegap.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     start: date | None = None  # None: from the beginning
     end: date | None = None  # None: to the end; exclusive

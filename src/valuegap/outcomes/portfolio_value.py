@@ -5,17 +5,16 @@ they may see: their initiatives' value on their units' cost (``Outcomes.facts``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from valuegap.outcomes.assessment import ZERO, assess
 from valuegap.outcomes.evaluation import ValueInterval, value_interval
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import money, roi
 from valuegap.outcomes.periods import Period, Window
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 
-@dataclass(frozen=True)
+@record
 class PortfolioValue:
     """Value of every initiative's metrics in the window, point and interval (conservative:
     the interval's lower bound), and ROI = (value - all AI cost) / all AI cost."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
@@ -48,6 +47,7 @@ from valuegap.outcomes.results import (
     UnitCoverage,
 )
 from valuegap.outcomes.unit_outcomes import business_units
+from valuegap.records import record
 from valuegap.store.outcomes import Activity, Decisions
 
 MIN_GROUP = 5  # no figure about fewer people than this is shown
@@ -177,7 +177,7 @@ def readable(statistic: float | None) -> float | None:
     return None if statistic is None else float(f"{statistic:.10g}")
 
 
-@dataclass(frozen=True)
+@record
 class _Valued:
     """Value, its interval, ROI and conservative ROI; no interval, and why, where a part of
     the value has none."""
@@ -225,7 +225,7 @@ def _portfolio_row(a: Assessment, level: float) -> InitiativeValue:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Coverage:
     attribution_coverage: float | None
     total_cost: Decimal

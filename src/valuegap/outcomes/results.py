@@ -7,7 +7,6 @@ no previous window) is None (null).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -16,6 +15,7 @@ from valuegap.model.vocabulary import Kind, Method, RiskTier, Stage
 from valuegap.outcomes.capacity import Capacity as Capacity  # a field of InitiativeReport
 from valuegap.outcomes.finance import Trend
 from valuegap.outcomes.periods import Period as Period  # the window of every report
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 State = Literal["validated", "not_validated", "killed"]
@@ -25,7 +25,7 @@ Count = int | float  # outcomes: whole, or to two decimals where a period spread
 # One initiative
 
 
-@dataclass(frozen=True)
+@record
 class InitiativeSummary:
     id: str
     name: str
@@ -35,7 +35,7 @@ class InitiativeSummary:
     risk_tier: RiskTier | None
 
 
-@dataclass(frozen=True)
+@record
 class MetricPeriod:
     """A metric's outcome in one measurement period."""
 
@@ -53,7 +53,7 @@ class MetricPeriod:
     validation_reason: str
 
 
-@dataclass(frozen=True)
+@record
 class MetricResult:
     """A success metric in the window: its latest period's effect, its value over the periods
     with their interval, and whether it is validated."""
@@ -80,7 +80,7 @@ class MetricResult:
     periods: list[MetricPeriod]
 
 
-@dataclass(frozen=True)
+@record
 class MonthOutcomes:
     month: str  # YYYY-MM
     outcomes: Count
@@ -88,7 +88,7 @@ class MonthOutcomes:
     cost_per_outcome: Money | None
 
 
-@dataclass(frozen=True)
+@record
 class SuccessfulOutcomes:
     """Successful outcomes counted, and cost per outcome with its trend over the months."""
 
@@ -100,7 +100,7 @@ class SuccessfulOutcomes:
     by_month: list[MonthOutcomes]
 
 
-@dataclass(frozen=True)
+@record
 class DecisionRates:
     """What people did with an initiative's decisions, and the rates per decision."""
 
@@ -115,18 +115,18 @@ class DecisionRates:
     review_minutes_per_decision: float | None
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     period_start: date
     period_end: date  # exclusive
 
 
-@dataclass(frozen=True)
+@record
 class BehaviourPeriod(DecisionRates, Span):
     """The decisions of one period (its span's fields come first)."""
 
 
-@dataclass(frozen=True)
+@record
 class Behaviour(DecisionRates):
     """The window's decisions, each period's, and the trend of the override rate."""
 
@@ -134,7 +134,7 @@ class Behaviour(DecisionRates):
     periods: list[BehaviourPeriod]
 
 
-@dataclass(frozen=True)
+@record
 class QualityDrift:
     """A quality measure's latest score against its PoC reference."""
 
@@ -148,7 +148,7 @@ class QualityDrift:
     drifted: bool
 
 
-@dataclass(frozen=True)
+@record
 class InitiativeReport:
     initiative: InitiativeSummary
     period: Period
@@ -178,7 +178,7 @@ class InitiativeReport:
 # The portfolio
 
 
-@dataclass(frozen=True)
+@record
 class UnitCoverage:
     """A business unit's attribution coverage, and its change from the window before (None
     without one: a window open at an end has none)."""
@@ -191,7 +191,7 @@ class UnitCoverage:
     coverage_change: Ratio | None
 
 
-@dataclass(frozen=True)
+@record
 class InitiativeValue:
     """An initiative's row in the portfolio report."""
 
@@ -213,7 +213,7 @@ class InitiativeValue:
     cost_per_outcome: Money | None
 
 
-@dataclass(frozen=True)
+@record
 class PortfolioReport:
     """Every initiative's cost, value and ROI, and attribution coverage of all AI cost
     (unallocated included), overall and per business unit."""
@@ -235,7 +235,7 @@ class PortfolioReport:
 # The scoreboard
 
 
-@dataclass(frozen=True)
+@record
 class ScoreLine:
     """A business unit's score (``(all)``: the whole organisation's)."""
 
@@ -249,7 +249,7 @@ class ScoreLine:
     cost_per_outcome_falling: bool | None
 
 
-@dataclass(frozen=True)
+@record
 class ActivityContext:
     """Usage in the window, shown as context only: never rewarded, never ranked."""
 
@@ -259,7 +259,7 @@ class ActivityContext:
     active_users: int | None  # not shown for fewer people than the smallest group
 
 
-@dataclass(frozen=True)
+@record
 class Scoreboard:
     period: Period
     previous_period: Period | None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -38,6 +38,7 @@ from valuegap.forecast.scenario import (
     with_ramp,
 )
 from valuegap.months import add_months
+from valuegap.records import record
 from valuegap.results import Money, Quantity, Ratio
 from valuegap.session import Part, Session
 from valuegap.store.writer import writes
@@ -51,7 +52,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 HORIZON = 36  # months a projection runs, by default
 
 
-@dataclass(frozen=True)
+@record
 class ModelCost:
     """One model's calls in the window, and what they cost in the baseline and the scenario."""
 
@@ -63,7 +64,7 @@ class ModelCost:
     scenario: Money
 
 
-@dataclass(frozen=True)
+@record
 class JCurveMonth:
     """A month of the expected J-curve (``forecast.jcurve``): cumulative net value."""
 
@@ -72,7 +73,7 @@ class JCurveMonth:
     scenario: Money
 
 
-@dataclass(frozen=True)
+@record
 class Scenario:
     """An initiative's month (``window``, YYYY-MM) under ``changes``, beside its baseline:
     monthly costs, and over ``months`` months the value, ROI and payback month (1 is the
@@ -118,7 +119,7 @@ def value_note(changes: ScenarioChanges) -> str:
     return f"{VALUE_NOTE}; the {changes.ramp} ramp moves when it comes"
 
 
-@dataclass(frozen=True)
+@record
 class SavedScenario:
     name: str
     initiative: str
@@ -127,7 +128,7 @@ class SavedScenario:
     saved_by: str
 
 
-@dataclass(frozen=True)
+@record
 class ScenarioRow:
     """A line of a comparison: a scenario, or an initiative's baseline (``name`` None)."""
 

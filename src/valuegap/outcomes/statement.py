@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -25,6 +24,7 @@ from valuegap.decimals import plain
 from valuegap.months import add_months
 from valuegap.outcomes.finance import ratio
 from valuegap.outcomes.results import Count, Period
+from valuegap.records import record
 from valuegap.results import Money, Ratio
 
 Mode = Literal["showback", "chargeback"]
@@ -34,7 +34,7 @@ ACTIVITY_NOTE = "context only: activity is never rewarded or ranked; outcomes ar
 LineKey = tuple[str, str, str | None, str | None]  # initiative, category, provider, model
 
 
-@dataclass(frozen=True)
+@record
 class StatementLine:
     initiative: str  # "(unit overhead)": the unit's own cost
     category: str
@@ -44,7 +44,7 @@ class StatementLine:
     cost: Money
 
 
-@dataclass(frozen=True)
+@record
 class SharedCost:
     """What a split rule gave one of the unit's initiatives: its ``cost``, a ``share`` of all
     the rule split in the period (``split_total``)."""
@@ -58,7 +58,7 @@ class SharedCost:
     share: Ratio | None
 
 
-@dataclass(frozen=True)
+@record
 class Adjustment:
     """A change to a closed month's cost, booked in a later month: the ``difference`` between
     the month's cost now and what its statements booked."""
@@ -71,7 +71,7 @@ class Adjustment:
     difference: Money
 
 
-@dataclass(frozen=True)
+@record
 class UnitEconomics:
     """An initiative's cost in the period per successful outcome (the portfolio report's)."""
 
@@ -81,14 +81,14 @@ class UnitEconomics:
     cost_per_outcome: Money | None
 
 
-@dataclass(frozen=True)
+@record
 class Activity:
     note: str
     tokens: int
     requests: int
 
 
-@dataclass(frozen=True)
+@record
 class Statement:
     """A business unit's statement. ``cost`` = invoiced + estimated + manual, the sum of the
     lines. A chargeback statement books ``to_book`` = cost + adjustments, to ``cost_centre``;
@@ -115,7 +115,7 @@ class Statement:
     activity: Activity
 
 
-@dataclass(frozen=True)
+@record
 class StatementRow:
     """A line or an adjustment of a statement, as its CSV lists them: an adjustment names the
     closed month it ``corrects`` and has no basis; its cost is the difference it books."""
@@ -154,7 +154,7 @@ def statement_rows(statement: Statement) -> list[StatementRow]:
     return lines + adjustments
 
 
-@dataclass(frozen=True)
+@record
 class Costed:
     """What a statement takes from the allocated parts."""
 

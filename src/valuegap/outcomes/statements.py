@@ -14,7 +14,7 @@ statement never changes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -33,6 +33,7 @@ from valuegap.outcomes.statement import (
     closed_run,
     costed,
 )
+from valuegap.records import record
 from valuegap.session import Part, Session
 from valuegap.store.aggregates import DIMENSIONS
 from valuegap.store.portfolio import PortfolioStore
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@record
 class ChargebackUnit:
     """A business unit in chargeback from ``from_month`` (YYYY-MM), and its closed months."""
 

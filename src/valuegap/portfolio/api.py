@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from valuegap.model.vocabulary import CONTROLS, STAGES
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
 from valuegap.portfolio.validation import validated
+from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session
 from valuegap.store.portfolio import PortfolioStore
@@ -49,7 +49,7 @@ def _check_version(what: str, item: Initiative | MetricSpec, expected: str | Non
         )
 
 
-@dataclass(frozen=True)
+@record
 class ApplyResult:
     changes: list[Change]
     dry_run: bool = False

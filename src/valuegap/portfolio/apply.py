@@ -6,18 +6,19 @@ ledger holds and the file does not mention is left alone (never deleted); stages
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Literal
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
+from valuegap.records import record
 from valuegap.results import Record
 from valuegap.words import counted
 
 ChangeKind = Literal["create", "update", "unchanged"]
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     kind: ChangeKind
     entity_type: Literal["initiative", "metric"]

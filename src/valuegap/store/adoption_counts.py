@@ -13,11 +13,11 @@ person's rung is their highest rung in any one subject.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from valuegap.errors import Problem, ValidationError
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
 
@@ -26,13 +26,13 @@ WINDOW_WEEKS = 4
 REGULAR_WEEKS = 3
 
 
-@dataclass(frozen=True)
+@record
 class OrgUnit:
     unit: str
     parent: str | None
 
 
-@dataclass(frozen=True)
+@record
 class UnitPeople:
     """The people whose unit is exactly ``unit``."""
 
@@ -40,7 +40,7 @@ class UnitPeople:
     people: int
 
 
-@dataclass(frozen=True)
+@record
 class RungCounts:
     """In ``unit``, the people with records (of ``subject``, or of any subject when None), and
     how many of them stand on each person-level rung as their highest. ``people`` less the
@@ -56,7 +56,7 @@ class RungCounts:
     regular_use: int
 
 
-@dataclass(frozen=True)
+@record
 class ProcessVolume:
     """A unit's process volume (of ``subject``, or of all) over the window: handled with AI,
     and the whole."""
@@ -67,7 +67,7 @@ class ProcessVolume:
     total: int
 
 
-@dataclass(frozen=True)
+@record
 class SurveyMean:
     """A unit's latest survey (on or before the report date): its respondents and the mean
     answer scaled to 0-1, ``(mean - 1) / 4``."""

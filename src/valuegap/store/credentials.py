@@ -7,13 +7,13 @@ nothing that could be tried against a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from valuegap.records import record
 from valuegap.store.database import Database
 
 
-@dataclass(frozen=True)
+@record
 class TokenRow:
     id: str
     name: str
@@ -25,7 +25,7 @@ class TokenRow:
     revoked_at: datetime | None
 
 
-@dataclass(frozen=True)
+@record
 class SessionRow:
     name: str
     csrf: str

@@ -5,7 +5,6 @@ file with a bad value is staged again as text, to look for its bad rows and name
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 
 import duckdb
 
@@ -20,6 +19,7 @@ from valuegap.model.focus import (
     ColumnType,
     FocusColumn,
 )
+from valuegap.records import record
 from valuegap.sources import Input
 from valuegap.store.database import Database
 from valuegap.store.removal import FILE_KEYS
@@ -62,7 +62,7 @@ _BAD = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@record
 class _Plan:
     """How a file's columns become a line: SQL over the staged text for each stored field."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, NamedTuple
 
 from pydantic import JsonValue
 
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
 
@@ -38,7 +38,7 @@ def _as_stored(amount: Decimal | None) -> Decimal | None:
     return None if amount is None else amount.quantize(_AMOUNT_PLACES, context=_AMOUNT_CONTEXT)
 
 
-@dataclass(frozen=True)
+@record
 class AskedApproval:
     """A request for approval of an agent's action, as the store writes it."""
 

@@ -5,14 +5,14 @@ GenAI spans into ``usage_events`` (costs/inbox.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from valuegap.records import record
 from valuegap.store.database import Database
 
 
-@dataclass(frozen=True)
+@record
 class Export:
     """One export as received: who sent it, named how, how many GenAI spans it holds, and the
     ``ExportTraceServiceRequest`` itself, as protobuf."""
@@ -24,7 +24,7 @@ class Export:
     export: bytes
 
 
-@dataclass(frozen=True)
+@record
 class Waiting:
     """An export in the inbox, in the order of arrival (``seq``)."""
 

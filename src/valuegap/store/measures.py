@@ -9,10 +9,9 @@ replaces the old one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from valuegap.bounds import MAX_AMOUNT, too_large
 from valuegap.errors import IngestError
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.staging import (
     STAGE,
@@ -30,7 +29,7 @@ _YES = ("true", "yes", "1")
 _NO = ("false", "no", "0")
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     name: str
     kind: str  # text | date | count | decimal | number | choice | flag
@@ -38,7 +37,7 @@ class Column:
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class MeasureFile:
     table: str
     columns: tuple[Column, ...]

@@ -9,8 +9,7 @@ is made to account for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from valuegap.records import record
 from valuegap.store.database import LEDGER_ID
 
 # Migration 7 keys stored lines as ingest keys new ones; whoever changes how a line or an
@@ -22,7 +21,7 @@ from valuegap.store.usage import person_key
 _PERSON_KEY = person_key("e.key")
 
 
-@dataclass(frozen=True)
+@record
 class Migration:
     version: int
     description: str

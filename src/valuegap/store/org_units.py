@@ -3,9 +3,8 @@ org file replaces the stored chart whole (it is the current org chart)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from valuegap.errors import IngestError, Problem
+from valuegap.records import record
 from valuegap.store.adoption import insert_rows, required_check
 from valuegap.store.database import Database
 from valuegap.store.staging import STAGE, refuse_bad_rows
@@ -13,7 +12,7 @@ from valuegap.store.staging import STAGE, refuse_bad_rows
 ORG_COLUMNS = ("unit", "parent")
 
 
-@dataclass(frozen=True)
+@record
 class OrgRow:
     row: int
     unit: str

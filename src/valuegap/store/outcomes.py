@@ -3,15 +3,15 @@ per stored row (the columns as ``store.migrations`` declares them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
 
 
-@dataclass(frozen=True)
+@record
 class Observation:
     """A group's figure for a metric in a period: its mean and spread, or the sum and sum of
     squares they are worked out from."""
@@ -29,7 +29,7 @@ class Observation:
     volume: Decimal | None  # units of work the effect applies to
 
 
-@dataclass(frozen=True)
+@record
 class OutcomeCount:
     initiative: str
     metric: str  # '' when the count is for no one metric
@@ -39,7 +39,7 @@ class OutcomeCount:
     source: str | None  # the system of record
 
 
-@dataclass(frozen=True)
+@record
 class Decisions:
     """What people did with an initiative's decisions in a period."""
 
@@ -53,7 +53,7 @@ class Decisions:
     review_minutes: Decimal | None
 
 
-@dataclass(frozen=True)
+@record
 class QualityScore:
     initiative: str
     period_start: date
@@ -64,7 +64,7 @@ class QualityScore:
     reference: bool  # the PoC's figure, that drift is measured from
 
 
-@dataclass(frozen=True)
+@record
 class HoursSaved:
     """An initiative's hours saved in a period, by where they went."""
 
@@ -77,13 +77,13 @@ class HoursSaved:
     not_captured: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class Retirement:
     initiative: str
     day: date
 
 
-@dataclass(frozen=True)
+@record
 class Activity:
     """Usage in a window: requests, tokens and distinct pseudonymous users."""
 

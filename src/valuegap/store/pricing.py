@@ -28,7 +28,6 @@ digits, an override with more decimals) is priced in DECIMAL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 from valuegap.bounds import MAX_USAGE_COST
 from valuegap.errors import IngestError, ValidationError
 from valuegap.model.pricing import Pricer, Rates
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.words import counted
 
@@ -54,7 +54,7 @@ _RATE_TABLE = "_valuegap_rates"
 _NO_END = 2**62
 
 
-@dataclass(frozen=True)
+@record
 class Pricing:
     """SQL that prices events at the rate table ``prepare_rates`` made: ``keys``, the columns
     an event needs from a table of events aliased e0; ``join``, to add to the FROM of events e

@@ -11,12 +11,12 @@ score) are not summed: binary sums depend on their order. They are proven by the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from valuegap.decimals import plain
+from valuegap.records import record
 from valuegap.store.database import Database
 
 # Each definition table and the columns that identify its rows. The monthly aggregates
@@ -41,7 +41,7 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Fact:
     """A fact table: the column that dates a row (its month counts), the columns summed (each
     with the column naming its currency, if it is money), and whether an ingest only appends

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from valuegap.model.usage import TOKEN_FIELDS
+from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
 
 SUM_COLUMNS = ("amount", "tokens", "requests", *TOKEN_FIELDS)
 
 
-@dataclass(frozen=True)
+@record
 class SourceRow:
     name: str
     kind: str
@@ -28,7 +28,7 @@ class SourceRow:
     added_by: str
 
 
-@dataclass(frozen=True)
+@record
 class PartitionRow:
     partition: str
     size: int

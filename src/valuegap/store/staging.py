@@ -18,7 +18,6 @@ import csv
 import gzip
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -33,6 +32,7 @@ from valuegap.inputs import (
     file_problem,
     is_gzip_name,
 )
+from valuegap.records import record
 from valuegap.sources import Input
 from valuegap.store.database import Database
 from valuegap.words import counted
@@ -100,7 +100,7 @@ def as_date(sql: str) -> str:
     return f"CASE WHEN {IN_YEARS} THEN TRY_CAST({{v}} AS DATE) END".replace("{v}", sql)
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """A rule a staged column must keep: ``condition`` is SQL over ``{v}`` (the value) that is
     true for a bad value; ``label`` is the column as the user knows it."""
@@ -193,7 +193,7 @@ def refuse_bad_rows(db: Database, table: str, file: str, checks: list[Check]) ->
         raise IngestError(file, problems)
 
 
-@dataclass(frozen=True)
+@record
 class Staged:
     source: Input
     columns: list[str]  # as spelled in the file

@@ -3,10 +3,10 @@ number of answers and their sum are read, and the mean stored; who answered is n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from valuegap.records import record
 from valuegap.store.adoption import date_check, insert_rows, required_check, unit_check
 from valuegap.store.database import Database
 from valuegap.store.staging import STAGE, Check, as_date, refuse_bad_rows
@@ -16,7 +16,7 @@ SURVEY_COLUMNS = ("unit", "survey", "period", "answer")
 SCORE = Decimal("0.0000000001")  # a score's precision, as stored
 
 
-@dataclass(frozen=True)
+@record
 class SurveyAggregate:
     unit: str
     survey: str

@@ -7,7 +7,6 @@ it formats them as the table renderer does (``decimals``)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -20,11 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from valuegap import __version__, decimals
 from valuegap.ledger import Ledger
 from valuegap.model.roles import GRANTS, Permission, User
+from valuegap.records import record
 from valuegap.web.auth import CSRF_HEADER, SESSION_COOKIE, shared_ledger
 from valuegap.words import counted
 
 
-@dataclass(frozen=True)
+@record
 class Viewer:
     """The signed-in user of a page, their session's CSRF token, and the ledger acting as them."""
 
@@ -74,7 +74,7 @@ def _sign_in_then(then: str) -> str:
     return f"/login?next={quote(then, safe='/')}"
 
 
-@dataclass(frozen=True)
+@record
 class NavItem:
     path: str
     title: str

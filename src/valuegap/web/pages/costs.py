@@ -7,7 +7,6 @@ forecast, and the latest alerts. Finance (``cost.write``) uploads a cost file he
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -21,6 +20,7 @@ from valuegap.errors import ConfigError, ValidationError
 from valuegap.ledger import Ledger
 from valuegap.months import add_months, month_start
 from valuegap.outcomes.periods import parse_period, window
+from valuegap.records import record
 from valuegap.web.answers import attachment
 from valuegap.web.auth import acting
 from valuegap.web.pages.common import PageViewer, Viewer, render
@@ -34,7 +34,7 @@ ALERTS_SHOWN = 20
 UploadKind = Literal["focus", "usage", "costs"]
 
 
-@dataclass(frozen=True)
+@record
 class Share:
     """One value of a dimension and its cost, of all the cost shown."""
 
@@ -43,7 +43,7 @@ class Share:
     share: float | None
 
 
-@dataclass(frozen=True)
+@record
 class Breakdown:
     dimension: str
     shares: list[Share]

@@ -8,7 +8,6 @@ it posts anyway. The answer is the approvals panel again, saying what the decisi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from valuegap.errors import ValuegapError
 from valuegap.governance.api import PolicyVersion
 from valuegap.governance.policy import Policy
 from valuegap.ledger import Ledger
+from valuegap.records import record
 from valuegap.web.auth import acting
 from valuegap.web.pages.common import PageViewer, Viewer, render
 
@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 RECENT = 10  # decisions and reviews shown
 
 
-@dataclass(frozen=True)
+@record
 class ReviewDue:
     initiative: str
     name: str
@@ -36,7 +36,7 @@ class ReviewDue:
     overdue: bool
 
 
-@dataclass(frozen=True)
+@record
 class PolicyInForce:
     version: PolicyVersion
     policy: Policy | None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +23,7 @@ from valuegap.model.audit import AuditEntry
 from valuegap.outcomes.jcurve import JCurveReport
 from valuegap.outcomes.periods import window
 from valuegap.portfolio.stages import possible_moves
+from valuegap.records import record
 from valuegap.web.pages.common import PageViewer, Viewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +32,7 @@ AUDIT_PAGE = 20  # audit entries shown at a time
 Period = Annotated[str | None, Query(description="2026, 2026-H1, 2026-Q1, 2026-03.")]
 
 
-@dataclass(frozen=True)
+@record
 class Gate:
     """The gate to one stage: its check, or why the move cannot be asked for at all."""
 
@@ -41,7 +41,7 @@ class Gate:
     refused: str | None
 
 
-@dataclass(frozen=True)
+@record
 class AuditLine:
     seq: int
     entry: AuditEntry

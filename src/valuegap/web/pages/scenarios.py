@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -21,6 +21,7 @@ from valuegap.errors import ValuegapError
 from valuegap.forecast.scenario import ScenarioChanges
 from valuegap.ledger import Ledger
 from valuegap.outcomes.scenarios import Scenario
+from valuegap.records import record
 from valuegap.web.auth import acting
 from valuegap.web.pages.common import PageViewer, Viewer, render
 
@@ -30,7 +31,7 @@ _TEXT = 200  # the longest text a field takes
 COMPARED = 20  # the newest saved scenarios compared on the page
 
 
-@dataclass(frozen=True)
+@record
 class Asked:
     """A scenario as the form asks for it: the initiative and its changes as people write them
     (``-50%``, ``100000/day``, ``slower``); an empty field is no change."""

@@ -1,0 +1,131 @@
+"""``@record`` behaves as ``@dataclass(frozen=True)``: the same equality, hash, repr,
+immutability and dataclass functions, for the same class written both ways."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from valuegap.records import record
+
+
+@record
+class Line:
+    name: str
+    cost: Decimal
+    note: str | None = field(default=None, compare=False)
+    secret: str = field(default="", repr=False)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlainLine:
+    name: str
+    cost: Decimal
+    note: str | None = field(default=None, compare=False)
+    secret: str = field(default="", repr=False)
+    tags: tuple[str, ...] = ()
+
+
+@record
+class Child(Line):
+    extra: int = 0
+
+
+@record(kw_only=True)
+class Named:
+    first: str
+    second: int = 2
+
+
+@record
+class Single:
+    only: int
+
+
+@record
+class Empty:
+    pass
+
+
+@record
+class Holder:
+    items: list[object]
+
+
+def test_a_record_is_shown_compared_and_hashed_as_a_frozen_dataclass() -> None:
+    a = Line("gpt", Decimal("1.50"), note="x", secret="s", tags=("a",))
+    assert repr(a) == "Line(name='gpt', cost=Decimal('1.50'), note='x', tags=('a',))"
+    # note does not compare; secret does
+    assert a == Line("gpt", Decimal("1.5"), note="y", secret="s", tags=("a",))
+    assert a != Line("gpt", Decimal("1.5"), note="x", secret="t", tags=("a",))
+    assert hash(a) == hash(("gpt", Decimal("1.50"), "s", ("a",)))
+    assert {a, Line("gpt", Decimal("1.5"), secret="s", tags=("a",))} == {a}
+    assert a != PlainLine("gpt", Decimal("1.50"), note="x", secret="s", tags=("a",))
+    assert (a == 3) is False
+
+
+def test_a_subclass_compares_its_own_fields_and_never_equals_its_parent() -> None:
+    child = Child("gpt", Decimal(1), extra=5)
+    assert repr(child) == "Child(name='gpt', cost=Decimal('1'), note=None, tags=(), extra=5)"
+    assert child != Line("gpt", Decimal(1))
+    assert child != Child("gpt", Decimal(1), extra=6)
+    assert hash(child) == hash(("gpt", Decimal(1), "", (), 5))
+
+
+def test_one_field_no_field_and_keyword_only_fields() -> None:
+    assert Single(1) == Single(1) and hash(Single(1)) == hash((1,))
+    assert repr(Single(1)) == "Single(only=1)"
+    assert Empty() == Empty() and hash(Empty()) == hash(()) and repr(Empty()) == "Empty()"
+    assert Named(first="a") == Named(first="a", second=2)
+    with pytest.raises(TypeError):
+        Named("a")  # type: ignore[misc]
+
+
+def test_a_record_cannot_be_changed() -> None:
+    line = Line("gpt", Decimal(1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        line.name = "claude"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del line.cost  # type: ignore[misc]
+
+
+def test_dataclass_functions_work_on_a_record() -> None:
+    line = Line("gpt", Decimal(1), tags=("a",))
+    assert dataclasses.is_dataclass(line)
+    assert [f.name for f in dataclasses.fields(line)] == ["name", "cost", "note", "secret", "tags"]
+    assert dataclasses.replace(line, cost=Decimal(2)) == Line("gpt", Decimal(2), tags=("a",))
+    assert dataclasses.asdict(line)["tags"] == ("a",)
+
+
+def test_a_record_that_holds_itself_is_shown_without_recursing() -> None:
+    holder = Holder([])
+    holder.items.append(holder)
+    assert repr(holder) == "Holder(items=[...])"
+
+
+def test_an_unhashable_field_makes_the_record_unhashable_as_a_dataclass() -> None:
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(Holder([]))
+
+
+texts = st.text(max_size=5)
+costs = st.decimals(allow_nan=False, allow_infinity=False, places=2)
+
+
+@given(
+    st.tuples(texts, costs, st.none() | texts, texts),
+    st.tuples(texts, costs, st.none() | texts, texts),
+)
+def test_equality_hash_and_repr_equal_a_frozen_dataclass(
+    left: tuple[str, Decimal, str | None, str], right: tuple[str, Decimal, str | None, str]
+) -> None:
+    records, plain = (Line(*left), Line(*right)), (PlainLine(*left), PlainLine(*right))
+    assert (records[0] == records[1]) == (plain[0] == plain[1])
+    assert hash(records[0]) == hash(plain[0])
+    assert repr(records[0]) == repr(plain[0]).replace("PlainLine(", "Line(", 1)
