@@ -4,6 +4,7 @@ immutability and dataclass functions, for the same class written both ways."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -58,6 +59,30 @@ class Holder:
     items: list[object]
 
 
+@record
+class Undocumented:
+    a: int
+    b: list[str] = field(default_factory=list)
+    c: str = "c"
+
+
+@dataclass(frozen=True)
+class PlainUndocumented:
+    a: int
+    b: list[str] = field(default_factory=list)
+    c: str = "c"
+
+
+@record
+class Checked:
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low above high")
+
+
 def test_a_record_is_shown_compared_and_hashed_as_a_frozen_dataclass() -> None:
     a = Line("gpt", Decimal("1.50"), note="x", secret="s", tags=("a",))
     assert repr(a) == "Line(name='gpt', cost=Decimal('1.50'), note='x', tags=('a',))"
@@ -89,10 +114,12 @@ def test_one_field_no_field_and_keyword_only_fields() -> None:
 
 def test_a_record_cannot_be_changed() -> None:
     line = Line("gpt", Decimal(1))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'name'"):
         line.name = "claude"  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'cost'"):
         del line.cost  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'other'"):
+        line.other = 1  # type: ignore[attr-defined]
 
 
 def test_dataclass_functions_work_on_a_record() -> None:
@@ -101,6 +128,41 @@ def test_dataclass_functions_work_on_a_record() -> None:
     assert [f.name for f in dataclasses.fields(line)] == ["name", "cost", "note", "secret", "tags"]
     assert dataclasses.replace(line, cost=Decimal(2)) == Line("gpt", Decimal(2), tags=("a",))
     assert dataclasses.asdict(line)["tags"] == ("a",)
+
+
+def test_the_constructor_takes_what_a_frozen_dataclass_takes() -> None:
+    plain = str(inspect.signature(PlainUndocumented)).replace("PlainUndocumented", "Undocumented")
+    assert str(inspect.signature(Undocumented)) == plain
+    assert Undocumented.__doc__ == PlainUndocumented.__doc__.replace(
+        "PlainUndocumented", "Undocumented"
+    )
+    first, second = Undocumented(1), Undocumented(1)
+    assert first.b == [] and first.b is not second.b  # a new list each time
+    assert Undocumented(1, ["x"], c="d") == Undocumented(a=1, b=["x"], c="d")
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'a'"):
+        Undocumented()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="low above high"):
+        Checked(2, 1)
+
+
+def test_a_field_without_default_after_one_with_is_refused_as_by_a_dataclass() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @record
+        class Wrong:
+            a: int = 1
+            b: int  # type: ignore[misc]
+
+
+def test_a_class_made_from_a_record_may_have_attributes_of_its_own() -> None:
+    class Annotated(Line):
+        pass
+
+    line = Annotated("gpt", Decimal(1))
+    line.label = "x"  # type: ignore[attr-defined]
+    assert line.label == "x"  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'cost'"):
+        line.cost = Decimal(2)  # type: ignore[misc]
 
 
 def test_a_record_that_holds_itself_is_shown_without_recursing() -> None:

@@ -2,18 +2,20 @@
 to define.
 
 Python 3.11 compiles each method a dataclass generates, class by class, as its module is
-imported: a frozen dataclass takes about a millisecond to define, and a report command
-imports a hundred of them, a fifth of its start-up. A record has generated only what must be
-its own (``__init__``, and the ``__setattr__`` and ``__delattr__`` that refuse a change); its
+imported: a frozen dataclass takes about a millisecond to define here (six methods), and a
+report command imports a hundred of them, a fifth of its start-up. A record compiles one,
+its ``__init__``; its ``__setattr__`` and ``__delattr__`` (which refuse a change) and its
 ``__eq__``, ``__hash__`` and ``__repr__`` are shared, and read the class's fields as the
 generated ones would: equal to an object of the same class whose compared fields are equal,
 hashed on those fields, shown as ``Name(field=value, ...)``. ``dataclasses.fields``,
-``replace`` and ``asdict`` work on a record as on any dataclass.
+``replace`` and ``asdict`` work on a record as on any dataclass (``dataclasses`` makes the
+fields; its parameters say ``init=False``, as the ``__init__`` is the record's own).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
@@ -51,14 +53,88 @@ def _repr(self: Any) -> str:
     return f"{cls.__qualname__}({shown})"
 
 
+def _refuse_set(self: Any, name: str, value: Any) -> None:
+    _refuse(self, name, "assign to")
+    object.__setattr__(self, name, value)
+
+
+def _refuse_delete(self: Any, name: str) -> None:
+    _refuse(self, name, "delete")
+    object.__delattr__(self, name)
+
+
+def _refuse(obj: Any, name: str, what: str) -> None:
+    # As a frozen dataclass: any name on the record itself, a field's on a class made from it.
+    cls = obj.__class__
+    if "__record_fields__" in cls.__dict__ or name in cls.__record_fields__:
+        raise dataclasses.FrozenInstanceError(f"cannot {what} field {name!r}")
+
+
+class _Factory:
+    """A parameter's default where a field has a default factory (shown as dataclasses do)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
+
+
+def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
+    """The ``__init__`` a frozen dataclass would have: the same parameters in the same order,
+    defaults and annotations, each field set past the refusing ``__setattr__``. (The source
+    names no annotation: compiled here, it would take this module's ``annotations`` future.)"""
+    names: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    annotations: dict[str, Any] = {}
+    for f in fields:
+        if isinstance(f.type, dataclasses.InitVar) or "InitVar" in str(f.type):
+            raise TypeError(f"{cls.__name__}.{f.name}: a record takes no InitVar")
+        has_factory = f.default_factory is not dataclasses.MISSING
+        if has_factory:
+            names[f"__default_{f.name}"] = f.default_factory
+        if f.init:
+            annotations[f.name] = f.type
+            parameter = f.name
+            if has_factory:
+                parameter += "=__factory"
+            elif f.default is not dataclasses.MISSING:
+                names[f"__default_{f.name}"] = f.default
+                parameter += f"=__default_{f.name}"
+            elif positional and "=" in positional[-1] and not f.kw_only:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
+            (keyword if f.kw_only else positional).append(parameter)
+            value = f"__default_{f.name}() if {f.name} is __factory else {f.name}"
+            body.append(f"__set(self, {f.name!r}, {value if has_factory else f.name})")
+        elif has_factory:  # not a parameter: made each time; a plain default stays the class's
+            body.append(f"__set(self, {f.name!r}, __default_{f.name}())")
+    parameters = [*positional, *(["*", *keyword] if keyword else [])]
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    source = f"def __init__(self, {', '.join(parameters)}):\n    " + "\n    ".join(body or ["pass"])
+    exec(source, names)  # made above from the class's fields, as dataclasses does
+    init = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__annotations__ = {**annotations, "return": None}
+    return init
+
+
 def _make(cls: type[T], kw_only: bool) -> type[T]:
     # What the class itself defines stays, as with @dataclass; __hash__ is None in a class
     # that defines __eq__ alone, and a dataclass then makes one.
     own = {name for name in ("__eq__", "__repr__") if name in cls.__dict__}
     class_hash = cls.__dict__.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
-    made: Any = dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only)(cls)
+    documented = bool(cls.__dict__.get("__doc__"))
+    made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, kw_only=kw_only)(cls)
     fields = dataclasses.fields(made)
+    made.__init__ = _init(made, fields)
+    if not documented:  # as a dataclass names it: its signature
+        made.__doc__ = made.__name__ + str(inspect.signature(made)).replace(" -> None", "")
+    made.__setattr__, made.__delattr__ = _refuse_set, _refuse_delete
+    made.__record_fields__ = frozenset(f.name for f in fields)
     made.__record_compared__ = _getter(tuple(f.name for f in fields if f.compare))
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     made.__record_hashed__ = _getter(hashed)
