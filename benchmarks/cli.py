@@ -13,6 +13,11 @@ median of ``--runs`` rounds is compared. Targets: a report or list within 3x of 
 DuckDB process, ``--help`` within 2x of importing Typer, in elapsed time. The CPU time each
 process used (its threads' user and system time) is printed beside: on a shared machine it
 says more than the elapsed time about what the process itself costs.
+
+Each run of a contender is paired with a run of its baseline just before it, and a ratio is
+the median of the pairs' ratios: the host's speed changes within seconds here (the same
+command took 0.34 to 0.61 s in one round), and a baseline run once a round at another moment
+moved every ratio of that round with it.
 """
 
 from __future__ import annotations
@@ -108,9 +113,14 @@ def timed(argv: Sequence[str], env: dict[str, str]) -> Run:
     return Run(elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
+def baseline_of(name: str) -> str:
+    return IMPORT_TYPER if name == HELP else BARE_DUCKDB
+
+
 def measure(
     db: Path, actor: str | None, runs: int, bytecode: Path, only: str | None = None
-) -> dict[str, list[Run]]:
+) -> dict[str, list[tuple[Run, Run]]]:
+    """Each contender's runs, each with the run of its baseline made just before it."""
     # As an installed program runs: with its modules' bytecode cached (here, not beside the
     # source), whatever PYTHONDONTWRITEBYTECODE says.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -119,36 +129,39 @@ def measure(
     print(f"{len(argvs) - 3} commands; a first run of each, to cache its bytecode ...", flush=True)
     for argv in argvs.values():
         timed(argv, env)
-    found: dict[str, list[Run]] = {name: [] for name in argvs}
+    measured = [name for name in argvs if name not in (BARE_DUCKDB, IMPORT_TYPER)]
+    found: dict[str, list[tuple[Run, Run]]] = {name: [] for name in measured}
     for round_ in range(runs):
-        for name, argv in argvs.items():
-            found[name].append(timed(argv, env))
+        for name in measured:
+            base = timed(argvs[baseline_of(name)], env)
+            found[name].append((timed(argvs[name], env), base))
         print(f"round {round_ + 1} of {runs} done (load average {os.getloadavg()[0]:.1f})")
     return found
 
 
-def report(found: dict[str, list[Run]]) -> None:
-    elapsed = {name: statistics.median(r.elapsed for r in runs) for name, runs in found.items()}
-    cpu = {name: statistics.median(r.cpu for r in runs) for name, runs in found.items()}
+def report(found: dict[str, list[tuple[Run, Run]]]) -> None:
     print()
     print("| command | elapsed | baseline | ratio | target | met | CPU | baseline | ratio |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
-    for name in found:
-        if name in (BARE_DUCKDB, IMPORT_TYPER):
-            continue
-        base = IMPORT_TYPER if name == HELP else BARE_DUCKDB
+    for name, pairs in found.items():
         target = HELP_TARGET if name == HELP else COMMAND_TARGET
-        ratio = elapsed[name] / elapsed[base]
+        ratio = statistics.median(run.elapsed / base.elapsed for run, base in pairs)
+        cpu_ratio = statistics.median(run.cpu / base.cpu for run, base in pairs)
+        elapsed = [statistics.median(pair[i].elapsed for pair in pairs) for i in (0, 1)]
+        cpu = [statistics.median(pair[i].cpu for pair in pairs) for i in (0, 1)]
         print(
-            f"| `{name}` | {elapsed[name]:.3f} s | {elapsed[base]:.3f} s | {ratio:.2f}x "
+            f"| `{name}` | {elapsed[0]:.3f} s | {elapsed[1]:.3f} s | {ratio:.2f}x "
             f"| {target:.0f}x | {'yes' if ratio <= target else 'NO'} "
-            f"| {cpu[name]:.3f} s | {cpu[base]:.3f} s | {cpu[name] / cpu[base]:.2f}x |"
+            f"| {cpu[0]:.3f} s | {cpu[1]:.3f} s | {cpu_ratio:.2f}x |"
         )
     print()
-    print(f"Baselines: the {BARE_DUCKDB} for the commands, {IMPORT_TYPER} for --help.")
-    print("Every run's elapsed seconds:")
-    for name, runs in found.items():
-        print(f"  {name}: " + ", ".join(f"{r.elapsed:.3f}" for r in runs))
+    print(
+        f"Baselines: the {BARE_DUCKDB} for the commands, {IMPORT_TYPER} for --help, each run"
+        " just before the run it is compared with; a ratio is the median of the pairs'."
+    )
+    print("Every run's elapsed seconds (its baseline's in brackets):")
+    for name, pairs in found.items():
+        print(f"  {name}: " + ", ".join(f"{r.elapsed:.3f} ({b.elapsed:.3f})" for r, b in pairs))
 
 
 def main() -> None:

@@ -191,3 +191,23 @@ def test_equality_hash_and_repr_equal_a_frozen_dataclass(
     assert (records[0] == records[1]) == (plain[0] == plain[1])
     assert hash(records[0]) == hash(plain[0])
     assert repr(records[0]) == repr(plain[0]).replace("PlainLine(", "Line(", 1)
+
+
+def test_every_record_without_a_docstring_is_named_by_its_signature_as_a_dataclass_is() -> None:
+    import importlib
+    import pkgutil
+
+    import valuegap
+
+    named = 0
+    for module in pkgutil.walk_packages(valuegap.__path__, "valuegap."):
+        if module.name.endswith("__main__"):  # it runs the command line
+            continue
+        for value in list(vars(importlib.import_module(module.name)).values()):
+            if isinstance(value, type) and "__record_fields__" in value.__dict__:
+                doc = value.__doc__ or ""
+                if doc.startswith(f"{value.__name__}("):
+                    signature = str(inspect.signature(value)).replace(" -> None", "")
+                    assert doc == value.__name__ + signature
+                    named += 1
+    assert named > 10

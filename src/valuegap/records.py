@@ -80,13 +80,14 @@ class _Factory:
 _FACTORY = _Factory()
 
 
-def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
-    """The ``__init__`` a frozen dataclass would have: the same parameters in the same order,
-    defaults and annotations, each field set past the refusing ``__setattr__``. (The source
-    names no annotation: compiled here, it would take this module's ``annotations`` future.)"""
+def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> tuple[Any, str]:
+    """The ``__init__`` a frozen dataclass would have (the same parameters in the same order,
+    defaults and annotations, each field set past the refusing ``__setattr__``), and its
+    signature as ``inspect.signature`` shows it. (The source names no annotation: compiled
+    here, it would take this module's ``annotations`` future.)"""
     names: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
-    positional: list[str] = []
-    keyword: list[str] = []
+    positional: list[tuple[str, str]] = []  # (parameter, as shown)
+    keyword: list[tuple[str, str]] = []
     body: list[str] = []
     annotations: dict[str, Any] = {}
     for f in fields:
@@ -97,28 +98,29 @@ def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
             names[f"__default_{f.name}"] = f.default_factory
         if f.init:
             annotations[f.name] = f.type
-            parameter = f.name
+            parameter, shown = f.name, f"{f.name}: {inspect.formatannotation(f.type)}"
             if has_factory:
-                parameter += "=__factory"
+                parameter, shown = f"{parameter}=__factory", f"{shown} = {_FACTORY!r}"
             elif f.default is not dataclasses.MISSING:
                 names[f"__default_{f.name}"] = f.default
-                parameter += f"=__default_{f.name}"
-            elif positional and "=" in positional[-1] and not f.kw_only:
+                parameter, shown = f"{parameter}=__default_{f.name}", f"{shown} = {f.default!r}"
+            elif positional and "=" in positional[-1][0] and not f.kw_only:
                 raise TypeError(f"non-default argument {f.name!r} follows default argument")
-            (keyword if f.kw_only else positional).append(parameter)
+            (keyword if f.kw_only else positional).append((parameter, shown))
             value = f"__default_{f.name}() if {f.name} is __factory else {f.name}"
             body.append(f"__set(self, {f.name!r}, {value if has_factory else f.name})")
         elif has_factory:  # not a parameter: made each time; a plain default stays the class's
             body.append(f"__set(self, {f.name!r}, __default_{f.name}())")
-    parameters = [*positional, *(["*", *keyword] if keyword else [])]
+    listed = [*positional, *([("*", "*"), *keyword] if keyword else [])]
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
-    source = f"def __init__(self, {', '.join(parameters)}):\n    " + "\n    ".join(body or ["pass"])
+    parameters = ", ".join(parameter for parameter, _ in listed)
+    source = f"def __init__(self, {parameters}):\n    " + "\n    ".join(body or ["pass"])
     exec(source, names)  # made above from the class's fields, as dataclasses does
     init = names["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = {**annotations, "return": None}
-    return init
+    return init, "(" + ", ".join(shown for _, shown in listed) + ")"
 
 
 def _make(cls: type[T], kw_only: bool) -> type[T]:
@@ -128,11 +130,13 @@ def _make(cls: type[T], kw_only: bool) -> type[T]:
     class_hash = cls.__dict__.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
     documented = bool(cls.__dict__.get("__doc__"))
+    if not documented:
+        cls.__doc__ = "-"  # named below, once the __init__ is made (dataclasses would name it now)
     made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, kw_only=kw_only)(cls)
     fields = dataclasses.fields(made)
-    made.__init__ = _init(made, fields)
-    if not documented:  # as a dataclass names it: its signature
-        made.__doc__ = made.__name__ + str(inspect.signature(made)).replace(" -> None", "")
+    made.__init__, signature = _init(made, fields)
+    if not documented:  # as a dataclass names it: by its signature
+        made.__doc__ = made.__name__ + signature
     made.__setattr__, made.__delattr__ = _refuse_set, _refuse_delete
     made.__record_fields__ = frozenset(f.name for f in fields)
     made.__record_compared__ = _getter(tuple(f.name for f in fields if f.compare))
