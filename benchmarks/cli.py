@@ -8,16 +8,15 @@ Every ``valuegap report ...`` command and every ``valuegap ... list`` command (f
 command line's own tree), each in a fresh process, against the baseline of a bare DuckDB
 process: one that imports duckdb, opens the same ledger read-only and sums its usage events'
 cost. And ``valuegap --help`` against ``python -c "import typer"``. A round runs every
-contender once, in turn, so that a change of the machine's load falls on all of them; the
-median of ``--runs`` rounds is compared. Targets: a report or list within 3x of the bare
+command once, in turn, each just after a run of its baseline; the median of ``--runs`` rounds
+is compared. Targets: a report or list within 3x of the bare
 DuckDB process, ``--help`` within 2x of importing Typer, in elapsed time. The CPU time each
 process used (its threads' user and system time) is printed beside: on a shared machine it
 says more than the elapsed time about what the process itself costs.
 
-Each run of a contender is paired with a run of its baseline just before it, and a ratio is
-the median of the pairs' ratios: the host's speed changes within seconds here (the same
-command took 0.34 to 0.61 s in one round), and a baseline run once a round at another moment
-moved every ratio of that round with it.
+A ratio is the median of the pairs' ratios: the host's speed changes within seconds here (the
+same command took 0.34 to 0.61 s in one round), and a baseline run once a round, at another
+moment, moved every ratio of that round with it.
 """
 
 from __future__ import annotations
