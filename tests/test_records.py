@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -211,3 +212,39 @@ def test_every_record_without_a_docstring_is_named_by_its_signature_as_a_datacla
                     assert doc == value.__name__ + signature
                     named += 1
     assert named > 10
+
+
+def test_what_a_record_cannot_be_is_refused_when_it_is_defined() -> None:
+    with pytest.raises(TypeError, match="cannot inherit from the dataclass"):
+
+        @record
+        class FromDataclass(PlainLine):
+            extra: int = 0
+
+    with pytest.raises(TypeError, match="takes no InitVar"):
+
+        @record
+        class WithInitVar:
+            a: int
+            b: dataclasses.InitVar[int] = 0
+
+    with pytest.raises(TypeError, match="Cannot overwrite attribute __setattr__"):
+
+        @record
+        class OwnSetattr:
+            a: int
+
+            def __setattr__(self, name: str, value: object) -> None:
+                object.__setattr__(self, name, value)
+
+
+@record
+class Selfish:
+    self: int
+    when: Decimal
+
+
+def test_a_field_may_be_named_self_and_the_constructors_annotations_resolve() -> None:
+    assert Selfish(self=1, when=Decimal(2)).self == 1
+    assert typing.get_type_hints(Line.__init__) == typing.get_type_hints(PlainLine.__init__)
+    assert inspect.signature(Line, eval_str=True).parameters["cost"].annotation is Decimal
