@@ -49,8 +49,6 @@ if TYPE_CHECKING:
     from valuegap.governance.agents import Agents
     from valuegap.governance.api import Governance
     from valuegap.outcomes.api import Outcomes
-    from valuegap.outcomes.periods import Window
-    from valuegap.outcomes.results import PortfolioReport
     from valuegap.outcomes.statements import Statements
     from valuegap.portfolio.api import Initiatives
 
@@ -118,17 +116,9 @@ class Ledger:
 
     @built_on_first_use
     def statements(self) -> Statements:
-        from valuegap.outcomes.facts import facts_in_scope
-        from valuegap.outcomes.reports import portfolio_report
         from valuegap.outcomes.statements import Statements
 
-        # The portfolio report (``Outcomes.portfolio_report``), for the unit economics: without
-        # the outcomes part, whose module imports every other report's result types.
-        def economics(window: Window) -> PortfolioReport:
-            facts = facts_in_scope(self.session, self.costs, self.portfolio)
-            return portfolio_report(facts, window)
-
-        return Statements(self.session, self.costs, economics)
+        return Statements(self.session, self.costs, self.outcomes.portfolio_report)
 
     @built_on_first_use
     def governance(self) -> Governance:

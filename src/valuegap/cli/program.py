@@ -69,18 +69,6 @@ GROUPS = {
 }
 
 
-def group(name: str, cls: type[Commands] | None = None) -> typer.Typer:
-    """The group ``name`` of ``GROUPS``, to add the commands of its module to."""
-    return typer.Typer(
-        name=name,
-        help=GROUPS[name],
-        cls=cls or Commands,
-        rich_markup_mode=None,  # plain text, as the top level's (valuegap.cli)
-        pretty_exceptions_enable=False,
-        add_completion=False,
-    )
-
-
 class Program(Group):
     """The top level: its own commands (``init``, ``serve``, ...), then the groups of
     ``GROUPS``, each made on first use. Until then a group is a stand-in with its summary, so
@@ -134,6 +122,18 @@ class _Unmade(Command):
         super().__init__(name=info.name)
         self.info = info
         self.pretty_exceptions_short = pretty_exceptions_short
+
+
+def group(name: str, cls: type[Commands] = Commands) -> typer.Typer:
+    """The group ``name`` of ``GROUPS``, to add the commands of its module to."""
+    return typer.Typer(
+        name=name,
+        help=GROUPS[name],
+        cls=cls,
+        rich_markup_mode=None,  # plain text, as the top level's (valuegap.cli)
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
 
 
 def _commands_unmade(app: typer.Typer) -> Any:
