@@ -5,21 +5,26 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, JsonValue
 
 from valuegap.decimals import plain
 from valuegap.model.portfolio import (
     AdoptionRamp,
+    AgentSpec,
     Baseline,
     BusinessCase,
+    CostEstimate,
     Initiative,
     InitiativeSpec,
     MetricSpec,
+    PocEvaluation,
 )
 from valuegap.store.database import Database
 from valuegap.store.literals import literal, text_list
+
+M = TypeVar("M", bound=BaseModel)
 
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
@@ -262,31 +267,44 @@ def _json(block: BaseModel | None) -> str | None:
     return None if block is None else block.model_dump_json()
 
 
-def _block(text: str | None, money: tuple[str, ...] = ()) -> dict[str, Any] | None:
+def _stored_block(model: type[M], text: str | None, money: tuple[str, ...] = ()) -> M | None:
+    """A nested block written by ``_json``; its decimals come back from strings, exactly."""
     if text is None:
         return None
     data: dict[str, Any] = json.loads(text)
     for name in money:
         if data.get(name) is not None:
             data[name] = Decimal(data[name])
-    return data
+    return _stored(model, **data)
+
+
+def _stored(model: type[M], **values: Any) -> M:
+    """A model made from what the ledger stored, without validating it again: every value was
+    validated when it was written, and a short command that only reads then builds no
+    validators (pydantic builds one per model and process, in milliseconds). The values must
+    already have the fields' types: tests/store/test_portfolio_reads.py compares what is read
+    with what validation makes of it."""
+    return model.model_construct(**values)
 
 
 def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
     case = None
     if row["case_currency"] is not None:
-        case = BusinessCase(
+        case = _stored(
+            BusinessCase,
             currency=row["case_currency"],
             monthly_investment=_plain(row["case_monthly_investment"]),
             monthly_value_at_full_adoption=_plain(row["case_monthly_value"]),
-            adoption_ramp=AdoptionRamp(
+            adoption_ramp=_stored(
+                AdoptionRamp,
                 ceiling=row["case_ramp_ceiling"],
                 midpoint_month=row["case_ramp_midpoint_month"],
                 steepness=row["case_ramp_steepness"],
             ),
             band=row["case_band"],
         )
-    return Initiative(
+    return _stored(
+        Initiative,
         id=row["id"],
         name=row["name"],
         kind=row["kind"],
@@ -297,11 +315,13 @@ def _initiative(row: dict[str, Any], metrics: list[MetricSpec]) -> Initiative:
         hypothesis=row["hypothesis"],
         kill_criteria=json.loads(row["kill_criteria"]),
         business_case=case,
-        poc_evaluation=_block(row["poc_evaluation"]),
-        production_cost_estimate=_block(row["production_cost_estimate"], ("monthly",)),
+        poc_evaluation=_stored_block(PocEvaluation, row["poc_evaluation"]),
+        production_cost_estimate=_stored_block(
+            CostEstimate, row["production_cost_estimate"], ("monthly",)
+        ),
         human_in_the_loop=row["human_in_the_loop"],
         fallback=row["fallback"],
-        agent=_block(row["agent"], ("approval_threshold",)),
+        agent=_stored_block(AgentSpec, row["agent"], ("approval_threshold",)),
         metrics=metrics,
         stage=row["stage"],
     )
@@ -331,12 +351,14 @@ def _metric_values(metric: MetricSpec) -> list[Any]:
 def _metric(row: dict[str, Any]) -> MetricSpec:
     baseline = None
     if row["baseline_value"] is not None:
-        baseline = Baseline(
+        baseline = _stored(
+            Baseline,
             value=_plain(row["baseline_value"]),
             period=row["baseline_period"],
             source=row["baseline_source"],
         )
-    return MetricSpec(
+    return _stored(
+        MetricSpec,
         id=row["id"],
         name=row["name"],
         unit=row["unit"],
