@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import threading
 import typing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -248,3 +250,48 @@ def test_a_field_may_be_named_self_and_the_constructors_annotations_resolve() ->
     assert Selfish(self=1, when=Decimal(2)).self == 1
     assert typing.get_type_hints(Line.__init__) == typing.get_type_hints(PlainLine.__init__)
     assert inspect.signature(Line, eval_str=True).parameters["cost"].annotation is Decimal
+
+
+def _fresh() -> type[typing.Any]:
+    @record
+    class Fresh:
+        name: str
+        cost: Decimal = Decimal(0)
+
+    return Fresh
+
+
+def test_the_constructor_is_compiled_when_first_used_and_then_is_the_classs_own() -> None:
+    fresh = _fresh()
+    assert not inspect.isfunction(vars(fresh)["__init__"])  # not compiled on definition
+    assert str(inspect.signature(fresh)) == "(name: 'str', cost: 'Decimal' = Decimal('0')) -> None"
+    assert inspect.isfunction(vars(fresh)["__init__"])  # reading it compiled it
+    assert fresh.__init__.__qualname__.endswith("Fresh.__init__")
+
+    made_first = _fresh()
+    assert made_first("a").cost == Decimal(0)
+    assert inspect.isfunction(vars(made_first)["__init__"])
+
+
+def test_a_subclass_that_is_no_record_compiles_its_records_constructor_on_the_record() -> None:
+    fresh = _fresh()
+
+    class Labelled(fresh):  # type: ignore[misc,valid-type]
+        pass
+
+    assert Labelled("a", Decimal(2)) == Labelled(name="a", cost=Decimal(2))
+    assert inspect.isfunction(vars(fresh)["__init__"]) and "__init__" not in vars(Labelled)
+    assert fresh("a") != Labelled("a")  # another class
+
+
+def test_threads_that_make_a_records_first_objects_at_once_all_get_them_whole() -> None:
+    fresh = _fresh()
+    start = threading.Barrier(8)
+
+    def make(n: int) -> typing.Any:
+        start.wait()
+        return fresh(str(n), Decimal(n))
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(make, range(8)))
+    assert [(m.name, m.cost) for m in made] == [(str(n), Decimal(n)) for n in range(8)]

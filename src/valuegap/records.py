@@ -4,7 +4,8 @@ to define.
 Python 3.11 compiles each method a dataclass generates, class by class, as its module is
 imported: a frozen dataclass takes about a millisecond to define here (six methods), and a
 report command imports a hundred of them, a fifth of its start-up. A record compiles one,
-its ``__init__``; its ``__setattr__`` and ``__delattr__`` (which refuse a change) and its
+its ``__init__``, and only when it is first used (a command makes few of the records it
+imports); its ``__setattr__`` and ``__delattr__`` (which refuse a change) and its
 ``__eq__``, ``__hash__`` and ``__repr__`` are shared, and read the class's fields as Python
 3.11's generated ones do: equal to an object of the same class whose compared fields are equal
 as tuples, hashed on those fields, shown as ``Name(field=value, ...)``. ``dataclasses.fields``,
@@ -83,10 +84,11 @@ class _Factory:
 _FACTORY = _Factory()
 
 
-def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> tuple[Any, str]:
+def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> tuple[_UnmadeInit, str]:
     """The ``__init__`` a frozen dataclass would have (the same parameters in the same order,
     defaults and annotations, each field set past the refusing ``__setattr__``; its globals the
-    class's module's), and its signature as ``inspect.signature`` shows it."""
+    class's module's), made when first used, and its signature as ``inspect.signature`` shows
+    it."""
     me = "__dataclass_self__" if "self" in {f.name for f in fields} else "self"
     helpers: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
     positional: list[tuple[str, str]] = []  # (parameter, as shown)
@@ -129,12 +131,36 @@ def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> tuple[Any, st
         f" def __init__({parameters}):\n  " + "\n  ".join(body or ["pass"]) + "\n"
         " return __init__"
     )
-    made: dict[str, Any] = {}
-    exec(source, vars(sys.modules[cls.__module__]), made)  # made above, as dataclasses does
-    init = made["__make__"](**helpers)
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__annotations__ = {**annotations, "return": None}
-    return init, "(" + ", ".join(shown for _, shown in listed) + ")"
+    unmade = _UnmadeInit(cls, source, helpers, {**annotations, "return": None})
+    return unmade, "(" + ", ".join(shown for _, shown in listed) + ")"
+
+
+class _UnmadeInit:
+    """A record's ``__init__`` until it is first used (an object made, or the class's
+    ``__init__`` read): then it is compiled and takes this one's place on the class. Compiling
+    it is most of the cost of defining a record, and a command defines many it never makes
+    (``report portfolio``: 83 records, 30 of them made)."""
+
+    def __init__(
+        self, cls: type[Any], source: str, helpers: dict[str, Any], annotations: dict[str, Any]
+    ) -> None:
+        self._cls, self._source, self._helpers = cls, source, helpers
+        self._annotations = annotations
+
+    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
+        init = self._made()
+        return init if instance is None else init.__get__(instance, owner)
+
+    def _made(self) -> Any:
+        cls = self._cls
+        made: dict[str, Any] = {}
+        exec(self._source, vars(sys.modules[cls.__module__]), made)  # as dataclasses does
+        init = made["__make__"](**self._helpers)
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        init.__annotations__ = self._annotations
+        # Two threads that make the first objects at once compile it twice: the same function.
+        cls.__init__ = init
+        return init
 
 
 def _check(cls: type[Any]) -> None:
