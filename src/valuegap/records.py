@@ -131,7 +131,8 @@ def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> tuple[_Unmade
         f" def __init__({parameters}):\n  " + "\n  ".join(body or ["pass"]) + "\n"
         " return __init__"
     )
-    unmade = _UnmadeInit(cls, source, helpers, {**annotations, "return": None})
+    module = vars(sys.modules[cls.__module__])
+    unmade = _UnmadeInit(cls, module, source, helpers, {**annotations, "return": None})
     return unmade, "(" + ", ".join(shown for _, shown in listed) + ")"
 
 
@@ -142,9 +143,14 @@ class _UnmadeInit:
     (``report portfolio``: 83 records, 30 of them made)."""
 
     def __init__(
-        self, cls: type[Any], source: str, helpers: dict[str, Any], annotations: dict[str, Any]
+        self,
+        cls: type[Any],
+        module: dict[str, Any],
+        source: str,
+        helpers: dict[str, Any],
+        annotations: dict[str, Any],
     ) -> None:
-        self._cls, self._source, self._helpers = cls, source, helpers
+        self._cls, self._module, self._source, self._helpers = cls, module, source, helpers
         self._annotations = annotations
 
     def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
@@ -154,7 +160,7 @@ class _UnmadeInit:
     def _made(self) -> Any:
         cls = self._cls
         made: dict[str, Any] = {}
-        exec(self._source, vars(sys.modules[cls.__module__]), made)  # as dataclasses does
+        exec(self._source, self._module, made)  # the class's module's globals, as dataclasses
         init = made["__make__"](**self._helpers)
         init.__qualname__ = f"{cls.__qualname__}.__init__"
         init.__annotations__ = self._annotations

@@ -283,7 +283,8 @@ def _stored(model: type[M], **values: Any) -> M:
     validated when it was written, and a short command that only reads then builds no
     validators (pydantic builds one per model and process, in milliseconds). The values must
     already have the fields' types: tests/store/test_portfolio_reads.py compares what is read
-    with what validation makes of it."""
+    with what validation makes of it. A row changed by hand, past valuegap, is read as it is
+    (``spec()`` validates it again: an export or an update then says what is wrong)."""
     return model.model_construct(**values)
 
 
