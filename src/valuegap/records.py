@@ -160,7 +160,8 @@ class _UnmadeInit:
     def _made(self) -> Any:
         cls = self._cls
         made: dict[str, Any] = {}
-        exec(self._source, self._module, made)  # the class's module's globals, as dataclasses
+        # In the class's module's globals, as dataclasses does.
+        exec(self._source, self._module, made)
         init = made["__make__"](**self._helpers)
         init.__qualname__ = f"{cls.__qualname__}.__init__"
         init.__annotations__ = self._annotations
