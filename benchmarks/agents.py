@@ -107,6 +107,13 @@ def by_hand(context: Mapping[str, Any]) -> tuple[str, list[str]]:
 # The baseline of the whole call: the least a durable audit write costs in DuckDB.
 
 
+_FLOOR_COLUMNS = (
+    "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash"
+)
+_TEN = ", ".join("?" for _ in range(10))
+_UNNESTED = ", ".join("unnest(?)" for _ in range(10))
+
+
 class AuditFloor:
     """On its own copy of the ledger: decide by hand, then in one transaction INSERT the row
     authorize writes (hashed and chained as valuegap does), UPDATE the head, COMMIT."""
@@ -120,6 +127,25 @@ class AuditFloor:
         self.seq = int(seq)
 
     def authorize(self, amount: Decimal, given: dict[str, str]) -> str:
+        answer, row = self._decided(amount, given)
+        self.con.begin()
+        self.con.execute(f"INSERT INTO audit_log ({_FLOOR_COLUMNS}) VALUES ({_TEN})", row)
+        self._move_head()
+        return answer
+
+    def authorize_all(self, asks: list[tuple[Decimal, dict[str, str]]]) -> list[str]:
+        """Decide each by hand, then write their rows in one transaction (one INSERT of the
+        rows, as lists unnested, UPDATE the head, COMMIT): the DuckDB work of a batch of
+        group commit, without the approval requests valuegap also writes."""
+        decided = [self._decided(amount, given) for amount, given in asks]
+        columns = [list(column) for column in zip(*(row for _, row in decided), strict=True)]
+        self.con.begin()
+        self.con.execute(f"INSERT INTO audit_log ({_FLOOR_COLUMNS}) SELECT {_UNNESTED}", columns)
+        self._move_head()
+        return [answer for answer, _ in decided]
+
+    def _decided(self, amount: Decimal, given: dict[str, str]) -> tuple[str, list[Any]]:
+        """The answer, and the audit row that records it, chained onto the last one made."""
         action = {"name": ACTION, "amount": float(amount), "context": given}
         outcome, rules = by_hand({**self.context, "action": action})
         answer = "needs_approval" if outcome == "require_approval" else outcome
@@ -136,18 +162,14 @@ class AuditFloor:
         fields = [seq, at, ACTOR, "agent.authorize", "agent", AGENT, None, after_json, self.head]
         hashed = json.dumps([*fields[:1], at.isoformat(), *fields[2:]], separators=(",", ":"))
         digest = hashlib.sha256(hashed.encode()).hexdigest()
-        self.con.begin()
+        self.seq, self.head = seq, digest
+        return answer, [*fields, digest]
+
+    def _move_head(self) -> None:
         self.con.execute(
-            "INSERT INTO audit_log (seq, recorded_at, actor, action, entity_type, entity_id, "
-            "before, after, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*fields, digest],
-        )
-        self.con.execute(
-            "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{seq}:{digest}"]
+            "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{self.seq}:{self.head}"]
         )
         self.con.commit()
-        self.seq, self.head = seq, digest
-        return answer
 
     def close(self) -> None:
         self.con.close()

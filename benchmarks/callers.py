@@ -8,16 +8,20 @@ same run.
 
 The demo's refund agent asks, from ``--callers`` threads sharing one ``Ledger`` (as a server's
 request handlers would), to issue refunds of 45.90 (allowed), 350 (needs approval) and 1,500
-(denied), in turn. Two lines, a round of each in turn, ``--repeats`` times:
+(denied), in turn. Three lines, a round of each in turn, ``--repeats`` times:
 
 - valuegap: ``ledger.agents.authorize()`` from every thread; each decision's audit entry is
   committed (with the decisions of other callers that queued meanwhile: group commit) before
   it is answered;
 - the floor, one commit per decision: on a copy of the ledger, the same threads each decide by
   hand and then, one at a time on the one connection, INSERT the audit row, UPDATE the chain's
-  head and COMMIT (what ``authorize`` did before group commit, at the least it can cost).
+  head and COMMIT (what ``authorize`` did before group commit, at the least it can cost);
+- DuckDB alone, for scale: on the same copy, one thread decides by hand and writes the
+  decisions in batches of ``--callers`` (one INSERT of the batch's audit rows, UPDATE the head,
+  COMMIT), with no threads, no waiting and no approval requests: about the most that any
+  design committing one transaction per batch could reach on this machine.
 
-Both use DuckDB with one thread (``--threads``; the setting ``threads``), as a server that many
+All use DuckDB with one thread (``--threads``; the setting ``threads``), as a server that many
 callers share is set up (docs/architecture.md, "Concurrency"). Once the ledgers are built and
 warm, the process's objects are frozen out of the garbage collector's passes, as ``valuegap
 serve`` does after start-up (``web.server.freeze_start_up``): otherwise every full collection
@@ -90,6 +94,29 @@ def round_of(
     return made / wall, times, sum(answers, Counter()), cpu / made
 
 
+def batches_by_hand(
+    floor: AuditFloor, callers: int, calls: int, first: int
+) -> tuple[float, list[float], float]:
+    """The round's decisions written by one thread in batches of ``callers``, as group commit
+    writes them at best, by hand: the decisions a second, each decision's seconds (its batch's),
+    and the CPU seconds per decision."""
+    latencies: list[float] = []
+    began, cpu = time.perf_counter(), time.process_time()
+    for call in range(calls):
+        asks = [
+            (
+                CASES[(number + call) % len(CASES)][0],
+                {"order_id": f"NW-{first + number * calls + call}"},
+            )
+            for number in range(callers)
+        ]
+        started = time.perf_counter()
+        floor.authorize_all(asks)
+        latencies.extend([time.perf_counter() - started] * callers)
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return callers * calls / wall, latencies, cpu / (callers * calls)
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[-1]
 
@@ -136,7 +163,11 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
     round_of(valuegap, callers, 3, 0)  # warm up: caches, cursors, threads
     round_of(one_commit_each, callers, 3, 0)
     freeze_start_up()  # as `valuegap serve` does once started: the collector skips start-up
-    results: dict[str, list[tuple[float, list[float], float]]] = {"valuegap": [], "floor": []}
+    results: dict[str, list[tuple[float, list[float], float]]] = {
+        "valuegap": [],
+        "floor": [],
+        "by hand": [],
+    }
     answers: Counter[str] = Counter()
     for repeat in range(repeats):
         first = 1_000_000 * (repeat + 1)
@@ -145,6 +176,7 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
         answers += answered
         rate, times, _, cpu = round_of(one_commit_each, callers, calls, first)
         results["floor"].append((rate, times, cpu))
+        results["by hand"].append(batches_by_hand(floor, callers, calls, first))
     verification = ledger.governance.audit.verify_audit()
     ledger.close()
     floor.close()
@@ -160,6 +192,7 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
     for name, label in (
         ("valuegap", "authorize(), group commit"),
         ("floor", "floor: one commit per decision"),
+        ("by hand", f"DuckDB alone, one commit per {callers} by hand"),
     ):
         rounds = results[name]
         rates = [rate for rate, _, _ in rounds]
@@ -178,6 +211,11 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
     )
     print("answers: " + ", ".join(f"{answers[a]:,} {a}" for _, _, a in CASES) + " (as expected)")
     made = repeats * callers * calls + 3 * callers
+    by_hand = medians["by hand"]
+    print(
+        f"DuckDB alone, batches of {callers} written by hand: {by_hand[0]:,.0f} decisions/s, "
+        f"p99 {by_hand[1]:.2f} ms (what any design with one transaction per batch could reach here)"
+    )
     print(
         f"valuegap's audit chain: {verification.message}; {verification.entries - entries:,} "
         f"new, one per decision ({made:,} made)"
