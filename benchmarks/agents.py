@@ -130,7 +130,7 @@ class AuditFloor:
         answer, row = self._decided(amount, given)
         self.con.begin()
         self.con.execute(f"INSERT INTO audit_log ({_FLOOR_COLUMNS}) VALUES ({_TEN})", row)
-        self._move_head()
+        self._move_head_and_commit()
         return answer
 
     def authorize_all(self, asks: list[tuple[Decimal, dict[str, str]]]) -> list[str]:
@@ -141,7 +141,7 @@ class AuditFloor:
         columns = [list(column) for column in zip(*(row for _, row in decided), strict=True)]
         self.con.begin()
         self.con.execute(f"INSERT INTO audit_log ({_FLOOR_COLUMNS}) SELECT {_UNNESTED}", columns)
-        self._move_head()
+        self._move_head_and_commit()
         return [answer for answer, _ in decided]
 
     def _decided(self, amount: Decimal, given: dict[str, str]) -> tuple[str, list[Any]]:
@@ -165,7 +165,7 @@ class AuditFloor:
         self.seq, self.head = seq, digest
         return answer, [*fields, digest]
 
-    def _move_head(self) -> None:
+    def _move_head_and_commit(self) -> None:
         self.con.execute(
             "UPDATE ledger_meta SET value = ? WHERE key = 'audit_head'", [f"{self.seq}:{self.head}"]
         )
