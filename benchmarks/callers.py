@@ -214,7 +214,8 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
     by_hand = medians["by hand"]
     print(
         f"DuckDB alone, batches of {callers} written by hand: {by_hand[0]:,.0f} decisions/s, "
-        f"p99 {by_hand[1]:.2f} ms (what any design with one transaction per batch could reach here)"
+        f"p99 {by_hand[1]:.2f} ms (no approval requests: about the most that one transaction "
+        "per batch could reach here)"
     )
     print(
         f"valuegap's audit chain: {verification.message}; {verification.entries - entries:,} "
