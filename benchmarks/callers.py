@@ -59,6 +59,13 @@ P99_TARGET_MS = 10.0
 Ask = Callable[[Decimal, dict[str, str]], str]  # an amount and context -> the answer
 
 
+def asked(number: int, call: int, calls: int, first: int) -> tuple[Decimal, str, dict[str, str]]:
+    """What caller ``number`` asks in its ``call``-th call of a round: the amount, the answer
+    expected, and the context (a new order each time)."""
+    amount, _, expected = CASES[(number + call) % len(CASES)]
+    return amount, expected, {"order_id": f"NW-{first + number * calls + call}"}
+
+
 def round_of(
     ask: Ask, callers: int, calls: int, first: int
 ) -> tuple[float, list[float], Counter[str], float]:
@@ -73,8 +80,7 @@ def round_of(
     def caller(number: int) -> None:
         start.wait()
         for call in range(calls):
-            amount, _, expected = CASES[(number + call) % len(CASES)]
-            given = {"order_id": f"NW-{first + number * calls + call}"}
+            amount, expected, given = asked(number, call, calls, first)
             began = time.perf_counter()
             answer = ask(amount, given)
             latencies[number].append(time.perf_counter() - began)
@@ -104,11 +110,8 @@ def batches_by_hand(
     began, cpu = time.perf_counter(), time.process_time()
     for call in range(calls):
         asks = [
-            (
-                CASES[(number + call) % len(CASES)][0],
-                {"order_id": f"NW-{first + number * calls + call}"},
-            )
-            for number in range(callers)
+            (amount, given)
+            for amount, _, given in (asked(n, call, calls, first) for n in range(callers))
         ]
         started = time.perf_counter()
         floor.authorize_all(asks)
