@@ -81,8 +81,8 @@ class ExecutiveReport:
 
 def default_window(ledger: Ledger) -> Window:
     """The latest quarter with cost (the scoreboard's), compared with the one before."""
-    months = [line.month for line in ledger.costs.cost_report(["month"]) if line.month]
-    latest = date.fromisoformat(f"{max(months)}-01") if months else ledger.session.now().date()
+    months = [cost.month for cost in ledger.outcomes.facts().costs]
+    latest = max(months) if months else ledger.session.now().date()
     start = quarter_start(latest)
     return Window(start, add_months(start, 3))
 
@@ -170,8 +170,8 @@ def _jcurves_that_matter(
 
 
 def _after_latest(ledger: Ledger) -> date | None:
-    months = [line.month for line in ledger.costs.cost_report(["month"]) if line.month]
-    return add_months(date.fromisoformat(f"{max(months)}-01"), 1) if months else None
+    months = [cost.month for cost in ledger.outcomes.facts().costs]
+    return add_months(max(months), 1) if months else None
 
 
 def _standing(validated: bool, reason: str) -> str:

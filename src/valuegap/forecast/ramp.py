@@ -17,6 +17,7 @@ and the gates and reviews read the planned ROI and its band from here.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from valuegap.bounds import WIDE, rounded
@@ -29,6 +30,14 @@ _BAND = Decimal(str(DEFAULT_BAND))
 
 def _decimal(value: Decimal | float) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _adoption(ceiling: Decimal, midpoint: Decimal, steepness: Decimal, month: int) -> Decimal:
+    # Kept by the ramp's shape: an exponential in 80 digits takes about 40 us, and the reports
+    # ask for the same months again (the portfolio's J-curve, then each initiative's).
+    power = WIDE.exp(WIDE.multiply(-steepness, month - midpoint))
+    return WIDE.divide(ceiling, 1 + power)
 
 
 @record
@@ -56,8 +65,7 @@ class Plan:
 
     def adoption(self, month: int) -> Decimal:
         """The share of full adoption in ``month`` (1 is the first month)."""
-        power = WIDE.exp(WIDE.multiply(-self.steepness, month - self.midpoint_month))
-        return WIDE.divide(self.ceiling, 1 + power)
+        return _adoption(self.ceiling, self.midpoint_month, self.steepness, month)
 
     def value(self, months: int) -> Decimal:
         """The value planned for months 1 to ``months``, together."""

@@ -4,13 +4,14 @@ metrics' outcomes, its successful outcomes and its hours saved."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from valuegap.model.manual import spread
-from valuegap.model.portfolio import Initiative
+from valuegap.model.portfolio import Initiative, MetricSpec
 from valuegap.outcomes import attribution as stats
 from valuegap.outcomes.capacity import Capacity, capacity_of
 from valuegap.outcomes.evaluation import (
@@ -111,17 +112,36 @@ def assess(facts: Facts, initiative: Initiative, window: Window) -> Assessment:
     for metric in initiative.metrics:
         measured = [c for c in capacity if c.metric == metric.id]
         share = capacity_of(measured)[1] if measured and not facts.count_uncaptured else None
-        outcome = evaluate(
-            metric,
-            [o for o in facts.observations if o.metric == metric.id],
-            [c for c in facts.counts if c.initiative == initiative.id and c.metric == metric.id],
-            level=facts.level,
-            convert=facts.convert,
-            window=window,
-        )
+        outcome = _outcome(facts, initiative, metric, window)
         result.metrics.append(with_captured_share(outcome, share))
     result.outcomes = sum(outcomes_by_month(facts, initiative.id, window).values(), ZERO)
     return result
+
+
+def validated_in(facts: Facts, initiative: Initiative, window: Window) -> bool:
+    """Whether ``initiative``'s outcome is validated in ``window`` (``Assessment.validated``),
+    from its primary metric alone: what attribution coverage needs, without the rest of an
+    assessment."""
+    primary = initiative.primary_metric
+    return primary is not None and _outcome(facts, initiative, primary, window).validated
+
+
+def validated_ids(assessed: Iterable[Assessment]) -> set[str]:
+    """The initiatives among ``assessed`` whose outcome is validated."""
+    return {a.initiative.id for a in assessed if a.validated}
+
+
+def _outcome(
+    facts: Facts, initiative: Initiative, metric: MetricSpec, window: Window
+) -> MetricOutcome:
+    return evaluate(
+        metric,
+        [o for o in facts.observations if o.metric == metric.id],
+        [c for c in facts.counts if c.initiative == initiative.id and c.metric == metric.id],
+        level=facts.level,
+        convert=facts.convert,
+        window=window,
+    )
 
 
 def outcomes_by_month(facts: Facts, initiative: str, window: Window) -> dict[date, Decimal]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from valuegap.months import month_starts, next_month
-from valuegap.outcomes.assessment import assess
+from valuegap.outcomes.assessment import validated_in
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.periods import Period, Window
 from valuegap.records import record
@@ -72,8 +72,11 @@ def _month(facts: Facts, month: date) -> CoverageMonth:
     from valuegap.outcomes.reports import window_coverage
 
     window = Window(month, next_month(month))
-    assessed = [assess(facts, i, window) for i in facts.initiatives]
-    found = window_coverage(facts, assessed, window)
+    charged = {r.initiative for r in facts.costs if window.holds(r.month)}
+    validated = {
+        i.id for i in facts.initiatives if i.id in charged and validated_in(facts, i, window)
+    }
+    found = window_coverage(facts, validated, window)
     return CoverageMonth(
         month=f"{month:%Y-%m}",
         attribution_coverage=found.attribution_coverage,

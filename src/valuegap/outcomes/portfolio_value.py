@@ -5,7 +5,7 @@ they may see: their initiatives' value on their units' cost (``Outcomes.facts``)
 
 from __future__ import annotations
 
-from valuegap.outcomes.assessment import ZERO, assess
+from valuegap.outcomes.assessment import ZERO, assess, validated_ids
 from valuegap.outcomes.evaluation import ValueInterval, value_interval
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import money, roi
@@ -43,7 +43,7 @@ def portfolio_value(facts: Facts, window: Window) -> PortfolioValue:
     found = value_interval(periods, facts.level)
     if found.value is None:  # nothing measured: worth nothing, exactly
         found = ValueInterval(ZERO, ZERO, ZERO)
-    cost = window_coverage(facts, assessed, window).total_cost
+    cost = window_coverage(facts, validated_ids(assessed), window).total_cost
     value = money(found.value or ZERO)
     low = None if found.low is None else money(found.low)
     return PortfolioValue(

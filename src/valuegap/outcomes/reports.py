@@ -7,12 +7,18 @@ are the same wherever they are shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
 from valuegap.costs.rules import UNALLOCATED, UNIT_OVERHEAD
 from valuegap.model.portfolio import Initiative
-from valuegap.outcomes.assessment import ZERO, Assessment, assess, outcomes_by_month
+from valuegap.outcomes.assessment import (
+    ZERO,
+    Assessment,
+    assess,
+    outcomes_by_month,
+    validated_ids,
+)
 from valuegap.outcomes.evaluation import MetricOutcome, ValueInterval
 from valuegap.outcomes.facts import Facts
 from valuegap.outcomes.finance import (
@@ -101,15 +107,16 @@ def portfolio_report(facts: Facts, window: Window) -> PortfolioReport:
     assessed = [assess(facts, i, window) for i in facts.initiatives]
     previous = window.previous()
     before = [assess(facts, i, previous) for i in facts.initiatives] if previous else []
+    validated, validated_before = validated_ids(assessed), validated_ids(before)
 
     def coverage_before(unit: str | None) -> float | None:
         if previous is None:
             return None
-        return window_coverage(facts, before, previous, unit).attribution_coverage
+        return window_coverage(facts, validated_before, previous, unit).attribution_coverage
 
     units = []
     for unit in business_units(facts, assessed, window):
-        now, then = window_coverage(facts, assessed, window, unit), coverage_before(unit)
+        now, then = window_coverage(facts, validated, window, unit), coverage_before(unit)
         units.append(
             UnitCoverage(
                 business_unit=unit,
@@ -120,7 +127,7 @@ def portfolio_report(facts: Facts, window: Window) -> PortfolioReport:
                 coverage_change=_change(now.attribution_coverage, then),
             )
         )
-    total, then = window_coverage(facts, assessed, window), coverage_before(None)
+    total, then = window_coverage(facts, validated, window), coverage_before(None)
     return PortfolioReport(
         period=Period.of(window),
         currency=facts.currency,
@@ -235,13 +242,13 @@ class Coverage:
 
 
 def window_coverage(
-    facts: Facts, assessed: Sequence[Assessment], window: Window, unit: str | None = None
+    facts: Facts, validated: Collection[str], window: Window, unit: str | None = None
 ) -> Coverage:
     """Attribution coverage of all cost in ``window`` (of one business unit, if given): the
-    cost of initiatives with a validated outcome over all cost, unallocated included. Credits
-    stay in the totals, but in coverage an initiative, a unit's overhead or the unallocated
-    cost whose credits exceed its charges counts as zero, so that coverage stays in [0, 1]."""
-    validated = {a.initiative.id for a in assessed if a.validated}
+    cost of the initiatives ``validated`` (those with a validated outcome in the window) over
+    all cost, unallocated included. Credits stay in the totals, but in coverage an initiative,
+    a unit's overhead or the unallocated cost whose credits exceed its charges counts as zero,
+    so that coverage stays in [0, 1]."""
     rows = [r for r in facts.costs if window.holds(r.month)]
     if unit is not None:
         rows = [r for r in rows if r.business_unit == unit]
@@ -274,9 +281,11 @@ def _score(
     def mine(assessed: Sequence[Assessment]) -> list[Assessment]:
         return [a for a in assessed if unit is None or a.initiative.business_unit == unit]
 
-    current = window_coverage(facts, now, window, unit).attribution_coverage
+    current = window_coverage(facts, validated_ids(now), window, unit).attribution_coverage
     earlier = (
-        window_coverage(facts, then, previous, unit).attribution_coverage if previous else None
+        window_coverage(facts, validated_ids(then), previous, unit).attribution_coverage
+        if previous
+        else None
     )
     unit_cost, before = _cost_per_outcome(mine(now)), _cost_per_outcome(mine(then))
     falling = None if unit_cost is None or before is None else unit_cost < before
