@@ -11,8 +11,9 @@ request handlers would), to issue refunds of 45.90 (allowed), 350 (needs approva
 (denied), in turn. Three lines, a round of each in turn, ``--repeats`` times:
 
 - valuegap: ``ledger.agents.authorize()`` from every thread; each decision's audit entry is
-  committed (with the decisions of other callers that queued meanwhile: group commit) before
-  it is answered;
+  durable (with the decisions of other callers that queued meanwhile, group commit, appended
+  to the ledger's journal and fsync'd; store/journal.py) before it is answered, and moves into
+  the ledger's tables in larger batches meanwhile;
 - the floor, one commit per decision: on a copy of the ledger, the same threads each decide by
   hand and then, one at a time on the one connection, INSERT the audit row, UPDATE the chain's
   head and COMMIT (what ``authorize`` did before group commit, at the least it can cost);
@@ -193,7 +194,7 @@ def run(work: Path, callers: int, calls: int, repeats: int, threads: int | None)
     )
     medians = {}
     for name, label in (
-        ("valuegap", "authorize(), group commit"),
+        ("valuegap", "authorize(), group commit, journal"),
         ("floor", "floor: one commit per decision"),
         ("by hand", f"DuckDB alone, one commit per {callers} by hand"),
     ):

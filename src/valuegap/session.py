@@ -199,7 +199,7 @@ class Session:
         transaction it joins that transaction. It returns once the entry is committed."""
         after_json = canonical_json(after)
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after_json)
-        self.db.in_group(draft, _append_in_order)
+        self.db.in_group(draft, _append_in_order, commit="journal")
 
     def record_small_write(
         self, action: str, entity_type: str, entity_id: str, write: SmallWrites, item: Any
@@ -210,7 +210,7 @@ class Session:
         the writer inside the batch's transaction, and must change nothing that the read cache
         holds. Returns ``item``'s result once committed."""
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write, item)
-        return self.db.in_group(draft, _append_in_order)
+        return self.db.in_group(draft, _append_in_order, commit="journal")
 
 
 class Part:

@@ -123,10 +123,10 @@ def _in_one_batch(
     threads += [threading.Thread(target=ask, args=(i, *each)) for i, each in enumerate(asks)]
     with db.writing():  # the first decision waits for the writer; the others queue behind it
         threads[0].start()
-        _wait_until(lambda: db._writer.group._leading and not db._writer.group._queue)
+        _wait_until(lambda: db._writer.journaled._leading and not db._writer.journaled._queue)
         for thread in threads[1:]:
             thread.start()
-        _wait_until(lambda: len(db._writer.group._queue) == len(asks))
+        _wait_until(lambda: len(db._writer.journaled._queue) == len(asks))
     for thread in threads:
         thread.join()
     return [answers[i] for i in range(len(asks))], batches

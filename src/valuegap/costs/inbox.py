@@ -106,7 +106,7 @@ class SpanInbox(Part):
                 self.actor, source_name, self._now(), gen_ai, request.SerializeToString()
             )
             # Beside the writer: a drain's ingest holds it for about a second.
-            self._db.in_group(export, append_all, beside_writer=True)
+            self._db.in_group(export, append_all, commit="beside")
         return Received(total, gen_ai)
 
     def waiting(self) -> bool:

@@ -37,6 +37,22 @@ def _row(e: AuditEntry) -> tuple[Any, ...]:
     )
 
 
+def entry_statements(entries: Sequence[AuditEntry]) -> list[tuple[str, list[Any]]]:
+    """The statements that append ``entries`` (which follow the head, in order) and move the
+    head to the last of them."""
+    # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
+    # (By hand: dataclasses.astuple deep-copies every field.)
+    rows = [_row(entry) for entry in entries]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    last = entries[-1]
+    # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).
+    if last.seq > len(entries):
+        head = "UPDATE ledger_meta SET value = $2 WHERE key = $1"
+    else:
+        head = "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)"
+    return [(_INSERT_COLUMNS, columns), (head, [_HEAD_KEY, f"{last.seq}:{last.hash}"])]
+
+
 class AuditStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -56,20 +72,15 @@ class AuditStore:
         self.append_all([entry])
 
     def append_all(self, entries: Sequence[AuditEntry]) -> None:
-        """Entries that follow the head in order, in one INSERT and one move of the head
-        (in the caller's transaction)."""
-        # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
-        # (By hand: dataclasses.astuple deep-copies every field.)
-        rows = [_row(entry) for entry in entries]
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        self._db.execute(_INSERT_COLUMNS, columns, keeps_cache=True)
-        last = entries[-1]
-        # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).
-        if last.seq > len(entries):
-            sql = "UPDATE ledger_meta SET value = $2 WHERE key = $1"
+        """Entries that follow the head in order, in one INSERT and one move of the head (in
+        the caller's transaction), or in a batch of the journal (store/journal.py)."""
+        batch = self._db.journal_batch
+        if batch is not None:
+            batch.entries.extend(entries)
         else:
-            sql = "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)"
-        self._db.execute(sql, [_HEAD_KEY, f"{last.seq}:{last.hash}"], keeps_cache=True)
+            for sql, params in entry_statements(entries):
+                self._db.execute(sql, params, keeps_cache=True)
+        last = entries[-1]
         self._db.remember(_HEAD_KEY, (last.seq, last.hash))
 
     def baseline_pending(self) -> bool:
@@ -88,6 +99,7 @@ class AuditStore:
         newest_first: bool = False,
         before: int | None = None,
     ) -> Iterator[AuditEntry]:
+        self._db.settle()
         order = "DESC" if newest_first else "ASC"
         rows = self._db.all(
             f"SELECT {_COLUMNS} FROM audit_log "

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 
 from valuegap.errors import ConfigError
+from valuegap.model.audit import GENESIS
 from valuegap.store import file_lock
+from valuegap.store.journal import Batch, Journal
 from valuegap.store.literals import literal
-from valuegap.store.writer import MISSING, Writer, release, writer_of
+from valuegap.store.writer import MISSING, Commit, Writer, release, writer_of
 
 if TYPE_CHECKING:
     from valuegap.store.migrations import Migration
@@ -48,6 +50,7 @@ class _ThreadState(threading.local):
         self.beside = False  # in a transaction beside the writer (beside_writer())
         self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
         self.after: list[Callable[[], None]] = []  # run once committed, unlocked (after_writing)
+        self.journal: Batch | None = None  # the batch of a journaled() write
 
 
 class Database:
@@ -66,6 +69,7 @@ class Database:
         self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}  # by thread
         self._cursors_lock = threading.Lock()
         self._closed = False
+        self._mover: threading.Thread | None = None  # moves the journal now and then
 
     @classmethod
     def open(
@@ -92,6 +96,11 @@ class Database:
             )
         if create and path.exists():
             raise ConfigError(f"{path} already exists; choose another `db` path.")
+        if create and (leftovers := Journal(path).leftovers()):
+            raise ConfigError(
+                f"{leftovers[0]} is the journal of an earlier ledger at {path}; move it away "
+                "(or choose another `db` path) to create a new ledger there."
+            )
         try:
             connection = file_lock.connect(
                 path, read_only=read_only, timeout=lock_timeout, on_wait=on_wait
@@ -118,6 +127,7 @@ class Database:
                 database.schema_outdated = bool(database._pending(migrations, create=False))
             else:
                 database._migrate(migrations, create=create)
+                database._recover_journal()
         except BaseException:
             database.close()  # and let go of the file's writer, so that no cache outlives it
             raise
@@ -128,6 +138,12 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        if self._mover is not None:
+            self._writer.journal.wake()
+            self._mover.join()
+        if not self.read_only:
+            with contextlib.suppress(duckdb.Error):  # what stays in the journal moves on open
+                self.settle()
         with self._cursors_lock:
             for cursor in self._cursors.values():
                 with contextlib.suppress(duckdb.Error):
@@ -231,6 +247,8 @@ class Database:
                 "written through it; open the ledger without read_only to change it."
             )
         with self._writer.lock:
+            if not self._thread.writing:
+                self.settle()  # the journal's batches first: they come before this write
             self._thread.writing += 1
             try:
                 yield
@@ -238,6 +256,73 @@ class Database:
                 self._thread.writing -= 1
         if not self._thread.writing:
             self._run_after()
+
+    @contextmanager
+    def journaled(self) -> Iterator[None]:
+        """A group-commit batch of decisions (store/writer.py), as the writer: its audit
+        entries and approval requests go to the journal (store/journal.py), durable when the
+        block ends, rather than to DuckDB; its reads and the cache are a transaction's."""
+        if self.read_only:
+            raise ConfigError(f"{self.path} was opened read-only: nothing can be written.")
+        thread = self._thread
+        assert not thread.writing, "a journaled batch is a write of its own"
+        with self._writer.lock:
+            thread.writing, thread.depth, thread.journal = 1, 1, Batch()
+            thread.pending, thread.wrote = {}, False
+            try:
+                yield
+                if thread.journal.entries:
+                    self._writer.journal.append(thread.journal)
+                self._cache.committed(forget=thread.wrote, learned=thread.pending)
+            finally:
+                thread.writing, thread.depth, thread.journal = 0, 0, None
+                thread.pending, thread.wrote = {}, False
+        if self._mover is None:
+            self._start_mover()
+
+    @property
+    def journal_batch(self) -> Batch | None:
+        """The batch this thread's ``journaled()`` write fills, if it is in one."""
+        return self._thread.journal
+
+    def settle(self) -> None:
+        """Move the journal's batches into the ledger's tables, if any wait: before a read of
+        what they change (the audit log, its head, agents' approval requests) sees the tables.
+        Not inside a snapshot, which reads the moment it began."""
+        journal = self._writer.journal
+        if journal.waiting and not self.read_only and not self._thread.snapshot:
+            journal.move(self._con.cursor)
+
+    def _recover_journal(self) -> None:
+        """What the journal still holds from a process that stopped without closing the
+        ledger: moved once, when the file is first opened for writing in this process."""
+        journal = self._writer.journal
+        with self._writer.lock:
+            if journal.recovered:
+                return
+            row = self.one("SELECT value FROM ledger_meta WHERE key = 'audit_head'")
+            seq, digest = str(row[0]).split(":", 1) if row else ("0", GENESIS)
+            if journal.recover((int(seq), digest), self._con.cursor):
+                self._cache.committed(forget=True, learned={})
+
+    def _start_mover(self) -> None:
+        with self._cursors_lock:
+            if self._mover is None and not self._closed:
+                self._mover = threading.Thread(
+                    target=self._move_now_and_then, name="valuegap journal", daemon=True
+                )
+                self._mover.start()
+
+    def _move_now_and_then(self) -> None:
+        """The journal's batches into the tables, once enough wait or a little time passed;
+        a move that fails is tried again (its batches stay in the journal, durable)."""
+        journal = self._writer.journal
+        while not self._closed:
+            journal.wait_for_work()
+            if self._closed:
+                return
+            with contextlib.suppress(duckdb.Error):
+                self.settle()
 
     def after_writing(self, then: Callable[[], None]) -> None:
         """Run ``then()`` once this thread's transaction commits and it is no longer the
@@ -313,6 +398,7 @@ class Database:
         if thread.writing or thread.snapshot:
             yield
             return
+        self.settle()
         cursor = self._current()
         cursor.begin()
         thread.snapshot = True
@@ -328,17 +414,19 @@ class Database:
         item: T,
         write_all: Callable[[Database, Sequence[T]], Sequence[R]],
         *,
-        beside_writer: bool = False,
+        commit: Commit = "transaction",
     ) -> R:
         """Write ``item`` with others queued meanwhile, in one transaction (group commit):
         ``write_all(db, items)`` writes them in order and returns one result per item; this
         returns ``item``'s once it is committed. In a write already, it joins that write.
-        ``beside_writer``: the transaction is ``beside_writer()``'s, and does not wait for
-        the writer's."""
+        ``commit``: ``"journal"``, the batch goes to the journal (``journaled()``: audit
+        entries and agents' approval requests only); ``"beside"``, the transaction is
+        ``beside_writer()``'s, and does not wait for the writer's."""
         if self.is_writing:
             with self.transaction():
                 return write_all(self, [item])[0]
-        group = self._writer.beside if beside_writer else self._writer.group
+        groups = {"transaction": self._writer.group, "journal": self._writer.journaled}
+        group = groups.get(commit, self._writer.beside)
         return group.submit(self, item, write_all)
 
     @contextmanager
@@ -398,6 +486,7 @@ class Database:
         if self._thread.beside:
             self._current().execute(sql, params)
             return
+        assert self._thread.journal is None, "a journaled batch writes to the journal only"
         with self.writing():
             self._con.execute(sql, params)
             if not keeps_cache:
@@ -486,6 +575,7 @@ class Database:
                 self._forget()
 
     def get_meta(self, key: str) -> str | None:
+        self.settle()  # the audit head may wait in the journal
         row = self.one(f"SELECT value FROM ledger_meta WHERE key = {literal(key)}")
         return None if row is None else str(row[0])
 

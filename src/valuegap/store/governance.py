@@ -89,6 +89,26 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
 PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
 
 
+def agent_approvals_statement(rows: Sequence[Row]) -> tuple[str, list[Any]]:
+    """The statement that adds new pending requests (``rows`` as stored)."""
+    return (
+        "INSERT INTO agent_approvals SELECT unnest(?), unnest(?), unnest(?), "
+        "unnest(?::VARCHAR[])::DECIMAL(38, 10), unnest(?), 'pending', unnest(?), unnest(?), "
+        "unnest(?), unnest(?), NULL, NULL, NULL",
+        [
+            [row["id"] for row in rows],
+            [row["agent"] for row in rows],
+            [row["action"] for row in rows],
+            _texts([row["amount"] for row in rows]),
+            [row["context"] for row in rows],
+            [row["rules"] for row in rows],
+            [row["policy_versions"] for row in rows],
+            [row["requested_at"] for row in rows],
+            [row["requested_by"] for row in rows],
+        ],
+    )
+
+
 class _PendingApprovals(NamedTuple):
     rows: dict[ApprovalKey, Row]  # the oldest pending request of each key
     next_id: int
@@ -225,6 +245,7 @@ class GovernanceStore:
 
     def _pending_agent_approvals(self) -> _PendingApprovals:
         """The oldest pending request of each key that has one, and the next request's id."""
+        self._db.settle()
         rows = self._db.all("SELECT * FROM agent_approvals WHERE status = 'pending' ORDER BY id")
         found: dict[ApprovalKey, Row] = {}
         for row in rows:
@@ -254,23 +275,12 @@ class GovernanceStore:
             }
             for index, request in enumerate(asked)
         ]
-        self._db.execute(
-            "INSERT INTO agent_approvals SELECT unnest(?), unnest(?), unnest(?), "
-            "unnest(?::VARCHAR[])::DECIMAL(38, 10), unnest(?), 'pending', unnest(?), unnest(?), "
-            "unnest(?), unnest(?), NULL, NULL, NULL",
-            [
-                [row["id"] for row in rows],
-                [row["agent"] for row in rows],
-                [row["action"] for row in rows],
-                _texts([row["amount"] for row in rows]),
-                [row["context"] for row in rows],
-                [row["rules"] for row in rows],
-                [row["policy_versions"] for row in rows],
-                [row["requested_at"] for row in rows],
-                [row["requested_by"] for row in rows],
-            ],
-            keeps_cache=True,  # nothing a decision reads from the cache
-        )
+        batch = self._db.journal_batch
+        if batch is not None:
+            batch.approvals.extend(rows)
+        else:
+            # nothing a decision reads from the cache
+            self._db.execute(*agent_approvals_statement(rows), keeps_cache=True)
         return rows
 
     def agent_approvals(
@@ -280,6 +290,7 @@ class GovernanceStore:
         approval_id: int | None = None,
         status: str | None = None,
     ) -> list[dict[str, Any]]:
+        self._db.settle()
         rows = self._db.all(
             "SELECT * FROM agent_approvals WHERE (? IS NULL OR agent = ?) "
             "AND (? IS NULL OR id = ?) AND (? IS NULL OR status = ?) ORDER BY id",

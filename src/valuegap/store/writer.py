@@ -11,15 +11,29 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+)
 
 from valuegap.errors import ValuegapError
+from valuegap.store.journal import Journal
 
 if TYPE_CHECKING:
     from valuegap.store.database import Database
 
+# How a group-commit batch commits: in a DuckDB transaction as the writer, appended to the
+# journal as the writer (``Database.journaled()``), or beside the writer.
+Commit = Literal["transaction", "journal", "beside"]
 T = TypeVar("T")
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -106,8 +120,8 @@ class GroupCommit:
 
     GATHER_WAIT = 0.0003
 
-    def __init__(self, *, beside_writer: bool = False) -> None:
-        self._beside_writer = beside_writer  # commit with Database.beside_writer()
+    def __init__(self, commit: Commit = "transaction") -> None:
+        self._commit = commit
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._queue: list[_Waiter[Any, Any]] = []
@@ -146,7 +160,7 @@ class GroupCommit:
             self._last_batch = len(batch)
         try:
             for write_all, waiters in _by_writer(batch).items():
-                _write(db, write_all, waiters, self._beside_writer)
+                _write(db, write_all, waiters, self._commit)
         finally:
             with self._lock:
                 if self._queue:
@@ -174,20 +188,28 @@ def _write(
     db: Database,
     write_all: Callable[..., Sequence[Any]],
     waiters: list[_Waiter[Any, Any]],
-    beside_writer: bool,
+    commit: Commit,
 ) -> None:
     try:
-        with db.beside_writer() if beside_writer else db.transaction():
+        with _committing(db, commit):
             results = write_all(db, [w.item for w in waiters])
     except Exception as exc:
         if len(waiters) == 1:
             waiters[0].error = exc
             return
         for waiter in waiters:  # which one failed is not known: each alone
-            _write(db, write_all, [waiter], beside_writer)
+            _write(db, write_all, [waiter], commit)
         return
     for waiter, result in zip(waiters, results, strict=True):
         waiter.result = result
+
+
+def _committing(db: Database, commit: Commit) -> AbstractContextManager[None]:
+    if commit == "journal":
+        return db.journaled()
+    if commit == "beside":
+        return db.beside_writer()
+    return db.transaction()
 
 
 class Writer:
@@ -198,7 +220,9 @@ class Writer:
         self.lock = threading.RLock()
         self.cache = ReadCache()
         self.group = GroupCommit()
-        self.beside = GroupCommit(beside_writer=True)  # appends that need not wait for writes
+        self.journaled = GroupCommit("journal")  # agents' decisions (store/journal.py)
+        self.beside = GroupCommit("beside")  # appends that need not wait for writes
+        self.journal = Journal(path)
         self.handles = 0
 
 
@@ -221,8 +245,10 @@ def release(writer: Writer) -> None:
     """A handle closed; with the last one the writer goes (a new file there starts afresh)."""
     with _REGISTRY:
         writer.handles -= 1
-        if writer.handles == 0 and _WRITERS.get(writer.path) is writer:
-            del _WRITERS[writer.path]
+        if writer.handles == 0:
+            writer.journal.close()
+            if _WRITERS.get(writer.path) is writer:
+                del _WRITERS[writer.path]
 
 
 class HasDatabase(Protocol):

@@ -1,0 +1,275 @@
+"""The journal: where agents' decisions and approval requests become durable before they are
+answered, and from which they move to the ledger's tables in larger batches.
+
+Group commit (store/writer.py) answers a batch of decisions once its audit entries (and the
+approval requests among them) are durable. A DuckDB commit costs about 6 ms here whatever it
+holds; an append to this file and its fsync about a tenth of a millisecond. So a batch is
+appended here (``Journal.append``), and what the journal holds moves to ``audit_log``,
+``agent_approvals`` and the chain's head in one DuckDB transaction (``Journal.move``): from a
+thread of the open ledger once ``MOVE_AT`` entries wait or ``MOVE_EVERY`` seconds passed,
+before any other write, before a read of those tables or of the head, and when the ledger is
+closed. A ledger opened for writing after its process stopped without closing it first moves
+what its journal still holds: the batches after the chain's recorded head.
+
+The files are ``<ledger>.journal.<n>``, a new one for each move; each record is a batch: its
+length and CRC-32, then its JSON. A record cut short or failing its CRC was being written when
+the process stopped, so it was never answered: it is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from valuegap.errors import ConfigError
+from valuegap.model.audit import AuditEntry
+
+_HEADER = struct.Struct(">II")  # the record's length, its CRC-32
+Row = dict[str, Any]
+
+
+@dataclass
+class Batch:
+    """One group-commit batch: its audit entries, in order, and the approval requests it
+    made (rows of ``agent_approvals``)."""
+
+    entries: list[AuditEntry] = field(default_factory=list)
+    approvals: list[Row] = field(default_factory=list)
+
+
+class Journal:
+    """The journal of one ledger file, shared by every handle on it in the process (through its
+    ``Writer``)."""
+
+    MOVE_AT = 512  # entries waiting
+    MOVE_EVERY = 0.1  # seconds
+
+    def __init__(self, ledger: Path) -> None:
+        self._ledger = ledger
+        self._folder = ledger.parent
+        self._prefix = f"{ledger.name}.journal."
+        self._lock = threading.Lock()  # the file and the batches waiting
+        self._wanted = threading.Condition(self._lock)
+        self.moving = threading.Lock()  # one move at a time
+        self._waiting: list[Batch] = []
+        self._entries = 0
+        self._segment = 0
+        self._file: int | None = None
+        self.recovered = False
+
+    @property
+    def waiting(self) -> bool:
+        """Whether batches wait to move (read without the lock: a move takes it)."""
+        return bool(self._waiting)
+
+    def append(self, batch: Batch) -> None:
+        """Make ``batch`` durable: written and fsync'd. On failure nothing of it counts, and
+        the next batch goes to a new file, after nothing cut short."""
+        record = json.dumps(_batch_data(batch), separators=(",", ":")).encode()
+        with self._lock:
+            try:
+                if self._file is None:
+                    self._file = self._open_segment()
+                os.write(self._file, _HEADER.pack(len(record), zlib.crc32(record)) + record)
+                os.fsync(self._file)
+            except OSError:
+                self._close_segment()
+                raise
+            self._waiting.append(batch)
+            self._entries += len(batch.entries)
+            if self._entries >= self.MOVE_AT:
+                self._wanted.notify_all()
+
+    def wait_for_work(self) -> None:
+        """Return once ``MOVE_AT`` entries wait, or after ``MOVE_EVERY`` seconds."""
+        with self._lock:
+            if self._entries < self.MOVE_AT:
+                self._wanted.wait(self.MOVE_EVERY)
+
+    def wake(self) -> None:
+        with self._lock:
+            self._wanted.notify_all()
+
+    def move(self, connect: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+        """Move every batch waiting into the ledger's tables, in one transaction on a
+        connection of ``connect()``, then forget them and delete their files. The caller
+        holds the ledger's writer or no other write can run meanwhile (store.database)."""
+        with self.moving:
+            with self._lock:
+                batches, count = list(self._waiting), len(self._waiting)
+                segments = self._segments()
+                self._close_segment()  # batches from now on go to a new file
+            if batches:
+                _write(connect, batches)
+            with self._lock:
+                del self._waiting[:count]
+                self._entries -= sum(len(b.entries) for b in batches)
+            for segment in segments:
+                with contextlib.suppress(FileNotFoundError):
+                    segment.unlink()
+
+    def recover(
+        self, head: tuple[int, str], connect: Callable[[], duckdb.DuckDBPyConnection]
+    ) -> int:
+        """Once, when the ledger is first opened for writing in this process: move the batches
+        its files hold after the chain's recorded ``head`` (sequence number and hash: a process
+        stopped before it moved them), and delete the files. The number of entries moved."""
+        with self.moving:
+            segments = self._segments()
+            found = [(path, b) for path in segments for b in _read(path)]
+            batches = [b for _, b in found if b.entries[-1].seq > head[0]]
+            if batches and batches[0].entries[0].prev_hash != head[1]:
+                path = next(path for path, b in found if b is batches[0])
+                raise ConfigError(
+                    f"{path} does not continue the audit chain of {self._ledger}: its "
+                    f"entry {batches[0].entries[0].seq} follows another entry than the "
+                    "ledger's last. It belongs to another ledger; nothing was changed. Move "
+                    "the journal's files away to open this ledger."
+                )
+            if batches:
+                _write(connect, batches)
+            self.recovered = True
+            for segment in segments:
+                segment.unlink()
+            self._segment = max((_number(s) or 0 for s in segments), default=0)
+            return sum(len(b.entries) for b in batches)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_segment()
+
+    def leftovers(self) -> list[Path]:
+        """The journal's files that are there now."""
+        return self._segments()
+
+    def _segments(self) -> list[Path]:
+        """The journal's files, oldest first."""
+        numbered = [(_number(p), p) for p in self._folder.glob(f"{self._prefix}*")]
+        return [path for number, path in sorted((n, p) for n, p in numbered if n is not None)]
+
+    def _open_segment(self) -> int:
+        self._segment += 1
+        path = self._folder / f"{self._prefix}{self._segment}"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        folder = os.open(self._folder, os.O_RDONLY)  # the new file's name is durable too
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+        return descriptor
+
+    def _close_segment(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._file)
+            self._file = None
+
+
+def _number(path: Path) -> int | None:
+    tail = path.name.rpartition(".")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[Batch]) -> None:
+    # Imported here: the writer (store.writer) holds the journal, and these import the database.
+    from valuegap.store.audit import entry_statements
+    from valuegap.store.governance import agent_approvals_statement
+
+    entries = [e for b in batches for e in b.entries]
+    approvals = [row for b in batches for row in b.approvals]
+    statements = entry_statements(entries)
+    if approvals:
+        statements.insert(0, agent_approvals_statement(approvals))
+    connection = connect()
+    try:
+        connection.begin()
+        try:
+            for sql, params in statements:
+                connection.execute(sql, params)
+            connection.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                connection.rollback()
+            raise
+    finally:
+        connection.close()
+
+
+def _read(path: Path) -> list[Batch]:
+    """The batches in one file, up to the first record cut short or damaged (the one being
+    written when the process stopped)."""
+    data = path.read_bytes()
+    batches, at = [], 0
+    while at + _HEADER.size <= len(data):
+        length, crc = _HEADER.unpack_from(data, at)
+        record = data[at + _HEADER.size : at + _HEADER.size + length]
+        if len(record) < length or zlib.crc32(record) != crc:
+            break
+        try:
+            batches.append(_batch(json.loads(record)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{path} holds a record that valuegap cannot read ({exc}); nothing was "
+                "changed. Move the file away to open the ledger without it."
+            ) from exc
+        at += _HEADER.size + length
+    return batches
+
+
+# A batch as JSON: an entry as its fields in order (the time as ISO 8601), an approval
+# request as its row (its amount as text, its time as ISO 8601).
+
+
+def _batch_data(batch: Batch) -> dict[str, Any]:
+    entries = [
+        [
+            e.seq,
+            e.recorded_at.isoformat(),
+            e.actor,
+            e.action,
+            e.entity_type,
+            e.entity_id,
+            e.before,
+            e.after,
+            e.prev_hash,
+            e.hash,
+            e.state,
+        ]
+        for e in batch.entries
+    ]
+    approvals = [
+        {**row, "amount": _text(row["amount"]), "requested_at": row["requested_at"].isoformat()}
+        for row in batch.approvals
+    ]
+    return {"entries": entries, "approvals": approvals}
+
+
+def _batch(data: dict[str, Any]) -> Batch:
+    entries = [
+        AuditEntry(seq, datetime.fromisoformat(at), *rest) for seq, at, *rest in data["entries"]
+    ]
+    approvals = [
+        {
+            **row,
+            "amount": None if row["amount"] is None else Decimal(row["amount"]),
+            "requested_at": datetime.fromisoformat(row["requested_at"]),
+        }
+        for row in data["approvals"]
+    ]
+    return Batch(entries, approvals)
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)

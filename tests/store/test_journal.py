@@ -1,0 +1,178 @@
+"""The journal (store/journal.py): an agent's decision is durable once answered, though it
+reaches the ledger's tables later; a process killed under load loses no decision it answered,
+a record cut short is ignored, and what waits in the journal is read as if it were in the
+tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from valuegap import Ledger
+from valuegap.errors import ConfigError
+from valuegap.store.journal import Journal
+
+AGENT, ACTION, ACTOR = "refund-agent", "issue_refund", "svc.refund-agent"
+AMOUNTS = ["45.90", "350", "1500"]  # allow, needs approval, deny (the demo's refund agent)
+
+# Decides from four threads until killed, printing each answer once it has it.
+DECIDING = """
+import sys, threading
+from decimal import Decimal
+from pathlib import Path
+from valuegap import Ledger
+from valuegap.errors import ConfigError
+from valuegap.store.journal import Journal
+
+Journal.MOVE_EVERY = float(sys.argv[3])
+ledger = Ledger.open(Path(sys.argv[1]), actor="svc.refund-agent")
+amounts = ["45.90", "350", "1500"]
+printing = threading.Lock()
+
+def decide(caller):
+    for n in range(int(sys.argv[2])):
+        order = f"{caller}-{n}"
+        made = ledger.agents.authorize(
+            "refund-agent", "issue_refund", Decimal(amounts[n % 3]), {"order_id": order}
+        )
+        with printing:
+            print(order, made.decision, made.approval_id, flush=True)
+
+threads = [threading.Thread(target=decide, args=(c,)) for c in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("done", flush=True)
+import os
+os._exit(0)  # as if killed: nothing is closed, the journal is not moved
+"""
+
+
+@pytest.fixture
+def ledger_path(demo: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "ledger.duckdb"
+    shutil.copyfile(demo, path)
+    return path
+
+
+def _decide(path: Path, calls: int, move_every: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", DECIDING, str(path), str(calls), str(move_every)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _journal_files(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.journal.*"))
+
+
+def _decided(ledger: Ledger) -> dict[str, tuple[str, int | None]]:
+    """The decisions the deciding process made, in the audit log, by order (``<caller>-<n>``):
+    each answer and its request."""
+    found = {}
+    for entry in ledger.governance.audit.audit_log(entity_id=AGENT):
+        if entry.action == "agent.authorize" and entry.after:
+            after = json.loads(entry.after)
+            order = after["context"].get("order_id", "")
+            if re.fullmatch(r"\d+-\d+", order):
+                found[order] = (after["decision"], after.get("approval"))
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_process_loses_no_decision_it_answered(ledger_path: Path) -> None:
+    deciding = _decide(ledger_path, 100_000, Journal.MOVE_EVERY)
+    assert deciding.stdout is not None
+    answered = []
+    started = time.monotonic()
+    while time.monotonic() - started < 3 or len(answered) < 200:
+        line = deciding.stdout.readline()
+        assert line, "the deciding process stopped"
+        answered.append(line.split())
+    os.kill(deciding.pid, signal.SIGKILL)
+    deciding.wait()
+    assert _journal_files(ledger_path), "the kill left batches in the journal"
+
+    with Ledger.open(ledger_path, actor="you") as ledger:
+        assert not _journal_files(ledger_path)  # moved into the tables when opened
+        verification = ledger.governance.audit.verify_audit()
+        assert verification.ok, verification.message
+        decided = _decided(ledger)
+        requests = {r.id: r for r in ledger.agents.approvals()}
+    for order, decision, approval in answered:
+        assert decided[order][0] == decision
+        if decision == "needs_approval":
+            assert decided[order][1] == int(approval)
+            assert requests[int(approval)].context == {"order_id": order}
+
+
+def test_a_record_cut_short_is_ignored_and_those_before_it_are_kept(ledger_path: Path) -> None:
+    with Ledger.open(ledger_path, actor="you") as ledger:
+        entries = ledger.governance.audit.verify_audit().entries
+    deciding = _decide(ledger_path, 3, 3600)  # nothing moves: all stays in the journal
+    out, _ = deciding.communicate()
+    assert out.splitlines()[-1] == "done"
+    [last] = _journal_files(ledger_path)[-1:]
+    with last.open("ab") as journal:  # a record whose writing stopped halfway
+        record = json.dumps({"entries": [], "approvals": []}).encode()
+        journal.write(struct.pack(">II", len(record) + 100, 0) + record)
+
+    with Ledger.open(ledger_path, actor="you") as ledger:
+        verification = ledger.governance.audit.verify_audit()
+        assert verification.ok, verification.message
+        assert verification.entries == entries + 12  # 4 callers x 3 decisions
+        assert len(_decided(ledger)) == 12
+    assert not _journal_files(ledger_path)
+
+
+def test_what_waits_in_the_journal_is_read_as_in_the_tables(
+    ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Journal, "MOVE_EVERY", 3600.0)
+    with Ledger.open(ledger_path, actor=ACTOR) as ledger:
+        made = ledger.agents.authorize(AGENT, ACTION, Decimal("350"), {"order_id": "NW-1"})
+        assert made.decision == "needs_approval" and made.approval_id is not None
+        assert _journal_files(ledger_path)
+        # read by another thread's cursor, and by this one: the request and its entry
+        assert ledger.agents.approval(AGENT, made.approval_id).context == {"order_id": "NW-1"}
+        [entry] = ledger.governance.audit.audit_log(limit=1)
+        assert entry.action == "agent.authorize" and entry.entity_id == AGENT
+        assert not _journal_files(ledger_path)  # the read moved it
+        # a write after decisions continues their chain
+        for amount in AMOUNTS:
+            ledger.agents.authorize(AGENT, ACTION, Decimal(amount), {"order_id": "NW-2"})
+        with Ledger.open(ledger_path, actor="you") as other:  # another handle, same process
+            other.agents.reject_action(AGENT, made.approval_id, "not this one")
+        verification = ledger.governance.audit.verify_audit()
+        assert verification.ok, verification.message
+
+
+def test_a_journal_left_by_another_ledger_is_refused(ledger_path: Path, tmp_path: Path) -> None:
+    _decide(ledger_path, 1, 3600).communicate()  # four decisions left in the journal
+    other = tmp_path / "other.duckdb"
+    left = [
+        path.rename(tmp_path / path.name.replace(ledger_path.name, other.name))
+        for path in _journal_files(ledger_path)
+    ]
+    with pytest.raises(ConfigError, match="the journal of an earlier ledger"):
+        Ledger.init(other, actor="you")
+    aside = [path.rename(path.with_name(f"{path.name}.aside")) for path in left]
+    Ledger.init(other, actor="you").close()
+    for path, name in zip(aside, left, strict=True):
+        path.rename(name)
+    with pytest.raises(ConfigError, match="does not continue the audit chain"):
+        Ledger.open(other, actor="you")
+    assert _journal_files(other) == left  # nothing was changed
