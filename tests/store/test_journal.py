@@ -176,3 +176,19 @@ def test_a_journal_left_by_another_ledger_is_refused(ledger_path: Path, tmp_path
     with pytest.raises(ConfigError, match="does not continue the audit chain"):
         Ledger.open(other, actor="you")
     assert _journal_files(other) == left  # nothing was changed
+
+
+def test_a_process_that_exits_without_closing_the_ledger_exits_cleanly(ledger_path: Path) -> None:
+    """Its journal's mover (a thread, moving every millisecond here) stops before the
+    interpreter does: a thread stopped inside DuckDB would abort the process."""
+    script = DECIDING.replace("os._exit(0)", "sys.exit(0)")
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ledger_path), "50", "0.001"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "terminate" not in done.stderr
+    with Ledger.open(ledger_path, actor="you") as ledger:
+        assert ledger.governance.audit.verify_audit().ok
+        assert len(_decided(ledger)) == 200

@@ -8,8 +8,10 @@ writes nothing, so that other processes may read the file at the same time
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,6 +72,7 @@ class Database:
         self._cursors_lock = threading.Lock()
         self._closed = False
         self._mover: threading.Thread | None = None  # moves the journal now and then
+        self._stopping = False  # the mover stops (the handle closes, or the process exits)
 
     @classmethod
     def open(
@@ -138,9 +141,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        if self._mover is not None:
-            self._writer.journal.wake()
-            self._mover.join()
+        self._stop_mover()
         if not self.read_only:
             with contextlib.suppress(duckdb.Error):  # what stays in the journal moves on open
                 self.settle()
@@ -312,14 +313,21 @@ class Database:
                     target=self._move_now_and_then, name="valuegap journal", daemon=True
                 )
                 self._mover.start()
+                _MOVING.add(self)
+
+    def _stop_mover(self) -> None:
+        self._stopping = True
+        if self._mover is not None:
+            self._writer.journal.wake()
+            self._mover.join()
 
     def _move_now_and_then(self) -> None:
         """The journal's batches into the tables, once enough wait or a little time passed;
         a move that fails is tried again (its batches stay in the journal, durable)."""
         journal = self._writer.journal
-        while not self._closed:
+        while not self._stopping:
             journal.wait_for_work()
-            if self._closed:
+            if self._stopping:
                 return
             with contextlib.suppress(duckdb.Error):
                 self.settle()
@@ -581,6 +589,18 @@ class Database:
 
     def set_meta(self, key: str, value: str) -> None:
         self.execute("INSERT OR REPLACE INTO ledger_meta (key, value) VALUES (?, ?)", [key, value])
+
+
+# The handles whose mover runs. A daemon thread still running when the interpreter exits is
+# stopped where it stands, and one stopped inside DuckDB aborts the process: at exit, the
+# movers stop first (what they did not move stays in the journal, moved on the next open).
+_MOVING: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_movers() -> None:
+    for database in list(_MOVING):
+        database._stop_mover()
 
 
 def _migrations() -> Sequence[Migration]:
