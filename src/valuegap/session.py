@@ -195,8 +195,9 @@ class Session:
 
     def record_alone(self, action: str, entity_type: str, entity_id: str, after: Any) -> None:
         """Record an entry that is the whole write (an agent's decision: no table changes),
-        committed with the others queued meanwhile (group commit); inside the caller's own
-        transaction it joins that transaction. It returns once the entry is committed."""
+        made durable with the others queued meanwhile (group commit, in the journal:
+        store/journal.py); inside the caller's own transaction it joins that transaction. It
+        returns once the entry is durable."""
         after_json = canonical_json(after)
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after_json)
         self.db.in_group(draft, _append_in_order, commit="journal")
@@ -204,11 +205,13 @@ class Session:
     def record_small_write(
         self, action: str, entity_type: str, entity_id: str, write: SmallWrites, item: Any
     ) -> Any:
-        """A small write (``item``) and its entry, committed by group commit with the decisions
-        queued meanwhile (an agent's request for approval): ``write`` writes the batch's items
-        of its kind together (those given the same function: a module's, not a closure), as
-        the writer inside the batch's transaction, and must change nothing that the read cache
-        holds. Returns ``item``'s result once committed."""
+        """A small write (``item``) and its entry, made durable by group commit with the
+        decisions queued meanwhile (an agent's request for approval): ``write`` writes the
+        batch's items of its kind together (those given the same function: a module's, not a
+        closure), as the writer in the batch, and must change nothing that the read cache holds.
+        The batch goes to the journal (store/journal.py), so ``write`` may only make what a
+        journal batch holds (``Database.journal_batch``: approval requests). Returns ``item``'s
+        result once durable."""
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write, item)
         return self.db.in_group(draft, _append_in_order, commit="journal")
 

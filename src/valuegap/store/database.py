@@ -433,9 +433,9 @@ class Database:
         if self.is_writing:
             with self.transaction():
                 return write_all(self, [item])[0]
-        groups = {"transaction": self._writer.group, "journal": self._writer.journaled}
-        group = groups.get(commit, self._writer.beside)
-        return group.submit(self, item, write_all)
+        writer = self._writer
+        group = {"transaction": writer.group, "journal": writer.journaled, "beside": writer.beside}
+        return group[commit].submit(self, item, write_all)
 
     @contextmanager
     def beside_writer(self) -> Iterator[None]:

@@ -2,14 +2,15 @@
 answered, and from which they move to the ledger's tables in larger batches.
 
 Group commit (store/writer.py) answers a batch of decisions once its audit entries (and the
-approval requests among them) are durable. A DuckDB commit costs about 6 ms here whatever it
-holds; an append to this file and its fsync about a tenth of a millisecond. So a batch is
-appended here (``Journal.append``), and what the journal holds moves to ``audit_log``,
-``agent_approvals`` and the chain's head in one DuckDB transaction (``Journal.move``): from a
-thread of the open ledger once ``MOVE_AT`` entries wait or ``MOVE_EVERY`` seconds passed,
-before any other write, before a read of those tables or of the head, and when the ledger is
-closed. A ledger opened for writing after its process stopped without closing it first moves
-what its journal still holds: the batches after the chain's recorded head.
+approval requests among them) are durable. A batch's DuckDB transaction costs about 6 ms here
+whatever it holds; an append to this file and its fsync, a tenth of a millisecond or more. So
+a batch is appended here (``Journal.append``), and what the journal holds moves to
+``audit_log``, ``agent_approvals`` and the chain's head in one DuckDB transaction
+(``Journal.move``): from a thread of the open ledger once ``MOVE_AT`` entries wait or
+``MOVE_EVERY`` seconds passed, before any other write, before a read of those tables or of the
+head, and when the ledger is closed. A ledger opened for writing after its process stopped
+without closing it first moves what its journal still holds: the batches after the chain's
+recorded head.
 
 The files are ``<ledger>.journal.<n>``, a new one for each move; each record is a batch: its
 length and CRC-32, then its JSON. A record cut short or failing its CRC was being written when
