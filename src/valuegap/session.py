@@ -2,8 +2,8 @@
 
 An open ledger acting as one user: the database, the actor, the clock and the settings, the
 permission check (the actor's role, and the separation of duties) and the audit record that
-every change appends in its transaction (an agent's decision, a write by itself, by group
-commit: ``record_alone``). ``Ledger`` builds one session and hands it to each of its parts;
+every change appends in its transaction (an agent's decision, by group commit:
+``record_small_write``). ``Ledger`` builds one session and hands it to each of its parts;
 ``Ledger.acting_as`` builds another session on the same database (and so the same writer).
 """
 
@@ -34,41 +34,37 @@ Clock = Callable[[], datetime]
 Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
 
-# The small writes of one kind that join a group commit (agents' requests for approval): run
-# once for a batch's items of its kind, as the writer inside the batch's transaction, it
+# The small writes of one kind that join a group commit (agents' decisions, and their requests
+# for approval): run once for a batch's items of its kind, as the writer in the batch, it
 # returns for each item its result, the entry's ``after`` and the entry's ``state`` (built
-# from the rows it wrote, ``RETURNING *``, or read with ``state_of``).
+# from the rows it wrote; ``{}``: none).
 SmallWrites = Callable[[Database, Sequence[Any]], Sequence[tuple[Any, Any, dict[str, Any]]]]
 
 
 @record
 class _Draft:
-    """An entry waiting for its place in the chain: a whole write by itself, or the record of
-    a small write (``item``, written by ``write``) made in the same batch."""
+    """An entry waiting for its place in the chain: the record of a small write (``item``,
+    written by ``write``) made in the batch."""
 
     clock: Clock
     actor: str
     action: str
     entity_type: str
     entity_id: str
-    after: str | None  # canonical JSON, serialised by the caller
-    write: SmallWrites | None = None
-    item: Any = None
+    write: SmallWrites
+    item: Any
 
 
 def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
     """Make the drafts' writes and chain their entries onto the head, in order, as the writer
-    (store.writer group commit): each draft's result (its write's, else its entry)."""
+    (store.writer group commit): each draft's write's result."""
     written = _small_writes(db, drafts)
     audit = AuditStore(db)
     head = audit.head()
     seq, prev = head if head else (0, GENESIS)
     entries, results = [], []
     for index, draft in enumerate(drafts):
-        after, state, result = draft.after, None, None
-        if draft.write is not None:
-            result, made, kept = written[index]
-            after, state = canonical_json(made), canonical_json(kept or None)
+        result, made, kept = written[index]
         entry = seal_json(
             seq=seq + 1,
             at=draft.clock(),
@@ -77,12 +73,12 @@ def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
             entity_type=draft.entity_type,
             entity_id=draft.entity_id,
             before=None,
-            after=after,
+            after=canonical_json(made),
             prev_hash=prev,
-            state=state,
+            state=canonical_json(kept or None),
         )
         entries.append(entry)
-        results.append(entry if draft.write is None else result)
+        results.append(result)
         seq, prev = entry.seq, entry.hash
     audit.append_all(entries)
     return results
@@ -93,8 +89,7 @@ def _small_writes(db: Database, drafts: Sequence[_Draft]) -> dict[int, tuple[Any
     a kind's statements run once for the batch, not once for each of its writes."""
     kinds: dict[SmallWrites, list[int]] = {}
     for index, draft in enumerate(drafts):
-        if draft.write is not None:
-            kinds.setdefault(draft.write, []).append(index)
+        kinds.setdefault(draft.write, []).append(index)
     written: dict[int, tuple[Any, Any, Any]] = {}
     for write, indexes in kinds.items():
         written.update(zip(indexes, write(db, [drafts[i].item for i in indexes]), strict=True))
@@ -193,26 +188,17 @@ class Session:
             )
         )
 
-    def record_alone(self, action: str, entity_type: str, entity_id: str, after: Any) -> None:
-        """Record an entry that is the whole write (an agent's decision: no table changes),
-        made durable with the others queued meanwhile (group commit, in the journal:
-        store/journal.py); inside the caller's own transaction it joins that transaction. It
-        returns once the entry is durable."""
-        after_json = canonical_json(after)
-        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, after_json)
-        self.db.in_group(draft, _append_in_order, commit="journal")
-
     def record_small_write(
         self, action: str, entity_type: str, entity_id: str, write: SmallWrites, item: Any
     ) -> Any:
-        """A small write (``item``) and its entry, made durable by group commit with the
-        decisions queued meanwhile (an agent's request for approval): ``write`` writes the
-        batch's items of its kind together (those given the same function: a module's, not a
-        closure), as the writer in the batch, and must change nothing that the read cache holds.
-        The batch goes to the journal (store/journal.py), so ``write`` may only make what a
-        journal batch holds (``Database.journal_batch``: approval requests). Returns ``item``'s
-        result once durable."""
-        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, None, write, item)
+        """A small write (``item``) and its entry, made durable by group commit with those
+        queued meanwhile (an agent's decision): ``write`` writes the batch's items of its kind
+        together (those given the same function: a module's, not a closure), as the writer in
+        the batch, and must change nothing that the read cache holds. The batch goes to the
+        journal (store/journal.py), so ``write`` may only make what a journal batch holds
+        (``Database.journal_batch``: audit entries, approval requests); inside the caller's own
+        transaction it joins that transaction. Returns ``item``'s result once durable."""
+        draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, write, item)
         return self.db.in_group(draft, _append_in_order, commit="journal")
 
 
