@@ -81,7 +81,7 @@ class ExecutiveReport:
 
 def default_window(ledger: Ledger) -> Window:
     """The latest quarter with cost (the scoreboard's), compared with the one before."""
-    months = [cost.month for cost in ledger.outcomes.facts().costs]
+    months = _charged_months(ledger)
     latest = max(months) if months else ledger.session.now().date()
     start = quarter_start(latest)
     return Window(start, add_months(start, 3))
@@ -170,8 +170,13 @@ def _jcurves_that_matter(
 
 
 def _after_latest(ledger: Ledger) -> date | None:
-    months = [cost.month for cost in ledger.outcomes.facts().costs]
+    months = _charged_months(ledger)
     return add_months(max(months), 1) if months else None
+
+
+def _charged_months(ledger: Ledger) -> list[date]:
+    """The months with cost, as the reports read them (``Outcomes.facts``)."""
+    return [cost.month for cost in ledger.outcomes.facts().costs]
 
 
 def _standing(validated: bool, reason: str) -> str:

@@ -115,8 +115,7 @@ class _Asked:
     batch's leader decides it (``_decide_all``)."""
 
     agents: Agents
-    initiative: Initiative
-    agent: AgentSpec  # the initiative's
+    initiative: Initiative  # an agent's: its ``agent`` is set
     action: str
     amount: Decimal | None
     context: dict[str, str]
@@ -142,27 +141,35 @@ def _decide_all(
 ) -> list[tuple[AgentDecision, dict[str, Any], dict[str, Any]]]:
     """The decisions of one group-commit batch, made one after another by its leader, and
     the requests of those that need approval in one lookup and one INSERT: for each, its
-    answer, its audit entry and the entry's state (its request's row as stored). Made by
-    each caller on its own thread, just woken, a decision cost a third more CPU."""
+    answer, its audit entry and the entry's state (its request's row as stored; a decision
+    alone changes no table). Made by each caller on its own thread, just woken, a decision
+    cost a third more CPU."""
     decided = [each.agents._decision(each) for each in asked]
-    asking = [
-        (index, _request(each, decision))
+    asking = {
+        index: _request(each, decision)
         for index, (each, (decision, _, result)) in enumerate(zip(asked, decided, strict=True))
         if result.decision == "needs_approval"
+    }
+    rows = GovernanceStore(db).ask_agent_approvals(list(asking.values())) if asking else []
+    requested = dict(zip(asking, rows, strict=True))
+    return [
+        _answer(result, entry, requested.get(index))
+        for index, (_, entry, result) in enumerate(decided)
     ]
-    rows = GovernanceStore(db).ask_agent_approvals([r for _, r in asking]) if asking else []
-    # A decision changes no table: its entry keeps no state.
-    made: list[tuple[AgentDecision, dict[str, Any], dict[str, Any]]] = [
-        (result, entry, {}) for _, entry, result in decided
-    ]
-    for (index, _), row in zip(asking, rows, strict=True):
-        result, entry, _ = made[index]
-        made[index] = (
-            dataclasses.replace(result, approval_id=row["id"]),
-            {**entry, "approval": row["id"]},
-            rows_state([("agent_approvals", {"id": row["id"]}, [row])]),
-        )
-    return made
+
+
+def _answer(
+    result: AgentDecision, entry: dict[str, Any], request: dict[str, Any] | None
+) -> tuple[AgentDecision, dict[str, Any], dict[str, Any]]:
+    """A decision's answer, its entry and the entry's state: with its request, if it asked."""
+    if request is None:
+        return result, entry, {}
+    approval = request["id"]
+    return (
+        dataclasses.replace(result, approval_id=approval),
+        {**entry, "approval": approval},
+        rows_state([("agent_approvals", {"id": approval}, [request])]),
+    )
 
 
 class Agents(Part):
@@ -227,9 +234,7 @@ class Agents(Part):
             raise ValidationError(
                 f"{agent_id} {action} was not decided.", [Problem("amount", refused, str(amount))]
             )
-        asked = _Asked(
-            self, initiative, initiative.agent, action, amount, dict(context or {}), self._now()
-        )
+        asked = _Asked(self, initiative, action, amount, dict(context or {}), self._now())
         decision: AgentDecision = self._session.record_small_write(
             "agent.authorize", "agent", agent_id, _decide_all, asked
         )
@@ -239,9 +244,10 @@ class Agents(Part):
         """What the rules (or the agent's spent budget) decide of ``asked``, its audit entry,
         and the agent's answer."""
         initiative, action, given = asked.initiative, asked.action, asked.context
+        assert initiative.agent is not None, "authorize() queues an agent's action only"
         rules = applicable(self._governance_part.policies(), initiative, "action", action)
         values = {
-            "agent": ctx.agent_context(initiative, asked.agent),
+            "agent": ctx.agent_context(initiative, initiative.agent),
             "action": ctx.action_context(action, asked.amount, given),
         }
         decision = _budget_denial(self._db, initiative.id, asked.at) or decide(

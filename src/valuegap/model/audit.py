@@ -40,6 +40,23 @@ class AuditEntry:
     hash: str
     state: str | None = None  # canonical JSON: what replaying the entry needs (governance/proof.py)
 
+    def as_row(self) -> tuple[Any, ...]:
+        """Its fields in order, as a row of the audit log holds them. (By hand:
+        ``dataclasses.astuple`` deep-copies every field.)"""
+        return (
+            self.seq,
+            self.recorded_at,
+            self.actor,
+            self.action,
+            self.entity_type,
+            self.entity_id,
+            self.before,
+            self.after,
+            self.prev_hash,
+            self.hash,
+            self.state,
+        )
+
 
 @record
 class AuditRecord:

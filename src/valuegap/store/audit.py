@@ -21,28 +21,11 @@ _INSERT_COLUMNS = f"INSERT INTO audit_log ({_COLUMNS}) SELECT " + ", ".join(
 )
 
 
-def _row(e: AuditEntry) -> tuple[Any, ...]:
-    return (
-        e.seq,
-        e.recorded_at,
-        e.actor,
-        e.action,
-        e.entity_type,
-        e.entity_id,
-        e.before,
-        e.after,
-        e.prev_hash,
-        e.hash,
-        e.state,
-    )
-
-
 def entry_statements(entries: Sequence[AuditEntry]) -> list[tuple[str, list[Any]]]:
     """The statements that append ``entries`` (which follow the head, in order) and move the
     head to the last of them."""
     # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
-    # (By hand: dataclasses.astuple deep-copies every field.)
-    rows = [_row(entry) for entry in entries]
+    rows = [entry.as_row() for entry in entries]
     columns = [list(column) for column in zip(*rows, strict=True)]
     last = entries[-1]
     # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).

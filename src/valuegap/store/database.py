@@ -99,7 +99,7 @@ class Database:
             )
         if create and path.exists():
             raise ConfigError(f"{path} already exists; choose another `db` path.")
-        if create and (leftovers := Journal(path).leftovers()):
+        if create and (leftovers := Journal(path).segments()):
             raise ConfigError(
                 f"{leftovers[0]} is the journal of an earlier ledger at {path}; move it away "
                 "(or choose another `db` path) to create a new ledger there."
@@ -301,9 +301,10 @@ class Database:
         with self._writer.lock:
             if journal.recovered:
                 return
-            row = self.one("SELECT value FROM ledger_meta WHERE key = 'audit_head'")
-            seq, digest = str(row[0]).split(":", 1) if row else ("0", GENESIS)
-            if journal.recover((int(seq), digest), self._con.cursor):
+            from valuegap.store.audit import AuditStore  # it imports this module
+
+            head = AuditStore(self).head() or (0, GENESIS)
+            if journal.recover(head, self._con.cursor):
                 self._cache.committed(forget=True, learned={})
 
     def _start_mover(self) -> None:

@@ -78,7 +78,7 @@ class Journal:
     def append(self, batch: Batch) -> None:
         """Make ``batch`` durable: written and fsync'd. On failure nothing of it counts, and
         the next batch goes to a new file, after nothing cut short."""
-        record = json.dumps(_batch_data(batch), separators=(",", ":")).encode()
+        record = json.dumps(_batch_data(batch), separators=(",", ":"), default=_as_json).encode()
         with self._lock:
             try:
                 if self._file is None:
@@ -110,7 +110,7 @@ class Journal:
         with self.moving:
             with self._lock:
                 batches, count = list(self._waiting), len(self._waiting)
-                segments = self._segments()
+                segments = self.segments()
                 self._close_segment()  # batches from now on go to a new file
             if batches:
                 _write(connect, batches)
@@ -128,7 +128,7 @@ class Journal:
         its files hold after the chain's recorded ``head`` (sequence number and hash: a process
         stopped before it moved them), and delete the files. The number of entries moved."""
         with self.moving:
-            segments = self._segments()
+            segments = self.segments()
             found = [(path, b) for path in segments for b in _read(path)]
             batches = [b for _, b in found if b.entries[-1].seq > head[0]]
             if batches and batches[0].entries[0].prev_hash != head[1]:
@@ -151,11 +151,7 @@ class Journal:
         with self._lock:
             self._close_segment()
 
-    def leftovers(self) -> list[Path]:
-        """The journal's files that are there now."""
-        return self._segments()
-
-    def _segments(self) -> list[Path]:
+    def segments(self) -> list[Path]:
         """The journal's files, oldest first."""
         numbered = [(_number(p), p) for p in self._folder.glob(f"{self._prefix}*")]
         return [path for number, path in sorted((n, p) for n, p in numbered if n is not None)]
@@ -229,32 +225,20 @@ def _read(path: Path) -> list[Batch]:
     return batches
 
 
-# A batch as JSON: an entry as its fields in order (the time as ISO 8601), an approval
-# request as its row (its amount as text, its time as ISO 8601).
+# A batch as JSON: an entry as its row (``AuditEntry.as_row``), an approval request as its
+# row; times as ISO 8601, amounts as text.
 
 
 def _batch_data(batch: Batch) -> dict[str, Any]:
-    entries = [
-        [
-            e.seq,
-            e.recorded_at.isoformat(),
-            e.actor,
-            e.action,
-            e.entity_type,
-            e.entity_id,
-            e.before,
-            e.after,
-            e.prev_hash,
-            e.hash,
-            e.state,
-        ]
-        for e in batch.entries
-    ]
-    approvals = [
-        {**row, "amount": _text(row["amount"]), "requested_at": row["requested_at"].isoformat()}
-        for row in batch.approvals
-    ]
-    return {"entries": entries, "approvals": approvals}
+    return {"entries": [e.as_row() for e in batch.entries], "approvals": batch.approvals}
+
+
+def _as_json(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"a journal batch holds no {type(value).__name__}")
 
 
 def _batch(data: dict[str, Any]) -> Batch:
@@ -270,7 +254,3 @@ def _batch(data: dict[str, Any]) -> Batch:
         for row in data["approvals"]
     ]
     return Batch(entries, approvals)
-
-
-def _text(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount)
