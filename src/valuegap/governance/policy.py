@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
@@ -486,7 +487,7 @@ def decide(
 
     if callable(context):
         context = context(rules.names)
-    converted = cel.Context(pruned(context, rules.paths))
+    converted = _converted(pruned(context, rules.paths))
     results = [(p, r, *evaluate_condition(r.program, converted)) for p, r in rules.rules]
     failed = {r.effect for _, r, held, _e in results if not held}
     outcome: Outcome = (
@@ -511,6 +512,40 @@ def decide(
     ]
     versions = {p.key: p.version for p, _ in rules.rules}
     return Decision(outcome, deciding, warnings, list(rules.ignored), versions, approvals)
+
+
+class _LastConverted(threading.local):
+    """This thread's last CEL context, and the ``repr`` of each value it holds."""
+
+    def __init__(self) -> None:
+        self.context: cel.Context | None = None
+        self.shown: dict[str, str] = {}
+
+
+_last = _LastConverted()
+
+
+def _converted(values: dict[str, Any]) -> cel.Context:
+    """``values`` as CEL's context. Converting a value to CEL costs more than evaluating the
+    rules, so each thread keeps the context it converted last and converts again only the
+    names whose values changed: an agent's action changes each time, the agent and its
+    initiative seldom. Values compare by ``repr``, which tells 1, 1.0 and True apart."""
+    import cel
+
+    shown = {name: repr(value) for name, value in values.items()}
+    if _last.context is None or _last.shown.keys() != shown.keys():
+        _last.context, _last.shown = None, {}
+        _last.context = cel.Context(values)
+    else:
+        try:
+            for name, value in values.items():
+                if _last.shown[name] != shown[name]:
+                    _last.context.add_variable(name, value)
+        except BaseException:
+            _last.context = None  # what it holds is no longer known
+            raise
+    _last.shown = shown
+    return _last.context
 
 
 def evaluate_condition(

@@ -27,13 +27,33 @@ def entry_statements(entries: Sequence[AuditEntry]) -> list[tuple[str, list[Any]
     # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
     rows = [entry.as_row() for entry in entries]
     columns = [list(column) for column in zip(*rows, strict=True)]
-    last = entries[-1]
+    first, last = entries[0], entries[-1]
+    return [(_INSERT_COLUMNS, columns), head_statement(first.seq, last.seq, last.hash)]
+
+
+# Entries as one JSON array of rows (``AuditEntry.as_row``), parsed by DuckDB: what the journal
+# moves (store/journal.py).
+_INSERT_FROM_JSON = (
+    f"INSERT INTO audit_log ({_COLUMNS}) SELECT (r->>0)::BIGINT, (r->>1)::TIMESTAMP, "
+    + ", ".join(f"r->>{i}" for i in range(2, len(_COLUMNS.split(", "))))
+    + """ FROM (SELECT unnest(from_json(?, '["JSON"]')) AS r)"""
+)
+
+
+def entries_from_json_statement(rows: str) -> tuple[str, list[Any]]:
+    """The statement that appends the entries of ``rows``, a JSON array of their rows."""
+    return _INSERT_FROM_JSON, [rows]
+
+
+def head_statement(first: int, last: int, digest: str) -> tuple[str, list[Any]]:
+    """The statement that moves the chain's head to entry ``last`` (its hash ``digest``), once
+    entries ``first`` to ``last`` are appended."""
     # An UPDATE of the one row costs half of an INSERT OR REPLACE (the key's index).
-    if last.seq > len(entries):
-        head = "UPDATE ledger_meta SET value = $2 WHERE key = $1"
+    if first > 1:
+        sql = "UPDATE ledger_meta SET value = $2 WHERE key = $1"
     else:
-        head = "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)"
-    return [(_INSERT_COLUMNS, columns), (head, [_HEAD_KEY, f"{last.seq}:{last.hash}"])]
+        sql = "INSERT INTO ledger_meta (key, value) VALUES ($1, $2)"
+    return sql, [_HEAD_KEY, f"{last}:{digest}"]
 
 
 class AuditStore:

@@ -80,6 +80,22 @@ class AskedApproval:
         return (self.agent, self.requested_by, self.action, self.amount, self.context)
 
 
+# Requests as one JSON array of their rows, parsed by DuckDB: what the journal moves
+# (store/journal.py).
+_APPROVALS_FROM_JSON = """INSERT INTO agent_approvals SELECT a.id, a.agent, a.action,
+    a.amount::DECIMAL(38, 10), a.context, 'pending', a.rules, a.policy_versions,
+    a.requested_at::TIMESTAMP, a.requested_by, NULL, NULL, NULL
+FROM (SELECT unnest(from_json(?, '[{"id": "INTEGER", "agent": "VARCHAR", "action": "VARCHAR",
+    "amount": "VARCHAR", "context": "VARCHAR", "rules": "VARCHAR", "policy_versions": "VARCHAR",
+    "requested_at": "VARCHAR", "requested_by": "VARCHAR"}]')) AS a)"""
+
+
+def agent_approvals_from_json_statement(rows: str) -> tuple[str, list[Any]]:
+    """The statement that adds the new pending requests of ``rows``, a JSON array of their
+    rows as stored (amounts as text, times in ISO 8601)."""
+    return _APPROVALS_FROM_JSON, [rows]
+
+
 def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
     """Amounts as text for a DECIMAL cast: DuckDB reads a Decimal parameter with an exponent
     (``Decimal("1E+3")``) as its digits only (1)."""

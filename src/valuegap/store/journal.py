@@ -14,7 +14,9 @@ recorded head.
 
 The files are ``<ledger>.journal.<n>``, a new one for each move; each record is a batch: its
 length and CRC-32, then its JSON. A record cut short or failing its CRC was being written when
-the process stopped, so it was never answered: it is ignored.
+the process stopped, so it was never answered: it is ignored. A move hands DuckDB the batches'
+JSON to parse: one parameter to bind rather than one a field, for binding holds the GIL that
+the threads deciding meanwhile wait for.
 """
 
 from __future__ import annotations
@@ -50,10 +52,28 @@ class Batch:
     approvals: list[Row] = field(default_factory=list)
 
 
-class Journal:
-    """The journal of one ledger file, shared by every handle on it in the process (through its
-    ``Writer``)."""
+@dataclass(frozen=True)
+class _Appended:
+    """A batch as the journal holds it until it moves: its entries' rows (``AuditEntry.as_row``)
+    and its approval requests, each a JSON array that the move hands DuckDB to parse."""
 
+    entries: str
+    approvals: str
+    first: int  # the sequence numbers of its first and last entries
+    last: int
+    head: str  # the last entry's hash
+
+    @classmethod
+    def of(cls, batch: Batch) -> _Appended:
+        first, last = batch.entries[0], batch.entries[-1]
+        rows = [entry.as_row() for entry in batch.entries]
+        return cls(_json(rows), _json(batch.approvals), first.seq, last.seq, last.hash)
+
+    def record(self) -> bytes:
+        return f'{{"entries":{self.entries},"approvals":{self.approvals}}}'.encode()
+
+
+class Journal:
     MOVE_AT = 512  # entries waiting
     MOVE_EVERY = 0.1  # seconds
 
@@ -64,10 +84,11 @@ class Journal:
         self._lock = threading.Lock()  # the file and the batches waiting
         self._wanted = threading.Condition(self._lock)
         self.moving = threading.Lock()  # one move at a time
-        self._waiting: list[Batch] = []
+        self._waiting: list[_Appended] = []
         self._entries = 0
         self._segment = 0
         self._file: int | None = None
+        self._written: list[Path] = []  # the files opened since the last move
         self.recovered = False
 
     @property
@@ -78,7 +99,8 @@ class Journal:
     def append(self, batch: Batch) -> None:
         """Make ``batch`` durable: written and fsync'd. On failure nothing of it counts, and
         the next batch goes to a new file, after nothing cut short."""
-        record = json.dumps(_batch_data(batch), separators=(",", ":"), default=_as_json).encode()
+        appended = _Appended.of(batch)
+        record = appended.record()
         with self._lock:
             try:
                 if self._file is None:
@@ -88,7 +110,7 @@ class Journal:
             except OSError:
                 self._close_segment()
                 raise
-            self._waiting.append(batch)
+            self._waiting.append(appended)
             self._entries += len(batch.entries)
             if self._entries >= self.MOVE_AT:
                 self._wanted.notify_all()
@@ -110,13 +132,13 @@ class Journal:
         with self.moving:
             with self._lock:
                 batches, count = list(self._waiting), len(self._waiting)
-                segments = self.segments()
+                segments, self._written = self._written, []
                 self._close_segment()  # batches from now on go to a new file
             if batches:
                 _write(connect, batches)
             with self._lock:
                 del self._waiting[:count]
-                self._entries -= sum(len(b.entries) for b in batches)
+                self._entries -= sum(b.last - b.first + 1 for b in batches)
             for segment in segments:
                 with contextlib.suppress(FileNotFoundError):
                     segment.unlink()
@@ -140,7 +162,7 @@ class Journal:
                     "the journal's files away to open this ledger."
                 )
             if batches:
-                _write(connect, batches)
+                _write(connect, [_Appended.of(b) for b in batches])
             self.recovered = True
             for segment in segments:
                 segment.unlink()
@@ -160,6 +182,7 @@ class Journal:
         self._segment += 1
         path = self._folder / f"{self._prefix}{self._segment}"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._written.append(path)
         folder = os.open(self._folder, os.O_RDONLY)  # the new file's name is durable too
         try:
             os.fsync(folder)
@@ -179,16 +202,18 @@ def _number(path: Path) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[Batch]) -> None:
+def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appended]) -> None:
     # Imported here: the writer (store.writer) holds the journal, and these import the database.
-    from valuegap.store.audit import entry_statements
-    from valuegap.store.governance import agent_approvals_statement
+    from valuegap.store.audit import entries_from_json_statement, head_statement
+    from valuegap.store.governance import agent_approvals_from_json_statement
 
-    entries = [e for b in batches for e in b.entries]
-    approvals = [row for b in batches for row in b.approvals]
-    statements = entry_statements(entries)
-    if approvals:
-        statements.insert(0, agent_approvals_statement(approvals))
+    statements = [
+        entries_from_json_statement(_joined([b.entries for b in batches])),
+        head_statement(batches[0].first, batches[-1].last, batches[-1].head),
+    ]
+    approvals = _joined([b.approvals for b in batches])
+    if approvals != "[]":
+        statements.insert(0, agent_approvals_from_json_statement(approvals))
     connection = connect()
     try:
         connection.begin()
@@ -202,6 +227,11 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[Batch
             raise
     finally:
         connection.close()
+
+
+def _joined(arrays: list[str]) -> str:
+    """One JSON array of the items of ``arrays``, JSON arrays each."""
+    return "[" + ",".join(array[1:-1] for array in arrays if array != "[]") + "]"
 
 
 def _read(path: Path) -> list[Batch]:
@@ -229,8 +259,8 @@ def _read(path: Path) -> list[Batch]:
 # row; times as ISO 8601, amounts as text.
 
 
-def _batch_data(batch: Batch) -> dict[str, Any]:
-    return {"entries": [e.as_row() for e in batch.entries], "approvals": batch.approvals}
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_as_json)
 
 
 def _as_json(value: object) -> str:
