@@ -270,19 +270,27 @@ def test_asking_again_with_more_places_than_stored_polls_the_same_request(
     assert [r.id for r in agent.agents.approvals("pending")] == [first]
 
 
-def test_a_batch_that_fails_leaves_no_request_in_memory(agent: Ledger) -> None:
+@pytest.mark.parametrize("commit", ["transaction", "journaled"])
+def test_a_batch_that_fails_leaves_no_request_in_memory(agent: Ledger, commit: str) -> None:
+    # the pending requests are kept in the cache and a batch adds its own in place
     db = agent.session.db
+    batch = getattr(db, commit)
     store = GovernanceStore(db)
-    asked = AskedApproval.of(
-        {"agent": "refunds", "action": "issue_refund", "amount": Decimal("350"), "context": {}},
-        [],
-        {},
-        agent.session.now(),
-        "svc",
+    first, asked = (
+        AskedApproval.of(
+            {"agent": "refunds", "action": "issue_refund", "amount": amount, "context": {}},
+            [],
+            {},
+            agent.session.now(),
+            "svc",
+        )
+        for amount in (Decimal("400"), Decimal("350"))
     )
-    with pytest.raises(RuntimeError), db.transaction():
-        assert store.ask_agent_approvals([asked])[0]["id"] == 1
+    with db.transaction():  # the pending requests are cached from now on
+        assert store.ask_agent_approvals([first])[0]["id"] == 1
+    with pytest.raises(RuntimeError), batch():
+        assert store.ask_agent_approvals([asked])[0]["id"] == 2
         raise RuntimeError("the batch failed after its INSERT")
     with db.transaction():
-        assert store.ask_agent_approvals([asked])[0]["id"] == 1  # made again, not remembered
-    assert [r.id for r in agent.agents.approvals("pending")] == [1]
+        assert store.ask_agent_approvals([asked])[0]["id"] == 2  # made again, not remembered
+    assert [r.id for r in agent.agents.approvals("pending")] == [1, 2]

@@ -274,6 +274,10 @@ class Database:
                 yield
                 if thread.journal.entries:
                     self._writer.journal.append(thread.journal)
+            except BaseException:
+                self._cache.committed(forget=True, learned={})  # what it read may be changed
+                raise
+            else:
                 self._cache.committed(forget=thread.wrote, learned=thread.pending)
             finally:
                 thread.writing, thread.depth, thread.journal = 0, 0, None
@@ -373,6 +377,7 @@ class Database:
                 self._con.commit()
             except BaseException:
                 thread.after.clear()
+                self._cache.committed(forget=True, learned={})  # what it read may be changed
                 with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
                     self._con.rollback()
                 # A statement that failed in ``unordered`` left its setting: an aborted
