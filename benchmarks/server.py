@@ -156,7 +156,8 @@ def serve(db: Path, port: int) -> None:
 
     freeze_start_up()  # as valuegap serve does
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uvicorn.Server(config).run()
+    with ledger:  # closed when the server stops: what the journal holds is moved
+        uvicorn.Server(config).run()
 
 
 @contextlib.contextmanager
@@ -361,7 +362,8 @@ def run(args: argparse.Namespace) -> None:
     db = build(args.work, args.events, args.focus)
     copy = args.work / f"serving-{db.name}"
     # Decisions and spans land in a copy, not in the built ledger; no log of an earlier copy.
-    Path(f"{copy}.wal").unlink(missing_ok=True)
+    for log in (Path(f"{copy}.wal"), *args.work.glob(f"{copy.name}.journal.*")):
+        log.unlink(missing_ok=True)
     shutil.copyfile(db, copy)
     if Path(f"{db}.wal").exists():
         shutil.copyfile(f"{db}.wal", f"{copy}.wal")
