@@ -276,16 +276,12 @@ def test_a_batch_that_fails_leaves_no_request_in_memory(agent: Ledger, commit: s
     db = agent.session.db
     batch = getattr(db, commit)
     store = GovernanceStore(db)
-    first, asked = (
-        AskedApproval.of(
-            {"agent": "refunds", "action": "issue_refund", "amount": amount, "context": {}},
-            [],
-            {},
-            agent.session.now(),
-            "svc",
-        )
-        for amount in (Decimal("400"), Decimal("350"))
-    )
+
+    def asking(amount: str) -> AskedApproval:
+        action = {"agent": "refunds", "action": "issue_refund", "amount": Decimal(amount)}
+        return AskedApproval.of({**action, "context": {}}, [], {}, agent.session.now(), "svc")
+
+    first, asked = asking("400"), asking("350")
     with db.transaction():  # the pending requests are cached from now on
         assert store.ask_agent_approvals([first])[0]["id"] == 1
     with pytest.raises(RuntimeError), batch():

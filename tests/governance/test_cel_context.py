@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import cel
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,12 @@ def test_each_thread_has_its_own() -> None:
         thread.join()
     assert seen["x"] == outcomes(cel.Context({"a": 1, "b": {"x": "x", "n": 3}, "c": ["x"]}))
     assert seen["y"] == outcomes(cel.Context({"a": 2, "b": {"x": "y", "n": 3}, "c": ["y"]}))
+
+
+def test_a_value_cel_cannot_take_leaves_nothing_half_converted() -> None:
+    _converted({"a": 1, "b": {"x": "x", "n": 3}, "c": []})
+    with pytest.raises(ValueError, match="convert"):  # b was converted again, c could not be
+        _converted({"a": 1, "b": {"x": "y", "n": 3}, "c": frozenset()})
+    # b as it was before: a context that kept the failed call's b would hold "y"
+    again = {"a": 1, "b": {"x": "x", "n": 3}, "c": []}
+    assert outcomes(_converted(again)) == outcomes(cel.Context(again))

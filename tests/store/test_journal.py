@@ -192,3 +192,94 @@ def test_a_process_that_exits_without_closing_the_ledger_exits_cleanly(ledger_pa
     with Ledger.open(ledger_path, actor="you") as ledger:
         assert ledger.governance.audit.verify_audit().ok
         assert len(_decided(ledger)) == 200
+
+
+def test_a_move_that_fails_is_made_again_and_then_deletes_every_file(
+    ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valuegap.store import journal
+
+    monkeypatch.setattr(Journal, "MOVE_EVERY", 3600.0)
+    written = journal._write
+    failing = [True]
+
+    def write_once_failing(*args: object) -> None:
+        if failing.pop() if failing else False:
+            raise OSError("the disk was full")
+        written(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal, "_write", write_once_failing)
+    with Ledger.open(ledger_path, actor=ACTOR) as ledger:
+        ledger.agents.authorize(AGENT, ACTION, Decimal("45.90"), {"order_id": "moved-1"})
+        db = ledger.session.db
+        with pytest.raises(OSError):
+            db.settle()
+        assert len(_journal_files(ledger_path)) == 1  # still there: its batch did not move
+        ledger.agents.authorize(AGENT, ACTION, Decimal("45.90"), {"order_id": "moved-2"})
+        assert len(_journal_files(ledger_path)) == 2
+        db.settle()
+        assert not _journal_files(ledger_path)
+        orders = [
+            json.loads(e.after)["context"].get("order_id")
+            for e in ledger.governance.audit.audit_log(entity_id=AGENT)
+            if e.action == "agent.authorize" and e.after
+        ]
+        assert orders.count("moved-1") == orders.count("moved-2") == 1
+        assert ledger.governance.audit.verify_audit().ok
+
+
+# One decision whose append fails at its fsync (the record written), then more; killed.
+FSYNC_FAILING = """
+import os, stat, sys
+from decimal import Decimal
+from pathlib import Path
+from valuegap import Ledger
+
+real, failed = os.fsync, []
+
+def fsync(descriptor):
+    if stat.S_ISREG(os.fstat(descriptor).st_mode) and not failed:
+        failed.append(True)
+        raise OSError(5, "Input/output error")
+    real(descriptor)
+
+os.fsync = fsync
+ledger = Ledger.open(Path(sys.argv[1]), actor="svc.refund-agent")
+for order in ("failed", "answered-1", "answered-2"):
+    try:
+        made = ledger.agents.authorize(
+            "refund-agent", "issue_refund", Decimal("45.90"), {"order_id": order}
+        )
+        print(order, made.decision, flush=True)
+    except OSError as exc:
+        print(order, "error", exc, flush=True)
+os._exit(0)  # as if killed: the journal is not moved
+"""
+
+
+def test_a_batch_whose_fsync_failed_is_not_recovered_beside_the_one_answered_after_it(
+    ledger_path: Path,
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", FSYNC_FAILING, str(ledger_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.splitlines() == [
+        "failed error [Errno 5] Input/output error",
+        "answered-1 allow",
+        "answered-2 allow",
+    ]
+    assert len(_journal_files(ledger_path)) == 2  # the failed record is in the first
+    with Ledger.open(ledger_path, actor="you") as ledger:
+        orders = [
+            json.loads(e.after)["context"].get("order_id")
+            for e in ledger.governance.audit.audit_log(entity_id=AGENT)
+            if e.action == "agent.authorize" and e.after
+        ]
+        assert "failed" not in orders
+        assert orders.count("answered-1") == orders.count("answered-2") == 1
+        verification = ledger.governance.audit.verify_audit()
+        assert verification.ok, verification.message
+    assert not _journal_files(ledger_path)

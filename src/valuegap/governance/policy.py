@@ -518,7 +518,7 @@ class _LastConverted(threading.local):
 
     def __init__(self) -> None:
         self.context: cel.Context | None = None
-        self.shown: dict[str, str] = {}
+        self.reprs: dict[str, str] = {}
 
 
 _last = _LastConverted()
@@ -528,23 +528,20 @@ def _converted(values: dict[str, Any]) -> cel.Context:
     """``values`` as CEL's context. Converting a value to CEL costs more than evaluating the
     rules, so each thread keeps the context it converted last and converts again only the
     names whose values changed: an agent's action changes each time, the agent and its
-    initiative seldom. Values compare by ``repr``, which tells 1, 1.0 and True apart."""
+    initiative seldom. Values compare by ``repr``, which tells 1, 1.0 and True apart and
+    shows the whole of the plain data a context holds (dicts, lists, text, numbers, times)."""
     import cel
 
-    shown = {name: repr(value) for name, value in values.items()}
-    if _last.context is None or _last.shown.keys() != shown.keys():
-        _last.context, _last.shown = None, {}
-        _last.context = cel.Context(values)
+    reprs = {name: repr(value) for name, value in values.items()}
+    context, _last.context = _last.context, None  # unknown until updated, if it fails
+    if context is None or _last.reprs.keys() != reprs.keys():
+        context = cel.Context(values)
     else:
-        try:
-            for name, value in values.items():
-                if _last.shown[name] != shown[name]:
-                    _last.context.add_variable(name, value)
-        except BaseException:
-            _last.context = None  # what it holds is no longer known
-            raise
-    _last.shown = shown
-    return _last.context
+        for name, value in values.items():
+            if _last.reprs[name] != reprs[name]:
+                context.add_variable(name, value)
+    _last.context, _last.reprs = context, reprs
+    return context
 
 
 def evaluate_condition(

@@ -250,6 +250,7 @@ class GovernanceStore:
         decisions' throughput): a write that fails empties the cache, as one that commits does
         (``Database.transaction``), and so does any other change of a request (a decision on
         it)."""
+        assert self._db.is_writing, "only a write reads the pending requests: it changes them"
         pending = self._db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
         first: dict[ApprovalKey, AskedApproval] = {}
         for request in asked:

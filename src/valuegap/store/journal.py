@@ -29,7 +29,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class _Appended:
     approvals: str
     first: int  # the sequence numbers of its first and last entries
     last: int
-    head: str  # the last entry's hash
+    last_hash: str
 
     @classmethod
     def of(cls, batch: Batch) -> _Appended:
@@ -69,11 +69,18 @@ class _Appended:
         rows = [entry.as_row() for entry in batch.entries]
         return cls(_json(rows), _json(batch.approvals), first.seq, last.seq, last.hash)
 
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
     def record(self) -> bytes:
         return f'{{"entries":{self.entries},"approvals":{self.approvals}}}'.encode()
 
 
 class Journal:
+    """The journal of one ledger file, shared by every handle on it in the process (through its
+    ``Writer``)."""
+
     # Larger moves disturb the deciding threads less (one move's statements take the GIL
     # back as often whatever they hold); a read that settles waits for one, ~70 ms here.
     MOVE_AT = 2048  # entries waiting
@@ -90,7 +97,7 @@ class Journal:
         self._entries = 0
         self._segment = 0
         self._file: int | None = None
-        self._written: list[Path] = []  # the files opened since the last move
+        self._written: list[Path] = []  # the files whose batches wait to move
         self.recovered = False
 
     @property
@@ -113,7 +120,7 @@ class Journal:
                 self._close_segment()
                 raise
             self._waiting.append(appended)
-            self._entries += len(batch.entries)
+            self._entries += appended.count
             if self._entries >= self.MOVE_AT:
                 self._wanted.notify_all()
 
@@ -136,11 +143,16 @@ class Journal:
                 batches, count = list(self._waiting), len(self._waiting)
                 segments, self._written = self._written, []
                 self._close_segment()  # batches from now on go to a new file
-            if batches:
-                _write(connect, batches)
+            try:
+                if batches:
+                    _write(connect, batches)
+            except BaseException:
+                with self._lock:  # they wait still: the next move deletes them
+                    self._written[:0] = segments
+                raise
             with self._lock:
                 del self._waiting[:count]
-                self._entries -= sum(b.last - b.first + 1 for b in batches)
+                self._entries -= sum(b.count for b in batches)
             for segment in segments:
                 with contextlib.suppress(FileNotFoundError):
                     segment.unlink()
@@ -154,7 +166,7 @@ class Journal:
         with self.moving:
             segments = self.segments()
             found = [(path, b) for path in segments for b in _read(path)]
-            batches = [b for _, b in found if b.entries[-1].seq > head[0]]
+            batches = [b for b in _answered([b for _, b in found]) if b.entries[-1].seq > head[0]]
             if batches and batches[0].entries[0].prev_hash != head[1]:
                 path = next(path for path, b in found if b is batches[0])
                 raise ConfigError(
@@ -185,11 +197,15 @@ class Journal:
         path = self._folder / f"{self._prefix}{self._segment}"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._written.append(path)
-        folder = os.open(self._folder, os.O_RDONLY)  # the new file's name is durable too
         try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+            folder = os.open(self._folder, os.O_RDONLY)  # the new file's name is durable too
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        except OSError:
+            os.close(descriptor)
+            raise
         return descriptor
 
     def _close_segment(self) -> None:
@@ -211,7 +227,7 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
 
     statements = [
         entries_from_json_statement(_joined([b.entries for b in batches])),
-        head_statement(batches[0].first, batches[-1].last, batches[-1].head),
+        head_statement(batches[0].first, batches[-1].last, batches[-1].last_hash),
     ]
     approvals = _joined([b.approvals for b in batches])
     if approvals != "[]":
@@ -234,6 +250,18 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
 def _joined(arrays: list[str]) -> str:
     """One JSON array of the items of ``arrays``, JSON arrays each."""
     return "[" + ",".join(array[1:-1] for array in arrays if array != "[]") + "]"
+
+
+def _answered(batches: list[Batch]) -> list[Batch]:
+    """The batches, in order, that were answered: one whose append failed (its write done, its
+    fsync not) was not, and the callers' next batch takes the same sequence numbers again, in
+    a later record, which counts."""
+    kept: list[Batch] = []
+    for batch in batches:
+        while kept and kept[-1].entries[-1].seq >= batch.entries[0].seq:
+            kept.pop()
+        kept.append(batch)
+    return kept
 
 
 def _read(path: Path) -> list[Batch]:
@@ -266,7 +294,9 @@ def _json(value: object) -> str:
 
 
 def _as_json(value: object) -> str:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):  # as the ledger's TIMESTAMP columns keep it: UTC, no zone
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
