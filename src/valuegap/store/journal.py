@@ -81,8 +81,8 @@ class Journal:
     """The journal of one ledger file, shared by every handle on it in the process (through its
     ``Writer``)."""
 
-    # Larger moves disturb the deciding threads less (one move's statements take the GIL
-    # back as often whatever they hold); a read that settles waits for one, ~70 ms here.
+    # Larger moves disturb the deciding threads less (16 callers' p99 7.4 ms against 8.5 at
+    # 512 entries: benchmarks/RESULTS.md); a read that settles waits for one, ~70 ms here.
     MOVE_AT = 2048  # entries waiting
     MOVE_EVERY = 0.5  # seconds
 
