@@ -21,16 +21,6 @@ _INSERT_COLUMNS = f"INSERT INTO audit_log ({_COLUMNS}) SELECT " + ", ".join(
 )
 
 
-def entry_statements(entries: Sequence[AuditEntry]) -> list[tuple[str, list[Any]]]:
-    """The statements that append ``entries`` (which follow the head, in order) and move the
-    head to the last of them."""
-    # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
-    rows = [entry.as_row() for entry in entries]
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    first, last = entries[0], entries[-1]
-    return [(_INSERT_COLUMNS, columns), head_statement(first.seq, last.seq, last.hash)]
-
-
 # Entries as one JSON array of rows (``AuditEntry.as_row``), parsed by DuckDB: what the journal
 # moves (store/journal.py).
 _INSERT_FROM_JSON = (
@@ -77,13 +67,15 @@ class AuditStore:
     def append_all(self, entries: Sequence[AuditEntry]) -> None:
         """Entries that follow the head in order, in one INSERT and one move of the head (in
         the caller's transaction), or in a batch of the journal (store/journal.py)."""
-        batch = self._db.journal_batch
+        batch, last = self._db.journal_batch, entries[-1]
         if batch is not None:
             batch.entries.extend(entries)
         else:
-            for sql, params in entry_statements(entries):
-                self._db.execute(sql, params, keeps_cache=True)
-        last = entries[-1]
+            # A list per column, unnested: DuckDB binds 11 parameters rather than 11 a row.
+            columns = [list(column) for column in zip(*(e.as_row() for e in entries), strict=True)]
+            self._db.execute(_INSERT_COLUMNS, columns, keeps_cache=True)
+            head = head_statement(entries[0].seq, last.seq, last.hash)
+            self._db.execute(*head, keeps_cache=True)
         self._db.remember(_HEAD_KEY, (last.seq, last.hash))
 
     def baseline_pending(self) -> bool:

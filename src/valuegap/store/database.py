@@ -23,6 +23,7 @@ import duckdb
 from valuegap.errors import ConfigError
 from valuegap.model.audit import GENESIS
 from valuegap.store import file_lock
+from valuegap.store.committing import committed
 from valuegap.store.journal import Batch, Journal
 from valuegap.store.literals import literal
 from valuegap.store.writer import MISSING, Commit, Writer, release, writer_of
@@ -452,16 +453,10 @@ class Database:
         assert not self._thread.writing and not self._thread.beside, "not in another write"
         if self.read_only:
             raise ConfigError(f"{self.path} was opened read-only: nothing can be written.")
-        cursor = self._current()
-        cursor.begin()
         self._thread.beside = True
         try:
-            yield
-            cursor.commit()
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                cursor.rollback()
-            raise
+            with committed(self._current()):
+                yield
         finally:
             self._thread.beside = False
 

@@ -106,7 +106,7 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
 PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
 
 
-def agent_approvals_statement(rows: Sequence[Row]) -> tuple[str, list[Any]]:
+def _agent_approvals_statement(rows: Sequence[Row]) -> tuple[str, list[Any]]:
     """The statement that adds new pending requests (``rows`` as stored)."""
     return (
         "INSERT INTO agent_approvals SELECT unnest(?), unnest(?), unnest(?), "
@@ -300,7 +300,7 @@ class GovernanceStore:
             batch.approvals.extend(rows)
         else:
             # nothing a decision reads from the cache
-            self._db.execute(*agent_approvals_statement(rows), keeps_cache=True)
+            self._db.execute(*_agent_approvals_statement(rows), keeps_cache=True)
         return rows
 
     def agent_approvals(

@@ -38,6 +38,7 @@ import duckdb
 
 from valuegap.errors import ConfigError
 from valuegap.model.audit import AuditEntry
+from valuegap.store.committing import committed
 
 _HEADER = struct.Struct(">II")  # the record's length, its CRC-32
 Row = dict[str, Any]
@@ -234,15 +235,9 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
         statements.insert(0, agent_approvals_from_json_statement(approvals))
     connection = connect()
     try:
-        connection.begin()
-        try:
+        with committed(connection):
             for sql, params in statements:
                 connection.execute(sql, params)
-            connection.commit()
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                connection.rollback()
-            raise
     finally:
         connection.close()
 
