@@ -283,3 +283,45 @@ def test_a_batch_whose_fsync_failed_is_not_recovered_beside_the_one_answered_aft
         verification = ledger.governance.audit.verify_audit()
         assert verification.ok, verification.message
     assert not _journal_files(ledger_path)
+
+
+def test_a_move_of_many_batches_lands_each_entry_and_request_once(
+    ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches with approval requests and batches without, moved together: the move hands
+    DuckDB each batch's JSON arrays as they were appended."""
+    monkeypatch.setattr(Journal, "MOVE_EVERY", 3600.0)
+    with Ledger.open(ledger_path, actor=ACTOR) as ledger:
+        before = len(ledger.governance.audit.audit_log())
+        made = [
+            ledger.agents.authorize(AGENT, ACTION, Decimal(AMOUNTS[n % 3]), {"order_id": f"9-{n}"})
+            for n in range(30)
+        ]
+        assert len(_journal_files(ledger_path)) == 1  # all still waiting
+        decided = _decided(ledger)  # the read moves them
+        assert not _journal_files(ledger_path)
+        assert decided == {f"9-{n}": (m.decision, m.approval_id) for n, m in enumerate(made)}
+        assert len(ledger.governance.audit.audit_log()) == before + 30
+        requests = [m.approval_id for m in made if m.approval_id is not None]
+        assert len(requests) == 10
+        for approval_id in requests:
+            assert ledger.agents.approval(AGENT, approval_id).status == "pending"
+        assert ledger.governance.audit.verify_audit().ok
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="nice is per thread on Linux only")
+def test_the_journals_mover_runs_at_a_lower_priority_than_the_deciding_threads(
+    ledger_path: Path,
+) -> None:
+    import threading
+
+    from valuegap.store.database import MOVER_NICENESS
+
+    with Ledger.open(ledger_path, actor=ACTOR) as ledger:
+        ledger.agents.authorize(AGENT, ACTION, Decimal("45.90"), {"order_id": "NW-1"})
+        [mover] = [t for t in threading.enumerate() if t.name == "valuegap journal"]
+        deciding = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert mover.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, mover.native_id) == min(
+            deciding + MOVER_NICENESS, 19
+        )

@@ -26,13 +26,14 @@ _INSERT_COLUMNS = f"INSERT INTO audit_log ({_COLUMNS}) SELECT " + ", ".join(
 _INSERT_FROM_JSON = (
     f"INSERT INTO audit_log ({_COLUMNS}) SELECT (r->>0)::BIGINT, (r->>1)::TIMESTAMP, "
     + ", ".join(f"r->>{i}" for i in range(2, len(_COLUMNS.split(", "))))
-    + """ FROM (SELECT unnest(from_json(?, '["JSON"]')) AS r)"""
+    + """ FROM (SELECT unnest(from_json(rows, '["JSON"]')) AS r
+    FROM unnest(?::VARCHAR[]) AS arrays(rows))"""
 )
 
 
-def entries_from_json_statement(rows: str) -> tuple[str, list[Any]]:
-    """The statement that appends the entries of ``rows``, a JSON array of their rows."""
-    return _INSERT_FROM_JSON, [rows]
+def entries_from_json_statement(arrays: list[str]) -> tuple[str, list[Any]]:
+    """The statement that appends the entries of ``arrays``, JSON arrays of their rows."""
+    return _INSERT_FROM_JSON, [arrays]
 
 
 def head_statement(first: int, last: int, digest: str) -> tuple[str, list[Any]]:

@@ -86,15 +86,16 @@ class AskedApproval:
 _APPROVALS_FROM_JSON = """INSERT INTO agent_approvals SELECT a.id, a.agent, a.action,
     a.amount::DECIMAL(38, 10), a.context, 'pending', a.rules, a.policy_versions,
     a.requested_at::TIMESTAMP, a.requested_by, NULL, NULL, NULL
-FROM (SELECT unnest(from_json(?, '[{"id": "INTEGER", "agent": "VARCHAR", "action": "VARCHAR",
+FROM (SELECT unnest(from_json(rows, '[{"id": "INTEGER", "agent": "VARCHAR", "action": "VARCHAR",
     "amount": "VARCHAR", "context": "VARCHAR", "rules": "VARCHAR", "policy_versions": "VARCHAR",
-    "requested_at": "VARCHAR", "requested_by": "VARCHAR"}]')) AS a)"""
+    "requested_at": "VARCHAR", "requested_by": "VARCHAR"}]')) AS a
+    FROM unnest(?::VARCHAR[]) AS arrays(rows))"""
 
 
-def agent_approvals_from_json_statement(rows: str) -> tuple[str, list[Any]]:
-    """The statement that adds the new pending requests of ``rows``, a JSON array of their
+def agent_approvals_from_json_statement(arrays: list[str]) -> tuple[str, list[Any]]:
+    """The statement that adds the new pending requests of ``arrays``, JSON arrays of their
     rows as stored (amounts as text, times in ISO 8601)."""
-    return _APPROVALS_FROM_JSON, [rows]
+    return _APPROVALS_FROM_JSON, [arrays]
 
 
 def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:

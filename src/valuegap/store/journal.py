@@ -15,8 +15,9 @@ recorded head.
 The files are ``<ledger>.journal.<n>``, a new one for each move; each record is a batch: its
 length and CRC-32, then its JSON. A record cut short or failing its CRC was being written when
 the process stopped, so it was never answered: it is ignored. A move hands DuckDB the batches'
-JSON to parse: one parameter to bind rather than one a field, for binding holds the GIL that
-the threads deciding meanwhile wait for.
+JSON texts as appended, to parse: one list to bind rather than a value a field, and no text
+joined from them, for binding and joining hold the GIL that the threads deciding meanwhile wait
+for (joining 2,048 entries' JSON, 5 ms).
 """
 
 from __future__ import annotations
@@ -227,11 +228,11 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
     from valuegap.store.governance import agent_approvals_from_json_statement
 
     statements = [
-        entries_from_json_statement(_joined([b.entries for b in batches])),
+        entries_from_json_statement([b.entries for b in batches]),
         head_statement(batches[0].first, batches[-1].last, batches[-1].last_hash),
     ]
-    approvals = _joined([b.approvals for b in batches])
-    if approvals != "[]":
+    approvals = [b.approvals for b in batches if b.approvals != "[]"]
+    if approvals:
         statements.insert(0, agent_approvals_from_json_statement(approvals))
     connection = connect()
     try:
@@ -240,11 +241,6 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
                 connection.execute(sql, params)
     finally:
         connection.close()
-
-
-def _joined(arrays: list[str]) -> str:
-    """One JSON array of the items of ``arrays``, JSON arrays each."""
-    return "[" + ",".join(array[1:-1] for array in arrays if array != "[]") + "]"
 
 
 def _answered(batches: list[Batch]) -> list[Batch]:
