@@ -21,8 +21,8 @@ _INSERT_COLUMNS = f"INSERT INTO audit_log ({_COLUMNS}) SELECT " + ", ".join(
 )
 
 
-# Entries as one JSON array of rows (``AuditEntry.as_row``), parsed by DuckDB: what the journal
-# moves (store/journal.py).
+# Entries as JSON arrays of rows (``AuditEntry.as_row``; one a batch), parsed by DuckDB: what
+# the journal moves (store/journal.py).
 _INSERT_FROM_JSON = (
     f"INSERT INTO audit_log ({_COLUMNS}) SELECT (r->>0)::BIGINT, (r->>1)::TIMESTAMP, "
     + ", ".join(f"r->>{i}" for i in range(2, len(_COLUMNS.split(", "))))

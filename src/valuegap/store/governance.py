@@ -81,7 +81,7 @@ class AskedApproval:
         return (self.agent, self.requested_by, self.action, self.amount, self.context)
 
 
-# Requests as one JSON array of their rows, parsed by DuckDB: what the journal moves
+# Requests as JSON arrays of their rows (one a batch), parsed by DuckDB: what the journal moves
 # (store/journal.py).
 _APPROVALS_FROM_JSON = """INSERT INTO agent_approvals SELECT a.id, a.agent, a.action,
     a.amount::DECIMAL(38, 10), a.context, 'pending', a.rules, a.policy_versions,
