@@ -483,7 +483,6 @@ def decide(
 ) -> Decision:
     """Evaluate ``rules``; ``context`` may be a function of the top-level names the rules use,
     so that costly parts are built only when a rule needs them."""
-
     if callable(context):
         context = context(rules.names)
     converted = _converted(pruned(context, rules.paths))
