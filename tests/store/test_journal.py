@@ -309,6 +309,32 @@ def test_a_move_of_many_batches_lands_each_entry_and_request_once(
         assert ledger.governance.audit.verify_audit().ok
 
 
+def test_a_move_keeps_every_character_of_the_entries_as_hashed(
+    ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quotes, backslashes, control characters and characters beyond ASCII in what an agent
+    passes: each entry moves into the audit log exactly as it was hashed (``verify_audit``
+    hashes the rows again)."""
+    monkeypatch.setattr(Journal, "MOVE_EVERY", 3600.0)
+    orders = ['9-say "yes"', "9-C:\\refunds\\", "9-line\nbreak\ttab", "9-café ☕ 𝄞", "9-ü" * 200]
+    with Ledger.open(ledger_path, actor=ACTOR) as ledger:
+        for n, order in enumerate(orders):
+            given = {"order_id": order, "note": order[::-1]}
+            ledger.agents.authorize(AGENT, ACTION, Decimal(AMOUNTS[n % 3]), given)
+        assert _journal_files(ledger_path)
+        verification = ledger.governance.audit.verify_audit()  # the read moves them first
+        assert not _journal_files(ledger_path)
+        assert verification.ok, verification.message
+        moved = [
+            context
+            for entry in ledger.governance.audit.audit_log(entity_id=AGENT)
+            if entry.action == "agent.authorize" and entry.after
+            if (context := json.loads(entry.after)["context"]).get("order_id") in orders
+        ]
+    by_order = {context["order_id"]: context for context in moved}
+    assert by_order == {order: {"order_id": order, "note": order[::-1]} for order in orders}
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="nice is per thread on Linux only")
 def test_the_journals_mover_runs_at_a_lower_priority_than_the_deciding_threads(
     ledger_path: Path,

@@ -245,9 +245,9 @@ class Agents(Part):
         and the agent's answer."""
         initiative, action, given = asked.initiative, asked.action, asked.context
         assert initiative.agent is not None, "authorize() queues an agent's action only"
-        rules = applicable(self._governance_part.policies(), initiative, "action", action)
+        rules = applicable(self._governance_part._policies(), initiative, "action", action)
         values = {
-            "agent": ctx.agent_context(initiative, initiative.agent),
+            "agent": self._agent_context(initiative),
             "action": ctx.action_context(action, asked.amount, given),
         }
         decision = _budget_denial(self._db, initiative.id, asked.at) or decide(
@@ -267,6 +267,18 @@ class Agents(Part):
             "policy_versions": decision.policy_versions,
         }
         return decision, entry, result
+
+    def _agent_context(self, initiative: Initiative) -> dict[str, Any]:
+        """The agent's part of the context, kept while its initiative is as read (until the
+        next commit that changes it). Those who read it do not change it."""
+        assert initiative.agent is not None, "authorize() decides an agent's action only"
+        agent = initiative.agent
+
+        def made() -> tuple[Initiative, dict[str, Any]]:
+            return initiative, ctx.agent_context(initiative, agent)
+
+        made_of, context = self._db.cached(("agent_context", initiative.id), made)
+        return context if made_of is initiative else made()[1]
 
     # Approvals of agents' actions
 

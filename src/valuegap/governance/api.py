@@ -222,7 +222,7 @@ class Governance(Part):
     def policies(self) -> list[Policy]:
         """The policies in force: the newest version of each layer and scope."""
         self._require("read")
-        return self._policies()
+        return list(self._policies())
 
     def policies_in_force(self) -> list[PolicyVersion]:
         """The versions in force: the newest of each layer and scope."""
@@ -240,11 +240,17 @@ class Governance(Part):
             "`Ledger.governance.policies()` shows them."
         )
 
-    def _policies(self) -> list[Policy]:
-        return [
-            load_policy(r["layer"], r["scope"], r["version"], r["rules"])
-            for r in self._governance.current_policies()
-        ]
+    def _policies(self) -> tuple[Policy, ...]:
+        """The policies in force, compiled, kept until a commit changes them: what every
+        decision reads first."""
+
+        def compiled() -> tuple[Policy, ...]:
+            return tuple(
+                load_policy(r["layer"], r["scope"], r["version"], r["rules"])
+                for r in self._governance.current_policies()
+            )
+
+        return self._db.cached("policies_compiled", compiled)
 
     def policy_versions(self, layer: str, scope: str | None = None) -> list[PolicyVersion]:
         """Every version of a layer's (and scope's) policy, oldest first."""
@@ -386,21 +392,32 @@ class Governance(Part):
         """The documented context for ``initiative``; the measured names only if ``names``
         needs them. The gates and the agents evaluate their rules on it: it is theirs, not a
         result for a user (``context.CONTEXT`` documents it)."""
-        entered = self._portfolio.stages_entered(initiative.id)
         context: dict[str, Any] = {
-            "initiative": ctx.initiative_context(
-                initiative,
-                list(self._portfolio.attestations(initiative.id)),
-                entered,
-                now,
-                self._governance.latest_review(initiative.id),
-            ),
+            "initiative": self._initiative_context(initiative, now),
             "now": now.replace(tzinfo=UTC),
             **given,
         }
         if names & ctx.MEASURED:
             context.update(self._measured(initiative, now, self._outcomes().facts())[0])
         return context
+
+    def _initiative_context(self, initiative: Initiative, now: datetime) -> dict[str, Any]:
+        """``initiative``'s part of the context on ``now``'s day, kept until the next commit
+        that changes what it is made of (an agent's decisions change nothing of it). Those who
+        read it do not change it."""
+
+        def made() -> tuple[Initiative, dict[str, Any]]:
+            return initiative, ctx.initiative_context(
+                initiative,
+                list(self._portfolio.attestations(initiative.id)),
+                self._portfolio.stages_entered(initiative.id),
+                now,
+                self._governance.latest_review(initiative.id),
+            )
+
+        key = ("initiative_context", initiative.id, now.date())
+        made_of, context = self._db.cached(key, made)
+        return context if made_of is initiative else made()[1]
 
     def _measured(
         self, initiative: Initiative, now: datetime, facts: Facts

@@ -199,7 +199,7 @@ class Gates(Part):
         learnings: str | None = None,
     ) -> Decision:
         rules = applicable(
-            self._governance_part.policies(),
+            self._governance_part._policies(),
             initiative,
             "transition",
             f"{initiative.stage}->{to_stage}",

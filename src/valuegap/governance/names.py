@@ -157,23 +157,30 @@ def check_names(
     return problems, frozenset(paths)
 
 
-def pruned(context: Mapping[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
-    """Only what ``paths`` read from ``context`` (no path may lie below another): converting
-    values to CEL costs more than evaluating the rules, so a decision converts only what its
-    rules read. A value on the way that is null or not a map is given as it is."""
-    found: dict[str, Any] = {}
+# What a decision reads of a map: of each name, the whole value (None) or a part of it.
+Plan = dict[str, "Plan | None"]
+
+
+def plan_of(paths: Iterable[tuple[str, ...]]) -> Plan:
+    """The plan that reads ``paths`` (no path may lie below another)."""
+    plan: Plan = {}
     for path in paths:
-        source: Any = context
-        target = found
-        for n, name in enumerate(path):
-            value = source.get(name) if _is_map(source) else None
-            if n == len(path) - 1 or not _is_map(value):
-                target[name] = value
-                break
-            if not isinstance(target.setdefault(name, {}), dict):
-                break
-            source, target = value, target[name]
-    return found
+        node = plan
+        for name in path[:-1]:
+            part = node.setdefault(name, {})
+            assert part is not None, "no path lies below another"
+            node = part
+        node[path[-1]] = None
+    return plan
+
+
+def read(value: Any, plan: Plan | None) -> Any:
+    """What ``plan`` reads of ``value``: converting values to CEL costs more than evaluating
+    the rules, so a decision converts only what its rules read. A value on the way that is
+    null or not a map is given as it is."""
+    if plan is None or not _is_map(value):
+        return value
+    return {name: read(value.get(name), part) for name, part in plan.items()}
 
 
 def _is_map(value: object) -> bool:

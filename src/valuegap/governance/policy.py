@@ -20,7 +20,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.names import check_names, pruned, sample_context, size_problem
+from valuegap.governance.names import Plan, check_names, plan_of, read, sample_context, size_problem
 from valuegap.model.vocabulary import STAGES
 from valuegap.records import record
 from valuegap.results import to_data
@@ -430,16 +430,19 @@ class RuleSet:
     rules: tuple[tuple[Policy, Rule], ...]
     ignored: tuple[str, ...]  # lower rules shadowed by a higher rule with the same id
     paths: tuple[tuple[str, ...], ...]  # what the rules read, no path below another
+    plan: Plan = field(compare=False)  # the same, as ``names.read`` reads it
+    reads: tuple[frozenset[str], ...] = field(compare=False)  # each rule's top-level names
+    versions: dict[str, int] = field(compare=False)  # of the policies the rules belong to
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(path[0] for path in self.paths)
+        return frozenset(self.plan)
 
 
 def applicable(policies: Sequence[Policy], initiative: Any, subject: str, name: str) -> RuleSet:
     """The rules for ``initiative`` (its business unit, its id) and this transition or action.
     A stored policy version never changes, so the answer is kept for the same policies."""
-    key = (tuple(id(p) for p in policies), initiative.id, initiative.business_unit, subject, name)
+    key = (tuple(map(id, policies)), initiative.id, initiative.business_unit, subject, name)
     if key not in _APPLICABLE:
         if len(_APPLICABLE) >= 10_000:  # action names come from callers: keep memory bounded
             _APPLICABLE.clear()
@@ -474,7 +477,9 @@ def _applicable(policies: Sequence[Policy], initiative: Any, subject: str, name:
     for path in sorted(frozenset().union(*(r.paths for _, r in found)), key=len):
         if not any(path[: len(kept)] == kept for kept in paths):
             paths.append(path)
-    return RuleSet(tuple(found), tuple(ignored), tuple(paths))
+    reads = tuple(frozenset(path[0] for path in rule.paths) for _, rule in found)
+    versions = {policy.key: policy.version for policy, _ in found}
+    return RuleSet(tuple(found), tuple(ignored), tuple(paths), plan_of(paths), reads, versions)
 
 
 def decide(
@@ -482,65 +487,126 @@ def decide(
     context: Mapping[str, Any] | Callable[[frozenset[str]], Mapping[str, Any]],
 ) -> Decision:
     """Evaluate ``rules``; ``context`` may be a function of the top-level names the rules use,
-    so that costly parts are built only when a rule needs them."""
+    so that costly parts are built only when a rule needs them. A value of ``context`` is not
+    changed once given: the same object at the thread's next decision is the same value."""
     if callable(context):
         context = context(rules.names)
-    converted = _converted(pruned(context, rules.paths))
-    results = [(p, r, *evaluate_condition(r.program, converted)) for p, r in rules.rules]
-    failed = {r.effect for _, r, held, _e in results if not held}
+    results = _Converted.of(rules).results(context)
+    failed = {result.effect for result in results if not result.held}
     outcome: Outcome = (
         "deny" if "deny" in failed else "require_approval" if "require_approval" in failed
         else "allow"
     )  # fmt: skip
     deciding = [
-        _result(p, r, held, error, context)
-        for p, r, held, error in results
-        if (held and outcome == "allow" and r.effect != "warn")
-        or (not held and r.effect == outcome)
+        r
+        for r in results
+        if (r.held and outcome == "allow" and r.effect != "warn")
+        or (not r.held and r.effect == outcome)
     ]
-    warnings = [
-        _result(p, r, held, error, context)
-        for p, r, held, error in results
-        if not held and r.effect == "warn"
-    ]
+    warnings = [r for r in results if not r.held and r.effect == "warn"]
     approvals = [
-        _result(p, r, held, error, context)
-        for p, r, held, error in results
-        if not held and r.effect == "require_approval" and outcome == "deny"
+        r for r in results if not r.held and r.effect == "require_approval" and outcome == "deny"
     ]
-    versions = {p.key: p.version for p, _ in rules.rules}
-    return Decision(outcome, deciding, warnings, list(rules.ignored), versions, approvals)
+    return Decision(
+        outcome, deciding, warnings, list(rules.ignored), dict(rules.versions), approvals
+    )
 
 
-class _LastConverted(threading.local):
-    """This thread's last CEL context, and the ``repr`` of each value it holds."""
+class _Converted:
+    """One thread's CEL context for one rule set, kept between its decisions, and how each
+    rule came out on it.
 
+    Converting a value to CEL costs more than evaluating the rules: a decision converts again
+    only the names whose values changed (an agent's action changes each time, the agent and
+    its initiative seldom), and evaluates again only the rules that read one of them. A value
+    is unchanged if it is the same object as before, or if the ``repr`` of what the rules read
+    of it is the same: ``repr`` tells 1, 1.0 and True apart and shows the whole of the plain
+    data a context holds (dicts, lists, text, numbers, times)."""
+
+    KEPT = 64  # rule sets a thread keeps contexts for; more start again
+
+    def __init__(self, rules: RuleSet) -> None:
+        self._rules = rules
+        self._context: cel.Context | None = None
+        self._given: dict[str, Any] = {}  # the values last given, by name
+        self._reprs: dict[str, str] = {}  # what the rules read of them, as repr
+        self._results: list[RuleResult] = []
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> _Converted:
+        """This thread's, for ``rules`` (``applicable`` gives the same rule set for the same
+        stored policy versions, which never change)."""
+        kept = _this_thread.by_rules
+        found = kept.get(id(rules))
+        if found is None or found._rules is not rules:
+            if len(kept) >= cls.KEPT:
+                kept.clear()
+            found = kept[id(rules)] = cls(rules)
+        return found
+
+    def results(self, context: Mapping[str, Any]) -> list[RuleResult]:
+        """How each rule comes out on ``context``."""
+        given = {name: context.get(name) for name in self._rules.plan}
+        try:
+            converted, changed = self._update(given)
+            if changed is None:
+                self._results = [
+                    _result(policy, rule, *evaluate_condition(rule.program, converted), context)
+                    for policy, rule in self._rules.rules
+                ]
+            else:
+                self._again(converted, changed, context)
+        except BaseException:
+            self._context = None  # the next decision starts again
+            raise
+        return list(self._results)
+
+    def _again(
+        self, converted: cel.Context, changed: frozenset[str], context: Mapping[str, Any]
+    ) -> None:
+        """Evaluate again the rules that read a name in ``changed``; fill the messages that
+        show values again (they may show any value of ``context``)."""
+        for index, (policy, rule) in enumerate(self._rules.rules):
+            before = self._results[index]
+            held, error = before.held, before.error
+            if self._rules.reads[index] & changed:
+                held, error = evaluate_condition(rule.program, converted)
+            if (held, error) != (before.held, before.error) or "{" in rule.message:
+                self._results[index] = _result(policy, rule, held, error, context)
+
+    def _update(self, given: dict[str, Any]) -> tuple[cel.Context, frozenset[str] | None]:
+        """The context, made to hold what the rules read of ``given``, and the names
+        converted again (None: all, in a new context). A value CEL cannot take leaves no
+        context, rather than one half converted."""
+        import cel
+
+        plan = self._rules.plan
+        context, self._context = self._context, None
+        if context is None:
+            values = {name: read(value, plan[name]) for name, value in given.items()}
+            context, changed = cel.Context(values), None
+            self._reprs = {name: repr(value) for name, value in values.items()}
+        else:
+            changed = set()
+            for name, value in given.items():
+                if value is self._given[name]:
+                    continue
+                part = read(value, plan[name])
+                text = repr(part)
+                if text != self._reprs[name]:
+                    context.add_variable(name, part)
+                    self._reprs[name] = text
+                    changed.add(name)
+        self._context, self._given = context, given
+        return context, None if changed is None else frozenset(changed)
+
+
+class _ThisThread(threading.local):
     def __init__(self) -> None:
-        self.context: cel.Context | None = None
-        self.reprs: dict[str, str] = {}
+        self.by_rules: dict[int, _Converted] = {}
 
 
-_last = _LastConverted()
-
-
-def _converted(values: dict[str, Any]) -> cel.Context:
-    """``values`` as CEL's context. Converting a value to CEL costs more than evaluating the
-    rules, so each thread keeps the context it converted last and converts again only the
-    names whose values changed: an agent's action changes each time, the agent and its
-    initiative seldom. Values compare by ``repr``, which tells 1, 1.0 and True apart and
-    shows the whole of the plain data a context holds (dicts, lists, text, numbers, times)."""
-    import cel
-
-    reprs = {name: repr(value) for name, value in values.items()}
-    context, _last.context = _last.context, None  # unknown until updated, if it fails
-    if context is None or _last.reprs.keys() != reprs.keys():
-        context = cel.Context(values)
-    else:
-        for name, value in values.items():
-            if _last.reprs[name] != reprs[name]:
-                context.add_variable(name, value)
-    _last.context, _last.reprs = context, reprs
-    return context
+_this_thread = _ThisThread()
 
 
 def evaluate_condition(

@@ -110,9 +110,7 @@ def canonical_json(value: Any) -> str | None:
     """The one JSON spelling of a value: sorted keys, no spaces, Decimal and dates as strings."""
     if value is None:
         return None
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_to_text
-    )
+    return _CANONICAL.encode(value)
 
 
 def _to_text(value: Any) -> str:
@@ -121,6 +119,14 @@ def _to_text(value: Any) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"cannot record {type(value).__name__} in the audit log")
+
+
+# Made once: ``json.dumps`` with options makes an encoder each call, which costs as much as
+# encoding an entry (every agent's decision encodes three).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_to_text
+)
+_FIELDS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _digest(entry: AuditEntry) -> str:
@@ -132,7 +138,7 @@ def _digest(entry: AuditEntry) -> str:
     ]  # fmt: skip
     if entry.state is not None:
         fields.append(entry.state)
-    payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    payload = _FIELDS.encode(fields)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

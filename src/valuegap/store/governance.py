@@ -28,6 +28,8 @@ _AMOUNT_CONTEXT = Context(prec=38, rounding=ROUND_HALF_UP)
 # The least amount that the column (28 digits before the point) cannot keep once rounded.
 _TOO_LARGE = Decimal("9999999999999999999999999999.99999999995")
 
+_SORTED = json.JSONEncoder(sort_keys=True)  # made once: json.dumps with options makes one a call
+
 
 def fits_amount(amount: Decimal) -> bool:
     """Whether an approval request's amount column can keep ``amount`` (rounded as it is)."""
@@ -64,7 +66,7 @@ class AskedApproval:
         """``asked``: agent, action, amount, context; ``rules``: the JSON form of the rules
         that asked for approval. The amount is kept as its column keeps it, so that a request
         read back from the table has the same key as the one asked again."""
-        context = json.dumps(asked["context"], sort_keys=True)
+        context = _SORTED.encode(asked["context"])
         return cls(
             asked["agent"],
             asked["action"],

@@ -281,7 +281,7 @@ def _read(path: Path) -> list[Batch]:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), default=_as_json)
+    return _ENCODER.encode(value)
 
 
 def _as_json(value: object) -> str:
@@ -292,6 +292,9 @@ def _as_json(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"a journal batch holds no {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_as_json)  # made once, not per batch
 
 
 def _batch(data: dict[str, Any]) -> Batch:
