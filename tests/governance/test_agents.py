@@ -128,3 +128,45 @@ def test_an_agents_service_account_cannot_widen_its_own_guardrails(
     ledger.governance.users.add_user("gina", "governance")
     ledger.acting_as("gina").agents.register_agent("refunds", wider)
     assert agent.agents.authorize("refunds", "wire_money").decision == "allow"
+
+
+def test_the_agents_context_is_made_once_until_the_agent_changes(
+    ledger: Ledger, agent: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The initiative's and the agent's parts of a decision's context are kept while they are
+    as read: decisions from several threads do not make them again, a change does."""
+    import threading
+    from collections import Counter
+    from collections.abc import Callable
+
+    from valuegap.governance import context
+
+    made: Counter[str] = Counter()
+    for name in ("initiative_context", "agent_context"):
+        real = getattr(context, name)
+
+        def counted(
+            *args: object, _real: Callable[..., object] = real, _name: str = name
+        ) -> object:
+            made[_name] += 1
+            return _real(*args)
+
+        monkeypatch.setattr(context, name, counted)
+    agent.agents.authorize("refunds", "send_reply")
+    made.clear()
+
+    def decide() -> None:
+        for _ in range(10):
+            assert agent.agents.authorize("refunds", "send_reply").decision == "allow"
+
+    threads = [threading.Thread(target=decide) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert made == Counter()
+
+    ledger.agents.register_agent("refunds", {**AGENT, "autonomy": "suggest"})
+    decision = agent.agents.authorize("refunds", "send_reply")
+    assert (decision.decision, decision.rules) == ("deny", ["agent-suggests-only"])
+    assert made == Counter({"initiative_context": 1, "agent_context": 1})

@@ -269,16 +269,16 @@ class Agents(Part):
         return decision, entry, result
 
     def _agent_context(self, initiative: Initiative) -> dict[str, Any]:
-        """The agent's part of the context, kept while its initiative is as read (until the
-        next commit that changes it). Those who read it do not change it."""
+        """The agent's part of the context, kept for its initiative as read (the object: the
+        entry keeps it, so its id stays its own) until the next commit that changes what is
+        cached. Those who read it do not change it."""
         assert initiative.agent is not None, "authorize() decides an agent's action only"
         agent = initiative.agent
 
         def made() -> tuple[Initiative, dict[str, Any]]:
             return initiative, ctx.agent_context(initiative, agent)
 
-        made_of, context = self._db.cached(("agent_context", initiative.id), made)
-        return context if made_of is initiative else made()[1]
+        return self._db.cached(("agent_context", id(initiative)), made)[1]
 
     # Approvals of agents' actions
 

@@ -415,9 +415,10 @@ class Governance(Part):
                 self._governance.latest_review(initiative.id),
             )
 
-        key = ("initiative_context", initiative.id, now.date())
-        made_of, context = self._db.cached(key, made)
-        return context if made_of is initiative else made()[1]
+        # Kept for this initiative as read (the object: the entry keeps it, so its id stays
+        # its own), not for another read of it or a changed copy.
+        key = ("initiative_context", id(initiative), now.date())
+        return self._db.cached(key, made)[1]
 
     def _measured(
         self, initiative: Initiative, now: datetime, facts: Facts
