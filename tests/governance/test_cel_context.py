@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valuegap.governance.names import read
+from valuegap.governance.names import pruned
 from valuegap.governance.policy import (
     Policy,
     Rule,
@@ -56,7 +56,7 @@ RULES = rule_set()
 def afresh(context: dict[str, Any]) -> list[tuple[bool, str | None, str]]:
     """Each rule on a CEL context made for what the rules read of ``context`` alone, and its
     message as filled."""
-    converted = cel.Context(read(context, RULES.plan))
+    converted = cel.Context(pruned(context, RULES.plan))
     return [
         (*evaluate_condition(rule.program, converted), filled(rule.message, context))
         for _, rule in RULES.rules

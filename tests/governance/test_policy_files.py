@@ -7,7 +7,7 @@ import pytest
 from valuegap.errors import ValidationError
 from valuegap.governance.api import DEFAULT_POLICIES
 from valuegap.governance.context import CONTEXT, for_actions, for_transitions
-from valuegap.governance.names import check_names, plan_of, read
+from valuegap.governance.names import check_names, plan_of, pruned
 from valuegap.governance.policy import Rule, parse_policy
 from valuegap.results import schema, to_data
 from valuegap.yamlio import dump_yaml
@@ -164,7 +164,7 @@ def test_a_decision_converts_only_the_paths_its_rules_read() -> None:
         "action": {"context": {"k": "v"}, "amount": 2.0},
     }
     paths = [("initiative", "controls", "a"), ("action", "context"), ("initiative", "poc", "x")]
-    assert read(context, plan_of(paths)) == {
+    assert pruned(context, plan_of(paths)) == {
         "initiative": {"controls": {"a": True}, "poc": None},
         "action": {"context": {"k": "v"}},
     }

@@ -174,13 +174,13 @@ def plan_of(paths: Iterable[tuple[str, ...]]) -> Plan:
     return plan
 
 
-def read(value: Any, plan: Plan | None) -> Any:
-    """What ``plan`` reads of ``value``: converting values to CEL costs more than evaluating
+def pruned(value: Any, plan: Plan | None) -> Any:
+    """Only what ``plan`` reads of ``value``: converting values to CEL costs more than evaluating
     the rules, so a decision converts only what its rules read. A value on the way that is
     null or not a map is given as it is."""
     if plan is None or not _is_map(value):
         return value
-    return {name: read(value.get(name), part) for name, part in plan.items()}
+    return {name: pruned(value.get(name), part) for name, part in plan.items()}
 
 
 def _is_map(value: object) -> bool:

@@ -20,7 +20,14 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from valuegap.errors import Problem, ValidationError
 from valuegap.governance import context as ctx
-from valuegap.governance.names import Plan, check_names, plan_of, read, sample_context, size_problem
+from valuegap.governance.names import (
+    Plan,
+    check_names,
+    plan_of,
+    pruned,
+    sample_context,
+    size_problem,
+)
 from valuegap.model.vocabulary import STAGES
 from valuegap.records import record
 from valuegap.results import to_data
@@ -429,8 +436,7 @@ class RuleSet:
 
     rules: tuple[tuple[Policy, Rule], ...]
     ignored: tuple[str, ...]  # lower rules shadowed by a higher rule with the same id
-    paths: tuple[tuple[str, ...], ...]  # what the rules read, no path below another
-    plan: Plan = field(compare=False)  # the same, as ``names.read`` reads it
+    plan: Plan = field(compare=False)  # what the rules read (``names.pruned`` reads it)
     reads: tuple[frozenset[str], ...] = field(compare=False)  # each rule's top-level names
     versions: dict[str, int] = field(compare=False)  # of the policies the rules belong to
 
@@ -479,7 +485,7 @@ def _applicable(policies: Sequence[Policy], initiative: Any, subject: str, name:
             paths.append(path)
     reads = tuple(frozenset(path[0] for path in rule.paths) for _, rule in found)
     versions = {policy.key: policy.version for policy, _ in found}
-    return RuleSet(tuple(found), tuple(ignored), tuple(paths), plan_of(paths), reads, versions)
+    return RuleSet(tuple(found), tuple(ignored), plan_of(paths), reads, versions)
 
 
 def decide(
@@ -583,7 +589,7 @@ class _Converted:
         plan = self._rules.plan
         context, self._context = self._context, None
         if context is None:
-            values = {name: read(value, plan[name]) for name, value in given.items()}
+            values = {name: pruned(value, plan[name]) for name, value in given.items()}
             context, changed = cel.Context(values), None
             self._reprs = {name: repr(value) for name, value in values.items()}
         else:
@@ -591,7 +597,7 @@ class _Converted:
             for name, value in given.items():
                 if value is self._given[name]:
                     continue
-                part = read(value, plan[name])
+                part = pruned(value, plan[name])
                 text = repr(part)
                 if text != self._reprs[name]:
                     context.add_variable(name, part)
