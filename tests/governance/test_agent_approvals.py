@@ -69,6 +69,20 @@ def test_whoever_asked_does_not_decide(agent: Ledger, ledger: Ledger) -> None:
     assert [a.id for a in ledger.agents.approvals("pending")] == [asked.approval_id]
 
 
+def test_a_contributor_lists_only_their_units_agents_requests(
+    agent: Ledger, ledger: Ledger
+) -> None:
+    agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"order": "A-1"})
+    ledger.governance.users.add_user("mia", "contributor", ["marketing"])
+    ledger.governance.users.add_user("gina", "governance")
+    assert ledger.acting_as("mia").agents.approvals() == []
+    assert ledger.acting_as("mia").agents.approvals("pending") == []
+    assert [r.id for r in agent.agents.approvals()] == [1]
+    assert [r.id for r in ledger.acting_as("gina").agents.approvals()] == [1]
+    with pytest.raises(NotFound):
+        ledger.acting_as("mia").agents.approval("refunds", 1)
+
+
 def test_an_amount_with_an_exponent_is_stored_as_its_value(agent: Ledger) -> None:
     asked = agent.agents.authorize("refunds", "issue_refund", Decimal("1E+3"))
     assert agent.agents.approval("refunds", asked.approval_id or 0).amount == Decimal("1000")

@@ -85,6 +85,8 @@ def test_a_rejection_and_who_may_see_it(served: Served) -> None:
     problem(served().get("/api/v1/agents/refund-agent/approvals/999"), 404)
     listed = served().get("/api/v1/agents/approvals", params={"status": "rejected"}).json()
     assert [a["note"] for a in listed] == ["Above policy."]
+    assert served("omar.haddad").get("/api/v1/agents/approvals").json() != []
+    assert served("ana.costa").get("/api/v1/agents/approvals").json() == []
 
 
 def test_who_may_ask(served: Served) -> None:

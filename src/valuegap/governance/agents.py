@@ -13,7 +13,6 @@ from valuegap.errors import NotFound, PermissionDenied, PolicyViolation, Problem
 from valuegap.governance import context as ctx
 from valuegap.governance.policy import Decision, RuleResult, applicable, decide
 from valuegap.model.portfolio import AgentSpec, Initiative, Portfolio
-from valuegap.model.roles import SCOPED_ROLES
 from valuegap.portfolio.validation import validated
 from valuegap.records import record
 from valuegap.results import to_data
@@ -284,18 +283,11 @@ class Agents(Part):
 
     def approval(self, agent_id: str, approval_id: int) -> AgentApproval:
         """An approval request for one of ``agent_id``'s actions, as it stands now: what the
-        agent polls until a governance user decides it."""
+        agent polls until a governance user decides it. A contributor finds only their
+        business units' agents' requests."""
         self._require("read")
         found = self._governance.agent_approvals(agent=agent_id, approval_id=approval_id)
-        initiative = self._portfolio.initiative(agent_id)
-        user = self._users.get(self.actor)
-        hidden = (
-            initiative is not None
-            and user is not None
-            and user.role in SCOPED_ROLES
-            and initiative.business_unit not in user.units
-        )
-        if not found or hidden:
+        if not self._in_scope(found):  # none, or not in the actor's business units
             raise NotFound(
                 f"Agent {agent_id} has no approval request {approval_id}; a decision of "
                 "needs_approval names its request."
@@ -304,12 +296,21 @@ class Agents(Part):
 
     def approvals(self, status: str | None = None) -> list[AgentApproval]:
         """Approval requests for agents' actions, oldest first (all, or those with
-        ``status``)."""
+        ``status``); a contributor sees only their business units' agents' requests."""
         self._require("read")
         if status not in (None, *AGENT_APPROVAL_STATUSES):
             allowed = f"must be one of {', '.join(AGENT_APPROVAL_STATUSES)}"
             raise ValidationError("Unknown approval status.", [Problem("status", allowed, status)])
-        return [_agent_approval(r) for r in self._governance.agent_approvals(status=status)]
+        requests = self._governance.agent_approvals(status=status)
+        return [_agent_approval(r) for r in self._in_scope(requests)]
+
+    def _in_scope(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The requests whose agent is in the actor's business units (all, unless a
+        contributor)."""
+        if self._initiatives.units_in_scope() is None:
+            return requests
+        visible = {i.id for i in self._initiatives.initiatives()}
+        return [r for r in requests if r["agent"] in visible]
 
     def approve_action(
         self, agent_id: str, approval_id: int, note: str | None = None
