@@ -82,6 +82,23 @@ def test_a_contributor_sees_only_their_units_initiative_reports(demo_server: Ser
     assert response.status_code == 404
 
 
+def test_a_contributors_costs_budgets_alerts_and_audit_log_are_of_their_units(
+    demo_server: Server,
+) -> None:
+    ana = demo_server.client("ana.costa")  # marketing: loc-qa
+    lines = ana.get("/api/v1/reports/costs", params={"by": "initiative,business_unit"}).json()
+    assert lines and all(
+        line["initiative"] == "loc-qa" or line["business_unit"] == "marketing" for line in lines
+    )
+    assert [b["id"] for b in ana.get("/api/v1/budgets").json()] == ["case:loc-qa"]
+    refused = ana.get("/api/v1/budgets/status", params={"budget": "case:fraud-detection"})
+    assert refused.status_code == 404
+    assert not [a for a in ana.get("/api/v1/alerts").json() if "loc-qa" not in a["subject"]]
+    entries = ana.get("/api/v1/audit", params={"limit": 1000}).json()
+    assert entries and not [e for e in entries if e["entity_type"] in ("agent", "scenario")]
+    assert ana.get("/api/v1/audit", params={"entity": "refund-agent"}).json() == []
+
+
 def test_a_window_whose_previous_would_begin_before_year_one_has_none(
     demo_server: Server,
 ) -> None:

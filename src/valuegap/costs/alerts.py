@@ -105,11 +105,15 @@ class Alerts(Part):
     """Alerts raised by spend control, and their delivery to webhooks."""
 
     def __init__(
-        self, session: Session, findings: Callable[[date], list[RaisedAlert]] | None = None
+        self,
+        session: Session,
+        findings: Callable[[date], list[RaisedAlert]] | None = None,
+        subjects: Callable[[], set[str] | None] | None = None,
     ) -> None:
         super().__init__(session)
         self._store = AlertStore(session.db)
         self._findings = findings
+        self._subjects = subjects  # those the actor may see; None: all
 
     def check(self, on: date | None = None) -> list[Alert]:
         """Raise the alerts of spend control's forecasts and anomalies as of the day ``on``
@@ -160,7 +164,8 @@ class Alerts(Part):
         self, kind: str | None = None, subject: str | None = None, limit: int | None = None
     ) -> list[Alert]:
         """The alerts raised, newest first (of ``kind``, about ``subject``; the ``limit``
-        newest), each with its deliveries."""
+        newest), each with its deliveries; a contributor's, about their business units'
+        budgets and initiatives."""
         self._require("read")
         problems = []
         if kind is not None and kind not in ALERT_KINDS:
@@ -169,7 +174,11 @@ class Alerts(Part):
             problems.append(Problem("limit", "must be 1 or more", limit))
         if problems:
             raise ValidationError("The alerts cannot be listed.", problems)
-        return [_alert(row) for row in self._store.alerts(kind, subject, limit)]
+        visible = self._subjects() if self._subjects is not None else None
+        if visible is None:
+            return [_alert(row) for row in self._store.alerts(kind, subject, limit)]
+        rows = [r for r in self._store.alerts(kind, subject, None) if r["subject"] in visible]
+        return [_alert(row) for row in rows[:limit]]
 
     def deliver(self) -> list[Alert]:
         """Send the pending deliveries (each webhook tried up to ``webhook_attempts`` times,

@@ -25,6 +25,7 @@ from valuegap.costs.calls import InitiativeCalls, initiative_calls
 from valuegap.costs.cost_report import CostLine, cost_lines
 from valuegap.costs.reconcile import ReconcileLine
 from valuegap.costs.rules import Rule, RuleSet, keys_for, read_stored_rules, stored_rules
+from valuegap.costs.scope import CostScope, cost_scope
 from valuegap.errors import IngestError, Problem, ValidationError
 from valuegap.model.ingest import IngestResult as IngestResult
 from valuegap.model.pricing import Pricer
@@ -128,7 +129,7 @@ class Costs(Part):
     def alerts(self) -> Alerts:
         from valuegap.costs.alerts import Alerts
 
-        return Alerts(self._session, self._spend_alerts)
+        return Alerts(self._session, self._spend_alerts, self._alert_subjects)
 
     @built_on_first_use
     def budgets(self) -> Budgets:
@@ -145,6 +146,15 @@ class Costs(Part):
 
         found = [finding_alert(finding) for finding in self.spend.findings(day)]
         return [*found, *self.budgets.forecast_alerts(day)]
+
+    def _alert_subjects(self) -> set[str] | None:
+        """The subjects of the alerts the actor may see (None: all): a contributor's, their
+        business units' budgets and initiatives (``budget:<id>``, ``initiative=<id>``)."""
+        scope = cost_scope(self._db, self.actor)
+        if scope is None:
+            return None
+        budgets = {f"budget:{b.id}" for b in self.budgets.budgets()}
+        return budgets | {f"initiative={i}" for i in scope.initiatives}
 
     def _forecast_of(
         self, by: str, start: date, months: int, as_of: date
@@ -491,26 +501,37 @@ class Costs(Part):
         return self._db.cached("rule_set", read)
 
     def cost_report(
-        self, by: Sequence[str], start: date | None = None, end: date | None = None
+        self,
+        by: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        every_unit: bool = False,
     ) -> list[CostLine]:
         """Cost in the reporting currency, each dollar once, summed by ``by``: ``cost``, the
         part of it that is ``estimated`` (usage no invoice covers yet), and the usage events'
-        own ``usage_cost`` beside it. Unallocated cost is shown, never hidden."""
+        own ``usage_cost`` beside it. Unallocated cost is shown, never hidden. A
+        contributor's report holds their business units' cost only (costs/scope.py), unless
+        ``every_unit``: for a caller that shows every unit on purpose or scopes it itself."""
         self._require("read")
         problems = [Problem("by", f"must be one of {', '.join(DIMENSIONS)} or tag:<key>", k)
                     for k in by if k not in DIMENSIONS and not k.startswith("tag:")]  # fmt: skip
         if problems:
             raise ValidationError("The report cannot be made.", problems)
         check_window(start, end)
-        rows = self._aggregated_report(by, start, end)
+        scope = None if every_unit else cost_scope(self._db, self.actor)
+        rows = self._aggregated_report(by, start, end, scope)
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a
             # coarser grain could differ in the last place), so that both give the same report.
-            rows = report(self._allocated_parts([*DIMENSIONS, *by]), by, start, end)
+            parts = self._allocated_parts([*DIMENSIONS, *by])
+            if scope is not None:
+                parts = [p for p in parts if scope.sees(p.business_unit, p.initiative)]
+            rows = report(parts, by, start, end)
         return cost_lines(rows, by, self.settings.reporting_currency)
 
     def _aggregated_report(
-        self, by: Sequence[str], start: date | None, end: date | None
+        self, by: Sequence[str], start: date | None, end: date | None, scope: CostScope | None
     ) -> list[dict[str, Any]] | None:
         """The report from the monthly aggregates, sorted as ``allocation.report`` sorts; None
         when they cannot make it (a tag in ``by``, or built with other allocation settings)."""
@@ -520,7 +541,8 @@ class Costs(Part):
         store = AggregateStore(self._db)
         if any(k not in DIMENSIONS for k in by) or store.built_for() != fingerprint(self.settings):
             return None
-        return [r for r in store.summed(by, start, end) if r["cost"] is not None]
+        within = None if scope is None else (scope.units, scope.initiatives)
+        return [r for r in store.summed(by, start, end, within) if r["cost"] is not None]
 
     def rebuild_aggregates(self) -> int:
         """Compute the monthly cost and usage aggregates again from the facts, with the

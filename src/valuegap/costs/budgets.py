@@ -34,6 +34,7 @@ from valuegap.costs.budget_periods import (
     Period,
     threshold_alerts,
 )
+from valuegap.costs.scope import cost_scope
 from valuegap.costs.spend_alerts import forecast_alert
 from valuegap.costs.spend_results import ForecastLine
 from valuegap.errors import NotFound, ValidationError
@@ -136,9 +137,10 @@ class Budgets(Part):
             )
 
     def budgets(self) -> list[Budget]:
-        """Every budget, those set and those that follow a business case, by id."""
+        """Every budget, those set and those that follow a business case, by id; a
+        contributor's, those of their business units and their initiatives."""
         self._require("read")
-        return self._all()
+        return self._visible()
 
     def budget_status(
         self, budget_id: str | None = None, on: date | None = None
@@ -152,7 +154,7 @@ class Budgets(Part):
 
         self._require("read")
         check_days("No budget status can be given.", on=on)
-        budgets = self._all()
+        budgets = self._visible()
         if budget_id is not None:
             budgets = [b for b in budgets if b.id == budget_id]
             if not budgets:
@@ -284,6 +286,16 @@ class Budgets(Part):
             else:
                 found.append((period, amount, spent))
         return found
+
+    def _visible(self) -> list[Budget]:
+        """The budgets the actor may see (costs/scope.py)."""
+        scope = cost_scope(self._db, self.actor)
+        budgets = self._all()
+        return (
+            budgets
+            if scope is None
+            else [b for b in budgets if scope.sees_budget(b.scope, b.value)]
+        )
 
     def _all(self) -> list[Budget]:
         set_ = [_budget(row) for row in self._store.all()]

@@ -20,6 +20,7 @@ from valuegap.costs.daily import (
     project,
 )
 from valuegap.costs.findings import anomaly_findings, forecast_findings
+from valuegap.costs.scope import cost_scope
 from valuegap.costs.spend_results import (
     Anomaly,
     AnomalyReport,
@@ -202,16 +203,21 @@ class Spend(Part):
         return self._now().date()
 
     def _sums(self, start: date, end: date) -> DailySums:
-        """The daily sums of the months with a day in [start, end), kept until a write: a
-        budget's status and the forecasts of a page ask for the same months again, and
-        allocating them day by day takes a few hundred ms on a year of ten million events."""
+        """The daily sums of the months with a day in [start, end) (of a contributor's
+        business units only: costs/scope.py), kept until a write: a budget's status and the
+        forecasts of a page ask for the same months again, and allocating them day by day
+        takes a few hundred ms on a year of ten million events."""
         months = tuple(month_starts(month_start(start), end))
+        scope = cost_scope(self._db, self.actor)
 
         def summed() -> DailySums:
             by = [*DAILY_DIMENSIONS, *DAY_KEYS]
-            return daily_sums(self._costs.allocated_parts(by, months=months))
+            parts = self._costs.allocated_parts(by, months=months)
+            if scope is not None:
+                parts = [p for p in parts if scope.sees(p.business_unit, p.initiative)]
+            return daily_sums(parts)
 
-        return self._db.cached(("daily_sums", months), summed)
+        return self._db.cached(("daily_sums", months, scope), summed)
 
     def _plans(self, start: date, end: date) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
         """Per initiative with a business case that has started: its planned investment in

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from valuegap.costs.scope import cost_scope
 from valuegap.errors import ConfigError, ValuegapError
+from valuegap.governance.audit_scope import SCOPED, visible_entities
 from valuegap.governance.checkpoints import Checkpoint
 from valuegap.governance.proof import BASELINE, prove
 from valuegap.model.audit import AuditEntry, Verification, verify
@@ -28,11 +30,16 @@ class AuditLog(Part):
         self, *, entity_id: str | None = None, limit: int | None = None, before: int | None = None
     ) -> list[AuditEntry]:
         """Newest first: about ``entity_id`` if given, older than the entry ``before`` if given
-        (the next page after one that ended there), at most ``limit``."""
+        (the next page after one that ended there), at most ``limit``. A contributor reads
+        those about their business units and what is theirs, and those about no initiative
+        or unit (governance/audit_scope.py)."""
         self._require("read")
-        return list(
-            self._audit.entries(entity_id=entity_id, limit=limit, newest_first=True, before=before)
+        scope = cost_scope(self._db, self.actor)
+        only = None if scope is None else (SCOPED, visible_entities(self._db, scope))
+        entries = self._audit.entries(
+            entity_id=entity_id, limit=limit, newest_first=True, before=before, only=only
         )
+        return list(entries)
 
     def record_baseline(self) -> None:
         """The entry replay starts from in a ledger whose log was written before entries kept

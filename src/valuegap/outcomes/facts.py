@@ -92,10 +92,12 @@ def facts_of(session: Session, costs: Costs, units: tuple[str, ...] | None) -> F
 
 def _read(session: Session, costs: Costs, units: tuple[str, ...] | None) -> Facts:
     from valuegap.costs.currency import monthly_rates
+    from valuegap.costs.scope import units_of
 
     db = session.db
     store = OutcomeStore(db)
-    month_costs = [_month_cost(line) for line in costs.cost_report(list(MONTH_COST))]
+    lines = costs.cost_report(list(MONTH_COST), every_unit=True)  # scoped below
+    month_costs = [_month_cost(line) for line in lines]
     reporting = session.settings.reporting_currency
     rates = CostStore(db).rates()
     known: dict[tuple[str, date], Decimal] = {}
@@ -109,9 +111,9 @@ def _read(session: Session, costs: Costs, units: tuple[str, ...] | None) -> Fact
 
     initiatives = PortfolioStore(db).initiatives()
     if units is not None:  # a contributor: their units' cost, as their units' initiatives
-        initiatives = [i for i in initiatives if i.business_unit in units]
-        theirs = {i.id for i in initiatives}
-        month_costs = [c for c in month_costs if c.business_unit in units or c.initiative in theirs]
+        scope = units_of(db, frozenset(units))
+        initiatives = [i for i in initiatives if i.id in scope.initiatives]
+        month_costs = [c for c in month_costs if scope.sees(c.business_unit, c.initiative)]
     settings = session.settings
     return Facts(
         initiatives=initiatives,

@@ -251,7 +251,7 @@ class Statements(Part):
             return True
         if any(r.business_unit == unit for r in self._costs.allocation_rules().rules):
             return True
-        charged = self._costs.cost_report(["business_unit"])
+        charged = self._costs.cost_report(["business_unit"], every_unit=True)
         return any(line.business_unit == unit for line in charged)
 
 

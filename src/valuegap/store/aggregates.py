@@ -70,18 +70,26 @@ class AggregateStore:
         self._db.set_meta(BUILT_FOR, STALE)
 
     def summed(
-        self, by: Sequence[str], start: date | None = None, end: date | None = None
+        self,
+        by: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+        within: tuple[Iterable[str], Iterable[str]] | None = None,
     ) -> list[dict[str, Any]]:
         """The aggregates of months [start, end) summed by ``by`` (names from ``DIMENSIONS``),
-        sorted by ``by`` as ``allocation.report`` sorts (nulls last)."""
+        sorted by ``by`` as ``allocation.report`` sorts (nulls last); ``within``: only the
+        cost booked to these business units or to these initiatives."""
         unknown = [k for k in by if k not in DIMENSIONS]
         if unknown:
             raise ValueError(f"not an aggregate dimension: {', '.join(unknown)}")
         keys = "".join(f'"{k}", ' for k in by)
         sums = ", ".join(f'sum("{s}") AS "{s}"' for s in SUMS)
-        window = [f"month >= {literal(start)}"] if start is not None else []
-        window += [f"month < {literal(end)}"] if end is not None else []
-        where = "WHERE " + " AND ".join(window) if window else ""
+        conditions = [f"month >= {literal(start)}"] if start is not None else []
+        conditions += [f"month < {literal(end)}"] if end is not None else []
+        if within is not None:
+            units, initiatives = (", ".join(map(literal, names)) or "NULL" for names in within)
+            conditions.append(f"(business_unit IN ({units}) OR initiative IN ({initiatives}))")
+        where = "WHERE " + " AND ".join(conditions) if conditions else ""
         order = "ORDER BY " + ", ".join(f'"{k}" NULLS LAST' for k in by) if by else ""
         return self._db.all(
             f"SELECT {keys}{sums} FROM cost_aggregates {where} GROUP BY ALL {order}"

@@ -96,14 +96,20 @@ class AuditStore:
         limit: int | None = None,
         newest_first: bool = False,
         before: int | None = None,
+        only: tuple[Sequence[str], Sequence[str]] | None = None,
     ) -> Iterator[AuditEntry]:
+        """``only`` (types, names): of the entries about entities of these types, only those
+        whose ``<type>:<entity id>`` is named."""
         self._db.settle()
         order = "DESC" if newest_first else "ASC"
+        types, names = only or ((), ())
         rows = self._db.all(
             f"SELECT {_COLUMNS} FROM audit_log "
             "WHERE (? IS NULL OR entity_id = ?) AND (? IS NULL OR seq < ?) "
+            "AND (NOT ? OR NOT list_contains(?::VARCHAR[], entity_type) "
+            "OR list_contains(?::VARCHAR[], entity_type || ':' || entity_id)) "
             f"ORDER BY seq {order} LIMIT ?",
-            [entity_id, entity_id, before, before, limit],
+            [entity_id, entity_id, before, before, only is not None, types, names, limit],
         )
         for row in rows:
             yield AuditEntry(**row)

@@ -1,0 +1,46 @@
+"""What of the organisation's cost an actor may see. A contributor sees their business units'
+cost: the cost booked to their units, and that of their units' initiatives wherever it is
+booked (the portfolio report counts the same part, outcomes/facts.py). Everyone else sees it
+all. Unallocated cost is no unit's, so it is not in a contributor's part."""
+
+from __future__ import annotations
+
+from valuegap.model.roles import SCOPED_ROLES
+from valuegap.records import record
+from valuegap.store.database import Database
+from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.users import UserStore
+
+
+@record
+class CostScope:
+    """A contributor's part of the cost: their business ``units``, and those units'
+    ``initiatives``."""
+
+    units: frozenset[str]
+    initiatives: frozenset[str]
+
+    def sees(self, business_unit: object, initiative: object) -> bool:
+        """Whether a line of cost booked to ``business_unit`` and ``initiative`` is theirs."""
+        return business_unit in self.units or initiative in self.initiatives
+
+    def sees_budget(self, scope: str, value: str) -> bool:
+        """Whether a budget on ``scope`` (``initiative``, ``business_unit``, ...) and ``value``
+        is theirs: a budget on a provider, a tag or an API key is of the whole organisation."""
+        return (scope == "business_unit" and value in self.units) or (
+            scope == "initiative" and value in self.initiatives
+        )
+
+
+def units_of(db: Database, unit_names: frozenset[str]) -> CostScope:
+    """The part of the cost of ``unit_names`` and their initiatives."""
+    initiatives = {i.id for i in PortfolioStore(db).initiatives() if i.business_unit in unit_names}
+    return CostScope(unit_names, frozenset(initiatives))
+
+
+def cost_scope(db: Database, actor: str) -> CostScope | None:
+    """The part of the cost ``actor`` may see; None: all of it."""
+    user = UserStore(db).get(actor)
+    if user is None or user.role not in SCOPED_ROLES:
+        return None
+    return units_of(db, frozenset(user.units))
