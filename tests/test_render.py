@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from random import Random
 
 import pytest
@@ -60,6 +61,22 @@ def test_the_json_form_keeps_every_digit_and_no_trailing_zero() -> None:
         "1000",
         "0.00425",
     ]
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+def test_the_json_form_changes_only_decimals_at_every_depth() -> None:
+    nested = {
+        "a": [1, 2.5, True, None, "x", Colour.RED, (Decimal("2.50"), {"b": Decimal("0E-10")})],
+        "c": {"d": [[Decimal("7.0000000000")]], "e": False},
+    }
+    assert to_data(nested) == {
+        "a": [1, 2.5, True, None, "x", "red", ["2.5", {"b": "0"}]],
+        "c": {"d": [["7"]], "e": False},
+    }
+    assert to_data(LINES[1]) == to_data([LINES[1]])[0]
 
 
 def test_the_schema_declares_every_field() -> None:
