@@ -8,12 +8,14 @@ units' initiatives have cost, budgets and alerts of their own."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from valuegap import Ledger
 from valuegap.costs.cost_report import CostLine
@@ -142,3 +144,33 @@ def test_a_contributor_sees_only_their_units_alerts(whole: Ledger) -> None:
     assert whole.acting_as("ana.costa").costs.alerts.alerts() == [
         a for a in everyones if a.subject in {"budget:case:loc-qa", "initiative=loc-qa"}
     ]
+
+
+def test_what_alerts_are_raised_from_is_the_whole_organisations_whoever_asks(
+    whole: Ledger, ana: Ledger
+) -> None:
+    # the server's hourly check runs as whoever started it, a contributor perhaps
+    day = date(2026, 6, 11)
+    everyones = whole.costs.spend.findings(day)
+    assert len({f.subject for f in everyones}) >= 5
+    assert ana.costs.spend.findings(day) == everyones
+    assert ana.costs.budgets.forecast_alerts(day) == whole.costs.budgets.forecast_alerts(day)
+
+
+def test_another_units_initiative_booked_to_theirs_shows_no_plan(
+    demo: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo, copy)
+    with Ledger.open(copy, actor="you") as ledger:
+        rules = [r.model_dump(exclude_none=True) for r in ledger.costs.allocation_rules().rules]
+        for rule in rules:
+            if rule["id"] == "fraud-tag":  # fraud-detection's (risk) cost, booked to marketing
+                rule["business_unit"] = UNIT
+        ledger.costs.apply_rules(yaml.safe_dump({"rules": rules}).encode())
+        ana = ledger.acting_as("ana.costa")
+        june = ana.costs.spend.forecast(["initiative"], date(2026, 6, 1), as_of=date(2026, 6, 11))
+        lines = {line.initiative: line for line in june.lines}
+        assert lines["fraud-detection"].spent > 0  # booked to marketing: their spend
+        assert (lines["fraud-detection"].planned, lines["fraud-detection"].status) == (None, None)
+        assert lines["loc-qa"].planned is not None

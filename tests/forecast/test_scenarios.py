@@ -9,6 +9,7 @@ tokens, and gpt-4o-mini at 0.15 and 0.60.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -207,3 +208,22 @@ def test_a_contributor_lists_only_their_units_saved_scenarios(demo: Path) -> Non
         assert {s.initiative for s in finance.outcomes.scenarios.scenarios()} == {"code-review"}
     with Ledger.open(demo, actor="ana.costa", read_only=True) as contributor:
         assert contributor.outcomes.scenarios.scenarios() == []
+
+
+def test_a_scenario_keeps_its_name_from_another_initiatives(demo: Path, tmp_path: Path) -> None:
+    """Saving replaces a scenario of the same name of the same initiative only: a contributor
+    cannot overwrite another unit's saved scenario by taking its name."""
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo, copy)
+    with Ledger.open(copy, actor="ana.costa") as contributor:
+        scenarios = contributor.outcomes.scenarios
+        taken = "code-review-in-production"  # engineering's
+        with pytest.raises(ValidationError, match="another initiative's scenario"):
+            scenarios.save_scenario(taken, "loc-qa", ScenarioChanges())
+        scenarios.save_scenario("loc-qa-2x", "loc-qa", ScenarioChanges())
+        doubled = ScenarioChanges.parse(volume="2000/day")
+        scenarios.save_scenario("loc-qa-2x", "loc-qa", doubled)  # its own: replaced
+        finance = contributor.acting_as("finn.berg").outcomes.scenarios.scenarios()
+        saved = {s.name: (s.initiative, s.changes) for s in finance}
+        assert saved["loc-qa-2x"] == ("loc-qa", "volume 2000/day")
+        assert saved[taken][0] == "code-review"

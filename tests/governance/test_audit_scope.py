@@ -8,6 +8,7 @@ risk and engineering (code-review, whose scenario was saved)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +68,18 @@ def test_a_contributors_pages_follow_on_and_verify_checks_the_whole_chain(whole:
     assert ana.audit_log(entity_id="refund-agent") == []
     verified = ana.verify_audit()
     assert verified.ok and verified.entries == len(whole.governance.audit.audit_log(limit=10_000))
+
+
+def test_a_removal_of_cost_lines_is_not_in_a_contributors_log(demo: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo, copy)
+    with Ledger.open(copy, actor="you") as ledger:
+        found = ledger.session.db.all(
+            "SELECT entry_key FROM manual_costs WHERE initiative = 'fraud-detection' LIMIT 1"
+        )
+        ledger.costs.removal.remove_costs("costs", reason="Twice.", keys=[found[0]["entry_key"]])
+        removal = ledger.governance.audit.audit_log(limit=1)[0]
+        assert (removal.action, removal.entity_type) == ("costs.remove", "manual_costs")
+        assert "fraud-detection" in str(removal.before)
+        assert removal not in _read(ledger, "ana.costa")
+        assert removal in _read(ledger, "finn.berg")

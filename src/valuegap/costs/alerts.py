@@ -23,11 +23,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from valuegap.costs.scope import CostScope, budget_ids, cost_scope
 from valuegap.errors import Problem, ValidationError
 from valuegap.records import record
 from valuegap.results import Money
 from valuegap.session import Part, Session
 from valuegap.store.alerts import AlertStore
+from valuegap.store.database import Database
 
 AlertKind = Literal["budget_threshold", "forecast_overrun", "spend_anomaly"]
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
@@ -101,19 +103,21 @@ def _alert(row: Mapping[str, Any]) -> Alert:
     )
 
 
+def _subjects(db: Database, scope: CostScope) -> list[str]:
+    """The subjects of the alerts that ``scope`` sees: its budgets' and its initiatives'."""
+    initiatives = [f"initiative={initiative}" for initiative in scope.initiatives]
+    return sorted({f"budget:{budget}" for budget in budget_ids(db, scope)}) + initiatives
+
+
 class Alerts(Part):
     """Alerts raised by spend control, and their delivery to webhooks."""
 
     def __init__(
-        self,
-        session: Session,
-        findings: Callable[[date], list[RaisedAlert]] | None = None,
-        subjects: Callable[[], set[str] | None] | None = None,
+        self, session: Session, findings: Callable[[date], list[RaisedAlert]] | None = None
     ) -> None:
         super().__init__(session)
         self._store = AlertStore(session.db)
         self._findings = findings
-        self._subjects = subjects  # those the actor may see; None: all
 
     def check(self, on: date | None = None) -> list[Alert]:
         """Raise the alerts of spend control's forecasts and anomalies as of the day ``on``
@@ -174,11 +178,9 @@ class Alerts(Part):
             problems.append(Problem("limit", "must be 1 or more", limit))
         if problems:
             raise ValidationError("The alerts cannot be listed.", problems)
-        visible = self._subjects() if self._subjects is not None else None
-        if visible is None:
-            return [_alert(row) for row in self._store.alerts(kind, subject, limit)]
-        rows = [r for r in self._store.alerts(kind, subject, None) if r["subject"] in visible]
-        return [_alert(row) for row in rows[:limit]]
+        scope = cost_scope(self._db, self.actor)
+        subjects = None if scope is None else _subjects(self._db, scope)
+        return [_alert(row) for row in self._store.alerts(kind, subject, limit, among=subjects)]
 
     def deliver(self) -> list[Alert]:
         """Send the pending deliveries (each webhook tried up to ``webhook_attempts`` times,

@@ -129,7 +129,7 @@ class Costs(Part):
     def alerts(self) -> Alerts:
         from valuegap.costs.alerts import Alerts
 
-        return Alerts(self._session, self._spend_alerts, self._alert_subjects)
+        return Alerts(self._session, self._spend_alerts)
 
     @built_on_first_use
     def budgets(self) -> Budgets:
@@ -147,20 +147,11 @@ class Costs(Part):
         found = [finding_alert(finding) for finding in self.spend.findings(day)]
         return [*found, *self.budgets.forecast_alerts(day)]
 
-    def _alert_subjects(self) -> set[str] | None:
-        """The subjects of the alerts the actor may see (None: all): a contributor's, their
-        business units' budgets and initiatives (``budget:<id>``, ``initiative=<id>``)."""
-        scope = cost_scope(self._db, self.actor)
-        if scope is None:
-            return None
-        budgets = {f"budget:{b.id}" for b in self.budgets.budgets()}
-        return budgets | {f"initiative={i}" for i in scope.initiatives}
-
     def _forecast_of(
         self, by: str, start: date, months: int, as_of: date
     ) -> dict[str | None, ForecastLine]:
         """Each value of ``by``'s spend forecast for ``months`` months from ``start``."""
-        forecast = self.spend.forecast([by], start, months, as_of)
+        forecast = self.spend.forecast([by], start, months, as_of, every_unit=True)
         return {getattr(line, by): line for line in forecast.lines}
 
     def ingest_focus(

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from valuegap.costs.allocation import AllocatedPart
+from valuegap.costs.scope import CostScope
 from valuegap.costs.split import divide
 from valuegap.months import next_month
 from valuegap.records import record
@@ -48,6 +49,17 @@ class DailySums:
     cost: dict[tuple[date, LineKey], Decimal]
     estimated: dict[tuple[date, LineKey], Decimal]
     manual: dict[tuple[date, LineKey], Decimal]
+
+    def within(self, scope: CostScope) -> DailySums:
+        """The sums of the lines that ``scope`` sees."""
+        Sums = dict[tuple[date, LineKey], Decimal]
+
+        def seen(sums: Sums) -> Sums:  # a line is its initiative, business unit, provider, model
+            return {
+                (day, line): v for (day, line), v in sums.items() if scope.sees(line[1], line[0])
+            }
+
+        return DailySums(seen(self.cost), seen(self.estimated), seen(self.manual))
 
     def series(
         self, by: Sequence[str], start: date, end: date

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from valuegap.model.roles import SCOPED_ROLES
 from valuegap.records import record
+from valuegap.store.budgets import BudgetStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
 from valuegap.store.users import UserStore
@@ -30,6 +31,17 @@ class CostScope:
         return (scope == "business_unit" and value in self.units) or (
             scope == "initiative" and value in self.initiatives
         )
+
+
+def budget_ids(db: Database, scope: CostScope) -> set[str]:
+    """The ids of the budgets ``scope`` sees: those set on its units and initiatives, and
+    those that follow its initiatives' business cases."""
+    from valuegap.costs.budget_periods import CASE  # it imports alerts, which import this
+
+    cases = {f"{CASE}{initiative}" for initiative in scope.initiatives}
+    return cases | {
+        b["id"] for b in BudgetStore(db).all() if scope.sees_budget(b["scope"], b["value"])
+    }
 
 
 def units_of(db: Database, unit_names: frozenset[str]) -> CostScope:

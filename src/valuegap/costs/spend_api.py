@@ -20,7 +20,7 @@ from valuegap.costs.daily import (
     project,
 )
 from valuegap.costs.findings import anomaly_findings, forecast_findings
-from valuegap.costs.scope import cost_scope
+from valuegap.costs.scope import CostScope, cost_scope
 from valuegap.costs.spend_results import (
     Anomaly,
     AnomalyReport,
@@ -77,7 +77,7 @@ class Spend(Part):
         start, end = _window(
             (start, end), ("start", "end"), self._today(), 28, "Daily spend cannot be summed."
         )
-        sums = self._sums(start, end)
+        sums = self._sums(start, end, cost_scope(self._db, self.actor))
         currency = self.settings.reporting_currency
         cost: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
         estimated: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
@@ -104,12 +104,16 @@ class Spend(Part):
         month: date | None = None,
         months: int = 1,
         as_of: date | None = None,
+        *,
+        every_unit: bool = False,
     ) -> SpendForecast:
         """Each series' spend in the ``months`` months from ``month`` (default: this month)
         forecast by the period's end from the days before ``as_of`` (default: today), with a
         90 % interval (``forecast.spend``); by initiative, against its business case's planned
-        investment."""
+        investment. A contributor's, of their business units' cost (costs/scope.py), unless
+        ``every_unit`` (what alerts are raised from)."""
         self._require("read")
+        scope = None if every_unit else cost_scope(self._db, self.actor)
         keys = _checked(by)
         today = as_of or self._today()
         _check_period(month, months, today)
@@ -117,13 +121,13 @@ class Spend(Part):
         end = add_months(start, months)
         # From a month before the rates' window, to find where a new series began.
         load = month_start(add_months(min(start, today) - timedelta(days=28), -1))
-        sums = self._sums(load, end)
+        sums = self._sums(load, end, scope)
         series = sums.series(keys, load, end)
         manual: dict[LineKey, Decimal] = defaultdict(lambda: ZERO)
         for first_day in month_starts(start, end):
             for key, amount in sums.manual_of(keys, first_day).items():
                 manual[key] += amount
-        plans = self._plans(start, end) if keys == ["initiative"] else {}
+        plans = self._plans(start, end, scope) if keys == ["initiative"] else {}
         lines = [
             self._forecast_line(
                 keys, key, series.get(key, {}), manual.get(key, ZERO), start, end, today, plans
@@ -154,11 +158,14 @@ class Spend(Part):
         since: date | None = None,
         until: date | None = None,
         threshold: Decimal = THRESHOLD,
+        *,
+        every_unit: bool = False,
     ) -> AnomalyReport:
         """The days in [since, until) (default: the last 7 days) whose spend departs from the
         same weekday's in the four weeks before, per series summed by ``by``, with the lines
         (initiative, business unit, provider, model) that drove each (``costs.anomaly``)."""
         self._require("read")
+        scope = None if every_unit else cost_scope(self._db, self.actor)
         keys = _checked(by)
         if threshold <= 0:
             said = "must be more than 0: how many scales (about standard deviations) off"
@@ -173,7 +180,7 @@ class Spend(Part):
             "No anomalies can be looked for.",
         )
         load = start - timedelta(weeks=2 * WEEKS)
-        sums = self._sums(load, end)
+        sums = self._sums(load, end, scope)
         by_series: dict[LineKey, dict[LineKey, dict[date, Decimal]]] = defaultdict(dict)
         for line, days in sums.lines(load, end).items():
             by_series[project(line, keys)][line] = days
@@ -192,45 +199,51 @@ class Spend(Part):
         """What alerts are raised from, as of ``today`` (default: today): each initiative
         whose month is forecast above its business case's planned investment (``planned``
         when the J-curve expected it), and the anomalies up (spend that runs away; a drop is
-        not alerted) of the last 7 days by initiative."""
+        not alerted) of the last 7 days by initiative: the whole organisation's, whoever asks
+        (the server's hourly check runs as whoever started it)."""
         self._require("read")
         today = today or self._today()
-        forecast = self.forecast(["initiative"], as_of=today)
-        report = self.anomalies(["initiative"], today - timedelta(days=ANOMALY_DAYS), today)
+        forecast = self.forecast(["initiative"], as_of=today, every_unit=True)
+        since = today - timedelta(days=ANOMALY_DAYS)
+        report = self.anomalies(["initiative"], since, today, every_unit=True)
         return [*forecast_findings(forecast), *anomaly_findings(report)]
 
     def _today(self) -> date:
         return self._now().date()
 
-    def _sums(self, start: date, end: date) -> DailySums:
-        """The daily sums of the months with a day in [start, end) (of a contributor's
-        business units only: costs/scope.py), kept until a write: a budget's status and the
-        forecasts of a page ask for the same months again, and allocating them day by day
-        takes a few hundred ms on a year of ten million events."""
+    def _sums(self, start: date, end: date, scope: CostScope | None) -> DailySums:
+        """The daily sums of the months with a day in [start, end) (those ``scope`` sees, if
+        given), kept until a write: a budget's status and the forecasts of a page ask for the
+        same months again, and allocating them day by day takes a few hundred ms on a year of
+        ten million events."""
         months = tuple(month_starts(month_start(start), end))
-        scope = cost_scope(self._db, self.actor)
 
         def summed() -> DailySums:
             by = [*DAILY_DIMENSIONS, *DAY_KEYS]
-            parts = self._costs.allocated_parts(by, months=months)
-            if scope is not None:
-                parts = [p for p in parts if scope.sees(p.business_unit, p.initiative)]
-            return daily_sums(parts)
+            return daily_sums(self._costs.allocated_parts(by, months=months))
 
-        return self._db.cached(("daily_sums", months, scope), summed)
+        everyones = self._db.cached(("daily_sums", months), summed)
+        if scope is None:
+            return everyones
+        return self._db.cached(("daily_sums", months, scope), lambda: everyones.within(scope))
 
-    def _plans(self, start: date, end: date) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-        """Per initiative with a business case that has started: its planned investment in
-        [start, end), its planned investment before ``start`` and its cost before ``start``
-        (all of it, as the J-curve counts it), in the reporting currency."""
+    def _plans(
+        self, start: date, end: date, scope: CostScope | None
+    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        """Per initiative with a business case that has started (of ``scope``, if given): its
+        planned investment in [start, end), its planned investment before ``start`` and its
+        cost before ``start`` (all of it, as the J-curve counts it), in the reporting
+        currency."""
         started = {}
         for initiative in self._portfolio.initiatives():
+            if scope is not None and initiative.id not in scope.initiatives:
+                continue
             entered = self._portfolio.stages_entered(initiative.id).get("poc")
             if initiative.business_case is not None and entered is not None:
                 started[initiative.id] = (initiative.business_case, month_start(entered.date()))
         if not started:
             return {}
-        report = self._costs.cost_report(["initiative"], None, start)
+        report = self._costs.cost_report(["initiative"], None, start, every_unit=True)
         before = {line.initiative: line.cost for line in report}
         plans = {}
         for name, (case, first) in started.items():

@@ -245,8 +245,9 @@ class Scenarios(Part):
 
     @writes
     def save_scenario(self, name: str, initiative_id: str, changes: ScenarioChanges) -> Scenario:
-        """Save ``changes`` to ``initiative_id`` as the scenario ``name`` (replacing one of
-        that name), once it computes; returns it."""
+        """Save ``changes`` to ``initiative_id`` as the scenario ``name`` (replacing the
+        initiative's scenario of that name; another initiative's keeps it), once it computes;
+        returns it."""
         self._require("portfolio.write")
         if not _NAME.match(name):
             problem = Problem(
@@ -255,6 +256,9 @@ class Scenarios(Part):
             raise ValidationError("The scenario was not saved.", [problem])
         found = self.scenario(initiative_id, changes, name=name)
         before = next((s for s in self._store.all() if s["name"] == name), None)
+        if before is not None and before["initiative"] != initiative_id:
+            problem = Problem("name", "is another initiative's scenario; choose another", name)
+            raise ValidationError("The scenario was not saved.", [problem])
         with self._db.transaction():
             self._store.save(name, initiative_id, changes.text(), self._now(), self.actor)
             self._record(

@@ -56,12 +56,15 @@ class AlertStore:
         subject: str | None = None,
         limit: int | None = None,
         ids: Sequence[int] | None = None,
+        among: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Alerts (of ``kind``, about ``subject``, among ``ids``), newest first, each with its
-        deliveries."""
+        """Alerts (of ``kind``, about ``subject``, among ``ids``, about one of the subjects
+        ``among``), newest first, each with its deliveries."""
         # A read writes its values into the SQL (store/literals.py).
         where = [f"kind = {literal(kind)}"] if kind is not None else []
         where += [f"subject = {literal(subject)}"] if subject is not None else []
+        if among is not None:
+            where.append(f"subject IN ({', '.join(map(literal, among)) or 'NULL'})")
         where += [f"list_contains({_ids(ids)}, id)"] if ids is not None else []
         rows = self._db.all(
             f"SELECT * FROM alerts WHERE {' AND '.join(where) or 'true'} ORDER BY id DESC"
