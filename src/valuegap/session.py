@@ -145,6 +145,11 @@ class Session:
     def now(self) -> datetime:
         return self.clock()
 
+    def units_in_scope(self) -> tuple[str, ...] | None:
+        """The business units the actor is limited to (a contributor's), or None for all."""
+        user = self._users.get(self.actor)
+        return user.units if user is not None and user.role in roles.SCOPED_ROLES else None
+
     def require(
         self, permission: Permission, unit: str | None = None, initiative: str | None = None
     ) -> None:

@@ -21,6 +21,7 @@ from valuegap import Ledger
 from valuegap.cli import app
 from valuegap.demo import build_demo
 from valuegap.demo_adoption import ROOT, SMALL_TEAM, UNITS, identifiers
+from valuegap.errors import NotFound
 from valuegap.settings import Settings
 from valuegap.web.app import create_app
 
@@ -143,6 +144,19 @@ def test_a_contributor_sees_every_groups_conviction_as_anyone_does(demo: Path) -
     for report in ("adoption", "conviction"):
         asked = ("report", report, "--format", "json")
         assert _cli(demo, *asked, actor="ana.costa") == _cli(demo, *asked)
+
+
+def test_a_contributor_sees_one_initiatives_adoption_only_of_their_units(demo: Path) -> None:
+    with Ledger.open(demo, actor="you", read_only=True) as ledger:
+        everyones = ledger.adoption.adoption_report(initiative="refund-agent")
+        omar = ledger.acting_as("omar.haddad").adoption  # customer-service: the refund agent
+        assert omar.adoption_report(initiative="refund-agent") == everyones
+        ana = ledger.acting_as("ana.costa").adoption  # marketing
+        with pytest.raises(NotFound) as hidden:
+            ana.adoption_report(initiative="refund-agent")
+        with pytest.raises(NotFound) as unknown:
+            ana.adoption_report(initiative="no-such-thing")
+        assert str(hidden.value) == str(unknown.value).replace("no-such-thing", "refund-agent")
 
 
 def test_unit_outcomes_are_the_scoreboards_coverage(demo: Path) -> None:

@@ -67,8 +67,9 @@ class Adoption(Part):
     ) -> AdoptionReport:
         """The adoption ladder of each disclosed group on ``on`` (default: the day after the
         latest adoption data): of one ``initiative``'s (or tool's) people, coarsening the
-        groups; of the groups in ``unit``'s part of the org chart (and the group that holds
-        ``unit`` where it is too small to show on its own)."""
+        groups (a contributor's initiatives, or any tool); of the groups in ``unit``'s part
+        of the org chart (and the group that holds ``unit`` where it is too small to show on
+        its own)."""
         from valuegap.adoption.reports import ladder_groups, not_shown
         from valuegap.store.adoption_counts import subjects
 
@@ -80,6 +81,8 @@ class Adoption(Part):
             raise NotFound(f"There is no org unit {unit!r}; the org file names the units.")
         owners = self._initiative_units()
         known = set(subjects(self._db)) | set(owners)
+        if initiative is not None and not self._sees(initiative, owners):
+            known.discard(initiative)  # another unit's initiative, to a contributor
         if initiative is not None and initiative not in known:
             raise NotFound(
                 f"No adoption data or initiative {initiative!r}; adoption records name "
@@ -163,6 +166,12 @@ class Adoption(Part):
             regular_weeks=s.ladder_regular_weeks,
             window_weeks=s.ladder_window_weeks,
         )
+
+    def _sees(self, subject: str, owners: dict[str, str]) -> bool:
+        """Whether the actor may see the adoption of ``subject``: a tool, or an initiative
+        (``owners``: each initiative's unit) of their business units if a contributor."""
+        units = self._session.units_in_scope()
+        return units is None or subject not in owners or owners[subject] in units
 
     def _initiative_units(self) -> dict[str, str]:
         """Each initiative's business unit."""

@@ -178,7 +178,7 @@ class Alerts(Part):
             problems.append(Problem("limit", "must be 1 or more", limit))
         if problems:
             raise ValidationError("The alerts cannot be listed.", problems)
-        scope = cost_scope(self._db, self.actor)
+        scope = cost_scope(self._session)
         subjects = None if scope is None else _subjects(self._db, scope)
         return [_alert(row) for row in self._store.alerts(kind, subject, limit, among=subjects)]
 

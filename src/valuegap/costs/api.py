@@ -510,7 +510,7 @@ class Costs(Part):
         if problems:
             raise ValidationError("The report cannot be made.", problems)
         check_window(start, end)
-        scope = None if every_unit else cost_scope(self._db, self.actor)
+        scope = None if every_unit else cost_scope(self._session)
         rows = self._aggregated_report(by, start, end, scope)
         if rows is None:
             # The parts the aggregates sum (a split rounds each part to 10 places, so a

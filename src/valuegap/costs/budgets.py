@@ -289,7 +289,7 @@ class Budgets(Part):
 
     def _visible(self) -> list[Budget]:
         """The budgets the actor may see (costs/scope.py)."""
-        scope = cost_scope(self._db, self.actor)
+        scope = cost_scope(self._session)
         budgets = self._all()
         return (
             budgets

@@ -5,12 +5,11 @@ all. Unallocated cost is no unit's, so it is not in a contributor's part."""
 
 from __future__ import annotations
 
-from valuegap.model.roles import SCOPED_ROLES
 from valuegap.records import record
+from valuegap.session import Session
 from valuegap.store.budgets import BudgetStore
 from valuegap.store.database import Database
 from valuegap.store.portfolio import PortfolioStore
-from valuegap.store.users import UserStore
 
 
 @record
@@ -50,9 +49,7 @@ def units_of(db: Database, unit_names: frozenset[str]) -> CostScope:
     return CostScope(unit_names, frozenset(initiatives))
 
 
-def cost_scope(db: Database, actor: str) -> CostScope | None:
-    """The part of the cost ``actor`` may see; None: all of it."""
-    user = UserStore(db).get(actor)
-    if user is None or user.role not in SCOPED_ROLES:
-        return None
-    return units_of(db, frozenset(user.units))
+def cost_scope(session: Session) -> CostScope | None:
+    """The part of the cost the session's actor may see; None: all of it."""
+    units = session.units_in_scope()
+    return None if units is None else units_of(session.db, frozenset(units))

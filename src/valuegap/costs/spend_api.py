@@ -77,7 +77,7 @@ class Spend(Part):
         start, end = _window(
             (start, end), ("start", "end"), self._today(), 28, "Daily spend cannot be summed."
         )
-        sums = self._sums(start, end, cost_scope(self._db, self.actor))
+        sums = self._sums(start, end, cost_scope(self._session))
         currency = self.settings.reporting_currency
         cost: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
         estimated: dict[tuple[date, LineKey], Decimal] = defaultdict(lambda: ZERO)
@@ -113,7 +113,7 @@ class Spend(Part):
         investment. A contributor's, of their business units' cost (costs/scope.py), unless
         ``every_unit`` (what alerts are raised from)."""
         self._require("read")
-        scope = None if every_unit else cost_scope(self._db, self.actor)
+        scope = None if every_unit else cost_scope(self._session)
         keys = _checked(by)
         today = as_of or self._today()
         _check_period(month, months, today)
@@ -165,7 +165,7 @@ class Spend(Part):
         same weekday's in the four weeks before, per series summed by ``by``, with the lines
         (initiative, business unit, provider, model) that drove each (``costs.anomaly``)."""
         self._require("read")
-        scope = None if every_unit else cost_scope(self._db, self.actor)
+        scope = None if every_unit else cost_scope(self._session)
         keys = _checked(by)
         if threshold <= 0:
             said = "must be more than 0: how many scales (about standard deviations) off"

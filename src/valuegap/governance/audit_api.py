@@ -34,7 +34,7 @@ class AuditLog(Part):
         those about their business units and what is theirs, and those about no initiative
         or unit (governance/audit_scope.py)."""
         self._require("read")
-        scope = cost_scope(self._db, self.actor)
+        scope = cost_scope(self._session)
         only = None if scope is None else (SCOPED, visible_entities(self._db, scope))
         entries = self._audit.entries(
             entity_id=entity_id, limit=limit, newest_first=True, before=before, only=only

@@ -13,7 +13,6 @@ from typing import Any
 from valuegap.errors import NotFound, PermissionDenied, Problem, Stale, ValidationError
 from valuegap.model.audit import canonical_json
 from valuegap.model.portfolio import Initiative, InitiativeSpec, MetricSpec, Portfolio
-from valuegap.model.roles import SCOPED_ROLES
 from valuegap.model.vocabulary import CONTROLS, STAGES
 from valuegap.portfolio.apply import Change, metric_fields, plan_apply
 from valuegap.portfolio.portfolio_file import dump_portfolio, parse_portfolio
@@ -86,8 +85,7 @@ class Initiatives(Part):
 
     def units_in_scope(self) -> tuple[str, ...] | None:
         """The business units the actor is limited to (a contributor's), or None for all."""
-        user = self._users.get(self.actor)
-        return user.units if user is not None and user.role in SCOPED_ROLES else None
+        return self._session.units_in_scope()
 
     def initiative(self, initiative_id: str) -> Initiative:
         """One initiative; a contributor finds only their business units' (another unit's is
