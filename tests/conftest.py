@@ -91,6 +91,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory, _session_config: Path) -> Pat
     return path
 
 
+@pytest.fixture
+def demo_copy(demo: Path, tmp_path: Path) -> Path:
+    """A copy of the demo ledger that a test may change."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo, path)
+    return path
+
+
 def key_file_of(ledger: Ledger) -> Path:
     """Where ``ledger``'s pseudonymisation key file is made by default: named by the ledger's
     id, in the configuration folder."""

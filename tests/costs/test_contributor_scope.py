@@ -8,7 +8,6 @@ units' initiatives have cost, budgets and alerts of their own."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -157,12 +156,8 @@ def test_what_alerts_are_raised_from_is_the_whole_organisations_whoever_asks(
     assert ana.costs.budgets.forecast_alerts(day) == whole.costs.budgets.forecast_alerts(day)
 
 
-def test_another_units_initiative_booked_to_theirs_shows_no_plan(
-    demo: Path, tmp_path: Path
-) -> None:
-    copy = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo, copy)
-    with Ledger.open(copy, actor="you") as ledger:
+def test_another_units_initiative_booked_to_theirs_shows_no_plan(demo_copy: Path) -> None:
+    with Ledger.open(demo_copy, actor="you") as ledger:
         rules = [r.model_dump(exclude_none=True) for r in ledger.costs.allocation_rules().rules]
         for rule in rules:
             if rule["id"] == "fraud-tag":  # fraud-detection's (risk) cost, booked to marketing

@@ -9,7 +9,6 @@ tokens, and gpt-4o-mini at 0.15 and 0.60.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -210,12 +209,10 @@ def test_a_contributor_lists_only_their_units_saved_scenarios(demo: Path) -> Non
         assert contributor.outcomes.scenarios.scenarios() == []
 
 
-def test_a_scenario_keeps_its_name_from_another_initiatives(demo: Path, tmp_path: Path) -> None:
+def test_a_scenario_keeps_its_name_from_another_initiatives(demo_copy: Path) -> None:
     """Saving replaces a scenario of the same name of the same initiative only: a contributor
     cannot overwrite another unit's saved scenario by taking its name."""
-    copy = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo, copy)
-    with Ledger.open(copy, actor="ana.costa") as contributor:
+    with Ledger.open(demo_copy, actor="ana.costa") as contributor:
         scenarios = contributor.outcomes.scenarios
         taken = "code-review-in-production"  # engineering's
         with pytest.raises(ValidationError, match="another initiative's scenario"):

@@ -8,7 +8,6 @@ risk and engineering (code-review, whose scenario was saved)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,10 +69,8 @@ def test_a_contributors_pages_follow_on_and_verify_checks_the_whole_chain(whole:
     assert verified.ok and verified.entries == len(whole.governance.audit.audit_log(limit=10_000))
 
 
-def test_a_removal_of_cost_lines_is_not_in_a_contributors_log(demo: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo, copy)
-    with Ledger.open(copy, actor="you") as ledger:
+def test_a_removal_of_cost_lines_is_not_in_a_contributors_log(demo_copy: Path) -> None:
+    with Ledger.open(demo_copy, actor="you") as ledger:
         found = ledger.session.db.all(
             "SELECT entry_key FROM manual_costs WHERE initiative = 'fraud-detection' LIMIT 1"
         )

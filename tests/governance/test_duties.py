@@ -4,7 +4,6 @@ never takes the judgements that people take (issue 14, item 9)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -28,13 +27,6 @@ AGENT = {
     "currency": "USD",
 }
 DUTIES = "separation of duties"
-
-
-@pytest.fixture
-def demo_copy(demo: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo, path)
-    return path
 
 
 def test_the_demo_agent_account_cannot_attest_its_own_initiatives_control(

@@ -3,21 +3,11 @@ recommends otherwise, or governance approves the move."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from valuegap import Ledger
 from valuegap.settings import Settings
-
-
-@pytest.fixture
-def demo_copy(demo: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo, path)
-    return path
 
 
 def _quality(folder: Path, score: str) -> Path:
