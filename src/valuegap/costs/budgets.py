@@ -290,12 +290,9 @@ class Budgets(Part):
     def _visible(self) -> list[Budget]:
         """The budgets the actor may see (costs/scope.py)."""
         scope = cost_scope(self._session)
-        budgets = self._all()
-        return (
-            budgets
-            if scope is None
-            else [b for b in budgets if scope.sees_budget(b.scope, b.value)]
-        )
+        if scope is None:
+            return self._all()
+        return [b for b in self._all() if scope.sees_budget(b.scope, b.value)]
 
     def _all(self) -> list[Budget]:
         set_ = [_budget(row) for row in self._store.all()]

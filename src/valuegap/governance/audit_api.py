@@ -31,8 +31,8 @@ class AuditLog(Part):
     ) -> list[AuditEntry]:
         """Newest first: about ``entity_id`` if given, older than the entry ``before`` if given
         (the next page after one that ended there), at most ``limit``. A contributor reads
-        those about their business units and what is theirs, and those about no initiative
-        or unit (governance/audit_scope.py)."""
+        those about their business units and what is theirs, and those about what every role
+        reads anyway (governance/audit_scope.py)."""
         self._require("read")
         scope = cost_scope(self._session)
         only = None if scope is None else (SCOPED, visible_entities(self._db, scope))
