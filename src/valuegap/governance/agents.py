@@ -268,16 +268,13 @@ class Agents(Part):
         return decision, entry, result
 
     def _agent_context(self, initiative: Initiative) -> dict[str, Any]:
-        """The agent's part of the context, kept for its initiative as read (the object: the
-        entry keeps it, so its id stays its own) until the next commit that changes what is
-        cached. Those who read it do not change it."""
-        assert initiative.agent is not None, "authorize() decides an agent's action only"
+        """The agent's part of the context, kept for its initiative as read until the next
+        commit that changes what is cached. Those who read it do not change it."""
         agent = initiative.agent
-
-        def made() -> tuple[Initiative, dict[str, Any]]:
-            return initiative, ctx.agent_context(initiative, agent)
-
-        return self._db.cached(("agent_context", id(initiative)), made)[1]
+        assert agent is not None, "authorize() decides an agent's action only"
+        return self._db.cached_for(
+            "agent_context", initiative, lambda: ctx.agent_context(initiative, agent)
+        )
 
     # Approvals of agents' actions
 

@@ -406,8 +406,8 @@ class Governance(Part):
         that changes what it is made of (an agent's decisions change nothing of it). Those who
         read it do not change it."""
 
-        def made() -> tuple[Initiative, dict[str, Any]]:
-            return initiative, ctx.initiative_context(
+        def made() -> dict[str, Any]:
+            return ctx.initiative_context(
                 initiative,
                 list(self._portfolio.attestations(initiative.id)),
                 self._portfolio.stages_entered(initiative.id),
@@ -415,10 +415,8 @@ class Governance(Part):
                 self._governance.latest_review(initiative.id),
             )
 
-        # Kept for this initiative as read (the object: the entry keeps it, so its id stays
-        # its own), not for another read of it or a changed copy.
-        key = ("initiative_context", id(initiative), now.date())
-        return self._db.cached(key, made)[1]
+        # For this initiative as read, not for another read of it or a changed copy.
+        return self._db.cached_for(f"initiative_context {now.date()}", initiative, made)
 
     def _measured(
         self, initiative: Initiative, now: datetime, facts: Facts

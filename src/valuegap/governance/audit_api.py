@@ -7,9 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from valuegap.costs.scope import cost_scope
 from valuegap.errors import ConfigError, ValuegapError
-from valuegap.governance.audit_scope import SCOPED, visible_entities
 from valuegap.governance.checkpoints import Checkpoint
 from valuegap.governance.proof import BASELINE, prove
 from valuegap.model.audit import AuditEntry, Verification, verify
@@ -33,6 +31,9 @@ class AuditLog(Part):
         (the next page after one that ended there), at most ``limit``. A contributor reads
         those about their business units and what is theirs, and those about what every role
         reads anyway (governance/audit_scope.py)."""
+        from valuegap.costs.scope import cost_scope
+        from valuegap.governance.audit_scope import SCOPED, visible_entities
+
         self._require("read")
         scope = cost_scope(self._session)
         only = None if scope is None else (SCOPED, visible_entities(self._db, scope))

@@ -537,6 +537,12 @@ class Database:
             self._cache.store(key, value, generation)
         return cast(T, value)
 
+    def cached_for(self, name: str, source: object, make: Callable[[], T]) -> T:
+        """``make()``, remembered for the object ``source`` (not for an equal one) until a
+        commit changes what is cached. The entry keeps ``source``, so that its id, in the
+        key, is not another object's while the entry lasts."""
+        return self.cached((name, id(source)), lambda: (source, make()))[1]
+
     def remember(self, key: Hashable, value: Any) -> None:
         """Record what a write just made true (e.g. the new audit head), after the write, in
         its transaction: the cache keeps it if the transaction commits."""
