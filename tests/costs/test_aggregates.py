@@ -288,3 +288,75 @@ def test_a_ledger_from_before_the_aggregates_gets_them_when_opened(
         assert ledger.session.db.get_meta("usage_monthly_built")
     # loc-qa: its tagged GPU hours and credit, 1100.25 - 50; the rest: 300 + 45.10 + 12.34 (tax).
     assert rows == {"loc-qa": Decimal("1050.25"), "(unallocated)": Decimal("357.44")}
+
+
+def _usage_file(path: Path, rows: list[tuple[str, str, str, str, int, int, str, str]]) -> Path:
+    lines = [",".join(map(str, row)) + "," for row in rows]
+    return _written(path.parent, path.name, USAGE, lines)
+
+
+def _monthly(ledger: Ledger) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """The monthly usage aggregates, each row's sums by its keys (one row a key)."""
+    rows = [tuple(r.values()) for r in ledger.session.db.all("SELECT * FROM usage_monthly")]
+    found = {row[:6]: row[6:] for row in rows}
+    assert len(found) == len(rows)
+    return found
+
+
+def test_usage_added_to_a_year_of_calls_adds_its_sums_to_their_months(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The monthly usage aggregates after ingests that add to months of a year of calls (a
+    file, a second file that repeats part of the first, then spans drained): what summing
+    each month again gives, and the sums of the rows ingested, counted by hand."""
+    models = [("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5"), ("openai", "x-9")]
+    rows = []
+    for n in range(60_000):  # 5,000 calls a month: of each model, each with a reported cost
+        month, k = 1 + n % 12, n // 12
+        provider, model = models[k % 3]
+        cost, currency = f"{k % 7}.25" if k % 2 else "", "EUR" if k % 5 == 0 else "USD"
+        day = f"2025-{month:02d}-{1 + k % 28:02d}T10:00:00Z"
+        rows.append((f"y-{n}", day, provider, model, k % 1000, k % 100, cost, currency))
+    ledger.costs.ingest_usage(_usage_file(tmp_path / "year.csv", rows), "csv")
+    year = _monthly(ledger)
+
+    # June again: 500 calls sent before, and 2,000 new ones, unpriced (model x-9) and priced.
+    june = [r for r in rows if r[1].startswith("2025-06")][:500]
+    late_june = "2025-06-30T23:00:00Z"
+    new = [(f"june-{n}", late_june, *models[1 + n % 2], 10, 1, "", "USD") for n in range(2_000)]
+    ledger.costs.ingest_usage(_usage_file(tmp_path / "june.csv", june + new), "csv")
+    # July: spans, one of them sent twice.
+    spans = [
+        {
+            "traceId": f"{n:032x}",
+            "spanId": f"{n:016x}",
+            "startTimeUnixNano": 1_751_500_000_000_000_000 + n,  # 2025-07-02T23:46:40Z
+            "attributes": {
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o-mini",
+                "gen_ai.usage.input_tokens": 1_000,
+                "gen_ai.usage.output_tokens": 3,
+            },
+        }
+        for n in [*range(1, 301), 300]
+    ]
+    ledger.costs.ingest_spans(spans)
+
+    maintained = _monthly(ledger)
+    ledger.costs.rebuild_aggregates()
+    assert maintained == _monthly(ledger)  # what summing every month again gives
+    changed = {key for key in maintained if maintained[key] != year.get(key)}
+    assert {key[1] for key in changed} == {date(2025, 6, 1), date(2025, 7, 1)}
+    june_claude = (date(2025, 6, 1), "USD", "USD", "catalogue", None)
+    before = year[("anthropic", *june_claude)]
+    after = maintained[("anthropic", *june_claude)]
+    assert after[0] - before[0] == 1_000  # events: the new calls, n even
+    assert after[5] - before[5] == 10_000  # input tokens: 1,000 calls x 10
+    # At $3 and $15 a million input and output tokens: 1,000 x (10 x 3 + 1 x 15) / 1e6.
+    assert after[3] - before[3] == Decimal("0.045")
+    unpriced = ("openai", date(2025, 6, 1), "USD", None, None, None)  # x-9, n odd
+    assert maintained[unpriced][:2] == (year[unpriced][0] + 1_000, year[unpriced][1] + 1_000)
+    july = maintained[("openai", date(2025, 7, 1), "USD", "USD", "catalogue", None)]
+    july_before = year[("openai", date(2025, 7, 1), "USD", "USD", "catalogue", None)]
+    assert july[0] - july_before[0] == 300  # the span sent twice counts once
+    assert july[5] - july_before[5] == 300_000

@@ -117,7 +117,7 @@ def test_a_drain_that_fails_leaves_the_inbox_and_stores_nothing(
         raise RuntimeError("the disk is full")
 
     # After the events are inserted, before the ingest commits.
-    monkeypatch.setattr(cost_store.CostStore, "refresh_usage_by_month", broken)
+    monkeypatch.setattr(cost_store.CostStore, "add_usage_of_ingests", broken)
     with pytest.raises(RuntimeError):
         ledger.costs.inbox.drain()
     assert _events(ledger) == [] and _inbox(ledger) == 3

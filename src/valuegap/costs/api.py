@@ -394,6 +394,7 @@ class Costs(Part):
     def _ingest_inputs(self, kind: str, inputs: Sequence[Input], load: Load) -> list[IngestResult]:
         results = []
         changed: set[date] | None = set()  # the months whose cost changes (None: all)
+        adding: list[int] = []  # the ingests that added rows
         if inputs and isinstance(load, StagedLoad):
             load.stage_ahead(inputs[0])
         try:
@@ -426,10 +427,11 @@ class Costs(Part):
                     if kind == "focus":
                         results[-1] = self._trued_up(results[-1], ingest_id)
                     changed = _changed_months(kind, totals, changed)
+                    adding.append(ingest_id)
                 if changed is None or changed:
                     self.refresh_aggregates(None if changed is None else sorted(changed))
-                if kind == "usage" and changed:
-                    self._costs.refresh_usage_by_month(sorted(changed))
+                if kind == "usage" and adding:  # usage is only added to: its sums too
+                    self._costs.add_usage_of_ingests(adding[0], adding[-1])
         except IngestError as refused:
             if len(inputs) == 1:
                 raise

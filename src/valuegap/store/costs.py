@@ -170,6 +170,33 @@ class CostStore:
             )
         self._db.set_meta(USAGE_BUILT, "yes")
 
+    def add_usage_of_ingests(self, first: int, last: int) -> None:
+        """Add the calls that the ingests ``first`` to ``last`` appended, which no row of the
+        monthly usage aggregates counts yet, to those aggregates. Each aggregate is a count or a
+        sum: the new calls' sums are added to their months' rows, and the months are not summed
+        again (on a month of 2.7 M calls, that took 3.4 s for every drain of spans into it)."""
+        if not self._db.get_meta(USAGE_BUILT):
+            return  # read from the events until they are built
+        added, merged = "_valuegap_usage_added", "_valuegap_usage_merged"
+        self._db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {added} AS "
+            + _usage_by_month("ingest_id BETWEEN ? AND ?"),
+            [first, last],
+        )
+        months = f"month IN (SELECT month FROM {added})"
+        keys = f"* EXCLUDE ({', '.join(_MONTHLY_SUMS)})"
+        sums = ", ".join(f"sum({name}) AS {name}" for name in _MONTHLY_SUMS)
+        self._db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {merged} AS SELECT {keys}, {sums} FROM (
+                SELECT * FROM usage_monthly WHERE {months}
+                UNION ALL BY NAME SELECT * FROM {added}
+            ) GROUP BY ALL"""
+        )
+        self._db.execute(f"DELETE FROM usage_monthly WHERE {months}")
+        self._db.execute(f"INSERT INTO usage_monthly BY NAME FROM {merged}")
+        self._db.execute(f"DROP TABLE {added}")
+        self._db.execute(f"DROP TABLE {merged}")
+
 
 # The service tier an OpenAI-style call ran in (batch, flex, priority), as instrumentations tag it.
 _TIER = (
@@ -182,6 +209,21 @@ _TIER = (
     + ")"
 )
 _MONTH = "CAST(date_trunc('month', charge_period_start) AS DATE)"
+
+
+# The measures of the monthly usage aggregates: each a count or a sum of the month's calls.
+_MONTHLY_SUMS = (
+    "events",
+    "unpriced_events",
+    "estimated",
+    "computed",
+    "reported",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
 
 
 def _usage_by_month(within: str = "TRUE") -> str:

@@ -33,7 +33,7 @@ def freeze_start_up() -> None:
     gc.freeze()
 
 
-class _Server(uvicorn.Server):
+class Server(uvicorn.Server):
     """Uvicorn's server, which on SIGINT or SIGTERM stops and returns, instead of raising the
     signal again once stopped: so that the ledger is closed and the server's note removed."""
 
@@ -57,4 +57,4 @@ def run(ledger: Ledger, *, host: str, port: int) -> None:
     )
     freeze_start_up()
     with announced(ledger.session.path, url):
-        _Server(config).run()
+        Server(config).run()
