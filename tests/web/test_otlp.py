@@ -11,7 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import uvicorn
@@ -29,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from valuegap import Ledger
 from valuegap.costs.inbox import Backlog
+from valuegap.web import drain as drain_module
 from valuegap.web.app import create_app
 from valuegap.web.drain import Drainer, due
 
@@ -415,3 +417,53 @@ def test_the_drain_thread_waits_while_exports_keep_coming_for_two_seconds_at_mos
     assert not due(two, one, 1.5)  # still coming
     assert due(two, one, 2.0)  # but no longer than two seconds
     assert due(Backlog(500, 50_000), Backlog(400, 40_000), 0.5)  # a full drain waits
+
+
+def test_the_drain_thread_rests_after_a_drain_unless_a_full_drain_waits() -> None:
+    one, full = Backlog(1, 100), Backlog(500, 50_000)
+    assert not due(one, one, 0.5, resting=True)  # quiet, but within the last drain's rest
+    assert not due(one, one, 9.0, resting=True)  # however long the exports waited
+    assert due(one, one, 9.0)  # once it has rested
+    assert due(full, one, 0.5, resting=True)
+
+
+class _Trickle:
+    """An inbox where an export arrives between every other look (exports trickle in), each of
+    whose drains takes 50 ms."""
+
+    def __init__(self) -> None:
+        self.looks = self.drains = 0
+
+    def backlog(self) -> Backlog:
+        self.looks += 1
+        exports = 1 + self.looks // 2
+        return Backlog(exports, 100 * exports)
+
+    def drain(self) -> None:
+        self.drains += 1
+        time.sleep(0.05)
+
+    def drain_all(self) -> None:
+        raise AssertionError("the drain thread drains once a turn, not until nothing waits")
+
+
+def test_exports_that_trickle_in_are_drained_a_fifth_of_the_time_at_most() -> None:
+    inbox = _Trickle()
+    drainer = Drainer(cast(Any, SimpleNamespace(costs=SimpleNamespace(inbox=inbox))), 0.01)
+    drainer.start()
+    time.sleep(1.0)
+    drainer._stopping.set()
+    drainer._thread.join()
+    # Each 50 ms drain rests 200 ms after it; without the rest, one every other look (some 14).
+    assert 1 <= inbox.drains <= 5, inbox.drains
+    assert inbox.looks > 20
+
+
+def test_a_drainer_rests_for_as_long_as_its_drains_take_times_the_rest(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drainer = Drainer(ledger)
+    seconds = iter([100.0, 101.5])  # the drain starts, and ends 1.5 s later
+    monkeypatch.setattr(drain_module.time, "monotonic", lambda: next(seconds))
+    drainer._drain(lambda: None)
+    assert drainer._rested == 101.5 + 1.5 * drain_module.REST
