@@ -12,7 +12,7 @@ whose month holds 2.7 M) is paid once for more spans. For the same reason, after
 rests ``REST`` times as long as that drain took before the next one, unless a full drain waits:
 exports that trickle in (an application's SDK exports every few seconds) would otherwise have
 it drain all the time, each drain paying that fixed cost for a few spans (one export of 100
-spans a second kept 85 % of a core busy on that ledger).
+spans a second kept 85 to 92 % of a core busy on that ledger).
 """
 
 from __future__ import annotations
