@@ -429,7 +429,7 @@ def test_the_drain_thread_rests_after_a_drain_unless_a_full_drain_waits() -> Non
 
 class _Trickle:
     """An inbox where an export arrives between every other look (exports trickle in), each of
-    whose drains takes 50 ms."""
+    whose drains takes 50 ms of CPU."""
 
     def __init__(self) -> None:
         self.looks = self.drains = 0
@@ -441,7 +441,9 @@ class _Trickle:
 
     def drain(self) -> None:
         self.drains += 1
-        time.sleep(0.05)
+        started = time.thread_time()
+        while time.thread_time() - started < 0.05:
+            pass
 
     def drain_all(self) -> None:
         raise AssertionError("the drain thread drains once a turn, not until nothing waits")
@@ -459,11 +461,29 @@ def test_exports_that_trickle_in_are_drained_a_fifth_of_the_time_at_most() -> No
     assert inbox.looks > 20
 
 
-def test_a_drainer_rests_for_as_long_as_its_drains_take_times_the_rest(
+def test_a_drainer_rests_for_its_drains_cpu_time_times_the_rest(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drainer = Drainer(ledger)
-    seconds = iter([100.0, 101.5])  # the drain starts, and ends 1.5 s later
-    monkeypatch.setattr(drain_module.time, "monotonic", lambda: next(seconds))
+    cpu = iter([7.0, 8.5])  # the drain took 1.5 s of this thread's CPU, however long it waited
+    clock = SimpleNamespace(thread_time=lambda: next(cpu), monotonic=lambda: 100.0)
+    monkeypatch.setattr(drain_module, "time", clock)
     drainer._drain(lambda: None)
-    assert drainer._rested == 101.5 + 1.5 * drain_module.REST
+    assert drainer._rested == 100.0 + 1.5 * drain_module.REST
+
+
+def test_a_drain_waiting_for_the_writer_does_not_rest_for_the_wait(ledger: Ledger) -> None:
+    drainer = Drainer(ledger)
+    writing = threading.Event()
+
+    def another_write() -> None:
+        with ledger.session.db.writing():
+            writing.set()
+            time.sleep(1.0)
+
+    writer = threading.Thread(target=another_write)
+    writer.start()
+    writing.wait()
+    drainer._drain(ledger.costs.inbox.drain)  # waits about a second for the writer
+    writer.join()
+    assert drainer._rested - time.monotonic() < 2.0  # not four times the wait

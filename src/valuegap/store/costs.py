@@ -178,10 +178,10 @@ class CostStore:
         if not self._db.get_meta(USAGE_BUILT):
             return  # read from the events until they are built
         added, merged = "_valuegap_usage_added", "_valuegap_usage_merged"
+        # Of the aggregates' own column types, so that their sums are taken in those types.
+        self._db.execute(f"CREATE OR REPLACE TEMP TABLE {added} AS FROM usage_monthly LIMIT 0")
         self._db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {added} AS "
-            + _usage_by_month("ingest_id BETWEEN ? AND ?"),
-            [first, last],
+            f"INSERT INTO {added} " + _usage_by_month("ingest_id BETWEEN ? AND ?"), [first, last]
         )
         months = f"month IN (SELECT month FROM {added})"
         keys = f"* EXCLUDE ({', '.join(_MONTHLY_SUMS)})"
