@@ -228,7 +228,8 @@ _MONTHLY_SUMS = (
 
 def _usage_by_month(within: str = "TRUE") -> str:
     """Model calls summed by provider, month, currency, price source and service tier; of the
-    calls that ``within`` (a condition on their time) holds for."""
+    calls that ``within`` (a condition on their time, or on the ingests that added them) holds
+    for."""
     return f"""SELECT provider, CAST(date_trunc('month', ts) AS DATE) AS month,
     coalesce(computed_currency, 'USD') AS computed_currency,
     CASE WHEN reported_cost IS NULL THEN computed_currency ELSE reported_currency END AS currency,
