@@ -35,7 +35,7 @@ Changed = Sequence[tuple[str, Mapping[str, Any]]]
 
 
 # The small writes of one kind that join a group commit (agents' decisions, and their requests
-# for approval): run once for a batch's items of its kind, as the writer in the batch, it
+# for approval): run once for a batch's items of its kind, holding the audit chain, it
 # returns for each item its result, the entry's ``after`` and the entry's ``state`` (built
 # from the rows it wrote; ``{}``: none).
 SmallWrites = Callable[[Database, Sequence[Any]], Sequence[tuple[Any, Any, dict[str, Any]]]]
@@ -56,8 +56,10 @@ class _Draft:
 
 
 def _append_in_order(db: Database, drafts: Sequence[_Draft]) -> list[Any]:
-    """Make the drafts' writes and chain their entries onto the head, in order, as the writer
-    (store.writer group commit): each draft's write's result."""
+    """Make the drafts' writes and chain their entries onto the head, in order, holding the
+    audit chain (store.writer group commit): each draft's write's result."""
+    if db.journal_batch is None:  # decisions in a write's own transaction
+        db.enter_chain()
     written = _small_writes(db, drafts)
     audit = AuditStore(db)
     head = audit.head()
@@ -176,6 +178,7 @@ class Session:
         state = state_of(self.db, changed)
         if totals:
             state["totals"] = totals
+        self.db.enter_chain()  # decisions wait from now until this transaction ends
         head = self._audit.head()
         seq, prev = head if head else (0, GENESIS)
         self._audit.append(
@@ -198,11 +201,12 @@ class Session:
     ) -> Any:
         """A small write (``item``) and its entry, made durable by group commit with those
         queued meanwhile (an agent's decision): ``write`` writes the batch's items of its kind
-        together (those given the same function: a module's, not a closure), as the writer in
-        the batch, and must change nothing that the read cache holds. The batch goes to the
-        journal (store/journal.py), so ``write`` may only make what a journal batch holds
-        (``Database.journal_batch``: audit entries, approval requests); inside the caller's own
-        transaction it joins that transaction. Returns ``item``'s result once durable."""
+        together (those given the same function: a module's, not a closure), holding the audit
+        chain but not the writer (``Database.journaled``), and must change nothing that the
+        read cache holds. The batch goes to the journal (store/journal.py), so ``write`` may
+        only make what a journal batch holds (``Database.journal_batch``: audit entries,
+        approval requests); inside the caller's own transaction it joins that transaction.
+        Returns ``item``'s result once durable."""
         draft = _Draft(self.clock, self.actor, action, entity_type, entity_id, write, item)
         return self.db.in_group(draft, _append_in_order, commit="journal")
 

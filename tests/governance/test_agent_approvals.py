@@ -135,7 +135,7 @@ def _in_one_batch(
 
     threads = [threading.Thread(target=ask, args=(-1, "45.90", "first"))]  # leads alone
     threads += [threading.Thread(target=ask, args=(i, *each)) for i, each in enumerate(asks)]
-    with db.writing():  # the first decision waits for the writer; the others queue behind it
+    with db._writer.chain:  # the first decision waits for the chain; the others queue behind it
         threads[0].start()
         _wait_until(lambda: db._writer.journaled._leading and not db._writer.journaled._queue)
         for thread in threads[1:]:

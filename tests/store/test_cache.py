@@ -45,3 +45,19 @@ def test_a_ledger_from_before_policies_gets_the_default_pack(db_path: Path) -> N
         [entry] = ledger.governance.audit.audit_log(limit=1)
         assert (entry.action, entry.entity_id) == ("policy.apply", "enterprise")
         assert "valuegap's default policy pack" in (entry.after or "")
+
+
+def test_what_a_decision_batch_read_is_not_kept_if_a_write_committed_meanwhile() -> None:
+    """A decision batch does not hold the writer: a write may commit while it reads. What the
+    batch read is then not kept (it may be older than the write), and the write's own
+    forgetting stands."""
+    from valuegap.store.writer import MISSING, ReadCache
+
+    cache = ReadCache()
+    began = cache.generation
+    cache.committed(forget=True, learned={})  # a write, while the batch read "policies"
+    cache.committed(forget=False, learned={"policies": "as read before"}, since=began)
+    assert cache.get("policies") is MISSING
+    began = cache.generation
+    cache.committed(forget=False, learned={"policies": "as read"}, since=began)
+    assert cache.get("policies") == "as read"

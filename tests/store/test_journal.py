@@ -16,6 +16,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ DECIDING = """
 import sys, threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from valuegap import Ledger
 from valuegap.errors import ConfigError
 from valuegap.store.journal import Journal
@@ -197,18 +199,16 @@ def test_a_process_that_exits_without_closing_the_ledger_exits_cleanly(ledger_pa
 def test_a_move_that_fails_is_made_again_and_then_deletes_every_file(
     ledger_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from valuegap.store import journal
-
     monkeypatch.setattr(Journal, "MOVE_EVERY", 3600.0)
-    written = journal._write
+    written = Journal.write
     failing = [True]
 
-    def write_once_failing(*args: object) -> None:
+    def write_once_failing(journal: Journal, *args: Any) -> None:
         if failing.pop() if failing else False:
             raise OSError("the disk was full")
-        written(*args)  # type: ignore[arg-type]
+        written(journal, *args)
 
-    monkeypatch.setattr(journal, "_write", write_once_failing)
+    monkeypatch.setattr(Journal, "write", write_once_failing)
     with Ledger.open(ledger_path, actor=ACTOR) as ledger:
         ledger.agents.authorize(AGENT, ACTION, Decimal("45.90"), {"order_id": "moved-1"})
         db = ledger.session.db
@@ -233,6 +233,7 @@ FSYNC_FAILING = """
 import os, stat, sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from valuegap import Ledger
 
 real, failed = os.fsync, []

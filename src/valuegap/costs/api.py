@@ -395,6 +395,9 @@ class Costs(Part):
         results = []
         changed: set[date] | None = set()  # the months whose cost changes (None: all)
         adding: list[int] = []  # the ingests that added rows
+        # The ingests' audit entries, appended once the sums are made: from its first entry
+        # until it commits, a write holds the audit chain, and agents' decisions wait.
+        entries: list[Callable[[], None]] = []
         if inputs and isinstance(load, StagedLoad):
             load.stage_ahead(inputs[0])
         try:
@@ -411,20 +414,25 @@ class Costs(Part):
                         continue  # the same data again: nothing changes, nothing to record
                     self._costs.record_ingest(ingest_id, kind, source.name, read, added,
                                               self._now(), self.actor)  # fmt: skip
-                    self._record(
-                        f"ingest.{kind}",
-                        "ingest",
-                        str(ingest_id),
-                        None,
-                        {
-                            "file": source.base_name,
-                            "sha256": source.sha256(),
-                            "rows_read": read,
-                            "rows_added": added,
-                        },
-                        totals=totals,
+                    after = {
+                        "file": source.base_name,
+                        "sha256": source.sha256(),
+                        "rows_read": read,
+                        "rows_added": added,
+                    }
+                    entries.append(
+                        partial(
+                            self._record,
+                            f"ingest.{kind}",
+                            "ingest",
+                            str(ingest_id),
+                            None,
+                            after,
+                            totals=totals,
+                        )
                     )
-                    if kind == "focus":
+                    if kind == "focus":  # its true-up's entry follows the ingest's
+                        _append(entries)
                         results[-1] = self._trued_up(results[-1], ingest_id)
                     changed = _changed_months(kind, totals, changed)
                     adding.append(ingest_id)
@@ -432,6 +440,7 @@ class Costs(Part):
                     self.refresh_aggregates(None if changed is None else sorted(changed))
                 if kind == "usage" and adding:  # usage is only added to: its sums too
                     self._costs.add_usage_of_ingests(adding[0], adding[-1])
+                _append(entries)
         except IngestError as refused:
             if len(inputs) == 1:
                 raise
@@ -797,6 +806,12 @@ def _opened(
         stack.enter_context(opened(source, name, documents=documents))
         for source, name in zip(sources, given, strict=True)
     ]
+
+
+def _append(entries: list[Callable[[], None]]) -> None:
+    """Append the entries waiting, in order."""
+    while entries:
+        entries.pop(0)()
 
 
 def _changed_months(kind: str, totals: Any, changed: set[date] | None) -> set[date] | None:

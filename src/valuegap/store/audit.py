@@ -57,6 +57,10 @@ class AuditStore:
         return self._db.cached(_HEAD_KEY, self._read_head)
 
     def _read_head(self) -> tuple[int, str] | None:
+        if self._db.journal_batch is None:
+            self._db.settle()  # the head may wait in the journal
+        elif held := self._db.journal_head():  # a decision batch reads it there
+            return held
         value = self._db.get_meta(_HEAD_KEY)
         if value is None:
             return None

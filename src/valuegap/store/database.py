@@ -2,7 +2,9 @@
 
 Many threads share one ``Database``: writes run on its one write connection under the file's
 ``Writer`` (store/writer.py), one transaction at a time; reads outside a write run on the
-calling thread's own cursor and never wait for the writer. A ``Database`` opened read-only
+calling thread's own cursor and do not wait for the writer (but to move the journal's
+batches, before a read of what they change); agents' decisions hold the audit chain, not the
+writer (``journaled``). A ``Database`` opened read-only
 writes nothing, so that other processes may read the file at the same time
 (store/file_lock.py)."""
 
@@ -26,7 +28,7 @@ from valuegap.errors import ConfigError
 from valuegap.model.audit import GENESIS
 from valuegap.store import file_lock
 from valuegap.store.committing import committed
-from valuegap.store.journal import Batch, Journal
+from valuegap.store.journal import Batch, Journal, Taken
 from valuegap.store.literals import literal
 from valuegap.store.writer import MISSING, Commit, Writer, release, writer_of
 
@@ -56,6 +58,9 @@ class _ThreadState(threading.local):
         self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
         self.after: list[Callable[[], None]] = []  # run once committed, unlocked (after_writing)
         self.journal: Batch | None = None  # the batch of a journaled() write
+        # The journal's batches taken into this transaction, once it holds the audit chain
+        # (enter_chain()); None while it does not.
+        self.chain: list[Taken] | None = None
 
 
 # How much lower the journal's mover runs than the threads that decide meanwhile.
@@ -264,6 +269,7 @@ class Database:
                 f"{self.path} was opened read-only (read_only=True), so nothing can be "
                 "written through it; open the ledger without read_only to change it."
             )
+        assert self._thread.journal is None, "a decision batch writes to the journal only"
         with self._writer.lock:
             if not self._thread.writing:
                 self.settle()  # the journal's batches first: they come before this write
@@ -277,16 +283,21 @@ class Database:
 
     @contextmanager
     def journaled(self) -> Iterator[None]:
-        """A group-commit batch of decisions (store/writer.py), as the writer: its audit
-        entries and approval requests go to the journal (store/journal.py), durable when the
-        block ends, rather than to DuckDB; its reads and the cache are a transaction's."""
+        """A group-commit batch of decisions (store/writer.py), holding the audit chain but
+        not the writer, so that it does not wait for a long write: its audit entries and
+        approval requests go to the journal (store/journal.py), durable when the block ends,
+        rather than to DuckDB; it reads what is committed (on this thread's cursor, and the
+        cache as a transaction does), and what the journal holds (``journal_head``,
+        ``journal_approvals``). A write commits its audit entries holding the chain too, so a
+        batch comes wholly before or wholly after it."""
         if self.read_only:
             raise ConfigError(f"{self.path} was opened read-only: nothing can be written.")
         thread = self._thread
-        assert not thread.writing, "a journaled batch is a write of its own"
-        with self._writer.lock:
-            thread.writing, thread.depth, thread.journal = 1, 1, Batch()
+        assert not thread.writing and not thread.depth, "a journaled batch is a write of its own"
+        with self._writer.chain:
+            thread.depth, thread.journal = 1, Batch()
             thread.pending, thread.wrote = {}, False
+            began = self._cache.generation
             try:
                 yield
                 if thread.journal.entries:
@@ -295,9 +306,9 @@ class Database:
                 self._cache.committed(forget=True, learned={})  # what it read may be changed
                 raise
             else:
-                self._cache.committed(forget=thread.wrote, learned=thread.pending)
+                self._cache.committed(forget=thread.wrote, learned=thread.pending, since=began)
             finally:
-                thread.writing, thread.depth, thread.journal = 0, 0, None
+                thread.depth, thread.journal = 0, None
                 thread.pending, thread.wrote = {}, False
         if self._mover is None:
             self._start_mover()
@@ -310,10 +321,44 @@ class Database:
     def settle(self) -> None:
         """Move the journal's batches into the ledger's tables, if any wait: before a read of
         what they change (the audit log, its head, agents' approval requests) sees the tables.
-        Not inside a snapshot, which reads the moment it began."""
-        journal = self._writer.journal
-        if journal.waiting and not self.read_only and not self._thread.snapshot:
+        As the writer, after the write in progress; in a write's transaction, into it
+        (``enter_chain``). Not inside a snapshot, which reads the moment it began, nor in a
+        decision batch, which reads what the journal holds beside the tables."""
+        journal, thread = self._writer.journal, self._thread
+        if not journal.holds or self.read_only or thread.snapshot or thread.journal:
+            return
+        if thread.depth and thread.writing:
+            self.enter_chain()
+            return
+        # As the writer: a move while a write's transaction is open would conflict with it,
+        # and one in progress (or a write that took batches) has committed once it is over.
+        with self._writer.lock:
             journal.move(self._con.cursor)
+
+    def enter_chain(self) -> None:
+        """Hold the audit chain until this write's transaction ends, with the journal's
+        batches taken into it: before it appends to the chain (its head is then the
+        transaction's) or reads what decisions write (agents' approval requests). Decisions
+        wait for the chain meanwhile; a write takes it as late as it can."""
+        thread = self._thread
+        assert thread.depth and thread.writing, "only a write's transaction holds the chain"
+        if thread.chain is not None:
+            return  # no decision has run since it took the chain
+        self._writer.chain.acquire()
+        # What the transaction kept of the chain's head or of the requests was read before it
+        # held the chain: decisions may have moved on since.
+        thread.pending.clear()
+        taken = self._writer.journal.take()
+        thread.chain = [taken]
+        self._writer.journal.write(self._con, taken)
+
+    def journal_head(self) -> tuple[int, str] | None:
+        """The audit chain's head if the journal holds it (see ``Journal.held_head``)."""
+        return self._writer.journal.held_head()
+
+    def journal_approvals(self) -> list[dict[str, Any]]:
+        """The agents' approval requests that the journal holds (``Journal.held_approvals``)."""
+        return self._writer.journal.held_approvals()
 
     def _recover_journal(self) -> None:
         """What the journal still holds from a process that stopped without closing the
@@ -402,11 +447,28 @@ class Database:
                 # transaction takes no setting until it is rolled back.
                 with contextlib.suppress(duckdb.Error):
                     self._con.execute("RESET preserve_insertion_order")
+                self._leave_chain(committed=False)
                 raise
             else:
                 self._cache.committed(forget=thread.wrote, learned=thread.pending)
+                self._leave_chain(committed=True)
             finally:
                 thread.depth, thread.pending, thread.wrote = 0, {}, False
+
+    def _leave_chain(self, *, committed: bool) -> None:
+        """The transaction ended: the batches it took from the journal are in the tables (or
+        wait again), and the chain is let go, once the cache says what it committed."""
+        thread = self._thread
+        if thread.chain is None:
+            return
+        journal = self._writer.journal
+        for taken in thread.chain:
+            if committed:
+                journal.forget(taken)
+            else:
+                journal.give_back(taken)
+        thread.chain = None
+        self._writer.chain.release()
 
     @contextmanager
     def with_commit(self, write: Callable[[], None]) -> Iterator[None]:
@@ -607,7 +669,6 @@ class Database:
                 self._forget()
 
     def get_meta(self, key: str) -> str | None:
-        self.settle()  # the audit head may wait in the journal
         row = self.one(f"SELECT value FROM ledger_meta WHERE key = {literal(key)}")
         return None if row is None else str(row[0])
 

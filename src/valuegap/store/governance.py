@@ -248,13 +248,16 @@ class GovernanceStore:
         INSERT for all of them (a group-commit batch's requests), in the caller's transaction.
 
         The pending requests and the next request's id are read once and kept in the read
-        cache. Only a write reads them, and it adds its new ones in place rather than to a
+        cache. Only a write holding the audit chain reads them (a decision batch, or a write
+        that takes the chain first), and it adds its new ones in place rather than to a
         copy (copying thousands of pending requests for each batch cost a tenth of the
         decisions' throughput): a write that fails empties the cache, as one that commits does
         (``Database.transaction``), and so does any other change of a request (a decision on
         it)."""
-        assert self._db.is_writing, "only a write reads the pending requests: it changes them"
-        pending = self._db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
+        db = self._db
+        if db.journal_batch is None:  # a decision in a write's own transaction
+            db.enter_chain()
+        pending = db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
         first: dict[ApprovalKey, AskedApproval] = {}
         for request in asked:
             if request.key not in pending.rows:
@@ -267,15 +270,20 @@ class GovernanceStore:
         return [pending.rows[request.key] for request in asked]
 
     def _pending_agent_approvals(self) -> _PendingApprovals:
-        """The oldest pending request of each key that has one, and the next request's id."""
-        self._db.settle()
+        """The oldest pending request of each key that has one, and the next request's id:
+        in the table and, for a decision batch, in the journal too (store/journal.py)."""
         rows = self._db.all("SELECT * FROM agent_approvals WHERE status = 'pending' ORDER BY id")
+        last = self._db.one("SELECT coalesce(max(id), 0) FROM agent_approvals")
+        last_id = int(last[0]) if last else 0
+        if self._db.journal_batch is not None:
+            held = self._db.journal_approvals()
+            rows += held
+            last_id = max([last_id, *(row["id"] for row in held)])
         found: dict[ApprovalKey, Row] = {}
         for row in rows:
             key = (row["agent"], row["requested_by"], row["action"], row["amount"], row["context"])
             found.setdefault(key, row)
-        last = self._db.one("SELECT coalesce(max(id), 0) FROM agent_approvals")
-        return _PendingApprovals(found, int(last[0]) + 1 if last else 1)
+        return _PendingApprovals(found, last_id + 1)
 
     def _add_agent_approvals(self, first_id: int, asked: list[AskedApproval]) -> list[Row]:
         """New pending requests, their ids from ``first_id`` on, in order; the rows as stored

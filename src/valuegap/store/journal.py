@@ -8,7 +8,10 @@ a batch is appended here (``Journal.append``), and what the journal holds moves 
 ``audit_log``, ``agent_approvals`` and the chain's head in one DuckDB transaction
 (``Journal.move``): from a thread of the open ledger once ``MOVE_AT`` entries wait or
 ``MOVE_EVERY`` seconds passed, before any other write, before a read of those tables or of the
-head, and when the ledger is closed. A ledger opened for writing after its process stopped
+head, and when the ledger is closed; or into a write's own transaction, when it takes the
+audit chain to append to it (``take``, then ``forget`` once it commits, or ``give_back``).
+Until the tables hold them, decisions read the head and the approval requests here
+(``held_head``, ``held_approvals``). A ledger opened for writing after its process stopped
 without closing it first moves what its journal still holds: the batches after the chain's
 recorded head.
 
@@ -79,6 +82,15 @@ class _Appended:
         return f'{{"entries":{self.entries},"approvals":{self.approvals}}}'.encode()
 
 
+@dataclass(frozen=True)
+class Taken:
+    """Batches taken from the journal into a transaction: forgotten (their files deleted) once
+    it commits, given back if it does not."""
+
+    batches: list[_Appended]
+    segments: list[Path]
+
+
 class Journal:
     """The journal of one ledger file, shared by every handle on it in the process (through its
     ``Writer``)."""
@@ -96,7 +108,8 @@ class Journal:
         self._wanted = threading.Condition(self._lock)
         self.moving = threading.Lock()  # one move at a time
         self._waiting: list[_Appended] = []
-        self._entries = 0
+        self._taken: list[_Appended] = []  # in a transaction that has not committed yet
+        self._entries = 0  # waiting
         self._segment = 0
         self._file: int | None = None
         self._written: list[Path] = []  # the files whose batches wait to move
@@ -106,6 +119,13 @@ class Journal:
     def waiting(self) -> bool:
         """Whether batches wait to move (read without the lock: a move takes it)."""
         return bool(self._waiting)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the tables, as committed, lack batches of the journal: waiting, or taken
+        by a move or a write that has not committed yet."""
+        with self._lock:  # a batch taken is in neither list for a moment
+            return bool(self._waiting or self._taken)
 
     def append(self, batch: Batch) -> None:
         """Make ``batch`` durable: written and fsync'd. On failure nothing of it counts, and
@@ -139,25 +159,72 @@ class Journal:
     def move(self, connect: Callable[[], duckdb.DuckDBPyConnection]) -> None:
         """Move every batch waiting into the ledger's tables, in one transaction on a
         connection of ``connect()``, then forget them and delete their files. The caller
-        holds the ledger's writer or no other write can run meanwhile (store.database)."""
+        holds the ledger's writer, so that no other write's transaction is open meanwhile: it
+        would move the chain's head too (store.database)."""
         with self.moving:
-            with self._lock:
-                batches, count = list(self._waiting), len(self._waiting)
-                segments, self._written = self._written, []
-                self._close_segment()  # batches from now on go to a new file
+            taken = self.take()
+            if not taken.batches:
+                self.forget(taken)  # the files of batches moved already, if any
+                return
+            connection = connect()
             try:
-                if batches:
-                    _write(connect, batches)
+                with committed(connection):
+                    self.write(connection, taken)
             except BaseException:
-                with self._lock:  # they wait still: the next move deletes them
-                    self._written[:0] = segments
+                self.give_back(taken)  # they wait still: the next move writes them
                 raise
-            with self._lock:
-                del self._waiting[:count]
-                self._entries -= sum(b.count for b in batches)
-            for segment in segments:
-                with contextlib.suppress(FileNotFoundError):
-                    segment.unlink()
+            finally:
+                connection.close()
+            self.forget(taken)
+
+    def take(self) -> Taken:
+        """The batches waiting, taken to be written into a transaction (``write``)."""
+        with self._lock:
+            taken = Taken(self._waiting, self._written)
+            self._waiting, self._written = [], []
+            self._close_segment()  # batches from now on go to a new file
+            self._taken.extend(taken.batches)
+            self._entries -= sum(b.count for b in taken.batches)
+        return taken
+
+    def write(self, connection: duckdb.DuckDBPyConnection, taken: Taken) -> None:
+        """Write ``taken``'s batches in the transaction open on ``connection``."""
+        if not taken.batches:
+            return
+        for sql, params in _statements(taken.batches):
+            connection.execute(sql, params)
+
+    def forget(self, taken: Taken) -> None:
+        """``taken``'s transaction committed: its batches are in the tables."""
+        with self._lock:
+            for batch in taken.batches:
+                self._taken.remove(batch)
+        for segment in taken.segments:
+            with contextlib.suppress(FileNotFoundError):
+                segment.unlink()
+
+    def give_back(self, taken: Taken) -> None:
+        """``taken``'s transaction did not commit: its batches wait again, first."""
+        with self._lock:
+            for batch in taken.batches:
+                self._taken.remove(batch)
+            self._waiting[:0] = taken.batches
+            self._written[:0] = taken.segments
+            self._entries += sum(b.count for b in taken.batches)
+
+    def held_head(self) -> tuple[int, str] | None:
+        """The chain's head if the journal holds its last entry (waiting, or taken by a
+        transaction not committed yet): the last batch's last entry."""
+        with self._lock:
+            held = self._taken + self._waiting
+        return (held[-1].last, held[-1].last_hash) if held else None
+
+    def held_approvals(self) -> list[Row]:
+        """The approval requests of the batches the journal holds, as ``agent_approvals``
+        rows (what a decision reads beside the table, which does not hold them yet)."""
+        with self._lock:
+            held = [b.approvals for b in self._taken + self._waiting if b.approvals != "[]"]
+        return [_approval(row) for approvals in held for row in json.loads(approvals)]
 
     def recover(
         self, head: tuple[int, str], connect: Callable[[], duckdb.DuckDBPyConnection]
@@ -178,7 +245,13 @@ class Journal:
                     "the journal's files away to open this ledger."
                 )
             if batches:
-                _write(connect, [_Appended.of(b) for b in batches])
+                connection = connect()
+                try:
+                    with committed(connection):
+                        for sql, params in _statements([_Appended.of(b) for b in batches]):
+                            connection.execute(sql, params)
+                finally:
+                    connection.close()
             self.recovered = True
             for segment in segments:
                 segment.unlink()
@@ -222,7 +295,8 @@ def _number(path: Path) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appended]) -> None:
+def _statements(batches: list[_Appended]) -> list[tuple[str, list[Any]]]:
+    """What writes ``batches`` into the tables, and moves the chain's head to their last."""
     # Imported here: the writer (store.writer) holds the journal, and these import the database.
     from valuegap.store.audit import entries_from_json_statement, head_statement
     from valuegap.store.governance import agent_approvals_from_json_statement
@@ -234,13 +308,7 @@ def _write(connect: Callable[[], duckdb.DuckDBPyConnection], batches: list[_Appe
     approvals = [b.approvals for b in batches if b.approvals != "[]"]
     if approvals:
         statements.insert(0, agent_approvals_from_json_statement(approvals))
-    connection = connect()
-    try:
-        with committed(connection):
-            for sql, params in statements:
-                connection.execute(sql, params)
-    finally:
-        connection.close()
+    return statements
 
 
 def _answered(batches: list[Batch]) -> list[Batch]:
@@ -301,12 +369,13 @@ def _batch(data: dict[str, Any]) -> Batch:
     entries = [
         AuditEntry(seq, datetime.fromisoformat(at), *rest) for seq, at, *rest in data["entries"]
     ]
-    approvals = [
-        {
-            **row,
-            "amount": None if row["amount"] is None else Decimal(row["amount"]),
-            "requested_at": datetime.fromisoformat(row["requested_at"]),
-        }
-        for row in data["approvals"]
-    ]
-    return Batch(entries, approvals)
+    return Batch(entries, [_approval(row) for row in data["approvals"]])
+
+
+def _approval(row: Row) -> Row:
+    """An approval request's row as a batch holds it, read back from its JSON."""
+    return {
+        **row,
+        "amount": None if row["amount"] is None else Decimal(row["amount"]),
+        "requested_at": datetime.fromisoformat(row["requested_at"]),
+    }

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from valuegap.store.database import Database
 
 # How a group-commit batch commits: in a DuckDB transaction as the writer, appended to the
-# journal as the writer (``Database.journaled()``), or beside the writer.
+# journal holding the audit chain (``Database.journaled()``), or beside the writer.
 Commit = Literal["transaction", "journal", "beside"]
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,10 +60,16 @@ class ReadCache:
             if generation == self.generation:
                 self._values[key] = value
 
-    def committed(self, *, forget: bool, learned: dict[Hashable, Any]) -> None:
+    def committed(
+        self, *, forget: bool, learned: dict[Hashable, Any], since: int | None = None
+    ) -> None:
         """A commit happened: forget everything if it wrote what may be cached, then keep
-        what its transaction read or remembered after its last such write."""
+        what its transaction read or remembered after its last such write; but nothing of it
+        if another commit came after ``since`` (the generation it began in), for then what it
+        read may be stale (a decision batch does not hold the writer)."""
         with self._lock:
+            if since is not None and since != self.generation:
+                learned = {}
             self.generation += 1
             if forget:
                 self._values.clear()
@@ -213,11 +219,17 @@ def _committing(db: Database, commit: Commit) -> AbstractContextManager[None]:
 
 
 class Writer:
-    """What every handle on one ledger file shares: the write lock, the cache, the queue."""
+    """What every handle on one ledger file shares: the write lock, the cache, the queue.
+
+    ``chain`` puts the audit chain in order: an agents' decision batch holds it from its reads
+    to its journal append (store/journal.py) and never waits for ``lock``, so that decisions go
+    on while a long write (an ingest) runs; a write takes it (after ``lock``, never before)
+    once it appends to the chain or reads what the journal holds, until it commits."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.chain = threading.RLock()
         self.cache = ReadCache()
         self.group = GroupCommit()
         self.journaled = GroupCommit("journal")  # agents' decisions (store/journal.py)
