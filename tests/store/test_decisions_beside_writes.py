@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -15,14 +15,22 @@ import pytest
 
 from valuegap import Ledger
 from valuegap.errors import ValuegapError
+from valuegap.governance.agents import AgentDecision
 from valuegap.model.audit import AuditEntry
+from valuegap.store.audit import AuditStore
+from valuegap.store.database import Database
+from valuegap.store.journal import Journal
+from valuegap.store.writer import ReadCache
 
 USAGE = "event_id,timestamp,provider,model,input_tokens,output_tokens,cost,currency,initiative"
 
 
 def _decide(agent: Ledger, order: str, amount: str = "45.90") -> str:
-    made = agent.agents.authorize("refunds", "issue_refund", Decimal(amount), {"order": order})
-    return made.decision
+    return _ask(agent, order, amount).decision
+
+
+def _ask(agent: Ledger, order: str, amount: str = "350") -> AgentDecision:
+    return agent.agents.authorize("refunds", "issue_refund", Decimal(amount), {"order": order})
 
 
 def _log(ledger: Ledger) -> list[AuditEntry]:
@@ -143,7 +151,7 @@ def _usage_file(path: Path, first: int, calls: int) -> Path:
 def test_decisions_beside_ingests_keep_one_chain_and_every_entry_once(
     agent: Ledger, ledger: Ledger, tmp_path: Path
 ) -> None:
-    """Four agents' callers decide 400 times while 12 usage files of 5,000 calls each are
+    """Four agents' callers decide as long as 12 usage files of 5,000 calls each are being
     ingested: every decision and every ingest is in the log once, in one chain that
     verifies, the decisions between the ingests."""
     files = [_usage_file(tmp_path / f"calls-{n}.csv", n * 5_000, 5_000) for n in range(12)]
@@ -152,20 +160,174 @@ def test_decisions_beside_ingests_keep_one_chain_and_every_entry_once(
         for path in files:
             ledger.costs.ingest_usage(path, "csv")
 
-    def caller(number: int) -> list[str]:
-        return [_decide(agent, f"{number}-{n}") for n in range(100)]
-
     ingesting, _ = _in_thread(ingest_all)
+
+    def caller(number: int) -> list[str]:
+        orders: list[str] = []
+        while ingesting.is_alive() or len(orders) < 50:
+            orders.append(f"{number}-{len(orders)}")
+            assert _decide(agent, orders[-1]) == "allow"
+        return orders
+
     with ThreadPoolExecutor(4) as pool:
-        answers = [a for found in pool.map(caller, range(4)) for a in found]
+        decided = [order for found in pool.map(caller, range(4)) for order in found]
     ingesting.join(120)
-    assert answers == ["allow"] * 400
     entries = _log(agent)
-    assert sorted(_orders(entries)) == sorted(f"{t}-{n}" for t in range(4) for n in range(100))
+    assert sorted(_orders(entries)) == sorted(decided)
     ingests = [n for n, e in enumerate(entries) if e.action == "ingest.usage"]
     assert len(ingests) == 12
-    assert "agent.authorize" in {e.action for e in entries[ingests[0] : ingests[-1]]}
+    between = [e.action for e in entries[ingests[0] : ingests[-1]]]
+    assert between.count("agent.authorize") > 12
     assert [e.seq for e in entries] == list(range(entries[0].seq, entries[0].seq + len(entries)))
     assert agent.governance.audit.verify_audit().ok
     calls = ledger.session.db.one("SELECT count(*) FROM usage_events")
     assert calls == (60_000,)
+
+
+def test_a_reader_of_the_head_leaves_no_older_head_than_a_decision_wrote(
+    agent: Ledger, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a decision batch runs, another write commits (the cache forgets) and a reader
+    reads the head from the table, the batch's entry still on its way to the journal. The
+    reader's head is older than the batch's: the batch's must be the one the cache keeps,
+    or the next decision takes the same sequence number, and the chain forks."""
+    db = agent.session.db
+    _decide(agent, "before")
+    db.settle()
+    reading, appended, stored = threading.Event(), threading.Event(), threading.Event()
+    readers: list[threading.Thread] = []
+    append, get_meta, store = Journal.append, Database.get_meta, ReadCache.store
+
+    def slow_read(self: Database, key: str) -> str | None:
+        if threading.current_thread() in readers:
+            reading.set()
+            assert appended.wait(10)
+        return get_meta(self, key)
+
+    def kept(self: ReadCache, key: object, value: object, generation: int) -> None:
+        store(self, key, value, generation)
+        if threading.current_thread() in readers:
+            stored.set()
+
+    def interleaved(self: Journal, batch: object) -> None:
+        monkeypatch.setattr(Journal, "append", append)
+        other = threading.Thread(target=lambda: ledger.session.db.set_meta("elsewhere", "1"))
+        other.start()
+        other.join()
+        readers.append(threading.Thread(target=lambda: AuditStore(db).head()))
+        readers[0].start()
+        assert reading.wait(10)
+        append(self, batch)
+        appended.set()
+        assert stored.wait(10)
+
+    monkeypatch.setattr(Database, "get_meta", slow_read)
+    monkeypatch.setattr(ReadCache, "store", kept)
+    monkeypatch.setattr(Journal, "append", interleaved)
+    _decide(agent, "during")
+    readers[0].join(10)
+    monkeypatch.undo()
+    _decide(agent, "after")
+    assert agent.governance.audit.verify_audit().ok
+    assert _orders(_log(agent)) == ["before", "during", "after"]
+
+
+def test_a_move_while_a_decision_reads_the_requests_loses_none_and_repeats_none(
+    agent: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision reads the pending requests from the journal and the table; a move lands
+    the journal's in the table between the two reads. The request asked again is found, and
+    the next one takes the next id."""
+    db = agent.session.db
+    assert _ask(agent, "o-1").approval_id == 1  # in the journal
+    db._cache.committed(forget=True, learned={})  # as a write that changed what is cached
+    held = Database.journal_approvals
+
+    def moved_meanwhile(self: Database) -> list[dict[str, object]]:
+        found = held(self)
+        mover = threading.Thread(target=self.settle)  # as the journal's mover may
+        mover.start()
+        mover.join()
+        return found
+
+    monkeypatch.setattr(Database, "journal_approvals", moved_meanwhile)
+    again, other = _ask(agent, "o-1"), _ask(agent, "o-2")
+    monkeypatch.undo()
+    assert (again.approval_id, other.approval_id) == (1, 2)
+    assert [a.id for a in agent.agents.approvals("pending")] == [1, 2]
+    assert agent.governance.audit.verify_audit().ok
+
+
+@pytest.fixture
+def moving_often(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(Journal, "MOVE_EVERY", 0.005)
+    monkeypatch.setattr(Journal, "MOVE_AT", 8)
+    yield
+
+
+@pytest.mark.usefixtures("moving_often")
+def test_decisions_beside_writes_failures_readers_and_moves(agent: Ledger, ledger: Ledger) -> None:
+    """Six callers decide 200 times each (every fourth action needs approval, and is asked
+    twice), while writes append to the chain, every third one fails after its entry, a write
+    commits outside the chain, readers read the head and the requests, and the journal moves
+    every 5 ms: every decision once, one chain, one request for each pending action and one
+    action for each request."""
+    db, stop = agent.session.db, threading.Event()
+    errors: list[BaseException] = []
+
+    def until_stopped(work: Callable[[int], None]) -> Callable[[], None]:
+        def run() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    work(n)
+                except BaseException as failed:
+                    errors.append(failed)
+                    return
+
+        return run
+
+    def write(n: int) -> None:
+        with db.transaction():
+            ledger.session.record("test.write", "test", f"w{n}", None, {"n": n})
+        if n % 3 == 0:
+            with pytest.raises(ValuegapError), db.transaction():
+                ledger.session.record("test.failed", "test", f"f{n}", None, {"n": n})
+                raise ValuegapError("the write is refused")
+        db.set_meta("elsewhere", str(n))  # a commit that does not hold the chain
+
+    def read(n: int) -> None:
+        AuditStore(db).head()
+        agent.agents.approvals("pending")
+
+    def caller(number: int) -> list[tuple[str, str, int | None]]:
+        answers = []
+        for n in range(200):
+            order, amount = (f"{number}-{n // 8}", "350") if n % 4 == 0 else (f"{number}-{n}", "10")
+            made = _ask(agent, order, amount)
+            answers.append((order, made.decision, made.approval_id))
+        return answers
+
+    others = [threading.Thread(target=until_stopped(each)) for each in (write, read)]
+    for thread in others:
+        thread.start()
+    with ThreadPoolExecutor(6) as pool:
+        answers = [a for found in pool.map(caller, range(6)) for a in found]
+    stop.set()
+    for thread in others:
+        thread.join(60)
+    assert errors == []
+    assert agent.governance.audit.verify_audit().ok
+    entries = _log(agent)
+    assert sorted(_orders(entries)) == sorted(order for order, _, _ in answers)
+    assert "test.failed" not in {e.action for e in entries}
+    requests: dict[str, set[int | None]] = {}
+    actions: dict[int | None, set[str]] = {}
+    for order, decision, approval in answers:
+        if decision == "needs_approval":
+            requests.setdefault(order, set()).add(approval)
+            actions.setdefault(approval, set()).add(order)
+    assert all(len(ids) == 1 for ids in requests.values())
+    assert all(len(orders) == 1 for orders in actions.values())
+    assert len(agent.agents.approvals("pending")) == len(actions) == 6 * 25

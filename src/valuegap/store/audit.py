@@ -7,8 +7,9 @@ from typing import Any
 
 from valuegap.model.audit import AuditEntry
 from valuegap.store.database import Database
+from valuegap.store.writer import AUDIT_HEAD
 
-_HEAD_KEY = "audit_head"
+_HEAD_KEY = AUDIT_HEAD
 BASELINE_KEY = "audit_baseline"
 _COLUMNS = (
     "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash, state"

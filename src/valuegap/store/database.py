@@ -341,7 +341,11 @@ class Database:
         transaction's) or reads what decisions write (agents' approval requests). Decisions
         wait for the chain meanwhile; a write takes it as late as it can."""
         thread = self._thread
-        assert thread.depth and thread.writing, "only a write's transaction holds the chain"
+        if not (thread.depth and thread.writing):
+            raise RuntimeError(
+                "An audit entry is appended in the transaction of the change it records "
+                "(Database.transaction()): only a write's transaction holds the chain."
+            )
         if thread.chain is not None:
             return  # no decision has run since it took the chain
         self._writer.chain.acquire()

@@ -14,6 +14,7 @@ from pydantic import JsonValue
 from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
+from valuegap.store.writer import PENDING_AGENT_APPROVALS
 
 # Who asks for which action: agent, requested_by, action, amount, context (JSON).
 ApprovalKey = tuple[str, str, str, Decimal | None, str]
@@ -104,9 +105,6 @@ def _texts(amounts: Sequence[Decimal | None]) -> list[str | None]:
     """Amounts as text for a DECIMAL cast: DuckDB reads a Decimal parameter with an exponent
     (``Decimal("1E+3")``) as its digits only (1)."""
     return [None if amount is None else str(amount) for amount in amounts]
-
-
-PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
 
 
 def _agent_approvals_statement(rows: Sequence[Row]) -> tuple[str, list[Any]]:
@@ -271,14 +269,21 @@ class GovernanceStore:
 
     def _pending_agent_approvals(self) -> _PendingApprovals:
         """The oldest pending request of each key that has one, and the next request's id:
-        in the table and, for a decision batch, in the journal too (store/journal.py)."""
-        rows = self._db.all("SELECT * FROM agent_approvals WHERE status = 'pending' ORDER BY id")
+        in the table and, for a decision batch, in the journal too (store/journal.py). The
+        journal is read first, and then the table in one statement: a move may land the
+        journal's requests in the table meanwhile, and then they are in both (counted once),
+        never in neither."""
+        held = self._db.journal_approvals() if self._db.journal_batch is not None else []
+        first = min((row["id"] for row in held), default=None)
+        read = self._db.all(
+            "SELECT * FROM agent_approvals WHERE status = 'pending' OR id >= ? ORDER BY id",
+            [first],
+        )
+        stored = {row["id"] for row in read}
+        rows = [row for row in read if row["status"] == "pending"]
+        rows += [row for row in held if row["id"] not in stored]
         last = self._db.one("SELECT coalesce(max(id), 0) FROM agent_approvals")
-        last_id = int(last[0]) if last else 0
-        if self._db.journal_batch is not None:
-            held = self._db.journal_approvals()
-            rows += held
-            last_id = max([last_id, *(row["id"] for row in held)])
+        last_id = max([int(last[0]) if last else 0, *(row["id"] for row in held)])
         found: dict[ApprovalKey, Row] = {}
         for row in rows:
             key = (row["agent"], row["requested_by"], row["action"], row["amount"], row["context"])

@@ -40,6 +40,13 @@ P = ParamSpec("P")
 MISSING = object()
 
 
+# What decision batches keep in the read cache and alone change: the audit chain's head, and
+# the pending requests for approval of agents' actions (with the next request's id).
+AUDIT_HEAD = "audit_head"
+PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
+CHAIN_KEYS = frozenset({AUDIT_HEAD, PENDING_AGENT_APPROVALS})
+
+
 class ReadCache:
     """Small reads that every decision needs (users, policies, an initiative, the audit
     head), as committed. A read stores its value only if no commit happened while it read
@@ -64,12 +71,13 @@ class ReadCache:
         self, *, forget: bool, learned: dict[Hashable, Any], since: int | None = None
     ) -> None:
         """A commit happened: forget everything if it wrote what may be cached, then keep
-        what its transaction read or remembered after its last such write; but nothing of it
-        if another commit came after ``since`` (the generation it began in), for then what it
-        read may be stale (a decision batch does not hold the writer)."""
+        what its transaction read or remembered after its last such write. A decision batch
+        (``since``: the generation it began in) does not hold the writer: if another commit
+        came meanwhile, what it read may be stale, and only its ``CHAIN_KEYS`` are kept, which
+        it alone changes, holding the chain (a reader may have stored an older head since)."""
         with self._lock:
             if since is not None and since != self.generation:
-                learned = {}
+                learned = {k: v for k, v in learned.items() if k in CHAIN_KEYS}
             self.generation += 1
             if forget:
                 self._values.clear()
