@@ -586,6 +586,7 @@ def _make_room(path: Path, actor: str, replace: bool) -> None:
         origin = None
     else:
         origin = database.get_meta("origin")
+        database.settle()  # the head may wait in the journal of a handle open in this process
         changed = database.get_meta("origin_head") != database.get_meta("audit_head")
         admins = {r["name"] for r in database.all("SELECT name FROM users WHERE role = 'admin'")}
         database.close()

@@ -314,6 +314,7 @@ class Ledger:
         shows as a later head."""
         db = self.session.db
         with db.transaction():
+            db.settle()  # the head as decisions left it, held until this commits
             db.set_meta("origin", origin)
             db.set_meta("origin_head", db.get_meta("audit_head") or "")
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from valuegap import Ledger
@@ -331,3 +332,47 @@ def test_decisions_beside_writes_failures_readers_and_moves(agent: Ledger, ledge
     assert all(len(ids) == 1 for ids in requests.values())
     assert all(len(orders) == 1 for orders in actions.values())
     assert len(agent.agents.approvals("pending")) == len(actions) == 6 * 25
+
+
+def test_a_move_that_cannot_connect_leaves_its_batches_waiting(agent: Ledger) -> None:
+    """A move whose connection fails (a read through a handle closed meanwhile) takes
+    nothing from the journal: the decisions land with the next move, in order."""
+    db = agent.session.db
+    other = Database.open(db.path, create=False)  # shares the file's writer and journal
+    other.close()
+    _decide(agent, "a")
+    with pytest.raises(duckdb.Error):
+        other.settle()
+    _decide(agent, "b")
+    db.settle()
+    assert _orders(_log(agent)) == ["a", "b"]
+    assert agent.governance.audit.verify_audit().ok
+
+
+def test_a_write_that_reads_the_head_holds_it_until_it_commits(agent: Ledger) -> None:
+    """A write that reads the chain's head (and appends nothing) holds the chain until it
+    commits: a decision meanwhile waits, and the head the write read is not put back in the
+    cache over the decision's."""
+    db = agent.session.db
+    _decide(agent, "before")
+    db.settle()  # nothing waits in the journal
+    read, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with db.transaction():
+            db.execute("INSERT INTO ledger_meta (key, value) VALUES ('a-write', 'x')")
+            AuditStore(db).head()
+            read.set()
+            assert release.wait(30)
+
+    writer, _ = _in_thread(write)
+    assert read.wait(30)
+    decider, answer = _in_thread(lambda: _decide(agent, "during"))
+    decider.join(0.3)
+    release.set()
+    writer.join(30)
+    decider.join(30)
+    assert answer == ["allow"]
+    _decide(agent, "after")
+    assert _orders(_log(agent)) == ["before", "during", "after"]
+    assert agent.governance.audit.verify_audit().ok

@@ -325,10 +325,10 @@ class Database:
         (``enter_chain``). Not inside a snapshot, which reads the moment it began, nor in a
         decision batch, which reads what the journal holds beside the tables."""
         journal, thread = self._writer.journal, self._thread
-        if not journal.holds or self.read_only or thread.snapshot or thread.journal:
-            return
         if thread.depth and thread.writing:
-            self.enter_chain()
+            self.enter_chain()  # and so keep what decisions write as it is, until it commits
+            return
+        if not journal.holds or self.read_only or thread.snapshot or thread.journal:
             return
         # As the writer: a move while a write's transaction is open would conflict with it,
         # and one in progress (or a write that took batches) has committed once it is over.

@@ -162,20 +162,18 @@ class Journal:
         holds the ledger's writer, so that no other write's transaction is open meanwhile: it
         would move the chain's head too (store.database)."""
         with self.moving:
-            taken = self.take()
-            if not taken.batches:
-                self.forget(taken)  # the files of batches moved already, if any
-                return
             connection = connect()
             try:
-                with committed(connection):
-                    self.write(connection, taken)
-            except BaseException:
-                self.give_back(taken)  # they wait still: the next move writes them
-                raise
+                taken = self.take()
+                try:
+                    with committed(connection):
+                        self.write(connection, taken)
+                except BaseException:
+                    self.give_back(taken)  # they wait still: the next move writes them
+                    raise
+                self.forget(taken)
             finally:
                 connection.close()
-            self.forget(taken)
 
     def take(self) -> Taken:
         """The batches waiting, taken to be written into a transaction (``write``)."""
