@@ -78,29 +78,41 @@ def test_a_decision_does_not_wait_for_a_write_in_progress(agent: Ledger) -> None
     assert agent.governance.audit.verify_audit().ok
 
 
-def test_a_decision_waits_for_the_commit_of_a_write_that_appended_to_the_chain(
-    agent: Ledger,
+def _decided_while_a_write_holds_the_chain(
+    agent: Ledger, take_chain: Callable[[], None], order: str
 ) -> None:
-    """From a write's first audit entry to its commit the chain is the write's: a decision
-    asked meanwhile is answered after the commit, on what it committed, and follows it."""
+    """A write takes the chain (``take_chain()`` in its transaction), then waits: a decision
+    asked meanwhile is answered only once the write has committed."""
     db = agent.session.db
-    recorded, commit = threading.Event(), threading.Event()
+    held, commit = threading.Event(), threading.Event()
 
     def write() -> None:
         with db.transaction():
-            agent.session.record("test.write", "test", "w", None, {"written": True})
-            recorded.set()
+            take_chain()
+            held.set()
             assert commit.wait(30)
 
     writer, _ = _in_thread(write)
-    assert recorded.wait(30)
-    decider, answer = _in_thread(lambda: _decide(agent, "after-the-write"))
+    assert held.wait(30)
+    decider, answer = _in_thread(lambda: _decide(agent, order))
     decider.join(0.5)
     assert decider.is_alive() and not answer, "decided while the write held the chain"
     commit.set()
     writer.join(30)
     decider.join(30)
     assert answer == ["allow"]
+
+
+def test_a_decision_waits_for_the_commit_of_a_write_that_appended_to_the_chain(
+    agent: Ledger,
+) -> None:
+    """From a write's first audit entry to its commit the chain is the write's: a decision
+    asked meanwhile is answered after the commit, on what it committed, and follows it."""
+
+    def record() -> None:
+        agent.session.record("test.write", "test", "w", None, {"written": True})
+
+    _decided_while_a_write_holds_the_chain(agent, record, "after-the-write")
     actions = [e.action for e in _log(agent)]
     assert actions.index("test.write") < actions.index("agent.authorize")
     assert agent.governance.audit.verify_audit().ok
@@ -356,23 +368,12 @@ def test_a_write_that_reads_the_head_holds_it_until_it_commits(agent: Ledger) ->
     db = agent.session.db
     _decide(agent, "before")
     db.settle()  # nothing waits in the journal
-    read, release = threading.Event(), threading.Event()
 
-    def write() -> None:
-        with db.transaction():
-            db.execute("INSERT INTO ledger_meta (key, value) VALUES ('a-write', 'x')")
-            AuditStore(db).head()
-            read.set()
-            assert release.wait(30)
+    def read_the_head() -> None:
+        db.execute("INSERT INTO ledger_meta (key, value) VALUES ('a-write', 'x')")
+        AuditStore(db).head()
 
-    writer, _ = _in_thread(write)
-    assert read.wait(30)
-    decider, answer = _in_thread(lambda: _decide(agent, "during"))
-    decider.join(0.3)
-    release.set()
-    writer.join(30)
-    decider.join(30)
-    assert answer == ["allow"]
+    _decided_while_a_write_holds_the_chain(agent, read_the_head, "during")
     _decide(agent, "after")
     assert _orders(_log(agent)) == ["before", "during", "after"]
     assert agent.governance.audit.verify_audit().ok

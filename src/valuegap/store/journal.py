@@ -166,12 +166,13 @@ class Journal:
             try:
                 taken = self.take()
                 try:
-                    with committed(connection):
-                        self.write(connection, taken)
+                    if taken.batches:
+                        with committed(connection):
+                            self.write(connection, taken)
                 except BaseException:
                     self.give_back(taken)  # they wait still: the next move writes them
                     raise
-                self.forget(taken)
+                self.forget(taken)  # and the files of batches moved already, if any
             finally:
                 connection.close()
 
@@ -246,8 +247,7 @@ class Journal:
                 connection = connect()
                 try:
                     with committed(connection):
-                        for sql, params in _statements([_Appended.of(b) for b in batches]):
-                            connection.execute(sql, params)
+                        self.write(connection, Taken([_Appended.of(b) for b in batches], []))
                 finally:
                     connection.close()
             self.recovered = True
