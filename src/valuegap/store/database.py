@@ -58,9 +58,9 @@ class _ThreadState(threading.local):
         self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
         self.after: list[Callable[[], None]] = []  # run once committed, unlocked (after_writing)
         self.journal: Batch | None = None  # the batch of a journaled() write
-        # The journal's batches taken into this transaction, once it holds the audit chain
+        # The journal's batches taken into this transaction once it holds the audit chain
         # (enter_chain()); None while it does not.
-        self.chain: list[Taken] | None = None
+        self.chain: Taken | None = None
 
 
 # How much lower the journal's mover runs than the threads that decide meanwhile.
@@ -352,9 +352,8 @@ class Database:
         # What the transaction kept of the chain's head or of the requests was read before it
         # held the chain: decisions may have moved on since.
         thread.pending.clear()
-        taken = self._writer.journal.take()
-        thread.chain = [taken]
-        self._writer.journal.write(self._con, taken)
+        thread.chain = self._writer.journal.take()
+        self._writer.journal.write(self._con, thread.chain)
 
     def journal_head(self) -> tuple[int, str] | None:
         """The audit chain's head if the journal holds it (see ``Journal.held_head``)."""
@@ -465,12 +464,10 @@ class Database:
         thread = self._thread
         if thread.chain is None:
             return
-        journal = self._writer.journal
-        for taken in thread.chain:
-            if committed:
-                journal.forget(taken)
-            else:
-                journal.give_back(taken)
+        if committed:
+            self._writer.journal.forget(thread.chain)
+        else:
+            self._writer.journal.give_back(thread.chain)
         thread.chain = None
         self._writer.chain.release()
 

@@ -116,11 +116,6 @@ class Journal:
         self.recovered = False
 
     @property
-    def waiting(self) -> bool:
-        """Whether batches wait to move (read without the lock: a move takes it)."""
-        return bool(self._waiting)
-
-    @property
     def holds(self) -> bool:
         """Whether the tables, as committed, lack batches of the journal: waiting, or taken
         by a move or a write that has not committed yet."""
