@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,35 @@ def test_past_the_retries_or_with_every_span_bad_nothing_is_stored(ledger: Ledge
     fewer = spans[1:]  # one bad span fewer: the loads suffice
     stored = ledger.costs.ingest_spans(gen_ai_spans(from_json(_export(*fewer))).documents)
     assert (stored.added, len(stored.refused)) == (3, MAX_SPAN_RETRIES)
+
+
+def _spans_of_a_year(count: int) -> list[dict[str, Any]]:
+    """``count`` spans, one every 26 minutes through 2025 (a year of them), out of their
+    order in time: the ledger keeps them in no particular order."""
+    start = 1_735_689_600_000_000_000  # 2025-01-01T00:00:00Z
+    spans = [_span(n) for n in range(count)]
+    for n, span in enumerate(spans):
+        span["startTimeUnixNano"] = str(start + n * 26 * 60 * 1_000_000_000 + 1_234)
+    return spans[::2] + spans[1::2]
+
+
+def test_a_span_sent_again_is_not_stored_again_among_a_year_of_spans(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A span repeats a stored one when its trace id, span id and start are the same (the
+    look for it reads only the stored calls of the new spans' times): sent again after a year
+    of others, in a batch of one month's or of the whole year's, as OTLP or in an
+    OpenTelemetry file, none is stored again. A span with the same ids and another start is
+    another call."""
+    year = _spans_of_a_year(20_000)
+    assert ledger.costs.ingest_spans(year).added == 20_000
+    a_month = [s for s in year if s["startTimeUnixNano"] < str(1_738_368_000_000_000_000)]
+    assert 1_500 < len(a_month) < 2_000  # January's
+    assert ledger.costs.ingest_spans(a_month).added == 0
+    assert ledger.costs.ingest_spans([year[0], year[-1], year[9_999]]).added == 0
+    file = tmp_path / "spans.json"
+    file.write_bytes(_export(*year[100:200]))
+    assert ledger.costs.ingest_usage(file, "otel").rows_added == 0
+    later = {**year[7], "startTimeUnixNano": str(int(year[7]["startTimeUnixNano"]) + 1_000)}
+    assert ledger.costs.ingest_spans([later]).added == 1
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (20_001,)

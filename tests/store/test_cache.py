@@ -51,13 +51,16 @@ def test_what_a_decision_batch_read_is_not_kept_if_a_write_committed_meanwhile()
     """A decision batch does not hold the writer: a write may commit while it reads. What the
     batch read is then not kept (it may be older than the write), and the write's own
     forgetting stands."""
-    from valuegap.store.writer import MISSING, ReadCache
+    from valuegap.store.read_cache import MISSING, NO_TABLE, Cached, ReadCache
 
+    policies = frozenset({"policies"})
     cache = ReadCache()
     began = cache.generation
-    cache.committed(forget=True, learned={})  # a write, while the batch read "policies"
-    cache.committed(forget=False, learned={"policies": "as read before"}, since=began)
+    cache.forget()  # a write, while the batch read "policies"
+    read_before = {"policies": Cached("as read before", policies)}
+    cache.committed(written=NO_TABLE, learned=read_before, since=began)
     assert cache.get("policies") is MISSING
     began = cache.generation
-    cache.committed(forget=False, learned={"policies": "as read"}, since=began)
+    read = {"policies": Cached("as read", policies)}
+    cache.committed(written=NO_TABLE, learned=read, since=began)
     assert cache.get("policies") == "as read"

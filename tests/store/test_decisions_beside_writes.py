@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -21,7 +22,7 @@ from valuegap.model.audit import AuditEntry
 from valuegap.store.audit import AuditStore
 from valuegap.store.database import Database
 from valuegap.store.journal import Journal
-from valuegap.store.writer import ReadCache
+from valuegap.store.read_cache import ReadCache
 
 USAGE = "event_id,timestamp,provider,model,input_tokens,output_tokens,cost,currency,initiative"
 
@@ -143,7 +144,7 @@ def test_a_request_waiting_in_the_journal_is_found_again_after_the_cache_is_empt
     another action gets the next id."""
     db = agent.session.db
     first = agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"order": "o-1"})
-    db._cache.committed(forget=True, learned={})  # as a write that changed what is cached
+    db._cache.forget()  # as a write that changed what is cached
     again = agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"order": "o-1"})
     other = agent.agents.authorize("refunds", "issue_refund", Decimal("350"), {"order": "o-2"})
     assert first.decision == again.decision == other.decision == "needs_approval"
@@ -217,8 +218,8 @@ def test_a_reader_of_the_head_leaves_no_older_head_than_a_decision_wrote(
             assert appended.wait(10)
         return get_meta(self, key)
 
-    def kept(self: ReadCache, key: object, value: object, generation: int) -> None:
-        store(self, key, value, generation)
+    def kept(self: ReadCache, key: object, value: object, *read_in: Any) -> None:
+        store(self, key, value, *read_in)
         if threading.current_thread() in readers:
             stored.set()
 
@@ -253,7 +254,7 @@ def test_a_move_while_a_decision_reads_the_requests_loses_none_and_repeats_none(
     the next one takes the next id."""
     db = agent.session.db
     assert _ask(agent, "o-1").approval_id == 1  # in the journal
-    db._cache.committed(forget=True, learned={})  # as a write that changed what is cached
+    db._cache.forget()  # as a write that changed what is cached
     held = Database.journal_approvals
 
     def moved_meanwhile(self: Database) -> list[dict[str, object]]:

@@ -16,7 +16,8 @@ import pytest
 from valuegap import Ledger
 from valuegap.errors import ConfigError, ValuegapError
 from valuegap.store.database import Database
-from valuegap.store.writer import MISSING, GroupCommit, ReadCache, _Signal
+from valuegap.store.read_cache import MISSING, ReadCache
+from valuegap.store.writer import GroupCommit, _Signal
 
 
 def _logged_orders(ledger: Ledger) -> set[str]:
@@ -190,7 +191,7 @@ def test_a_decision_in_an_outer_transaction_joins_it(agent: Ledger) -> None:
 def test_a_read_from_before_a_commit_is_not_kept() -> None:
     cache = ReadCache()
     generation = cache.generation  # a reader starts reading the users
-    cache.committed(forget=True, learned={})  # a write that changes them commits meanwhile
+    cache.forget()  # a write that changes them commits meanwhile
     cache.store("users", ["alice"], generation)  # the reader's (stale) answer arrives
     assert cache.get("users") is MISSING
     cache.store("users", ["alice", "bob"], cache.generation)

@@ -500,7 +500,7 @@ class Costs(Part):
             current = self._costs.current_rules()
             return read_stored_rules(current[1]) if current else RuleSet()
 
-        return self._db.cached("rule_set", read)
+        return self._db.cached("rule_set", read, frozenset({"allocation_rules"}))
 
     def cost_report(
         self,

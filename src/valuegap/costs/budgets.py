@@ -332,9 +332,13 @@ def _budget(row: dict[str, Any]) -> Budget:
 
 def spent_limit(db: Database, scope: str, value: str, day: date) -> str | None:
     """``Budgets.spent_limit`` with no permission asked (an agent's authorisation): it reads
-    only the spend kept at the last cost write, cached until the next commit, so that no cost
-    is summed per decision."""
+    only the spend kept at the last cost write, cached until a commit writes the budgets or
+    their spend, so that no cost is summed per decision."""
     month = day.replace(day=1)
-    spent = db.cached(("spent_limits", month), lambda: BudgetStore(db).spent_limits(month))
+    spent = db.cached(
+        ("spent_limits", month),
+        lambda: BudgetStore(db).spent_limits(month),
+        frozenset({"budgets", "budget_spend"}),
+    )
     found = (row["id"] for row in spent if (row["scope"], row["scope_value"]) == (scope, value))
     return next(found, None)

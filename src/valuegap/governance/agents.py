@@ -18,7 +18,7 @@ from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session, rows_state
 from valuegap.store.governance import AskedApproval, GovernanceStore, fits_amount
-from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.portfolio import INITIATIVE_TABLES, PortfolioStore
 from valuegap.store.users import UserStore
 
 if TYPE_CHECKING:
@@ -273,7 +273,10 @@ class Agents(Part):
         agent = initiative.agent
         assert agent is not None, "authorize() decides an agent's action only"
         return self._db.cached_for(
-            "agent_context", initiative, lambda: ctx.agent_context(initiative, agent)
+            "agent_context",
+            initiative,
+            lambda: ctx.agent_context(initiative, agent),
+            INITIATIVE_TABLES,
         )
 
     # Approvals of agents' actions

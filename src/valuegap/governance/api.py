@@ -30,8 +30,8 @@ from valuegap.months import add_months, months_between
 from valuegap.records import record
 from valuegap.results import to_data
 from valuegap.session import Part, Session, built_on_first_use
-from valuegap.store.governance import GovernanceStore
-from valuegap.store.portfolio import PortfolioStore
+from valuegap.store.governance import POLICY_TABLES, GovernanceStore
+from valuegap.store.portfolio import INITIATIVE_TABLES, PortfolioStore
 from valuegap.store.writer import writes
 
 if TYPE_CHECKING:
@@ -48,6 +48,13 @@ if TYPE_CHECKING:
 DEFAULT_POLICIES = Path(__file__).with_name("default_policies.yaml")
 DEFAULT_POLICIES_SOURCE = "valuegap's default policy pack"
 REVIEW_EVERY_MONTHS = 6
+
+# What an initiative's part of a decision's context is made from (store/read_cache.py).
+_INITIATIVE_CONTEXT_TABLES = INITIATIVE_TABLES | {
+    "control_attestations",
+    "stage_history",
+    "reviews",
+}
 
 
 @record
@@ -250,7 +257,7 @@ class Governance(Part):
                 for r in self._governance.current_policies()
             )
 
-        return self._db.cached("policies_compiled", compiled)
+        return self._db.cached("policies_compiled", compiled, POLICY_TABLES)
 
     def policy_versions(self, layer: str, scope: str | None = None) -> list[PolicyVersion]:
         """Every version of a layer's (and scope's) policy, oldest first."""
@@ -416,7 +423,9 @@ class Governance(Part):
             )
 
         # For this initiative as read, not for another read of it or a changed copy.
-        return self._db.cached_for(f"initiative_context {now.date()}", initiative, made)
+        return self._db.cached_for(
+            f"initiative_context {now.date()}", initiative, made, _INITIATIVE_CONTEXT_TABLES
+        )
 
     def _measured(
         self, initiative: Initiative, now: datetime, facts: Facts

@@ -86,7 +86,7 @@ def org_units(db: Database) -> list[OrgUnit]:
         rows = db.all("SELECT unit, parent FROM org_units ORDER BY unit")
         return tuple(OrgUnit(str(r["unit"]), r["parent"]) for r in rows)
 
-    return list(db.cached("org_units", read))
+    return list(db.cached("org_units", read, frozenset({"org_units"})))
 
 
 def subjects(db: Database) -> list[str]:

@@ -39,7 +39,9 @@ class AggregateStore:
         """The allocation settings the aggregates hold, as ``costs.aggregates.fingerprint``
         gives them; None when they were never built. Read once between writes: every cost
         report asks."""
-        return self._db.cached(BUILT_FOR, lambda: self._db.get_meta(BUILT_FOR))
+        return self._db.cached(
+            BUILT_FOR, lambda: self._db.get_meta(BUILT_FOR), frozenset({"ledger_meta"})
+        )
 
     def replace(
         self, months: Sequence[date] | None, rows: Iterable[Mapping[str, Any]], built_for: str

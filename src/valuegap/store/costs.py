@@ -82,10 +82,12 @@ class CostStore:
         return None if row is None else (int(row[0]), str(row[1]))
 
     def rates(self) -> list[dict[str, Any]]:
-        """Every currency rate, oldest first; kept until a write (a statement converts its
-        lines and its unit economics with them)."""
+        """Every currency rate, oldest first; kept until a write of the rates (a statement
+        converts its lines and its unit economics with them)."""
         sql = "SELECT * FROM currency_rates ORDER BY valid_from"
-        return self._db.cached("currency_rates", lambda: self._db.all(sql))
+        return self._db.cached(
+            "currency_rates", lambda: self._db.all(sql), frozenset({"currency_rates"})
+        )
 
     def invoice_lines(self) -> list[dict[str, Any]]:
         """FOCUS lines summed by provider, service, month, currency and charge category:

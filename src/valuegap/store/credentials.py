@@ -65,7 +65,11 @@ class CredentialStore:
         )
 
     def token(self, token_id: str) -> TokenRow | None:
-        return self._db.cached(("api_token", token_id), lambda: self._read_token(token_id))
+        return self._db.cached(
+            ("api_token", token_id),
+            lambda: self._read_token(token_id),
+            frozenset({"api_tokens"}),
+        )
 
     def _read_token(self, token_id: str) -> TokenRow | None:
         rows = self._db.all(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE id = ?", [token_id])

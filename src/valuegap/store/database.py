@@ -30,7 +30,15 @@ from valuegap.store import file_lock
 from valuegap.store.committing import committed
 from valuegap.store.journal import Batch, Journal, Taken
 from valuegap.store.literals import literal
-from valuegap.store.writer import MISSING, Commit, Writer, release, writer_of
+from valuegap.store.read_cache import (
+    EVERY_TABLE,
+    MISSING,
+    NO_TABLE,
+    Cached,
+    changes,
+    written,
+)
+from valuegap.store.writer import Commit, Writer, release, writer_of
 
 if TYPE_CHECKING:
     from valuegap.store.migrations import Migration
@@ -51,8 +59,8 @@ class _ThreadState(threading.local):
         self.cursor: duckdb.DuckDBPyConnection | None = None
         self.writing = 0  # nested writing() blocks: the thread is the writer
         self.depth = 0  # nested transactions
-        self.pending: dict[Hashable, Any] = {}  # cached in the transaction, kept at commit
-        self.wrote = False  # the transaction wrote what may be cached
+        self.pending: dict[Hashable, Cached] = {}  # cached in the transaction, kept at commit
+        self.written = NO_TABLE  # the tables the transaction wrote
         self.snapshot = False  # reading one moment of the ledger (snapshot())
         self.beside = False  # in a transaction beside the writer (beside_writer())
         self.also: list[Callable[[], None]] = []  # written by the next commit (with_commit())
@@ -296,20 +304,20 @@ class Database:
         assert not thread.writing and not thread.depth, "a journaled batch is a write of its own"
         with self._writer.chain:
             thread.depth, thread.journal = 1, Batch()
-            thread.pending, thread.wrote = {}, False
+            thread.pending, thread.written = {}, NO_TABLE
             began = self._cache.generation
             try:
                 yield
                 if thread.journal.entries:
                     self._writer.journal.append(thread.journal)
             except BaseException:
-                self._cache.committed(forget=True, learned={})  # what it read may be changed
+                self._cache.forget()  # what it read may be changed
                 raise
             else:
-                self._cache.committed(forget=thread.wrote, learned=thread.pending, since=began)
+                self._cache.committed(written=thread.written, learned=thread.pending, since=began)
             finally:
                 thread.depth, thread.journal = 0, None
-                thread.pending, thread.wrote = {}, False
+                thread.pending, thread.written = {}, NO_TABLE
         if self._mover is None:
             self._start_mover()
 
@@ -374,7 +382,7 @@ class Database:
 
             head = AuditStore(self).head() or (0, GENESIS)
             if journal.recover(head, self._con.cursor):
-                self._cache.committed(forget=True, learned={})
+                self._cache.forget()
 
     def _start_mover(self) -> None:
         with self._cursors_lock:
@@ -435,7 +443,7 @@ class Database:
             return
         with self.writing():
             self._con.begin()
-            thread.depth, thread.pending, thread.wrote = 1, {}, False
+            thread.depth, thread.pending, thread.written = 1, {}, NO_TABLE
             try:
                 yield
                 while thread.also:
@@ -443,7 +451,7 @@ class Database:
                 self._con.commit()
             except BaseException:
                 thread.after.clear()
-                self._cache.committed(forget=True, learned={})  # what it read may be changed
+                self._cache.forget()  # what it read may be changed
                 with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
                     self._con.rollback()
                 # A statement that failed in ``unordered`` left its setting: an aborted
@@ -453,10 +461,10 @@ class Database:
                 self._leave_chain(committed=False)
                 raise
             else:
-                self._cache.committed(forget=thread.wrote, learned=thread.pending)
+                self._cache.committed(written=thread.written, learned=thread.pending)
                 self._leave_chain(committed=True)
             finally:
-                thread.depth, thread.pending, thread.wrote = 0, {}, False
+                thread.depth, thread.pending, thread.written = 0, {}, NO_TABLE
 
     def _leave_chain(self, *, committed: bool) -> None:
         """The transaction ended: the batches it took from the journal are in the tables (or
@@ -540,13 +548,15 @@ class Database:
         finally:
             self._thread.beside = False
 
-    def _forget(self) -> None:
-        """A write may change what is cached."""
-        if self._thread.depth:
-            self._thread.pending.clear()
-            self._thread.wrote = True
+    def _forget(self, tables: frozenset[str]) -> None:
+        """A write of ``tables`` may change what was read from them."""
+        thread = self._thread
+        if thread.depth:
+            for key in [k for k, found in thread.pending.items() if changes(tables, found.tables)]:
+                del thread.pending[key]
+            thread.written |= tables
         else:  # the writer's own statement outside a transaction: committed as it ran
-            self._cache.committed(forget=True, learned={})
+            self._cache.committed(written=tables, learned={})
 
     def progress(self) -> float | None:
         """How far the running statement is, 0 to 100; None when nothing long is running.
@@ -579,38 +589,52 @@ class Database:
         with self.writing():
             self._con.execute(sql, params)
             if not keeps_cache:
-                self._forget()
+                self._forget(written(sql))
 
-    def cached(self, key: Hashable, read: Callable[[], T]) -> T:
-        """``read()``, remembered until a commit changes what it read (``key`` names it)."""
+    def cached(
+        self, key: Hashable, read: Callable[[], T], tables: frozenset[str] = EVERY_TABLE
+    ) -> T:
+        """``read()``, remembered until a commit writes one of the ``tables`` it reads
+        (store/read_cache.py; ``key`` names it)."""
         thread = self._thread
         if thread.depth:  # the transaction's own view, kept if it commits
             if key in thread.pending:
-                return cast(T, thread.pending[key])
-            value = MISSING if thread.wrote else self._cache.get(key)
+                return cast(T, thread.pending[key].value)
+            value = MISSING if changes(thread.written, tables) else self._cache.get(key)
             if value is MISSING:
-                value = thread.pending[key] = read()
+                value = read()
+                thread.pending[key] = Cached(value, tables)
             return cast(T, value)
         if thread.snapshot:  # the cache may be newer than the snapshot
             return read()
-        value = self._cache.get(key)
-        if value is MISSING:
-            generation = self._cache.generation
-            value = read()
-            self._cache.store(key, value, generation)
-        return cast(T, value)
+        if thread.writing:
+            # The writer does not wait for another thread's read: that read may wait for the
+            # writer (a read of the audit head moves the journal, as the writer).
+            value = self._cache.get(key)
+            if value is MISSING:
+                generation = self._cache.generation
+                value = read()
+                self._cache.store(key, value, generation, tables)
+            return cast(T, value)
+        return self._cache.read(key, read, tables)
 
-    def cached_for(self, name: str, source: object, make: Callable[[], T]) -> T:
+    def cached_for(
+        self,
+        name: str,
+        source: object,
+        make: Callable[[], T],
+        tables: frozenset[str] = EVERY_TABLE,
+    ) -> T:
         """``make()``, remembered for the object ``source`` (not for an equal one) until a
-        commit changes what is cached. The entry keeps ``source``, so that its id, in the
-        key, is not another object's while the entry lasts."""
-        return self.cached((name, id(source)), lambda: (source, make()))[1]
+        commit writes one of the ``tables`` it is made from. The entry keeps ``source``, so
+        that its id, in the key, is not another object's while the entry lasts."""
+        return self.cached((name, id(source)), lambda: (source, make()), tables)[1]
 
-    def remember(self, key: Hashable, value: Any) -> None:
-        """Record what a write just made true (e.g. the new audit head), after the write, in
-        its transaction: the cache keeps it if the transaction commits."""
+    def remember(self, key: Hashable, value: Any, tables: frozenset[str]) -> None:
+        """Record what a write just made true (e.g. the new audit head, read from ``tables``),
+        after the write, in its transaction: the cache keeps it if the transaction commits."""
         assert self._thread.depth, "remember() is for what a transaction wrote"
-        self._thread.pending[key] = value
+        self._thread.pending[key] = Cached(value, tables)
 
     def insert_arrow(self, table: str, data: Any) -> None:
         """Append a pyarrow table whose columns match ``table``'s by name."""
@@ -623,7 +647,7 @@ class Database:
                 )
             finally:
                 self._con.unregister("_valuegap_arrow")
-            self._forget()
+            self._forget(frozenset({table.lower()}))
 
     def temp_table_of_arrow(self, table: str, data: Any) -> None:
         """Create (or replace) the temporary table ``table`` holding the pyarrow table
@@ -667,7 +691,7 @@ class Database:
         with self.writing():
             yield self._con
             if not keeps_cache:
-                self._forget()
+                self._forget(written(sql))
 
     def get_meta(self, key: str) -> str | None:
         row = self.one(f"SELECT value FROM ledger_meta WHERE key = {literal(key)}")

@@ -14,12 +14,16 @@ from pydantic import JsonValue
 from valuegap.records import record
 from valuegap.store.database import Database
 from valuegap.store.literals import literal
-from valuegap.store.writer import PENDING_AGENT_APPROVALS
+from valuegap.store.read_cache import PENDING_AGENT_APPROVALS
 
 # Who asks for which action: agent, requested_by, action, amount, context (JSON).
 ApprovalKey = tuple[str, str, str, Decimal | None, str]
 Row = dict[str, Any]
 
+
+# The tables that cached reads read (store/read_cache.py).
+POLICY_TABLES = frozenset({"policies"})
+_APPROVAL_TABLES = frozenset({"agent_approvals"})
 
 # agent_approvals.amount is DECIMAL(38, 10); DuckDB's cast of text to it rounds half up.
 _AMOUNT_PLACES = Decimal("1E-10")
@@ -140,11 +144,14 @@ class GovernanceStore:
     # Policies: every version is kept; the newest of each layer and scope is in force.
 
     def current_policies(self) -> list[dict[str, Any]]:
-        return self._db.cached("policies", lambda: self._db.all(
-            "SELECT layer, scope, version, rules, source, applied_at, applied_by FROM policies "
-            "QUALIFY version = max(version) OVER (PARTITION BY layer, scope) "
-            "ORDER BY layer = 'initiative', layer = 'business_unit', scope"
-        ))  # fmt: skip
+        def read() -> list[dict[str, Any]]:
+            return self._db.all(
+                "SELECT layer, scope, version, rules, source, applied_at, applied_by "
+                "FROM policies QUALIFY version = max(version) OVER (PARTITION BY layer, scope) "
+                "ORDER BY layer = 'initiative', layer = 'business_unit', scope"
+            )
+
+        return self._db.cached("policies", read, POLICY_TABLES)
 
     def has_policies(self) -> bool:
         """Whether any policy was ever applied (cheaper than reading those in force)."""
@@ -255,7 +262,9 @@ class GovernanceStore:
         db = self._db
         if db.journal_batch is None:  # a decision in a write's own transaction
             db.enter_chain()
-        pending = db.cached(PENDING_AGENT_APPROVALS, self._pending_agent_approvals)
+        pending = db.cached(
+            PENDING_AGENT_APPROVALS, self._pending_agent_approvals, _APPROVAL_TABLES
+        )
         first: dict[ApprovalKey, AskedApproval] = {}
         for request in asked:
             if request.key not in pending.rows:
@@ -264,7 +273,7 @@ class GovernanceStore:
             made = self._add_agent_approvals(pending.next_id, list(first.values()))
             pending.rows.update(zip(first, made, strict=True))
             pending.next_id += len(made)
-            self._db.remember(PENDING_AGENT_APPROVALS, pending)
+            self._db.remember(PENDING_AGENT_APPROVALS, pending, _APPROVAL_TABLES)
         return [pending.rows[request.key] for request in asked]
 
     def _pending_agent_approvals(self) -> _PendingApprovals:
@@ -396,7 +405,7 @@ class GovernanceStore:
 
     def latest_review(self, initiative: str) -> dict[str, Any] | None:
         """The initiative's review of the latest as-of date, if it has one (every agent
-        decision reads it: cached until a write)."""
+        decision reads it: cached until a review is written)."""
 
         def read() -> dict[str, Any] | None:
             rows = self._db.all(
@@ -406,7 +415,7 @@ class GovernanceStore:
             )
             return rows[0] if rows else None
 
-        return self._db.cached(("latest_review", initiative), read)
+        return self._db.cached(("latest_review", initiative), read, frozenset({"reviews"}))
 
     def last_review(self, initiative: str) -> date | None:
         latest = self.latest_review(initiative)

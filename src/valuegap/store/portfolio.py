@@ -26,6 +26,8 @@ from valuegap.store.literals import literal, text_list
 
 M = TypeVar("M", bound=BaseModel)
 
+# What a cached initiative is read from (store/read_cache.py).
+INITIATIVE_TABLES = frozenset({"initiatives", "metrics"})
 _INITIATIVE_COLUMNS = (
     "id, name, kind, business_unit, owner, sponsor, risk_tier, hypothesis, kill_criteria, "
     "case_currency, case_monthly_investment, case_monthly_value, case_ramp_ceiling, "
@@ -51,7 +53,7 @@ class PortfolioStore:
         if ids is None and stage is None and unit is None:
             # Every initiative, read once between writes: a report asks for them from several
             # parts (the cost allocation, the outcomes, the adoption units).
-            return list(self._db.cached("initiatives", self._read_initiatives))
+            return list(self._db.cached("initiatives", self._read_initiatives, INITIATIVE_TABLES))
         return self._read_initiatives(ids=ids, stage=stage, unit=unit)
 
     def _read_initiatives(
@@ -76,7 +78,7 @@ class PortfolioStore:
             found = self.initiatives(ids=[initiative_id])
             return found[0] if found else None
 
-        return self._db.cached(("initiative", initiative_id), read)
+        return self._db.cached(("initiative", initiative_id), read, INITIATIVE_TABLES)
 
     def insert_initiative(self, spec: InitiativeSpec, created_at: datetime) -> None:
         self._db.execute(
@@ -195,7 +197,9 @@ class PortfolioStore:
             )
             return {row.pop("control"): row for row in rows}
 
-        return self._db.cached(("attestations", initiative_id), read)
+        return self._db.cached(
+            ("attestations", initiative_id), read, frozenset({"control_attestations"})
+        )
 
     def attested(self, control: str) -> set[str]:
         """The initiatives that attested ``control``."""
@@ -214,7 +218,9 @@ class PortfolioStore:
             )
             return {row["to_stage"]: row["at"] for row in rows}
 
-        return self._db.cached(("stages_entered", initiative_id), read)
+        return self._db.cached(
+            ("stages_entered", initiative_id), read, frozenset({"stage_history"})
+        )
 
     def stages_entered_by_initiative(self) -> dict[str, dict[str, datetime]]:
         """``stages_entered`` of every initiative, in one query."""

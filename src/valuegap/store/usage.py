@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -310,6 +311,11 @@ def load_usage(
     if checks_first:
         refuse_bad_rows(db, USAGE_STAGE, file, labelled)
     guards = [] if checks_first else checks
+    # A span repeats a stored one with the same ids and the same start (``_stored_keys``).
+    spans = source == "otel"
+    span_starts = (
+        f"min({as_utc('timestamp')}), max({as_utc('timestamp')})" if spans else "NULL, NULL"
+    )
     # One read of the staged file (a CSV file is read again for each query over its view)
     # finds what the insert needs to know first, for the fields the file has (an aggregate
     # takes its time even over nulls). Distinct ids are counted by their 64-bit hashes, much
@@ -321,13 +327,15 @@ def load_usage(
     try:
         scanned = db.one(
             f"""SELECT count(*), count(event_id), {distinct_ids}, {users}, {person_values},
-                list(DISTINCT {bucket}), min(strlen(event_id)), max(strlen(event_id))
+                list(DISTINCT {bucket}), min(strlen(event_id)), max(strlen(event_id)),
+                {span_starts}
             FROM {USAGE_STAGE}"""
         )
     except duckdb.Error as exc:
         raise read_error(origin, exc) from exc
     assert scanned is not None
-    read, with_id, distinct_keys, found_users, found_in_tags, buckets, *lengths = scanned
+    read, with_id, distinct_keys, found_users, found_in_tags, buckets, *bounds = scanned
+    lengths, starts = bounds[:2], bounds[2:]
     db.execute(
         'CREATE OR REPLACE TEMP TABLE _valuegap_pseudonyms ("user" VARCHAR, pseudonym VARCHAR)'
     )
@@ -409,7 +417,7 @@ def load_usage(
         _drop_usage_stage(db)
         return read, 0
     # One statement from the staged file to the ledger.
-    stored = _stored_keys(read, with_id, lengths)
+    stored, repeat = _stored_keys(read, with_id, lengths, starts if spans else None)
     try:
         with db.unordered():
             added = db.one(
@@ -418,7 +426,7 @@ def load_usage(
                     {", ".join(TOKEN_FIELDS)}, reported_cost, reported_currency, computed_cost,
                     computed_currency, price_source, api_key, team, initiative,
                     user_pseudonym, tags)
-                {events}, new AS (SELECT * FROM keyed ANTI JOIN {stored} USING (event_key))
+                {events}, new AS (SELECT * FROM keyed ANTI JOIN {stored} USING ({repeat}))
                 SELECT * REPLACE ({computed} AS computed_cost) FROM (
                     SELECT e.event_key, ?, ?, e.ts, e.provider, e.request_model,
                         e.response_model, e.operation, e.counted,
@@ -440,17 +448,35 @@ def load_usage(
     return read, (int(added[0]) if added else 0)
 
 
-def _stored_keys(read: int, with_id: int, lengths: list[int | None]) -> str:
-    """SQL for the stored events a new one may repeat. Where every new event has an id, only
-    keys of the ids' lengths (in bytes): the others are left out as they are read, before
-    they are hashed to be looked for (other sources key their events by ids of other
-    lengths: a call's id, a row's content hash); on a ledger whose 10 M events came from a
-    file, this nearly halves the INSERT of a drain of 50,000 spans."""
+def _stored_keys(
+    read: int,
+    with_id: int,
+    lengths: list[int | None],
+    starts: list[datetime | None] | None,
+) -> tuple[str, str]:
+    """SQL for the stored events a new one may repeat, and the columns a repeat has the same.
+    Where every new event has an id, only keys of the ids' lengths (in bytes): the others are
+    left out as they are read, before they are hashed to be looked for (other sources key
+    their events by ids of other lengths: a call's id, a row's content hash); on a ledger
+    whose 10 M events came from a file, this nearly halves the INSERT of a drain of 50,000
+    spans. A span (keyed by its trace's and its own id) repeats a stored one with the same
+    key and the same start: ``starts``, the first and last of the new spans', bound the
+    stored calls looked at, and DuckDB leaves out the row groups whose times are all outside
+    them without reading them, so that a drain of spans dated now looks at the last few row
+    groups rather than at every key (0.7 ms rather than 200 on the benchmark ledger of 10 M
+    calls)."""
     shortest, longest = lengths
     if not read or with_id < read or shortest is None or longest is None:
-        return "usage_events"
-    return f"""(SELECT event_key FROM usage_events
-        WHERE strlen(event_key) BETWEEN {int(shortest)} AND {int(longest)})"""
+        return "usage_events", "event_key"
+    keys = f"strlen(event_key) BETWEEN {int(shortest)} AND {int(longest)}"
+    if starts is None or None in starts:  # not spans; or a start the checks will refuse
+        return f"(SELECT event_key FROM usage_events WHERE {keys})", "event_key"
+    first, last = (f"TIMESTAMP '{start}'" for start in starts)
+    return (
+        f"""(SELECT event_key, ts FROM usage_events
+            WHERE {keys} AND ts BETWEEN {first} AND {last})""",
+        "event_key, ts",
+    )
 
 
 def _drop_usage_stage(db: Database) -> None:

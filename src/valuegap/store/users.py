@@ -18,7 +18,7 @@ class UserStore:
         self._db = db
 
     def get(self, name: str) -> User | None:
-        return self._db.cached(("user", name), lambda: self._read(name))
+        return self._db.cached(("user", name), lambda: self._read(name), frozenset({"users"}))
 
     def _read(self, name: str) -> User | None:
         rows = self._db.all(f"SELECT {_COLUMNS} FROM users WHERE name = {literal(name)}")

@@ -1,5 +1,5 @@
 """The one writer of a ledger file: the lock that puts its writes in order, the small-read
-cache that forgets on commit, and group commit for the writes that dominate.
+cache (store/read_cache.py), and group commit for the writes that dominate.
 
 One ``Writer`` per ledger file in the process, shared by every ``Database`` handle on it (as
 DuckDB shares the file's database), so that two handles never write past each other.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import (
 
 from valuegap.errors import ValuegapError
 from valuegap.store.journal import Journal
+from valuegap.store.read_cache import ReadCache
 
 if TYPE_CHECKING:
     from valuegap.store.database import Database
@@ -37,51 +38,6 @@ Commit = Literal["transaction", "journal", "beside"]
 T = TypeVar("T")
 R = TypeVar("R")
 P = ParamSpec("P")
-MISSING = object()
-
-
-# What decision batches keep in the read cache and alone change: the audit chain's head, and
-# the pending requests for approval of agents' actions (with the next request's id).
-AUDIT_HEAD = "audit_head"
-PENDING_AGENT_APPROVALS = ("pending_agent_approvals",)
-CHAIN_KEYS = frozenset({AUDIT_HEAD, PENDING_AGENT_APPROVALS})
-
-
-class ReadCache:
-    """Small reads that every decision needs (users, policies, an initiative, the audit
-    head), as committed. A read stores its value only if no commit happened while it read
-    (its ``generation`` is still the cache's), so that a slow reader never puts back what a
-    commit made stale."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[Hashable, Any] = {}
-        self.generation = 0
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            return self._values.get(key, MISSING)
-
-    def store(self, key: Hashable, value: Any, generation: int) -> None:
-        with self._lock:
-            if generation == self.generation:
-                self._values[key] = value
-
-    def committed(
-        self, *, forget: bool, learned: dict[Hashable, Any], since: int | None = None
-    ) -> None:
-        """A commit happened: forget everything if it wrote what may be cached, then keep
-        what its transaction read or remembered after its last such write. A decision batch
-        (``since``: the generation it began in) does not hold the writer: if another commit
-        came meanwhile, what it read may be stale, and only its ``CHAIN_KEYS`` are kept, which
-        it alone changes, holding the chain (a reader may have stored an older head since)."""
-        with self._lock:
-            if since is not None and since != self.generation:
-                learned = {k: v for k, v in learned.items() if k in CHAIN_KEYS}
-            self.generation += 1
-            if forget:
-                self._values.clear()
-            self._values.update(learned)
 
 
 class _Signal:
