@@ -221,10 +221,10 @@ def _short_ids(pairs: list[tuple[bytes, bytes]]) -> Any:
 def test_a_span_stored_already_adds_nothing_whatever_the_length_of_the_ids(
     ledger: Ledger,
 ) -> None:
-    # 300 calls from a file, keyed by ids of 5 to 7 characters, one of them "0a:0b" at
-    # 16:00:00: the key and the start of the span with trace id 0x0a and span id 0x0b.
+    # 300 calls from a file, keyed by ids of 5 to 7 characters, one of them "0a:0b": the key
+    # of the span with trace id 0x0a and span id 0x0b.
     lines = [f"req-{n},2025-11-24T10:00:00Z,gpt-4o-mini,100" for n in range(1, 300)]
-    csv = "event_id,timestamp,model,input_tokens\n0a:0b,2025-11-24T16:00:00Z,gpt-4o-mini,100\n"
+    csv = "event_id,timestamp,model,input_tokens\n0a:0b,2025-11-24T10:00:00Z,gpt-4o-mini,100\n"
     ledger.costs.ingest_usage(("\n".join([csv.rstrip("\n"), *lines]) + "\n").encode(), "csv")
     assert len(_events(ledger)) == 300
     short = [(bytes([n]), bytes([n + 1])) for n in range(10, 20)]  # keys of 5 characters

@@ -136,11 +136,11 @@ def _spans_of_a_year(count: int) -> list[dict[str, Any]]:
 def test_a_span_sent_again_is_not_stored_again_among_a_year_of_spans(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    """A span repeats a stored one when its trace id, span id and start are the same (the
-    look for it reads only the stored calls of the new spans' times): sent again after a year
-    of others, in a batch of one month's or of the whole year's, as OTLP or in an
-    OpenTelemetry file, none is stored again. A span with the same ids and another start is
-    another call."""
+    """A span sent again is found among the stored calls that started within a day of the
+    new spans (the look reads only those): after a year of others, in a batch of one month's
+    or of the whole year's, as OTLP or in an OpenTelemetry file, its start written as
+    nanoseconds or as text, none is stored again. The same ids two days from the stored
+    span's start are looked for no more: another call."""
     year = _spans_of_a_year(20_000)
     assert ledger.costs.ingest_spans(year).added == 20_000
     a_month = [s for s in year if s["startTimeUnixNano"] < str(1_738_368_000_000_000_000)]
@@ -150,6 +150,11 @@ def test_a_span_sent_again_is_not_stored_again_among_a_year_of_spans(
     file = tmp_path / "spans.json"
     file.write_bytes(_export(*year[100:200]))
     assert ledger.costs.ingest_usage(file, "otel").rows_added == 0
-    later = {**year[7], "startTimeUnixNano": str(int(year[7]["startTimeUnixNano"]) + 1_000)}
-    assert ledger.costs.ingest_spans([later]).added == 1
-    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (20_001,)
+    nanos = {**_span(20_001), "startTimeUnixNano": "1764000000123456789"}  # .123457 rounded
+    assert ledger.costs.ingest_spans([nanos]).added == 1
+    as_text = {**_span(20_001), "startTime": "2025-11-24T16:00:00.123456789Z"}  # .123456
+    del as_text["startTimeUnixNano"]
+    assert ledger.costs.ingest_spans([as_text]).added == 0
+    two_days = int(year[7]["startTimeUnixNano"]) + 2 * 86_400 * 1_000_000_000
+    assert ledger.costs.ingest_spans([{**year[7], "startTimeUnixNano": str(two_days)}]).added == 1
+    assert ledger.session.db.one("SELECT count(*) FROM usage_events") == (20_002,)

@@ -378,3 +378,42 @@ def test_a_write_that_reads_the_head_holds_it_until_it_commits(agent: Ledger) ->
     _decide(agent, "after")
     assert _orders(_log(agent)) == ["before", "during", "after"]
     assert agent.governance.audit.verify_audit().ok
+
+
+@pytest.mark.parametrize("meanwhile", ["a decision", "an audited write"])
+def test_a_reader_of_the_head_that_stores_after_a_newer_head_committed_does_not_keep_its_own(
+    agent: Ledger, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """A reader reads the head, and stores it only after a decision batch (which keeps its
+    new head in the journal) or a write (whose head moves with a statement that keeps the
+    cache) committed a newer one: neither wrote a table the cache heard of, but the older head
+    must not be kept, or the next decision reuses a sequence number and the chain forks."""
+    db = agent.session.db
+    _decide(agent, "before")
+    db.settle()
+    ledger.session.db.set_meta("elsewhere", "1")  # the head is read again from ledger_meta
+    read, go_on = threading.Event(), threading.Event()
+    readers: list[threading.Thread] = []
+    get_meta = Database.get_meta
+
+    def slow_read(self: Database, key: str) -> str | None:
+        value = get_meta(self, key)
+        if threading.current_thread() in readers:
+            read.set()
+            assert go_on.wait(10)
+        return value
+
+    monkeypatch.setattr(Database, "get_meta", slow_read)
+    readers.append(threading.Thread(target=lambda: AuditStore(db).head()))
+    readers[0].start()
+    assert read.wait(10)
+    if meanwhile == "a decision":
+        _decide(agent, "during")
+    else:
+        ledger.governance.users.add_user("bob", "contributor", ["service"])
+    go_on.set()
+    readers[0].join(10)
+    monkeypatch.undo()
+    _decide(agent, "after")
+    db.settle()
+    assert agent.governance.audit.verify_audit().ok

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from valuegap import Ledger
@@ -22,6 +22,8 @@ from valuegap.store.read_cache import (
     ANY_TABLE,
     EVERY_TABLE,
     MISSING,
+    NO_TABLE,
+    Cached,
     ReadCache,
     changes,
     written,
@@ -94,32 +96,39 @@ def test_a_read_is_not_stored_if_a_commit_wrote_its_tables_while_it_read() -> No
 # The invariant, over any interleaving: what the cache gives is what the tables hold now.
 
 TABLES = ("users", "policies", "usage_events")
+HEAD = "head_row"  # what a commit learns without a write the cache hears of (the audit head)
 KEYS: dict[str, frozenset[str]] = {
     "user": USERS,
     "policies": POLICIES,
     "both": USERS | POLICIES,
-    "report": EVERY_TABLE,
+    "report": EVERY_TABLE,  # every table but the head's, which only the head's key reads
+    "head": frozenset({HEAD}),
 }
 _steps = st.one_of(
     st.tuples(st.just("begin"), st.sampled_from(sorted(KEYS))),
     st.tuples(st.just("end"), st.integers(0, 3)),
     st.tuples(st.just("commit"), st.sets(st.sampled_from([*TABLES, ANY_TABLE]), max_size=2)),
     st.tuples(st.just("get"), st.sampled_from(sorted(KEYS))),
+    st.tuples(st.just("learn"), st.just("head")),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_steps, max_size=40))
+@example([("begin", "head"), ("learn", "head"), ("end", 0), ("get", "head")])
 def test_the_cache_never_gives_a_value_older_than_its_tables(steps: list[Any]) -> None:
-    """Tables change by commits; readers begin (reading the tables as they are) and end
-    (storing what they read) in any order; whatever the cache gives is the tables' now."""
+    """Tables change by commits, which write them or learn a new value read from them (the
+    audit head moves without a write the cache hears of); readers begin (reading the tables
+    as they are) and end (storing what they read) in any order; whatever the cache gives is
+    the tables' now."""
     cache = ReadCache()
-    versions = dict.fromkeys(TABLES, 0)
+    versions = dict.fromkeys((*TABLES, HEAD), 0)
     reading: list[tuple[str, int, tuple[int, ...]]] = []
 
     def now(key: str) -> tuple[int, ...]:
         tables = KEYS[key]
-        return tuple(versions[t] for t in TABLES if ANY_TABLE in tables or t in tables)
+        every = ANY_TABLE in tables
+        return tuple(v for t, v in versions.items() if t in tables or (every and t != HEAD))
 
     for step, arg in steps:
         if step == "begin":
@@ -129,10 +138,13 @@ def test_the_cache_never_gives_a_value_older_than_its_tables(steps: list[Any]) -
             cache.store(key, value, generation, KEYS[key])
         elif step == "commit":
             wrote = frozenset(arg)
-            for table in TABLES:
+            for table in versions:
                 if ANY_TABLE in wrote or table in wrote:
                     versions[table] += 1
             cache.committed(written=wrote, learned={})
+        elif step == "learn":
+            versions[HEAD] += 1
+            cache.committed(written=NO_TABLE, learned={arg: Cached(now(arg), KEYS[arg])})
         elif step == "get":
             found = cache.get(arg)
             assert found is MISSING or found == now(arg)

@@ -130,7 +130,9 @@ class ReadCache:
         since: int | None = None,
     ) -> None:
         """A commit happened: forget the reads of the tables it ``written``, then keep what
-        its transaction read or remembered after its last write of them. A decision batch
+        its transaction read or remembered after its last write of them. What it remembered
+        it alone changes (the audit head, the pending requests: no other read is forgotten for
+        them), but a read of their tables begun before is not kept. A decision batch
         (``since``: the generation it began in) does not hold the writer: what it read from
         tables that another commit wrote meanwhile may be stale, and is not kept; its
         ``CHAIN_KEYS``, which it alone changes, holding the chain, always are (a reader may
@@ -143,6 +145,11 @@ class ReadCache:
                     if key in CHAIN_KEYS or not self._written_since(since, found.tables)
                 }
             self.generation += 1
+            # What it learned may be new (the audit head moves in the journal, or with a
+            # statement that keeps the cache): a read of those tables begun before is not kept.
+            for found in learned.values():
+                for table in found.tables:
+                    self._written_at[table] = self.generation
             if written:
                 self._last_write = self.generation
                 for table in written:
