@@ -6,7 +6,7 @@ its statement). A commit forgets only the reads of the tables it wrote: a usage 
 writes usage events and their sums, keeps the users, policies and initiatives that decisions
 read, so that an OpenTelemetry export does not make every decision read them again. A read
 that names no tables (``EVERY_TABLE``), and a statement whose table is not known, are taken to
-touch every table. docs/architecture.md ("The read cache") says more.
+touch every table. docs/architecture.md ("The small-read cache") says more.
 """
 
 from __future__ import annotations
