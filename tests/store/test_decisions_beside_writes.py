@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -416,4 +417,49 @@ def test_a_reader_of_the_head_that_stores_after_a_newer_head_committed_does_not_
     monkeypatch.undo()
     _decide(agent, "after")
     db.settle()
+    assert agent.governance.audit.verify_audit().ok
+
+
+class _InterruptedOnce:
+    """The chain's lock, whose first ``acquire`` is interrupted (Ctrl-C while it waits)."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock, self.interrupted = lock, False
+
+    def acquire(self) -> bool:
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return bool(self.lock.acquire())
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> Any:
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc: object) -> Any:
+        return self.lock.__exit__(*exc)
+
+
+def test_a_write_interrupted_while_it_waits_for_the_chain_loses_no_decision(
+    agent: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write whose wait for the chain is interrupted (Ctrl-C) rolls back; the decisions the
+    journal held then land once, in order, and the chain has no gap. (Copying them into the
+    write's transaction before that wait, with nothing to give them back, lost them.)"""
+    db = agent.session.db
+    monkeypatch.setattr(db._writer, "chain", _InterruptedOnce(db._writer.chain))
+    with pytest.raises(KeyboardInterrupt), db.transaction():
+        db.execute("INSERT INTO ledger_meta (key, value) VALUES ('a-write', 'in progress')")
+        for n in range(3):
+            thread, _ = _in_thread(partial(_decide, agent, f"while-writing-{n}"))
+            thread.join(30)
+        agent.session.record("test.write", "test", "w", None, {"written": True})
+    _decide(agent, "after")
+    db.settle()
+    assert not db._writer.journal.holds
+    entries = _log(agent)
+    assert _orders(entries) == [f"while-writing-{n}" for n in range(3)] + ["after"]
+    assert "test.write" not in [e.action for e in entries]
     assert agent.governance.audit.verify_audit().ok

@@ -18,8 +18,26 @@ from valuegap.web.app import create_app
 # prompt_toolkit, rich and typer) and pandas, which DuckDB's client imports to bind a
 # statement's parameters. Imported after the freeze below, their 60,000 objects were walked
 # again by every full collection while the server ran: 50 to 120 ms each, several a minute
-# under load.
-IMPORTED_BY_REQUESTS = ("cel", "pandas")
+# under load. And what the first drain of OTLP spans would import (the usage ingest, the price
+# catalogue, pseudonyms, budgets, pyarrow's datasets: 76 modules): a third of a second holding
+# the interpreter lock (the price catalogue 0.2 s of it), in which every decision waited.
+IMPORTED_BY_REQUESTS = (
+    "cel",
+    "pandas",
+    "genai_prices.data",
+    "genai_prices.data_units",
+    "genai_prices.update_prices",
+    "pyarrow.dataset",
+    "valuegap.adoption.key_api",
+    "valuegap.costs.budgets",
+    "valuegap.costs.currency",
+    "valuegap.costs.external_sums",
+    "valuegap.costs.spend_alerts",
+    "valuegap.costs.usage_format",
+    "valuegap.store.cost_lines",
+    "valuegap.store.sources",
+    "valuegap.store.usage",
+)
 
 
 def freeze_start_up() -> None:
