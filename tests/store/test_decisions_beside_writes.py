@@ -446,8 +446,8 @@ def test_a_write_interrupted_while_it_waits_for_the_chain_loses_no_decision(
     agent: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A write whose wait for the chain is interrupted (Ctrl-C) rolls back; the decisions the
-    journal held then land once, in order, and the chain has no gap. (Copying them into the
-    write's transaction before that wait, with nothing to give them back, lost them.)"""
+    journal held then land once, in order, and the chain has no gap (a write that took them
+    from the journal before that wait would have to give them back)."""
     db = agent.session.db
     monkeypatch.setattr(db._writer, "chain", _InterruptedOnce(db._writer.chain))
     with pytest.raises(KeyboardInterrupt), db.transaction():
