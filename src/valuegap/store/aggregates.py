@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from valuegap.store.database import Database
+from valuegap.store.database import META_TABLES, Database
 from valuegap.store.literals import literal
 
 # The aggregates' dimensions, in the table's column order (also what a cost report can be
@@ -39,9 +39,7 @@ class AggregateStore:
         """The allocation settings the aggregates hold, as ``costs.aggregates.fingerprint``
         gives them; None when they were never built. Read once between writes: every cost
         report asks."""
-        return self._db.cached(
-            BUILT_FOR, lambda: self._db.get_meta(BUILT_FOR), frozenset({"ledger_meta"})
-        )
+        return self._db.cached(BUILT_FOR, lambda: self._db.get_meta(BUILT_FOR), META_TABLES)
 
     def replace(
         self, months: Sequence[date] | None, rows: Iterable[Mapping[str, Any]], built_for: str

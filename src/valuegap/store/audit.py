@@ -6,11 +6,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from valuegap.model.audit import AuditEntry
-from valuegap.store.database import Database
+from valuegap.store.database import META_TABLES, Database
 from valuegap.store.read_cache import AUDIT_HEAD
 
 _HEAD_KEY = AUDIT_HEAD
-_HEAD_TABLES = frozenset({"ledger_meta"})  # where the head is kept
 BASELINE_KEY = "audit_baseline"
 _COLUMNS = (
     "seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash, state"
@@ -56,7 +55,7 @@ class AuditStore:
         self._db = db
 
     def head(self) -> tuple[int, str] | None:
-        return self._db.cached(_HEAD_KEY, self._read_head, _HEAD_TABLES)
+        return self._db.cached(_HEAD_KEY, self._read_head, META_TABLES)
 
     def _read_head(self) -> tuple[int, str] | None:
         if self._db.journal_batch is None:
@@ -85,7 +84,7 @@ class AuditStore:
             self._db.execute(_INSERT_COLUMNS, columns, keeps_cache=True)
             head = head_statement(entries[0].seq, last.seq, last.hash)
             self._db.execute(*head, keeps_cache=True)
-        self._db.remember(_HEAD_KEY, (last.seq, last.hash), _HEAD_TABLES)
+        self._db.remember(_HEAD_KEY, (last.seq, last.hash), META_TABLES)
 
     def baseline_pending(self) -> bool:
         """Whether this ledger's log was written before entries carried their state, and

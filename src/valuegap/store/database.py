@@ -50,6 +50,7 @@ R = TypeVar("R")
 # ledger already at it does not import the migrations.
 SCHEMA_VERSION = 22
 LEDGER_ID = "ledger_id"  # ledger_meta: the ledger's id, made by migration 13
+META_TABLES = frozenset({"ledger_meta"})  # what get_meta() reads, for the read cache
 
 
 class _ThreadState(threading.local):
@@ -607,16 +608,9 @@ class Database:
             return cast(T, value)
         if thread.snapshot:  # the cache may be newer than the snapshot
             return read()
-        if thread.writing:
-            # The writer does not wait for another thread's read: that read may wait for the
-            # writer (a read of the audit head moves the journal, as the writer).
-            value = self._cache.get(key)
-            if value is MISSING:
-                generation = self._cache.generation
-                value = read()
-                self._cache.store(key, value, generation, tables)
-            return cast(T, value)
-        return self._cache.read(key, read, tables)
+        # The writer does not wait for another thread's read: that read may wait for the
+        # writer (a read of the audit head moves the journal, as the writer).
+        return self._cache.read(key, read, tables, wait=not thread.writing)
 
     def cached_for(
         self,

@@ -98,19 +98,25 @@ class ReadCache:
             if not self._written_since(generation, tables):
                 self._values[key] = Cached(value, tables)
 
-    def read(self, key: Hashable, read: Callable[[], T], tables: frozenset[str]) -> T:
+    def read(
+        self, key: Hashable, read: Callable[[], T], tables: frozenset[str], *, wait: bool = True
+    ) -> T:
         """The value kept for ``key``, or ``read()``'s, stored. While one thread reads a
         missing value, the others that ask for it wait for it rather than read it too; they
-        read it themselves if it was not stored (a commit wrote its tables meanwhile)."""
+        read it themselves if it was not stored (a commit wrote its tables meanwhile). Not
+        ``wait``: read it now, whoever else is reading it."""
+        reading: threading.Event | None = None
         while True:
             with self._lock:
                 found = self._values.get(key)
                 if found is not None:
                     return found.value  # type: ignore[no-any-return]
+                generation = self.generation
+                if not wait:
+                    break
                 reading = self._reading.get(key)
                 if reading is None:
                     reading = self._reading[key] = threading.Event()
-                    generation = self.generation
                     break
             reading.wait()
         try:
@@ -118,9 +124,10 @@ class ReadCache:
             self.store(key, value, generation, tables)
             return value
         finally:
-            with self._lock:
-                del self._reading[key]
-            reading.set()
+            if reading is not None:
+                with self._lock:
+                    del self._reading[key]
+                reading.set()
 
     def committed(
         self,

@@ -422,7 +422,7 @@ def load_usage(
         _drop_usage_stage(db)
         return read, 0
     # One statement from the staged file to the ledger.
-    stored = _stored_keys(read, with_id, lengths, starts if spans else None)
+    stored = _stored_keys(read, with_id, lengths, starts)
     try:
         with db.unordered():
             added = db.one(
@@ -457,7 +457,7 @@ def _stored_keys(
     read: int,
     with_id: int,
     lengths: list[int | None],
-    starts: list[datetime | None] | None,
+    starts: list[datetime | None],
 ) -> str:
     """SQL for the stored events a new one may repeat. Where every new event has an id, only
     keys of the ids' lengths (in bytes): the others are left out as they are read, before
@@ -474,7 +474,7 @@ def _stored_keys(
     if not read or with_id < read or shortest is None or longest is None:
         return "usage_events"
     keys = f"strlen(event_key) BETWEEN {int(shortest)} AND {int(longest)}"
-    if starts is not None and None not in starts:  # spans (whose starts the checks accept)
+    if None not in starts:  # spans (other sources give none), whose starts the checks accept
         first, last = (f"TIMESTAMP '{start}'" for start in starts)
         window = SPAN_REPEAT_WINDOW
         keys += f" AND ts BETWEEN {first} - {window} AND {last} + {window}"
