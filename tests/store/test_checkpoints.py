@@ -22,8 +22,8 @@ from valuegap.store.database import Database
 from ..conftest import ready
 from ..costs.test_inbox import _export
 
-# DuckDB checkpoints in the commit whose writes, with its log, would take the log past it (a
-# drain's here count about 1 MiB).
+# DuckDB checkpoints in the commit whose writes, as it estimates them, would take its log past
+# this: a drain here adds about 40 KB to the log, but DuckDB counts 1.4 to 1.6 MB.
 DUCKDB_THRESHOLD = 4 * 1024 * 1024
 
 
@@ -97,7 +97,6 @@ def test_decisions_beside_two_minutes_of_drains_never_wait_for_a_checkpoint(
     assert in_a_drain == [], "drains' commits that wrote the log into the file"
     between = sum(1 for (_, after), (before, _) in itertools.pairwise(holds) if before < after)
     assert between >= 2
-    assert max(before for before, _ in holds) < DUCKDB_THRESHOLD
     events = ledger.session.db.one("SELECT count(*) FROM usage_events WHERE source = 'otel'")
     assert events == (12_000,)
     entries = ledger.governance.audit.audit_log()

@@ -428,8 +428,8 @@ class Database:
         committed, so a checkpoint that fails fails no write: it is logged, and tried again
         after the next write (DuckDB's own comes at 16 MiB)."""
         try:
-            logged = os.path.getsize(f"{self.path}.wal")
-        except FileNotFoundError:
+            logged = os.path.getsize(f"{self._writer.path}.wal")
+        except OSError:  # no log (nothing written since the last checkpoint), or unreadable
             return
         if logged >= CHECKPOINT_AT:
             try:
