@@ -73,6 +73,8 @@ class _ThreadState(threading.local):
         self.chain: Taken | None = None
 
 
+log = logging.getLogger("valuegap.store")
+
 # How much lower the journal's mover runs than the threads that decide meanwhile.
 MOVER_NICENESS = 10
 
@@ -435,7 +437,7 @@ class Database:
             try:
                 self._con.execute("CHECKPOINT")
             except duckdb.Error as failed:
-                logging.getLogger("valuegap.store").warning(
+                log.warning(
                     "%s: DuckDB's log (%d bytes) was not written into the file: %s",
                     self.path,
                     logged,
